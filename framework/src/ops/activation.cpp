@@ -1,0 +1,81 @@
+// Unary elementwise ops: value and derivative side by side.
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "attnlab/ops.hpp"
+#include "ops/op_support.hpp"
+#include "tensor/parallel.hpp"
+
+namespace attnlab::ops {
+namespace {
+
+constexpr int64_t kChunk = 4096;
+
+// Derivative is a functor (x, y) -> dy/dx, given the input x and the output y.
+template <class Value, class Derivative>
+Tensor unary(const char* op, const Tensor& x, Value value, Derivative derivative) {
+  Tensor out = detail::new_output(op, x.shape());
+  const int64_t n = x.numel();
+  const float* px = x.data();
+  float* py = out.data();
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  detail::parallel_for(chunks, kChunk, [&](int64_t c) {
+    for (int64_t i = c * kChunk, end = std::min(n, i + kChunk); i < end; ++i) py[i] = value(px[i]);
+  });
+  if (!detail::needs_backward({&x})) return out;
+  detail::record_backward(out, {x}, [x, y = detail::value_of(out), derivative, n](const float* g) {
+    float* gx = detail::grad_of(x);
+    const float* vx = x.data();
+    const float* vy = y->data();
+    const int64_t count = (n + kChunk - 1) / kChunk;
+    detail::parallel_for(count, kChunk, [&](int64_t c) {
+      for (int64_t i = c * kChunk, end = std::min(n, i + kChunk); i < end; ++i)
+        gx[i] += g[i] * derivative(vx[i], vy[i]);
+    });
+  });
+  return out;
+}
+
+}  // namespace
+
+Tensor relu(const Tensor& x) {
+  return unary(
+      "relu", x, [](float v) { return v > 0.0f ? v : 0.0f; },
+      [](float v, float) { return v > 0.0f ? 1.0f : 0.0f; });
+}
+
+Tensor gelu(const Tensor& x) {
+  constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
+  constexpr float kInvSqrt2Pi = static_cast<float>(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+  return unary(
+      "gelu", x, [](float v) { return 0.5f * v * (1.0f + std::erf(v * kInvSqrt2)); },
+      [](float v, float) {
+        const float cdf = 0.5f * (1.0f + std::erf(v * kInvSqrt2));
+        return cdf + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
+      });
+}
+
+Tensor tanh(const Tensor& x) {
+  return unary(
+      "tanh", x, [](float v) { return std::tanh(v); }, [](float, float y) { return 1.0f - y * y; });
+}
+
+Tensor sigmoid(const Tensor& x) {
+  return unary(
+      "sigmoid", x, [](float v) { return 1.0f / (1.0f + std::exp(-v)); },
+      [](float, float y) { return y * (1.0f - y); });
+}
+
+Tensor exp(const Tensor& x) {
+  return unary(
+      "exp", x, [](float v) { return std::exp(v); }, [](float, float y) { return y; });
+}
+
+Tensor elu(const Tensor& x) {
+  return unary(
+      "elu", x, [](float v) { return v > 0.0f ? v : std::expm1(v); },
+      [](float v, float y) { return v > 0.0f ? 1.0f : y + 1.0f; });
+}
+
+}  // namespace attnlab::ops

@@ -1,0 +1,124 @@
+// Batched matrix product and nn.Linear-style affine map.
+#include <algorithm>
+
+#include "attnlab/ops.hpp"
+#include "ops/gemm.hpp"
+#include "ops/op_support.hpp"
+#include "tensor/eigen.hpp"
+#include "tensor/parallel.hpp"
+
+namespace attnlab::ops {
+namespace {
+
+using detail::GemmOperand;
+
+struct MatmulGeometry {
+  int64_t batch, m, n, k;
+  bool shared_b;  // b is one 2-D matrix used by every batch item
+};
+
+MatmulGeometry matmul_geometry(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  if (a.rank() < 2 || b.rank() < 2)
+    detail::shape_error("matmul", "operands need at least 2 axes, got {} and {}",
+                        shape_string(a.shape()), shape_string(b.shape()));
+  const int64_t m = ta ? a.size(-1) : a.size(-2);
+  const int64_t ka = ta ? a.size(-2) : a.size(-1);
+  const int64_t kb = tb ? b.size(-1) : b.size(-2);
+  const int64_t n = tb ? b.size(-2) : b.size(-1);
+  const Shape a_batch(a.shape().begin(), a.shape().end() - 2);
+  const Shape b_batch(b.shape().begin(), b.shape().end() - 2);
+  const bool shared_b = b_batch.empty();
+  if (ka != kb || (!shared_b && a_batch != b_batch))
+    detail::shape_error("matmul", "cannot multiply {}{} by {}{}", shape_string(a.shape()),
+                        ta ? "^T" : "", shape_string(b.shape()), tb ? "^T" : "");
+  return {element_count(a_batch), m, n, ka, shared_b};
+}
+
+// Runs body(i) for every batch item; in parallel unless items write to one shared result.
+template <class Body>
+void for_each_item(const MatmulGeometry& g, bool writes_shared, const Body& body) {
+  if (g.batch == 1 || writes_shared) {
+    for (int64_t i = 0; i < g.batch; ++i) body(i);
+  } else {
+    detail::parallel_for(g.batch, g.m * g.n * g.k, body);
+  }
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+  MatmulGeometry g = matmul_geometry(a, b, transpose_a, transpose_b);
+  Shape out_shape(a.shape().begin(), a.shape().end() - 2);
+  out_shape.push_back(g.m);
+  out_shape.push_back(g.n);
+  if (g.shared_b && !transpose_a) {  // one tall GEMM instead of many small ones
+    g.m *= g.batch;
+    g.batch = 1;
+  }
+  Tensor out = detail::new_output("matmul", out_shape);
+  const int64_t a_step = g.m * g.k, b_step = g.shared_b ? 0 : g.k * g.n, c_step = g.m * g.n;
+  const float* pa = a.data();
+  const float* pb = b.data();
+  float* pc = out.data();
+  for_each_item(g, false, [&](int64_t i) {
+    detail::gemm({pa + i * a_step, transpose_a}, {pb + i * b_step, transpose_b}, pc + i * c_step,
+                 g.m, g.n, g.k, false);
+  });
+  if (!detail::needs_backward({&a, &b})) return out;
+  detail::record_backward(out, {a, b}, [=](const float* dc) {
+    const float* va = a.data();
+    const float* vb = b.data();
+    if (float* da = detail::grad_of(a)) {
+      for_each_item(g, false, [&](int64_t i) {
+        const GemmOperand grad{dc + i * c_step, false};
+        const GemmOperand bi{vb + i * b_step, transpose_b};
+        if (transpose_a)  // dA = op(B) dC^T
+          detail::gemm(bi, {grad.data, true}, da + i * a_step, g.k, g.m, g.n, true);
+        else  // dA = dC op(B)^T
+          detail::gemm(grad, {bi.data, !transpose_b}, da + i * a_step, g.m, g.k, g.n, true);
+      });
+    }
+    if (float* db = detail::grad_of(b)) {
+      for_each_item(g, g.shared_b, [&](int64_t i) {
+        const GemmOperand grad{dc + i * c_step, false};
+        const GemmOperand ai{va + i * a_step, transpose_a};
+        if (transpose_b)  // dB = dC^T op(A)
+          detail::gemm({grad.data, true}, ai, db + i * b_step, g.n, g.k, g.m, true);
+        else  // dB = op(A)^T dC
+          detail::gemm({ai.data, !transpose_a}, grad, db + i * b_step, g.k, g.n, g.m, true);
+      });
+    }
+  });
+  return out;
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const int64_t in = x.rank() > 0 ? x.size(-1) : -1;
+  if (weight.rank() != 2 || weight.size(1) != in ||
+      (bias.defined() && bias.shape() != Shape{weight.size(0)}))
+    detail::shape_error("linear", "input {} does not fit weight {} (out, in) and bias {}",
+                        shape_string(x.shape()), shape_string(weight.shape()),
+                        bias.defined() ? shape_string(bias.shape()) : "none");
+  const int64_t out_features = weight.size(0);
+  const int64_t rows = in == 0 ? 0 : x.numel() / in;
+  Shape out_shape = x.shape();
+  out_shape.back() = out_features;
+  Tensor out = detail::new_output("linear", out_shape);
+  detail::gemm({x.data(), false}, {weight.data(), true}, out.data(), rows, out_features, in, false);
+  if (bias.defined())
+    detail::matrix(out.data(), rows, out_features).rowwise() +=
+        detail::matrix(bias.data(), 1, out_features).row(0);
+  if (!detail::needs_backward({&x, &weight, &bias})) return out;
+  detail::record_backward(out, {x, weight, bias}, [=](const float* dy) {
+    if (float* dx = detail::grad_of(x))  // dX = dY W
+      detail::gemm({dy, false}, {weight.data(), false}, dx, rows, in, out_features, true);
+    if (float* dw = detail::grad_of(weight))  // dW = dY^T X
+      detail::gemm({dy, true}, {x.data(), false}, dw, out_features, in, rows, true);
+    if (float* db = detail::grad_of(bias))
+      detail::matrix(db, 1, out_features).row(0) +=
+          detail::matrix(dy, rows, out_features).colwise().sum();
+  });
+  return out;
+}
+
+}  // namespace attnlab::ops

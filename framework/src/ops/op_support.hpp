@@ -1,0 +1,42 @@
+// What every op implementation shares: output allocation, graph recording and
+// uniform shape errors. Internal to the framework.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "attnlab/error.hpp"
+#include "attnlab/tensor.hpp"
+#include "tensor/node.hpp"
+
+namespace attnlab::detail {
+
+/// A fresh result tensor of `op` with uninitialised values.
+Tensor new_output(const char* op, const Shape& shape);
+
+/// True when the result must record a backward: grad mode is on and some input needs a gradient.
+bool needs_backward(std::initializer_list<const Tensor*> inputs);
+
+/// Attaches inputs and the backward closure to `out` (call only if needs_backward).
+void record_backward(Tensor& out, std::vector<Tensor> inputs, BackwardFn backward);
+
+/// The gradient buffer of `t` (zero-filled on first use) or nullptr if t needs none.
+float* grad_of(const Tensor& t);
+
+/// The value storage of `t`, for a backward closure that needs the op's output
+/// without holding the output node itself (which would form a cycle).
+std::shared_ptr<Buffer> value_of(const Tensor& t);
+
+/// Throws ShapeError "<op>: <message>".
+template <class... Args>
+[[noreturn]] void shape_error(const char* op, fmt::format_string<Args...> format, Args&&... args) {
+  throw ShapeError(fmt::format("{}: {}", op, fmt::format(format, std::forward<Args>(args)...)));
+}
+
+/// Resolves a possibly negative axis, or throws naming the op and the shape.
+int resolve_axis(const char* op, const Tensor& x, int axis);
+
+}  // namespace attnlab::detail

@@ -1,0 +1,83 @@
+#include "tensor/buffer.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace attnlab::detail {
+namespace {
+
+// Above this many parked bytes, freed buffers go back to the system instead.
+constexpr int64_t kMaxPooledBytes = int64_t{4} << 30;
+constexpr std::size_t kAlignment = 64;  // one cache line, the widest AVX-512 load
+
+struct Pool {
+  std::mutex mutex;
+  std::unordered_map<int64_t, std::vector<float*>> free_by_size;
+  int64_t parked_bytes = 0;
+};
+
+Pool& pool() {
+  static Pool* instance = new Pool;  // never destroyed: buffers may die during static teardown
+  return *instance;
+}
+
+float* allocate_fresh(int64_t count) {
+  const std::size_t bytes = (static_cast<std::size_t>(count) * sizeof(float) + kAlignment - 1) /
+                            kAlignment * kAlignment;
+  void* memory = std::aligned_alloc(kAlignment, bytes == 0 ? kAlignment : bytes);
+  if (memory == nullptr) throw std::bad_alloc();
+  return static_cast<float*>(memory);
+}
+
+}  // namespace
+
+Buffer::Buffer(int64_t count) : data_(nullptr), size_(count) {
+  Pool& p = pool();
+  {
+    std::lock_guard lock(p.mutex);
+    auto it = p.free_by_size.find(count);
+    if (it != p.free_by_size.end() && !it->second.empty()) {
+      data_ = it->second.back();
+      it->second.pop_back();
+      p.parked_bytes -= count * static_cast<int64_t>(sizeof(float));
+    }
+  }
+  if (data_ == nullptr) data_ = allocate_fresh(count);
+}
+
+Buffer::~Buffer() {
+  Pool& p = pool();
+  const int64_t bytes = size_ * static_cast<int64_t>(sizeof(float));
+  {
+    std::lock_guard lock(p.mutex);
+    if (p.parked_bytes + bytes <= kMaxPooledBytes) {
+      p.free_by_size[size_].push_back(data_);
+      p.parked_bytes += bytes;
+      return;
+    }
+  }
+  std::free(data_);
+}
+
+void Buffer::fill_zero() { std::memset(data_, 0, static_cast<std::size_t>(size_) * sizeof(float)); }
+
+int64_t pooled_bytes() {
+  Pool& p = pool();
+  std::lock_guard lock(p.mutex);
+  return p.parked_bytes;
+}
+
+void release_pooled_buffers() {
+  Pool& p = pool();
+  std::lock_guard lock(p.mutex);
+  for (auto& [size, list] : p.free_by_size)
+    for (float* data : list) std::free(data);
+  p.free_by_size.clear();
+  p.parked_bytes = 0;
+}
+
+}  // namespace attnlab::detail

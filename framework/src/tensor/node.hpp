@@ -1,0 +1,29 @@
+// The autodiff graph node behind every Tensor handle (framework-internal).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "attnlab/tensor.hpp"
+#include "tensor/buffer.hpp"
+
+namespace attnlab::detail {
+
+/// Receives the gradient of the node's output and accumulates (+=) into its inputs.
+using BackwardFn = std::function<void(const float* grad_output)>;
+
+struct Node {
+  Shape shape;
+  std::shared_ptr<Buffer> value;
+  std::shared_ptr<Buffer> grad;  // allocated (zeroed) when first needed
+  bool requires_grad = false;
+  const char* op = "leaf";
+  std::vector<std::shared_ptr<Node>> inputs;  // kept alive until backward has run
+  BackwardFn backward;
+
+  /// The gradient buffer, created zero-filled on first use.
+  float* grad_data();
+};
+
+}  // namespace attnlab::detail

@@ -1,0 +1,124 @@
+// Finite-difference checks of every op's backward (see support/gradcheck.hpp for the metric).
+#include <attnlab/ops.hpp>
+#include <catch2/catch.hpp>
+
+#include "support/gradcheck.hpp"
+#include "support/random.hpp"
+
+using namespace attnlab;
+using attnlab::testing::gradient_error;
+using attnlab::testing::random_variable;
+
+namespace {
+
+constexpr double kTolerance = 1e-3;
+
+void require_gradients(const std::function<Tensor()>& forward,
+                       const std::vector<attnlab::testing::GradCheckInput>& inputs,
+                       attnlab::testing::GradCheckOptions options = {}) {
+  std::string report;
+  const double error = gradient_error(forward, inputs, options, &report);
+  INFO(report);
+  REQUIRE(error <= kTolerance);
+}
+
+}  // namespace
+
+TEST_CASE("binary elementwise ops with broadcasting") {
+  Tensor a = random_variable({2, 3, 4}, 1);
+  Tensor b = random_variable({3, 4}, 2, 0.5f, 1.5f);  // away from 0 for div
+  require_gradients([&] { return ops::add(a, b); }, {{"a", a}, {"b", b}});
+  require_gradients([&] { return ops::sub(a, b); }, {{"a", a}, {"b", b}});
+  require_gradients([&] { return ops::mul(a, b); }, {{"a", a}, {"b", b}});
+  require_gradients([&] { return ops::div(a, b); }, {{"a", a}, {"b", b}});
+  require_gradients([&] { return ops::scale(ops::add_scalar(a, 0.5f), -1.5f); }, {{"a", a}});
+}
+
+TEST_CASE("unary activations") {
+  // Values kept away from relu's kink so central differences stay exact.
+  Tensor x = random_variable({3, 5}, 3, 0.1f, 1.0f);
+  Tensor y = random_variable({3, 5}, 4, -1.0f, -0.1f);
+  require_gradients([&] { return ops::relu(ops::concat(std::vector{x, y}, 0)); }, {{"x", x}, {"y", y}});
+  Tensor z = random_variable({4, 6}, 5, -2.0f, 2.0f);
+  require_gradients([&] { return ops::gelu(z); }, {{"z", z}});
+  require_gradients([&] { return ops::tanh(z); }, {{"z", z}});
+  require_gradients([&] { return ops::sigmoid(z); }, {{"z", z}});
+  require_gradients([&] { return ops::exp(z); }, {{"z", z}});
+  require_gradients([&] { return ops::elu(ops::concat(std::vector{x, y}, 1)); }, {{"x", x}, {"y", y}});
+}
+
+TEST_CASE("reductions") {
+  Tensor x = random_variable({3, 4, 5}, 6);
+  require_gradients([&] { return ops::sum(x); }, {{"x", x}});
+  require_gradients([&] { return ops::mean(x); }, {{"x", x}});
+  require_gradients([&] { return ops::sum_last(x); }, {{"x", x}});
+}
+
+TEST_CASE("matmul in every transpose combination, batched and shared") {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      INFO("transpose_a " << ta << " transpose_b " << tb);
+      Tensor a = random_variable(ta ? Shape{2, 3, 5, 4} : Shape{2, 3, 4, 5}, 7);
+      Tensor b = random_variable(tb ? Shape{2, 3, 6, 5} : Shape{2, 3, 5, 6}, 8);
+      require_gradients([&] { return ops::matmul(a, b, ta, tb); }, {{"a", a}, {"b", b}});
+      Tensor shared = random_variable(tb ? Shape{6, 5} : Shape{5, 6}, 9);
+      require_gradients([&] { return ops::matmul(a, shared, ta, tb); }, {{"a", a}, {"b", shared}});
+    }
+}
+
+TEST_CASE("linear with and without bias") {
+  Tensor x = random_variable({2, 3, 4}, 10);
+  Tensor w = random_variable({5, 4}, 11);
+  Tensor b = random_variable({5}, 12);
+  require_gradients([&] { return ops::linear(x, w, b); }, {{"x", x}, {"weight", w}, {"bias", b}});
+  require_gradients([&] { return ops::linear(x, w, Tensor()); }, {{"x", x}, {"weight", w}});
+}
+
+TEST_CASE("shape ops") {
+  Tensor x = random_variable({2, 3, 8}, 13);
+  require_gradients([&] { return ops::reshape(x, {6, -1}); }, {{"x", x}});
+  require_gradients([&] { return ops::transpose(x, 0, 2); }, {{"x", x}});
+  require_gradients([&] { return ops::merge_heads(ops::scale(ops::split_heads(x, 4), 2.0f)); }, {{"x", x}});
+  Tensor y = random_variable({2, 5, 8}, 14);
+  require_gradients([&] { return ops::concat(std::vector{x, y}, 1); }, {{"x", x}, {"y", y}});
+  require_gradients([&] { return ops::slice(y, 1, 1, 3); }, {{"y", y}});
+}
+
+TEST_CASE("masked softmax with causal and padding masks") {
+  Tensor scores = random_variable({2, 3, 4, 4}, 15, -2.0f, 2.0f);
+  require_gradients([&] { return ops::masked_softmax(scores); }, {{"scores", scores}});
+  AttentionMask mask;
+  mask.causal = true;
+  mask.key_lengths = {4, 2};
+  require_gradients([&] { return ops::masked_softmax(scores, mask); }, {{"scores", scores}});
+}
+
+TEST_CASE("log-softmax and cross-entropy with an ignored target") {
+  Tensor logits = random_variable({2, 3, 5}, 16, -2.0f, 2.0f);
+  require_gradients([&] { return ops::log_softmax(logits); }, {{"logits", logits}});
+  const std::vector<int32_t> targets = {0, 4, -100, 2, 1, 3};
+  require_gradients([&] { return ops::cross_entropy(logits, targets); }, {{"logits", logits}});
+}
+
+TEST_CASE("layer norm") {
+  Tensor x = random_variable({3, 4, 8}, 17, -2.0f, 2.0f);
+  Tensor w = random_variable({8}, 18, 0.5f, 1.5f);
+  Tensor b = random_variable({8}, 19);
+  require_gradients([&] { return ops::layer_norm(x, w, b); }, {{"x", x}, {"weight", w}, {"bias", b}});
+}
+
+TEST_CASE("embedding accumulates repeated ids") {
+  Tensor table = random_variable({5, 3}, 20);
+  const std::vector<int32_t> ids = {1, 4, 1, 0, 1, 2};
+  require_gradients([&] { return ops::embedding(table, ids, {2, 3}); }, {{"table", table}});
+}
+
+TEST_CASE("dropout with a re-seeded generator") {
+  Tensor x = random_variable({4, 8}, 21);
+  require_gradients(
+      [&] {
+        std::mt19937_64 rng(5);
+        return ops::dropout(x, 0.3f, rng);
+      },
+      {{"x", x}});
+}

@@ -1,0 +1,142 @@
+// Forward values of the ops against hand computations.
+#include <attnlab/error.hpp>
+#include <attnlab/ops.hpp>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+
+#include "support/random.hpp"
+
+using namespace attnlab;
+using Catch::Matchers::Contains;
+
+TEST_CASE("matmul equals a naive triple loop, shared weights included") {
+  const Tensor a = testing::random_tensor({3, 4, 5}, 1);
+  const Tensor b = testing::random_tensor({5, 2}, 2);
+  const Tensor c = ops::matmul(a, b);
+  REQUIRE(c.shape() == Shape{3, 4, 2});
+  for (int64_t i = 0; i < 12; ++i)
+    for (int64_t j = 0; j < 2; ++j) {
+      double expected = 0.0;
+      for (int64_t k = 0; k < 5; ++k) expected += a.data()[i * 5 + k] * b.data()[k * 2 + j];
+      REQUIRE(c.data()[i * 2 + j] == Approx(expected).margin(1e-5));
+    }
+  // a^T b^T with batch: (5x4)^T ... check against explicit transposes.
+  const Tensor x = testing::random_tensor({2, 5, 4}, 3);
+  const Tensor y = testing::random_tensor({2, 3, 5}, 4);
+  const Tensor fused = ops::matmul(x, y, true, true);
+  const Tensor explicit_ = ops::matmul(ops::transpose(x, 1, 2), ops::transpose(y, 1, 2));
+  REQUIRE(fused.to_vector() == explicit_.to_vector());
+}
+
+TEST_CASE("masked softmax: rows sum to one, masks give exact zeros") {
+  const Tensor scores = testing::random_tensor({2, 1, 3, 3}, 5, -3.0f, 3.0f);
+  AttentionMask mask;
+  mask.causal = true;
+  mask.key_lengths = {3, 1};
+  const Tensor p = ops::masked_softmax(scores, mask);
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t t = 0; t < 3; ++t) {
+      const float* row = p.data() + (b * 3 + t) * 3;
+      const int64_t valid = std::min<int64_t>(t + 1, b == 0 ? 3 : 1);
+      double total = 0.0;
+      for (int64_t s = 0; s < 3; ++s) {
+        if (s >= valid) REQUIRE(row[s] == 0.0f);
+        total += row[s];
+      }
+      REQUIRE(total == Approx(1.0).margin(1e-6));
+    }
+}
+
+TEST_CASE("masked softmax is stable for huge scores and zero for fully masked rows") {
+  const Tensor big = Tensor::from_values({1, 3}, std::vector<float>{1000.0f, 1000.0f, -1000.0f});
+  const auto p = ops::masked_softmax(big).to_vector();
+  REQUIRE(p[0] == Approx(0.5f));
+  REQUIRE(p[1] == Approx(0.5f));
+  REQUIRE(p[2] == 0.0f);
+  const float inf = std::numeric_limits<float>::infinity();
+  const Tensor masked = Tensor::from_values({1, 2}, std::vector<float>{-inf, -inf});
+  const auto q = ops::masked_softmax(masked).to_vector();
+  REQUIRE(q == std::vector<float>{0.0f, 0.0f});
+}
+
+TEST_CASE("causal mask with fewer queries than keys sees the whole cache") {
+  const Tensor scores = Tensor::zeros({1, 1, 4});  // one new query over four cached keys
+  AttentionMask mask;
+  mask.causal = true;
+  const auto p = ops::masked_softmax(scores, mask).to_vector();
+  for (float v : p) REQUIRE(v == Approx(0.25f));
+}
+
+TEST_CASE("cross-entropy equals -log softmax of the target, ignoring ignored rows") {
+  const Tensor logits = Tensor::from_values({2, 3}, std::vector<float>{1, 2, 3, 0, 0, 0});
+  const std::vector<int32_t> targets = {2, -100};
+  const double expected = -std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0)));
+  REQUIRE(ops::cross_entropy(logits, targets).item() == Approx(expected).epsilon(1e-6));
+  const std::vector<int32_t> all_ignored = {-100, -100};
+  REQUIRE(ops::cross_entropy(logits, all_ignored).item() == 0.0f);
+}
+
+TEST_CASE("layer norm output has zero mean and unit variance per row") {
+  const Tensor x = testing::random_tensor({4, 16}, 6, -5.0f, 5.0f);
+  const Tensor y = ops::layer_norm(x, Tensor::full({16}, 1.0f), Tensor::zeros({16}));
+  for (int64_t r = 0; r < 4; ++r) {
+    double mean = 0.0, square = 0.0;
+    for (int64_t i = 0; i < 16; ++i) mean += y.data()[r * 16 + i] / 16.0;
+    for (int64_t i = 0; i < 16; ++i) square += std::pow(y.data()[r * 16 + i] - mean, 2) / 16.0;
+    REQUIRE(mean == Approx(0.0).margin(1e-6));
+    REQUIRE(square == Approx(1.0).epsilon(1e-4));
+  }
+}
+
+TEST_CASE("split_heads gives each head its slice of the features") {
+  // The seed's example: d_model 4, two heads; (1, 1, 0, 1) -> head 1 (1, 1), head 2 (0, 1).
+  const Tensor q = Tensor::from_values({1, 1, 4}, std::vector<float>{1, 1, 0, 1});
+  const Tensor heads = ops::split_heads(q, 2);
+  REQUIRE(heads.shape() == Shape{1, 2, 1, 2});
+  REQUIRE(heads.to_vector() == std::vector<float>{1, 1, 0, 1});
+  REQUIRE(ops::merge_heads(heads).to_vector() == q.to_vector());
+}
+
+TEST_CASE("gelu is the exact erf form") {
+  const Tensor x = Tensor::from_values({3}, std::vector<float>{-1.0f, 0.0f, 2.0f});
+  const auto y = ops::gelu(x).to_vector();
+  REQUIRE(y[0] == Approx(-0.15865525f));
+  REQUIRE(y[1] == 0.0f);
+  REQUIRE(y[2] == Approx(1.95449974f));
+}
+
+TEST_CASE("dropout is reproducible from the seed and keeps the expectation") {
+  const Tensor x = Tensor::full({10000}, 1.0f);
+  std::mt19937_64 a(3), b(3);
+  const auto ya = ops::dropout(x, 0.25f, a).to_vector();
+  const auto yb = ops::dropout(x, 0.25f, b).to_vector();
+  REQUIRE(ya == yb);
+  double total = 0.0;
+  for (float v : ya) {
+    REQUIRE((v == 0.0f || v == Approx(1.0f / 0.75f)));
+    total += v;
+  }
+  REQUIRE(total / 10000.0 == Approx(1.0).epsilon(0.03));
+}
+
+TEST_CASE("shape mismatches throw ShapeError naming the op and both shapes") {
+  const Tensor a = Tensor::zeros({2, 3});
+  const Tensor b = Tensor::zeros({4, 5});
+  REQUIRE_THROWS_MATCHES(ops::matmul(a, b), ShapeError,
+                         Catch::Matchers::Message("matmul: cannot multiply [2, 3] by [4, 5]"));
+  REQUIRE_THROWS_WITH(ops::add(a, b), Contains("add") && Contains("[4, 5]") && Contains("[2, 3]"));
+  REQUIRE_THROWS_WITH(ops::linear(a, b, Tensor()), Contains("linear") && Contains("[2, 3]") &&
+                                                      Contains("[4, 5]"));
+  REQUIRE_THROWS_WITH(ops::concat(std::vector{a, b}, 0), Contains("concat") && Contains("[4, 5]"));
+  REQUIRE_THROWS_WITH(ops::reshape(a, {4}), Contains("reshape") && Contains("[2, 3]"));
+  REQUIRE_THROWS_WITH(ops::split_heads(Tensor::zeros({1, 2, 6}), 4), Contains("split_heads"));
+  REQUIRE_THROWS_WITH(ops::layer_norm(a, Tensor::zeros({2}), Tensor::zeros({3})), Contains("layer_norm"));
+  const std::vector<int32_t> ids = {0, 9};
+  REQUIRE_THROWS_WITH(ops::embedding(Tensor::zeros({5, 2}), ids, {2}), Contains("token id 9"));
+  const std::vector<int32_t> targets = {7, 0};
+  REQUIRE_THROWS_WITH(ops::cross_entropy(a, targets), Contains("target 7"));
+  AttentionMask mask;
+  mask.key_lengths = {1, 2, 3};
+  REQUIRE_THROWS_AS(ops::masked_softmax(Tensor::zeros({2, 2, 2}), mask), ShapeError);
+}

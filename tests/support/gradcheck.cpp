@@ -1,0 +1,64 @@
+#include "support/gradcheck.hpp"
+
+#include <attnlab/ops.hpp>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "support/random.hpp"
+
+namespace attnlab::testing {
+namespace {
+
+double weighted_sum(const Tensor& output, const Tensor& weights) {
+  double total = 0.0;
+  for (int64_t i = 0; i < output.numel(); ++i)
+    total += static_cast<double>(output.data()[i]) * weights.data()[i];
+  return total;
+}
+
+}  // namespace
+
+double gradient_error(const std::function<Tensor()>& forward, const std::vector<GradCheckInput>& inputs,
+                      const GradCheckOptions& options, std::string* report) {
+  for (const auto& input : inputs) {
+    Tensor t = input.tensor;
+    t.zero_grad();
+  }
+  Tensor output = forward();
+  const Tensor weights = random_tensor(output.shape(), options.seed, 0.5f, 1.5f);
+  ops::sum(ops::mul(output, weights)).backward();
+
+  double worst = 0.0;
+  for (const auto& input : inputs) {
+    Tensor t = input.tensor;
+    const int64_t n = t.numel();
+    const int64_t stride = std::max<int64_t>(1, n / options.max_elements);
+    double diff2 = 0.0, analytic2 = 0.0, numeric2 = 0.0;
+    for (int64_t i = 0; i < n; i += stride) {
+      const float original = t.data()[i];
+      double plus, minus;
+      {
+        NoGradGuard no_grad;
+        t.data()[i] = original + static_cast<float>(options.step);
+        plus = weighted_sum(forward(), weights);
+        t.data()[i] = original - static_cast<float>(options.step);
+        minus = weighted_sum(forward(), weights);
+        t.data()[i] = original;
+      }
+      const double numeric = (plus - minus) / (2.0 * options.step);
+      const double analytic = t.has_grad() ? t.grad()[i] : 0.0;
+      diff2 += (analytic - numeric) * (analytic - numeric);
+      analytic2 += analytic * analytic;
+      numeric2 += numeric * numeric;
+    }
+    const double scale = std::sqrt(std::max({analytic2, numeric2, 1e-12}));
+    const double error = std::sqrt(diff2) / scale;
+    worst = std::max(worst, error);
+    if (report)
+      *report += fmt::format("{}: relative error {:.2e} (|grad| {:.3e})\n", input.name, error,
+                             std::sqrt(analytic2));
+  }
+  return worst;
+}
+
+}  // namespace attnlab::testing
