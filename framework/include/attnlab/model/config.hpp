@@ -1,0 +1,47 @@
+// The shape of a Transformer: every size and switch a model is built from.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "attnlab/nn/layers.hpp"
+
+namespace attnlab {
+
+enum class NormPlacement {
+  pre,   // x + f(LN(x)), plus a final LayerNorm (GPT-2 style; trains without warm-up tricks)
+  post,  // LN(x + f(x)) as in Vaswani et al. 2017
+};
+
+enum class PositionalKind {
+  none,        // order-blind: the encoder is then permutation-equivariant
+  sinusoidal,  // PE[t, 2i] = sin(t / 10000^(2i/D)), PE[t, 2i+1] = cos(...)
+  learned,     // a trained table "weight" [max_length, D]
+};
+
+struct TransformerConfig {
+  int64_t vocab_size = 16;         // source (encoder) vocabulary, or the LM vocabulary
+  int64_t target_vocab_size = 0;   // encoder-decoder target vocabulary; 0 = vocab_size
+  int64_t d_model = 64;
+  int64_t heads = 4;               // must divide d_model
+  int64_t ffn_dim = 256;
+  int64_t encoder_layers = 2;
+  int64_t decoder_layers = 2;
+  Activation activation = Activation::relu;
+  NormPlacement norm = NormPlacement::pre;
+  float dropout = 0.0f;
+  float layer_norm_eps = 1e-5f;
+  PositionalKind positional = PositionalKind::sinusoidal;
+  int64_t max_length = 512;        // longest sequence a learned table covers
+  int64_t num_classes = 2;         // encoder-only classifiers
+
+  int64_t target_vocab() const { return target_vocab_size > 0 ? target_vocab_size : vocab_size; }
+  /// Throws ConfigError naming the first field that cannot work.
+  void validate() const;
+};
+
+std::string to_string(NormPlacement norm);
+std::string to_string(PositionalKind kind);
+std::string to_string(Activation activation);
+
+}  // namespace attnlab

@@ -1,0 +1,53 @@
+// Encoder and decoder blocks: attention and FFN sublayers with residuals and LayerNorm.
+#pragma once
+
+#include <optional>
+
+#include "attnlab/attention/multi_head_attention.hpp"
+#include "attnlab/model/config.hpp"
+
+namespace attnlab {
+
+/// Self-attention (both directions) then FFN.
+/// Parameters: self_attn.*, ffn.*, self_attn_norm.*, ffn_norm.*. Records "output" [B, T, D]
+/// (the residual stream after the block).
+class EncoderLayer : public Module {
+ public:
+  EncoderLayer(const TransformerConfig& config, Rng& rng);
+  /// x [B, T, D]; mask: key padding of x -> [B, T, D].
+  Tensor forward(const Tensor& x, const AttentionMask& mask, const ForwardContext& context) const;
+
+ private:
+  NormPlacement norm_;
+  float dropout_;
+  MultiHeadAttention self_attn_;
+  FeedForward ffn_;
+  LayerNorm self_attn_norm_, ffn_norm_;
+};
+
+/// Masked (causal) self-attention, then cross-attention over the encoder output
+/// (Q from the decoder, K and V from the encoder), then FFN. A decoder-only
+/// language model uses the block without cross-attention.
+/// Parameters: self_attn.*, cross_attn.* (if any), ffn.*, self_attn_norm.*, cross_attn_norm.* (if any), ffn_norm.*.
+class DecoderLayer : public Module {
+ public:
+  struct Cache {
+    KeyValueCache self_attention;
+    KeyValueCache cross_attention{.keys = {}, .values = {}, .fixed = true};
+  };
+
+  DecoderLayer(const TransformerConfig& config, bool cross_attention, Rng& rng);
+  /// x [B, T, D]; memory [B, S, D] (ignored without cross-attention) -> [B, T, D].
+  Tensor forward(const Tensor& x, const Tensor& memory, const AttentionMask& memory_mask,
+                 const ForwardContext& context, Cache* cache = nullptr) const;
+
+ private:
+  NormPlacement norm_;
+  float dropout_;
+  MultiHeadAttention self_attn_;
+  std::optional<MultiHeadAttention> cross_attn_;
+  FeedForward ffn_;
+  LayerNorm self_attn_norm_, ffn_norm_, cross_attn_norm_;
+};
+
+}  // namespace attnlab

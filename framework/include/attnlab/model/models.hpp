@@ -1,0 +1,65 @@
+// The three Transformer shapes of the seed note: encoder-only (reads both
+// ways), decoder-only (masked self-attention, generates one token at a time)
+// and encoder-decoder (the decoder adds cross-attention over the encoder).
+#pragma once
+
+#include "attnlab/model/stacks.hpp"
+
+namespace attnlab {
+
+enum class ClassifierHead {
+  sequence,  // mean of the valid positions -> one label per sequence: [B, C]
+  token,     // one label per position: [B, S, C]
+};
+
+/// Encoder-only classifier. Parameters: encoder.*, classifier.*.
+class EncoderClassifier : public Module {
+ public:
+  EncoderClassifier(const TransformerConfig& config, ClassifierHead head, Rng& rng);
+  Tensor forward(const TokenBatch& source, const ForwardContext& context = {}) const;
+
+ private:
+  ClassifierHead head_;
+  Encoder encoder_;
+  Linear classifier_;
+};
+
+/// Tokens produced by greedy decoding and the logits each step chose from.
+struct Generation {
+  TokenBatch tokens;  // prompt (or start token) followed by the generated tokens
+  Tensor logits;      // [B, steps, V]: the distribution each new token was the argmax of
+};
+
+/// Decoder-only language model. Parameters: decoder.*, lm_head.*.
+class DecoderLM : public Module {
+ public:
+  explicit DecoderLM(const TransformerConfig& config, Rng& rng);
+  /// tokens [B, T] -> next-token logits [B, T, V].
+  Tensor forward(const TokenBatch& tokens, const ForwardContext& context = {}) const;
+  /// Greedy continuation of full-length prompts by `steps` tokens. With the
+  /// key/value cache each step runs only the new token (O(t) attention);
+  /// without it every step recomputes the whole prefix (the reference).
+  Generation generate(const TokenBatch& prompt, int64_t steps, bool use_cache = true) const;
+
+ private:
+  Decoder decoder_;
+  Linear lm_head_;
+};
+
+/// Encoder-decoder (seq2seq). Parameters: encoder.*, decoder.*, lm_head.*.
+class EncoderDecoder : public Module {
+ public:
+  EncoderDecoder(const TransformerConfig& config, Rng& rng);
+  /// source [B, S], target input [B, T] (shifted right) -> logits [B, T, V_target].
+  Tensor forward(const TokenBatch& source, const TokenBatch& target, const ForwardContext& context = {}) const;
+  /// Greedy decoding of `steps` tokens after start_token, for every source row.
+  Generation generate(const TokenBatch& source, int32_t start_token, int64_t steps,
+                      bool use_cache = true) const;
+
+ private:
+  Encoder encoder_;
+  Decoder decoder_;
+  Linear lm_head_;
+};
+
+}  // namespace attnlab

@@ -1,0 +1,52 @@
+// Encoder and decoder stacks: embeddings, N blocks and (pre-LN) a final LayerNorm.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "attnlab/model/layers.hpp"
+#include "attnlab/model/positional_encoding.hpp"
+#include "attnlab/model/token_batch.hpp"
+
+namespace attnlab {
+
+/// Parameters: embed.*, layers.<i>.*, final_norm.* (pre-LN only).
+class Encoder : public Module {
+ public:
+  Encoder(const TransformerConfig& config, Rng& rng);
+  /// source [B, S] -> [B, S, D]; padded keys (source.lengths) are masked.
+  Tensor forward(const TokenBatch& source, const ForwardContext& context) const;
+
+ private:
+  EmbeddingStack embed_;
+  std::vector<std::unique_ptr<EncoderLayer>> layers_;
+  std::optional<LayerNorm> final_norm_;
+};
+
+/// Parameters: embed.*, layers.<i>.*, final_norm.* (pre-LN only).
+class Decoder : public Module {
+ public:
+  /// Keys and values of every layer for the positions generated so far.
+  struct Cache {
+    std::vector<DecoderLayer::Cache> layers;
+    int64_t length = 0;  // positions already in the cache
+  };
+
+  Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross_attention, Rng& rng);
+  /// target [B, T] -> [B, T, D]. memory [B, S, D] with its key mask for
+  /// cross-attention (undefined without). With a cache, target holds only the
+  /// new positions, which continue after cache->length.
+  Tensor forward(const TokenBatch& target, const Tensor& memory, const AttentionMask& memory_mask,
+                 const ForwardContext& context, Cache* cache = nullptr) const;
+
+ private:
+  EmbeddingStack embed_;
+  std::vector<std::unique_ptr<DecoderLayer>> layers_;
+  std::optional<LayerNorm> final_norm_;
+};
+
+/// Key padding mask of a batch (no mask when every row is full).
+AttentionMask padding_mask(const TokenBatch& batch);
+
+}  // namespace attnlab

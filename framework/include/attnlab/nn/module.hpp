@@ -1,0 +1,66 @@
+// Module: a named tree of parameters. The dotted path of a parameter
+// ("decoder.layers.0.self_attn.q_proj.weight") is its checkpoint key and,
+// for activations, the prefix of their recording names.
+#pragma once
+
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "attnlab/tensor.hpp"
+
+namespace attnlab {
+
+/// The random generator used for initialisation and dropout; seeded explicitly.
+using Rng = std::mt19937_64;
+
+/// Receives named intermediate tensors during a forward pass (activation recording).
+class ActivationObserver {
+ public:
+  virtual ~ActivationObserver() = default;
+  /// Full dotted name, e.g. "encoder.layers.0.self_attn.weights"; shapes are documented in docs/.
+  virtual void observe(std::string_view name, const Tensor& value) = 0;
+};
+
+/// Per-call state of a forward pass.
+struct ForwardContext {
+  bool training = false;
+  Rng* dropout_rng = nullptr;            // required when training with dropout > 0
+  ActivationObserver* observer = nullptr;  // optional
+};
+
+class Module {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  // Children are registered by address, so modules never move.
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  /// Every parameter under its dotted path, in registration order.
+  std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+  std::vector<Tensor> parameters() const;
+  /// This module's dotted path ("" for the root).
+  const std::string& path() const { return path_; }
+
+ protected:
+  /// Registers a trainable tensor (marks it as requiring a gradient).
+  Tensor add_parameter(std::string name, Tensor value);
+  /// Registers a child; it must live as long as this module (a member or owned pointer).
+  void add_module(std::string name, Module& child);
+  /// Reports `value` as "<path>.<name>" to the context's observer, if any.
+  void record(const ForwardContext& context, std::string_view name, const Tensor& value) const;
+  /// Applies dropout when training, identity otherwise.
+  Tensor dropout(const ForwardContext& context, const Tensor& x, float p) const;
+
+ private:
+  void set_path(std::string path);
+
+  std::string path_;
+  std::vector<std::pair<std::string, Tensor>> parameters_;
+  std::vector<std::pair<std::string, Module*>> children_;
+};
+
+}  // namespace attnlab

@@ -1,0 +1,49 @@
+#include "attnlab/model/config.hpp"
+
+#include <fmt/format.h>
+
+#include "attnlab/error.hpp"
+
+namespace attnlab {
+namespace {
+
+void require_positive(const char* field, int64_t value) {
+  if (value < 1) throw ConfigError(fmt::format("model.{} must be >= 1, got {}", field, value));
+}
+
+}  // namespace
+
+void TransformerConfig::validate() const {
+  require_positive("vocab_size", vocab_size);
+  require_positive("d_model", d_model);
+  require_positive("heads", heads);
+  require_positive("ffn_dim", ffn_dim);
+  require_positive("max_length", max_length);
+  require_positive("num_classes", num_classes);
+  if (encoder_layers < 0 || decoder_layers < 0)
+    throw ConfigError(fmt::format("layer counts must be >= 0, got encoder {} and decoder {}",
+                                  encoder_layers, decoder_layers));
+  if (d_model % heads != 0)
+    throw ConfigError(fmt::format("heads = {} does not divide d_model = {} (d_k = d_model / heads)",
+                                  heads, d_model));
+  if (positional == PositionalKind::sinusoidal && d_model % 2 != 0)
+    throw ConfigError(fmt::format("sinusoidal positions pair sin/cos features: d_model = {} must be even",
+                                  d_model));
+  if (!(dropout >= 0.0f && dropout < 1.0f))
+    throw ConfigError(fmt::format("model.dropout must be in [0, 1), got {}", dropout));
+}
+
+std::string to_string(NormPlacement norm) { return norm == NormPlacement::pre ? "pre" : "post"; }
+
+std::string to_string(PositionalKind kind) {
+  switch (kind) {
+    case PositionalKind::none: return "none";
+    case PositionalKind::sinusoidal: return "sinusoidal";
+    case PositionalKind::learned: return "learned";
+  }
+  return "?";
+}
+
+std::string to_string(Activation activation) { return activation == Activation::relu ? "relu" : "gelu"; }
+
+}  // namespace attnlab

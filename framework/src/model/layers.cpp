@@ -1,0 +1,80 @@
+#include "attnlab/model/layers.hpp"
+
+#include "attnlab/ops.hpp"
+
+namespace attnlab {
+namespace {
+
+// One residual sublayer: pre-LN x + f(LN(x)), post-LN LN(x + f(x)).
+template <class Sublayer>
+Tensor residual(NormPlacement placement, const LayerNorm& norm, const Tensor& x, const Sublayer& f) {
+  if (placement == NormPlacement::pre) return ops::add(x, f(norm.forward(x)));
+  return norm.forward(ops::add(x, f(x)));
+}
+
+}  // namespace
+
+EncoderLayer::EncoderLayer(const TransformerConfig& config, Rng& rng)
+    : norm_(config.norm),
+      dropout_(config.dropout),
+      self_attn_(config.d_model, config.heads, config.dropout, rng),
+      ffn_(config.d_model, config.ffn_dim, config.activation, config.dropout, rng),
+      self_attn_norm_(config.d_model, config.layer_norm_eps),
+      ffn_norm_(config.d_model, config.layer_norm_eps) {
+  add_module("self_attn", self_attn_);
+  add_module("ffn", ffn_);
+  add_module("self_attn_norm", self_attn_norm_);
+  add_module("ffn_norm", ffn_norm_);
+}
+
+Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask, const ForwardContext& context) const {
+  const Tensor h = residual(norm_, self_attn_norm_, x, [&](const Tensor& in) {
+    return dropout(context, self_attn_.forward(in, in, mask, context), dropout_);
+  });  // [B, T, D]
+  const Tensor out = residual(norm_, ffn_norm_, h, [&](const Tensor& in) {
+    return dropout(context, ffn_.forward(in, context), dropout_);
+  });  // [B, T, D]
+  record(context, "output", out);
+  return out;
+}
+
+DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention, Rng& rng)
+    : norm_(config.norm),
+      dropout_(config.dropout),
+      self_attn_(config.d_model, config.heads, config.dropout, rng),
+      ffn_(config.d_model, config.ffn_dim, config.activation, config.dropout, rng),
+      self_attn_norm_(config.d_model, config.layer_norm_eps),
+      ffn_norm_(config.d_model, config.layer_norm_eps),
+      cross_attn_norm_(config.d_model, config.layer_norm_eps) {
+  add_module("self_attn", self_attn_);
+  if (cross_attention) {
+    cross_attn_.emplace(config.d_model, config.heads, config.dropout, rng);
+    add_module("cross_attn", *cross_attn_);
+  }
+  add_module("ffn", ffn_);
+  add_module("self_attn_norm", self_attn_norm_);
+  add_module("ffn_norm", ffn_norm_);
+  if (cross_attention) add_module("cross_attn_norm", cross_attn_norm_);
+}
+
+Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory, const AttentionMask& memory_mask,
+                             const ForwardContext& context, Cache* cache) const {
+  const AttentionMask causal{.causal = true, .key_lengths = {}};
+  Tensor h = residual(norm_, self_attn_norm_, x, [&](const Tensor& in) {
+    auto* self_cache = cache ? &cache->self_attention : nullptr;
+    return dropout(context, self_attn_.forward(in, in, causal, context, self_cache), dropout_);
+  });  // [B, T, D]
+  if (cross_attn_) {
+    h = residual(norm_, cross_attn_norm_, h, [&](const Tensor& in) {
+      auto* cross_cache = cache ? &cache->cross_attention : nullptr;
+      return dropout(context, cross_attn_->forward(in, memory, memory_mask, context, cross_cache), dropout_);
+    });  // [B, T, D]
+  }
+  const Tensor out = residual(norm_, ffn_norm_, h, [&](const Tensor& in) {
+    return dropout(context, ffn_.forward(in, context), dropout_);
+  });  // [B, T, D]
+  record(context, "output", out);
+  return out;
+}
+
+}  // namespace attnlab

@@ -1,0 +1,125 @@
+#include "attnlab/model/models.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "attnlab/error.hpp"
+#include "attnlab/ops.hpp"
+
+namespace attnlab {
+namespace {
+
+// Weights [B, 1, S] that average the valid positions of each row.
+Tensor mean_pool_weights(const TokenBatch& batch) {
+  Tensor weights = Tensor::zeros({batch.batch, 1, batch.length});
+  for (int64_t b = 0; b < batch.batch; ++b) {
+    const int64_t valid = batch.lengths.empty() ? batch.length : batch.lengths[b];
+    std::fill_n(weights.data() + b * batch.length, valid, 1.0f / static_cast<float>(valid));
+  }
+  return weights;
+}
+
+TokenBatch append_column(const TokenBatch& sequence, std::span<const int32_t> column) {
+  TokenBatch longer{sequence.batch, sequence.length + 1, {}, {}};
+  longer.ids.reserve(static_cast<std::size_t>(longer.batch * longer.length));
+  for (int64_t b = 0; b < sequence.batch; ++b) {
+    const auto row = sequence.ids.begin() + b * sequence.length;
+    longer.ids.insert(longer.ids.end(), row, row + sequence.length);
+    longer.ids.push_back(column[b]);
+  }
+  return longer;
+}
+
+// Greedy decoding shared by both generating models. logits_of(tokens, cache)
+// returns [B, T, V] for the given positions; with a cache only new tokens are passed.
+template <class LogitsOf>
+Generation greedy_decode(TokenBatch sequence, int64_t steps, bool use_cache, const LogitsOf& logits_of) {
+  if (!sequence.lengths.empty() &&
+      std::any_of(sequence.lengths.begin(), sequence.lengths.end(),
+                  [&](int32_t l) { return l != sequence.length; }))
+    throw ShapeError("generate: prompts must all have the full length (no padding)");
+  NoGradGuard no_grad;
+  Decoder::Cache cache;
+  TokenBatch pending = sequence;
+  std::vector<Tensor> chosen_from;
+  for (int64_t step = 0; step < steps; ++step) {
+    const Tensor logits = use_cache ? logits_of(pending, &cache) : logits_of(sequence, nullptr);
+    const int64_t positions = logits.size(1), vocab = logits.size(2);
+    const Tensor last = ops::slice(logits, 1, positions - 1, 1);  // [B, 1, V]
+    std::vector<int32_t> next(static_cast<std::size_t>(sequence.batch));
+    for (int64_t b = 0; b < sequence.batch; ++b) {
+      const float* row = last.data() + b * vocab;
+      next[b] = static_cast<int32_t>(std::max_element(row, row + vocab) - row);
+    }
+    chosen_from.push_back(last);
+    sequence = append_column(sequence, next);
+    pending = TokenBatch{sequence.batch, 1, next, {}};
+  }
+  Generation result{sequence, {}};
+  if (!chosen_from.empty()) result.logits = ops::concat(chosen_from, 1);  // [B, steps, V]
+  return result;
+}
+
+}  // namespace
+
+EncoderClassifier::EncoderClassifier(const TransformerConfig& config, ClassifierHead head, Rng& rng)
+    : head_(head), encoder_(config, rng), classifier_(config.d_model, config.num_classes, rng) {
+  add_module("encoder", encoder_);
+  add_module("classifier", classifier_);
+}
+
+Tensor EncoderClassifier::forward(const TokenBatch& source, const ForwardContext& context) const {
+  const Tensor states = encoder_.forward(source, context);  // [B, S, D]
+  if (head_ == ClassifierHead::token) return classifier_.forward(states);  // [B, S, C]
+  const Tensor pooled = ops::matmul(mean_pool_weights(source), states);    // [B, 1, D]
+  return classifier_.forward(ops::reshape(pooled, {source.batch, -1}));    // [B, C]
+}
+
+DecoderLM::DecoderLM(const TransformerConfig& config, Rng& rng)
+    : decoder_(config, config.vocab_size, false, rng), lm_head_(config.d_model, config.vocab_size, rng) {
+  add_module("decoder", decoder_);
+  add_module("lm_head", lm_head_);
+}
+
+Tensor DecoderLM::forward(const TokenBatch& tokens, const ForwardContext& context) const {
+  return lm_head_.forward(decoder_.forward(tokens, {}, {}, context));  // [B, T, V]
+}
+
+Generation DecoderLM::generate(const TokenBatch& prompt, int64_t steps, bool use_cache) const {
+  if (prompt.length < 1) throw ShapeError("generate: the prompt needs at least one token");
+  return greedy_decode(prompt, steps, use_cache, [&](const TokenBatch& tokens, Decoder::Cache* cache) {
+    return lm_head_.forward(decoder_.forward(tokens, {}, {}, {}, cache));
+  });
+}
+
+EncoderDecoder::EncoderDecoder(const TransformerConfig& config, Rng& rng)
+    : encoder_(config, rng),
+      decoder_(config, config.target_vocab(), true, rng),
+      lm_head_(config.d_model, config.target_vocab(), rng) {
+  add_module("encoder", encoder_);
+  add_module("decoder", decoder_);
+  add_module("lm_head", lm_head_);
+}
+
+Tensor EncoderDecoder::forward(const TokenBatch& source, const TokenBatch& target,
+                               const ForwardContext& context) const {
+  if (source.batch != target.batch)
+    throw ShapeError(fmt::format("encoder-decoder: {} source rows but {} target rows", source.batch,
+                                 target.batch));
+  const Tensor memory = encoder_.forward(source, context);  // [B, S, D]
+  return lm_head_.forward(decoder_.forward(target, memory, padding_mask(source), context));  // [B, T, V]
+}
+
+Generation EncoderDecoder::generate(const TokenBatch& source, int32_t start_token, int64_t steps,
+                                    bool use_cache) const {
+  NoGradGuard no_grad;
+  const Tensor memory = encoder_.forward(source, {});  // [B, S, D], computed once
+  const AttentionMask memory_mask = padding_mask(source);
+  const TokenBatch start{source.batch, 1, std::vector<int32_t>(source.batch, start_token), {}};
+  return greedy_decode(start, steps, use_cache, [&](const TokenBatch& tokens, Decoder::Cache* cache) {
+    return lm_head_.forward(decoder_.forward(tokens, memory, memory_mask, {}, cache));
+  });
+}
+
+}  // namespace attnlab

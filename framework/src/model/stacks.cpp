@@ -1,0 +1,60 @@
+#include "attnlab/model/stacks.hpp"
+
+#include <fmt/format.h>
+
+namespace attnlab {
+
+AttentionMask padding_mask(const TokenBatch& batch) {
+  AttentionMask mask;
+  mask.key_lengths = batch.lengths;
+  return mask;
+}
+
+Encoder::Encoder(const TransformerConfig& config, Rng& rng) : embed_(config, config.vocab_size, rng) {
+  config.validate();
+  add_module("embed", embed_);
+  for (int64_t i = 0; i < config.encoder_layers; ++i) {
+    layers_.push_back(std::make_unique<EncoderLayer>(config, rng));
+    add_module(fmt::format("layers.{}", i), *layers_.back());
+  }
+  if (config.norm == NormPlacement::pre) {
+    final_norm_.emplace(config.d_model, config.layer_norm_eps);
+    add_module("final_norm", *final_norm_);
+  }
+}
+
+Tensor Encoder::forward(const TokenBatch& source, const ForwardContext& context) const {
+  source.validate();
+  const AttentionMask mask = padding_mask(source);
+  Tensor x = embed_.forward(source.ids, source.shape(), 0, context);  // [B, S, D]
+  for (const auto& layer : layers_) x = layer->forward(x, mask, context);
+  return final_norm_ ? final_norm_->forward(x) : x;
+}
+
+Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross_attention, Rng& rng)
+    : embed_(config, vocab_size, rng) {
+  config.validate();
+  add_module("embed", embed_);
+  for (int64_t i = 0; i < config.decoder_layers; ++i) {
+    layers_.push_back(std::make_unique<DecoderLayer>(config, cross_attention, rng));
+    add_module(fmt::format("layers.{}", i), *layers_.back());
+  }
+  if (config.norm == NormPlacement::pre) {
+    final_norm_.emplace(config.d_model, config.layer_norm_eps);
+    add_module("final_norm", *final_norm_);
+  }
+}
+
+Tensor Decoder::forward(const TokenBatch& target, const Tensor& memory, const AttentionMask& memory_mask,
+                        const ForwardContext& context, Cache* cache) const {
+  target.validate();
+  if (cache && cache->layers.empty()) cache->layers.resize(layers_.size());
+  const int64_t offset = cache ? cache->length : 0;
+  Tensor x = embed_.forward(target.ids, target.shape(), offset, context);  // [B, T, D]
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    x = layers_[i]->forward(x, memory, memory_mask, context, cache ? &cache->layers[i] : nullptr);
+  if (cache) cache->length += target.length;
+  return final_norm_ ? final_norm_->forward(x) : x;
+}
+
+}  // namespace attnlab

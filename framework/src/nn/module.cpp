@@ -1,0 +1,59 @@
+#include "attnlab/nn/module.hpp"
+
+#include <fmt/format.h>
+
+#include "attnlab/error.hpp"
+#include "attnlab/ops.hpp"
+
+namespace attnlab {
+namespace {
+
+std::string join_path(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : prefix + "." + name;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor>> all;
+  for (const auto& [name, tensor] : parameters_) all.emplace_back(join_path(path_, name), tensor);
+  for (const auto& [name, child] : children_)
+    for (auto& entry : child->named_parameters()) all.push_back(std::move(entry));
+  return all;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> tensors;
+  for (auto& [name, tensor] : named_parameters()) tensors.push_back(tensor);
+  return tensors;
+}
+
+Tensor Module::add_parameter(std::string name, Tensor value) {
+  value.requires_grad();
+  parameters_.emplace_back(std::move(name), value);
+  return value;
+}
+
+void Module::add_module(std::string name, Module& child) {
+  child.set_path(join_path(path_, name));
+  children_.emplace_back(std::move(name), &child);
+}
+
+void Module::set_path(std::string path) {
+  path_ = std::move(path);
+  for (auto& [name, child] : children_) child->set_path(join_path(path_, name));
+}
+
+void Module::record(const ForwardContext& context, std::string_view name, const Tensor& value) const {
+  if (context.observer) context.observer->observe(join_path(path_, std::string(name)), value);
+}
+
+Tensor Module::dropout(const ForwardContext& context, const Tensor& x, float p) const {
+  if (!context.training || p == 0.0f) return x;
+  if (!context.dropout_rng)
+    throw Error(fmt::format("{}: training with dropout {} needs a dropout generator in the context",
+                            path_, p));
+  return ops::dropout(x, p, *context.dropout_rng);
+}
+
+}  // namespace attnlab

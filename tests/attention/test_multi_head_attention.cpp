@@ -1,0 +1,100 @@
+#include <attnlab/attention/multi_head_attention.hpp>
+#include <attnlab/error.hpp>
+#include <catch2/catch.hpp>
+
+#include "support/gradcheck.hpp"
+#include "support/modules.hpp"
+#include "support/random.hpp"
+
+using namespace attnlab;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::vector<float> identity(int n) {
+  std::vector<float> m(static_cast<std::size_t>(n * n), 0.0f);
+  for (int i = 0; i < n; ++i) m[static_cast<std::size_t>(i * n + i)] = 1.0f;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("the seed's worked example: d_model 4, two heads, one shared W_O") {
+  Rng rng(1);
+  MultiHeadAttention mha(4, 2, 0.0f, rng);
+  // W_Q = I so the query of the first token is its input (1, 1, 0, 1).
+  testing::set_parameter(mha, "q_proj.weight", identity(4));
+  testing::set_parameter(mha, "q_proj.bias", {0, 0, 0, 0});
+  const Tensor a = Tensor::from_values({1, 2, 4}, std::vector<float>{1, 1, 0, 1, 0, 2, 1, 0});
+  testing::ActivationLog log;
+  const Tensor out = mha.forward(a, a, {}, {.training = false, .dropout_rng = nullptr, .observer = &log});
+
+  const Tensor& q = log.at("q");  // [B, h, T, d_k]
+  REQUIRE(q.shape() == Shape{1, 2, 2, 2});
+  const auto qv = q.to_vector();
+  CHECK(std::vector<float>{qv[0], qv[1]} == std::vector<float>{1, 1});  // q11: head 1 of token 1
+  CHECK(std::vector<float>{qv[4], qv[5]} == std::vector<float>{0, 1});  // q12: head 2 of token 1
+
+  // Each token's output is (b_i1 || b_i2) times the one W_O, plus its bias.
+  const Tensor& heads = log.at("head_outputs");  // [1, 2, 2, 2]
+  const Tensor& concat = log.at("concat");       // [1, 2, 4]
+  const auto hv = heads.to_vector(), cv = concat.to_vector();
+  for (int t = 0; t < 2; ++t)
+    for (int h = 0; h < 2; ++h)
+      for (int j = 0; j < 2; ++j) REQUIRE(cv[t * 4 + h * 2 + j] == hv[(h * 2 + t) * 2 + j]);
+  const auto params = mha.named_parameters();
+  const auto wo = std::find_if(params.begin(), params.end(), [](auto& p) { return p.first == "o_proj.weight"; })->second.to_vector();
+  const auto bo = std::find_if(params.begin(), params.end(), [](auto& p) { return p.first == "o_proj.bias"; })->second.to_vector();
+  for (int t = 0; t < 2; ++t)
+    for (int i = 0; i < 4; ++i) {
+      double expected = bo[i];
+      for (int j = 0; j < 4; ++j) expected += wo[i * 4 + j] * cv[t * 4 + j];
+      REQUIRE(out.data()[t * 4 + i] == Approx(expected).margin(1e-6));
+    }
+}
+
+TEST_CASE("heads that do not divide d_model are refused naming both numbers") {
+  Rng rng(1);
+  REQUIRE_THROWS_MATCHES(MultiHeadAttention(10, 3, 0.0f, rng), ConfigError,
+                         Catch::Matchers::Predicate<ConfigError>([](const ConfigError& e) {
+                           const std::string m = e.what();
+                           return m.find("heads = 3") != std::string::npos &&
+                                  m.find("d_model = 10") != std::string::npos;
+                         }));
+}
+
+TEST_CASE("attention weights sum to one and cross-attention handles T != S") {
+  Rng rng(2);
+  MultiHeadAttention mha(8, 4, 0.0f, rng);
+  const Tensor decoder_stream = testing::random_tensor({2, 3, 8}, 3);
+  const Tensor encoder_output = testing::random_tensor({2, 5, 8}, 4);
+  testing::ActivationLog log;
+  AttentionMask mask;
+  mask.key_lengths = {5, 2};
+  const Tensor out = mha.forward(decoder_stream, encoder_output, mask, {.training = false, .dropout_rng = nullptr, .observer = &log});
+  REQUIRE(out.shape() == Shape{2, 3, 8});
+  const Tensor& w = log.at("weights");
+  REQUIRE(w.shape() == Shape{2, 4, 3, 5});
+  for (int64_t row = 0; row < 2 * 4 * 3; ++row) {
+    double total = 0.0;
+    for (int64_t s = 0; s < 5; ++s) total += w.data()[row * 5 + s];
+    REQUIRE(total == Approx(1.0).margin(1e-6));
+  }
+  REQUIRE(w.data()[(1 * 4 * 3) * 5 + 2] == 0.0f);  // batch 1 sees only 2 keys
+}
+
+TEST_CASE("multi-head attention gradients, self and cross, with masks") {
+  Rng rng(3);
+  MultiHeadAttention mha(8, 2, 0.0f, rng);
+  Tensor x = testing::random_variable({2, 4, 8}, 5);
+  Tensor memory = testing::random_variable({2, 3, 8}, 6);
+  std::vector<testing::GradCheckInput> inputs{{"x", x}, {"memory", memory}};
+  for (auto& [name, p] : mha.named_parameters()) inputs.push_back({name, p});
+  AttentionMask causal{.causal = true, .key_lengths = {}};
+  std::string report;
+  REQUIRE(testing::gradient_error([&] { return mha.forward(x, x, causal, {}); }, {inputs[0]}, {}, &report) <= 1e-3);
+  AttentionMask padding{.causal = false, .key_lengths = {3, 1}};
+  const double error = testing::gradient_error([&] { return mha.forward(x, memory, padding, {}); }, inputs, {}, &report);
+  INFO(report);
+  REQUIRE(error <= 1e-3);
+}
