@@ -1,0 +1,11 @@
+// Sub-commands of the attnlab executable; each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace attnlab::cli {
+
+int run_train(const std::vector<std::string>& arguments);
+
+}  // namespace attnlab::cli

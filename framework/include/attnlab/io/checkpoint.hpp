@@ -1,0 +1,31 @@
+// Model parameters in HDF5, one float32 dataset per parameter. The dotted name
+// "encoder.layers.0.self_attn.q_proj.weight" is stored at the HDF5 path
+// "/parameters/encoder/layers/0/self_attn/q_proj/weight". Linear weights are
+// [out_features, in_features] as in PyTorch's nn.Linear, so weights move across
+// with a rename. Layout: docs/checkpoints.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "attnlab/nn/module.hpp"
+
+namespace attnlab {
+
+/// Layout version this build writes; a reader refuses files with a newer one.
+inline constexpr int64_t kCheckpointSchemaVersion = 1;
+
+/// HDF5 path of a parameter: "parameters/" + the dotted name with '.' as '/'.
+std::string checkpoint_dataset_path(std::string_view parameter_name);
+
+/// Writes every parameter of `model`. The file appears only when complete
+/// (written under a temporary name, then renamed).
+void save_checkpoint(const Module& model, const std::string& path);
+
+/// Overwrites every parameter of `model` from `path`. Throws IoError naming
+/// the file and parameter when one is missing, has another shape, or the file
+/// holds parameters the model does not have, or has a newer schema.
+void load_checkpoint(const Module& model, const std::string& path);
+
+}  // namespace attnlab

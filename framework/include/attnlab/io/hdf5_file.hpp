@@ -1,0 +1,58 @@
+// A small RAII wrapper over the HDF5 C API: what checkpoints, parity fixtures
+// and (later) recordings need. Paths are HDF5 paths ("group/sub/dataset");
+// intermediate groups are created on write. Failures throw IoError naming the
+// file and the path; HDF5's own error printing is switched off.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "attnlab/tensor.hpp"
+
+namespace attnlab {
+
+class Hdf5File {
+ public:
+  enum class Mode { read, create };  // create truncates an existing file
+
+  Hdf5File(std::string path, Mode mode);
+  ~Hdf5File();
+  Hdf5File(const Hdf5File&) = delete;
+  Hdf5File& operator=(const Hdf5File&) = delete;
+
+  const std::string& path() const { return path_; }
+  bool contains(const std::string& object) const;
+  /// True if `object` exists and is a group (not a dataset).
+  bool is_group(const std::string& object) const;
+  /// Names directly under a group, sorted.
+  std::vector<std::string> children(const std::string& group) const;
+
+  /// float32 dataset with the tensor's shape (a scalar tensor gives a scalar dataset).
+  void write_tensor(const std::string& dataset, const Tensor& value);
+  /// Any floating-point dataset, converted to float32.
+  Tensor read_tensor(const std::string& dataset) const;
+  void write_ints(const std::string& dataset, std::span<const int32_t> values, const Shape& shape);
+  std::vector<int32_t> read_ints(const std::string& dataset) const;
+  Shape dataset_shape(const std::string& dataset) const;
+
+  void set_attribute(const std::string& object, const std::string& name, const std::string& value);
+  void set_attribute(const std::string& object, const std::string& name, int64_t value);
+  std::string string_attribute(const std::string& object, const std::string& name) const;
+  int64_t int_attribute(const std::string& object, const std::string& name) const;
+  bool has_attribute(const std::string& object, const std::string& name) const;
+
+  /// Writes pending data to disk.
+  void flush();
+
+ private:
+  int64_t open_dataset(const std::string& dataset) const;
+  int64_t create_dataset(const std::string& dataset, int64_t type, const Shape& shape);
+  [[noreturn]] void fail(const std::string& what, const std::string& object) const;
+
+  std::string path_;
+  int64_t file_;
+};
+
+}  // namespace attnlab

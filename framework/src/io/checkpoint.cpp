@@ -1,0 +1,83 @@
+#include "attnlab/io/checkpoint.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <set>
+
+#include "attnlab/error.hpp"
+#include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/version.hpp"
+
+namespace attnlab {
+namespace {
+
+constexpr const char* kSchemaAttribute = "attnlab_checkpoint_schema";
+
+// Dotted names of every dataset under /parameters.
+std::set<std::string> stored_parameters(const Hdf5File& file) {
+  std::set<std::string> names;
+  std::function<void(const std::string&, const std::string&)> walk = [&](const std::string& group,
+                                                                          const std::string& dotted) {
+    for (const std::string& child : file.children(group)) {
+      const std::string path = group + "/" + child;
+      const std::string name = dotted.empty() ? child : dotted + "." + child;
+      if (file.is_group(path))
+        walk(path, name);
+      else
+        names.insert(name);
+    }
+  };
+  if (file.contains("parameters")) walk("parameters", "");
+  return names;
+}
+
+}  // namespace
+
+std::string checkpoint_dataset_path(std::string_view parameter_name) {
+  std::string path = "parameters/" + std::string(parameter_name);
+  std::replace(path.begin() + 11, path.end(), '.', '/');
+  return path;
+}
+
+void save_checkpoint(const Module& model, const std::string& path) {
+  const std::string temporary = path + ".partial";
+  {
+    Hdf5File file(temporary, Hdf5File::Mode::create);
+    file.set_attribute("/", kSchemaAttribute, kCheckpointSchemaVersion);
+    file.set_attribute("/", "attnlab_version", std::string(version()));
+    for (const auto& [name, tensor] : model.named_parameters()) file.write_tensor(checkpoint_dataset_path(name), tensor);
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+void load_checkpoint(const Module& model, const std::string& path) {
+  Hdf5File file(path, Hdf5File::Mode::read);
+  if (!file.has_attribute("/", kSchemaAttribute))
+    throw IoError(fmt::format("{}: not an attnlab checkpoint (no '{}' attribute)", path, kSchemaAttribute));
+  const int64_t schema = file.int_attribute("/", kSchemaAttribute);
+  if (schema > kCheckpointSchemaVersion)
+    throw IoError(fmt::format("{}: checkpoint schema {} is newer than this attnlab ({}, reads up to {}); "
+                              "upgrade attnlab to read it",
+                              path, schema, version(), kCheckpointSchemaVersion));
+  std::set<std::string> unexpected = stored_parameters(file);
+  for (const auto& [name, tensor] : model.named_parameters()) {
+    const std::string dataset = checkpoint_dataset_path(name);
+    if (!file.contains(dataset))
+      throw IoError(fmt::format("{}: parameter '{}' is missing (expected at /{})", path, name, dataset));
+    const Tensor stored = file.read_tensor(dataset);
+    if (stored.shape() != tensor.shape())
+      throw IoError(fmt::format("{}: parameter '{}' has shape {} in the file but {} in the model", path, name,
+                                shape_string(stored.shape()), shape_string(tensor.shape())));
+    Tensor target = tensor;
+    std::copy(stored.values().begin(), stored.values().end(), target.data());
+    unexpected.erase(name);
+  }
+  if (!unexpected.empty())
+    throw IoError(fmt::format("{}: holds parameters this model does not have: {}", path, fmt::join(unexpected, ", ")));
+}
+
+}  // namespace attnlab

@@ -1,0 +1,216 @@
+#include "attnlab/io/hdf5_file.hpp"
+
+#include <fmt/format.h>
+#include <hdf5.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "attnlab/error.hpp"
+
+namespace attnlab {
+namespace {
+
+// Closes an HDF5 identifier when it goes out of scope.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+void silence_hdf5_errors() {
+  static const bool done = [] { return H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0; }();
+  (void)done;
+}
+
+std::vector<hsize_t> dims_of(const Shape& shape) { return {shape.begin(), shape.end()}; }
+
+}  // namespace
+
+Hdf5File::Hdf5File(std::string path, Mode mode) : path_(std::move(path)) {
+  silence_hdf5_errors();
+  if (mode == Mode::read) {
+    if (!std::filesystem::exists(path_)) throw IoError(fmt::format("{}: no such file", path_));
+    file_ = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  } else {
+    file_ = H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  }
+  if (file_ < 0)
+    throw IoError(fmt::format("{}: cannot {} as HDF5", path_, mode == Mode::read ? "open" : "create"));
+}
+
+Hdf5File::~Hdf5File() { H5Fclose(file_); }
+
+void Hdf5File::fail(const std::string& what, const std::string& object) const {
+  throw IoError(fmt::format("{}: {} '{}'", path_, what, object));
+}
+
+bool Hdf5File::contains(const std::string& object) const {
+  // Every prefix must exist before the full path can be asked about.
+  std::size_t next = 0;
+  while (true) {
+    next = object.find('/', next + 1);
+    const std::string prefix = object.substr(0, next);
+    if (prefix.empty()) return false;
+    if (H5Lexists(file_, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (next == std::string::npos) return true;
+  }
+}
+
+bool Hdf5File::is_group(const std::string& object) const {
+  if (!contains(object)) return false;
+  Handle group(H5Gopen2(file_, object.c_str(), H5P_DEFAULT), H5Gclose);
+  return group.valid();
+}
+
+std::vector<std::string> Hdf5File::children(const std::string& group) const {
+  Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
+  if (!g.valid()) fail("no group", group);
+  H5G_info_t info;
+  H5Gget_info(g.get(), &info);
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t length = H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    std::string name(static_cast<std::size_t>(length), '\0');
+    H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1, H5P_DEFAULT);
+    names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+int64_t Hdf5File::create_dataset(const std::string& dataset, int64_t type, const Shape& shape) {
+  Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(links.get(), 1);
+  const auto dims = dims_of(shape);
+  Handle space(shape.empty() ? H5Screate(H5S_SCALAR)
+                             : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+               H5Sclose);
+  const hid_t id = H5Dcreate2(file_, dataset.c_str(), type, space.get(), links.get(), H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) fail("cannot create dataset", dataset);
+  return id;
+}
+
+int64_t Hdf5File::open_dataset(const std::string& dataset) const {
+  if (!contains(dataset)) fail("no dataset", dataset);
+  const hid_t id = H5Dopen2(file_, dataset.c_str(), H5P_DEFAULT);
+  if (id < 0) fail("cannot open dataset", dataset);
+  return id;
+}
+
+Shape Hdf5File::dataset_shape(const std::string& dataset) const {
+  Handle d(open_dataset(dataset), H5Dclose);
+  Handle space(H5Dget_space(d.get()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  return {dims.begin(), dims.end()};
+}
+
+void Hdf5File::write_tensor(const std::string& dataset, const Tensor& value) {
+  Handle d(create_dataset(dataset, H5T_IEEE_F32LE, value.shape()), H5Dclose);
+  if (H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()) < 0)
+    fail("cannot write dataset", dataset);
+}
+
+Tensor Hdf5File::read_tensor(const std::string& dataset) const {
+  const Shape shape = dataset_shape(dataset);
+  Handle d(open_dataset(dataset), H5Dclose);
+  Handle type(H5Dget_type(d.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_FLOAT) fail("expected a floating-point dataset at", dataset);
+  Tensor t = Tensor::zeros(shape);
+  if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) < 0)
+    fail("cannot read dataset", dataset);
+  return t;
+}
+
+void Hdf5File::write_ints(const std::string& dataset, std::span<const int32_t> values, const Shape& shape) {
+  if (static_cast<int64_t>(values.size()) != element_count(shape))
+    fail(fmt::format("{} values do not fill {} for dataset", values.size(), shape_string(shape)), dataset);
+  Handle d(create_dataset(dataset, H5T_STD_I32LE, shape), H5Dclose);
+  if (H5Dwrite(d.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+    fail("cannot write dataset", dataset);
+}
+
+std::vector<int32_t> Hdf5File::read_ints(const std::string& dataset) const {
+  const Shape shape = dataset_shape(dataset);
+  Handle d(open_dataset(dataset), H5Dclose);
+  Handle type(H5Dget_type(d.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_INTEGER) fail("expected an integer dataset at", dataset);
+  std::vector<int32_t> values(static_cast<std::size_t>(element_count(shape)));
+  if (H5Dread(d.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+    fail("cannot read dataset", dataset);
+  return values;
+}
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& name, const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1));
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
+    H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
+  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                                H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  if (!attr.valid() || H5Awrite(attr.get(), type.get(), value.data()) < 0)
+    fail(fmt::format("cannot write attribute '{}' on", name), object);
+}
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& name, int64_t value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
+    H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
+  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), H5T_STD_I64LE, space.get(),
+                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  if (!attr.valid() || H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) < 0)
+    fail(fmt::format("cannot write attribute '{}' on", name), object);
+}
+
+bool Hdf5File::has_attribute(const std::string& object, const std::string& name) const {
+  if (object != "/" && !contains(object)) return false;
+  return H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+std::string Hdf5File::string_attribute(const std::string& object, const std::string& name) const {
+  if (!has_attribute(object, name)) fail(fmt::format("no attribute '{}' on", name), object);
+  Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_STRING) fail(fmt::format("attribute '{}' is not a string on", name), object);
+  if (H5Tis_variable_str(type.get()) > 0) {
+    char* text = nullptr;
+    Handle memory(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
+    H5Aread(attr.get(), memory.get(), &text);
+    std::string value = text ? text : "";
+    H5free_memory(text);
+    return value;
+  }
+  std::string value(H5Tget_size(type.get()), '\0');
+  H5Aread(attr.get(), type.get(), value.data());
+  value.erase(std::find(value.begin(), value.end(), '\0'), value.end());
+  return value;
+}
+
+int64_t Hdf5File::int_attribute(const std::string& object, const std::string& name) const {
+  if (!has_attribute(object, name)) fail(fmt::format("no attribute '{}' on", name), object);
+  Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  int64_t value = 0;
+  if (H5Aread(attr.get(), H5T_NATIVE_INT64, &value) < 0)
+    fail(fmt::format("attribute '{}' is not an integer on", name), object);
+  return value;
+}
+
+void Hdf5File::flush() { H5Fflush(file_, H5F_SCOPE_GLOBAL); }
+
+}  // namespace attnlab

@@ -1,0 +1,7 @@
+#include "attnlab/version.hpp"
+
+namespace attnlab {
+
+const char* version() { return ATTNLAB_VERSION; }
+
+}  // namespace attnlab
