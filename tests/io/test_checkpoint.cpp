@@ -1,0 +1,68 @@
+#include <attnlab/error.hpp>
+#include <attnlab/io/checkpoint.hpp>
+#include <attnlab/io/hdf5_file.hpp>
+#include <attnlab/model/models.hpp>
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+using namespace attnlab;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("attnlab_test_" + name)).string();
+}
+
+TransformerConfig small(int64_t d_model = 8) {
+  TransformerConfig c;
+  c.vocab_size = 5;
+  c.d_model = d_model;
+  c.heads = 2;
+  c.ffn_dim = 16;
+  c.decoder_layers = 1;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a checkpoint round-trips every parameter exactly") {
+  const std::string path = temp_path("roundtrip.h5");
+  Rng a_rng(1), b_rng(2);
+  const DecoderLM a(small(), a_rng), b(small(), b_rng);
+  save_checkpoint(a, path);
+  REQUIRE_FALSE(std::filesystem::exists(path + ".partial"));
+  load_checkpoint(b, path);
+  const auto pa = a.named_parameters(), pb = b.named_parameters();
+  for (std::size_t i = 0; i < pa.size(); ++i) REQUIRE(pa[i].second.to_vector() == pb[i].second.to_vector());
+
+  Hdf5File file(path, Hdf5File::Mode::read);
+  REQUIRE(file.dataset_shape("parameters/decoder/layers/0/self_attn/q_proj/weight") == Shape{8, 8});
+  REQUIRE(file.dataset_shape("parameters/lm_head/weight") == Shape{5, 8});  // (out, in) as nn.Linear
+  REQUIRE(file.int_attribute("/", "attnlab_checkpoint_schema") == kCheckpointSchemaVersion);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("loading refuses missing, extra, mis-shaped parameters and newer schemas") {
+  const std::string path = temp_path("mismatch.h5");
+  Rng rng(1);
+  const DecoderLM narrow(small(8), rng), wide(small(16), rng);
+  save_checkpoint(narrow, path);
+  REQUIRE_THROWS_WITH(load_checkpoint(wide, path),
+                      Contains(path) && Contains("decoder.embed.tokens.weight") && Contains("[5, 8]") && Contains("[5, 16]"));
+
+  TransformerConfig deeper = small();
+  deeper.decoder_layers = 2;
+  const DecoderLM two_layers(deeper, rng);
+  REQUIRE_THROWS_WITH(load_checkpoint(two_layers, path), Contains("'decoder.layers.1.") && Contains("missing"));
+  save_checkpoint(two_layers, path);
+  REQUIRE_THROWS_WITH(load_checkpoint(narrow, path), Contains("does not have") && Contains("decoder.layers.1."));
+
+  {
+    Hdf5File file(path, Hdf5File::Mode::create);
+    file.set_attribute("/", "attnlab_checkpoint_schema", kCheckpointSchemaVersion + 1);
+  }
+  REQUIRE_THROWS_WITH(load_checkpoint(narrow, path), Contains("newer"));
+  std::filesystem::remove(path);
+  REQUIRE_THROWS_AS(load_checkpoint(narrow, path), IoError);
+}
