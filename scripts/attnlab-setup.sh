@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (run as root):
+#   bash scripts/attnlab-setup.sh run    install what is missing, build (Release), run the default job
+#   bash scripts/attnlab-setup.sh test   install what is missing, build, run every test
+#                                        (Release suite, then the ASan+UBSan suite)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5-dev hdf5-tools
+          libboost-dev libboost-program-options-dev catch2 python3-torch python3-h5py python3-numpy)
+JOBS=${ATTNLAB_JOBS:-$(nproc)}
+
+install_missing_packages() {
+  local missing=()
+  for package in "${PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if ((${#missing[@]})); then
+    echo "== installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build() {  # build DIR [cmake options...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+run_tests() {  # run_tests DIR
+  (cd "$1" && ctest -j "$JOBS" --output-on-failure)
+}
+
+install_missing_packages
+case "${1:-run}" in
+  run)
+    build build
+    ./build/framework/cli/attnlab
+    ;;
+  test)
+    build build
+    run_tests build
+    echo "== sanitizer build (AddressSanitizer + UndefinedBehaviorSanitizer)"
+    build build-sanitize -DATTNLAB_SANITIZE=ON -DATTNLAB_BUILD_BENCH=OFF
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-sanitize
+    ;;
+  *)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac

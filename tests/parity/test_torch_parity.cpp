@@ -1,0 +1,213 @@
+// Parity with PyTorch 1.13: attnlab's attention and Transformer layers, loaded with
+// the parameters of a torch reference, must reproduce its outputs, attention
+// weights and gradients. The reference is written by make_torch_reference.py
+// (layout in README.md) and found through ATTNLAB_TORCH_REFERENCE.
+#include <attnlab/attention/multi_head_attention.hpp>
+#include <attnlab/io/hdf5_file.hpp>
+#include <attnlab/model/layers.hpp>
+#include <attnlab/ops.hpp>
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "support/modules.hpp"
+
+using namespace attnlab;
+
+namespace {
+
+// Both sides compute in float32 with D = 16, so the outputs differ only by
+// rounding; gradients pass through more ops and reach magnitudes of ~10.
+constexpr float output_tolerance = 1e-5f;
+constexpr float gradient_tolerance = 1e-4f;
+
+constexpr const char* reference_variable = "ATTNLAB_TORCH_REFERENCE";
+
+std::string reference_path() {
+  const char* path = std::getenv(reference_variable);
+  if (path == nullptr || *path == '\0')
+    FAIL(reference_variable << " is not set: it must name the HDF5 file written by "
+                               "tests/parity/make_torch_reference.py (CTest sets it up)");
+  if (!std::filesystem::exists(path))
+    FAIL(reference_variable << " names " << path << ", which does not exist; regenerate it with "
+                               "/usr/bin/python3 tests/parity/make_torch_reference.py " << path);
+  return path;
+}
+
+float max_abs_difference(std::span<const float> actual, std::span<const float> expected) {
+  float largest = 0.0f;
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    const float difference = std::abs(actual[i] - expected[i]);
+    // A NaN never compares greater, so it must be made visible on its own.
+    if (std::isnan(difference)) return difference;
+    largest = std::max(largest, difference);
+  }
+  return largest;
+}
+
+/// Checks a tensor (or a gradient, with the shape of its tensor) against torch's.
+void check_close(const std::string& what, const Shape& shape, std::span<const float> actual,
+                 const Tensor& expected, float tolerance) {
+  INFO(what << ": attnlab " << shape_string(shape) << ", torch " << shape_string(expected.shape()));
+  REQUIRE(shape == expected.shape());
+  REQUIRE(static_cast<int64_t>(actual.size()) == expected.numel());
+  const float difference = max_abs_difference(actual, expected.values());
+  INFO(what << ": max |attnlab - torch| = " << difference << " (tolerance " << tolerance << ")");
+  CHECK(difference <= tolerance);
+}
+
+std::vector<std::string> module_parameter_names(const Module& module) {
+  std::vector<std::string> names;
+  for (const auto& [name, tensor] : module.named_parameters()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+/// Overwrites every parameter of `module` with torch's; the two name sets must be equal,
+/// so neither a parameter torch lacks nor one attnlab forgot goes unnoticed.
+void load_parameters(const Hdf5File& file, const std::string& case_name, const Module& module) {
+  const std::string group = case_name + "/params";
+  const std::vector<std::string> expected_names = file.children(group);
+  REQUIRE(module_parameter_names(module) == expected_names);
+  for (const auto& [name, tensor] : module.named_parameters()) {
+    const Tensor value = file.read_tensor(group + "/" + name);
+    // set_parameter checks only the element count: a transposed weight would slip through.
+    INFO("parameter " << name);
+    REQUIRE(value.shape() == tensor.shape());
+    testing::set_parameter(module, name, value.to_vector());
+  }
+}
+
+/// The case's inputs by name ("x", and "memory" for cross-attention), as variables.
+std::map<std::string, Tensor> load_inputs(const Hdf5File& file, const std::string& case_name) {
+  std::map<std::string, Tensor> inputs;
+  for (const std::string& name : file.children(case_name + "/inputs")) {
+    Tensor input = file.read_tensor(case_name + "/inputs/" + name);
+    input.requires_grad();
+    inputs.emplace(name, input);
+  }
+  return inputs;
+}
+
+AttentionMask load_mask(const Hdf5File& file, const std::string& case_name) {
+  AttentionMask mask;
+  mask.causal = file.has_attribute(case_name, "causal") && file.int_attribute(case_name, "causal") != 0;
+  if (file.contains(case_name + "/key_lengths")) mask.key_lengths = file.read_ints(case_name + "/key_lengths");
+  return mask;
+}
+
+void check_gradient(const Hdf5File& file, const std::string& case_name, const std::string& name,
+                    const Tensor& variable) {
+  INFO("gradient of " << name);
+  REQUIRE(variable.has_grad());
+  check_close("grad/" + name, variable.shape(), variable.grad(), file.read_tensor(case_name + "/grad/" + name),
+              gradient_tolerance);
+}
+
+/// Compares the output, then backpropagates sum(output * G) with torch's G and
+/// compares the gradient of every input and parameter.
+void check_output_and_gradients(const Hdf5File& file, const std::string& case_name, const Tensor& output,
+                                const std::map<std::string, Tensor>& inputs, const Module& module) {
+  check_close("output", output.shape(), output.values(), file.read_tensor(case_name + "/output"),
+              output_tolerance);
+  const Tensor upstream = file.read_tensor(case_name + "/upstream");
+  ops::sum(ops::mul(output, upstream)).backward();
+
+  std::set<std::string> checked;
+  for (const auto& [name, input] : inputs) {
+    check_gradient(file, case_name, name, input);
+    checked.insert(name);
+  }
+  for (const auto& [name, parameter] : module.named_parameters()) {
+    check_gradient(file, case_name, name, parameter);
+    checked.insert(name);
+  }
+  const std::vector<std::string> stored = file.children(case_name + "/grad");
+  CHECK(std::set<std::string>(stored.begin(), stored.end()) == checked);
+}
+
+int64_t attribute(const Hdf5File& file, const std::string& case_name, const std::string& name) {
+  return file.int_attribute(case_name, name);
+}
+
+/// One MultiHeadAttention case: self-attention when the case has no "memory" input.
+void check_attention_case(const std::string& case_name) {
+  INFO("reference case " << case_name);
+  const Hdf5File file(reference_path(), Hdf5File::Mode::read);
+  Rng rng(1);
+  const MultiHeadAttention attention(attribute(file, case_name, "d_model"), attribute(file, case_name, "heads"),
+                                     0.0f, rng);
+  load_parameters(file, case_name, attention);
+  const std::map<std::string, Tensor> inputs = load_inputs(file, case_name);
+  const Tensor& x = inputs.at("x");
+  const Tensor& key_value = inputs.count("memory") != 0 ? inputs.at("memory") : x;
+
+  testing::ActivationLog log;
+  const Tensor output =
+      attention.forward(x, key_value, load_mask(file, case_name), {.training = false, .dropout_rng = nullptr, .observer = &log});
+  const Tensor& weights = log.at("weights");
+  check_close("weights", weights.shape(), weights.values(), file.read_tensor(case_name + "/weights"),
+              output_tolerance);
+  check_close("output vs nn.MultiheadAttention", output.shape(), output.values(),
+              file.read_tensor(case_name + "/output_torch_mha"), output_tolerance);
+  check_output_and_gradients(file, case_name, output, inputs, attention);
+}
+
+TransformerConfig layer_config(const Hdf5File& file, const std::string& case_name) {
+  TransformerConfig config;
+  config.d_model = attribute(file, case_name, "d_model");
+  config.heads = attribute(file, case_name, "heads");
+  config.ffn_dim = attribute(file, case_name, "ffn_dim");
+  config.activation = Activation::relu;
+  config.norm = NormPlacement::pre;
+  config.dropout = 0.0f;
+  config.layer_norm_eps = 1e-5f;  // torch's default
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("torch parity: multi-head self-attention, h = 1, 2, 4, 8") {
+  for (const char* case_name : {"mha_self_h1", "mha_self_h2", "mha_self_h4", "mha_self_h8"})
+    DYNAMIC_SECTION(case_name) { check_attention_case(case_name); }
+}
+
+TEST_CASE("torch parity: masked self-attention, causal (h = 4) and key padding (h = 2)") {
+  for (const char* case_name : {"mha_causal_h4", "mha_padding_h2"})
+    DYNAMIC_SECTION(case_name) { check_attention_case(case_name); }
+}
+
+TEST_CASE("torch parity: cross-attention with T != S and padded keys") {
+  check_attention_case("mha_cross_h4");
+}
+
+TEST_CASE("torch parity: pre-LN encoder layer with key padding") {
+  const std::string case_name = "encoder_layer";
+  const Hdf5File file(reference_path(), Hdf5File::Mode::read);
+  Rng rng(1);
+  const EncoderLayer layer(layer_config(file, case_name), rng);
+  load_parameters(file, case_name, layer);
+  const std::map<std::string, Tensor> inputs = load_inputs(file, case_name);
+
+  const Tensor output = layer.forward(inputs.at("x"), load_mask(file, case_name), {});
+  check_output_and_gradients(file, case_name, output, inputs, layer);
+}
+
+TEST_CASE("torch parity: pre-LN decoder layer, causal self-attention and cross-attention over padded memory") {
+  const std::string case_name = "decoder_layer";
+  const Hdf5File file(reference_path(), Hdf5File::Mode::read);
+  Rng rng(1);
+  const DecoderLayer layer(layer_config(file, case_name), /*cross_attention=*/true, rng);
+  load_parameters(file, case_name, layer);
+  const std::map<std::string, Tensor> inputs = load_inputs(file, case_name);
+
+  // The memory mask holds only key lengths: the layer makes its self-attention causal itself.
+  const Tensor output = layer.forward(inputs.at("x"), inputs.at("memory"), load_mask(file, case_name), {});
+  check_output_and_gradients(file, case_name, output, inputs, layer);
+}
