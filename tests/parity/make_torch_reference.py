@@ -161,8 +161,8 @@ def attention_case(file, name, batch, query_count, key_count, d_model, heads,
 
 def attnlab_layer_parameters(layer, attention_names, norm_names):
     """Randomises a torch Transformer layer and returns its parameters under attnlab's names.
-    The q/k/v rows of in_proj_* are views, so their .grad is taken by slicing after backward;
-    hence the result maps names to (torch parameter, row slice or None)."""
+    torch stacks q, k and v in one in_proj parameter whose .grad exists only after backward,
+    so each name maps to (torch parameter, its rows or None for all of it)."""
     d_model = layer.linear1.in_features
     mapping = {}
     for torch_name, parameter in layer.named_parameters():
@@ -231,8 +231,10 @@ def write_reference(file):
     file.attrs["torch_version"] = str(torch.__version__)
     file.attrs["seed"] = np.int64(SEED)
     for heads in (1, 2, 4, 8):
-        attention_case(file, f"mha_self_h{heads}", batch=2, query_count=5, key_count=5, d_model=16, heads=heads)
-    attention_case(file, "mha_causal_h4", batch=2, query_count=5, key_count=5, d_model=16, heads=4, causal=True)
+        attention_case(file, f"mha_self_h{heads}", batch=2, query_count=5, key_count=5, d_model=16,
+                       heads=heads)
+    attention_case(file, "mha_causal_h4", batch=2, query_count=5, key_count=5, d_model=16, heads=4,
+                   causal=True)
     attention_case(file, "mha_padding_h2", batch=2, query_count=5, key_count=5, d_model=16, heads=2,
                    key_lengths=[5, 3])
     attention_case(file, "mha_cross_h4", batch=2, query_count=3, key_count=6, d_model=16, heads=4,

@@ -2,17 +2,18 @@
 // the parameters of a torch reference, must reproduce its outputs, attention
 // weights and gradients. The reference is written by make_torch_reference.py
 // (layout in README.md) and found through ATTNLAB_TORCH_REFERENCE.
+#include <algorithm>
 #include <attnlab/attention/multi_head_attention.hpp>
 #include <attnlab/io/hdf5_file.hpp>
 #include <attnlab/model/layers.hpp>
 #include <attnlab/ops.hpp>
 #include <catch2/catch.hpp>
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,10 @@ std::string reference_path() {
     FAIL(reference_variable << " is not set: it must name the HDF5 file written by "
                                "tests/parity/make_torch_reference.py (CTest sets it up)");
   if (!std::filesystem::exists(path))
-    FAIL(reference_variable << " names " << path << ", which does not exist; regenerate it with "
-                               "/usr/bin/python3 tests/parity/make_torch_reference.py " << path);
+    FAIL(reference_variable << " names " << path
+                            << ", which does not exist; regenerate it with "
+                               "/usr/bin/python3 tests/parity/make_torch_reference.py "
+                            << path);
   return path;
 }
 
@@ -97,8 +100,10 @@ std::map<std::string, Tensor> load_inputs(const Hdf5File& file, const std::strin
 
 AttentionMask load_mask(const Hdf5File& file, const std::string& case_name) {
   AttentionMask mask;
-  mask.causal = file.has_attribute(case_name, "causal") && file.int_attribute(case_name, "causal") != 0;
-  if (file.contains(case_name + "/key_lengths")) mask.key_lengths = file.read_ints(case_name + "/key_lengths");
+  mask.causal =
+      file.has_attribute(case_name, "causal") && file.int_attribute(case_name, "causal") != 0;
+  if (file.contains(case_name + "/key_lengths"))
+    mask.key_lengths = file.read_ints(case_name + "/key_lengths");
   return mask;
 }
 
@@ -106,14 +111,15 @@ void check_gradient(const Hdf5File& file, const std::string& case_name, const st
                     const Tensor& variable) {
   INFO("gradient of " << name);
   REQUIRE(variable.has_grad());
-  check_close("grad/" + name, variable.shape(), variable.grad(), file.read_tensor(case_name + "/grad/" + name),
-              gradient_tolerance);
+  check_close("grad/" + name, variable.shape(), variable.grad(),
+              file.read_tensor(case_name + "/grad/" + name), gradient_tolerance);
 }
 
 /// Compares the output, then backpropagates sum(output * G) with torch's G and
 /// compares the gradient of every input and parameter.
-void check_output_and_gradients(const Hdf5File& file, const std::string& case_name, const Tensor& output,
-                                const std::map<std::string, Tensor>& inputs, const Module& module) {
+void check_output_and_gradients(const Hdf5File& file, const std::string& case_name,
+                                const Tensor& output, const std::map<std::string, Tensor>& inputs,
+                                const Module& module) {
   check_close("output", output.shape(), output.values(), file.read_tensor(case_name + "/output"),
               output_tolerance);
   const Tensor upstream = file.read_tensor(case_name + "/upstream");
@@ -132,17 +138,13 @@ void check_output_and_gradients(const Hdf5File& file, const std::string& case_na
   CHECK(std::set<std::string>(stored.begin(), stored.end()) == checked);
 }
 
-int64_t attribute(const Hdf5File& file, const std::string& case_name, const std::string& name) {
-  return file.int_attribute(case_name, name);
-}
-
 /// One MultiHeadAttention case: self-attention when the case has no "memory" input.
 void check_attention_case(const std::string& case_name) {
   INFO("reference case " << case_name);
   const Hdf5File file(reference_path(), Hdf5File::Mode::read);
   Rng rng(1);
-  const MultiHeadAttention attention(attribute(file, case_name, "d_model"), attribute(file, case_name, "heads"),
-                                     0.0f, rng);
+  const MultiHeadAttention attention(file.int_attribute(case_name, "d_model"),
+                                     file.int_attribute(case_name, "heads"), 0.0f, rng);
   load_parameters(file, case_name, attention);
   const std::map<std::string, Tensor> inputs = load_inputs(file, case_name);
   const Tensor& x = inputs.at("x");
@@ -150,10 +152,11 @@ void check_attention_case(const std::string& case_name) {
 
   testing::ActivationLog log;
   const Tensor output =
-      attention.forward(x, key_value, load_mask(file, case_name), {.training = false, .dropout_rng = nullptr, .observer = &log});
+      attention.forward(x, key_value, load_mask(file, case_name),
+                        {.training = false, .dropout_rng = nullptr, .observer = &log});
   const Tensor& weights = log.at("weights");
-  check_close("weights", weights.shape(), weights.values(), file.read_tensor(case_name + "/weights"),
-              output_tolerance);
+  check_close("weights", weights.shape(), weights.values(),
+              file.read_tensor(case_name + "/weights"), output_tolerance);
   check_close("output vs nn.MultiheadAttention", output.shape(), output.values(),
               file.read_tensor(case_name + "/output_torch_mha"), output_tolerance);
   check_output_and_gradients(file, case_name, output, inputs, attention);
@@ -161,9 +164,9 @@ void check_attention_case(const std::string& case_name) {
 
 TransformerConfig layer_config(const Hdf5File& file, const std::string& case_name) {
   TransformerConfig config;
-  config.d_model = attribute(file, case_name, "d_model");
-  config.heads = attribute(file, case_name, "heads");
-  config.ffn_dim = attribute(file, case_name, "ffn_dim");
+  config.d_model = file.int_attribute(case_name, "d_model");
+  config.heads = file.int_attribute(case_name, "heads");
+  config.ffn_dim = file.int_attribute(case_name, "ffn_dim");
   config.activation = Activation::relu;
   config.norm = NormPlacement::pre;
   config.dropout = 0.0f;
@@ -175,12 +178,15 @@ TransformerConfig layer_config(const Hdf5File& file, const std::string& case_nam
 
 TEST_CASE("torch parity: multi-head self-attention, h = 1, 2, 4, 8") {
   for (const char* case_name : {"mha_self_h1", "mha_self_h2", "mha_self_h4", "mha_self_h8"})
-    DYNAMIC_SECTION(case_name) { check_attention_case(case_name); }
+    DYNAMIC_SECTION(case_name) {
+      check_attention_case(case_name);
+    }
 }
 
 TEST_CASE("torch parity: masked self-attention, causal (h = 4) and key padding (h = 2)") {
-  for (const char* case_name : {"mha_causal_h4", "mha_padding_h2"})
-    DYNAMIC_SECTION(case_name) { check_attention_case(case_name); }
+  for (const char* case_name : {"mha_causal_h4", "mha_padding_h2"}) DYNAMIC_SECTION(case_name) {
+      check_attention_case(case_name);
+    }
 }
 
 TEST_CASE("torch parity: cross-attention with T != S and padded keys") {
@@ -199,7 +205,9 @@ TEST_CASE("torch parity: pre-LN encoder layer with key padding") {
   check_output_and_gradients(file, case_name, output, inputs, layer);
 }
 
-TEST_CASE("torch parity: pre-LN decoder layer, causal self-attention and cross-attention over padded memory") {
+TEST_CASE(
+    "torch parity: pre-LN decoder layer, causal self-attention and cross-attention over padded "
+    "memory") {
   const std::string case_name = "decoder_layer";
   const Hdf5File file(reference_path(), Hdf5File::Mode::read);
   Rng rng(1);
@@ -208,6 +216,7 @@ TEST_CASE("torch parity: pre-LN decoder layer, causal self-attention and cross-a
   const std::map<std::string, Tensor> inputs = load_inputs(file, case_name);
 
   // The memory mask holds only key lengths: the layer makes its self-attention causal itself.
-  const Tensor output = layer.forward(inputs.at("x"), inputs.at("memory"), load_mask(file, case_name), {});
+  const Tensor output =
+      layer.forward(inputs.at("x"), inputs.at("memory"), load_mask(file, case_name), {});
   check_output_and_gradients(file, case_name, output, inputs, layer);
 }
