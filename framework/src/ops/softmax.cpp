@@ -50,16 +50,17 @@ int64_t valid_keys(const RowLayout& layout, const AttentionMask& mask, int64_t r
 
 // Softmax of in[0, valid) into out[0, keys); -inf scores and masked keys get 0.
 void softmax_row(const float* in, float* out, int64_t valid, int64_t keys) {
-  const float peak = valid > 0 ? *std::max_element(in, in + valid) : 0.0f;
   std::fill(out + valid, out + keys, 0.0f);
-  if (valid == 0 || peak == -std::numeric_limits<float>::infinity()) {
-    std::fill(out, out + valid, 0.0f);
+  if (valid == 0) return;
+  const auto scores = detail::array(in, valid);
+  auto probabilities = detail::array(out, valid);
+  const float peak = scores.maxCoeff();
+  if (peak == -std::numeric_limits<float>::infinity()) {
+    probabilities.setZero();
     return;
   }
-  float total = 0.0f;
-  for (int64_t j = 0; j < valid; ++j) total += out[j] = std::exp(in[j] - peak);
-  const float inverse = 1.0f / total;
-  for (int64_t j = 0; j < valid; ++j) out[j] *= inverse;
+  probabilities = (scores - peak).exp();
+  probabilities *= 1.0f / probabilities.sum();
 }
 
 }  // namespace
