@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5-dev hdf5-tools
-          libboost-dev libboost-program-options-dev catch2 python3-torch python3-h5py python3-numpy)
+          libboost-dev libboost-program-options-dev catch2 python3-torch python3-h5py python3-numpy
+          libopenblas0-pthread)  # PyTorch falls back to reference BLAS without it: the benchmark peer needs it
 JOBS=${ATTNLAB_JOBS:-$(nproc)}
 
 install_missing_packages() {

@@ -58,6 +58,20 @@ TEST_CASE("same seed and thread count give a bit-identical loss curve") {
   REQUIRE(loss_curve(task, options) != first);
 }
 
+TEST_CASE("other thread counts agree to float rounding on the first steps") {
+  const SequenceTask task{SequenceTaskKind::reverse, 6, 4};
+  TrainOptions options;
+  options.steps = 3;
+  options.eval_every = 0;
+  const int before = thread_count();
+  set_thread_count(1);
+  const auto one = loss_curve(task, options);
+  set_thread_count(2);
+  const auto two = loss_curve(task, options);
+  set_thread_count(before);
+  for (std::size_t i = 0; i < one.size(); ++i) REQUIRE(one[i] == Approx(two[i]).margin(1e-5));
+}
+
 TEST_CASE("adding dropout changes the updates but not the data order") {
   const SequenceTask task{SequenceTaskKind::copy, 6, 4};
   Rng data_a = seeded_rng(1, "data"), data_b = seeded_rng(1, "data");
