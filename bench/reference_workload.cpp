@@ -2,9 +2,10 @@
 // sizes, same FLOP count, same RESULT line, so the two are compared as a ratio.
 //   model: token embedding + sinusoidal PE, L pre-LN encoder blocks, final LN,
 //          Linear(D, V); cross-entropy against the input reversed along T; AdamW.
+#include <fmt/format.h>
+
 #include <boost/program_options.hpp>
 #include <chrono>
-#include <fmt/format.h>
 #include <functional>
 #include <iostream>
 
@@ -34,7 +35,8 @@ double seconds_per_step(const std::function<void()>& step, int64_t warmup, int64
   for (int64_t i = 0; i < warmup; ++i) step();
   const auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < steps; ++i) step();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / static_cast<double>(steps);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+         static_cast<double>(steps);
 }
 
 TransformerConfig model_config(const Workload& w) {
@@ -54,17 +56,21 @@ std::pair<TokenBatch, std::vector<int32_t>> fixed_batch(const Workload& w) {
   Rng rng = seeded_rng(w.seed, "bench-data");
   TokenBatch tokens{w.batch, w.seq, {}, {}};
   std::vector<int32_t> targets;
-  for (int64_t i = 0; i < w.batch * w.seq; ++i) tokens.ids.push_back(static_cast<int32_t>(rng() % static_cast<uint64_t>(w.vocab)));
+  for (int64_t i = 0; i < w.batch * w.seq; ++i)
+    tokens.ids.push_back(static_cast<int32_t>(rng() % static_cast<uint64_t>(w.vocab)));
   for (int64_t b = 0; b < w.batch; ++b)
     for (int64_t t = 0; t < w.seq; ++t) targets.push_back(tokens.ids[b * w.seq + (w.seq - 1 - t)]);
   return {tokens, targets};
 }
 
 double run(const Workload& w, double& flops) {
-  const double B = static_cast<double>(w.batch), T = static_cast<double>(w.seq), D = static_cast<double>(w.d_model);
-  const double F = static_cast<double>(w.ffn), V = static_cast<double>(w.vocab), L = static_cast<double>(w.layers);
+  const double B = static_cast<double>(w.batch), T = static_cast<double>(w.seq),
+               D = static_cast<double>(w.d_model);
+  const double F = static_cast<double>(w.ffn), V = static_cast<double>(w.vocab),
+               L = static_cast<double>(w.layers);
   const double attention_flops = 4 * B * T * T * D + 8 * B * T * D * D;
-  const double forward_flops = L * (8 * B * T * D * D + 4 * B * T * T * D + 4 * B * T * D * F) + 2 * B * T * D * V;
+  const double forward_flops =
+      L * (8 * B * T * D * D + 4 * B * T * T * D + 4 * B * T * D * F) + 2 * B * T * D * V;
   const bool train = w.mode == "train";
   const int64_t warmup = w.warmup >= 0 ? w.warmup : (train ? 10 : 20);
   const int64_t steps = w.steps >= 0 ? w.steps : (train ? 50 : 200);
@@ -104,17 +110,24 @@ double run(const Workload& w, double& flops) {
 
 int main(int argc, char** argv) try {
   Workload w;
-  po::options_description options("attnlab_bench: the reference workload (defaults = shared/bench/peer_torch.py)");
-  options.add_options()("help,h", "show this text")
-      ("mode", po::value(&w.mode)->default_value(w.mode), "train | forward | attention")
-      ("vocab", po::value(&w.vocab)->default_value(w.vocab), "")("d-model", po::value(&w.d_model)->default_value(w.d_model), "")
-      ("heads", po::value(&w.heads)->default_value(w.heads), "")("layers", po::value(&w.layers)->default_value(w.layers), "")
-      ("ffn", po::value(&w.ffn)->default_value(w.ffn), "")("seq", po::value(&w.seq)->default_value(w.seq), "")
-      ("batch", po::value(&w.batch)->default_value(w.batch), "")("lr", po::value(&w.lr)->default_value(w.lr), "")
-      ("threads", po::value(&w.threads)->default_value(w.threads), "")
-      ("warmup", po::value(&w.warmup)->default_value(-1), "untimed steps (default 10 train, 20 others)")
-      ("steps", po::value(&w.steps)->default_value(-1), "timed steps (default 50 train, 200 others)")
-      ("seed", po::value(&w.seed)->default_value(0), "");
+  po::options_description options(
+      "attnlab_bench: the reference workload (defaults = shared/bench/peer_torch.py)");
+  options.add_options()("help,h", "show this text")(
+      "mode", po::value(&w.mode)->default_value(w.mode), "train | forward | attention")(
+      "vocab", po::value(&w.vocab)->default_value(w.vocab), "")(
+      "d-model", po::value(&w.d_model)->default_value(w.d_model), "")(
+      "heads", po::value(&w.heads)->default_value(w.heads), "")(
+      "layers", po::value(&w.layers)->default_value(w.layers), "")(
+      "ffn", po::value(&w.ffn)->default_value(w.ffn), "")(
+      "seq", po::value(&w.seq)->default_value(w.seq), "")(
+      "batch", po::value(&w.batch)->default_value(w.batch), "")(
+      "lr", po::value(&w.lr)->default_value(w.lr), "")(
+      "threads", po::value(&w.threads)->default_value(w.threads), "")(
+      "warmup", po::value(&w.warmup)->default_value(-1),
+      "untimed steps (default 10 train, 20 others)")("steps",
+                                                     po::value(&w.steps)->default_value(-1),
+                                                     "timed steps (default 50 train, 200 others)")(
+      "seed", po::value(&w.seed)->default_value(0), "");
   po::variables_map values;
   po::store(po::parse_command_line(argc, argv, options), values);
   if (values.count("help")) {
@@ -123,17 +136,21 @@ int main(int argc, char** argv) try {
   }
   po::notify(values);
   if (w.mode != "train" && w.mode != "forward" && w.mode != "attention")
-    throw std::invalid_argument(fmt::format("--mode: '{}' is not one of train | forward | attention", w.mode));
+    throw std::invalid_argument(
+        fmt::format("--mode: '{}' is not one of train | forward | attention", w.mode));
   set_thread_count(w.threads);
-  fmt::print("attnlab threads={} mode={} B={} T={} D={} H={} L={} F={} V={}\n", w.threads, w.mode, w.batch, w.seq,
-             w.d_model, w.heads, w.layers, w.ffn, w.vocab);
+  fmt::print("attnlab threads={} mode={} B={} T={} D={} H={} L={} F={} V={}\n", w.threads, w.mode,
+             w.batch, w.seq, w.d_model, w.heads, w.layers, w.ffn, w.vocab);
   double flops = 0.0;
   const double sec = run(w, flops);
   const double tokens = static_cast<double>(w.batch * w.seq);
-  fmt::print("{:.3f} ms/step  {:.0f} tokens/s  {:.2f} GFLOP/s ({:.1f} MFLOP/step)\n", sec * 1e3, tokens / sec,
-             flops / sec / 1e9, flops / 1e6);
-  fmt::print("RESULT mode={} threads={} impl=attnlab B={} T={} D={} H={} tokens_per_s={:.1f} ms_per_step={:.4f} gflops={:.3f}\n",
-             w.mode, w.threads, w.batch, w.seq, w.d_model, w.heads, tokens / sec, sec * 1e3, flops / sec / 1e9);
+  fmt::print("{:.3f} ms/step  {:.0f} tokens/s  {:.2f} GFLOP/s ({:.1f} MFLOP/step)\n", sec * 1e3,
+             tokens / sec, flops / sec / 1e9, flops / 1e6);
+  fmt::print(
+      "RESULT mode={} threads={} impl=attnlab B={} T={} D={} H={} tokens_per_s={:.1f} "
+      "ms_per_step={:.4f} gflops={:.3f}\n",
+      w.mode, w.threads, w.batch, w.seq, w.d_model, w.heads, tokens / sec, sec * 1e3,
+      flops / sec / 1e9);
   return 0;
 } catch (const std::exception& e) {
   fmt::print(stderr, "attnlab_bench: error: {}\n", e.what());

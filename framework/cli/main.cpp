@@ -1,7 +1,8 @@
 // attnlab command line. Every error becomes one message on stderr and exit code 1.
+#include <fmt/format.h>
+
 #include <boost/program_options/errors.hpp>
 #include <exception>
-#include <fmt/format.h>
 #include <iostream>
 #include <string>
 #include <vector>

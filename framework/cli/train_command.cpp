@@ -1,8 +1,9 @@
 // `attnlab train`: a decoder-only Transformer learns copy or reverse; the loss
 // curve is printed as it trains.
+#include <fmt/format.h>
+
 #include <boost/program_options.hpp>
 #include <chrono>
-#include <fmt/format.h>
 #include <iostream>
 
 #include "attnlab/error.hpp"
@@ -30,28 +31,33 @@ struct TrainSettings {
 
 po::options_description describe(TrainSettings& s) {
   po::options_description options("attnlab train options");
-  options.add_options()
-      ("help,h", "show this text")
-      ("task", po::value(&s.task)->default_value(s.task), "copy | reverse")
-      ("symbols", po::value(&s.sequence_task.symbols)->default_value(s.sequence_task.symbols), "content vocabulary size")
-      ("length", po::value(&s.sequence_task.length)->default_value(s.sequence_task.length), "tokens to copy/reverse")
-      ("d-model", po::value(&s.model.d_model)->default_value(64), "model width")
-      ("heads", po::value(&s.model.heads)->default_value(4), "attention heads (must divide d-model)")
-      ("layers", po::value(&s.model.decoder_layers)->default_value(2), "decoder blocks")
-      ("ffn", po::value(&s.model.ffn_dim)->default_value(256), "feed-forward hidden width")
-      ("norm", po::value(&s.norm)->default_value(s.norm), "pre | post LayerNorm placement")
-      ("positional", po::value(&s.positional)->default_value(s.positional), "none | sinusoidal | learned")
-      ("activation", po::value(&s.activation)->default_value(s.activation), "relu | gelu")
-      ("dropout", po::value(&s.model.dropout)->default_value(0.0f), "dropout probability")
-      ("steps", po::value(&s.train.steps)->default_value(s.train.steps), "optimizer steps")
-      ("batch", po::value(&s.train.batch)->default_value(s.train.batch), "sequences per step")
-      ("lr", po::value(&s.train.lr)->default_value(s.train.lr), "peak learning rate (AdamW)")
-      ("warmup", po::value(&s.train.warmup_steps)->default_value(s.train.warmup_steps), "linear warm-up steps before cosine decay")
-      ("clip", po::value(&s.train.clip_norm)->default_value(s.train.clip_norm), "gradient-norm clip (0 = off)")
-      ("seed", po::value(&s.train.seed)->default_value(0), "seed of initialisation, data and dropout")
-      ("threads", po::value(&s.threads)->default_value(s.threads), "worker threads")
-      ("log-every", po::value(&s.log_every)->default_value(s.log_every), "print the loss every N steps")
-      ("checkpoint", po::value(&s.checkpoint), "save the trained parameters to this HDF5 file");
+  options.add_options()("help,h", "show this text")(
+      "task", po::value(&s.task)->default_value(s.task), "copy | reverse")(
+      "symbols", po::value(&s.sequence_task.symbols)->default_value(s.sequence_task.symbols),
+      "content vocabulary size")(
+      "length", po::value(&s.sequence_task.length)->default_value(s.sequence_task.length),
+      "tokens to copy/reverse")("d-model", po::value(&s.model.d_model)->default_value(64),
+                                "model width")("heads", po::value(&s.model.heads)->default_value(4),
+                                               "attention heads (must divide d-model)")(
+      "layers", po::value(&s.model.decoder_layers)->default_value(2), "decoder blocks")(
+      "ffn", po::value(&s.model.ffn_dim)->default_value(256), "feed-forward hidden width")(
+      "norm", po::value(&s.norm)->default_value(s.norm), "pre | post LayerNorm placement")(
+      "positional", po::value(&s.positional)->default_value(s.positional),
+      "none | sinusoidal | learned")(
+      "activation", po::value(&s.activation)->default_value(s.activation), "relu | gelu")(
+      "dropout", po::value(&s.model.dropout)->default_value(0.0f), "dropout probability")(
+      "steps", po::value(&s.train.steps)->default_value(s.train.steps), "optimizer steps")(
+      "batch", po::value(&s.train.batch)->default_value(s.train.batch), "sequences per step")(
+      "lr", po::value(&s.train.lr)->default_value(s.train.lr), "peak learning rate (AdamW)")(
+      "warmup", po::value(&s.train.warmup_steps)->default_value(s.train.warmup_steps),
+      "linear warm-up steps before cosine decay")(
+      "clip", po::value(&s.train.clip_norm)->default_value(s.train.clip_norm),
+      "gradient-norm clip (0 = off)")("seed", po::value(&s.train.seed)->default_value(0),
+                                      "seed of initialisation, data and dropout")(
+      "threads", po::value(&s.threads)->default_value(s.threads), "worker threads")(
+      "log-every", po::value(&s.log_every)->default_value(s.log_every),
+      "print the loss every N steps")("checkpoint", po::value(&s.checkpoint),
+                                      "save the trained parameters to this HDF5 file");
   return options;
 }
 
@@ -68,11 +74,14 @@ Enum parse_choice(const std::string& option, const std::string& value,
 
 void resolve(TrainSettings& s) {
   s.sequence_task.kind = parse_sequence_task(s.task);
-  s.model.norm = parse_choice<NormPlacement>("norm", s.norm, {{"pre", NormPlacement::pre}, {"post", NormPlacement::post}});
-  s.model.positional = parse_choice<PositionalKind>(
-      "positional", s.positional,
-      {{"none", PositionalKind::none}, {"sinusoidal", PositionalKind::sinusoidal}, {"learned", PositionalKind::learned}});
-  s.model.activation = parse_choice<Activation>("activation", s.activation, {{"relu", Activation::relu}, {"gelu", Activation::gelu}});
+  s.model.norm = parse_choice<NormPlacement>(
+      "norm", s.norm, {{"pre", NormPlacement::pre}, {"post", NormPlacement::post}});
+  s.model.positional = parse_choice<PositionalKind>("positional", s.positional,
+                                                    {{"none", PositionalKind::none},
+                                                     {"sinusoidal", PositionalKind::sinusoidal},
+                                                     {"learned", PositionalKind::learned}});
+  s.model.activation = parse_choice<Activation>(
+      "activation", s.activation, {{"relu", Activation::relu}, {"gelu", Activation::gelu}});
   s.model.vocab_size = s.sequence_task.vocab_size();
   s.model.max_length = std::max<int64_t>(s.model.max_length, 2 * s.sequence_task.length);
   s.model.validate();
@@ -83,7 +92,8 @@ void resolve(TrainSettings& s) {
 
 void print_record(const TrainRecord& r, int64_t log_every, int64_t steps) {
   if (r.step % log_every != 0 && r.step != steps && std::isnan(r.eval.accuracy)) return;
-  fmt::print("step {:>6}  loss {:.4f}  lr {:.2e}  grad-norm {:.3f}", r.step, r.loss, r.lr, r.grad_norm);
+  fmt::print("step {:>6}  loss {:.4f}  lr {:.2e}  grad-norm {:.3f}", r.step, r.loss, r.lr,
+             r.grad_norm);
   if (!std::isnan(r.eval.accuracy))
     fmt::print("  eval-loss {:.4f}  eval-accuracy {:.2f}%", r.eval.loss, 100.0 * r.eval.accuracy);
   fmt::print("\n");
@@ -103,18 +113,23 @@ int run_train(const std::vector<std::string>& arguments) {
   }
   po::notify(values);
   resolve(s);
-  fmt::print("attnlab train: task {} (n = {}, {} symbols), decoder-only d_model {} heads {} layers {} ({}-LN, {} positions), "
-             "{} steps of batch {}, seed {}, {} threads\n",
-             s.task, s.sequence_task.length, s.sequence_task.symbols, s.model.d_model, s.model.heads,
-             s.model.decoder_layers, s.norm, s.positional, s.train.steps, s.train.batch, s.train.seed, s.threads);
+  fmt::print(
+      "attnlab train: task {} (n = {}, {} symbols), decoder-only d_model {} heads {} layers {} "
+      "({}-LN, {} positions), "
+      "{} steps of batch {}, seed {}, {} threads\n",
+      s.task, s.sequence_task.length, s.sequence_task.symbols, s.model.d_model, s.model.heads,
+      s.model.decoder_layers, s.norm, s.positional, s.train.steps, s.train.batch, s.train.seed,
+      s.threads);
   Rng init_rng = seeded_rng(s.train.seed, "init");
   const DecoderLM model(s.model, init_rng);
   const auto start = std::chrono::steady_clock::now();
-  const auto history = train(model, s.sequence_task, s.train,
-                             [&](const TrainRecord& r) { print_record(r, s.log_every, s.train.steps); });
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print("done in {:.1f} s: final loss {:.4f}, eval token accuracy {:.2f}%\n", seconds, history.back().loss,
-             100.0 * history.back().eval.accuracy);
+  const auto history = train(model, s.sequence_task, s.train, [&](const TrainRecord& r) {
+    print_record(r, s.log_every, s.train.steps);
+  });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("done in {:.1f} s: final loss {:.4f}, eval token accuracy {:.2f}%\n", seconds,
+             history.back().loss, 100.0 * history.back().eval.accuracy);
   if (!s.checkpoint.empty()) {
     save_checkpoint(model, s.checkpoint);
     fmt::print("checkpoint written to {}\n", s.checkpoint);

@@ -2,6 +2,8 @@
 
 namespace attnlab {
 
-const char* version() { return ATTNLAB_VERSION; }
+const char* version() {
+  return ATTNLAB_VERSION;
+}
 
 }  // namespace attnlab

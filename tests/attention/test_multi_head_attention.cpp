@@ -27,7 +27,8 @@ TEST_CASE("the seed's worked example: d_model 4, two heads, one shared W_O") {
   testing::set_parameter(mha, "q_proj.bias", {0, 0, 0, 0});
   const Tensor a = Tensor::from_values({1, 2, 4}, std::vector<float>{1, 1, 0, 1, 0, 2, 1, 0});
   testing::ActivationLog log;
-  const Tensor out = mha.forward(a, a, {}, {.training = false, .dropout_rng = nullptr, .observer = &log});
+  const Tensor out =
+      mha.forward(a, a, {}, {.training = false, .dropout_rng = nullptr, .observer = &log});
 
   const Tensor& q = log.at("q");  // [B, h, T, d_k]
   REQUIRE(q.shape() == Shape{1, 2, 2, 2});
@@ -43,8 +44,12 @@ TEST_CASE("the seed's worked example: d_model 4, two heads, one shared W_O") {
     for (int h = 0; h < 2; ++h)
       for (int j = 0; j < 2; ++j) REQUIRE(cv[t * 4 + h * 2 + j] == hv[(h * 2 + t) * 2 + j]);
   const auto params = mha.named_parameters();
-  const auto wo = std::find_if(params.begin(), params.end(), [](auto& p) { return p.first == "o_proj.weight"; })->second.to_vector();
-  const auto bo = std::find_if(params.begin(), params.end(), [](auto& p) { return p.first == "o_proj.bias"; })->second.to_vector();
+  const auto wo = std::find_if(params.begin(), params.end(), [](auto& p) {
+                    return p.first == "o_proj.weight";
+                  })->second.to_vector();
+  const auto bo = std::find_if(params.begin(), params.end(), [](auto& p) {
+                    return p.first == "o_proj.bias";
+                  })->second.to_vector();
   for (int t = 0; t < 2; ++t)
     for (int i = 0; i < 4; ++i) {
       double expected = bo[i];
@@ -71,7 +76,8 @@ TEST_CASE("attention weights sum to one and cross-attention handles T != S") {
   testing::ActivationLog log;
   AttentionMask mask;
   mask.key_lengths = {5, 2};
-  const Tensor out = mha.forward(decoder_stream, encoder_output, mask, {.training = false, .dropout_rng = nullptr, .observer = &log});
+  const Tensor out = mha.forward(decoder_stream, encoder_output, mask,
+                                 {.training = false, .dropout_rng = nullptr, .observer = &log});
   REQUIRE(out.shape() == Shape{2, 3, 8});
   const Tensor& w = log.at("weights");
   REQUIRE(w.shape() == Shape{2, 4, 3, 5});
@@ -92,9 +98,11 @@ TEST_CASE("multi-head attention gradients, self and cross, with masks") {
   for (auto& [name, p] : mha.named_parameters()) inputs.push_back({name, p});
   AttentionMask causal{.causal = true, .key_lengths = {}};
   std::string report;
-  REQUIRE(testing::gradient_error([&] { return mha.forward(x, x, causal, {}); }, {inputs[0]}, {}, &report) <= 1e-3);
+  REQUIRE(testing::gradient_error([&] { return mha.forward(x, x, causal, {}); }, {inputs[0]}, {},
+                                  &report) <= 1e-3);
   AttentionMask padding{.causal = false, .key_lengths = {3, 1}};
-  const double error = testing::gradient_error([&] { return mha.forward(x, memory, padding, {}); }, inputs, {}, &report);
+  const double error = testing::gradient_error([&] { return mha.forward(x, memory, padding, {}); },
+                                               inputs, {}, &report);
   INFO(report);
   REQUIRE(error <= 1e-3);
 }

@@ -34,11 +34,13 @@ TEST_CASE("a checkpoint round-trips every parameter exactly") {
   REQUIRE_FALSE(std::filesystem::exists(path + ".partial"));
   load_checkpoint(b, path);
   const auto pa = a.named_parameters(), pb = b.named_parameters();
-  for (std::size_t i = 0; i < pa.size(); ++i) REQUIRE(pa[i].second.to_vector() == pb[i].second.to_vector());
+  for (std::size_t i = 0; i < pa.size(); ++i)
+    REQUIRE(pa[i].second.to_vector() == pb[i].second.to_vector());
 
   Hdf5File file(path, Hdf5File::Mode::read);
   REQUIRE(file.dataset_shape("parameters/decoder/layers/0/self_attn/q_proj/weight") == Shape{8, 8});
-  REQUIRE(file.dataset_shape("parameters/lm_head/weight") == Shape{5, 8});  // (out, in) as nn.Linear
+  REQUIRE(file.dataset_shape("parameters/lm_head/weight") ==
+          Shape{5, 8});  // (out, in) as nn.Linear
   REQUIRE(file.int_attribute("/", "attnlab_checkpoint_schema") == kCheckpointSchemaVersion);
   std::filesystem::remove(path);
 }
@@ -48,15 +50,18 @@ TEST_CASE("loading refuses missing, extra, mis-shaped parameters and newer schem
   Rng rng(1);
   const DecoderLM narrow(small(8), rng), wide(small(16), rng);
   save_checkpoint(narrow, path);
-  REQUIRE_THROWS_WITH(load_checkpoint(wide, path),
-                      Contains(path) && Contains("decoder.embed.tokens.weight") && Contains("[5, 8]") && Contains("[5, 16]"));
+  REQUIRE_THROWS_WITH(load_checkpoint(wide, path), Contains(path) &&
+                                                       Contains("decoder.embed.tokens.weight") &&
+                                                       Contains("[5, 8]") && Contains("[5, 16]"));
 
   TransformerConfig deeper = small();
   deeper.decoder_layers = 2;
   const DecoderLM two_layers(deeper, rng);
-  REQUIRE_THROWS_WITH(load_checkpoint(two_layers, path), Contains("'decoder.layers.1.") && Contains("missing"));
+  REQUIRE_THROWS_WITH(load_checkpoint(two_layers, path),
+                      Contains("'decoder.layers.1.") && Contains("missing"));
   save_checkpoint(two_layers, path);
-  REQUIRE_THROWS_WITH(load_checkpoint(narrow, path), Contains("does not have") && Contains("decoder.layers.1."));
+  REQUIRE_THROWS_WITH(load_checkpoint(narrow, path),
+                      Contains("does not have") && Contains("decoder.layers.1."));
 
   {
     Hdf5File file(path, Hdf5File::Mode::create);

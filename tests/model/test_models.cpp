@@ -23,7 +23,8 @@ TransformerConfig tiny_config() {
   return c;
 }
 
-TokenBatch batch_of(int64_t rows, int64_t length, std::vector<int32_t> ids, std::vector<int32_t> lengths = {}) {
+TokenBatch batch_of(int64_t rows, int64_t length, std::vector<int32_t> ids,
+                    std::vector<int32_t> lengths = {}) {
   return TokenBatch{rows, length, std::move(ids), std::move(lengths)};
 }
 
@@ -73,7 +74,8 @@ TEST_CASE("without positions an encoder is permutation-equivariant; with them it
   // "I love NLP" vs "NLP love I": the same multiset of tokens in another order.
   const TokenBatch forward_order = batch_of(1, 3, {1, 2, 3});
   const TokenBatch reversed = batch_of(1, 3, {3, 2, 1});
-  for (PositionalKind kind : {PositionalKind::none, PositionalKind::sinusoidal, PositionalKind::learned}) {
+  for (PositionalKind kind :
+       {PositionalKind::none, PositionalKind::sinusoidal, PositionalKind::learned}) {
     INFO("positional " << to_string(kind));
     TransformerConfig c = tiny_config();
     c.positional = kind;
@@ -84,7 +86,8 @@ TEST_CASE("without positions an encoder is permutation-equivariant; with them it
     double largest_difference = 0.0;
     for (int t = 0; t < 3; ++t)
       for (int k = 0; k < 3; ++k)
-        largest_difference = std::max<double>(largest_difference, std::abs(a[t * 3 + k] - b[(2 - t) * 3 + k]));
+        largest_difference =
+            std::max<double>(largest_difference, std::abs(a[t * 3 + k] - b[(2 - t) * 3 + k]));
     if (kind == PositionalKind::none)
       REQUIRE(largest_difference < 1e-5);
     else
@@ -101,14 +104,16 @@ TEST_CASE("under the causal mask, later tokens never change earlier outputs") {
   const TokenBatch original = batch_of(1, 5, {1, 2, 3, 4, 5});
   for (int64_t i = 0; i < 4; ++i) {
     TokenBatch changed = original;
-    for (int64_t j = i + 1; j < 5; ++j) changed.ids[j] = static_cast<int32_t>((changed.ids[j] + 3) % 6);
+    for (int64_t j = i + 1; j < 5; ++j)
+      changed.ids[j] = static_cast<int32_t>((changed.ids[j] + 3) % 6);
     for (int which = 0; which < 2; ++which) {
       const Tensor a = which == 0 ? lm.forward(original) : seq2seq.forward(source, original);
       const Tensor b = which == 0 ? lm.forward(changed) : seq2seq.forward(source, changed);
       const int64_t vocab = a.size(-1);
       for (int64_t k = 0; k < (i + 1) * vocab; ++k) REQUIRE(a.data()[k] == b.data()[k]);
       bool later_differs = false;
-      for (int64_t k = (i + 1) * vocab; k < a.numel(); ++k) later_differs |= a.data()[k] != b.data()[k];
+      for (int64_t k = (i + 1) * vocab; k < a.numel(); ++k)
+        later_differs |= a.data()[k] != b.data()[k];
       REQUIRE(later_differs);
     }
   }
@@ -154,18 +159,21 @@ TEST_CASE("parameters carry stable dotted names") {
   EncoderDecoder model(c, rng);
   std::vector<std::string> names;
   for (auto& [name, p] : model.named_parameters()) names.push_back(name);
-  const std::vector<std::string> expected_some = {
-      "encoder.embed.tokens.weight",
-      "encoder.layers.0.self_attn.q_proj.weight",
-      "encoder.layers.1.ffn.linear2.bias",
-      "encoder.final_norm.weight",
-      "decoder.layers.0.cross_attn.v_proj.bias",
-      "decoder.layers.0.cross_attn_norm.weight",
-      "lm_head.weight"};
-  for (const auto& name : expected_some) REQUIRE(std::find(names.begin(), names.end(), name) != names.end());
+  const std::vector<std::string> expected_some = {"encoder.embed.tokens.weight",
+                                                  "encoder.layers.0.self_attn.q_proj.weight",
+                                                  "encoder.layers.1.ffn.linear2.bias",
+                                                  "encoder.final_norm.weight",
+                                                  "decoder.layers.0.cross_attn.v_proj.bias",
+                                                  "decoder.layers.0.cross_attn_norm.weight",
+                                                  "lm_head.weight"};
+  for (const auto& name : expected_some)
+    REQUIRE(std::find(names.begin(), names.end(), name) != names.end());
   const auto params = model.named_parameters();
-  const auto q = std::find_if(params.begin(), params.end(), [](auto& p) { return p.first == "encoder.layers.0.self_attn.q_proj.weight"; });
+  const auto q = std::find_if(params.begin(), params.end(), [](auto& p) {
+    return p.first == "encoder.layers.0.self_attn.q_proj.weight";
+  });
   REQUIRE(q->second.shape() == Shape{8, 8});
-  const auto head = std::find_if(params.begin(), params.end(), [](auto& p) { return p.first == "lm_head.weight"; });
+  const auto head = std::find_if(params.begin(), params.end(),
+                                 [](auto& p) { return p.first == "lm_head.weight"; });
   REQUIRE(head->second.shape() == Shape{6, 8});  // (out_features, in_features) as nn.Linear
 }

@@ -38,13 +38,21 @@ TEST_CASE("unary activations") {
   // Values kept away from relu's kink so central differences stay exact.
   Tensor x = random_variable({3, 5}, 3, 0.1f, 1.0f);
   Tensor y = random_variable({3, 5}, 4, -1.0f, -0.1f);
-  require_gradients([&] { return ops::relu(ops::concat(std::vector{x, y}, 0)); }, {{"x", x}, {"y", y}});
+  require_gradients(
+      [&] {
+        return ops::relu(ops::concat(std::vector{x, y}, 0));
+      },
+      {{"x", x}, {"y", y}});
   Tensor z = random_variable({4, 6}, 5, -2.0f, 2.0f);
   require_gradients([&] { return ops::gelu(z); }, {{"z", z}});
   require_gradients([&] { return ops::tanh(z); }, {{"z", z}});
   require_gradients([&] { return ops::sigmoid(z); }, {{"z", z}});
   require_gradients([&] { return ops::exp(z); }, {{"z", z}});
-  require_gradients([&] { return ops::elu(ops::concat(std::vector{x, y}, 1)); }, {{"x", x}, {"y", y}});
+  require_gradients(
+      [&] {
+        return ops::elu(ops::concat(std::vector{x, y}, 1));
+      },
+      {{"x", x}, {"y", y}});
 }
 
 TEST_CASE("reductions") {
@@ -78,7 +86,8 @@ TEST_CASE("shape ops") {
   Tensor x = random_variable({2, 3, 8}, 13);
   require_gradients([&] { return ops::reshape(x, {6, -1}); }, {{"x", x}});
   require_gradients([&] { return ops::transpose(x, 0, 2); }, {{"x", x}});
-  require_gradients([&] { return ops::merge_heads(ops::scale(ops::split_heads(x, 4), 2.0f)); }, {{"x", x}});
+  require_gradients([&] { return ops::merge_heads(ops::scale(ops::split_heads(x, 4), 2.0f)); },
+                    {{"x", x}});
   Tensor y = random_variable({2, 5, 8}, 14);
   require_gradients([&] { return ops::concat(std::vector{x, y}, 1); }, {{"x", x}, {"y", y}});
   require_gradients([&] { return ops::slice(y, 1, 1, 3); }, {{"y", y}});
@@ -104,7 +113,8 @@ TEST_CASE("layer norm") {
   Tensor x = random_variable({3, 4, 8}, 17, -2.0f, 2.0f);
   Tensor w = random_variable({8}, 18, 0.5f, 1.5f);
   Tensor b = random_variable({8}, 19);
-  require_gradients([&] { return ops::layer_norm(x, w, b); }, {{"x", x}, {"weight", w}, {"bias", b}});
+  require_gradients([&] { return ops::layer_norm(x, w, b); },
+                    {{"x", x}, {"weight", w}, {"bias", b}});
 }
 
 TEST_CASE("embedding accumulates repeated ids") {

@@ -71,7 +71,8 @@ TEST_CASE("causal mask with fewer queries than keys sees the whole cache") {
 TEST_CASE("cross-entropy equals -log softmax of the target, ignoring ignored rows") {
   const Tensor logits = Tensor::from_values({2, 3}, std::vector<float>{1, 2, 3, 0, 0, 0});
   const std::vector<int32_t> targets = {2, -100};
-  const double expected = -std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0)));
+  const double expected =
+      -std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0)));
   REQUIRE(ops::cross_entropy(logits, targets).item() == Approx(expected).epsilon(1e-6));
   const std::vector<int32_t> all_ignored = {-100, -100};
   REQUIRE(ops::cross_entropy(logits, all_ignored).item() == 0.0f);
@@ -126,12 +127,13 @@ TEST_CASE("shape mismatches throw ShapeError naming the op and both shapes") {
   REQUIRE_THROWS_MATCHES(ops::matmul(a, b), ShapeError,
                          Catch::Matchers::Message("matmul: cannot multiply [2, 3] by [4, 5]"));
   REQUIRE_THROWS_WITH(ops::add(a, b), Contains("add") && Contains("[4, 5]") && Contains("[2, 3]"));
-  REQUIRE_THROWS_WITH(ops::linear(a, b, Tensor()), Contains("linear") && Contains("[2, 3]") &&
-                                                      Contains("[4, 5]"));
+  REQUIRE_THROWS_WITH(ops::linear(a, b, Tensor()),
+                      Contains("linear") && Contains("[2, 3]") && Contains("[4, 5]"));
   REQUIRE_THROWS_WITH(ops::concat(std::vector{a, b}, 0), Contains("concat") && Contains("[4, 5]"));
   REQUIRE_THROWS_WITH(ops::reshape(a, {4}), Contains("reshape") && Contains("[2, 3]"));
   REQUIRE_THROWS_WITH(ops::split_heads(Tensor::zeros({1, 2, 6}), 4), Contains("split_heads"));
-  REQUIRE_THROWS_WITH(ops::layer_norm(a, Tensor::zeros({2}), Tensor::zeros({3})), Contains("layer_norm"));
+  REQUIRE_THROWS_WITH(ops::layer_norm(a, Tensor::zeros({2}), Tensor::zeros({3})),
+                      Contains("layer_norm"));
   const std::vector<int32_t> ids = {0, 9};
   REQUIRE_THROWS_WITH(ops::embedding(Tensor::zeros({5, 2}), ids, {2}), Contains("token id 9"));
   const std::vector<int32_t> targets = {7, 0};

@@ -1,8 +1,9 @@
 #include "support/gradcheck.hpp"
 
+#include <fmt/format.h>
+
 #include <attnlab/ops.hpp>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "support/random.hpp"
 
@@ -18,8 +19,8 @@ double weighted_sum(const Tensor& output, const Tensor& weights) {
 
 // Fourth-order central difference (Richardson: (4 D(h/2) - D(h)) / 3), which
 // cancels the h^2 truncation term that dominates in deep nonlinear models.
-double central_difference(const std::function<Tensor()>& forward, const Tensor& weights, float* element,
-                          double step) {
+double central_difference(const std::function<Tensor()>& forward, const Tensor& weights,
+                          float* element, double step) {
   NoGradGuard no_grad;
   const float original = *element;
   auto slope = [&](double h) {
@@ -35,8 +36,9 @@ double central_difference(const std::function<Tensor()>& forward, const Tensor& 
 
 }  // namespace
 
-double gradient_error(const std::function<Tensor()>& forward, const std::vector<GradCheckInput>& inputs,
-                      const GradCheckOptions& options, std::string* report) {
+double gradient_error(const std::function<Tensor()>& forward,
+                      const std::vector<GradCheckInput>& inputs, const GradCheckOptions& options,
+                      std::string* report) {
   for (const auto& input : inputs) {
     Tensor t = input.tensor;
     t.zero_grad();
@@ -58,7 +60,8 @@ double gradient_error(const std::function<Tensor()>& forward, const std::vector<
       analytic2 += analytic * analytic;
       numeric2 += numeric * numeric;
     }
-    const double scale = std::sqrt(std::max({analytic2, numeric2, options.norm_floor * options.norm_floor}));
+    const double scale =
+        std::sqrt(std::max({analytic2, numeric2, options.norm_floor * options.norm_floor}));
     const double error = std::sqrt(diff2) / scale;
     worst = std::max(worst, error);
     if (report)

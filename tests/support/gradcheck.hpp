@@ -4,12 +4,12 @@
 // no symmetric cancellation hides an error). The analytic gradient comes from
 // backward(); the numeric one from a fourth-order central difference
 // (4 D(h/2) - D(h)) / 3 with D(h) = (L(x+h) - L(x-h)) / 2h, evaluated in double
-// from the float32 outputs, h = 4e-2 by default (rounding noise in float32 forwards falls as 1/h; the fourth-order formula keeps truncation small). The error per input is the
-// norm-wise relative error ||analytic - numeric|| / max(||analytic||, ||numeric||, floor),
-// which stays below 1e-3 on values of order one. The floor
-// (5e-2) makes gradients that are zero in exact arithmetic (a key bias under
-// softmax, whose scores shift by the same amount per row) compare absolutely
-// instead of as rounding noise over rounding noise.
+// from the float32 outputs, h = 4e-2 by default (rounding noise in float32 forwards falls as 1/h;
+// the fourth-order formula keeps truncation small). The error per input is the norm-wise relative
+// error ||analytic - numeric|| / max(||analytic||, ||numeric||, floor), which stays below 1e-3 on
+// values of order one. The floor (5e-2) makes gradients that are zero in exact arithmetic (a key
+// bias under softmax, whose scores shift by the same amount per row) compare absolutely instead of
+// as rounding noise over rounding noise.
 #pragma once
 
 #include <attnlab/tensor.hpp>
@@ -33,7 +33,8 @@ struct GradCheckInput {
 };
 
 /// Largest relative error over the inputs; `report` receives one line per input.
-double gradient_error(const std::function<Tensor()>& forward, const std::vector<GradCheckInput>& inputs,
+double gradient_error(const std::function<Tensor()>& forward,
+                      const std::vector<GradCheckInput>& inputs,
                       const GradCheckOptions& options = {}, std::string* report = nullptr);
 
 }  // namespace attnlab::testing

@@ -5,7 +5,8 @@
 
 namespace attnlab::testing {
 
-void set_parameter(const Module& module, const std::string& name, const std::vector<float>& values) {
+void set_parameter(const Module& module, const std::string& name,
+                   const std::vector<float>& values) {
   for (auto& [path, tensor] : module.named_parameters()) {
     if (path != name) continue;
     Tensor target = tensor;

@@ -101,7 +101,8 @@ TEST_CASE("AdamW matches the closed form of its first step") {
   Tensor p = Tensor::from_values({2}, std::vector<float>{1.0f, -2.0f});
   p.requires_grad();
   ops::sum(ops::scale(p, 3.0f)).backward();  // gradient 3 everywhere
-  AdamW optimizer({p}, AdamWOptions{.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.1f});
+  AdamW optimizer({p},
+                  AdamWOptions{.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.1f});
   optimizer.step(0.01f);
   // Step 1: m_hat = g, v_hat = g^2, so the update is lr * sign(g) after decay p *= 1 - lr * wd.
   REQUIRE(p.data()[0] == Approx(1.0f * (1 - 0.001f) - 0.01f).epsilon(1e-6));

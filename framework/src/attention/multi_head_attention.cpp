@@ -64,10 +64,11 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
                                    const AttentionMask& mask, const ForwardContext& context,
                                    KeyValueCache* cache) const {
   const Tensor q = ops::split_heads(q_proj_.forward(query_input), heads_);  // [B, h, T, d_k]
-  const auto [k, v] = keys_and_values(key_value_input, cache);             // [B, h, S, d_k]
+  const auto [k, v] = keys_and_values(key_value_input, cache);              // [B, h, S, d_k]
   AttentionResult attention = scaled_dot_product_attention(q, k, v, mask);
   const Tensor weights = dropout(context, attention.weights, dropout_);
-  const Tensor heads_out = dropout_ > 0.0f && context.training ? ops::matmul(weights, v) : attention.output;
+  const Tensor heads_out =
+      dropout_ > 0.0f && context.training ? ops::matmul(weights, v) : attention.output;
   const Tensor concat = ops::merge_heads(heads_out);  // [B, T, D]  (b_1 || b_2 || ... per token)
   const Tensor output = o_proj_.forward(concat);      // [B, T, D]  one shared W_O
   record(context, "q", q);

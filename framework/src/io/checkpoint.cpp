@@ -20,17 +20,17 @@ constexpr const char* kSchemaAttribute = "attnlab_checkpoint_schema";
 // Dotted names of every dataset under /parameters.
 std::set<std::string> stored_parameters(const Hdf5File& file) {
   std::set<std::string> names;
-  std::function<void(const std::string&, const std::string&)> walk = [&](const std::string& group,
-                                                                          const std::string& dotted) {
-    for (const std::string& child : file.children(group)) {
-      const std::string path = group + "/" + child;
-      const std::string name = dotted.empty() ? child : dotted + "." + child;
-      if (file.is_group(path))
-        walk(path, name);
-      else
-        names.insert(name);
-    }
-  };
+  std::function<void(const std::string&, const std::string&)> walk =
+      [&](const std::string& group, const std::string& dotted) {
+        for (const std::string& child : file.children(group)) {
+          const std::string path = group + "/" + child;
+          const std::string name = dotted.empty() ? child : dotted + "." + child;
+          if (file.is_group(path))
+            walk(path, name);
+          else
+            names.insert(name);
+        }
+      };
   if (file.contains("parameters")) walk("parameters", "");
   return names;
 }
@@ -49,7 +49,8 @@ void save_checkpoint(const Module& model, const std::string& path) {
     Hdf5File file(temporary, Hdf5File::Mode::create);
     file.set_attribute("/", kSchemaAttribute, kCheckpointSchemaVersion);
     file.set_attribute("/", "attnlab_version", std::string(version()));
-    for (const auto& [name, tensor] : model.named_parameters()) file.write_tensor(checkpoint_dataset_path(name), tensor);
+    for (const auto& [name, tensor] : model.named_parameters())
+      file.write_tensor(checkpoint_dataset_path(name), tensor);
   }
   std::filesystem::rename(temporary, path);
 }
@@ -57,27 +58,32 @@ void save_checkpoint(const Module& model, const std::string& path) {
 void load_checkpoint(const Module& model, const std::string& path) {
   Hdf5File file(path, Hdf5File::Mode::read);
   if (!file.has_attribute("/", kSchemaAttribute))
-    throw IoError(fmt::format("{}: not an attnlab checkpoint (no '{}' attribute)", path, kSchemaAttribute));
+    throw IoError(
+        fmt::format("{}: not an attnlab checkpoint (no '{}' attribute)", path, kSchemaAttribute));
   const int64_t schema = file.int_attribute("/", kSchemaAttribute);
   if (schema > kCheckpointSchemaVersion)
-    throw IoError(fmt::format("{}: checkpoint schema {} is newer than this attnlab ({}, reads up to {}); "
-                              "upgrade attnlab to read it",
-                              path, schema, version(), kCheckpointSchemaVersion));
+    throw IoError(
+        fmt::format("{}: checkpoint schema {} is newer than this attnlab ({}, reads up to {}); "
+                    "upgrade attnlab to read it",
+                    path, schema, version(), kCheckpointSchemaVersion));
   std::set<std::string> unexpected = stored_parameters(file);
   for (const auto& [name, tensor] : model.named_parameters()) {
     const std::string dataset = checkpoint_dataset_path(name);
     if (!file.contains(dataset))
-      throw IoError(fmt::format("{}: parameter '{}' is missing (expected at /{})", path, name, dataset));
+      throw IoError(
+          fmt::format("{}: parameter '{}' is missing (expected at /{})", path, name, dataset));
     const Tensor stored = file.read_tensor(dataset);
     if (stored.shape() != tensor.shape())
-      throw IoError(fmt::format("{}: parameter '{}' has shape {} in the file but {} in the model", path, name,
-                                shape_string(stored.shape()), shape_string(tensor.shape())));
+      throw IoError(fmt::format("{}: parameter '{}' has shape {} in the file but {} in the model",
+                                path, name, shape_string(stored.shape()),
+                                shape_string(tensor.shape())));
     Tensor target = tensor;
     std::copy(stored.values().begin(), stored.values().end(), target.data());
     unexpected.erase(name);
   }
   if (!unexpected.empty())
-    throw IoError(fmt::format("{}: holds parameters this model does not have: {}", path, fmt::join(unexpected, ", ")));
+    throw IoError(fmt::format("{}: holds parameters this model does not have: {}", path,
+                              fmt::join(unexpected, ", ")));
 }
 
 }  // namespace attnlab

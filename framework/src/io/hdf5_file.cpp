@@ -33,7 +33,9 @@ void silence_hdf5_errors() {
   (void)done;
 }
 
-std::vector<hsize_t> dims_of(const Shape& shape) { return {shape.begin(), shape.end()}; }
+std::vector<hsize_t> dims_of(const Shape& shape) {
+  return {shape.begin(), shape.end()};
+}
 
 }  // namespace
 
@@ -46,10 +48,13 @@ Hdf5File::Hdf5File(std::string path, Mode mode) : path_(std::move(path)) {
     file_ = H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   }
   if (file_ < 0)
-    throw IoError(fmt::format("{}: cannot {} as HDF5", path_, mode == Mode::read ? "open" : "create"));
+    throw IoError(
+        fmt::format("{}: cannot {} as HDF5", path_, mode == Mode::read ? "open" : "create"));
 }
 
-Hdf5File::~Hdf5File() { H5Fclose(file_); }
+Hdf5File::~Hdf5File() {
+  H5Fclose(file_);
+}
 
 void Hdf5File::fail(const std::string& what, const std::string& object) const {
   throw IoError(fmt::format("{}: {} '{}'", path_, what, object));
@@ -80,9 +85,11 @@ std::vector<std::string> Hdf5File::children(const std::string& group) const {
   H5Gget_info(g.get(), &info);
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
-    const ssize_t length = H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    const ssize_t length =
+        H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
     std::string name(static_cast<std::size_t>(length), '\0');
-    H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1, H5P_DEFAULT);
+    H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1,
+                       H5P_DEFAULT);
     names.push_back(name);
   }
   std::sort(names.begin(), names.end());
@@ -93,10 +100,12 @@ int64_t Hdf5File::create_dataset(const std::string& dataset, int64_t type, const
   Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(links.get(), 1);
   const auto dims = dims_of(shape);
-  Handle space(shape.empty() ? H5Screate(H5S_SCALAR)
-                             : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+  Handle space(shape.empty()
+                   ? H5Screate(H5S_SCALAR)
+                   : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                H5Sclose);
-  const hid_t id = H5Dcreate2(file_, dataset.c_str(), type, space.get(), links.get(), H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t id =
+      H5Dcreate2(file_, dataset.c_str(), type, space.get(), links.get(), H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail("cannot create dataset", dataset);
   return id;
 }
@@ -134,9 +143,11 @@ Tensor Hdf5File::read_tensor(const std::string& dataset) const {
   return t;
 }
 
-void Hdf5File::write_ints(const std::string& dataset, std::span<const int32_t> values, const Shape& shape) {
+void Hdf5File::write_ints(const std::string& dataset, std::span<const int32_t> values,
+                          const Shape& shape) {
   if (static_cast<int64_t>(values.size()) != element_count(shape))
-    fail(fmt::format("{} values do not fill {} for dataset", values.size(), shape_string(shape)), dataset);
+    fail(fmt::format("{} values do not fill {} for dataset", values.size(), shape_string(shape)),
+         dataset);
   Handle d(create_dataset(dataset, H5T_STD_I32LE, shape), H5Dclose);
   if (H5Dwrite(d.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
     fail("cannot write dataset", dataset);
@@ -153,15 +164,16 @@ std::vector<int32_t> Hdf5File::read_ints(const std::string& dataset) const {
   return values;
 }
 
-void Hdf5File::set_attribute(const std::string& object, const std::string& name, const std::string& value) {
+void Hdf5File::set_attribute(const std::string& object, const std::string& name,
+                             const std::string& value) {
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1));
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
     H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
-  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                                H5P_DEFAULT, H5P_DEFAULT),
+  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), type.get(), space.get(),
+                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
   if (!attr.valid() || H5Awrite(attr.get(), type.get(), value.data()) < 0)
     fail(fmt::format("cannot write attribute '{}' on", name), object);
@@ -185,9 +197,11 @@ bool Hdf5File::has_attribute(const std::string& object, const std::string& name)
 
 std::string Hdf5File::string_attribute(const std::string& object, const std::string& name) const {
   if (!has_attribute(object, name)) fail(fmt::format("no attribute '{}' on", name), object);
-  Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
   Handle type(H5Aget_type(attr.get()), H5Tclose);
-  if (H5Tget_class(type.get()) != H5T_STRING) fail(fmt::format("attribute '{}' is not a string on", name), object);
+  if (H5Tget_class(type.get()) != H5T_STRING)
+    fail(fmt::format("attribute '{}' is not a string on", name), object);
   if (H5Tis_variable_str(type.get()) > 0) {
     char* text = nullptr;
     Handle memory(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
@@ -204,13 +218,16 @@ std::string Hdf5File::string_attribute(const std::string& object, const std::str
 
 int64_t Hdf5File::int_attribute(const std::string& object, const std::string& name) const {
   if (!has_attribute(object, name)) fail(fmt::format("no attribute '{}' on", name), object);
-  Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
   int64_t value = 0;
   if (H5Aread(attr.get(), H5T_NATIVE_INT64, &value) < 0)
     fail(fmt::format("attribute '{}' is not an integer on", name), object);
   return value;
 }
 
-void Hdf5File::flush() { H5Fflush(file_, H5F_SCOPE_GLOBAL); }
+void Hdf5File::flush() {
+  H5Fflush(file_, H5F_SCOPE_GLOBAL);
+}
 
 }  // namespace attnlab

@@ -7,7 +7,8 @@ namespace {
 
 // One residual sublayer: pre-LN x + f(LN(x)), post-LN LN(x + f(x)).
 template <class Sublayer>
-Tensor residual(NormPlacement placement, const LayerNorm& norm, const Tensor& x, const Sublayer& f) {
+Tensor residual(NormPlacement placement, const LayerNorm& norm, const Tensor& x,
+                const Sublayer& f) {
   if (placement == NormPlacement::pre) return ops::add(x, f(norm.forward(x)));
   return norm.forward(ops::add(x, f(x)));
 }
@@ -27,7 +28,8 @@ EncoderLayer::EncoderLayer(const TransformerConfig& config, Rng& rng)
   add_module("ffn_norm", ffn_norm_);
 }
 
-Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask, const ForwardContext& context) const {
+Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
+                             const ForwardContext& context) const {
   const Tensor h = residual(norm_, self_attn_norm_, x, [&](const Tensor& in) {
     return dropout(context, self_attn_.forward(in, in, mask, context), dropout_);
   });  // [B, T, D]
@@ -57,8 +59,9 @@ DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention
   if (cross_attention) add_module("cross_attn_norm", cross_attn_norm_);
 }
 
-Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory, const AttentionMask& memory_mask,
-                             const ForwardContext& context, Cache* cache) const {
+Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
+                             const AttentionMask& memory_mask, const ForwardContext& context,
+                             Cache* cache) const {
   const AttentionMask causal{.causal = true, .key_lengths = {}};
   Tensor h = residual(norm_, self_attn_norm_, x, [&](const Tensor& in) {
     auto* self_cache = cache ? &cache->self_attention : nullptr;
@@ -67,7 +70,8 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory, const Attent
   if (cross_attn_) {
     h = residual(norm_, cross_attn_norm_, h, [&](const Tensor& in) {
       auto* cross_cache = cache ? &cache->cross_attention : nullptr;
-      return dropout(context, cross_attn_->forward(in, memory, memory_mask, context, cross_cache), dropout_);
+      return dropout(context, cross_attn_->forward(in, memory, memory_mask, context, cross_cache),
+                     dropout_);
     });  // [B, T, D]
   }
   const Tensor out = residual(norm_, ffn_norm_, h, [&](const Tensor& in) {

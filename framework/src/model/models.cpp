@@ -34,10 +34,10 @@ TokenBatch append_column(const TokenBatch& sequence, std::span<const int32_t> co
 // Greedy decoding shared by both generating models. logits_of(tokens, cache)
 // returns [B, T, V] for the given positions; with a cache only new tokens are passed.
 template <class LogitsOf>
-Generation greedy_decode(TokenBatch sequence, int64_t steps, bool use_cache, const LogitsOf& logits_of) {
-  if (!sequence.lengths.empty() &&
-      std::any_of(sequence.lengths.begin(), sequence.lengths.end(),
-                  [&](int32_t l) { return l != sequence.length; }))
+Generation greedy_decode(TokenBatch sequence, int64_t steps, bool use_cache,
+                         const LogitsOf& logits_of) {
+  if (!sequence.lengths.empty() && std::any_of(sequence.lengths.begin(), sequence.lengths.end(),
+                                               [&](int32_t l) { return l != sequence.length; }))
     throw ShapeError("generate: prompts must all have the full length (no padding)");
   NoGradGuard no_grad;
   Decoder::Cache cache;
@@ -70,14 +70,15 @@ EncoderClassifier::EncoderClassifier(const TransformerConfig& config, Classifier
 }
 
 Tensor EncoderClassifier::forward(const TokenBatch& source, const ForwardContext& context) const {
-  const Tensor states = encoder_.forward(source, context);  // [B, S, D]
+  const Tensor states = encoder_.forward(source, context);                 // [B, S, D]
   if (head_ == ClassifierHead::token) return classifier_.forward(states);  // [B, S, C]
   const Tensor pooled = ops::matmul(mean_pool_weights(source), states);    // [B, 1, D]
   return classifier_.forward(ops::reshape(pooled, {source.batch, -1}));    // [B, C]
 }
 
 DecoderLM::DecoderLM(const TransformerConfig& config, Rng& rng)
-    : decoder_(config, config.vocab_size, false, rng), lm_head_(config.d_model, config.vocab_size, rng) {
+    : decoder_(config, config.vocab_size, false, rng),
+      lm_head_(config.d_model, config.vocab_size, rng) {
   add_module("decoder", decoder_);
   add_module("lm_head", lm_head_);
 }
@@ -88,9 +89,10 @@ Tensor DecoderLM::forward(const TokenBatch& tokens, const ForwardContext& contex
 
 Generation DecoderLM::generate(const TokenBatch& prompt, int64_t steps, bool use_cache) const {
   if (prompt.length < 1) throw ShapeError("generate: the prompt needs at least one token");
-  return greedy_decode(prompt, steps, use_cache, [&](const TokenBatch& tokens, Decoder::Cache* cache) {
-    return lm_head_.forward(decoder_.forward(tokens, {}, {}, {}, cache));
-  });
+  return greedy_decode(prompt, steps, use_cache,
+                       [&](const TokenBatch& tokens, Decoder::Cache* cache) {
+                         return lm_head_.forward(decoder_.forward(tokens, {}, {}, {}, cache));
+                       });
 }
 
 EncoderDecoder::EncoderDecoder(const TransformerConfig& config, Rng& rng)
@@ -108,7 +110,8 @@ Tensor EncoderDecoder::forward(const TokenBatch& source, const TokenBatch& targe
     throw ShapeError(fmt::format("encoder-decoder: {} source rows but {} target rows", source.batch,
                                  target.batch));
   const Tensor memory = encoder_.forward(source, context);  // [B, S, D]
-  return lm_head_.forward(decoder_.forward(target, memory, padding_mask(source), context));  // [B, T, V]
+  return lm_head_.forward(
+      decoder_.forward(target, memory, padding_mask(source), context));  // [B, T, V]
 }
 
 Generation EncoderDecoder::generate(const TokenBatch& source, int32_t start_token, int64_t steps,
@@ -117,9 +120,10 @@ Generation EncoderDecoder::generate(const TokenBatch& source, int32_t start_toke
   const Tensor memory = encoder_.forward(source, {});  // [B, S, D], computed once
   const AttentionMask memory_mask = padding_mask(source);
   const TokenBatch start{source.batch, 1, std::vector<int32_t>(source.batch, start_token), {}};
-  return greedy_decode(start, steps, use_cache, [&](const TokenBatch& tokens, Decoder::Cache* cache) {
-    return lm_head_.forward(decoder_.forward(tokens, memory, memory_mask, {}, cache));
-  });
+  return greedy_decode(
+      start, steps, use_cache, [&](const TokenBatch& tokens, Decoder::Cache* cache) {
+        return lm_head_.forward(decoder_.forward(tokens, memory, memory_mask, {}, cache));
+      });
 }
 
 }  // namespace attnlab

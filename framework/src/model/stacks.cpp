@@ -10,7 +10,8 @@ AttentionMask padding_mask(const TokenBatch& batch) {
   return mask;
 }
 
-Encoder::Encoder(const TransformerConfig& config, Rng& rng) : embed_(config, config.vocab_size, rng) {
+Encoder::Encoder(const TransformerConfig& config, Rng& rng)
+    : embed_(config, config.vocab_size, rng) {
   config.validate();
   add_module("embed", embed_);
   for (int64_t i = 0; i < config.encoder_layers; ++i) {
@@ -31,7 +32,8 @@ Tensor Encoder::forward(const TokenBatch& source, const ForwardContext& context)
   return final_norm_ ? final_norm_->forward(x) : x;
 }
 
-Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross_attention, Rng& rng)
+Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross_attention,
+                 Rng& rng)
     : embed_(config, vocab_size, rng) {
   config.validate();
   add_module("embed", embed_);
@@ -45,8 +47,9 @@ Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross
   }
 }
 
-Tensor Decoder::forward(const TokenBatch& target, const Tensor& memory, const AttentionMask& memory_mask,
-                        const ForwardContext& context, Cache* cache) const {
+Tensor Decoder::forward(const TokenBatch& target, const Tensor& memory,
+                        const AttentionMask& memory_mask, const ForwardContext& context,
+                        Cache* cache) const {
   target.validate();
   if (cache && cache->layers.empty()) cache->layers.resize(layers_.size());
   const int64_t offset = cache ? cache->length : 0;

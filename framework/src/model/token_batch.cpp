@@ -8,12 +8,15 @@ namespace attnlab {
 
 void TokenBatch::validate() const {
   if (batch < 0 || length < 0 || static_cast<int64_t>(ids.size()) != batch * length)
-    throw ShapeError(fmt::format("token batch: {} ids do not fill [{}, {}]", ids.size(), batch, length));
+    throw ShapeError(
+        fmt::format("token batch: {} ids do not fill [{}, {}]", ids.size(), batch, length));
   if (!lengths.empty() && static_cast<int64_t>(lengths.size()) != batch)
-    throw ShapeError(fmt::format("token batch: {} lengths for {} sequences", lengths.size(), batch));
+    throw ShapeError(
+        fmt::format("token batch: {} lengths for {} sequences", lengths.size(), batch));
   for (int32_t l : lengths)
     if (l < 1 || l > length)
-      throw ShapeError(fmt::format("token batch: sequence length {} is outside [1, {}]", l, length));
+      throw ShapeError(
+          fmt::format("token batch: sequence length {} is outside [1, {}]", l, length));
 }
 
 }  // namespace attnlab

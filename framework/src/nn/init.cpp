@@ -6,7 +6,9 @@
 namespace attnlab::init {
 namespace {
 
-double unit_uniform(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+double unit_uniform(Rng& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
 
 }  // namespace
 

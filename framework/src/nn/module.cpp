@@ -44,7 +44,8 @@ void Module::set_path(std::string path) {
   for (auto& [name, child] : children_) child->set_path(join_path(path_, name));
 }
 
-void Module::record(const ForwardContext& context, std::string_view name, const Tensor& value) const {
+void Module::record(const ForwardContext& context, std::string_view name,
+                    const Tensor& value) const {
   if (context.observer) context.observer->observe(join_path(path_, std::string(name)), value);
 }
 

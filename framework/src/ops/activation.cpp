@@ -47,7 +47,8 @@ Tensor relu(const Tensor& x) {
 
 Tensor gelu(const Tensor& x) {
   constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
-  constexpr float kInvSqrt2Pi = static_cast<float>(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+  constexpr float kInvSqrt2Pi =
+      static_cast<float>(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
   return unary(
       "gelu", x, [](float v) { return 0.5f * v * (1.0f + std::erf(v * kInvSqrt2)); },
       [](float v, float) {

@@ -17,8 +17,9 @@ int64_t broadcast_inner(const char* op, const Tensor& a, const Tensor& b) {
   const Shape& sb = b.shape();
   const bool suffix = sb.size() <= sa.size() && std::equal(sb.rbegin(), sb.rend(), sa.rbegin());
   if (!suffix)
-    detail::shape_error(op, "cannot broadcast {} over {} (the second shape must be a suffix of the first)",
-                        shape_string(sb), shape_string(sa));
+    detail::shape_error(
+        op, "cannot broadcast {} over {} (the second shape must be a suffix of the first)",
+        shape_string(sb), shape_string(sa));
   return b.numel();
 }
 
@@ -44,7 +45,8 @@ Tensor binary(const char* op, const Tensor& a, const Tensor& b, Forward forward,
     if (float* ga = grad_of(a)) {
       detail::parallel_for(outer, inner, [&](int64_t row) {
         const int64_t base = row * inner;
-        for (int64_t j = 0; j < inner; ++j) ga[base + j] += grad_a(g[base + j], va[base + j], vb[j]);
+        for (int64_t j = 0; j < inner; ++j)
+          ga[base + j] += grad_a(g[base + j], va[base + j], vb[j]);
       });
     }
     if (float* gb = grad_of(b)) {
@@ -67,14 +69,14 @@ Tensor binary(const char* op, const Tensor& a, const Tensor& b, Forward forward,
 
 Tensor add(const Tensor& a, const Tensor& b) {
   return binary(
-      "add", a, b, [](float x, float y) { return x + y; },
-      [](float g, float, float) { return g; }, [](float g, float, float) { return g; });
+      "add", a, b, [](float x, float y) { return x + y; }, [](float g, float, float) { return g; },
+      [](float g, float, float) { return g; });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   return binary(
-      "sub", a, b, [](float x, float y) { return x - y; },
-      [](float g, float, float) { return g; }, [](float g, float, float) { return -g; });
+      "sub", a, b, [](float x, float y) { return x - y; }, [](float g, float, float) { return g; },
+      [](float g, float, float) { return -g; });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {

@@ -15,7 +15,8 @@ void product_into(MatrixMap c, const Left& left, const Right& right, bool accumu
 
 }  // namespace
 
-void gemm(GemmOperand a, GemmOperand b, float* c, int64_t m, int64_t n, int64_t k, bool accumulate) {
+void gemm(GemmOperand a, GemmOperand b, float* c, int64_t m, int64_t n, int64_t k,
+          bool accumulate) {
   MatrixMap out = matrix(c, m, n);
   if (k == 0) {
     if (!accumulate) out.setZero();

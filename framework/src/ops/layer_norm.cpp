@@ -37,8 +37,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
     const float* x_hat = normalised->data();
     if (float* gw = detail::grad_of(weight))
       for (int64_t r = 0; r < rows; ++r)
-        detail::array(gw, width) += detail::array(g + r * width, width) *
-                                    detail::array(x_hat + r * width, width);
+        detail::array(gw, width) +=
+            detail::array(g + r * width, width) * detail::array(x_hat + r * width, width);
     if (float* gb = detail::grad_of(bias))
       for (int64_t r = 0; r < rows; ++r)
         detail::array(gb, width) += detail::array(g + r * width, width);

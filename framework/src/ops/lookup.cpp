@@ -13,7 +13,8 @@ Tensor embedding(const Tensor& table, std::span<const int32_t> ids, const Shape&
   if (table.rank() != 2)
     detail::shape_error("embedding", "table must be [V, D], got {}", shape_string(table.shape()));
   if (static_cast<int64_t>(ids.size()) != element_count(ids_shape))
-    detail::shape_error("embedding", "{} ids do not fill shape {}", ids.size(), shape_string(ids_shape));
+    detail::shape_error("embedding", "{} ids do not fill shape {}", ids.size(),
+                        shape_string(ids_shape));
   const int64_t vocab = table.size(0), width = table.size(1);
   for (int32_t id : ids)
     if (id < 0 || id >= vocab)
@@ -29,7 +30,8 @@ Tensor embedding(const Tensor& table, std::span<const int32_t> ids, const Shape&
   detail::record_backward(out, {table}, [table, kept, width](const float* g) {
     float* gt = detail::grad_of(table);
     for (std::size_t i = 0; i < kept.size(); ++i)  // serial: repeated ids add into one row
-      detail::array(gt + kept[i] * width, width) += detail::array(g + static_cast<int64_t>(i) * width, width);
+      detail::array(gt + kept[i] * width, width) +=
+          detail::array(g + static_cast<int64_t>(i) * width, width);
   });
   return out;
 }

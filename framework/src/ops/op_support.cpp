@@ -31,7 +31,9 @@ float* grad_of(const Tensor& t) {
   return t.node()->grad_data();
 }
 
-std::shared_ptr<Buffer> value_of(const Tensor& t) { return t.node()->value; }
+std::shared_ptr<Buffer> value_of(const Tensor& t) {
+  return t.node()->value;
+}
 
 int resolve_axis(const char* op, const Tensor& x, int axis) {
   const int resolved = axis < 0 ? axis + x.rank() : axis;

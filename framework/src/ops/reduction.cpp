@@ -12,14 +12,14 @@ Tensor sum(const Tensor& x) {
   for (float v : x.values()) total += v;
   out.data()[0] = static_cast<float>(total);
   if (detail::needs_backward({&x}))
-    detail::record_backward(out, {x}, [x](const float* g) {
-      detail::array(detail::grad_of(x), x.numel()) += g[0];
-    });
+    detail::record_backward(
+        out, {x}, [x](const float* g) { detail::array(detail::grad_of(x), x.numel()) += g[0]; });
   return out;
 }
 
 Tensor mean(const Tensor& x) {
-  if (x.numel() == 0) detail::shape_error("mean", "mean of an empty tensor {}", shape_string(x.shape()));
+  if (x.numel() == 0)
+    detail::shape_error("mean", "mean of an empty tensor {}", shape_string(x.shape()));
   return scale(sum(x), 1.0f / static_cast<float>(x.numel()));
 }
 
@@ -35,9 +35,8 @@ Tensor sum_last(const Tensor& x) {
   if (detail::needs_backward({&x}))
     detail::record_backward(out, {x}, [x, rows, width](const float* g) {
       float* gx = detail::grad_of(x);
-      detail::parallel_for(rows, width, [&](int64_t r) {
-        detail::array(gx + r * width, width) += g[r];
-      });
+      detail::parallel_for(rows, width,
+                           [&](int64_t r) { detail::array(gx + r * width, width) += g[r]; });
     });
   return out;
 }

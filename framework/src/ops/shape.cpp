@@ -57,7 +57,8 @@ AxisBlocks axis_blocks(const Shape& shape, int axis) {
 
 Tensor reshape(const Tensor& x, Shape shape) {
   const auto inferred = std::count(shape.begin(), shape.end(), int64_t{-1});
-  if (inferred > 1) detail::shape_error("reshape", "at most one -1 allowed in {}", shape_string(shape));
+  if (inferred > 1)
+    detail::shape_error("reshape", "at most one -1 allowed in {}", shape_string(shape));
   if (inferred == 1) {
     const int64_t known = -element_count(shape);
     if (known == 0 || x.numel() % known != 0)
@@ -107,7 +108,8 @@ Tensor split_heads(const Tensor& x, int64_t heads) {
 
 Tensor merge_heads(const Tensor& x) {
   if (x.rank() != 4)
-    detail::shape_error("merge_heads", "expected [B, heads, T, d], got {}", shape_string(x.shape()));
+    detail::shape_error("merge_heads", "expected [B, heads, T, d], got {}",
+                        shape_string(x.shape()));
   // [B, h, T, d] -> [B, T, h, d] -> [B, T, h*d]
   return reshape(transpose(x, 1, 2), {x.size(0), x.size(2), x.size(1) * x.size(3)});
 }

@@ -28,7 +28,8 @@ RowLayout row_layout(const Tensor& scores, const AttentionMask& mask) {
   int64_t per_item = rows;
   if (!mask.key_lengths.empty()) {
     if (scores.rank() < 3 || static_cast<int64_t>(mask.key_lengths.size()) != scores.size(0))
-      detail::shape_error("masked_softmax", "{} key lengths do not match the batch axis of scores {}",
+      detail::shape_error("masked_softmax",
+                          "{} key lengths do not match the batch axis of scores {}",
                           mask.key_lengths.size(), shape_string(scores.shape()));
     for (int32_t length : mask.key_lengths)
       if (length < 0 || length > keys)
@@ -71,21 +72,24 @@ Tensor masked_softmax(const Tensor& scores, const AttentionMask& mask) {
   const float* in = scores.data();
   float* po = out.data();
   detail::parallel_for(layout.rows, layout.keys, [&](int64_t r) {
-    softmax_row(in + r * layout.keys, po + r * layout.keys, valid_keys(layout, mask, r), layout.keys);
+    softmax_row(in + r * layout.keys, po + r * layout.keys, valid_keys(layout, mask, r),
+                layout.keys);
   });
   if (!detail::needs_backward({&scores})) return out;
-  detail::record_backward(out, {scores}, [scores, y = detail::value_of(out), layout](const float* g) {
-    float* gx = detail::grad_of(scores);
-    const float* py = y->data();
-    const int64_t keys = layout.keys;
-    // dx = y * (g - sum(g * y)); masked entries have y = 0 and receive nothing.
-    detail::parallel_for(layout.rows, keys, [&](int64_t r) {
-      const auto yr = detail::array(py + r * keys, keys);
-      const auto gr = detail::array(g + r * keys, keys);
-      const float dot = (yr * gr).sum();
-      detail::array(gx + r * keys, keys) += yr * (gr - dot);
-    });
-  });
+  detail::record_backward(out, {scores},
+                          [scores, y = detail::value_of(out), layout](const float* g) {
+                            float* gx = detail::grad_of(scores);
+                            const float* py = y->data();
+                            const int64_t keys = layout.keys;
+                            // dx = y * (g - sum(g * y)); masked entries have y = 0 and receive
+                            // nothing.
+                            detail::parallel_for(layout.rows, keys, [&](int64_t r) {
+                              const auto yr = detail::array(py + r * keys, keys);
+                              const auto gr = detail::array(g + r * keys, keys);
+                              const float dot = (yr * gr).sum();
+                              detail::array(gx + r * keys, keys) += yr * (gr - dot);
+                            });
+                          });
   return out;
 }
 

@@ -21,7 +21,8 @@ namespace {
 
 // Nodes with a backward function, every node after all nodes it feeds (reverse
 // topological order). Owning pointers: the sweep frees edges while it walks.
-std::vector<std::shared_ptr<detail::Node>> backward_order(const std::shared_ptr<detail::Node>& root) {
+std::vector<std::shared_ptr<detail::Node>> backward_order(
+    const std::shared_ptr<detail::Node>& root) {
   std::vector<std::shared_ptr<detail::Node>> post_order;
   std::unordered_set<detail::Node*> visited;
   std::vector<std::pair<std::shared_ptr<detail::Node>, std::size_t>> stack{{root, 0}};

@@ -26,8 +26,8 @@ Pool& pool() {
 }
 
 float* allocate_fresh(int64_t count) {
-  const std::size_t bytes = (static_cast<std::size_t>(count) * sizeof(float) + kAlignment - 1) /
-                            kAlignment * kAlignment;
+  const std::size_t bytes =
+      (static_cast<std::size_t>(count) * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
   void* memory = std::aligned_alloc(kAlignment, bytes == 0 ? kAlignment : bytes);
   if (memory == nullptr) throw std::bad_alloc();
   return static_cast<float*>(memory);
@@ -63,7 +63,9 @@ Buffer::~Buffer() {
   std::free(data_);
 }
 
-void Buffer::fill_zero() { std::memset(data_, 0, static_cast<std::size_t>(size_) * sizeof(float)); }
+void Buffer::fill_zero() {
+  std::memset(data_, 0, static_cast<std::size_t>(size_) * sizeof(float));
+}
 
 int64_t pooled_bytes() {
   Pool& p = pool();

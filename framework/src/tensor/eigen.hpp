@@ -12,11 +12,17 @@ using ConstMatrixMap = Eigen::Map<const RowMatrix>;
 using ArrayMap = Eigen::Map<Eigen::ArrayXf>;
 using ConstArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 
-inline MatrixMap matrix(float* data, int64_t rows, int64_t cols) { return {data, rows, cols}; }
+inline MatrixMap matrix(float* data, int64_t rows, int64_t cols) {
+  return {data, rows, cols};
+}
 inline ConstMatrixMap matrix(const float* data, int64_t rows, int64_t cols) {
   return {data, rows, cols};
 }
-inline ArrayMap array(float* data, int64_t count) { return {data, count}; }
-inline ConstArrayMap array(const float* data, int64_t count) { return {data, count}; }
+inline ArrayMap array(float* data, int64_t count) {
+  return {data, count};
+}
+inline ConstArrayMap array(const float* data, int64_t count) {
+  return {data, count};
+}
 
 }  // namespace attnlab::detail

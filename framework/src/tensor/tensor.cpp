@@ -17,13 +17,16 @@ int64_t element_count(const Shape& shape) {
   return count;
 }
 
-std::string shape_string(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_string(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 namespace {
 
 std::shared_ptr<detail::Node> new_leaf(const Shape& shape) {
   for (int64_t extent : shape)
-    if (extent < 0) throw ShapeError(fmt::format("tensor shape {} has a negative extent", shape_string(shape)));
+    if (extent < 0)
+      throw ShapeError(fmt::format("tensor shape {} has a negative extent", shape_string(shape)));
   auto node = std::make_shared<detail::Node>();
   node->shape = shape;
   node->value = std::make_shared<detail::Buffer>(element_count(shape));
@@ -39,7 +42,9 @@ thread_local bool tl_grad_mode = true;
 
 }  // namespace
 
-Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.0f); }
+Tensor Tensor::zeros(const Shape& shape) {
+  return full(shape, 0.0f);
+}
 
 Tensor Tensor::full(const Shape& shape, float value) {
   Tensor t(new_leaf(shape));
@@ -49,16 +54,22 @@ Tensor Tensor::full(const Shape& shape, float value) {
 
 Tensor Tensor::from_values(const Shape& shape, std::span<const float> values) {
   if (static_cast<int64_t>(values.size()) != element_count(shape))
-    throw ShapeError(fmt::format("from_values: shape {} needs {} values, got {}", shape_string(shape),
-                                 element_count(shape), values.size()));
+    throw ShapeError(fmt::format("from_values: shape {} needs {} values, got {}",
+                                 shape_string(shape), element_count(shape), values.size()));
   Tensor t(new_leaf(shape));
   std::copy(values.begin(), values.end(), t.data());
   return t;
 }
 
-const Shape& Tensor::shape() const { return checked(node_).shape; }
-int Tensor::rank() const { return static_cast<int>(shape().size()); }
-int64_t Tensor::numel() const { return element_count(shape()); }
+const Shape& Tensor::shape() const {
+  return checked(node_).shape;
+}
+int Tensor::rank() const {
+  return static_cast<int>(shape().size());
+}
+int64_t Tensor::numel() const {
+  return element_count(shape());
+}
 
 int64_t Tensor::size(int axis) const {
   const int r = rank();
@@ -69,15 +80,26 @@ int64_t Tensor::size(int axis) const {
   return shape()[resolved];
 }
 
-float* Tensor::data() { return checked(node_).value->data(); }
-const float* Tensor::data() const { return checked(node_).value->data(); }
-std::span<float> Tensor::values() { return {data(), static_cast<std::size_t>(numel())}; }
-std::span<const float> Tensor::values() const { return {data(), static_cast<std::size_t>(numel())}; }
-std::vector<float> Tensor::to_vector() const { return {data(), data() + numel()}; }
+float* Tensor::data() {
+  return checked(node_).value->data();
+}
+const float* Tensor::data() const {
+  return checked(node_).value->data();
+}
+std::span<float> Tensor::values() {
+  return {data(), static_cast<std::size_t>(numel())};
+}
+std::span<const float> Tensor::values() const {
+  return {data(), static_cast<std::size_t>(numel())};
+}
+std::vector<float> Tensor::to_vector() const {
+  return {data(), data() + numel()};
+}
 
 float Tensor::item() const {
   if (numel() != 1)
-    throw ShapeError(fmt::format("item() needs a one-element tensor, got shape {}", shape_string(shape())));
+    throw ShapeError(
+        fmt::format("item() needs a one-element tensor, got shape {}", shape_string(shape())));
   return data()[0];
 }
 
@@ -87,8 +109,12 @@ Tensor& Tensor::requires_grad(bool on) {
   return *this;
 }
 
-bool Tensor::needs_grad() const { return checked(node_).requires_grad; }
-bool Tensor::has_grad() const { return checked(node_).grad != nullptr; }
+bool Tensor::needs_grad() const {
+  return checked(node_).requires_grad;
+}
+bool Tensor::has_grad() const {
+  return checked(node_).grad != nullptr;
+}
 
 std::span<const float> Tensor::grad() const {
   const auto& node = checked(node_);
@@ -114,10 +140,18 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(copy));
 }
 
-const char* Tensor::op_name() const { return checked(node_).op; }
+const char* Tensor::op_name() const {
+  return checked(node_).op;
+}
 
-NoGradGuard::NoGradGuard() : previous_(tl_grad_mode) { tl_grad_mode = false; }
-NoGradGuard::~NoGradGuard() { tl_grad_mode = previous_; }
-bool grad_mode_enabled() { return tl_grad_mode; }
+NoGradGuard::NoGradGuard() : previous_(tl_grad_mode) {
+  tl_grad_mode = false;
+}
+NoGradGuard::~NoGradGuard() {
+  tl_grad_mode = previous_;
+}
+bool grad_mode_enabled() {
+  return tl_grad_mode;
+}
 
 }  // namespace attnlab

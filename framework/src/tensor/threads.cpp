@@ -15,6 +15,8 @@ void set_thread_count(int threads) {
   Eigen::setNbThreads(threads);
 }
 
-int thread_count() { return omp_get_max_threads(); }
+int thread_count() {
+  return omp_get_max_threads();
+}
 
 }  // namespace attnlab

@@ -45,7 +45,8 @@ void AdamW::zero_grad() {
 float clip_gradient_norm(const std::vector<Tensor>& parameters, float max_norm) {
   double squares = 0.0;
   for (const Tensor& p : parameters)
-    if (p.has_grad()) squares += detail::array(p.grad().data(), p.numel()).cast<double>().square().sum();
+    if (p.has_grad())
+      squares += detail::array(p.grad().data(), p.numel()).cast<double>().square().sum();
   const float norm = static_cast<float>(std::sqrt(squares));
   if (max_norm > 0.0f && norm > max_norm) {
     const float factor = max_norm / (norm + 1e-6f);
@@ -56,9 +57,11 @@ float clip_gradient_norm(const std::vector<Tensor>& parameters, float max_norm) 
 }
 
 float WarmupCosineSchedule::at(int64_t step) const {
-  if (step < warmup_steps) return peak * static_cast<float>(step + 1) / static_cast<float>(warmup_steps);
+  if (step < warmup_steps)
+    return peak * static_cast<float>(step + 1) / static_cast<float>(warmup_steps);
   const int64_t decay_steps = std::max<int64_t>(1, total_steps - warmup_steps);
-  const double progress = std::min(1.0, static_cast<double>(step - warmup_steps) / static_cast<double>(decay_steps));
+  const double progress =
+      std::min(1.0, static_cast<double>(step - warmup_steps) / static_cast<double>(decay_steps));
   const double cosine = 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
   return static_cast<float>(peak * (final_ratio + (1.0 - final_ratio) * cosine));
 }

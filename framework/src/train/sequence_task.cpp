@@ -8,8 +8,9 @@ namespace attnlab {
 
 LanguageModelBatch SequenceTask::sample(int64_t batch, Rng& rng) const {
   if (symbols < 1 || length < 1 || batch < 1)
-    throw ConfigError(fmt::format("sequence task needs symbols, length and batch >= 1, got {}, {}, {}",
-                                  symbols, length, batch));
+    throw ConfigError(
+        fmt::format("sequence task needs symbols, length and batch >= 1, got {}, {}, {}", symbols,
+                    length, batch));
   const int64_t n = length, width = 2 * n;
   LanguageModelBatch out{TokenBatch{batch, width, {}, {}}, {}};
   out.inputs.ids.reserve(static_cast<std::size_t>(batch * width));
@@ -38,6 +39,8 @@ SequenceTaskKind parse_sequence_task(const std::string& name) {
   throw ConfigError(fmt::format("unknown task '{}': expected 'copy' or 'reverse'", name));
 }
 
-std::string to_string(SequenceTaskKind kind) { return kind == SequenceTaskKind::copy ? "copy" : "reverse"; }
+std::string to_string(SequenceTaskKind kind) {
+  return kind == SequenceTaskKind::copy ? "copy" : "reverse";
+}
 
 }  // namespace attnlab

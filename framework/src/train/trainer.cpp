@@ -13,7 +13,8 @@ namespace attnlab {
 namespace {
 
 // Correct argmax predictions and counted positions of one batch of logits [B, T, V].
-std::pair<int64_t, int64_t> count_correct(const Tensor& logits, const std::vector<int32_t>& targets) {
+std::pair<int64_t, int64_t> count_correct(const Tensor& logits,
+                                          const std::vector<int32_t>& targets) {
   const int64_t vocab = logits.size(-1);
   int64_t correct = 0, counted = 0;
   for (std::size_t r = 0; r < targets.size(); ++r) {
@@ -27,8 +28,8 @@ std::pair<int64_t, int64_t> count_correct(const Tensor& logits, const std::vecto
 
 }  // namespace
 
-Evaluation evaluate(const DecoderLM& model, const SequenceTask& task, int64_t batches, int64_t batch,
-                    uint64_t seed) {
+Evaluation evaluate(const DecoderLM& model, const SequenceTask& task, int64_t batches,
+                    int64_t batch, uint64_t seed) {
   NoGradGuard no_grad;
   Rng rng = seeded_rng(seed, "eval");
   double loss = 0.0;
@@ -42,24 +43,33 @@ Evaluation evaluate(const DecoderLM& model, const SequenceTask& task, int64_t ba
     counted += n;
   }
   return {static_cast<float>(loss / static_cast<double>(batches)),
-          static_cast<float>(static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(counted, 1)))};
+          static_cast<float>(static_cast<double>(correct) /
+                             static_cast<double>(std::max<int64_t>(counted, 1)))};
 }
 
-std::vector<TrainRecord> train(const DecoderLM& model, const SequenceTask& task, const TrainOptions& options,
+std::vector<TrainRecord> train(const DecoderLM& model, const SequenceTask& task,
+                               const TrainOptions& options,
                                const std::function<void(const TrainRecord&)>& on_step) {
   Rng data_rng = seeded_rng(options.seed, "data");
   Rng dropout_rng = seeded_rng(options.seed, "dropout");
   const std::vector<Tensor> parameters = model.parameters();
   AdamW optimizer(parameters, options.adamw);
-  const WarmupCosineSchedule schedule{options.lr, options.warmup_steps, options.steps, options.final_lr_ratio};
+  const WarmupCosineSchedule schedule{options.lr, options.warmup_steps, options.steps,
+                                      options.final_lr_ratio};
   const ForwardContext context{.training = true, .dropout_rng = &dropout_rng, .observer = nullptr};
   std::vector<TrainRecord> history;
   for (int64_t step = 0; step < options.steps; ++step) {
     const LanguageModelBatch data = task.sample(options.batch, data_rng);
-    Tensor loss = ops::cross_entropy(model.forward(data.inputs, context), data.targets, SequenceTask::kIgnore);
-    TrainRecord record{.step = step + 1, .loss = loss.item(), .lr = schedule.at(step), .grad_norm = 0.0f, .eval = {}};
+    Tensor loss = ops::cross_entropy(model.forward(data.inputs, context), data.targets,
+                                     SequenceTask::kIgnore);
+    TrainRecord record{.step = step + 1,
+                       .loss = loss.item(),
+                       .lr = schedule.at(step),
+                       .grad_norm = 0.0f,
+                       .eval = {}};
     if (!std::isfinite(record.loss))
-      throw Error(fmt::format("training diverged: loss is {} at step {}", record.loss, record.step));
+      throw Error(
+          fmt::format("training diverged: loss is {} at step {}", record.loss, record.step));
     loss.backward();
     record.grad_norm = clip_gradient_norm(parameters, options.clip_norm);
     optimizer.step(record.lr);

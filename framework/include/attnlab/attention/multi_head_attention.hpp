@@ -44,14 +44,16 @@ class MultiHeadAttention : public Module {
   /// self-attention, the encoder output for cross-attention) -> [B, T, D].
   /// With a cache, new keys/values are appended to it (or, if fixed and filled,
   /// taken from it) and the queries attend over all of them.
-  Tensor forward(const Tensor& query_input, const Tensor& key_value_input, const AttentionMask& mask,
-                 const ForwardContext& context, KeyValueCache* cache = nullptr) const;
+  Tensor forward(const Tensor& query_input, const Tensor& key_value_input,
+                 const AttentionMask& mask, const ForwardContext& context,
+                 KeyValueCache* cache = nullptr) const;
 
   int64_t heads() const { return heads_; }
   int64_t head_width() const { return head_width_; }
 
  private:
-  std::pair<Tensor, Tensor> keys_and_values(const Tensor& key_value_input, KeyValueCache* cache) const;
+  std::pair<Tensor, Tensor> keys_and_values(const Tensor& key_value_input,
+                                            KeyValueCache* cache) const;
 
   int64_t heads_, head_width_;
   float dropout_;

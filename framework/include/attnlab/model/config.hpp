@@ -20,10 +20,10 @@ enum class PositionalKind {
 };
 
 struct TransformerConfig {
-  int64_t vocab_size = 16;         // source (encoder) vocabulary, or the LM vocabulary
-  int64_t target_vocab_size = 0;   // encoder-decoder target vocabulary; 0 = vocab_size
+  int64_t vocab_size = 16;        // source (encoder) vocabulary, or the LM vocabulary
+  int64_t target_vocab_size = 0;  // encoder-decoder target vocabulary; 0 = vocab_size
   int64_t d_model = 64;
-  int64_t heads = 4;               // must divide d_model
+  int64_t heads = 4;  // must divide d_model
   int64_t ffn_dim = 256;
   int64_t encoder_layers = 2;
   int64_t decoder_layers = 2;
@@ -32,8 +32,8 @@ struct TransformerConfig {
   float dropout = 0.0f;
   float layer_norm_eps = 1e-5f;
   PositionalKind positional = PositionalKind::sinusoidal;
-  int64_t max_length = 512;        // longest sequence a learned table covers
-  int64_t num_classes = 2;         // encoder-only classifiers
+  int64_t max_length = 512;  // longest sequence a learned table covers
+  int64_t num_classes = 2;   // encoder-only classifiers
 
   int64_t target_vocab() const { return target_vocab_size > 0 ? target_vocab_size : vocab_size; }
   /// Throws ConfigError naming the first field that cannot work.

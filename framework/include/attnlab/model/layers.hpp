@@ -28,7 +28,8 @@ class EncoderLayer : public Module {
 /// Masked (causal) self-attention, then cross-attention over the encoder output
 /// (Q from the decoder, K and V from the encoder), then FFN. A decoder-only
 /// language model uses the block without cross-attention.
-/// Parameters: self_attn.*, cross_attn.* (if any), ffn.*, self_attn_norm.*, cross_attn_norm.* (if any), ffn_norm.*.
+/// Parameters: self_attn.*, cross_attn.* (if any), ffn.*, self_attn_norm.*, cross_attn_norm.* (if
+/// any), ffn_norm.*.
 class DecoderLayer : public Module {
  public:
   struct Cache {

@@ -51,7 +51,8 @@ class EncoderDecoder : public Module {
  public:
   EncoderDecoder(const TransformerConfig& config, Rng& rng);
   /// source [B, S], target input [B, T] (shifted right) -> logits [B, T, V_target].
-  Tensor forward(const TokenBatch& source, const TokenBatch& target, const ForwardContext& context = {}) const;
+  Tensor forward(const TokenBatch& source, const TokenBatch& target,
+                 const ForwardContext& context = {}) const;
   /// Greedy decoding of `steps` tokens after start_token, for every source row.
   Generation generate(const TokenBatch& source, int32_t start_token, int64_t steps,
                       bool use_cache = true) const;

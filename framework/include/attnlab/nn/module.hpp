@@ -27,7 +27,7 @@ class ActivationObserver {
 /// Per-call state of a forward pass.
 struct ForwardContext {
   bool training = false;
-  Rng* dropout_rng = nullptr;            // required when training with dropout > 0
+  Rng* dropout_rng = nullptr;              // required when training with dropout > 0
   ActivationObserver* observer = nullptr;  // optional
 };
 

@@ -41,12 +41,13 @@ struct TrainRecord {
 
 /// Teacher-forced loss and token accuracy on `batches` fixed batches drawn from
 /// the "eval" stream of `seed` (the same examples for every call).
-Evaluation evaluate(const DecoderLM& model, const SequenceTask& task, int64_t batches, int64_t batch,
-                    uint64_t seed);
+Evaluation evaluate(const DecoderLM& model, const SequenceTask& task, int64_t batches,
+                    int64_t batch, uint64_t seed);
 
 /// Trains `model` in place; calls on_step (if set) after every step. Throws
 /// Error if the loss becomes NaN or infinite.
-std::vector<TrainRecord> train(const DecoderLM& model, const SequenceTask& task, const TrainOptions& options,
+std::vector<TrainRecord> train(const DecoderLM& model, const SequenceTask& task,
+                               const TrainOptions& options,
                                const std::function<void(const TrainRecord&)>& on_step = {});
 
 }  // namespace attnlab
