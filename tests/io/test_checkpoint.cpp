@@ -63,6 +63,11 @@ TEST_CASE("loading refuses missing, extra, mis-shaped parameters and newer schem
   REQUIRE_THROWS_WITH(load_checkpoint(narrow, path),
                       Contains("does not have") && Contains("decoder.layers.1."));
 
+  // A refused file leaves the model untouched.
+  const auto before = narrow.parameters().front().to_vector();
+  REQUIRE_THROWS(load_checkpoint(narrow, path));
+  REQUIRE(narrow.parameters().front().to_vector() == before);
+
   {
     Hdf5File file(path, Hdf5File::Mode::create);
     file.set_attribute("/", "attnlab_checkpoint_schema", kCheckpointSchemaVersion + 1);
@@ -70,4 +75,14 @@ TEST_CASE("loading refuses missing, extra, mis-shaped parameters and newer schem
   REQUIRE_THROWS_WITH(load_checkpoint(narrow, path), Contains("newer"));
   std::filesystem::remove(path);
   REQUIRE_THROWS_AS(load_checkpoint(narrow, path), IoError);
+}
+
+TEST_CASE("a checkpoint that cannot be put in place is an IoError and leaves no partial file") {
+  const std::filesystem::path directory = temp_path("a_directory");
+  std::filesystem::create_directories(directory / "occupied");
+  Rng rng(1);
+  const DecoderLM model(small(), rng);
+  REQUIRE_THROWS_AS(save_checkpoint(model, directory.string()), IoError);
+  REQUIRE_FALSE(std::filesystem::exists(directory.string() + ".partial"));
+  std::filesystem::remove_all(directory);
 }

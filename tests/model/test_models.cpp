@@ -1,4 +1,5 @@
 // Whole-model properties: gradients, order-blindness, causality, padding, cached generation.
+#include <attnlab/error.hpp>
 #include <attnlab/model/models.hpp>
 #include <attnlab/ops.hpp>
 #include <catch2/catch.hpp>
@@ -176,4 +177,14 @@ TEST_CASE("parameters carry stable dotted names") {
   const auto head = std::find_if(params.begin(), params.end(),
                                  [](auto& p) { return p.first == "lm_head.weight"; });
   REQUIRE(head->second.shape() == Shape{6, 8});  // (out_features, in_features) as nn.Linear
+}
+
+TEST_CASE("a key/value cache made for another depth is refused") {
+  TransformerConfig c = tiny_config();
+  c.decoder_layers = 1;
+  Rng rng(10);
+  const Decoder decoder(c, c.vocab_size, false, rng);
+  Decoder::Cache cache;
+  cache.layers.resize(3);
+  REQUIRE_THROWS_AS(decoder.forward(batch_of(1, 2, {1, 2}), {}, {}, {}, &cache), ShapeError);
 }

@@ -142,3 +142,33 @@ TEST_CASE("shape mismatches throw ShapeError naming the op and both shapes") {
   mask.key_lengths = {1, 2, 3};
   REQUIRE_THROWS_AS(ops::masked_softmax(Tensor::zeros({2, 2, 2}), mask), ShapeError);
 }
+
+TEST_CASE("infinite negative scores get exact zeros on the vectorised path too") {
+  std::vector<float> row(32, 0.5f);
+  for (int i = 0; i < 32; i += 3) row[i] = -std::numeric_limits<float>::infinity();
+  row[7] = -200.0f;  // underflows to 0 as well
+  const auto p = ops::masked_softmax(Tensor::from_values({1, 32}, row)).to_vector();
+  double total = 0.0;
+  for (int i = 0; i < 32; ++i) {
+    if (i % 3 == 0 || i == 7) REQUIRE(p[i] == 0.0f);
+    total += p[i];
+  }
+  REQUIRE(total == Approx(1.0));
+}
+
+TEST_CASE("zero-width inputs give defined outputs") {
+  const Tensor empty = Tensor::zeros({3, 0});
+  REQUIRE(ops::sum_last(empty).to_vector() == std::vector<float>{0, 0, 0});
+  const Tensor bias = Tensor::from_values({2}, std::vector<float>{1, 2});
+  REQUIRE(ops::linear(empty, Tensor::zeros({2, 0}), bias).to_vector() ==
+          std::vector<float>{1, 2, 1, 2, 1, 2});
+}
+
+TEST_CASE("concat of different ranks and reshape to negative extents are shape errors") {
+  REQUIRE_THROWS_AS(ops::concat(std::vector{Tensor::zeros({2, 3, 4}), Tensor::zeros({2, 3})}, 2),
+                    ShapeError);
+  REQUIRE_THROWS_AS(ops::concat(std::vector{Tensor::zeros({2, 3}), Tensor::zeros({})}, 0),
+                    ShapeError);
+  REQUIRE_THROWS_WITH(ops::reshape(Tensor::zeros({6}), {-2, -3}),
+                      Contains("reshape") && Contains("[-2, -3]"));
+}

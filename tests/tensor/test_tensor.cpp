@@ -58,3 +58,31 @@ TEST_CASE("detach shares values but stops gradients") {
   REQUIRE_FALSE(d.needs_grad());
   REQUIRE(d.to_vector() == std::vector<float>{6.0f, 6.0f});
 }
+
+TEST_CASE("a graph can be swept once: a second backward through it is refused") {
+  Tensor w = Tensor::full({2}, 1.0f);
+  w.requires_grad();
+  const Tensor h = ops::mul(w, w);
+  Tensor first = ops::sum(h);
+  Tensor second = ops::sum(ops::scale(h, 3.0f));
+  first.backward();
+  REQUIRE_THROWS_WITH(second.backward(), Catch::Matchers::Contains("already freed"));
+  REQUIRE_THROWS_WITH(first.backward(), Catch::Matchers::Contains("already freed"));
+  // The supported way: one backward of the summed losses.
+  w.zero_grad();
+  const Tensor h2 = ops::mul(w, w);
+  ops::add(ops::sum(h2), ops::sum(ops::scale(h2, 3.0f))).backward();
+  REQUIRE(w.grad()[0] == Approx(8.0f));
+}
+
+TEST_CASE("a gradient switched off between forward and backward is skipped, not a crash") {
+  Tensor frozen = Tensor::full({3}, 2.0f);
+  frozen.requires_grad();
+  Tensor trained = Tensor::full({3}, 1.0f);
+  trained.requires_grad();
+  Tensor loss = ops::sum(ops::mul(ops::relu(ops::reshape(frozen, {3})), trained));
+  frozen.requires_grad(false);
+  loss.backward();
+  REQUIRE_FALSE(frozen.has_grad());
+  REQUIRE(trained.grad()[0] == Approx(2.0f));
+}

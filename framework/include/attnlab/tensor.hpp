@@ -4,7 +4,9 @@
 // Ops in <attnlab/ops.hpp> read their inputs' values, write a new node and,
 // when any input requires a gradient, remember how to send gradients back.
 // Calling backward() on a scalar walks the graph in reverse topological order
-// and accumulates (+=) into the grad() of every tensor that requires one.
+// and accumulates (+=) into the grad() of every leaf that requires one
+// (parameters); intermediate gradients are freed with the graph, and a graph
+// can be swept only once (a second backward() through it throws).
 //
 // Memory layout: the last axis is contiguous; element (i0, ..., in) of a tensor
 // of shape (d0, ..., dn) sits at offset ((i0 * d1 + i1) * d2 + ...) * dn + in.

@@ -45,14 +45,26 @@ std::string checkpoint_dataset_path(std::string_view parameter_name) {
 
 void save_checkpoint(const Module& model, const std::string& path) {
   const std::string temporary = path + ".partial";
-  {
+  try {
     Hdf5File file(temporary, Hdf5File::Mode::create);
     file.set_attribute("/", kSchemaAttribute, kCheckpointSchemaVersion);
     file.set_attribute("/", "attnlab_version", std::string(version()));
     for (const auto& [name, tensor] : model.named_parameters())
       file.write_tensor(checkpoint_dataset_path(name), tensor);
+    file.close();  // throws if HDF5 could not finish the file: it must not be renamed then
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw;
   }
-  std::filesystem::rename(temporary, path);
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) {
+    const std::string reason = error.message();
+    std::filesystem::remove(temporary, error);
+    throw IoError(
+        fmt::format("{}: cannot move the finished checkpoint into place: {}", path, reason));
+  }
 }
 
 void load_checkpoint(const Module& model, const std::string& path) {
@@ -66,24 +78,28 @@ void load_checkpoint(const Module& model, const std::string& path) {
         fmt::format("{}: checkpoint schema {} is newer than this attnlab ({}, reads up to {}); "
                     "upgrade attnlab to read it",
                     path, schema, version(), kCheckpointSchemaVersion));
+  // Everything is read and checked before the first parameter changes, so a
+  // file that does not fit leaves the model as it was.
   std::set<std::string> unexpected = stored_parameters(file);
+  std::vector<std::pair<Tensor, Tensor>> targets_and_values;
   for (const auto& [name, tensor] : model.named_parameters()) {
     const std::string dataset = checkpoint_dataset_path(name);
     if (!file.contains(dataset))
       throw IoError(
           fmt::format("{}: parameter '{}' is missing (expected at /{})", path, name, dataset));
-    const Tensor stored = file.read_tensor(dataset);
+    Tensor stored = file.read_tensor(dataset);
     if (stored.shape() != tensor.shape())
       throw IoError(fmt::format("{}: parameter '{}' has shape {} in the file but {} in the model",
                                 path, name, shape_string(stored.shape()),
                                 shape_string(tensor.shape())));
-    Tensor target = tensor;
-    std::copy(stored.values().begin(), stored.values().end(), target.data());
+    targets_and_values.emplace_back(tensor, std::move(stored));
     unexpected.erase(name);
   }
   if (!unexpected.empty())
     throw IoError(fmt::format("{}: holds parameters this model does not have: {}", path,
                               fmt::join(unexpected, ", ")));
+  for (auto& [target, stored] : targets_and_values)
+    std::copy(stored.values().begin(), stored.values().end(), target.data());
 }
 
 }  // namespace attnlab

@@ -53,7 +53,15 @@ Hdf5File::Hdf5File(std::string path, Mode mode) : path_(std::move(path)) {
 }
 
 Hdf5File::~Hdf5File() {
-  H5Fclose(file_);
+  if (file_ >= 0) H5Fclose(file_);
+}
+
+void Hdf5File::close() {
+  const herr_t flushed = H5Fflush(file_, H5F_SCOPE_GLOBAL);
+  const herr_t closed = H5Fclose(file_);
+  file_ = -1;
+  if (flushed < 0 || closed < 0)
+    throw IoError(fmt::format("{}: cannot finish writing the file", path_));
 }
 
 void Hdf5File::fail(const std::string& what, const std::string& object) const {
@@ -82,11 +90,12 @@ std::vector<std::string> Hdf5File::children(const std::string& group) const {
   Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
   if (!g.valid()) fail("no group", group);
   H5G_info_t info;
-  H5Gget_info(g.get(), &info);
+  if (H5Gget_info(g.get(), &info) < 0) fail("cannot list group", group);
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
     const ssize_t length =
         H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (length < 0) fail("cannot list group", group);
     std::string name(static_cast<std::size_t>(length), '\0');
     H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1,
                        H5P_DEFAULT);
@@ -205,13 +214,15 @@ std::string Hdf5File::string_attribute(const std::string& object, const std::str
   if (H5Tis_variable_str(type.get()) > 0) {
     char* text = nullptr;
     Handle memory(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
-    H5Aread(attr.get(), memory.get(), &text);
+    if (H5Aread(attr.get(), memory.get(), &text) < 0)
+      fail(fmt::format("cannot read attribute '{}' on", name), object);
     std::string value = text ? text : "";
     H5free_memory(text);
     return value;
   }
   std::string value(H5Tget_size(type.get()), '\0');
-  H5Aread(attr.get(), type.get(), value.data());
+  if (H5Aread(attr.get(), type.get(), value.data()) < 0)
+    fail(fmt::format("cannot read attribute '{}' on", name), object);
   value.erase(std::find(value.begin(), value.end(), '\0'), value.end());
   return value;
 }

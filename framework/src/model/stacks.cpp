@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "attnlab/error.hpp"
+
 namespace attnlab {
 
 AttentionMask padding_mask(const TokenBatch& batch) {
@@ -52,6 +54,9 @@ Tensor Decoder::forward(const TokenBatch& target, const Tensor& memory,
                         Cache* cache) const {
   target.validate();
   if (cache && cache->layers.empty()) cache->layers.resize(layers_.size());
+  if (cache && cache->layers.size() != layers_.size())
+    throw ShapeError(fmt::format("decoder: a key/value cache of {} layers cannot serve {} layers",
+                                 cache->layers.size(), layers_.size()));
   const int64_t offset = cache ? cache->length : 0;
   Tensor x = embed_.forward(target.ids, target.shape(), offset, context);  // [B, T, D]
   for (std::size_t i = 0; i < layers_.size(); ++i)

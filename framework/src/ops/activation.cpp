@@ -26,6 +26,7 @@ Tensor unary(const char* op, const Tensor& x, Value value, Derivative derivative
   if (!detail::needs_backward({&x})) return out;
   detail::record_backward(out, {x}, [x, y = detail::value_of(out), derivative, n](const float* g) {
     float* gx = detail::grad_of(x);
+    if (!gx) return;
     const float* vx = x.data();
     const float* vy = y->data();
     const int64_t count = (n + kChunk - 1) / kChunk;

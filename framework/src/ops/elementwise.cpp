@@ -97,7 +97,8 @@ Tensor scale(const Tensor& a, float factor) {
   detail::array(out.data(), out.numel()) = detail::array(a.data(), a.numel()) * factor;
   if (detail::needs_backward({&a}))
     detail::record_backward(out, {a}, [a, factor](const float* g) {
-      detail::array(grad_of(a), a.numel()) += detail::array(g, a.numel()) * factor;
+      if (float* ga = grad_of(a))
+        detail::array(ga, a.numel()) += detail::array(g, a.numel()) * factor;
     });
   return out;
 }
@@ -107,7 +108,7 @@ Tensor add_scalar(const Tensor& a, float constant) {
   detail::array(out.data(), out.numel()) = detail::array(a.data(), a.numel()) + constant;
   if (detail::needs_backward({&a}))
     detail::record_backward(out, {a}, [a](const float* g) {
-      detail::array(grad_of(a), a.numel()) += detail::array(g, a.numel());
+      if (float* ga = grad_of(a)) detail::array(ga, a.numel()) += detail::array(g, a.numel());
     });
   return out;
 }

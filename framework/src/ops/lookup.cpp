@@ -29,6 +29,7 @@ Tensor embedding(const Tensor& table, std::span<const int32_t> ids, const Shape&
   std::vector<int32_t> kept(ids.begin(), ids.end());
   detail::record_backward(out, {table}, [table, kept, width](const float* g) {
     float* gt = detail::grad_of(table);
+    if (!gt) return;
     for (std::size_t i = 0; i < kept.size(); ++i)  // serial: repeated ids add into one row
       detail::array(gt + kept[i] * width, width) +=
           detail::array(g + static_cast<int64_t>(i) * width, width);
@@ -52,8 +53,9 @@ Tensor dropout(const Tensor& x, float p, std::mt19937_64& rng) {
   detail::array(out.data(), x.numel()) = detail::array(x.data(), x.numel()) * mask;
   if (detail::needs_backward({&x}))
     detail::record_backward(out, {x}, [x, keep](const float* g) {
-      detail::array(detail::grad_of(x), x.numel()) +=
-          detail::array(g, x.numel()) * detail::array(keep->data(), x.numel());
+      if (float* gx = detail::grad_of(x))
+        detail::array(gx, x.numel()) +=
+            detail::array(g, x.numel()) * detail::array(keep->data(), x.numel());
     });
   return out;
 }

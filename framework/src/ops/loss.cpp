@@ -44,6 +44,7 @@ Tensor cross_entropy(const Tensor& logits, std::span<const int32_t> targets, int
   std::vector<int32_t> kept_targets(targets.begin(), targets.end());
   detail::record_backward(out, {logits}, [=](const float* g) {
     float* gx = detail::grad_of(logits);
+    if (!gx) return;
     const float* x = logits.data();
     const float factor = g[0] / static_cast<float>(counted);
     // d loss / d x = (softmax(x) - onehot(target)) / counted

@@ -100,7 +100,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                         shape_string(x.shape()), shape_string(weight.shape()),
                         bias.defined() ? shape_string(bias.shape()) : "none");
   const int64_t out_features = weight.size(0);
-  const int64_t rows = in == 0 ? 0 : x.numel() / in;
+  const int64_t rows = element_count(Shape(x.shape().begin(), x.shape().end() - 1));
   Shape out_shape = x.shape();
   out_shape.back() = out_features;
   Tensor out = detail::new_output("linear", out_shape);

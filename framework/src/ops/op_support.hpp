@@ -24,6 +24,8 @@ bool needs_backward(std::initializer_list<const Tensor*> inputs);
 void record_backward(Tensor& out, std::vector<Tensor> inputs, BackwardFn backward);
 
 /// The gradient buffer of `t` (zero-filled on first use) or nullptr if t needs none.
+/// Backward closures must check: a user may switch a gradient off after the op
+/// was recorded (freezing a parameter between forward and backward).
 float* grad_of(const Tensor& t);
 
 /// The value storage of `t`, for a backward closure that needs the op's output

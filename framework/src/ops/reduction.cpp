@@ -12,8 +12,9 @@ Tensor sum(const Tensor& x) {
   for (float v : x.values()) total += v;
   out.data()[0] = static_cast<float>(total);
   if (detail::needs_backward({&x}))
-    detail::record_backward(
-        out, {x}, [x](const float* g) { detail::array(detail::grad_of(x), x.numel()) += g[0]; });
+    detail::record_backward(out, {x}, [x](const float* g) {
+      if (float* gx = detail::grad_of(x)) detail::array(gx, x.numel()) += g[0];
+    });
   return out;
 }
 
@@ -26,8 +27,8 @@ Tensor mean(const Tensor& x) {
 Tensor sum_last(const Tensor& x) {
   if (x.rank() < 1) detail::shape_error("sum_last", "needs at least one axis, got a scalar");
   const int64_t width = x.size(-1);
-  const int64_t rows = width == 0 ? 0 : x.numel() / width;
   Shape out_shape(x.shape().begin(), x.shape().end() - 1);
+  const int64_t rows = element_count(out_shape);
   Tensor out = detail::new_output("sum_last", out_shape);
   detail::parallel_for(rows, width, [&](int64_t r) {
     out.data()[r] = detail::array(x.data() + r * width, width).sum();
@@ -35,6 +36,7 @@ Tensor sum_last(const Tensor& x) {
   if (detail::needs_backward({&x}))
     detail::record_backward(out, {x}, [x, rows, width](const float* g) {
       float* gx = detail::grad_of(x);
+      if (!gx) return;
       detail::parallel_for(rows, width,
                            [&](int64_t r) { detail::array(gx + r * width, width) += g[r]; });
     });

@@ -56,6 +56,8 @@ AxisBlocks axis_blocks(const Shape& shape, int axis) {
 }  // namespace
 
 Tensor reshape(const Tensor& x, Shape shape) {
+  if (std::any_of(shape.begin(), shape.end(), [](int64_t extent) { return extent < -1; }))
+    detail::shape_error("reshape", "extents must be >= 0 (or one -1), got {}", shape_string(shape));
   const auto inferred = std::count(shape.begin(), shape.end(), int64_t{-1});
   if (inferred > 1)
     detail::shape_error("reshape", "at most one -1 allowed in {}", shape_string(shape));
@@ -77,7 +79,8 @@ Tensor reshape(const Tensor& x, Shape shape) {
   Tensor out(std::move(node));
   if (detail::needs_backward({&x}))
     detail::record_backward(out, {x}, [x](const float* g) {
-      detail::array(detail::grad_of(x), x.numel()) += detail::array(g, x.numel());
+      if (float* gx = detail::grad_of(x))
+        detail::array(gx, x.numel()) += detail::array(g, x.numel());
     });
   return out;
 }
@@ -93,7 +96,7 @@ Tensor transpose(const Tensor& x, int axis0, int axis1) {
   swap_axes(axis_swap(x.shape(), lo, hi), x.data(), out.data(), false);
   if (detail::needs_backward({&x}))
     detail::record_backward(out, {x}, [x, back = axis_swap(out_shape, lo, hi)](const float* g) {
-      swap_axes(back, g, detail::grad_of(x), true);
+      if (float* gx = detail::grad_of(x)) swap_axes(back, g, gx, true);
     });
   return out;
 }
@@ -117,18 +120,19 @@ Tensor merge_heads(const Tensor& x) {
 Tensor concat(std::span<const Tensor> parts, int axis) {
   if (parts.empty()) detail::shape_error("concat", "needs at least one tensor");
   const int ax = detail::resolve_axis("concat", parts[0], axis);
-  Shape out_shape = parts[0].shape();
-  out_shape[ax] = 0;
+  Shape reference = parts[0].shape();
+  reference[ax] = 0;  // every part must match it on all other axes
+  int64_t joined = 0;
   for (const Tensor& p : parts) {
-    Shape expected = p.shape();
-    expected[ax] = 0;
-    Shape reference = parts[0].shape();
-    reference[ax] = 0;
-    if (expected != reference)
+    Shape other = p.shape();
+    if (other.size() == reference.size()) other[ax] = 0;
+    if (other != reference)
       detail::shape_error("concat", "cannot join {} with {} along axis {}",
                           shape_string(parts[0].shape()), shape_string(p.shape()), axis);
-    out_shape[ax] += p.size(ax);
+    joined += p.size(ax);
   }
+  Shape out_shape = parts[0].shape();
+  out_shape[ax] = joined;
   Tensor out = detail::new_output("concat", out_shape);
   const AxisBlocks blocks = axis_blocks(out_shape, ax);
   const int64_t out_row = out_shape[ax] * blocks.inner;
@@ -175,6 +179,7 @@ Tensor slice(const Tensor& x, int axis, int64_t start, int64_t length) {
   if (detail::needs_backward({&x}))
     detail::record_backward(out, {x}, [x, blocks, in_row, out_row, skip](const float* g) {
       float* gx = detail::grad_of(x);
+      if (!gx) return;
       for (int64_t o = 0; o < blocks.outer; ++o)
         detail::array(gx + o * in_row + skip, out_row) += detail::array(g + o * out_row, out_row);
     });

@@ -60,7 +60,10 @@ void softmax_row(const float* in, float* out, int64_t valid, int64_t keys) {
     probabilities.setZero();
     return;
   }
+  // Eigen's vectorised exp returns 2^-128 (not 0) below -88.7, including for -inf:
+  // probabilities under the smallest normal float are flushed to an exact 0.
   probabilities = (scores - peak).exp();
+  probabilities = (probabilities < std::numeric_limits<float>::min()).select(0.0f, probabilities);
   probabilities *= 1.0f / probabilities.sum();
 }
 
@@ -79,6 +82,7 @@ Tensor masked_softmax(const Tensor& scores, const AttentionMask& mask) {
   detail::record_backward(out, {scores},
                           [scores, y = detail::value_of(out), layout](const float* g) {
                             float* gx = detail::grad_of(scores);
+                            if (!gx) return;
                             const float* py = y->data();
                             const int64_t keys = layout.keys;
                             // dx = y * (g - sum(g * y)); masked entries have y = 0 and receive
@@ -107,6 +111,7 @@ Tensor log_softmax(const Tensor& x) {
   if (!detail::needs_backward({&x})) return out;
   detail::record_backward(out, {x}, [x, y = detail::value_of(out), rows, width](const float* g) {
     float* gx = detail::grad_of(x);
+    if (!gx) return;
     // dx = g - softmax * sum(g)
     detail::parallel_for(rows, width, [&](int64_t r) {
       const auto gr = detail::array(g + r * width, width);

@@ -19,6 +19,12 @@ float* detail::Node::grad_data() {
 
 namespace {
 
+[[noreturn]] void throw_released() {
+  throw Error(
+      "backward() reached a graph that an earlier backward() already freed; compute the loss "
+      "again (or sum the losses and call backward() once)");
+}
+
 // Nodes with a backward function, every node after all nodes it feeds (reverse
 // topological order). Owning pointers: the sweep frees edges while it walks.
 std::vector<std::shared_ptr<detail::Node>> backward_order(
@@ -31,6 +37,7 @@ std::vector<std::shared_ptr<detail::Node>> backward_order(
     auto& [node, next_input] = stack.back();
     if (next_input < node->inputs.size()) {
       const auto& input = node->inputs[next_input++];
+      if (input->released) throw_released();
       if (input->backward && visited.insert(input.get()).second) stack.emplace_back(input, 0);
     } else {
       post_order.push_back(node);
@@ -48,6 +55,7 @@ void Tensor::backward() {
                                  shape_string(shape())));
   if (!node_->requires_grad)
     throw Error("backward(): the loss does not depend on any tensor that requires a gradient");
+  if (node_->released) throw_released();
   node_->grad_data()[0] += 1.0f;
   if (!node_->backward) return;
   for (const auto& node : backward_order(node_)) {
@@ -55,6 +63,7 @@ void Tensor::backward() {
     // Free the graph as we go: intermediate values and gradients return to the pool.
     node->backward = nullptr;
     node->inputs.clear();
+    node->released = true;
     if (node != node_) node->grad.reset();
   }
 }

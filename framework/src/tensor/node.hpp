@@ -21,6 +21,7 @@ struct Node {
   const char* op = "leaf";
   std::vector<std::shared_ptr<Node>> inputs;  // kept alive until backward has run
   BackwardFn backward;
+  bool released = false;  // backward has run and the closure is gone: no second sweep
 
   /// The gradient buffer, created zero-filled on first use.
   float* grad_data();

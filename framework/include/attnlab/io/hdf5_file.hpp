@@ -45,6 +45,9 @@ class Hdf5File {
 
   /// Writes pending data to disk.
   void flush();
+  /// Flushes and closes the file, throwing IoError if HDF5 reports a failure
+  /// (the destructor closes silently). Nothing may be called afterwards.
+  void close();
 
  private:
   int64_t open_dataset(const std::string& dataset) const;

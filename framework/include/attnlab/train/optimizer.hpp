@@ -18,7 +18,8 @@ struct AdamWOptions {
 class AdamW {
  public:
   AdamW(std::vector<Tensor> parameters, AdamWOptions options = {});
-  /// One update with learning rate lr from the current gradients (missing gradients count as 0).
+  /// One update with learning rate lr from the current gradients; parameters that
+  /// have no gradient yet are left alone (as torch.optim.AdamW).
   void step(float lr);
   void zero_grad();
   int64_t steps_taken() const { return steps_; }
