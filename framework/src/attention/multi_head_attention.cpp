@@ -21,16 +21,18 @@ int64_t checked_head_width(int64_t d_model, int64_t heads) {
 }  // namespace
 
 AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
-                                             const AttentionMask& mask) {
+                                             const AttentionMask& mask, const Tensor& score_bias) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(q.size(-1)));
   AttentionResult result;
-  result.scores = ops::scale(ops::matmul(q, k, false, true), scale);  // [B, h, T, S]
-  result.weights = ops::masked_softmax(result.scores, mask);          // [B, h, T, S]
-  result.output = ops::matmul(result.weights, v);                     // [B, h, T, d_v]
+  result.scores = ops::scale(ops::matmul(q, k, false, true), scale);              // [B, h, T, S]
+  if (score_bias.defined()) result.scores = ops::add(result.scores, score_bias);  // bias [h, T, S]
+  result.weights = ops::masked_softmax(result.scores, mask);                      // [B, h, T, S]
+  result.output = ops::matmul(result.weights, v);                                 // [B, h, T, d_v]
   return result;
 }
 
-MultiHeadAttention::MultiHeadAttention(int64_t d_model, int64_t heads, float dropout, Rng& rng)
+MultiHeadAttention::MultiHeadAttention(int64_t d_model, int64_t heads, float dropout, Rng& rng,
+                                       const ComponentChoice& attention)
     : heads_(heads),
       head_width_(checked_head_width(d_model, heads)),
       dropout_(dropout),
@@ -42,6 +44,23 @@ MultiHeadAttention::MultiHeadAttention(int64_t d_model, int64_t heads, float dro
   add_module("k_proj", k_proj_);
   add_module("v_proj", v_proj_);
   add_module("o_proj", o_proj_);
+  const auto& entry = attention_registry().find(attention.name);
+  variant_name_ = entry.name;
+  capabilities_ = entry.capabilities;
+  variant_ = attention_registry().create(attention.name, attention.parameters,
+                                         {.heads = heads_, .head_width = head_width_, .rng = rng});
+  add_module("variant", *variant_);
+}
+
+void MultiHeadAttention::require_capabilities(const AttentionMask& mask) const {
+  const char* missing = mask.causal && !capabilities_.causal_mask ? "the causal mask"
+                        : !mask.key_lengths.empty() && !capabilities_.padding_mask ? "key padding"
+                                                                                   : nullptr;
+  if (missing)
+    throw ConfigError(fmt::format(
+        "attention variant '{}' does not honour {}, which {} needs; choose a variant that does "
+        "('attnlab plugins' lists their capabilities)",
+        variant_name_, missing, path().empty() ? "this attention" : path()));
 }
 
 std::pair<Tensor, Tensor> MultiHeadAttention::keys_and_values(const Tensor& key_value_input,
@@ -65,10 +84,14 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
                                    KeyValueCache* cache) const {
   const Tensor q = ops::split_heads(q_proj_.forward(query_input), heads_);  // [B, h, T, d_k]
   const auto [k, v] = keys_and_values(key_value_input, cache);              // [B, h, S, d_k]
-  AttentionResult attention = scaled_dot_product_attention(q, k, v, mask);
-  const Tensor weights = dropout(context, attention.weights, dropout_);
-  const Tensor heads_out =
-      dropout_ > 0.0f && context.training ? ops::matmul(weights, v) : attention.output;
+  require_capabilities(mask);
+  AttentionResult attention = variant_->attend(q, k, v, mask, Tensor());
+  // Attention dropout acts on the weights, so it needs output = weights v (the contract
+  // of variants that return weights); other variants get none.
+  const bool drop_weights = dropout_ > 0.0f && context.training && capabilities_.returns_weights;
+  const Tensor heads_out = drop_weights
+                               ? ops::matmul(dropout(context, attention.weights, dropout_), v)
+                               : attention.output;
   const Tensor concat = ops::merge_heads(heads_out);  // [B, T, D]  (b_1 || b_2 || ... per token)
   const Tensor output = o_proj_.forward(concat);      // [B, T, D]  one shared W_O
   record(context, "q", q);

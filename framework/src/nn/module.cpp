@@ -46,7 +46,8 @@ void Module::set_path(std::string path) {
 
 void Module::record(const ForwardContext& context, std::string_view name,
                     const Tensor& value) const {
-  if (context.observer) context.observer->observe(join_path(path_, std::string(name)), value);
+  if (context.observer && value.defined())
+    context.observer->observe(join_path(path_, std::string(name)), value);
 }
 
 Tensor Module::dropout(const ForwardContext& context, const Tensor& x, float p) const {

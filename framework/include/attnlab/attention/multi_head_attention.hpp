@@ -4,24 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
+#include "attnlab/attention/attention_variant.hpp"
 #include "attnlab/nn/layers.hpp"
 #include "attnlab/nn/module.hpp"
 #include "attnlab/ops.hpp"
+#include "attnlab/registry/registry.hpp"
 
 namespace attnlab {
-
-/// What one attention computation produced, per head.
-struct AttentionResult {
-  Tensor output;   // [B, h, T, d_v]  head outputs
-  Tensor weights;  // [B, h, T, S]    attention probabilities (rows sum to 1 over keys)
-  Tensor scores;   // [B, h, T, S]    q k^T / sqrt(d_k), before masking and softmax
-};
-
-/// softmax(q k^T / sqrt(d_k)) v per head. q [B, h, T, d_k], k [B, h, S, d_k],
-/// v [B, h, S, d_v]; `mask` as in masked_softmax (key lengths per batch item).
-AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
-                                             const AttentionMask& mask);
 
 /// Keys and values of positions already seen, for token-by-token generation.
 struct KeyValueCache {
@@ -37,11 +28,15 @@ struct KeyValueCache {
 /// "concat" [B, T, d_model] and "output" [B, T, d_model].
 class MultiHeadAttention : public Module {
  public:
-  /// Throws ConfigError unless heads >= 1 divides d_model.
-  MultiHeadAttention(int64_t d_model, int64_t heads, float dropout, Rng& rng);
+  /// Throws ConfigError unless heads >= 1 divides d_model, or if `attention`
+  /// names no registered variant or gives it parameters it does not have. The
+  /// variant is a child module called "variant".
+  MultiHeadAttention(int64_t d_model, int64_t heads, float dropout, Rng& rng,
+                     const ComponentChoice& attention = {"softmax", {}});
 
   /// query_input [B, T, D]; key_value_input [B, S, D] (the same tensor for
   /// self-attention, the encoder output for cross-attention) -> [B, T, D].
+  /// A mask the variant cannot honour is a ConfigError (never silently dropped).
   /// With a cache, new keys/values are appended to it (or, if fixed and filled,
   /// taken from it) and the queries attend over all of them.
   Tensor forward(const Tensor& query_input, const Tensor& key_value_input,
@@ -52,12 +47,16 @@ class MultiHeadAttention : public Module {
   int64_t head_width() const { return head_width_; }
 
  private:
+  void require_capabilities(const AttentionMask& mask) const;
   std::pair<Tensor, Tensor> keys_and_values(const Tensor& key_value_input,
                                             KeyValueCache* cache) const;
 
   int64_t heads_, head_width_;
   float dropout_;
   Linear q_proj_, k_proj_, v_proj_, o_proj_;
+  std::string variant_name_;
+  AttentionVariant::Capabilities capabilities_;
+  std::unique_ptr<AttentionVariant> variant_;
 };
 
 }  // namespace attnlab

@@ -1,0 +1,97 @@
+// One registry per kind of component (attention variants, positional
+// encodings, head layouts, tasks). A component registers under a name with a
+// description, its documented parameters, its capabilities and a factory;
+// names are looked up when a model is built from a configuration.
+//
+// Each kind's registry lives in one function-local static inside the attnlab
+// library (e.g. attention_registry()), so built-ins, the executable and
+// plugins loaded from shared libraries all see the same one.
+#pragma once
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attnlab/error.hpp"
+#include "attnlab/registry/parameters.hpp"
+
+namespace attnlab {
+
+/// A component picked by name with its parameters as given (YAML scalar text).
+struct ComponentChoice {
+  std::string name;
+  std::map<std::string, std::string> parameters;
+};
+
+/// Component must provide: static constexpr const char* kKind, a Capabilities
+/// struct, a BuildContext struct, and derive from nothing in particular.
+template <class Component>
+class Registry {
+ public:
+  using Capabilities = typename Component::Capabilities;
+  using BuildContext = typename Component::BuildContext;
+  using Factory = std::function<std::unique_ptr<Component>(const Parameters&, const BuildContext&)>;
+
+  struct Entry {
+    std::string name;
+    std::string description;
+    std::vector<ParameterSpec> parameters;
+    Capabilities capabilities;
+    Factory factory;
+    std::string origin = "built-in";  // or the shared library it came from
+  };
+
+  /// Adds a component; a name already taken is a ConfigError naming both origins.
+  void add(Entry entry) {
+    for (const Entry& existing : entries_)
+      if (existing.name == entry.name)
+        throw ConfigError(fmt::format("{} '{}' from {} is already registered (from {})",
+                                      Component::kKind, entry.name, entry.origin, existing.origin));
+    entries_.push_back(std::move(entry));
+  }
+
+  /// The entry called `name`; unknown names list the valid ones and the closest match.
+  const Entry& find(std::string_view name) const {
+    for (const Entry& entry : entries_)
+      if (entry.name == name) return entry;
+    const std::string suggestion = closest_match(name, names());
+    throw ConfigError(
+        fmt::format("unknown {} '{}'{}; available: {}", Component::kKind, name,
+                    suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion),
+                    fmt::join(names(), ", ")));
+  }
+
+  bool contains(std::string_view name) const {
+    for (const Entry& entry : entries_)
+      if (entry.name == name) return true;
+    return false;
+  }
+
+  /// Resolves `given` parameters against the entry's declarations and builds the component.
+  std::unique_ptr<Component> create(std::string_view name,
+                                    const std::map<std::string, std::string>& given,
+                                    const BuildContext& context) const {
+    const Entry& entry = find(name);
+    return entry.factory(resolve_parameters(Component::kKind, entry.name, entry.parameters, given),
+                         context);
+  }
+
+  std::vector<std::string> names() const {
+    std::vector<std::string> all;
+    for (const Entry& entry : entries_) all.push_back(entry.name);
+    return all;
+  }
+
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+}  // namespace attnlab

@@ -1,0 +1,154 @@
+#include "attnlab/registry/parameters.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <optional>
+
+#include "attnlab/error.hpp"
+
+namespace attnlab {
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Parses `text` as `type`; returns nothing if it is not one.
+std::optional<Parameters::Value> parse_scalar(ParameterType type, const std::string& text) {
+  switch (type) {
+    case ParameterType::integer: {
+      int64_t value = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+      return value;
+    }
+    case ParameterType::number: {
+      char* end = nullptr;
+      const double value = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size()) return std::nullopt;
+      return value;
+    }
+    case ParameterType::boolean:
+      if (text == "true") return true;
+      if (text == "false") return false;
+      return std::nullopt;
+    case ParameterType::text:
+      return text;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string to_string(ParameterType type) {
+  switch (type) {
+    case ParameterType::integer:
+      return "integer";
+    case ParameterType::number:
+      return "number";
+    case ParameterType::boolean:
+      return "boolean";
+    case ParameterType::text:
+      return "text";
+  }
+  return "?";
+}
+
+const Parameters::Value& Parameters::at(std::string_view name) const {
+  const auto it = values_.find(name);
+  if (it == values_.end()) throw ConfigError(fmt::format("no parameter '{}' was declared", name));
+  return it->second;
+}
+
+template <class T>
+static const T& typed(const Parameters::Value& value, std::string_view name, const char* type) {
+  if (const T* v = std::get_if<T>(&value)) return *v;
+  throw ConfigError(fmt::format("parameter '{}' is not declared as {}", name, type));
+}
+
+int64_t Parameters::integer(std::string_view name) const {
+  return typed<int64_t>(at(name), name, "an integer");
+}
+double Parameters::number(std::string_view name) const {
+  return typed<double>(at(name), name, "a number");
+}
+bool Parameters::boolean(std::string_view name) const {
+  return typed<bool>(at(name), name, "a boolean");
+}
+const std::string& Parameters::text(std::string_view name) const {
+  return typed<std::string>(at(name), name, "text");
+}
+
+std::string Parameters::as_text(std::string_view name) const {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, bool>)
+          return v ? "true" : "false";
+        else if constexpr (std::is_same_v<V, std::string>)
+          return v;
+        else
+          return fmt::format("{}", v);
+      },
+      at(name));
+}
+
+void Parameters::set(std::string name, Value value) {
+  values_[std::move(name)] = std::move(value);
+}
+
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(1, word.size() / 3) + 1;
+  for (const std::string& candidate : candidates) {
+    const std::size_t d = edit_distance(word, candidate);
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+Parameters resolve_parameters(std::string_view kind, std::string_view component,
+                              const std::vector<ParameterSpec>& specs,
+                              const std::map<std::string, std::string>& given) {
+  std::vector<std::string> declared;
+  for (const ParameterSpec& spec : specs) declared.push_back(spec.name);
+  for (const auto& [name, text] : given) {
+    if (std::find(declared.begin(), declared.end(), name) != declared.end()) continue;
+    const std::string suggestion = closest_match(name, declared);
+    throw ConfigError(fmt::format(
+        "{} '{}' has no parameter '{}'{}; its parameters are: {}", kind, component, name,
+        suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion),
+        declared.empty() ? "(none)" : fmt::format("{}", fmt::join(declared, ", "))));
+  }
+  Parameters resolved;
+  for (const ParameterSpec& spec : specs) {
+    const auto it = given.find(spec.name);
+    const std::string& text = it == given.end() ? spec.default_value : it->second;
+    auto value = parse_scalar(spec.type, text);
+    if (!value)
+      throw ConfigError(fmt::format("{} '{}': parameter '{}' must be {} ({}), got '{}'", kind,
+                                    component, spec.name, to_string(spec.type), spec.doc, text));
+    resolved.set(spec.name, std::move(*value));
+  }
+  return resolved;
+}
+
+}  // namespace attnlab

@@ -1,0 +1,13 @@
+// The one instance of each kind's registry. Function-local statics: built-in
+// components register during static initialisation in any order, and shared
+// libraries loaded later find the same objects.
+#include "attnlab/attention/attention_variant.hpp"
+
+namespace attnlab {
+
+Registry<AttentionVariant>& attention_registry() {
+  static Registry<AttentionVariant> registry;
+  return registry;
+}
+
+}  // namespace attnlab
