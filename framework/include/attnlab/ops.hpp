@@ -92,6 +92,8 @@ Tensor slice(const Tensor& x, int axis, int64_t start, int64_t length);
 /// masked is all zeros (not NaN) and passes no gradient. With key_lengths the
 /// first axis of scores is the batch.
 Tensor masked_softmax(const Tensor& scores, const AttentionMask& mask = {});
+/// x / sqrt(sum(x^2) + eps) over the last axis (unit L2 norm per row).
+Tensor l2_normalize(const Tensor& x, float eps = 1e-6f);
 /// log(softmax(x)) over the last axis, computed as x - logsumexp(x).
 Tensor log_softmax(const Tensor& x);
 /// Mean cross-entropy of logits [..., V] against integer targets (one per row of
@@ -102,6 +104,11 @@ Tensor cross_entropy(const Tensor& logits, std::span<const int32_t> targets,
 /// LayerNorm over the last axis: (x - mean) / sqrt(var + eps) * weight + bias,
 /// with the biased variance (as PyTorch). weight, bias: [D].
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
+
+/// The mask as an additive constant of the scores' shape [..., T, S]: 0 where a
+/// key is visible, -inf where it is masked. For variants that do not normalise
+/// with masked_softmax (e.g. sigmoid attention). No gradient.
+Tensor mask_to_bias(const AttentionMask& mask, const Shape& scores_shape);
 
 // --- lookup and regularisation ---
 /// Rows of table [V, D] picked by ids; ids.size() == element_count(ids_shape);

@@ -97,6 +97,17 @@ Tensor masked_softmax(const Tensor& scores, const AttentionMask& mask) {
   return out;
 }
 
+Tensor mask_to_bias(const AttentionMask& mask, const Shape& scores_shape) {
+  Tensor probe = Tensor::zeros(scores_shape);
+  const RowLayout layout = row_layout(probe, mask);
+  const float blocked = -std::numeric_limits<float>::infinity();
+  for (int64_t r = 0; r < layout.rows; ++r) {
+    float* row = probe.data() + r * layout.keys;
+    std::fill(row + valid_keys(layout, mask, r), row + layout.keys, blocked);
+  }
+  return probe;
+}
+
 Tensor log_softmax(const Tensor& x) {
   if (x.rank() < 1) detail::shape_error("log_softmax", "needs at least one axis, got a scalar");
   const int64_t width = x.size(-1);

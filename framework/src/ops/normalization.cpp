@@ -1,4 +1,4 @@
-// LayerNorm over the last axis, as PyTorch's nn.LayerNorm (biased variance).
+// Normalisation over the last axis: LayerNorm (as PyTorch, biased variance) and L2.
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -54,6 +54,38 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
       detail::array(gx + r * width, width) += (*rstd)[r] * (dxh - mean_dxh - xh * mean_dxh_xh);
     });
   });
+  return out;
+}
+
+}  // namespace attnlab::ops
+
+namespace attnlab::ops {
+
+Tensor l2_normalize(const Tensor& x, float eps) {
+  const int64_t width = x.rank() > 0 ? x.size(-1) : 0;
+  if (width == 0)
+    detail::shape_error("l2_normalize", "needs a non-empty last axis, got {}",
+                        shape_string(x.shape()));
+  const int64_t rows = x.numel() / width;
+  Tensor out = detail::new_output("l2_normalize", x.shape());
+  auto inverse_norms = std::make_shared<std::vector<float>>(rows);
+  detail::parallel_for(rows, width, [&](int64_t r) {
+    const auto in = detail::array(x.data() + r * width, width);
+    (*inverse_norms)[r] = 1.0f / std::sqrt(in.square().sum() + eps);
+    detail::array(out.data() + r * width, width) = in * (*inverse_norms)[r];
+  });
+  if (!detail::needs_backward({&x})) return out;
+  detail::record_backward(
+      out, {x}, [x, y = detail::value_of(out), inverse_norms, rows, width](const float* g) {
+        float* gx = detail::grad_of(x);
+        if (!gx) return;
+        // dx = (g - y (g . y)) / norm
+        detail::parallel_for(rows, width, [&](int64_t r) {
+          const auto yr = detail::array(y->data() + r * width, width);
+          const auto gr = detail::array(g + r * width, width);
+          detail::array(gx + r * width, width) += (gr - yr * (gr * yr).sum()) * (*inverse_norms)[r];
+        });
+      });
   return out;
 }
 

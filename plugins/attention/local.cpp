@@ -1,0 +1,62 @@
+// local: softmax attention restricted to a sliding window of `window` keys
+// around each query (Longformer-style local attention; Beltagy et al. 2020).
+// Query i sits at absolute position (S - T) + i; it sees keys j with
+// |position - j| < window / 2 rounded up (bidirectional), or the `window`
+// positions ending at itself when the mask is causal.
+#include <attnlab/attention/attention_variant.hpp>
+#include <attnlab/error.hpp>
+#include <attnlab/ops.hpp>
+#include <limits>
+
+namespace attnlab {
+namespace {
+
+class LocalAttention final : public AttentionVariant {
+ public:
+  explicit LocalAttention(int64_t window) : window_(window) {}
+
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                         const AttentionMask& mask, const Tensor& score_bias) const override {
+    const Tensor window = window_bias(q.size(-2), k.size(-2), mask.causal);  // [T, S]
+    const Tensor bias = score_bias.defined() ? ops::add(score_bias, window) : window;
+    return scaled_dot_product_attention(q, k, v, mask, bias);
+  }
+
+ private:
+  Tensor window_bias(int64_t queries, int64_t keys, bool causal) const {
+    Tensor bias = Tensor::zeros({queries, keys});
+    const int64_t reach = (window_ + 1) / 2;  // bidirectional: window_ keys centred on the query
+    for (int64_t i = 0; i < queries; ++i) {
+      const int64_t position = keys - queries + i;
+      for (int64_t j = 0; j < keys; ++j) {
+        const bool inside = causal ? (j <= position && position - j < window_)
+                                   : (j - position < reach && position - j < reach);
+        if (!inside) bias.data()[i * keys + j] = -std::numeric_limits<float>::infinity();
+      }
+    }
+    return bias;
+  }
+
+  int64_t window_;
+};
+
+const bool registered = [] {
+  attention_registry().add({
+      .name = "local",
+      .description = "softmax attention within a sliding window of `window` keys around each query",
+      .parameters = {{"window", ParameterType::integer, "8", "keys each query may see (>= 1)"}},
+      .capabilities = {},
+      .factory =
+          [](const Parameters& p, const AttentionVariant::BuildContext&) {
+            const int64_t window = p.integer("window");
+            if (window < 1)
+              throw ConfigError(
+                  fmt::format("attention variant 'local': window must be >= 1, got {}", window));
+            return std::make_unique<LocalAttention>(window);
+          },
+  });
+  return true;
+}();
+
+}  // namespace
+}  // namespace attnlab

@@ -1,0 +1,62 @@
+// sigmoid: each weight is an independent sigmoid of its score, with no
+// normalisation over keys (Ramapuram et al. 2024, "Theory, analysis and best
+// practices for sigmoid self-attention"):
+//   weights = sigmoid(q k^T / sqrt(d_k) + bias + b), masked keys get exactly 0.
+// b is a learned scalar, initialised to -log(S) when `bias` is left at its
+// default so that a row's weights start summing to about sigmoid's mean.
+#include <attnlab/attention/attention_variant.hpp>
+#include <attnlab/ops.hpp>
+#include <cmath>
+#include <limits>
+
+namespace attnlab {
+namespace {
+
+class SigmoidAttention final : public AttentionVariant {
+ public:
+  SigmoidAttention(double bias, bool learned) {
+    offset_ = Tensor::full({}, std::isnan(bias) ? 0.0f : static_cast<float>(bias));
+    length_relative_ = std::isnan(bias);
+    if (learned) offset_ = add_parameter("bias", offset_);
+  }
+
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                         const AttentionMask& mask, const Tensor& score_bias) const override {
+    const float scale = 1.0f / std::sqrt(static_cast<float>(q.size(-1)));
+    AttentionResult result;
+    result.scores = ops::scale(ops::matmul(q, k, false, true), scale);  // [B, h, T, S]
+    if (score_bias.defined()) result.scores = ops::add(result.scores, score_bias);
+    Tensor logits = ops::add(result.scores, offset_);
+    if (length_relative_)
+      logits = ops::add_scalar(logits, -std::log(static_cast<float>(k.size(-2))));
+    if (!mask.empty())
+      logits = ops::add(logits, ops::mask_to_bias(mask, logits.shape()));  // -inf -> 0
+    result.weights = ops::sigmoid(logits);                                 // [B, h, T, S]
+    result.output = ops::matmul(result.weights, v);                        // [B, h, T, d_v]
+    return result;
+  }
+
+ private:
+  Tensor offset_;  // [] scalar b
+  bool length_relative_ = false;
+};
+
+const bool registered = [] {
+  attention_registry().add({
+      .name = "sigmoid",
+      .description =
+          "elementwise sigmoid of the scaled scores plus a bias, no normalisation over keys",
+      .parameters = {{"bias", ParameterType::number, "nan",
+                      "initial bias b; nan = -log(number of keys)"},
+                     {"learn_bias", ParameterType::boolean, "true", "train b with the model"}},
+      .capabilities = {},
+      .factory =
+          [](const Parameters& p, const AttentionVariant::BuildContext&) {
+            return std::make_unique<SigmoidAttention>(p.number("bias"), p.boolean("learn_bias"));
+          },
+  });
+  return true;
+}();
+
+}  // namespace
+}  // namespace attnlab

@@ -1,0 +1,65 @@
+#include <attnlab/attention/attention_variant.hpp>
+#include <attnlab/attention/multi_head_attention.hpp>
+#include <attnlab/error.hpp>
+#include <catch2/catch.hpp>
+
+using namespace attnlab;
+using Catch::Matchers::Contains;
+
+TEST_CASE("every built-in attention variant is registered") {
+  for (const char* name : {"softmax", "cosine", "sigmoid", "local"}) {
+    INFO(name);
+    REQUIRE(attention_registry().contains(name));
+    REQUIRE_FALSE(attention_registry().find(name).description.empty());
+  }
+}
+
+TEST_CASE("an unknown name lists the available ones and the closest match") {
+  REQUIRE_THROWS_WITH(attention_registry().find("softmx"),
+                      Contains("unknown attention variant 'softmx'") &&
+                          Contains("did you mean 'softmax'?") && Contains("cosine") &&
+                          Contains("local"));
+  REQUIRE_THROWS_WITH(attention_registry().find("zzzzzzzz"), !Contains("did you mean"));
+}
+
+TEST_CASE("unknown and mistyped parameters are errors, never ignored") {
+  Rng rng(1);
+  const ComponentChoice misspelt{"local", {{"windw", "4"}}};
+  REQUIRE_THROWS_WITH(MultiHeadAttention(8, 2, 0.0f, rng, misspelt),
+                      Contains("attention variant 'local' has no parameter 'windw'") &&
+                          Contains("did you mean 'window'?"));
+  const ComponentChoice wrong_type{"local", {{"window", "wide"}}};
+  REQUIRE_THROWS_WITH(MultiHeadAttention(8, 2, 0.0f, rng, wrong_type),
+                      Contains("parameter 'window' must be integer") && Contains("got 'wide'"));
+  const ComponentChoice not_boolean{"cosine", {{"learn_temperature", "yes please"}}};
+  REQUIRE_THROWS_WITH(MultiHeadAttention(8, 2, 0.0f, rng, not_boolean),
+                      Contains("must be boolean"));
+  const ComponentChoice out_of_range{"local", {{"window", "0"}}};
+  REQUIRE_THROWS_WITH(MultiHeadAttention(8, 2, 0.0f, rng, out_of_range),
+                      Contains("window must be >= 1"));
+}
+
+TEST_CASE("a duplicate name is refused, naming both origins") {
+  Registry<AttentionVariant> registry;
+  const auto factory = [](const Parameters&, const AttentionVariant::BuildContext&) {
+    return std::unique_ptr<AttentionVariant>();
+  };
+  registry.add({"mine", "first", {}, {}, factory, "libfirst.so"});
+  REQUIRE_THROWS_WITH(
+      registry.add({"mine", "second", {}, {}, factory, "libsecond.so"}),
+      Contains("'mine' from libsecond.so is already registered (from libfirst.so)"));
+}
+
+TEST_CASE("defaults are filled in and typed") {
+  const std::vector<ParameterSpec> specs{{"count", ParameterType::integer, "3", "how many"},
+                                         {"rate", ParameterType::number, "0.5", "how fast"},
+                                         {"on", ParameterType::boolean, "false", "switch"},
+                                         {"mode", ParameterType::text, "split", "policy"}};
+  const Parameters p =
+      resolve_parameters("thing", "demo", specs, {{"rate", "2e-3"}, {"on", "true"}});
+  REQUIRE(p.integer("count") == 3);
+  REQUIRE(p.number("rate") == Approx(2e-3));
+  REQUIRE(p.boolean("on"));
+  REQUIRE(p.text("mode") == "split");
+  REQUIRE_THROWS_AS(p.integer("rate"), ConfigError);
+}
