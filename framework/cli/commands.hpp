@@ -7,5 +7,6 @@
 namespace attnlab::cli {
 
 int run_train(const std::vector<std::string>& arguments);
+int run_plugins(const std::vector<std::string>& arguments);
 
 }  // namespace attnlab::cli

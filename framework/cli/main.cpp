@@ -17,6 +17,8 @@ constexpr const char* kUsage = R"(usage: attnlab [COMMAND] [OPTIONS]
 commands:
   train      train a small decoder-only Transformer on copy/reverse and print its
              loss curve (the default when no command is given)
+  plugins    list every registered component with its parameters and capabilities
+             (--json for tools)
   version    print the attnlab version
   help       show this text
 
@@ -28,6 +30,7 @@ int dispatch(const std::vector<std::string>& arguments) {
   const std::string& command = arguments.front();
   const std::vector<std::string> rest(arguments.begin() + 1, arguments.end());
   if (command == "train") return attnlab::cli::run_train(rest);
+  if (command == "plugins") return attnlab::cli::run_plugins(rest);
   if (command == "version" || command == "--version") {
     fmt::print("attnlab {}\n", attnlab::version());
     return 0;

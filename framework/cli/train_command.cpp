@@ -27,6 +27,7 @@ struct TrainSettings {
   int threads = 2;
   int64_t log_every = 50;
   std::string checkpoint;
+  std::vector<std::string> attention_parameters;  // key=value
 };
 
 po::options_description describe(TrainSettings& s) {
@@ -45,6 +46,10 @@ po::options_description describe(TrainSettings& s) {
       "positional", po::value(&s.positional)->default_value(s.positional),
       "none | sinusoidal | learned")(
       "activation", po::value(&s.activation)->default_value(s.activation), "relu | gelu")(
+      "attention", po::value(&s.model.attention.name)->default_value("softmax"),
+      "attention variant ('attnlab plugins' lists them)")(
+      "attention-param", po::value(&s.attention_parameters)->composing(),
+      "a parameter of the attention variant as key=value (repeatable)")(
       "dropout", po::value(&s.model.dropout)->default_value(0.0f), "dropout probability")(
       "steps", po::value(&s.train.steps)->default_value(s.train.steps), "optimizer steps")(
       "batch", po::value(&s.train.batch)->default_value(s.train.batch), "sequences per step")(
@@ -73,6 +78,12 @@ Enum parse_choice(const std::string& option, const std::string& value,
 }
 
 void resolve(TrainSettings& s) {
+  for (const std::string& assignment : s.attention_parameters) {
+    const auto equals = assignment.find('=');
+    if (equals == std::string::npos || equals == 0)
+      throw ConfigError(fmt::format("--attention-param: expected key=value, got '{}'", assignment));
+    s.model.attention.parameters[assignment.substr(0, equals)] = assignment.substr(equals + 1);
+  }
   s.sequence_task.kind = parse_sequence_task(s.task);
   s.model.norm = parse_choice<NormPlacement>(
       "norm", s.norm, {{"pre", NormPlacement::pre}, {"post", NormPlacement::post}});
@@ -115,11 +126,11 @@ int run_train(const std::vector<std::string>& arguments) {
   resolve(s);
   fmt::print(
       "attnlab train: task {} (n = {}, {} symbols), decoder-only d_model {} heads {} layers {} "
-      "({}-LN, {} positions), "
+      "({}-LN, {} positions, {} attention), "
       "{} steps of batch {}, seed {}, {} threads\n",
       s.task, s.sequence_task.length, s.sequence_task.symbols, s.model.d_model, s.model.heads,
-      s.model.decoder_layers, s.norm, s.positional, s.train.steps, s.train.batch, s.train.seed,
-      s.threads);
+      s.model.decoder_layers, s.norm, s.positional, s.model.attention.name, s.train.steps,
+      s.train.batch, s.train.seed, s.threads);
   Rng init_rng = seeded_rng(s.train.seed, "init");
   const DecoderLM model(s.model, init_rng);
   const auto start = std::chrono::steady_clock::now();

@@ -63,3 +63,39 @@ TEST_CASE("defaults are filled in and typed") {
   REQUIRE(p.text("mode") == "split");
   REQUIRE_THROWS_AS(p.integer("rate"), ConfigError);
 }
+
+namespace {
+
+// A variant that ignores every mask, as a careless plugin might.
+class MaskBlindAttention final : public AttentionVariant {
+ public:
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask&,
+                         const Tensor&) const override {
+    return scaled_dot_product_attention(q, k, v, {});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a variant without the causal mask is refused by a decoder, not silently used") {
+  if (!attention_registry().contains("test_mask_blind"))
+    attention_registry().add({"test_mask_blind",
+                              "ignores masks",
+                              {},
+                              {.causal_mask = false,
+                               .padding_mask = false,
+                               .returns_weights = true,
+                               .score_bias = false},
+                              [](const Parameters&, const AttentionVariant::BuildContext&) {
+                                return std::make_unique<MaskBlindAttention>();
+                              },
+                              "tests"});
+  Rng rng(1);
+  MultiHeadAttention mha(8, 2, 0.0f, rng, {"test_mask_blind", {}});
+  const Tensor x = Tensor::zeros({1, 3, 8});
+  REQUIRE_NOTHROW(mha.forward(x, x, {}, {}));  // no mask asked for: fine
+  REQUIRE_THROWS_WITH(mha.forward(x, x, {.causal = true, .key_lengths = {}}, {}),
+                      Contains("'test_mask_blind' does not honour the causal mask"));
+  REQUIRE_THROWS_WITH(mha.forward(x, x, {.causal = false, .key_lengths = {2}}, {}),
+                      Contains("does not honour key padding"));
+}

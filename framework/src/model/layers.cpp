@@ -18,7 +18,7 @@ Tensor residual(NormPlacement placement, const LayerNorm& norm, const Tensor& x,
 EncoderLayer::EncoderLayer(const TransformerConfig& config, Rng& rng)
     : norm_(config.norm),
       dropout_(config.dropout),
-      self_attn_(config.d_model, config.heads, config.dropout, rng),
+      self_attn_(config.d_model, config.heads, config.dropout, rng, config.attention),
       ffn_(config.d_model, config.ffn_dim, config.activation, config.dropout, rng),
       self_attn_norm_(config.d_model, config.layer_norm_eps),
       ffn_norm_(config.d_model, config.layer_norm_eps) {
@@ -43,14 +43,14 @@ Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
 DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention, Rng& rng)
     : norm_(config.norm),
       dropout_(config.dropout),
-      self_attn_(config.d_model, config.heads, config.dropout, rng),
+      self_attn_(config.d_model, config.heads, config.dropout, rng, config.attention),
       ffn_(config.d_model, config.ffn_dim, config.activation, config.dropout, rng),
       self_attn_norm_(config.d_model, config.layer_norm_eps),
       ffn_norm_(config.d_model, config.layer_norm_eps),
       cross_attn_norm_(config.d_model, config.layer_norm_eps) {
   add_module("self_attn", self_attn_);
   if (cross_attention) {
-    cross_attn_.emplace(config.d_model, config.heads, config.dropout, rng);
+    cross_attn_.emplace(config.d_model, config.heads, config.dropout, rng, config.attention);
     add_module("cross_attn", *cross_attn_);
   }
   add_module("ffn", ffn_);

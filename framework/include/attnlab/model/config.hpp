@@ -5,6 +5,7 @@
 #include <string>
 
 #include "attnlab/nn/layers.hpp"
+#include "attnlab/registry/registry.hpp"
 
 namespace attnlab {
 
@@ -32,8 +33,9 @@ struct TransformerConfig {
   float dropout = 0.0f;
   float layer_norm_eps = 1e-5f;
   PositionalKind positional = PositionalKind::sinusoidal;
-  int64_t max_length = 512;  // longest sequence a learned table covers
-  int64_t num_classes = 2;   // encoder-only classifiers
+  int64_t max_length = 512;                  // longest sequence a learned table covers
+  int64_t num_classes = 2;                   // encoder-only classifiers
+  ComponentChoice attention{"softmax", {}};  // attention variant of every attention layer
 
   int64_t target_vocab() const { return target_vocab_size > 0 ? target_vocab_size : vocab_size; }
   /// Throws ConfigError naming the first field that cannot work.

@@ -1,0 +1,97 @@
+// `attnlab plugins [--json]`: every registered component by kind, with its
+// parameters (type, default, meaning) and capabilities.
+#include <fmt/format.h>
+
+#include <string>
+#include <vector>
+
+#include "attnlab/attention/attention_variant.hpp"
+#include "attnlab/error.hpp"
+#include "commands.hpp"
+
+namespace attnlab::cli {
+namespace {
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += fmt::format("\\u{:04x}", static_cast<int>(c));
+        else
+          out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::vector<std::pair<std::string, bool>> capabilities_of(const AttentionVariant::Capabilities& c) {
+  return {{"causal_mask", c.causal_mask},
+          {"padding_mask", c.padding_mask},
+          {"returns_weights", c.returns_weights},
+          {"score_bias", c.score_bias}};
+}
+
+template <class Entry>
+void print_text(const char* kind, const std::vector<Entry>& entries) {
+  fmt::print("{} ({}):\n", kind, entries.size());
+  for (const Entry& e : entries) {
+    fmt::print("  {:<12} {}  [{}]\n", e.name, e.description, e.origin);
+    std::string held;
+    for (const auto& [name, on] : capabilities_of(e.capabilities))
+      if (on) held += (held.empty() ? "" : ", ") + name;
+    fmt::print("  {:<12} capabilities: {}\n", "", held.empty() ? "none" : held);
+    for (const ParameterSpec& p : e.parameters)
+      fmt::print("  {:<12}   {} ({}, default {}): {}\n", "", p.name, to_string(p.type),
+                 p.default_value, p.doc);
+  }
+}
+
+template <class Entry>
+std::string json_entries(const std::vector<Entry>& entries) {
+  std::vector<std::string> items;
+  for (const Entry& e : entries) {
+    std::vector<std::string> parameters, capabilities;
+    for (const ParameterSpec& p : e.parameters)
+      parameters.push_back(fmt::format(R"({{"name": {}, "type": {}, "default": {}, "doc": {}}})",
+                                       json_string(p.name), json_string(to_string(p.type)),
+                                       json_string(p.default_value), json_string(p.doc)));
+    for (const auto& [name, on] : capabilities_of(e.capabilities))
+      capabilities.push_back(fmt::format("{}: {}", json_string(name), on ? "true" : "false"));
+    items.push_back(fmt::format(
+        R"({{"name": {}, "description": {}, "origin": {}, "capabilities": {{{}}}, "parameters": [{}]}})",
+        json_string(e.name), json_string(e.description), json_string(e.origin),
+        fmt::join(capabilities, ", "), fmt::join(parameters, ", ")));
+  }
+  return fmt::format("[{}]", fmt::join(items, ",\n  "));
+}
+
+}  // namespace
+
+int run_plugins(const std::vector<std::string>& arguments) {
+  const bool json = !arguments.empty() && arguments[0] == "--json";
+  if (arguments.size() > (json ? 1u : 0u))
+    throw ConfigError(fmt::format(
+        "attnlab plugins: unexpected argument '{}' (only --json is accepted)", arguments.back()));
+  const auto& attention = attention_registry().entries();
+  if (json)
+    fmt::print("{{\"attention\": {}}}\n", json_entries(attention));
+  else
+    print_text("attention variants", attention);
+  return 0;
+}
+
+}  // namespace attnlab::cli
