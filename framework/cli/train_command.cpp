@@ -23,11 +23,11 @@ struct TrainSettings {
   SequenceTask sequence_task;
   TransformerConfig model;
   TrainOptions train;
-  std::string norm = "pre", positional = "sinusoidal", activation = "relu";
+  std::string norm = "pre", activation = "relu";
   int threads = 2;
   int64_t log_every = 50;
   std::string checkpoint;
-  std::vector<std::string> attention_parameters;  // key=value
+  std::vector<std::string> attention_parameters, positional_parameters;  // key=value
 };
 
 po::options_description describe(TrainSettings& s) {
@@ -43,8 +43,10 @@ po::options_description describe(TrainSettings& s) {
       "layers", po::value(&s.model.decoder_layers)->default_value(2), "decoder blocks")(
       "ffn", po::value(&s.model.ffn_dim)->default_value(256), "feed-forward hidden width")(
       "norm", po::value(&s.norm)->default_value(s.norm), "pre | post LayerNorm placement")(
-      "positional", po::value(&s.positional)->default_value(s.positional),
-      "none | sinusoidal | learned")(
+      "positional", po::value(&s.model.positional.name)->default_value("sinusoidal"),
+      "positional encoding ('attnlab plugins' lists them)")(
+      "positional-param", po::value(&s.positional_parameters)->composing(),
+      "a parameter of the positional encoding as key=value (repeatable)")(
       "activation", po::value(&s.activation)->default_value(s.activation), "relu | gelu")(
       "attention", po::value(&s.model.attention.name)->default_value("softmax"),
       "attention variant ('attnlab plugins' lists them)")(
@@ -77,20 +79,22 @@ Enum parse_choice(const std::string& option, const std::string& value,
   throw ConfigError(fmt::format("--{}: '{}' is not one of {}", option, value, names));
 }
 
-void resolve(TrainSettings& s) {
-  for (const std::string& assignment : s.attention_parameters) {
+void parse_assignments(const char* option, const std::vector<std::string>& assignments,
+                       std::map<std::string, std::string>& into) {
+  for (const std::string& assignment : assignments) {
     const auto equals = assignment.find('=');
     if (equals == std::string::npos || equals == 0)
-      throw ConfigError(fmt::format("--attention-param: expected key=value, got '{}'", assignment));
-    s.model.attention.parameters[assignment.substr(0, equals)] = assignment.substr(equals + 1);
+      throw ConfigError(fmt::format("--{}: expected key=value, got '{}'", option, assignment));
+    into[assignment.substr(0, equals)] = assignment.substr(equals + 1);
   }
+}
+
+void resolve(TrainSettings& s) {
+  parse_assignments("attention-param", s.attention_parameters, s.model.attention.parameters);
+  parse_assignments("positional-param", s.positional_parameters, s.model.positional.parameters);
   s.sequence_task.kind = parse_sequence_task(s.task);
   s.model.norm = parse_choice<NormPlacement>(
       "norm", s.norm, {{"pre", NormPlacement::pre}, {"post", NormPlacement::post}});
-  s.model.positional = parse_choice<PositionalKind>("positional", s.positional,
-                                                    {{"none", PositionalKind::none},
-                                                     {"sinusoidal", PositionalKind::sinusoidal},
-                                                     {"learned", PositionalKind::learned}});
   s.model.activation = parse_choice<Activation>(
       "activation", s.activation, {{"relu", Activation::relu}, {"gelu", Activation::gelu}});
   s.model.vocab_size = s.sequence_task.vocab_size();
@@ -129,8 +133,8 @@ int run_train(const std::vector<std::string>& arguments) {
       "({}-LN, {} positions, {} attention), "
       "{} steps of batch {}, seed {}, {} threads\n",
       s.task, s.sequence_task.length, s.sequence_task.symbols, s.model.d_model, s.model.heads,
-      s.model.decoder_layers, s.norm, s.positional, s.model.attention.name, s.train.steps,
-      s.train.batch, s.train.seed, s.threads);
+      s.model.decoder_layers, s.norm, s.model.positional.name, s.model.attention.name,
+      s.train.steps, s.train.batch, s.train.seed, s.threads);
   Rng init_rng = seeded_rng(s.train.seed, "init");
   const DecoderLM model(s.model, init_rng);
   const auto start = std::chrono::steady_clock::now();

@@ -28,6 +28,9 @@ namespace {
 constexpr float output_tolerance = 1e-5f;
 constexpr float gradient_tolerance = 1e-4f;
 
+// The layers are compared without positional information (torch's layers have none).
+const PositionalEncoding kNoPositions;
+
 constexpr const char* reference_variable = "ATTNLAB_TORCH_REFERENCE";
 
 std::string reference_path() {
@@ -201,7 +204,7 @@ TEST_CASE("torch parity: pre-LN encoder layer with key padding") {
   load_parameters(file, case_name, layer);
   const std::map<std::string, Tensor> inputs = load_inputs(file, case_name);
 
-  const Tensor output = layer.forward(inputs.at("x"), load_mask(file, case_name), {});
+  const Tensor output = layer.forward(inputs.at("x"), load_mask(file, case_name), kNoPositions, {});
   check_output_and_gradients(file, case_name, output, inputs, layer);
 }
 
@@ -216,7 +219,7 @@ TEST_CASE(
   const std::map<std::string, Tensor> inputs = load_inputs(file, case_name);
 
   // The memory mask holds only key lengths: the layer makes its self-attention causal itself.
-  const Tensor output =
-      layer.forward(inputs.at("x"), inputs.at("memory"), load_mask(file, case_name), {});
+  const Tensor output = layer.forward(inputs.at("x"), inputs.at("memory"),
+                                      load_mask(file, case_name), kNoPositions, {});
   check_output_and_gradients(file, case_name, output, inputs, layer);
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "attnlab/error.hpp"
 
@@ -52,10 +53,11 @@ MultiHeadAttention::MultiHeadAttention(int64_t d_model, int64_t heads, float dro
   add_module("variant", *variant_);
 }
 
-void MultiHeadAttention::require_capabilities(const AttentionMask& mask) const {
+void MultiHeadAttention::require_capabilities(const AttentionMask& mask, bool score_bias) const {
   const char* missing = mask.causal && !capabilities_.causal_mask ? "the causal mask"
                         : !mask.key_lengths.empty() && !capabilities_.padding_mask ? "key padding"
-                                                                                   : nullptr;
+                        : score_bias && !capabilities_.score_bias ? "a positional score bias"
+                                                                  : nullptr;
   if (missing)
     throw ConfigError(fmt::format(
         "attention variant '{}' does not honour {}, which {} needs; choose a variant that does "
@@ -63,29 +65,35 @@ void MultiHeadAttention::require_capabilities(const AttentionMask& mask) const {
         variant_name_, missing, path().empty() ? "this attention" : path()));
 }
 
-std::pair<Tensor, Tensor> MultiHeadAttention::keys_and_values(const Tensor& key_value_input,
-                                                              KeyValueCache* cache) const {
-  if (cache && cache->fixed && cache->keys.defined()) return {cache->keys, cache->values};
-  Tensor k = ops::split_heads(k_proj_.forward(key_value_input), heads_);  // [B, h, S, d_k]
-  Tensor v = ops::split_heads(v_proj_.forward(key_value_input), heads_);  // [B, h, S, d_k]
-  if (cache) {
-    if (!cache->fixed && cache->keys.defined()) {
+Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_value_input,
+                                   const AttentionMask& mask, const ForwardContext& context,
+                                   KeyValueCache* cache,
+                                   const PositionalEncoding* positions) const {
+  Tensor q = ops::split_heads(q_proj_.forward(query_input), heads_);  // [B, h, T, d_k]
+  Tensor k, v;                                                        // [B, h, S, d_k]
+  if (cache && cache->fixed && cache->keys.defined()) {
+    k = cache->keys;
+    v = cache->values;
+  } else {
+    k = ops::split_heads(k_proj_.forward(key_value_input), heads_);
+    v = ops::split_heads(v_proj_.forward(key_value_input), heads_);
+    // New tokens continue after the cached ones; keys are cached already rotated.
+    const int64_t offset =
+        cache && !cache->fixed && cache->keys.defined() ? cache->keys.size(2) : 0;
+    if (positions) std::tie(q, k) = positions->rotate(q, offset, k, offset);
+    if (cache && !cache->fixed && cache->keys.defined()) {
       k = ops::concat(std::vector{cache->keys, k}, 2);  // [B, h, t + S, d_k]
       v = ops::concat(std::vector{cache->values, v}, 2);
     }
-    cache->keys = k;
-    cache->values = v;
+    if (cache) {
+      cache->keys = k;
+      cache->values = v;
+    }
   }
-  return {k, v};
-}
-
-Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_value_input,
-                                   const AttentionMask& mask, const ForwardContext& context,
-                                   KeyValueCache* cache) const {
-  const Tensor q = ops::split_heads(q_proj_.forward(query_input), heads_);  // [B, h, T, d_k]
-  const auto [k, v] = keys_and_values(key_value_input, cache);              // [B, h, S, d_k]
-  require_capabilities(mask);
-  AttentionResult attention = variant_->attend(q, k, v, mask, Tensor());
+  const Tensor bias =
+      positions ? positions->score_bias(q.size(2), k.size(2), mask.causal) : Tensor();
+  require_capabilities(mask, bias.defined());
+  AttentionResult attention = variant_->attend(q, k, v, mask, bias);  // bias [h, T, S]
   // Attention dropout acts on the weights, so it needs output = weights v (the contract
   // of variants that return weights); other variants get none.
   const bool drop_weights = dropout_ > 0.0f && context.training && capabilities_.returns_weights;

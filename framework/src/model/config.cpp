@@ -26,27 +26,12 @@ void TransformerConfig::validate() const {
   if (d_model % heads != 0)
     throw ConfigError(fmt::format("heads = {} does not divide d_model = {} (d_k = d_model / heads)",
                                   heads, d_model));
-  if (positional == PositionalKind::sinusoidal && d_model % 2 != 0)
-    throw ConfigError(fmt::format(
-        "sinusoidal positions pair sin/cos features: d_model = {} must be even", d_model));
   if (!(dropout >= 0.0f && dropout < 1.0f))
     throw ConfigError(fmt::format("model.dropout must be in [0, 1), got {}", dropout));
 }
 
 std::string to_string(NormPlacement norm) {
   return norm == NormPlacement::pre ? "pre" : "post";
-}
-
-std::string to_string(PositionalKind kind) {
-  switch (kind) {
-    case PositionalKind::none:
-      return "none";
-    case PositionalKind::sinusoidal:
-      return "sinusoidal";
-    case PositionalKind::learned:
-      return "learned";
-  }
-  return "?";
 }
 
 std::string to_string(Activation activation) {

@@ -29,9 +29,11 @@ EncoderLayer::EncoderLayer(const TransformerConfig& config, Rng& rng)
 }
 
 Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
+                             const PositionalEncoding& positions,
                              const ForwardContext& context) const {
   const Tensor h = residual(norm_, self_attn_norm_, x, [&](const Tensor& in) {
-    return dropout(context, self_attn_.forward(in, in, mask, context), dropout_);
+    return dropout(context, self_attn_.forward(in, in, mask, context, nullptr, &positions),
+                   dropout_);
   });  // [B, T, D]
   const Tensor out = residual(norm_, ffn_norm_, h, [&](const Tensor& in) {
     return dropout(context, ffn_.forward(in, context), dropout_);
@@ -60,12 +62,13 @@ DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention
 }
 
 Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
-                             const AttentionMask& memory_mask, const ForwardContext& context,
-                             Cache* cache) const {
+                             const AttentionMask& memory_mask, const PositionalEncoding& positions,
+                             const ForwardContext& context, Cache* cache) const {
   const AttentionMask causal{.causal = true, .key_lengths = {}};
   Tensor h = residual(norm_, self_attn_norm_, x, [&](const Tensor& in) {
     auto* self_cache = cache ? &cache->self_attention : nullptr;
-    return dropout(context, self_attn_.forward(in, in, causal, context, self_cache), dropout_);
+    return dropout(context, self_attn_.forward(in, in, causal, context, self_cache, &positions),
+                   dropout_);
   });  // [B, T, D]
   if (cross_attn_) {
     h = residual(norm_, cross_attn_norm_, h, [&](const Tensor& in) {

@@ -6,6 +6,17 @@
 
 namespace attnlab {
 
+std::unique_ptr<PositionalEncoding> make_positional_encoding(const TransformerConfig& config,
+                                                             Rng& rng) {
+  config.validate();  // head_width below needs heads >= 1
+  return positional_registry().create(config.positional.name, config.positional.parameters,
+                                      {.d_model = config.d_model,
+                                       .heads = config.heads,
+                                       .head_width = config.d_model / config.heads,
+                                       .max_length = config.max_length,
+                                       .rng = rng});
+}
+
 AttentionMask padding_mask(const TokenBatch& batch) {
   AttentionMask mask;
   mask.key_lengths = batch.lengths;
@@ -13,9 +24,10 @@ AttentionMask padding_mask(const TokenBatch& batch) {
 }
 
 Encoder::Encoder(const TransformerConfig& config, Rng& rng)
-    : embed_(config, config.vocab_size, rng) {
+    : embed_(config, config.vocab_size, rng), positional_(make_positional_encoding(config, rng)) {
   config.validate();
   add_module("embed", embed_);
+  add_module("positional", *positional_);
   for (int64_t i = 0; i < config.encoder_layers; ++i) {
     layers_.push_back(std::make_unique<EncoderLayer>(config, rng));
     add_module(fmt::format("layers.{}", i), *layers_.back());
@@ -29,16 +41,17 @@ Encoder::Encoder(const TransformerConfig& config, Rng& rng)
 Tensor Encoder::forward(const TokenBatch& source, const ForwardContext& context) const {
   source.validate();
   const AttentionMask mask = padding_mask(source);
-  Tensor x = embed_.forward(source.ids, source.shape(), 0, context);  // [B, S, D]
-  for (const auto& layer : layers_) x = layer->forward(x, mask, context);
+  Tensor x = embed_.forward(source.ids, source.shape(), 0, *positional_, context);  // [B, S, D]
+  for (const auto& layer : layers_) x = layer->forward(x, mask, *positional_, context);
   return final_norm_ ? final_norm_->forward(x) : x;
 }
 
 Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross_attention,
                  Rng& rng)
-    : embed_(config, vocab_size, rng) {
+    : embed_(config, vocab_size, rng), positional_(make_positional_encoding(config, rng)) {
   config.validate();
   add_module("embed", embed_);
+  add_module("positional", *positional_);
   for (int64_t i = 0; i < config.decoder_layers; ++i) {
     layers_.push_back(std::make_unique<DecoderLayer>(config, cross_attention, rng));
     add_module(fmt::format("layers.{}", i), *layers_.back());
@@ -58,9 +71,11 @@ Tensor Decoder::forward(const TokenBatch& target, const Tensor& memory,
     throw ShapeError(fmt::format("decoder: a key/value cache of {} layers cannot serve {} layers",
                                  cache->layers.size(), layers_.size()));
   const int64_t offset = cache ? cache->length : 0;
-  Tensor x = embed_.forward(target.ids, target.shape(), offset, context);  // [B, T, D]
+  Tensor x =
+      embed_.forward(target.ids, target.shape(), offset, *positional_, context);  // [B, T, D]
   for (std::size_t i = 0; i < layers_.size(); ++i)
-    x = layers_[i]->forward(x, memory, memory_mask, context, cache ? &cache->layers[i] : nullptr);
+    x = layers_[i]->forward(x, memory, memory_mask, *positional_, context,
+                            cache ? &cache->layers[i] : nullptr);
   if (cache) cache->length += target.length;
   return final_norm_ ? final_norm_->forward(x) : x;
 }

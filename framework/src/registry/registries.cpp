@@ -2,11 +2,17 @@
 // components register during static initialisation in any order, and shared
 // libraries loaded later find the same objects.
 #include "attnlab/attention/attention_variant.hpp"
+#include "attnlab/model/positional_encoding.hpp"
 
 namespace attnlab {
 
 Registry<AttentionVariant>& attention_registry() {
   static Registry<AttentionVariant> registry;
+  return registry;
+}
+
+Registry<PositionalEncoding>& positional_registry() {
+  static Registry<PositionalEncoding> registry;
   return registry;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "attnlab/attention/attention_variant.hpp"
+#include "attnlab/model/positional_encoding.hpp"
 #include "attnlab/nn/layers.hpp"
 #include "attnlab/nn/module.hpp"
 #include "attnlab/ops.hpp"
@@ -38,18 +39,19 @@ class MultiHeadAttention : public Module {
   /// self-attention, the encoder output for cross-attention) -> [B, T, D].
   /// A mask the variant cannot honour is a ConfigError (never silently dropped).
   /// With a cache, new keys/values are appended to it (or, if fixed and filled,
-  /// taken from it) and the queries attend over all of them.
+  /// taken from it) and the queries attend over all of them. `positions`
+  /// (self-attention only) may rotate q and k and add a score bias; the new
+  /// tokens sit after the cached ones.
   Tensor forward(const Tensor& query_input, const Tensor& key_value_input,
                  const AttentionMask& mask, const ForwardContext& context,
-                 KeyValueCache* cache = nullptr) const;
+                 KeyValueCache* cache = nullptr,
+                 const PositionalEncoding* positions = nullptr) const;
 
   int64_t heads() const { return heads_; }
   int64_t head_width() const { return head_width_; }
 
  private:
-  void require_capabilities(const AttentionMask& mask) const;
-  std::pair<Tensor, Tensor> keys_and_values(const Tensor& key_value_input,
-                                            KeyValueCache* cache) const;
+  void require_capabilities(const AttentionMask& mask, bool score_bias) const;
 
   int64_t heads_, head_width_;
   float dropout_;

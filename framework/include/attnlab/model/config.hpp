@@ -14,12 +14,6 @@ enum class NormPlacement {
   post,  // LN(x + f(x)) as in Vaswani et al. 2017
 };
 
-enum class PositionalKind {
-  none,        // order-blind: the encoder is then permutation-equivariant
-  sinusoidal,  // PE[t, 2i] = sin(t / 10000^(2i/D)), PE[t, 2i+1] = cos(...)
-  learned,     // a trained table "weight" [max_length, D]
-};
-
 struct TransformerConfig {
   int64_t vocab_size = 16;        // source (encoder) vocabulary, or the LM vocabulary
   int64_t target_vocab_size = 0;  // encoder-decoder target vocabulary; 0 = vocab_size
@@ -32,10 +26,10 @@ struct TransformerConfig {
   NormPlacement norm = NormPlacement::pre;
   float dropout = 0.0f;
   float layer_norm_eps = 1e-5f;
-  PositionalKind positional = PositionalKind::sinusoidal;
-  int64_t max_length = 512;                  // longest sequence a learned table covers
-  int64_t num_classes = 2;                   // encoder-only classifiers
-  ComponentChoice attention{"softmax", {}};  // attention variant of every attention layer
+  ComponentChoice positional{"sinusoidal", {}};  // positional encoding (a registered name)
+  int64_t max_length = 512;                      // longest sequence a learned table covers
+  int64_t num_classes = 2;                       // encoder-only classifiers
+  ComponentChoice attention{"softmax", {}};      // attention variant of every attention layer
 
   int64_t target_vocab() const { return target_vocab_size > 0 ? target_vocab_size : vocab_size; }
   /// Throws ConfigError naming the first field that cannot work.
@@ -43,7 +37,6 @@ struct TransformerConfig {
 };
 
 std::string to_string(NormPlacement norm);
-std::string to_string(PositionalKind kind);
 std::string to_string(Activation activation);
 
 }  // namespace attnlab

@@ -14,8 +14,9 @@ namespace attnlab {
 class EncoderLayer : public Module {
  public:
   EncoderLayer(const TransformerConfig& config, Rng& rng);
-  /// x [B, T, D]; mask: key padding of x -> [B, T, D].
-  Tensor forward(const Tensor& x, const AttentionMask& mask, const ForwardContext& context) const;
+  /// x [B, T, D]; mask: key padding of x -> [B, T, D]. `positions` acts in self-attention.
+  Tensor forward(const Tensor& x, const AttentionMask& mask, const PositionalEncoding& positions,
+                 const ForwardContext& context) const;
 
  private:
   NormPlacement norm_;
@@ -39,8 +40,10 @@ class DecoderLayer : public Module {
 
   DecoderLayer(const TransformerConfig& config, bool cross_attention, Rng& rng);
   /// x [B, T, D]; memory [B, S, D] (ignored without cross-attention) -> [B, T, D].
+  /// `positions` acts in the masked self-attention only.
   Tensor forward(const Tensor& x, const Tensor& memory, const AttentionMask& memory_mask,
-                 const ForwardContext& context, Cache* cache = nullptr) const;
+                 const PositionalEncoding& positions, const ForwardContext& context,
+                 Cache* cache = nullptr) const;
 
  private:
   NormPlacement norm_;

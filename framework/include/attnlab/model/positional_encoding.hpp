@@ -1,36 +1,69 @@
-// Absolute positional information added to token embeddings.
+// The positional-encoding plugin interface. A positional encoding can act in
+// three places, and declares which:
+//   - added to the token embeddings (sinusoidal, learned absolute),
+//   - applied to q and k inside every self-attention layer (rotary),
+//   - added to the attention scores as a bias [h, T, S] (ALiBi, T5 relative bias).
+// One instance serves a whole stack (its learned parameters are shared by the
+// layers, as in T5). Positions are absolute: with a key/value cache, queries
+// continue after the cached keys.
 #pragma once
 
+#include <cstdint>
+#include <span>
+#include <utility>
+
 #include "attnlab/model/config.hpp"
+#include "attnlab/nn/layers.hpp"
 #include "attnlab/nn/module.hpp"
+#include "attnlab/registry/registry.hpp"
 
 namespace attnlab {
 
 class PositionalEncoding : public Module {
  public:
-  PositionalEncoding(PositionalKind kind, int64_t d_model, int64_t max_length, Rng& rng);
-  /// The term added to the embeddings of positions [offset, offset + length):
-  /// [length, D], or an undefined Tensor for PositionalKind::none.
-  /// Throws ConfigError past max_length for a learned table.
-  Tensor positions(int64_t offset, int64_t length) const;
+  static constexpr const char* kKind = "positional encoding";
 
- private:
-  PositionalKind kind_;
-  int64_t d_model_, max_length_;
-  Tensor table_;  // learned: parameter "weight" [max_length, D]
+  struct Capabilities {
+    bool embeddings = false;   // acts through embedding_term()
+    bool rotates_qk = false;   // acts through rotate()
+    bool score_bias = false;   // acts through score_bias()
+    bool extrapolates = true;  // defined past the longest training length (max_length)
+  };
+
+  struct BuildContext {
+    int64_t d_model;
+    int64_t heads;
+    int64_t head_width;
+    int64_t max_length;  // the model's longest sequence (learned tables are this long)
+    Rng& rng;
+  };
+
+  /// Added to the embeddings of positions [offset, offset + length): [length, D],
+  /// or an undefined Tensor if this encoding does not act there.
+  virtual Tensor embedding_term(int64_t offset, int64_t length) const;
+  /// q [B, h, T, d_k] and k [B, h, S, d_k] whose first positions are
+  /// query_offset and key_offset; returns them rotated (or unchanged).
+  virtual std::pair<Tensor, Tensor> rotate(const Tensor& q, int64_t query_offset, const Tensor& k,
+                                           int64_t key_offset) const;
+  /// Bias [h, T, S] for T queries at positions (S - T) + i and S keys at 0 .. S-1,
+  /// or undefined. `causal` tells whether the attention is masked.
+  virtual Tensor score_bias(int64_t queries, int64_t keys, bool causal) const;
 };
 
-/// Token embedding plus positional term, with dropout: [B, T] ids -> [B, T, D].
-/// Records "token_embedding" [B, T, D] and "positional" [T, D].
+/// The registry of positional encodings (built-ins: plugins/positional/).
+Registry<PositionalEncoding>& positional_registry();
+
+/// Token embedding plus the positional term (if the encoding acts there), with
+/// dropout: [B, T] ids -> [B, T, D]. Records "token_embedding" [B, T, D] and
+/// "positional" [T, D].
 class EmbeddingStack : public Module {
  public:
   EmbeddingStack(const TransformerConfig& config, int64_t vocab_size, Rng& rng);
   Tensor forward(std::span<const int32_t> ids, const Shape& ids_shape, int64_t position_offset,
-                 const ForwardContext& context) const;
+                 const PositionalEncoding& positions, const ForwardContext& context) const;
 
  private:
   Embedding tokens_;
-  PositionalEncoding positions_;
   float dropout_;
 };
 

@@ -11,7 +11,7 @@
 
 namespace attnlab {
 
-/// Parameters: embed.*, layers.<i>.*, final_norm.* (pre-LN only).
+/// Parameters: embed.*, positional.* (learned encodings), layers.<i>.*, final_norm.* (pre-LN only).
 class Encoder : public Module {
  public:
   Encoder(const TransformerConfig& config, Rng& rng);
@@ -20,11 +20,12 @@ class Encoder : public Module {
 
  private:
   EmbeddingStack embed_;
+  std::unique_ptr<PositionalEncoding> positional_;
   std::vector<std::unique_ptr<EncoderLayer>> layers_;
   std::optional<LayerNorm> final_norm_;
 };
 
-/// Parameters: embed.*, layers.<i>.*, final_norm.* (pre-LN only).
+/// Parameters: embed.*, positional.* (learned encodings), layers.<i>.*, final_norm.* (pre-LN only).
 class Decoder : public Module {
  public:
   /// Keys and values of every layer for the positions generated so far.
@@ -42,9 +43,14 @@ class Decoder : public Module {
 
  private:
   EmbeddingStack embed_;
+  std::unique_ptr<PositionalEncoding> positional_;
   std::vector<std::unique_ptr<DecoderLayer>> layers_;
   std::optional<LayerNorm> final_norm_;
 };
+
+/// The stack's positional encoding, built from config.positional by name.
+std::unique_ptr<PositionalEncoding> make_positional_encoding(const TransformerConfig& config,
+                                                             Rng& rng);
 
 /// Key padding mask of a batch (no mask when every row is full).
 AttentionMask padding_mask(const TokenBatch& batch);

@@ -1,0 +1,57 @@
+// learned: a trained table of absolute position vectors added to the embeddings
+// (Vaswani et al. 2017 Table 3 (E); BERT, GPT-2). It has no row past its
+// length, so a longer sequence is an error rather than a silent wrap-around.
+#include <attnlab/error.hpp>
+#include <attnlab/model/positional_encoding.hpp>
+#include <attnlab/nn/init.hpp>
+#include <attnlab/ops.hpp>
+
+namespace attnlab {
+namespace {
+
+class LearnedPositions final : public PositionalEncoding {
+ public:
+  LearnedPositions(int64_t length, int64_t d_model, float init_std, Rng& rng) : length_(length) {
+    table_ = add_parameter("weight", init::normal({length, d_model}, init_std, rng));  // [L, D]
+  }
+
+  Tensor embedding_term(int64_t offset, int64_t length) const override {
+    if (offset + length > length_)
+      throw ConfigError(fmt::format(
+          "positional encoding 'learned' has a table of {} positions but position {} was asked "
+          "for; "
+          "raise its 'length' (or model.max_length) or use an encoding that extrapolates",
+          length_, offset + length - 1));
+    return ops::slice(table_, 0, offset, length);  // [T, D]
+  }
+
+ private:
+  int64_t length_;
+  Tensor table_;
+};
+
+const bool registered = [] {
+  positional_registry().add({
+      .name = "learned",
+      .description = "trained absolute position table added to the token embeddings",
+      .parameters = {{"length", ParameterType::integer, "0",
+                      "positions in the table; 0 = the model's max_length"},
+                     {"init_std", ParameterType::number, "0.02",
+                      "standard deviation of the initial values"}},
+      .capabilities =
+          {.embeddings = true, .rotates_qk = false, .score_bias = false, .extrapolates = false},
+      .factory =
+          [](const Parameters& p, const PositionalEncoding::BuildContext& c) {
+            const int64_t length = p.integer("length") == 0 ? c.max_length : p.integer("length");
+            if (length < 1)
+              throw ConfigError(fmt::format(
+                  "positional encoding 'learned': length must be >= 1, got {}", length));
+            return std::make_unique<LearnedPositions>(
+                length, c.d_model, static_cast<float>(p.number("init_std")), c.rng);
+          },
+  });
+  return true;
+}();
+
+}  // namespace
+}  // namespace attnlab

@@ -1,0 +1,54 @@
+// sinusoidal: the fixed encoding of Vaswani et al. 2017, added to the embeddings:
+//   PE[t, 2i] = sin(t / base^(2i/D)),  PE[t, 2i+1] = cos(t / base^(2i/D)),  base = 10000
+#include <attnlab/error.hpp>
+#include <attnlab/model/positional_encoding.hpp>
+#include <cmath>
+
+namespace attnlab {
+namespace {
+
+class SinusoidalPositions final : public PositionalEncoding {
+ public:
+  SinusoidalPositions(int64_t d_model, double base) : d_model_(d_model), base_(base) {}
+
+  Tensor embedding_term(int64_t offset, int64_t length) const override {
+    Tensor table = Tensor::zeros({length, d_model_});  // [T, D]
+    for (int64_t t = 0; t < length; ++t)
+      for (int64_t i = 0; i < d_model_ / 2; ++i) {
+        const double angle =
+            static_cast<double>(offset + t) /
+            std::pow(base_, 2.0 * static_cast<double>(i) / static_cast<double>(d_model_));
+        table.data()[t * d_model_ + 2 * i] = static_cast<float>(std::sin(angle));
+        table.data()[t * d_model_ + 2 * i + 1] = static_cast<float>(std::cos(angle));
+      }
+    return table;
+  }
+
+ private:
+  int64_t d_model_;
+  double base_;
+};
+
+const bool registered = [] {
+  positional_registry().add({
+      .name = "sinusoidal",
+      .description = "fixed sin/cos features added to the token embeddings (Vaswani et al. 2017)",
+      .parameters = {{"base", ParameterType::number, "10000",
+                      "wavelength base of the sin/cos features"}},
+      .capabilities =
+          {.embeddings = true, .rotates_qk = false, .score_bias = false, .extrapolates = true},
+      .factory =
+          [](const Parameters& p, const PositionalEncoding::BuildContext& c) {
+            if (c.d_model % 2 != 0)
+              throw ConfigError(
+                  fmt::format("positional encoding 'sinusoidal' pairs sin/cos features: d_model = "
+                              "{} must be even",
+                              c.d_model));
+            return std::make_unique<SinusoidalPositions>(c.d_model, p.number("base"));
+          },
+  });
+  return true;
+}();
+
+}  // namespace
+}  // namespace attnlab
