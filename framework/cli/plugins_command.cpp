@@ -7,6 +7,7 @@
 
 #include "attnlab/attention/attention_variant.hpp"
 #include "attnlab/error.hpp"
+#include "attnlab/model/positional_encoding.hpp"
 #include "commands.hpp"
 
 namespace attnlab::cli {
@@ -43,6 +44,14 @@ std::vector<std::pair<std::string, bool>> capabilities_of(const AttentionVariant
           {"padding_mask", c.padding_mask},
           {"returns_weights", c.returns_weights},
           {"score_bias", c.score_bias}};
+}
+
+std::vector<std::pair<std::string, bool>> capabilities_of(
+    const PositionalEncoding::Capabilities& c) {
+  return {{"embeddings", c.embeddings},
+          {"rotates_qk", c.rotates_qk},
+          {"score_bias", c.score_bias},
+          {"extrapolates", c.extrapolates}};
 }
 
 template <class Entry>
@@ -87,10 +96,14 @@ int run_plugins(const std::vector<std::string>& arguments) {
     throw ConfigError(fmt::format(
         "attnlab plugins: unexpected argument '{}' (only --json is accepted)", arguments.back()));
   const auto& attention = attention_registry().entries();
-  if (json)
-    fmt::print("{{\"attention\": {}}}\n", json_entries(attention));
-  else
+  const auto& positional = positional_registry().entries();
+  if (json) {
+    fmt::print("{{\"attention\": {},\n \"positional\": {}}}\n", json_entries(attention),
+               json_entries(positional));
+  } else {
     print_text("attention variants", attention);
+    print_text("positional encodings", positional);
+  }
   return 0;
 }
 
