@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "attnlab/attention/attention_variant.hpp"
+#include "attnlab/attention/head_layout.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/model/positional_encoding.hpp"
 #include "commands.hpp"
@@ -54,6 +55,10 @@ std::vector<std::pair<std::string, bool>> capabilities_of(
           {"extrapolates", c.extrapolates}};
 }
 
+std::vector<std::pair<std::string, bool>> capabilities_of(const HeadLayout::Capabilities&) {
+  return {};
+}
+
 template <class Entry>
 void print_text(const char* kind, const std::vector<Entry>& entries) {
   fmt::print("{} ({}):\n", kind, entries.size());
@@ -97,12 +102,14 @@ int run_plugins(const std::vector<std::string>& arguments) {
         "attnlab plugins: unexpected argument '{}' (only --json is accepted)", arguments.back()));
   const auto& attention = attention_registry().entries();
   const auto& positional = positional_registry().entries();
+  const auto& heads = head_layout_registry().entries();
   if (json) {
-    fmt::print("{{\"attention\": {},\n \"positional\": {}}}\n", json_entries(attention),
-               json_entries(positional));
+    fmt::print("{{\"attention\": {},\n \"positional\": {},\n \"heads\": {}}}\n",
+               json_entries(attention), json_entries(positional), json_entries(heads));
   } else {
     print_text("attention variants", attention);
     print_text("positional encodings", positional);
+    print_text("head layouts", heads);
   }
   return 0;
 }

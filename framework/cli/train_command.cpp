@@ -27,7 +27,8 @@ struct TrainSettings {
   int threads = 2;
   int64_t log_every = 50;
   std::string checkpoint;
-  std::vector<std::string> attention_parameters, positional_parameters;  // key=value
+  std::vector<std::string> attention_parameters, positional_parameters,
+      head_parameters;  // key=value
 };
 
 po::options_description describe(TrainSettings& s) {
@@ -47,6 +48,10 @@ po::options_description describe(TrainSettings& s) {
       "positional encoding ('attnlab plugins' lists them)")(
       "positional-param", po::value(&s.positional_parameters)->composing(),
       "a parameter of the positional encoding as key=value (repeatable)")(
+      "head-layout", po::value(&s.model.head_layout.name)->default_value("mha"),
+      "mha | mqa | gqa (or a plugin's)")(
+      "head-layout-param", po::value(&s.head_parameters)->composing(),
+      "a parameter of the head layout as key=value, e.g. width=fixed, head_dim=16, groups=2")(
       "activation", po::value(&s.activation)->default_value(s.activation), "relu | gelu")(
       "attention", po::value(&s.model.attention.name)->default_value("softmax"),
       "attention variant ('attnlab plugins' lists them)")(
@@ -92,6 +97,7 @@ void parse_assignments(const char* option, const std::vector<std::string>& assig
 void resolve(TrainSettings& s) {
   parse_assignments("attention-param", s.attention_parameters, s.model.attention.parameters);
   parse_assignments("positional-param", s.positional_parameters, s.model.positional.parameters);
+  parse_assignments("head-layout-param", s.head_parameters, s.model.head_layout.parameters);
   s.sequence_task.kind = parse_sequence_task(s.task);
   s.model.norm = parse_choice<NormPlacement>(
       "norm", s.norm, {{"pre", NormPlacement::pre}, {"post", NormPlacement::post}});
@@ -128,6 +134,8 @@ int run_train(const std::vector<std::string>& arguments) {
   }
   po::notify(values);
   resolve(s);
+  Rng init_rng = seeded_rng(s.train.seed, "init");
+  const DecoderLM model(s.model, init_rng);  // before printing: a bad configuration fails first
   fmt::print(
       "attnlab train: task {} (n = {}, {} symbols), decoder-only d_model {} heads {} layers {} "
       "({}-LN, {} positions, {} attention), "
@@ -135,8 +143,6 @@ int run_train(const std::vector<std::string>& arguments) {
       s.task, s.sequence_task.length, s.sequence_task.symbols, s.model.d_model, s.model.heads,
       s.model.decoder_layers, s.norm, s.model.positional.name, s.model.attention.name,
       s.train.steps, s.train.batch, s.train.seed, s.threads);
-  Rng init_rng = seeded_rng(s.train.seed, "init");
-  const DecoderLM model(s.model, init_rng);
   const auto start = std::chrono::steady_clock::now();
   const auto history = train(model, s.sequence_task, s.train, [&](const TrainRecord& r) {
     print_record(r, s.log_every, s.train.steps);

@@ -10,13 +10,22 @@
 namespace attnlab {
 namespace {
 
-int64_t checked_head_width(int64_t d_model, int64_t heads) {
-  if (heads < 1 || d_model < 1 || d_model % heads != 0)
-    throw ConfigError(fmt::format(
-        "heads = {} does not divide d_model = {}: each head gets d_k = d_model / heads features, "
-        "so heads must be a divisor of d_model (e.g. 12288 = 96 x 128 in GPT-3)",
-        heads, d_model));
-  return d_model / heads;
+// [B, g, S, d] -> [B, h, S, d]: kv head j serves query heads j * (h / g) .. (j + 1) * (h / g) - 1.
+Tensor share_kv_heads(const Tensor& x, int64_t query_heads) {
+  const int64_t kv_heads = x.size(1);
+  if (kv_heads == query_heads) return x;
+  std::vector<Tensor> copies;
+  for (int64_t j = 0; j < kv_heads; ++j)
+    for (int64_t r = 0; r < query_heads / kv_heads; ++r) copies.push_back(ops::slice(x, 1, j, 1));
+  return ops::concat(copies, 1);
+}
+
+HeadDimensions split_dimensions(int64_t d_model, int64_t heads) {
+  const auto& mha = head_layout_registry().find("mha");
+  const HeadLayout::BuildContext context{d_model, heads};
+  const int64_t width = resolve_head_width(
+      resolve_parameters(HeadLayout::kKind, "mha", mha.parameters, {}), context, "mha");
+  return {heads, heads, width};
 }
 
 }  // namespace
@@ -34,13 +43,23 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
 
 MultiHeadAttention::MultiHeadAttention(int64_t d_model, int64_t heads, float dropout, Rng& rng,
                                        const ComponentChoice& attention)
-    : heads_(heads),
-      head_width_(checked_head_width(d_model, heads)),
+    : MultiHeadAttention(d_model, split_dimensions(d_model, heads), dropout, rng, attention) {}
+
+MultiHeadAttention::MultiHeadAttention(int64_t d_model, const HeadDimensions& dimensions,
+                                       float dropout, Rng& rng, const ComponentChoice& attention)
+    : heads_(dimensions.query_heads),
+      kv_heads_(dimensions.kv_heads),
+      head_width_(dimensions.head_width),
       dropout_(dropout),
-      q_proj_(d_model, d_model, rng),
-      k_proj_(d_model, d_model, rng),
-      v_proj_(d_model, d_model, rng),
-      o_proj_(d_model, d_model, rng) {
+      q_proj_(d_model, heads_ * head_width_, rng),
+      k_proj_(d_model, kv_heads_ * head_width_, rng),
+      v_proj_(d_model, kv_heads_ * head_width_, rng),
+      o_proj_(heads_ * head_width_, d_model, rng) {
+  if (heads_ < 1 || kv_heads_ < 1 || head_width_ < 1 || heads_ % kv_heads_ != 0)
+    throw ConfigError(
+        fmt::format("attention heads: {} query heads, {} key/value heads and width {} do not fit "
+                    "(all >= 1, key/value heads dividing query heads)",
+                    heads_, kv_heads_, head_width_));
   add_module("q_proj", q_proj_);
   add_module("k_proj", k_proj_);
   add_module("v_proj", v_proj_);
@@ -75,8 +94,8 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
     k = cache->keys;
     v = cache->values;
   } else {
-    k = ops::split_heads(k_proj_.forward(key_value_input), heads_);
-    v = ops::split_heads(v_proj_.forward(key_value_input), heads_);
+    k = ops::split_heads(k_proj_.forward(key_value_input), kv_heads_);  // [B, g, S, d_k]
+    v = ops::split_heads(v_proj_.forward(key_value_input), kv_heads_);
     // New tokens continue after the cached ones; keys are cached already rotated.
     const int64_t offset =
         cache && !cache->fixed && cache->keys.defined() ? cache->keys.size(2) : 0;
@@ -93,15 +112,17 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
   const Tensor bias =
       positions ? positions->score_bias(q.size(2), k.size(2), mask.causal) : Tensor();
   require_capabilities(mask, bias.defined());
-  AttentionResult attention = variant_->attend(q, k, v, mask, bias);  // bias [h, T, S]
+  const Tensor shared_v = share_kv_heads(v, heads_);  // [B, h, S, d_k]
+  AttentionResult attention = variant_->attend(q, share_kv_heads(k, heads_), shared_v, mask, bias);
   // Attention dropout acts on the weights, so it needs output = weights v (the contract
   // of variants that return weights); other variants get none.
   const bool drop_weights = dropout_ > 0.0f && context.training && capabilities_.returns_weights;
-  const Tensor heads_out = drop_weights
-                               ? ops::matmul(dropout(context, attention.weights, dropout_), v)
-                               : attention.output;
-  const Tensor concat = ops::merge_heads(heads_out);  // [B, T, D]  (b_1 || b_2 || ... per token)
-  const Tensor output = o_proj_.forward(concat);      // [B, T, D]  one shared W_O
+  const Tensor heads_out =
+      drop_weights ? ops::matmul(dropout(context, attention.weights, dropout_), shared_v)
+                   : attention.output;
+  const Tensor concat =
+      ops::merge_heads(heads_out);                // [B, T, h d_k]  (b_1 || b_2 || ... per token)
+  const Tensor output = o_proj_.forward(concat);  // [B, T, D]      one shared W_O
   record(context, "q", q);
   record(context, "k", k);
   record(context, "v", v);

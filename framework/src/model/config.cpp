@@ -23,9 +23,6 @@ void TransformerConfig::validate() const {
   if (encoder_layers < 0 || decoder_layers < 0)
     throw ConfigError(fmt::format("layer counts must be >= 0, got encoder {} and decoder {}",
                                   encoder_layers, decoder_layers));
-  if (d_model % heads != 0)
-    throw ConfigError(fmt::format("heads = {} does not divide d_model = {} (d_k = d_model / heads)",
-                                  heads, d_model));
   if (!(dropout >= 0.0f && dropout < 1.0f))
     throw ConfigError(fmt::format("model.dropout must be in [0, 1), got {}", dropout));
 }

@@ -15,10 +15,17 @@ Tensor residual(NormPlacement placement, const LayerNorm& norm, const Tensor& x,
 
 }  // namespace
 
+HeadDimensions head_dimensions(const TransformerConfig& config) {
+  return head_layout_registry()
+      .create(config.head_layout.name, config.head_layout.parameters,
+              {.d_model = config.d_model, .heads = config.heads})
+      ->dimensions();
+}
+
 EncoderLayer::EncoderLayer(const TransformerConfig& config, Rng& rng)
     : norm_(config.norm),
       dropout_(config.dropout),
-      self_attn_(config.d_model, config.heads, config.dropout, rng, config.attention),
+      self_attn_(config.d_model, head_dimensions(config), config.dropout, rng, config.attention),
       ffn_(config.d_model, config.ffn_dim, config.activation, config.dropout, rng),
       self_attn_norm_(config.d_model, config.layer_norm_eps),
       ffn_norm_(config.d_model, config.layer_norm_eps) {
@@ -45,14 +52,15 @@ Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
 DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention, Rng& rng)
     : norm_(config.norm),
       dropout_(config.dropout),
-      self_attn_(config.d_model, config.heads, config.dropout, rng, config.attention),
+      self_attn_(config.d_model, head_dimensions(config), config.dropout, rng, config.attention),
       ffn_(config.d_model, config.ffn_dim, config.activation, config.dropout, rng),
       self_attn_norm_(config.d_model, config.layer_norm_eps),
       ffn_norm_(config.d_model, config.layer_norm_eps),
       cross_attn_norm_(config.d_model, config.layer_norm_eps) {
   add_module("self_attn", self_attn_);
   if (cross_attention) {
-    cross_attn_.emplace(config.d_model, config.heads, config.dropout, rng, config.attention);
+    cross_attn_.emplace(config.d_model, head_dimensions(config), config.dropout, rng,
+                        config.attention);
     add_module("cross_attn", *cross_attn_);
   }
   add_module("ffn", ffn_);

@@ -12,7 +12,7 @@ std::unique_ptr<PositionalEncoding> make_positional_encoding(const TransformerCo
   return positional_registry().create(config.positional.name, config.positional.parameters,
                                       {.d_model = config.d_model,
                                        .heads = config.heads,
-                                       .head_width = config.d_model / config.heads,
+                                       .head_width = head_dimensions(config).head_width,
                                        .max_length = config.max_length,
                                        .rng = rng});
 }

@@ -2,6 +2,7 @@
 // components register during static initialisation in any order, and shared
 // libraries loaded later find the same objects.
 #include "attnlab/attention/attention_variant.hpp"
+#include "attnlab/attention/head_layout.hpp"
 #include "attnlab/model/positional_encoding.hpp"
 
 namespace attnlab {
@@ -13,6 +14,11 @@ Registry<AttentionVariant>& attention_registry() {
 
 Registry<PositionalEncoding>& positional_registry() {
   static Registry<PositionalEncoding> registry;
+  return registry;
+}
+
+Registry<HeadLayout>& head_layout_registry() {
+  static Registry<HeadLayout> registry;
   return registry;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "attnlab/attention/attention_variant.hpp"
+#include "attnlab/attention/head_layout.hpp"
 #include "attnlab/model/positional_encoding.hpp"
 #include "attnlab/nn/layers.hpp"
 #include "attnlab/nn/module.hpp"
@@ -23,8 +24,10 @@ struct KeyValueCache {
   bool fixed = false;
 };
 
-/// Parameters: q_proj, k_proj, v_proj, o_proj (each a Linear with weight
-/// [d_model, d_model] and bias [d_model]). Records "q", "k", "v" [B, h, T|S, d_k],
+/// Parameters: q_proj [h d_k, d_model], k_proj and v_proj [g d_k, d_model],
+/// o_proj [d_model, h d_k] (Linear weights and biases; for the seed's layout,
+/// h = g and h d_k = d_model, all [d_model, d_model]). Records "q" [B, h, T, d_k],
+/// "k", "v" [B, g, S, d_k] (g key/value heads, before sharing across query heads),
 /// "scores" and "weights" [B, h, T, S], "head_outputs" [B, h, T, d_k],
 /// "concat" [B, T, d_model] and "output" [B, T, d_model].
 class MultiHeadAttention : public Module {
@@ -33,6 +36,9 @@ class MultiHeadAttention : public Module {
   /// names no registered variant or gives it parameters it does not have. The
   /// variant is a child module called "variant".
   MultiHeadAttention(int64_t d_model, int64_t heads, float dropout, Rng& rng,
+                     const ComponentChoice& attention = {"softmax", {}});
+  /// Any head layout: `dimensions` from a HeadLayout (query heads, key/value heads, d_k).
+  MultiHeadAttention(int64_t d_model, const HeadDimensions& dimensions, float dropout, Rng& rng,
                      const ComponentChoice& attention = {"softmax", {}});
 
   /// query_input [B, T, D]; key_value_input [B, S, D] (the same tensor for
@@ -48,12 +54,13 @@ class MultiHeadAttention : public Module {
                  const PositionalEncoding* positions = nullptr) const;
 
   int64_t heads() const { return heads_; }
+  int64_t kv_heads() const { return kv_heads_; }
   int64_t head_width() const { return head_width_; }
 
  private:
   void require_capabilities(const AttentionMask& mask, bool score_bias) const;
 
-  int64_t heads_, head_width_;
+  int64_t heads_, kv_heads_, head_width_;
   float dropout_;
   Linear q_proj_, k_proj_, v_proj_, o_proj_;
   std::string variant_name_;

@@ -29,7 +29,9 @@ struct TransformerConfig {
   ComponentChoice positional{"sinusoidal", {}};  // positional encoding (a registered name)
   int64_t max_length = 512;                      // longest sequence a learned table covers
   int64_t num_classes = 2;                       // encoder-only classifiers
-  ComponentChoice attention{"softmax", {}};      // attention variant of every attention layer
+  ComponentChoice attention{"softmax", {}};
+  ComponentChoice head_layout{"mha", {}};  // query/key-value heads and head width, from `heads` //
+                                           // attention variant of every attention layer
 
   int64_t target_vocab() const { return target_vocab_size > 0 ? target_vocab_size : vocab_size; }
   /// Throws ConfigError naming the first field that cannot work.

@@ -8,6 +8,9 @@
 
 namespace attnlab {
 
+/// The attention heads of a model: config.head_layout built for config.heads.
+HeadDimensions head_dimensions(const TransformerConfig& config);
+
 /// Self-attention (both directions) then FFN.
 /// Parameters: self_attn.*, ffn.*, self_attn_norm.*, ffn_norm.*. Records "output" [B, T, D]
 /// (the residual stream after the block).

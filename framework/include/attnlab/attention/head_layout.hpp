@@ -1,0 +1,58 @@
+// The head-layout plugin interface: how many query heads, how many key/value
+// heads, and how wide each head is. "Head count" is an ablation axis, and how
+// width follows it is a choice:
+//   split  d_k = d_model / h  (the seed note: total width fixed, more heads = thinner heads)
+//   fixed  d_k = head_dim     (width grows with h; Bhojanapalli et al. 2020)
+// and key/value heads may be shared: multi-head (one per query head),
+// multi-query (one for all), grouped-query (groups dividing the heads).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "attnlab/registry/registry.hpp"
+
+namespace attnlab {
+
+struct HeadDimensions {
+  int64_t query_heads;
+  int64_t kv_heads;  // divides query_heads; query head i uses kv head i / (query_heads / kv_heads)
+  int64_t head_width;  // d_k = d_v
+};
+
+class HeadLayout {
+ public:
+  static constexpr const char* kKind = "head layout";
+  struct Capabilities {};
+  struct BuildContext {
+    int64_t d_model;
+    int64_t heads;  // the model's head count (the usual ablation axis)
+  };
+
+  virtual ~HeadLayout() = default;
+  virtual HeadDimensions dimensions() const = 0;
+};
+
+/// A layout whose dimensions are known when it is built (all built-ins).
+class StaticHeadLayout final : public HeadLayout {
+ public:
+  explicit StaticHeadLayout(HeadDimensions dimensions) : dimensions_(dimensions) {}
+  HeadDimensions dimensions() const override { return dimensions_; }
+
+ private:
+  HeadDimensions dimensions_;
+};
+
+/// The `width` and `head_dim` parameters every built-in layout declares.
+std::vector<ParameterSpec> head_width_parameters();
+
+/// The registry of head layouts (built-ins: plugins/heads/).
+Registry<HeadLayout>& head_layout_registry();
+
+/// Head width from the shared `width` and `head_dim` parameters: "split" gives
+/// d_model / heads (which must divide), "fixed" gives head_dim (which must be >= 1).
+/// Throws ConfigError naming the numbers.
+int64_t resolve_head_width(const Parameters& parameters, const HeadLayout::BuildContext& context,
+                           const char* layout);
+
+}  // namespace attnlab

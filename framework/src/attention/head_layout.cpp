@@ -1,0 +1,41 @@
+#include "attnlab/attention/head_layout.hpp"
+
+#include <fmt/format.h>
+
+#include "attnlab/error.hpp"
+
+namespace attnlab {
+
+std::vector<ParameterSpec> head_width_parameters() {
+  return {{"width", ParameterType::text, "split",
+           "split: d_k = d_model / heads (more heads, thinner heads); fixed: d_k = head_dim"},
+          {"head_dim", ParameterType::integer, "0", "d_k when width is fixed"}};
+}
+
+int64_t resolve_head_width(const Parameters& parameters, const HeadLayout::BuildContext& context,
+                           const char* layout) {
+  const std::string& width = parameters.text("width");
+  if (context.heads < 1)
+    throw ConfigError(
+        fmt::format("head layout '{}': heads must be >= 1, got {}", layout, context.heads));
+  if (width == "split") {
+    if (context.d_model % context.heads != 0)
+      throw ConfigError(fmt::format(
+          "heads = {} does not divide d_model = {}: each head gets d_k = d_model / heads features, "
+          "so heads must be a divisor of d_model (e.g. 12288 = 96 x 128 in GPT-3), or use width: "
+          "fixed",
+          context.heads, context.d_model));
+    return context.d_model / context.heads;
+  }
+  if (width == "fixed") {
+    const int64_t head_dim = parameters.integer("head_dim");
+    if (head_dim < 1)
+      throw ConfigError(fmt::format("head layout '{}': width 'fixed' needs head_dim >= 1, got {}",
+                                    layout, head_dim));
+    return head_dim;
+  }
+  throw ConfigError(
+      fmt::format("head layout '{}': width must be 'split' or 'fixed', got '{}'", layout, width));
+}
+
+}  // namespace attnlab

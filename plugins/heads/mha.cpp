@@ -1,0 +1,23 @@
+// mha: multi-head attention, one key/value head per query head (Vaswani et al. 2017).
+#include <attnlab/attention/head_layout.hpp>
+
+namespace attnlab {
+namespace {
+
+const bool registered = [] {
+  head_layout_registry().add({
+      .name = "mha",
+      .description = "multi-head: h query heads, each with its own key/value head",
+      .parameters = head_width_parameters(),
+      .capabilities = {},
+      .factory = [](const Parameters& p,
+                    const HeadLayout::BuildContext& c) -> std::unique_ptr<HeadLayout> {
+        return std::make_unique<StaticHeadLayout>(
+            HeadDimensions{c.heads, c.heads, resolve_head_width(p, c, "mha")});
+      },
+  });
+  return true;
+}();
+
+}  // namespace
+}  // namespace attnlab

@@ -1,0 +1,24 @@
+// mqa: multi-query attention, one key/value head shared by all query heads
+// (Shazeer 2019): the key/value cache shrinks h-fold.
+#include <attnlab/attention/head_layout.hpp>
+
+namespace attnlab {
+namespace {
+
+const bool registered = [] {
+  head_layout_registry().add({
+      .name = "mqa",
+      .description = "multi-query: h query heads share one key/value head",
+      .parameters = head_width_parameters(),
+      .capabilities = {},
+      .factory = [](const Parameters& p,
+                    const HeadLayout::BuildContext& c) -> std::unique_ptr<HeadLayout> {
+        return std::make_unique<StaticHeadLayout>(
+            HeadDimensions{c.heads, 1, resolve_head_width(p, c, "mqa")});
+      },
+  });
+  return true;
+}();
+
+}  // namespace
+}  // namespace attnlab
