@@ -34,6 +34,17 @@ TEST_CASE("binary elementwise ops with broadcasting") {
   require_gradients([&] { return ops::scale(ops::add_scalar(a, 0.5f), -1.5f); }, {{"a", a}});
 }
 
+TEST_CASE("binary ops with NumPy broadcasting on both sides") {
+  Tensor a = random_variable({2, 1, 4}, 30);
+  Tensor b = random_variable({3, 1}, 31, 0.5f, 1.5f);
+  require_gradients([&] { return ops::add(a, b); }, {{"a", a}, {"b", b}});
+  require_gradients([&] { return ops::mul(a, b); }, {{"a", a}, {"b", b}});
+  require_gradients([&] { return ops::div(a, b); }, {{"a", a}, {"b", b}});
+  Tensor rows = random_variable({2, 3, 1}, 32, 0.5f, 1.5f);
+  Tensor x = random_variable({2, 3, 4}, 33);
+  require_gradients([&] { return ops::div(x, rows); }, {{"x", x}, {"rows", rows}});
+}
+
 TEST_CASE("unary activations") {
   // Values kept away from relu's kink so central differences stay exact.
   Tensor x = random_variable({3, 5}, 3, 0.1f, 1.0f);

@@ -29,6 +29,17 @@ TEST_CASE("matmul equals a naive triple loop, shared weights included") {
   REQUIRE(fused.to_vector() == explicit_.to_vector());
 }
 
+TEST_CASE("broadcasting follows NumPy") {
+  const Tensor column = Tensor::from_values({2, 1}, std::vector<float>{10, 20});
+  const Tensor row = Tensor::from_values({3}, std::vector<float>{1, 2, 3});
+  const Tensor sum = ops::add(column, row);
+  REQUIRE(sum.shape() == Shape{2, 3});
+  REQUIRE(sum.to_vector() == std::vector<float>{11, 12, 13, 21, 22, 23});
+  REQUIRE(ops::sub(row, column).to_vector() == std::vector<float>{-9, -8, -7, -19, -18, -17});
+  REQUIRE_THROWS_WITH(ops::add(Tensor::zeros({2, 3}), Tensor::zeros({2, 2})),
+                      Contains("add: cannot broadcast [2, 3] with [2, 2]"));
+}
+
 TEST_CASE("masked softmax: rows sum to one, masks give exact zeros") {
   const Tensor scores = testing::random_tensor({2, 1, 3, 3}, 5, -3.0f, 3.0f);
   AttentionMask mask;

@@ -2,9 +2,11 @@
 // gradient (and no NoGradGuard is active) the op also records its backward, so a
 // composition of these ops is differentiable with no hand-written gradient.
 //
-// Broadcasting rule (add, mul, sub, div): the second operand's shape must equal
-// a suffix of the first's ([T, S] broadcasts over [B, H, T, S]; a scalar [] over
-// anything). Operand shapes that do not fit throw ShapeError naming the op and
+// Broadcasting (add, sub, mul, div) follows NumPy: shapes are aligned on their
+// last axis and each axis must match or be 1 in one operand ([B, h, T, d] / [B, h,
+// T, 1] divides each row by its own value; [T, S] adds over [B, h, T, S]; a scalar
+// [] over anything). When the second shape is a suffix of the first the op runs
+// a fast parallel path. Shapes that do not fit throw ShapeError naming the op and
 // both shapes.
 #pragma once
 
@@ -34,7 +36,7 @@ struct AttentionMask {
 
 namespace ops {
 
-// --- elementwise (second operand broadcast over the first's leading axes) ---
+// --- elementwise, with broadcasting ---
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);

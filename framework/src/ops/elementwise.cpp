@@ -1,4 +1,6 @@
-// Binary elementwise ops with suffix broadcasting, and scalar ops.
+// Binary elementwise ops with NumPy broadcasting, and scalar ops. The common case
+// (the second shape a suffix of the first: a bias, a [T, S] mask) has a fast
+// parallel path; any other broadcast walks both operands with strides.
 #include <algorithm>
 
 #include "attnlab/ops.hpp"
@@ -11,23 +13,88 @@ namespace {
 
 using detail::grad_of;
 
-// b's shape must be a suffix of a's; a is seen as [outer, inner] and b as [inner].
-int64_t broadcast_inner(const char* op, const Tensor& a, const Tensor& b) {
-  const Shape& sa = a.shape();
-  const Shape& sb = b.shape();
-  const bool suffix = sb.size() <= sa.size() && std::equal(sb.rbegin(), sb.rend(), sa.rbegin());
-  if (!suffix)
-    detail::shape_error(
-        op, "cannot broadcast {} over {} (the second shape must be a suffix of the first)",
-        shape_string(sb), shape_string(sa));
-  return b.numel();
+bool is_suffix(const Shape& a, const Shape& b) {
+  return b.size() <= a.size() && std::equal(b.rbegin(), b.rend(), a.rbegin());
+}
+
+// The result shape of broadcasting a with b and, per result axis, the step each
+// operand takes along it (0 where it is broadcast).
+struct Broadcast {
+  Shape shape;
+  std::vector<int64_t> step_a, step_b;
+};
+
+Broadcast broadcast(const char* op, const Shape& a, const Shape& b) {
+  const std::size_t rank = std::max(a.size(), b.size());
+  Broadcast result{Shape(rank), std::vector<int64_t>(rank), std::vector<int64_t>(rank)};
+  int64_t stride_a = 1, stride_b = 1;
+  for (std::size_t i = 0; i < rank; ++i) {  // from the last axis backwards
+    const std::size_t axis = rank - 1 - i;
+    const int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
+    const int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
+    if (da != db && da != 1 && db != 1)
+      detail::shape_error(op, "cannot broadcast {} with {} (axes must match or be 1)",
+                          shape_string(a), shape_string(b));
+    result.shape[axis] = da == 1 ? db : da;
+    result.step_a[axis] = da == 1 ? 0 : stride_a;
+    result.step_b[axis] = db == 1 ? 0 : stride_b;
+    stride_a *= da;
+    stride_b *= db;
+  }
+  return result;
+}
+
+// visit(out_index, a_index, b_index) for every result element, in order.
+template <class Visit>
+void for_each_element(const Broadcast& bc, const Visit& visit) {
+  const std::size_t rank = bc.shape.size();
+  std::vector<int64_t> index(rank, 0);
+  int64_t ia = 0, ib = 0;
+  const int64_t total = element_count(bc.shape);
+  for (int64_t o = 0; o < total; ++o) {
+    visit(o, ia, ib);
+    for (std::size_t d = rank; d-- > 0;) {
+      ia += bc.step_a[d];
+      ib += bc.step_b[d];
+      if (++index[d] < bc.shape[d]) break;
+      ia -= bc.step_a[d] * bc.shape[d];
+      ib -= bc.step_b[d] * bc.shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+template <class Forward, class GradA, class GradB>
+Tensor strided_binary(const char* op, const Tensor& a, const Tensor& b, Forward forward,
+                      GradA grad_a, GradB grad_b) {
+  const Broadcast bc = broadcast(op, a.shape(), b.shape());
+  Tensor out = detail::new_output(op, bc.shape);
+  const float* pa = a.data();
+  const float* pb = b.data();
+  float* po = out.data();
+  for_each_element(bc, [&](int64_t o, int64_t ia, int64_t ib) { po[o] = forward(pa[ia], pb[ib]); });
+  if (!detail::needs_backward({&a, &b})) return out;
+  detail::record_backward(out, {a, b}, [a, b, bc, grad_a, grad_b](const float* g) {
+    const float* va = a.data();
+    const float* vb = b.data();
+    float* ga = grad_of(a);
+    float* gb = grad_of(b);
+    // Serial: broadcast operands receive from many result elements.
+    for_each_element(bc, [&](int64_t o, int64_t ia, int64_t ib) {
+      if (ga) ga[ia] += grad_a(g[o], va[ia], vb[ib]);
+      if (gb) gb[ib] += grad_b(g[o], va[ia], vb[ib]);
+    });
+  });
+  return out;
 }
 
 // dA and dB are functors (grad, a, b) -> partial derivative contribution.
 template <class Forward, class GradA, class GradB>
 Tensor binary(const char* op, const Tensor& a, const Tensor& b, Forward forward, GradA grad_a,
               GradB grad_b) {
-  const int64_t inner = broadcast_inner(op, a, b);
+  if (!is_suffix(a.shape(), b.shape())) return strided_binary(op, a, b, forward, grad_a, grad_b);
+  // Fast path: a is [outer, inner] and b is [inner].
+  const int64_t inner = b.numel();
   const int64_t outer = inner == 0 ? 0 : a.numel() / inner;
   Tensor out = detail::new_output(op, a.shape());
   const float* pa = a.data();
