@@ -7,7 +7,7 @@ using namespace attnlab;
 using Catch::Matchers::Contains;
 
 TEST_CASE("every built-in attention variant is registered") {
-  for (const char* name : {"softmax", "cosine", "sigmoid", "local"}) {
+  for (const char* name : {"softmax", "additive", "linear", "cosine", "sigmoid", "local"}) {
     INFO(name);
     REQUIRE(attention_registry().contains(name));
     REQUIRE_FALSE(attention_registry().find(name).description.empty());

@@ -2,9 +2,29 @@
 
 #include <fmt/format.h>
 
+#include "attnlab/attention/attention_variant.hpp"
 #include "attnlab/error.hpp"
 
 namespace attnlab {
+namespace {
+
+// Components that cannot work together are refused when the model is built,
+// before any training: a variant must honour what the stack will ask of it.
+void require_compatible(const TransformerConfig& config, bool causal) {
+  const auto& variant = attention_registry().find(config.attention.name);
+  const auto& positional = positional_registry().find(config.positional.name);
+  std::string missing;
+  if (causal && !variant.capabilities.causal_mask) missing = "the causal mask a decoder needs";
+  if (positional.capabilities.score_bias && !variant.capabilities.score_bias)
+    missing = fmt::format("the score bias that positional encoding '{}' adds", positional.name);
+  if (!missing.empty())
+    throw ConfigError(
+        fmt::format("attention variant '{}' does not honour {}; choose another variant or encoding "
+                    "('attnlab plugins' lists their capabilities)",
+                    variant.name, missing));
+}
+
+}  // namespace
 
 std::unique_ptr<PositionalEncoding> make_positional_encoding(const TransformerConfig& config,
                                                              Rng& rng) {
@@ -25,7 +45,7 @@ AttentionMask padding_mask(const TokenBatch& batch) {
 
 Encoder::Encoder(const TransformerConfig& config, Rng& rng)
     : embed_(config, config.vocab_size, rng), positional_(make_positional_encoding(config, rng)) {
-  config.validate();
+  require_compatible(config, false);
   add_module("embed", embed_);
   add_module("positional", *positional_);
   for (int64_t i = 0; i < config.encoder_layers; ++i) {
@@ -49,7 +69,7 @@ Tensor Encoder::forward(const TokenBatch& source, const ForwardContext& context)
 Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross_attention,
                  Rng& rng)
     : embed_(config, vocab_size, rng), positional_(make_positional_encoding(config, rng)) {
-  config.validate();
+  require_compatible(config, true);
   add_module("embed", embed_);
   add_module("positional", *positional_);
   for (int64_t i = 0; i < config.decoder_layers; ++i) {
