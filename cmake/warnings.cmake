@@ -6,13 +6,16 @@ function(attnlab_set_warnings target)
                                            -Wno-sign-conversion -Wno-maybe-uninitialized)
 endfunction()
 
+# Code generation of our own targets. Sanitizer flags travel to whatever links a
+# target (in this build tree only); -march=native does not leave the target, so an
+# installed attnlab imposes neither on plugin authors.
 function(attnlab_set_codegen target)
   if(ATTNLAB_NATIVE)
-    target_compile_options(${target} PUBLIC -march=native)
+    target_compile_options(${target} PRIVATE -march=native)
   endif()
   if(ATTNLAB_SANITIZE)
-    target_compile_options(${target} PUBLIC -fsanitize=address,undefined -fno-omit-frame-pointer
-                                            -fno-sanitize-recover=undefined)
-    target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+    set(flags -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    target_compile_options(${target} PUBLIC $<BUILD_INTERFACE:${flags}>)
+    target_link_options(${target} PUBLIC $<BUILD_INTERFACE:-fsanitize=address,undefined>)
   endif()
 endfunction()

@@ -18,7 +18,7 @@ commands:
   train      train a small decoder-only Transformer on copy/reverse and print its
              loss curve (the default when no command is given)
   plugins    list every registered component with its parameters and capabilities
-             (--json for tools)
+             (--json for tools; --plugin LIBRARY loads a plugin first)
   version    print the attnlab version
   help       show this text
 

@@ -9,6 +9,7 @@
 #include "attnlab/attention/head_layout.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/model/positional_encoding.hpp"
+#include "attnlab/plugin.hpp"
 #include "commands.hpp"
 
 namespace attnlab::cli {
@@ -96,10 +97,18 @@ std::string json_entries(const std::vector<Entry>& entries) {
 }  // namespace
 
 int run_plugins(const std::vector<std::string>& arguments) {
-  const bool json = !arguments.empty() && arguments[0] == "--json";
-  if (arguments.size() > (json ? 1u : 0u))
-    throw ConfigError(fmt::format(
-        "attnlab plugins: unexpected argument '{}' (only --json is accepted)", arguments.back()));
+  bool json = false;
+  for (std::size_t i = 0; i < arguments.size(); ++i) {
+    if (arguments[i] == "--json") {
+      json = true;
+    } else if (arguments[i] == "--plugin" && i + 1 < arguments.size()) {
+      load_plugin(arguments[++i]);
+    } else {
+      throw ConfigError(fmt::format(
+          "attnlab plugins: unexpected argument '{}' (accepted: --json, --plugin LIBRARY)",
+          arguments[i]));
+    }
+  }
   const auto& attention = attention_registry().entries();
   const auto& positional = positional_registry().entries();
   const auto& heads = head_layout_registry().entries();

@@ -8,6 +8,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/checkpoint.hpp"
+#include "attnlab/plugin.hpp"
 #include "attnlab/threads.hpp"
 #include "attnlab/train/seeding.hpp"
 #include "attnlab/train/trainer.hpp"
@@ -29,6 +30,7 @@ struct TrainSettings {
   std::string checkpoint;
   std::vector<std::string> attention_parameters, positional_parameters,
       head_parameters;  // key=value
+  std::vector<std::string> plugins;
 };
 
 po::options_description describe(TrainSettings& s) {
@@ -48,8 +50,10 @@ po::options_description describe(TrainSettings& s) {
       "positional encoding ('attnlab plugins' lists them)")(
       "positional-param", po::value(&s.positional_parameters)->composing(),
       "a parameter of the positional encoding as key=value (repeatable)")(
-      "head-layout", po::value(&s.model.head_layout.name)->default_value("mha"),
-      "mha | mqa | gqa (or a plugin's)")(
+      "plugin", po::value(&s.plugins)->composing(),
+      "load a plugin library before building the model (repeatable; ATTNLAB_PLUGIN_PATH is "
+      "searched)")("head-layout", po::value(&s.model.head_layout.name)->default_value("mha"),
+                   "mha | mqa | gqa (or a plugin's)")(
       "head-layout-param", po::value(&s.head_parameters)->composing(),
       "a parameter of the head layout as key=value, e.g. width=fixed, head_dim=16, groups=2")(
       "activation", po::value(&s.activation)->default_value(s.activation), "relu | gelu")(
@@ -95,6 +99,7 @@ void parse_assignments(const char* option, const std::vector<std::string>& assig
 }
 
 void resolve(TrainSettings& s) {
+  for (const std::string& plugin : s.plugins) load_plugin(plugin);
   parse_assignments("attention-param", s.attention_parameters, s.model.attention.parameters);
   parse_assignments("positional-param", s.positional_parameters, s.model.positional.parameters);
   parse_assignments("head-layout-param", s.head_parameters, s.model.head_layout.parameters);

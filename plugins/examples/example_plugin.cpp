@@ -1,0 +1,89 @@
+// An example attnlab plugin with two components:
+//   attention  "relu_squared":      weights_ij = relu(s_ij)^2 / sum_j relu(s_ij)^2,
+//                                   s = q k^T / sqrt(d_k) (+ positional bias)
+//                                   (a softmax-free normalisation, cf. squared-ReLU in So et al.
+//                                   2021)
+//   positional "scaled_sinusoidal": sinusoidal positions times one learned scale
+//                                   (Hua et al. 2022), initialised to `scale`
+// Everything is written with attnlab's public ops, so gradients come for free.
+#include <attnlab/ops.hpp>
+#include <attnlab/plugin.hpp>
+#include <cmath>
+
+namespace {
+
+using namespace attnlab;
+
+class ReluSquaredAttention final : public AttentionVariant {
+ public:
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                         const AttentionMask& mask, const Tensor& score_bias) const override {
+    AttentionResult result;
+    result.scores = ops::scale(ops::matmul(q, k, false, true),
+                               1.0f / std::sqrt(static_cast<float>(q.size(-1))));
+    if (score_bias.defined()) result.scores = ops::add(result.scores, score_bias);
+    const Tensor positive = ops::relu(result.scores);
+    Tensor strength = ops::mul(positive, positive);  // [B, h, T, S]
+    if (!mask.empty())
+      strength = ops::mul(strength, ops::exp(ops::mask_to_bias(mask, strength.shape())));
+    Shape rows = strength.shape();
+    rows.back() = 1;
+    const Tensor totals =
+        ops::add_scalar(ops::reshape(ops::sum_last(strength), rows), 1e-6f);  // [B, h, T, 1]
+    result.weights = ops::div(strength, totals);
+    result.output = ops::matmul(result.weights, v);
+    return result;
+  }
+};
+
+class ScaledSinusoidal final : public PositionalEncoding {
+ public:
+  ScaledSinusoidal(int64_t d_model, float scale) : d_model_(d_model) {
+    scale_ = add_parameter("scale", Tensor::full({}, scale));
+  }
+
+  Tensor embedding_term(int64_t offset, int64_t length) const override {
+    Tensor table = Tensor::zeros({length, d_model_});
+    for (int64_t t = 0; t < length; ++t)
+      for (int64_t i = 0; i < d_model_ / 2; ++i) {
+        const double angle =
+            static_cast<double>(offset + t) / std::pow(10000.0, 2.0 * i / d_model_);
+        table.data()[t * d_model_ + 2 * i] = static_cast<float>(std::sin(angle));
+        table.data()[t * d_model_ + 2 * i + 1] = static_cast<float>(std::cos(angle));
+      }
+    return ops::mul(table, scale_);  // [T, D]
+  }
+
+ private:
+  int64_t d_model_;
+  Tensor scale_;
+};
+
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_attention({
+      .name = "relu_squared",
+      .description = "squared-ReLU scores normalised per query (example plugin)",
+      .parameters = {},
+      .capabilities = {},
+      .factory =
+          [](const Parameters&, const AttentionVariant::BuildContext&) {
+            return std::make_unique<ReluSquaredAttention>();
+          },
+  });
+  registrar.add_positional({
+      .name = "scaled_sinusoidal",
+      .description = "sinusoidal positions times a learned scale (example plugin)",
+      .parameters = {{"scale", ParameterType::number, "1", "initial value of the learned scale"}},
+      .capabilities =
+          {.embeddings = true, .rotates_qk = false, .score_bias = false, .extrapolates = true},
+      .factory =
+          [](const Parameters& p, const PositionalEncoding::BuildContext& c) {
+            return std::make_unique<ScaledSinusoidal>(c.d_model,
+                                                      static_cast<float>(p.number("scale")));
+          },
+  });
+}
+
+}  // namespace
+
+ATTNLAB_PLUGIN(register_components)

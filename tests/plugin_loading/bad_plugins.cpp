@@ -1,0 +1,34 @@
+// Deliberately broken plugins, one per library, selected by BAD_PLUGIN_KIND.
+#include <attnlab/plugin.hpp>
+#include <stdexcept>
+
+#if BAD_PLUGIN_KIND == 1  // a name clash
+static void register_duplicate(attnlab::PluginRegistrar& registrar) {
+  registrar.add_attention(
+      {.name = "softmax",
+       .description = "clashes with the built-in",
+       .parameters = {},
+       .capabilities = {},
+       .factory = [](const attnlab::Parameters&, const attnlab::AttentionVariant::BuildContext&) {
+         return std::unique_ptr<attnlab::AttentionVariant>();
+       }});
+}
+ATTNLAB_PLUGIN(register_duplicate)
+#elif BAD_PLUGIN_KIND == 2  // registration throws
+static void register_throwing(attnlab::PluginRegistrar&) {
+  throw std::runtime_error("the plugin's own setup failed");
+}
+ATTNLAB_PLUGIN(register_throwing)
+#elif BAD_PLUGIN_KIND == 3  // built for another API version
+extern "C" __attribute__((visibility("default"))) int attnlab_plugin_api_version() noexcept {
+  return 999;
+}
+extern "C" __attribute__((visibility("default"))) const char* attnlab_plugin_register(
+    void*) noexcept {
+  return nullptr;
+}
+#elif BAD_PLUGIN_KIND == 4  // no entry points at all
+extern "C" __attribute__((visibility("default"))) int some_other_function() {
+  return 1;
+}
+#endif

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# build_example.sh BUILD_DIR EXAMPLE_SOURCE: installs attnlab from BUILD_DIR into
+# a temporary prefix, builds the example plugin against it with find_package,
+# lists its components and trains a model with both of them.
+set -euo pipefail
+build_dir=$1 example=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+cmake -S "$example" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/build" >/dev/null
+attnlab="$work/prefix/bin/attnlab"
+plugin="$work/build/libattnlab_example.so"
+"$attnlab" plugins --plugin "$plugin" | tee "$work/plugins.txt" | grep -E "relu_squared|scaled_sinusoidal"
+grep -q "\[$plugin\]" "$work/plugins.txt"  # the origin is the library
+"$attnlab" train --plugin "$plugin" --attention relu_squared --positional scaled_sinusoidal --steps 300 \
+  | tee "$work/train.txt" | tail -2
+accuracy=$(sed -n 's/.*eval token accuracy \([0-9.]*\)%.*/\1/p' "$work/train.txt")
+python3 -c "import sys; a = float('$accuracy'); print('accuracy', a); sys.exit(0 if a >= 95 else 1)"

@@ -1,0 +1,60 @@
+// Loading plugin libraries: every way it can go wrong is a clear error naming
+// the library, never a crash.
+#include <attnlab/error.hpp>
+#include <attnlab/plugin.hpp>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+using namespace attnlab;
+using Catch::Matchers::Contains;
+
+TEST_CASE("a missing library names the places searched") {
+  REQUIRE_THROWS_WITH(
+      load_plugin("no_such_plugin.so", "/tmp"),
+      Contains("plugin 'no_such_plugin.so' not found") && Contains("/tmp/no_such_plugin.so"));
+}
+
+TEST_CASE("a file that is not a shared library is refused") {
+  const auto path = std::filesystem::temp_directory_path() / "attnlab_corrupt_plugin.so";
+  std::ofstream(path) << "this is not an ELF file\n";
+  REQUIRE_THROWS_WITH(
+      load_plugin(path.string()),
+      Contains("cannot be loaded as a shared library") && Contains("attnlab_corrupt_plugin.so"));
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a library without the entry points is refused") {
+  REQUIRE_THROWS_WITH(
+      load_plugin(ATTNLAB_TEST_PLUGIN_NO_ENTRY),
+      Contains("has no entry symbol 'attnlab_plugin_api_version'") && Contains("ATTNLAB_PLUGIN"));
+}
+
+TEST_CASE("an API version mismatch names both versions") {
+  REQUIRE_THROWS_WITH(load_plugin(ATTNLAB_TEST_PLUGIN_BAD_VERSION),
+                      Contains("built for plugin API version 999") && Contains("speaks version 1"));
+}
+
+TEST_CASE("a name clash is refused and nothing of the plugin is registered") {
+  const std::size_t before = attention_registry().entries().size();
+  REQUIRE_THROWS_WITH(
+      load_plugin(ATTNLAB_TEST_PLUGIN_DUPLICATE),
+      Contains("attention variant 'softmax' is already registered (from built-in)") &&
+          Contains("duplicate"));
+  REQUIRE(attention_registry().entries().size() == before);
+  REQUIRE(attention_registry().find("softmax").origin == "built-in");
+}
+
+TEST_CASE("an exception inside the plugin becomes an error naming the library") {
+  REQUIRE_THROWS_WITH(
+      load_plugin(ATTNLAB_TEST_PLUGIN_THROWING),
+      Contains("registration failed: the plugin's own setup failed") && Contains("throwing"));
+}
+
+TEST_CASE("ATTNLAB_PLUGIN_PATH is searched for relative names") {
+  const std::filesystem::path library(ATTNLAB_TEST_PLUGIN_DUPLICATE);
+  setenv("ATTNLAB_PLUGIN_PATH", ("/nonexistent:" + library.parent_path().string()).c_str(), 1);
+  REQUIRE_THROWS_WITH(load_plugin(library.filename().string()),
+                      Contains("already registered"));  // found, then refused
+  unsetenv("ATTNLAB_PLUGIN_PATH");
+}
