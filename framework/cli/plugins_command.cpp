@@ -60,6 +60,10 @@ std::vector<std::pair<std::string, bool>> capabilities_of(const HeadLayout::Capa
   return {};
 }
 
+std::vector<std::pair<std::string, bool>> capabilities_of(const Task::Capabilities& c) {
+  return {{"encoder", c.encoder}, {"decoder", c.decoder}, {"encoder_decoder", c.encoder_decoder}};
+}
+
 template <class Entry>
 void print_text(const char* kind, const std::vector<Entry>& entries) {
   fmt::print("{} ({}):\n", kind, entries.size());
@@ -112,13 +116,16 @@ int run_plugins(const std::vector<std::string>& arguments) {
   const auto& attention = attention_registry().entries();
   const auto& positional = positional_registry().entries();
   const auto& heads = head_layout_registry().entries();
+  const auto& tasks = task_registry().entries();
   if (json) {
-    fmt::print("{{\"attention\": {},\n \"positional\": {},\n \"heads\": {}}}\n",
-               json_entries(attention), json_entries(positional), json_entries(heads));
+    fmt::print("{{\"attention\": {},\n \"positional\": {},\n \"heads\": {},\n \"tasks\": {}}}\n",
+               json_entries(attention), json_entries(positional), json_entries(heads),
+               json_entries(tasks));
   } else {
     print_text("attention variants", attention);
     print_text("positional encodings", positional);
     print_text("head layouts", heads);
+    print_text("tasks", tasks);
   }
   return 0;
 }

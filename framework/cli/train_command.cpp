@@ -20,8 +20,8 @@ namespace attnlab::cli {
 namespace {
 
 struct TrainSettings {
-  std::string task = "reverse";
-  SequenceTask sequence_task;
+  ComponentChoice task{"reverse", {}};
+  std::unique_ptr<Task> built_task;
   TransformerConfig model;
   TrainOptions train;
   std::string norm = "pre", activation = "relu";
@@ -30,19 +30,19 @@ struct TrainSettings {
   std::string checkpoint;
   std::vector<std::string> attention_parameters, positional_parameters,
       head_parameters;  // key=value
-  std::vector<std::string> plugins;
+  std::vector<std::string> plugins, task_parameters;
 };
 
 po::options_description describe(TrainSettings& s) {
   po::options_description options("attnlab train options");
   options.add_options()("help,h", "show this text")(
-      "task", po::value(&s.task)->default_value(s.task), "copy | reverse")(
-      "symbols", po::value(&s.sequence_task.symbols)->default_value(s.sequence_task.symbols),
-      "content vocabulary size")(
-      "length", po::value(&s.sequence_task.length)->default_value(s.sequence_task.length),
-      "tokens to copy/reverse")("d-model", po::value(&s.model.d_model)->default_value(64),
-                                "model width")("heads", po::value(&s.model.heads)->default_value(4),
-                                               "attention heads (must divide d-model)")(
+      "task", po::value(&s.task.name)->default_value("reverse"),
+      "task ('attnlab plugins' lists them)")(
+      "task-param", po::value(&s.task_parameters)->composing(),
+      "a parameter of the task as key=value, e.g. length=8 symbols=16 (repeatable)")(
+      "d-model", po::value(&s.model.d_model)->default_value(64), "model width")(
+      "heads", po::value(&s.model.heads)->default_value(4),
+      "attention heads (must divide d-model)")(
       "layers", po::value(&s.model.decoder_layers)->default_value(2), "decoder blocks")(
       "ffn", po::value(&s.model.ffn_dim)->default_value(256), "feed-forward hidden width")(
       "norm", po::value(&s.norm)->default_value(s.norm), "pre | post LayerNorm placement")(
@@ -103,13 +103,19 @@ void resolve(TrainSettings& s) {
   parse_assignments("attention-param", s.attention_parameters, s.model.attention.parameters);
   parse_assignments("positional-param", s.positional_parameters, s.model.positional.parameters);
   parse_assignments("head-layout-param", s.head_parameters, s.model.head_layout.parameters);
-  s.sequence_task.kind = parse_sequence_task(s.task);
+  parse_assignments("task-param", s.task_parameters, s.task.parameters);
+  s.built_task = task_registry().create(s.task.name, s.task.parameters, {});
+  if (!task_registry().find(s.task.name).capabilities.decoder)
+    throw ConfigError(
+        fmt::format("task '{}' cannot be posed to a decoder-only model", s.task.name));
   s.model.norm = parse_choice<NormPlacement>(
       "norm", s.norm, {{"pre", NormPlacement::pre}, {"post", NormPlacement::post}});
   s.model.activation = parse_choice<Activation>(
       "activation", s.activation, {{"relu", Activation::relu}, {"gelu", Activation::gelu}});
-  s.model.vocab_size = s.sequence_task.vocab_size();
-  s.model.max_length = std::max<int64_t>(s.model.max_length, 2 * s.sequence_task.length);
+  s.model.vocab_size = s.built_task->vocab_size();
+  s.model.max_length =
+      std::max<int64_t>(s.model.max_length,
+                        s.built_task->sequence_length(ModelShape::decoder, s.built_task->length()));
   s.model.validate();
   if (s.train.steps < 1 || s.train.batch < 1 || s.log_every < 1)
     throw ConfigError("--steps, --batch and --log-every must be >= 1");
@@ -142,14 +148,15 @@ int run_train(const std::vector<std::string>& arguments) {
   Rng init_rng = seeded_rng(s.train.seed, "init");
   const DecoderLM model(s.model, init_rng);  // before printing: a bad configuration fails first
   fmt::print(
-      "attnlab train: task {} (n = {}, {} symbols), decoder-only d_model {} heads {} layers {} "
+      "attnlab train: task {} (length {}, vocabulary {}), decoder-only d_model {} heads {} layers "
+      "{} "
       "({}-LN, {} positions, {} attention), "
       "{} steps of batch {}, seed {}, {} threads\n",
-      s.task, s.sequence_task.length, s.sequence_task.symbols, s.model.d_model, s.model.heads,
-      s.model.decoder_layers, s.norm, s.model.positional.name, s.model.attention.name,
-      s.train.steps, s.train.batch, s.train.seed, s.threads);
+      s.task.name, s.built_task->length(), s.built_task->vocab_size(), s.model.d_model,
+      s.model.heads, s.model.decoder_layers, s.norm, s.model.positional.name,
+      s.model.attention.name, s.train.steps, s.train.batch, s.train.seed, s.threads);
   const auto start = std::chrono::steady_clock::now();
-  const auto history = train(model, s.sequence_task, s.train, [&](const TrainRecord& r) {
+  const auto history = train(model, *s.built_task, s.train, [&](const TrainRecord& r) {
     print_record(r, s.log_every, s.train.steps);
   });
   const double seconds =

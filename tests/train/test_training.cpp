@@ -10,7 +10,12 @@ using namespace attnlab;
 
 namespace {
 
-TransformerConfig lm_config(const SequenceTask& task) {
+std::unique_ptr<Task> make_task(const std::string& name, int symbols, int length) {
+  return task_registry().create(
+      name, {{"symbols", std::to_string(symbols)}, {"length", std::to_string(length)}}, {});
+}
+
+TransformerConfig lm_config(const Task& task) {
   TransformerConfig c;
   c.vocab_size = task.vocab_size();
   c.d_model = 32;
@@ -20,7 +25,7 @@ TransformerConfig lm_config(const SequenceTask& task) {
   return c;
 }
 
-std::vector<float> loss_curve(const SequenceTask& task, const TrainOptions& options) {
+std::vector<float> loss_curve(const Task& task, const TrainOptions& options) {
   Rng rng = seeded_rng(options.seed, "init");
   const DecoderLM model(lm_config(task), rng);
   std::vector<float> losses;
@@ -31,9 +36,10 @@ std::vector<float> loss_curve(const SequenceTask& task, const TrainOptions& opti
 }  // namespace
 
 TEST_CASE("a tiny decoder-only model learns to copy and to reverse") {
-  for (SequenceTaskKind kind : {SequenceTaskKind::copy, SequenceTaskKind::reverse}) {
-    INFO("task " << to_string(kind));
-    const SequenceTask task{kind, 8, 6};
+  for (const char* name : {"copy", "reverse"}) {
+    INFO("task " << name);
+    const auto owned = make_task(name, 8, 6);
+    const Task& task = *owned;
     TrainOptions options;
     options.steps = 300;
     options.eval_every = 0;
@@ -46,7 +52,8 @@ TEST_CASE("a tiny decoder-only model learns to copy and to reverse") {
 }
 
 TEST_CASE("same seed and thread count give a bit-identical loss curve") {
-  const SequenceTask task{SequenceTaskKind::reverse, 6, 4};
+  const auto owned = make_task("reverse", 6, 4);
+  const Task& task = *owned;
   TrainOptions options;
   options.steps = 25;
   options.eval_every = 0;
@@ -59,7 +66,8 @@ TEST_CASE("same seed and thread count give a bit-identical loss curve") {
 }
 
 TEST_CASE("other thread counts agree to float rounding on the first steps") {
-  const SequenceTask task{SequenceTaskKind::reverse, 6, 4};
+  const auto owned = make_task("reverse", 6, 4);
+  const Task& task = *owned;
   TrainOptions options;
   options.steps = 3;
   options.eval_every = 0;
@@ -73,23 +81,26 @@ TEST_CASE("other thread counts agree to float rounding on the first steps") {
 }
 
 TEST_CASE("adding dropout changes the updates but not the data order") {
-  const SequenceTask task{SequenceTaskKind::copy, 6, 4};
+  const auto owned = make_task("copy", 6, 4);
+  const Task& task = *owned;
   Rng data_a = seeded_rng(1, "data"), data_b = seeded_rng(1, "data");
   Rng unrelated = seeded_rng(1, "dropout");
-  REQUIRE(task.sample(4, data_a).inputs.ids == task.sample(4, data_b).inputs.ids);
+  REQUIRE(task.sample(ModelShape::decoder, 4, 4, data_a).target_input.ids ==
+          task.sample(ModelShape::decoder, 4, 4, data_b).target_input.ids);
   REQUIRE(data_a() != unrelated());
 }
 
 TEST_CASE("the copy/reverse batches put the loss only on the answer") {
-  const SequenceTask task{SequenceTaskKind::reverse, 5, 3};
+  const auto owned = make_task("reverse", 5, 3);
+  const Task& task = *owned;
   Rng rng(1);
-  const LanguageModelBatch batch = task.sample(2, rng);
-  REQUIRE(batch.inputs.shape() == Shape{2, 6});
+  const TaskBatch batch = task.sample(ModelShape::decoder, 2, 3, rng);
+  REQUIRE(batch.target_input.shape() == Shape{2, 6});
   for (int64_t b = 0; b < 2; ++b) {
-    const int32_t* ids = batch.inputs.ids.data() + b * 6;
+    const int32_t* ids = batch.target_input.ids.data() + b * 6;
     const int32_t* targets = batch.targets.data() + b * 6;
-    REQUIRE(ids[3] == task.separator());
-    for (int p = 0; p < 3; ++p) REQUIRE(targets[p] == SequenceTask::kIgnore);
+    REQUIRE(ids[3] == 5);  // the separator: one past the 5 symbols
+    for (int p = 0; p < 3; ++p) REQUIRE(targets[p] == kIgnoreTarget);
     // After SEP the targets are x reversed: x3 x2 x1.
     REQUIRE(targets[3] == ids[2]);
     REQUIRE(targets[4] == ids[1]);
@@ -125,7 +136,8 @@ TEST_CASE("gradient clipping bounds the global norm; the schedule warms up then 
 }
 
 TEST_CASE("a diverging run stops with a clear error") {
-  const SequenceTask task{SequenceTaskKind::copy, 6, 4};
+  const auto owned = make_task("copy", 6, 4);
+  const Task& task = *owned;
   TrainOptions options;
   options.steps = 3;
   options.lr = std::numeric_limits<float>::infinity();

@@ -1,5 +1,5 @@
 // Out-of-tree plugins: a shared library adds attention variants, positional
-// encodings and head layouts to attnlab's registries without touching attnlab.
+// encodings, head layouts and tasks to attnlab's registries without touching attnlab.
 //
 //   #include <attnlab/plugin.hpp>
 //   void register_components(attnlab::PluginRegistrar& registrar) {
@@ -23,6 +23,7 @@
 #include "attnlab/attention/attention_variant.hpp"
 #include "attnlab/attention/head_layout.hpp"
 #include "attnlab/model/positional_encoding.hpp"
+#include "attnlab/task/task.hpp"
 
 namespace attnlab {
 
@@ -37,11 +38,13 @@ class PluginRegistrar {
   void add_attention(Registry<AttentionVariant>::Entry entry);
   void add_positional(Registry<PositionalEncoding>::Entry entry);
   void add_head_layout(Registry<HeadLayout>::Entry entry);
+  void add_task(Registry<Task>::Entry entry);
   const std::string& origin() const { return origin_; }
 
   std::vector<Registry<AttentionVariant>::Entry> attention;
   std::vector<Registry<PositionalEncoding>::Entry> positional;
   std::vector<Registry<HeadLayout>::Entry> head_layouts;
+  std::vector<Registry<Task>::Entry> tasks;
 
  private:
   std::string origin_;

@@ -91,6 +91,11 @@ void PluginRegistrar::add_head_layout(Registry<HeadLayout>::Entry entry) {
   head_layouts.push_back(std::move(entry));
 }
 
+void PluginRegistrar::add_task(Registry<Task>::Entry entry) {
+  entry.origin = origin_;
+  tasks.push_back(std::move(entry));
+}
+
 void load_plugin(const std::string& path, const std::filesystem::path& relative_to) {
   const std::filesystem::path file = locate(path, relative_to);
   const std::string library = file.string();
@@ -122,9 +127,11 @@ void load_plugin(const std::string& path, const std::filesystem::path& relative_
   refuse_clashes(attention_registry(), registrar.attention, library);
   refuse_clashes(positional_registry(), registrar.positional, library);
   refuse_clashes(head_layout_registry(), registrar.head_layouts, library);
+  refuse_clashes(task_registry(), registrar.tasks, library);
   add_all(attention_registry(), registrar.attention);
   add_all(positional_registry(), registrar.positional);
   add_all(head_layout_registry(), registrar.head_layouts);
+  add_all(task_registry(), registrar.tasks);
   state.libraries.push_back(std::move(handle));
   state.paths.insert(file);
 }

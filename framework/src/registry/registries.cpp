@@ -4,6 +4,7 @@
 #include "attnlab/attention/attention_variant.hpp"
 #include "attnlab/attention/head_layout.hpp"
 #include "attnlab/model/positional_encoding.hpp"
+#include "attnlab/task/task.hpp"
 
 namespace attnlab {
 
@@ -19,6 +20,11 @@ Registry<PositionalEncoding>& positional_registry() {
 
 Registry<HeadLayout>& head_layout_registry() {
   static Registry<HeadLayout> registry;
+  return registry;
+}
+
+Registry<Task>& task_registry() {
+  static Registry<Task> registry;
   return registry;
 }
 

@@ -18,7 +18,7 @@ std::pair<int64_t, int64_t> count_correct(const Tensor& logits,
   const int64_t vocab = logits.size(-1);
   int64_t correct = 0, counted = 0;
   for (std::size_t r = 0; r < targets.size(); ++r) {
-    if (targets[r] == SequenceTask::kIgnore) continue;
+    if (targets[r] == kIgnoreTarget) continue;
     const float* row = logits.data() + static_cast<int64_t>(r) * vocab;
     correct += (std::max_element(row, row + vocab) - row) == targets[r];
     ++counted;
@@ -28,16 +28,16 @@ std::pair<int64_t, int64_t> count_correct(const Tensor& logits,
 
 }  // namespace
 
-Evaluation evaluate(const DecoderLM& model, const SequenceTask& task, int64_t batches,
-                    int64_t batch, uint64_t seed) {
+Evaluation evaluate(const DecoderLM& model, const Task& task, int64_t batches, int64_t batch,
+                    uint64_t seed) {
   NoGradGuard no_grad;
   Rng rng = seeded_rng(seed, "eval");
   double loss = 0.0;
   int64_t correct = 0, counted = 0;
   for (int64_t i = 0; i < batches; ++i) {
-    const LanguageModelBatch data = task.sample(batch, rng);
-    const Tensor logits = model.forward(data.inputs);  // [B, T, V]
-    loss += ops::cross_entropy(logits, data.targets, SequenceTask::kIgnore).item();
+    const TaskBatch data = task.sample(ModelShape::decoder, batch, task.length(), rng);
+    const Tensor logits = model.forward(data.target_input);  // [B, T, V]
+    loss += ops::cross_entropy(logits, data.targets, kIgnoreTarget).item();
     const auto [c, n] = count_correct(logits, data.targets);
     correct += c;
     counted += n;
@@ -47,7 +47,7 @@ Evaluation evaluate(const DecoderLM& model, const SequenceTask& task, int64_t ba
                              static_cast<double>(std::max<int64_t>(counted, 1)))};
 }
 
-std::vector<TrainRecord> train(const DecoderLM& model, const SequenceTask& task,
+std::vector<TrainRecord> train(const DecoderLM& model, const Task& task,
                                const TrainOptions& options,
                                const std::function<void(const TrainRecord&)>& on_step) {
   Rng data_rng = seeded_rng(options.seed, "data");
@@ -59,9 +59,9 @@ std::vector<TrainRecord> train(const DecoderLM& model, const SequenceTask& task,
   const ForwardContext context{.training = true, .dropout_rng = &dropout_rng, .observer = nullptr};
   std::vector<TrainRecord> history;
   for (int64_t step = 0; step < options.steps; ++step) {
-    const LanguageModelBatch data = task.sample(options.batch, data_rng);
-    Tensor loss = ops::cross_entropy(model.forward(data.inputs, context), data.targets,
-                                     SequenceTask::kIgnore);
+    const TaskBatch data = task.sample(ModelShape::decoder, options.batch, task.length(), data_rng);
+    Tensor loss =
+        ops::cross_entropy(model.forward(data.target_input, context), data.targets, kIgnoreTarget);
     TrainRecord record{.step = step + 1,
                        .loss = loss.item(),
                        .lr = schedule.at(step),

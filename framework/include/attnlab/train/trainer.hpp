@@ -1,4 +1,4 @@
-// The training loop for a decoder-only model on a sequence task. Same seed and
+// The training loop for a decoder-only model on a task (posed in its decoder shape). Same seed and
 // same thread count give a bit-identical loss curve (docs/determinism.md).
 #pragma once
 
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "attnlab/model/models.hpp"
+#include "attnlab/task/task.hpp"
 #include "attnlab/train/optimizer.hpp"
-#include "attnlab/train/sequence_task.hpp"
 
 namespace attnlab {
 
@@ -41,12 +41,12 @@ struct TrainRecord {
 
 /// Teacher-forced loss and token accuracy on `batches` fixed batches drawn from
 /// the "eval" stream of `seed` (the same examples for every call).
-Evaluation evaluate(const DecoderLM& model, const SequenceTask& task, int64_t batches,
-                    int64_t batch, uint64_t seed);
+Evaluation evaluate(const DecoderLM& model, const Task& task, int64_t batches, int64_t batch,
+                    uint64_t seed);
 
 /// Trains `model` in place; calls on_step (if set) after every step. Throws
 /// Error if the loss becomes NaN or infinite.
-std::vector<TrainRecord> train(const DecoderLM& model, const SequenceTask& task,
+std::vector<TrainRecord> train(const DecoderLM& model, const Task& task,
                                const TrainOptions& options,
                                const std::function<void(const TrainRecord&)>& on_step = {});
 

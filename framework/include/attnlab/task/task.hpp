@@ -1,0 +1,81 @@
+// The task plugin interface: a seeded generator of batches for one of the three
+// model shapes, with its vocabulary, its lengths and its metrics.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "attnlab/model/token_batch.hpp"
+#include "attnlab/nn/module.hpp"
+#include "attnlab/registry/registry.hpp"
+
+namespace attnlab {
+
+enum class ModelShape { encoder, decoder, encoder_decoder };
+std::string to_string(ModelShape shape);
+
+/// Target of a position that is not scored (cross_entropy's ignore_index).
+inline constexpr int32_t kIgnoreTarget = -100;
+
+/// One batch for one model shape.
+struct TaskBatch {
+  TokenBatch source;             // encoder input [B, S] (encoder, encoder-decoder)
+  TokenBatch target_input;       // decoder input [B, T] (decoder, encoder-decoder; shifted right)
+  std::vector<int32_t> targets;  // one per output position, row-major; kIgnoreTarget = not scored
+};
+
+class Task {
+ public:
+  static constexpr const char* kKind = "task";
+  /// The model shapes the task can be posed to.
+  struct Capabilities {
+    bool encoder = false;
+    bool decoder = false;
+    bool encoder_decoder = false;
+  };
+  struct BuildContext {};
+
+  virtual ~Task() = default;
+  /// Token ids used anywhere (inputs and targets) are < vocab_size().
+  virtual int64_t vocab_size() const = 0;
+  /// The training length (the task's `length` parameter, in its own units).
+  virtual int64_t length() const = 0;
+  /// Longest sequence a model of `shape` reads for a task of `length`.
+  virtual int64_t sequence_length(ModelShape shape, int64_t length) const = 0;
+  /// `batch` examples of `length` (training uses length(); evaluation may ask
+  /// for longer ones to test extrapolation), drawn from rng.
+  virtual TaskBatch sample(ModelShape shape, int64_t batch, int64_t length, Rng& rng) const = 0;
+  /// Names of the metrics it reports (token_accuracy: argmax over scored positions).
+  virtual std::vector<std::string> metrics() const { return {"token_accuracy"}; }
+};
+
+/// The registry of tasks (built-ins: plugins/tasks/).
+Registry<Task>& task_registry();
+
+/// Copy-like tasks: the answer is a function of a random input sequence.
+///   decoder:         x_1 .. x_n SEP y_1 .. y_n, scored on the y's
+///   encoder-decoder: source x, decoder input SEP y_1 .. y_{n-1}, targets y
+///   encoder:         input x, target y_i at position i (token classification)
+/// Content tokens are 0 .. symbols - 1; SEP (also the start token) is `symbols`.
+class SequenceTransductionTask : public Task {
+ public:
+  SequenceTransductionTask(int64_t symbols, int64_t length);
+  int64_t vocab_size() const override { return symbols_ + 1; }
+  int64_t length() const override { return length_; }
+  int32_t separator() const { return static_cast<int32_t>(symbols_); }
+  int64_t sequence_length(ModelShape shape, int64_t length) const override;
+  TaskBatch sample(ModelShape shape, int64_t batch, int64_t length, Rng& rng) const override;
+
+ protected:
+  /// The answer for input x (same length as x).
+  virtual std::vector<int32_t> answer(const std::vector<int32_t>& x) const = 0;
+
+ private:
+  int64_t symbols_, length_;
+};
+
+/// The `symbols` and `length` parameters of SequenceTransductionTask (for registering one).
+std::vector<ParameterSpec> sequence_transduction_parameters();
+
+}  // namespace attnlab
