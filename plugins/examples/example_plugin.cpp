@@ -43,15 +43,7 @@ class ScaledSinusoidal final : public PositionalEncoding {
   }
 
   Tensor embedding_term(int64_t offset, int64_t length) const override {
-    Tensor table = Tensor::zeros({length, d_model_});
-    for (int64_t t = 0; t < length; ++t)
-      for (int64_t i = 0; i < d_model_ / 2; ++i) {
-        const double angle =
-            static_cast<double>(offset + t) / std::pow(10000.0, 2.0 * i / d_model_);
-        table.data()[t * d_model_ + 2 * i] = static_cast<float>(std::sin(angle));
-        table.data()[t * d_model_ + 2 * i + 1] = static_cast<float>(std::cos(angle));
-      }
-    return ops::mul(table, scale_);  // [T, D]
+    return ops::mul(sinusoidal_table(offset, length, d_model_), scale_);  // [T, D]
   }
 
  private:

@@ -2,7 +2,7 @@
 // -m_h * distance(query, key) to its scores; no position enters the embeddings.
 // Slopes: for a power-of-two head count n, m_k = 2^(-8k/n), k = 1..n (h = 8:
 // 1/2, 1/4, ..., 1/256). Otherwise, as the paper's reference code: the slopes of
-// the largest power of two p < n, then every other slope of 2p for the rest.
+// the largest power of two p <= n, then every other slope of 2p for the rest.
 // Distance is j - i's magnitude: i - j under a causal mask (later keys are
 // masked anyway), |i - j| for bidirectional attention.
 #include <attnlab/model/positional_encoding.hpp>

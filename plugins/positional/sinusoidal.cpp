@@ -2,7 +2,6 @@
 //   PE[t, 2i] = sin(t / base^(2i/D)),  PE[t, 2i+1] = cos(t / base^(2i/D)),  base = 10000
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
-#include <cmath>
 
 namespace attnlab {
 namespace {
@@ -12,16 +11,7 @@ class SinusoidalPositions final : public PositionalEncoding {
   SinusoidalPositions(int64_t d_model, double base) : d_model_(d_model), base_(base) {}
 
   Tensor embedding_term(int64_t offset, int64_t length) const override {
-    Tensor table = Tensor::zeros({length, d_model_});  // [T, D]
-    for (int64_t t = 0; t < length; ++t)
-      for (int64_t i = 0; i < d_model_ / 2; ++i) {
-        const double angle =
-            static_cast<double>(offset + t) /
-            std::pow(base_, 2.0 * static_cast<double>(i) / static_cast<double>(d_model_));
-        table.data()[t * d_model_ + 2 * i] = static_cast<float>(std::sin(angle));
-        table.data()[t * d_model_ + 2 * i + 1] = static_cast<float>(std::cos(angle));
-      }
-    return table;
+    return sinusoidal_table(offset, length, d_model_, base_);  // [T, D]
   }
 
  private:

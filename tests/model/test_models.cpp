@@ -5,46 +5,21 @@
 #include <catch2/catch.hpp>
 
 #include "support/gradcheck.hpp"
+#include "support/models.hpp"
 #include "support/modules.hpp"
 
 using namespace attnlab;
 
 namespace {
 
-TransformerConfig tiny_config() {
-  TransformerConfig c;
-  c.vocab_size = 7;
-  c.target_vocab_size = 6;
-  c.d_model = 8;
-  c.heads = 2;
-  c.ffn_dim = 16;
-  c.encoder_layers = 2;
-  c.decoder_layers = 2;
-  c.num_classes = 3;
-  return c;
-}
-
 TokenBatch batch_of(int64_t rows, int64_t length, std::vector<int32_t> ids,
                     std::vector<int32_t> lengths = {}) {
   return TokenBatch{rows, length, std::move(ids), std::move(lengths)};
 }
 
-std::vector<testing::GradCheckInput> all_parameters(const Module& m) {
-  std::vector<testing::GradCheckInput> inputs;
-  for (auto& [name, p] : m.named_parameters()) inputs.push_back({name, p});
-  return inputs;
-}
-
 void require_model_gradients(const Module& model, const std::function<Tensor()>& forward) {
   std::string report;
-  testing::GradCheckOptions options;
-  options.max_elements = 12;
-  // Deep float32 forwards carry rounding noise of ~1e-4 / (h / 0.04) into every
-  // numeric derivative: a wider step (smooth GELU model, fourth-order formula)
-  // keeps it small, and gradients under 0.1 in norm are compared against 0.1.
-  options.step = 8e-2;
-  options.norm_floor = 0.1;
-  const double error = testing::gradient_error(forward, all_parameters(model), options, &report);
+  const double error = testing::model_gradient_error(model, forward, &report);
   INFO(report);
   REQUIRE(error <= 1e-3);
 }
@@ -54,11 +29,8 @@ void require_model_gradients(const Module& model, const std::function<Tensor()>&
 TEST_CASE("gradients of whole encoder, decoder and encoder-decoder models") {
   for (NormPlacement norm : {NormPlacement::pre, NormPlacement::post}) {
     INFO("norm " << to_string(norm));
-    TransformerConfig c = tiny_config();
+    TransformerConfig c = testing::tiny_config();
     c.norm = norm;
-    // GELU: a finite difference that straddles ReLU's kink measures the kink (ReLU
-    // itself is checked op by op, away from 0).
-    c.activation = Activation::gelu;
     Rng rng(11);
     const TokenBatch src = batch_of(2, 4, {1, 2, 3, 4, 5, 6, 0, 0}, {4, 2});
     const TokenBatch tgt = batch_of(2, 3, {0, 1, 2, 3, 4, 5});
@@ -79,7 +51,7 @@ TEST_CASE(
   const TokenBatch reversed = batch_of(1, 3, {3, 2, 1});
   for (const std::string& kind : positional_registry().names()) {
     INFO("positional " << kind);
-    TransformerConfig c = tiny_config();
+    TransformerConfig c = testing::tiny_config();
     c.positional = {kind, {}};
     Rng rng(5);
     EncoderClassifier model(c, ClassifierHead::token, rng);
@@ -98,7 +70,7 @@ TEST_CASE(
 }
 
 TEST_CASE("under the causal mask, later tokens never change earlier outputs") {
-  TransformerConfig c = tiny_config();
+  TransformerConfig c = testing::tiny_config();
   Rng rng(6);
   DecoderLM lm(c, rng);
   EncoderDecoder seq2seq(c, rng);
@@ -122,7 +94,7 @@ TEST_CASE("under the causal mask, later tokens never change earlier outputs") {
 }
 
 TEST_CASE("padded positions change nothing at valid positions") {
-  TransformerConfig c = tiny_config();
+  TransformerConfig c = testing::tiny_config();
   Rng rng(7);
   EncoderClassifier model(c, ClassifierHead::token, rng);
   const Tensor a = model.forward(batch_of(1, 4, {1, 2, 0, 0}, {2}));
@@ -132,7 +104,7 @@ TEST_CASE("padded positions change nothing at valid positions") {
 
 TEST_CASE("cached generation equals recomputing the whole prefix") {
   for (NormPlacement norm : {NormPlacement::pre, NormPlacement::post}) {
-    TransformerConfig c = tiny_config();
+    TransformerConfig c = testing::tiny_config();
     c.norm = norm;
     Rng rng(8);
     DecoderLM lm(c, rng);
@@ -155,7 +127,7 @@ TEST_CASE("cached generation equals recomputing the whole prefix") {
 }
 
 TEST_CASE("parameters carry stable dotted names") {
-  TransformerConfig c = tiny_config();
+  TransformerConfig c = testing::tiny_config();
   c.decoder_layers = 1;
   Rng rng(9);
   EncoderDecoder model(c, rng);
@@ -181,7 +153,7 @@ TEST_CASE("parameters carry stable dotted names") {
 }
 
 TEST_CASE("a key/value cache made for another depth is refused") {
-  TransformerConfig c = tiny_config();
+  TransformerConfig c = testing::tiny_config();
   c.decoder_layers = 1;
   Rng rng(10);
   const Decoder decoder(c, c.vocab_size, false, rng);

@@ -4,7 +4,7 @@
 #include <attnlab/model/models.hpp>
 #include <catch2/catch.hpp>
 
-#include "support/gradcheck.hpp"
+#include "support/models.hpp"
 #include "support/random.hpp"
 
 using namespace attnlab;
@@ -14,14 +14,8 @@ namespace {
 
 TransformerConfig config_with(const std::string& layout,
                               std::map<std::string, std::string> params = {}) {
-  TransformerConfig c;
-  c.vocab_size = 7;
-  c.d_model = 8;
+  TransformerConfig c = testing::tiny_config();
   c.heads = 4;
-  c.ffn_dim = 16;
-  c.decoder_layers = 2;
-  c.max_length = 16;
-  c.activation = Activation::gelu;
   c.head_layout = {layout, std::move(params)};
   return c;
 }
@@ -86,15 +80,9 @@ TEST_CASE("shared key/value heads: gradients and cached generation") {
     Rng rng(5);
     const DecoderLM lm(config_with(layout, params), rng);
     const TokenBatch tokens{2, 4, {1, 2, 3, 4, 5, 6, 0, 1}, {}};
-    std::vector<testing::GradCheckInput> inputs;
-    for (auto& [name, tensor] : lm.named_parameters()) inputs.push_back({name, tensor});
-    testing::GradCheckOptions options;
-    options.max_elements = 8;
-    options.step = 8e-2;
-    options.norm_floor = 0.1;
     std::string report;
-    const double error =
-        testing::gradient_error([&] { return lm.forward(tokens); }, inputs, options, &report);
+    const double error = testing::model_gradient_error(
+        lm, [&] { return lm.forward(tokens); }, &report, 8);
     INFO(report);
     REQUIRE(error <= 1e-3);
     const Generation cached = lm.generate(tokens, 4, true), full = lm.generate(tokens, 4, false);

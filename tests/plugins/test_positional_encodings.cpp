@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "support/gradcheck.hpp"
+#include "support/models.hpp"
 #include "support/random.hpp"
 
 namespace attnlab {
@@ -32,15 +32,8 @@ std::unique_ptr<PositionalEncoding> build(const std::string& name, int64_t d_mod
 }
 
 TransformerConfig tiny(const std::string& positional) {
-  TransformerConfig c;
-  c.vocab_size = 7;
-  c.d_model = 8;
-  c.heads = 2;
-  c.ffn_dim = 16;
+  TransformerConfig c = testing::tiny_config();
   c.encoder_layers = 1;
-  c.decoder_layers = 2;
-  c.max_length = 16;
-  c.activation = Activation::gelu;
   c.positional = {positional, {}};
   return c;
 }
@@ -125,15 +118,9 @@ TEST_CASE("every positional encoding: gradients of a model using it") {
     Rng rng(7);
     const DecoderLM model(tiny(name), rng);
     const TokenBatch tokens{2, 4, {1, 2, 3, 4, 5, 6, 0, 1}, {}};
-    std::vector<testing::GradCheckInput> inputs;
-    for (auto& [param, tensor] : model.named_parameters()) inputs.push_back({param, tensor});
-    testing::GradCheckOptions options;
-    options.max_elements = 8;
-    options.step = 8e-2;  // as the whole-model checks (tests/model): float32 noise
-    options.norm_floor = 0.1;
     std::string report;
-    const double error =
-        testing::gradient_error([&] { return model.forward(tokens); }, inputs, options, &report);
+    const double error = testing::model_gradient_error(
+        model, [&] { return model.forward(tokens); }, &report, 8);
     INFO(report);
     REQUIRE(error <= 1e-3);
   }

@@ -1,8 +1,23 @@
 #include "attnlab/model/positional_encoding.hpp"
 
+#include <cmath>
+
 #include "attnlab/ops.hpp"
 
 namespace attnlab {
+
+Tensor sinusoidal_table(int64_t offset, int64_t length, int64_t d_model, double base) {
+  Tensor table = Tensor::zeros({length, d_model});  // [T, D]
+  for (int64_t t = 0; t < length; ++t)
+    for (int64_t i = 0; i < d_model / 2; ++i) {
+      const double angle =
+          static_cast<double>(offset + t) /
+          std::pow(base, 2.0 * static_cast<double>(i) / static_cast<double>(d_model));
+      table.data()[t * d_model + 2 * i] = static_cast<float>(std::sin(angle));
+      table.data()[t * d_model + 2 * i + 1] = static_cast<float>(std::cos(angle));
+    }
+  return table;
+}
 
 Tensor PositionalEncoding::embedding_term(int64_t, int64_t) const {
   return {};

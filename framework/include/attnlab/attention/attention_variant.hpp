@@ -16,7 +16,8 @@ namespace attnlab {
 struct AttentionResult {
   Tensor output;   // [B, h, T, d_v]  head outputs
   Tensor weights;  // [B, h, T, S]    attention probabilities (rows sum to 1 over keys)
-  Tensor scores;   // [B, h, T, S]    q k^T / sqrt(d_k), before masking and softmax
+  Tensor scores;   // [B, h, T, S]    the variant's scores before normalising (softmax: q k^T /
+                   //                 sqrt(d_k) + bias, unmasked; linear: masked phi(q) phi(k)^T)
 };
 
 /// softmax(q k^T / sqrt(d_k) + score_bias) v per head. q [B, h, T, d_k],

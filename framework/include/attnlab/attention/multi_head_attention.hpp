@@ -1,6 +1,8 @@
 // Multi-head attention as the seed note describes it: project the input with
-// W_Q, W_K, W_V (d_model -> d_model, with bias), split each into h heads of
-// d_k = d_model / h, attend per head, concatenate the heads, multiply by W_O.
+// W_Q, W_K, W_V (with bias), split into heads, attend per head with the chosen
+// attention variant, concatenate the heads, multiply by one W_O. With the seed's
+// layout (mha, split width) every projection is d_model -> d_model and
+// d_k = d_model / h; a head layout may share key/value heads or fix d_k.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +20,8 @@ namespace attnlab {
 
 /// Keys and values of positions already seen, for token-by-token generation.
 struct KeyValueCache {
-  Tensor keys;    // [B, h, t, d_k]
-  Tensor values;  // [B, h, t, d_v]
+  Tensor keys;    // [B, g, t, d_k] (g key/value heads, before sharing)
+  Tensor values;  // [B, g, t, d_v]
   /// Cross-attention: filled once from the encoder output, then reused as is.
   bool fixed = false;
 };

@@ -50,6 +50,11 @@ class PositionalEncoding : public Module {
   virtual Tensor score_bias(int64_t queries, int64_t keys, bool causal) const;
 };
 
+/// The sin/cos features of Vaswani et al. 2017 for positions [offset, offset + length):
+/// [length, d_model] with PE[t, 2i] = sin(t / base^(2i/d)), PE[t, 2i+1] = cos(...).
+/// d_model must be even.
+Tensor sinusoidal_table(int64_t offset, int64_t length, int64_t d_model, double base = 10000.0);
+
 /// The registry of positional encodings (built-ins: plugins/positional/).
 Registry<PositionalEncoding>& positional_registry();
 
