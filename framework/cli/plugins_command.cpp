@@ -45,7 +45,8 @@ std::vector<std::pair<std::string, bool>> capabilities_of(const AttentionVariant
   return {{"causal_mask", c.causal_mask},
           {"padding_mask", c.padding_mask},
           {"returns_weights", c.returns_weights},
-          {"score_bias", c.score_bias}};
+          {"score_bias", c.score_bias},
+          {"head_gating", c.head_gating}};
 }
 
 std::vector<std::pair<std::string, bool>> capabilities_of(

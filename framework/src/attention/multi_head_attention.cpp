@@ -84,6 +84,21 @@ void MultiHeadAttention::require_capabilities(const AttentionMask& mask, bool sc
         variant_name_, missing, path().empty() ? "this attention" : path()));
 }
 
+void MultiHeadAttention::set_head_gates(Tensor gates) {
+  if (!gates.defined()) {
+    head_gates_ = Tensor();
+    return;
+  }
+  if (gates.shape() != Shape{heads_})
+    throw ConfigError(fmt::format("head gates must have shape [{}] (one per query head), got {}",
+                                  heads_, shape_string(gates.shape())));
+  if (!capabilities_.head_gating)
+    throw ConfigError(
+        fmt::format("attention variant '{}' mixes its heads, so it cannot gate them one by one",
+                    variant_name_));
+  head_gates_ = std::move(gates);
+}
+
 Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_value_input,
                                    const AttentionMask& mask, const ForwardContext& context,
                                    KeyValueCache* cache,
@@ -117,9 +132,12 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
   // Attention dropout acts on the weights, so it needs output = weights v (the contract
   // of variants that return weights); other variants get none.
   const bool drop_weights = dropout_ > 0.0f && context.training && capabilities_.returns_weights;
-  const Tensor heads_out =
-      drop_weights ? ops::matmul(dropout(context, attention.weights, dropout_), shared_v)
-                   : attention.output;
+  Tensor heads_out = drop_weights
+                         ? ops::matmul(dropout(context, attention.weights, dropout_), shared_v)
+                         : attention.output;
+  if (head_gates_.defined())  // [B, h, T, d_k] * [h, 1, 1]; reshaped per call: each backward frees
+                              // its graph
+    heads_out = ops::mul(heads_out, ops::reshape(head_gates_, {heads_, 1, 1}));
   const Tensor concat =
       ops::merge_heads(heads_out);                // [B, T, h d_k]  (b_1 || b_2 || ... per token)
   const Tensor output = o_proj_.forward(concat);  // [B, T, D]      one shared W_O

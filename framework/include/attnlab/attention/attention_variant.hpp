@@ -38,6 +38,8 @@ class AttentionVariant : public Module {
     bool returns_weights = true;  // weights [B, h, T, S] are returned and output == weights v
     bool score_bias =
         true;  // adds a positional score bias [h, T, S] (ALiBi, T5) before normalising
+    bool head_gating =
+        true;  // head i's output depends on head i only, so a gate on it removes exactly that head
   };
 
   /// What a factory may use to build the variant.

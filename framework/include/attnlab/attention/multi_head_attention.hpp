@@ -57,6 +57,12 @@ class MultiHeadAttention : public Module {
 
   int64_t heads() const { return heads_; }
   int64_t kv_heads() const { return kv_heads_; }
+  /// Per-head gates xi [h] multiplying the head outputs before they are
+  /// concatenated (Michel et al. 2019): 1 keeps a head, 0 removes it, and the
+  /// gradient of a loss with respect to xi is each head's importance. Pass an
+  /// undefined Tensor to remove the gates. Throws ConfigError for a wrong shape
+  /// or a variant without the head_gating capability.
+  void set_head_gates(Tensor gates);
   int64_t head_width() const { return head_width_; }
 
  private:
@@ -68,6 +74,7 @@ class MultiHeadAttention : public Module {
   std::string variant_name_;
   AttentionVariant::Capabilities capabilities_;
   std::unique_ptr<AttentionVariant> variant_;
+  Tensor head_gates_;  // [h] or undefined
 };
 
 }  // namespace attnlab
