@@ -1,8 +1,8 @@
 // local: softmax attention restricted to a sliding window of `window` keys
 // around each query (Longformer-style local attention; Beltagy et al. 2020).
 // Query i sits at absolute position (S - T) + i; it sees keys j with
-// |position - j| < window / 2 rounded up (bidirectional), or the `window`
-// positions ending at itself when the mask is causal.
+// window / 2 keys before it and (window - 1) / 2 after it besides itself
+// (bidirectional), or the `window` positions ending at itself when causal.
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/ops.hpp>
@@ -25,12 +25,13 @@ class LocalAttention final : public AttentionVariant {
  private:
   Tensor window_bias(int64_t queries, int64_t keys, bool causal) const {
     Tensor bias = Tensor::zeros({queries, keys});
-    const int64_t reach = (window_ + 1) / 2;  // bidirectional: window_ keys centred on the query
+    // Bidirectional: window_ keys around the query, the extra one (even windows) behind it.
+    const int64_t behind = window_ / 2, ahead = (window_ - 1) / 2;
     for (int64_t i = 0; i < queries; ++i) {
       const int64_t position = keys - queries + i;
       for (int64_t j = 0; j < keys; ++j) {
         const bool inside = causal ? (j <= position && position - j < window_)
-                                   : (j - position < reach && position - j < reach);
+                                   : (position - j <= behind && j - position <= ahead);
         if (!inside) bias.data()[i * keys + j] = -std::numeric_limits<float>::infinity();
       }
     }

@@ -2,8 +2,9 @@
 // normalisation over keys (Ramapuram et al. 2024, "Theory, analysis and best
 // practices for sigmoid self-attention"):
 //   weights = sigmoid(q k^T / sqrt(d_k) + bias + b), masked keys get exactly 0.
-// b is a learned scalar, initialised to -log(S) when `bias` is left at its
-// default so that a row's weights start summing to about sigmoid's mean.
+// b is a learned scalar (initial value `bias`); with `length_relative` the fixed
+// term -log(S) is added as well, so that a row's weights start summing to about
+// one (S keys of sigmoid(-log S) = 1 / (1 + S) each).
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
 #include <cmath>
@@ -14,9 +15,9 @@ namespace {
 
 class SigmoidAttention final : public AttentionVariant {
  public:
-  SigmoidAttention(double bias, bool learned) {
-    offset_ = Tensor::full({}, std::isnan(bias) ? 0.0f : static_cast<float>(bias));
-    length_relative_ = std::isnan(bias);
+  SigmoidAttention(double bias, bool learned, bool length_relative)
+      : length_relative_(length_relative) {
+    offset_ = Tensor::full({}, static_cast<float>(bias));
     if (learned) offset_ = add_parameter("bias", offset_);
   }
 
@@ -46,13 +47,15 @@ const bool registered = [] {
       .name = "sigmoid",
       .description =
           "elementwise sigmoid of the scaled scores plus a bias, no normalisation over keys",
-      .parameters = {{"bias", ParameterType::number, "nan",
-                      "initial bias b; nan = -log(number of keys)"},
+      .parameters = {{"bias", ParameterType::number, "0", "initial value of the learned bias b"},
+                     {"length_relative", ParameterType::boolean, "true",
+                      "also add -log(number of keys)"},
                      {"learn_bias", ParameterType::boolean, "true", "train b with the model"}},
       .capabilities = {},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
-            return std::make_unique<SigmoidAttention>(p.number("bias"), p.boolean("learn_bias"));
+            return std::make_unique<SigmoidAttention>(p.number("bias"), p.boolean("learn_bias"),
+                                                      p.boolean("length_relative"));
           },
   });
   return true;

@@ -27,6 +27,20 @@ extern "C" __attribute__((visibility("default"))) const char* attnlab_plugin_reg
     void*) noexcept {
   return nullptr;
 }
+#elif BAD_PLUGIN_KIND == 5  // registers itself at static initialisation, like a built-in
+namespace {
+const bool registered = [] {
+  attnlab::attention_registry().add(
+      {.name = "test_static_init",
+       .description = "bypasses the registrar",
+       .parameters = {},
+       .capabilities = {},
+       .factory = [](const attnlab::Parameters&, const attnlab::AttentionVariant::BuildContext&) {
+         return std::unique_ptr<attnlab::AttentionVariant>();
+       }});
+  return true;
+}();
+}  // namespace
 #elif BAD_PLUGIN_KIND == 4  // no entry points at all
 extern "C" __attribute__((visibility("default"))) int some_other_function() {
   return 1;

@@ -58,3 +58,10 @@ TEST_CASE("ATTNLAB_PLUGIN_PATH is searched for relative names") {
                       Contains("already registered"));  // found, then refused
   unsetenv("ATTNLAB_PLUGIN_PATH");
 }
+
+TEST_CASE("a library that registers at static initialisation is refused but stays loaded") {
+  REQUIRE_THROWS_WITH(load_plugin(ATTNLAB_TEST_PLUGIN_STATIC_INIT),
+                      Contains("registers components while loading") && Contains("ATTNLAB_PLUGIN"));
+  // Its code stays mapped: the entry it slipped into the registry can still be read safely.
+  REQUIRE(attention_registry().find("test_static_init").description == "bypasses the registrar");
+}

@@ -117,3 +117,23 @@ TEST_CASE("every attention variant that claims key padding ignores padded keys")
     REQUIRE(prefix_difference(before, after, 1, 1) == 0.0f);
   }
 }
+
+TEST_CASE("local attention sees exactly `window` keys, bidirectional or causal") {
+  Rng rng(5);
+  for (int64_t window : {1, 2, 3, 4, 8}) {
+    INFO("window " << window);
+    const auto local = attention_registry().create("local", {{"window", std::to_string(window)}},
+                                                   {.heads = 1, .head_width = D, .rng = rng});
+    const int64_t length = 20;
+    const Tensor q = Tensor::zeros({1, 1, length, D}), k = Tensor::zeros({1, 1, length, D});
+    const Tensor v = Tensor::zeros({1, 1, length, D});
+    for (bool causal : {false, true}) {
+      const Tensor w =
+          local->attend(q, k, v, {.causal = causal, .key_lengths = {}}, Tensor()).weights;
+      const int64_t middle = 10;  // far from both ends
+      int64_t visible = 0;
+      for (int64_t j = 0; j < length; ++j) visible += w.data()[middle * length + j] > 0.0f;
+      REQUIRE(visible == window);
+    }
+  }
+}

@@ -62,6 +62,9 @@ TEST_CASE("defaults are filled in and typed") {
   REQUIRE(p.boolean("on"));
   REQUIRE(p.text("mode") == "split");
   REQUIRE_THROWS_AS(p.integer("rate"), ConfigError);
+  for (const char* not_finite : {"nan", "inf", "-inf", "1e999"})
+    REQUIRE_THROWS_WITH(resolve_parameters("thing", "demo", specs, {{"rate", not_finite}}),
+                        Contains("must be number"));
 }
 
 namespace {

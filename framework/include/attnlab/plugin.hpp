@@ -53,9 +53,10 @@ class PluginRegistrar {
 /// Loads the plugin library `path`: as given if absolute, else relative to
 /// `relative_to` (e.g. the YAML file's folder) if it exists there, else from
 /// each folder of the ATTNLAB_PLUGIN_PATH environment variable (':'-separated).
-/// Loading the same file twice is a no-op. Throws ConfigError naming the library
-/// for a missing or unloadable file, a missing entry symbol, an API version
-/// mismatch, an error raised by the plugin, or a name already registered.
+/// Loading the same file twice is a no-op, and a library once loaded stays
+/// loaded even if it is then refused (its initialisers may have run). Throws ConfigError naming the
+/// library for a missing or unloadable file, a missing entry symbol, an API version mismatch, an
+/// error raised by the plugin, or a name already registered.
 void load_plugin(const std::string& path, const std::filesystem::path& relative_to = {});
 
 }  // namespace attnlab

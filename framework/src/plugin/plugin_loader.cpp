@@ -2,6 +2,7 @@
 #define BOOST_DLL_USE_STD_FS
 #include <fmt/format.h>
 
+#include <array>
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <mutex>
@@ -102,13 +103,28 @@ void load_plugin(const std::string& path, const std::filesystem::path& relative_
   LoadedLibraries& state = loaded();
   std::lock_guard lock(state.mutex);
   if (state.paths.count(file)) return;
-  boost::dll::shared_library handle;
+  // Kept loaded from here on, whatever happens next: loading ran the library's static
+  // initialisers, which may already have put its code into a registry.
+  const std::array<std::size_t, 4> sizes_before{
+      attention_registry().entries().size(), positional_registry().entries().size(),
+      head_layout_registry().entries().size(), task_registry().entries().size()};
+  boost::dll::shared_library& handle = state.libraries.emplace_back();
   try {
     handle.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& error) {
+    state.libraries.pop_back();  // nothing was loaded
     throw ConfigError(
         fmt::format("plugin {}: cannot be loaded as a shared library ({})", library, error.what()));
   }
+  state.paths.insert(file);  // a second attempt would not undo what its initialisers did
+  const std::array<std::size_t, 4> sizes_after{
+      attention_registry().entries().size(), positional_registry().entries().size(),
+      head_layout_registry().entries().size(), task_registry().entries().size()};
+  if (sizes_after != sizes_before)
+    throw ConfigError(
+        fmt::format("plugin {}: registers components while loading (static initialisers); a plugin "
+                    "must register through ATTNLAB_PLUGIN(...) so its names are checked",
+                    library));
   for (const char* symbol : {"attnlab_plugin_api_version", "attnlab_plugin_register"})
     if (!handle.has(symbol))
       throw ConfigError(
@@ -132,8 +148,6 @@ void load_plugin(const std::string& path, const std::filesystem::path& relative_
   add_all(positional_registry(), registrar.positional);
   add_all(head_layout_registry(), registrar.head_layouts);
   add_all(task_registry(), registrar.tasks);
-  state.libraries.push_back(std::move(handle));
-  state.paths.insert(file);
 }
 
 }  // namespace attnlab

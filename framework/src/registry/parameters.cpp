@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <optional>
 
@@ -38,9 +39,11 @@ std::optional<Parameters::Value> parse_scalar(ParameterType type, const std::str
       return value;
     }
     case ParameterType::number: {
-      char* end = nullptr;
-      const double value = std::strtod(text.c_str(), &end);
-      if (text.empty() || end != text.c_str() + text.size()) return std::nullopt;
+      // from_chars: the same in every locale; only finite numbers are numbers here.
+      double value = 0.0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+        return std::nullopt;
       return value;
     }
     case ParameterType::boolean:
