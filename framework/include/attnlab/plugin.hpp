@@ -47,6 +47,12 @@ class PluginRegistrar {
   std::vector<Registry<Task>::Entry> tasks;
 
  private:
+  template <class Entry>
+  void stamp(std::vector<Entry>& list, Entry entry) {
+    entry.origin = origin_;  // every component names the library it came from
+    list.push_back(std::move(entry));
+  }
+
   std::string origin_;
 };
 

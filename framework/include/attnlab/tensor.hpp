@@ -70,9 +70,6 @@ class Tensor {
   /// Same values, cut from the graph (shares storage).
   Tensor detach() const;
 
-  /// The name of the op that produced this tensor ("leaf" for created tensors).
-  const char* op_name() const;
-
   /// For op implementations (framework/src/ops): the underlying node.
   const std::shared_ptr<detail::Node>& node() const { return node_; }
   explicit Tensor(std::shared_ptr<detail::Node> node) : node_(std::move(node)) {}

@@ -78,23 +78,16 @@ void add_all(Registry<Component>& registry,
 }  // namespace
 
 void PluginRegistrar::add_attention(Registry<AttentionVariant>::Entry entry) {
-  entry.origin = origin_;
-  attention.push_back(std::move(entry));
+  stamp(attention, std::move(entry));
 }
-
 void PluginRegistrar::add_positional(Registry<PositionalEncoding>::Entry entry) {
-  entry.origin = origin_;
-  positional.push_back(std::move(entry));
+  stamp(positional, std::move(entry));
 }
-
 void PluginRegistrar::add_head_layout(Registry<HeadLayout>::Entry entry) {
-  entry.origin = origin_;
-  head_layouts.push_back(std::move(entry));
+  stamp(head_layouts, std::move(entry));
 }
-
 void PluginRegistrar::add_task(Registry<Task>::Entry entry) {
-  entry.origin = origin_;
-  tasks.push_back(std::move(entry));
+  stamp(tasks, std::move(entry));
 }
 
 void load_plugin(const std::string& path, const std::filesystem::path& relative_to) {

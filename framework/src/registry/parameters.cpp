@@ -97,20 +97,6 @@ const std::string& Parameters::text(std::string_view name) const {
   return typed<std::string>(at(name), name, "text");
 }
 
-std::string Parameters::as_text(std::string_view name) const {
-  return std::visit(
-      [](const auto& v) -> std::string {
-        using V = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<V, bool>)
-          return v ? "true" : "false";
-        else if constexpr (std::is_same_v<V, std::string>)
-          return v;
-        else
-          return fmt::format("{}", v);
-      },
-      at(name));
-}
-
 void Parameters::set(std::string name, Value value) {
   values_[std::move(name)] = std::move(value);
 }

@@ -67,19 +67,4 @@ void Buffer::fill_zero() {
   std::memset(data_, 0, static_cast<std::size_t>(size_) * sizeof(float));
 }
 
-int64_t pooled_bytes() {
-  Pool& p = pool();
-  std::lock_guard lock(p.mutex);
-  return p.parked_bytes;
-}
-
-void release_pooled_buffers() {
-  Pool& p = pool();
-  std::lock_guard lock(p.mutex);
-  for (auto& [size, list] : p.free_by_size)
-    for (float* data : list) std::free(data);
-  p.free_by_size.clear();
-  p.parked_bytes = 0;
-}
-
 }  // namespace attnlab::detail

@@ -25,9 +25,4 @@ class Buffer {
   int64_t size_;
 };
 
-/// Bytes currently parked in the pool (for tests and memory reports).
-int64_t pooled_bytes();
-/// Returns every parked buffer to the system.
-void release_pooled_buffers();
-
 }  // namespace attnlab::detail

@@ -140,10 +140,6 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(copy));
 }
 
-const char* Tensor::op_name() const {
-  return checked(node_).op;
-}
-
 NoGradGuard::NoGradGuard() : previous_(tl_grad_mode) {
   tl_grad_mode = false;
 }

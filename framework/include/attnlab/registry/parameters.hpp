@@ -31,8 +31,6 @@ class Parameters {
   double number(std::string_view name) const;
   bool boolean(std::string_view name) const;
   const std::string& text(std::string_view name) const;
-  /// Text as the YAML it came from (for printing a resolved configuration).
-  std::string as_text(std::string_view name) const;
   const std::map<std::string, Value, std::less<>>& values() const { return values_; }
 
   void set(std::string name, Value value);
