@@ -4,3 +4,4 @@ find_package(fmt 9 REQUIRED)
 find_package(OpenMP REQUIRED)
 find_package(HDF5 1.10 REQUIRED COMPONENTS C)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)  # plus header-only Boost.DLL
+find_package(yaml-cpp 0.7 REQUIRED)

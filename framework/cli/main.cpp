@@ -15,22 +15,35 @@ namespace {
 constexpr const char* kUsage = R"(usage: attnlab [COMMAND] [OPTIONS]
 
 commands:
-  train      train a small decoder-only Transformer on copy/reverse and print its
-             loss curve (the default when no command is given)
+  run        run an experiment: every arm over every seed, resumable, then a results
+             table ('attnlab run' alone runs the built-in default experiment, as does
+             'attnlab' with no command)
+  plan       list the trials an experiment expands to (id, arm, seed) without running
+  validate   check an experiment file and every trial it expands to
+  config     print the fully resolved configuration of an experiment or of one trial
+  train      train one small decoder-only Transformer on copy/reverse and print its
+             loss curve
   plugins    list every registered component with its parameters and capabilities
              (--json for tools; --plugin LIBRARY loads a plugin first)
   version    print the attnlab version
   help       show this text
 
-'attnlab train --help' lists the training options.
+'attnlab COMMAND --help' lists a command's options; docs/experiments.md
+describes experiment files.
 )";
 
 int dispatch(const std::vector<std::string>& arguments) {
-  if (arguments.empty()) return attnlab::cli::run_train({});
+  using namespace attnlab::cli;
+  if (arguments.empty()) return run_run({});
   const std::string& command = arguments.front();
   const std::vector<std::string> rest(arguments.begin() + 1, arguments.end());
-  if (command == "train") return attnlab::cli::run_train(rest);
-  if (command == "plugins") return attnlab::cli::run_plugins(rest);
+  if (command == "run") return run_run(rest);
+  if (command == "plan") return run_plan(rest);
+  if (command == "validate") return run_validate(rest);
+  if (command == "config") return run_config(rest);
+  if (command == "trial") return run_trial_worker(rest);
+  if (command == "train") return run_train(rest);
+  if (command == "plugins") return run_plugins(rest);
   if (command == "version" || command == "--version") {
     fmt::print("attnlab {}\n", attnlab::version());
     return 0;
@@ -39,7 +52,7 @@ int dispatch(const std::vector<std::string>& arguments) {
     fmt::print("{}", kUsage);
     return 0;
   }
-  if (!command.empty() && command[0] == '-') return attnlab::cli::run_train(arguments);
+  if (!command.empty() && command[0] == '-') return run_run(arguments);
   fmt::print(stderr, "attnlab: unknown command '{}'\n\n{}", command, kUsage);
   return 2;
 }
@@ -50,7 +63,7 @@ int main(int argc, char** argv) {
   try {
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const boost::program_options::error& e) {
-    fmt::print(stderr, "attnlab: {} (see 'attnlab train --help')\n", e.what());
+    fmt::print(stderr, "attnlab: {} (see 'attnlab help')\n", e.what());
     return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "attnlab: error: {}\n", e.what());

@@ -123,11 +123,11 @@ void resolve(TrainSettings& s) {
 }
 
 void print_record(const TrainRecord& r, int64_t log_every, int64_t steps) {
-  if (r.step % log_every != 0 && r.step != steps && std::isnan(r.eval.accuracy)) return;
+  if (r.step % log_every != 0 && r.step != steps && r.eval.empty()) return;
   fmt::print("step {:>6}  loss {:.4f}  lr {:.2e}  grad-norm {:.3f}", r.step, r.loss, r.lr,
              r.grad_norm);
-  if (!std::isnan(r.eval.accuracy))
-    fmt::print("  eval-loss {:.4f}  eval-accuracy {:.2f}%", r.eval.loss, 100.0 * r.eval.accuracy);
+  for (const Evaluation& e : r.eval)
+    fmt::print("  eval-loss {:.4f}  eval-accuracy {:.2f}%", e.loss, 100.0 * e.accuracy);
   fmt::print("\n");
   std::fflush(stdout);
 }
@@ -146,7 +146,7 @@ int run_train(const std::vector<std::string>& arguments) {
   po::notify(values);
   resolve(s);
   Rng init_rng = seeded_rng(s.train.seed, "init");
-  const DecoderLM model(s.model, init_rng);  // before printing: a bad configuration fails first
+  const TaskModel model(ModelShape::decoder, s.model, init_rng);  // before printing: a bad configuration fails first
   fmt::print(
       "attnlab train: task {} (length {}, vocabulary {}), decoder-only d_model {} heads {} layers "
       "{} "
@@ -162,9 +162,9 @@ int run_train(const std::vector<std::string>& arguments) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print("done in {:.1f} s: final loss {:.4f}, eval token accuracy {:.2f}%\n", seconds,
-             history.back().loss, 100.0 * history.back().eval.accuracy);
+             history.back().loss, 100.0 * history.back().eval.at(0).accuracy);
   if (!s.checkpoint.empty()) {
-    save_checkpoint(model, s.checkpoint);
+    save_checkpoint(model.module(), s.checkpoint);
     fmt::print("checkpoint written to {}\n", s.checkpoint);
   }
   return 0;

@@ -27,7 +27,7 @@ TransformerConfig lm_config(const Task& task) {
 
 std::vector<float> loss_curve(const Task& task, const TrainOptions& options) {
   Rng rng = seeded_rng(options.seed, "init");
-  const DecoderLM model(lm_config(task), rng);
+  const TaskModel model(ModelShape::decoder, lm_config(task), rng);
   std::vector<float> losses;
   for (const TrainRecord& r : train(model, task, options)) losses.push_back(r.loss);
   return losses;
@@ -44,10 +44,10 @@ TEST_CASE("a tiny decoder-only model learns to copy and to reverse") {
     options.steps = 300;
     options.eval_every = 0;
     Rng rng = seeded_rng(options.seed, "init");
-    const DecoderLM model(lm_config(task), rng);
+    const TaskModel model(ModelShape::decoder, lm_config(task), rng);
     const auto history = train(model, task, options);
     REQUIRE(history.front().loss > 1.5f);  // starts near log(9)
-    REQUIRE(history.back().eval.accuracy >= 0.99f);
+    REQUIRE(history.back().eval.at(0).accuracy >= 0.99f);
   }
 }
 
@@ -143,6 +143,6 @@ TEST_CASE("a diverging run stops with a clear error") {
   options.lr = std::numeric_limits<float>::infinity();
   options.clip_norm = 0.0f;
   Rng rng(1);
-  const DecoderLM model(lm_config(task), rng);
+  const TaskModel model(ModelShape::decoder, lm_config(task), rng);
   REQUIRE_THROWS_WITH(train(model, task, options), Catch::Matchers::Contains("training diverged"));
 }

@@ -62,8 +62,8 @@ class PluginRegistrar {
 /// Loading the same file twice is a no-op, and a library once loaded stays
 /// loaded even if it is then refused (its initialisers may have run). Throws ConfigError naming the
 /// library for a missing or unloadable file, a missing entry symbol, an API version mismatch, an
-/// error raised by the plugin, or a name already registered.
-void load_plugin(const std::string& path, const std::filesystem::path& relative_to = {});
+/// error raised by the plugin, or a name already registered. Returns the file loaded (absolute).
+std::filesystem::path load_plugin(const std::string& path, const std::filesystem::path& relative_to = {});
 
 }  // namespace attnlab
 

@@ -43,14 +43,18 @@ std::string checkpoint_dataset_path(std::string_view parameter_name) {
   return path;
 }
 
+void write_parameters(Hdf5File& file, const Module& model) {
+  file.set_attribute("/", kSchemaAttribute, kCheckpointSchemaVersion);
+  for (const auto& [name, tensor] : model.named_parameters())
+    file.write_tensor(checkpoint_dataset_path(name), tensor);
+}
+
 void save_checkpoint(const Module& model, const std::string& path) {
   const std::string temporary = path + ".partial";
   try {
     Hdf5File file(temporary, Hdf5File::Mode::create);
-    file.set_attribute("/", kSchemaAttribute, kCheckpointSchemaVersion);
     file.set_attribute("/", "attnlab_version", std::string(version()));
-    for (const auto& [name, tensor] : model.named_parameters())
-      file.write_tensor(checkpoint_dataset_path(name), tensor);
+    write_parameters(file, model);
     file.close();  // throws if HDF5 could not finish the file: it must not be renamed then
   } catch (...) {
     std::error_code ignored;

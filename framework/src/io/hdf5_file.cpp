@@ -204,6 +204,23 @@ bool Hdf5File::has_attribute(const std::string& object, const std::string& name)
   return H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
 }
 
+std::vector<std::string> Hdf5File::attribute_names(const std::string& object) const {
+  H5O_info_t info;
+  if (H5Oget_info_by_name(file_, object.c_str(), &info, H5P_DEFAULT) < 0)
+    fail("no object", object);
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.num_attrs; ++i) {
+    const ssize_t length = H5Aget_name_by_idx(file_, object.c_str(), H5_INDEX_NAME, H5_ITER_INC,
+                                              i, nullptr, 0, H5P_DEFAULT);
+    if (length < 0) fail("cannot list attributes of", object);
+    std::string name(static_cast<std::size_t>(length), '\0');
+    H5Aget_name_by_idx(file_, object.c_str(), H5_INDEX_NAME, H5_ITER_INC, i, name.data(),
+                       name.size() + 1, H5P_DEFAULT);
+    names.push_back(name);
+  }
+  return names;
+}
+
 std::string Hdf5File::string_attribute(const std::string& object, const std::string& name) const {
   if (!has_attribute(object, name)) fail(fmt::format("no attribute '{}' on", name), object);
   Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
@@ -234,6 +251,106 @@ int64_t Hdf5File::int_attribute(const std::string& object, const std::string& na
   int64_t value = 0;
   if (H5Aread(attr.get(), H5T_NATIVE_INT64, &value) < 0)
     fail(fmt::format("attribute '{}' is not an integer on", name), object);
+  return value;
+}
+
+void Hdf5File::create_streamed(const std::string& dataset, const Shape& shape) {
+  if (shape.empty()) fail("a streamed dataset needs at least one dimension:", dataset);
+  Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(links.get(), 1);
+  const auto dims = dims_of(shape);
+  std::vector<hsize_t> chunk = dims;
+  chunk[0] = 1;
+  for (hsize_t& d : chunk) d = std::max<hsize_t>(d, 1);
+  Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_chunk(properties.get(), static_cast<int>(chunk.size()), chunk.data());
+  H5Pset_shuffle(properties.get());
+  H5Pset_deflate(properties.get(), 4);
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle d(H5Dcreate2(file_, dataset.c_str(), H5T_IEEE_F32LE, space.get(), links.get(),
+                      properties.get(), H5P_DEFAULT),
+           H5Dclose);
+  if (!d.valid()) fail("cannot create dataset", dataset);
+}
+
+void Hdf5File::write_rows(const std::string& dataset, int64_t first, const Tensor& rows) {
+  const Shape shape = dataset_shape(dataset);
+  const Shape& given = rows.shape();
+  if (given.size() != shape.size() || !std::equal(given.begin() + 1, given.end(), shape.begin() + 1) ||
+      first < 0 || first + given[0] > shape[0])
+    fail(fmt::format("rows {} at row {} do not fit {} of dataset", shape_string(given), first,
+                     shape_string(shape)),
+         dataset);
+  Handle d(open_dataset(dataset), H5Dclose);
+  Handle file_space(H5Dget_space(d.get()), H5Sclose);
+  std::vector<hsize_t> start(shape.size(), 0), count = dims_of(given);
+  start[0] = static_cast<hsize_t>(first);
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                      nullptr);
+  Handle memory_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
+                      H5Sclose);
+  if (H5Dwrite(d.get(), H5T_NATIVE_FLOAT, memory_space.get(), file_space.get(), H5P_DEFAULT,
+               rows.data()) < 0)
+    fail("cannot write rows of dataset", dataset);
+}
+
+void Hdf5File::create_group(const std::string& group) {
+  if (group == "/" || contains(group)) return;
+  Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(links.get(), 1);
+  Handle g(H5Gcreate2(file_, group.c_str(), links.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  if (!g.valid()) fail("cannot create group", group);
+}
+
+void Hdf5File::link_external(const std::string& link, const std::string& file,
+                             const std::string& object) {
+  Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(links.get(), 1);
+  if (H5Lcreate_external(file.c_str(), object.c_str(), file_, link.c_str(), links.get(),
+                         H5P_DEFAULT) < 0)
+    fail(fmt::format("cannot link to {}:{} at", file, object), link);
+}
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& name, double value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
+    H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
+  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), H5T_IEEE_F64LE, space.get(),
+                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  if (!attr.valid() || H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0)
+    fail(fmt::format("cannot write attribute '{}' on", name), object);
+}
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& name,
+                             const std::vector<std::string>& values) {
+  std::size_t width = 1;
+  for (const std::string& value : values) width = std::max(width, value.size());
+  std::string packed(width * values.size(), '\0');
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::copy(values[i].begin(), values[i].end(), packed.begin() + static_cast<long>(i * width));
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), width);
+  H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  const hsize_t count = values.size();
+  Handle space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
+    H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
+  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), type.get(), space.get(),
+                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  if (!attr.valid() || H5Awrite(attr.get(), type.get(), packed.data()) < 0)
+    fail(fmt::format("cannot write attribute '{}' on", name), object);
+}
+
+double Hdf5File::number_attribute(const std::string& object, const std::string& name) const {
+  if (!has_attribute(object, name)) fail(fmt::format("no attribute '{}' on", name), object);
+  Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  double value = 0.0;
+  if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0)
+    fail(fmt::format("attribute '{}' is not a number on", name), object);
   return value;
 }
 

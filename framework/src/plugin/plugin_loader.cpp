@@ -90,12 +90,12 @@ void PluginRegistrar::add_task(Registry<Task>::Entry entry) {
   stamp(tasks, std::move(entry));
 }
 
-void load_plugin(const std::string& path, const std::filesystem::path& relative_to) {
+std::filesystem::path load_plugin(const std::string& path, const std::filesystem::path& relative_to) {
   const std::filesystem::path file = locate(path, relative_to);
   const std::string library = file.string();
   LoadedLibraries& state = loaded();
   std::lock_guard lock(state.mutex);
-  if (state.paths.count(file)) return;
+  if (state.paths.count(file)) return file;
   // Kept loaded from here on, whatever happens next: loading ran the library's static
   // initialisers, which may already have put its code into a registry.
   const std::array<std::size_t, 4> sizes_before{
@@ -141,6 +141,7 @@ void load_plugin(const std::string& path, const std::filesystem::path& relative_
   add_all(positional_registry(), registrar.positional);
   add_all(head_layout_registry(), registrar.head_layouts);
   add_all(task_registry(), registrar.tasks);
+  return file;
 }
 
 }  // namespace attnlab

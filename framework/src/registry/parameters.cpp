@@ -29,8 +29,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-// Parses `text` as `type`; returns nothing if it is not one.
-std::optional<Parameters::Value> parse_scalar(ParameterType type, const std::string& text) {
+}  // namespace
+
+std::optional<Parameters::Value> parse_parameter_value(ParameterType type, const std::string& text) {
   switch (type) {
     case ParameterType::integer: {
       int64_t value = 0;
@@ -56,7 +57,19 @@ std::optional<Parameters::Value> parse_scalar(ParameterType type, const std::str
   return std::nullopt;
 }
 
-}  // namespace
+std::string format_parameter_value(const Parameters::Value& value) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, bool>)
+          return v ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::string>)
+          return v;
+        else
+          return fmt::format("{}", v);
+      },
+      value);
+}
 
 std::string to_string(ParameterType type) {
   switch (type) {
@@ -131,7 +144,7 @@ Parameters resolve_parameters(std::string_view kind, std::string_view component,
   for (const ParameterSpec& spec : specs) {
     const auto it = given.find(spec.name);
     const std::string& text = it == given.end() ? spec.default_value : it->second;
-    auto value = parse_scalar(spec.type, text);
+    auto value = parse_parameter_value(spec.type, text);
     if (!value)
       throw ConfigError(fmt::format("{} '{}': parameter '{}' must be {} ({}), got '{}'", kind,
                                     component, spec.name, to_string(spec.type), spec.doc, text));

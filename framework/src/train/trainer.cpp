@@ -28,43 +28,50 @@ std::pair<int64_t, int64_t> count_correct(const Tensor& logits,
 
 }  // namespace
 
-Evaluation evaluate(const DecoderLM& model, const Task& task, int64_t batches, int64_t batch,
-                    uint64_t seed) {
+Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, int64_t batches,
+                    int64_t batch, uint64_t seed) {
   NoGradGuard no_grad;
-  Rng rng = seeded_rng(seed, "eval");
+  // Each length has its own stream, so adding an evaluation length changes no other figure.
+  Rng rng = seeded_rng(seed, fmt::format("eval-{}", length));
   double loss = 0.0;
   int64_t correct = 0, counted = 0;
   for (int64_t i = 0; i < batches; ++i) {
-    const TaskBatch data = task.sample(ModelShape::decoder, batch, task.length(), rng);
-    const Tensor logits = model.forward(data.target_input);  // [B, T, V]
+    const TaskBatch data = task.sample(model.shape(), batch, length, rng);
+    const Tensor logits = model.forward(data);
     loss += ops::cross_entropy(logits, data.targets, kIgnoreTarget).item();
     const auto [c, n] = count_correct(logits, data.targets);
     correct += c;
     counted += n;
   }
-  return {static_cast<float>(loss / static_cast<double>(batches)),
+  return {length, static_cast<float>(loss / static_cast<double>(batches)),
           static_cast<float>(static_cast<double>(correct) /
                              static_cast<double>(std::max<int64_t>(counted, 1)))};
 }
 
-std::vector<TrainRecord> train(const DecoderLM& model, const Task& task,
+float learning_rate(const TrainOptions& options, int64_t step) {
+  const float final_ratio =
+      options.schedule == LearningRateSchedule::constant ? 1.0f : options.final_lr_ratio;
+  return WarmupCosineSchedule{options.lr, options.warmup_steps, options.steps, final_ratio}.at(
+      step);
+}
+
+std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                                const TrainOptions& options,
                                const std::function<void(const TrainRecord&)>& on_step) {
   Rng data_rng = seeded_rng(options.seed, "data");
   Rng dropout_rng = seeded_rng(options.seed, "dropout");
-  const std::vector<Tensor> parameters = model.parameters();
+  const std::vector<Tensor> parameters = model.module().parameters();
   AdamW optimizer(parameters, options.adamw);
-  const WarmupCosineSchedule schedule{options.lr, options.warmup_steps, options.steps,
-                                      options.final_lr_ratio};
+  const std::vector<int64_t> eval_lengths =
+      options.eval_lengths.empty() ? std::vector<int64_t>{task.length()} : options.eval_lengths;
   const ForwardContext context{.training = true, .dropout_rng = &dropout_rng, .observer = nullptr};
   std::vector<TrainRecord> history;
   for (int64_t step = 0; step < options.steps; ++step) {
-    const TaskBatch data = task.sample(ModelShape::decoder, options.batch, task.length(), data_rng);
-    Tensor loss =
-        ops::cross_entropy(model.forward(data.target_input, context), data.targets, kIgnoreTarget);
+    const TaskBatch data = task.sample(model.shape(), options.batch, task.length(), data_rng);
+    Tensor loss = ops::cross_entropy(model.forward(data, context), data.targets, kIgnoreTarget);
     TrainRecord record{.step = step + 1,
                        .loss = loss.item(),
-                       .lr = schedule.at(step),
+                       .lr = learning_rate(options, step),
                        .grad_norm = 0.0f,
                        .eval = {}};
     if (!std::isfinite(record.loss))
@@ -76,7 +83,9 @@ std::vector<TrainRecord> train(const DecoderLM& model, const Task& task,
     optimizer.zero_grad();
     const bool last = step + 1 == options.steps;
     if (last || (options.eval_every > 0 && (step + 1) % options.eval_every == 0))
-      record.eval = evaluate(model, task, options.eval_batches, options.batch, options.seed);
+      for (const int64_t length : eval_lengths)
+        record.eval.push_back(
+            evaluate(model, task, length, options.eval_batches, options.batch, options.seed));
     history.push_back(record);
     if (on_step) on_step(record);
   }

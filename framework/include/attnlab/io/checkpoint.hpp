@@ -19,6 +19,12 @@ inline constexpr int64_t kCheckpointSchemaVersion = 1;
 /// HDF5 path of a parameter: "parameters/" + the dotted name with '.' as '/'.
 std::string checkpoint_dataset_path(std::string_view parameter_name);
 
+class Hdf5File;
+
+/// Writes every parameter of `model` into an open file (with the schema
+/// attribute on the root), e.g. a trial's results file.
+void write_parameters(Hdf5File& file, const Module& model);
+
 /// Writes every parameter of `model`. The file appears only when complete
 /// (written under a temporary name, then renamed).
 void save_checkpoint(const Module& model, const std::string& path);

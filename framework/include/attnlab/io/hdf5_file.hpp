@@ -37,11 +37,31 @@ class Hdf5File {
   std::vector<int32_t> read_ints(const std::string& dataset) const;
   Shape dataset_shape(const std::string& dataset) const;
 
+  /// A float32 dataset of `shape` filled later, slab by slab along the first
+  /// dimension (write_rows); chunked one row per chunk, shuffled and deflated.
+  void create_streamed(const std::string& dataset, const Shape& shape);
+  /// Writes `rows` ([n, ...] matching the dataset's trailing shape) at row `first`.
+  void write_rows(const std::string& dataset, int64_t first, const Tensor& rows);
+  /// Creates a group and any missing parents (no-op if it exists).
+  void create_group(const std::string& group);
+  /// A link at `link` to `object` inside another HDF5 file (path as stored, may be relative).
+  void link_external(const std::string& link, const std::string& file, const std::string& object);
+
   void set_attribute(const std::string& object, const std::string& name, const std::string& value);
+  void set_attribute(const std::string& object, const std::string& name, const char* value) {
+    set_attribute(object, name, std::string(value));
+  }
   void set_attribute(const std::string& object, const std::string& name, int64_t value);
+  void set_attribute(const std::string& object, const std::string& name, double value);
+  /// A 1-D array of strings (e.g. the dimension names of a dataset).
+  void set_attribute(const std::string& object, const std::string& name,
+                     const std::vector<std::string>& values);
+  double number_attribute(const std::string& object, const std::string& name) const;
   std::string string_attribute(const std::string& object, const std::string& name) const;
   int64_t int_attribute(const std::string& object, const std::string& name) const;
   bool has_attribute(const std::string& object, const std::string& name) const;
+  /// Names of the attributes on an object, sorted.
+  std::vector<std::string> attribute_names(const std::string& object) const;
 
   /// Writes pending data to disk.
   void flush();

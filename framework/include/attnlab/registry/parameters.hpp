@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -41,6 +42,12 @@ class Parameters {
 };
 
 std::string to_string(ParameterType type);
+
+/// `text` (YAML scalar text) as a value of `type`, or nothing if it is not one
+/// (numbers must be finite; booleans are true or false).
+std::optional<Parameters::Value> parse_parameter_value(ParameterType type, const std::string& text);
+/// The canonical text of a value: what parse_parameter_value reads back to it.
+std::string format_parameter_value(const Parameters::Value& value);
 
 /// Checks `given` (name -> scalar text) against `specs` of component `component`
 /// of kind `kind`, fills in defaults and converts types. Throws ConfigError for an

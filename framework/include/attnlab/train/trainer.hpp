@@ -1,5 +1,6 @@
-// The training loop for a decoder-only model on a task (posed in its decoder shape). Same seed and
-// same thread count give a bit-identical loss curve (docs/determinism.md).
+// The training loop for a Transformer of any of the three shapes on a task.
+// Same seed and same thread count give a bit-identical loss curve
+// (docs/determinism.md).
 #pragma once
 
 #include <cstdint>
@@ -7,16 +8,21 @@
 #include <limits>
 #include <vector>
 
-#include "attnlab/model/models.hpp"
-#include "attnlab/task/task.hpp"
+#include "attnlab/model/task_model.hpp"
 #include "attnlab/train/optimizer.hpp"
 
 namespace attnlab {
+
+enum class LearningRateSchedule {
+  cosine,    // linear warm-up, then cosine decay to lr * final_lr_ratio
+  constant,  // linear warm-up, then constant
+};
 
 struct TrainOptions {
   int64_t steps = 600;
   int64_t batch = 32;
   float lr = 3e-3f;
+  LearningRateSchedule schedule = LearningRateSchedule::cosine;
   int64_t warmup_steps = 50;
   float final_lr_ratio = 0.1f;
   float clip_norm = 1.0f;
@@ -24,11 +30,13 @@ struct TrainOptions {
   uint64_t seed = 0;
   int64_t eval_every = 100;  // 0 = only at the end
   int64_t eval_batches = 4;
+  std::vector<int64_t> eval_lengths;  // task lengths evaluated; empty = the training length only
 };
 
 struct Evaluation {
+  int64_t length = 0;  // the task length evaluated
   float loss = std::numeric_limits<float>::quiet_NaN();
-  float accuracy = std::numeric_limits<float>::quiet_NaN();  // over counted target positions
+  float accuracy = std::numeric_limits<float>::quiet_NaN();  // over scored target positions
 };
 
 struct TrainRecord {
@@ -36,17 +44,22 @@ struct TrainRecord {
   float loss = 0.0f;
   float lr = 0.0f;
   float grad_norm = 0.0f;
-  Evaluation eval;  // NaN where no evaluation ran
+  std::vector<Evaluation> eval;  // one per evaluated length; empty where no evaluation ran
 };
 
-/// Teacher-forced loss and token accuracy on `batches` fixed batches drawn from
-/// the "eval" stream of `seed` (the same examples for every call).
-Evaluation evaluate(const DecoderLM& model, const Task& task, int64_t batches, int64_t batch,
-                    uint64_t seed);
+/// Teacher-forced loss and token accuracy at task length `length` on `batches`
+/// fixed batches drawn from the "eval" stream of `seed` (the same examples for
+/// every call with the same arguments).
+Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, int64_t batches,
+                    int64_t batch, uint64_t seed);
 
-/// Trains `model` in place; calls on_step (if set) after every step. Throws
+/// The learning rate of 0-based `step` under the options' schedule.
+float learning_rate(const TrainOptions& options, int64_t step);
+
+/// Trains `model` in place on batches of the task's training length; calls
+/// on_step (if set) after every step, and it may throw to stop training. Throws
 /// Error if the loss becomes NaN or infinite.
-std::vector<TrainRecord> train(const DecoderLM& model, const Task& task,
+std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                                const TrainOptions& options,
                                const std::function<void(const TrainRecord&)>& on_step = {});
 

@@ -1,0 +1,45 @@
+#include "experiment_arguments.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+namespace po = boost::program_options;
+
+namespace attnlab::cli {
+
+ExperimentArguments parse_experiment_arguments(const std::string& command,
+                                               const std::vector<std::string>& arguments,
+                                               po::options_description extra) {
+  ExperimentArguments parsed;
+  po::options_description options(
+      fmt::format("attnlab {} [EXPERIMENT.yaml] [options]\n(without a file: the built-in default "
+                  "experiment)",
+                  command));
+  options.add_options()("help,h", "show this text")(
+      "override,o", po::value(&parsed.overrides)->composing(),
+      "set a dotted key to a YAML value, e.g. -o model.d_model=64 -o seeds=3 (repeatable)");
+  options.add(extra);
+  po::options_description hidden;
+  hidden.add_options()("experiment", po::value(&parsed.file));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("experiment", 1);
+  po::variables_map values;
+  po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), values);
+  if (values.count("help")) {
+    std::cout << options << "\n";
+    parsed.help = true;
+    return parsed;
+  }
+  po::notify(values);
+  return parsed;
+}
+
+Experiment load(const ExperimentArguments& arguments) {
+  return arguments.file.empty() ? default_experiment(arguments.overrides)
+                                : load_experiment(arguments.file, arguments.overrides);
+}
+
+}  // namespace attnlab::cli

@@ -1,0 +1,86 @@
+// `attnlab trial TICKET --output FILE --log FILE`: runs one trial in its own
+// process (started by `attnlab run`). Progress goes to stdout as lines
+// "@step STEP STEPS LOSS SECONDS" for the parent, a readable log to --log.
+// Exit codes: 0 finished, 3 failed (reason in the log and in FILE's .failed
+// marker), 130 interrupted (SIGINT/SIGTERM: stopped at a step boundary, nothing kept).
+#include <fmt/format.h>
+#include <fmt/os.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "attnlab/run/trial_runner.hpp"
+#include "commands.hpp"
+
+namespace attnlab::cli {
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+void request_stop(int) {
+  stop_requested = 1;
+}
+
+void write_failure(const std::string& marker, const std::string& reason) {
+  const std::string partial = marker + ".partial";
+  {
+    std::ofstream out(partial);
+    out << reason << "\n";
+  }
+  std::filesystem::rename(partial, marker);
+}
+
+}  // namespace
+
+int run_trial_worker(const std::vector<std::string>& arguments) {
+  if (arguments.size() != 5 || arguments[1] != "--output" || arguments[3] != "--log")
+    throw Error("usage: attnlab trial TICKET --output FILE --log FILE (started by attnlab run)");
+  const std::string& output = arguments[2];
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  std::FILE* log = std::fopen(arguments[4].c_str(), "a");
+  if (log == nullptr) throw IoError(fmt::format("{}: cannot open the trial log", arguments[4]));
+  const auto start = std::chrono::steady_clock::now();
+  std::string failure;
+  try {
+    const TrialTicket ticket = read_ticket(arguments[0]);
+    const Trial& trial = ticket.trial;
+    fmt::print(log, "trial {} (index {}): arm '{}', seed {}\n{}\n", trial.id, trial.index,
+               trial.arm, trial.seed, to_yaml(trial.config));
+    std::fflush(log);
+    const int64_t steps = std::stoll(trial.config.at_path("train.steps")->text());
+    const double seconds = run_trial(ticket, output, [&](const TrainRecord& r) {
+      if (stop_requested) throw TrialInterrupted();
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fmt::print("@step {} {} {:.6g} {:.3f}\n", r.step, steps, r.loss,
+                 elapsed);
+      std::fflush(stdout);
+      if (r.eval.empty()) return;
+      fmt::print(log, "step {} loss {:.4f} lr {:.3g} grad-norm {:.3f}", r.step, r.loss, r.lr,
+                 r.grad_norm);
+      for (const Evaluation& e : r.eval)
+        fmt::print(log, "  eval@{}: loss {:.4f} accuracy {:.4f}", e.length, e.loss, e.accuracy);
+      fmt::print(log, "\n");
+      std::fflush(log);
+    });
+    fmt::print(log, "finished in {:.1f} s: {}\n", seconds, output);
+    std::fclose(log);
+    return 0;
+  } catch (const TrialInterrupted&) {
+    fmt::print(log, "interrupted; nothing kept (the next run restarts this trial)\n");
+    std::fclose(log);
+    return 130;
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  fmt::print(log, "FAILED: {}\n", failure);
+  std::fclose(log);
+  write_failure(output.substr(0, output.size() - 3) + ".failed", failure);
+  return 3;
+}
+
+}  // namespace attnlab::cli

@@ -1,0 +1,90 @@
+// A YAML document as a tree that remembers where every value came from (file,
+// line, column), so that an error found after merging a base file, expanding an
+// ablation and applying command-line overrides still points at the text to fix.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace attnlab {
+
+/// Where a value was written: a file (or "command line") and a 1-based line and column.
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 0 = no position (a default filled in by attnlab)
+  int column = 0;
+  /// "file:line:col", or just the file when there is no position.
+  std::string str() const;
+};
+
+class ConfigNode {
+ public:
+  enum class Kind { null, scalar, sequence, map };
+  struct Entry;
+
+  ConfigNode() = default;
+  static ConfigNode null(SourceLocation where = {});
+  static ConfigNode scalar(std::string text, SourceLocation where = {});
+  static ConfigNode sequence(SourceLocation where = {});
+  static ConfigNode map(SourceLocation where = {});
+
+  Kind kind() const { return kind_; }
+  bool is_null() const { return kind_ == Kind::null; }
+  bool is_scalar() const { return kind_ == Kind::scalar; }
+  bool is_sequence() const { return kind_ == Kind::sequence; }
+  bool is_map() const { return kind_ == Kind::map; }
+  const SourceLocation& location() const { return location_; }
+  /// The text of a scalar (throws ConfigError for other kinds).
+  const std::string& text() const;
+
+  const std::vector<ConfigNode>& items() const { return items_; }
+  void push_back(ConfigNode item) { items_.push_back(std::move(item)); }
+  const std::vector<Entry>& entries() const { return entries_; }
+
+  /// The value under `key` of a map, or nullptr.
+  const ConfigNode* find(std::string_view key) const;
+  ConfigNode* find(std::string_view key);
+  /// Location of the key itself (the value's location if the key is unknown).
+  const SourceLocation& key_location(std::string_view key) const;
+  /// Sets `key` (replacing its value in place, or appending it).
+  void set(std::string key, ConfigNode value, SourceLocation key_where = {});
+  void erase(std::string_view key);
+
+  /// The value at a dotted path ("model.d_model"), or nullptr.
+  const ConfigNode* at_path(std::string_view dotted) const;
+  /// Sets the value at a dotted path, creating maps on the way; a non-map in the
+  /// way is a ConfigError naming `what` (where the assignment came from).
+  void set_path(std::string_view dotted, ConfigNode value, const SourceLocation& what);
+
+  /// Deep merge: maps merge key by key, anything else in `over` replaces.
+  void merge(const ConfigNode& over);
+
+  /// A short rendering for messages: the scalar text, or "a map"/"a list".
+  std::string describe() const;
+
+ private:
+  Kind kind_ = Kind::null;
+  std::string text_;
+  std::vector<ConfigNode> items_;
+  std::vector<Entry> entries_;
+  SourceLocation location_;
+};
+
+struct ConfigNode::Entry {
+  std::string key;
+  SourceLocation key_location;
+  ConfigNode value;
+};
+
+/// Parses YAML text; `origin` names it in locations and errors. Syntax errors
+/// and duplicate keys are ConfigErrors with file:line:col.
+ConfigNode parse_yaml(const std::string& text, const std::string& origin);
+/// Reads and parses a file (IoError if it cannot be read).
+ConfigNode load_yaml_file(const std::string& path);
+/// Block-style YAML text of the tree, keys in order; scalars that YAML would read
+/// as something else are quoted.
+std::string to_yaml(const ConfigNode& node);
+
+}  // namespace attnlab

@@ -1,0 +1,54 @@
+// An experiment file (docs/experiments.md): a base configuration, an ablation
+// that expands it into arms, and seeds that repeat every arm. Loading one merges
+// `base:` files and command-line overrides, expands every trial, fills in every
+// default and validates all of them before anything runs; every error names the
+// file, line and column, the dotted key, what was found and what was expected.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "attnlab/experiment/config_tree.hpp"
+
+namespace attnlab {
+
+/// One run of one arm with one seed.
+struct Trial {
+  int64_t index = 0;  // position in the plan (0-based)
+  std::string id;     // stable: derived from the resolved configuration (seed included)
+  std::string arm;    // label shared by the seeds of one arm, e.g. "heads.count=4"
+  std::vector<std::pair<std::string, std::string>> axes;  // the ablation's values for this arm
+  uint64_t seed = 0;
+  ConfigNode config;  // fully resolved: every default filled in
+};
+
+struct Experiment {
+  std::string name;
+  std::string path;         // the YAML file ("" for the built-in default)
+  std::string source_text;  // the file as given
+  std::vector<std::string> overrides;  // -o key=value, in order
+  ConfigNode document;      // after base: and overrides, before expansion
+  ConfigNode resolved;      // the document with every default filled in (ablation and seeds kept)
+  std::string output_dir;   // absolute
+  std::vector<std::string> arms;  // labels in plan order
+  std::vector<Trial> trials;
+};
+
+/// Loads, expands and validates `path` with `-o key=value` overrides applied in
+/// order. Plugins named in the file are loaded first.
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides = {});
+/// The built-in default experiment (single-head vs multi-head), as if read from
+/// a file called "<default>"; output relative to the current directory.
+Experiment default_experiment(const std::vector<std::string>& overrides = {});
+/// The YAML text of the default experiment.
+const std::string& default_experiment_text();
+
+/// Stable hash (16 hex digits) of a resolved configuration's YAML text.
+std::string config_hash(const std::string& yaml_text);
+
+/// The trial whose id or 0-based index is `which`; a ConfigError lists the choices otherwise.
+const Trial& find_trial(const Experiment& experiment, const std::string& which);
+
+}  // namespace attnlab

@@ -1,0 +1,39 @@
+// A Transformer of one of the three shapes, posed to a task: a TaskBatch in,
+// logits out, one row per entry of the batch's targets. The trainer, the
+// evaluator and the activation recorder need nothing else.
+#pragma once
+
+#include <memory>
+
+#include "attnlab/model/models.hpp"
+#include "attnlab/task/task.hpp"
+
+namespace attnlab {
+
+class TaskModel {
+ public:
+  /// Builds the model for `shape`; the vocabulary (and, for the encoder, the
+  /// classes) must already be those of the task.
+  TaskModel(ModelShape shape, const TransformerConfig& config, Rng& rng);
+  ~TaskModel();
+  TaskModel(const TaskModel&) = delete;
+  TaskModel& operator=(const TaskModel&) = delete;
+
+  ModelShape shape() const { return shape_; }
+  /// Logits [B, T, V] whose row-major rows line up with batch.targets.
+  Tensor forward(const TaskBatch& batch, const ForwardContext& context = {}) const;
+  /// The underlying model (parameters, checkpoints).
+  const Module& module() const { return *module_; }
+
+ private:
+  ModelShape shape_;
+  std::unique_ptr<Module> module_;
+};
+
+/// The model configuration `config` adapted to `task` in `shape`: vocabularies
+/// and classes from the task; max_length raised to the longest of `lengths`
+/// when it is 0 ("auto").
+TransformerConfig configure_for_task(TransformerConfig config, const Task& task, ModelShape shape,
+                                     const std::vector<int64_t>& lengths);
+
+}  // namespace attnlab

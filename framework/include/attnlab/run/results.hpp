@@ -1,0 +1,66 @@
+// An experiment's output directory and its results: the per-trial files, and
+// the experiment-level index (results.h5), tables (results.csv per arm,
+// trials.csv per trial) and report (results.md). Layout: docs/hdf5-layout.md.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "attnlab/experiment/experiment.hpp"
+
+namespace attnlab {
+
+/// Where everything of one experiment lives.
+class OutputLayout {
+ public:
+  explicit OutputLayout(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path plan() const { return dir_ / "plan.yaml"; }
+  std::filesystem::path trial_file(const std::string& id) const { return trials() / (id + ".h5"); }
+  std::filesystem::path ticket(const std::string& id) const { return trials() / (id + ".yaml"); }
+  std::filesystem::path log(const std::string& id) const { return trials() / (id + ".log"); }
+  /// Written when a trial fails: its reason (removed when it is run again).
+  std::filesystem::path failure(const std::string& id) const {
+    return trials() / (id + ".failed");
+  }
+  std::filesystem::path trials() const { return dir_ / "trials"; }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+enum class TrialStatus { finished, failed, pending };
+std::string to_string(TrialStatus status);
+
+struct TrialSummary {
+  std::string id;
+  int64_t index = 0;
+  std::string arm;
+  uint64_t seed = 0;
+  TrialStatus status = TrialStatus::pending;
+  double seconds = 0.0;
+  std::vector<std::pair<std::string, double>> metrics;  // final figures, e.g. eval_accuracy
+  std::string failure;                                  // the reason, when failed
+};
+
+/// Reads the summary of a finished trial file. Refuses a file written with a
+/// newer results schema (IoError naming both versions).
+TrialSummary read_trial_summary(const std::string& path);
+
+/// The summary of every trial of the plan, from what is in the output directory.
+std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
+                                            const OutputLayout& layout);
+
+/// One row per arm: mean ± std over finished seeds of every final metric, and
+/// finished/failed counts (markdown).
+std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& trials);
+
+/// Writes results.h5 (external links to finished trials plus the tables),
+/// results.csv, trials.csv and results.md, each atomically.
+void write_results(const Experiment& experiment, const OutputLayout& layout,
+                   const std::vector<TrialSummary>& trials);
+
+}  // namespace attnlab

@@ -1,0 +1,292 @@
+#include "attnlab/experiment/experiment.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "ablation.hpp"
+#include "attnlab/error.hpp"
+#include "attnlab/plugin.hpp"
+#include "schema.hpp"
+#include "trial_check.hpp"
+
+namespace attnlab {
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void fail(const SourceLocation& where, const std::string& key,
+                       const std::string& message) {
+  throw ConfigError(fmt::format("{}: {}: {}", where.str(), key, message));
+}
+
+// The document of `path` with its `base:` chain merged underneath it.
+ConfigNode load_with_bases(const fs::path& path, std::vector<fs::path>& chain) {
+  const fs::path canonical = fs::weakly_canonical(path);
+  if (std::find(chain.begin(), chain.end(), canonical) != chain.end())
+  {
+    std::vector<std::string> names;
+    for (const fs::path& file : chain) names.push_back(file.string());
+    throw ConfigError(fmt::format("{}: base: files inherit from each other in a cycle ({} -> {})",
+                                  path.string(), fmt::join(names, " -> "), canonical.string()));
+  }
+  chain.push_back(canonical);
+  ConfigNode document = load_yaml_file(path.string());
+  if (document.is_null()) document = ConfigNode::map(document.location());
+  if (!document.is_map())
+    fail(document.location(), "(top level)",
+         fmt::format("found {}, expected a map of sections (model:, train:, ...)",
+                     document.describe()));
+  const ConfigNode* base = document.find("base");
+  if (base == nullptr) return document;
+  if (!base->is_scalar()) fail(base->location(), "base", "expected the path of a YAML file");
+  const fs::path base_path = path.parent_path() / base->text();
+  if (!fs::exists(base_path))
+    fail(base->location(), "base", fmt::format("file '{}' does not exist", base_path.string()));
+  ConfigNode merged = load_with_bases(base_path, chain);
+  merged.erase("base");
+  document.erase("base");
+  merged.merge(document);
+  return merged;
+}
+
+void apply_override(ConfigNode& document, const std::string& assignment) {
+  const SourceLocation where{fmt::format("command line (-o {})", assignment), 0, 0};
+  const auto equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0)
+    throw ConfigError(fmt::format("{}: expected -o dotted.key=value, e.g. -o model.d_model=64",
+                                  where.str()));
+  ConfigNode value = parse_yaml(assignment.substr(equals + 1), where.file);
+  if (value.is_null()) value = ConfigNode::scalar("", value.location());
+  document.set_path(assignment.substr(0, equals), std::move(value), where);
+}
+
+void check_experiment_keys(const ConfigNode& document) {
+  std::vector<std::string> known{"plugins", "model", "train", "eval", "record"};
+  for (const auto& section : schema::component_sections()) known.push_back(section.section);
+  for (const auto& spec : schema::experiment_keys()) known.push_back(spec.path);
+  for (const ConfigNode::Entry& entry : document.entries()) {
+    if (std::find(known.begin(), known.end(), entry.key) != known.end()) continue;
+    const std::string suggestion = closest_match(entry.key, known);
+    fail(entry.key_location, entry.key,
+         fmt::format("unknown key{}; an experiment takes: {}",
+                     suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion),
+                     fmt::join(known, ", ")));
+  }
+  for (const char* key : {"name", "description", "output"})
+    if (const ConfigNode* value = document.find(key); value && !value->is_scalar())
+      fail(value->location(), key, fmt::format("found {}, expected text", value->describe()));
+}
+
+std::vector<uint64_t> seeds_of(const ConfigNode& document) {
+  const ConfigNode* seeds = document.find("seeds");
+  if (seeds == nullptr) {
+    const ConfigNode* seed = document.at_path("train.seed");
+    return {seed && seed->is_scalar() ? std::stoull(seed->text()) : 0};
+  }
+  const schema::KeySpec& list_spec = *std::find_if(
+      schema::experiment_keys().begin(), schema::experiment_keys().end(),
+      [](const schema::KeySpec& spec) { return spec.path == "seeds"; });
+  if (seeds->is_scalar()) {
+    const auto count = parse_parameter_value(ParameterType::integer, seeds->text());
+    if (!count || std::get<int64_t>(*count) < 1 || std::get<int64_t>(*count) > 100000)
+      fail(seeds->location(), "seeds",
+           fmt::format("found {}, expected a count >= 1 or a list of seeds", seeds->describe()));
+    std::vector<uint64_t> all;
+    for (int64_t i = 0; i < std::get<int64_t>(*count); ++i) all.push_back(static_cast<uint64_t>(i));
+    return all;
+  }
+  schema::check_value(list_spec, *seeds);
+  std::vector<uint64_t> all;
+  for (const ConfigNode& item : seeds->items()) {
+    const uint64_t seed = std::stoull(item.text());
+    if (std::find(all.begin(), all.end(), seed) != all.end())
+      fail(item.location(), "seeds", fmt::format("seed {} is listed twice", seed));
+    all.push_back(seed);
+  }
+  if (all.empty()) fail(seeds->location(), "seeds", "found an empty list, expected seeds");
+  return all;
+}
+
+// Loads the plugins the document names and rewrites them as absolute paths.
+void load_plugins(ConfigNode& document, const fs::path& folder) {
+  ConfigNode* plugins = document.find("plugins");
+  if (plugins == nullptr) return;
+  schema::check_value(schema::trial_keys().front(), *plugins);
+  ConfigNode loaded = ConfigNode::sequence(plugins->location());
+  for (const ConfigNode& item : plugins->items()) {
+    try {
+      loaded.push_back(
+          ConfigNode::scalar(load_plugin(item.text(), folder).string(), item.location()));
+    } catch (const ConfigError& e) {
+      fail(item.location(), "plugins", e.what());
+    }
+  }
+  *plugins = std::move(loaded);
+}
+
+Trial make_trial(const ConfigNode& document, const Arm& arm, uint64_t seed,
+                 const SourceLocation& seed_location) {
+  ConfigNode config = document;
+  for (const auto& spec : schema::experiment_keys()) config.erase(spec.path);
+  for (const Assignment& assignment : arm.assignments) {
+    if (assignment.key == "seeds" || assignment.key == "ablation" || assignment.key == "output")
+      fail(assignment.key_location, assignment.key, "cannot be set by an ablation arm");
+    config.set_path(assignment.key, assignment.value, assignment.key_location);
+  }
+  config.set_path("train.seed", ConfigNode::scalar(std::to_string(seed), seed_location),
+                  seed_location);
+  schema::resolve_trial(config);
+  check_trial(config);
+  return {.index = 0, .id = config_hash(to_yaml(config)), .arm = arm.label, .axes = arm.axes,
+          .seed = seed, .config = std::move(config)};
+}
+
+// The document with every default filled in: experiment keys first, then the
+// trial sections in canonical form, then the ablation.
+ConfigNode resolve_document(const Experiment& experiment, const std::vector<uint64_t>& seeds) {
+  ConfigNode sections = experiment.document;
+  for (const auto& spec : schema::experiment_keys()) sections.erase(spec.path);
+  try {
+    schema::resolve_trial(sections);
+  } catch (const ConfigError&) {
+    // Valid only with the arms' values (e.g. a parameter of a variant that only
+    // the arms select): every trial was resolved and checked; show it as written.
+    sections = experiment.document;
+    for (const auto& spec : schema::experiment_keys()) sections.erase(spec.path);
+  }
+  ConfigNode resolved = ConfigNode::map();
+  resolved.set("name", ConfigNode::scalar(experiment.name));
+  if (const ConfigNode* description = experiment.document.find("description"))
+    resolved.set("description", *description);
+  resolved.set("output", ConfigNode::scalar(experiment.output_dir));
+  ConfigNode seed_list = ConfigNode::sequence();
+  for (const uint64_t seed : seeds) seed_list.push_back(ConfigNode::scalar(std::to_string(seed)));
+  resolved.set("seeds", seed_list);
+  for (const ConfigNode::Entry& entry : sections.entries()) resolved.set(entry.key, entry.value);
+  if (const ConfigNode* ablation = experiment.document.find("ablation"))
+    resolved.set("ablation", *ablation);
+  return resolved;
+}
+
+Experiment expand(Experiment experiment, const fs::path& folder) {
+  ConfigNode& document = experiment.document;
+  check_experiment_keys(document);
+  load_plugins(document, folder);
+  const ConfigNode* name = document.find("name");
+  if (name != nullptr) experiment.name = name->text();
+  const ConfigNode* output = document.find("output");
+  experiment.output_dir =
+      fs::absolute(output ? fs::path(output->text()) : fs::path("runs") / experiment.name)
+          .lexically_normal()
+          .string();
+  const std::vector<uint64_t> seeds = seeds_of(document);
+  const ConfigNode* seeds_node = document.find("seeds");
+  const SourceLocation seed_location = seeds_node ? seeds_node->location() : SourceLocation{};
+  const std::vector<Arm> arms = expand_ablation(document.find("ablation"));
+  std::set<std::string> ids;
+  for (const Arm& arm : arms) {
+    experiment.arms.push_back(arm.label);
+    for (const uint64_t seed : seeds) {
+      Trial trial;
+      try {
+        trial = make_trial(document, arm, seed, seed_location);
+      } catch (const ConfigError& e) {
+        throw ConfigError(fmt::format("{}\n  (in arm '{}', seed {}: trial {} of {}; no trial has run)",
+                                      e.what(), arm.label, seed, experiment.trials.size() + 1,
+                                      arms.size() * seeds.size()));
+      }
+      if (!ids.insert(trial.id).second)
+        throw ConfigError(fmt::format(
+            "arm '{}' with seed {} has the same resolved configuration as an earlier trial; "
+            "an ablation axis or arm changes nothing",
+            arm.label, seed));
+      trial.index = static_cast<int64_t>(experiment.trials.size());
+      experiment.trials.push_back(std::move(trial));
+    }
+  }
+  experiment.resolved = resolve_document(experiment, seeds);
+  return experiment;
+}
+
+}  // namespace
+
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
+  if (!fs::exists(path)) throw IoError(fmt::format("{}: no such experiment file", path));
+  Experiment experiment;
+  experiment.path = path;
+  experiment.name = fs::path(path).stem().string();
+  experiment.overrides = overrides;
+  {
+    std::ifstream in(path);
+    experiment.source_text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::vector<fs::path> chain;
+  experiment.document = load_with_bases(path, chain);
+  for (const std::string& assignment : overrides) apply_override(experiment.document, assignment);
+  return expand(std::move(experiment), fs::absolute(path).parent_path());
+}
+
+const std::string& default_experiment_text() {
+  static const std::string text = R"(# attnlab's default experiment: does splitting attention into heads help?
+# Decoder-only Transformers learn to reverse sequences with 1, 2 or 4 heads of
+# the same total width (d_k = d_model / h, as in the seed note), 2 seeds each.
+name: default
+description: single-head vs multi-head attention on sequence reversal
+model:
+  architecture: decoder
+  d_model: 32
+  layers: 2
+  ffn: 64
+heads:
+  layout: mha
+task:
+  name: reverse
+  symbols: 8
+  length: 6
+train:
+  steps: 250
+  batch: 32
+  lr: 0.003
+eval:
+  every: 50
+ablation:
+  grid:
+    heads.count: [1, 2, 4]
+seeds: 2
+)";
+  return text;
+}
+
+Experiment default_experiment(const std::vector<std::string>& overrides) {
+  Experiment experiment;
+  experiment.name = "default";
+  experiment.source_text = default_experiment_text();
+  experiment.overrides = overrides;
+  experiment.document = parse_yaml(experiment.source_text, "<default experiment>");
+  for (const std::string& assignment : overrides) apply_override(experiment.document, assignment);
+  return expand(std::move(experiment), fs::current_path());
+}
+
+std::string config_hash(const std::string& yaml_text) {
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a, 64 bits: stable across platforms and runs
+  for (const unsigned char c : yaml_text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+const Trial& find_trial(const Experiment& experiment, const std::string& which) {
+  for (const Trial& trial : experiment.trials)
+    if (trial.id == which || std::to_string(trial.index) == which) return trial;
+  throw ConfigError(fmt::format("no trial '{}' in experiment '{}'; give an id or an index 0..{} "
+                                "('attnlab plan' lists them)",
+                                which, experiment.name, experiment.trials.size() - 1));
+}
+
+}  // namespace attnlab

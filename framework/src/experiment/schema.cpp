@@ -1,0 +1,367 @@
+#include "schema.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "attnlab/attention/attention_variant.hpp"
+#include "attnlab/attention/head_layout.hpp"
+#include "attnlab/error.hpp"
+#include "attnlab/model/positional_encoding.hpp"
+#include "attnlab/task/task.hpp"
+
+namespace attnlab::schema {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kPositive = 1e-12;  // "> 0" for numbers
+
+KeySpec integer(std::string path, std::string value, std::string doc, double min,
+                double max = kInf) {
+  return {std::move(path), ValueType::integer, std::move(value), std::move(doc), min, max, {}};
+}
+KeySpec number(std::string path, std::string value, std::string doc, double min,
+               double max = kInf) {
+  return {std::move(path), ValueType::number, std::move(value), std::move(doc), min, max, {}};
+}
+KeySpec choice(std::string path, std::string value, std::string doc,
+               std::vector<std::string> choices) {
+  return {std::move(path), ValueType::text, std::move(value), std::move(doc), -kInf, kInf,
+          std::move(choices)};
+}
+KeySpec text(std::string path, std::string doc) {
+  return {std::move(path), ValueType::text, "", std::move(doc), -kInf, kInf, {}};
+}
+KeySpec integer_list(std::string path, std::string doc, double min) {
+  return {std::move(path), ValueType::integer_list, "[]", std::move(doc), min, kInf, {}};
+}
+KeySpec text_list(std::string path, std::string doc) {
+  return {std::move(path), ValueType::text_list, "[]", std::move(doc), -kInf, kInf, {}};
+}
+
+[[noreturn]] void fail(const SourceLocation& where, std::string_view key,
+                       const std::string& message) {
+  throw ConfigError(fmt::format("{}: {}: {}", where.str(), key, message));
+}
+
+std::string join_path(std::string_view section, std::string_view key) {
+  return section.empty() ? std::string(key) : fmt::format("{}.{}", section, key);
+}
+
+// The canonical text of `value` as a scalar of `type` within [min, max], or a failure.
+std::string checked_scalar(const KeySpec& spec, const ConfigNode& value, ParameterType type,
+                           const std::string& key) {
+  if (!value.is_scalar())
+    fail(value.location(), key, fmt::format("found {}, expected {}", value.describe(),
+                                            describe_expected(spec)));
+  const auto parsed = parse_parameter_value(type, value.text());
+  bool fits = parsed.has_value();
+  if (fits && type == ParameterType::integer) {
+    const auto number = static_cast<double>(std::get<int64_t>(*parsed));
+    fits = number >= spec.min && number <= spec.max;
+  } else if (fits && type == ParameterType::number) {
+    const double number = std::get<double>(*parsed);
+    fits = number >= spec.min && number <= spec.max;
+  } else if (fits && !spec.choices.empty()) {
+    fits = std::find(spec.choices.begin(), spec.choices.end(), value.text()) != spec.choices.end();
+  }
+  if (!fits)
+    fail(value.location(), key,
+         fmt::format("found {}, expected {}", value.describe(), describe_expected(spec)));
+  return format_parameter_value(*parsed);
+}
+
+ParameterType element_type(ValueType type) {
+  switch (type) {
+    case ValueType::integer:
+    case ValueType::integer_list:
+      return ParameterType::integer;
+    case ValueType::number:
+      return ParameterType::number;
+    case ValueType::boolean:
+      return ParameterType::boolean;
+    default:
+      return ParameterType::text;
+  }
+}
+
+const char* expected_type(ParameterType type) {
+  switch (type) {
+    case ParameterType::integer:
+      return "an integer";
+    case ParameterType::number:
+      return "a finite number";
+    case ParameterType::boolean:
+      return "true or false";
+    case ParameterType::text:
+      return "text";
+  }
+  return "?";
+}
+
+bool is_list(ValueType type) {
+  return type == ValueType::integer_list || type == ValueType::text_list;
+}
+
+// Replaces `value` by its canonical form after checking it against `spec`.
+void canonicalise(const KeySpec& spec, ConfigNode& value) {
+  const ParameterType type = element_type(spec.type);
+  if (!is_list(spec.type)) {
+    value = ConfigNode::scalar(checked_scalar(spec, value, type, spec.path), value.location());
+    return;
+  }
+  if (!value.is_sequence())
+    fail(value.location(), spec.path,
+         fmt::format("found {}, expected {}", value.describe(), describe_expected(spec)));
+  ConfigNode list = ConfigNode::sequence(value.location());
+  for (const ConfigNode& item : value.items())
+    list.push_back(
+        ConfigNode::scalar(checked_scalar(spec, item, type, spec.path), item.location()));
+  value = std::move(list);
+}
+
+std::vector<ParameterSpec> component_parameters(const ComponentSection& section,
+                                                const std::string& name) {
+  if (section.section == "attention") return attention_registry().find(name).parameters;
+  if (section.section == "positional") return positional_registry().find(name).parameters;
+  if (section.section == "heads") return head_layout_registry().find(name).parameters;
+  return task_registry().find(name).parameters;
+}
+
+std::vector<std::string> section_keys(const std::string& section) {
+  std::vector<std::string> keys;
+  for (const KeySpec& spec : trial_keys())
+    if (spec.path.starts_with(section + ".")) keys.push_back(spec.path.substr(section.size() + 1));
+  return keys;
+}
+
+[[noreturn]] void fail_unknown_key(const ConfigNode& parent, const std::string& section,
+                                   const std::string& key, const std::vector<std::string>& known) {
+  const std::string suggestion = closest_match(key, known);
+  fail(parent.key_location(key), join_path(section, key),
+       fmt::format("unknown key{}; {} takes: {}",
+                   suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion),
+                   section.empty() ? "an experiment" : "'" + section + "'",
+                   fmt::join(known, ", ")));
+}
+
+void resolve_component(const ComponentSection& section, ConfigNode& node) {
+  ConfigNode* selector = node.find(section.selector);
+  if (selector == nullptr) {
+    node.set(section.selector, ConfigNode::scalar(section.default_name));
+    selector = node.find(section.selector);
+  }
+  const std::string selector_key = join_path(section.section, section.selector);
+  if (!selector->is_scalar())
+    fail(selector->location(), selector_key,
+         fmt::format("found {}, expected the name of a registered component", selector->describe()));
+  std::vector<ParameterSpec> specs;
+  try {
+    specs = component_parameters(section, selector->text());
+  } catch (const ConfigError& e) {
+    fail(selector->location(), selector_key, e.what());
+  }
+  std::vector<std::string> known{section.selector};
+  known.insert(known.end(), section.extra.begin(), section.extra.end());
+  for (const ParameterSpec& spec : specs) known.push_back(spec.name);
+  for (const auto& entry : node.entries()) {
+    if (std::find(known.begin(), known.end(), entry.key) == known.end())
+      fail_unknown_key(node, section.section, entry.key, known);
+  }
+  for (const ParameterSpec& spec : specs) {
+    ConfigNode* given = node.find(spec.name);
+    if (given == nullptr) {
+      node.set(spec.name, ConfigNode::scalar(spec.default_value));
+      continue;
+    }
+    const std::string key = join_path(section.section, spec.name);
+    const auto parsed = given->is_scalar() ? parse_parameter_value(spec.type, given->text())
+                                           : std::nullopt;
+    if (!parsed)
+      fail(given->location(), key,
+           fmt::format("found {}, expected {} ({})", given->describe(),
+                       expected_type(spec.type), spec.doc));
+    *given = ConfigNode::scalar(format_parameter_value(*parsed), given->location());
+  }
+}
+
+ConfigNode& section_of(ConfigNode& config, const std::string& section) {
+  ConfigNode* node = config.find(section);
+  if (node == nullptr) {
+    config.set(section, ConfigNode::map());
+    node = config.find(section);
+  }
+  if (node->is_null()) *node = ConfigNode::map(node->location());
+  if (!node->is_map())
+    fail(node->location(), section,
+         fmt::format("found {}, expected a map of keys", node->describe()));
+  return *node;
+}
+
+// The same configuration with sections and keys in one fixed order (the schema's,
+// then each component's declared parameters), so that the trial id does not
+// depend on the order keys were written in.
+ConfigNode canonical_order(const ConfigNode& config) {
+  ConfigNode ordered = ConfigNode::map(config.location());
+  const auto copy = [&](ConfigNode& into, const ConfigNode& from, const std::string& key) {
+    if (const ConfigNode* value = from.find(key)) into.set(key, *value, from.key_location(key));
+  };
+  copy(ordered, config, "plugins");
+  const auto fixed_section = [&](const std::string& section) {
+    const ConfigNode& from = *config.find(section);
+    ConfigNode into = ConfigNode::map(from.location());
+    for (const std::string& key : section_keys(section)) copy(into, from, key);
+    ordered.set(section, into, config.key_location(section));
+  };
+  fixed_section("model");
+  for (const ComponentSection& section : component_sections()) {
+    const ConfigNode& from = *config.find(section.section);
+    ConfigNode into = ConfigNode::map(from.location());
+    copy(into, from, section.selector);
+    for (const std::string& key : section.extra) copy(into, from, key);
+    for (const ParameterSpec& spec : component_parameters(section, from.find(section.selector)->text()))
+      copy(into, from, spec.name);
+    ordered.set(section.section, into, config.key_location(section.section));
+  }
+  for (const std::string section : {"train", "eval", "record"}) fixed_section(section);
+  return ordered;
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& trial_keys() {
+  static const std::vector<KeySpec> keys = {
+      text_list("plugins",
+                "shared libraries to load (relative to the YAML file, or on ATTNLAB_PLUGIN_PATH)"),
+      choice("model.architecture", "decoder",
+             "which Transformer: encoder (reads both ways), decoder (causal), encoder_decoder",
+             {"encoder", "decoder", "encoder_decoder"}),
+      integer("model.d_model", "64", "model width", 1),
+      integer("model.layers", "2", "blocks in each stack", 1),
+      integer("model.ffn", "256", "feed-forward hidden width", 1),
+      choice("model.activation", "relu", "feed-forward activation", {"relu", "gelu"}),
+      choice("model.norm", "pre", "LayerNorm placement", {"pre", "post"}),
+      number("model.dropout", "0", "dropout probability", 0, 0.95),
+      integer("model.max_length", "0",
+              "positions a learned table covers; 0 = the longest sequence trained or evaluated", 0),
+      integer("heads.count", "4", "query heads (the head layout may share keys/values)", 1),
+      integer("train.steps", "600", "optimizer steps", 1),
+      integer("train.batch", "32", "sequences per step", 1),
+      number("train.lr", "0.003", "peak learning rate (AdamW)", kPositive),
+      choice("train.schedule", "cosine",
+             "after warm-up: cosine decay to lr * final_lr_ratio, or constant",
+             {"cosine", "constant"}),
+      integer("train.warmup", "50", "linear warm-up steps", 0),
+      number("train.final_lr_ratio", "0.1", "cosine schedule's final lr / peak lr", 0, 1),
+      number("train.clip", "1", "gradient-norm clip (0 = off)", 0),
+      number("train.weight_decay", "0.01", "AdamW's decoupled weight decay", 0),
+      integer("train.seed", "0",
+              "seed of initialisation, data, dropout and evaluation (`seeds:` sets it per trial)",
+              0),
+      integer("train.threads", "1",
+              "threads inside one trial (part of the configuration: float sums depend on it)", 1,
+              256),
+      integer("eval.every", "100", "evaluate every k steps (0 = only at the end)", 0),
+      integer("eval.batches", "4", "evaluation batches (of train.batch examples)", 1),
+      integer_list("eval.lengths",
+                   "extra task lengths to evaluate (extrapolation); the training length is "
+                   "always evaluated",
+                   1),
+      text_list("record.tensors",
+                "activations to record: glob patterns over dotted names, e.g. "
+                "'*.self_attn.weights'"),
+      integer_list("record.layers", "layer indices to record (empty = all)", 0),
+      integer_list("record.heads", "head indices to record (empty = all)", 0),
+      integer("record.examples", "4", "fixed evaluation examples recorded", 1, 4096),
+      integer("record.every", "0", "also record every k steps (0 = only after training)", 0),
+  };
+  return keys;
+}
+
+const std::vector<ComponentSection>& component_sections() {
+  static const std::vector<ComponentSection> sections = {
+      {"attention", "variant", "softmax", {}},
+      {"positional", "kind", "sinusoidal", {}},
+      {"heads", "layout", "mha", {"count"}},
+      {"task", "name", "reverse", {}},
+  };
+  return sections;
+}
+
+const std::vector<KeySpec>& experiment_keys() {
+  static const std::vector<KeySpec> keys = {
+      text("name", "the experiment's name (default: the file name)"),
+      text("description", "free text, kept in the results"),
+      text("base", "a YAML file this one inherits from and overrides (relative to this file)"),
+      text("output", "output directory (default: runs/<name>)"),
+      integer_list("seeds", "N (seeds 0..N-1) or a list of seeds", 0),
+      text("ablation", "axes and arms (docs/experiments.md)"),
+  };
+  return keys;
+}
+
+std::string describe_expected(const KeySpec& spec) {
+  if (!spec.choices.empty()) return fmt::format("one of {}", fmt::join(spec.choices, " | "));
+  std::string what;
+  switch (spec.type) {
+    case ValueType::integer:
+      what = "an integer";
+      break;
+    case ValueType::number:
+      what = "a number";
+      break;
+    case ValueType::boolean:
+      return "true or false";
+    case ValueType::text:
+      return "text";
+    case ValueType::integer_list:
+      what = "a list of integers";
+      break;
+    case ValueType::text_list:
+      return "a list of text values";
+  }
+  if (spec.min > -kInf && spec.max < kInf)
+    return fmt::format("{} in [{}, {}]", what, spec.min, spec.max);
+  if (spec.min == kPositive) return what + " > 0";
+  if (spec.min > -kInf) return fmt::format("{} >= {}", what, spec.min);
+  return what;
+}
+
+void check_value(const KeySpec& spec, const ConfigNode& value) {
+  ConfigNode copy = value;
+  canonicalise(spec, copy);
+}
+
+void resolve_trial(ConfigNode& config) {
+  std::vector<std::string> known{"plugins", "model", "train", "eval", "record"};
+  for (const ComponentSection& section : component_sections()) known.push_back(section.section);
+  for (const auto& entry : config.entries())
+    if (std::find(known.begin(), known.end(), entry.key) == known.end())
+      fail_unknown_key(config, "", entry.key, known);
+  for (const std::string section : {"model", "train", "eval", "record"}) {
+    const ConfigNode& node = section_of(config, section);
+    const std::vector<std::string> keys = section_keys(section);
+    for (const auto& entry : node.entries())
+      if (std::find(keys.begin(), keys.end(), entry.key) == keys.end())
+        fail_unknown_key(node, section, entry.key, keys);
+  }
+  for (const ComponentSection& section : component_sections())
+    resolve_component(section, section_of(config, section.section));
+  for (const KeySpec& spec : trial_keys()) {
+    const std::size_t dot = spec.path.find('.');
+    ConfigNode& parent = dot == std::string::npos ? config : *config.find(spec.path.substr(0, dot));
+    const std::string key = dot == std::string::npos ? spec.path : spec.path.substr(dot + 1);
+    ConfigNode* value = parent.find(key);
+    if (value == nullptr) {
+      parent.set(key, is_list(spec.type) ? ConfigNode::sequence()
+                                         : ConfigNode::scalar(spec.default_value));
+      value = parent.find(key);
+    }
+    canonicalise(spec, *value);
+  }
+  config = canonical_order(config);
+}
+
+}  // namespace attnlab::schema

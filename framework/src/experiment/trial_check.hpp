@@ -1,0 +1,20 @@
+// Checks of one resolved trial that need the components themselves: the task
+// suits the architecture, the heads fit the width, the model builds, and a
+// forward pass runs at every evaluated length.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "attnlab/experiment/config_tree.hpp"
+
+namespace attnlab {
+
+/// Throws ConfigError "file:line:col: key: ..." for the first problem.
+void check_trial(const ConfigNode& resolved);
+
+/// Whether an activation name is selected by the record options' patterns and layers.
+bool is_recorded(const std::string& name, const std::vector<std::string>& patterns,
+                 const std::vector<int64_t>& layers);
+
+}  // namespace attnlab

@@ -1,0 +1,112 @@
+#include "attnlab/experiment/trial_spec.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "attnlab/error.hpp"
+#include "attnlab/plugin.hpp"
+
+namespace attnlab {
+namespace {
+
+const ConfigNode& at(const ConfigNode& config, const std::string& path) {
+  const ConfigNode* node = config.at_path(path);
+  if (node == nullptr)
+    throw ConfigError(fmt::format("resolved configuration has no '{}' (was it resolved?)", path));
+  return *node;
+}
+
+int64_t integer(const ConfigNode& config, const std::string& path) {
+  return std::stoll(at(config, path).text());
+}
+
+float number(const ConfigNode& config, const std::string& path) {
+  const auto value = parse_parameter_value(ParameterType::number, at(config, path).text());
+  if (!value) throw ConfigError(fmt::format("'{}' is not a number", path));
+  return static_cast<float>(std::get<double>(*value));
+}
+
+std::vector<int64_t> integers(const ConfigNode& config, const std::string& path) {
+  std::vector<int64_t> values;
+  for (const ConfigNode& item : at(config, path).items()) values.push_back(std::stoll(item.text()));
+  return values;
+}
+
+std::vector<std::string> texts(const ConfigNode& config, const std::string& path) {
+  std::vector<std::string> values;
+  for (const ConfigNode& item : at(config, path).items()) values.push_back(item.text());
+  return values;
+}
+
+ComponentChoice component(const ConfigNode& config, const std::string& section,
+                          const std::string& selector, const std::vector<std::string>& fixed) {
+  ComponentChoice choice{at(config, section + "." + selector).text(), {}};
+  for (const ConfigNode::Entry& entry : at(config, section).entries())
+    if (entry.key != selector && std::find(fixed.begin(), fixed.end(), entry.key) == fixed.end())
+      choice.parameters[entry.key] = entry.value.text();
+  return choice;
+}
+
+ModelShape shape_named(const std::string& name) {
+  if (name == "encoder") return ModelShape::encoder;
+  if (name == "encoder_decoder") return ModelShape::encoder_decoder;
+  return ModelShape::decoder;
+}
+
+}  // namespace
+
+TrialSpec trial_spec(const ConfigNode& resolved) {
+  TrialSpec spec;
+  spec.plugins = texts(resolved, "plugins");
+  for (const std::string& plugin : spec.plugins) load_plugin(plugin);
+  spec.shape = shape_named(at(resolved, "model.architecture").text());
+  TransformerConfig& model = spec.model;
+  model.d_model = integer(resolved, "model.d_model");
+  model.encoder_layers = model.decoder_layers = integer(resolved, "model.layers");
+  model.ffn_dim = integer(resolved, "model.ffn");
+  model.activation =
+      at(resolved, "model.activation").text() == "gelu" ? Activation::gelu : Activation::relu;
+  model.norm = at(resolved, "model.norm").text() == "post" ? NormPlacement::post
+                                                           : NormPlacement::pre;
+  model.dropout = number(resolved, "model.dropout");
+  model.max_length = integer(resolved, "model.max_length");
+  model.heads = integer(resolved, "heads.count");
+  model.attention = component(resolved, "attention", "variant", {});
+  model.positional = component(resolved, "positional", "kind", {});
+  model.head_layout = component(resolved, "heads", "layout", {"count"});
+  spec.task = component(resolved, "task", "name", {});
+
+  TrainOptions& train = spec.train;
+  train.steps = integer(resolved, "train.steps");
+  train.batch = integer(resolved, "train.batch");
+  train.lr = number(resolved, "train.lr");
+  train.schedule = at(resolved, "train.schedule").text() == "constant"
+                       ? LearningRateSchedule::constant
+                       : LearningRateSchedule::cosine;
+  train.warmup_steps = integer(resolved, "train.warmup");
+  train.final_lr_ratio = number(resolved, "train.final_lr_ratio");
+  train.clip_norm = number(resolved, "train.clip");
+  train.adamw.weight_decay = number(resolved, "train.weight_decay");
+  train.seed = static_cast<uint64_t>(integer(resolved, "train.seed"));
+  train.eval_every = integer(resolved, "eval.every");
+  train.eval_batches = integer(resolved, "eval.batches");
+  spec.threads = static_cast<int>(integer(resolved, "train.threads"));
+
+  const std::unique_ptr<Task> task = task_registry().create(spec.task.name, spec.task.parameters, {});
+  train.eval_lengths = {task->length()};
+  for (const int64_t length : integers(resolved, "eval.lengths"))
+    if (std::find(train.eval_lengths.begin(), train.eval_lengths.end(), length) ==
+        train.eval_lengths.end())
+      train.eval_lengths.push_back(length);
+  model = configure_for_task(model, *task, spec.shape, train.eval_lengths);
+
+  spec.record.tensors = texts(resolved, "record.tensors");
+  spec.record.layers = integers(resolved, "record.layers");
+  spec.record.heads = integers(resolved, "record.heads");
+  spec.record.examples = integer(resolved, "record.examples");
+  spec.record.every = integer(resolved, "record.every");
+  return spec;
+}
+
+}  // namespace attnlab

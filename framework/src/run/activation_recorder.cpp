@@ -1,0 +1,155 @@
+#include "activation_recorder.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "attnlab/experiment/config_tree.hpp"
+#include "attnlab/ops.hpp"
+#include "attnlab/train/seeding.hpp"
+#include "../experiment/trial_check.hpp"
+
+namespace attnlab {
+namespace {
+
+TokenBatch rows_of(const TokenBatch& batch, int64_t first, int64_t count) {
+  if (batch.batch == 0) return batch;
+  TokenBatch part{count, batch.length, {}, {}};
+  part.ids.assign(batch.ids.begin() + first * batch.length,
+                  batch.ids.begin() + (first + count) * batch.length);
+  if (!batch.lengths.empty())
+    part.lengths.assign(batch.lengths.begin() + first, batch.lengths.begin() + first + count);
+  return part;
+}
+
+TaskBatch rows_of(const TaskBatch& batch, int64_t examples, int64_t first, int64_t count) {
+  const auto per_example = static_cast<int64_t>(batch.targets.size()) / examples;
+  TaskBatch part{rows_of(batch.source, first, count), rows_of(batch.target_input, first, count),
+                 {}};
+  part.targets.assign(batch.targets.begin() + first * per_example,
+                      batch.targets.begin() + (first + count) * per_example);
+  return part;
+}
+
+std::string hdf5_path(std::string_view dotted) {
+  std::string path(dotted);
+  std::replace(path.begin(), path.end(), '.', '/');
+  return path;
+}
+
+std::string last_component(const std::string& name) {
+  const auto dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
+// The selected heads (dimension 1) of a [B, h, ...] tensor.
+Tensor select_heads(const Tensor& value, const std::vector<int64_t>& heads) {
+  std::vector<Tensor> parts;
+  for (const int64_t head : heads) parts.push_back(ops::slice(value, 1, head, 1));
+  return ops::concat(parts, 1);
+}
+
+// Writes every selected activation of one chunk of examples as it is reported.
+class ChunkWriter final : public ActivationObserver {
+ public:
+  ChunkWriter(Hdf5File& file, const TrialSpec& spec, std::string group, int64_t first,
+              int64_t examples)
+      : file_(file), spec_(spec), group_(std::move(group)), first_(first), examples_(examples) {}
+
+  void observe(std::string_view view, const Tensor& reported) override {
+    const std::string name(view);
+    if (!is_recorded(name, spec_.record.tensors, spec_.record.layers)) return;
+    const std::string dataset = group_ + "/" + hdf5_path(name);
+    const std::string kind = last_component(name);
+    const bool per_example = kind != "positional";
+    if (!per_example) {  // the same for every example: written once
+      if (!file_.contains(dataset)) write_plain(dataset, name, reported);
+      return;
+    }
+    Tensor value = reported;
+    const bool query_heads = kind == "q" || kind == "scores" || kind == "weights" ||
+                             kind == "head_outputs";
+    if (!spec_.record.heads.empty() && value.rank() == 4 &&
+        (query_heads || value.size(1) == spec_.model.heads))
+      value = select_heads(value, spec_.record.heads);
+    if (!file_.contains(dataset)) {
+      Shape full = value.shape();
+      full[0] = examples_;
+      file_.create_streamed(dataset, full);
+      file_.set_attribute(dataset, "dims", activation_dimensions(name, full.size()));
+      if (!spec_.record.heads.empty() && value.rank() == 4 && value.size(1) != reported.size(1))
+        file_.set_attribute(dataset, "heads",
+                            fmt::format("{}", fmt::join(spec_.record.heads, ",")));
+    }
+    file_.write_rows(dataset, first_, value);
+  }
+
+ private:
+  void write_plain(const std::string& dataset, const std::string& name, const Tensor& value) {
+    file_.write_tensor(dataset, value);
+    file_.set_attribute(dataset, "dims", activation_dimensions(name, static_cast<std::size_t>(value.rank())));
+  }
+
+  Hdf5File& file_;
+  const TrialSpec& spec_;
+  std::string group_;
+  int64_t first_, examples_;
+};
+
+void write_tokens(Hdf5File& file, const std::string& dataset, const TokenBatch& tokens) {
+  if (tokens.batch == 0) return;
+  file.write_ints(dataset, tokens.ids, tokens.shape());
+  file.set_attribute(dataset, "dims", std::vector<std::string>{"example", "position"});
+  if (!tokens.lengths.empty())
+    file.write_ints(dataset + "_lengths", tokens.lengths, {tokens.batch});
+}
+
+}  // namespace
+
+std::vector<std::string> activation_dimensions(const std::string& name, std::size_t rank) {
+  const std::string kind = last_component(name);
+  std::vector<std::string> dims;
+  if (kind == "positional") dims = {"position", "feature"};
+  else if (kind == "q" || kind == "head_outputs") dims = {"example", "head", "query", "feature"};
+  else if (kind == "k" || kind == "v") dims = {"example", "kv_head", "key", "feature"};
+  else if (kind == "scores" || kind == "weights") dims = {"example", "head", "query", "key"};
+  else dims = {"example", "position", "feature"};
+  if (dims.size() != rank) {  // a shape this table does not know: name dimensions by index
+    dims.clear();
+    for (std::size_t i = 0; i < rank; ++i) dims.push_back(i == 0 ? "example" : fmt::format("dim{}", i));
+  }
+  return dims;
+}
+
+ActivationRecorder::ActivationRecorder(Hdf5File& file, const TrialSpec& spec, const Task& task)
+    : file_(file), spec_(spec) {
+  if (!enabled()) return;
+  Rng rng = seeded_rng(spec.train.seed, "record");
+  examples_ = task.sample(spec.shape, spec.record.examples, task.length(), rng);
+  write_tokens(file_, "activations/inputs/source", examples_.source);
+  write_tokens(file_, "activations/inputs/target_input", examples_.target_input);
+  const auto per_example = static_cast<int64_t>(examples_.targets.size()) / spec.record.examples;
+  file_.write_ints("activations/inputs/targets", examples_.targets,
+                   {spec.record.examples, per_example});
+  file_.set_attribute("activations/inputs/targets", "dims",
+                      std::vector<std::string>{"example", "position"});
+}
+
+void ActivationRecorder::record(const TaskModel& model, int64_t step) {
+  if (!enabled()) return;
+  const std::string group = fmt::format("activations/step_{:06d}", step);
+  file_.create_group(group);
+  file_.set_attribute(group, "step", step);
+  const int64_t total = spec_.record.examples;
+  const int64_t chunk = std::max<int64_t>(1, std::min(total, spec_.train.batch));
+  NoGradGuard no_grad;
+  for (int64_t first = 0; first < total; first += chunk) {
+    const int64_t count = std::min(chunk, total - first);
+    ChunkWriter writer(file_, spec_, group, first, total);
+    model.forward(rows_of(examples_, total, first, count), {.observer = &writer});
+  }
+}
+
+}  // namespace attnlab

@@ -1,0 +1,275 @@
+#include "attnlab/run/results.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "attnlab/error.hpp"
+#include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/run/trial_runner.hpp"
+#include "attnlab/version.hpp"
+
+namespace attnlab {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ArmRow {
+  std::string label;
+  int64_t finished = 0, failed = 0;
+  std::map<std::string, std::vector<double>> values;
+};
+
+// Metric names in order of first appearance over the trials.
+std::vector<std::string> metric_names(const std::vector<TrialSummary>& trials) {
+  std::vector<std::string> names;
+  for (const TrialSummary& t : trials)
+    for (const auto& [name, value] : t.metrics)
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  return names;
+}
+
+std::vector<ArmRow> arm_rows(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
+  std::vector<ArmRow> rows;
+  for (const std::string& arm : experiment.arms) rows.push_back({arm, 0, 0, {}});
+  for (const TrialSummary& t : trials) {
+    auto row = std::find_if(rows.begin(), rows.end(), [&](const ArmRow& r) { return r.label == t.arm; });
+    if (row == rows.end()) continue;
+    row->finished += t.status == TrialStatus::finished;
+    row->failed += t.status == TrialStatus::failed;
+    for (const auto& [name, value] : t.metrics) row->values[name].push_back(value);
+  }
+  return rows;
+}
+
+std::pair<double, double> mean_and_std(const std::vector<double>& values);
+
+// Mean and standard deviation of one metric of one arm (NaN where there are no values).
+std::pair<double, double> arm_statistics(const ArmRow& row, const std::string& metric) {
+  const auto it = row.values.find(metric);
+  return mean_and_std(it == row.values.end() ? std::vector<double>{} : it->second);
+}
+
+std::pair<double, double> mean_and_std(const std::vector<double>& values) {
+  if (values.empty()) return {std::nan(""), std::nan("")};
+  double mean = 0.0;
+  for (const double v : values) mean += v;
+  mean /= static_cast<double>(values.size());
+  if (values.size() < 2) return {mean, std::nan("")};
+  double squares = 0.0;
+  for (const double v : values) squares += (v - mean) * (v - mean);
+  return {mean, std::sqrt(squares / static_cast<double>(values.size() - 1))};
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string number(double value) {
+  return std::isnan(value) ? "" : fmt::format("{:.6g}", value);
+}
+
+void write_text_atomically(const fs::path& path, const std::string& text) {
+  const fs::path partial = path.string() + fmt::format(".partial-{}", getpid());
+  {
+    std::ofstream out(partial);
+    out << text;
+    out.close();
+    if (!out) throw IoError(fmt::format("{}: cannot write", partial.string()));
+  }
+  fs::rename(partial, path);
+}
+
+std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
+  const std::vector<std::string> metrics = metric_names(trials);
+  std::string text = "arm,finished,failed";
+  for (const std::string& m : metrics) text += fmt::format(",{0}_mean,{0}_std", csv_field(m));
+  text += "\n";
+  for (const ArmRow& row : arm_rows(experiment, trials)) {
+    text += fmt::format("{},{},{}", csv_field(row.label), row.finished, row.failed);
+    for (const std::string& m : metrics) {
+      const auto [mean, std] = arm_statistics(row, m);
+      text += fmt::format(",{},{}", number(mean), number(std));
+    }
+    text += "\n";
+  }
+  return text;
+}
+
+std::string trials_csv(const std::vector<TrialSummary>& trials) {
+  const std::vector<std::string> metrics = metric_names(trials);
+  std::string text = "index,id,arm,seed,status,seconds";
+  for (const std::string& m : metrics) text += fmt::format(",{}", csv_field(m));
+  text += ",failure\n";
+  for (const TrialSummary& t : trials) {
+    text += fmt::format("{},{},{},{},{},{}", t.index, t.id, csv_field(t.arm), t.seed,
+                        to_string(t.status), number(t.seconds));
+    for (const std::string& m : metrics) {
+      const auto it = std::find_if(t.metrics.begin(), t.metrics.end(),
+                                   [&](const auto& p) { return p.first == m; });
+      text += fmt::format(",{}", it == t.metrics.end() ? std::string() : number(it->second));
+    }
+    text += fmt::format(",{}\n", csv_field(t.failure));
+  }
+  return text;
+}
+
+void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
+                      const std::vector<TrialSummary>& trials) {
+  const fs::path path = layout.dir() / "results.h5";
+  const fs::path partial = path.string() + fmt::format(".partial-{}", getpid());
+  try {
+    Hdf5File file(partial.string(), Hdf5File::Mode::create);
+    file.set_attribute("/", "attnlab_results_schema", kResultsSchemaVersion);
+    file.set_attribute("/", "kind", "experiment");
+    file.set_attribute("/", "attnlab_version", version());
+    file.set_attribute("/", "git_commit", git_commit());
+    file.set_attribute("/", "git_dirty", static_cast<int64_t>(git_dirty()));
+    file.set_attribute("/", "experiment", experiment.name);
+    const TrialTicket context = make_ticket(experiment, experiment.trials.front());
+    file.set_attribute("/", "experiment_yaml", context.given_yaml);
+    file.set_attribute("/", "experiment_resolved_yaml", context.resolved_yaml);
+    file.create_group("trials");
+    std::vector<std::string> finished;
+    for (const TrialSummary& t : trials)
+      if (t.status == TrialStatus::finished) {
+        file.link_external("trials/" + t.id, "trials/" + t.id + ".h5", "/");
+        finished.push_back(t.id);
+      }
+    file.set_attribute("trials", "finished", finished);
+    const std::vector<ArmRow> rows = arm_rows(experiment, trials);
+    std::vector<std::string> labels;
+    std::vector<int32_t> finished_counts, failed_counts;
+    for (const ArmRow& row : rows) {
+      labels.push_back(row.label);
+      finished_counts.push_back(static_cast<int32_t>(row.finished));
+      failed_counts.push_back(static_cast<int32_t>(row.failed));
+    }
+    const int64_t arms = static_cast<int64_t>(rows.size());
+    file.create_group("arms");
+    file.set_attribute("arms", "labels", labels);
+    file.write_ints("arms/finished", finished_counts, {arms});
+    file.write_ints("arms/failed", failed_counts, {arms});
+    for (const std::string& metric : metric_names(trials)) {
+      std::vector<float> means, stds;
+      for (const ArmRow& row : rows) {
+        const auto [mean, std] = arm_statistics(row, metric);
+        means.push_back(static_cast<float>(mean));
+        stds.push_back(static_cast<float>(std));
+      }
+      file.write_tensor("arms/" + metric + "/mean", Tensor::from_values({arms}, means));
+      file.write_tensor("arms/" + metric + "/std", Tensor::from_values({arms}, stds));
+    }
+    file.close();
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(partial, ignored);
+    throw;
+  }
+  fs::rename(partial, path);
+}
+
+}  // namespace
+
+std::string to_string(TrialStatus status) {
+  switch (status) {
+    case TrialStatus::finished:
+      return "finished";
+    case TrialStatus::failed:
+      return "failed";
+    case TrialStatus::pending:
+      return "pending";
+  }
+  return "?";
+}
+
+TrialSummary read_trial_summary(const std::string& path) {
+  const Hdf5File file(path, Hdf5File::Mode::read);
+  const int64_t schema = file.int_attribute("/", "attnlab_results_schema");
+  if (schema > kResultsSchemaVersion)
+    throw IoError(fmt::format("{}: written with results schema {}, but this attnlab reads up to "
+                              "{}; use a newer attnlab",
+                              path, schema, kResultsSchemaVersion));
+  TrialSummary summary;
+  summary.id = file.string_attribute("/", "trial_id");
+  summary.index = file.int_attribute("/", "trial_index");
+  summary.arm = file.string_attribute("/", "arm");
+  summary.seed = static_cast<uint64_t>(file.int_attribute("/", "seed"));
+  summary.status = file.string_attribute("/", "status") == "finished" ? TrialStatus::finished
+                                                                      : TrialStatus::failed;
+  summary.seconds = file.number_attribute("/", "wall_time_seconds");
+  for (const std::string& name : file.attribute_names("final"))
+    summary.metrics.emplace_back(name, file.number_attribute("final", name));
+  // train_loss last: the accuracies are what a reader looks for first.
+  std::stable_partition(summary.metrics.begin(), summary.metrics.end(),
+                        [](const auto& m) { return m.first != "train_loss"; });
+  return summary;
+}
+
+std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
+                                            const OutputLayout& layout) {
+  std::vector<TrialSummary> summaries;
+  for (const Trial& trial : experiment.trials) {
+    TrialSummary summary{trial.id, trial.index, trial.arm, trial.seed, TrialStatus::pending, 0.0,
+                         {}, ""};
+    if (fs::exists(layout.trial_file(trial.id))) {
+      summary = read_trial_summary(layout.trial_file(trial.id).string());
+      summary.index = trial.index;
+      summary.arm = trial.arm;  // the plan's label (the file's is the same unless renamed)
+    } else if (fs::exists(layout.failure(trial.id))) {
+      std::ifstream in(layout.failure(trial.id));
+      std::ostringstream reason;
+      reason << in.rdbuf();
+      summary.status = TrialStatus::failed;
+      summary.failure = reason.str();
+      while (!summary.failure.empty() && summary.failure.back() == '\n') summary.failure.pop_back();
+    }
+    summaries.push_back(std::move(summary));
+  }
+  return summaries;
+}
+
+std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
+  const std::vector<std::string> metrics = metric_names(trials);
+  std::string text = "| arm | finished | failed |";
+  std::string rule = "|---|---:|---:|";
+  for (const std::string& m : metrics) {
+    text += fmt::format(" {} |", m);
+    rule += "---:|";
+  }
+  text += "\n" + rule + "\n";
+  for (const ArmRow& row : arm_rows(experiment, trials)) {
+    text += fmt::format("| {} | {} | {} |", row.label, row.finished, row.failed);
+    for (const std::string& m : metrics) {
+      const auto [mean, std] = arm_statistics(row, m);
+      if (std::isnan(mean))
+        text += " – |";
+      else if (std::isnan(std))
+        text += fmt::format(" {:.4f} |", mean);
+      else
+        text += fmt::format(" {:.4f} ± {:.4f} |", mean, std);
+    }
+    text += "\n";
+  }
+  return text;
+}
+
+void write_results(const Experiment& experiment, const OutputLayout& layout,
+                   const std::vector<TrialSummary>& trials) {
+  write_results_h5(experiment, layout, trials);
+  write_text_atomically(layout.dir() / "results.csv", arms_csv(experiment, trials));
+  write_text_atomically(layout.dir() / "trials.csv", trials_csv(trials));
+  std::string report = fmt::format("# {}\n\n", experiment.name);
+  report += "Mean ± standard deviation over finished seeds of each arm's final figures.\n\n";
+  report += results_table(experiment, trials);
+  write_text_atomically(layout.dir() / "results.md", report);
+}
+
+}  // namespace attnlab

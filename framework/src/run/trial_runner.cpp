@@ -1,0 +1,140 @@
+#include "attnlab/run/trial_runner.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <map>
+
+#include "activation_recorder.hpp"
+#include "attnlab/experiment/trial_spec.hpp"
+#include "attnlab/io/checkpoint.hpp"
+#include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/threads.hpp"
+#include "attnlab/train/seeding.hpp"
+#include "attnlab/version.hpp"
+
+namespace attnlab {
+namespace {
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 ? name : "unknown";
+}
+
+void write_provenance(Hdf5File& file, const TrialTicket& ticket) {
+  file.set_attribute("/", "attnlab_results_schema", kResultsSchemaVersion);
+  file.set_attribute("/", "attnlab_version", version());
+  file.set_attribute("/", "git_commit", git_commit());
+  file.set_attribute("/", "git_dirty", static_cast<int64_t>(git_dirty()));
+  file.set_attribute("/", "created", utc_now());
+  file.set_attribute("/", "host", host_name());
+  file.set_attribute("/", "experiment", ticket.experiment);
+  file.set_attribute("/", "experiment_yaml", ticket.given_yaml);
+  file.set_attribute("/", "experiment_resolved_yaml", ticket.resolved_yaml);
+  const Trial& trial = ticket.trial;
+  file.set_attribute("/", "trial_id", trial.id);
+  file.set_attribute("/", "trial_index", trial.index);
+  file.set_attribute("/", "arm", trial.arm);
+  file.set_attribute("/", "seed", static_cast<int64_t>(trial.seed));
+  file.set_attribute("/", "config_yaml", to_yaml(trial.config));
+  file.create_group("axes");
+  for (const auto& [key, value] : trial.axes) file.set_attribute("axes", key, value);
+}
+
+Tensor column(const std::vector<TrainRecord>& history, float TrainRecord::*field) {
+  std::vector<float> values;
+  for (const TrainRecord& r : history) values.push_back(r.*field);
+  return Tensor::from_values({static_cast<int64_t>(values.size())}, values);
+}
+
+void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
+  std::vector<int32_t> steps;
+  for (const TrainRecord& r : history) steps.push_back(static_cast<int32_t>(r.step));
+  file.write_ints("metrics/train/step", steps, {static_cast<int64_t>(steps.size())});
+  file.write_tensor("metrics/train/loss", column(history, &TrainRecord::loss));
+  file.write_tensor("metrics/train/lr", column(history, &TrainRecord::lr));
+  file.write_tensor("metrics/train/grad_norm", column(history, &TrainRecord::grad_norm));
+
+  std::vector<int32_t> eval_steps;
+  std::map<int64_t, std::pair<std::vector<float>, std::vector<float>>> by_length;
+  for (const TrainRecord& r : history) {
+    if (r.eval.empty()) continue;
+    eval_steps.push_back(static_cast<int32_t>(r.step));
+    for (const Evaluation& e : r.eval) {
+      by_length[e.length].first.push_back(e.loss);
+      by_length[e.length].second.push_back(e.accuracy);
+    }
+  }
+  const auto count = static_cast<int64_t>(eval_steps.size());
+  file.write_ints("metrics/eval/step", eval_steps, {count});
+  for (const auto& [length, values] : by_length) {
+    const std::string group = fmt::format("metrics/eval/length_{}", length);
+    file.write_tensor(group + "/loss", Tensor::from_values({count}, values.first));
+    file.write_tensor(group + "/accuracy", Tensor::from_values({count}, values.second));
+    file.set_attribute(group, "length", length);
+  }
+  // The figures a results table compares: the last step's.
+  file.create_group("final");
+  file.set_attribute("final", "train_loss", static_cast<double>(history.back().loss));
+  const int64_t trained_length = history.back().eval.front().length;
+  for (const Evaluation& e : history.back().eval) {
+    const std::string suffix = e.length == trained_length ? "" : fmt::format("@{}", e.length);
+    file.set_attribute("final", "eval_loss" + suffix, static_cast<double>(e.loss));
+    file.set_attribute("final", "eval_accuracy" + suffix, static_cast<double>(e.accuracy));
+  }
+}
+
+}  // namespace
+
+double run_trial(const TrialTicket& ticket, const std::string& path,
+                 const std::function<void(const TrainRecord&)>& on_step) {
+  const auto start = std::chrono::steady_clock::now();
+  const TrialSpec spec = trial_spec(ticket.trial.config);
+  set_thread_count(spec.threads);
+  const std::unique_ptr<Task> task =
+      task_registry().create(spec.task.name, spec.task.parameters, {});
+  Rng init = seeded_rng(spec.train.seed, "init");
+  const TaskModel model(spec.shape, spec.model, init);
+
+  const std::string partial = path + ".partial";
+  try {
+    Hdf5File file(partial, Hdf5File::Mode::create);
+    write_provenance(file, ticket);
+    file.set_attribute("/", "status", "running");
+    ActivationRecorder recorder(file, spec, *task);
+    const auto history = train(model, *task, spec.train, [&](const TrainRecord& r) {
+      if (recorder.enabled() && spec.record.every > 0 && r.step % spec.record.every == 0 &&
+          r.step != spec.train.steps)
+        recorder.record(model, r.step);
+      if (on_step) on_step(r);
+    });
+    recorder.record(model, spec.train.steps);
+    write_metrics(file, history);
+    write_parameters(file, model.module());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    file.set_attribute("/", "wall_time_seconds", seconds);
+    file.set_attribute("/", "status", "finished");
+    file.close();  // throws if HDF5 could not finish: the file must not be renamed then
+    std::filesystem::rename(partial, path);
+    return seconds;
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(partial, ignored);
+    throw;
+  }
+}
+
+}  // namespace attnlab
