@@ -231,34 +231,10 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   return expand(std::move(experiment), fs::absolute(path).parent_path());
 }
 
+const char* default_experiment_source();  // experiments/default.yaml, built in
+
 const std::string& default_experiment_text() {
-  static const std::string text = R"(# attnlab's default experiment: does splitting attention into heads help?
-# Decoder-only Transformers learn to reverse sequences with 1, 2 or 4 heads of
-# the same total width (d_k = d_model / h, as in the seed note), 2 seeds each.
-name: default
-description: single-head vs multi-head attention on sequence reversal
-model:
-  architecture: decoder
-  d_model: 32
-  layers: 2
-  ffn: 64
-heads:
-  layout: mha
-task:
-  name: reverse
-  symbols: 8
-  length: 6
-train:
-  steps: 250
-  batch: 32
-  lr: 0.003
-eval:
-  every: 50
-ablation:
-  grid:
-    heads.count: [1, 2, 4]
-seeds: 2
-)";
+  static const std::string text = default_experiment_source();
   return text;
 }
 
@@ -267,7 +243,7 @@ Experiment default_experiment(const std::vector<std::string>& overrides) {
   experiment.name = "default";
   experiment.source_text = default_experiment_text();
   experiment.overrides = overrides;
-  experiment.document = parse_yaml(experiment.source_text, "<default experiment>");
+  experiment.document = parse_yaml(experiment.source_text, "experiments/default.yaml (built in)");
   for (const std::string& assignment : overrides) apply_override(experiment.document, assignment);
   return expand(std::move(experiment), fs::current_path());
 }

@@ -270,8 +270,8 @@ const std::vector<KeySpec>& trial_keys() {
                    "always evaluated",
                    1),
       text_list("record.tensors",
-                "activations to record: glob patterns over dotted names, e.g. "
-                "'*.self_attn.weights'"),
+                "activations to record: patterns over dotted names ('*' within a segment, "
+                "'**' across segments), e.g. '**.self_attn.weights'"),
       integer_list("record.layers", "layer indices to record (empty = all)", 0),
       integer_list("record.heads", "head indices to record (empty = all)", 0),
       integer("record.examples", "4", "fixed evaluation examples recorded", 1, 4096),

@@ -36,12 +36,39 @@ bool task_suits(const std::string& task, ModelShape shape) {
                                         : can.encoder_decoder;
 }
 
+std::vector<std::string> segments(const std::string& dotted) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1)
+    parts.push_back(dotted.substr(start, dot - start));
+  parts.push_back(dotted.substr(start));
+  return parts;
+}
+
+// Segment-wise glob: "*" and "?" stay within one dotted segment, "**" spans any
+// number of segments (none included).
+bool glob_segments(const std::vector<std::string>& pattern, std::size_t p,
+                   const std::vector<std::string>& name, std::size_t n) {
+  if (p == pattern.size()) return n == name.size();
+  if (pattern[p] == "**") {
+    for (std::size_t skip = n; skip <= name.size(); ++skip)
+      if (glob_segments(pattern, p + 1, name, skip)) return true;
+    return false;
+  }
+  return n < name.size() && fnmatch(pattern[p].c_str(), name[n].c_str(), 0) == 0 &&
+         glob_segments(pattern, p + 1, name, n + 1);
+}
+
 }  // namespace
+
+bool matches_activation(const std::string& pattern, const std::string& name) {
+  return glob_segments(segments(pattern), 0, segments(name), 0);
+}
 
 bool is_recorded(const std::string& name, const std::vector<std::string>& patterns,
                  const std::vector<int64_t>& layers) {
   const bool matches = std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
-    return fnmatch(p.c_str(), name.c_str(), 0) == 0;
+    return matches_activation(p, name);
   });
   if (!matches || layers.empty()) return matches;
   const auto at = name.find(".layers.");
@@ -81,13 +108,16 @@ void check_trial(const ConfigNode& resolved) {
            fmt::format("a forward pass at length {} fails: {}", length, e.what()));
     }
   }
-  for (const std::string& pattern : spec.record.tensors) {
+  const ConfigNode& patterns = *resolved.at_path("record.tensors");
+  for (const ConfigNode& item : patterns.items()) {
+    const std::string& pattern = item.text();
     const bool any = std::any_of(collector.names.begin(), collector.names.end(),
-                                 [&](const std::string& n) { return is_recorded(n, {pattern}, {}); });
+                                 [&](const std::string& n) { return matches_activation(pattern, n); });
     if (!any)
-      fail(resolved, "record.tensors",
-           fmt::format("'{}' matches no activation; this model reports e.g. {}", pattern,
-                       fmt::format("{}, {}", *collector.names.begin(), *collector.names.rbegin())));
+      throw ConfigError(fmt::format(
+          "{}: record.tensors: '{}' matches no activation ('*' stays within one dotted segment, "
+          "'**' spans segments, e.g. '**.weights'); this model reports e.g. {}, {}",
+          item.location().str(), pattern, *collector.names.begin(), *collector.names.rbegin()));
   }
   for (const int64_t layer : spec.record.layers)
     if (layer >= spec.model.decoder_layers)

@@ -13,6 +13,10 @@ namespace attnlab {
 /// Throws ConfigError "file:line:col: key: ..." for the first problem.
 void check_trial(const ConfigNode& resolved);
 
+/// Whether dotted activation `name` matches `pattern`: "*" and "?" match within one
+/// segment, "**" any number of segments ("**.weights", "decoder.layers.*.output").
+bool matches_activation(const std::string& pattern, const std::string& name);
+
 /// Whether an activation name is selected by the record options' patterns and layers.
 bool is_recorded(const std::string& name, const std::vector<std::string>& patterns,
                  const std::vector<int64_t>& layers);

@@ -175,17 +175,7 @@ std::vector<int32_t> Hdf5File::read_ints(const std::string& dataset) const {
 
 void Hdf5File::set_attribute(const std::string& object, const std::string& name,
                              const std::string& value) {
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1));
-  H5Tset_cset(type.get(), H5T_CSET_UTF8);
-  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
-    H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
-  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), type.get(), space.get(),
-                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-              H5Aclose);
-  if (!attr.valid() || H5Awrite(attr.get(), type.get(), value.data()) < 0)
-    fail(fmt::format("cannot write attribute '{}' on", name), object);
+  write_strings(object, name, {value}, false);
 }
 
 void Hdf5File::set_attribute(const std::string& object, const std::string& name, int64_t value) {
@@ -322,25 +312,27 @@ void Hdf5File::set_attribute(const std::string& object, const std::string& name,
     fail(fmt::format("cannot write attribute '{}' on", name), object);
 }
 
+// Variable-length UTF-8 strings: h5py reads them as str (fixed-length ones come back as bytes).
 void Hdf5File::set_attribute(const std::string& object, const std::string& name,
                              const std::vector<std::string>& values) {
-  std::size_t width = 1;
-  for (const std::string& value : values) width = std::max(width, value.size());
-  std::string packed(width * values.size(), '\0');
-  for (std::size_t i = 0; i < values.size(); ++i)
-    std::copy(values[i].begin(), values[i].end(), packed.begin() + static_cast<long>(i * width));
+  write_strings(object, name, values, true);
+}
+
+void Hdf5File::write_strings(const std::string& object, const std::string& name,
+                             const std::vector<std::string>& values, bool array) {
+  std::vector<const char*> pointers;
+  for (const std::string& value : values) pointers.push_back(value.c_str());
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), width);
-  H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
+  H5Tset_size(type.get(), H5T_VARIABLE);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
   const hsize_t count = values.size();
-  Handle space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  Handle space(array ? H5Screate_simple(1, &count, nullptr) : H5Screate(H5S_SCALAR), H5Sclose);
   if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
     H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
   Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), type.get(), space.get(),
                                 H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
-  if (!attr.valid() || H5Awrite(attr.get(), type.get(), packed.data()) < 0)
+  if (!attr.valid() || H5Awrite(attr.get(), type.get(), pointers.data()) < 0)
     fail(fmt::format("cannot write attribute '{}' on", name), object);
 }
 
