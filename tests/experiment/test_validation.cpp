@@ -1,0 +1,174 @@
+// Every kind of bad experiment file is refused before anything runs, with the
+// file, line and column, the dotted key, what was found and what was expected.
+#include <attnlab/error.hpp>
+#include <attnlab/experiment/experiment.hpp>
+#include <attnlab/task/task.hpp>
+#include <catch2/catch.hpp>
+
+#include "experiment_files.hpp"
+
+using namespace attnlab;
+
+namespace {
+
+// Refusal message of `text` loaded as x.yaml (with overrides).
+std::string refusal(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  TemporaryFolder folder;
+  const std::string path = folder.write("x.yaml", text);
+  try {
+    load_experiment(path, overrides);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    const std::string folder_prefix = folder.path().string() + "/";
+    for (std::size_t at; (at = message.find(folder_prefix)) != std::string::npos;)
+      message.erase(at, folder_prefix.size());
+    return message;
+  }
+  FAIL("expected " << text << " to be refused");
+  return "";
+}
+
+// A task that only a decoder-only model can be given.
+const bool registered_decoder_only_task = [] {
+  task_registry().add({
+      .name = "decoder_only_copy",
+      .description = "copy, posed to decoder-only models only (validation tests)",
+      .parameters = sequence_transduction_parameters(),
+      .capabilities = {.encoder = false, .decoder = true, .encoder_decoder = false},
+      .factory = [](const Parameters& p, const Task::BuildContext&) -> std::unique_ptr<Task> {
+        return task_registry().create(
+            "copy",
+            {{"symbols", std::to_string(p.integer("symbols"))},
+             {"length", std::to_string(p.integer("length"))}},
+            {});
+      },
+  });
+  return true;
+}();
+
+}  // namespace
+
+TEST_CASE("an unknown key is named with its location and the closest key") {
+  const std::string m = refusal("model:\n  d_modle: 16\n");
+  REQUIRE_THAT(m, Catch::Matchers::StartsWith("x.yaml:2:3: model.d_modle: unknown key (did you "
+                                              "mean 'd_model'?)"));
+  REQUIRE_THAT(refusal("modle: {}\n"), Catch::Matchers::StartsWith("x.yaml:1:1: modle: unknown "
+                                                                    "key (did you mean 'model'?)"));
+}
+
+TEST_CASE("a value of the wrong type says what was found and what was expected") {
+  REQUIRE_THAT(refusal("train:\n  steps: many\n"),
+               Catch::Matchers::StartsWith(
+                   "x.yaml:2:10: train.steps: found 'many', expected an integer >= 1"));
+  REQUIRE_THAT(refusal("model: {d_model: [1, 2]}\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:18: model.d_model: found a list, expected "
+                                           "an integer >= 1"));
+  REQUIRE_THAT(refusal("eval: {lengths: 12}\n"),
+               Catch::Matchers::Contains("eval.lengths: found '12', expected a list of integers"));
+}
+
+TEST_CASE("out-of-range values and bad choices are refused") {
+  REQUIRE_THAT(refusal("model: {dropout: 1.5}\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:18: model.dropout: found '1.5', expected a "
+                                           "number in [0, 0.95]"));
+  REQUIRE_THAT(refusal("train: {lr: 0}\n"),
+               Catch::Matchers::Contains("train.lr: found '0', expected a number > 0"));
+  REQUIRE_THAT(refusal("model: {norm: middle}\n"),
+               Catch::Matchers::Contains("model.norm: found 'middle', expected one of pre | post"));
+}
+
+TEST_CASE("unknown components and parameters list the choices") {
+  REQUIRE_THAT(refusal("positional: {kind: rop}\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:20: positional.kind: unknown positional "
+                                           "encoding 'rop' (did you mean 'rope'?)"));
+  REQUIRE_THAT(refusal("attention:\n  variant: local\n  windw: 3\n"),
+               Catch::Matchers::StartsWith("x.yaml:3:3: attention.windw: unknown key (did you "
+                                           "mean 'window'?)"));
+  REQUIRE_THAT(refusal("attention: {variant: local, window: wide}\n"),
+               Catch::Matchers::Contains("attention.window: found 'wide', expected an integer"));
+}
+
+TEST_CASE("heads that do not divide d_model in any arm fail before the first trial") {
+  const std::string m = refusal(R"(model: {d_model: 12}
+task: {name: copy, symbols: 4, length: 3}
+ablation:
+  grid:
+    heads.count: [1, 2, 3, 4, 5, 6]
+)");
+  REQUIRE_THAT(m, Catch::Matchers::StartsWith("x.yaml:5:31: heads.count:"));
+  REQUIRE_THAT(m, Catch::Matchers::Contains("does not divide d_model = 12"));
+  REQUIRE_THAT(m, Catch::Matchers::Contains("in arm 'heads.count=5', seed 0: trial 5 of 6; no "
+                                            "trial has run"));
+  REQUIRE_THAT(refusal("heads: {layout: gqa, count: 4, groups: 3}\n"),
+               Catch::Matchers::Contains("groups"));
+}
+
+TEST_CASE("a task the architecture cannot take is refused at the architecture key") {
+  REQUIRE_THAT(refusal("model: {architecture: encoder}\ntask: {name: decoder_only_copy}\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:23: model.architecture: task "
+                                           "'decoder_only_copy' cannot be posed to a model of "
+                                           "architecture encoder"));
+}
+
+TEST_CASE("a learned table shorter than an evaluated length is refused") {
+  const std::string m = refusal(R"(positional: {kind: learned, length: 8}
+task: {name: copy, symbols: 4, length: 3}
+eval: {lengths: [12]}
+)");
+  REQUIRE_THAT(m, Catch::Matchers::StartsWith("x.yaml:3:17: eval.lengths: a forward pass at "
+                                              "length 12 fails"));
+  REQUIRE_THAT(m, Catch::Matchers::Contains("has a table of 8 positions"));
+}
+
+TEST_CASE("an incompatible combination of components is refused") {
+  REQUIRE_THAT(refusal("attention: {variant: linear}\npositional: {kind: alibi}\n"),
+               Catch::Matchers::Contains("attention variant 'linear' does not honour the score "
+                                         "bias that positional encoding 'alibi' adds"));
+}
+
+TEST_CASE("record patterns that match nothing and out-of-range indices are refused") {
+  REQUIRE_THAT(refusal("record: {tensors: ['**.weights', '*.wieghts']}\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:34: record.tensors: '*.wieghts' matches no "
+                                           "activation"));
+  REQUIRE_THAT(refusal("model: {layers: 2}\nrecord: {tensors: ['**.q'], layers: [2]}\n"),
+               Catch::Matchers::Contains("record.layers: found layer 2, expected an index < "
+                                         "model.layers = 2"));
+}
+
+TEST_CASE("malformed ablations are refused where they are written") {
+  REQUIRE_THAT(refusal("ablation:\n  zip: {heads.count: [1, 2], model.d_model: [8]}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:30: ablation zip: axis 'model.d_model' has "
+                                           "1 values but 'heads.count' has 2"));
+  REQUIRE_THAT(refusal("ablation:\n  grid: {heads.count: []}\n"),
+               Catch::Matchers::Contains("expected a non-empty list of values"));
+  REQUIRE_THAT(refusal("ablation:\n  - set: {model.norm: post}\n"),
+               Catch::Matchers::Contains("an arm without grid or zip needs a 'name'"));
+  REQUIRE_THAT(refusal("ablation:\n  gird: {heads.count: [1]}\n"),
+               Catch::Matchers::Contains("unknown key 'gird' (did you mean 'grid'?)"));
+  REQUIRE_THAT(refusal("ablation:\n  grid: {heads.cout: [1, 2]}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:10: heads.cout: unknown key (did you mean "
+                                           "'count'?)"));
+  REQUIRE_THAT(refusal("ablation:\n  - {name: a, set: {model.norm: post}}\n  - {name: b, set: "
+                       "{model.norm: post}}\n"),
+               Catch::Matchers::Contains("has the same resolved configuration as an earlier "
+                                         "trial"));
+}
+
+TEST_CASE("syntax errors, duplicate keys, bad seeds, bad overrides and base cycles are refused") {
+  REQUIRE_THAT(refusal("model: {d_model: 16\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:1: YAML syntax error"));
+  REQUIRE_THAT(refusal("train: {steps: 1}\ntrain: {steps: 2}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:1: key 'train' appears twice (first at "
+                                           "x.yaml:1:1)"));
+  REQUIRE_THAT(refusal("seeds: 0\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:8: seeds: found '0', expected a count >= 1"));
+  REQUIRE_THAT(refusal("seeds: [1, 1]\n"), Catch::Matchers::Contains("seed 1 is listed twice"));
+  REQUIRE_THAT(refusal("{}\n", {"model.d_model=wide"}),
+               Catch::Matchers::StartsWith("command line (-o model.d_model=wide):1:1: "
+                                           "model.d_model: found 'wide'"));
+  REQUIRE_THAT(refusal("{}\n", {"model"}),
+               Catch::Matchers::Contains("expected -o dotted.key=value"));
+  REQUIRE_THAT(refusal("base: x.yaml\n"), Catch::Matchers::Contains("in a cycle"));
+  REQUIRE_THAT(refusal("base: missing.yaml\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:7: base: file"));
+}
