@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Batch-run scenarios of `attnlab run`, end to end on real processes.
+#   run_scenario.sh ATTNLAB SCENARIO
+# Scenarios: jobs, shards, resume, interrupt, failures, changed
+set -euo pipefail
+attnlab=$1
+scenario=$2
+here=$(cd "$(dirname "$0")" && pwd)
+python=/usr/bin/python3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+small=$here/small.yaml
+
+run() { "$attnlab" run "$small" -q "$@"; }
+count_finished() { ls "$1"/trials/*.h5 2>/dev/null | wc -l; }
+wait_for_finished() {  # directory, count: waits until that many trials are finished
+  for _ in $(seq 1 600); do
+    [ "$(count_finished "$1")" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for $2 finished trials in $1" >&2
+  exit 1
+}
+
+case $scenario in
+jobs)  # the same trials with -j 1 and -j 2: identical results
+  run -j 1 -o output=one > /dev/null
+  run -j 2 -o output=two > /dev/null
+  $python "$here/compare_runs.py" one two
+  $python "$here/check_results.py" two 6
+  ;;
+shards)  # two shares of a job array cover the plan exactly once
+  run --shard 1/2 -o output=sharded > shard1.txt
+  grep -q "share 1/2 = 3 trials" <("$attnlab" run "$small" --shard 1/2 -o output=sharded)
+  [ "$(count_finished sharded)" -eq 3 ]
+  run --shard 2/2 -o output=sharded > /dev/null
+  run -o output=whole > /dev/null
+  $python "$here/compare_runs.py" sharded whole
+  $python "$here/check_results.py" sharded 6
+  ;;
+resume)  # kill -9 mid-run: finished trials stay valid and are not recomputed
+  run -j 1 -o output=reference > /dev/null
+  "$attnlab" run "$small" -j 1 -q -o output=killed > /dev/null 2>&1 &
+  runner=$!
+  wait_for_finished killed 2
+  kill -9 $runner
+  wait $runner 2>/dev/null || true
+  sleep 0.2  # the worker dies with its parent
+  before=$(count_finished killed)
+  [ "$before" -lt 6 ] || { echo "the run finished before it was killed" >&2; exit 1; }
+  for f in killed/trials/*.h5; do  # every file that looks finished is complete
+    $python -c "import h5py, sys; f = h5py.File(sys.argv[1]); assert f.attrs['status'] == 'finished'; f['parameters']" "$f"
+  done
+  stat -c '%n %i %Y' killed/trials/*.h5 > kept.txt
+  output=$("$attnlab" run "$small" -j 1 -o output=killed)
+  echo "$output" | grep -q "$before already finished, $((6 - before)) to run"
+  stat -c '%n %i %Y' $(cut -d' ' -f1 kept.txt) | diff kept.txt -  # untouched
+  $python "$here/compare_runs.py" killed reference
+  $python "$here/check_results.py" killed 6
+  ;;
+interrupt)  # SIGINT stops cleanly with exit 130; the next run completes
+  "$attnlab" run "$small" -j 1 -o output=stopped > out.txt 2>&1 &
+  runner=$!
+  wait_for_finished stopped 1
+  kill -INT $runner
+  status=0
+  wait $runner || status=$?
+  [ "$status" -eq 130 ] || { echo "exit status $status, expected 130" >&2; cat out.txt; exit 1; }
+  grep -q "re-run the same command to resume" out.txt
+  [ -z "$(ls stopped/trials/*.partial 2>/dev/null)" ]  # the stopped trial removed its partial file
+  run -o output=stopped > /dev/null
+  $python "$here/check_results.py" stopped 6
+  ;;
+failures)  # a diverging arm fails with its reason; the others finish; retries and fail-fast
+  cat > failing.yaml <<YAML
+base: $small
+ablation:
+  - {name: fine, set: {heads.count: 2}}
+  - {name: explodes, set: {train.lr: 1.0e+30, train.clip: 0}}
+YAML
+  status=0
+  "$attnlab" run failing.yaml -j 2 --retries 1 -o output=failing > out.txt 2> err.txt || status=$?
+  [ "$status" -eq 1 ] || { echo "exit status $status, expected 1" >&2; exit 1; }
+  grep -q "training diverged" err.txt
+  grep -q "(retrying)" err.txt
+  grep -q "failed trials:" err.txt
+  grep -q "log: .*failing/trials/.*\.log" err.txt
+  grep -q "FAILED: training diverged" failing/trials/*.log
+  grep -q "^fine,2,0," failing/results.csv
+  grep -q "^explodes,0,2," failing/results.csv
+  status=0
+  "$attnlab" run failing.yaml -j 1 --fail-fast -o output=fast > out.txt 2> err.txt || status=$?
+  [ "$status" -eq 1 ]
+  grep -q -- "--fail-fast: stopping" out.txt
+  grep -q "^explodes,0,1," fast/results.csv  # its second seed never ran
+  grep -q ",pending," fast/trials.csv
+  ;;
+changed)  # another plan in the same directory is refused; --force sets the old one aside
+  run -o output=shared -o train.steps=20 > /dev/null
+  status=0
+  run -o output=shared -o train.steps=30 2> err.txt || status=$?
+  [ "$status" -eq 1 ]
+  grep -q "holds the results of another plan" err.txt
+  run -o output=shared -o train.steps=30 --force > /dev/null
+  [ "$(ls shared/superseded/*/trials/*.h5 | wc -l)" -eq 6 ]
+  $python "$here/check_results.py" shared 6
+  ;;
+*)
+  echo "unknown scenario $scenario" >&2
+  exit 2
+  ;;
+esac
+echo "scenario $scenario: ok"
