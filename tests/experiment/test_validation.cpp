@@ -169,6 +169,8 @@ TEST_CASE("syntax errors, duplicate keys, bad seeds, bad overrides and base cycl
   REQUIRE_THAT(refusal("{}\n", {"model"}),
                Catch::Matchers::Contains("expected -o dotted.key=value"));
   REQUIRE_THAT(refusal("base: x.yaml\n"), Catch::Matchers::Contains("in a cycle"));
+  REQUIRE_THAT(refusal("plugins: [missing.so]\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:11: plugins: plugin 'missing.so' not found"));
   REQUIRE_THAT(refusal("base: missing.yaml\n"),
                Catch::Matchers::StartsWith("x.yaml:1:7: base: file"));
 }

@@ -17,3 +17,16 @@ grep -q "\[$plugin\]" "$work/plugins.txt"  # the origin is the library
   | tee "$work/train.txt" | tail -2
 accuracy=$(sed -n 's/.*eval token accuracy \([0-9.]*\)%.*/\1/p' "$work/train.txt")
 python3 -c "import sys; a = float('$accuracy'); print('accuracy', a); sys.exit(0 if a >= 95 else 1)"
+
+# The same plugin named in a YAML experiment, its path relative to the file.
+cp "$example/example.yaml" "$work/example.yaml"
+(cd "$work" && "$attnlab" run example.yaml -q -o output="$work/runs")
+python3 - "$work/runs/results.csv" <<'PY'
+import csv, sys
+rows = {row["arm"]: row for row in csv.DictReader(open(sys.argv[1]))}
+arm = "attention.variant=relu_squared, positional.kind=scaled_sinusoidal"
+assert len(rows) == 4 and all(row["finished"] == "1" for row in rows.values()), rows
+accuracy = float(rows[arm]["eval_accuracy_mean"])
+print("YAML experiment with the plugin:", arm, "accuracy", accuracy)
+sys.exit(0 if accuracy >= 0.95 else 1)
+PY
