@@ -35,12 +35,19 @@ int run_validate(const std::vector<std::string>& arguments) {
 
 int run_config(const std::vector<std::string>& arguments) {
   std::string which;
+  bool keys = false;
   po::options_description extra("config options");
-  extra.add_options()("trial", po::value(&which),
-                      "print one trial's resolved configuration (its id or index from 'attnlab "
-                      "plan') instead of the experiment's");
+  extra.add_options()("keys", po::bool_switch(&keys),
+                      "print every key an experiment file may hold, as a markdown table")(
+      "trial", po::value(&which),
+      "print one trial's resolved configuration (its id or index from 'attnlab "
+      "plan') instead of the experiment's");
   const ExperimentArguments parsed = parse_experiment_arguments("config", arguments, extra);
   if (parsed.help) return 0;
+  if (keys) {
+    fmt::print("{}", experiment_keys_markdown());
+    return 0;
+  }
   const Experiment experiment = load(parsed);
   if (!which.empty()) {
     const Trial& trial = find_trial(experiment, which);

@@ -69,8 +69,9 @@ void ProgressDisplay::progress(const Trial& trial, int64_t step, int64_t steps, 
   const int64_t every = verbose_ ? 1 : 5;  // lines mode: every 10% (verbose) or 50%
   if (mode_ == Mode::lines && decile >= r.last_logged_decile + every && step < steps) {
     r.last_logged_decile = decile;
-    message(fmt::format("       {}  step {}/{}  loss {:.4f}  ETA {}", r.label, step, steps, loss,
-                        eta(seconds / static_cast<double>(step) * static_cast<double>(steps - step))));
+    message(
+        fmt::format("       {}  step {}/{}  loss {:.4f}  ETA {}", r.label, step, steps, loss,
+                    eta(seconds / static_cast<double>(step) * static_cast<double>(steps - step))));
   }
   render();
 }
@@ -114,11 +115,11 @@ void ProgressDisplay::render(bool force) {
                                  done_, running_.size(), std::max<int64_t>(waiting, 0), failed_,
                                  done_ > 0 ? eta(overall) : "?");
   for (const auto& [index, r] : running_) {
-    const double left = r.step > 0 ? r.seconds / static_cast<double>(r.step) *
-                                         static_cast<double>(r.steps - r.step)
-                                   : NAN;
-    text += fmt::format("  {}  step {}/{}  loss {:.4f}  ETA {}\n", r.label, r.step, r.steps,
-                        r.loss, eta(left));
+    const double left =
+        r.step > 0 ? r.seconds / static_cast<double>(r.step) * static_cast<double>(r.steps - r.step)
+                   : NAN;
+    text += fmt::format("  {}  step {}/{}  loss {:.4f}  ETA {}\n", r.label, r.step, r.steps, r.loss,
+                        eta(left));
   }
   fmt::print("{}", text);
   std::fflush(stdout);

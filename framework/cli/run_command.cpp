@@ -63,8 +63,8 @@ std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
     }
   } catch (const std::exception&) {
   }
-  throw ConfigError(fmt::format("--shard: found '{}', expected i/n with 1 <= i <= n, e.g. 2/4",
-                                text));
+  throw ConfigError(
+      fmt::format("--shard: found '{}', expected i/n with 1 <= i <= n, e.g. 2/4", text));
 }
 
 std::string fingerprint(const Experiment& experiment) {
@@ -111,7 +111,8 @@ void supersede(const OutputLayout& layout, const Experiment& experiment) {
   fs::create_directories(aside / "trials");
   for (const auto& entry : fs::directory_iterator(layout.trials())) {
     const std::string name = entry.path().filename().string();
-    if (!ids.count(name.substr(0, name.find('.')))) fs::rename(entry.path(), aside / "trials" / name);
+    if (!ids.count(name.substr(0, name.find('.'))))
+      fs::rename(entry.path(), aside / "trials" / name);
   }
   for (const char* name : {"plan.yaml", "results.h5", "results.csv", "trials.csv", "results.md"})
     if (fs::exists(layout.dir() / name)) fs::rename(layout.dir() / name, aside / name);
@@ -264,7 +265,8 @@ void print_failures(const std::vector<TrialSummary>& summaries, const OutputLayo
 
 int run_run(const std::vector<std::string>& arguments) {
   RunOptions options;
-  const ExperimentArguments parsed = parse_experiment_arguments("run", arguments, describe(options));
+  const ExperimentArguments parsed =
+      parse_experiment_arguments("run", arguments, describe(options));
   if (parsed.help) return 0;
   const auto [share, shares] = parse_shard(options.shard);
   if (options.jobs < 0 || options.retries < 0)
@@ -280,19 +282,20 @@ int run_run(const std::vector<std::string>& arguments) {
     ++selected;
     if (!fs::exists(layout.trial_file(trial.id))) to_run.push_back(&trial);
   }
-  const int jobs = options.jobs > 0 ? options.jobs
-                                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  const ProgressDisplay::Mode mode = options.quiet             ? ProgressDisplay::Mode::quiet
+  const int jobs = options.jobs > 0
+                       ? options.jobs
+                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const ProgressDisplay::Mode mode = options.quiet                ? ProgressDisplay::Mode::quiet
                                      : isatty(STDOUT_FILENO) != 0 ? ProgressDisplay::Mode::terminal
-                                                                 : ProgressDisplay::Mode::lines;
+                                                                  : ProgressDisplay::Mode::lines;
   if (!options.quiet)
-    fmt::print("experiment {}: {} trials ({} arms x {} seeds){}; {} already finished, {} to run "
-               "with -j {}\noutput: {}\n",
-               experiment.name, experiment.trials.size(), experiment.arms.size(),
-               experiment.trials.size() / std::max<std::size_t>(experiment.arms.size(), 1),
-               shares > 1 ? fmt::format(", share {}/{} = {} trials", share, shares, selected) : "",
-               selected - static_cast<int64_t>(to_run.size()), to_run.size(), jobs,
-               layout.dir().string());
+    fmt::print(
+        "experiment {}: {} trials ({} arms x {} seeds){}; {} already finished, {} to run "
+        "with -j {}\noutput: {}\n",
+        experiment.name, experiment.trials.size(), experiment.arms.size(),
+        experiment.trials.size() / std::max<std::size_t>(experiment.arms.size(), 1),
+        shares > 1 ? fmt::format(", share {}/{} = {} trials", share, shares, selected) : "",
+        selected - static_cast<int64_t>(to_run.size()), to_run.size(), jobs, layout.dir().string());
   std::fflush(stdout);
 
   struct sigaction action {};
@@ -316,9 +319,9 @@ int run_run(const std::vector<std::string>& arguments) {
   }
   fmt::print("\n{}\n{} of {} trials finished{}; results in {}/results.{{h5,csv,md}}\n",
              results_table(experiment, summaries), finished, summaries.size(),
-             pending > 0 ? fmt::format(" ({} not run yet: re-run the same command to resume)",
-                                       pending)
-                         : "",
+             pending > 0
+                 ? fmt::format(" ({} not run yet: re-run the same command to resume)", pending)
+                 : "",
              layout.dir().string());
   print_failures(summaries, layout);
   if (interrupted) return 130;

@@ -146,7 +146,8 @@ int run_train(const std::vector<std::string>& arguments) {
   po::notify(values);
   resolve(s);
   Rng init_rng = seeded_rng(s.train.seed, "init");
-  const TaskModel model(ModelShape::decoder, s.model, init_rng);  // before printing: a bad configuration fails first
+  const TaskModel model(ModelShape::decoder, s.model,
+                        init_rng);  // before printing: a bad configuration fails first
   fmt::print(
       "attnlab train: task {} (length {}, vocabulary {}), decoder-only d_model {} heads {} layers "
       "{} "

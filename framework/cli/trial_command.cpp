@@ -56,8 +56,7 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
       if (stop_requested) throw TrialInterrupted();
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      fmt::print("@step {} {} {:.6g} {:.3f}\n", r.step, steps, r.loss,
-                 elapsed);
+      fmt::print("@step {} {} {:.6g} {:.3f}\n", r.step, steps, r.loss, elapsed);
       std::fflush(stdout);
       if (r.eval.empty()) return;
       fmt::print(log, "step {} loss {:.4f} lr {:.3g} grad-norm {:.3f}", r.step, r.loss, r.lr,

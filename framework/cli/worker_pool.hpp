@@ -13,10 +13,10 @@ namespace attnlab::cli {
 
 struct WorkerEvent {
   enum class Kind { progress, exited } kind;
-  int slot = 0;           // which running worker
+  int slot = 0;  // which running worker
   int64_t step = 0, steps = 0;
   double loss = 0.0, seconds = 0.0;
-  int exit_code = 0;      // exited: the child's code, or 128 + signal if it was killed
+  int exit_code = 0;  // exited: the child's code, or 128 + signal if it was killed
 };
 
 class WorkerPool {

@@ -29,6 +29,11 @@ jobs)  # the same trials with -j 1 and -j 2: identical results
   run -j 2 -o output=two > /dev/null
   $python "$here/compare_runs.py" one two
   $python "$here/check_results.py" two 6
+  h5dump -H -A 0 two/results.h5 > index.txt  # readable without attnlab or Python
+  grep -q 'EXTERNAL_LINK' index.txt
+  h5dump -H "$(ls two/trials/*.h5 | head -1)" > trial.txt
+  grep -q 'DATASET "weights"' trial.txt
+
   ;;
 shards)  # two shares of a job array cover the plan exactly once
   run --shard 1/2 -o output=sharded > shard1.txt

@@ -35,11 +35,12 @@ ablation:
 seeds: [3, 5]
 )");
   const Experiment e = load_experiment(path);
-  REQUIRE(e.arms == std::vector<std::string>{
-                        "heads.count=1, positional.kind=none", "heads.count=1, positional.kind=rope",
-                        "heads.count=2, positional.kind=none", "heads.count=2, positional.kind=rope",
-                        "zipped: model.d_model=8, heads.count=2",
-                        "zipped: model.d_model=32, heads.count=4", "post-ln"});
+  REQUIRE(e.arms == std::vector<std::string>{"heads.count=1, positional.kind=none",
+                                             "heads.count=1, positional.kind=rope",
+                                             "heads.count=2, positional.kind=none",
+                                             "heads.count=2, positional.kind=rope",
+                                             "zipped: model.d_model=8, heads.count=2",
+                                             "zipped: model.d_model=32, heads.count=4", "post-ln"});
   REQUIRE(e.trials.size() == 14);
   for (std::size_t i = 0; i < e.trials.size(); ++i) {
     const Trial& t = e.trials[i];
@@ -54,13 +55,14 @@ seeds: [3, 5]
   REQUIRE(value(e.trials[10], "heads.count") == "4");
   REQUIRE(value(e.trials[12], "model.norm") == "post");
   REQUIRE(value(e.trials[12], "heads.count") == "2");  // from the base
-  REQUIRE(value(e.trials[0], "model.norm") == "pre");   // a default filled in
+  REQUIRE(value(e.trials[0], "model.norm") == "pre");  // a default filled in
 }
 
 TEST_CASE("seeds: N gives seeds 0..N-1; without seeds the trial uses train.seed") {
   TemporaryFolder folder;
-  REQUIRE(load_experiment(folder.write("a.yaml", std::string(kSmall) + "seeds: 3\n")).trials.size() ==
-          3);
+  REQUIRE(
+      load_experiment(folder.write("a.yaml", std::string(kSmall) + "seeds: 3\n")).trials.size() ==
+      3);
   const Experiment one = load_experiment(folder.write("b.yaml", R"(
 task: {name: copy, symbols: 4, length: 3}
 train: {steps: 1, seed: 7}
@@ -84,7 +86,8 @@ base: base.yaml
 heads: {count: 4}
 model: {d_model: 32}
 )");
-  const Experiment e = load_experiment(child, {"model.d_model=64", "seeds=[9]", "heads.layout=mqa"});
+  const Experiment e =
+      load_experiment(child, {"model.d_model=64", "seeds=[9]", "heads.layout=mqa"});
   REQUIRE(e.trials.size() == 1);
   const Trial& t = e.trials[0];
   REQUIRE(t.seed == 9);
@@ -109,8 +112,7 @@ model: {d_model: 16, ffn: 32, norm: pre}
 train: {lr: 3.0e-3, steps: 1}
 task: {symbols: 4, name: copy, length: 3}
 )"));
-  const Experiment c =
-      load_experiment(folder.write("c.yaml", R"(
+  const Experiment c = load_experiment(folder.write("c.yaml", R"(
 model: {d_model: 16, ffn: 32}
 task: {name: copy, symbols: 4, length: 4}
 train: {steps: 1}
@@ -123,8 +125,8 @@ train: {steps: 1}
 
 TEST_CASE("the resolved configuration reads back to itself") {
   TemporaryFolder folder;
-  const Experiment e = load_experiment(folder.write("a.yaml", std::string(kSmall) +
-                                                                  "description: 'a: b # c'\n"));
+  const Experiment e =
+      load_experiment(folder.write("a.yaml", std::string(kSmall) + "description: 'a: b # c'\n"));
   const std::string text = to_yaml(e.trials[0].config);
   REQUIRE(to_yaml(parse_yaml(text, "again")) == text);
   const std::string whole = to_yaml(e.resolved);

@@ -87,8 +87,10 @@ TEST_CASE("a trial file holds provenance, metrics, parameters and the recorded a
       REQUIRE(recorded.data()[i] == Approx(capture.captured.data()[i]).margin(1e-6));
   }
   // An earlier snapshot is of the model as it was then: it differs.
-  const Tensor early = file.read_tensor("activations/step_000006/encoder/layers/0/self_attn/weights");
-  const Tensor late = file.read_tensor("activations/step_000012/encoder/layers/0/self_attn/weights");
+  const Tensor early =
+      file.read_tensor("activations/step_000006/encoder/layers/0/self_attn/weights");
+  const Tensor late =
+      file.read_tensor("activations/step_000012/encoder/layers/0/self_attn/weights");
   REQUIRE(early.to_vector() != late.to_vector());
   REQUIRE(file.contains("activations/step_000012/encoder/embed/positional"));
   REQUIRE_FALSE(file.contains("activations/step_000012/decoder/embed"));  // not selected
@@ -104,8 +106,9 @@ TEST_CASE("a trial file holds provenance, metrics, parameters and the recorded a
 
 TEST_CASE("selected heads are recorded with their indices") {
   TemporaryFolder folder;
-  const Experiment experiment = load_experiment(
-      folder.write("x.yaml", kRecorded), {"heads.count=4", "record.heads=[3, 1]", "record.every=0"});
+  const Experiment experiment =
+      load_experiment(folder.write("x.yaml", kRecorded),
+                      {"heads.count=4", "record.heads=[3, 1]", "record.every=0"});
   const std::string path = (folder.path() / "trial.h5").string();
   run_trial(make_ticket(experiment, experiment.trials.front()), path);
   const Hdf5File file(path, Hdf5File::Mode::read);

@@ -36,11 +36,10 @@ const bool registered_decoder_only_task = [] {
       .parameters = sequence_transduction_parameters(),
       .capabilities = {.encoder = false, .decoder = true, .encoder_decoder = false},
       .factory = [](const Parameters& p, const Task::BuildContext&) -> std::unique_ptr<Task> {
-        return task_registry().create(
-            "copy",
-            {{"symbols", std::to_string(p.integer("symbols"))},
-             {"length", std::to_string(p.integer("length"))}},
-            {});
+        return task_registry().create("copy",
+                                      {{"symbols", std::to_string(p.integer("symbols"))},
+                                       {"length", std::to_string(p.integer("length"))}},
+                                      {});
       },
   });
   return true;
@@ -53,7 +52,7 @@ TEST_CASE("an unknown key is named with its location and the closest key") {
   REQUIRE_THAT(m, Catch::Matchers::StartsWith("x.yaml:2:3: model.d_modle: unknown key (did you "
                                               "mean 'd_model'?)"));
   REQUIRE_THAT(refusal("modle: {}\n"), Catch::Matchers::StartsWith("x.yaml:1:1: modle: unknown "
-                                                                    "key (did you mean 'model'?)"));
+                                                                   "key (did you mean 'model'?)"));
 }
 
 TEST_CASE("a value of the wrong type says what was found and what was expected") {

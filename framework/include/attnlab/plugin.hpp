@@ -63,7 +63,8 @@ class PluginRegistrar {
 /// loaded even if it is then refused (its initialisers may have run). Throws ConfigError naming the
 /// library for a missing or unloadable file, a missing entry symbol, an API version mismatch, an
 /// error raised by the plugin, or a name already registered. Returns the file loaded (absolute).
-std::filesystem::path load_plugin(const std::string& path, const std::filesystem::path& relative_to = {});
+std::filesystem::path load_plugin(const std::string& path,
+                                  const std::filesystem::path& relative_to = {});
 
 }  // namespace attnlab
 

@@ -49,8 +49,8 @@ ConfigNode convert(const YAML::Node& node, const std::string& origin) {
 // YAML would read these plain scalars as something other than the text they hold.
 bool needs_quotes(const std::string& text) {
   if (text.empty()) return true;
-  static const char* const kSpecial[] = {"~", "null", "Null", "NULL", "yes", "no", "Yes", "No",
-                                         "on", "off", "On", "Off", "y", "n"};
+  static const char* const kSpecial[] = {"~",  "null", "Null", "NULL", "yes", "no", "Yes",
+                                         "No", "on",   "off",  "On",   "Off", "y",  "n"};
   for (const char* special : kSpecial)
     if (text == special) return true;
   if (text.find_first_of(":#{}[],&*!|>'\"%@`\n") != std::string::npos) return true;
@@ -132,8 +132,8 @@ ConfigNode ConfigNode::map(SourceLocation where) {
 
 const std::string& ConfigNode::text() const {
   if (kind_ != Kind::scalar)
-    throw ConfigError(fmt::format("{}: expected a single value, found {}", location_.str(),
-                                  describe()));
+    throw ConfigError(
+        fmt::format("{}: expected a single value, found {}", location_.str(), describe()));
   return text_;
 }
 
@@ -151,8 +151,8 @@ ConfigNode* ConfigNode::find(std::string_view key) {
 
 const SourceLocation& ConfigNode::key_location(std::string_view key) const {
   for (const Entry& entry : entries_)
-    if (entry.key == key) return entry.key_location.line > 0 ? entry.key_location
-                                                             : entry.value.location();
+    if (entry.key == key)
+      return entry.key_location.line > 0 ? entry.key_location : entry.value.location();
   return location_;
 }
 
@@ -239,8 +239,8 @@ ConfigNode parse_yaml(const std::string& text, const std::string& origin) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}: YAML syntax error: {}",
-                                  location_of(e.mark, origin).str(), e.msg));
+    throw ConfigError(
+        fmt::format("{}: YAML syntax error: {}", location_of(e.mark, origin).str(), e.msg));
   }
   return convert(root, origin);
 }

@@ -27,8 +27,7 @@ namespace fs = std::filesystem;
 // The document of `path` with its `base:` chain merged underneath it.
 ConfigNode load_with_bases(const fs::path& path, std::vector<fs::path>& chain) {
   const fs::path canonical = fs::weakly_canonical(path);
-  if (std::find(chain.begin(), chain.end(), canonical) != chain.end())
-  {
+  if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
     std::vector<std::string> names;
     for (const fs::path& file : chain) names.push_back(file.string());
     throw ConfigError(fmt::format("{}: base: files inherit from each other in a cycle ({} -> {})",
@@ -58,8 +57,8 @@ void apply_override(ConfigNode& document, const std::string& assignment) {
   const SourceLocation where{fmt::format("command line (-o {})", assignment), 0, 0};
   const auto equals = assignment.find('=');
   if (equals == std::string::npos || equals == 0)
-    throw ConfigError(fmt::format("{}: expected -o dotted.key=value, e.g. -o model.d_model=64",
-                                  where.str()));
+    throw ConfigError(
+        fmt::format("{}: expected -o dotted.key=value, e.g. -o model.d_model=64", where.str()));
   ConfigNode value = parse_yaml(assignment.substr(equals + 1), where.file);
   if (value.is_null()) value = ConfigNode::scalar("", value.location());
   document.set_path(assignment.substr(0, equals), std::move(value), where);
@@ -88,9 +87,9 @@ std::vector<uint64_t> seeds_of(const ConfigNode& document) {
     const ConfigNode* seed = document.at_path("train.seed");
     return {seed && seed->is_scalar() ? std::stoull(seed->text()) : 0};
   }
-  const schema::KeySpec& list_spec = *std::find_if(
-      schema::experiment_keys().begin(), schema::experiment_keys().end(),
-      [](const schema::KeySpec& spec) { return spec.path == "seeds"; });
+  const schema::KeySpec& list_spec =
+      *std::find_if(schema::experiment_keys().begin(), schema::experiment_keys().end(),
+                    [](const schema::KeySpec& spec) { return spec.path == "seeds"; });
   if (seeds->is_scalar()) {
     const auto count = parse_parameter_value(ParameterType::integer, seeds->text());
     if (!count || std::get<int64_t>(*count) < 1 || std::get<int64_t>(*count) > 100000)
@@ -142,8 +141,12 @@ Trial make_trial(const ConfigNode& document, const Arm& arm, uint64_t seed,
                   seed_location);
   schema::resolve_trial(config);
   check_trial(config);
-  return {.index = 0, .id = config_hash(to_yaml(config)), .arm = arm.label, .axes = arm.axes,
-          .seed = seed, .config = std::move(config)};
+  return {.index = 0,
+          .id = config_hash(to_yaml(config)),
+          .arm = arm.label,
+          .axes = arm.axes,
+          .seed = seed,
+          .config = std::move(config)};
 }
 
 // The document with every default filled in: experiment keys first, then the
@@ -196,9 +199,9 @@ Experiment expand(Experiment experiment, const fs::path& folder) {
       try {
         trial = make_trial(document, arm, seed, seed_location);
       } catch (const ConfigError& e) {
-        throw ConfigError(fmt::format("{}\n  (in arm '{}', seed {}: trial {} of {}; no trial has run)",
-                                      e.what(), arm.label, seed, experiment.trials.size() + 1,
-                                      arms.size() * seeds.size()));
+        throw ConfigError(
+            fmt::format("{}\n  (in arm '{}', seed {}: trial {} of {}; no trial has run)", e.what(),
+                        arm.label, seed, experiment.trials.size() + 1, arms.size() * seeds.size()));
       }
       if (!ids.insert(trial.id).second)
         throw ConfigError(fmt::format(
@@ -260,9 +263,10 @@ std::string config_hash(const std::string& yaml_text) {
 const Trial& find_trial(const Experiment& experiment, const std::string& which) {
   for (const Trial& trial : experiment.trials)
     if (trial.id == which || std::to_string(trial.index) == which) return trial;
-  throw ConfigError(fmt::format("no trial '{}' in experiment '{}'; give an id or an index 0..{} "
-                                "('attnlab plan' lists them)",
-                                which, experiment.name, experiment.trials.size() - 1));
+  throw ConfigError(
+      fmt::format("no trial '{}' in experiment '{}'; give an id or an index 0..{} "
+                  "('attnlab plan' lists them)",
+                  which, experiment.name, experiment.trials.size() - 1));
 }
 
 }  // namespace attnlab

@@ -20,25 +20,32 @@ constexpr double kPositive = 1e-12;  // "> 0" for numbers
 
 KeySpec integer(std::string path, std::string value, std::string doc, double min,
                 double max = kInf) {
-  return {std::move(path), ValueType::integer, std::move(value), std::move(doc), min, max, {}};
+  return {std::move(path), ValueType::integer, std::move(value), std::move(doc), min, max, {}, ""};
 }
 KeySpec number(std::string path, std::string value, std::string doc, double min,
                double max = kInf) {
-  return {std::move(path), ValueType::number, std::move(value), std::move(doc), min, max, {}};
+  return {std::move(path), ValueType::number, std::move(value), std::move(doc), min, max, {}, ""};
 }
 KeySpec choice(std::string path, std::string value, std::string doc,
                std::vector<std::string> choices) {
-  return {std::move(path), ValueType::text, std::move(value), std::move(doc), -kInf, kInf,
-          std::move(choices)};
+  return {std::move(path),
+          ValueType::text,
+          std::move(value),
+          std::move(doc),
+          -kInf,
+          kInf,
+          std::move(choices),
+          ""};
 }
-KeySpec text(std::string path, std::string doc) {
-  return {std::move(path), ValueType::text, "", std::move(doc), -kInf, kInf, {}};
+KeySpec text(std::string path, std::string doc, std::string expected = "") {
+  return {std::move(path),    ValueType::text, "", std::move(doc), -kInf, kInf, {},
+          std::move(expected)};
 }
 KeySpec integer_list(std::string path, std::string doc, double min) {
-  return {std::move(path), ValueType::integer_list, "[]", std::move(doc), min, kInf, {}};
+  return {std::move(path), ValueType::integer_list, "[]", std::move(doc), min, kInf, {}, ""};
 }
 KeySpec text_list(std::string path, std::string doc) {
-  return {std::move(path), ValueType::text_list, "[]", std::move(doc), -kInf, kInf, {}};
+  return {std::move(path), ValueType::text_list, "[]", std::move(doc), -kInf, kInf, {}, ""};
 }
 
 [[noreturn]] void fail(const SourceLocation& where, std::string_view key,
@@ -54,8 +61,8 @@ std::string join_path(std::string_view section, std::string_view key) {
 std::string checked_scalar(const KeySpec& spec, const ConfigNode& value, ParameterType type,
                            const std::string& key) {
   if (!value.is_scalar())
-    fail(value.location(), key, fmt::format("found {}, expected {}", value.describe(),
-                                            describe_expected(spec)));
+    fail(value.location(), key,
+         fmt::format("found {}, expected {}", value.describe(), describe_expected(spec)));
   const auto parsed = parse_parameter_value(type, value.text());
   bool fits = parsed.has_value();
   if (fits && type == ParameterType::integer) {
@@ -140,11 +147,11 @@ std::vector<std::string> section_keys(const std::string& section) {
 [[noreturn]] void fail_unknown_key(const ConfigNode& parent, const std::string& section,
                                    const std::string& key, const std::vector<std::string>& known) {
   const std::string suggestion = closest_match(key, known);
-  fail(parent.key_location(key), join_path(section, key),
-       fmt::format("unknown key{}; {} takes: {}",
-                   suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion),
-                   section.empty() ? "an experiment" : "'" + section + "'",
-                   fmt::join(known, ", ")));
+  fail(
+      parent.key_location(key), join_path(section, key),
+      fmt::format("unknown key{}; {} takes: {}",
+                  suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion),
+                  section.empty() ? "an experiment" : "'" + section + "'", fmt::join(known, ", ")));
 }
 
 void resolve_component(const ComponentSection& section, ConfigNode& node) {
@@ -155,8 +162,9 @@ void resolve_component(const ComponentSection& section, ConfigNode& node) {
   }
   const std::string selector_key = join_path(section.section, section.selector);
   if (!selector->is_scalar())
-    fail(selector->location(), selector_key,
-         fmt::format("found {}, expected the name of a registered component", selector->describe()));
+    fail(
+        selector->location(), selector_key,
+        fmt::format("found {}, expected the name of a registered component", selector->describe()));
   std::vector<ParameterSpec> specs;
   try {
     specs = component_parameters(section, selector->text());
@@ -177,12 +185,12 @@ void resolve_component(const ComponentSection& section, ConfigNode& node) {
       continue;
     }
     const std::string key = join_path(section.section, spec.name);
-    const auto parsed = given->is_scalar() ? parse_parameter_value(spec.type, given->text())
-                                           : std::nullopt;
+    const auto parsed =
+        given->is_scalar() ? parse_parameter_value(spec.type, given->text()) : std::nullopt;
     if (!parsed)
       fail(given->location(), key,
-           fmt::format("found {}, expected {} ({})", given->describe(),
-                       expected_type(spec.type), spec.doc));
+           fmt::format("found {}, expected {} ({})", given->describe(), expected_type(spec.type),
+                       spec.doc));
     *given = ConfigNode::scalar(format_parameter_value(*parsed), given->location());
   }
 }
@@ -221,7 +229,8 @@ ConfigNode canonical_order(const ConfigNode& config) {
     ConfigNode into = ConfigNode::map(from.location());
     copy(into, from, section.selector);
     for (const std::string& key : section.extra) copy(into, from, key);
-    for (const ParameterSpec& spec : component_parameters(section, from.find(section.selector)->text()))
+    for (const ParameterSpec& spec :
+         component_parameters(section, from.find(section.selector)->text()))
       copy(into, from, spec.name);
     ordered.set(section.section, into, config.key_location(section.section));
   }
@@ -296,13 +305,15 @@ const std::vector<KeySpec>& experiment_keys() {
       text("description", "free text, kept in the results"),
       text("base", "a YAML file this one inherits from and overrides (relative to this file)"),
       text("output", "output directory (default: runs/<name>)"),
-      integer_list("seeds", "N (seeds 0..N-1) or a list of seeds", 0),
-      text("ablation", "axes and arms (docs/experiments.md)"),
+      integer_list("seeds", "every arm runs once per seed (default: train.seed only)", 0),
+      text("ablation", "axes and arms, see below (default: one arm, the base configuration)",
+           "a block or a list of blocks (name, set, grid, zip)"),
   };
   return keys;
 }
 
 std::string describe_expected(const KeySpec& spec) {
+  if (!spec.expected.empty()) return spec.expected;
   if (!spec.choices.empty()) return fmt::format("one of {}", fmt::join(spec.choices, " | "));
   std::string what;
   switch (spec.type) {
@@ -365,3 +376,41 @@ void resolve_trial(ConfigNode& config) {
 }
 
 }  // namespace attnlab::schema
+
+namespace attnlab {
+
+std::string experiment_keys_markdown() {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  std::string text = "| key | expected | default | meaning |\n|---|---|---|---|\n";
+  const auto row = [&](const schema::KeySpec& spec, const std::string& fallback) {
+    const std::string value = spec.default_value.empty() ? fallback : spec.default_value;
+    std::string expected;
+    for (const char c : schema::describe_expected(spec)) {
+      if (c == '|') expected.push_back('\\');  // a literal bar inside a markdown table cell
+      expected.push_back(c);
+    }
+    text += fmt::format("| `{}` | {} | {} | {} |\n", spec.path, expected,
+                        value.empty() ? "" : fmt::format("`{}`", value), spec.doc);
+  };
+  for (const schema::KeySpec& spec : schema::experiment_keys())
+    row(spec.path == "seeds" ? schema::KeySpec{spec.path,
+                                               spec.type,
+                                               "",
+                                               spec.doc,
+                                               0,
+                                               kInf,
+                                               {},
+                                               "a count N >= 1 (seeds 0..N-1) or a list of "
+                                               "integers >= 0"}
+                             : spec,
+        "");
+  for (const schema::KeySpec& spec : schema::trial_keys()) row(spec, "");
+  for (const schema::ComponentSection& section : schema::component_sections())
+    text += fmt::format(
+        "| `{}.{}` | a registered name (`attnlab plugins`) | `{}` | the {} "
+        "component; the section's other keys are its parameters |\n",
+        section.section, section.selector, section.default_name, section.section);
+  return text;
+}
+
+}  // namespace attnlab

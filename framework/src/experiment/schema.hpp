@@ -21,6 +21,7 @@ struct KeySpec {
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
   std::vector<std::string> choices;  // text keys: the allowed values (empty = any text)
+  std::string expected = "";         // overrides the generated "expected ..." text
 };
 
 /// A section that picks a registered component by name; its other keys are the

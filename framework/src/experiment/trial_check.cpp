@@ -18,8 +18,8 @@ namespace {
 [[noreturn]] void fail(const ConfigNode& config, const std::string& key,
                        const std::string& message) {
   const ConfigNode* node = config.at_path(key);
-  throw ConfigError(fmt::format("{}: {}: {}", node ? node->location().str() : "(default)", key,
-                                message));
+  throw ConfigError(
+      fmt::format("{}: {}: {}", node ? node->location().str() : "(default)", key, message));
 }
 
 // Collects the names of the activations a forward pass reports.
@@ -31,7 +31,7 @@ class NameCollector final : public ActivationObserver {
 
 bool task_suits(const std::string& task, ModelShape shape) {
   const auto& can = task_registry().find(task).capabilities;
-  return shape == ModelShape::encoder ? can.encoder
+  return shape == ModelShape::encoder   ? can.encoder
          : shape == ModelShape::decoder ? can.decoder
                                         : can.encoder_decoder;
 }
@@ -111,8 +111,9 @@ void check_trial(const ConfigNode& resolved) {
   const ConfigNode& patterns = *resolved.at_path("record.tensors");
   for (const ConfigNode& item : patterns.items()) {
     const std::string& pattern = item.text();
-    const bool any = std::any_of(collector.names.begin(), collector.names.end(),
-                                 [&](const std::string& n) { return matches_activation(pattern, n); });
+    const bool any =
+        std::any_of(collector.names.begin(), collector.names.end(),
+                    [&](const std::string& n) { return matches_activation(pattern, n); });
     if (!any)
       throw ConfigError(fmt::format(
           "{}: record.tensors: '{}' matches no activation ('*' stays within one dotted segment, "

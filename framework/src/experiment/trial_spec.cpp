@@ -67,8 +67,8 @@ TrialSpec trial_spec(const ConfigNode& resolved) {
   model.ffn_dim = integer(resolved, "model.ffn");
   model.activation =
       at(resolved, "model.activation").text() == "gelu" ? Activation::gelu : Activation::relu;
-  model.norm = at(resolved, "model.norm").text() == "post" ? NormPlacement::post
-                                                           : NormPlacement::pre;
+  model.norm =
+      at(resolved, "model.norm").text() == "post" ? NormPlacement::post : NormPlacement::pre;
   model.dropout = number(resolved, "model.dropout");
   model.max_length = integer(resolved, "model.max_length");
   model.heads = integer(resolved, "heads.count");
@@ -93,7 +93,8 @@ TrialSpec trial_spec(const ConfigNode& resolved) {
   train.eval_batches = integer(resolved, "eval.batches");
   spec.threads = static_cast<int>(integer(resolved, "train.threads"));
 
-  const std::unique_ptr<Task> task = task_registry().create(spec.task.name, spec.task.parameters, {});
+  const std::unique_ptr<Task> task =
+      task_registry().create(spec.task.name, spec.task.parameters, {});
   train.eval_lengths = {task->length()};
   for (const int64_t length : integers(resolved, "eval.lengths"))
     if (std::find(train.eval_lengths.begin(), train.eval_lengths.end(), length) ==

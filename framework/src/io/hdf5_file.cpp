@@ -196,12 +196,11 @@ bool Hdf5File::has_attribute(const std::string& object, const std::string& name)
 
 std::vector<std::string> Hdf5File::attribute_names(const std::string& object) const {
   H5O_info_t info;
-  if (H5Oget_info_by_name(file_, object.c_str(), &info, H5P_DEFAULT) < 0)
-    fail("no object", object);
+  if (H5Oget_info_by_name(file_, object.c_str(), &info, H5P_DEFAULT) < 0) fail("no object", object);
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.num_attrs; ++i) {
-    const ssize_t length = H5Aget_name_by_idx(file_, object.c_str(), H5_INDEX_NAME, H5_ITER_INC,
-                                              i, nullptr, 0, H5P_DEFAULT);
+    const ssize_t length = H5Aget_name_by_idx(file_, object.c_str(), H5_INDEX_NAME, H5_ITER_INC, i,
+                                              nullptr, 0, H5P_DEFAULT);
     if (length < 0) fail("cannot list attributes of", object);
     std::string name(static_cast<std::size_t>(length), '\0');
     H5Aget_name_by_idx(file_, object.c_str(), H5_INDEX_NAME, H5_ITER_INC, i, name.data(),
@@ -249,9 +248,13 @@ void Hdf5File::create_streamed(const std::string& dataset, const Shape& shape) {
   Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(links.get(), 1);
   const auto dims = dims_of(shape);
+  // Chunks of whole rows, about 256 KiB each: small enough for HDF5's 1 MiB chunk
+  // cache (rows arrive a batch at a time), large enough to compress well.
   std::vector<hsize_t> chunk = dims;
-  chunk[0] = 1;
   for (hsize_t& d : chunk) d = std::max<hsize_t>(d, 1);
+  hsize_t row_bytes = sizeof(float);
+  for (std::size_t i = 1; i < chunk.size(); ++i) row_bytes *= chunk[i];
+  chunk[0] = std::clamp<hsize_t>((256 * 1024) / row_bytes, 1, chunk[0]);
   Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(properties.get(), static_cast<int>(chunk.size()), chunk.data());
   H5Pset_shuffle(properties.get());
@@ -266,8 +269,9 @@ void Hdf5File::create_streamed(const std::string& dataset, const Shape& shape) {
 void Hdf5File::write_rows(const std::string& dataset, int64_t first, const Tensor& rows) {
   const Shape shape = dataset_shape(dataset);
   const Shape& given = rows.shape();
-  if (given.size() != shape.size() || !std::equal(given.begin() + 1, given.end(), shape.begin() + 1) ||
-      first < 0 || first + given[0] > shape[0])
+  if (given.size() != shape.size() ||
+      !std::equal(given.begin() + 1, given.end(), shape.begin() + 1) || first < 0 ||
+      first + given[0] > shape[0])
     fail(fmt::format("rows {} at row {} do not fit {} of dataset", shape_string(given), first,
                      shape_string(shape)),
          dataset);

@@ -27,8 +27,8 @@ Tensor TaskModel::forward(const TaskBatch& batch, const ForwardContext& context)
     case ModelShape::decoder:
       return static_cast<const DecoderLM&>(*module_).forward(batch.target_input, context);
     case ModelShape::encoder_decoder:
-      return static_cast<const EncoderDecoder&>(*module_).forward(batch.source,
-                                                                  batch.target_input, context);
+      return static_cast<const EncoderDecoder&>(*module_).forward(batch.source, batch.target_input,
+                                                                  context);
   }
   return {};
 }

@@ -90,7 +90,8 @@ void PluginRegistrar::add_task(Registry<Task>::Entry entry) {
   stamp(tasks, std::move(entry));
 }
 
-std::filesystem::path load_plugin(const std::string& path, const std::filesystem::path& relative_to) {
+std::filesystem::path load_plugin(const std::string& path,
+                                  const std::filesystem::path& relative_to) {
   const std::filesystem::path file = locate(path, relative_to);
   const std::string library = file.string();
   LoadedLibraries& state = loaded();

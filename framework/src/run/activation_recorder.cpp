@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <optional>
 
+#include "../experiment/trial_check.hpp"
 #include "attnlab/experiment/config_tree.hpp"
 #include "attnlab/ops.hpp"
 #include "attnlab/train/seeding.hpp"
-#include "../experiment/trial_check.hpp"
 
 namespace attnlab {
 namespace {
@@ -26,8 +26,8 @@ TokenBatch rows_of(const TokenBatch& batch, int64_t first, int64_t count) {
 
 TaskBatch rows_of(const TaskBatch& batch, int64_t examples, int64_t first, int64_t count) {
   const auto per_example = static_cast<int64_t>(batch.targets.size()) / examples;
-  TaskBatch part{rows_of(batch.source, first, count), rows_of(batch.target_input, first, count),
-                 {}};
+  TaskBatch part{
+      rows_of(batch.source, first, count), rows_of(batch.target_input, first, count), {}};
   part.targets.assign(batch.targets.begin() + first * per_example,
                       batch.targets.begin() + (first + count) * per_example);
   return part;
@@ -69,8 +69,8 @@ class ChunkWriter final : public ActivationObserver {
       return;
     }
     Tensor value = reported;
-    const bool query_heads = kind == "q" || kind == "scores" || kind == "weights" ||
-                             kind == "head_outputs";
+    const bool query_heads =
+        kind == "q" || kind == "scores" || kind == "weights" || kind == "head_outputs";
     if (!spec_.record.heads.empty() && value.rank() == 4 &&
         (query_heads || value.size(1) == spec_.model.heads))
       value = select_heads(value, spec_.record.heads);
@@ -89,7 +89,8 @@ class ChunkWriter final : public ActivationObserver {
  private:
   void write_plain(const std::string& dataset, const std::string& name, const Tensor& value) {
     file_.write_tensor(dataset, value);
-    file_.set_attribute(dataset, "dims", activation_dimensions(name, static_cast<std::size_t>(value.rank())));
+    file_.set_attribute(dataset, "dims",
+                        activation_dimensions(name, static_cast<std::size_t>(value.rank())));
   }
 
   Hdf5File& file_;
@@ -111,14 +112,20 @@ void write_tokens(Hdf5File& file, const std::string& dataset, const TokenBatch& 
 std::vector<std::string> activation_dimensions(const std::string& name, std::size_t rank) {
   const std::string kind = last_component(name);
   std::vector<std::string> dims;
-  if (kind == "positional") dims = {"position", "feature"};
-  else if (kind == "q" || kind == "head_outputs") dims = {"example", "head", "query", "feature"};
-  else if (kind == "k" || kind == "v") dims = {"example", "kv_head", "key", "feature"};
-  else if (kind == "scores" || kind == "weights") dims = {"example", "head", "query", "key"};
-  else dims = {"example", "position", "feature"};
+  if (kind == "positional")
+    dims = {"position", "feature"};
+  else if (kind == "q" || kind == "head_outputs")
+    dims = {"example", "head", "query", "feature"};
+  else if (kind == "k" || kind == "v")
+    dims = {"example", "kv_head", "key", "feature"};
+  else if (kind == "scores" || kind == "weights")
+    dims = {"example", "head", "query", "key"};
+  else
+    dims = {"example", "position", "feature"};
   if (dims.size() != rank) {  // a shape this table does not know: name dimensions by index
     dims.clear();
-    for (std::size_t i = 0; i < rank; ++i) dims.push_back(i == 0 ? "example" : fmt::format("dim{}", i));
+    for (std::size_t i = 0; i < rank; ++i)
+      dims.push_back(i == 0 ? "example" : fmt::format("dim{}", i));
   }
   return dims;
 }

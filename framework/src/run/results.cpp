@@ -33,11 +33,13 @@ std::vector<std::string> metric_names(const std::vector<TrialSummary>& trials) {
   return names;
 }
 
-std::vector<ArmRow> arm_rows(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
+std::vector<ArmRow> arm_rows(const Experiment& experiment,
+                             const std::vector<TrialSummary>& trials) {
   std::vector<ArmRow> rows;
   for (const std::string& arm : experiment.arms) rows.push_back({arm, 0, 0, {}});
   for (const TrialSummary& t : trials) {
-    auto row = std::find_if(rows.begin(), rows.end(), [&](const ArmRow& r) { return r.label == t.arm; });
+    auto row =
+        std::find_if(rows.begin(), rows.end(), [&](const ArmRow& r) { return r.label == t.arm; });
     if (row == rows.end()) continue;
     row->finished += t.status == TrialStatus::finished;
     row->failed += t.status == TrialStatus::failed;
@@ -194,9 +196,10 @@ TrialSummary read_trial_summary(const std::string& path) {
   const Hdf5File file(path, Hdf5File::Mode::read);
   const int64_t schema = file.int_attribute("/", "attnlab_results_schema");
   if (schema > kResultsSchemaVersion)
-    throw IoError(fmt::format("{}: written with results schema {}, but this attnlab reads up to "
-                              "{}; use a newer attnlab",
-                              path, schema, kResultsSchemaVersion));
+    throw IoError(
+        fmt::format("{}: written with results schema {}, but this attnlab reads up to "
+                    "{}; use a newer attnlab",
+                    path, schema, kResultsSchemaVersion));
   TrialSummary summary;
   summary.id = file.string_attribute("/", "trial_id");
   summary.index = file.int_attribute("/", "trial_index");
@@ -217,8 +220,8 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
                                             const OutputLayout& layout) {
   std::vector<TrialSummary> summaries;
   for (const Trial& trial : experiment.trials) {
-    TrialSummary summary{trial.id, trial.index, trial.arm, trial.seed, TrialStatus::pending, 0.0,
-                         {}, ""};
+    TrialSummary summary{trial.id, trial.index, trial.arm, trial.seed, TrialStatus::pending,
+                         0.0,      {},          ""};
     if (fs::exists(layout.trial_file(trial.id))) {
       summary = read_trial_summary(layout.trial_file(trial.id).string());
       summary.index = trial.index;

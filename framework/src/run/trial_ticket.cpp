@@ -59,9 +59,9 @@ TrialTicket read_ticket(const std::string& path) {
     trial.axes.emplace_back(entry.key, entry.value.text());
   trial.config = required(root, "config", path);
   if (config_hash(to_yaml(trial.config)) != trial.id)
-    throw ConfigError(fmt::format(
-        "{}: the configuration does not hash to the trial id {} (edited by hand?)", path,
-        trial.id));
+    throw ConfigError(
+        fmt::format("{}: the configuration does not hash to the trial id {} (edited by hand?)",
+                    path, trial.id));
   return ticket;
 }
 

@@ -26,12 +26,12 @@ struct Trial {
 
 struct Experiment {
   std::string name;
-  std::string path;         // the YAML file ("" for the built-in default)
-  std::string source_text;  // the file as given
+  std::string path;                    // the YAML file ("" for the built-in default)
+  std::string source_text;             // the file as given
   std::vector<std::string> overrides;  // -o key=value, in order
-  ConfigNode document;      // after base: and overrides, before expansion
-  ConfigNode resolved;      // the document with every default filled in (ablation and seeds kept)
-  std::string output_dir;   // absolute
+  ConfigNode document;                 // after base: and overrides, before expansion
+  ConfigNode resolved;     // the document with every default filled in (ablation and seeds kept)
+  std::string output_dir;  // absolute
   std::vector<std::string> arms;  // labels in plan order
   std::vector<Trial> trials;
 };
@@ -44,6 +44,10 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
 Experiment default_experiment(const std::vector<std::string>& overrides = {});
 /// The YAML text of the default experiment.
 const std::string& default_experiment_text();
+
+/// Every key an experiment file may hold (type, default, meaning) as a
+/// markdown table; component parameters are listed by `attnlab plugins`.
+std::string experiment_keys_markdown();
 
 /// Stable hash (16 hex digits) of a resolved configuration's YAML text.
 std::string config_hash(const std::string& yaml_text);

@@ -38,7 +38,7 @@ class Hdf5File {
   Shape dataset_shape(const std::string& dataset) const;
 
   /// A float32 dataset of `shape` filled later, slab by slab along the first
-  /// dimension (write_rows); chunked one row per chunk, shuffled and deflated.
+  /// dimension (write_rows); chunked in whole rows (about 256 KiB a chunk), shuffled and deflated.
   void create_streamed(const std::string& dataset, const Shape& shape);
   /// Writes `rows` ([n, ...] matching the dataset's trailing shape) at row `first`.
   void write_rows(const std::string& dataset, int64_t first, const Tensor& rows);

@@ -23,9 +23,7 @@ class OutputLayout {
   std::filesystem::path ticket(const std::string& id) const { return trials() / (id + ".yaml"); }
   std::filesystem::path log(const std::string& id) const { return trials() / (id + ".log"); }
   /// Written when a trial fails: its reason (removed when it is run again).
-  std::filesystem::path failure(const std::string& id) const {
-    return trials() / (id + ".failed");
-  }
+  std::filesystem::path failure(const std::string& id) const { return trials() / (id + ".failed"); }
   std::filesystem::path trials() const { return dir_ / "trials"; }
 
  private:
