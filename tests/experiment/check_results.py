@@ -62,9 +62,20 @@ with h5py.File(f"{output}/results.h5", "r") as results:
                     assert obj.compression == "gzip" and obj.shuffle, name
                 if name.endswith("weights"):
                     assert dims == ["example", "head", "query", "key"], dims
-                    sums = obj[()].sum(axis=-1)
+                    weights = obj[()]
+                    sums = weights.sum(axis=-1)
                     assert np.allclose(sums, 1.0, atol=1e-5), (name, sums.min(), sums.max())
-                    assert np.all(obj[()] >= 0)
+                    assert np.all(weights >= 0)
+                    scores_name = name[: -len("weights")] + "scores"
+                    if scores_name in step:  # softmax attention: weights = softmax(scores) over keys
+                        scores = step[scores_name][()].astype(np.float64)
+                        if name.startswith("decoder") and "self_attn" in name:  # causal mask
+                            queries, keys = scores.shape[-2:]
+                            future = np.arange(keys)[None, :] > np.arange(queries)[:, None]
+                            scores = np.where(future, -np.inf, scores)
+                        shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
+                        expected = shifted / shifted.sum(axis=-1, keepdims=True)
+                        assert np.allclose(weights, expected, atol=1e-5), name
                     checked_weights += 1
 
             step.visititems(visit)

@@ -94,6 +94,8 @@ YAML
   grep -q "FAILED: training diverged" failing/trials/*.log
   grep -q "^fine,2,0," failing/results.csv
   grep -q "^explodes,0,2," failing/results.csv
+  $python -c "import h5py, sys; t = h5py.File(sys.argv[1])['trials']; \
+assert len(t.attrs['failed']) == 2 and 'training diverged' in t.attrs['failure_reasons'][0]" failing/results.h5
   status=0
   "$attnlab" run failing.yaml -j 1 --fail-fast -o output=fast > out.txt 2> err.txt || status=$?
   [ "$status" -eq 1 ]

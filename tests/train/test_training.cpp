@@ -51,6 +51,38 @@ TEST_CASE("a tiny decoder-only model learns to copy and to reverse") {
   }
 }
 
+TEST_CASE("an encoder and an encoder-decoder learn the same tasks from the same trainer") {
+  // Encoder: token classification (y_i at position i; reverse needs positions both ways).
+  // Encoder-decoder: the decoder writes the answer while cross-attending to the input.
+  for (const ModelShape shape : {ModelShape::encoder, ModelShape::encoder_decoder}) {
+    for (const char* name : {"copy", "reverse"}) {
+      INFO("task " << name << ", " << to_string(shape));
+      const auto owned = make_task(name, 8, 6);
+      TrainOptions options;
+      options.steps = 300;
+      options.eval_every = 0;
+      options.eval_lengths = {6};
+      Rng rng = seeded_rng(options.seed, "init");
+      const TaskModel model(shape, configure_for_task(lm_config(*owned), *owned, shape, {6}), rng);
+      const auto history = train(model, *owned, options);
+      REQUIRE(history.front().loss > 1.5f);
+      REQUIRE(history.back().eval.at(0).accuracy >= 0.99f);
+    }
+  }
+}
+
+TEST_CASE("the constant schedule holds the peak after warm-up") {
+  TrainOptions options;
+  options.lr = 1.0f;
+  options.warmup_steps = 10;
+  options.steps = 100;
+  options.schedule = LearningRateSchedule::constant;
+  REQUIRE(learning_rate(options, 9) == Approx(1.0f));
+  REQUIRE(learning_rate(options, 99) == Approx(1.0f));
+  options.schedule = LearningRateSchedule::cosine;
+  REQUIRE(learning_rate(options, 99) < 0.2f);
+}
+
 TEST_CASE("same seed and thread count give a bit-identical loss curve") {
   const auto owned = make_task("reverse", 6, 4);
   const Task& task = *owned;

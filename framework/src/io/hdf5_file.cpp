@@ -180,12 +180,18 @@ void Hdf5File::set_attribute(const std::string& object, const std::string& name,
 
 void Hdf5File::set_attribute(const std::string& object, const std::string& name, int64_t value) {
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  write_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, space.get(), &value);
+}
+
+void Hdf5File::write_attribute(const std::string& object, const std::string& name,
+                               int64_t file_type, int64_t memory_type, int64_t space,
+                               const void* data) {
   if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
     H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
-  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), H5T_STD_I64LE, space.get(),
-                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), file_type, space, H5P_DEFAULT,
+                                H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
-  if (!attr.valid() || H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) < 0)
+  if (!attr.valid() || H5Awrite(attr.get(), memory_type, data) < 0)
     fail(fmt::format("cannot write attribute '{}' on", name), object);
 }
 
@@ -307,13 +313,7 @@ void Hdf5File::link_external(const std::string& link, const std::string& file,
 
 void Hdf5File::set_attribute(const std::string& object, const std::string& name, double value) {
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
-    H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
-  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), H5T_IEEE_F64LE, space.get(),
-                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-              H5Aclose);
-  if (!attr.valid() || H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0)
-    fail(fmt::format("cannot write attribute '{}' on", name), object);
+  write_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space.get(), &value);
 }
 
 // Variable-length UTF-8 strings: h5py reads them as str (fixed-length ones come back as bytes).
@@ -331,13 +331,9 @@ void Hdf5File::write_strings(const std::string& object, const std::string& name,
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
   const hsize_t count = values.size();
   Handle space(array ? H5Screate_simple(1, &count, nullptr) : H5Screate(H5S_SCALAR), H5Sclose);
-  if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
-    H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
-  Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), type.get(), space.get(),
-                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-              H5Aclose);
-  if (!attr.valid() || H5Awrite(attr.get(), type.get(), pointers.data()) < 0)
-    fail(fmt::format("cannot write attribute '{}' on", name), object);
+  const char* none = "";  // HDF5 wants a buffer even for an empty array
+  write_attribute(object, name, type.get(), type.get(), space.get(),
+                  pointers.empty() ? static_cast<const void*>(&none) : pointers.data());
 }
 
 double Hdf5File::number_attribute(const std::string& object, const std::string& name) const {

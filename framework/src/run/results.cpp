@@ -139,13 +139,19 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
     file.set_attribute("/", "experiment_yaml", context.given_yaml);
     file.set_attribute("/", "experiment_resolved_yaml", context.resolved_yaml);
     file.create_group("trials");
-    std::vector<std::string> finished;
-    for (const TrialSummary& t : trials)
+    std::vector<std::string> finished, failed, reasons;
+    for (const TrialSummary& t : trials) {
       if (t.status == TrialStatus::finished) {
         file.link_external("trials/" + t.id, "trials/" + t.id + ".h5", "/");
         finished.push_back(t.id);
+      } else if (t.status == TrialStatus::failed) {
+        failed.push_back(t.id);
+        reasons.push_back(t.failure);
       }
+    }
     file.set_attribute("trials", "finished", finished);
+    file.set_attribute("trials", "failed", failed);
+    file.set_attribute("trials", "failure_reasons", reasons);
     const std::vector<ArmRow> rows = arm_rows(experiment, trials);
     std::vector<std::string> labels;
     std::vector<int32_t> finished_counts, failed_counts;
