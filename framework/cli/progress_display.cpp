@@ -115,6 +115,10 @@ void ProgressDisplay::render(bool force) {
                                  done_, running_.size(), std::max<int64_t>(waiting, 0), failed_,
                                  done_ > 0 ? eta(overall) : "?");
   for (const auto& [index, r] : running_) {
+    if (r.steps == 0) {
+      text += fmt::format("  {}  starting\n", r.label);
+      continue;
+    }
     const double left =
         r.step > 0 ? r.seconds / static_cast<double>(r.step) * static_cast<double>(r.steps - r.step)
                    : NAN;
