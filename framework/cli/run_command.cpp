@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "attnlab/error.hpp"
+#include "attnlab/io/atomic_file.hpp"
 #include "attnlab/run/results.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "commands.hpp"
@@ -55,16 +56,16 @@ po::options_description describe(RunOptions& o) {
 std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
   if (text.empty()) return {1, 1};
   const auto slash = text.find('/');
-  try {
-    if (slash != std::string::npos) {
-      const int64_t share = std::stoll(text.substr(0, slash));
-      const int64_t shares = std::stoll(text.substr(slash + 1));
-      if (shares >= 1 && share >= 1 && share <= shares) return {share, shares};
+  if (slash != std::string::npos) {
+    const auto share = parse_parameter_value(ParameterType::integer, text.substr(0, slash));
+    const auto shares = parse_parameter_value(ParameterType::integer, text.substr(slash + 1));
+    if (share && shares) {
+      const int64_t i = std::get<int64_t>(*share), n = std::get<int64_t>(*shares);
+      if (n >= 1 && i >= 1 && i <= n) return {i, n};
     }
-  } catch (const std::exception&) {
   }
-  throw ConfigError(
-      fmt::format("--shard: found '{}', expected i/n with 1 <= i <= n, e.g. 2/4", text));
+  throw ConfigError(fmt::format("--shard: found '{}', expected i/n with 1 <= i <= n, e.g. 2/4",
+                                text));
 }
 
 std::string fingerprint(const Experiment& experiment) {
@@ -72,16 +73,6 @@ std::string fingerprint(const Experiment& experiment) {
   for (const Trial& trial : experiment.trials)
     plan += fmt::format("{} {} {}\n", trial.index, trial.id, trial.arm);
   return config_hash(plan);
-}
-
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path partial = path.string() + fmt::format(".partial-{}", getpid());
-  {
-    std::ofstream out(partial);
-    out << text;
-    if (!out) throw IoError(fmt::format("{}: cannot write", partial.string()));
-  }
-  fs::rename(partial, path);
 }
 
 std::string plan_yaml(const Experiment& experiment) {
@@ -135,7 +126,7 @@ void prepare_output(const Experiment& experiment, const OutputLayout& layout, bo
       supersede(layout, experiment);
     }
   }
-  write_atomically(layout.plan(), plan_yaml(experiment));
+  write_file_atomically(layout.plan(), plan_yaml(experiment));
 }
 
 struct Attempt {
@@ -170,7 +161,7 @@ class Scheduler {
     const Trial& trial = *next.trial;
     std::error_code ignored;
     fs::remove(layout_.failure(trial.id), ignored);
-    write_atomically(layout_.ticket(trial.id), ticket_to_yaml(make_ticket(experiment_, trial)));
+    write_file_atomically(layout_.ticket(trial.id), ticket_to_yaml(make_ticket(experiment_, trial)));
     const int slot = pool_.start({"trial", layout_.ticket(trial.id).string(), "--output",
                                   layout_.trial_file(trial.id).string(), "--log",
                                   layout_.log(trial.id).string()});
@@ -190,7 +181,10 @@ class Scheduler {
       display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
       return;
     }
-    if (event.exit_code == 130 || (stopping_ && event.exit_code == 128 + SIGKILL)) {
+    const bool stopped_by_us =
+        stopping_ && (event.exit_code == 128 + SIGKILL || event.exit_code == 128 + SIGTERM ||
+                      event.exit_code == 128 + SIGINT);
+    if (event.exit_code == 130 || stopped_by_us) {
       display_.interrupted(trial);
       return;
     }
@@ -220,7 +214,7 @@ class Scheduler {
         exit_code > 128 ? fmt::format("the trial's process was killed by signal {} ({})",
                                       exit_code - 128, strsignal(exit_code - 128))
                         : fmt::format("the trial's process exited with code {}", exit_code);
-    write_atomically(layout_.failure(trial.id), reason + "\n");
+    write_file_atomically(layout_.failure(trial.id), reason + "\n");
     return reason;
   }
 
@@ -280,7 +274,7 @@ int run_run(const std::vector<std::string>& arguments) {
   for (const Trial& trial : experiment.trials) {
     if (trial.index % shares != share - 1) continue;
     ++selected;
-    if (!fs::exists(layout.trial_file(trial.id))) to_run.push_back(&trial);
+    if (!trial_finished(layout, trial.id)) to_run.push_back(&trial);
   }
   const int jobs = options.jobs > 0
                        ? options.jobs
@@ -310,8 +304,7 @@ int run_run(const std::vector<std::string>& arguments) {
     failures = scheduler.run(to_run, jobs);
     interrupted = scheduler.interrupted();
   }
-  const std::vector<TrialSummary> summaries = collect_summaries(experiment, layout);
-  write_results(experiment, layout, summaries);
+  const std::vector<TrialSummary> summaries = update_results(experiment, layout);
   int64_t finished = 0, pending = 0;
   for (const TrialSummary& s : summaries) {
     finished += s.status == TrialStatus::finished;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "attnlab/io/atomic_file.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "commands.hpp"
 
@@ -24,15 +25,6 @@ void request_stop(int) {
   stop_requested = 1;
 }
 
-void write_failure(const std::string& marker, const std::string& reason) {
-  const std::string partial = marker + ".partial";
-  {
-    std::ofstream out(partial);
-    out << reason << "\n";
-  }
-  std::filesystem::rename(partial, marker);
-}
-
 }  // namespace
 
 int run_trial_worker(const std::vector<std::string>& arguments) {
@@ -41,6 +33,11 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
   const std::string& output = arguments[2];
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
+  sigset_t stop_signals;  // blocked by the parent until the handlers were in place
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
   std::FILE* log = std::fopen(arguments[4].c_str(), "a");
   if (log == nullptr) throw IoError(fmt::format("{}: cannot open the trial log", arguments[4]));
   const auto start = std::chrono::steady_clock::now();
@@ -78,7 +75,7 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
   }
   fmt::print(log, "FAILED: {}\n", failure);
   std::fclose(log);
-  write_failure(output.substr(0, output.size() - 3) + ".failed", failure);
+  write_file_atomically(output.substr(0, output.size() - 3) + ".failed", failure + "\n");
   return 3;
 }
 

@@ -44,8 +44,19 @@ int WorkerPool::start(const std::vector<std::string>& arguments) {
   argv.push_back(nullptr);
   const pid_t parent = getpid();
   const pid_t pid = fork();
-  if (pid < 0) throw Error("cannot start a trial worker (fork failed)");
+  if (pid < 0) {
+    close(pipe_ends[0]);
+    close(pipe_ends[1]);
+    throw Error("cannot start a trial worker (fork failed)");
+  }
   if (pid == 0) {  // child: only async-signal-safe calls until exec
+    // SIGINT/SIGTERM stay blocked across exec until the worker has its handlers
+    // (the mask is inherited), so an early stop request is held, not fatal.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(137);  // the parent died before prctl took effect
     dup2(pipe_ends[1], STDOUT_FILENO);

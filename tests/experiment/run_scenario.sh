@@ -59,7 +59,7 @@ resume)  # kill -9 mid-run: finished trials stay valid and are not recomputed
   done
   stat -c '%n %i %Y' killed/trials/*.h5 > kept.txt
   output=$("$attnlab" run "$small" -j 1 -o output=killed)
-  echo "$output" | grep -q "$before already finished, $((6 - before)) to run"
+  grep -q "$before already finished, $((6 - before)) to run" <<< "$output"
   stat -c '%n %i %Y' $(cut -d' ' -f1 kept.txt) | diff kept.txt -  # untouched
   $python "$here/compare_runs.py" killed reference
   $python "$here/check_results.py" killed 6
@@ -73,8 +73,15 @@ interrupt)  # SIGINT stops cleanly with exit 130; the next run completes
   wait $runner || status=$?
   [ "$status" -eq 130 ] || { echo "exit status $status, expected 130" >&2; cat out.txt; exit 1; }
   grep -q "re-run the same command to resume" out.txt
-  [ -z "$(ls stopped/trials/*.partial 2>/dev/null)" ]  # the stopped trial removed its partial file
+  [ -z "$(ls stopped/trials/*.partial* 2>/dev/null)" ]  # the stopped trial removed its partial file
   run -o output=stopped > /dev/null
+  $python "$here/check_results.py" stopped 6
+  # A finished file emptied behind our back (a power loss) is set aside and its trial runs again.
+  emptied=$(ls stopped/trials/*.h5 | head -1)
+  : > "$emptied"
+  "$attnlab" run "$small" -o output=stopped > again.txt
+  grep -q "5 already finished, 1 to run" again.txt
+  [ -n "$(ls stopped/trials/unreadable/ | grep "$(basename "$emptied")")" ]
   $python "$here/check_results.py" stopped 6
   ;;
 failures)  # a diverging arm fails with its reason; the others finish; retries and fail-fast

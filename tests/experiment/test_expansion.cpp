@@ -123,6 +123,26 @@ train: {steps: 1}
   REQUIRE(a.trials[0].id.size() == 16);
 }
 
+TEST_CASE("a default written out gives the same id as a default left out") {
+  TemporaryFolder folder;
+  const Experiment implicit = load_experiment(folder.write("a.yaml", std::string(kSmall) +
+                                                                        "attention: {variant: linear}\n"));
+  const Experiment spelled = load_experiment(folder.write(
+      "b.yaml", std::string(kSmall) + "attention: {variant: linear, eps: 0.000001}\n"));
+  REQUIRE(implicit.trials[0].id == spelled.trials[0].id);
+}
+
+TEST_CASE("arms varying a whole section get one-line labels") {
+  TemporaryFolder folder;
+  const Experiment e = load_experiment(folder.write("a.yaml", std::string(kSmall) + R"(
+ablation:
+  grid:
+    attention: [{variant: local, window: 2}, {variant: softmax}]
+)"));
+  REQUIRE(e.arms == std::vector<std::string>{"attention={variant: local, window: 2}",
+                                             "attention={variant: softmax}"});
+}
+
 TEST_CASE("the resolved configuration reads back to itself") {
   TemporaryFolder folder;
   const Experiment e =

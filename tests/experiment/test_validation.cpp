@@ -96,8 +96,12 @@ ablation:
 )");
   REQUIRE_THAT(m, Catch::Matchers::StartsWith("x.yaml:5:31: heads.count:"));
   REQUIRE_THAT(m, Catch::Matchers::Contains("does not divide d_model = 12"));
-  REQUIRE_THAT(m, Catch::Matchers::Contains("in arm 'heads.count=5', seed 0: trial 5 of 6; no "
-                                            "trial has run"));
+  REQUIRE_THAT(m, Catch::Matchers::Contains("in arm 'heads.count=5': trial 5 of 6; no trial has "
+                                            "run"));
+  // Both values defaulted or written elsewhere: the error points at the one that was written.
+  REQUIRE_THAT(refusal("model: {d_model: 30}\n"),
+               Catch::Matchers::StartsWith("x.yaml (model.d_model):1:18: heads.count: heads = 4 "
+                                           "does not divide d_model = 30"));
   REQUIRE_THAT(refusal("heads: {layout: gqa, count: 4, groups: 3}\n"),
                Catch::Matchers::Contains("groups"));
 }
@@ -151,6 +155,29 @@ TEST_CASE("malformed ablations are refused where they are written") {
                        "{model.norm: post}}\n"),
                Catch::Matchers::Contains("has the same resolved configuration as an earlier "
                                          "trial"));
+}
+
+TEST_CASE("the seed is set by seeds:, never by an axis, and is checked like any value") {
+  REQUIRE_THAT(refusal("ablation:\n  zip: {train.seed: [5, 6]}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:9: train.seed: the seed is not an ablation "
+                                           "axis"));
+  REQUIRE_THAT(refusal("train: {seed: x}\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:15: train.seed: found 'x', expected an "
+                                           "integer >= 0"));
+  REQUIRE_THAT(refusal("train: {seed: -1}\n"), Catch::Matchers::Contains("found '-1'"));
+  REQUIRE_THAT(refusal("record: {tensors: ['**.q'], heads: [1, 1]}\n"),
+               Catch::Matchers::Contains("record.heads: head 1 is listed twice"));
+  REQUIRE_THAT(refusal("{}\n", {"base=other.yaml"}),
+               Catch::Matchers::Contains("base: cannot be overridden"));
+}
+
+TEST_CASE("plugins named in a base file are found next to that file") {
+  TemporaryFolder folder;
+  std::filesystem::create_directories(folder.path() / "sub");
+  folder.write("sub/base.yaml", "plugins: [missing_plugin.so]\n");
+  const std::string path = folder.write("x.yaml", "base: sub/base.yaml\n");
+  REQUIRE_THROWS_WITH(load_experiment(path),
+                      Catch::Matchers::Contains((folder.path() / "sub/missing_plugin.so").string()));
 }
 
 TEST_CASE("syntax errors, duplicate keys, bad seeds, bad overrides and base cycles are refused") {

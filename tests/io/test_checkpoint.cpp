@@ -1,3 +1,4 @@
+#include <attnlab/io/atomic_file.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/io/checkpoint.hpp>
 #include <attnlab/io/hdf5_file.hpp>
@@ -31,7 +32,7 @@ TEST_CASE("a checkpoint round-trips every parameter exactly") {
   Rng a_rng(1), b_rng(2);
   const DecoderLM a(small(), a_rng), b(small(), b_rng);
   save_checkpoint(a, path);
-  REQUIRE_FALSE(std::filesystem::exists(path + ".partial"));
+  REQUIRE_FALSE(std::filesystem::exists(temporary_path(path)));
   load_checkpoint(b, path);
   const auto pa = a.named_parameters(), pb = b.named_parameters();
   for (std::size_t i = 0; i < pa.size(); ++i)
@@ -83,6 +84,6 @@ TEST_CASE("a checkpoint that cannot be put in place is an IoError and leaves no 
   Rng rng(1);
   const DecoderLM model(small(), rng);
   REQUIRE_THROWS_AS(save_checkpoint(model, directory.string()), IoError);
-  REQUIRE_FALSE(std::filesystem::exists(directory.string() + ".partial"));
+  REQUIRE_FALSE(std::filesystem::exists(temporary_path(directory)));
   std::filesystem::remove_all(directory);
 }

@@ -14,12 +14,18 @@ namespace {
   throw ConfigError(fmt::format("{}: {}", where.str(), message));
 }
 
-// A value as shown in labels: the scalar, or its flow-style YAML.
+// A value as shown in labels, on one line: the scalar, [a, b] or {k: v}.
 std::string label_text(const ConfigNode& value) {
   if (value.is_scalar()) return value.text();
-  std::string text = to_yaml(value);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
+  std::string text;
+  if (value.is_sequence()) {
+    for (const ConfigNode& item : value.items())
+      text += fmt::format("{}{}", text.empty() ? "" : ", ", label_text(item));
+    return "[" + text + "]";
+  }
+  for (const ConfigNode::Entry& entry : value.entries())
+    text += fmt::format("{}{}: {}", text.empty() ? "" : ", ", entry.key, label_text(entry.value));
+  return value.is_map() ? "{" + text + "}" : "~";
 }
 
 // `set:` as dotted assignments; nested maps are flattened (model: {norm: post} = model.norm).

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "ablation.hpp"
@@ -24,6 +25,23 @@ namespace fs = std::filesystem;
   throw ConfigError(fmt::format("{}: {}: {}", where.str(), key, message));
 }
 
+// Loads the plugins the document names and rewrites them as absolute paths.
+void load_plugins(ConfigNode& document, const fs::path& folder) {
+  ConfigNode* plugins = document.find("plugins");
+  if (plugins == nullptr) return;
+  schema::check_value(schema::trial_keys().front(), *plugins);
+  ConfigNode loaded = ConfigNode::sequence(plugins->location());
+  for (const ConfigNode& item : plugins->items()) {
+    try {
+      loaded.push_back(
+          ConfigNode::scalar(load_plugin(item.text(), folder).string(), item.location()));
+    } catch (const ConfigError& e) {
+      fail(item.location(), "plugins", e.what());
+    }
+  }
+  *plugins = std::move(loaded);
+}
+
 // The document of `path` with its `base:` chain merged underneath it.
 ConfigNode load_with_bases(const fs::path& path, std::vector<fs::path>& chain) {
   const fs::path canonical = fs::weakly_canonical(path);
@@ -40,6 +58,7 @@ ConfigNode load_with_bases(const fs::path& path, std::vector<fs::path>& chain) {
     fail(document.location(), "(top level)",
          fmt::format("found {}, expected a map of sections (model:, train:, ...)",
                      document.describe()));
+  load_plugins(document, fs::absolute(path).parent_path());  // relative to the file naming them
   const ConfigNode* base = document.find("base");
   if (base == nullptr) return document;
   if (!base->is_scalar()) fail(base->location(), "base", "expected the path of a YAML file");
@@ -59,6 +78,10 @@ void apply_override(ConfigNode& document, const std::string& assignment) {
   if (equals == std::string::npos || equals == 0)
     throw ConfigError(
         fmt::format("{}: expected -o dotted.key=value, e.g. -o model.d_model=64", where.str()));
+  if (assignment.substr(0, equals) == "base")
+    throw ConfigError(fmt::format("{}: base: cannot be overridden (files are merged before -o); "
+                                  "write a file with base: instead",
+                                  where.str()));
   ConfigNode value = parse_yaml(assignment.substr(equals + 1), where.file);
   if (value.is_null()) value = ConfigNode::scalar("", value.location());
   document.set_path(assignment.substr(0, equals), std::move(value), where);
@@ -81,15 +104,11 @@ void check_experiment_keys(const ConfigNode& document) {
       fail(value->location(), key, fmt::format("found {}, expected text", value->describe()));
 }
 
+// The seeds every arm repeats over; empty without `seeds:` (each arm then runs
+// once with its train.seed, checked with the rest of the trial).
 std::vector<uint64_t> seeds_of(const ConfigNode& document) {
   const ConfigNode* seeds = document.find("seeds");
-  if (seeds == nullptr) {
-    const ConfigNode* seed = document.at_path("train.seed");
-    return {seed && seed->is_scalar() ? std::stoull(seed->text()) : 0};
-  }
-  const schema::KeySpec& list_spec =
-      *std::find_if(schema::experiment_keys().begin(), schema::experiment_keys().end(),
-                    [](const schema::KeySpec& spec) { return spec.path == "seeds"; });
+  if (seeds == nullptr) return {};
   if (seeds->is_scalar()) {
     const auto count = parse_parameter_value(ParameterType::integer, seeds->text());
     if (!count || std::get<int64_t>(*count) < 1 || std::get<int64_t>(*count) > 100000)
@@ -99,6 +118,9 @@ std::vector<uint64_t> seeds_of(const ConfigNode& document) {
     for (int64_t i = 0; i < std::get<int64_t>(*count); ++i) all.push_back(static_cast<uint64_t>(i));
     return all;
   }
+  const schema::KeySpec& list_spec = *std::find_if(
+      schema::experiment_keys().begin(), schema::experiment_keys().end(),
+      [](const schema::KeySpec& spec) { return spec.path == "seeds"; });
   schema::check_value(list_spec, *seeds);
   std::vector<uint64_t> all;
   for (const ConfigNode& item : seeds->items()) {
@@ -111,42 +133,27 @@ std::vector<uint64_t> seeds_of(const ConfigNode& document) {
   return all;
 }
 
-// Loads the plugins the document names and rewrites them as absolute paths.
-void load_plugins(ConfigNode& document, const fs::path& folder) {
-  ConfigNode* plugins = document.find("plugins");
-  if (plugins == nullptr) return;
-  schema::check_value(schema::trial_keys().front(), *plugins);
-  ConfigNode loaded = ConfigNode::sequence(plugins->location());
-  for (const ConfigNode& item : plugins->items()) {
-    try {
-      loaded.push_back(
-          ConfigNode::scalar(load_plugin(item.text(), folder).string(), item.location()));
-    } catch (const ConfigError& e) {
-      fail(item.location(), "plugins", e.what());
-    }
-  }
-  *plugins = std::move(loaded);
-}
-
-Trial make_trial(const ConfigNode& document, const Arm& arm, uint64_t seed,
+Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint64_t> seed,
                  const SourceLocation& seed_location) {
   ConfigNode config = document;
   for (const auto& spec : schema::experiment_keys()) config.erase(spec.path);
   for (const Assignment& assignment : arm.assignments) {
-    if (assignment.key == "seeds" || assignment.key == "ablation" || assignment.key == "output")
-      fail(assignment.key_location, assignment.key, "cannot be set by an ablation arm");
+    if (assignment.key == "train.seed" || assignment.key == "train")
+      fail(assignment.key_location, assignment.key,
+           "the seed is not an ablation axis; list seeds under the top-level 'seeds:'");
+    for (const auto& spec : schema::experiment_keys())
+      if (assignment.key == spec.path)
+        fail(assignment.key_location, assignment.key, "cannot be set by an ablation arm");
     config.set_path(assignment.key, assignment.value, assignment.key_location);
   }
-  config.set_path("train.seed", ConfigNode::scalar(std::to_string(seed), seed_location),
-                  seed_location);
+  if (seed)
+    config.set_path("train.seed", ConfigNode::scalar(std::to_string(*seed), seed_location),
+                    seed_location);
   schema::resolve_trial(config);
   check_trial(config);
-  return {.index = 0,
-          .id = config_hash(to_yaml(config)),
-          .arm = arm.label,
-          .axes = arm.axes,
-          .seed = seed,
-          .config = std::move(config)};
+  const uint64_t trial_seed = std::stoull(config.at_path("train.seed")->text());
+  return {.index = 0, .id = config_hash(to_yaml(config)), .arm = arm.label, .axes = arm.axes,
+          .seed = trial_seed, .config = std::move(config)};
 }
 
 // The document with every default filled in: experiment keys first, then the
@@ -187,32 +194,40 @@ Experiment expand(Experiment experiment, const fs::path& folder) {
       fs::absolute(output ? fs::path(output->text()) : fs::path("runs") / experiment.name)
           .lexically_normal()
           .string();
-  const std::vector<uint64_t> seeds = seeds_of(document);
+  const std::vector<uint64_t> listed_seeds = seeds_of(document);
+  std::vector<std::optional<uint64_t>> seeds(listed_seeds.begin(), listed_seeds.end());
+  if (seeds.empty()) seeds.push_back(std::nullopt);  // each arm's own train.seed
   const ConfigNode* seeds_node = document.find("seeds");
   const SourceLocation seed_location = seeds_node ? seeds_node->location() : SourceLocation{};
   const std::vector<Arm> arms = expand_ablation(document.find("ablation"));
   std::set<std::string> ids;
   for (const Arm& arm : arms) {
     experiment.arms.push_back(arm.label);
-    for (const uint64_t seed : seeds) {
+    for (const std::optional<uint64_t>& seed : seeds) {
       Trial trial;
       try {
         trial = make_trial(document, arm, seed, seed_location);
       } catch (const ConfigError& e) {
         throw ConfigError(
-            fmt::format("{}\n  (in arm '{}', seed {}: trial {} of {}; no trial has run)", e.what(),
-                        arm.label, seed, experiment.trials.size() + 1, arms.size() * seeds.size()));
+            fmt::format("{}\n  (in arm '{}'{}: trial {} of {}; no trial has run)", e.what(),
+                        arm.label, seed ? fmt::format(", seed {}", *seed) : "",
+                        experiment.trials.size() + 1, arms.size() * seeds.size()));
       }
       if (!ids.insert(trial.id).second)
         throw ConfigError(fmt::format(
             "arm '{}' with seed {} has the same resolved configuration as an earlier trial; "
             "an ablation axis or arm changes nothing",
-            arm.label, seed));
+            arm.label, trial.seed));
       trial.index = static_cast<int64_t>(experiment.trials.size());
       experiment.trials.push_back(std::move(trial));
     }
   }
-  experiment.resolved = resolve_document(experiment, seeds);
+  std::vector<uint64_t> used_seeds = listed_seeds;
+  if (used_seeds.empty())
+    for (const Trial& trial : experiment.trials)
+      if (std::find(used_seeds.begin(), used_seeds.end(), trial.seed) == used_seeds.end())
+        used_seeds.push_back(trial.seed);
+  experiment.resolved = resolve_document(experiment, used_seeds);
   return experiment;
 }
 

@@ -180,8 +180,14 @@ void resolve_component(const ComponentSection& section, ConfigNode& node) {
   }
   for (const ParameterSpec& spec : specs) {
     ConfigNode* given = node.find(spec.name);
-    if (given == nullptr) {
-      node.set(spec.name, ConfigNode::scalar(spec.default_value));
+    if (given == nullptr) {  // the default, in the same canonical form as a given value
+      const auto value = parse_parameter_value(spec.type, spec.default_value);
+      if (!value)
+        throw ConfigError(fmt::format("{} '{}' declares default '{}' for parameter '{}', which is "
+                                      "not {}: fix the component",
+                                      section.section, selector->text(), spec.default_value,
+                                      spec.name, expected_type(spec.type)));
+      node.set(spec.name, ConfigNode::scalar(format_parameter_value(*value)));
       continue;
     }
     const std::string key = join_path(section.section, spec.name);

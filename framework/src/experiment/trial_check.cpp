@@ -15,11 +15,22 @@
 namespace attnlab {
 namespace {
 
-[[noreturn]] void fail(const ConfigNode& config, const std::string& key,
+// Fails at the first of `keys` that was written somewhere (a default has no
+// location; the other key involved has one, e.g. model.d_model for heads.count).
+[[noreturn]] void fail(const ConfigNode& config, std::initializer_list<const char*> keys,
                        const std::string& message) {
-  const ConfigNode* node = config.at_path(key);
-  throw ConfigError(
-      fmt::format("{}: {}: {}", node ? node->location().str() : "(default)", key, message));
+  const char* key = *keys.begin();
+  SourceLocation where;
+  for (const char* candidate : keys) {
+    const ConfigNode* node = config.at_path(candidate);
+    if (node != nullptr && node->location().line > 0) {
+      where = node->location();
+      if (candidate != key) where.file += fmt::format(" ({})", candidate);
+      break;
+    }
+  }
+  throw ConfigError(fmt::format("{}: {}: {}", where.line > 0 ? where.str() : "(defaults)", key,
+                                message));
 }
 
 // Collects the names of the activations a forward pass reports.
@@ -80,13 +91,13 @@ bool is_recorded(const std::string& name, const std::vector<std::string>& patter
 void check_trial(const ConfigNode& resolved) {
   const TrialSpec spec = trial_spec(resolved);
   if (!task_suits(spec.task.name, spec.shape))
-    fail(resolved, "model.architecture",
+    fail(resolved, {"model.architecture", "task.name"},
          fmt::format("task '{}' cannot be posed to a model of architecture {}", spec.task.name,
                      to_string(spec.shape)));
   try {
     head_dimensions(spec.model);
   } catch (const ConfigError& e) {
-    fail(resolved, "heads.count", e.what());
+    fail(resolved, {"heads.count", "model.d_model", "heads.layout"}, e.what());
   }
   const std::unique_ptr<Task> task =
       task_registry().create(spec.task.name, spec.task.parameters, {});
@@ -95,7 +106,8 @@ void check_trial(const ConfigNode& resolved) {
   try {
     model = std::make_unique<TaskModel>(spec.shape, spec.model, rng);
   } catch (const ConfigError& e) {
-    fail(resolved, "attention.variant", e.what());
+    fail(resolved, {"attention.variant", "positional.kind", "heads.layout", "model.architecture"},
+         e.what());
   }
   NameCollector collector;
   for (const int64_t length : spec.train.eval_lengths) {
@@ -104,8 +116,11 @@ void check_trial(const ConfigNode& resolved) {
       NoGradGuard no_grad;
       model->forward(task->sample(spec.shape, 1, length, data), {.observer = &collector});
     } catch (const Error& e) {
-      fail(resolved, length == task->length() ? "task.length" : "eval.lengths",
-           fmt::format("a forward pass at length {} fails: {}", length, e.what()));
+      const std::string message =
+          fmt::format("a forward pass at length {} fails: {}", length, e.what());
+      if (length == task->length())
+        fail(resolved, {"task.length", "model.max_length", "positional.kind"}, message);
+      fail(resolved, {"eval.lengths"}, message);
     }
   }
   const ConfigNode& patterns = *resolved.at_path("record.tensors");
@@ -122,12 +137,17 @@ void check_trial(const ConfigNode& resolved) {
   }
   for (const int64_t layer : spec.record.layers)
     if (layer >= spec.model.decoder_layers)
-      fail(resolved, "record.layers",
+      fail(resolved, {"record.layers"},
            fmt::format("found layer {}, expected an index < model.layers = {}", layer,
                        spec.model.decoder_layers));
+  for (std::size_t i = 0; i < spec.record.heads.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (spec.record.heads[i] == spec.record.heads[j])
+        fail(resolved, {"record.heads"},
+             fmt::format("head {} is listed twice", spec.record.heads[i]));
   for (const int64_t head : spec.record.heads)
     if (head >= spec.model.heads)
-      fail(resolved, "record.heads",
+      fail(resolved, {"record.heads"},
            fmt::format("found head {}, expected an index < heads.count = {}", head,
                        spec.model.heads));
 }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "attnlab/error.hpp"
+#include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/version.hpp"
 
@@ -50,24 +51,17 @@ void write_parameters(Hdf5File& file, const Module& model) {
 }
 
 void save_checkpoint(const Module& model, const std::string& path) {
-  const std::string temporary = path + ".partial";
+  const std::filesystem::path temporary = temporary_path(path);
   try {
-    Hdf5File file(temporary, Hdf5File::Mode::create);
+    Hdf5File file(temporary.string(), Hdf5File::Mode::create);
     file.set_attribute("/", "attnlab_version", std::string(version()));
     write_parameters(file, model);
     file.close();  // throws if HDF5 could not finish the file: it must not be renamed then
+    publish_file(temporary, path);
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);
     throw;
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    const std::string reason = error.message();
-    std::filesystem::remove(temporary, error);
-    throw IoError(
-        fmt::format("{}: cannot move the finished checkpoint into place: {}", path, reason));
   }
 }
 

@@ -249,18 +249,29 @@ int64_t Hdf5File::int_attribute(const std::string& object, const std::string& na
   return value;
 }
 
-void Hdf5File::create_streamed(const std::string& dataset, const Shape& shape) {
+void Hdf5File::create_streamed(const std::string& dataset, const Shape& shape,
+                               int64_t rows_per_write) {
   if (shape.empty()) fail("a streamed dataset needs at least one dimension:", dataset);
   Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(links.get(), 1);
   const auto dims = dims_of(shape);
-  // Chunks of whole rows, about 256 KiB each: small enough for HDF5's 1 MiB chunk
-  // cache (rows arrive a batch at a time), large enough to compress well.
+  // Chunks of whole rows, about 256 KiB each (HDF5's chunk cache holds 1 MiB),
+  // aligned with the writes so that no chunk is compressed twice: a multiple of
+  // rows_per_write, or a divisor of it.
   std::vector<hsize_t> chunk = dims;
   for (hsize_t& d : chunk) d = std::max<hsize_t>(d, 1);
   hsize_t row_bytes = sizeof(float);
   for (std::size_t i = 1; i < chunk.size(); ++i) row_bytes *= chunk[i];
-  chunk[0] = std::clamp<hsize_t>((256 * 1024) / row_bytes, 1, chunk[0]);
+  const hsize_t target = std::max<hsize_t>(1, (256 * 1024) / row_bytes);
+  const auto writes = static_cast<hsize_t>(std::max<int64_t>(rows_per_write, 1));
+  hsize_t rows = target >= writes ? writes * (target / writes) : 1;
+  if (target < writes)
+    for (hsize_t d = target; d >= 1; --d)
+      if (writes % d == 0) {
+        rows = d;
+        break;
+      }
+  chunk[0] = std::min(rows, chunk[0]);
   Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(properties.get(), static_cast<int>(chunk.size()), chunk.data());
   H5Pset_shuffle(properties.get());

@@ -55,8 +55,13 @@ Tensor select_heads(const Tensor& value, const std::vector<int64_t>& heads) {
 class ChunkWriter final : public ActivationObserver {
  public:
   ChunkWriter(Hdf5File& file, const TrialSpec& spec, std::string group, int64_t first,
-              int64_t examples)
-      : file_(file), spec_(spec), group_(std::move(group)), first_(first), examples_(examples) {}
+              int64_t examples, int64_t rows_per_write)
+      : file_(file),
+        spec_(spec),
+        group_(std::move(group)),
+        first_(first),
+        examples_(examples),
+        rows_per_write_(rows_per_write) {}
 
   void observe(std::string_view view, const Tensor& reported) override {
     const std::string name(view);
@@ -71,15 +76,16 @@ class ChunkWriter final : public ActivationObserver {
     Tensor value = reported;
     const bool query_heads =
         kind == "q" || kind == "scores" || kind == "weights" || kind == "head_outputs";
-    if (!spec_.record.heads.empty() && value.rank() == 4 &&
-        (query_heads || value.size(1) == spec_.model.heads))
-      value = select_heads(value, spec_.record.heads);
+    // k and v of a layout that shares them (mqa, gqa) keep all their heads.
+    const bool selects_heads = !spec_.record.heads.empty() && value.rank() == 4 &&
+                               (query_heads || value.size(1) == spec_.model.heads);
+    if (selects_heads) value = select_heads(value, spec_.record.heads);
     if (!file_.contains(dataset)) {
       Shape full = value.shape();
       full[0] = examples_;
-      file_.create_streamed(dataset, full);
+      file_.create_streamed(dataset, full, rows_per_write_);
       file_.set_attribute(dataset, "dims", activation_dimensions(name, full.size()));
-      if (!spec_.record.heads.empty() && value.rank() == 4 && value.size(1) != reported.size(1))
+      if (selects_heads)  // the head axis holds these heads, in this order
         file_.set_attribute(dataset, "heads",
                             fmt::format("{}", fmt::join(spec_.record.heads, ",")));
     }
@@ -96,7 +102,7 @@ class ChunkWriter final : public ActivationObserver {
   Hdf5File& file_;
   const TrialSpec& spec_;
   std::string group_;
-  int64_t first_, examples_;
+  int64_t first_, examples_, rows_per_write_;
 };
 
 void write_tokens(Hdf5File& file, const std::string& dataset, const TokenBatch& tokens) {
@@ -154,7 +160,7 @@ void ActivationRecorder::record(const TaskModel& model, int64_t step) {
   NoGradGuard no_grad;
   for (int64_t first = 0; first < total; first += chunk) {
     const int64_t count = std::min(chunk, total - first);
-    ChunkWriter writer(file_, spec_, group, first, total);
+    ChunkWriter writer(file_, spec_, group, first, total, chunk);
     model.forward(rows_of(examples_, total, first, count), {.observer = &writer});
   }
 }

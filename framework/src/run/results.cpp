@@ -1,14 +1,18 @@
 #include "attnlab/run/results.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "attnlab/error.hpp"
+#include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/version.hpp"
@@ -78,17 +82,6 @@ std::string number(double value) {
   return std::isnan(value) ? "" : fmt::format("{:.6g}", value);
 }
 
-void write_text_atomically(const fs::path& path, const std::string& text) {
-  const fs::path partial = path.string() + fmt::format(".partial-{}", getpid());
-  {
-    std::ofstream out(partial);
-    out << text;
-    out.close();
-    if (!out) throw IoError(fmt::format("{}: cannot write", partial.string()));
-  }
-  fs::rename(partial, path);
-}
-
 std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
   const std::vector<std::string> metrics = metric_names(trials);
   std::string text = "arm,finished,failed";
@@ -126,7 +119,7 @@ std::string trials_csv(const std::vector<TrialSummary>& trials) {
 void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
                       const std::vector<TrialSummary>& trials) {
   const fs::path path = layout.dir() / "results.h5";
-  const fs::path partial = path.string() + fmt::format(".partial-{}", getpid());
+  const fs::path partial = temporary_path(path);
   try {
     Hdf5File file(partial.string(), Hdf5File::Mode::create);
     file.set_attribute("/", "attnlab_results_schema", kResultsSchemaVersion);
@@ -181,7 +174,7 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
     fs::remove(partial, ignored);
     throw;
   }
-  fs::rename(partial, path);
+  publish_file(partial, path);
 }
 
 }  // namespace
@@ -222,6 +215,19 @@ TrialSummary read_trial_summary(const std::string& path) {
   return summary;
 }
 
+bool trial_finished(const OutputLayout& layout, const std::string& id) {
+  const fs::path file = layout.trial_file(id);
+  if (!fs::exists(file)) return false;
+  try {
+    return read_trial_summary(file.string()).status == TrialStatus::finished;
+  } catch (const Error&) {
+    const fs::path aside = layout.trials() / "unreadable";
+    fs::create_directories(aside);
+    fs::rename(file, aside / fmt::format("{}.h5.{}", id, std::time(nullptr)));
+    return false;
+  }
+}
+
 std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
                                             const OutputLayout& layout) {
   std::vector<TrialSummary> summaries;
@@ -229,9 +235,13 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
     TrialSummary summary{trial.id, trial.index, trial.arm, trial.seed, TrialStatus::pending,
                          0.0,      {},          ""};
     if (fs::exists(layout.trial_file(trial.id))) {
-      summary = read_trial_summary(layout.trial_file(trial.id).string());
-      summary.index = trial.index;
-      summary.arm = trial.arm;  // the plan's label (the file's is the same unless renamed)
+      try {
+        summary = read_trial_summary(layout.trial_file(trial.id).string());
+        summary.index = trial.index;
+        summary.arm = trial.arm;  // the plan's label (the file's is the same unless renamed)
+      } catch (const Error& e) {  // e.g. emptied by a power loss: counted as not run
+        summary.failure = e.what();
+      }
     } else if (fs::exists(layout.failure(trial.id))) {
       std::ifstream in(layout.failure(trial.id));
       std::ostringstream reason;
@@ -273,12 +283,36 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
 void write_results(const Experiment& experiment, const OutputLayout& layout,
                    const std::vector<TrialSummary>& trials) {
   write_results_h5(experiment, layout, trials);
-  write_text_atomically(layout.dir() / "results.csv", arms_csv(experiment, trials));
-  write_text_atomically(layout.dir() / "trials.csv", trials_csv(trials));
+  write_file_atomically(layout.dir() / "results.csv", arms_csv(experiment, trials));
+  write_file_atomically(layout.dir() / "trials.csv", trials_csv(trials));
   std::string report = fmt::format("# {}\n\n", experiment.name);
   report += "Mean ± standard deviation over finished seeds of each arm's final figures.\n\n";
   report += results_table(experiment, trials);
-  write_text_atomically(layout.dir() / "results.md", report);
+  write_file_atomically(layout.dir() / "results.md", report);
+}
+
+}  // namespace attnlab
+
+namespace attnlab {
+
+std::vector<TrialSummary> update_results(const Experiment& experiment,
+                                         const OutputLayout& layout) {
+  const std::string lock_path = (layout.dir() / ".results.lock").string();
+  const int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (lock < 0) throw IoError(fmt::format("{}: cannot create the results lock", lock_path));
+  if (::flock(lock, LOCK_EX) != 0) {
+    ::close(lock);
+    throw IoError(fmt::format("{}: cannot lock", lock_path));
+  }
+  try {
+    const std::vector<TrialSummary> summaries = collect_summaries(experiment, layout);
+    write_results(experiment, layout, summaries);
+    ::close(lock);  // releases the lock
+    return summaries;
+  } catch (...) {
+    ::close(lock);
+    throw;
+  }
 }
 
 }  // namespace attnlab

@@ -10,6 +10,7 @@
 
 #include "activation_recorder.hpp"
 #include "attnlab/experiment/trial_spec.hpp"
+#include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/threads.hpp"
@@ -108,7 +109,7 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
   Rng init = seeded_rng(spec.train.seed, "init");
   const TaskModel model(spec.shape, spec.model, init);
 
-  const std::string partial = path + ".partial";
+  const std::string partial = temporary_path(path).string();
   try {
     Hdf5File file(partial, Hdf5File::Mode::create);
     write_provenance(file, ticket);
@@ -128,7 +129,7 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
     file.set_attribute("/", "wall_time_seconds", seconds);
     file.set_attribute("/", "status", "finished");
     file.close();  // throws if HDF5 could not finish: the file must not be renamed then
-    std::filesystem::rename(partial, path);
+    publish_file(partial, path);
     return seconds;
   } catch (...) {
     std::error_code ignored;

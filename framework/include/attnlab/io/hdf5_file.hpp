@@ -37,9 +37,10 @@ class Hdf5File {
   std::vector<int32_t> read_ints(const std::string& dataset) const;
   Shape dataset_shape(const std::string& dataset) const;
 
-  /// A float32 dataset of `shape` filled later, slab by slab along the first
-  /// dimension (write_rows); chunked in whole rows (about 256 KiB a chunk), shuffled and deflated.
-  void create_streamed(const std::string& dataset, const Shape& shape);
+  /// A float32 dataset of `shape` filled later, `rows_per_write` rows of the first
+  /// dimension at a time (write_rows); chunked in whole rows (about 256 KiB a
+  /// chunk, aligned with the writes), shuffled and deflated.
+  void create_streamed(const std::string& dataset, const Shape& shape, int64_t rows_per_write);
   /// Writes `rows` ([n, ...] matching the dataset's trailing shape) at row `first`.
   void write_rows(const std::string& dataset, int64_t first, const Tensor& rows);
   /// Creates a group and any missing parents (no-op if it exists).

@@ -48,6 +48,11 @@ struct TrialSummary {
 /// newer results schema (IoError naming both versions).
 TrialSummary read_trial_summary(const std::string& path);
 
+/// Whether trial `id` has a finished, readable file. A file that exists but cannot
+/// be read (e.g. emptied by a power loss) is moved to trials/unreadable/ so the
+/// trial runs again.
+bool trial_finished(const OutputLayout& layout, const std::string& id);
+
 /// The summary of every trial of the plan, from what is in the output directory.
 std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
                                             const OutputLayout& layout);
@@ -60,5 +65,11 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
 /// results.csv, trials.csv and results.md, each atomically.
 void write_results(const Experiment& experiment, const OutputLayout& layout,
                    const std::vector<TrialSummary>& trials);
+
+/// Collects the summaries and writes the results under an exclusive lock on the
+/// output directory, so that shares finishing at the same time cannot replace a
+/// newer table with an older one. Returns the summaries written.
+std::vector<TrialSummary> update_results(const Experiment& experiment,
+                                         const OutputLayout& layout);
 
 }  // namespace attnlab
