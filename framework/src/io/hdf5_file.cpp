@@ -240,13 +240,18 @@ std::string Hdf5File::string_attribute(const std::string& object, const std::str
 }
 
 int64_t Hdf5File::int_attribute(const std::string& object, const std::string& name) const {
+  int64_t value = 0;
+  read_attribute(object, name, H5T_NATIVE_INT64, &value, "an integer");
+  return value;
+}
+
+void Hdf5File::read_attribute(const std::string& object, const std::string& name,
+                              int64_t memory_type, void* value, const char* what) const {
   if (!has_attribute(object, name)) fail(fmt::format("no attribute '{}' on", name), object);
   Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
-  int64_t value = 0;
-  if (H5Aread(attr.get(), H5T_NATIVE_INT64, &value) < 0)
-    fail(fmt::format("attribute '{}' is not an integer on", name), object);
-  return value;
+  if (H5Aread(attr.get(), memory_type, value) < 0)
+    fail(fmt::format("attribute '{}' is not {} on", name, what), object);
 }
 
 void Hdf5File::create_streamed(const std::string& dataset, const Shape& shape,
@@ -348,12 +353,8 @@ void Hdf5File::write_strings(const std::string& object, const std::string& name,
 }
 
 double Hdf5File::number_attribute(const std::string& object, const std::string& name) const {
-  if (!has_attribute(object, name)) fail(fmt::format("no attribute '{}' on", name), object);
-  Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-              H5Aclose);
   double value = 0.0;
-  if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0)
-    fail(fmt::format("attribute '{}' is not a number on", name), object);
+  read_attribute(object, name, H5T_NATIVE_DOUBLE, &value, "a number");
   return value;
 }
 

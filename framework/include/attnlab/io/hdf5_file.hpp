@@ -73,6 +73,8 @@ class Hdf5File {
  private:
   int64_t open_dataset(const std::string& dataset) const;
   int64_t create_dataset(const std::string& dataset, int64_t type, const Shape& shape);
+  void read_attribute(const std::string& object, const std::string& name, int64_t memory_type,
+                      void* value, const char* what) const;
   void write_attribute(const std::string& object, const std::string& name, int64_t file_type,
                        int64_t memory_type, int64_t space, const void* data);
   void write_strings(const std::string& object, const std::string& name,
