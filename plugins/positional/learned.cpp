@@ -1,6 +1,10 @@
 // learned: a trained table of absolute position vectors added to the embeddings
 // (Vaswani et al. 2017 Table 3 (E); BERT, GPT-2). It has no row past its
 // length, so a longer sequence is an error rather than a silent wrap-around.
+// Its rows start at the token embeddings' scale (N(0, 1), as torch.nn.Embedding):
+// with GPT-2's 0.02 beside N(0, 1) tokens an encoder stays a bag of words (the
+// gradient of a position row averages to zero while the model ignores
+// positions), which experiments/positional_encodings.yaml showed.
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/nn/init.hpp>
@@ -36,8 +40,10 @@ const bool registered = [] {
       .description = "trained absolute position table added to the token embeddings",
       .parameters = {{"length", ParameterType::integer, "0",
                       "positions in the table; 0 = the model's max_length"},
-                     {"init_std", ParameterType::number, "0.02",
-                      "standard deviation of the initial values"}},
+                     {"init_std", ParameterType::number, "1",
+                      "standard deviation of the initial values; 1 = the token embeddings' "
+                      "scale (a much smaller table never breaks an encoder's symmetry: "
+                      "experiments/positional_encodings.yaml)"}},
       .capabilities =
           {.embeddings = true, .rotates_qk = false, .score_bias = false, .extrapolates = false},
       .factory =
