@@ -171,6 +171,14 @@ TEST_CASE("the seed is set by seeds:, never by an axis, and is checked like any 
                Catch::Matchers::Contains("base: cannot be overridden"));
 }
 
+TEST_CASE("a folder or a missing file is refused by name") {
+  TemporaryFolder folder;
+  REQUIRE_THROWS_WITH(load_experiment(folder.path().string()),
+                      Catch::Matchers::Contains("is a folder, expected a YAML file"));
+  REQUIRE_THROWS_WITH(load_experiment((folder.path() / "none.yaml").string()),
+                      Catch::Matchers::Contains("none.yaml: no such experiment file"));
+}
+
 TEST_CASE("plugins named in a base file are found next to that file") {
   TemporaryFolder folder;
   std::filesystem::create_directories(folder.path() / "sub");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -246,6 +247,8 @@ ConfigNode parse_yaml(const std::string& text, const std::string& origin) {
 }
 
 ConfigNode load_yaml_file(const std::string& path) {
+  if (std::filesystem::is_directory(path))
+    throw IoError(fmt::format("{}: is a folder, expected a YAML file", path));
   std::ifstream in(path);
   if (!in) throw IoError(fmt::format("{}: cannot read the file", path));
   std::ostringstream text;

@@ -235,6 +235,8 @@ Experiment expand(Experiment experiment, const fs::path& folder) {
 
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
   if (!fs::exists(path)) throw IoError(fmt::format("{}: no such experiment file", path));
+  if (fs::is_directory(path))
+    throw IoError(fmt::format("{}: is a folder, expected a YAML file", path));
   Experiment experiment;
   experiment.path = path;
   experiment.name = fs::path(path).stem().string();
