@@ -111,6 +111,8 @@ void supersede(const OutputLayout& layout, const Experiment& experiment) {
 
 void prepare_output(const Experiment& experiment, const OutputLayout& layout, bool force) {
   fs::create_directories(layout.trials());
+  remove_abandoned_temporaries(layout.trials());  // left by a killed run on this host
+  remove_abandoned_temporaries(layout.dir());
   if (fs::exists(layout.plan())) {
     const ConfigNode old = load_yaml_file(layout.plan().string());
     const ConfigNode* old_fingerprint = old.find("fingerprint");

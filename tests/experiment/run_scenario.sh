@@ -57,10 +57,12 @@ resume)  # kill -9 mid-run: finished trials stay valid and are not recomputed
   for f in killed/trials/*.h5; do  # every file that looks finished is complete
     $python -c "import h5py, sys; f = h5py.File(sys.argv[1]); assert f.attrs['status'] == 'finished'; f['parameters']" "$f"
   done
+  ls killed/trials/*.partial-* > /dev/null  # the killed worker's unfinished file
   stat -c '%n %i %Y' killed/trials/*.h5 > kept.txt
   output=$("$attnlab" run "$small" -j 1 -o output=killed)
   grep -q "$before already finished, $((6 - before)) to run" <<< "$output"
   stat -c '%n %i %Y' $(cut -d' ' -f1 kept.txt) | diff kept.txt -  # untouched
+  [ -z "$(ls killed/trials/*.partial-* 2>/dev/null)" ]  # abandoned temporaries cleaned up
   $python "$here/compare_runs.py" killed reference
   $python "$here/check_results.py" killed 6
   ;;

@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <fstream>
 
@@ -10,6 +13,22 @@
 
 namespace attnlab {
 namespace {
+
+std::string host_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return host;
+}
+
+// Whether `pid` runs on this host; a zombie (killed, not yet reaped: common when
+// the init of a container does not reap orphans) does not.
+bool process_alive(pid_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  if (!std::getline(stat, line)) return ::kill(pid, 0) == 0 || errno != ESRCH;
+  const auto close = line.rfind(')');  // the command name may hold spaces and parentheses
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
 
 void sync_path(const std::filesystem::path& path, int flags) {
   const int fd = ::open(path.c_str(), flags);
@@ -22,9 +41,7 @@ void sync_path(const std::filesystem::path& path, int flags) {
 }  // namespace
 
 std::filesystem::path temporary_path(const std::filesystem::path& path) {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return path.string() + fmt::format(".partial-{}-{}", host, getpid());
+  return path.string() + fmt::format(".partial-{}-{}", host_name(), getpid());
 }
 
 void publish_file(const std::filesystem::path& temporary, const std::filesystem::path& path) {
@@ -36,6 +53,24 @@ void publish_file(const std::filesystem::path& temporary, const std::filesystem:
                               error.message()));
   const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
   sync_path(folder, O_RDONLY | O_DIRECTORY);
+}
+
+int remove_abandoned_temporaries(const std::filesystem::path& folder) {
+  const std::string mine = fmt::format(".partial-{}-", host_name());
+  int removed = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.rfind(mine);
+    if (at == std::string::npos) continue;
+    const std::string pid_text = name.substr(at + mine.size());
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto pid = static_cast<pid_t>(std::stol(pid_text));
+    if (process_alive(pid)) continue;
+    std::error_code ignored;
+    removed += std::filesystem::remove(entry.path(), ignored) ? 1 : 0;
+  }
+  return removed;
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {

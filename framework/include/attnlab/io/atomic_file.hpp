@@ -16,6 +16,11 @@ std::filesystem::path temporary_path(const std::filesystem::path& path);
 /// fsync of the file, rename, fsync of the folder. Throws IoError on failure.
 void publish_file(const std::filesystem::path& temporary, const std::filesystem::path& path);
 
+/// Removes temporary files in `folder` left by processes of this host that no
+/// longer run (a kill -9 or a crash); those of live processes and of other hosts
+/// are kept. Returns how many were removed.
+int remove_abandoned_temporaries(const std::filesystem::path& folder);
+
 /// Writes `text` to `path` atomically (temporary file, checked close, publish_file).
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
