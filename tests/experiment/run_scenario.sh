@@ -57,12 +57,18 @@ resume)  # kill -9 mid-run: finished trials stay valid and are not recomputed
   for f in killed/trials/*.h5; do  # every file that looks finished is complete
     $python -c "import h5py, sys; f = h5py.File(sys.argv[1]); assert f.attrs['status'] == 'finished'; f['parameters']" "$f"
   done
-  ls killed/trials/*.partial-* > /dev/null  # the killed worker's unfinished file
+  # Temporaries of a dead process of this host go; a live one's and another host's stay.
+  true & dead=$!
+  wait $dead
+  host=$(hostname)
+  touch "killed/trials/dead.h5.partial-$host-$dead" "killed/trials/live.h5.partial-$host-$$" \
+        "killed/trials/other.h5.partial-elsewhere-$dead"
   stat -c '%n %i %Y' killed/trials/*.h5 > kept.txt
   output=$("$attnlab" run "$small" -j 1 -o output=killed)
   grep -q "$before already finished, $((6 - before)) to run" <<< "$output"
   stat -c '%n %i %Y' $(cut -d' ' -f1 kept.txt) | diff kept.txt -  # untouched
-  [ -z "$(ls killed/trials/*.partial-* 2>/dev/null)" ]  # abandoned temporaries cleaned up
+  [ "$(cd killed/trials && ls *.partial-* | sort | tr '\n' ' ')" = \
+    "live.h5.partial-$host-$$ other.h5.partial-elsewhere-$dead " ]
   $python "$here/compare_runs.py" killed reference
   $python "$here/check_results.py" killed 6
   ;;
