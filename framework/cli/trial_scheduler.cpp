@@ -1,0 +1,121 @@
+#include "trial_scheduler.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "attnlab/io/atomic_file.hpp"
+#include "attnlab/run/trial_runner.hpp"
+
+namespace fs = std::filesystem;
+
+namespace attnlab::cli {
+namespace {
+
+volatile std::sig_atomic_t signals_received = 0;
+
+void count_signal(int) {
+  signals_received = signals_received + 1;
+}
+
+}  // namespace
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = count_signal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+int64_t TrialScheduler::run(const std::vector<const Trial*>& trials, int jobs) {
+  for (const Trial* trial : trials) queue_.push_back({trial, 0});
+  while (!queue_.empty() || pool_.running() > 0) {
+    handle_signals();
+    while (!stopping_ && !queue_.empty() && pool_.running() < jobs) launch();
+    for (const WorkerEvent& event : pool_.poll(100)) handle(event);
+    display_.render();
+    if (stopping_ && pool_.running() == 0) break;
+  }
+  return failures_;
+}
+
+void TrialScheduler::launch() {
+  const Attempt next = queue_.front();
+  queue_.pop_front();
+  const Trial& trial = *next.trial;
+  std::error_code ignored;
+  fs::remove(layout_.failure(trial.id), ignored);
+  write_file_atomically(layout_.ticket(trial.id), ticket_to_yaml(make_ticket(experiment_, trial)));
+  const int slot =
+      pool_.start({"trial", layout_.ticket(trial.id).string(), "--output",
+                   layout_.trial_file(trial.id).string(), "--log", layout_.log(trial.id).string()});
+  if (static_cast<std::size_t>(slot) >= running_.size()) running_.resize(slot + 1);
+  running_[slot] = next;
+  display_.started(trial, next.attempt);
+}
+
+void TrialScheduler::handle(const WorkerEvent& event) {
+  const Attempt attempt = running_[event.slot];
+  const Trial& trial = *attempt.trial;
+  if (event.kind == WorkerEvent::Kind::progress) {
+    display_.progress(trial, event.step, event.steps, event.loss, event.seconds);
+    return;
+  }
+  if (event.exit_code == 0) {
+    display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
+    return;
+  }
+  const bool stopped_by_us =
+      stopping_ && (event.exit_code == 128 + SIGKILL || event.exit_code == 128 + SIGTERM ||
+                    event.exit_code == 128 + SIGINT);
+  if (event.exit_code == 130 || stopped_by_us) {
+    display_.interrupted(trial);
+    return;
+  }
+  const std::string reason = failure_reason(trial, event.exit_code);
+  const bool retry = !stopping_ && attempt.attempt < options_.retries;
+  display_.failed(trial, reason, layout_.log(trial.id).string(), retry);
+  if (retry) {
+    queue_.push_back({&trial, attempt.attempt + 1});
+    return;
+  }
+  ++failures_;
+  if (options_.fail_fast && !stopping_) {
+    display_.message("--fail-fast: stopping the other trials");
+    stopping_ = true;
+    pool_.signal_all(SIGTERM);
+  }
+}
+
+std::string TrialScheduler::failure_reason(const Trial& trial, int exit_code) {
+  if (fs::exists(layout_.failure(trial.id))) {
+    std::ifstream in(layout_.failure(trial.id));
+    std::string reason;
+    std::getline(in, reason);
+    return reason;
+  }
+  const std::string reason =
+      exit_code > 128 ? fmt::format("the trial's process was killed by signal {} ({})",
+                                    exit_code - 128, strsignal(exit_code - 128))
+                      : fmt::format("the trial's process exited with code {}", exit_code);
+  write_file_atomically(layout_.failure(trial.id), reason + "\n");
+  return reason;
+}
+
+void TrialScheduler::handle_signals() {
+  if (signals_received == 0 || signals_seen_ == signals_received) return;
+  signals_seen_ = signals_received;
+  interrupted_ = true;
+  if (!stopping_) {
+    stopping_ = true;
+    display_.message(
+        "stopping: running trials stop at their next step (Ctrl-C again to kill them)");
+    pool_.signal_all(SIGTERM);
+  } else {
+    pool_.signal_all(SIGKILL);
+  }
+}
+
+}  // namespace attnlab::cli

@@ -1,0 +1,58 @@
+// Runs trials in worker processes, at most `jobs` at once: launches them,
+// follows their progress, retries or stops on failure, and turns SIGINT/SIGTERM
+// into a clean stop (running trials stop at their next step; a second signal
+// kills them).
+#pragma once
+
+#include <csignal>
+#include <deque>
+#include <vector>
+
+#include "attnlab/experiment/experiment.hpp"
+#include "attnlab/run/results.hpp"
+#include "progress_display.hpp"
+#include "worker_pool.hpp"
+
+namespace attnlab::cli {
+
+struct SchedulerOptions {
+  int retries = 0;         // extra runs of a failed trial
+  bool fail_fast = false;  // stop everything at the first failure
+};
+
+/// Counts SIGINT and SIGTERM from now on (the scheduler reacts to them).
+void install_stop_handlers();
+
+class TrialScheduler {
+ public:
+  TrialScheduler(const Experiment& experiment, const OutputLayout& layout,
+                 const SchedulerOptions& options, ProgressDisplay& display)
+      : experiment_(experiment), layout_(layout), options_(options), display_(display) {}
+
+  /// Runs `trials`; returns how many failed for good. Sets interrupted() on a signal.
+  int64_t run(const std::vector<const Trial*>& trials, int jobs);
+  bool interrupted() const { return interrupted_; }
+
+ private:
+  struct Attempt {
+    const Trial* trial;
+    int attempt;
+  };
+  void launch();
+  void handle(const WorkerEvent& event);
+  std::string failure_reason(const Trial& trial, int exit_code);
+  void handle_signals();
+
+  const Experiment& experiment_;
+  const OutputLayout& layout_;
+  const SchedulerOptions& options_;
+  ProgressDisplay& display_;
+  WorkerPool pool_;
+  std::deque<Attempt> queue_;
+  std::vector<Attempt> running_;
+  int64_t failures_ = 0;
+  bool stopping_ = false, interrupted_ = false;
+  std::sig_atomic_t signals_seen_ = 0;
+};
+
+}  // namespace attnlab::cli
