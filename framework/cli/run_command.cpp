@@ -71,6 +71,15 @@ void print_failures(const std::vector<TrialSummary>& summaries, const OutputLayo
   }
 }
 
+std::string pending_text(int64_t pending, int64_t elsewhere) {
+  std::string text;
+  if (pending > 0)
+    text += fmt::format(" ({} not run yet: re-run the same command to resume)", pending);
+  if (elsewhere > 0)
+    text += fmt::format(" ({} belong to other shares: run them with their --shard)", elsewhere);
+  return text;
+}
+
 }  // namespace
 
 int run_run(const std::vector<std::string>& arguments) {
@@ -90,7 +99,10 @@ int run_run(const std::vector<std::string>& arguments) {
   for (const Trial& trial : experiment.trials) {
     if (trial.index % shares != share - 1) continue;
     ++selected;
-    if (!trial_finished(layout, trial.id)) to_run.push_back(&trial);
+    std::string set_aside;
+    if (!trial_finished(layout, trial.id, &set_aside)) to_run.push_back(&trial);
+    if (!set_aside.empty())
+      fmt::print(stderr, "attnlab: warning: {}; the trial runs again\n", set_aside);
   }
   const int jobs = options.jobs > 0
                        ? options.jobs
@@ -118,17 +130,16 @@ int run_run(const std::vector<std::string>& arguments) {
     interrupted = scheduler.interrupted();
   }
   const std::vector<TrialSummary> summaries = update_results(experiment, layout);
-  int64_t finished = 0, pending = 0;
+  int64_t finished = 0, pending = 0, elsewhere = 0;
   for (const TrialSummary& s : summaries) {
     finished += s.status == TrialStatus::finished;
-    pending += s.status == TrialStatus::pending;
+    const bool mine = s.index % shares == share - 1;
+    pending += s.status == TrialStatus::pending && mine;
+    elsewhere += s.status == TrialStatus::pending && !mine;
   }
   fmt::print("\n{}\n{} of {} trials finished{}; results in {}/results.{{h5,csv,md}}\n",
              results_table(experiment, summaries), finished, summaries.size(),
-             pending > 0
-                 ? fmt::format(" ({} not run yet: re-run the same command to resume)", pending)
-                 : "",
-             layout.dir().string());
+             pending_text(pending, elsewhere), layout.dir().string());
   print_failures(summaries, layout);
   if (interrupted) return 130;
   return failures > 0 ? 1 : 0;

@@ -1,6 +1,7 @@
 // `attnlab trial TICKET --output FILE --log FILE`: runs one trial in its own
-// process (started by `attnlab run`). Progress goes to stdout as lines
-// "@step STEP STEPS LOSS SECONDS" for the parent, a readable log to --log.
+// process (started by `attnlab run`, or by hand from a ticket). Progress goes to
+// stdout as lines "@step STEP STEPS LOSS SECONDS" for the parent, a readable
+// log to --log, a failure's reason also to stderr.
 // Exit codes: 0 finished, 3 failed (reason in the log and in FILE's .failed
 // marker), 130 interrupted (SIGINT/SIGTERM: stopped at a step boundary, nothing kept).
 #include <fmt/format.h>
@@ -75,6 +76,7 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
   }
   fmt::print(log, "FAILED: {}\n", failure);
   std::fclose(log);
+  fmt::print(stderr, "attnlab trial: failed: {} (log: {})\n", failure, arguments[4]);
   write_file_atomically(output.substr(0, output.size() - 3) + ".failed", failure + "\n");
   return 3;
 }

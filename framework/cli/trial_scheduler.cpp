@@ -50,7 +50,8 @@ void TrialScheduler::launch() {
   write_file_atomically(layout_.ticket(trial.id), ticket_to_yaml(make_ticket(experiment_, trial)));
   const int slot =
       pool_.start({"trial", layout_.ticket(trial.id).string(), "--output",
-                   layout_.trial_file(trial.id).string(), "--log", layout_.log(trial.id).string()});
+                   layout_.trial_file(trial.id).string(), "--log", layout_.log(trial.id).string()},
+                  layout_.log(trial.id).string());
   if (static_cast<std::size_t>(slot) >= running_.size()) running_.resize(slot + 1);
   running_[slot] = next;
   display_.started(trial, next.attempt);

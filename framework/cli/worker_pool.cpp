@@ -34,7 +34,7 @@ WorkerPool::~WorkerPool() {
     }
 }
 
-int WorkerPool::start(const std::vector<std::string>& arguments) {
+int WorkerPool::start(const std::vector<std::string>& arguments, const std::string& error_log) {
   int pipe_ends[2];
   if (pipe2(pipe_ends, O_CLOEXEC) != 0) throw Error("cannot create a pipe for a trial worker");
   std::vector<std::string> argv_text = arguments;
@@ -60,6 +60,8 @@ int WorkerPool::start(const std::vector<std::string>& arguments) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(137);  // the parent died before prctl took effect
     dup2(pipe_ends[1], STDOUT_FILENO);
+    const int log = open(error_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) dup2(log, STDERR_FILENO);
     execv("/proc/self/exe", argv.data());
     _exit(127);
   }

@@ -22,8 +22,9 @@ struct WorkerEvent {
 class WorkerPool {
  public:
   ~WorkerPool();
-  /// Starts `arguments` (argv[0] is replaced by this executable); returns its slot.
-  int start(const std::vector<std::string>& arguments);
+  /// Starts `arguments` (argv[0] is replaced by this executable) with its stderr
+  /// appended to `error_log` (crash reports land beside the trial's log); returns its slot.
+  int start(const std::vector<std::string>& arguments, const std::string& error_log);
   /// Events of the workers, waiting at most timeout_ms for the first one.
   std::vector<WorkerEvent> poll(int timeout_ms);
   int running() const;

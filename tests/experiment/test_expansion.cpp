@@ -96,7 +96,11 @@ model: {d_model: 32}
   REQUIRE(value(t, "model.ffn") == "32");
   REQUIRE(value(t, "heads.count") == "4");
   REQUIRE(value(t, "heads.layout") == "mqa");
-  REQUIRE(e.name == "child");
+  REQUIRE(e.name == "child");  // a base's name and output are not inherited
+  folder.write("named.yaml", "name: family\noutput: runs/family\ntask: {name: copy}\n");
+  const Experiment sibling = load_experiment(folder.write("sibling.yaml", "base: named.yaml\n"));
+  REQUIRE(sibling.name == "sibling");
+  REQUIRE(sibling.output_dir.ends_with("runs/sibling"));
 }
 
 TEST_CASE("trial ids depend on the resolved configuration only") {
@@ -125,8 +129,8 @@ train: {steps: 1}
 
 TEST_CASE("a default written out gives the same id as a default left out") {
   TemporaryFolder folder;
-  const Experiment implicit = load_experiment(folder.write("a.yaml", std::string(kSmall) +
-                                                                        "attention: {variant: linear}\n"));
+  const Experiment implicit = load_experiment(
+      folder.write("a.yaml", std::string(kSmall) + "attention: {variant: linear}\n"));
   const Experiment spelled = load_experiment(folder.write(
       "b.yaml", std::string(kSmall) + "attention: {variant: linear, eps: 0.000001}\n"));
   REQUIRE(implicit.trials[0].id == spelled.trials[0].id);

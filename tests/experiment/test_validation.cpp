@@ -96,8 +96,8 @@ ablation:
 )");
   REQUIRE_THAT(m, Catch::Matchers::StartsWith("x.yaml:5:31: heads.count:"));
   REQUIRE_THAT(m, Catch::Matchers::Contains("does not divide d_model = 12"));
-  REQUIRE_THAT(m, Catch::Matchers::Contains("in arm 'heads.count=5': trial 5 of 6; no trial has "
-                                            "run"));
+  REQUIRE_THAT(m, Catch::Matchers::Contains("in arm 'heads.count=5': trial index 4 of 0..5 in "
+                                            "'attnlab plan'; no trial has run"));
   // Both values defaulted or written elsewhere: the error points at the one that was written.
   REQUIRE_THAT(refusal("model: {d_model: 30}\n"),
                Catch::Matchers::StartsWith("x.yaml (model.d_model):1:18: heads.count: heads = 4 "
@@ -184,8 +184,9 @@ TEST_CASE("plugins named in a base file are found next to that file") {
   std::filesystem::create_directories(folder.path() / "sub");
   folder.write("sub/base.yaml", "plugins: [missing_plugin.so]\n");
   const std::string path = folder.write("x.yaml", "base: sub/base.yaml\n");
-  REQUIRE_THROWS_WITH(load_experiment(path),
-                      Catch::Matchers::Contains((folder.path() / "sub/missing_plugin.so").string()));
+  REQUIRE_THROWS_WITH(
+      load_experiment(path),
+      Catch::Matchers::Contains((folder.path() / "sub/missing_plugin.so").string()));
 }
 
 TEST_CASE("syntax errors, duplicate keys, bad seeds, bad overrides and base cycles are refused") {

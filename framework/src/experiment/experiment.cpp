@@ -66,7 +66,9 @@ ConfigNode load_with_bases(const fs::path& path, std::vector<fs::path>& chain) {
   if (!fs::exists(base_path))
     fail(base->location(), "base", fmt::format("file '{}' does not exist", base_path.string()));
   ConfigNode merged = load_with_bases(base_path, chain);
-  merged.erase("base");
+  // What names an experiment is each file's own: a child of the same base gets
+  // its own name and output folder, not its base's.
+  for (const char* own : {"base", "name", "description", "output"}) merged.erase(own);
   document.erase("base");
   merged.merge(document);
   return merged;
@@ -79,9 +81,10 @@ void apply_override(ConfigNode& document, const std::string& assignment) {
     throw ConfigError(
         fmt::format("{}: expected -o dotted.key=value, e.g. -o model.d_model=64", where.str()));
   if (assignment.substr(0, equals) == "base")
-    throw ConfigError(fmt::format("{}: base: cannot be overridden (files are merged before -o); "
-                                  "write a file with base: instead",
-                                  where.str()));
+    throw ConfigError(
+        fmt::format("{}: base: cannot be overridden (files are merged before -o); "
+                    "write a file with base: instead",
+                    where.str()));
   ConfigNode value = parse_yaml(assignment.substr(equals + 1), where.file);
   if (value.is_null()) value = ConfigNode::scalar("", value.location());
   document.set_path(assignment.substr(0, equals), std::move(value), where);
@@ -118,9 +121,9 @@ std::vector<uint64_t> seeds_of(const ConfigNode& document) {
     for (int64_t i = 0; i < std::get<int64_t>(*count); ++i) all.push_back(static_cast<uint64_t>(i));
     return all;
   }
-  const schema::KeySpec& list_spec = *std::find_if(
-      schema::experiment_keys().begin(), schema::experiment_keys().end(),
-      [](const schema::KeySpec& spec) { return spec.path == "seeds"; });
+  const schema::KeySpec& list_spec =
+      *std::find_if(schema::experiment_keys().begin(), schema::experiment_keys().end(),
+                    [](const schema::KeySpec& spec) { return spec.path == "seeds"; });
   schema::check_value(list_spec, *seeds);
   std::vector<uint64_t> all;
   for (const ConfigNode& item : seeds->items()) {
@@ -152,8 +155,12 @@ Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint6
   schema::resolve_trial(config);
   check_trial(config);
   const uint64_t trial_seed = std::stoull(config.at_path("train.seed")->text());
-  return {.index = 0, .id = config_hash(to_yaml(config)), .arm = arm.label, .axes = arm.axes,
-          .seed = trial_seed, .config = std::move(config)};
+  return {.index = 0,
+          .id = config_hash(to_yaml(config)),
+          .arm = arm.label,
+          .axes = arm.axes,
+          .seed = trial_seed,
+          .config = std::move(config)};
 }
 
 // The document with every default filled in: experiment keys first, then the
@@ -209,9 +216,10 @@ Experiment expand(Experiment experiment, const fs::path& folder) {
         trial = make_trial(document, arm, seed, seed_location);
       } catch (const ConfigError& e) {
         throw ConfigError(
-            fmt::format("{}\n  (in arm '{}'{}: trial {} of {}; no trial has run)", e.what(),
-                        arm.label, seed ? fmt::format(", seed {}", *seed) : "",
-                        experiment.trials.size() + 1, arms.size() * seeds.size()));
+            fmt::format("{}\n  (in arm '{}'{}: trial index {} of 0..{} in 'attnlab plan'; no "
+                        "trial has run)",
+                        e.what(), arm.label, seed ? fmt::format(", seed {}", *seed) : "",
+                        experiment.trials.size(), arms.size() * seeds.size() - 1));
       }
       if (!ids.insert(trial.id).second)
         throw ConfigError(fmt::format(

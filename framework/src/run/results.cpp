@@ -1,7 +1,7 @@
 #include "attnlab/run/results.hpp"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -215,15 +215,18 @@ TrialSummary read_trial_summary(const std::string& path) {
   return summary;
 }
 
-bool trial_finished(const OutputLayout& layout, const std::string& id) {
+bool trial_finished(const OutputLayout& layout, const std::string& id, std::string* set_aside) {
   const fs::path file = layout.trial_file(id);
   if (!fs::exists(file)) return false;
   try {
     return read_trial_summary(file.string()).status == TrialStatus::finished;
-  } catch (const Error&) {
+  } catch (const Error& e) {
     const fs::path aside = layout.trials() / "unreadable";
     fs::create_directories(aside);
-    fs::rename(file, aside / fmt::format("{}.h5.{}", id, std::time(nullptr)));
+    const fs::path moved = aside / fmt::format("{}.h5.{}", id, std::time(nullptr));
+    fs::rename(file, moved);
+    if (set_aside != nullptr)
+      *set_aside = fmt::format("{} was moved to {}: {}", file.string(), moved.string(), e.what());
     return false;
   }
 }
@@ -295,8 +298,7 @@ void write_results(const Experiment& experiment, const OutputLayout& layout,
 
 namespace attnlab {
 
-std::vector<TrialSummary> update_results(const Experiment& experiment,
-                                         const OutputLayout& layout) {
+std::vector<TrialSummary> update_results(const Experiment& experiment, const OutputLayout& layout) {
   const std::string lock_path = (layout.dir() / ".results.lock").string();
   const int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
   if (lock < 0) throw IoError(fmt::format("{}: cannot create the results lock", lock_path));

@@ -51,7 +51,9 @@ TrialSummary read_trial_summary(const std::string& path);
 /// Whether trial `id` has a finished, readable file. A file that exists but cannot
 /// be read (e.g. emptied by a power loss) is moved to trials/unreadable/ so the
 /// trial runs again.
-bool trial_finished(const OutputLayout& layout, const std::string& id);
+/// `set_aside` (if given) receives what was moved and why.
+bool trial_finished(const OutputLayout& layout, const std::string& id,
+                    std::string* set_aside = nullptr);
 
 /// The summary of every trial of the plan, from what is in the output directory.
 std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
