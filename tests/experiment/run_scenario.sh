@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Batch-run scenarios of `attnlab run`, end to end on real processes.
-#   run_scenario.sh ATTNLAB SCENARIO
-# Scenarios: jobs, shards, resume, interrupt, failures, changed
+#   run_scenario.sh ATTNLAB SCENARIO [CRASHING_PLUGIN]
+# Scenarios: jobs, shards, resume, interrupt, failures, changed, crash
 set -euo pipefail
 attnlab=$1
 scenario=$2
+crashing_plugin=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
 work=$(mktemp -d)
@@ -127,6 +128,21 @@ changed)  # another plan in the same directory is refused; --force sets the old 
   run -o output=shared -o train.steps=30 --force > /dev/null
   [ "$(ls shared/superseded/*/trials/*.h5 | wc -l)" -eq 6 ]
   $python "$here/check_results.py" shared 6
+  ;;
+crash)  # a worker killed by a signal (here abort) fails alone; the run goes on
+  cat > crashing.yaml <<YAML
+base: $small
+plugins: [$crashing_plugin]
+ablation:
+  - {name: fine, set: {heads.count: 2}}
+  - {name: crashes, set: {attention.variant: test_crash}}
+YAML
+  status=0
+  "$attnlab" run crashing.yaml -j 2 -o output=crashing > out.txt 2> err.txt || status=$?
+  [ "$status" -eq 1 ] || { echo "exit status $status, expected 1" >&2; cat err.txt; exit 1; }
+  grep -q "killed by signal 6" err.txt
+  grep -q "^fine,2,0," crashing/results.csv
+  grep -q "^crashes,0,2," crashing/results.csv
   ;;
 *)
   echo "unknown scenario $scenario" >&2

@@ -41,6 +41,34 @@ const bool registered = [] {
   return true;
 }();
 }  // namespace
+#elif BAD_PLUGIN_KIND == 6  // a valid variant that crashes its process when it trains
+#include <attnlab/attention/attention_variant.hpp>
+#include <cstdlib>
+namespace {
+// Aborts on batches of more than one sequence: validation's dry run (one
+// sequence) passes, the trial's worker process dies in its first training step.
+class CrashingAttention final : public attnlab::AttentionVariant {
+ public:
+  attnlab::AttentionResult attend(const attnlab::Tensor& q, const attnlab::Tensor& k,
+                                  const attnlab::Tensor& v, const attnlab::AttentionMask& mask,
+                                  const attnlab::Tensor& score_bias) const override {
+    if (q.size(0) > 1) std::abort();
+    return attnlab::scaled_dot_product_attention(q, k, v, mask, score_bias);
+  }
+};
+}  // namespace
+static void register_crashing(attnlab::PluginRegistrar& registrar) {
+  registrar.add_attention(
+      {.name = "test_crash",
+       .description = "aborts the process when it trains (batch > 1)",
+       .parameters = {},
+       .capabilities = {},
+       .factory = [](const attnlab::Parameters&, const attnlab::AttentionVariant::BuildContext&)
+           -> std::unique_ptr<attnlab::AttentionVariant> {
+         return std::make_unique<CrashingAttention>();
+       }});
+}
+ATTNLAB_PLUGIN(register_crashing)
 #elif BAD_PLUGIN_KIND == 4  // no entry points at all
 extern "C" __attribute__((visibility("default"))) int some_other_function() {
   return 1;
