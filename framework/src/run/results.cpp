@@ -52,14 +52,6 @@ std::vector<ArmRow> arm_rows(const Experiment& experiment,
   return rows;
 }
 
-std::pair<double, double> mean_and_std(const std::vector<double>& values);
-
-// Mean and standard deviation of one metric of one arm (NaN where there are no values).
-std::pair<double, double> arm_statistics(const ArmRow& row, const std::string& metric) {
-  const auto it = row.values.find(metric);
-  return mean_and_std(it == row.values.end() ? std::vector<double>{} : it->second);
-}
-
 std::pair<double, double> mean_and_std(const std::vector<double>& values) {
   if (values.empty()) return {std::nan(""), std::nan("")};
   double mean = 0.0;
@@ -69,6 +61,12 @@ std::pair<double, double> mean_and_std(const std::vector<double>& values) {
   double squares = 0.0;
   for (const double v : values) squares += (v - mean) * (v - mean);
   return {mean, std::sqrt(squares / static_cast<double>(values.size() - 1))};
+}
+
+// Mean and standard deviation of one metric of one arm (NaN where there are no values).
+std::pair<double, double> arm_statistics(const ArmRow& row, const std::string& metric) {
+  const auto it = row.values.find(metric);
+  return mean_and_std(it == row.values.end() ? std::vector<double>{} : it->second);
 }
 
 std::string csv_field(const std::string& text) {
