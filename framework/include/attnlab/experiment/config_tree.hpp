@@ -3,6 +3,7 @@
 // ablation and applying command-line overrides still points at the text to fix.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,7 +41,7 @@ class ConfigNode {
   const std::string& text() const;
 
   const std::vector<ConfigNode>& items() const { return items_; }
-  void push_back(ConfigNode item) { items_.push_back(std::move(item)); }
+  void push_back(ConfigNode item);
   const std::vector<Entry>& entries() const { return entries_; }
 
   /// The value under `key` of a map, or nullptr.
@@ -78,11 +79,26 @@ struct ConfigNode::Entry {
   ConfigNode value;
 };
 
-/// Parses YAML text; `origin` names it in locations and errors. Syntax errors
-/// and duplicate keys are ConfigErrors with file:line:col.
-ConfigNode parse_yaml(const std::string& text, const std::string& origin);
-/// Reads and parses a file (IoError if it cannot be read).
-ConfigNode load_yaml_file(const std::string& path);
+/// Bounds on what attnlab reads as YAML (docs/reliability.md): bytes in one
+/// file, values once aliases are expanded, and nesting of lists and maps.
+struct YamlBounds {
+  std::size_t bytes = 1 << 20;
+  std::size_t values = 200000;
+  int depth = 64;
+};
+/// Files attnlab wrote itself (plans, trial tickets) grow with the plan.
+inline constexpr YamlBounds kWrittenYamlBounds{std::size_t{1} << 30, 50000000, 64};
+
+/// Parses YAML text (the first document); `origin` names it in locations and
+/// errors. Text that is not UTF-8, syntax errors, duplicate keys and anything
+/// beyond the bounds are ConfigErrors with file:line:col.
+ConfigNode parse_yaml(const std::string& text, const std::string& origin,
+                      const YamlBounds& bounds = {});
+/// Reads a file once: a regular file or a pipe (which must deliver its text within
+/// 10 s), at most `max_bytes`; anything else (a folder, a device) is refused. IoError.
+std::string read_yaml_text(const std::string& path, std::size_t max_bytes = YamlBounds{}.bytes);
+/// read_yaml_text, then parse_yaml.
+ConfigNode load_yaml_file(const std::string& path, const YamlBounds& bounds = {});
 /// Block-style YAML text of the tree, keys in order; scalars that YAML would read
 /// as something else are quoted.
 std::string to_yaml(const ConfigNode& node);
