@@ -63,7 +63,7 @@ void prepare_output_directory(const Experiment& experiment, const OutputLayout& 
   remove_abandoned_temporaries(layout.trials());  // left by a killed run on this host
   remove_abandoned_temporaries(layout.dir());
   if (fs::exists(layout.plan())) {
-    const ConfigNode old = load_yaml_file(layout.plan().string());
+    const ConfigNode old = load_yaml_file(layout.plan().string(), kWrittenYamlBounds);
     const ConfigNode* old_fingerprint = old.find("fingerprint");
     if (old_fingerprint == nullptr || old_fingerprint->text() != fingerprint(experiment)) {
       if (!force)

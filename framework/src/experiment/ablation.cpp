@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "attnlab/error.hpp"
+#include "attnlab/experiment/experiment.hpp"
 #include "attnlab/registry/parameters.hpp"
 
 namespace attnlab {
@@ -119,6 +121,14 @@ void expand_block(const ConfigNode& block, std::vector<Arm>& arms) {
                        "up and must be equally long",
                        axis.key, axis.values.size(), zip_axes.front().key,
                        zip_axes.front().values.size()));
+  std::size_t count = zip_axes.empty() ? 1 : zip_axes.front().values.size();
+  for (const Axis& axis : grid_axes) {
+    count *= axis.values.size();
+    if (arms.size() + count > kMaxTrials)  // checked before anything is expanded
+      fail(block.location(), fmt::format("ablation: more than {} arms; an experiment may hold at "
+                                         "most {} trials (arms x seeds)",
+                                         kMaxTrials, kMaxTrials));
+  }
   const std::string prefix = name ? name->text() : "";
   if (grid_axes.empty() && zip_axes.empty()) {
     if (prefix.empty())
@@ -152,12 +162,12 @@ std::vector<Arm> expand_ablation(const ConfigNode* ablation) {
     expand_block(*ablation, arms);
   }
   if (arms.empty()) return {{"base", {}, {}}};
-  for (std::size_t i = 0; i < arms.size(); ++i)
-    for (std::size_t j = 0; j < i; ++j)
-      if (arms[i].label == arms[j].label)
-        fail(ablation->location(),
-             fmt::format("ablation: two arms are both called '{}'; give them distinct names",
-                         arms[i].label));
+  std::unordered_set<std::string> labels;
+  for (const Arm& arm : arms)
+    if (!labels.insert(arm.label).second)
+      fail(ablation->location(),
+           fmt::format("ablation: two arms are both called '{}'; give them distinct names",
+                       arm.label));
   return arms;
 }
 

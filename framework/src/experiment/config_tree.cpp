@@ -3,49 +3,10 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "attnlab/error.hpp"
 
 namespace attnlab {
 namespace {
-
-SourceLocation location_of(const YAML::Mark& mark, const std::string& origin) {
-  if (mark.is_null()) return {origin, 0, 0};
-  return {origin, mark.line + 1, mark.column + 1};
-}
-
-ConfigNode convert(const YAML::Node& node, const std::string& origin) {
-  const SourceLocation where = location_of(node.Mark(), origin);
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return ConfigNode::scalar(node.Scalar(), where);
-    case YAML::NodeType::Sequence: {
-      ConfigNode list = ConfigNode::sequence(where);
-      for (const YAML::Node& item : node) list.push_back(convert(item, origin));
-      return list;
-    }
-    case YAML::NodeType::Map: {
-      ConfigNode map = ConfigNode::map(where);
-      for (const auto& pair : node) {
-        const SourceLocation key_where = location_of(pair.first.Mark(), origin);
-        if (!pair.first.IsScalar())
-          throw ConfigError(fmt::format("{}: a key must be a plain name, found a {}",
-                                        key_where.str(), pair.first.IsMap() ? "map" : "list"));
-        const std::string key = pair.first.Scalar();
-        if (map.find(key) != nullptr)
-          throw ConfigError(fmt::format("{}: key '{}' appears twice (first at {})", key_where.str(),
-                                        key, map.key_location(key).str()));
-        map.set(key, convert(pair.second, origin), key_where);
-      }
-      return map;
-    }
-    default:
-      return ConfigNode::null(where);
-  }
-}
 
 // YAML would read these plain scalars as something other than the text they hold.
 bool needs_quotes(const std::string& text) {
@@ -136,6 +97,12 @@ const std::string& ConfigNode::text() const {
     throw ConfigError(
         fmt::format("{}: expected a single value, found {}", location_.str(), describe()));
   return text_;
+}
+
+// Out of line: the move of a ConfigNode needs Entry complete, which it is not
+// inside the class (clang instantiates it there).
+void ConfigNode::push_back(ConfigNode item) {
+  items_.push_back(std::move(item));
 }
 
 const ConfigNode* ConfigNode::find(std::string_view key) const {
@@ -233,27 +200,6 @@ std::string ConfigNode::describe() const {
       return "a map";
   }
   return "?";
-}
-
-ConfigNode parse_yaml(const std::string& text, const std::string& origin) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(
-        fmt::format("{}: YAML syntax error: {}", location_of(e.mark, origin).str(), e.msg));
-  }
-  return convert(root, origin);
-}
-
-ConfigNode load_yaml_file(const std::string& path) {
-  if (std::filesystem::is_directory(path))
-    throw IoError(fmt::format("{}: is a folder, expected a YAML file", path));
-  std::ifstream in(path);
-  if (!in) throw IoError(fmt::format("{}: cannot read the file", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_yaml(text.str(), path);
 }
 
 std::string to_yaml(const ConfigNode& node) {

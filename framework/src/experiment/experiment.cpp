@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "ablation.hpp"
 #include "attnlab/error.hpp"
@@ -42,9 +42,11 @@ void load_plugins(ConfigNode& document, const fs::path& folder) {
   *plugins = std::move(loaded);
 }
 
-// The document of `path` with its `base:` chain merged underneath it.
-ConfigNode load_with_bases(const fs::path& path, std::vector<fs::path>& chain) {
-  const fs::path canonical = fs::weakly_canonical(path);
+// `document` (read from `path`) with its `base:` chain merged underneath it.
+ConfigNode with_bases(const fs::path& path, ConfigNode document, std::vector<fs::path>& chain) {
+  std::error_code unresolvable;  // e.g. /dev/fd/63 of a shell's <(...): named as given
+  fs::path canonical = fs::weakly_canonical(path, unresolvable);
+  if (unresolvable) canonical = fs::absolute(path).lexically_normal();
   if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
     std::vector<std::string> names;
     for (const fs::path& file : chain) names.push_back(file.string());
@@ -52,8 +54,11 @@ ConfigNode load_with_bases(const fs::path& path, std::vector<fs::path>& chain) {
                                   path.string(), fmt::join(names, " -> "), canonical.string()));
   }
   chain.push_back(canonical);
-  ConfigNode document = load_yaml_file(path.string());
-  if (document.is_null()) document = ConfigNode::map(document.location());
+  if (document.is_null())  // `{}` is an experiment of defaults; nothing at all is a mistake
+    throw ConfigError(fmt::format(
+        "{}: the file holds no YAML (empty, or only comments: a truncated save?); write {{}} for "
+        "an experiment of all defaults",
+        path.string()));
   if (!document.is_map())
     fail(document.location(), "(top level)",
          fmt::format("found {}, expected a map of sections (model:, train:, ...)",
@@ -65,7 +70,7 @@ ConfigNode load_with_bases(const fs::path& path, std::vector<fs::path>& chain) {
   const fs::path base_path = path.parent_path() / base->text();
   if (!fs::exists(base_path))
     fail(base->location(), "base", fmt::format("file '{}' does not exist", base_path.string()));
-  ConfigNode merged = load_with_bases(base_path, chain);
+  ConfigNode merged = with_bases(base_path, load_yaml_file(base_path.string()), chain);
   // What names an experiment is each file's own: a child of the same base gets
   // its own name and output folder, not its base's.
   for (const char* own : {"base", "name", "description", "output"}) merged.erase(own);
@@ -112,11 +117,15 @@ void check_experiment_keys(const ConfigNode& document) {
 std::vector<uint64_t> seeds_of(const ConfigNode& document) {
   const ConfigNode* seeds = document.find("seeds");
   if (seeds == nullptr) return {};
+  const std::string too_many = fmt::format("at most {} (an experiment holds at most {} trials)",
+                                           kMaxTrials, kMaxTrials);
   if (seeds->is_scalar()) {
     const auto count = parse_parameter_value(ParameterType::integer, seeds->text());
-    if (!count || std::get<int64_t>(*count) < 1 || std::get<int64_t>(*count) > 100000)
+    if (!count || std::get<int64_t>(*count) < 1 ||
+        std::get<int64_t>(*count) > static_cast<int64_t>(kMaxTrials))
       fail(seeds->location(), "seeds",
-           fmt::format("found {}, expected a count >= 1 or a list of seeds", seeds->describe()));
+           fmt::format("found {}, expected a count >= 1 ({}) or a list of seeds",
+                       seeds->describe(), too_many));
     std::vector<uint64_t> all;
     for (int64_t i = 0; i < std::get<int64_t>(*count); ++i) all.push_back(static_cast<uint64_t>(i));
     return all;
@@ -124,11 +133,15 @@ std::vector<uint64_t> seeds_of(const ConfigNode& document) {
   const schema::KeySpec& list_spec =
       *std::find_if(schema::experiment_keys().begin(), schema::experiment_keys().end(),
                     [](const schema::KeySpec& spec) { return spec.path == "seeds"; });
+  if (seeds->is_sequence() && seeds->items().size() > kMaxTrials)
+    fail(seeds->location(), "seeds",
+         fmt::format("found a list of {} seeds, expected {}", seeds->items().size(), too_many));
   schema::check_value(list_spec, *seeds);
   std::vector<uint64_t> all;
+  std::unordered_set<uint64_t> seen;
   for (const ConfigNode& item : seeds->items()) {
     const uint64_t seed = std::stoull(item.text());
-    if (std::find(all.begin(), all.end(), seed) != all.end())
+    if (!seen.insert(seed).second)
       fail(item.location(), "seeds", fmt::format("seed {} is listed twice", seed));
     all.push_back(seed);
   }
@@ -136,8 +149,10 @@ std::vector<uint64_t> seeds_of(const ConfigNode& document) {
   return all;
 }
 
+// The trial of `arm` with `seed`; `check` runs the component checks (a model is
+// built), which the seed cannot change, so each arm needs them once.
 Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint64_t> seed,
-                 const SourceLocation& seed_location) {
+                 const SourceLocation& seed_location, bool check) {
   ConfigNode config = document;
   for (const auto& spec : schema::experiment_keys()) config.erase(spec.path);
   for (const Assignment& assignment : arm.assignments) {
@@ -153,7 +168,7 @@ Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint6
     config.set_path("train.seed", ConfigNode::scalar(std::to_string(*seed), seed_location),
                     seed_location);
   schema::resolve_trial(config);
-  check_trial(config);
+  if (check) check_trial(config);
   const uint64_t trial_seed = std::stoull(config.at_path("train.seed")->text());
   return {.index = 0,
           .id = config_hash(to_yaml(config)),
@@ -207,13 +222,17 @@ Experiment expand(Experiment experiment, const fs::path& folder) {
   const ConfigNode* seeds_node = document.find("seeds");
   const SourceLocation seed_location = seeds_node ? seeds_node->location() : SourceLocation{};
   const std::vector<Arm> arms = expand_ablation(document.find("ablation"));
+  if (arms.size() * seeds.size() > kMaxTrials)
+    fail(seeds_node ? seeds_node->location() : document.location(), "seeds",
+         fmt::format("{} arms x {} seeds = {} trials; an experiment may hold at most {}",
+                     arms.size(), seeds.size(), arms.size() * seeds.size(), kMaxTrials));
   std::set<std::string> ids;
   for (const Arm& arm : arms) {
     experiment.arms.push_back(arm.label);
     for (const std::optional<uint64_t>& seed : seeds) {
       Trial trial;
       try {
-        trial = make_trial(document, arm, seed, seed_location);
+        trial = make_trial(document, arm, seed, seed_location, seed == seeds.front());
       } catch (const ConfigError& e) {
         throw ConfigError(
             fmt::format("{}\n  (in arm '{}'{}: trial index {} of 0..{} in 'attnlab plan'; no "
@@ -249,12 +268,9 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   experiment.path = path;
   experiment.name = fs::path(path).stem().string();
   experiment.overrides = overrides;
-  {
-    std::ifstream in(path);
-    experiment.source_text.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  experiment.source_text = read_yaml_text(path);  // read once: a pipe cannot be read twice
   std::vector<fs::path> chain;
-  experiment.document = load_with_bases(path, chain);
+  experiment.document = with_bases(path, parse_yaml(experiment.source_text, path), chain);
   for (const std::string& assignment : overrides) apply_override(experiment.document, assignment);
   return expand(std::move(experiment), fs::absolute(path).parent_path());
 }

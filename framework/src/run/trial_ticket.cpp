@@ -45,7 +45,7 @@ std::string ticket_to_yaml(const TrialTicket& ticket) {
 }
 
 TrialTicket read_ticket(const std::string& path) {
-  const ConfigNode root = load_yaml_file(path);
+  const ConfigNode root = load_yaml_file(path, kWrittenYamlBounds);
   TrialTicket ticket;
   ticket.experiment = required(root, "experiment", path).text();
   ticket.given_yaml = required(root, "given_yaml", path).text();

@@ -5,6 +5,7 @@
 // file, line and column, the dotted key, what was found and what was expected.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -13,6 +14,10 @@
 #include "attnlab/experiment/config_tree.hpp"
 
 namespace attnlab {
+
+/// Most trials (arms x seeds) one experiment may expand to; checked before the
+/// ablation is expanded, so a runaway grid costs neither time nor memory.
+inline constexpr std::size_t kMaxTrials = 10000;
 
 /// One run of one arm with one seed.
 struct Trial {
