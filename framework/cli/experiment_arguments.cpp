@@ -12,13 +12,17 @@ ExperimentArguments parse_experiment_arguments(const std::string& command,
                                                const std::vector<std::string>& arguments,
                                                po::options_description extra) {
   ExperimentArguments parsed;
+  std::string memory_limit;
   po::options_description options(
       fmt::format("attnlab {} [EXPERIMENT.yaml] [options]\n(without a file: the built-in default "
                   "experiment)",
                   command));
   options.add_options()("help,h", "show this text")(
       "override,o", po::value(&parsed.overrides)->composing(),
-      "set a dotted key to a YAML value, e.g. -o model.d_model=64 -o seeds=3 (repeatable)");
+      "set a dotted key to a YAML value, e.g. -o model.d_model=64 -o seeds=3 (repeatable)")(
+      "memory-limit", po::value(&memory_limit),
+      "memory one trial may need, e.g. 4G (default: the memory available now); a trial "
+      "estimated above it is refused before anything runs");
   options.add(extra);
   po::options_description hidden;
   hidden.add_options()("experiment", po::value(&parsed.file));
@@ -34,12 +38,15 @@ ExperimentArguments parse_experiment_arguments(const std::string& command,
     return parsed;
   }
   po::notify(values);
+  if (!memory_limit.empty())
+    parsed.limits.memory_bytes = parse_byte_size(memory_limit, "--memory-limit");
   return parsed;
 }
 
 Experiment load(const ExperimentArguments& arguments) {
-  return arguments.file.empty() ? default_experiment(arguments.overrides)
-                                : load_experiment(arguments.file, arguments.overrides);
+  return arguments.file.empty()
+             ? default_experiment(arguments.overrides, arguments.limits)
+             : load_experiment(arguments.file, arguments.overrides, arguments.limits);
 }
 
 }  // namespace attnlab::cli

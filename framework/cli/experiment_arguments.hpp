@@ -13,6 +13,7 @@ namespace attnlab::cli {
 struct ExperimentArguments {
   std::string file;  // "" = the default experiment
   std::vector<std::string> overrides;
+  ValidationLimits limits;
   bool help = false;
 };
 

@@ -27,9 +27,9 @@ int run_validate(const std::vector<std::string>& arguments) {
   const ExperimentArguments parsed = parse_experiment_arguments("validate", arguments, {""});
   if (parsed.help) return 0;
   const Experiment experiment = load(parsed);
-  fmt::print("{}: valid ({} trials in {} arms)\n",
+  fmt::print("{}: valid ({} trials in {} arms; the largest needs about {}, estimated)\n",
              parsed.file.empty() ? "default experiment" : parsed.file, experiment.trials.size(),
-             experiment.arms.size());
+             experiment.arms.size(), format_bytes(experiment.largest_trial_bytes));
   return 0;
 }
 

@@ -99,5 +99,20 @@ ablation:
 YAML
 refused arms_times_seeds.yaml "3 arms x 5000 seeds = 15000 trials; an experiment may hold at most 10000"
 
+# Well-formed but far too large: refused from an estimate, before anything is allocated.
+echo 'eval: {lengths: [20000]}' > long_eval.yaml
+refused long_eval.yaml "long_eval.yaml:1:17: eval.lengths: this trial needs about"
+printf 'model: {d_model: 24000, ffn: 100000}\n' > wide.yaml
+refused wide.yaml "wide.yaml:1:18: model.d_model: this trial needs about"
+printf 'task: {length: 100000000}\n' > long_task.yaml
+refused long_task.yaml "task.length: this trial needs about"
+status=0
+"$attnlab" validate --memory-limit 50M > out.txt 2>&1 || status=$?
+if [ "$status" -eq 0 ] || ! grep -q "task.length: this trial needs about .* (set by --memory-limit)" out.txt; then
+  echo "FAIL: --memory-limit 50M did not refuse the default experiment" >&2
+  cat out.txt >&2
+  failures=$((failures + 1))
+fi
+
 [ "$failures" -eq 0 ] || { echo "$failures hostile inputs were not refused as expected" >&2; exit 1; }
 echo "hostile inputs: all refused as expected"

@@ -149,10 +149,11 @@ std::vector<uint64_t> seeds_of(const ConfigNode& document) {
   return all;
 }
 
-// The trial of `arm` with `seed`; `check` runs the component checks (a model is
-// built), which the seed cannot change, so each arm needs them once.
+// The trial of `arm` with `seed`; with `check`, the component checks too (a model
+// is built; the seed cannot change their outcome, so each arm needs them once).
 Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint64_t> seed,
-                 const SourceLocation& seed_location, bool check) {
+                 const SourceLocation& seed_location, const ValidationLimits* check,
+                 double& memory_bytes) {
   ConfigNode config = document;
   for (const auto& spec : schema::experiment_keys()) config.erase(spec.path);
   for (const Assignment& assignment : arm.assignments) {
@@ -168,7 +169,7 @@ Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint6
     config.set_path("train.seed", ConfigNode::scalar(std::to_string(*seed), seed_location),
                     seed_location);
   schema::resolve_trial(config);
-  if (check) check_trial(config);
+  if (check != nullptr) memory_bytes = check_trial(config, check->memory_bytes);
   const uint64_t trial_seed = std::stoull(config.at_path("train.seed")->text());
   return {.index = 0,
           .id = config_hash(to_yaml(config)),
@@ -205,7 +206,7 @@ ConfigNode resolve_document(const Experiment& experiment, const std::vector<uint
   return resolved;
 }
 
-Experiment expand(Experiment experiment, const fs::path& folder) {
+Experiment expand(Experiment experiment, const fs::path& folder, const ValidationLimits& limits) {
   ConfigNode& document = experiment.document;
   check_experiment_keys(document);
   load_plugins(document, folder);
@@ -232,7 +233,10 @@ Experiment expand(Experiment experiment, const fs::path& folder) {
     for (const std::optional<uint64_t>& seed : seeds) {
       Trial trial;
       try {
-        trial = make_trial(document, arm, seed, seed_location, seed == seeds.front());
+        double bytes = 0;
+        trial = make_trial(document, arm, seed, seed_location,
+                           seed == seeds.front() ? &limits : nullptr, bytes);
+        experiment.largest_trial_bytes = std::max(experiment.largest_trial_bytes, bytes);
       } catch (const ConfigError& e) {
         throw ConfigError(
             fmt::format("{}\n  (in arm '{}'{}: trial index {} of 0..{} in 'attnlab plan'; no "
@@ -260,7 +264,8 @@ Experiment expand(Experiment experiment, const fs::path& folder) {
 
 }  // namespace
 
-Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides,
+                           const ValidationLimits& limits) {
   if (!fs::exists(path)) throw IoError(fmt::format("{}: no such experiment file", path));
   if (fs::is_directory(path))
     throw IoError(fmt::format("{}: is a folder, expected a YAML file", path));
@@ -272,7 +277,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   std::vector<fs::path> chain;
   experiment.document = with_bases(path, parse_yaml(experiment.source_text, path), chain);
   for (const std::string& assignment : overrides) apply_override(experiment.document, assignment);
-  return expand(std::move(experiment), fs::absolute(path).parent_path());
+  return expand(std::move(experiment), fs::absolute(path).parent_path(), limits);
 }
 
 const char* default_experiment_source();  // experiments/default.yaml, built in
@@ -282,14 +287,15 @@ const std::string& default_experiment_text() {
   return text;
 }
 
-Experiment default_experiment(const std::vector<std::string>& overrides) {
+Experiment default_experiment(const std::vector<std::string>& overrides,
+                              const ValidationLimits& limits) {
   Experiment experiment;
   experiment.name = "default";
   experiment.source_text = default_experiment_text();
   experiment.overrides = overrides;
   experiment.document = parse_yaml(experiment.source_text, "experiments/default.yaml (built in)");
   for (const std::string& assignment : overrides) apply_override(experiment.document, assignment);
-  return expand(std::move(experiment), fs::current_path());
+  return expand(std::move(experiment), fs::current_path(), limits);
 }
 
 std::string config_hash(const std::string& yaml_text) {

@@ -11,17 +11,18 @@
 #include "attnlab/model/layers.hpp"
 #include "attnlab/model/task_model.hpp"
 #include "attnlab/train/seeding.hpp"
+#include "memory_estimate.hpp"
 
 namespace attnlab {
 namespace {
 
 // Fails at the first of `keys` that was written somewhere (a default has no
 // location; the other key involved has one, e.g. model.d_model for heads.count).
-[[noreturn]] void fail(const ConfigNode& config, std::initializer_list<const char*> keys,
+[[noreturn]] void fail(const ConfigNode& config, const std::vector<std::string>& keys,
                        const std::string& message) {
-  const char* key = *keys.begin();
+  const std::string& key = keys.front();
   SourceLocation where;
-  for (const char* candidate : keys) {
+  for (const std::string& candidate : keys) {
     const ConfigNode* node = config.at_path(candidate);
     if (node != nullptr && node->location().line > 0) {
       where = node->location();
@@ -31,6 +32,15 @@ namespace {
   }
   throw ConfigError(fmt::format("{}: {}: {}", where.line > 0 ? where.str() : "(defaults)", key,
                                 message));
+}
+
+// `keys` with those written in the file first (each keeps its order).
+std::vector<std::string> written_first(const ConfigNode& config, std::vector<std::string> keys) {
+  std::stable_partition(keys.begin(), keys.end(), [&](const std::string& key) {
+    const ConfigNode* node = config.at_path(key);
+    return node != nullptr && node->location().line > 0;
+  });
+  return keys;
 }
 
 // Collects the names of the activations a forward pass reports.
@@ -88,7 +98,7 @@ bool is_recorded(const std::string& name, const std::vector<std::string>& patter
   return std::find(layers.begin(), layers.end(), layer) != layers.end();
 }
 
-void check_trial(const ConfigNode& resolved) {
+double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
   const TrialSpec spec = trial_spec(resolved);
   if (!task_suits(spec.task.name, spec.shape))
     fail(resolved, {"model.architecture", "task.name"},
@@ -101,6 +111,15 @@ void check_trial(const ConfigNode& resolved) {
   }
   const std::unique_ptr<Task> task =
       task_registry().create(spec.task.name, spec.task.parameters, {});
+  const MemoryEstimate memory = estimate_memory(spec, *task);  // before anything is allocated
+  const uint64_t limit = memory_limit > 0 ? memory_limit : available_memory_bytes();
+  if (memory.total() > static_cast<double>(limit))
+    fail(resolved, written_first(resolved, memory.driving_keys()),
+         fmt::format("this trial needs {}, more than the {} it may use ({})", memory.describe(),
+                     format_bytes(static_cast<double>(limit)),
+                     memory_limit > 0 ? "set by --memory-limit"
+                                      : "the memory available now; --memory-limit SIZE sets "
+                                        "another limit"));
   Rng rng = seeded_rng(spec.train.seed, "init");
   std::unique_ptr<TaskModel> model;
   try {
@@ -115,7 +134,7 @@ void check_trial(const ConfigNode& resolved) {
     try {
       NoGradGuard no_grad;
       model->forward(task->sample(spec.shape, 1, length, data), {.observer = &collector});
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // bad_alloc too: the estimate can be wrong
       const std::string message =
           fmt::format("a forward pass at length {} fails: {}", length, e.what());
       if (length == task->length())
@@ -150,6 +169,7 @@ void check_trial(const ConfigNode& resolved) {
       fail(resolved, {"record.heads"},
            fmt::format("found head {}, expected an index < heads.count = {}", head,
                        spec.model.heads));
+  return memory.total();
 }
 
 }  // namespace attnlab

@@ -3,6 +3,7 @@
 // forward pass runs at every evaluated length.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,8 +11,10 @@
 
 namespace attnlab {
 
-/// Throws ConfigError "file:line:col: key: ..." for the first problem.
-void check_trial(const ConfigNode& resolved);
+/// Throws ConfigError "file:line:col: key: ..." for the first problem, among them
+/// an estimated memory need above `memory_limit` bytes (0: the memory available
+/// now), checked before the model is built. Returns the estimate in bytes.
+double check_trial(const ConfigNode& resolved, uint64_t memory_limit);
 
 /// Whether dotted activation `name` matches `pattern`: "*" and "?" match within one
 /// segment, "**" any number of segments ("**.weights", "decoder.layers.*.output").

@@ -29,6 +29,15 @@ struct Trial {
   ConfigNode config;  // fully resolved: every default filled in
 };
 
+/// What validation may assume of the machine a trial will run on.
+struct ValidationLimits {
+  uint64_t memory_bytes = 0;  // memory one trial may need; 0 = what is available now
+};
+/// "512M", "8G", "1.5GiB", "1048576" (bytes) into bytes; ConfigError naming `what` otherwise.
+uint64_t parse_byte_size(const std::string& text, const std::string& what);
+/// "1.5 GiB", "12 MiB", "800 B".
+std::string format_bytes(double bytes);
+
 struct Experiment {
   std::string name;
   std::string path;                    // the YAML file ("" for the built-in default)
@@ -39,14 +48,17 @@ struct Experiment {
   std::string output_dir;  // absolute
   std::vector<std::string> arms;  // labels in plan order
   std::vector<Trial> trials;
+  double largest_trial_bytes = 0;  // the largest estimated memory need of one trial
 };
 
 /// Loads, expands and validates `path` with `-o key=value` overrides applied in
 /// order. Plugins named in the file are loaded first.
-Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides = {});
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides = {},
+                           const ValidationLimits& limits = {});
 /// The built-in default experiment (single-head vs multi-head), as if read from
 /// a file called "<default>"; output relative to the current directory.
-Experiment default_experiment(const std::vector<std::string>& overrides = {});
+Experiment default_experiment(const std::vector<std::string>& overrides = {},
+                              const ValidationLimits& limits = {});
 /// The YAML text of the default experiment.
 const std::string& default_experiment_text();
 
