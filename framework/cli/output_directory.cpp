@@ -1,8 +1,14 @@
 #include "output_directory.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -13,6 +19,10 @@ namespace fs = std::filesystem;
 
 namespace attnlab::cli {
 namespace {
+
+constexpr const char* kRunLockName = ".run.lock";        // shared by every run of the plan
+constexpr const char* kPlanLockName = ".plan.lock";      // held while the plan is settled
+constexpr const char* kClaimsLockName = ".claims.lock";  // one byte per trial being run
 
 std::string fingerprint(const Experiment& experiment) {
   std::string plan;
@@ -55,29 +65,144 @@ void supersede(const OutputLayout& layout, const Experiment& experiment) {
     if (fs::exists(layout.dir() / name)) fs::rename(layout.dir() / name, aside / name);
 }
 
+// What attnlab writes at the top of an output directory (temporaries aside).
+bool written_by_attnlab(const std::string& name) {
+  static const std::set<std::string> names{"plan.yaml",  "results.h5", "results.csv",
+                                           "trials.csv", "results.md", "trials",
+                                           "superseded", kRunLockName, kClaimsLockName,
+                                           kPlanLockName, ".results.lock"};
+  return names.count(name) > 0 || name.find(".partial-") != std::string::npos;
+}
+
+// A directory attnlab may write into: new, empty, or one it wrote (plan.yaml and
+// nothing else but its own files), never a folder of the user's that happens to exist.
+void refuse_foreign_directory(const OutputLayout& layout) {
+  const fs::path& dir = layout.dir();
+  if (!fs::exists(dir)) return;
+  if (!fs::is_directory(dir))
+    throw ConfigError(fmt::format("{}: the output directory exists and is not a folder",
+                                  dir.string()));
+  std::vector<std::string> foreign;
+  bool has_plan = false, has_results = false;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    has_plan = has_plan || name == "plan.yaml";
+    if (!written_by_attnlab(name))
+      foreign.push_back(name);
+    else if (name != kRunLockName && name != kClaimsLockName && name != kPlanLockName)
+      has_results = true;
+  }
+  if (foreign.empty() && (has_plan || !has_results)) return;
+  if (foreign.empty()) foreign.push_back("results without a plan.yaml");
+  if (foreign.size() > 3) foreign.resize(3), foreign.push_back("...");
+  throw ConfigError(fmt::format(
+      "{}: holds files attnlab did not write ({}); an output directory must be new, empty, or "
+      "one attnlab wrote. Choose another with -o output=DIR or output: in the experiment file",
+      dir.string(), fmt::join(foreign, ", ")));
+}
+
+int open_lock_file(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0)
+    throw IoError(fmt::format("{}: cannot open the lock file: {}", path.string(),
+                              std::strerror(errno)));
+  return fd;
+}
+
+void lock(int fd, int operation, const fs::path& path) {
+  while (::flock(fd, operation) != 0)
+    if (errno != EINTR)
+      throw IoError(fmt::format("{}: cannot lock: {}", path.string(), std::strerror(errno)));
+}
+
+std::string plan_fingerprint_in(const OutputLayout& layout) {
+  if (!fs::exists(layout.plan())) return "";
+  const ConfigNode plan = load_yaml_file(layout.plan().string(), kWrittenYamlBounds);
+  const ConfigNode* found = plan.find("fingerprint");
+  return found != nullptr && found->is_scalar() ? found->text() : "";
+}
+
+// Checks the directory and writes the plan; `alone`: no other run works in it.
+void settle_plan(const Experiment& experiment, const OutputLayout& layout, bool force,
+                 bool alone) {
+  const std::string found = plan_fingerprint_in(layout);
+  if (found.empty() || found == fingerprint(experiment)) {
+    if (alone) write_file_atomically(layout.plan(), plan_yaml(experiment));
+    return;
+  }
+  if (!alone)
+    throw ConfigError(fmt::format(
+        "{}: another attnlab run is working there on another plan; results of different "
+        "configurations are never mixed. Wait for it to finish, or choose another directory "
+        "(-o output=...)",
+        layout.dir().string()));
+  if (!force) {
+    const ConfigNode old = load_yaml_file(layout.plan().string(), kWrittenYamlBounds);
+    throw ConfigError(fmt::format(
+        "{} holds the results of another plan of experiment '{}' (the configuration, arms "
+        "or seeds changed); results of different configurations are never mixed. Choose "
+        "another directory (-o output=...), or pass --force to move the trials not in this "
+        "plan to {}/superseded/",
+        layout.dir().string(), old.find("experiment") ? old.find("experiment")->text() : "?",
+        layout.dir().string()));
+  }
+  supersede(layout, experiment);
+  write_file_atomically(layout.plan(), plan_yaml(experiment));
+}
+
 }  // namespace
 
-void prepare_output_directory(const Experiment& experiment, const OutputLayout& layout,
-                              bool force) {
+RunLock::~RunLock() {
+  ::close(claims_fd_);
+  ::close(run_fd_);
+}
+
+// Open-file-description locks on one byte per trial: not inherited by workers
+// past exec (the descriptor is close-on-exec), released if this process dies.
+bool RunLock::claim(int64_t index) {
+  struct flock range {};
+  range.l_type = F_WRLCK;
+  range.l_whence = SEEK_SET;
+  range.l_start = index;
+  range.l_len = 1;
+  return ::fcntl(claims_fd_, F_OFD_SETLK, &range) == 0;
+}
+
+void RunLock::release(int64_t index) {
+  struct flock range {};
+  range.l_type = F_UNLCK;
+  range.l_whence = SEEK_SET;
+  range.l_start = index;
+  range.l_len = 1;
+  ::fcntl(claims_fd_, F_OFD_SETLK, &range);
+}
+
+std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
+                                                  const OutputLayout& layout, bool force) {
+  refuse_foreign_directory(layout);
   fs::create_directories(layout.trials());
-  remove_abandoned_temporaries(layout.trials());  // left by a killed run on this host
-  remove_abandoned_temporaries(layout.dir());
-  if (fs::exists(layout.plan())) {
-    const ConfigNode old = load_yaml_file(layout.plan().string(), kWrittenYamlBounds);
-    const ConfigNode* old_fingerprint = old.find("fingerprint");
-    if (old_fingerprint == nullptr || old_fingerprint->text() != fingerprint(experiment)) {
-      if (!force)
-        throw ConfigError(fmt::format(
-            "{} holds the results of another plan of experiment '{}' (the configuration, arms "
-            "or seeds changed); results of different configurations are never mixed. Choose "
-            "another directory (-o output=...), or pass --force to move the trials not in this "
-            "plan to {}/superseded/",
-            layout.dir().string(), old.find("experiment") ? old.find("experiment")->text() : "?",
-            layout.dir().string()));
-      supersede(layout, experiment);
-    }
+  // Whoever holds the plan lock may test whether other runs hold the run lock:
+  // taking it exclusively succeeds only when none do, and is at once turned into
+  // the shared hold every run keeps until it ends.
+  const fs::path plan_lock_path = layout.dir() / kPlanLockName;
+  const int plan_lock = open_lock_file(plan_lock_path);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } release_plan_lock{plan_lock};
+  lock(plan_lock, LOCK_EX, plan_lock_path);
+  const fs::path run_lock_path = layout.dir() / kRunLockName;
+  const int run_lock = open_lock_file(run_lock_path);
+  const bool alone = ::flock(run_lock, LOCK_EX | LOCK_NB) == 0;
+  auto held = std::make_unique<RunLock>(run_lock, open_lock_file(layout.dir() / kClaimsLockName),
+                                        !alone);
+  lock(run_lock, LOCK_SH, run_lock_path);
+  if (alone) {  // temporaries of this host's dead processes; a live run's are its own
+    remove_abandoned_temporaries(layout.trials());
+    remove_abandoned_temporaries(layout.dir());
   }
-  write_file_atomically(layout.plan(), plan_yaml(experiment));
+  settle_plan(experiment, layout, force, alone);
+  return held;
 }
 
 }  // namespace attnlab::cli

@@ -1,15 +1,43 @@
-// The output directory of an experiment before a run: its plan (plan.yaml,
-// with a fingerprint of the trials) and the refusal to mix in another plan.
+// The output directory of an experiment before a run: only attnlab's files in
+// it, its plan (plan.yaml, with a fingerprint of the trials), the refusal to
+// mix in another plan, and the locks that let runs of one plan share the work
+// while a run of another plan is refused.
 #pragma once
+
+#include <memory>
+#include <string>
 
 #include "attnlab/experiment/experiment.hpp"
 #include "attnlab/run/results.hpp"
 
 namespace attnlab::cli {
 
-/// Creates the directory, removes temporaries of killed runs of this host, and
-/// writes plan.yaml. A directory holding another plan is refused (ConfigError)
-/// unless `force`, which moves what belongs to the old plan to superseded/.
-void prepare_output_directory(const Experiment& experiment, const OutputLayout& layout, bool force);
+/// Held for a whole run: while it lives, no run of another plan can start in
+/// the directory, and runs of the same plan claim trials one at a time.
+class RunLock {
+ public:
+  RunLock(int run_fd, int claims_fd, bool shared)
+      : run_fd_(run_fd), claims_fd_(claims_fd), shared_(shared) {}
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+  /// Whether another run of the same plan was already working in the directory.
+  bool shared() const { return shared_; }
+  /// Claims trial `index` for this run (false: another run has it); released by release().
+  bool claim(int64_t index);
+  void release(int64_t index);
+
+ private:
+  int run_fd_, claims_fd_;
+  bool shared_;
+};
+
+/// Creates the directory, removes temporaries of killed runs of this host,
+/// writes plan.yaml and returns the lock held for the run. Refused (ConfigError):
+/// a directory holding files attnlab did not write; one holding another plan
+/// (unless `force`, which moves what belongs to the old plan to superseded/);
+/// and any change of plan while another run works in the directory.
+std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
+                                                  const OutputLayout& layout, bool force);
 
 }  // namespace attnlab::cli

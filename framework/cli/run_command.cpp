@@ -92,7 +92,12 @@ int run_run(const std::vector<std::string>& arguments) {
     throw ConfigError("--jobs and --retries must be >= 0");
   const Experiment experiment = load(parsed);
   const OutputLayout layout(experiment.output_dir);
-  prepare_output_directory(experiment, layout, options.force);
+  const std::unique_ptr<RunLock> lock = prepare_output_directory(experiment, layout, options.force);
+  if (lock->shared() && !options.quiet)
+    fmt::print(
+        "another attnlab run is working on this plan in {}: this run shares the work (it runs "
+        "the trials no run has started, and waits for the others)\n",
+        layout.dir().string());
 
   std::vector<const Trial*> to_run;
   int64_t selected = 0;
@@ -100,7 +105,12 @@ int run_run(const std::vector<std::string>& arguments) {
     if (trial.index % shares != share - 1) continue;
     ++selected;
     std::string set_aside;
-    if (!trial_finished(layout, trial.id, &set_aside)) to_run.push_back(&trial);
+    if (!trial_finished(layout, trial.id, &set_aside)) {
+      to_run.push_back(&trial);
+    } else {
+      std::error_code ignored;  // a failure marker left by a worker killed after it finished
+      fs::remove(layout.failure(trial.id), ignored);
+    }
     if (!set_aside.empty())
       fmt::print(stderr, "attnlab: warning: {}; the trial runs again\n", set_aside);
   }
@@ -125,15 +135,16 @@ int run_run(const std::vector<std::string>& arguments) {
   bool interrupted = false;
   {
     ProgressDisplay display(mode, options.verbose, static_cast<int64_t>(to_run.size()), jobs);
-    TrialScheduler scheduler(experiment, layout, options.scheduling, display);
+    TrialScheduler scheduler(experiment, layout, options.scheduling, display, *lock);
     failures = scheduler.run(to_run, jobs);
     interrupted = scheduler.interrupted();
   }
   const std::vector<TrialSummary> summaries = update_results(experiment, layout);
-  int64_t finished = 0, pending = 0, elsewhere = 0;
+  int64_t finished = 0, mine_finished = 0, pending = 0, elsewhere = 0;
   for (const TrialSummary& s : summaries) {
     finished += s.status == TrialStatus::finished;
     const bool mine = s.index % shares == share - 1;
+    mine_finished += s.status == TrialStatus::finished && mine;
     pending += s.status == TrialStatus::pending && mine;
     elsewhere += s.status == TrialStatus::pending && !mine;
   }
@@ -142,6 +153,11 @@ int run_run(const std::vector<std::string>& arguments) {
              pending_text(pending, elsewhere), layout.dir().string());
   print_failures(summaries, layout);
   if (interrupted) return 130;
+  if (mine_finished < selected) {  // whatever the reason, a run that did not finish says so
+    fmt::print(stderr, "attnlab: {} of the {} trials of this run did not finish\n",
+               selected - mine_finished, selected);
+    return 1;
+  }
   return failures > 0 ? 1 : 0;
 }
 

@@ -4,8 +4,13 @@
 // log to --log, a failure's reason also to stderr.
 // Exit codes: 0 finished, 3 failed (reason in the log and in FILE's .failed
 // marker), 130 interrupted (SIGINT/SIGTERM: stopped at a step boundary, nothing kept).
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/os.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <csignal>
@@ -26,6 +31,18 @@ void request_stop(int) {
   stop_requested = 1;
 }
 
+// Appends to the trial's log, never through a symbolic link planted in its place.
+std::FILE* open_log(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+  std::FILE* log = fd >= 0 ? ::fdopen(fd, "a") : nullptr;
+  if (log != nullptr) return log;
+  const std::string why = errno == ELOOP ? "it is a symbolic link, and logs are never written "
+                                           "through one"
+                                         : std::strerror(errno);
+  if (fd >= 0) ::close(fd);
+  throw IoError(fmt::format("{}: cannot open the trial log: {}", path, why));
+}
+
 }  // namespace
 
 int run_trial_worker(const std::vector<std::string>& arguments) {
@@ -39,8 +56,7 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
-  std::FILE* log = std::fopen(arguments[4].c_str(), "a");
-  if (log == nullptr) throw IoError(fmt::format("{}: cannot open the trial log", arguments[4]));
+  std::FILE* log = open_log(arguments[4]);
   const auto start = std::chrono::steady_clock::now();
   std::string failure;
   try {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -31,9 +33,12 @@ void install_stop_handlers() {
 
 int64_t TrialScheduler::run(const std::vector<const Trial*>& trials, int jobs) {
   for (const Trial* trial : trials) queue_.push_back({trial, 0});
-  while (!queue_.empty() || pool_.running() > 0) {
+  while (!queue_.empty() || pool_.running() > 0 || !waiting_.empty()) {
     handle_signals();
     while (!stopping_ && !queue_.empty() && pool_.running() < jobs) launch();
+    if (!stopping_ && queue_.empty() && pool_.running() < jobs) take_over_waiting();
+    if (pool_.running() == 0 && queue_.empty() && !waiting_.empty() && !stopping_)
+      ::usleep(200 * 1000);  // only other runs' trials are left: look again soon
     for (const WorkerEvent& event : pool_.poll(100)) handle(event);
     display_.render();
     if (stopping_ && pool_.running() == 0) break;
@@ -45,6 +50,15 @@ void TrialScheduler::launch() {
   const Attempt next = queue_.front();
   queue_.pop_front();
   const Trial& trial = *next.trial;
+  if (!lock_.claim(trial.index)) {
+    if (waiting_.empty())
+      display_.message(fmt::format(
+          "another attnlab run of this plan is running trial #{}: it is left to that run, "
+          "and this run waits for it (and for any other trial that run holds)",
+          trial.index));
+    waiting_.push_back(next);
+    return;
+  }
   std::error_code ignored;
   fs::remove(layout_.failure(trial.id), ignored);
   write_file_atomically(layout_.ticket(trial.id), ticket_to_yaml(make_ticket(experiment_, trial)));
@@ -57,6 +71,25 @@ void TrialScheduler::launch() {
   display_.started(trial, next.attempt);
 }
 
+// Trials another run held: finished by it, or released unfinished (that run
+// stopped or failed them), in which case this run takes them up.
+void TrialScheduler::take_over_waiting() {
+  std::vector<Attempt> still_held;
+  for (const Attempt& attempt : waiting_) {
+    const Trial& trial = *attempt.trial;
+    if (!lock_.claim(trial.index)) {
+      still_held.push_back(attempt);
+      continue;
+    }
+    lock_.release(trial.index);
+    if (trial_finished(layout_, trial.id))
+      display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
+    else
+      queue_.push_back(attempt);
+  }
+  waiting_ = std::move(still_held);
+}
+
 void TrialScheduler::handle(const WorkerEvent& event) {
   const Attempt attempt = running_[event.slot];
   const Trial& trial = *attempt.trial;
@@ -64,18 +97,27 @@ void TrialScheduler::handle(const WorkerEvent& event) {
     display_.progress(trial, event.step, event.steps, event.loss, event.seconds);
     return;
   }
-  if (event.exit_code == 0) {
+  handle_exit(attempt, event.exit_code);
+  lock_.release(trial.index);
+}
+
+void TrialScheduler::handle_exit(const Attempt& attempt, int exit_code) {
+  const Trial& trial = *attempt.trial;
+  // A worker killed after it published its file still finished its trial.
+  if (exit_code == 0 || trial_finished(layout_, trial.id)) {
+    std::error_code ignored;
+    fs::remove(layout_.failure(trial.id), ignored);
     display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     return;
   }
   const bool stopped_by_us =
-      stopping_ && (event.exit_code == 128 + SIGKILL || event.exit_code == 128 + SIGTERM ||
-                    event.exit_code == 128 + SIGINT);
-  if (event.exit_code == 130 || stopped_by_us) {
+      stopping_ && (exit_code == 130 || exit_code == 128 + SIGKILL ||
+                    exit_code == 128 + SIGTERM || exit_code == 128 + SIGINT);
+  if (stopped_by_us) {
     display_.interrupted(trial);
     return;
   }
-  const std::string reason = failure_reason(trial, event.exit_code);
+  const std::string reason = failure_reason(trial, exit_code);
   const bool retry = !stopping_ && attempt.attempt < options_.retries;
   display_.failed(trial, reason, layout_.log(trial.id).string(), retry);
   if (retry) {
@@ -98,9 +140,12 @@ std::string TrialScheduler::failure_reason(const Trial& trial, int exit_code) {
     return reason;
   }
   const std::string reason =
-      exit_code > 128 ? fmt::format("the trial's process was killed by signal {} ({})",
-                                    exit_code - 128, strsignal(exit_code - 128))
-                      : fmt::format("the trial's process exited with code {}", exit_code);
+      exit_code == 130 ? "the trial's process was stopped by a signal from outside this run "
+                         "(SIGINT or SIGTERM sent to it alone); nothing of it was kept"
+      : exit_code > 128
+          ? fmt::format("the trial's process was killed by signal {} ({})", exit_code - 128,
+                        strsignal(exit_code - 128))
+          : fmt::format("the trial's process exited with code {}", exit_code);
   write_file_atomically(layout_.failure(trial.id), reason + "\n");
   return reason;
 }

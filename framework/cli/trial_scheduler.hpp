@@ -10,6 +10,7 @@
 
 #include "attnlab/experiment/experiment.hpp"
 #include "attnlab/run/results.hpp"
+#include "output_directory.hpp"
 #include "progress_display.hpp"
 #include "worker_pool.hpp"
 
@@ -26,10 +27,16 @@ void install_stop_handlers();
 class TrialScheduler {
  public:
   TrialScheduler(const Experiment& experiment, const OutputLayout& layout,
-                 const SchedulerOptions& options, ProgressDisplay& display)
-      : experiment_(experiment), layout_(layout), options_(options), display_(display) {}
+                 const SchedulerOptions& options, ProgressDisplay& display, RunLock& lock)
+      : experiment_(experiment),
+        layout_(layout),
+        options_(options),
+        display_(display),
+        lock_(lock) {}
 
   /// Runs `trials`; returns how many failed for good. Sets interrupted() on a signal.
+  /// A trial that another run of the same plan is running is left to it and waited
+  /// for; if that run ends without finishing it, this one runs it.
   int64_t run(const std::vector<const Trial*>& trials, int jobs);
   bool interrupted() const { return interrupted_; }
 
@@ -39,7 +46,9 @@ class TrialScheduler {
     int attempt;
   };
   void launch();
+  void take_over_waiting();
   void handle(const WorkerEvent& event);
+  void handle_exit(const Attempt& attempt, int exit_code);
   std::string failure_reason(const Trial& trial, int exit_code);
   void handle_signals();
 
@@ -47,8 +56,10 @@ class TrialScheduler {
   const OutputLayout& layout_;
   const SchedulerOptions& options_;
   ProgressDisplay& display_;
+  RunLock& lock_;
   WorkerPool pool_;
   std::deque<Attempt> queue_;
+  std::vector<Attempt> waiting_;  // claimed by another run of the same plan
   std::vector<Attempt> running_;
   int64_t failures_ = 0;
   bool stopping_ = false, interrupted_ = false;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Batch-run scenarios of `attnlab run`, end to end on real processes.
 #   run_scenario.sh ATTNLAB SCENARIO [CRASHING_PLUGIN]
-# Scenarios: jobs, shards, resume, interrupt, failures, changed, crash
+# Scenarios: jobs, shards, resume, interrupt, failures, changed, crash, concurrent,
+#            outside_signal, contained
 set -euo pipefail
 attnlab=$1
 scenario=$2
@@ -143,6 +144,71 @@ YAML
   grep -q "killed by signal 6" err.txt
   grep -q "^fine,2,0," crashing/results.csv
   grep -q "^crashes,0,2," crashing/results.csv
+  ;;
+concurrent)  # one writer per plan: another plan is refused, the same plan shares the work
+  "$attnlab" run "$small" -j 1 -q -o output=together > first.txt 2>&1 &
+  first=$!
+  for _ in $(seq 1 200); do [ -f together/plan.yaml ] && break; sleep 0.05; done
+  status=0
+  "$attnlab" run "$small" -q -o output=together -o train.steps=30 2> other.txt || status=$?
+  [ "$status" -eq 1 ] && grep -q "another attnlab run is working there on another plan" other.txt
+  status=0
+  "$attnlab" run "$small" -q -o output=together -o train.steps=30 --force 2> other.txt || status=$?
+  [ "$status" -eq 1 ] && grep -q "another attnlab run is working there on another plan" other.txt
+  "$attnlab" run "$small" -j 1 -o output=together > second.txt 2>&1  # the same plan: shares
+  wait $first
+  grep -q "this run shares the work" second.txt
+  # Every trial was trained exactly once between the two runs.
+  [ "$(cat together/trials/*.log | grep -c '^finished in')" -eq 6 ]
+  grep -q "6 of 6 trials finished" second.txt
+  $python "$here/check_results.py" together 6
+  ;;
+outside_signal)  # a worker stopped from outside: the run says so and exits non-zero
+  "$attnlab" run "$small" -j 1 -o output=signalled > out.txt 2> err.txt &
+  runner=$!
+  for _ in $(seq 1 400); do
+    worker=$(pgrep -f "attnlab trial .*signalled" | head -1 || true)
+    [ -n "$worker" ] && break
+    sleep 0.025
+  done
+  kill -TERM "$worker"
+  status=0
+  wait $runner || status=$?
+  [ "$status" -eq 1 ] || { echo "exit status $status, expected 1" >&2; cat out.txt err.txt; exit 1; }
+  grep -q "stopped by a signal from outside this run" err.txt
+  grep -q "1 of the 6 trials of this run did not finish" err.txt
+  # A failure marker beside a finished file (a worker killed right after it
+  # published its file) is removed, and the trial counts as finished.
+  run -o output=signalled > /dev/null
+  finished_id=$(basename "$(ls signalled/trials/*.h5 | head -1)" .h5)
+  echo "the trial's process was killed by signal 9 (Killed)" > "signalled/trials/$finished_id.failed"
+  run -o output=signalled > again.txt
+  [ ! -e "signalled/trials/$finished_id.failed" ]
+  ! grep -q "failed trials" again.txt
+  grep -q "^[^,]*,2,0," signalled/results.csv
+  ;;
+contained)  # outputs stay where the user said; nothing is written through a link
+  mkdir mine && echo "precious" > mine/notes.txt
+  status=0
+  run -o output=mine 2> err.txt || status=$?
+  [ "$status" -eq 1 ] && grep -q "holds files attnlab did not write (notes.txt)" err.txt
+  [ "$(ls mine)" = "notes.txt" ]
+  for name in ../../escaped /absolute ..; do
+    status=0
+    run -o "name=$name" 2> err.txt || status=$?
+    [ "$status" -eq 1 ] && grep -q "expected a plain name" err.txt
+  done
+  [ ! -e runs ] && [ ! -e ../escaped ]
+  run -o output=linked > /dev/null
+  victim_id=$(basename "$(ls linked/trials/*.h5 | head -1)" .h5)
+  echo "untouched" > target.txt
+  rm "linked/trials/$victim_id.h5" "linked/trials/$victim_id.log"
+  ln -s "$work/target.txt" "linked/trials/$victim_id.log"
+  status=0
+  run -o output=linked > out.txt 2> err.txt || status=$?
+  [ "$status" -eq 1 ]
+  grep -q "it is a symbolic link, and logs are never written through one" err.txt
+  [ "$(cat target.txt)" = "untouched" ]
   ;;
 *)
   echo "unknown scenario $scenario" >&2

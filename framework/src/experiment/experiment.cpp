@@ -112,6 +112,23 @@ void check_experiment_keys(const ConfigNode& document) {
       fail(value->location(), key, fmt::format("found {}, expected text", value->describe()));
 }
 
+// A name is a name: it becomes a folder under runs/, so it must not lead elsewhere.
+void check_name(const std::string& name, const ConfigNode* written) {
+  const bool control = std::any_of(name.begin(), name.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  if (!name.empty() && name != "." && name != ".." &&
+      name.find_first_of("/\\") == std::string::npos && !control)
+    return;
+  const std::string problem = fmt::format(
+      "found '{}', expected a plain name (no '/' or '\\', not '.' or '..', no control "
+      "characters): it names the folder runs/<name>; use output: to write elsewhere",
+      name);
+  if (written != nullptr) fail(written->location(), "name", problem);
+  throw ConfigError(fmt::format("the experiment's name, from its file name: {}; set name:",
+                                problem));
+}
+
 // The seeds every arm repeats over; empty without `seeds:` (each arm then runs
 // once with its train.seed, checked with the rest of the trial).
 std::vector<uint64_t> seeds_of(const ConfigNode& document) {
@@ -212,6 +229,7 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
   load_plugins(document, folder);
   const ConfigNode* name = document.find("name");
   if (name != nullptr) experiment.name = name->text();
+  check_name(experiment.name, name);
   const ConfigNode* output = document.find("output");
   experiment.output_dir =
       fs::absolute(output ? fs::path(output->text()) : fs::path("runs") / experiment.name)

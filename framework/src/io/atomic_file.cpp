@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-
+#include <cstring>
 #include <fstream>
 
 #include "attnlab/error.hpp"
@@ -73,17 +73,41 @@ int remove_abandoned_temporaries(const std::filesystem::path& folder) {
   return removed;
 }
 
+namespace {
+
+// `path` as a new, empty regular file (whatever had the name, a link included,
+// is removed without being followed); returns the open descriptor.
+int create_fresh_file(const std::filesystem::path& path) {
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);  // a stale one, or a link planted under the name
+  // O_EXCL|O_NOFOLLOW: a new regular file, never another file reached through a link.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw IoError(fmt::format("{}: cannot create: {}", path.string(), std::strerror(errno)));
+  return fd;
+}
+
+}  // namespace
+
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
   const std::filesystem::path temporary = temporary_path(path);
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
-      throw IoError(fmt::format("{}: cannot write (disk full?)", temporary.string()));
+  const int fd = create_fresh_file(temporary);
+  std::size_t written = 0;
+  int error = 0;
+  while (written < text.size()) {
+    const ssize_t wrote = ::write(fd, text.data() + written, text.size() - written);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) {
+      error = wrote < 0 ? errno : ENOSPC;
+      break;
     }
+    written += static_cast<std::size_t>(wrote);
+  }
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error != 0) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw IoError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(error)));
   }
   publish_file(temporary, path);
 }

@@ -45,7 +45,9 @@ Hdf5File::Hdf5File(std::string path, Mode mode) : path_(std::move(path)) {
     if (!std::filesystem::exists(path_)) throw IoError(fmt::format("{}: no such file", path_));
     file_ = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   } else {
-    file_ = H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    std::error_code ignored;  // never written through a link left under the name
+    std::filesystem::remove(path_, ignored);
+    file_ = H5Fcreate(path_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
   }
   if (file_ < 0)
     throw IoError(

@@ -1,7 +1,8 @@
 // Files that appear complete or not at all: written under a temporary name
 // that is unique to this process on this host, flushed to disk, then renamed
 // over the final name (atomic on POSIX file systems). Concurrent writers of the
-// same file never touch each other's temporary; the last rename wins.
+// same file never touch each other's temporary; the last rename wins. A
+// temporary is always a new regular file: never written through a planted link.
 #pragma once
 
 #include <filesystem>
