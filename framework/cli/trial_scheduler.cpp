@@ -59,6 +59,11 @@ void TrialScheduler::launch() {
     waiting_.push_back(next);
     return;
   }
+  if (trial_finished(layout_, trial.id)) {  // by another run of the plan, meanwhile
+    lock_.release(trial.index);
+    display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
+    return;
+  }
   std::error_code ignored;
   fs::remove(layout_.failure(trial.id), ignored);
   write_file_atomically(layout_.ticket(trial.id), ticket_to_yaml(make_ticket(experiment_, trial)));

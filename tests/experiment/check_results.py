@@ -14,7 +14,7 @@ import numpy as np
 output, expected_trials = sys.argv[1], int(sys.argv[2])
 
 with h5py.File(f"{output}/results.h5", "r") as results:
-    assert results.attrs["attnlab_results_schema"] == 1
+    assert results.attrs["attnlab_results_schema"] == 2
     for key in ("attnlab_version", "git_commit", "experiment_yaml", "experiment_resolved_yaml"):
         assert key in results.attrs, key
     finished = list(results["trials"].keys())

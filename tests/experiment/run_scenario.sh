@@ -2,7 +2,7 @@
 # Batch-run scenarios of `attnlab run`, end to end on real processes.
 #   run_scenario.sh ATTNLAB SCENARIO [CRASHING_PLUGIN]
 # Scenarios: jobs, shards, resume, interrupt, failures, changed, crash, concurrent,
-#            outside_signal, contained
+#            outside_signal, contained, corrupted
 set -euo pipefail
 attnlab=$1
 scenario=$2
@@ -164,7 +164,8 @@ concurrent)  # one writer per plan: another plan is refused, the same plan share
   $python "$here/check_results.py" together 6
   ;;
 outside_signal)  # a worker stopped from outside: the run says so and exits non-zero
-  "$attnlab" run "$small" -j 1 -o output=signalled > out.txt 2> err.txt &
+  long=(-o output=signalled -o train.steps=1500)  # long enough to be stopped while training
+  "$attnlab" run "$small" -j 1 "${long[@]}" > out.txt 2> err.txt &
   runner=$!
   for _ in $(seq 1 400); do
     worker=$(pgrep -f "attnlab trial .*signalled" | head -1 || true)
@@ -179,10 +180,10 @@ outside_signal)  # a worker stopped from outside: the run says so and exits non-
   grep -q "1 of the 6 trials of this run did not finish" err.txt
   # A failure marker beside a finished file (a worker killed right after it
   # published its file) is removed, and the trial counts as finished.
-  run -o output=signalled > /dev/null
+  run -j 2 "${long[@]}" > /dev/null
   finished_id=$(basename "$(ls signalled/trials/*.h5 | head -1)" .h5)
   echo "the trial's process was killed by signal 9 (Killed)" > "signalled/trials/$finished_id.failed"
-  run -o output=signalled > again.txt
+  run "${long[@]}" > again.txt
   [ ! -e "signalled/trials/$finished_id.failed" ]
   ! grep -q "failed trials" again.txt
   grep -q "^[^,]*,2,0," signalled/results.csv
@@ -209,6 +210,36 @@ contained)  # outputs stay where the user said; nothing is written through a lin
   [ "$status" -eq 1 ]
   grep -q "it is a symbolic link, and logs are never written through one" err.txt
   [ "$(cat target.txt)" = "untouched" ]
+  ;;
+corrupted)  # damaged or misplaced trial files are set aside and rerun, never averaged
+  run -o output=damaged > /dev/null
+  cp damaged/results.csv expected.csv
+  victim=$(ls damaged/trials/*.h5 | head -1)
+  cp "$victim" pristine.h5
+  for seed in $(seq 1 12); do  # a random bit flipped: detected and rerun, or harmless
+    cp pristine.h5 "$victim"
+    $python - "$victim" "$seed" <<'PY'
+import random, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+bit = random.Random(int(sys.argv[2])).randrange(len(data) * 8)
+data[bit // 8] ^= 1 << (bit % 8)
+open(sys.argv[1], "wb").write(data)
+PY
+    run -o output=damaged > /dev/null 2>&1
+    diff expected.csv damaged/results.csv
+  done
+  # The figure a results table shows, changed behind attnlab's back (as one flip did: 1.0833).
+  $python -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); f['final'].attrs['eval_accuracy'] = 1.0833" "$victim"
+  run -o output=damaged > out.txt 2> err.txt
+  grep -q "damaged: its attributes do not match the seal" err.txt
+  diff expected.csv damaged/results.csv
+  # A valid file of another trial copied under this one's name.
+  other=$(ls damaged/trials/*.h5 | sed -n 2p)
+  cp "$other" "$victim"
+  run -o output=damaged > out.txt 2> err.txt
+  grep -q "not trial $(basename "$victim" .h5): copied or renamed" err.txt
+  diff expected.csv damaged/results.csv
+  [ "$(ls damaged/trials/unreadable | wc -l)" -ge 2 ]
   ;;
 *)
   echo "unknown scenario $scenario" >&2

@@ -6,6 +6,7 @@
 #include <attnlab/run/trial_runner.hpp>
 #include <attnlab/train/seeding.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <cmath>
 
 #include "experiment_files.hpp"
@@ -153,8 +154,9 @@ TEST_CASE("a results file from a newer attnlab is refused with both versions") {
     file.set_attribute("/", "attnlab_results_schema", kResultsSchemaVersion + 1);
   }
   REQUIRE_THROWS_WITH(read_trial_summary(path),
-                      Catch::Matchers::Contains("written with results schema 2, but this attnlab "
-                                                "reads up to 1"));
+                      Catch::Matchers::Contains(fmt::format(
+                          "written with results schema {}, but this attnlab reads up to {}",
+                          kResultsSchemaVersion + 1, kResultsSchemaVersion)));
 }
 
 TEST_CASE("a ticket round-trips and refuses a configuration edited by hand") {

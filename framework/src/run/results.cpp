@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <ctime>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/version.hpp"
+#include "isolated_read.hpp"
 
 namespace attnlab {
 namespace {
@@ -189,14 +191,27 @@ std::string to_string(TrialStatus status) {
   return "?";
 }
 
-TrialSummary read_trial_summary(const std::string& path) {
-  const Hdf5File file(path, Hdf5File::Mode::read);
+namespace {
+
+// A trial file that can be trusted: not newer than this build, sealed and
+// undamaged (datasets too, if asked), and holding trial `id`'s configuration.
+void check_trial_file(const Hdf5File& file, const std::string& id, bool datasets) {
   const int64_t schema = file.int_attribute("/", "attnlab_results_schema");
   if (schema > kResultsSchemaVersion)
     throw IoError(
         fmt::format("{}: written with results schema {}, but this attnlab reads up to "
                     "{}; use a newer attnlab",
-                    path, schema, kResultsSchemaVersion));
+                    file.path(), schema, kResultsSchemaVersion));
+  if (schema >= 2) file.verify(datasets);  // schema 1 files were written without a seal
+  if (id.empty()) return;
+  const std::string stored = file.string_attribute("/", "trial_id");
+  if (stored != id || config_hash(file.string_attribute("/", "config_yaml")) != id)
+    throw IoError(fmt::format(
+        "{}: holds trial {} (its configuration hashes to {}), not trial {}: copied or renamed",
+        file.path(), stored, config_hash(file.string_attribute("/", "config_yaml")), id));
+}
+
+TrialSummary summary_of(const Hdf5File& file) {
   TrialSummary summary;
   summary.id = file.string_attribute("/", "trial_id");
   summary.index = file.int_attribute("/", "trial_index");
@@ -213,11 +228,70 @@ TrialSummary read_trial_summary(const std::string& path) {
   return summary;
 }
 
+// Summaries cross the pipe from the reading child as NUL-separated fields.
+std::string encode(const TrialSummary& s) {
+  std::string text;
+  const auto field = [&](const std::string& value) { text += value + '\0'; };
+  field(s.id);
+  field(std::to_string(s.index));
+  field(s.arm);
+  field(std::to_string(s.seed));
+  field(to_string(s.status));
+  field(fmt::format("{:.17g}", s.seconds));
+  for (const auto& [name, value] : s.metrics) {
+    field(name);
+    field(fmt::format("{:.17g}", value));
+  }
+  return text;
+}
+
+TrialSummary decode(const std::string& text) {
+  std::vector<std::string> fields;
+  for (std::size_t start = 0, end; (end = text.find('\0', start)) != std::string::npos;
+       start = end + 1)
+    fields.push_back(text.substr(start, end - start));
+  if (fields.size() < 6 || fields.size() % 2 != 0)
+    throw IoError("a trial summary arrived incomplete from its reader");
+  TrialSummary s;
+  s.id = fields[0];
+  s.index = std::stoll(fields[1]);
+  s.arm = fields[2];
+  s.seed = std::stoull(fields[3]);
+  s.status = fields[4] == "finished" ? TrialStatus::finished : TrialStatus::failed;
+  s.seconds = std::stod(fields[5]);
+  for (std::size_t i = 6; i < fields.size(); i += 2)
+    s.metrics.emplace_back(fields[i], std::stod(fields[i + 1]));
+  return s;
+}
+
+// The summary of a trial file that passes every check, read in a child process
+// (isolated_read.hpp) so that a damaged file can neither hang nor crash this one.
+TrialSummary checked_summary(const fs::path& path, const std::string& id, bool datasets) {
+  std::error_code unknown;
+  const auto bytes = fs::file_size(path, unknown);
+  const auto timeout = std::chrono::seconds(30 + (unknown ? 0 : bytes / (10 << 20)));
+  return decode(read_isolated(
+      [&] {
+        const Hdf5File file(path.string(), Hdf5File::Mode::read);
+        check_trial_file(file, id, datasets);
+        return encode(summary_of(file));
+      },
+      path.string(), timeout));
+}
+
+}  // namespace
+
+TrialSummary read_trial_summary(const std::string& path, const std::string& id) {
+  const Hdf5File file(path, Hdf5File::Mode::read);
+  check_trial_file(file, id, false);
+  return summary_of(file);
+}
+
 bool trial_finished(const OutputLayout& layout, const std::string& id, std::string* set_aside) {
   const fs::path file = layout.trial_file(id);
   if (!fs::exists(file)) return false;
   try {
-    return read_trial_summary(file.string()).status == TrialStatus::finished;
+    return checked_summary(file, id, true).status == TrialStatus::finished;
   } catch (const Error& e) {
     const fs::path aside = layout.trials() / "unreadable";
     fs::create_directories(aside);
@@ -237,10 +311,10 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
                          0.0,      {},          ""};
     if (fs::exists(layout.trial_file(trial.id))) {
       try {
-        summary = read_trial_summary(layout.trial_file(trial.id).string());
+        summary = checked_summary(layout.trial_file(trial.id), trial.id, false);
         summary.index = trial.index;
         summary.arm = trial.arm;  // the plan's label (the file's is the same unless renamed)
-      } catch (const Error& e) {  // e.g. emptied by a power loss: counted as not run
+      } catch (const Error& e) {  // damaged, emptied by a power loss: never averaged
         summary.failure = e.what();
       }
     } else if (fs::exists(layout.failure(trial.id))) {

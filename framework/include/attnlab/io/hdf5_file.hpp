@@ -1,5 +1,7 @@
 // A small RAII wrapper over the HDF5 C API: what checkpoints, parity fixtures
-// and (later) recordings need. Paths are HDF5 paths ("group/sub/dataset");
+// and recordings need. Created files use the 1.10 format (checksummed
+// metadata), every non-scalar dataset carries Fletcher-32 checksums, and close()
+// seals the attributes; verify() checks all of it. Paths are HDF5 paths ("group/sub/dataset");
 // intermediate groups are created on write. Failures throw IoError naming the
 // file and the path; HDF5's own error printing is switched off.
 #pragma once
@@ -66,9 +68,18 @@ class Hdf5File {
 
   /// Writes pending data to disk.
   void flush();
-  /// Flushes and closes the file, throwing IoError if HDF5 reports a failure
-  /// (the destructor closes silently). Nothing may be called afterwards.
+  /// Seals a created file (a digest of every attribute, in the root attribute
+  /// kSealAttribute), flushes and closes it, throwing IoError if HDF5 reports a
+  /// failure (the destructor closes silently, unsealed). Nothing may be called afterwards.
   void close();
+
+  /// Root attribute holding the digest of every other attribute (written by close()).
+  static constexpr const char* kSealAttribute = "attnlab_seal";
+  /// Digest (16 hex digits) of every attribute of every object but the seal.
+  std::string attributes_digest() const;
+  /// Throws IoError naming the damage unless the seal matches the attributes and,
+  /// with `datasets`, every dataset reads back (HDF5 checks each chunk's Fletcher-32).
+  void verify(bool datasets) const;
 
  private:
   int64_t open_dataset(const std::string& dataset) const;
@@ -82,6 +93,7 @@ class Hdf5File {
   [[noreturn]] void fail(const std::string& what, const std::string& object) const;
 
   std::string path_;
+  Mode mode_;
   int64_t file_;
 };
 

@@ -44,12 +44,14 @@ struct TrialSummary {
   std::string failure;                                  // the reason, when failed
 };
 
-/// Reads the summary of a finished trial file. Refuses a file written with a
-/// newer results schema (IoError naming both versions).
-TrialSummary read_trial_summary(const std::string& path);
+/// Reads the summary of a trial file. Refuses (IoError naming the damage) a file
+/// written with a newer results schema, one whose attributes do not match its
+/// seal, and, given `id`, one that does not hold trial `id`'s configuration.
+TrialSummary read_trial_summary(const std::string& path, const std::string& id = "");
 
-/// Whether trial `id` has a finished, readable file. A file that exists but cannot
-/// be read (e.g. emptied by a power loss) is moved to trials/unreadable/ so the
+/// Whether trial `id` has a finished file that passes every check, its datasets'
+/// checksums included. A file that exists but fails one (damaged, emptied by a
+/// power loss, copied from another trial) is moved to trials/unreadable/ so the
 /// trial runs again.
 /// `set_aside` (if given) receives what was moved and why.
 bool trial_finished(const OutputLayout& layout, const std::string& id,

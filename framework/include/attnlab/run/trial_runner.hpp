@@ -14,7 +14,7 @@
 namespace attnlab {
 
 /// Version of the results layout this build writes; readers refuse newer files.
-inline constexpr int64_t kResultsSchemaVersion = 1;
+inline constexpr int64_t kResultsSchemaVersion = 2;  // 2: sealed, checksummed datasets
 
 /// Everything a worker needs to run one trial on its own.
 struct TrialTicket {
