@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <cstdlib>
+#include <unistd.h>
 
 using namespace attnlab;
 using Catch::Matchers::Contains;
@@ -64,4 +66,53 @@ TEST_CASE("a library that registers at static initialisation is refused but stay
                       Contains("registers components while loading") && Contains("ATTNLAB_PLUGIN"));
   // Its code stays mapped: the entry it slipped into the registry can still be read safely.
   REQUIRE(attention_registry().find("test_static_init").description == "bypasses the registrar");
+}
+
+namespace {
+
+// A private folder holding a copy of a test plugin, for damaging or exposing it.
+struct PluginCopy {
+  std::filesystem::path folder, library;
+  PluginCopy() {
+    char name[] = "/tmp/attnlab-plugin-XXXXXX";
+    folder = ::mkdtemp(name);
+    library = folder / "copy.so";
+    std::filesystem::copy_file(ATTNLAB_TEST_PLUGIN_DUPLICATE, library);
+  }
+  ~PluginCopy() { std::filesystem::remove_all(folder); }
+};
+
+}  // namespace
+
+TEST_CASE("a truncated library is refused before the loader maps it (no SIGBUS)") {
+  const auto full = std::filesystem::file_size(ATTNLAB_TEST_PLUGIN_DUPLICATE);
+  for (const std::uintmax_t size : {std::uintmax_t{0}, std::uintmax_t{10}, std::uintmax_t{64},
+                                    std::uintmax_t{4096}, full / 2, full - 1}) {
+    PluginCopy copy;
+    std::filesystem::resize_file(copy.library, size);
+    INFO("truncated to " << size << " of " << full << " bytes");
+    REQUIRE_THROWS_WITH(load_plugin(copy.library.string()),
+                        Contains("cannot be loaded as a shared library") &&
+                            (Contains("truncated") || Contains("not an ELF file")));
+  }
+}
+
+TEST_CASE("a library or folder that every user can write is refused unless allowed") {
+  {
+    PluginCopy copy;
+    std::filesystem::permissions(copy.library, std::filesystem::perms::others_write,
+                                 std::filesystem::perm_options::add);
+    REQUIRE_THROWS_WITH(load_plugin(copy.library.string()),
+                        Contains("refused: the library can be written by every user") &&
+                            Contains("ATTNLAB_ALLOW_WRITABLE_PLUGINS=1"));
+  }
+  {
+    PluginCopy copy;
+    std::filesystem::permissions(copy.folder, std::filesystem::perms::all);  // 0777, not sticky
+    REQUIRE_THROWS_WITH(load_plugin(copy.library.string()),
+                        Contains("refused: its folder") && Contains("can be written by every user"));
+    setenv("ATTNLAB_ALLOW_WRITABLE_PLUGINS", "1", 1);  // the user's opt-in: checked further
+    REQUIRE_THROWS_WITH(load_plugin(copy.library.string()), Contains("already registered"));
+    unsetenv("ATTNLAB_ALLOW_WRITABLE_PLUGINS");
+  }
 }

@@ -10,6 +10,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/plugin.hpp"
+#include "library_file_check.hpp"
 
 namespace attnlab {
 namespace {
@@ -97,6 +98,7 @@ std::filesystem::path load_plugin(const std::string& path,
   LoadedLibraries& state = loaded();
   std::lock_guard lock(state.mutex);
   if (state.paths.count(file)) return file;
+  check_library_file(file);  // before the loader maps it
   // Kept loaded from here on, whatever happens next: loading ran the library's static
   // initialisers, which may already have put its code into a registry.
   const std::array<std::size_t, 4> sizes_before{
