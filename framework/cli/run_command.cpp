@@ -139,7 +139,16 @@ int run_run(const std::vector<std::string>& arguments) {
     failures = scheduler.run(to_run, jobs);
     interrupted = scheduler.interrupted();
   }
-  const std::vector<TrialSummary> summaries = update_results(experiment, layout);
+  std::vector<TrialSummary> summaries;
+  try {
+    summaries = update_results(experiment, layout);
+  } catch (const IoError& e) {
+    fmt::print(stderr,
+               "attnlab: cannot write the results: {}\nfinished trials are kept in {}: free the "
+               "space and run the same command again to resume and write them\n",
+               e.what(), layout.trials().string());
+    return interrupted ? 130 : 1;
+  }
   int64_t finished = 0, mine_finished = 0, pending = 0, elsewhere = 0;
   for (const TrialSummary& s : summaries) {
     finished += s.status == TrialStatus::finished;

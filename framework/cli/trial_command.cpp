@@ -2,8 +2,8 @@
 // process (started by `attnlab run`, or by hand from a ticket). Progress goes to
 // stdout as lines "@step STEP STEPS LOSS SECONDS" for the parent, a readable
 // log to --log, a failure's reason also to stderr.
-// Exit codes: 0 finished, 3 failed (reason in the log and in FILE's .failed
-// marker), 130 interrupted (SIGINT/SIGTERM: stopped at a step boundary, nothing kept).
+// Exit codes: 0 finished, 3 failed (reason on stdout as "@failed REASON", in the
+// log and in FILE's .failed marker as far as the disk allows), 130 interrupted (SIGINT/SIGTERM: stopped at a step boundary, nothing kept).
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/os.h>
@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -43,6 +44,27 @@ std::FILE* open_log(const std::string& path) {
   throw IoError(fmt::format("{}: cannot open the trial log: {}", path, why));
 }
 
+// Tells the parent why (on the pipe, which needs no disk), then the log, stderr
+// and the failure marker as far as the disk allows. Returns the exit code 3.
+int report_failure(const std::string& failure, const std::string& output, std::FILE* log,
+                   const std::string& log_path) {
+  std::string line = failure;
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  fmt::print("@failed {}\n", line);
+  std::fflush(stdout);
+  if (log != nullptr) {
+    fmt::print(log, "FAILED: {}\n", failure);
+    std::fclose(log);
+  }
+  fmt::print(stderr, "attnlab trial: failed: {} (log: {})\n", failure, log_path);
+  try {
+    write_file_atomically(output.substr(0, output.size() - 3) + ".failed", failure + "\n");
+  } catch (const Error& e) {  // e.g. the disk is full: the parent has the reason anyway
+    fmt::print(stderr, "attnlab trial: cannot record the failure: {}\n", e.what());
+  }
+  return 3;
+}
+
 }  // namespace
 
 int run_trial_worker(const std::vector<std::string>& arguments) {
@@ -56,7 +78,12 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
-  std::FILE* log = open_log(arguments[4]);
+  std::FILE* log = nullptr;
+  try {
+    log = open_log(arguments[4]);
+  } catch (const Error& e) {
+    return report_failure(e.what(), output, nullptr, arguments[4]);
+  }
   const auto start = std::chrono::steady_clock::now();
   std::string failure;
   try {
@@ -90,11 +117,7 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
   } catch (const std::exception& e) {
     failure = e.what();
   }
-  fmt::print(log, "FAILED: {}\n", failure);
-  std::fclose(log);
-  fmt::print(stderr, "attnlab trial: failed: {} (log: {})\n", failure, arguments[4]);
-  write_file_atomically(output.substr(0, output.size() - 3) + ".failed", failure + "\n");
-  return 3;
+  return report_failure(failure, output, log, arguments[4]);
 }
 
 }  // namespace attnlab::cli

@@ -66,7 +66,14 @@ void TrialScheduler::launch() {
   }
   std::error_code ignored;
   fs::remove(layout_.failure(trial.id), ignored);
-  write_file_atomically(layout_.ticket(trial.id), ticket_to_yaml(make_ticket(experiment_, trial)));
+  try {
+    write_file_atomically(layout_.ticket(trial.id),
+                          ticket_to_yaml(make_ticket(experiment_, trial)));
+  } catch (const IoError& e) {
+    lock_.release(trial.index);
+    stop_for_io_error(e.what());
+    return;
+  }
   const int slot =
       pool_.start({"trial", layout_.ticket(trial.id).string(), "--output",
                    layout_.trial_file(trial.id).string(), "--log", layout_.log(trial.id).string()},
@@ -102,12 +109,23 @@ void TrialScheduler::handle(const WorkerEvent& event) {
     display_.progress(trial, event.step, event.steps, event.loss, event.seconds);
     return;
   }
-  handle_exit(attempt, event.exit_code);
+  handle_exit(attempt, event);
   lock_.release(trial.index);
 }
 
-void TrialScheduler::handle_exit(const Attempt& attempt, int exit_code) {
+// The disk is full or gone: starting more trials would fail them all. Running
+// ones finish or fail on their own; what finished is kept, the rest resumes.
+void TrialScheduler::stop_for_io_error(const std::string& what) {
+  if (stopping_) return;
+  display_.message(fmt::format("cannot go on: {}; no further trial starts (free the space and "
+                               "run the same command again to resume)",
+                               what));
+  stopping_ = true;
+}
+
+void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit) {
   const Trial& trial = *attempt.trial;
+  const int exit_code = exit.exit_code;
   // A worker killed after it published its file still finished its trial.
   if (exit_code == 0 || trial_finished(layout_, trial.id)) {
     std::error_code ignored;
@@ -122,7 +140,7 @@ void TrialScheduler::handle_exit(const Attempt& attempt, int exit_code) {
     display_.interrupted(trial);
     return;
   }
-  const std::string reason = failure_reason(trial, exit_code);
+  const std::string reason = failure_reason(trial, exit);
   const bool retry = !stopping_ && attempt.attempt < options_.retries;
   display_.failed(trial, reason, layout_.log(trial.id).string(), retry);
   if (retry) {
@@ -137,13 +155,15 @@ void TrialScheduler::handle_exit(const Attempt& attempt, int exit_code) {
   }
 }
 
-std::string TrialScheduler::failure_reason(const Trial& trial, int exit_code) {
+std::string TrialScheduler::failure_reason(const Trial& trial, const WorkerEvent& exit) {
   if (fs::exists(layout_.failure(trial.id))) {
     std::ifstream in(layout_.failure(trial.id));
     std::string reason;
     std::getline(in, reason);
-    return reason;
+    if (!reason.empty()) return reason;
   }
+  if (!exit.failure.empty()) return exit.failure;  // reported, but its marker could not be written
+  const int exit_code = exit.exit_code;
   const std::string reason =
       exit_code == 130 ? "the trial's process was stopped by a signal from outside this run "
                          "(SIGINT or SIGTERM sent to it alone); nothing of it was kept"
@@ -151,7 +171,11 @@ std::string TrialScheduler::failure_reason(const Trial& trial, int exit_code) {
           ? fmt::format("the trial's process was killed by signal {} ({})", exit_code - 128,
                         strsignal(exit_code - 128))
           : fmt::format("the trial's process exited with code {}", exit_code);
-  write_file_atomically(layout_.failure(trial.id), reason + "\n");
+  try {
+    write_file_atomically(layout_.failure(trial.id), reason + "\n");
+  } catch (const IoError& e) {
+    stop_for_io_error(e.what());
+  }
   return reason;
 }
 

@@ -48,8 +48,9 @@ class TrialScheduler {
   void launch();
   void take_over_waiting();
   void handle(const WorkerEvent& event);
-  void handle_exit(const Attempt& attempt, int exit_code);
-  std::string failure_reason(const Trial& trial, int exit_code);
+  void handle_exit(const Attempt& attempt, const WorkerEvent& exit);
+  std::string failure_reason(const Trial& trial, const WorkerEvent& exit);
+  void stop_for_io_error(const std::string& what);
   void handle_signals();
 
   const Experiment& experiment_;

@@ -66,7 +66,7 @@ int WorkerPool::start(const std::vector<std::string>& arguments, const std::stri
     _exit(127);
   }
   close(pipe_ends[1]);
-  workers_.push_back({pid, pipe_ends[0], "", false});
+  workers_.push_back({pid, pipe_ends[0], "", "", false});
   return static_cast<int>(workers_.size()) - 1;
 }
 
@@ -112,6 +112,7 @@ std::vector<WorkerEvent> WorkerPool::poll(int timeout_ms) {
       const std::string line = worker.pending.substr(0, newline);
       worker.pending.erase(0, newline + 1);
       if (line.rfind("@step ", 0) == 0) events.push_back(parse_progress(slots[i], line));
+      if (line.rfind("@failed ", 0) == 0) worker.failure = line.substr(8);
     }
   }
   reap(events);
@@ -127,6 +128,7 @@ void WorkerPool::reap(std::vector<WorkerEvent>& events) {
     worker.done = true;
     WorkerEvent event{WorkerEvent::Kind::exited, static_cast<int>(i)};
     event.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    event.failure = worker.failure;
     events.push_back(event);
   }
 }

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,8 @@ struct WorkerEvent {
   int slot = 0;  // which running worker
   int64_t step = 0, steps = 0;
   double loss = 0.0, seconds = 0.0;
-  int exit_code = 0;  // exited: the child's code, or 128 + signal if it was killed
+  int exit_code = 0;    // exited: the child's code, or 128 + signal if it was killed
+  std::string failure;  // exited: the reason it reported ("@failed ..."), if any
 };
 
 class WorkerPool {
@@ -36,6 +38,7 @@ class WorkerPool {
     pid_t pid = -1;
     int output = -1;  // read end of the child's stdout
     std::string pending;
+    std::string failure;
     bool done = false;
   };
   void reap(std::vector<WorkerEvent>& events);

@@ -14,9 +14,36 @@ namespace {
 
 using Handle = detail::Hdf5Handle;
 
-void silence_hdf5_errors() {
-  static const bool done = [] { return H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0; }();
+// HDF5's own printing of errors is off (ours name the file and the object), and
+// so is its clean-up at exit: it retries the close of a file whose close failed
+// (a full disk) and crashes doing so. Every file attnlab writes is closed and
+// checked explicitly; one still open at exit is one that already failed.
+void prepare_hdf5_library() {
+  static const bool done = [] {
+    H5dont_atexit();
+    return H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+  }();
   (void)done;
+}
+
+herr_t collect_error(unsigned, const H5E_error2_t* error, void* data) {
+  if (error->desc != nullptr) static_cast<std::vector<std::string>*>(data)->push_back(error->desc);
+  return 0;
+}
+
+// ": why" from HDF5's error stack, innermost first: the system's message where a
+// read or write failed (e.g. "No space left on device"), else HDF5's own; or "".
+std::string hdf5_reason() {
+  std::vector<std::string> descriptions;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &descriptions);
+  H5Eclear2(H5E_DEFAULT);
+  for (const std::string& text : descriptions) {
+    const auto start = text.find("error message = '");
+    if (start == std::string::npos) continue;
+    const auto end = text.find('\'', start + 17);
+    return ": " + text.substr(start + 17, end == std::string::npos ? end : end - start - 17);
+  }
+  return descriptions.empty() ? "" : ": " + descriptions.front();
 }
 
 std::vector<hsize_t> dims_of(const Shape& shape) {
@@ -26,7 +53,7 @@ std::vector<hsize_t> dims_of(const Shape& shape) {
 }  // namespace
 
 Hdf5File::Hdf5File(std::string path, Mode mode) : path_(std::move(path)), mode_(mode) {
-  silence_hdf5_errors();
+  prepare_hdf5_library();
   if (mode == Mode::read) {
     if (!std::filesystem::exists(path_)) throw IoError(fmt::format("{}: no such file", path_));
     file_ = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -40,8 +67,8 @@ Hdf5File::Hdf5File(std::string path, Mode mode) : path_(std::move(path)), mode_(
     file_ = H5Fcreate(path_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get());
   }
   if (file_ < 0)
-    throw IoError(
-        fmt::format("{}: cannot {} as HDF5", path_, mode == Mode::read ? "open" : "create"));
+    throw IoError(fmt::format("{}: cannot {} as HDF5{}", path_,
+                              mode == Mode::read ? "open" : "create", hdf5_reason()));
 }
 
 Hdf5File::~Hdf5File() {
@@ -51,14 +78,16 @@ Hdf5File::~Hdf5File() {
 void Hdf5File::close() {
   if (mode_ == Mode::create) set_attribute("/", kSealAttribute, attributes_digest());
   const herr_t flushed = H5Fflush(file_, H5F_SCOPE_GLOBAL);
+  const std::string why = flushed < 0 ? hdf5_reason() : "";  // before close clears the stack
   const herr_t closed = H5Fclose(file_);
   file_ = -1;
   if (flushed < 0 || closed < 0)
-    throw IoError(fmt::format("{}: cannot finish writing the file", path_));
+    throw IoError(fmt::format("{}: cannot finish writing the file{}", path_,
+                              flushed < 0 ? why : hdf5_reason()));
 }
 
 void Hdf5File::fail(const std::string& what, const std::string& object) const {
-  throw IoError(fmt::format("{}: {} '{}'", path_, what, object));
+  throw IoError(fmt::format("{}: {} '{}'{}", path_, what, object, hdf5_reason()));
 }
 
 bool Hdf5File::contains(const std::string& object) const {
