@@ -3,7 +3,8 @@
 # noise is not ours and would drown real warnings, so that one check is off.
 function(attnlab_set_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
-                                           -Wno-sign-conversion -Wno-maybe-uninitialized)
+                                           -Wno-sign-conversion
+                                           $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
 endfunction()
 
 # Code generation of our own targets. Sanitizer flags travel to whatever links a
@@ -17,5 +18,8 @@ function(attnlab_set_codegen target)
     set(flags -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
     target_compile_options(${target} PUBLIC $<BUILD_INTERFACE:${flags}>)
     target_link_options(${target} PUBLIC $<BUILD_INTERFACE:-fsanitize=address,undefined>)
+  endif()
+  if(ATTNLAB_FUZZ)  # coverage for the fuzzer, without libFuzzer's main()
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()

@@ -8,6 +8,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/registry/parameters.hpp"
+#include "attnlab/threads.hpp"
 #include "attnlab/run/results.hpp"
 #include "commands.hpp"
 #include "experiment_arguments.hpp"
@@ -31,7 +32,7 @@ struct RunOptions {
 po::options_description describe(RunOptions& o) {
   po::options_description options("run options");
   options.add_options()("jobs,j", po::value(&o.jobs)->default_value(0),
-                        "trials run at once (0 = one per core)")(
+                        "trials run at once (0 = one per CPU this process may use)")(
       "shard", po::value(&o.shard),
       "run only share i of n (i/n, 1-based), e.g. for job arrays; shares partition the plan")(
       "force", po::bool_switch(&o.force),
@@ -116,7 +117,7 @@ int run_run(const std::vector<std::string>& arguments) {
   }
   const int jobs = options.jobs > 0
                        ? options.jobs
-                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+                       : available_cpus();  // the affinity mask and cgroup quota, not the host's
   const ProgressDisplay::Mode mode = options.quiet                ? ProgressDisplay::Mode::quiet
                                      : isatty(STDOUT_FILENO) != 0 ? ProgressDisplay::Mode::terminal
                                                                   : ProgressDisplay::Mode::lines;

@@ -25,7 +25,7 @@ struct TrainSettings {
   TransformerConfig model;
   TrainOptions train;
   std::string norm = "pre", activation = "relu";
-  int threads = 2;
+  int threads = available_cpus();
   int64_t log_every = 50;
   std::string checkpoint;
   std::vector<std::string> attention_parameters, positional_parameters,
@@ -70,7 +70,8 @@ po::options_description describe(TrainSettings& s) {
       "clip", po::value(&s.train.clip_norm)->default_value(s.train.clip_norm),
       "gradient-norm clip (0 = off)")("seed", po::value(&s.train.seed)->default_value(0),
                                       "seed of initialisation, data and dropout")(
-      "threads", po::value(&s.threads)->default_value(s.threads), "worker threads")(
+      "threads", po::value(&s.threads)->default_value(s.threads),
+      "threads (default: the CPUs this process may use)")(
       "log-every", po::value(&s.log_every)->default_value(s.log_every),
       "print the loss every N steps")("checkpoint", po::value(&s.checkpoint),
                                       "save the trained parameters to this HDF5 file");

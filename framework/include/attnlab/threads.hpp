@@ -1,11 +1,16 @@
-// One thread pool (OpenMP) serves every op and Eigen's GEMMs, so two pools never
-// spin against each other on a small machine.
+// One thread pool serves every op and every GEMM (framework/src/tensor/
+// thread_pool.hpp: chunks handed out on demand, idle threads asleep), so a busy
+// machine slows a trial down gracefully instead of stalling it.
 #pragma once
 
 namespace attnlab {
 
-/// Threads used by ops from now on (>= 1).
+/// Threads used by ops from now on (>= 1). The default is available_cpus().
 void set_thread_count(int threads);
 int thread_count();
+
+/// The CPUs this process may run on: those of its affinity mask, and no more
+/// than its cgroup's CPU quota (cpu.max) allows, rounded up; at least 1.
+int available_cpus();
 
 }  // namespace attnlab

@@ -305,15 +305,24 @@ const std::string& default_experiment_text() {
   return text;
 }
 
-Experiment default_experiment(const std::vector<std::string>& overrides,
-                              const ValidationLimits& limits) {
+Experiment experiment_from_text(const std::string& text, const std::string& origin,
+                                const std::vector<std::string>& overrides,
+                                const ValidationLimits& limits) {
   Experiment experiment;
-  experiment.name = "default";
-  experiment.source_text = default_experiment_text();
+  experiment.name = fs::path(origin).stem().string();
+  experiment.source_text = text;
   experiment.overrides = overrides;
-  experiment.document = parse_yaml(experiment.source_text, "experiments/default.yaml (built in)");
+  std::vector<fs::path> chain;
+  experiment.document = with_bases(origin, parse_yaml(text, origin), chain);
   for (const std::string& assignment : overrides) apply_override(experiment.document, assignment);
   return expand(std::move(experiment), fs::current_path(), limits);
+}
+
+Experiment default_experiment(const std::vector<std::string>& overrides,
+                              const ValidationLimits& limits) {
+  // Named "default" after the stem of its origin, output in runs/default.
+  return experiment_from_text(default_experiment_text(), "experiments/default.yaml (built in)",
+                              overrides, limits);
 }
 
 std::string config_hash(const std::string& yaml_text) {

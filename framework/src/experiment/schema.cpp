@@ -9,6 +9,7 @@
 #include "attnlab/attention/attention_variant.hpp"
 #include "attnlab/attention/head_layout.hpp"
 #include "attnlab/error.hpp"
+#include "attnlab/experiment/experiment.hpp"
 #include "attnlab/model/positional_encoding.hpp"
 #include "attnlab/task/task.hpp"
 
@@ -406,8 +407,10 @@ std::string experiment_keys_markdown() {
                                                0,
                                                kInf,
                                                {},
-                                               "a count N >= 1 (seeds 0..N-1) or a list of "
-                                               "integers >= 0"}
+                                               fmt::format("a count N >= 1 (seeds 0..N-1) or "
+                                                           "a list of integers >= 0; arms x "
+                                                           "seeds <= {}",
+                                                           kMaxTrials)}
                              : spec,
         "");
   for (const schema::KeySpec& spec : schema::trial_keys()) row(spec, "");

@@ -1,10 +1,12 @@
-// Work splitting over the single OpenMP pool. Each index is handled by exactly
-// one thread with a static schedule, so results never depend on the thread count.
+// Work splitting over attnlab's one thread pool (tensor/thread_pool.hpp). Each
+// index is handled by exactly one thread, so results never depend on the
+// thread count or on scheduling.
 #pragma once
 
-#include <omp.h>
-
 #include <cstdint>
+#include <functional>
+
+#include "tensor/thread_pool.hpp"
 
 namespace attnlab::detail {
 
@@ -14,13 +16,12 @@ constexpr int64_t kParallelWorkThreshold = 1 << 15;
 template <class Body>
 void parallel_for(int64_t count, int64_t work_per_item, const Body& body) {
   const bool worth_it = count > 1 && count * work_per_item >= kParallelWorkThreshold &&
-                        !omp_in_parallel() && omp_get_max_threads() > 1;
+                        pool_threads() > 1 && !in_parallel_region();
   if (!worth_it) {
     for (int64_t i = 0; i < count; ++i) body(i);
     return;
   }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < count; ++i) body(i);
+  parallel_run(count, std::function<void(int64_t)>(std::cref(body)));
 }
 
 }  // namespace attnlab::detail

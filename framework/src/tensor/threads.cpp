@@ -1,22 +1,50 @@
 #include "attnlab/threads.hpp"
 
 #include <fmt/format.h>
-#include <omp.h>
+#include <sched.h>
 
-#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <string>
 
 #include "attnlab/error.hpp"
+#include "tensor/thread_pool.hpp"
 
 namespace attnlab {
+namespace {
+
+// ceil(quota / period) of the cgroup v2 cpu.max of this process, or 0 if unlimited.
+int cgroup_cpu_limit() {
+  std::ifstream cgroup("/proc/self/cgroup");
+  for (std::string line; std::getline(cgroup, line);) {
+    if (line.rfind("0::", 0) != 0) continue;
+    std::ifstream limit("/sys/fs/cgroup" + line.substr(3) + "/cpu.max");
+    std::string quota;
+    double period = 0;
+    if (limit >> quota >> period && quota != "max" && period > 0)
+      return std::max(1, static_cast<int>(std::ceil(std::stod(quota) / period)));
+  }
+  return 0;
+}
+
+}  // namespace
 
 void set_thread_count(int threads) {
   if (threads < 1) throw ConfigError(fmt::format("thread count must be >= 1, got {}", threads));
-  omp_set_num_threads(threads);
-  Eigen::setNbThreads(threads);
+  detail::set_pool_threads(threads);
 }
 
 int thread_count() {
-  return omp_get_max_threads();
+  return detail::pool_threads();
+}
+
+int available_cpus() {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  int cpus = sched_getaffinity(0, sizeof mask, &mask) == 0 ? CPU_COUNT(&mask) : 1;
+  if (const int quota = cgroup_cpu_limit(); quota > 0) cpus = std::min(cpus, quota);
+  return std::max(1, cpus);
 }
 
 }  // namespace attnlab

@@ -55,6 +55,11 @@ struct Experiment {
 /// order. Plugins named in the file are loaded first.
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides = {},
                            const ValidationLimits& limits = {});
+/// An experiment from YAML text, as if read from a file called `origin` in the
+/// current directory (its name is origin's stem); what load_experiment does after reading.
+Experiment experiment_from_text(const std::string& text, const std::string& origin,
+                                const std::vector<std::string>& overrides = {},
+                                const ValidationLimits& limits = {});
 /// The built-in default experiment (single-head vs multi-head), as if read from
 /// a file called "<default>"; output relative to the current directory.
 Experiment default_experiment(const std::vector<std::string>& overrides = {},

@@ -1,0 +1,186 @@
+#include "tensor/thread_pool.hpp"
+
+#include "attnlab/threads.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace attnlab::detail {
+namespace {
+
+thread_local bool inside_region = false;
+
+// Pauses an idle worker spins before it sleeps (a few tens of microseconds).
+// Measured (bench/threads_under_load.sh): 20000 (~0.3 ms) made 2 threads 1.65x
+// slower than 1 with the other core busy, 2000 keeps them even.
+constexpr int kWorkerSpins = 2000;
+// Pauses a caller spins before it sleeps until the workers' chunks are done:
+// few, so that its core falls idle and Linux may move there a worker that
+// another process crowds on its own core (measured: no worse than 2000).
+constexpr int kCallerSpins = 100;
+
+void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#endif
+}
+
+// One call of parallel_run: chunks of indices handed out from `next`.
+struct Job {
+  const std::function<void(int64_t)>* body = nullptr;
+  int64_t count = 0, chunk = 1, chunks = 0;
+  std::atomic<int64_t> next{0};       // the next chunk to take
+  std::atomic<int64_t> remaining{0};  // chunks not yet finished
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+};
+
+class Pool {
+ public:
+  Pool() { resize(available_cpus()); }
+  ~Pool() { resize(1); }
+
+  void resize(int threads) {
+    std::lock_guard caller(run_mutex_);
+    {
+      std::lock_guard lock(mutex_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+    workers_.clear();
+    quit_ = false;
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work_loop(); });
+    threads_ = threads;
+  }
+
+  int threads() const { return threads_; }
+
+  void run(int64_t count, const std::function<void(int64_t)>& body) {
+    std::unique_lock caller(run_mutex_, std::try_to_lock);
+    if (!caller.owns_lock() || threads_ == 1) {  // another thread uses the pool: alone, then
+      serial(count, body);
+      return;
+    }
+    auto job = std::make_shared<Job>();
+    job->body = &body;
+    job->count = count;
+    // A few chunks per thread: a slow thread delays the end by one small chunk at most.
+    job->chunk = std::max<int64_t>(1, count / (4 * threads_));
+    job->chunks = (count + job->chunk - 1) / job->chunk;
+    job->remaining = job->chunks;
+    {
+      std::lock_guard lock(mutex_);
+      current_ = job;
+      ++generation_;
+    }
+    wake_.notify_all();
+    take_chunks(*job);
+    wait_until_done(*job);
+    {
+      std::lock_guard lock(mutex_);
+      current_.reset();
+    }
+    if (job->failure) std::rethrow_exception(job->failure);
+  }
+
+ private:
+  static void serial(int64_t count, const std::function<void(int64_t)>& body) {
+    const bool outer = !inside_region;
+    inside_region = true;
+    try {
+      for (int64_t i = 0; i < count; ++i) body(i);
+    } catch (...) {
+      inside_region = !outer;
+      throw;
+    }
+    inside_region = !outer;
+  }
+
+  void take_chunks(Job& job) {
+    inside_region = true;
+    for (int64_t c; (c = job.next.fetch_add(1)) < job.chunks;) {
+      const int64_t end = std::min(job.count, (c + 1) * job.chunk);
+      try {
+        for (int64_t i = c * job.chunk; i < end; ++i) (*job.body)(i);
+      } catch (...) {
+        std::lock_guard lock(job.failure_mutex);
+        if (!job.failure) job.failure = std::current_exception();
+      }
+      if (job.remaining.fetch_sub(1) == 1) {
+        std::lock_guard lock(mutex_);  // the caller may be about to wait
+        done_.notify_all();
+      }
+    }
+    inside_region = false;
+  }
+
+  void wait_until_done(Job& job) {
+    for (int spin = 0; spin < kCallerSpins && job.remaining.load() > 0; ++spin) cpu_relax();
+    if (job.remaining.load() == 0) return;
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return job.remaining.load() == 0; });
+  }
+
+  void work_loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      std::shared_ptr<Job> job;
+      {
+        // A short spin for the next region of the same step, then sleep.
+        for (int spin = 0; spin < kWorkerSpins && generation_.load() == seen && !quit_; ++spin)
+          cpu_relax();
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return quit_ || generation_.load() != seen; });
+        if (quit_) return;
+        seen = generation_.load();
+        job = current_;
+      }
+      if (job) take_chunks(*job);  // a late thread finds nothing left: fine
+    }
+  }
+
+  std::mutex run_mutex_;  // one caller at a time
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::shared_ptr<Job> current_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> quit_{false};
+  std::vector<std::thread> workers_;
+  int threads_ = 1;
+};
+
+Pool& pool() {
+  static Pool* instance = new Pool;  // never destroyed: no join racing static destruction
+  return *instance;
+}
+
+}  // namespace
+
+void set_pool_threads(int threads) {
+  if (threads != pool().threads()) pool().resize(threads);
+}
+
+int pool_threads() {
+  return pool().threads();
+}
+
+bool in_parallel_region() {
+  return inside_region;
+}
+
+void parallel_run(int64_t count, const std::function<void(int64_t)>& body) {
+  pool().run(count, body);
+}
+
+}  // namespace attnlab::detail
