@@ -2,13 +2,15 @@
 # One entry point for a fresh Debian 12 machine (run as root):
 #   bash scripts/attnlab-setup.sh run    install what is missing, build (Release), run the default job
 #   bash scripts/attnlab-setup.sh test   install what is missing, build, run every test
-#                                        (Release suite, then the ASan+UBSan suite)
+#                                        (Release suite built by g++, then the ASan+UBSan
+#                                        suite built by clang, then a minute of fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5-dev hdf5-tools
           libboost-dev libboost-program-options-dev catch2 python3-torch python3-h5py python3-numpy
-          libopenblas0-pthread)  # PyTorch falls back to reference BLAS without it: the benchmark peer needs it
+          libopenblas0-pthread   # PyTorch falls back to reference BLAS without it: the benchmark peer needs it
+          clang-14 libclang-rt-14-dev)  # the second compiler: sanitizers and libFuzzer
 JOBS=${ATTNLAB_JOBS:-$(nproc)}
 
 install_missing_packages() {
@@ -29,6 +31,16 @@ build() {  # build DIR [cmake options...]
   cmake --build "$dir" -j "$JOBS"
 }
 
+fuzz() {  # fuzz BUILD_DIR SECONDS: the experiment loader's fuzz target from the seed corpus
+  local found
+  found=$(mktemp -d)
+  "$1/tests/fuzz_experiment_loader" -max_total_time="$2" -rss_limit_mb=4096 -timeout=30 \
+    -artifact_prefix="$found/" "$found" tests/fuzz/corpus > "$found/fuzz.log" 2>&1 ||
+    { tail -40 "$found/fuzz.log"; echo "fuzzing found a failure; the input is in $found" >&2; return 1; }
+  grep -E "^#[0-9]+ +DONE|^Done" "$found/fuzz.log" | tail -1
+  rm -rf "$found"
+}
+
 run_tests() {  # run_tests DIR
   (cd "$1" && ctest -j "$JOBS" --output-on-failure)
 }
@@ -42,9 +54,12 @@ case "${1:-run}" in
   test)
     build build
     run_tests build
-    echo "== sanitizer build (AddressSanitizer + UndefinedBehaviorSanitizer)"
-    build build-sanitize -DATTNLAB_SANITIZE=ON -DATTNLAB_BUILD_BENCH=OFF
-    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-sanitize
+    echo "== sanitizer build with clang (AddressSanitizer + UndefinedBehaviorSanitizer, libFuzzer)"
+    CC=clang-14 CXX=clang++-14 build build-clang-sanitize -DATTNLAB_SANITIZE=ON -DATTNLAB_FUZZ=ON \
+      -DATTNLAB_BUILD_BENCH=OFF
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-clang-sanitize
+    echo "== fuzzing the experiment loader for 60 s"
+    fuzz build-clang-sanitize 60
     ;;
   *)
     echo "usage: $0 run|test" >&2

@@ -111,6 +111,22 @@ TEST_CASE("other thread counts agree to float rounding on the first steps") {
   for (std::size_t i = 0; i < one.size(); ++i) REQUIRE(one[i] == Approx(two[i]).margin(1e-5));
 }
 
+TEST_CASE("every thread count above one gives a bit-identical loss curve") {
+  const auto owned = make_task("reverse", 6, 8);
+  const Task& task = *owned;
+  TrainOptions options;
+  options.steps = 3;
+  options.batch = 64;  // GEMMs of over 64 rows: split in blocks over the pool
+  options.eval_every = 0;
+  const int before = thread_count();
+  set_thread_count(2);
+  const auto two = loss_curve(task, options);
+  set_thread_count(3);
+  const auto three = loss_curve(task, options);
+  set_thread_count(before);
+  REQUIRE(two == three);  // exact: the blocks do not depend on how many threads share them
+}
+
 TEST_CASE("adding dropout changes the updates but not the data order") {
   const auto owned = make_task("copy", 6, 4);
   const Task& task = *owned;

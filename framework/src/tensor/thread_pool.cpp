@@ -24,6 +24,7 @@ thread_local bool inside_region = false;
 // Measured (bench/threads_under_load.sh): 20000 (~0.3 ms) made 2 threads 1.65x
 // slower than 1 with the other core busy, 2000 keeps them even.
 constexpr int kWorkerSpins = 2000;
+constexpr int kWorkerYields = 2000;
 // Pauses a caller spins before it sleeps until the workers' chunks are done:
 // few, so that its core falls idle and Linux may move there a worker that
 // another process crowds on its own core (measured: no worse than 2000).
@@ -140,6 +141,8 @@ class Pool {
         // A short spin for the next region of the same step, then sleep.
         for (int spin = 0; spin < kWorkerSpins && generation_.load() == seen && !quit_; ++spin)
           cpu_relax();
+        for (int yield = 0; yield < kWorkerYields && generation_.load() == seen && !quit_; ++yield)
+          std::this_thread::yield();
         std::unique_lock lock(mutex_);
         wake_.wait(lock, [&] { return quit_ || generation_.load() != seen; });
         if (quit_) return;
