@@ -74,26 +74,54 @@ bool written_by_attnlab(const std::string& name) {
   return names.count(name) > 0 || name.find(".partial-") != std::string::npos;
 }
 
-// A directory attnlab may write into: new, empty, or one it wrote (plan.yaml and
-// nothing else but its own files), never a folder of the user's that happens to exist.
+// Whether plan.yaml is a plan attnlab wrote (not a user's file of that name).
+bool is_attnlab_plan(const fs::path& path) {
+  try {
+    const ConfigNode plan = load_yaml_file(path.string(), kWrittenYamlBounds);
+    return plan.is_map() && plan.find("experiment") && plan.find("fingerprint") &&
+           plan.find("trials") && plan.find("fingerprint")->is_scalar();
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+// What in a directory attnlab did not write: names it never uses, its names on
+// something of another kind (a link where a lock or trials/ belongs), a
+// plan.yaml that is not a plan, or results with no plan beside them.
+std::vector<std::string> foreign_entries(const fs::path& dir) {
+  std::vector<std::string> foreign;
+  bool has_plan = false, has_results = false;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    const fs::file_status status = entry.symlink_status();
+    const bool is_lock = name == kRunLockName || name == kClaimsLockName ||
+                         name == kPlanLockName || name == ".results.lock";
+    const bool is_folder = name == "trials" || name == "superseded";
+    if (!written_by_attnlab(name) || fs::is_symlink(status) ||
+        (is_folder && !fs::is_directory(status)) || (!is_folder && !fs::is_regular_file(status))) {
+      foreign.push_back(name);
+    } else if (name == "plan.yaml") {
+      has_plan = is_attnlab_plan(entry.path());
+      if (!has_plan) foreign.push_back("plan.yaml (not an attnlab plan)");
+    } else if (!is_lock && name.find(".partial-") == std::string::npos &&
+               !(name == "trials" && fs::is_empty(entry.path()))) {
+      has_results = true;
+    }
+  }
+  if (foreign.empty() && has_results && !has_plan) foreign.push_back("results without a plan.yaml");
+  return foreign;
+}
+
+// A directory attnlab may write into: new, empty, or one it wrote, never a
+// folder of the user's that happens to exist.
 void refuse_foreign_directory(const OutputLayout& layout) {
   const fs::path& dir = layout.dir();
   if (!fs::exists(dir)) return;
   if (!fs::is_directory(dir))
     throw ConfigError(fmt::format("{}: the output directory exists and is not a folder",
                                   dir.string()));
-  std::vector<std::string> foreign;
-  bool has_plan = false, has_results = false;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    has_plan = has_plan || name == "plan.yaml";
-    if (!written_by_attnlab(name))
-      foreign.push_back(name);
-    else if (name != kRunLockName && name != kClaimsLockName && name != kPlanLockName)
-      has_results = true;
-  }
-  if (foreign.empty() && (has_plan || !has_results)) return;
-  if (foreign.empty()) foreign.push_back("results without a plan.yaml");
+  std::vector<std::string> foreign = foreign_entries(dir);
+  if (foreign.empty()) return;
   if (foreign.size() > 3) foreign.resize(3), foreign.push_back("...");
   throw ConfigError(fmt::format(
       "{}: holds files attnlab did not write ({}); an output directory must be new, empty, or "

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -141,6 +142,10 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
     return;
   }
   const std::string reason = failure_reason(trial, exit);
+  // A full disk fails every trial that follows: stop starting them (this one
+  // freed its space when it removed its partial file, so the next would start).
+  for (const int full : {ENOSPC, EDQUOT})
+    if (reason.find(std::strerror(full)) != std::string::npos) stop_for_io_error(reason);
   const bool retry = !stopping_ && attempt.attempt < options_.retries;
   display_.failed(trial, reason, layout_.log(trial.id).string(), retry);
   if (retry) {

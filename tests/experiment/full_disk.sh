@@ -34,6 +34,12 @@ for free_kib in 150 90 40 20 8; do  # the disk fills at different moments of a t
     cat out.txt err.txt >&2
     exit 1
   fi
+  # The first trial that found the disk full was the last to start.
+  if grep -q "No space left on device" err.txt && ! grep -q "no further trial starts" out.txt err.txt; then
+    echo "with $free_kib KiB free: trials went on starting on a full disk" >&2
+    cat out.txt err.txt >&2
+    exit 1
+  fi
   for trial in "$disk"/out/trials/*.h5; do  # whatever looks finished is complete
     [ -e "$trial" ] || continue
     $python -c "import h5py, sys; f = h5py.File(sys.argv[1]); assert f.attrs['status'] == 'finished'; f['parameters']" "$trial"

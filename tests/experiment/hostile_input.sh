@@ -11,11 +11,12 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 failures=0
 
-# refused FILE EXPECTED [COMMAND]: `attnlab COMMAND FILE` fails within 30 s,
-# under the memory limit, printing EXPECTED.
+# refused FILE EXPECTED [OPTION...]: `attnlab validate FILE OPTION...` fails within
+# 30 s, under the memory limit, printing EXPECTED.
 refused() {
-  local file=$1 expected=$2 command=${3:-validate} status=0
-  (ulimit -v "$memory_limit_kib"; timeout 30 "$attnlab" "$command" "$file") > out.txt 2>&1 || status=$?
+  local file=$1 expected=$2 status=0
+  shift 2
+  (ulimit -v "$memory_limit_kib"; timeout 30 "$attnlab" validate "$file" "$@") > out.txt 2>&1 || status=$?
   if [ "$status" -eq 0 ] || [ "$status" -eq 124 ] || ! grep -qF -- "$expected" out.txt; then
     echo "FAIL: $file: exit $status, expected a refusal saying: $expected" >&2
     sed 's/^/    /' out.txt >&2
@@ -41,7 +42,16 @@ accepted() {
     previous=$level
   done
 } > bomb.yaml
-refused bomb.yaml "bomb.yaml:6:8: this alias expands the document to more than 200000 values"
+refused bomb.yaml "bomb.yaml:5:4: this anchor's copy takes the document past 200000 values"
+
+# Anchors nested 60 deep around 150000 values: each anchored level is a copy.
+/usr/bin/python3 -c "
+print('model: ' + ''.join(f'&a{i} [' for i in range(60)) + ', '.join(['1'] * 150000) + ']' * 60)" > anchors.yaml
+refused anchors.yaml "this anchor's copy takes the document past 200000 values"
+
+# 60000 keys of one map: read in linear time, refused as unknown keys at once.
+/usr/bin/python3 -c "print('\n'.join(f'k{i}: {i}' for i in range(60000)))" > keys.yaml
+refused keys.yaml "keys.yaml:1:1: k0: unknown key"
 
 /usr/bin/python3 -c "print('model: ' + '[' * 100 + ']' * 100)" > deep.yaml
 refused deep.yaml "deep.yaml:1:71: lists and maps nest deeper than 64 levels"
@@ -90,7 +100,9 @@ ablation:
     eval.every: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     model.layers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 YAML
-refused grid.yaml "grid.yaml:2:3: ablation: more than 10000 arms"
+refused grid.yaml "grid.yaml:2:3: ablation: this block brings the arms to 100000 or more"
+/usr/bin/python3 -c "print('ablation:\n  zip:\n    train.seed_unused: [' + ', '.join(map(str, range(20000))) + ']')" > zip.yaml
+refused zip.yaml "zip.yaml:2:3: ablation: this block brings the arms to 20000 or more"
 cat > arms_times_seeds.yaml <<'YAML'
 seeds: 5000
 ablation:
@@ -98,14 +110,19 @@ ablation:
     heads.count: [1, 2, 4]
 YAML
 refused arms_times_seeds.yaml "3 arms x 5000 seeds = 15000 trials; an experiment may hold at most 10000"
+/usr/bin/python3 -c "print('name: ' + 'n' * 300)" > long_name.yaml
+refused long_name.yaml "long_name.yaml:1:7: name: found"
+/usr/bin/python3 -c "print('base: ' + 'b' * 300 + '.yaml')" > long_base.yaml
+refused long_base.yaml "long_base.yaml:1:7: base: file"
 
 # Well-formed but far too large: refused from an estimate, before anything is allocated.
+# (with a limit of its own, so that the verdicts do not depend on this machine's memory)
 echo 'eval: {lengths: [20000]}' > long_eval.yaml
-refused long_eval.yaml "long_eval.yaml:1:17: eval.lengths: this trial needs about"
+refused long_eval.yaml "long_eval.yaml:1:17: eval.lengths: this trial needs about" --memory-limit 8G
 printf 'model: {d_model: 24000, ffn: 100000}\n' > wide.yaml
-refused wide.yaml "wide.yaml:1:18: model.d_model: this trial needs about"
+refused wide.yaml "wide.yaml:1:18: model.d_model: this trial needs about" --memory-limit 8G
 printf 'task: {length: 100000000}\n' > long_task.yaml
-refused long_task.yaml "task.length: this trial needs about"
+refused long_task.yaml "task.length: this trial needs about" --memory-limit 8G
 status=0
 "$attnlab" validate --memory-limit 50M > out.txt 2>&1 || status=$?
 if [ "$status" -eq 0 ] || ! grep -q "task.length: this trial needs about .* (set by --memory-limit)" out.txt; then

@@ -146,7 +146,8 @@ YAML
   grep -q "^crashes,0,2," crashing/results.csv
   ;;
 concurrent)  # one writer per plan: another plan is refused, the same plan shares the work
-  "$attnlab" run "$small" -j 1 -q -o output=together > first.txt 2>&1 &
+  plan=(-o output=together -o train.steps=600)  # long enough to be running through the checks
+  "$attnlab" run "$small" -j 1 -q "${plan[@]}" > first.txt 2>&1 &
   first=$!
   for _ in $(seq 1 200); do [ -f together/plan.yaml ] && break; sleep 0.05; done
   status=0
@@ -155,7 +156,8 @@ concurrent)  # one writer per plan: another plan is refused, the same plan share
   status=0
   "$attnlab" run "$small" -q -o output=together -o train.steps=30 --force 2> other.txt || status=$?
   [ "$status" -eq 1 ] && grep -q "another attnlab run is working there on another plan" other.txt
-  "$attnlab" run "$small" -j 1 -o output=together > second.txt 2>&1  # the same plan: shares
+  kill -0 $first  # the checks above ran while the first run was still working
+  "$attnlab" run "$small" -j 1 "${plan[@]}" > second.txt 2>&1  # the same plan: shares
   wait $first
   grep -q "this run shares the work" second.txt
   # Every trial was trained exactly once between the two runs.

@@ -121,13 +121,19 @@ void expand_block(const ConfigNode& block, std::vector<Arm>& arms) {
                        "up and must be equally long",
                        axis.key, axis.values.size(), zip_axes.front().key,
                        zip_axes.front().values.size()));
+  // Counted before anything is expanded, so that a runaway grid costs nothing.
   std::size_t count = zip_axes.empty() ? 1 : zip_axes.front().values.size();
+  const auto check_count = [&] {
+    if (arms.size() + count > kMaxTrials)
+      fail(block.location(),
+           fmt::format("ablation: this block brings the arms to {} or more (already {} before it); "
+                       "an experiment may hold at most {} trials (arms x seeds)",
+                       arms.size() + count, arms.size(), kMaxTrials));
+  };
+  check_count();
   for (const Axis& axis : grid_axes) {
     count *= axis.values.size();
-    if (arms.size() + count > kMaxTrials)  // checked before anything is expanded
-      fail(block.location(), fmt::format("ablation: more than {} arms; an experiment may hold at "
-                                         "most {} trials (arms x seeds)",
-                                         kMaxTrials, kMaxTrials));
+    check_count();
   }
   const std::string prefix = name ? name->text() : "";
   if (grid_axes.empty() && zip_axes.empty()) {

@@ -135,6 +135,11 @@ void ConfigNode::set(std::string key, ConfigNode value, SourceLocation key_where
   entries_.push_back({std::move(key), std::move(key_where), std::move(value)});
 }
 
+void ConfigNode::append(std::string key, ConfigNode value, SourceLocation key_where) {
+  kind_ = Kind::map;
+  entries_.push_back({std::move(key), std::move(key_where), std::move(value)});
+}
+
 void ConfigNode::erase(std::string_view key) {
   std::erase_if(entries_, [&](const Entry& entry) { return entry.key == key; });
 }

@@ -68,8 +68,11 @@ ConfigNode with_bases(const fs::path& path, ConfigNode document, std::vector<fs:
   if (base == nullptr) return document;
   if (!base->is_scalar()) fail(base->location(), "base", "expected the path of a YAML file");
   const fs::path base_path = path.parent_path() / base->text();
-  if (!fs::exists(base_path))
-    fail(base->location(), "base", fmt::format("file '{}' does not exist", base_path.string()));
+  std::error_code unusable;  // e.g. a name longer than the file system allows
+  if (!fs::exists(base_path, unusable))
+    fail(base->location(), "base",
+         fmt::format("file '{}' {}", base_path.string(),
+                     unusable ? "cannot be used: " + unusable.message() : "does not exist"));
   ConfigNode merged = with_bases(base_path, load_yaml_file(base_path.string()), chain);
   // What names an experiment is each file's own: a child of the same base gets
   // its own name and output folder, not its base's.
@@ -117,12 +120,13 @@ void check_name(const std::string& name, const ConfigNode* written) {
   const bool control = std::any_of(name.begin(), name.end(), [](char c) {
     return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
   });
-  if (!name.empty() && name != "." && name != ".." &&
+  if (!name.empty() && name.size() <= 200 && name != "." && name != ".." &&
       name.find_first_of("/\\") == std::string::npos && !control)
     return;
   const std::string problem = fmt::format(
-      "found '{}', expected a plain name (no '/' or '\\', not '.' or '..', no control "
-      "characters): it names the folder runs/<name>; use output: to write elsewhere",
+      "found '{}', expected a plain name of at most 200 bytes (no '/' or '\\', not '.' or "
+      "'..', no control characters): it names the folder runs/<name>; use output: to write "
+      "elsewhere",
       name);
   if (written != nullptr) fail(written->location(), "name", problem);
   throw ConfigError(fmt::format("the experiment's name, from its file name: {}; set name:",
@@ -241,10 +245,12 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
   const ConfigNode* seeds_node = document.find("seeds");
   const SourceLocation seed_location = seeds_node ? seeds_node->location() : SourceLocation{};
   const std::vector<Arm> arms = expand_ablation(document.find("ablation"));
-  if (arms.size() * seeds.size() > kMaxTrials)
-    fail(seeds_node ? seeds_node->location() : document.location(), "seeds",
+  if (arms.size() * seeds.size() > kMaxTrials) {
+    const ConfigNode* culprit = seeds_node ? seeds_node : document.find("ablation");
+    fail(culprit ? culprit->location() : document.location(), seeds_node ? "seeds" : "ablation",
          fmt::format("{} arms x {} seeds = {} trials; an experiment may hold at most {}",
                      arms.size(), seeds.size(), arms.size() * seeds.size(), kMaxTrials));
+  }
   std::set<std::string> ids;
   for (const Arm& arm : arms) {
     experiment.arms.push_back(arm.label);

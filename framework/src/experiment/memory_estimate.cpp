@@ -1,6 +1,7 @@
 #include "memory_estimate.hpp"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cctype>
@@ -33,19 +34,24 @@ double feed_forward_floats(const Widths& w, double batch, double t) {
   return batch * t * (3 * w.ffn + 6 * w.d);  // hidden, activation, dropout; norms and residuals
 }
 
-// Every activation of one forward pass at `length` (as if all were kept).
-double forward_floats(const TrialSpec& spec, const Task& task, const Widths& w, int64_t length) {
+// The activations of one forward pass at `length`: every layer's when they are
+// kept for backward (training), else one layer's at a time (evaluation runs
+// without gradients, and a layer's tensors are freed once the next has its input).
+double forward_floats(const TrialSpec& spec, const Task& task, const Widths& w, int64_t length,
+                      bool kept) {
   const auto batch = static_cast<double>(spec.train.batch);
   const auto t = static_cast<double>(task.sequence_length(spec.shape, length));
   const auto layers = static_cast<double>(spec.model.decoder_layers);
   const auto outputs = static_cast<double>(
       spec.shape == ModelShape::encoder ? spec.model.num_classes : spec.model.target_vocab());
   double floats = 2 * batch * t * w.d + 3 * batch * t * outputs;  // embeddings; logits and loss
-  const double block = attention_floats(w, batch, t, t) + feed_forward_floats(w, batch, t);
-  floats += layers * block;
-  if (spec.shape == ModelShape::encoder_decoder)  // a second stack, with cross-attention
-    floats += layers * (block + attention_floats(w, batch, t, t));
-  return floats;
+  double block = attention_floats(w, batch, t, t) + feed_forward_floats(w, batch, t);
+  if (spec.shape == ModelShape::encoder_decoder) {  // the encoder's output stays for every layer
+    floats += batch * t * w.d;
+    block += attention_floats(w, batch, t, t);  // a decoder layer cross-attends too
+  }
+  const double stacks = spec.shape == ModelShape::encoder_decoder ? 2 : 1;
+  return floats + (kept ? stacks * layers * block : block);
 }
 
 double parameter_count(const TrialSpec& spec, const Widths& w) {
@@ -101,10 +107,11 @@ MemoryEstimate estimate_memory(const TrialSpec& spec, const Task& task) {
   MemoryEstimate estimate;
   estimate.parameters_bytes = 4 * kFloat * parameter_count(spec, w);  // weights, grads, m, v
   // Backward holds the forward's activations and their gradients.
-  estimate.training_bytes = 2 * kFloat * forward_floats(spec, task, w, task.length());
+  estimate.training_bytes = 2 * kFloat * forward_floats(spec, task, w, task.length(), true);
   const std::vector<int64_t>& lengths = spec.train.eval_lengths;
   estimate.longest_evaluation = *std::max_element(lengths.begin(), lengths.end());
-  estimate.evaluation_bytes = kFloat * forward_floats(spec, task, w, estimate.longest_evaluation);
+  estimate.evaluation_bytes =
+      kFloat * forward_floats(spec, task, w, estimate.longest_evaluation, false);
   return estimate;
 }
 
@@ -124,6 +131,11 @@ uint64_t available_memory_bytes() {
     const uint64_t used = read_number(folder + "/memory.current");
     if (limit != std::numeric_limits<uint64_t>::max() && used <= limit)
       available = std::min(available, limit - used);
+  }
+  for (const int resource : {RLIMIT_AS, RLIMIT_DATA}) {  // ulimit -v / -d of this process
+    rlimit limit{};
+    if (::getrlimit(resource, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+      available = std::min<uint64_t>(available, limit.rlim_cur);
   }
   return available;
 }

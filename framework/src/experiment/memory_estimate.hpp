@@ -17,7 +17,7 @@ namespace attnlab {
 struct MemoryEstimate {
   double parameters_bytes = 0;  // weights, gradients and the optimizer's two moments
   double training_bytes = 0;    // activations kept for backward at train.batch x task.length
-  double evaluation_bytes = 0;  // one forward at train.batch x the longest evaluated length
+  double evaluation_bytes = 0;  // a no-grad forward at train.batch x the longest length
   int64_t longest_evaluation = 0;
   double total() const;
   /// The keys whose values drive the largest part (model.d_model, ... for the
@@ -29,8 +29,9 @@ struct MemoryEstimate {
 
 MemoryEstimate estimate_memory(const TrialSpec& spec, const Task& task);
 
-/// The memory this process may still use: the smaller of the system's available
-/// memory (MemAvailable) and what its cgroup's memory.max leaves.
+/// The memory this process may still use: the smallest of the system's available
+/// memory (MemAvailable), what its cgroup's memory.max leaves, and its address
+/// space and data limits (ulimit -v, -d).
 uint64_t available_memory_bytes();
 
 }  // namespace attnlab

@@ -21,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
 
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/config_tree.hpp"
@@ -92,12 +93,12 @@ class TreeBuilder final : public YAML::EventHandler {
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    count(1, mark);
+    count(1, where(mark), "this value takes");
     finish(ConfigNode::null(where(mark)), anchor);
   }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                 const std::string& value) override {
-    count(1, mark);
+    count(1, where(mark), "this value takes");
     finish(ConfigNode::scalar(value, where(mark)), anchor);
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -105,7 +106,7 @@ class TreeBuilder final : public YAML::EventHandler {
     if (known == anchors_.end())
       throw ConfigError(fmt::format("{}: this alias refers to a value that contains it",
                                     where(mark).str()));
-    count(known->second.values, mark, true);
+    count(known->second.values, where(mark), "this alias expands");
     finish(known->second.node, 0);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -125,6 +126,7 @@ class TreeBuilder final : public YAML::EventHandler {
     YAML::anchor_t anchor = 0;
     std::size_t values_before = 0;  // values counted when it opened
     std::optional<ConfigNode> key;  // a map's key waiting for its value
+    std::unordered_map<std::string, SourceLocation> keys;  // a map's keys so far
   };
   struct Anchored {
     ConfigNode node;
@@ -133,13 +135,14 @@ class TreeBuilder final : public YAML::EventHandler {
 
   SourceLocation where(const YAML::Mark& mark) const { return location_of(mark, origin_); }
 
-  void count(std::size_t values, const YAML::Mark& mark, bool alias = false) {
+  // Counts values made, copies of anchored ones included: a copy costs what it holds.
+  void count(std::size_t values, const SourceLocation& where, const char* what) {
     values_ += values;
     if (values_ <= bounds_.values) return;
     throw ConfigError(fmt::format(
-        "{}: {} more than {} values{}; an experiment file needs far fewer", where(mark).str(),
-        alias ? "this alias expands the document to" : "the document holds", bounds_.values,
-        alias ? " (aliases are copied where they are used)" : ""));
+        "{}: {} the document past {} values (anchors and aliases are copied); an experiment "
+        "file needs far fewer",
+        where.str(), what, bounds_.values));
   }
 
   void open(ConfigNode node, YAML::anchor_t anchor, const YAML::Mark& mark) {
@@ -147,15 +150,18 @@ class TreeBuilder final : public YAML::EventHandler {
       throw ConfigError(fmt::format(
           "{}: lists and maps nest deeper than {} levels here; an experiment file needs a few",
           where(mark).str(), bounds_.depth));
-    count(1, mark);
+    count(1, where(mark), "this value takes");
     stack_.push_back({std::move(node), anchor, values_ - 1, std::nullopt});
   }
 
   void close() {
     Frame frame = std::move(stack_.back());
     stack_.pop_back();
-    if (frame.anchor != 0)
-      anchors_[frame.anchor] = {frame.node, values_ - frame.values_before};
+    if (frame.anchor != 0) {
+      const std::size_t values = values_ - frame.values_before;
+      count(values, frame.node.location(), "this anchor's copy takes");
+      anchors_[frame.anchor] = {frame.node, values};
+    }
     attach(std::move(frame.node));
   }
 
@@ -178,12 +184,12 @@ class TreeBuilder final : public YAML::EventHandler {
                                       node.location().str(), node.describe()));
       parent.key = std::move(node);
     } else {
-      const std::string key = parent.key->text();
-      if (parent.node.find(key) != nullptr)
+      std::string key = parent.key->text();
+      const auto [first, fresh] = parent.keys.emplace(key, parent.key->location());
+      if (!fresh)
         throw ConfigError(fmt::format("{}: key '{}' appears twice (first at {})",
-                                      parent.key->location().str(), key,
-                                      parent.node.key_location(key).str()));
-      parent.node.set(key, std::move(node), parent.key->location());
+                                      parent.key->location().str(), key, first->second.str()));
+      parent.node.append(std::move(key), std::move(node), parent.key->location());
       parent.key.reset();
     }
   }

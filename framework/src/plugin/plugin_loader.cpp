@@ -44,9 +44,11 @@ std::filesystem::path locate(const std::string& path, const std::filesystem::pat
       }
     }
   }
-  for (const auto& candidate : tried)
-    if (std::filesystem::is_regular_file(candidate))
+  for (const auto& candidate : tried) {
+    std::error_code unusable;  // a name too long for the file system is simply not there
+    if (std::filesystem::is_regular_file(candidate, unusable))
       return std::filesystem::weakly_canonical(candidate);
+  }
   std::string places;
   for (const auto& candidate : tried) places += fmt::format("\n  {}", candidate.string());
   throw ConfigError(

@@ -4,13 +4,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "attnlab/error.hpp"
 
 namespace attnlab {
 namespace {
@@ -24,17 +25,32 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
-[[noreturn]] void child(int out, const std::function<std::string()>& read) {
-  int code = 0;
+// Exit codes of the reading child.
+constexpr int kRead = 0, kDamaged = 1, kFailed = 2;
+
+[[noreturn]] void child(int out, const std::function<std::string()>& read,
+                        std::chrono::seconds cpu_time) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the run (it would hold no lock, but spin)
+  if (out != 3) {                       // only the pipe stays open: no lock of the parent's
+    ::dup2(out, 3);
+    out = 3;
+  }
+  ::close_range(4, ~0U, 0);
+  const rlimit limit{static_cast<rlim_t>(cpu_time.count()), static_cast<rlim_t>(cpu_time.count())};
+  ::setrlimit(RLIMIT_CPU, &limit);  // a reader spinning in a damaged file gets SIGXCPU/SIGKILL
+  int code = kRead;
   std::string text;
   try {
     text = read();
-  } catch (const std::exception& e) {
+  } catch (const Error& e) {  // what the file holds made attnlab refuse it
     text = e.what();
-    code = 1;
+    code = kDamaged;
+  } catch (const std::exception& e) {  // bad_alloc and the like: not the file's fault
+    text = e.what();
+    code = kFailed;
   } catch (...) {
     text = "an unknown exception";
-    code = 1;
+    code = kFailed;
   }
   write_all(out, text);
   ::close(out);
@@ -62,7 +78,7 @@ bool drain(int in, std::string& text, std::chrono::steady_clock::time_point dead
 }  // namespace
 
 std::string read_isolated(const std::function<std::string()>& read, const std::string& what,
-                          std::chrono::seconds timeout) {
+                          std::chrono::seconds cpu_time) {
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0)
     throw IoError(fmt::format("{}: cannot create a pipe to read it: {}", what,
@@ -75,23 +91,29 @@ std::string read_isolated(const std::function<std::string()>& read, const std::s
   }
   if (pid == 0) {
     ::close(ends[0]);
-    child(ends[1], read);
+    child(ends[1], read, cpu_time);
   }
   ::close(ends[1]);
   std::string text;
-  const bool ended = drain(ends[0], text, std::chrono::steady_clock::now() + timeout);
+  const bool ended = drain(ends[0], text, std::chrono::steady_clock::now() + 10 * cpu_time);
   ::close(ends[0]);
   if (!ended) ::kill(pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!ended)
-    throw IoError(fmt::format("{}: damaged: reading it did not end within {} s", what,
-                              timeout.count()));
+  if (!ended)  // not spinning (that ends in SIGXCPU), so stalled: the disk, not the file
+    throw IoError(fmt::format("{}: reading it stalled for {} s (a hung disk or file system?)",
+                              what, 10 * cpu_time.count()));
+  if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL))
+    throw DamagedFile(fmt::format("{}: damaged: reading it did not end within {} s of CPU time",
+                                  what, cpu_time.count()));
   if (WIFSIGNALED(status))
-    throw IoError(fmt::format("{}: damaged: reading it crashed the HDF5 library (signal {}, {})",
-                              what, WTERMSIG(status), strsignal(WTERMSIG(status))));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw IoError(text);
+    throw DamagedFile(fmt::format("{}: damaged: reading it crashed the HDF5 library (signal "
+                                  "{}, {})",
+                                  what, WTERMSIG(status), strsignal(WTERMSIG(status))));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kDamaged) throw DamagedFile(text);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != kRead)
+    throw IoError(fmt::format("{}: cannot be checked: {}", what, text));
   return text;
 }
 

@@ -202,7 +202,9 @@ void check_trial_file(const Hdf5File& file, const std::string& id, bool datasets
         fmt::format("{}: written with results schema {}, but this attnlab reads up to "
                     "{}; use a newer attnlab",
                     file.path(), schema, kResultsSchemaVersion));
-  if (schema >= 2) file.verify(datasets);  // schema 1 files were written without a seal
+  // Schema 1 files were written without a seal; a seal present is always checked.
+  if (schema >= 2 || file.has_attribute("/", Hdf5File::kSealAttribute)) file.verify(datasets);
+  if (schema < 1) throw IoError(fmt::format("{}: results schema {} is not one", file.path(), schema));
   if (id.empty()) return;
   const std::string stored = file.string_attribute("/", "trial_id");
   if (stored != id || config_hash(file.string_attribute("/", "config_yaml")) != id)
@@ -269,14 +271,14 @@ TrialSummary decode(const std::string& text) {
 TrialSummary checked_summary(const fs::path& path, const std::string& id, bool datasets) {
   std::error_code unknown;
   const auto bytes = fs::file_size(path, unknown);
-  const auto timeout = std::chrono::seconds(30 + (unknown ? 0 : bytes / (10 << 20)));
+  const auto cpu_time = std::chrono::seconds(30 + (unknown ? 0 : bytes / (10 << 20)));
   return decode(read_isolated(
       [&] {
         const Hdf5File file(path.string(), Hdf5File::Mode::read);
         check_trial_file(file, id, datasets);
         return encode(summary_of(file));
       },
-      path.string(), timeout));
+      path.string(), cpu_time));
 }
 
 }  // namespace
@@ -292,11 +294,15 @@ bool trial_finished(const OutputLayout& layout, const std::string& id, std::stri
   if (!fs::exists(file)) return false;
   try {
     return checked_summary(file, id, true).status == TrialStatus::finished;
-  } catch (const Error& e) {
+  } catch (const DamagedFile& e) {  // only the file's own fault sets it aside
     const fs::path aside = layout.trials() / "unreadable";
-    fs::create_directories(aside);
-    const fs::path moved = aside / fmt::format("{}.h5.{}", id, std::time(nullptr));
-    fs::rename(file, moved);
+    const fs::path moved = aside / fmt::format("{}.h5.{}-{}", id, std::time(nullptr), ::getpid());
+    std::error_code error;
+    fs::create_directories(aside, error);
+    if (!error) fs::rename(file, moved, error);
+    if (error && fs::exists(file))  // e.g. a full disk; gone already: another run set it aside
+      throw IoError(fmt::format("{}: damaged ({}), and cannot be set aside: {}", file.string(),
+                                e.what(), error.message()));
     if (set_aside != nullptr)
       *set_aside = fmt::format("{} was moved to {}: {}", file.string(), moved.string(), e.what());
     return false;
@@ -372,7 +378,7 @@ namespace attnlab {
 
 std::vector<TrialSummary> update_results(const Experiment& experiment, const OutputLayout& layout) {
   const std::string lock_path = (layout.dir() / ".results.lock").string();
-  const int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  const int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (lock < 0) throw IoError(fmt::format("{}: cannot create the results lock", lock_path));
   if (::flock(lock, LOCK_EX) != 0) {
     ::close(lock);

@@ -68,6 +68,10 @@ class Pool {
   int threads() const { return threads_; }
 
   void run(int64_t count, const std::function<void(int64_t)>& body) {
+    if (inside_region) {  // nested: the region's own thread does it (never lock twice)
+      serial(count, body);
+      return;
+    }
     std::unique_lock caller(run_mutex_, std::try_to_lock);
     if (!caller.owns_lock() || threads_ == 1) {  // another thread uses the pool: alone, then
       serial(count, body);

@@ -51,6 +51,8 @@ class ConfigNode {
   const SourceLocation& key_location(std::string_view key) const;
   /// Sets `key` (replacing its value in place, or appending it).
   void set(std::string key, ConfigNode value, SourceLocation key_where = {});
+  /// Appends `key`, which the caller knows is not there yet (no search: a parser's use).
+  void append(std::string key, ConfigNode value, SourceLocation key_where);
   void erase(std::string_view key);
 
   /// The value at a dotted path ("model.d_model"), or nullptr.
