@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <unordered_set>
@@ -170,11 +171,24 @@ std::vector<uint64_t> seeds_of(const ConfigNode& document) {
   return all;
 }
 
-// The trial of `arm` with `seed`; with `check`, the component checks too (a model
-// is built; the seed cannot change their outcome, so each arm needs them once).
+// What the component checks depend on: the configuration without the training
+// keys that only steer optimisation (a model is built and run once per distinct
+// one, not once per arm: a grid over 10000 learning rates builds one model).
+std::string structural_key(ConfigNode config) {
+  for (const char* key : {"steps", "lr", "schedule", "warmup", "final_lr_ratio", "clip",
+                          "weight_decay", "seed"})
+    config.find("train")->erase(key);
+  for (const char* key : {"every", "batches"}) config.find("eval")->erase(key);
+  return to_yaml(config);
+}
+
+// Memory estimates of the configurations already checked, by structural_key.
+using CheckedConfigurations = std::map<std::string, double>;
+
+// The trial of `arm` with `seed`, checked (with what `checked` already knows).
 Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint64_t> seed,
-                 const SourceLocation& seed_location, const ValidationLimits* check,
-                 double& memory_bytes) {
+                 const SourceLocation& seed_location, const ValidationLimits& limits,
+                 CheckedConfigurations& checked, double& memory_bytes) {
   ConfigNode config = document;
   for (const auto& spec : schema::experiment_keys()) config.erase(spec.path);
   for (const Assignment& assignment : arm.assignments) {
@@ -190,7 +204,11 @@ Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint6
     config.set_path("train.seed", ConfigNode::scalar(std::to_string(*seed), seed_location),
                     seed_location);
   schema::resolve_trial(config);
-  if (check != nullptr) memory_bytes = check_trial(config, check->memory_bytes);
+  const std::string structure = structural_key(config);
+  const auto known = checked.find(structure);
+  memory_bytes = known != checked.end() ? known->second
+                                        : checked[structure] = check_trial(config,
+                                                                           limits.memory_bytes);
   const uint64_t trial_seed = std::stoull(config.at_path("train.seed")->text());
   return {.index = 0,
           .id = config_hash(to_yaml(config)),
@@ -252,14 +270,14 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
                      arms.size(), seeds.size(), arms.size() * seeds.size(), kMaxTrials));
   }
   std::set<std::string> ids;
+  CheckedConfigurations checked;
   for (const Arm& arm : arms) {
     experiment.arms.push_back(arm.label);
     for (const std::optional<uint64_t>& seed : seeds) {
       Trial trial;
       try {
         double bytes = 0;
-        trial = make_trial(document, arm, seed, seed_location,
-                           seed == seeds.front() ? &limits : nullptr, bytes);
+        trial = make_trial(document, arm, seed, seed_location, limits, checked, bytes);
         experiment.largest_trial_bytes = std::max(experiment.largest_trial_bytes, bytes);
       } catch (const ConfigError& e) {
         throw ConfigError(

@@ -151,7 +151,7 @@ class TreeBuilder final : public YAML::EventHandler {
           "{}: lists and maps nest deeper than {} levels here; an experiment file needs a few",
           where(mark).str(), bounds_.depth));
     count(1, where(mark), "this value takes");
-    stack_.push_back({std::move(node), anchor, values_ - 1, std::nullopt});
+    stack_.push_back({std::move(node), anchor, values_ - 1, std::nullopt, {}});
   }
 
   void close() {
