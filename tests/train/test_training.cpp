@@ -116,7 +116,7 @@ TEST_CASE("every thread count above one gives a bit-identical loss curve") {
   const Task& task = *owned;
   TrainOptions options;
   options.steps = 3;
-  options.batch = 64;  // GEMMs of over 64 rows: split in blocks over the pool
+  options.batch = 64;  // GEMMs of over 256 rows: split in blocks of rows over the pool
   options.eval_every = 0;
   const int before = thread_count();
   set_thread_count(2);

@@ -99,11 +99,18 @@ std::string read_isolated(const std::function<std::string()>& read, const std::s
   ::close(ends[0]);
   if (!ended) ::kill(pid, SIGKILL);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  const double cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                             1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  // SIGKILL before the CPU limit: the OOM killer or an operator, not the file.
+  const bool spun = cpu_seconds >= 0.9 * static_cast<double>(cpu_time.count());
   if (!ended)  // not spinning (that ends in SIGXCPU), so stalled: the disk, not the file
     throw IoError(fmt::format("{}: reading it stalled for {} s (a hung disk or file system?)",
                               what, 10 * cpu_time.count()));
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !spun)
+    throw IoError(fmt::format("{}: reading it was killed from outside (out of memory?)", what));
   if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL))
     throw DamagedFile(fmt::format("{}: damaged: reading it did not end within {} s of CPU time",
                                   what, cpu_time.count()));
