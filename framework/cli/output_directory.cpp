@@ -67,10 +67,9 @@ void supersede(const OutputLayout& layout, const Experiment& experiment) {
 
 // What attnlab writes at the top of an output directory (temporaries aside).
 bool written_by_attnlab(const std::string& name) {
-  static const std::set<std::string> names{"plan.yaml",  "results.h5", "results.csv",
-                                           "trials.csv", "results.md", "trials",
-                                           "superseded", kRunLockName, kClaimsLockName,
-                                           kPlanLockName, ".results.lock"};
+  static const std::set<std::string> names{
+      "plan.yaml",  "results.h5", "results.csv",   "trials.csv",  "results.md",   "trials",
+      "superseded", kRunLockName, kClaimsLockName, kPlanLockName, ".results.lock"};
   return names.count(name) > 0 || name.find(".partial-") != std::string::npos;
 }
 
@@ -94,8 +93,8 @@ std::vector<std::string> foreign_entries(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     const fs::file_status status = entry.symlink_status();
-    const bool is_lock = name == kRunLockName || name == kClaimsLockName ||
-                         name == kPlanLockName || name == ".results.lock";
+    const bool is_lock = name == kRunLockName || name == kClaimsLockName || name == kPlanLockName ||
+                         name == ".results.lock";
     const bool is_folder = name == "trials" || name == "superseded";
     if (!written_by_attnlab(name) || fs::is_symlink(status) ||
         (is_folder && !fs::is_directory(status)) || (!is_folder && !fs::is_regular_file(status))) {
@@ -118,8 +117,8 @@ void refuse_foreign_directory(const OutputLayout& layout) {
   const fs::path& dir = layout.dir();
   if (!fs::exists(dir)) return;
   if (!fs::is_directory(dir))
-    throw ConfigError(fmt::format("{}: the output directory exists and is not a folder",
-                                  dir.string()));
+    throw ConfigError(
+        fmt::format("{}: the output directory exists and is not a folder", dir.string()));
   std::vector<std::string> foreign = foreign_entries(dir);
   if (foreign.empty()) return;
   if (foreign.size() > 3) foreign.resize(3), foreign.push_back("...");
@@ -132,8 +131,8 @@ void refuse_foreign_directory(const OutputLayout& layout) {
 int open_lock_file(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0)
-    throw IoError(fmt::format("{}: cannot open the lock file: {}", path.string(),
-                              std::strerror(errno)));
+    throw IoError(
+        fmt::format("{}: cannot open the lock file: {}", path.string(), std::strerror(errno)));
   return fd;
 }
 
@@ -151,8 +150,7 @@ std::string plan_fingerprint_in(const OutputLayout& layout) {
 }
 
 // Checks the directory and writes the plan; `alone`: no other run works in it.
-void settle_plan(const Experiment& experiment, const OutputLayout& layout, bool force,
-                 bool alone) {
+void settle_plan(const Experiment& experiment, const OutputLayout& layout, bool force, bool alone) {
   const std::string found = plan_fingerprint_in(layout);
   if (found.empty() || found == fingerprint(experiment)) {
     if (alone) write_file_atomically(layout.plan(), plan_yaml(experiment));
@@ -187,22 +185,21 @@ RunLock::~RunLock() {
 
 // Open-file-description locks on one byte per trial: not inherited by workers
 // past exec (the descriptor is close-on-exec), released if this process dies.
-bool RunLock::claim(int64_t index) {
+bool RunLock::lock_byte(int64_t index, short type) {
   struct flock range {};
-  range.l_type = F_WRLCK;
+  range.l_type = type;
   range.l_whence = SEEK_SET;
   range.l_start = index;
   range.l_len = 1;
   return ::fcntl(claims_fd_, F_OFD_SETLK, &range) == 0;
 }
 
+bool RunLock::claim(int64_t index) {
+  return lock_byte(index, F_WRLCK);
+}
+
 void RunLock::release(int64_t index) {
-  struct flock range {};
-  range.l_type = F_UNLCK;
-  range.l_whence = SEEK_SET;
-  range.l_start = index;
-  range.l_len = 1;
-  ::fcntl(claims_fd_, F_OFD_SETLK, &range);
+  lock_byte(index, F_UNLCK);
 }
 
 std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
@@ -222,8 +219,8 @@ std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
   const fs::path run_lock_path = layout.dir() / kRunLockName;
   const int run_lock = open_lock_file(run_lock_path);
   const bool alone = ::flock(run_lock, LOCK_EX | LOCK_NB) == 0;
-  auto held = std::make_unique<RunLock>(run_lock, open_lock_file(layout.dir() / kClaimsLockName),
-                                        !alone);
+  auto held =
+      std::make_unique<RunLock>(run_lock, open_lock_file(layout.dir() / kClaimsLockName), !alone);
   lock(run_lock, LOCK_SH, run_lock_path);
   if (alone) {  // temporaries of this host's dead processes; a live run's are its own
     remove_abandoned_temporaries(layout.trials());

@@ -28,6 +28,7 @@ class RunLock {
   void release(int64_t index);
 
  private:
+  bool lock_byte(int64_t index, short type);
   int run_fd_, claims_fd_;
   bool shared_;
 };

@@ -8,8 +8,8 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/registry/parameters.hpp"
-#include "attnlab/threads.hpp"
 #include "attnlab/run/results.hpp"
+#include "attnlab/threads.hpp"
 #include "commands.hpp"
 #include "experiment_arguments.hpp"
 #include "output_directory.hpp"

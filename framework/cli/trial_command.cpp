@@ -3,19 +3,19 @@
 // stdout as lines "@step STEP STEPS LOSS SECONDS" for the parent, a readable
 // log to --log, a failure's reason also to stderr.
 // Exit codes: 0 finished, 3 failed (reason on stdout as "@failed REASON", in the
-// log and in FILE's .failed marker as far as the disk allows), 130 interrupted (SIGINT/SIGTERM: stopped at a step boundary, nothing kept).
+// log and in FILE's .failed marker as far as the disk allows), 130 interrupted (SIGINT/SIGTERM:
+// stopped at a step boundary, nothing kept).
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/os.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 

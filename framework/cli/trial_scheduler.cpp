@@ -1,7 +1,6 @@
 #include "trial_scheduler.hpp"
 
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <cerrno>
@@ -118,9 +117,10 @@ void TrialScheduler::handle(const WorkerEvent& event) {
 // ones finish or fail on their own; what finished is kept, the rest resumes.
 void TrialScheduler::stop_for_io_error(const std::string& what) {
   if (stopping_) return;
-  display_.message(fmt::format("cannot go on: {}; no further trial starts (free the space and "
-                               "run the same command again to resume)",
-                               what));
+  display_.message(
+      fmt::format("cannot go on: {}; no further trial starts (free the space and "
+                  "run the same command again to resume)",
+                  what));
   stopping_ = true;
 }
 
@@ -134,9 +134,8 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
     display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     return;
   }
-  const bool stopped_by_us =
-      stopping_ && (exit_code == 130 || exit_code == 128 + SIGKILL ||
-                    exit_code == 128 + SIGTERM || exit_code == 128 + SIGINT);
+  const bool stopped_by_us = stopping_ && (exit_code == 130 || exit_code == 128 + SIGKILL ||
+                                           exit_code == 128 + SIGTERM || exit_code == 128 + SIGINT);
   if (stopped_by_us) {
     display_.interrupted(trial);
     return;
@@ -170,12 +169,11 @@ std::string TrialScheduler::failure_reason(const Trial& trial, const WorkerEvent
   if (!exit.failure.empty()) return exit.failure;  // reported, but its marker could not be written
   const int exit_code = exit.exit_code;
   const std::string reason =
-      exit_code == 130 ? "the trial's process was stopped by a signal from outside this run "
-                         "(SIGINT or SIGTERM sent to it alone); nothing of it was kept"
-      : exit_code > 128
-          ? fmt::format("the trial's process was killed by signal {} ({})", exit_code - 128,
-                        strsignal(exit_code - 128))
-          : fmt::format("the trial's process exited with code {}", exit_code);
+      exit_code == 130  ? "the trial's process was stopped by a signal from outside this run "
+                          "(SIGINT or SIGTERM sent to it alone); nothing of it was kept"
+      : exit_code > 128 ? fmt::format("the trial's process was killed by signal {} ({})",
+                                      exit_code - 128, strsignal(exit_code - 128))
+                        : fmt::format("the trial's process exited with code {}", exit_code);
   try {
     write_file_atomically(layout_.failure(trial.id), reason + "\n");
   } catch (const IoError& e) {

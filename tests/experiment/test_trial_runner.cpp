@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <attnlab/error.hpp>
 #include <attnlab/experiment/trial_spec.hpp>
 #include <attnlab/io/checkpoint.hpp>
@@ -6,7 +8,6 @@
 #include <attnlab/run/trial_runner.hpp>
 #include <attnlab/train/seeding.hpp>
 #include <catch2/catch.hpp>
-#include <fmt/format.h>
 #include <cmath>
 
 #include "experiment_files.hpp"

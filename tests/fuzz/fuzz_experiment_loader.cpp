@@ -4,7 +4,6 @@
 //   fuzz_experiment_loader -max_total_time=60 NEW_CORPUS tests/fuzz/corpus
 #include <attnlab/error.hpp>
 #include <attnlab/experiment/experiment.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -1,17 +1,16 @@
 // Damage to a file attnlab wrote is detected: a single flipped bit anywhere
 // either makes verify() fail (in the isolated reader attnlab uses, where a hang
 // or a crash of HDF5 is a failure too) or changes nothing that can be read back.
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <attnlab/error.hpp>
 #include <attnlab/io/hdf5_file.hpp>
 #include <catch2/catch.hpp>
-#include <fmt/format.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
-
-#include <unistd.h>
 
 #include "run/isolated_read.hpp"  // the reader of trial files, from the framework's sources
 
@@ -42,8 +41,10 @@ void write_sample(const std::string& path) {
   file.set_attribute("metrics/train/loss", "dims", std::vector<std::string>{"step"});
   file.write_ints("metrics/train/step", std::vector<int32_t>{1, 2, 3, 4}, {4});
   file.create_streamed("activations/weights", {4, 2, 8, 8}, 2);
-  file.write_rows("activations/weights", 0, Tensor::from_values({2, 2, 8, 8}, std::vector<float>(256, 0.5f)));
-  file.write_rows("activations/weights", 2, Tensor::from_values({2, 2, 8, 8}, std::vector<float>(256, 0.25f)));
+  file.write_rows("activations/weights", 0,
+                  Tensor::from_values({2, 2, 8, 8}, std::vector<float>(256, 0.5f)));
+  file.write_rows("activations/weights", 2,
+                  Tensor::from_values({2, 2, 8, 8}, std::vector<float>(256, 0.25f)));
   file.close();
 }
 

@@ -1,12 +1,13 @@
 // Loading plugin libraries: every way it can go wrong is a clear error naming
 // the library, never a crash.
+#include <unistd.h>
+
 #include <attnlab/error.hpp>
 #include <attnlab/plugin.hpp>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <cstdlib>
-#include <unistd.h>
 
 using namespace attnlab;
 using Catch::Matchers::Contains;
@@ -109,8 +110,9 @@ TEST_CASE("a library or folder that every user can write is refused unless allow
   {
     PluginCopy copy;
     std::filesystem::permissions(copy.folder, std::filesystem::perms::all);  // 0777, not sticky
-    REQUIRE_THROWS_WITH(load_plugin(copy.library.string()),
-                        Contains("refused: its folder") && Contains("can be written by every user"));
+    REQUIRE_THROWS_WITH(
+        load_plugin(copy.library.string()),
+        Contains("refused: its folder") && Contains("can be written by every user"));
     setenv("ATTNLAB_ALLOW_WRITABLE_PLUGINS", "1", 1);  // the user's opt-in: checked further
     REQUIRE_THROWS_WITH(load_plugin(copy.library.string()), Contains("already registered"));
     unsetenv("ATTNLAB_ALLOW_WRITABLE_PLUGINS");

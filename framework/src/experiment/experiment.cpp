@@ -130,8 +130,8 @@ void check_name(const std::string& name, const ConfigNode* written) {
       "elsewhere",
       name);
   if (written != nullptr) fail(written->location(), "name", problem);
-  throw ConfigError(fmt::format("the experiment's name, from its file name: {}; set name:",
-                                problem));
+  throw ConfigError(
+      fmt::format("the experiment's name, from its file name: {}; set name:", problem));
 }
 
 // The seeds every arm repeats over; empty without `seeds:` (each arm then runs
@@ -139,15 +139,15 @@ void check_name(const std::string& name, const ConfigNode* written) {
 std::vector<uint64_t> seeds_of(const ConfigNode& document) {
   const ConfigNode* seeds = document.find("seeds");
   if (seeds == nullptr) return {};
-  const std::string too_many = fmt::format("at most {} (an experiment holds at most {} trials)",
-                                           kMaxTrials, kMaxTrials);
+  const std::string too_many =
+      fmt::format("at most {} (an experiment holds at most {} trials)", kMaxTrials, kMaxTrials);
   if (seeds->is_scalar()) {
     const auto count = parse_parameter_value(ParameterType::integer, seeds->text());
     if (!count || std::get<int64_t>(*count) < 1 ||
         std::get<int64_t>(*count) > static_cast<int64_t>(kMaxTrials))
       fail(seeds->location(), "seeds",
-           fmt::format("found {}, expected a count >= 1 ({}) or a list of seeds",
-                       seeds->describe(), too_many));
+           fmt::format("found {}, expected a count >= 1 ({}) or a list of seeds", seeds->describe(),
+                       too_many));
     std::vector<uint64_t> all;
     for (int64_t i = 0; i < std::get<int64_t>(*count); ++i) all.push_back(static_cast<uint64_t>(i));
     return all;
@@ -175,8 +175,8 @@ std::vector<uint64_t> seeds_of(const ConfigNode& document) {
 // keys that only steer optimisation (a model is built and run once per distinct
 // one, not once per arm: a grid over 10000 learning rates builds one model).
 std::string structural_key(ConfigNode config) {
-  for (const char* key : {"steps", "lr", "schedule", "warmup", "final_lr_ratio", "clip",
-                          "weight_decay", "seed"})
+  for (const char* key :
+       {"steps", "lr", "schedule", "warmup", "final_lr_ratio", "clip", "weight_decay", "seed"})
     config.find("train")->erase(key);
   for (const char* key : {"every", "batches"}) config.find("eval")->erase(key);
   return to_yaml(config);
@@ -206,9 +206,9 @@ Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint6
   schema::resolve_trial(config);
   const std::string structure = structural_key(config);
   const auto known = checked.find(structure);
-  memory_bytes = known != checked.end() ? known->second
-                                        : checked[structure] = check_trial(config,
-                                                                           limits.memory_bytes);
+  memory_bytes = known != checked.end()
+                     ? known->second
+                     : checked[structure] = check_trial(config, limits.memory_bytes);
   const uint64_t trial_seed = std::stoull(config.at_path("train.seed")->text());
   return {.index = 0,
           .id = config_hash(to_yaml(config)),

@@ -25,8 +25,8 @@ struct Widths {
 
 // Activations of one attention block: T queries over S keys.
 double attention_floats(const Widths& w, double batch, double t, double s) {
-  return batch * t * (2 * w.query + 2 * w.d)  // queries, heads concatenated, output, residual
-         + batch * s * 4 * w.kv               // keys and values, before and after the head split
+  return batch * t * (2 * w.query + 2 * w.d)   // queries, heads concatenated, output, residual
+         + batch * s * 4 * w.kv                // keys and values, before and after the head split
          + 3 * batch * w.query_heads * t * s;  // scores, scores with bias/mask, weights
 }
 
@@ -159,8 +159,8 @@ uint64_t parse_byte_size(const std::string& text, const std::string& what) {
     if (std::find(names.begin(), names.end(), unit) != names.end() && std::isfinite(value) &&
         value > 0 && value * scale < 1.8e19)
       return static_cast<uint64_t>(value * scale);
-  throw ConfigError(fmt::format("{}: found '{}', expected a size such as 512M, 8G or 1.5GiB", what,
-                                text));
+  throw ConfigError(
+      fmt::format("{}: found '{}', expected a size such as 512M, 8G or 1.5GiB", what, text));
 }
 
 std::string format_bytes(double bytes) {

@@ -184,10 +184,11 @@ void resolve_component(const ComponentSection& section, ConfigNode& node) {
     if (given == nullptr) {  // the default, in the same canonical form as a given value
       const auto value = parse_parameter_value(spec.type, spec.default_value);
       if (!value)
-        throw ConfigError(fmt::format("{} '{}' declares default '{}' for parameter '{}', which is "
-                                      "not {}: fix the component",
-                                      section.section, selector->text(), spec.default_value,
-                                      spec.name, expected_type(spec.type)));
+        throw ConfigError(
+            fmt::format("{} '{}' declares default '{}' for parameter '{}', which is "
+                        "not {}: fix the component",
+                        section.section, selector->text(), spec.default_value, spec.name,
+                        expected_type(spec.type)));
       node.set(spec.name, ConfigNode::scalar(format_parameter_value(*value)));
       continue;
     }

@@ -30,8 +30,8 @@ namespace {
       break;
     }
   }
-  throw ConfigError(fmt::format("{}: {}: {}", where.line > 0 ? where.str() : "(defaults)", key,
-                                message));
+  throw ConfigError(
+      fmt::format("{}: {}: {}", where.line > 0 ? where.str() : "(defaults)", key, message));
 }
 
 // `keys` with those written in the file first (each keeps its order).

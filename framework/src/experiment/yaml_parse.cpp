@@ -104,8 +104,8 @@ class TreeBuilder final : public YAML::EventHandler {
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     const auto known = anchors_.find(anchor);
     if (known == anchors_.end())
-      throw ConfigError(fmt::format("{}: this alias refers to a value that contains it",
-                                    where(mark).str()));
+      throw ConfigError(
+          fmt::format("{}: this alias refers to a value that contains it", where(mark).str()));
     count(known->second.values, where(mark), "this alias expands");
     finish(known->second.node, 0);
   }
@@ -124,8 +124,8 @@ class TreeBuilder final : public YAML::EventHandler {
   struct Frame {
     ConfigNode node;
     YAML::anchor_t anchor = 0;
-    std::size_t values_before = 0;  // values counted when it opened
-    std::optional<ConfigNode> key;  // a map's key waiting for its value
+    std::size_t values_before = 0;                         // values counted when it opened
+    std::optional<ConfigNode> key;                         // a map's key waiting for its value
     std::unordered_map<std::string, SourceLocation> keys;  // a map's keys so far
   };
   struct Anchored {
@@ -211,9 +211,10 @@ std::string describe_file_type(mode_t mode) {
 }
 
 [[noreturn]] void too_large(const std::string& path, std::size_t max_bytes) {
-  throw IoError(fmt::format("{}: is larger than {} KiB; a YAML file of attnlab's is a few KiB "
-                            "(is this the right file?)",
-                            path, max_bytes / 1024));
+  throw IoError(
+      fmt::format("{}: is larger than {} KiB; a YAML file of attnlab's is a few KiB "
+                  "(is this the right file?)",
+                  path, max_bytes / 1024));
 }
 
 // Reads what a pipe delivers, at most max_bytes, waiting at most kPipeTimeout for data.
@@ -275,8 +276,8 @@ std::string read_yaml_text(const std::string& path, std::size_t max_bytes) {
     throw IoError(fmt::format("{}: cannot inspect: {}", path, std::strerror(errno)));
   if (S_ISFIFO(info.st_mode)) return read_pipe(fd, path, max_bytes);
   if (!S_ISREG(info.st_mode))
-    throw IoError(fmt::format("{}: is {}, expected a YAML file", path,
-                              describe_file_type(info.st_mode)));
+    throw IoError(
+        fmt::format("{}: is {}, expected a YAML file", path, describe_file_type(info.st_mode)));
   if (static_cast<std::size_t>(info.st_size) > max_bytes) too_large(path, max_bytes);
   return read_regular(fd, path, max_bytes);
 }

@@ -126,8 +126,8 @@ std::string Hdf5File::attributes_digest() const {
         if (!attribute.valid()) throw Error("unopenable attribute");
         digest_attribute(attribute.get(), digest);
       } catch (const Error&) {
-        throw IoError(fmt::format("{}: damaged: attribute '{}' of '{}' cannot be read", path_,
-                                  name, path));
+        throw IoError(
+            fmt::format("{}: damaged: attribute '{}' of '{}' cannot be read", path_, name, path));
       }
     }
   }
@@ -136,13 +136,14 @@ std::string Hdf5File::attributes_digest() const {
 
 void Hdf5File::verify(bool datasets) const {
   if (!has_attribute("/", kSealAttribute))
-    throw IoError(fmt::format("{}: has no seal ({}): it was not closed by attnlab", path_,
-                              kSealAttribute));
+    throw IoError(
+        fmt::format("{}: has no seal ({}): it was not closed by attnlab", path_, kSealAttribute));
   const std::string sealed = string_attribute("/", kSealAttribute);
   if (attributes_digest() != sealed)
-    throw IoError(fmt::format("{}: damaged: its attributes do not match the seal written when "
-                              "it was closed",
-                              path_));
+    throw IoError(
+        fmt::format("{}: damaged: its attributes do not match the seal written when "
+                    "it was closed",
+                    path_));
   if (!datasets) return;
   for (const auto& [object, type] : objects_of(file_, path_))
     if (type == H5O_TYPE_DATASET && !dataset_reads_back(file_, object))

@@ -49,8 +49,7 @@ bool within(uint64_t offset, uint64_t size, uint64_t file_size) {
 
 void check_elf(const std::filesystem::path& library, int fd, uint64_t file_size) {
   Elf64_Ehdr header{};
-  if (!read_at(fd, &header, sizeof header, 0) ||
-      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0)
+  if (!read_at(fd, &header, sizeof header, 0) || std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0)
     refuse(library, "it is not an ELF file (too short, or no ELF magic number)");
   if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_ident[EI_DATA] != ELFDATA2LSB ||
       header.e_machine != kMachine)

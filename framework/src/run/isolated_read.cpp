@@ -1,7 +1,7 @@
 #include "isolated_read.hpp"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -11,7 +11,6 @@
 
 #include <cerrno>
 #include <cstring>
-
 
 namespace attnlab {
 namespace {
@@ -31,7 +30,7 @@ constexpr int kRead = 0, kDamaged = 1, kFailed = 2;
 [[noreturn]] void child(int out, const std::function<std::string()>& read,
                         std::chrono::seconds cpu_time) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the run (it would hold no lock, but spin)
-  if (out != 3) {                       // only the pipe stays open: no lock of the parent's
+  if (out != 3) {                      // only the pipe stays open: no lock of the parent's
     ::dup2(out, 3);
     out = 3;
   }
@@ -81,8 +80,8 @@ std::string read_isolated(const std::function<std::string()>& read, const std::s
                           std::chrono::seconds cpu_time) {
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0)
-    throw IoError(fmt::format("{}: cannot create a pipe to read it: {}", what,
-                              std::strerror(errno)));
+    throw IoError(
+        fmt::format("{}: cannot create a pipe to read it: {}", what, std::strerror(errno)));
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(ends[0]);
@@ -102,22 +101,24 @@ std::string read_isolated(const std::function<std::string()>& read, const std::s
   rusage usage{};
   while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
-  const double cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                             1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  const double cpu_seconds =
+      static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+      1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
   // SIGKILL before the CPU limit: the OOM killer or an operator, not the file.
   const bool spun = cpu_seconds >= 0.9 * static_cast<double>(cpu_time.count());
   if (!ended)  // not spinning (that ends in SIGXCPU), so stalled: the disk, not the file
-    throw IoError(fmt::format("{}: reading it stalled for {} s (a hung disk or file system?)",
-                              what, 10 * cpu_time.count()));
+    throw IoError(fmt::format("{}: reading it stalled for {} s (a hung disk or file system?)", what,
+                              10 * cpu_time.count()));
   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !spun)
     throw IoError(fmt::format("{}: reading it was killed from outside (out of memory?)", what));
   if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL))
     throw DamagedFile(fmt::format("{}: damaged: reading it did not end within {} s of CPU time",
                                   what, cpu_time.count()));
   if (WIFSIGNALED(status))
-    throw DamagedFile(fmt::format("{}: damaged: reading it crashed the HDF5 library (signal "
-                                  "{}, {})",
-                                  what, WTERMSIG(status), strsignal(WTERMSIG(status))));
+    throw DamagedFile(
+        fmt::format("{}: damaged: reading it crashed the HDF5 library (signal "
+                    "{}, {})",
+                    what, WTERMSIG(status), strsignal(WTERMSIG(status))));
   if (WIFEXITED(status) && WEXITSTATUS(status) == kDamaged) throw DamagedFile(text);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != kRead)
     throw IoError(fmt::format("{}: cannot be checked: {}", what, text));

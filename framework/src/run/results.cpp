@@ -204,7 +204,8 @@ void check_trial_file(const Hdf5File& file, const std::string& id, bool datasets
                     file.path(), schema, kResultsSchemaVersion));
   // Schema 1 files were written without a seal; a seal present is always checked.
   if (schema >= 2 || file.has_attribute("/", Hdf5File::kSealAttribute)) file.verify(datasets);
-  if (schema < 1) throw IoError(fmt::format("{}: results schema {} is not one", file.path(), schema));
+  if (schema < 1)
+    throw IoError(fmt::format("{}: results schema {} is not one", file.path(), schema));
   if (id.empty()) return;
   const std::string stored = file.string_attribute("/", "trial_id");
   if (stored != id || config_hash(file.string_attribute("/", "config_yaml")) != id)

@@ -1,7 +1,5 @@
 #include "tensor/thread_pool.hpp"
 
-#include "attnlab/threads.hpp"
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -10,6 +8,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "attnlab/threads.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -73,7 +73,6 @@ void write_results(const Experiment& experiment, const OutputLayout& layout,
 /// Collects the summaries and writes the results under an exclusive lock on the
 /// output directory, so that shares finishing at the same time cannot replace a
 /// newer table with an older one. Returns the summaries written.
-std::vector<TrialSummary> update_results(const Experiment& experiment,
-                                         const OutputLayout& layout);
+std::vector<TrialSummary> update_results(const Experiment& experiment, const OutputLayout& layout);
 
 }  // namespace attnlab
