@@ -41,8 +41,20 @@ fuzz() {  # fuzz BUILD_DIR SECONDS: the experiment loader's fuzz target from the
   rm -rf "$found"
 }
 
-run_tests() {  # run_tests DIR
-  (cd "$1" && ctest -j "$JOBS" --output-on-failure)
+PASSED=0
+FAILED=0
+run_tests() {  # run_tests DIR: ctest there, adding its counts to PASSED and FAILED
+  local log status=0
+  log=$(mktemp)
+  (cd "$1" && ctest -j "$JOBS" --output-on-failure) | tee "$log" || status=$?
+  local summary
+  summary=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
+  rm -f "$log"
+  if [[ $summary =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+    FAILED=$((FAILED + BASH_REMATCH[1]))
+    PASSED=$((PASSED + BASH_REMATCH[2] - BASH_REMATCH[1]))
+  fi
+  return "$status"
 }
 
 install_missing_packages
@@ -60,6 +72,9 @@ case "${1:-run}" in
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-clang-sanitize
     echo "== fuzzing the experiment loader for 60 s"
     fuzz build-clang-sanitize 60
+    PASSED=$((PASSED + 1))
+    echo "== every suite: the Release suite (g++), the sanitizer suite (clang) and the fuzzing"
+    echo "tests: $PASSED passed, $FAILED failed"
     ;;
   *)
     echo "usage: $0 run|test" >&2
