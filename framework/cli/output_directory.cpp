@@ -65,12 +65,17 @@ void supersede(const OutputLayout& layout, const Experiment& experiment) {
     if (fs::exists(layout.dir() / name)) fs::rename(layout.dir() / name, aside / name);
 }
 
+bool is_lock_name(const std::string& name) {
+  for (const char* lock : {kRunLockName, kClaimsLockName, kPlanLockName, ".results.lock"})
+    if (name == lock) return true;
+  return false;
+}
+
 // What attnlab writes at the top of an output directory (temporaries aside).
 bool written_by_attnlab(const std::string& name) {
-  static const std::set<std::string> names{
-      "plan.yaml",  "results.h5", "results.csv",   "trials.csv",  "results.md",   "trials",
-      "superseded", kRunLockName, kClaimsLockName, kPlanLockName, ".results.lock"};
-  return names.count(name) > 0 || name.find(".partial-") != std::string::npos;
+  static const std::set<std::string> names{"plan.yaml",  "results.h5", "results.csv", "trials.csv",
+                                           "results.md", "trials",     "superseded"};
+  return names.count(name) > 0 || is_lock_name(name) || name.find(".partial-") != std::string::npos;
 }
 
 // Whether plan.yaml is a plan attnlab wrote (not a user's file of that name).
@@ -93,8 +98,7 @@ std::vector<std::string> foreign_entries(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     const fs::file_status status = entry.symlink_status();
-    const bool is_lock = name == kRunLockName || name == kClaimsLockName || name == kPlanLockName ||
-                         name == ".results.lock";
+    const bool is_lock = is_lock_name(name);
     const bool is_folder = name == "trials" || name == "superseded";
     if (!written_by_attnlab(name) || fs::is_symlink(status) ||
         (is_folder && !fs::is_directory(status)) || (!is_folder && !fs::is_regular_file(status))) {

@@ -96,35 +96,37 @@ TEST_CASE("same seed and thread count give a bit-identical loss curve") {
   REQUIRE(loss_curve(task, options) != first);
 }
 
+namespace {
+
+// The loss curve of `options` trained with `threads` threads (the count is restored).
+std::vector<float> loss_curve_with(int threads, const Task& task, const TrainOptions& options) {
+  const int before = thread_count();
+  set_thread_count(threads);
+  auto curve = loss_curve(task, options);
+  set_thread_count(before);
+  return curve;
+}
+
+}  // namespace
+
 TEST_CASE("other thread counts agree to float rounding on the first steps") {
   const auto owned = make_task("reverse", 6, 4);
-  const Task& task = *owned;
   TrainOptions options;
   options.steps = 3;
   options.eval_every = 0;
-  const int before = thread_count();
-  set_thread_count(1);
-  const auto one = loss_curve(task, options);
-  set_thread_count(2);
-  const auto two = loss_curve(task, options);
-  set_thread_count(before);
+  const auto one = loss_curve_with(1, *owned, options);
+  const auto two = loss_curve_with(2, *owned, options);
   for (std::size_t i = 0; i < one.size(); ++i) REQUIRE(one[i] == Approx(two[i]).margin(1e-5));
 }
 
 TEST_CASE("every thread count above one gives a bit-identical loss curve") {
   const auto owned = make_task("reverse", 6, 8);
-  const Task& task = *owned;
   TrainOptions options;
   options.steps = 3;
   options.batch = 64;  // GEMMs of over 256 rows: split in blocks of rows over the pool
   options.eval_every = 0;
-  const int before = thread_count();
-  set_thread_count(2);
-  const auto two = loss_curve(task, options);
-  set_thread_count(3);
-  const auto three = loss_curve(task, options);
-  set_thread_count(before);
-  REQUIRE(two == three);  // exact: the blocks do not depend on how many threads share them
+  // Exact: the blocks do not depend on how many threads share them.
+  REQUIRE(loss_curve_with(2, *owned, options) == loss_curve_with(3, *owned, options));
 }
 
 TEST_CASE("adding dropout changes the updates but not the data order") {
