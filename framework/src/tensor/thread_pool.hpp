@@ -7,7 +7,10 @@
 //   - the caller waits only for chunks that were taken, never for a thread that
 //     has not woken up yet (a late thread finds nothing left and goes back to sleep);
 //   - idle threads block on a condition variable after a few microseconds of
-//     spinning, leaving the core to whoever else needs it.
+//     spinning, leaving the core to whoever else needs it;
+//   - when the workers are crowded out (they took under a quarter of their
+//     share of recent regions), the caller runs the next regions alone, so a
+//     second thread that cannot run costs next to nothing.
 // Each index is handled by exactly one thread, and what it computes does not
 // depend on which thread that is, so results do not depend on scheduling.
 #pragma once
