@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <memory>
@@ -52,29 +53,29 @@ struct Job {
 // every chunk, and waking it for each region slowed the caller down (measured:
 // 2 threads 1.06x the time of 1 with the other core busy). When, over a window
 // of regions, the workers took under a quarter of their fair share of the
-// chunks, the caller runs the next regions alone (workers asleep), then tries
-// again; the time alone doubles while the workers stay crowded out, so a busy
-// machine costs one window now and then, and a window misjudged on an idle one
-// costs little. Who runs an index never changes what it computes.
+// chunks, the caller runs every region alone (workers asleep) for a while, then
+// tries again; the while doubles as long as the workers stay crowded out, so a
+// busy machine costs one window now and then, and a window misjudged on an idle
+// one costs little. Who runs an index never changes what it computes.
 class ShareMonitor {
  public:
-  bool run_alone() {
-    if (alone_left_ == 0) return false;
-    --alone_left_;
-    return true;
-  }
+  using Clock = std::chrono::steady_clock;
+
+  bool run_alone() const { return alone_ && Clock::now() < alone_until_; }
 
   void record(int64_t chunks, int64_t taken_by_workers, int threads) {
+    alone_ = false;
     chunks_ += chunks;
     by_workers_ += taken_by_workers;
     if (++regions_ < kWindowRegions) return;
     const double fair_share = static_cast<double>(threads - 1) / threads;
     const double share = static_cast<double>(by_workers_) / static_cast<double>(chunks_);
     if (share < fair_share / 4) {
-      alone_left_ = alone_span_;
-      alone_span_ = std::min(2 * alone_span_, kMaxAloneRegions);
+      alone_ = true;
+      alone_until_ = Clock::now() + alone_for_;
+      alone_for_ = std::min(2 * alone_for_, kMaxAlone);
     } else {
-      alone_span_ = kMinAloneRegions;
+      alone_for_ = kMinAlone;
     }
     regions_ = chunks_ = by_workers_ = 0;
   }
@@ -82,9 +83,12 @@ class ShareMonitor {
  private:
   // A training step of the smallest shipped model runs about 45 regions.
   static constexpr int64_t kWindowRegions = 128;
-  static constexpr int64_t kMinAloneRegions = 1024, kMaxAloneRegions = 16384;
+  static constexpr Clock::duration kMinAlone = std::chrono::milliseconds(100);
+  static constexpr Clock::duration kMaxAlone = std::chrono::seconds(2);
   int64_t regions_ = 0, chunks_ = 0, by_workers_ = 0;
-  int64_t alone_left_ = 0, alone_span_ = kMinAloneRegions;
+  bool alone_ = false;
+  Clock::time_point alone_until_;
+  Clock::duration alone_for_ = kMinAlone;
 };
 
 class Pool {
