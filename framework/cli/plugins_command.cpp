@@ -5,11 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "attnlab/attention/attention_variant.hpp"
-#include "attnlab/attention/head_layout.hpp"
 #include "attnlab/error.hpp"
-#include "attnlab/model/positional_encoding.hpp"
 #include "attnlab/plugin.hpp"
+#include "attnlab/registry/component_kinds.hpp"
 #include "commands.hpp"
 
 namespace attnlab::cli {
@@ -41,28 +39,12 @@ std::string json_string(std::string_view text) {
   return out + "\"";
 }
 
-std::vector<std::pair<std::string, bool>> capabilities_of(const AttentionVariant::Capabilities& c) {
-  return {{"causal_mask", c.causal_mask},
-          {"padding_mask", c.padding_mask},
-          {"returns_weights", c.returns_weights},
-          {"score_bias", c.score_bias},
-          {"head_gating", c.head_gating}};
-}
-
-std::vector<std::pair<std::string, bool>> capabilities_of(
-    const PositionalEncoding::Capabilities& c) {
-  return {{"embeddings", c.embeddings},
-          {"rotates_qk", c.rotates_qk},
-          {"score_bias", c.score_bias},
-          {"extrapolates", c.extrapolates}};
-}
-
-std::vector<std::pair<std::string, bool>> capabilities_of(const HeadLayout::Capabilities&) {
-  return {};
-}
-
-std::vector<std::pair<std::string, bool>> capabilities_of(const Task::Capabilities& c) {
-  return {{"encoder", c.encoder}, {"decoder", c.decoder}, {"encoder_decoder", c.encoder_decoder}};
+// Every capability of a component's kind, with whether it holds for this one.
+template <class Capabilities>
+std::vector<std::pair<std::string, bool>> capabilities_of(const Capabilities& held) {
+  std::vector<std::pair<std::string, bool>> all;
+  for (const auto& field : Capabilities::fields()) all.emplace_back(field.name, held.*field.member);
+  return all;
 }
 
 template <class Entry>
@@ -114,19 +96,17 @@ int run_plugins(const std::vector<std::string>& arguments) {
           arguments[i]));
     }
   }
-  const auto& attention = attention_registry().entries();
-  const auto& positional = positional_registry().entries();
-  const auto& heads = head_layout_registry().entries();
-  const auto& tasks = task_registry().entries();
   if (json) {
-    fmt::print("{{\"attention\": {},\n \"positional\": {},\n \"heads\": {},\n \"tasks\": {}}}\n",
-               json_entries(attention), json_entries(positional), json_entries(heads),
-               json_entries(tasks));
+    std::vector<std::string> kinds;
+    ComponentKinds::for_each([&]<class Component>() {
+      kinds.push_back(fmt::format("{}: {}", json_string(Component::kKey),
+                                  json_entries(registry_of<Component>().entries())));
+    });
+    fmt::print("{{{}}}\n", fmt::join(kinds, ",\n "));
   } else {
-    print_text("attention variants", attention);
-    print_text("positional encodings", positional);
-    print_text("head layouts", heads);
-    print_text("tasks", tasks);
+    ComponentKinds::for_each([]<class Component>() {
+      print_text(Component::kPlural, registry_of<Component>().entries());
+    });
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 // scores each query-key pair:
 //   score_ij = w . tanh(W_q q_i + W_k k_j),  weights = softmax(score + bias)
 // W_q, W_k [width, d_k] and w [width] are learned and shared by the heads.
+#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/nn/init.hpp>
@@ -42,13 +43,13 @@ class AdditiveAttention final : public AttentionVariant {
   Tensor query_proj_, key_proj_, score_;
 };
 
-const bool registered = [] {
-  attention_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_attention({
       .name = "additive",
       .description = "Bahdanau-style scores w . tanh(W_q q + W_k k), softmax-normalised",
       .parameters = {{"width", ParameterType::integer, "0",
                       "hidden width of the scoring network; 0 = d_k"}},
-      .capabilities = {},
+      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext& c) {
             const int64_t width = p.integer("width") == 0 ? c.head_width : p.integer("width");
@@ -58,8 +59,10 @@ const bool registered = [] {
             return std::make_unique<AdditiveAttention>(c.head_width, width, c.rng);
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

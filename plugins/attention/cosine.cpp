@@ -2,6 +2,7 @@
 // temperature (as in Swin Transformer v2 / "query-key normalisation"):
 //   weights = softmax(tau * q_hat k_hat^T + bias), q_hat = q / |q|, k_hat = k / |k|
 // Scores stay in [-tau, tau] whatever the scale of q and k.
+#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
 
@@ -31,23 +32,25 @@ class CosineAttention final : public AttentionVariant {
   Tensor temperature_;  // [] scalar
 };
 
-const bool registered = [] {
-  attention_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_attention({
       .name = "cosine",
       .description = "softmax over temperature-scaled cosine similarity of L2-normalised q and k",
       .parameters = {{"temperature", ParameterType::number, "10",
                       "initial temperature tau multiplying the cosine"},
                      {"learn_temperature", ParameterType::boolean, "true",
                       "train tau with the model"}},
-      .capabilities = {},
+      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
             return std::make_unique<CosineAttention>(static_cast<float>(p.number("temperature")),
                                                      p.boolean("learn_temperature"));
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

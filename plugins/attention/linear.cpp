@@ -6,6 +6,7 @@
 // for recording; the paper's linear-time form (phi(Q) (phi(K)^T V), with prefix
 // sums when causal) gives the same numbers in O(T) and is an optimisation left
 // for long sequences.
+#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
 
@@ -39,21 +40,22 @@ class LinearAttention final : public AttentionVariant {
   float eps_;
 };
 
-const bool registered = [] {
-  attention_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_attention({
       .name = "linear",
       .description = "kernelised attention with phi(x) = elu(x) + 1, normalised per query "
                      "(Katharopoulos et al. 2020)",
       .parameters = {{"eps", ParameterType::number, "1e-6", "added to each query's normaliser"}},
-      .capabilities =
-          {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = false},
+      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = false, .head_gating = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
             return std::make_unique<LinearAttention>(static_cast<float>(p.number("eps")));
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

@@ -3,6 +3,7 @@
 // Query i sits at absolute position (S - T) + i; it sees keys j with
 // window / 2 keys before it and (window - 1) / 2 after it besides itself
 // (bidirectional), or the `window` positions ending at itself when causal.
+#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/ops.hpp>
@@ -41,12 +42,12 @@ class LocalAttention final : public AttentionVariant {
   int64_t window_;
 };
 
-const bool registered = [] {
-  attention_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_attention({
       .name = "local",
       .description = "softmax attention within a sliding window of `window` keys around each query",
       .parameters = {{"window", ParameterType::integer, "8", "keys each query may see (>= 1)"}},
-      .capabilities = {},
+      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
             const int64_t window = p.integer("window");
@@ -56,8 +57,10 @@ const bool registered = [] {
             return std::make_unique<LocalAttention>(window);
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

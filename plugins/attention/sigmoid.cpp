@@ -5,6 +5,7 @@
 // b is a learned scalar (initial value `bias`); with `length_relative` the fixed
 // term -log(S) is added as well, so that a row's weights start summing to about
 // one (S keys of sigmoid(-log S) = 1 / (1 + S) each).
+#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
 #include <cmath>
@@ -42,8 +43,8 @@ class SigmoidAttention final : public AttentionVariant {
   bool length_relative_ = false;
 };
 
-const bool registered = [] {
-  attention_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_attention({
       .name = "sigmoid",
       .description =
           "elementwise sigmoid of the scaled scores plus a bias, no normalisation over keys",
@@ -51,15 +52,17 @@ const bool registered = [] {
                      {"length_relative", ParameterType::boolean, "true",
                       "also add -log(number of keys)"},
                      {"learn_bias", ParameterType::boolean, "true", "train b with the model"}},
-      .capabilities = {},
+      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
             return std::make_unique<SigmoidAttention>(p.number("bias"), p.boolean("learn_bias"),
                                                       p.boolean("length_relative"));
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

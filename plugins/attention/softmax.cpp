@@ -1,5 +1,6 @@
 // softmax: scaled dot-product attention (Vaswani et al. 2017), the default.
 //   weights = softmax(q k^T / sqrt(d_k) + bias), output = weights v
+#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
 
@@ -14,20 +15,22 @@ class SoftmaxAttention final : public AttentionVariant {
   }
 };
 
-const bool registered = [] {
-  attention_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_attention({
       .name = "softmax",
       .description =
           "scaled dot-product attention: softmax(q k^T / sqrt(d_k)) v (Vaswani et al. 2017)",
       .parameters = {},
-      .capabilities = {},
+      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
       .factory =
           [](const Parameters&, const AttentionVariant::BuildContext&) {
             return std::make_unique<SoftmaxAttention>();
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

@@ -56,7 +56,7 @@ void register_components(PluginRegistrar& registrar) {
       .name = "relu_squared",
       .description = "squared-ReLU scores normalised per query (example plugin)",
       .parameters = {},
-      .capabilities = {},
+      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
       .factory =
           [](const Parameters&, const AttentionVariant::BuildContext&) {
             return std::make_unique<ReluSquaredAttention>();

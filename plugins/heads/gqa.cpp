@@ -1,16 +1,17 @@
 // gqa: grouped-query attention (Ainslie et al. 2023): the query heads fall into
 // `groups` groups, each sharing one key/value head. groups = h is mha, 1 is mqa.
+#include <attnlab/plugin.hpp>
 #include <attnlab/attention/head_layout.hpp>
 #include <attnlab/error.hpp>
 
 namespace attnlab {
 namespace {
 
-const bool registered = [] {
+void register_components(PluginRegistrar& registrar) {
   std::vector<ParameterSpec> parameters = head_width_parameters();
   parameters.push_back(
       {"groups", ParameterType::integer, "2", "key/value heads; must divide the query heads"});
-  head_layout_registry().add({
+  registrar.add_head_layout({
       .name = "gqa",
       .description = "grouped-query: query heads in `groups` groups, one key/value head per group",
       .parameters = parameters,
@@ -27,8 +28,10 @@ const bool registered = [] {
         return std::make_unique<StaticHeadLayout>(HeadDimensions{c.heads, groups, width});
       },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

@@ -1,11 +1,12 @@
 // mha: multi-head attention, one key/value head per query head (Vaswani et al. 2017).
+#include <attnlab/plugin.hpp>
 #include <attnlab/attention/head_layout.hpp>
 
 namespace attnlab {
 namespace {
 
-const bool registered = [] {
-  head_layout_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_head_layout({
       .name = "mha",
       .description = "multi-head: h query heads, each with its own key/value head",
       .parameters = head_width_parameters(),
@@ -16,8 +17,10 @@ const bool registered = [] {
             HeadDimensions{c.heads, c.heads, resolve_head_width(p, c, "mha")});
       },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

@@ -1,12 +1,13 @@
 // mqa: multi-query attention, one key/value head shared by all query heads
 // (Shazeer 2019): the key/value cache shrinks h-fold.
+#include <attnlab/plugin.hpp>
 #include <attnlab/attention/head_layout.hpp>
 
 namespace attnlab {
 namespace {
 
-const bool registered = [] {
-  head_layout_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_head_layout({
       .name = "mqa",
       .description = "multi-query: h query heads share one key/value head",
       .parameters = head_width_parameters(),
@@ -17,8 +18,10 @@ const bool registered = [] {
             HeadDimensions{c.heads, 1, resolve_head_width(p, c, "mqa")});
       },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

@@ -5,6 +5,7 @@
 // the largest power of two p <= n, then every other slope of 2p for the rest.
 // Distance is j - i's magnitude: i - j under a causal mask (later keys are
 // masked anyway), |i - j| for bidirectional attention.
+#include <attnlab/plugin.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 #include <cmath>
 #include <vector>
@@ -55,8 +56,8 @@ class AlibiPositions final : public PositionalEncoding {
   std::vector<double> slopes_;
 };
 
-const bool registered = [] {
-  positional_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_positional({
       .name = "alibi",
       .description = "per-head linear distance penalty on the attention scores (Press et al. 2021)",
       .parameters = {},
@@ -67,8 +68,10 @@ const bool registered = [] {
             return std::make_unique<AlibiPositions>(c.heads);
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

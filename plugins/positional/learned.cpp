@@ -5,6 +5,7 @@
 // with GPT-2's 0.02 beside N(0, 1) tokens an encoder stays a bag of words (the
 // gradient of a position row averages to zero while the model ignores
 // positions), which experiments/positional_encodings.yaml showed.
+#include <attnlab/plugin.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/nn/init.hpp>
@@ -34,8 +35,8 @@ class LearnedPositions final : public PositionalEncoding {
   Tensor table_;
 };
 
-const bool registered = [] {
-  positional_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_positional({
       .name = "learned",
       .description = "trained absolute position table added to the token embeddings",
       .parameters = {{"length", ParameterType::integer, "0",
@@ -56,8 +57,10 @@ const bool registered = [] {
                 length, c.d_model, static_cast<float>(p.number("init_std")), c.rng);
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

@@ -1,6 +1,7 @@
 // none: no positional information at all. Self-attention is then order-blind:
 // an encoder maps "I love NLP" and "NLP love I" to permuted copies of the same
 // outputs (the seed note's point; Haviv et al. 2022 for what causal models keep).
+#include <attnlab/plugin.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 
 namespace attnlab {
@@ -8,8 +9,8 @@ namespace {
 
 class NoPositions final : public PositionalEncoding {};
 
-const bool registered = [] {
-  positional_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_positional({
       .name = "none",
       .description = "no positional information (order-blind attention)",
       .parameters = {},
@@ -20,8 +21,10 @@ const bool registered = [] {
             return std::make_unique<NoPositions>();
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

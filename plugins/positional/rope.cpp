@@ -2,6 +2,7 @@
 // layer, each pair of features (2i, 2i+1) of q and k is rotated by the angle
 // position * theta_i, theta_i = base^(-2i / d_k). Then q_m . k_n depends on the
 // positions only through the offset m - n.
+#include <attnlab/plugin.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/ops.hpp>
@@ -51,8 +52,8 @@ class RotaryPositions final : public PositionalEncoding {
   double base_;
 };
 
-const bool registered = [] {
-  positional_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_positional({
       .name = "rope",
       .description = "rotary embedding of q and k in every self-attention layer (Su et al. 2021)",
       .parameters = {{"base", ParameterType::number, "10000",
@@ -68,8 +69,10 @@ const bool registered = [] {
             return std::make_unique<RotaryPositions>(c.head_width, p.number("base"));
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

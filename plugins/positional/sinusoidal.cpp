@@ -1,5 +1,6 @@
 // sinusoidal: the fixed encoding of Vaswani et al. 2017, added to the embeddings:
 //   PE[t, 2i] = sin(t / base^(2i/D)),  PE[t, 2i+1] = cos(t / base^(2i/D)),  base = 10000
+#include <attnlab/plugin.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 
@@ -19,8 +20,8 @@ class SinusoidalPositions final : public PositionalEncoding {
   double base_;
 };
 
-const bool registered = [] {
-  positional_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_positional({
       .name = "sinusoidal",
       .description = "fixed sin/cos features added to the token embeddings (Vaswani et al. 2017)",
       .parameters = {{"base", ParameterType::number, "10000",
@@ -37,8 +38,10 @@ const bool registered = [] {
             return std::make_unique<SinusoidalPositions>(c.d_model, p.number("base"));
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

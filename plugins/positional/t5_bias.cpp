@@ -4,6 +4,7 @@
 // causal); each bucket has a learned scalar per head, added to the scores. One
 // table serves every layer of the stack, as in T5.
 #include <algorithm>
+#include <attnlab/plugin.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/nn/init.hpp>
@@ -57,8 +58,8 @@ class T5RelativeBias final : public PositionalEncoding {
   Tensor table_;
 };
 
-const bool registered = [] {
-  positional_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_positional({
       .name = "t5_bias",
       .description = "learned per-head bias of bucketed relative positions (Raffel et al. 2020)",
       .parameters = {{"buckets", ParameterType::integer, "32",
@@ -81,8 +82,10 @@ const bool registered = [] {
                 buckets, max_distance, c.heads, static_cast<float>(p.number("init_std")), c.rng);
           },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

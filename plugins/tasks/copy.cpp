@@ -1,4 +1,5 @@
 // copy: reproduce the input sequence (y = x).
+#include <attnlab/plugin.hpp>
 #include <attnlab/task/task.hpp>
 
 namespace attnlab {
@@ -12,8 +13,8 @@ class CopyTask final : public SequenceTransductionTask {
   std::vector<int32_t> answer(const std::vector<int32_t>& x) const override { return x; }
 };
 
-const bool registered = [] {
-  task_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_task({
       .name = "copy",
       .description = "reproduce a random sequence of n tokens",
       .parameters = sequence_transduction_parameters(),
@@ -22,8 +23,10 @@ const bool registered = [] {
         return std::make_unique<CopyTask>(p.integer("symbols"), p.integer("length"));
       },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

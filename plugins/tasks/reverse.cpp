@@ -1,5 +1,6 @@
 // reverse: produce the input sequence backwards (y_i = x_{n+1-i}); every answer
 // token needs the position of its source, so positional information matters.
+#include <attnlab/plugin.hpp>
 #include <attnlab/task/task.hpp>
 
 namespace attnlab {
@@ -15,8 +16,8 @@ class ReverseTask final : public SequenceTransductionTask {
   }
 };
 
-const bool registered = [] {
-  task_registry().add({
+void register_components(PluginRegistrar& registrar) {
+  registrar.add_task({
       .name = "reverse",
       .description = "produce a random sequence of n tokens backwards",
       .parameters = sequence_transduction_parameters(),
@@ -25,8 +26,10 @@ const bool registered = [] {
         return std::make_unique<ReverseTask>(p.integer("symbols"), p.integer("length"));
       },
   });
-  return true;
-}();
+}
 
 }  // namespace
+
+ATTNLAB_PLUGIN(register_components)
+
 }  // namespace attnlab

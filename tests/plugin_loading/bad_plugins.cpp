@@ -62,7 +62,11 @@ static void register_crashing(attnlab::PluginRegistrar& registrar) {
       {.name = "test_crash",
        .description = "aborts the process when it trains (batch > 1)",
        .parameters = {},
-       .capabilities = {},
+       .capabilities = {.causal_mask = true,
+                        .padding_mask = true,
+                        .returns_weights = true,
+                        .score_bias = true,
+                        .head_gating = true},
        .factory = [](const attnlab::Parameters&, const attnlab::AttentionVariant::BuildContext&)
            -> std::unique_ptr<attnlab::AttentionVariant> {
          return std::make_unique<CrashingAttention>();

@@ -1,5 +1,7 @@
-// Out-of-tree plugins: a shared library adds attention variants, positional
-// encodings, head layouts and tasks to attnlab's registries without touching attnlab.
+// Plugins: a library of components adds attention variants, positional
+// encodings, head layouts and tasks to attnlab's registries. Built-in
+// components (plugins/) and out-of-tree shared libraries are written the same
+// way, so a component moves out of tree unchanged:
 //
 //   #include <attnlab/plugin.hpp>
 //   void register_components(attnlab::PluginRegistrar& registrar) {
@@ -7,12 +9,15 @@
 //   }
 //   ATTNLAB_PLUGIN(register_components)
 //
-// The library exports two C symbols (made by ATTNLAB_PLUGIN): its plugin API
+// In a shared library, ATTNLAB_PLUGIN exports two C symbols: its plugin API
 // version and a registration entry that never lets an exception cross the
 // library boundary. attnlab checks the version, collects the components,
 // refuses any name clash, and only then adds them; the library stays loaded
-// until the process ends (its code backs the registered factories).
-// docs/plugins.md walks through writing, building and loading one.
+// until the process ends (its code backs the registered factories). Compiled
+// into attnlab itself (ATTNLAB_BUILTIN_COMPONENTS defined), it queues the
+// function instead, and the first use of a registry runs every queued one
+// through the same checks. docs/plugins.md walks through writing, building and
+// loading one.
 #pragma once
 
 #include <exception>
@@ -20,41 +25,56 @@
 #include <string>
 #include <vector>
 
-#include "attnlab/attention/attention_variant.hpp"
-#include "attnlab/attention/head_layout.hpp"
-#include "attnlab/model/positional_encoding.hpp"
-#include "attnlab/task/task.hpp"
+#include "attnlab/registry/component_kinds.hpp"
 
 namespace attnlab {
 
-/// Raised when this header changes incompatibly; a plugin built against
-/// another version is refused with a message naming both.
-inline constexpr int kPluginApiVersion = 1;
+/// Raised when what crosses the plugin boundary changes (this header, the
+/// component interfaces, their entries, capabilities and build contexts); a
+/// plugin built against another version is refused with a message naming both.
+///   1: first release
+///   2: capabilities default to false; head_gating; kPlural/kKey; the
+///      registrar holds one list per kind
+inline constexpr int kPluginApiVersion = 2;
 
-/// What a plugin hands to attnlab while it is being loaded.
+/// What a library of components hands to attnlab while it is being loaded.
 class PluginRegistrar {
  public:
   explicit PluginRegistrar(std::string origin) : origin_(std::move(origin)) {}
-  void add_attention(Registry<AttentionVariant>::Entry entry);
-  void add_positional(Registry<PositionalEncoding>::Entry entry);
-  void add_head_layout(Registry<HeadLayout>::Entry entry);
-  void add_task(Registry<Task>::Entry entry);
+
+  /// Adds a component of kind `Component` (any kind of ComponentKinds).
+  template <class Component>
+  void add(typename Registry<Component>::Entry entry) {
+    entry.origin = origin_;  // every component names the library it came from
+    entries<Component>().push_back(std::move(entry));
+  }
+  void add_attention(Registry<AttentionVariant>::Entry entry) {
+    add<AttentionVariant>(std::move(entry));
+  }
+  void add_positional(Registry<PositionalEncoding>::Entry entry) {
+    add<PositionalEncoding>(std::move(entry));
+  }
+  void add_head_layout(Registry<HeadLayout>::Entry entry) { add<HeadLayout>(std::move(entry)); }
+  void add_task(Registry<Task>::Entry entry) { add<Task>(std::move(entry)); }
+
+  template <class Component>
+  EntriesOf<Component>& entries() {
+    return std::get<EntriesOf<Component>>(entries_);
+  }
   const std::string& origin() const { return origin_; }
 
-  std::vector<Registry<AttentionVariant>::Entry> attention;
-  std::vector<Registry<PositionalEncoding>::Entry> positional;
-  std::vector<Registry<HeadLayout>::Entry> head_layouts;
-  std::vector<Registry<Task>::Entry> tasks;
-
  private:
-  template <class Entry>
-  void stamp(std::vector<Entry>& list, Entry entry) {
-    entry.origin = origin_;  // every component names the library it came from
-    list.push_back(std::move(entry));
-  }
-
   std::string origin_;
+  ComponentKinds::Tuple<EntriesOf> entries_;
 };
+
+using RegisterComponents = void (*)(PluginRegistrar&);
+
+namespace detail {
+/// Queues a built-in library of components (what ATTNLAB_PLUGIN expands to
+/// inside attnlab); returns true.
+bool queue_builtin_components(RegisterComponents register_function);
+}  // namespace detail
 
 /// Loads the plugin library `path`: as given if absolute, else relative to
 /// `relative_to` (e.g. the YAML file's folder) if it exists there, else from
@@ -68,6 +88,13 @@ std::filesystem::path load_plugin(const std::string& path,
 
 }  // namespace attnlab
 
+#ifdef ATTNLAB_BUILTIN_COMPONENTS
+#define ATTNLAB_PLUGIN(register_function)                           \
+  namespace {                                                       \
+  [[maybe_unused]] const bool attnlab_components_queued =           \
+      ::attnlab::detail::queue_builtin_components(register_function); \
+  }
+#else
 #define ATTNLAB_PLUGIN(register_function)                                                       \
   extern "C" __attribute__((visibility("default"))) int attnlab_plugin_api_version() noexcept { \
     return ::attnlab::kPluginApiVersion;                                                        \
@@ -85,3 +112,4 @@ std::filesystem::path load_plugin(const std::string& path,
     }                                                                                           \
     return failure.c_str();                                                                     \
   }
+#endif

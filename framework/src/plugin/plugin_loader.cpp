@@ -2,7 +2,6 @@
 #define BOOST_DLL_USE_STD_FS
 #include <fmt/format.h>
 
-#include <array>
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <mutex>
@@ -11,6 +10,7 @@
 #include "attnlab/error.hpp"
 #include "attnlab/plugin.hpp"
 #include "library_file_check.hpp"
+#include "registry/registries.hpp"
 
 namespace attnlab {
 namespace {
@@ -56,42 +56,7 @@ std::filesystem::path locate(const std::string& path, const std::filesystem::pat
                   path, places));
 }
 
-template <class Component>
-void refuse_clashes(const Registry<Component>& registry,
-                    const std::vector<typename Registry<Component>::Entry>& entries,
-                    const std::string& library) {
-  std::set<std::string> seen;
-  for (const auto& entry : entries) {
-    if (registry.contains(entry.name))
-      throw ConfigError(fmt::format("plugin {}: {} '{}' is already registered (from {})", library,
-                                    Component::kKind, entry.name,
-                                    registry.find(entry.name).origin));
-    if (!seen.insert(entry.name).second)
-      throw ConfigError(
-          fmt::format("plugin {}: registers {} '{}' twice", library, Component::kKind, entry.name));
-  }
-}
-
-template <class Component>
-void add_all(Registry<Component>& registry,
-             std::vector<typename Registry<Component>::Entry>& entries) {
-  for (auto& entry : entries) registry.add(std::move(entry));
-}
-
 }  // namespace
-
-void PluginRegistrar::add_attention(Registry<AttentionVariant>::Entry entry) {
-  stamp(attention, std::move(entry));
-}
-void PluginRegistrar::add_positional(Registry<PositionalEncoding>::Entry entry) {
-  stamp(positional, std::move(entry));
-}
-void PluginRegistrar::add_head_layout(Registry<HeadLayout>::Entry entry) {
-  stamp(head_layouts, std::move(entry));
-}
-void PluginRegistrar::add_task(Registry<Task>::Entry entry) {
-  stamp(tasks, std::move(entry));
-}
 
 std::filesystem::path load_plugin(const std::string& path,
                                   const std::filesystem::path& relative_to) {
@@ -103,9 +68,7 @@ std::filesystem::path load_plugin(const std::string& path,
   check_library_file(file);  // before the loader maps it
   // Kept loaded from here on, whatever happens next: loading ran the library's static
   // initialisers, which may already have put its code into a registry.
-  const std::array<std::size_t, 4> sizes_before{
-      attention_registry().entries().size(), positional_registry().entries().size(),
-      head_layout_registry().entries().size(), task_registry().entries().size()};
+  const std::size_t registered_before = detail::registered_component_count();
   boost::dll::shared_library& handle = state.libraries.emplace_back();
   try {
     handle.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
@@ -115,10 +78,7 @@ std::filesystem::path load_plugin(const std::string& path,
         fmt::format("plugin {}: cannot be loaded as a shared library ({})", library, error.what()));
   }
   state.paths.insert(file);  // a second attempt would not undo what its initialisers did
-  const std::array<std::size_t, 4> sizes_after{
-      attention_registry().entries().size(), positional_registry().entries().size(),
-      head_layout_registry().entries().size(), task_registry().entries().size()};
-  if (sizes_after != sizes_before)
+  if (detail::registered_component_count() != registered_before)
     throw ConfigError(
         fmt::format("plugin {}: registers components while loading (static initialisers); a plugin "
                     "must register through ATTNLAB_PLUGIN(...) so its names are checked",
@@ -138,14 +98,7 @@ std::filesystem::path load_plugin(const std::string& path,
   if (const char* failure =
           handle.get<const char*(PluginRegistrar*) noexcept>("attnlab_plugin_register")(&registrar))
     throw ConfigError(fmt::format("plugin {}: registration failed: {}", library, failure));
-  refuse_clashes(attention_registry(), registrar.attention, library);
-  refuse_clashes(positional_registry(), registrar.positional, library);
-  refuse_clashes(head_layout_registry(), registrar.head_layouts, library);
-  refuse_clashes(task_registry(), registrar.tasks, library);
-  add_all(attention_registry(), registrar.attention);
-  add_all(positional_registry(), registrar.positional);
-  add_all(head_layout_registry(), registrar.head_layouts);
-  add_all(task_registry(), registrar.tasks);
+  detail::add_components(registrar);
   return file;
 }
 

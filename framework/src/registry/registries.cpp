@@ -1,31 +1,106 @@
-// The one instance of each kind's registry. Function-local statics: built-in
-// components register during static initialisation in any order, and shared
-// libraries loaded later find the same objects.
-#include "attnlab/attention/attention_variant.hpp"
-#include "attnlab/attention/head_layout.hpp"
-#include "attnlab/model/positional_encoding.hpp"
-#include "attnlab/task/task.hpp"
+// The one instance of each kind's registry, and the built-in components.
+// Registries are function-local statics, so shared libraries loaded later find
+// the same objects. Built-ins queue their registration function during static
+// initialisation (ATTNLAB_PLUGIN inside attnlab) and the first use of any
+// registry runs them all, through the same checks as a shared library's.
+#include "registries.hpp"
+
+#include <fmt/format.h>
+
+#include <mutex>
+#include <set>
+
+#include "attnlab/error.hpp"
 
 namespace attnlab {
+namespace {
 
-Registry<AttentionVariant>& attention_registry() {
-  static Registry<AttentionVariant> registry;
+std::vector<RegisterComponents>& builtin_queue() {
+  static std::vector<RegisterComponents> queue;
+  return queue;
+}
+
+template <class Component>
+Registry<Component>& stored_registry() {
+  static Registry<Component> registry;
   return registry;
 }
 
-Registry<PositionalEncoding>& positional_registry() {
-  static Registry<PositionalEncoding> registry;
-  return registry;
+void register_builtins() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    PluginRegistrar registrar("built-in");
+    for (RegisterComponents register_function : builtin_queue()) register_function(registrar);
+    detail::add_components(registrar);
+  });
 }
 
-Registry<HeadLayout>& head_layout_registry() {
-  static Registry<HeadLayout> registry;
-  return registry;
+// "plugin /path/lib.so" or "built-in components", to start a message.
+std::string library_named(const std::string& origin) {
+  return origin == "built-in" ? "built-in components" : fmt::format("plugin {}", origin);
 }
 
-Registry<Task>& task_registry() {
-  static Registry<Task> registry;
-  return registry;
+template <class Component>
+void refuse_clashes(const EntriesOf<Component>& entries, const std::string& origin) {
+  const std::string library = library_named(origin);
+  std::set<std::string> seen;
+  for (const auto& entry : entries) {
+    if (entry.name.empty())
+      throw ConfigError(fmt::format("{}: registers a {} with an empty name", library,
+                                    Component::kKind));
+    const Registry<Component>& registry = stored_registry<Component>();
+    if (registry.contains(entry.name))
+      throw ConfigError(fmt::format("{}: {} '{}' is already registered (from {})", library,
+                                    Component::kKind, entry.name,
+                                    registry.find(entry.name).origin));
+    if (!seen.insert(entry.name).second)
+      throw ConfigError(
+          fmt::format("{}: registers {} '{}' twice", library, Component::kKind, entry.name));
+  }
 }
 
+}  // namespace
+
+template <class Component>
+Registry<Component>& registry_of() {
+  register_builtins();
+  return stored_registry<Component>();
+}
+
+// Emits registry_of<Kind>() for every kind, from the one list of kinds: an
+// explicitly instantiated class emits its static members, which name them.
+template <class Kinds>
+struct RegistryAccessors;
+template <class... Kinds>
+struct RegistryAccessors<KindList<Kinds...>> {
+  static constexpr std::tuple<Registry<Kinds>& (*)()...> accessors{&registry_of<Kinds>...};
+};
+template struct RegistryAccessors<ComponentKinds>;
+
+namespace detail {
+
+bool queue_builtin_components(RegisterComponents register_function) {
+  builtin_queue().push_back(register_function);
+  return true;
+}
+
+void add_components(PluginRegistrar& registrar) {
+  ComponentKinds::for_each([&]<class Component>() {
+    refuse_clashes<Component>(registrar.entries<Component>(), registrar.origin());
+  });
+  ComponentKinds::for_each([&]<class Component>() {
+    for (auto& entry : registrar.entries<Component>())
+      stored_registry<Component>().add(std::move(entry));
+    registrar.entries<Component>().clear();
+  });
+}
+
+std::size_t registered_component_count() {
+  std::size_t count = 0;
+  ComponentKinds::for_each(
+      [&]<class Component>() { count += registry_of<Component>().entries().size(); });
+  return count + builtin_queue().size();
+}
+
+}  // namespace detail
 }  // namespace attnlab

@@ -3,6 +3,7 @@
 // <attnlab/ops.hpp>, so it needs no hand-written backward.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 
@@ -30,16 +31,32 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
 class AttentionVariant : public Module {
  public:
   static constexpr const char* kKind = "attention variant";
+  static constexpr const char* kPlural = "attention variants";
+  static constexpr const char* kKey = "attention";
 
-  /// What a variant promises; an experiment that needs more is refused.
+  /// What a variant promises; an experiment that needs more is refused, and
+  /// the conformance checks (attnlab/conformance.hpp) test every promise made.
+  /// Nothing is promised unless declared.
   struct Capabilities {
-    bool causal_mask = true;      // honours AttentionMask::causal (nothing leaks from the future)
-    bool padding_mask = true;     // honours AttentionMask::key_lengths
-    bool returns_weights = true;  // weights [B, h, T, S] are returned and output == weights v
-    bool score_bias =
-        true;  // adds a positional score bias [h, T, S] (ALiBi, T5) before normalising
-    bool head_gating =
-        true;  // head i's output depends on head i only, so a gate on it removes exactly that head
+    bool causal_mask = false;
+    bool padding_mask = false;
+    bool returns_weights = false;
+    bool score_bias = false;
+    bool head_gating = false;
+
+    static constexpr std::array<CapabilityField<Capabilities>, 5> fields() {
+      return {{{"causal_mask", &Capabilities::causal_mask,
+                "honours AttentionMask::causal: nothing leaks from later keys"},
+               {"padding_mask", &Capabilities::padding_mask,
+                "honours AttentionMask::key_lengths: padded keys change nothing"},
+               {"returns_weights", &Capabilities::returns_weights,
+                "returns weights [B, h, T, S] and output == weights v"},
+               {"score_bias", &Capabilities::score_bias,
+                "adds a positional score bias [h, T, S] (ALiBi, T5) before normalising"},
+               {"head_gating", &Capabilities::head_gating,
+                "head i's output depends on head i's q, k, v only, so gating it removes exactly "
+                "that head"}}};
+    }
   };
 
   /// What a factory may use to build the variant.
@@ -57,6 +74,8 @@ class AttentionVariant : public Module {
 };
 
 /// The registry of attention variants (built-ins: plugins/attention/).
-Registry<AttentionVariant>& attention_registry();
+inline Registry<AttentionVariant>& attention_registry() {
+  return registry_of<AttentionVariant>();
+}
 
 }  // namespace attnlab

@@ -7,6 +7,7 @@
 // multi-query (one for all), grouped-query (groups dividing the heads).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -23,7 +24,11 @@ struct HeadDimensions {
 class HeadLayout {
  public:
   static constexpr const char* kKind = "head layout";
-  struct Capabilities {};
+  static constexpr const char* kPlural = "head layouts";
+  static constexpr const char* kKey = "heads";
+  struct Capabilities {
+    static constexpr std::array<CapabilityField<Capabilities>, 0> fields() { return {}; }
+  };
   struct BuildContext {
     int64_t d_model;
     int64_t heads;  // the model's head count (the usual ablation axis)
@@ -47,7 +52,9 @@ class StaticHeadLayout final : public HeadLayout {
 std::vector<ParameterSpec> head_width_parameters();
 
 /// The registry of head layouts (built-ins: plugins/heads/).
-Registry<HeadLayout>& head_layout_registry();
+inline Registry<HeadLayout>& head_layout_registry() {
+  return registry_of<HeadLayout>();
+}
 
 /// Head width from the shared `width` and `head_dim` parameters: "split" gives
 /// d_model / heads (which must divide), "fixed" gives head_dim (which must be >= 1).

@@ -8,6 +8,8 @@
 // continue after the cached keys.
 #pragma once
 
+#include <array>
+
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -22,12 +24,23 @@ namespace attnlab {
 class PositionalEncoding : public Module {
  public:
   static constexpr const char* kKind = "positional encoding";
+  static constexpr const char* kPlural = "positional encodings";
+  static constexpr const char* kKey = "positional";
 
+  /// Where the encoding acts, and what it promises (nothing unless declared).
   struct Capabilities {
-    bool embeddings = false;   // acts through embedding_term()
-    bool rotates_qk = false;   // acts through rotate()
-    bool score_bias = false;   // acts through score_bias()
-    bool extrapolates = true;  // defined past the longest training length (max_length)
+    bool embeddings = false;
+    bool rotates_qk = false;
+    bool score_bias = false;
+    bool extrapolates = false;
+
+    static constexpr std::array<CapabilityField<Capabilities>, 4> fields() {
+      return {{{"embeddings", &Capabilities::embeddings, "acts through embedding_term()"},
+               {"rotates_qk", &Capabilities::rotates_qk, "acts through rotate()"},
+               {"score_bias", &Capabilities::score_bias, "acts through score_bias()"},
+               {"extrapolates", &Capabilities::extrapolates,
+                "defined past the longest training length (max_length)"}}};
+    }
   };
 
   struct BuildContext {
@@ -56,7 +69,9 @@ class PositionalEncoding : public Module {
 Tensor sinusoidal_table(int64_t offset, int64_t length, int64_t d_model, double base = 10000.0);
 
 /// The registry of positional encodings (built-ins: plugins/positional/).
-Registry<PositionalEncoding>& positional_registry();
+inline Registry<PositionalEncoding>& positional_registry() {
+  return registry_of<PositionalEncoding>();
+}
 
 /// Token embedding plus the positional term (if the encoding acts there), with
 /// dropout: [B, T] ids -> [B, T, D]. Records "token_embedding" [B, T, D] and

@@ -1,11 +1,12 @@
-// One registry per kind of component (attention variants, positional
-// encodings, head layouts, tasks). A component registers under a name with a
-// description, its documented parameters, its capabilities and a factory;
-// names are looked up when a model is built from a configuration.
+// One registry per kind of component (the kinds are listed once, in
+// attnlab/registry/component_kinds.hpp). A component registers under a name
+// with a description, its documented parameters, its capabilities and a
+// factory; names are looked up when a model is built from a configuration.
 //
 // Each kind's registry lives in one function-local static inside the attnlab
-// library (e.g. attention_registry()), so built-ins, the executable and
-// plugins loaded from shared libraries all see the same one.
+// library (registry_of<Kind>()), so built-ins, the executable and plugins
+// loaded from shared libraries all see the same one. Components reach it only
+// through a PluginRegistrar (attnlab/plugin.hpp), built-in or not.
 #pragma once
 
 #include <fmt/format.h>
@@ -16,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "attnlab/error.hpp"
@@ -29,14 +31,28 @@ struct ComponentChoice {
   std::map<std::string, std::string> parameters;
 };
 
-/// Component must provide: static constexpr const char* kKind, a Capabilities
-/// struct, a BuildContext struct, and derive from nothing in particular.
+/// One promise a component can make: a bool member of its kind's Capabilities,
+/// with the name listings and docs show and what it means.
+template <class Capabilities>
+struct CapabilityField {
+  const char* name;
+  bool Capabilities::*member;
+  const char* meaning;
+};
+
+/// Component must provide: static constexpr const char* kKind (singular, for
+/// messages), kPlural (for listings) and kKey (for JSON); a Capabilities struct
+/// of bools, all false by default (a component declares what it honours), with
+/// a static constexpr fields() listing each; a BuildContext struct.
 template <class Component>
 class Registry {
  public:
   using Capabilities = typename Component::Capabilities;
   using BuildContext = typename Component::BuildContext;
   using Factory = std::function<std::unique_ptr<Component>(const Parameters&, const BuildContext&)>;
+  static_assert(sizeof(Capabilities) == Capabilities::fields().size() ||
+                    (std::is_empty_v<Capabilities> && Capabilities::fields().empty()),
+                "every capability is a bool listed in Capabilities::fields()");
 
   struct Entry {
     std::string name;
@@ -48,6 +64,8 @@ class Registry {
   };
 
   /// Adds a component; a name already taken is a ConfigError naming both origins.
+  /// Components register through a PluginRegistrar, which calls this after
+  /// checking the whole library's entries.
   void add(Entry entry) {
     for (const Entry& existing : entries_)
       if (existing.name == entry.name)
@@ -93,5 +111,10 @@ class Registry {
  private:
   std::vector<Entry> entries_;
 };
+
+/// The one registry of `Component`'s kind (for every kind of ComponentKinds).
+/// The first call registers the built-in components.
+template <class Component>
+Registry<Component>& registry_of();
 
 }  // namespace attnlab

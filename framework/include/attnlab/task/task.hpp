@@ -2,6 +2,7 @@
 // model shapes, with its vocabulary, its lengths and its metrics.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,11 +29,20 @@ struct TaskBatch {
 class Task {
  public:
   static constexpr const char* kKind = "task";
+  static constexpr const char* kPlural = "tasks";
+  static constexpr const char* kKey = "tasks";
   /// The model shapes the task can be posed to.
   struct Capabilities {
     bool encoder = false;
     bool decoder = false;
     bool encoder_decoder = false;
+
+    static constexpr std::array<CapabilityField<Capabilities>, 3> fields() {
+      return {{{"encoder", &Capabilities::encoder, "can be posed to an encoder"},
+               {"decoder", &Capabilities::decoder, "can be posed to a decoder-only model"},
+               {"encoder_decoder", &Capabilities::encoder_decoder,
+                "can be posed to an encoder-decoder"}}};
+    }
   };
   struct BuildContext {};
 
@@ -51,7 +61,9 @@ class Task {
 };
 
 /// The registry of tasks (built-ins: plugins/tasks/).
-Registry<Task>& task_registry();
+inline Registry<Task>& task_registry() {
+  return registry_of<Task>();
+}
 
 /// Copy-like tasks: the answer is a function of a random input sequence.
 ///   decoder:         x_1 .. x_n SEP y_1 .. y_n, scored on the y's
