@@ -8,6 +8,7 @@ namespace attnlab::cli {
 
 int run_train(const std::vector<std::string>& arguments);
 int run_plugins(const std::vector<std::string>& arguments);
+int run_check_plugin(const std::vector<std::string>& arguments);
 int run_run(const std::vector<std::string>& arguments);
 int run_plan(const std::vector<std::string>& arguments);
 int run_validate(const std::vector<std::string>& arguments);

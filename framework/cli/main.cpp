@@ -25,6 +25,8 @@ commands:
              loss curve
   plugins    list every registered component with its parameters and capabilities
              (--json for tools; --plugin LIBRARY loads a plugin first)
+  check-plugin  run the conformance checks on every component a plugin library
+             registers (or --built-in) and print a verdict per component
   version    print the attnlab version
   help       show this text
 
@@ -44,6 +46,7 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);
+  if (command == "check-plugin") return run_check_plugin(rest);
   if (command == "version" || command == "--version") {
     fmt::print("attnlab {}\n", attnlab::version());
     return 0;

@@ -3,11 +3,15 @@
 // practices for sigmoid self-attention"):
 //   weights = sigmoid(q k^T / sqrt(d_k) + bias + b), masked keys get exactly 0.
 // b is a learned scalar (initial value `bias`); with `length_relative` the fixed
-// term -log(S) is added as well, so that a row's weights start summing to about
-// one (S keys of sigmoid(-log S) = 1 / (1 + S) each).
-#include <attnlab/plugin.hpp>
+// term -log(n) is added as well, n the number of keys the query sees, so that a
+// row's weights start summing to about one (n keys of sigmoid(-log n) =
+// 1 / (1 + n) each). n counts visible keys, not all S: under the causal mask a
+// query's output must not depend on how many tokens follow it (with -log S it
+// did, and cached generation disagreed with recomputing the prefix).
+#include <algorithm>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/plugin.hpp>
 #include <cmath>
 #include <limits>
 
@@ -30,7 +34,7 @@ class SigmoidAttention final : public AttentionVariant {
     if (score_bias.defined()) result.scores = ops::add(result.scores, score_bias);
     Tensor logits = ops::add(result.scores, offset_);
     if (length_relative_)
-      logits = ops::add_scalar(logits, -std::log(static_cast<float>(k.size(-2))));
+      logits = ops::add(logits, minus_log_visible_keys(q.size(-2), k.size(-2), mask));
     if (!mask.empty())
       logits = ops::add(logits, ops::mask_to_bias(mask, logits.shape()));  // -inf -> 0
     result.weights = ops::sigmoid(logits);                                 // [B, h, T, S]
@@ -39,6 +43,20 @@ class SigmoidAttention final : public AttentionVariant {
   }
 
  private:
+  // -log(keys query i sees) as [B or 1, 1, T, 1] (T queries after S - T earlier keys).
+  static Tensor minus_log_visible_keys(int64_t queries, int64_t keys, const AttentionMask& mask) {
+    const int64_t items = std::max<int64_t>(1, static_cast<int64_t>(mask.key_lengths.size()));
+    Tensor bias = Tensor::zeros({items, 1, queries, 1});
+    for (int64_t b = 0; b < items; ++b)
+      for (int64_t i = 0; i < queries; ++i) {
+        int64_t visible = mask.causal ? keys - queries + i + 1 : keys;
+        if (!mask.key_lengths.empty())
+          visible = std::min<int64_t>(visible, mask.key_lengths[static_cast<std::size_t>(b)]);
+        bias.data()[b * queries + i] = -std::log(static_cast<float>(std::max<int64_t>(1, visible)));
+      }
+    return bias;
+  }
+
   Tensor offset_;  // [] scalar b
   bool length_relative_ = false;
 };
@@ -52,7 +70,11 @@ void register_components(PluginRegistrar& registrar) {
                      {"length_relative", ParameterType::boolean, "true",
                       "also add -log(number of keys)"},
                      {"learn_bias", ParameterType::boolean, "true", "train b with the model"}},
-      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
+      .capabilities = {.causal_mask = true,
+                       .padding_mask = true,
+                       .returns_weights = true,
+                       .score_bias = true,
+                       .head_gating = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
             return std::make_unique<SigmoidAttention>(p.number("bias"), p.boolean("learn_bias"),

@@ -1,8 +1,12 @@
 // An example attnlab plugin with two components:
-//   attention  "relu_squared":      weights_ij = relu(s_ij)^2 / sum_j relu(s_ij)^2,
+//   attention  "relu_squared":      weights_ij = g(s_ij) / sum_j g(s_ij),
+//                                   g(s) = relu(s)^2 + 0.01 sigmoid(s),
 //                                   s = q k^T / sqrt(d_k) (+ positional bias)
 //                                   (a softmax-free normalisation, cf. squared-ReLU in So et al.
-//                                   2021)
+//                                   2021). The small sigmoid floor keeps a row whose scores are
+//                                   all near or below 0 smooth instead of 0/0-steep (which
+//                                   `attnlab check-plugin`'s gradient check caught), and still
+//                                   gives a key with a -inf bias exactly 0
 //   positional "scaled_sinusoidal": sinusoidal positions times one learned scale
 //                                   (Hua et al. 2022), initialised to `scale`
 // Everything is written with attnlab's public ops, so gradients come for free.
@@ -23,7 +27,8 @@ class ReluSquaredAttention final : public AttentionVariant {
                                1.0f / std::sqrt(static_cast<float>(q.size(-1))));
     if (score_bias.defined()) result.scores = ops::add(result.scores, score_bias);
     const Tensor positive = ops::relu(result.scores);
-    Tensor strength = ops::mul(positive, positive);  // [B, h, T, S]
+    Tensor strength =
+        ops::add(ops::mul(positive, positive), ops::scale(ops::sigmoid(result.scores), 0.01f));
     if (!mask.empty())
       strength = ops::mul(strength, ops::exp(ops::mask_to_bias(mask, strength.shape())));
     Shape rows = strength.shape();
@@ -56,7 +61,11 @@ void register_components(PluginRegistrar& registrar) {
       .name = "relu_squared",
       .description = "squared-ReLU scores normalised per query (example plugin)",
       .parameters = {},
-      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
+      .capabilities = {.causal_mask = true,
+                       .padding_mask = true,
+                       .returns_weights = true,
+                       .score_bias = true,
+                       .head_gating = true},
       .factory =
           [](const Parameters&, const AttentionVariant::BuildContext&) {
             return std::make_unique<ReluSquaredAttention>();

@@ -73,6 +73,56 @@ static void register_crashing(attnlab::PluginRegistrar& registrar) {
        }});
 }
 ATTNLAB_PLUGIN(register_crashing)
+#elif BAD_PLUGIN_KIND == 7  // variants that break promises they make, for check-plugin
+#include <attnlab/attention/attention_variant.hpp>
+namespace {
+using attnlab::AttentionMask;
+using attnlab::AttentionResult;
+using attnlab::Tensor;
+namespace ops = attnlab::ops;
+
+// Claims the score bias but drops it (the mutation of `cosine` the old suite missed).
+class BiasBlindAttention final : public attnlab::AttentionVariant {
+ public:
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                         const AttentionMask& mask, const Tensor&) const override {
+    return attnlab::scaled_dot_product_attention(q, k, v, mask, Tensor());
+  }
+};
+
+// Claims head gating but adds every head's output to each.
+class HeadMixingAttention final : public attnlab::AttentionVariant {
+ public:
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                         const AttentionMask& mask, const Tensor& bias) const override {
+    AttentionResult r = attnlab::scaled_dot_product_attention(q, k, v, mask, bias);
+    const Tensor first_head = ops::slice(r.output, 1, 0, 1);  // [B, 1, T, d]
+    r.output = ops::add(r.output, ops::scale(first_head, 0.5f));
+    r.weights = Tensor();  // no longer output == weights v
+    return r;
+  }
+};
+
+template <class Variant>
+attnlab::Registry<attnlab::AttentionVariant>::Entry entry(const char* name, bool weights) {
+  return {
+      .name = name,
+      .description = "breaks a promise it makes (conformance test)",
+      .parameters = {},
+      .capabilities = {.causal_mask = true,
+                       .padding_mask = true,
+                       .returns_weights = weights,
+                       .score_bias = true,
+                       .head_gating = true},
+      .factory = [](const attnlab::Parameters&, const attnlab::AttentionVariant::BuildContext&)
+          -> std::unique_ptr<attnlab::AttentionVariant> { return std::make_unique<Variant>(); }};
+}
+}  // namespace
+static void register_broken_promises(attnlab::PluginRegistrar& registrar) {
+  registrar.add_attention(entry<BiasBlindAttention>("test_bias_blind", true));
+  registrar.add_attention(entry<HeadMixingAttention>("test_head_mixing", false));
+}
+ATTNLAB_PLUGIN(register_broken_promises)
 #elif BAD_PLUGIN_KIND == 4  // no entry points at all
 extern "C" __attribute__((visibility("default"))) int some_other_function() {
   return 1;

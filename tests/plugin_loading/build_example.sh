@@ -13,15 +13,17 @@ attnlab="$work/prefix/bin/attnlab"
 plugin="$work/build/libattnlab_example.so"
 "$attnlab" plugins --plugin "$plugin" | tee "$work/plugins.txt" | grep -E "relu_squared|scaled_sinusoidal"
 grep -q "\[$plugin\]" "$work/plugins.txt"  # the origin is the library
+"$attnlab" check-plugin "$plugin" | tee "$work/check.txt"  # the installed kit passes it
+grep -q "^2 of 2 components pass" "$work/check.txt"
 "$attnlab" train --plugin "$plugin" --attention relu_squared --positional scaled_sinusoidal --steps 300 \
   | tee "$work/train.txt" | tail -2
 accuracy=$(sed -n 's/.*eval token accuracy \([0-9.]*\)%.*/\1/p' "$work/train.txt")
-python3 -c "import sys; a = float('$accuracy'); print('accuracy', a); sys.exit(0 if a >= 95 else 1)"
+/usr/bin/python3 -c "import sys; a = float('$accuracy'); print('accuracy', a); sys.exit(0 if a >= 95 else 1)"
 
 # The same plugin named in a YAML experiment, its path relative to the file.
 cp "$example/example.yaml" "$work/example.yaml"
 (cd "$work" && "$attnlab" run example.yaml -q -o output="$work/runs")
-python3 - "$work/runs/results.csv" <<'PY'
+/usr/bin/python3 - "$work/runs/results.csv" <<'PY'
 import csv, sys
 rows = {row["arm"]: row for row in csv.DictReader(open(sys.argv[1]))}
 arm = "attention.variant=relu_squared, positional.kind=scaled_sinusoidal"

@@ -1,40 +1,12 @@
-// Finite-difference gradient check: the test every op, attention variant and model passes.
-//
-// The checked scalar is L = sum_i w_i * f(x)_i with fixed random weights w (so
-// no symmetric cancellation hides an error). The analytic gradient comes from
-// backward(); the numeric one from a fourth-order central difference
-// (4 D(h/2) - D(h)) / 3 with D(h) = (L(x+h) - L(x-h)) / 2h, evaluated in double
-// from the float32 outputs, h = 4e-2 by default (rounding noise in float32 forwards falls as 1/h;
-// the fourth-order formula keeps truncation small). The error per input is the norm-wise relative
-// error ||analytic - numeric|| / max(||analytic||, ||numeric||, floor), which stays below 1e-3 on
-// values of order one. The floor (5e-2) makes gradients that are zero in exact arithmetic (a key
-// bias under softmax, whose scores shift by the same amount per row) compare absolutely instead of
-// as rounding noise over rounding noise.
+// The tests use the library's gradient check (attnlab/conformance/gradient_check.hpp).
 #pragma once
 
-#include <attnlab/tensor.hpp>
-#include <functional>
-#include <string>
-#include <vector>
+#include <attnlab/conformance/gradient_check.hpp>
 
 namespace attnlab::testing {
 
-struct GradCheckOptions {
-  double step = 4e-2;
-  /// Elements perturbed per input at most (spread evenly); keeps model checks fast.
-  int64_t max_elements = 48;
-  uint64_t seed = 7;
-  double norm_floor = 5e-2;
-};
-
-struct GradCheckInput {
-  std::string name;
-  Tensor tensor;  // must require a gradient
-};
-
-/// Largest relative error over the inputs; `report` receives one line per input.
-double gradient_error(const std::function<Tensor()>& forward,
-                      const std::vector<GradCheckInput>& inputs,
-                      const GradCheckOptions& options = {}, std::string* report = nullptr);
+using conformance::GradCheckInput;
+using conformance::GradCheckOptions;
+using conformance::gradient_error;
 
 }  // namespace attnlab::testing

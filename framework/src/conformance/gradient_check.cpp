@@ -1,13 +1,22 @@
-#include "support/gradcheck.hpp"
+#include "attnlab/conformance/gradient_check.hpp"
 
 #include <fmt/format.h>
 
-#include <attnlab/ops.hpp>
 #include <cmath>
+#include <random>
 
-#include "support/random.hpp"
+#include "attnlab/ops.hpp"
 
-namespace attnlab::testing {
+namespace attnlab::conformance {
+
+Tensor uniform_tensor(const Shape& shape, uint64_t seed, float low, float high) {
+  std::mt19937_64 rng(seed);
+  Tensor t = Tensor::zeros(shape);
+  for (float& v : t.values())
+    v = low + (high - low) * static_cast<float>(static_cast<double>(rng() >> 11) * 0x1.0p-53);
+  return t;
+}
+
 namespace {
 
 double weighted_sum(const Tensor& output, const Tensor& weights) {
@@ -44,7 +53,7 @@ double gradient_error(const std::function<Tensor()>& forward,
     t.zero_grad();
   }
   Tensor output = forward();
-  const Tensor weights = random_tensor(output.shape(), options.seed, 0.5f, 1.5f);
+  const Tensor weights = uniform_tensor(output.shape(), options.seed, 0.5f, 1.5f);
   ops::sum(ops::mul(output, weights)).backward();
 
   double worst = 0.0;
@@ -71,4 +80,4 @@ double gradient_error(const std::function<Tensor()>& forward,
   return worst;
 }
 
-}  // namespace attnlab::testing
+}  // namespace attnlab::conformance

@@ -1,0 +1,42 @@
+// The conformance checks every component is held to: the promises its
+// capabilities make, gradients, masks, score biases, head gating and cached
+// generation. attnlab's own tests run them on every built-in, and
+// `attnlab check-plugin LIB.so` runs them on every component a library
+// registers, so a plugin author gets the same verdict out of tree.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attnlab::conformance {
+
+/// One check on one component: its verdict and what was measured.
+struct Check {
+  std::string name;  // e.g. "score_bias"
+  bool passed = false;
+  bool skipped = false;  // not applicable (a capability not claimed)
+  std::string detail;    // what was measured, or why it was skipped
+};
+
+struct ComponentReport {
+  std::string kind;  // e.g. "attention variant"
+  std::string name;
+  std::string origin;
+  std::vector<Check> checks;
+  /// Every check that ran passed (skipped ones do not count against it).
+  bool passed() const;
+};
+
+/// Every check for the registered component `name` of each kind. An exception
+/// thrown by the component is a failed check, never an escape.
+ComponentReport check_attention_variant(const std::string& name);
+ComponentReport check_positional_encoding(const std::string& name);
+ComponentReport check_head_layout(const std::string& name);
+ComponentReport check_task(const std::string& name);
+
+/// Reports for every registered component whose origin is `origin` (every
+/// component when empty), in the order `attnlab plugins` lists them.
+std::vector<ComponentReport> check_components(std::string_view origin = {});
+
+}  // namespace attnlab::conformance

@@ -1,0 +1,39 @@
+// Every registered component of every kind, through its kind's checks.
+#include "attnlab/registry/component_kinds.hpp"
+#include "check_support.hpp"
+
+namespace attnlab::conformance {
+namespace {
+
+template <class Component>
+ComponentReport check_one(const std::string& name);
+template <>
+ComponentReport check_one<AttentionVariant>(const std::string& name) {
+  return check_attention_variant(name);
+}
+template <>
+ComponentReport check_one<PositionalEncoding>(const std::string& name) {
+  return check_positional_encoding(name);
+}
+template <>
+ComponentReport check_one<HeadLayout>(const std::string& name) {
+  return check_head_layout(name);
+}
+template <>
+ComponentReport check_one<Task>(const std::string& name) {
+  return check_task(name);
+}
+
+}  // namespace
+
+std::vector<ComponentReport> check_components(std::string_view origin) {
+  std::vector<ComponentReport> reports;
+  ComponentKinds::for_each([&]<class Component>() {
+    for (const auto& entry : registry_of<Component>().entries())
+      if (origin.empty() || entry.origin == origin)
+        reports.push_back(check_one<Component>(entry.name));
+  });
+  return reports;
+}
+
+}  // namespace attnlab::conformance
