@@ -1,21 +1,15 @@
 #include "support/models.hpp"
 
+#include <attnlab/conformance/conformance.hpp>
+
 #include "support/gradcheck.hpp"
 
 namespace attnlab::testing {
 
 TransformerConfig tiny_config() {
-  TransformerConfig c;
-  c.vocab_size = 7;
+  TransformerConfig c = conformance::small_model_config();
   c.target_vocab_size = 6;
-  c.d_model = 8;
-  c.heads = 2;
-  c.ffn_dim = 16;
-  c.encoder_layers = 2;
-  c.decoder_layers = 2;
   c.num_classes = 3;
-  c.max_length = 16;
-  c.activation = Activation::gelu;
   return c;
 }
 

@@ -1,4 +1,6 @@
 // Every registered component of every kind, through its kind's checks.
+#include <type_traits>
+
 #include "attnlab/registry/component_kinds.hpp"
 #include "check_support.hpp"
 
@@ -6,22 +8,15 @@ namespace attnlab::conformance {
 namespace {
 
 template <class Component>
-ComponentReport check_one(const std::string& name);
-template <>
-ComponentReport check_one<AttentionVariant>(const std::string& name) {
-  return check_attention_variant(name);
-}
-template <>
-ComponentReport check_one<PositionalEncoding>(const std::string& name) {
-  return check_positional_encoding(name);
-}
-template <>
-ComponentReport check_one<HeadLayout>(const std::string& name) {
-  return check_head_layout(name);
-}
-template <>
-ComponentReport check_one<Task>(const std::string& name) {
-  return check_task(name);
+ComponentReport check_one(const std::string& name) {
+  if constexpr (std::is_same_v<Component, AttentionVariant>)
+    return check_attention_variant(name);
+  else if constexpr (std::is_same_v<Component, PositionalEncoding>)
+    return check_positional_encoding(name);
+  else if constexpr (std::is_same_v<Component, HeadLayout>)
+    return check_head_layout(name);
+  else
+    return check_task(name);
 }
 
 }  // namespace

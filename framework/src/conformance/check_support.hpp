@@ -30,10 +30,6 @@ void require(bool holds, const std::string& what);
 /// max |a - b| over every element (infinity if the shapes differ; NaN stays NaN).
 float max_difference(const Tensor& a, const Tensor& b);
 
-/// A model small enough to check in milliseconds: d_model 8, 2 heads, 2
-/// layers of each stack, GELU, vocabulary 7, max_length 16.
-TransformerConfig small_model_config();
-
 /// `rows` x `length` tokens cycling through 1 .. 6.
 TokenBatch counting_tokens(int64_t rows, int64_t length);
 

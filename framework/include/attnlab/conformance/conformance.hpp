@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "attnlab/model/config.hpp"
+
 namespace attnlab::conformance {
 
 /// One check on one component: its verdict and what was measured.
@@ -27,6 +29,11 @@ struct ComponentReport {
   /// Every check that ran passed (skipped ones do not count against it).
   bool passed() const;
 };
+
+/// The model the model-level checks build, small enough to check in
+/// milliseconds: d_model 8, 2 heads, FFN 16, 2 layers of each stack, GELU (no
+/// kink for finite differences), vocabulary 7, max_length 16.
+TransformerConfig small_model_config();
 
 /// Every check for the registered component `name` of each kind. An exception
 /// thrown by the component is a failed check, never an escape.
