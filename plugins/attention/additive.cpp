@@ -2,11 +2,11 @@
 // scores each query-key pair:
 //   score_ij = w . tanh(W_q q_i + W_k k_j),  weights = softmax(score + bias)
 // W_q, W_k [width, d_k] and w [width] are learned and shared by the heads.
-#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/nn/init.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/plugin.hpp>
 #include <cmath>
 
 namespace attnlab {
@@ -48,14 +48,15 @@ void register_components(PluginRegistrar& registrar) {
       .name = "additive",
       .description = "Bahdanau-style scores w . tanh(W_q q + W_k k), softmax-normalised",
       .parameters = {{"width", ParameterType::integer, "0",
-                      "hidden width of the scoring network; 0 = d_k"}},
-      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
+                      "hidden width of the scoring network; 0 = d_k", at_least(0)}},
+      .capabilities = {.causal_mask = true,
+                       .padding_mask = true,
+                       .returns_weights = true,
+                       .score_bias = true,
+                       .head_gating = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext& c) {
             const int64_t width = p.integer("width") == 0 ? c.head_width : p.integer("width");
-            if (width < 1)
-              throw ConfigError(
-                  fmt::format("attention variant 'additive': width must be >= 1, got {}", width));
             return std::make_unique<AdditiveAttention>(c.head_width, width, c.rng);
           },
   });

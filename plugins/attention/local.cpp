@@ -3,10 +3,10 @@
 // Query i sits at absolute position (S - T) + i; it sees keys j with
 // window / 2 keys before it and (window - 1) / 2 after it besides itself
 // (bidirectional), or the `window` positions ending at itself when causal.
-#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/plugin.hpp>
 #include <limits>
 
 namespace attnlab {
@@ -46,15 +46,16 @@ void register_components(PluginRegistrar& registrar) {
   registrar.add_attention({
       .name = "local",
       .description = "softmax attention within a sliding window of `window` keys around each query",
-      .parameters = {{"window", ParameterType::integer, "8", "keys each query may see (>= 1)"}},
-      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
+      .parameters = {{"window", ParameterType::integer, "8", "keys each query may see",
+                      at_least(1)}},
+      .capabilities = {.causal_mask = true,
+                       .padding_mask = true,
+                       .returns_weights = true,
+                       .score_bias = true,
+                       .head_gating = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
-            const int64_t window = p.integer("window");
-            if (window < 1)
-              throw ConfigError(
-                  fmt::format("attention variant 'local': window must be >= 1, got {}", window));
-            return std::make_unique<LocalAttention>(window);
+            return std::make_unique<LocalAttention>(p.integer("window"));
           },
   });
 }

@@ -5,11 +5,11 @@
 // with GPT-2's 0.02 beside N(0, 1) tokens an encoder stays a bag of words (the
 // gradient of a position row averages to zero while the model ignores
 // positions), which experiments/positional_encodings.yaml showed.
-#include <attnlab/plugin.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/nn/init.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/plugin.hpp>
 
 namespace attnlab {
 namespace {
@@ -40,11 +40,12 @@ void register_components(PluginRegistrar& registrar) {
       .name = "learned",
       .description = "trained absolute position table added to the token embeddings",
       .parameters = {{"length", ParameterType::integer, "0",
-                      "positions in the table; 0 = the model's max_length"},
+                      "positions in the table; 0 = the model's max_length", at_least(0)},
                      {"init_std", ParameterType::number, "1",
                       "standard deviation of the initial values; 1 = the token embeddings' "
                       "scale (a much smaller table never breaks an encoder's symmetry: "
-                      "experiments/positional_encodings.yaml)"}},
+                      "experiments/positional_encodings.yaml)",
+                      at_least(0)}},
       .capabilities =
           {.embeddings = true, .rotates_qk = false, .score_bias = false, .extrapolates = false},
       .factory =

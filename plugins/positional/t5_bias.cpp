@@ -4,11 +4,11 @@
 // causal); each bucket has a learned scalar per head, added to the scores. One
 // table serves every layer of the stack, as in T5.
 #include <algorithm>
-#include <attnlab/plugin.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/nn/init.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/plugin.hpp>
 #include <cmath>
 
 namespace attnlab {
@@ -63,20 +63,20 @@ void register_components(PluginRegistrar& registrar) {
       .name = "t5_bias",
       .description = "learned per-head bias of bucketed relative positions (Raffel et al. 2020)",
       .parameters = {{"buckets", ParameterType::integer, "32",
-                      "number of relative-position buckets"},
+                      "number of relative-position buckets", at_least(4)},
                      {"max_distance", ParameterType::integer, "128",
-                      "offset from which all share the last bucket"},
+                      "offset from which all share the last bucket (> buckets / 2)", at_least(3)},
                      {"init_std", ParameterType::number, "0.02",
-                      "standard deviation of the initial biases"}},
+                      "standard deviation of the initial biases", at_least(0)}},
       .capabilities =
           {.embeddings = false, .rotates_qk = false, .score_bias = true, .extrapolates = true},
       .factory =
           [](const Parameters& p, const PositionalEncoding::BuildContext& c) {
             const int64_t buckets = p.integer("buckets"), max_distance = p.integer("max_distance");
-            if (buckets < 4 || max_distance <= buckets / 2)
+            if (max_distance <= buckets / 2)
               throw ConfigError(
-                  fmt::format("positional encoding 't5_bias': need buckets >= 4 and max_distance > "
-                              "buckets / 2, got {} and {}",
+                  fmt::format("positional encoding 't5_bias': need max_distance > buckets / 2, got "
+                              "buckets {} and max_distance {}",
                               buckets, max_distance));
             return std::make_unique<T5RelativeBias>(
                 buckets, max_distance, c.heads, static_cast<float>(p.number("init_std")), c.rng);

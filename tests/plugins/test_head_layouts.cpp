@@ -57,8 +57,9 @@ TEST_CASE("bad layouts are refused naming the numbers") {
   REQUIRE_THROWS_WITH(head_dimensions(odd), Contains("heads = 3 does not divide d_model = 8"));
   REQUIRE_THROWS_WITH(head_dimensions(config_with("mha", {{"width", "fixed"}})),
                       Contains("head_dim >= 1"));
-  REQUIRE_THROWS_WITH(head_dimensions(config_with("mha", {{"width", "wide"}})),
-                      Contains("width must be 'split' or 'fixed', got 'wide'"));
+  REQUIRE_THROWS_WITH(
+      head_dimensions(config_with("mha", {{"width", "wide"}})),
+      Contains("parameter 'width' must be one of split | fixed") && Contains("got 'wide'"));
 }
 
 TEST_CASE("gqa with groups = heads is mha, and mqa is gqa with one group") {

@@ -30,13 +30,13 @@ TEST_CASE("unknown and mistyped parameters are errors, never ignored") {
                           Contains("did you mean 'window'?"));
   const ComponentChoice wrong_type{"local", {{"window", "wide"}}};
   REQUIRE_THROWS_WITH(MultiHeadAttention(8, 2, 0.0f, rng, wrong_type),
-                      Contains("parameter 'window' must be integer") && Contains("got 'wide'"));
+                      Contains("parameter 'window' must be an integer") && Contains("got 'wide'"));
   const ComponentChoice not_boolean{"cosine", {{"learn_temperature", "yes please"}}};
   REQUIRE_THROWS_WITH(MultiHeadAttention(8, 2, 0.0f, rng, not_boolean),
-                      Contains("must be boolean"));
+                      Contains("must be true or false"));
   const ComponentChoice out_of_range{"local", {{"window", "0"}}};
   REQUIRE_THROWS_WITH(MultiHeadAttention(8, 2, 0.0f, rng, out_of_range),
-                      Contains("window must be >= 1"));
+                      Contains("parameter 'window' must be an integer >= 1"));
 }
 
 TEST_CASE("a duplicate name is refused, naming both origins") {
@@ -64,7 +64,47 @@ TEST_CASE("defaults are filled in and typed") {
   REQUIRE_THROWS_AS(p.integer("rate"), ConfigError);
   for (const char* not_finite : {"nan", "inf", "-inf", "1e999"})
     REQUIRE_THROWS_WITH(resolve_parameters("thing", "demo", specs, {{"rate", not_finite}}),
-                        Contains("must be number"));
+                        Contains("must be a finite number"));
+}
+
+TEST_CASE("declared ranges and choices are enforced, and described") {
+  const std::vector<ParameterSpec> specs{
+      {"window", ParameterType::integer, "8", "keys seen", at_least(1)},
+      {"rate", ParameterType::number, "0.5", "how fast", in_range(0, 1)},
+      {"width", ParameterType::text, "split", "policy", one_of({"split", "fixed"})}};
+  REQUIRE(resolve_parameters("thing", "demo", specs, {{"window", "1"}}).integer("window") == 1);
+  REQUIRE_THROWS_WITH(
+      resolve_parameters("thing", "demo", specs, {{"window", "0"}}),
+      Contains("parameter 'window' must be an integer >= 1") && Contains("got '0'"));
+  REQUIRE_THROWS_WITH(resolve_parameters("thing", "demo", specs, {{"rate", "1.5"}}),
+                      Contains("must be a finite number in [0, 1]"));
+  REQUIRE_THROWS_WITH(resolve_parameters("thing", "demo", specs, {{"width", "wide"}}),
+                      Contains("must be one of split | fixed"));
+}
+
+TEST_CASE("a declaration that cannot work is refused when it is registered") {
+  Registry<AttentionVariant> registry;
+  const auto factory = [](const Parameters&, const AttentionVariant::BuildContext&) {
+    return std::unique_ptr<AttentionVariant>();
+  };
+  const auto entry = [&](std::string name, std::vector<ParameterSpec> parameters) {
+    return Registry<AttentionVariant>::Entry{
+        std::move(name), "", std::move(parameters), {}, factory, "libmine.so"};
+  };
+  REQUIRE_THROWS_WITH(registry.add(entry("", {})), Contains("has an empty name"));
+  REQUIRE_THROWS_WITH(registry.add(entry("a", {{"n", ParameterType::integer, "many", "count"}})),
+                      Contains("attention variant 'a': parameter 'n' declares default 'many', "
+                               "which is not an integer"));
+  REQUIRE_THROWS_WITH(
+      registry.add(entry("b", {{"n", ParameterType::integer, "0", "count", at_least(1)}})),
+      Contains("declares default '0', which is not an integer >= 1"));
+  REQUIRE_THROWS_WITH(
+      registry.add(entry("c", {{"n", ParameterType::integer, "1", "", one_of({"x"})}})),
+      Contains("declares choices, which only text parameters take"));
+  REQUIRE_THROWS_WITH(registry.add(entry("d", {{"n", ParameterType::boolean, "true", ""},
+                                               {"n", ParameterType::boolean, "true", ""}})),
+                      Contains("parameter 'n' is declared twice"));
+  REQUIRE(registry.names().empty());  // nothing half-added
 }
 
 namespace {

@@ -34,7 +34,8 @@ namespace attnlab {
 /// plugin built against another version is refused with a message naming both.
 ///   1: first release
 ///   2: capabilities default to false; head_gating; kPlural/kKey; the
-///      registrar holds one list per kind
+///      registrar holds one list per kind; ParameterSpec limits (range,
+///      choices) checked before a factory runs
 inline constexpr int kPluginApiVersion = 2;
 
 /// What a library of components hands to attnlab while it is being loaded.
@@ -89,9 +90,9 @@ std::filesystem::path load_plugin(const std::string& path,
 }  // namespace attnlab
 
 #ifdef ATTNLAB_BUILTIN_COMPONENTS
-#define ATTNLAB_PLUGIN(register_function)                           \
-  namespace {                                                       \
-  [[maybe_unused]] const bool attnlab_components_queued =           \
+#define ATTNLAB_PLUGIN(register_function)                             \
+  namespace {                                                         \
+  [[maybe_unused]] const bool attnlab_components_queued =             \
       ::attnlab::detail::queue_builtin_components(register_function); \
   }
 #else

@@ -8,8 +8,9 @@ namespace attnlab {
 
 std::vector<ParameterSpec> head_width_parameters() {
   return {{"width", ParameterType::text, "split",
-           "split: d_k = d_model / heads (more heads, thinner heads); fixed: d_k = head_dim"},
-          {"head_dim", ParameterType::integer, "0", "d_k when width is fixed"}};
+           "split: d_k = d_model / heads (more heads, thinner heads); fixed: d_k = head_dim",
+           one_of({"split", "fixed"})},
+          {"head_dim", ParameterType::integer, "0", "d_k when width is fixed", at_least(0)}};
 }
 
 int64_t resolve_head_width(const Parameters& parameters, const HeadLayout::BuildContext& context,
@@ -27,15 +28,11 @@ int64_t resolve_head_width(const Parameters& parameters, const HeadLayout::Build
           context.heads, context.d_model));
     return context.d_model / context.heads;
   }
-  if (width == "fixed") {
-    const int64_t head_dim = parameters.integer("head_dim");
-    if (head_dim < 1)
-      throw ConfigError(fmt::format("head layout '{}': width 'fixed' needs head_dim >= 1, got {}",
-                                    layout, head_dim));
-    return head_dim;
-  }
-  throw ConfigError(
-      fmt::format("head layout '{}': width must be 'split' or 'fixed', got '{}'", layout, width));
+  const int64_t head_dim = parameters.integer("head_dim");  // width: fixed (its choices)
+  if (head_dim < 1)
+    throw ConfigError(fmt::format("head layout '{}': width 'fixed' needs head_dim >= 1, got {}",
+                                  layout, head_dim));
+  return head_dim;
 }
 
 }  // namespace attnlab

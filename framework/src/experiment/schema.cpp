@@ -65,17 +65,7 @@ std::string checked_scalar(const KeySpec& spec, const ConfigNode& value, Paramet
     fail(value.location(), key,
          fmt::format("found {}, expected {}", value.describe(), describe_expected(spec)));
   const auto parsed = parse_parameter_value(type, value.text());
-  bool fits = parsed.has_value();
-  if (fits && type == ParameterType::integer) {
-    const auto number = static_cast<double>(std::get<int64_t>(*parsed));
-    fits = number >= spec.min && number <= spec.max;
-  } else if (fits && type == ParameterType::number) {
-    const double number = std::get<double>(*parsed);
-    fits = number >= spec.min && number <= spec.max;
-  } else if (fits && !spec.choices.empty()) {
-    fits = std::find(spec.choices.begin(), spec.choices.end(), value.text()) != spec.choices.end();
-  }
-  if (!fits)
+  if (!parsed || !within_limits(*parsed, {spec.min, spec.max, spec.choices}))
     fail(value.location(), key,
          fmt::format("found {}, expected {}", value.describe(), describe_expected(spec)));
   return format_parameter_value(*parsed);
@@ -93,20 +83,6 @@ ParameterType element_type(ValueType type) {
     default:
       return ParameterType::text;
   }
-}
-
-const char* expected_type(ParameterType type) {
-  switch (type) {
-    case ParameterType::integer:
-      return "an integer";
-    case ParameterType::number:
-      return "a finite number";
-    case ParameterType::boolean:
-      return "true or false";
-    case ParameterType::text:
-      return "text";
-  }
-  return "?";
 }
 
 bool is_list(ValueType type) {
@@ -181,23 +157,16 @@ void resolve_component(const ComponentSection& section, ConfigNode& node) {
   }
   for (const ParameterSpec& spec : specs) {
     ConfigNode* given = node.find(spec.name);
-    if (given == nullptr) {  // the default, in the same canonical form as a given value
-      const auto value = parse_parameter_value(spec.type, spec.default_value);
-      if (!value)
-        throw ConfigError(
-            fmt::format("{} '{}' declares default '{}' for parameter '{}', which is "
-                        "not {}: fix the component",
-                        section.section, selector->text(), spec.default_value, spec.name,
-                        expected_type(spec.type)));
-      node.set(spec.name, ConfigNode::scalar(format_parameter_value(*value)));
+    if (given == nullptr) {  // the default (checked at registration), in canonical form
+      const auto value = parse_parameter(spec, spec.default_value);
+      node.set(spec.name, ConfigNode::scalar(format_parameter_value(value.value())));
       continue;
     }
     const std::string key = join_path(section.section, spec.name);
-    const auto parsed =
-        given->is_scalar() ? parse_parameter_value(spec.type, given->text()) : std::nullopt;
+    const auto parsed = given->is_scalar() ? parse_parameter(spec, given->text()) : std::nullopt;
     if (!parsed)
       fail(given->location(), key,
-           fmt::format("found {}, expected {} ({})", given->describe(), expected_type(spec.type),
+           fmt::format("found {}, expected {} ({})", given->describe(), describe_expected(spec),
                        spec.doc));
     *given = ConfigNode::scalar(format_parameter_value(*parsed), given->location());
   }
@@ -341,11 +310,8 @@ std::string describe_expected(const KeySpec& spec) {
     case ValueType::text_list:
       return "a list of text values";
   }
-  if (spec.min > -kInf && spec.max < kInf)
-    return fmt::format("{} in [{}, {}]", what, spec.min, spec.max);
-  if (spec.min == kPositive) return what + " > 0";
-  if (spec.min > -kInf) return fmt::format("{} >= {}", what, spec.min);
-  return what;
+  if (spec.min == kPositive && spec.max == kInf) return what + " > 0";
+  return describe_range(what, spec.min, spec.max);
 }
 
 void check_value(const KeySpec& spec, const ConfigNode& value) {

@@ -73,6 +73,68 @@ std::string format_parameter_value(const Parameters::Value& value) {
       value);
 }
 
+bool within_limits(const Parameters::Value& value, const ParameterLimits& limits) {
+  const auto in_range = [&](double x) { return x >= limits.min && x <= limits.max; };
+  if (const auto* integer = std::get_if<int64_t>(&value))
+    return in_range(static_cast<double>(*integer));
+  if (const auto* number = std::get_if<double>(&value)) return in_range(*number);
+  if (const auto* text = std::get_if<std::string>(&value))
+    return limits.choices.empty() ||
+           std::find(limits.choices.begin(), limits.choices.end(), *text) != limits.choices.end();
+  return true;
+}
+
+std::optional<Parameters::Value> parse_parameter(const ParameterSpec& spec,
+                                                 const std::string& text) {
+  auto value = parse_parameter_value(spec.type, text);
+  if (value && !within_limits(*value, spec.limits)) return std::nullopt;
+  return value;
+}
+
+std::string describe_range(const std::string& what, double min, double max) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (min > -kInf && max < kInf) return fmt::format("{} in [{}, {}]", what, min, max);
+  if (min > -kInf) return fmt::format("{} >= {}", what, min);
+  if (max < kInf) return fmt::format("{} <= {}", what, max);
+  return what;
+}
+
+std::string describe_expected(const ParameterSpec& spec) {
+  switch (spec.type) {
+    case ParameterType::integer:
+      return describe_range("an integer", spec.limits.min, spec.limits.max);
+    case ParameterType::number:
+      return describe_range("a finite number", spec.limits.min, spec.limits.max);
+    case ParameterType::boolean:
+      return "true or false";
+    case ParameterType::text:
+      return spec.limits.choices.empty()
+                 ? "text"
+                 : fmt::format("one of {}", fmt::join(spec.limits.choices, " | "));
+  }
+  return "?";
+}
+
+void check_parameter_specs(std::string_view kind, std::string_view component,
+                           const std::vector<ParameterSpec>& specs) {
+  std::vector<std::string> seen;
+  for (const ParameterSpec& spec : specs) {
+    const auto refuse = [&](const std::string& why) {
+      throw ConfigError(fmt::format("{} '{}': parameter '{}' {}", kind, component, spec.name, why));
+    };
+    if (spec.name.empty()) refuse("has an empty name");
+    if (std::find(seen.begin(), seen.end(), spec.name) != seen.end()) refuse("is declared twice");
+    seen.push_back(spec.name);
+    if (!spec.limits.choices.empty() && spec.type != ParameterType::text)
+      refuse("declares choices, which only text parameters take");
+    if (spec.limits.min > spec.limits.max)
+      refuse(fmt::format("declares min {} > max {}", spec.limits.min, spec.limits.max));
+    if (!parse_parameter(spec, spec.default_value))
+      refuse(fmt::format("declares default '{}', which is not {}", spec.default_value,
+                         describe_expected(spec)));
+  }
+}
+
 std::string to_string(ParameterType type) {
   switch (type) {
     case ParameterType::integer:
@@ -146,10 +208,10 @@ Parameters resolve_parameters(std::string_view kind, std::string_view component,
   for (const ParameterSpec& spec : specs) {
     const auto it = given.find(spec.name);
     const std::string& text = it == given.end() ? spec.default_value : it->second;
-    auto value = parse_parameter_value(spec.type, text);
+    auto value = parse_parameter(spec, text);
     if (!value)
       throw ConfigError(fmt::format("{} '{}': parameter '{}' must be {} ({}), got '{}'", kind,
-                                    component, spec.name, to_string(spec.type), spec.doc, text));
+                                    component, spec.name, describe_expected(spec), spec.doc, text));
     resolved.set(spec.name, std::move(*value));
   }
   return resolved;

@@ -46,8 +46,13 @@ void refuse_clashes(const EntriesOf<Component>& entries, const std::string& orig
   std::set<std::string> seen;
   for (const auto& entry : entries) {
     if (entry.name.empty())
-      throw ConfigError(fmt::format("{}: registers a {} with an empty name", library,
-                                    Component::kKind));
+      throw ConfigError(
+          fmt::format("{}: registers a {} with an empty name", library, Component::kKind));
+    try {
+      check_parameter_specs(Component::kKind, entry.name, entry.parameters);
+    } catch (const ConfigError& error) {
+      throw ConfigError(fmt::format("{}: {}", library, error.what()));
+    }
     const Registry<Component>& registry = stored_registry<Component>();
     if (registry.contains(entry.name))
       throw ConfigError(fmt::format("{}: {} '{}' is already registered (from {})", library,

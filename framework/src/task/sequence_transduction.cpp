@@ -19,8 +19,8 @@ std::string to_string(ModelShape shape) {
 
 std::vector<ParameterSpec> sequence_transduction_parameters() {
   return {{"symbols", ParameterType::integer, "8",
-           "content vocabulary (the separator is one more token)"},
-          {"length", ParameterType::integer, "6", "tokens per input sequence n"}};
+           "content vocabulary (the separator is one more token)", at_least(1)},
+          {"length", ParameterType::integer, "6", "tokens per input sequence n", at_least(1)}};
 }
 
 SequenceTransductionTask::SequenceTransductionTask(int64_t symbols, int64_t length)

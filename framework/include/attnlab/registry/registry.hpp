@@ -67,6 +67,10 @@ class Registry {
   /// Components register through a PluginRegistrar, which calls this after
   /// checking the whole library's entries.
   void add(Entry entry) {
+    if (entry.name.empty())
+      throw ConfigError(
+          fmt::format("a {} from {} has an empty name", Component::kKind, entry.origin));
+    check_parameter_specs(Component::kKind, entry.name, entry.parameters);
     for (const Entry& existing : entries_)
       if (existing.name == entry.name)
         throw ConfigError(fmt::format("{} '{}' from {} is already registered (from {})",
