@@ -82,6 +82,19 @@ TEST_CASE("declared ranges and choices are enforced, and described") {
                       Contains("must be one of split | fixed"));
 }
 
+TEST_CASE("an unknown name says whether a plugin that might provide it is loaded") {
+  Registry<AttentionVariant> registry;
+  const auto factory = [](const Parameters&, const AttentionVariant::BuildContext&) {
+    return std::unique_ptr<AttentionVariant>();
+  };
+  registry.add({"mine", "", {}, {}, factory, "built-in"});
+  REQUIRE_THROWS_WITH(registry.find("theirs"),
+                      Contains("no plugin is loaded") && Contains("'plugins:'"));
+  registry.add({"other", "", {}, {}, factory, "/opt/libother.so"});
+  REQUIRE_THROWS_WITH(registry.find("theirs"),
+                      Contains("from the built-ins and the plugins /opt/libother.so"));
+}
+
 TEST_CASE("a declaration that cannot work is refused when it is registered") {
   Registry<AttentionVariant> registry;
   const auto factory = [](const Parameters&, const AttentionVariant::BuildContext&) {

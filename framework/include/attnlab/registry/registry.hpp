@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -84,9 +85,9 @@ class Registry {
       if (entry.name == name) return entry;
     const std::string suggestion = closest_match(name, names());
     throw ConfigError(
-        fmt::format("unknown {} '{}'{}; available: {}", Component::kKind, name,
+        fmt::format("unknown {} '{}'{}; available: {}{}", Component::kKind, name,
                     suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion),
-                    fmt::join(names(), ", ")));
+                    fmt::join(names(), ", "), plugin_hint()));
   }
 
   bool contains(std::string_view name) const {
@@ -113,6 +114,19 @@ class Registry {
   const std::vector<Entry>& entries() const { return entries_; }
 
  private:
+  // Where a component from a plugin would come from, for the unknown-name message.
+  std::string plugin_hint() const {
+    std::vector<std::string> libraries;
+    for (const Entry& entry : entries_)
+      if (entry.origin != "built-in" &&
+          std::find(libraries.begin(), libraries.end(), entry.origin) == libraries.end())
+        libraries.push_back(entry.origin);
+    if (libraries.empty())
+      return " (no plugin is loaded: a component from a plugin needs its library under "
+             "'plugins:' in the experiment, or --plugin LIBRARY)";
+    return fmt::format(" (from the built-ins and the plugins {})", fmt::join(libraries, ", "));
+  }
+
   std::vector<Entry> entries_;
 };
 
