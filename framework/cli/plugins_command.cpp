@@ -1,5 +1,6 @@
-// `attnlab plugins [--json]`: every registered component by kind, with its
-// parameters (type, default, meaning) and capabilities.
+// `attnlab plugins [--json | --markdown]`: every registered component by kind,
+// with its parameters (type, limits, default, meaning) and capabilities; the
+// Markdown is docs/components.md's tables, checked by a test.
 #include <fmt/format.h>
 
 #include <string>
@@ -81,22 +82,58 @@ std::string json_entries(const std::vector<Entry>& entries) {
   return fmt::format("[{}]", fmt::join(items, ",\n  "));
 }
 
+// Markdown-safe table cell text.
+std::string cell(std::string_view text) {
+  std::string out;
+  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+template <class Component>
+void print_markdown() {
+  using Capabilities = typename Registry<Component>::Capabilities;
+  fmt::print("### {}\n\n", Component::kPlural);
+  if (!Capabilities::fields().empty()) {
+    fmt::print("Capabilities:\n");
+    for (const auto& field : Capabilities::fields())
+      fmt::print("- `{}`: {}\n", field.name, field.meaning);
+    fmt::print("\n");
+  }
+  fmt::print("| name | what it is | parameters | capabilities |\n|---|---|---|---|\n");
+  for (const auto& e : registry_of<Component>().entries()) {
+    std::vector<std::string> parameters, held;
+    for (const ParameterSpec& p : e.parameters)
+      parameters.push_back(fmt::format("`{}` ({}, default `{}`): {}", p.name,
+                                       cell(describe_expected(p)), p.default_value, cell(p.doc)));
+    for (const auto& [name, on] : capabilities_of(e.capabilities))
+      if (on) held.push_back(fmt::format("`{}`", name));
+    fmt::print("| `{}` | {} | {} | {} |\n", e.name, cell(e.description),
+               parameters.empty() ? "none" : fmt::format("{}", fmt::join(parameters, "<br>")),
+               held.empty() ? "none" : fmt::format("{}", fmt::join(held, ", ")));
+  }
+  fmt::print("\n");
+}
+
 }  // namespace
 
 int run_plugins(const std::vector<std::string>& arguments) {
-  bool json = false;
+  bool json = false, markdown = false;
   for (std::size_t i = 0; i < arguments.size(); ++i) {
     if (arguments[i] == "--json") {
       json = true;
+    } else if (arguments[i] == "--markdown") {
+      markdown = true;
     } else if (arguments[i] == "--plugin" && i + 1 < arguments.size()) {
       load_plugin(arguments[++i]);
     } else {
       throw ConfigError(fmt::format(
-          "attnlab plugins: unexpected argument '{}' (accepted: --json, --plugin LIBRARY)",
+          "attnlab plugins: unexpected argument '{}' (accepted: --json, --markdown, --plugin LIBRARY)",
           arguments[i]));
     }
   }
-  if (json) {
+  if (markdown) {
+    ComponentKinds::for_each([]<class Component>() { print_markdown<Component>(); });
+  } else if (json) {
     std::vector<std::string> kinds;
     ComponentKinds::for_each([&]<class Component>() {
       kinds.push_back(fmt::format("{}: {}", json_string(Component::kKey),

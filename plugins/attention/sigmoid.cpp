@@ -68,7 +68,7 @@ void register_components(PluginRegistrar& registrar) {
           "elementwise sigmoid of the scaled scores plus a bias, no normalisation over keys",
       .parameters = {{"bias", ParameterType::number, "0", "initial value of the learned bias b"},
                      {"length_relative", ParameterType::boolean, "true",
-                      "also add -log(number of keys)"},
+                      "also add -log(number of keys the query sees)"},
                      {"learn_bias", ParameterType::boolean, "true", "train b with the model"}},
       .capabilities = {.causal_mask = true,
                        .padding_mask = true,
