@@ -2,7 +2,9 @@
 // file, line and column, the dotted key, what was found and what was expected.
 #include <attnlab/error.hpp>
 #include <attnlab/experiment/experiment.hpp>
+#include <attnlab/model/config.hpp>
 #include <attnlab/task/task.hpp>
+#include <attnlab/train/trainer.hpp>
 #include <catch2/catch.hpp>
 
 #include "experiment_files.hpp"
@@ -208,4 +210,18 @@ TEST_CASE("syntax errors, duplicate keys, bad seeds, bad overrides and base cycl
                Catch::Matchers::StartsWith("x.yaml:1:11: plugins: plugin 'missing.so' not found"));
   REQUIRE_THAT(refusal("base: missing.yaml\n"),
                Catch::Matchers::StartsWith("x.yaml:1:7: base: file"));
+}
+
+TEST_CASE("a choice key decodes through its one table of names; anything else is an error") {
+  REQUIRE(activation_names().decode("gelu", "model.activation") == Activation::gelu);
+  REQUIRE(norm_placement_names().decode("post", "model.norm") == NormPlacement::post);
+  REQUIRE(schedule_names().decode("constant", "train.schedule") == LearningRateSchedule::constant);
+  REQUIRE(model_shape_names().decode("encoder_decoder", "model.architecture") ==
+          ModelShape::encoder_decoder);
+  // A value a table lacks (say swiglu added to the schema only) is never read as another.
+  REQUIRE_THROWS_WITH(
+      activation_names().decode("swiglu", "model.activation"),
+      Catch::Matchers::Contains("model.activation: 'swiglu' is not one of relu | gelu"));
+  for (Activation a : {Activation::relu, Activation::gelu})
+    REQUIRE(activation_names().decode(to_string(a), "") == a);
 }

@@ -12,6 +12,7 @@
 #include "attnlab/experiment/experiment.hpp"
 #include "attnlab/model/positional_encoding.hpp"
 #include "attnlab/task/task.hpp"
+#include "attnlab/train/trainer.hpp"
 
 namespace attnlab::schema {
 namespace {
@@ -223,12 +224,12 @@ const std::vector<KeySpec>& trial_keys() {
                 "shared libraries to load (relative to the YAML file, or on ATTNLAB_PLUGIN_PATH)"),
       choice("model.architecture", "decoder",
              "which Transformer: encoder (reads both ways), decoder (causal), encoder_decoder",
-             {"encoder", "decoder", "encoder_decoder"}),
+             model_shape_names().names()),
       integer("model.d_model", "64", "model width", 1),
       integer("model.layers", "2", "blocks in each stack", 1),
       integer("model.ffn", "256", "feed-forward hidden width", 1),
-      choice("model.activation", "relu", "feed-forward activation", {"relu", "gelu"}),
-      choice("model.norm", "pre", "LayerNorm placement", {"pre", "post"}),
+      choice("model.activation", "relu", "feed-forward activation", activation_names().names()),
+      choice("model.norm", "pre", "LayerNorm placement", norm_placement_names().names()),
       number("model.dropout", "0", "dropout probability", 0, 0.95),
       integer("model.max_length", "0",
               "positions a learned table covers; 0 = the longest sequence trained or evaluated", 0),
@@ -238,7 +239,7 @@ const std::vector<KeySpec>& trial_keys() {
       number("train.lr", "0.003", "peak learning rate (AdamW)", kPositive),
       choice("train.schedule", "cosine",
              "after warm-up: cosine decay to lr * final_lr_ratio, or constant",
-             {"cosine", "constant"}),
+             schedule_names().names()),
       integer("train.warmup", "50", "linear warm-up steps", 0),
       number("train.final_lr_ratio", "0.1", "cosine schedule's final lr / peak lr", 0, 1),
       number("train.clip", "1", "gradient-norm clip (0 = off)", 0),

@@ -48,10 +48,10 @@ ComponentChoice component(const ConfigNode& config, const std::string& section,
   return choice;
 }
 
-ModelShape shape_named(const std::string& name) {
-  if (name == "encoder") return ModelShape::encoder;
-  if (name == "encoder_decoder") return ModelShape::encoder_decoder;
-  return ModelShape::decoder;
+// The enum a choice key names, through the one table of its names.
+template <class Enum>
+Enum decoded(const ConfigNode& config, const std::string& path, const NamedChoices<Enum>& names) {
+  return names.decode(at(config, path).text(), path);
 }
 
 }  // namespace
@@ -60,15 +60,13 @@ TrialSpec trial_spec(const ConfigNode& resolved) {
   TrialSpec spec;
   spec.plugins = texts(resolved, "plugins");
   for (const std::string& plugin : spec.plugins) load_plugin(plugin);
-  spec.shape = shape_named(at(resolved, "model.architecture").text());
+  spec.shape = decoded(resolved, "model.architecture", model_shape_names());
   TransformerConfig& model = spec.model;
   model.d_model = integer(resolved, "model.d_model");
   model.encoder_layers = model.decoder_layers = integer(resolved, "model.layers");
   model.ffn_dim = integer(resolved, "model.ffn");
-  model.activation =
-      at(resolved, "model.activation").text() == "gelu" ? Activation::gelu : Activation::relu;
-  model.norm =
-      at(resolved, "model.norm").text() == "post" ? NormPlacement::post : NormPlacement::pre;
+  model.activation = decoded(resolved, "model.activation", activation_names());
+  model.norm = decoded(resolved, "model.norm", norm_placement_names());
   model.dropout = number(resolved, "model.dropout");
   model.max_length = integer(resolved, "model.max_length");
   model.heads = integer(resolved, "heads.count");
@@ -81,9 +79,7 @@ TrialSpec trial_spec(const ConfigNode& resolved) {
   train.steps = integer(resolved, "train.steps");
   train.batch = integer(resolved, "train.batch");
   train.lr = number(resolved, "train.lr");
-  train.schedule = at(resolved, "train.schedule").text() == "constant"
-                       ? LearningRateSchedule::constant
-                       : LearningRateSchedule::cosine;
+  train.schedule = decoded(resolved, "train.schedule", schedule_names());
   train.warmup_steps = integer(resolved, "train.warmup");
   train.final_lr_ratio = number(resolved, "train.final_lr_ratio");
   train.clip_norm = number(resolved, "train.clip");

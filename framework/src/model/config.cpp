@@ -27,12 +27,24 @@ void TransformerConfig::validate() const {
     throw ConfigError(fmt::format("model.dropout must be in [0, 1), got {}", dropout));
 }
 
+const NamedChoices<NormPlacement>& norm_placement_names() {
+  static const NamedChoices<NormPlacement> names{{"pre", NormPlacement::pre},
+                                                 {"post", NormPlacement::post}};
+  return names;
+}
+
+const NamedChoices<Activation>& activation_names() {
+  static const NamedChoices<Activation> names{{"relu", Activation::relu},
+                                              {"gelu", Activation::gelu}};
+  return names;
+}
+
 std::string to_string(NormPlacement norm) {
-  return norm == NormPlacement::pre ? "pre" : "post";
+  return norm_placement_names().name(norm);
 }
 
 std::string to_string(Activation activation) {
-  return activation == Activation::relu ? "relu" : "gelu";
+  return activation_names().name(activation);
 }
 
 }  // namespace attnlab

@@ -5,18 +5,6 @@
 
 namespace attnlab {
 
-std::string to_string(ModelShape shape) {
-  switch (shape) {
-    case ModelShape::encoder:
-      return "encoder";
-    case ModelShape::decoder:
-      return "decoder";
-    case ModelShape::encoder_decoder:
-      return "encoder_decoder";
-  }
-  return "?";
-}
-
 std::vector<ParameterSpec> sequence_transduction_parameters() {
   return {{"symbols", ParameterType::integer, "8",
            "content vocabulary (the separator is one more token)", at_least(1)},

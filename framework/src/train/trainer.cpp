@@ -10,6 +10,12 @@
 #include "attnlab/train/seeding.hpp"
 
 namespace attnlab {
+
+const NamedChoices<LearningRateSchedule>& schedule_names() {
+  static const NamedChoices<LearningRateSchedule> names{
+      {"cosine", LearningRateSchedule::cosine}, {"constant", LearningRateSchedule::constant}};
+  return names;
+}
 namespace {
 
 // Correct argmax predictions and counted positions of one batch of logits [B, T, V].

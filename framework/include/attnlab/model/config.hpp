@@ -13,6 +13,8 @@ enum class NormPlacement {
   pre,   // x + f(LN(x)), plus a final LayerNorm (GPT-2 style; trains without warm-up tricks)
   post,  // LN(x + f(x)) as in Vaswani et al. 2017
 };
+/// "pre", "post".
+const NamedChoices<NormPlacement>& norm_placement_names();
 
 struct TransformerConfig {
   int64_t vocab_size = 16;        // source (encoder) vocabulary, or the LM vocabulary

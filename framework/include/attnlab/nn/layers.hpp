@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 
+#include "attnlab/named_choices.hpp"
 #include "attnlab/nn/module.hpp"
 
 namespace attnlab {
@@ -45,6 +46,8 @@ class Embedding : public Module {
 };
 
 enum class Activation { relu, gelu };
+/// "relu", "gelu".
+const NamedChoices<Activation>& activation_names();
 
 /// Position-wise FFN: linear2(dropout(act(linear1(x)))), D -> hidden -> D.
 /// Records "hidden" (after the activation) [B, T, hidden].

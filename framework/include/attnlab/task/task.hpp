@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attnlab/model/token_batch.hpp"
+#include "attnlab/named_choices.hpp"
 #include "attnlab/nn/module.hpp"
 #include "attnlab/registry/registry.hpp"
 
@@ -15,6 +16,8 @@ namespace attnlab {
 
 enum class ModelShape { encoder, decoder, encoder_decoder };
 std::string to_string(ModelShape shape);
+/// "encoder", "decoder", "encoder_decoder".
+const NamedChoices<ModelShape>& model_shape_names();
 
 /// Target of a position that is not scored (cross_entropy's ignore_index).
 inline constexpr int32_t kIgnoreTarget = -100;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attnlab/model/task_model.hpp"
+#include "attnlab/named_choices.hpp"
 #include "attnlab/train/optimizer.hpp"
 
 namespace attnlab {
@@ -17,6 +18,8 @@ enum class LearningRateSchedule {
   cosine,    // linear warm-up, then cosine decay to lr * final_lr_ratio
   constant,  // linear warm-up, then constant
 };
+/// "cosine", "constant".
+const NamedChoices<LearningRateSchedule>& schedule_names();
 
 struct TrainOptions {
   int64_t steps = 600;
