@@ -143,3 +143,35 @@ TEST_CASE("dropout with a re-seeded generator") {
       },
       {{"x", x}});
 }
+
+TEST_CASE("log, log1p, softplus, abs, neg, sqrt, clamp and where") {
+  Tensor positive = random_variable({3, 4}, 31, 0.5f, 2.0f);
+  Tensor any = random_variable({3, 4}, 32);
+  require_gradients([&] { return ops::log(positive); }, {{"x", positive}});
+  require_gradients([&] { return ops::log1p(positive); }, {{"x", positive}});
+  require_gradients([&] { return ops::sqrt(positive); }, {{"x", positive}});
+  require_gradients([&] { return ops::softplus(any); }, {{"x", any}});
+  require_gradients([&] { return ops::neg(any); }, {{"x", any}});
+  // Away from the kinks (|x| and the clamp bounds are not differentiable there).
+  Tensor away = Tensor::from_values({6}, std::vector<float>{-1.5f, -0.7f, -0.3f, 0.4f, 0.8f, 1.6f});
+  away.requires_grad();
+  require_gradients([&] { return ops::abs(away); }, {{"x", away}});
+  require_gradients([&] { return ops::clamp(away, -1.0f, 1.0f); }, {{"x", away}});
+  Tensor other = random_variable({6}, 33);
+  const Tensor condition = Tensor::from_values({6}, std::vector<float>{1, 0, 0, 1, 1, 0});
+  require_gradients([&] { return ops::where(condition, away, other); },
+                    {{"a", away}, {"b", other}});
+}
+
+TEST_CASE("l2_normalize and masked scores through mask_to_bias") {
+  Tensor x = random_variable({2, 3, 4}, 34);
+  require_gradients([&] { return ops::l2_normalize(x); }, {{"x", x}});
+  Tensor scores = random_variable({2, 3, 5}, 35);
+  const AttentionMask mask{.causal = true, .key_lengths = {5, 3}};
+  // The bias is a constant: masked entries of scores get no gradient, the rest pass through.
+  require_gradients(
+      [&] {
+        return ops::masked_softmax(ops::add(scores, ops::mask_to_bias(mask, scores.shape())));
+      },
+      {{"scores", scores}});
+}

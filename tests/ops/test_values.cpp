@@ -183,3 +183,39 @@ TEST_CASE("concat of different ranks and reshape to negative extents are shape e
   REQUIRE_THROWS_WITH(ops::reshape(Tensor::zeros({6}), {-2, -3}),
                       Contains("reshape") && Contains("[-2, -3]"));
 }
+
+TEST_CASE("log, log1p, softplus, abs, neg, sqrt, clamp and where give their values") {
+  const Tensor x = Tensor::from_values({4}, std::vector<float>{0.5f, 1.0f, 4.0f, 100.0f});
+  const Tensor s = Tensor::from_values({4}, std::vector<float>{-20.0f, -1.0f, 0.0f, 100.0f});
+  for (int i = 0; i < 4; ++i) {
+    const float v = x.data()[i], w = s.data()[i];
+    REQUIRE(ops::log(x).data()[i] == Approx(std::log(v)));
+    REQUIRE(ops::log1p(x).data()[i] == Approx(std::log1p(v)));
+    REQUIRE(ops::sqrt(x).data()[i] == Approx(std::sqrt(v)));
+    REQUIRE(ops::abs(s).data()[i] == std::abs(w));
+    REQUIRE(ops::neg(s).data()[i] == -w);
+    REQUIRE(ops::clamp(s, -1.0f, 2.0f).data()[i] == std::min(std::max(w, -1.0f), 2.0f));
+  }
+  const auto softplus = ops::softplus(s).to_vector();  // stable at both ends
+  REQUIRE(softplus[0] == Approx(std::exp(-20.0)).epsilon(1e-3));
+  REQUIRE(softplus[1] == Approx(std::log1p(std::exp(-1.0))));
+  REQUIRE(softplus[2] == Approx(std::log(2.0)));
+  REQUIRE(softplus[3] == Approx(100.0f));
+  const Tensor condition = Tensor::from_values({4}, std::vector<float>{1, 0, 1, 0});
+  REQUIRE(ops::where(condition, x, s).to_vector() == std::vector<float>{0.5f, -1.0f, 4.0f, 100.0f});
+  REQUIRE_THROWS_WITH(ops::where(condition, x, Tensor::zeros({2, 2})),
+                      Contains("where: condition [4], a [4] and b [2, 2] must have one shape"));
+  REQUIRE_THROWS_WITH(ops::clamp(x, 1.0f, 0.0f), Contains("clamp: low 1 is above high 0"));
+}
+
+TEST_CASE("l2_normalize gives unit rows; mask_to_bias is 0 where visible and -inf where masked") {
+  const Tensor x = Tensor::from_values({2, 2}, std::vector<float>{3.0f, 4.0f, 0.0f, 0.0f});
+  const auto unit = ops::l2_normalize(x).to_vector();
+  REQUIRE(unit[0] == Approx(0.6f));
+  REQUIRE(unit[1] == Approx(0.8f));
+  REQUIRE((unit[2] == 0.0f && unit[3] == 0.0f));  // a zero row stays zero (eps), never NaN
+  const Tensor bias = ops::mask_to_bias({.causal = true, .key_lengths = {2}}, {1, 3, 3});
+  const float inf = std::numeric_limits<float>::infinity();
+  // Query i sees keys j <= i, and only the first 2 keys are valid.
+  REQUIRE(bias.to_vector() == std::vector<float>{0, -inf, -inf, 0, 0, -inf, 0, 0, -inf});
+}

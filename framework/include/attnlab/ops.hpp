@@ -36,7 +36,7 @@ struct AttentionMask {
 
 namespace ops {
 
-// --- elementwise, with broadcasting ---
+// --- elementwise, broadcasting as NumPy (on both sides; docs/tensors-and-ops.md) ---
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
@@ -55,6 +55,23 @@ Tensor sigmoid(const Tensor& x);
 Tensor exp(const Tensor& x);
 /// elu(x) = x for x > 0, exp(x) - 1 otherwise (alpha = 1).
 Tensor elu(const Tensor& x);
+/// Natural log (x > 0; log 0 = -inf).
+Tensor log(const Tensor& x);
+/// log(1 + x), accurate for small x.
+Tensor log1p(const Tensor& x);
+/// log(1 + e^x), without overflow for large x; its derivative is sigmoid(x).
+Tensor softplus(const Tensor& x);
+/// |x|; the gradient at 0 is 0.
+Tensor abs(const Tensor& x);
+/// -x.
+Tensor neg(const Tensor& x);
+/// Square root (x >= 0).
+Tensor sqrt(const Tensor& x);
+/// min(max(x, low), high); gradient 1 where low <= x <= high, else 0. low <= high.
+Tensor clamp(const Tensor& x, float low, float high);
+/// Elementwise condition != 0 ? a : b, all three of one shape (no broadcasting).
+/// No gradient flows to condition, and none to the side not chosen.
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
 
 // --- reductions ---
 /// Sum of all elements: shape [].

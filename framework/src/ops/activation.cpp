@@ -80,4 +80,48 @@ Tensor elu(const Tensor& x) {
       [](float v, float y) { return v > 0.0f ? 1.0f : y + 1.0f; });
 }
 
+Tensor log(const Tensor& x) {
+  return unary(
+      "log", x, [](float v) { return std::log(v); }, [](float v, float) { return 1.0f / v; });
+}
+
+Tensor log1p(const Tensor& x) {
+  return unary(
+      "log1p", x, [](float v) { return std::log1p(v); },
+      [](float v, float) { return 1.0f / (1.0f + v); });
+}
+
+Tensor softplus(const Tensor& x) {
+  // log(1 + e^x) without overflow: x + log1p(e^-x) for large x.
+  return unary(
+      "softplus", x,
+      [](float v) { return v > 0.0f ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); },
+      [](float v, float) { return 1.0f / (1.0f + std::exp(-v)); });
+}
+
+Tensor abs(const Tensor& x) {
+  return unary(
+      "abs", x, [](float v) { return std::abs(v); },
+      [](float v, float) { return v > 0.0f   ? 1.0f
+                                  : v < 0.0f ? -1.0f
+                                             : 0.0f; });
+}
+
+Tensor neg(const Tensor& x) {
+  return unary(
+      "neg", x, [](float v) { return -v; }, [](float, float) { return -1.0f; });
+}
+
+Tensor sqrt(const Tensor& x) {
+  return unary(
+      "sqrt", x, [](float v) { return std::sqrt(v); }, [](float, float y) { return 0.5f / y; });
+}
+
+Tensor clamp(const Tensor& x, float low, float high) {
+  if (!(low <= high)) detail::shape_error("clamp", "low {} is above high {}", low, high);
+  return unary(
+      "clamp", x, [low, high](float v) { return std::min(std::max(v, low), high); },
+      [low, high](float v, float) { return v >= low && v <= high ? 1.0f : 0.0f; });
+}
+
 }  // namespace attnlab::ops

@@ -180,4 +180,28 @@ Tensor add_scalar(const Tensor& a, float constant) {
   return out;
 }
 
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  if (condition.shape() != a.shape() || a.shape() != b.shape())
+    detail::shape_error("where", "condition {}, a {} and b {} must have one shape",
+                        shape_string(condition.shape()), shape_string(a.shape()),
+                        shape_string(b.shape()));
+  Tensor out = detail::new_output("where", a.shape());
+  const int64_t n = a.numel();
+  const float *pc = condition.data(), *pa = a.data(), *pb = b.data();
+  float* po = out.data();
+  for (int64_t i = 0; i < n; ++i) po[i] = pc[i] != 0.0f ? pa[i] : pb[i];
+  if (!detail::needs_backward({&a, &b})) return out;
+  // The unchosen side gets exactly no gradient (not 0 times it: it may be inf).
+  detail::record_backward(out, {a, b}, [condition, a, b, n](const float* g) {
+    const float* chosen = condition.data();
+    if (float* ga = grad_of(a))
+      for (int64_t i = 0; i < n; ++i)
+        if (chosen[i] != 0.0f) ga[i] += g[i];
+    if (float* gb = grad_of(b))
+      for (int64_t i = 0; i < n; ++i)
+        if (chosen[i] == 0.0f) gb[i] += g[i];
+  });
+  return out;
+}
+
 }  // namespace attnlab::ops
