@@ -2,15 +2,17 @@
 # One entry point for a fresh Debian 12 machine (run as root):
 #   bash scripts/attnlab-setup.sh run    install what is missing, build (Release), run the default job
 #   bash scripts/attnlab-setup.sh test   install what is missing, build, run every test
-#                                        (Release suite built by g++, then the ASan+UBSan
-#                                        suite built by clang, then a minute of fuzzing)
+#                                        (the format check, the Release suite built by g++,
+#                                        then the ASan+UBSan suite built by clang, then a
+#                                        minute of fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5-dev hdf5-tools
           libboost-dev libboost-program-options-dev catch2 python3-torch python3-h5py python3-numpy
           libopenblas0-pthread   # PyTorch falls back to reference BLAS without it: the benchmark peer needs it
-          clang-14 libclang-rt-14-dev)  # the second compiler: sanitizers and libFuzzer
+          clang-14 libclang-rt-14-dev   # the second compiler: sanitizers and libFuzzer
+          clang-format)                 # the house format (.clang-format), checked by the tests
 JOBS=${ATTNLAB_JOBS:-$(nproc)}
 
 install_missing_packages() {
@@ -43,6 +45,20 @@ fuzz() {  # fuzz BUILD_DIR SECONDS: the experiment loader's fuzz target from the
 
 PASSED=0
 FAILED=0
+check_format() {  # every tracked C++ file as .clang-format lays it out; one test
+  local unformatted=()
+  while IFS= read -r file; do
+    clang-format --dry-run --Werror "$file" >/dev/null 2>&1 || unformatted+=("$file")
+  done < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find framework plugins tests bench -name '*.[ch]pp')
+  if ((${#unformatted[@]})); then
+    echo "format check: ${#unformatted[@]} file(s) differ from .clang-format (run clang-format -i):"
+    printf '  %s\n' "${unformatted[@]}"
+    FAILED=$((FAILED + 1))
+  else
+    echo "format check: every C++ file matches .clang-format"
+    PASSED=$((PASSED + 1))
+  fi
+}
 run_tests() {  # run_tests DIR: ctest there, adding its counts to PASSED and FAILED
   local log status=0
   log=$(mktemp)
@@ -64,6 +80,8 @@ case "${1:-run}" in
     ./build/framework/cli/attnlab
     ;;
   test)
+    echo "== format check"
+    check_format
     build build
     run_tests build
     echo "== sanitizer build with clang (AddressSanitizer + UndefinedBehaviorSanitizer, libFuzzer)"
@@ -73,8 +91,9 @@ case "${1:-run}" in
     echo "== fuzzing the experiment loader for 60 s"
     fuzz build-clang-sanitize 60
     PASSED=$((PASSED + 1))
-    echo "== every suite: the Release suite (g++), the sanitizer suite (clang) and the fuzzing"
+    echo "== every suite: the format check, the Release suite (g++), the sanitizer suite (clang) and the fuzzing"
     echo "tests: $PASSED passed, $FAILED failed"
+    ((FAILED == 0))
     ;;
   *)
     echo "usage: $0 run|test" >&2

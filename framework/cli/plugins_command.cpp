@@ -126,9 +126,10 @@ int run_plugins(const std::vector<std::string>& arguments) {
     } else if (arguments[i] == "--plugin" && i + 1 < arguments.size()) {
       load_plugin(arguments[++i]);
     } else {
-      throw ConfigError(fmt::format(
-          "attnlab plugins: unexpected argument '{}' (accepted: --json, --markdown, --plugin LIBRARY)",
-          arguments[i]));
+      throw ConfigError(
+          fmt::format("attnlab plugins: unexpected argument '{}' (accepted: --json, --markdown, "
+                      "--plugin LIBRARY)",
+                      arguments[i]));
     }
   }
   if (markdown) {

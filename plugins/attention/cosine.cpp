@@ -2,9 +2,9 @@
 // temperature (as in Swin Transformer v2 / "query-key normalisation"):
 //   weights = softmax(tau * q_hat k_hat^T + bias), q_hat = q / |q|, k_hat = k / |k|
 // Scores stay in [-tau, tau] whatever the scale of q and k.
-#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/plugin.hpp>
 
 namespace attnlab {
 namespace {
@@ -40,7 +40,11 @@ void register_components(PluginRegistrar& registrar) {
                       "initial temperature tau multiplying the cosine"},
                      {"learn_temperature", ParameterType::boolean, "true",
                       "train tau with the model"}},
-      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
+      .capabilities = {.causal_mask = true,
+                       .padding_mask = true,
+                       .returns_weights = true,
+                       .score_bias = true,
+                       .head_gating = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
             return std::make_unique<CosineAttention>(static_cast<float>(p.number("temperature")),

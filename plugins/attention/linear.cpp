@@ -6,9 +6,9 @@
 // for recording; the paper's linear-time form (phi(Q) (phi(K)^T V), with prefix
 // sums when causal) gives the same numbers in O(T) and is an optimisation left
 // for long sequences.
-#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/plugin.hpp>
 
 namespace attnlab {
 namespace {
@@ -46,7 +46,11 @@ void register_components(PluginRegistrar& registrar) {
       .description = "kernelised attention with phi(x) = elu(x) + 1, normalised per query "
                      "(Katharopoulos et al. 2020)",
       .parameters = {{"eps", ParameterType::number, "1e-6", "added to each query's normaliser"}},
-      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = false, .head_gating = true},
+      .capabilities = {.causal_mask = true,
+                       .padding_mask = true,
+                       .returns_weights = true,
+                       .score_bias = false,
+                       .head_gating = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
             return std::make_unique<LinearAttention>(static_cast<float>(p.number("eps")));

@@ -1,8 +1,8 @@
 // softmax: scaled dot-product attention (Vaswani et al. 2017), the default.
 //   weights = softmax(q k^T / sqrt(d_k) + bias), output = weights v
-#include <attnlab/plugin.hpp>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/plugin.hpp>
 
 namespace attnlab {
 namespace {
@@ -21,7 +21,11 @@ void register_components(PluginRegistrar& registrar) {
       .description =
           "scaled dot-product attention: softmax(q k^T / sqrt(d_k)) v (Vaswani et al. 2017)",
       .parameters = {},
-      .capabilities = {.causal_mask = true, .padding_mask = true, .returns_weights = true, .score_bias = true, .head_gating = true},
+      .capabilities = {.causal_mask = true,
+                       .padding_mask = true,
+                       .returns_weights = true,
+                       .score_bias = true,
+                       .head_gating = true},
       .factory =
           [](const Parameters&, const AttentionVariant::BuildContext&) {
             return std::make_unique<SoftmaxAttention>();

@@ -1,6 +1,6 @@
 // mha: multi-head attention, one key/value head per query head (Vaswani et al. 2017).
-#include <attnlab/plugin.hpp>
 #include <attnlab/attention/head_layout.hpp>
+#include <attnlab/plugin.hpp>
 
 namespace attnlab {
 namespace {

@@ -1,7 +1,7 @@
 // mqa: multi-query attention, one key/value head shared by all query heads
 // (Shazeer 2019): the key/value cache shrinks h-fold.
-#include <attnlab/plugin.hpp>
 #include <attnlab/attention/head_layout.hpp>
+#include <attnlab/plugin.hpp>
 
 namespace attnlab {
 namespace {

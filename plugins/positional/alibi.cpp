@@ -5,8 +5,8 @@
 // the largest power of two p <= n, then every other slope of 2p for the rest.
 // Distance is j - i's magnitude: i - j under a causal mask (later keys are
 // masked anyway), |i - j| for bidirectional attention.
-#include <attnlab/plugin.hpp>
 #include <attnlab/model/positional_encoding.hpp>
+#include <attnlab/plugin.hpp>
 #include <cmath>
 #include <vector>
 

@@ -1,8 +1,8 @@
 // none: no positional information at all. Self-attention is then order-blind:
 // an encoder maps "I love NLP" and "NLP love I" to permuted copies of the same
 // outputs (the seed note's point; Haviv et al. 2022 for what causal models keep).
-#include <attnlab/plugin.hpp>
 #include <attnlab/model/positional_encoding.hpp>
+#include <attnlab/plugin.hpp>
 
 namespace attnlab {
 namespace {

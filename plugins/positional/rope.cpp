@@ -2,10 +2,10 @@
 // layer, each pair of features (2i, 2i+1) of q and k is rotated by the angle
 // position * theta_i, theta_i = base^(-2i / d_k). Then q_m . k_n depends on the
 // positions only through the offset m - n.
-#include <attnlab/plugin.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/plugin.hpp>
 #include <cmath>
 
 namespace attnlab {

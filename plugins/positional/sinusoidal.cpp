@@ -1,8 +1,8 @@
 // sinusoidal: the fixed encoding of Vaswani et al. 2017, added to the embeddings:
 //   PE[t, 2i] = sin(t / base^(2i/D)),  PE[t, 2i+1] = cos(t / base^(2i/D)),  base = 10000
-#include <attnlab/plugin.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
+#include <attnlab/plugin.hpp>
 
 namespace attnlab {
 namespace {

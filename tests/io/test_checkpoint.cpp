@@ -1,5 +1,5 @@
-#include <attnlab/io/atomic_file.hpp>
 #include <attnlab/error.hpp>
+#include <attnlab/io/atomic_file.hpp>
 #include <attnlab/io/checkpoint.hpp>
 #include <attnlab/io/hdf5_file.hpp>
 #include <attnlab/model/models.hpp>

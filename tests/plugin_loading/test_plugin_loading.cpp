@@ -35,7 +35,8 @@ TEST_CASE("a library without the entry points is refused") {
 
 TEST_CASE("an API version mismatch names both versions") {
   REQUIRE_THROWS_WITH(load_plugin(ATTNLAB_TEST_PLUGIN_BAD_VERSION),
-                      Contains("built for plugin API version 999") && Contains(fmt::format("speaks version {}", kPluginApiVersion)));
+                      Contains("built for plugin API version 999") &&
+                          Contains(fmt::format("speaks version {}", kPluginApiVersion)));
 }
 
 TEST_CASE("a name clash is refused and nothing of the plugin is registered") {
