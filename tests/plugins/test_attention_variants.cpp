@@ -60,3 +60,17 @@ TEST_CASE("local attention sees exactly `window` keys, bidirectional or causal")
     }
   }
 }
+
+TEST_CASE("softmax_one lets a query attend to nothing: weights below one, fully masked rows 0") {
+  Rng rng(6);
+  const auto variant =
+      attention_registry().create("softmax_one", {}, {.heads = 1, .head_width = D, .rng = rng});
+  const Tensor q = Tensor::zeros({1, 1, 2, D}), k = Tensor::zeros({1, 1, 3, D});
+  const Tensor v = Tensor::full({1, 1, 3, D}, 1.0f);
+  // Zero scores: each of 3 keys and the sink get e^0, so each key weighs 1/4.
+  const AttentionResult open = variant->attend(q, k, v, {}, Tensor());
+  for (float w : open.weights.to_vector()) REQUIRE(w == Approx(0.25f));
+  // Key length 0: every key masked, so all weight goes to the sink and the output is 0.
+  const AttentionResult closed = variant->attend(q, k, v, {.causal = false, .key_lengths = {0}}, {});
+  for (float x : closed.output.to_vector()) REQUIRE(x == 0.0f);
+}
