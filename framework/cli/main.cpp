@@ -71,5 +71,8 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     fmt::print(stderr, "attnlab: error: {}\n", e.what());
     return 1;
+  } catch (...) {  // a plugin may throw anything
+    fmt::print(stderr, "attnlab: error: an exception that is not a std::exception\n");
+    return 1;
   }
 }

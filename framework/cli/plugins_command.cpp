@@ -58,7 +58,7 @@ void print_text(const char* kind, const std::vector<Entry>& entries) {
       if (on) held += (held.empty() ? "" : ", ") + name;
     fmt::print("  {:<12} capabilities: {}\n", "", held.empty() ? "none" : held);
     for (const ParameterSpec& p : e.parameters)
-      fmt::print("  {:<12}   {} ({}, default {}): {}\n", "", p.name, to_string(p.type),
+      fmt::print("  {:<12}   {} ({}, default {}): {}\n", "", p.name, describe_expected(p),
                  p.default_value, p.doc);
   }
 }
@@ -69,9 +69,10 @@ std::string json_entries(const std::vector<Entry>& entries) {
   for (const Entry& e : entries) {
     std::vector<std::string> parameters, capabilities;
     for (const ParameterSpec& p : e.parameters)
-      parameters.push_back(fmt::format(R"({{"name": {}, "type": {}, "default": {}, "doc": {}}})",
-                                       json_string(p.name), json_string(to_string(p.type)),
-                                       json_string(p.default_value), json_string(p.doc)));
+      parameters.push_back(fmt::format(
+          R"({{"name": {}, "type": {}, "expected": {}, "default": {}, "doc": {}}})",
+          json_string(p.name), json_string(to_string(p.type)), json_string(describe_expected(p)),
+          json_string(p.default_value), json_string(p.doc)));
     for (const auto& [name, on] : capabilities_of(e.capabilities))
       capabilities.push_back(fmt::format("{}: {}", json_string(name), on ? "true" : "false"));
     items.push_back(fmt::format(

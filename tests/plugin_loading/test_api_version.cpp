@@ -18,7 +18,11 @@ std::string kind_layout() {
   using Capabilities = typename Registry<Component>::Capabilities;
   std::string layout = fmt::format("{}: entry {}, capabilities {} [", Component::kKind,
                                    sizeof(Entry), sizeof(Capabilities));
-  for (const auto& field : Capabilities::fields()) layout += fmt::format(" {}", field.name);
+  const Capabilities capabilities{};
+  const auto* base = reinterpret_cast<const char*>(&capabilities);
+  for (const auto& field : Capabilities::fields())  // names and where each lives: order matters
+    layout += fmt::format(" {}@{}", field.name,
+                          reinterpret_cast<const char*>(&(capabilities.*field.member)) - base);
   return layout +
          fmt::format(" ], build context {}; ", sizeof(typename Registry<Component>::BuildContext));
 }
@@ -36,12 +40,13 @@ std::string boundary_layout() {
 // kPluginApiVersion -> the layout it was released with.
 const std::map<int, std::string> kReleasedLayouts{
     {2,
-     "attention variant: entry 160, capabilities 5 [ causal_mask padding_mask returns_weights "
-     "score_bias head_gating ], build context 24; positional encoding: entry 160, capabilities 4 "
-     "[ embeddings rotates_qk score_bias extrapolates ], build context 40; head layout: entry "
-     "160, capabilities 1 [ ], build context 16; task: entry 160, capabilities 3 [ encoder "
-     "decoder encoder_decoder ], build context 1; parameter spec 144, registrar 128, attention "
-     "result 48, mask 32, task batch 152, token batch 64"},
+     "attention variant: entry 160, capabilities 5 [ causal_mask@0 padding_mask@1 "
+     "returns_weights@2 score_bias@3 head_gating@4 ], build context 24; positional encoding: "
+     "entry 160, capabilities 4 [ embeddings@0 rotates_qk@1 score_bias@2 extrapolates@3 ], "
+     "build context 40; head layout: entry 160, capabilities 1 [ ], build context 16; task: "
+     "entry 160, capabilities 3 [ encoder@0 decoder@1 encoder_decoder@2 ], build context 1; "
+     "parameter spec 144, registrar 128, attention result 48, mask 32, task batch 152, token "
+     "batch 64"},
 };
 
 }  // namespace

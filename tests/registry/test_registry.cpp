@@ -1,17 +1,29 @@
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/attention/multi_head_attention.hpp>
 #include <attnlab/error.hpp>
+#include <attnlab/registry/component_kinds.hpp>
 #include <catch2/catch.hpp>
+#include <map>
 
 using namespace attnlab;
 using Catch::Matchers::Contains;
 
-TEST_CASE("every built-in attention variant is registered") {
-  for (const char* name : {"softmax", "additive", "linear", "cosine", "sigmoid", "local"}) {
-    INFO(name);
-    REQUIRE(attention_registry().contains(name));
-    REQUIRE_FALSE(attention_registry().find(name).description.empty());
+TEST_CASE("every built-in source file registered its component, with a description") {
+  std::map<std::string, std::string> registered;  // name -> description, over every kind
+  ComponentKinds::for_each([&]<class Component>() {
+    for (const auto& entry : registry_of<Component>().entries())
+      if (entry.origin == "built-in") registered[entry.name] = entry.description;
+  });
+  const std::string names = ATTNLAB_BUILTIN_NAMES;  // "softmax,rope,...," from plugins/*/*.cpp
+  std::size_t files = 0;
+  for (std::size_t start = 0, end; (end = names.find(',', start)) != std::string::npos;
+       start = end + 1, ++files) {
+    const std::string name = names.substr(start, end - start);
+    INFO("plugins/*/" << name << ".cpp");
+    REQUIRE(registered.count(name) == 1);
+    REQUIRE_FALSE(registered.at(name).empty());
   }
+  REQUIRE(files == registered.size());  // and nothing registered without its own file
 }
 
 TEST_CASE("an unknown name lists the available ones and the closest match") {

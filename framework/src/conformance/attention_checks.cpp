@@ -57,9 +57,12 @@ float difference_where(const Tensor& a, const Tensor& b, Pick pick) {
   float largest = 0.0f;
   for (int64_t row = 0; row < a.numel() / width; ++row)
     if (pick((row / queries) % heads, row % queries))
-      for (int64_t j = 0; j < width; ++j)
-        largest =
-            std::max(largest, std::abs(a.data()[row * width + j] - b.data()[row * width + j]));
+      for (int64_t j = 0; j < width; ++j) {
+        const float difference = a.data()[row * width + j] - b.data()[row * width + j];
+        // NaN counts as the largest difference, never as none.
+        largest = std::isnan(difference) ? std::numeric_limits<float>::infinity()
+                                         : std::max(largest, std::abs(difference));
+      }
   return largest;
 }
 
@@ -72,6 +75,8 @@ std::string shapes_and_weights(const Subject& s) {
   require(r.output.shape() == expected,
           fmt::format("output has shape {}, expected {}", shape_string(r.output.shape()),
                       shape_string(expected)));
+  for (float x : r.output.to_vector())
+    require(std::isfinite(x), "the output holds a value that is not finite");
   if (!s.entry.capabilities.returns_weights) return "output [B, h, T, d_v]";
   const Shape weights{kBatch, kHeads, kQueries, kKeys};
   require(r.weights.shape() == weights,
@@ -88,8 +93,14 @@ std::string gradients(const Subject& s) {
   const auto variant = s.build();
   Tensor q = inputs(kQueries, 4), k = inputs(kKeys, 5), v = inputs(kKeys, 6);
   std::vector<GradCheckInput> checked{{"q", q}, {"k", k}, {"v", v}};
-  for (auto& [name, tensor] : variant->named_parameters()) checked.push_back({name, tensor});
+  // A claimed score bias is differentiated too: a learned bias (T5) trains through it.
+  Tensor bias;
+  if (s.entry.capabilities.score_bias) {
+    bias = uniform_tensor({kHeads, kQueries, kKeys}, 27);
+    checked.push_back({"score_bias", bias});
+  }
   for (GradCheckInput& input : checked) input.tensor.requires_grad();
+  for (auto& [name, tensor] : variant->named_parameters()) checked.push_back({name, tensor});
   const AttentionMask mask = s.claimed_mask();
   // A steep but correct variant (a normaliser near zero) defeats a large step;
   // a wrong gradient matches at no step.
@@ -97,15 +108,19 @@ std::string gradients(const Subject& s) {
   double error = 0.0, step = 0.0;
   for (double candidate : {4e-2, 1e-2, 2.5e-3}) {
     step = candidate;
-    error = gradient_error([&] { return variant->attend(q, k, v, mask, Tensor()).output; }, checked,
+    report.clear();
+    error = gradient_error([&] { return variant->attend(q, k, v, mask, bias).output; }, checked,
                            {.step = step}, &report);
     if (error <= 1e-3) break;
   }
   require(error <= 1e-3, fmt::format("relative gradient error {:.3g} (at most 1e-3) at every "
                                      "finite-difference step down to {:g}:\n{}",
                                      error, step, report));
-  return fmt::format("relative gradient error {:.2g} (step {:g}) over q, k, v and {} parameter(s)",
-                     error, step, checked.size() - 3);
+  return fmt::format(
+      "relative gradient error {:.2g} (step {:g}) over q, k, v{} and {} "
+      "parameter(s)",
+      error, step, bias.defined() ? ", the score bias" : "",
+      checked.size() - (bias.defined() ? 4 : 3));
 }
 
 std::string causal_mask(const Subject& s) {
@@ -131,24 +146,40 @@ std::string causal_mask(const Subject& s) {
 std::string padding_mask(const Subject& s) {
   const auto variant = s.build();
   const Tensor q = inputs(kQueries, 10), k = inputs(kKeys, 11), v = inputs(kKeys, 12);
-  const AttentionMask padded{.causal = false, .key_lengths = {3, 3}};
-  auto valid = [](int64_t, int64_t position) { return position < 3; };
+  // Different lengths per item: a variant applying one item's length to all fails.
+  const AttentionMask padded{.causal = false, .key_lengths = {3, 5}};
   const Tensor before = variant->attend(q, k, v, padded, Tensor()).output;
-  const Tensor after = variant
-                           ->attend(q, changed_where_not(k, 13, valid),
-                                    changed_where_not(v, 14, valid), padded, Tensor())
-                           .output;
-  const float difference = max_difference(before, after);
-  require(difference == 0.0f, fmt::format("changing padded keys and values moved the output by "
-                                          "{:.3g} (must be exactly 0)",
-                                          difference));
-  return "changing keys and values past key_lengths leaves the output unchanged";
+  const int64_t per_item = kHeads * kKeys * kWidth;
+  for (int64_t item = 0; item < kBatch; ++item) {
+    const int64_t length = padded.key_lengths[static_cast<std::size_t>(item)];
+    auto valid = [&](int64_t, int64_t position) { return position < length; };
+    Tensor k2 = changed_where_not(k, 13, valid), v2 = changed_where_not(v, 14, valid);
+    for (int64_t i = 0; i < k.numel(); ++i)  // only this item's padding changes
+      if (i / per_item != item) {
+        k2.data()[i] = k.data()[i];
+        v2.data()[i] = v.data()[i];
+      }
+    const Tensor after = variant->attend(q, k2, v2, padded, Tensor()).output;
+    const float difference = max_difference(before, after);
+    require(difference == 0.0f,
+            fmt::format("changing item {}'s keys and values past its length {} moved the output "
+                        "by {:.3g} (must be exactly 0)",
+                        item, length, difference));
+  }
+  return "changing keys and values past each item's key_lengths leaves the output unchanged";
 }
 
-// Bias [h, T, S]: `value` on key `key` for every head and query, 0 elsewhere.
-Tensor bias_on_key(int64_t key, float value) {
+int64_t biased_key(int64_t head, int64_t query) {
+  return (2 + head + query) % kKeys;
+}
+
+// Bias [h, T, S]: `value` on key (2 + head + query) % S for each head and query, 0
+// elsewhere, so a variant that reads one head's or one query's row of the bias fails.
+Tensor bias_on_key(float value) {
   Tensor bias = Tensor::zeros({kHeads, kQueries, kKeys});
-  for (int64_t row = 0; row < kHeads * kQueries; ++row) bias.data()[row * kKeys + key] = value;
+  for (int64_t head = 0; head < kHeads; ++head)
+    for (int64_t query = 0; query < kQueries; ++query)
+      bias.data()[(head * kQueries + query) * kKeys + biased_key(head, query)] = value;
   return bias;
 }
 
@@ -157,24 +188,34 @@ std::string score_bias(const Subject& s) {
   const Tensor q = inputs(kQueries, 15), k = inputs(kKeys, 16), v = inputs(kKeys, 17);
   const AttentionMask none;
   const Tensor plain = variant->attend(q, k, v, none, Tensor()).output;
-  const Tensor raised = variant->attend(q, k, v, none, bias_on_key(2, 3.0f)).output;
+  const Tensor raised = variant->attend(q, k, v, none, bias_on_key(3.0f)).output;
   const float moved = max_difference(plain, raised);
-  require(moved > 1e-4f, fmt::format("a bias of +3 on one key moved the output by only {:.3g}: the "
-                                     "score bias is ignored",
+  require(moved > 1e-4f, fmt::format("a bias of +3 on one key per row moved the output by only "
+                                     "{:.3g}: the score bias is ignored",
                                      moved));
-  const Tensor blocked = bias_on_key(2, -std::numeric_limits<float>::infinity());
-  auto other_keys = [](int64_t, int64_t position) { return position != 2; };
+  const Tensor blocked = bias_on_key(-std::numeric_limits<float>::infinity());
   const Tensor before = variant->attend(q, k, v, none, blocked).output;
-  const Tensor after = variant
-                           ->attend(q, changed_where_not(k, 18, other_keys),
-                                    changed_where_not(v, 19, other_keys), none, blocked)
-                           .output;
-  const float leaked = max_difference(before, after);
-  require(leaked == 0.0f, fmt::format("with a -inf bias on key 2, changing that key moved the "
-                                      "output by {:.3g} (must be exactly 0)",
+  float leaked = 0.0f;
+  // Change one head's copy of one key at a time, so the check does not depend on
+  // the heads being independent (head_gating's promise, tested on its own).
+  for (int64_t head = 0; head < kHeads; ++head)
+    for (int64_t key = 0; key < kKeys; ++key) {
+      auto kept = [&](int64_t h, int64_t position) { return h != head || position != key; };
+      const Tensor after = variant
+                               ->attend(q, changed_where_not(k, 18 + key, kept),
+                                        changed_where_not(v, 28 + key, kept), none, blocked)
+                               .output;
+      leaked = std::max(leaked, difference_where(before, after, [&](int64_t h, int64_t query) {
+                          return h == head && biased_key(head, query) == key;
+                        }));
+    }
+  require(leaked == 0.0f, fmt::format("with a -inf bias on one key per (head, query), changing "
+                                      "that key moved that row's output by {:.3g} (must be 0)",
                                       leaked));
-  return fmt::format("a +3 bias on one key moves the output ({:.2g}); a -inf bias removes the key",
-                     moved);
+  return fmt::format(
+      "a +3 bias on one key per (head, query) moves the output ({:.2g}); a -inf "
+      "bias removes exactly that key from that row",
+      moved);
 }
 
 std::string head_gating(const Subject& s) {

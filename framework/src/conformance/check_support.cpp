@@ -24,6 +24,8 @@ Check run_check(std::string name, const std::function<std::string()>& body) {
     check.detail = failure.what();
   } catch (const std::exception& error) {
     check.detail = fmt::format("threw: {}", error.what());
+  } catch (...) {
+    check.detail = "threw something that is not a std::exception";
   }
   return check;
 }

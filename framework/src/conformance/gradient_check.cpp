@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "attnlab/ops.hpp"
@@ -72,7 +73,8 @@ double gradient_error(const std::function<Tensor()>& forward,
     const double scale =
         std::sqrt(std::max({analytic2, numeric2, options.norm_floor * options.norm_floor}));
     const double error = std::sqrt(diff2) / scale;
-    worst = std::max(worst, error);
+    worst = std::isnan(error) || std::isnan(worst) ? std::numeric_limits<double>::quiet_NaN()
+                                                   : std::max(worst, error);
     if (report)
       *report += fmt::format("{}: relative error {:.2e} (|analytic| {:.3e}, |numeric| {:.3e})\n",
                              input.name, error, std::sqrt(analytic2), std::sqrt(numeric2));

@@ -58,6 +58,11 @@ std::string task_batches(const Task& task, ModelShape shape) {
   require(longest <= task.sequence_length(shape, length),
           fmt::format("a sequence of {} tokens, longer than sequence_length() = {}", longest,
                       task.sequence_length(shape, length)));
+  const TokenBatch& output = shape == ModelShape::encoder ? a.source : a.target_input;
+  require(static_cast<int64_t>(a.targets.size()) == output.batch * output.length,
+          fmt::format("{} targets for {} output positions (one per position: kIgnoreTarget where "
+                      "not scored)",
+                      a.targets.size(), output.batch * output.length));
   int64_t scored = 0;
   for (int32_t target : a.targets) {
     if (target == kIgnoreTarget) continue;
@@ -97,7 +102,8 @@ ComponentReport check_task(const std::string& name) {
       {ModelShape::encoder, entry.capabilities.encoder},
       {ModelShape::decoder, entry.capabilities.decoder},
       {ModelShape::encoder_decoder, entry.capabilities.encoder_decoder}};
-  for (const auto& [shape, claimed] : shapes) {
+  for (const auto& [each_shape, claimed] : shapes) {
+    const ModelShape shape = each_shape;  // a copy: clang 14 captures no structured bindings
     const std::string check = to_string(shape);
     if (!claimed || !task)
       report.checks.push_back(

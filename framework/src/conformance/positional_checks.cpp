@@ -70,14 +70,23 @@ std::string gradients(const TransformerConfig& config) {
   return fmt::format("relative gradient error {:.2g} over a decoder's parameters", error);
 }
 
-std::string extrapolates(const TransformerConfig& config) {
+std::string extrapolates(const TransformerConfig& config,
+                         const PositionalEncoding::Capabilities& claims) {
   const auto encoding = build(config);
-  const int64_t beyond = 2 * config.max_length;
-  const Tensor term = encoding->embedding_term(0, beyond);
-  const Tensor bias = encoding->score_bias(beyond, beyond, true);
-  require((!term.defined() || all_finite(term)) && (!bias.defined() || all_finite(bias)),
-          fmt::format("non-finite values at length {} (max_length {})", beyond, config.max_length));
-  return fmt::format("defined and finite at length {} = 2 x max_length", beyond);
+  const int64_t beyond = 2 * config.max_length, width = config.d_model / config.heads;
+  const auto require_finite = [&](bool declared, const Tensor& t, const char* channel) {
+    if (!declared) return;
+    require(t.defined() && all_finite(t),
+            fmt::format("{} is {} at length {} (max_length {})", channel,
+                        t.defined() ? "not finite" : "undefined", beyond, config.max_length));
+  };
+  require_finite(claims.embeddings, encoding->embedding_term(0, beyond), "the embedding term");
+  require_finite(claims.score_bias, encoding->score_bias(beyond, beyond, true), "the score bias");
+  const Tensor q = uniform_tensor({1, config.heads, 2, width}, 3);
+  require_finite(claims.rotates_qk, encoding->rotate(q, beyond, q, beyond).first,
+                 "the rotated query");
+  return fmt::format("every declared channel defined and finite at length {} = 2 x max_length",
+                     beyond);
 }
 
 }  // namespace
@@ -93,9 +102,10 @@ ComponentReport check_positional_encoding(const std::string& name) {
   report.checks.push_back(run_check("gradients", [&] { return gradients(config); }));
   report.checks.push_back(
       run_check("cached_generation", [&] { return require_cached_generation_matches(config); }));
-  report.checks.push_back(entry.capabilities.extrapolates
-                              ? run_check("extrapolates", [&] { return extrapolates(config); })
-                              : skipped_check("extrapolates", "not claimed"));
+  report.checks.push_back(
+      entry.capabilities.extrapolates
+          ? run_check("extrapolates", [&] { return extrapolates(config, entry.capabilities); })
+          : skipped_check("extrapolates", "not claimed"));
   return report;
 }
 

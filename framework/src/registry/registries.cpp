@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <set>
 
@@ -26,12 +28,18 @@ Registry<Component>& stored_registry() {
   return registry;
 }
 
+bool& builtins_registered() {
+  static bool registered = false;
+  return registered;
+}
+
 void register_builtins() {
   static std::once_flag once;
   std::call_once(once, [] {
     PluginRegistrar registrar("built-in");
     for (RegisterComponents register_function : builtin_queue()) register_function(registrar);
     detail::add_components(registrar);
+    builtins_registered() = true;
   });
 }
 
@@ -85,6 +93,15 @@ template struct RegistryAccessors<ComponentKinds>;
 namespace detail {
 
 bool queue_builtin_components(RegisterComponents register_function) {
+  // Queued after the registries were first used (a registry called from a static
+  // initialiser): it would be lost silently, so stop at once, saying why.
+  if (builtins_registered()) {
+    std::fputs(
+        "attnlab: a built-in component was queued after the registries were first used "
+        "(do not use a registry during static initialisation)\n",
+        stderr);
+    std::abort();
+  }
   builtin_queue().push_back(register_function);
   return true;
 }

@@ -16,7 +16,7 @@ namespace attnlab {
 /// What one attention computation produced, per head.
 struct AttentionResult {
   Tensor output;   // [B, h, T, d_v]  head outputs
-  Tensor weights;  // [B, h, T, S]    attention probabilities (rows sum to 1 over keys)
+  Tensor weights;  // [B, h, T, S]    attention weights (softmax: rows sum to 1 over keys)
   Tensor scores;   // [B, h, T, S]    the variant's scores before normalising (softmax: q k^T /
                    //                 sqrt(d_k) + bias, unmasked; linear: masked phi(q) phi(k)^T)
 };
@@ -35,7 +35,8 @@ class AttentionVariant : public Module {
   static constexpr const char* kKey = "attention";
 
   /// What a variant promises; an experiment that needs more is refused, and
-  /// the conformance checks (attnlab/conformance.hpp) test every promise made.
+  /// the conformance checks (attnlab/conformance/conformance.hpp) test every
+  /// promise made.
   /// Nothing is promised unless declared.
   struct Capabilities {
     bool causal_mask = false;
