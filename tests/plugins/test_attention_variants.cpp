@@ -71,6 +71,7 @@ TEST_CASE("softmax_one lets a query attend to nothing: weights below one, fully 
   const AttentionResult open = variant->attend(q, k, v, {}, Tensor());
   for (float w : open.weights.to_vector()) REQUIRE(w == Approx(0.25f));
   // Key length 0: every key masked, so all weight goes to the sink and the output is 0.
-  const AttentionResult closed = variant->attend(q, k, v, {.causal = false, .key_lengths = {0}}, {});
+  const AttentionResult closed =
+      variant->attend(q, k, v, {.causal = false, .key_lengths = {0}}, {});
   for (float x : closed.output.to_vector()) REQUIRE(x == 0.0f);
 }
