@@ -32,9 +32,13 @@ void print_report(const conformance::ComponentReport& report) {
 }  // namespace
 
 int run_check_plugin(const std::vector<std::string>& arguments) {
-  if (arguments.empty() || arguments.front() == "--help" || arguments.front() == "-h") {
+  if (arguments.empty()) {  // a usage error: the text goes where errors go
+    fmt::print(stderr, "{}", kCheckPluginUsage);
+    return 2;
+  }
+  if (arguments.front() == "--help" || arguments.front() == "-h") {
     fmt::print("{}", kCheckPluginUsage);
-    return arguments.empty() ? 2 : 0;
+    return 0;
   }
   std::vector<std::string> origins;
   for (const std::string& argument : arguments) {

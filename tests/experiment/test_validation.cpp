@@ -1,5 +1,6 @@
 // Every kind of bad experiment file is refused before anything runs, with the
 // file, line and column, the dotted key, what was found and what was expected.
+#include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/experiment/experiment.hpp>
 #include <attnlab/model/config.hpp>
@@ -47,7 +48,29 @@ const bool registered_decoder_only_task = [] {
   return true;
 }();
 
+// A variant whose parameter has the name of its section's selector.
+const bool registered_shadowing_variant = [] {
+  attention_registry().add({
+      .name = "test_shadowing",
+      .description = "declares a parameter called 'variant' (validation tests)",
+      .parameters = {{"variant", ParameterType::text, "x", "clashes with attention.variant"}},
+      .capabilities = {},
+      .factory =
+          [](const Parameters&, const AttentionVariant::BuildContext&) {
+            return std::unique_ptr<AttentionVariant>();
+          },
+  });
+  return true;
+}();
+
 }  // namespace
+
+TEST_CASE("a component parameter named like a key of its section is refused, naming both") {
+  REQUIRE_THAT(refusal("attention:\n  variant: test_shadowing\n"),
+               Catch::Matchers::Contains("attention.variant: component 'test_shadowing' declares "
+                                         "a parameter 'variant', which is a key of section "
+                                         "'attention' itself"));
+}
 
 TEST_CASE("an unknown key is named with its location and the closest key") {
   const std::string m = refusal("model:\n  d_modle: 16\n");

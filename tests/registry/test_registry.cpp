@@ -107,6 +107,22 @@ TEST_CASE("an unknown name says whether a plugin that might provide it is loaded
                       Contains("from the built-ins and the plugins /opt/libother.so"));
 }
 
+TEST_CASE("a factory that returns no component is an error naming it, never a null to crash on") {
+  Registry<AttentionVariant> registry;
+  registry.add({"hollow",
+                "",
+                {},
+                {},
+                [](const Parameters&, const AttentionVariant::BuildContext&) {
+                  return std::unique_ptr<AttentionVariant>();
+                },
+                "libhollow.so"});
+  Rng rng(1);
+  REQUIRE_THROWS_WITH(registry.create("hollow", {}, {.heads = 1, .head_width = 4, .rng = rng}),
+                      Contains("the factory of attention variant 'hollow' (from libhollow.so) "
+                               "returned no component"));
+}
+
 TEST_CASE("a declaration that cannot work is refused when it is registered") {
   Registry<AttentionVariant> registry;
   const auto factory = [](const Parameters&, const AttentionVariant::BuildContext&) {

@@ -21,8 +21,8 @@ struct Subject {
   // The same parameters every time (the same seed), so two calls compare.
   std::unique_ptr<AttentionVariant> build() const {
     Rng rng(1);
-    return attention_registry().create(entry.name, {},
-                                       {.heads = kHeads, .head_width = kWidth, .rng = rng});
+    return built(attention_registry().create(entry.name, {},
+                                             {.heads = kHeads, .head_width = kWidth, .rng = rng}));
   }
   // The masks the variant claims to honour, on `keys` keys.
   AttentionMask claimed_mask() const {

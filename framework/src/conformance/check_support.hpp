@@ -27,6 +27,13 @@ Check skipped_check(std::string name, std::string why);
 /// Fails with `what` unless `holds`.
 void require(bool holds, const std::string& what);
 
+/// `component`, or a failure if the factory returned none.
+template <class Pointer>
+Pointer built(Pointer component) {
+  require(component != nullptr, "the factory returned no component (a null pointer)");
+  return component;
+}
+
 /// max |a - b| over every element (infinity if the shapes differ; NaN stays NaN).
 float max_difference(const Tensor& a, const Tensor& b);
 

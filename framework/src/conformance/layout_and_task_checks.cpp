@@ -15,7 +15,7 @@ std::string layout_dimensions(const std::string& name) {
   for (int64_t heads : {1, 2, 4, 8}) {
     std::unique_ptr<HeadLayout> layout;
     try {
-      layout = head_layout_registry().create(name, {}, {.d_model = 8, .heads = heads});
+      layout = built(head_layout_registry().create(name, {}, {.d_model = 8, .heads = heads}));
     } catch (const ConfigError&) {
       continue;  // a layout may refuse a head count, with a message
     }
@@ -95,7 +95,7 @@ ComponentReport check_task(const std::string& name) {
       .kind = Task::kKind, .name = entry.name, .origin = entry.origin, .checks = {}};
   std::unique_ptr<Task> task;
   report.checks.push_back(run_check("builds", [&] {
-    task = task_registry().create(entry.name, {}, {});
+    task = built(task_registry().create(entry.name, {}, {}));
     return fmt::format("vocabulary {}, length {}", task->vocab_size(), task->length());
   }));
   const std::pair<ModelShape, bool> shapes[] = {

@@ -17,12 +17,12 @@ constexpr int64_t kLength = 5;
 
 std::unique_ptr<PositionalEncoding> build(const TransformerConfig& config) {
   Rng rng(3);
-  return positional_registry().create(config.positional.name, {},
-                                      {.d_model = config.d_model,
-                                       .heads = config.heads,
-                                       .head_width = config.d_model / config.heads,
-                                       .max_length = config.max_length,
-                                       .rng = rng});
+  return built(positional_registry().create(config.positional.name, {},
+                                            {.d_model = config.d_model,
+                                             .heads = config.heads,
+                                             .head_width = config.d_model / config.heads,
+                                             .max_length = config.max_length,
+                                             .rng = rng}));
 }
 
 bool all_finite(const Tensor& t) {

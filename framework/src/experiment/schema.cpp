@@ -151,7 +151,14 @@ void resolve_component(const ComponentSection& section, ConfigNode& node) {
   }
   std::vector<std::string> known{section.selector};
   known.insert(known.end(), section.extra.begin(), section.extra.end());
-  for (const ParameterSpec& spec : specs) known.push_back(spec.name);
+  for (const ParameterSpec& spec : specs) {
+    if (std::find(known.begin(), known.end(), spec.name) != known.end())
+      fail(selector->location(), selector_key,
+           fmt::format("component '{}' declares a parameter '{}', which is a key of section '{}' "
+                       "itself; rename the parameter",
+                       selector->text(), spec.name, section.section));
+    known.push_back(spec.name);
+  }
   for (const auto& entry : node.entries()) {
     if (std::find(known.begin(), known.end(), entry.key) == known.end())
       fail_unknown_key(node, section.section, entry.key, known);

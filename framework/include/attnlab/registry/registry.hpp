@@ -101,8 +101,12 @@ class Registry {
                                     const std::map<std::string, std::string>& given,
                                     const BuildContext& context) const {
     const Entry& entry = find(name);
-    return entry.factory(resolve_parameters(Component::kKind, entry.name, entry.parameters, given),
-                         context);
+    auto component = entry.factory(
+        resolve_parameters(Component::kKind, entry.name, entry.parameters, given), context);
+    if (!component)
+      throw ConfigError(fmt::format("the factory of {} '{}' (from {}) returned no component",
+                                    Component::kKind, entry.name, entry.origin));
+    return component;
   }
 
   std::vector<std::string> names() const {
