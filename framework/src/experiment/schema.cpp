@@ -107,14 +107,6 @@ void canonicalise(const KeySpec& spec, ConfigNode& value) {
   value = std::move(list);
 }
 
-std::vector<ParameterSpec> component_parameters(const ComponentSection& section,
-                                                const std::string& name) {
-  if (section.section == "attention") return attention_registry().find(name).parameters;
-  if (section.section == "positional") return positional_registry().find(name).parameters;
-  if (section.section == "heads") return head_layout_registry().find(name).parameters;
-  return task_registry().find(name).parameters;
-}
-
 std::vector<std::string> section_keys(const std::string& section) {
   std::vector<std::string> keys;
   for (const KeySpec& spec : trial_keys())
@@ -145,7 +137,7 @@ void resolve_component(const ComponentSection& section, ConfigNode& node) {
         fmt::format("found {}, expected the name of a registered component", selector->describe()));
   std::vector<ParameterSpec> specs;
   try {
-    specs = component_parameters(section, selector->text());
+    specs = section.parameters_of(selector->text());
   } catch (const ConfigError& e) {
     fail(selector->location(), selector_key, e.what());
   }
@@ -214,8 +206,7 @@ ConfigNode canonical_order(const ConfigNode& config) {
     ConfigNode into = ConfigNode::map(from.location());
     copy(into, from, section.selector);
     for (const std::string& key : section.extra) copy(into, from, key);
-    for (const ParameterSpec& spec :
-         component_parameters(section, from.find(section.selector)->text()))
+    for (const ParameterSpec& spec : section.parameters_of(from.find(section.selector)->text()))
       copy(into, from, spec.name);
     ordered.set(section.section, into, config.key_location(section.section));
   }
@@ -274,12 +265,21 @@ const std::vector<KeySpec>& trial_keys() {
   return keys;
 }
 
+// A section choosing a component of kind `Component`: its parameters come
+// from that kind's registry, bound here rather than looked up by section name.
+template <class Component>
+ComponentSection section_of(std::string section, std::string selector, std::string default_name,
+                            std::vector<std::string> extra = {}) {
+  return {std::move(section), std::move(selector), std::move(default_name), std::move(extra),
+          [](const std::string& name) { return registry_of<Component>().find(name).parameters; }};
+}
+
 const std::vector<ComponentSection>& component_sections() {
   static const std::vector<ComponentSection> sections = {
-      {"attention", "variant", "softmax", {}},
-      {"positional", "kind", "sinusoidal", {}},
-      {"heads", "layout", "mha", {"count"}},
-      {"task", "name", "reverse", {}},
+      section_of<AttentionVariant>("attention", "variant", "softmax"),
+      section_of<PositionalEncoding>("positional", "kind", "sinusoidal"),
+      section_of<HeadLayout>("heads", "layout", "mha", {"count"}),
+      section_of<Task>("task", "name", "reverse"),
   };
   return sections;
 }

@@ -31,6 +31,8 @@ struct ComponentSection {
   std::string selector;  // "variant"
   std::string default_name;
   std::vector<std::string> extra;  // fixed keys listed in fixed_keys(), e.g. heads.count
+  /// The declared parameters of the registered component `name` of the section's kind.
+  std::vector<ParameterSpec> (*parameters_of)(const std::string& name);
 };
 
 /// The keys of a trial configuration other than component parameters.

@@ -6,6 +6,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/plugin.hpp"
+#include "schema.hpp"
 
 namespace attnlab {
 namespace {
@@ -39,11 +40,19 @@ std::vector<std::string> texts(const ConfigNode& config, const std::string& path
   return values;
 }
 
-ComponentChoice component(const ConfigNode& config, const std::string& section,
-                          const std::string& selector, const std::vector<std::string>& fixed) {
-  ComponentChoice choice{at(config, section + "." + selector).text(), {}};
-  for (const ConfigNode::Entry& entry : at(config, section).entries())
-    if (entry.key != selector && std::find(fixed.begin(), fixed.end(), entry.key) == fixed.end())
+// The component a section of the schema chooses, with its parameters (every
+// key of the section but the selector and the section's own fixed keys).
+ComponentChoice component(const ConfigNode& config, const std::string& section_name) {
+  const auto& sections = schema::component_sections();
+  const auto section =
+      std::find_if(sections.begin(), sections.end(),
+                   [&](const schema::ComponentSection& s) { return s.section == section_name; });
+  if (section == sections.end())
+    throw ConfigError(fmt::format("the schema has no component section '{}'", section_name));
+  ComponentChoice choice{at(config, section_name + "." + section->selector).text(), {}};
+  for (const ConfigNode::Entry& entry : at(config, section_name).entries())
+    if (entry.key != section->selector &&
+        std::find(section->extra.begin(), section->extra.end(), entry.key) == section->extra.end())
       choice.parameters[entry.key] = entry.value.text();
   return choice;
 }
@@ -70,10 +79,10 @@ TrialSpec trial_spec(const ConfigNode& resolved) {
   model.dropout = number(resolved, "model.dropout");
   model.max_length = integer(resolved, "model.max_length");
   model.heads = integer(resolved, "heads.count");
-  model.attention = component(resolved, "attention", "variant", {});
-  model.positional = component(resolved, "positional", "kind", {});
-  model.head_layout = component(resolved, "heads", "layout", {"count"});
-  spec.task = component(resolved, "task", "name", {});
+  model.attention = component(resolved, "attention");
+  model.positional = component(resolved, "positional");
+  model.head_layout = component(resolved, "heads");
+  spec.task = component(resolved, "task");
 
   TrainOptions& train = spec.train;
   train.steps = integer(resolved, "train.steps");
