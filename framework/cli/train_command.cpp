@@ -5,6 +5,7 @@
 // `attnlab run -o KEY=VALUE ...` would for its one trial.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <iostream>
@@ -69,20 +70,21 @@ struct TrainFlags {
 };
 
 // The defaults the schema gives, to show in --help.
-const ConfigNode& schema_defaults() {
-  static const Experiment defaults = experiment_from_text("{}\n", "attnlab_train.yaml");
-  return defaults.trials.at(0).config;
+ConfigNode schema_defaults() {
+  return experiment_from_text("{}\n", "attnlab_train.yaml").trials.at(0).config;
 }
 
-po::options_description describe(TrainFlags& flags) {
+// `defaults` (the schema's, resolved) are shown when given: only --help needs them,
+// and resolving them is a whole experiment's validation.
+po::options_description describe(TrainFlags& flags, const ConfigNode* defaults) {
   po::options_description options("attnlab train options (each sets the experiment key shown)");
   options.add_options()("help,h", "show this text");
   for (const KeyFlag& f : kKeyFlags) {
-    const ConfigNode* fallback = schema_defaults().at_path(f.key);
+    const ConfigNode* fallback = defaults ? defaults->at_path(f.key) : nullptr;
     options.add_options()(
         f.flag, po::value(&flags.values[f.flag]),
-        fmt::format("{} ({}, default {})", f.help, f.key, fallback ? fallback->text() : "none")
-            .c_str());
+        fallback ? fmt::format("{} ({}, default {})", f.help, f.key, fallback->text()).c_str()
+                 : fmt::format("{} ({})", f.help, f.key).c_str());
   }
   for (const KeyFlag& f : kParameterFlags)
     options.add_options()(f.flag, po::value(&flags.parameters[f.flag])->composing(),
@@ -148,7 +150,11 @@ void print_record(const TrainRecord& r, int64_t log_every, int64_t steps) {
 
 int run_train(const std::vector<std::string>& arguments) {
   TrainFlags flags;
-  const po::options_description options = describe(flags);
+  const bool help = std::find_if(arguments.begin(), arguments.end(), [](const std::string& a) {
+                      return a == "--help" || a == "-h";
+                    }) != arguments.end();
+  const ConfigNode defaults = help ? schema_defaults() : ConfigNode::map();
+  const po::options_description options = describe(flags, help ? &defaults : nullptr);
   po::variables_map given;
   po::store(po::command_line_parser(arguments).options(options).run(), given);
   if (given.count("help")) {

@@ -11,7 +11,8 @@ namespace attnlab::detail {
 /// `registrar.origin()`.
 void add_components(PluginRegistrar& registrar);
 
-/// How many components of every kind are registered (to detect a library
+/// How many components of every kind are registered, plus built-in
+/// registrations queued after the registries' first use (to detect a library
 /// that registers behind the registrar's back).
 std::size_t registered_component_count();
 
