@@ -165,10 +165,10 @@ int run_train(const std::vector<std::string>& arguments) {
   if (flags.log_every < 1) throw ConfigError("--log-every must be >= 1");
   // Validated as any experiment is (schema, components, memory) before anything is built.
   const Experiment experiment = one_trial(overrides_of(flags, given));
-  const TrialSpec spec = trial_spec(experiment.trials.at(0).config);
+  const BuiltTrial built = build_trial(experiment.trials.at(0).config);
+  const TrialSpec& spec = built.spec;
+  const std::unique_ptr<Task>& task = built.task;
   set_thread_count(spec.threads);
-  const std::unique_ptr<Task> task =
-      task_registry().create(spec.task.name, spec.task.parameters, {});
   Rng init_rng = seeded_rng(spec.train.seed, "init");
   const TaskModel model(spec.shape, spec.model, init_rng);
   const TransformerConfig& m = spec.model;

@@ -75,7 +75,7 @@ TEST_CASE("a trial file holds provenance, metrics, parameters and the recorded a
           std::vector<std::string>{"inputs", "step_000006", "step_000012"});
 
   // The recorded weights are what a forward pass of the saved model gives on the recorded inputs.
-  const TrialSpec spec = trial_spec(trial.config);
+  const TrialSpec spec = build_trial(trial.config).spec;
   Rng rng(123);
   const TaskModel model(spec.shape, spec.model, rng);
   load_checkpoint(model.module(), path);

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <attnlab/error.hpp>
+#include <attnlab/experiment/experiment.hpp>
+#include <attnlab/experiment/trial_spec.hpp>
 #include <attnlab/plugin.hpp>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -118,4 +120,39 @@ TEST_CASE("a library or folder that every user can write is refused unless allow
     REQUIRE_THROWS_WITH(load_plugin(copy.library.string()), Contains("already registered"));
     unsetenv("ATTNLAB_ALLOW_WRITABLE_PLUGINS");
   }
+}
+
+TEST_CASE("locating a plugin only looks: nothing of it is loaded") {
+  const std::size_t before = attention_registry().entries().size();
+  REQUIRE(locate_plugin(ATTNLAB_TEST_PLUGIN_THROWING) ==
+          std::filesystem::weakly_canonical(ATTNLAB_TEST_PLUGIN_THROWING));
+  REQUIRE(attention_registry().entries().size() == before);
+  REQUIRE_THROWS_WITH(locate_plugin("no_such_plugin.so", "/tmp"),
+                      Contains("/tmp/no_such_plugin.so"));
+}
+
+TEST_CASE("a base file's plugins are loaded only if the merged experiment still names them") {
+  PluginCopy scratch;  // a private folder for the two files
+  std::ofstream(scratch.folder / "base.yaml")
+      << fmt::format("plugins: ['{}']\ntrain: {{steps: 1}}\n", ATTNLAB_TEST_PLUGIN_THROWING);
+  std::ofstream(scratch.folder / "child.yaml") << "base: base.yaml\nplugins: []\n";
+  // Merging used to load the base's plugin, whose registration throws.
+  const Experiment child = load_experiment((scratch.folder / "child.yaml").string());
+  REQUIRE(child.trials.at(0).config.at_path("plugins")->items().empty());
+  REQUIRE_THROWS_WITH(load_experiment((scratch.folder / "base.yaml").string()),
+                      Contains("base.yaml:1:") && Contains("registration failed"));
+}
+
+TEST_CASE("a trial's typed view loads nothing: plugins are loaded where trials are built") {
+  PluginCopy scratch;
+  std::ofstream(scratch.folder / "plain.yaml") << "train: {steps: 1}\n";
+  Experiment experiment = load_experiment((scratch.folder / "plain.yaml").string());
+  ConfigNode config = experiment.trials.at(0).config;
+  ConfigNode plugins = ConfigNode::sequence();
+  plugins.push_back(ConfigNode::scalar(ATTNLAB_TEST_PLUGIN_THROWING));
+  config.set_path("plugins", plugins, {});
+  const BuiltTrial built = build_trial(experiment.trials.at(0).config);
+  const TrialSpec spec = trial_spec(config, *built.task);  // would have thrown, loading it
+  REQUIRE(spec.plugins == std::vector<std::string>{ATTNLAB_TEST_PLUGIN_THROWING});
+  REQUIRE_THROWS_WITH(build_trial(config), Contains("registration failed"));
 }

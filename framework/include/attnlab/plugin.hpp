@@ -77,13 +77,19 @@ namespace detail {
 bool queue_builtin_components(RegisterComponents register_function);
 }  // namespace detail
 
-/// Loads the plugin library `path`: as given if absolute, else relative to
-/// `relative_to` (e.g. the YAML file's folder) if it exists there, else from
-/// each folder of the ATTNLAB_PLUGIN_PATH environment variable (':'-separated).
-/// Loading the same file twice is a no-op, and a library once loaded stays
-/// loaded even if it is then refused (its initialisers may have run). Throws ConfigError naming the
-/// library for a missing or unloadable file, a missing entry symbol, an API version mismatch, an
-/// error raised by the plugin, or a name already registered. Returns the file loaded (absolute).
+/// Where the plugin library `path` is: as given if absolute, else relative to
+/// `relative_to` (e.g. the YAML file's folder) if it exists there, else in the
+/// first folder of the ATTNLAB_PLUGIN_PATH environment variable (':'-separated)
+/// holding it. Only looks: loads nothing. Throws ConfigError listing the places
+/// tried when there is no such file. Returns the file (absolute).
+std::filesystem::path locate_plugin(const std::string& path,
+                                    const std::filesystem::path& relative_to = {});
+
+/// Loads the plugin library `path`, found as locate_plugin finds it. Loading the same file twice is
+/// a no-op, and a library once loaded stays loaded even if it is then refused (its initialisers may
+/// have run). Throws ConfigError naming the library for a missing or unloadable file, a missing
+/// entry symbol, an API version mismatch, an error raised by the plugin, or a name already
+/// registered. Returns the file loaded (absolute).
 std::filesystem::path load_plugin(const std::string& path,
                                   const std::filesystem::path& relative_to = {});
 

@@ -12,6 +12,7 @@
 
 #include "ablation.hpp"
 #include "attnlab/error.hpp"
+#include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/plugin.hpp"
 #include "schema.hpp"
 #include "trial_check.hpp"
@@ -26,20 +27,33 @@ namespace fs = std::filesystem;
   throw ConfigError(fmt::format("{}: {}: {}", where.str(), key, message));
 }
 
-// Loads the plugins the document names and rewrites them as absolute paths.
-void load_plugins(ConfigNode& document, const fs::path& folder) {
+// The plugins the document names, rewritten as the absolute paths of their
+// files (relative names are the file's: its folder is `folder`). Loads nothing.
+void locate_plugins(ConfigNode& document, const fs::path& folder) {
   ConfigNode* plugins = document.find("plugins");
   if (plugins == nullptr) return;
   schema::check_value(schema::trial_keys().front(), *plugins);
-  ConfigNode loaded = ConfigNode::sequence(plugins->location());
+  ConfigNode located = ConfigNode::sequence(plugins->location());
   for (const ConfigNode& item : plugins->items()) {
     try {
-      loaded.push_back(
-          ConfigNode::scalar(load_plugin(item.text(), folder).string(), item.location()));
+      located.push_back(
+          ConfigNode::scalar(locate_plugin(item.text(), folder).string(), item.location()));
     } catch (const ConfigError& e) {
       fail(item.location(), "plugins", e.what());
     }
   }
+  *plugins = std::move(located);
+}
+
+// Loads the plugins of the merged document, once, and names them by their files.
+void load_plugins(ConfigNode& document, const fs::path& folder) {
+  ConfigNode* plugins = document.find("plugins");
+  if (plugins == nullptr) return;
+  schema::check_value(schema::trial_keys().front(), *plugins);
+  const std::vector<std::string> paths = load_listed_plugins(*plugins, folder);
+  ConfigNode loaded = ConfigNode::sequence(plugins->location());
+  for (std::size_t i = 0; i < paths.size(); ++i)
+    loaded.push_back(ConfigNode::scalar(paths[i], plugins->items()[i].location()));
   *plugins = std::move(loaded);
 }
 
@@ -64,7 +78,7 @@ ConfigNode with_bases(const fs::path& path, ConfigNode document, std::vector<fs:
     fail(document.location(), "(top level)",
          fmt::format("found {}, expected a map of sections (model:, train:, ...)",
                      document.describe()));
-  load_plugins(document, fs::absolute(path).parent_path());  // relative to the file naming them
+  locate_plugins(document, fs::absolute(path).parent_path());  // relative to the file naming them
   const ConfigNode* base = document.find("base");
   if (base == nullptr) return document;
   if (!base->is_scalar()) fail(base->location(), "base", "expected the path of a YAML file");

@@ -99,7 +99,9 @@ bool is_recorded(const std::string& name, const std::vector<std::string>& patter
 }
 
 double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
-  const TrialSpec spec = trial_spec(resolved);
+  const BuiltTrial built = build_trial(resolved);
+  const TrialSpec& spec = built.spec;
+  const Task* task = built.task.get();
   if (!task_suits(spec.task.name, spec.shape))
     fail(resolved, {"model.architecture", "task.name"},
          fmt::format("task '{}' cannot be posed to a model of architecture {}", spec.task.name,
@@ -109,8 +111,6 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
   } catch (const ConfigError& e) {
     fail(resolved, {"heads.count", "model.d_model", "heads.layout"}, e.what());
   }
-  const std::unique_ptr<Task> task =
-      task_registry().create(spec.task.name, spec.task.parameters, {});
   const MemoryEstimate memory = estimate_memory(spec, *task);  // before anything is allocated
   const uint64_t limit = memory_limit > 0 ? memory_limit : available_memory_bytes();
   if (memory.total() > static_cast<double>(limit))

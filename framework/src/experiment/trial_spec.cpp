@@ -65,10 +65,13 @@ Enum decoded(const ConfigNode& config, const std::string& path, const NamedChoic
 
 }  // namespace
 
-TrialSpec trial_spec(const ConfigNode& resolved) {
+ComponentChoice task_choice(const ConfigNode& resolved) {
+  return component(resolved, "task");
+}
+
+TrialSpec trial_spec(const ConfigNode& resolved, const Task& task) {
   TrialSpec spec;
   spec.plugins = texts(resolved, "plugins");
-  for (const std::string& plugin : spec.plugins) load_plugin(plugin);
   spec.shape = decoded(resolved, "model.architecture", model_shape_names());
   TransformerConfig& model = spec.model;
   model.d_model = integer(resolved, "model.d_model");
@@ -82,7 +85,7 @@ TrialSpec trial_spec(const ConfigNode& resolved) {
   model.attention = component(resolved, "attention");
   model.positional = component(resolved, "positional");
   model.head_layout = component(resolved, "heads");
-  spec.task = component(resolved, "task");
+  spec.task = task_choice(resolved);
 
   TrainOptions& train = spec.train;
   train.steps = integer(resolved, "train.steps");
@@ -98,14 +101,12 @@ TrialSpec trial_spec(const ConfigNode& resolved) {
   train.eval_batches = integer(resolved, "eval.batches");
   spec.threads = static_cast<int>(integer(resolved, "train.threads"));
 
-  const std::unique_ptr<Task> task =
-      task_registry().create(spec.task.name, spec.task.parameters, {});
-  train.eval_lengths = {task->length()};
+  train.eval_lengths = {task.length()};
   for (const int64_t length : integers(resolved, "eval.lengths"))
     if (std::find(train.eval_lengths.begin(), train.eval_lengths.end(), length) ==
         train.eval_lengths.end())
       train.eval_lengths.push_back(length);
-  model = configure_for_task(model, *task, spec.shape, train.eval_lengths);
+  model = configure_for_task(model, task, spec.shape, train.eval_lengths);
 
   spec.record.tensors = texts(resolved, "record.tensors");
   spec.record.layers = integers(resolved, "record.layers");
@@ -113,6 +114,27 @@ TrialSpec trial_spec(const ConfigNode& resolved) {
   spec.record.examples = integer(resolved, "record.examples");
   spec.record.every = integer(resolved, "record.every");
   return spec;
+}
+
+std::vector<std::string> load_listed_plugins(const ConfigNode& plugins,
+                                             const std::filesystem::path& folder) {
+  std::vector<std::string> paths;
+  for (const ConfigNode& item : plugins.items()) {
+    try {
+      paths.push_back(load_plugin(item.text(), folder).string());
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("{}: plugins: {}", item.location().str(), e.what()));
+    }
+  }
+  return paths;
+}
+
+BuiltTrial build_trial(const ConfigNode& resolved) {
+  load_listed_plugins(at(resolved, "plugins"));
+  const ComponentChoice task = task_choice(resolved);
+  BuiltTrial built{task_registry().create(task.name, task.parameters, {}), {}};
+  built.spec = trial_spec(resolved, *built.task);
+  return built;
 }
 
 }  // namespace attnlab

@@ -27,7 +27,10 @@ LoadedLibraries& loaded() {
   return *instance;
 }
 
-std::filesystem::path locate(const std::string& path, const std::filesystem::path& relative_to) {
+}  // namespace
+
+std::filesystem::path locate_plugin(const std::string& path,
+                                    const std::filesystem::path& relative_to) {
   const std::filesystem::path given(path);
   std::vector<std::filesystem::path> tried;
   if (given.is_absolute()) {
@@ -56,11 +59,9 @@ std::filesystem::path locate(const std::string& path, const std::filesystem::pat
                   path, places));
 }
 
-}  // namespace
-
 std::filesystem::path load_plugin(const std::string& path,
                                   const std::filesystem::path& relative_to) {
-  const std::filesystem::path file = locate(path, relative_to);
+  const std::filesystem::path file = locate_plugin(path, relative_to);
   const std::string library = file.string();
   LoadedLibraries& state = loaded();
   std::lock_guard lock(state.mutex);

@@ -102,10 +102,10 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
 double run_trial(const TrialTicket& ticket, const std::string& path,
                  const std::function<void(const TrainRecord&)>& on_step) {
   const auto start = std::chrono::steady_clock::now();
-  const TrialSpec spec = trial_spec(ticket.trial.config);
+  const BuiltTrial built = build_trial(ticket.trial.config);
+  const TrialSpec& spec = built.spec;
+  const std::unique_ptr<Task>& task = built.task;
   set_thread_count(spec.threads);
-  const std::unique_ptr<Task> task =
-      task_registry().create(spec.task.name, spec.task.parameters, {});
   Rng init = seeded_rng(spec.train.seed, "init");
   const TaskModel model(spec.shape, spec.model, init);
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,8 +34,28 @@ struct TrialSpec {
   std::vector<std::string> plugins;  // absolute paths, loaded before anything is built
 };
 
-/// Typed view of a resolved trial configuration (as Trial::config). Loads the
-/// plugins it names and builds the task to learn vocabulary and lengths.
-TrialSpec trial_spec(const ConfigNode& resolved);
+/// The component the `task` section of a resolved configuration chooses.
+ComponentChoice task_choice(const ConfigNode& resolved);
+
+/// Typed view of a resolved trial configuration (as Trial::config), sized for
+/// `task` (the task it chooses: vocabulary, classes and lengths). Pure: reads
+/// `resolved` and asks `task`, loads nothing, builds nothing.
+TrialSpec trial_spec(const ConfigNode& resolved, const Task& task);
+
+/// A trial ready to run: its task, built once, and its typed view.
+struct BuiltTrial {
+  std::unique_ptr<Task> task;
+  TrialSpec spec;
+};
+
+/// The one place a trial's plugins are loaded (each at most once per process)
+/// and its task built; what runs or checks a trial starts here.
+BuiltTrial build_trial(const ConfigNode& resolved);
+
+/// Loads the plugins a configuration's `plugins` list names, as absolute paths
+/// or relative to `folder`, and returns their absolute paths in that order.
+/// Throws ConfigError naming the list item for one that cannot be loaded.
+std::vector<std::string> load_listed_plugins(const ConfigNode& plugins,
+                                             const std::filesystem::path& folder = {});
 
 }  // namespace attnlab
