@@ -105,15 +105,16 @@ int run_run(const std::vector<std::string>& arguments) {
   for (const Trial& trial : experiment.trials) {
     if (trial.index % shares != share - 1) continue;
     ++selected;
-    std::string set_aside;
-    if (!trial_finished(layout, trial.id, &set_aside)) {
+    const TrialFileState state = inspect_trial_file(layout, trial.id);
+    if (!state.finished()) {
       to_run.push_back(&trial);
     } else {
       std::error_code ignored;  // a failure marker left by a worker killed after it finished
       fs::remove(layout.failure(trial.id), ignored);
     }
-    if (!set_aside.empty())
-      fmt::print(stderr, "attnlab: warning: {}; the trial runs again\n", set_aside);
+    if (state.kind == TrialFileState::Kind::damaged)
+      fmt::print(stderr, "attnlab: warning: {}; the trial runs again\n",
+                 set_aside_damaged_file(layout, trial.id, state.damage));
   }
   const int jobs = options.jobs > 0
                        ? options.jobs

@@ -59,7 +59,7 @@ void TrialScheduler::launch() {
     waiting_.push_back(next);
     return;
   }
-  if (trial_finished(layout_, trial.id)) {  // by another run of the plan, meanwhile
+  if (inspect_trial_file(layout_, trial.id).finished()) {  // by another run of the plan, meanwhile
     lock_.release(trial.index);
     display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     return;
@@ -94,7 +94,7 @@ void TrialScheduler::take_over_waiting() {
       continue;
     }
     lock_.release(trial.index);
-    if (trial_finished(layout_, trial.id))
+    if (inspect_trial_file(layout_, trial.id).finished())
       display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     else
       queue_.push_back(attempt);
@@ -128,7 +128,7 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
   const Trial& trial = *attempt.trial;
   const int exit_code = exit.exit_code;
   // A worker killed after it published its file still finished its trial.
-  if (exit_code == 0 || trial_finished(layout_, trial.id)) {
+  if (exit_code == 0 || inspect_trial_file(layout_, trial.id).finished()) {
     std::error_code ignored;
     fs::remove(layout_.failure(trial.id), ignored);
     display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));

@@ -9,6 +9,8 @@
 #include <attnlab/train/seeding.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 
 #include "experiment_files.hpp"
 
@@ -158,6 +160,25 @@ TEST_CASE("a results file from a newer attnlab is refused with both versions") {
                       Catch::Matchers::Contains(fmt::format(
                           "written with results schema {}, but this attnlab reads up to {}",
                           kResultsSchemaVersion + 1, kResultsSchemaVersion)));
+}
+
+TEST_CASE("inspecting a trial's file only reads; setting a damaged one aside is its own step") {
+  TemporaryFolder folder;
+  const OutputLayout layout(folder.path() / "out");
+  std::filesystem::create_directories(layout.trials());
+  REQUIRE(inspect_trial_file(layout, "0123456789abcdef").kind == TrialFileState::Kind::absent);
+  const auto file = layout.trial_file("0123456789abcdef");
+  std::ofstream(file) << "not HDF5";  // e.g. what a power loss leaves
+  const TrialFileState state = inspect_trial_file(layout, "0123456789abcdef");
+  REQUIRE(state.kind == TrialFileState::Kind::damaged);
+  REQUIRE_FALSE(state.damage.empty());
+  REQUIRE(std::filesystem::exists(file));  // the question moved nothing
+  const std::string moved = set_aside_damaged_file(layout, "0123456789abcdef", state.damage);
+  REQUIRE_THAT(moved,
+               Catch::Matchers::Contains("unreadable") && Catch::Matchers::Contains(state.damage));
+  REQUIRE_FALSE(std::filesystem::exists(file));
+  REQUIRE(std::distance(std::filesystem::directory_iterator(layout.trials() / "unreadable"),
+                        std::filesystem::directory_iterator()) == 1);
 }
 
 TEST_CASE("a ticket round-trips and refuses a configuration edited by hand") {

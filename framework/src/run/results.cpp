@@ -290,24 +290,31 @@ TrialSummary read_trial_summary(const std::string& path, const std::string& id) 
   return summary_of(file);
 }
 
-bool trial_finished(const OutputLayout& layout, const std::string& id, std::string* set_aside) {
+TrialFileState inspect_trial_file(const OutputLayout& layout, const std::string& id) {
   const fs::path file = layout.trial_file(id);
-  if (!fs::exists(file)) return false;
+  if (!fs::exists(file)) return {};
   try {
-    return checked_summary(file, id, true).status == TrialStatus::finished;
-  } catch (const DamagedFile& e) {  // only the file's own fault sets it aside
-    const fs::path aside = layout.trials() / "unreadable";
-    const fs::path moved = aside / fmt::format("{}.h5.{}-{}", id, std::time(nullptr), ::getpid());
-    std::error_code error;
-    fs::create_directories(aside, error);
-    if (!error) fs::rename(file, moved, error);
-    if (error && fs::exists(file))  // e.g. a full disk; gone already: another run set it aside
-      throw IoError(fmt::format("{}: damaged ({}), and cannot be set aside: {}", file.string(),
-                                e.what(), error.message()));
-    if (set_aside != nullptr)
-      *set_aside = fmt::format("{} was moved to {}: {}", file.string(), moved.string(), e.what());
-    return false;
+    return {checked_summary(file, id, true).status == TrialStatus::finished
+                ? TrialFileState::Kind::finished
+                : TrialFileState::Kind::unfinished,
+            ""};
+  } catch (const DamagedFile& e) {  // only the file's own fault; other errors propagate
+    return {TrialFileState::Kind::damaged, e.what()};
   }
+}
+
+std::string set_aside_damaged_file(const OutputLayout& layout, const std::string& id,
+                                   const std::string& damage) {
+  const fs::path file = layout.trial_file(id);
+  const fs::path aside = layout.trials() / "unreadable";
+  const fs::path moved = aside / fmt::format("{}.h5.{}-{}", id, std::time(nullptr), ::getpid());
+  std::error_code error;
+  fs::create_directories(aside, error);
+  if (!error) fs::rename(file, moved, error);
+  if (error && fs::exists(file))  // e.g. a full disk; gone already: another run set it aside
+    throw IoError(fmt::format("{}: damaged ({}), and cannot be set aside: {}", file.string(),
+                              damage, error.message()));
+  return fmt::format("{} was moved to {}: {}", file.string(), moved.string(), damage);
 }
 
 std::vector<TrialSummary> collect_summaries(const Experiment& experiment,

@@ -49,13 +49,23 @@ struct TrialSummary {
 /// seal, and, given `id`, one that does not hold trial `id`'s configuration.
 TrialSummary read_trial_summary(const std::string& path, const std::string& id = "");
 
-/// Whether trial `id` has a finished file that passes every check, its datasets'
-/// checksums included. A file that exists but fails one (damaged, emptied by a
-/// power loss, copied from another trial) is moved to trials/unreadable/ so the
-/// trial runs again.
-/// `set_aside` (if given) receives what was moved and why.
-bool trial_finished(const OutputLayout& layout, const std::string& id,
-                    std::string* set_aside = nullptr);
+/// What the output directory holds for trial `id`: no file, a finished file
+/// that passes every check (its datasets' checksums included), a file of an
+/// unfinished run, or a damaged one (emptied by a power loss, corrupted, copied
+/// from another trial). Only reads.
+struct TrialFileState {
+  enum class Kind { absent, finished, unfinished, damaged };
+  Kind kind = Kind::absent;
+  std::string damage;  // what check a damaged file fails
+  bool finished() const { return kind == Kind::finished; }
+};
+TrialFileState inspect_trial_file(const OutputLayout& layout, const std::string& id);
+
+/// Moves trial `id`'s damaged file to trials/unreadable/ (kept for a post-mortem,
+/// and no longer in the way of the trial running again). Returns what was moved
+/// where, and `damage`. Throws IoError if the file is there and cannot be moved.
+std::string set_aside_damaged_file(const OutputLayout& layout, const std::string& id,
+                                   const std::string& damage);
 
 /// The summary of every trial of the plan, from what is in the output directory.
 std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
