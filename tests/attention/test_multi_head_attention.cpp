@@ -1,3 +1,4 @@
+#include <attnlab/attention/head_layout.hpp>
 #include <attnlab/attention/multi_head_attention.hpp>
 #include <attnlab/error.hpp>
 #include <catch2/catch.hpp>
@@ -66,6 +67,14 @@ TEST_CASE("heads that do not divide d_model are refused naming both numbers") {
                            return m.find("heads = 3") != std::string::npos &&
                                   m.find("d_model = 10") != std::string::npos;
                          }));
+}
+
+TEST_CASE("split heads get d_model / heads features, computed without any registry") {
+  REQUIRE(split_head_width(12288, 96) == 128);  // GPT-3
+  REQUIRE(split_head_width(8, 1) == 8);
+  REQUIRE_THROWS_WITH(split_head_width(10, 3),
+                      Catch::Matchers::Contains("heads = 3 does not divide d_model = 10"));
+  REQUIRE_THROWS_WITH(split_head_width(8, 0), Catch::Matchers::Contains("heads must be >= 1"));
 }
 
 TEST_CASE("attention weights sum to one and cross-attention handles T != S") {

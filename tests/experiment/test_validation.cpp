@@ -3,6 +3,7 @@
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/experiment/experiment.hpp>
+#include <attnlab/experiment/trial_spec.hpp>
 #include <attnlab/model/config.hpp>
 #include <attnlab/task/task.hpp>
 #include <attnlab/train/trainer.hpp>
@@ -247,4 +248,38 @@ TEST_CASE("a choice key decodes through its one table of names; anything else is
       Catch::Matchers::Contains("model.activation: 'swiglu' is not one of relu | gelu"));
   for (Activation a : {Activation::relu, Activation::gelu})
     REQUIRE(activation_names().decode(to_string(a), "") == a);
+}
+
+TEST_CASE("an experiment of all defaults is what the typed structs default to") {
+  TemporaryFolder folder;
+  const Experiment experiment = load_experiment(folder.write("x.yaml", "{}"));
+  const ConfigNode& resolved = experiment.trials.at(0).config;
+  const TransformerConfig model;
+  const TrainOptions train;
+  const auto text = [&](const char* key) { return resolved.at_path(key)->text(); };
+  REQUIRE(text("model.max_length") == std::to_string(model.max_length));  // was 512 against 0
+  const BuiltTrial built = build_trial(resolved);
+  const TrialSpec& spec = built.spec;
+  REQUIRE(spec.model.d_model == model.d_model);
+  REQUIRE(spec.model.heads == model.heads);
+  REQUIRE(spec.model.ffn_dim == model.ffn_dim);
+  REQUIRE(spec.model.decoder_layers == model.decoder_layers);
+  REQUIRE(spec.model.activation == model.activation);
+  REQUIRE(spec.model.norm == model.norm);
+  REQUIRE(spec.model.dropout == model.dropout);
+  REQUIRE(spec.model.attention.name == model.attention.name);
+  REQUIRE(spec.model.positional.name == model.positional.name);
+  REQUIRE(spec.model.head_layout.name == model.head_layout.name);
+  REQUIRE(spec.model.max_length == built.task->sequence_length(spec.shape, built.task->length()));
+  REQUIRE(spec.train.steps == train.steps);
+  REQUIRE(spec.train.lr == train.lr);
+  REQUIRE(spec.train.schedule == train.schedule);
+  REQUIRE(spec.train.warmup_steps == train.warmup_steps);
+  REQUIRE(spec.train.final_lr_ratio == train.final_lr_ratio);
+  REQUIRE(spec.train.clip_norm == train.clip_norm);
+  REQUIRE(spec.train.adamw.weight_decay == train.adamw.weight_decay);
+  REQUIRE(spec.train.eval_every == train.eval_every);
+  REQUIRE(spec.train.eval_batches == train.eval_batches);
+  REQUIRE(spec.threads == TrialSpec{}.threads);
+  REQUIRE(spec.record.examples == RecordOptions{}.examples);
 }

@@ -22,6 +22,7 @@ TransformerConfig small(int64_t d_model = 8) {
   c.heads = 2;
   c.ffn_dim = 16;
   c.decoder_layers = 1;
+  c.max_length = 16;
   return c;
 }
 

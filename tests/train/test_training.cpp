@@ -22,7 +22,7 @@ TransformerConfig lm_config(const Task& task) {
   c.heads = 4;
   c.ffn_dim = 64;
   c.decoder_layers = 2;
-  return c;
+  return configure_for_task(c, task, ModelShape::decoder, {task.length()});
 }
 
 std::vector<float> loss_curve(const Task& task, const TrainOptions& options) {

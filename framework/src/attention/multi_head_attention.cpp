@@ -21,11 +21,7 @@ Tensor share_kv_heads(const Tensor& x, int64_t query_heads) {
 }
 
 HeadDimensions split_dimensions(int64_t d_model, int64_t heads) {
-  const auto& mha = head_layout_registry().find("mha");
-  const HeadLayout::BuildContext context{d_model, heads};
-  const int64_t width = resolve_head_width(
-      resolve_parameters(HeadLayout::kKind, "mha", mha.parameters, {}), context, "mha");
-  return {heads, heads, width};
+  return {heads, heads, split_head_width(d_model, heads)};
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "attnlab/attention/head_layout.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/experiment.hpp"
+#include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/model/positional_encoding.hpp"
 #include "attnlab/task/task.hpp"
 #include "attnlab/train/trainer.hpp"
@@ -19,6 +20,12 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kPositive = 1e-12;  // "> 0" for numbers
+
+// A default as the schema writes it: integers as such, floats in their shortest form.
+template <class Value>
+std::string text_of(Value value) {
+  return fmt::format("{}", value);
+}
 
 KeySpec integer(std::string path, std::string value, std::string doc, double min,
                 double max = kInf) {
@@ -217,39 +224,50 @@ ConfigNode canonical_order(const ConfigNode& config) {
 }  // namespace
 
 const std::vector<KeySpec>& trial_keys() {
+  // The defaults are the typed structs' own: declared once, where the code reads them.
+  const TransformerConfig kModel;
+  const TrainOptions kTrain;
+  const RecordOptions kRecord;
   static const std::vector<KeySpec> keys = {
       text_list("plugins",
                 "shared libraries to load (relative to the YAML file, or on ATTNLAB_PLUGIN_PATH)"),
       choice("model.architecture", "decoder",
              "which Transformer: encoder (reads both ways), decoder (causal), encoder_decoder",
              model_shape_names().names()),
-      integer("model.d_model", "64", "model width", 1),
-      integer("model.layers", "2", "blocks in each stack", 1),
-      integer("model.ffn", "256", "feed-forward hidden width", 1),
-      choice("model.activation", "relu", "feed-forward activation", activation_names().names()),
-      choice("model.norm", "pre", "LayerNorm placement", norm_placement_names().names()),
-      number("model.dropout", "0", "dropout probability", 0, 0.95),
-      integer("model.max_length", "0",
+      integer("model.d_model", text_of(kModel.d_model), "model width", 1),
+      integer("model.layers", text_of(kModel.decoder_layers), "blocks in each stack", 1),
+      integer("model.ffn", text_of(kModel.ffn_dim), "feed-forward hidden width", 1),
+      choice("model.activation", to_string(kModel.activation), "feed-forward activation",
+             activation_names().names()),
+      choice("model.norm", to_string(kModel.norm), "LayerNorm placement",
+             norm_placement_names().names()),
+      number("model.dropout", text_of(kModel.dropout), "dropout probability", 0, 0.95),
+      integer("model.max_length", text_of(kModel.max_length),
               "positions a learned table covers; 0 = the longest sequence trained or evaluated", 0),
-      integer("heads.count", "4", "query heads (the head layout may share keys/values)", 1),
-      integer("train.steps", "600", "optimizer steps", 1),
-      integer("train.batch", "32", "sequences per step", 1),
-      number("train.lr", "0.003", "peak learning rate (AdamW)", kPositive),
-      choice("train.schedule", "cosine",
+      integer("heads.count", text_of(kModel.heads),
+              "query heads (the head layout may share keys/values)", 1),
+      integer("train.steps", text_of(kTrain.steps), "optimizer steps", 1),
+      integer("train.batch", text_of(kTrain.batch), "sequences per step", 1),
+      number("train.lr", text_of(kTrain.lr), "peak learning rate (AdamW)", kPositive),
+      choice("train.schedule", schedule_names().name(kTrain.schedule),
              "after warm-up: cosine decay to lr * final_lr_ratio, or constant",
              schedule_names().names()),
-      integer("train.warmup", "50", "linear warm-up steps", 0),
-      number("train.final_lr_ratio", "0.1", "cosine schedule's final lr / peak lr", 0, 1),
-      number("train.clip", "1", "gradient-norm clip (0 = off)", 0),
-      number("train.weight_decay", "0.01", "AdamW's decoupled weight decay", 0),
-      integer("train.seed", "0",
+      integer("train.warmup", text_of(kTrain.warmup_steps), "linear warm-up steps", 0),
+      number("train.final_lr_ratio", text_of(kTrain.final_lr_ratio),
+             "cosine schedule's final lr / peak lr", 0, 1),
+      number("train.clip", text_of(kTrain.clip_norm), "gradient-norm clip (0 = off)", 0),
+      number("train.weight_decay", text_of(kTrain.adamw.weight_decay),
+             "AdamW's decoupled weight decay", 0),
+      integer("train.seed", text_of(kTrain.seed),
               "seed of initialisation, data, dropout and evaluation (`seeds:` sets it per trial)",
               0),
-      integer("train.threads", "1",
+      integer("train.threads", text_of(TrialSpec{}.threads),
               "threads inside one trial (part of the configuration: float sums depend on it)", 1,
               256),
-      integer("eval.every", "100", "evaluate every k steps (0 = only at the end)", 0),
-      integer("eval.batches", "4", "evaluation batches (of train.batch examples)", 1),
+      integer("eval.every", text_of(kTrain.eval_every),
+              "evaluate every k steps (0 = only at the end)", 0),
+      integer("eval.batches", text_of(kTrain.eval_batches),
+              "evaluation batches (of train.batch examples)", 1),
       integer_list("eval.lengths",
                    "extra task lengths to evaluate (extrapolation); the training length is "
                    "always evaluated",
@@ -259,8 +277,10 @@ const std::vector<KeySpec>& trial_keys() {
                 "'**' across segments), e.g. '**.self_attn.weights'"),
       integer_list("record.layers", "layer indices to record (empty = all)", 0),
       integer_list("record.heads", "head indices to record (empty = all)", 0),
-      integer("record.examples", "4", "fixed evaluation examples recorded", 1, 4096),
-      integer("record.every", "0", "also record every k steps (0 = only after training)", 0),
+      integer("record.examples", text_of(kRecord.examples), "fixed evaluation examples recorded", 1,
+              4096),
+      integer("record.every", text_of(kRecord.every),
+              "also record every k steps (0 = only after training)", 0),
   };
   return keys;
 }
@@ -275,10 +295,11 @@ ComponentSection section_of(std::string section, std::string selector, std::stri
 }
 
 const std::vector<ComponentSection>& component_sections() {
+  const TransformerConfig kModel;
   static const std::vector<ComponentSection> sections = {
-      section_of<AttentionVariant>("attention", "variant", "softmax"),
-      section_of<PositionalEncoding>("positional", "kind", "sinusoidal"),
-      section_of<HeadLayout>("heads", "layout", "mha", {"count"}),
+      section_of<AttentionVariant>("attention", "variant", kModel.attention.name),
+      section_of<PositionalEncoding>("positional", "kind", kModel.positional.name),
+      section_of<HeadLayout>("heads", "layout", kModel.head_layout.name, {"count"}),
       section_of<Task>("task", "name", "reverse"),
   };
   return sections;

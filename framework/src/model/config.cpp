@@ -18,7 +18,11 @@ void TransformerConfig::validate() const {
   require_positive("d_model", d_model);
   require_positive("heads", heads);
   require_positive("ffn_dim", ffn_dim);
-  require_positive("max_length", max_length);
+  if (max_length < 1)
+    throw ConfigError(fmt::format(
+        "model.max_length must be >= 1, got {} (configure_for_task sets 0 to the longest "
+        "sequence trained or evaluated)",
+        max_length));
   require_positive("num_classes", num_classes);
   if (encoder_layers < 0 || decoder_layers < 0)
     throw ConfigError(fmt::format("layer counts must be >= 0, got encoder {} and decoder {}",

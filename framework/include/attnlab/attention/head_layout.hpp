@@ -56,6 +56,10 @@ inline Registry<HeadLayout>& head_layout_registry() {
   return registry_of<HeadLayout>();
 }
 
+/// d_k = d_model / heads, the width of multi-head attention's split heads.
+/// Throws ConfigError unless heads >= 1 divides d_model.
+int64_t split_head_width(int64_t d_model, int64_t heads);
+
 /// Head width from the shared `width` and `head_dim` parameters: "split" gives
 /// d_model / heads (which must divide), "fixed" gives head_dim (which must be >= 1).
 /// Throws ConfigError naming the numbers.

@@ -16,6 +16,7 @@
 namespace attnlab {
 
 /// Which activations to keep (docs/hdf5-layout.md lists the names and shapes).
+/// The defaults here are the experiment schema's defaults (it reads them from here).
 struct RecordOptions {
   std::vector<std::string> tensors;  // glob patterns over dotted names; empty = record nothing
   std::vector<int64_t> layers;       // layer indices kept; empty = every layer

@@ -16,6 +16,7 @@ enum class NormPlacement {
 /// "pre", "post".
 const NamedChoices<NormPlacement>& norm_placement_names();
 
+/// The defaults here are the experiment schema's defaults (it reads them from here).
 struct TransformerConfig {
   int64_t vocab_size = 16;        // source (encoder) vocabulary, or the LM vocabulary
   int64_t target_vocab_size = 0;  // encoder-decoder target vocabulary; 0 = vocab_size
@@ -29,11 +30,11 @@ struct TransformerConfig {
   float dropout = 0.0f;
   float layer_norm_eps = 1e-5f;
   ComponentChoice positional{"sinusoidal", {}};  // positional encoding (a registered name)
-  int64_t max_length = 512;                      // longest sequence a learned table covers
-  int64_t num_classes = 2;                       // encoder-only classifiers
-  ComponentChoice attention{"softmax", {}};
-  ComponentChoice head_layout{"mha", {}};  // query/key-value heads and head width, from `heads` //
-                                           // attention variant of every attention layer
+  int64_t max_length = 0;   // longest sequence a learned table covers; 0 = configure_for_task's
+                            // choice (the longest sequence trained or evaluated)
+  int64_t num_classes = 2;  // encoder-only classifiers
+  ComponentChoice attention{"softmax", {}};  // attention variant of every attention layer
+  ComponentChoice head_layout{"mha", {}};    // query/key-value heads and head width, from `heads`
 
   int64_t target_vocab() const { return target_vocab_size > 0 ? target_vocab_size : vocab_size; }
   /// Throws ConfigError naming the first field that cannot work.

@@ -21,6 +21,7 @@ enum class LearningRateSchedule {
 /// "cosine", "constant".
 const NamedChoices<LearningRateSchedule>& schedule_names();
 
+/// The defaults here are the experiment schema's defaults (it reads them from here).
 struct TrainOptions {
   int64_t steps = 600;
   int64_t batch = 32;
