@@ -104,35 +104,55 @@ std::string quoted(const std::string& text) {
   return out + "\"";
 }
 
-// The flags as `-o KEY=VALUE` overrides of the empty experiment.
-std::vector<std::string> overrides_of(const TrainFlags& flags, const po::variables_map& given) {
-  std::vector<std::string> overrides;
+// One flag as the `-o KEY=VALUE` override it stands for.
+struct FlagOverride {
+  std::string assignment;  // KEY=VALUE
+  std::string as_given;    // --flag VALUE
+};
+
+// The flags as overrides of the empty experiment.
+std::vector<FlagOverride> overrides_of(const TrainFlags& flags, const po::variables_map& given) {
+  std::vector<FlagOverride> overrides;
   if (!flags.plugins.empty()) {
-    std::vector<std::string> paths;
-    for (const std::string& plugin : flags.plugins) paths.push_back(quoted(plugin));
-    overrides.push_back(fmt::format("plugins=[{}]", fmt::join(paths, ", ")));
+    std::vector<std::string> paths, flags_given;
+    for (const std::string& plugin : flags.plugins) {
+      paths.push_back(quoted(plugin));
+      flags_given.push_back("--plugin " + plugin);
+    }
+    overrides.push_back({fmt::format("plugins=[{}]", fmt::join(paths, ", ")),
+                         fmt::format("{}", fmt::join(flags_given, " "))});
   }
   for (const KeyFlag& f : kKeyFlags)
     if (given.count(f.flag))
-      overrides.push_back(fmt::format("{}={}", f.key, flags.values.at(f.flag)));
+      overrides.push_back({fmt::format("{}={}", f.key, flags.values.at(f.flag)),
+                           fmt::format("--{} {}", f.flag, flags.values.at(f.flag))});
   for (const KeyFlag& f : kParameterFlags)
     for (const std::string& assignment : flags.parameters.at(f.flag)) {
       const auto equals = assignment.find('=');
       if (equals == std::string::npos || equals == 0)
         throw ConfigError(fmt::format("--{}: expected key=value, got '{}'", f.flag, assignment));
-      overrides.push_back(fmt::format("{}.{}", f.key, assignment));
+      overrides.push_back(
+          {fmt::format("{}.{}", f.key, assignment), fmt::format("--{} {}", f.flag, assignment)});
     }
   return overrides;
 }
 
-// The experiment of `overrides` alone; its errors without the note on which
-// trial of a plan failed (there is one).
-Experiment one_trial(const std::vector<std::string>& overrides) {
+// The experiment of `overrides` alone. Its errors name the flags as given (not
+// the overrides they became), without the note on which trial of a plan failed.
+Experiment one_trial(const std::vector<FlagOverride>& overrides) {
+  std::vector<std::string> assignments;
+  for (const FlagOverride& o : overrides) assignments.push_back(o.assignment);
   try {
-    return experiment_from_text("{}\n", "attnlab_train.yaml", overrides);
+    return experiment_from_text("{}\n", "attnlab_train.yaml", assignments);
   } catch (const ConfigError& error) {
-    const std::string message = error.what();
-    throw ConfigError(message.substr(0, message.find("\n  (in arm ")));
+    std::string message = error.what();
+    message = message.substr(0, message.find("\n  (in arm "));
+    for (const FlagOverride& o : overrides) {
+      const std::string label = fmt::format("command line (-o {}):1:1", o.assignment);
+      for (std::size_t at; (at = message.find(label)) != std::string::npos;)
+        message.replace(at, label.size(), fmt::format("command line ({})", o.as_given));
+    }
+    throw ConfigError(message);
   }
 }
 
