@@ -23,7 +23,8 @@ class AdditiveAttention final : public AttentionVariant {
   }
 
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& score_bias) const override {
+                         const AttentionMask& mask, const Tensor& score_bias,
+                         const ForwardContext&) const override {
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), S = k.size(2),
                   A = query_proj_.size(0);
     const Tensor qp =

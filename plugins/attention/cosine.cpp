@@ -17,7 +17,8 @@ class CosineAttention final : public AttentionVariant {
   }
 
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& score_bias) const override {
+                         const AttentionMask& mask, const Tensor& score_bias,
+                         const ForwardContext&) const override {
     AttentionResult result;
     const Tensor cosine =
         ops::matmul(ops::l2_normalize(q), ops::l2_normalize(k), false, true);  // [B, h, T, S]

@@ -18,7 +18,8 @@ class LinearAttention final : public AttentionVariant {
   explicit LinearAttention(float eps) : eps_(eps) {}
 
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& score_bias) const override {
+                         const AttentionMask& mask, const Tensor& score_bias,
+                         const ForwardContext&) const override {
     (void)score_bias;  // declared unsupported: MultiHeadAttention refuses a positional score bias
     const Tensor phi_q = ops::add_scalar(ops::elu(q), 1.0f),
                  phi_k = ops::add_scalar(ops::elu(k), 1.0f);

@@ -17,7 +17,8 @@ class LocalAttention final : public AttentionVariant {
   explicit LocalAttention(int64_t window) : window_(window) {}
 
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& score_bias) const override {
+                         const AttentionMask& mask, const Tensor& score_bias,
+                         const ForwardContext&) const override {
     const Tensor window = window_bias(q.size(-2), k.size(-2), mask.causal);  // [T, S]
     const Tensor bias = score_bias.defined() ? ops::add(score_bias, window) : window;
     return scaled_dot_product_attention(q, k, v, mask, bias);

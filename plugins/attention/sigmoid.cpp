@@ -27,7 +27,8 @@ class SigmoidAttention final : public AttentionVariant {
   }
 
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& score_bias) const override {
+                         const AttentionMask& mask, const Tensor& score_bias,
+                         const ForwardContext&) const override {
     const float scale = 1.0f / std::sqrt(static_cast<float>(q.size(-1)));
     AttentionResult result;
     result.scores = ops::scale(ops::matmul(q, k, false, true), scale);  // [B, h, T, S]

@@ -10,7 +10,8 @@ namespace {
 class SoftmaxAttention final : public AttentionVariant {
  public:
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& score_bias) const override {
+                         const AttentionMask& mask, const Tensor& score_bias,
+                         const ForwardContext&) const override {
     return scaled_dot_product_attention(q, k, v, mask, score_bias);
   }
 };

@@ -3,7 +3,8 @@
 // of Xiao et al. 2023, StreamingLLM):
 //   weights_ij = exp(s_ij) / (1 + sum_j exp(s_ij)),  s = q k^T / sqrt(d_k) + bias
 // A query may attend to nothing: its weights sum to less than one, and a row
-// whose keys are all masked gives output 0 rather than an average.
+// whose keys are all masked gives output 0 rather than an average. Records
+// "abstention" [example, head, query]: the weight each query gives to nothing.
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
 #include <attnlab/plugin.hpp>
@@ -15,7 +16,8 @@ namespace {
 class SoftmaxOneAttention final : public AttentionVariant {
  public:
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& score_bias) const override {
+                         const AttentionMask& mask, const Tensor& score_bias,
+                         const ForwardContext& context) const override {
     AttentionResult result;
     result.scores = ops::scale(ops::matmul(q, k, false, true),
                                1.0f / std::sqrt(static_cast<float>(q.size(-1))));  // [B, h, T, S]
@@ -26,8 +28,12 @@ class SoftmaxOneAttention final : public AttentionVariant {
     sink_shape.back() = 1;
     const int64_t keys = logits.size(-1);
     const Tensor with_sink = ops::concat(std::vector{logits, Tensor::zeros(sink_shape)}, -1);
-    result.weights = ops::slice(ops::masked_softmax(with_sink), -1, 0, keys);  // [B, h, T, S]
-    result.output = ops::matmul(result.weights, v);                            // [B, h, T, d_v]
+    const Tensor all_weights = ops::masked_softmax(with_sink);   // [B, h, T, S + 1]
+    result.weights = ops::slice(all_weights, -1, 0, keys);       // [B, h, T, S]
+    result.output = ops::matmul(result.weights, v);              // [B, h, T, d_v]
+    const Shape rows(sink_shape.begin(), sink_shape.end() - 1);  // [B, h, T]
+    record(context, "abstention", ops::reshape(ops::slice(all_weights, -1, keys, 1), rows),
+           {"example", "head", "query"});
     return result;
   }
 };

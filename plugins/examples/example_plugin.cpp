@@ -21,7 +21,8 @@ using namespace attnlab;
 class ReluSquaredAttention final : public AttentionVariant {
  public:
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& score_bias) const override {
+                         const AttentionMask& mask, const Tensor& score_bias,
+                         const ForwardContext& context) const override {
     AttentionResult result;
     result.scores = ops::scale(ops::matmul(q, k, false, true),
                                1.0f / std::sqrt(static_cast<float>(q.size(-1))));
@@ -37,6 +38,9 @@ class ReluSquaredAttention final : public AttentionVariant {
         ops::add_scalar(ops::reshape(ops::sum_last(strength), rows), 1e-6f);  // [B, h, T, 1]
     result.weights = ops::div(strength, totals);
     result.output = ops::matmul(result.weights, v);
+    // Its own tensor, recordable as e.g. decoder.layers.0.self_attn.variant.totals
+    record(context, "totals", ops::reshape(totals, Shape(rows.begin(), rows.end() - 1)),
+           {"example", "head", "query"});
     return result;
   }
 };

@@ -151,3 +151,44 @@ TEST_CASE(
   REQUIRE_THROWS_WITH(mha.set_head_gates(Tensor::full({3}, 1.0f)),
                       Contains("head gates must have shape [4]"));
 }
+
+TEST_CASE("recorded tensors carry their dimension names, and a variant records its own") {
+  Rng rng(1);
+  const MultiHeadAttention mha(8, 2, 0.0f, rng, {"softmax_one", {}});
+  const Tensor x = testing::random_tensor({2, 3, 8}, 5);
+  testing::ActivationLog log;
+  mha.forward(x, x, {}, {.training = false, .dropout_rng = nullptr, .observer = &log});
+  using Names = std::vector<std::string>;
+  REQUIRE(log.dimension_names.at("weights") == Names{"example", "head", "query", "key"});
+  REQUIRE(log.dimension_names.at("k") == Names{"example", "kv_head", "key", "feature"});
+  REQUIRE(log.dimension_names.at("concat") == Names{"example", "position", "feature"});
+  // softmax_one's own tensor, recorded through the context it is given, under its
+  // module ("variant"): the weight each query gives to nothing, 1 - the weights' sum.
+  REQUIRE(log.dimension_names.at("variant.abstention") == Names{"example", "head", "query"});
+  const Tensor& abstention = log.at("variant.abstention");
+  REQUIRE(abstention.shape() == Shape{2, 2, 3});
+  const auto weights = log.at("weights").to_vector();
+  for (int64_t row = 0; row < 2 * 2 * 3; ++row) {
+    float sum = 0.0f;
+    for (int64_t key = 0; key < 3; ++key) sum += weights[row * 3 + key];
+    REQUIRE(abstention.data()[row] == Approx(1.0f - sum).margin(1e-6));
+  }
+}
+
+namespace {
+class MisnamedRecording final : public Module {
+ public:
+  void forward(const ForwardContext& context) const {
+    record(context, "flat", Tensor::zeros({2, 3}), {"example"});
+  }
+};
+}  // namespace
+
+TEST_CASE("a tensor recorded with the wrong number of dimension names is an error") {
+  testing::ActivationLog log;
+  const MisnamedRecording module;
+  REQUIRE_NOTHROW(module.forward({}));  // nothing observes: nothing is checked or built
+  REQUIRE_THROWS_WITH(module.forward({.training = false, .dropout_rng = nullptr, .observer = &log}),
+                      Catch::Matchers::Contains("flat: recorded with 1 dimension names for a "
+                                                "tensor of rank 2"));
+}

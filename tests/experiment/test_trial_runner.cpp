@@ -34,7 +34,7 @@ record:
 class Capture final : public ActivationObserver {
  public:
   explicit Capture(std::string name) : name_(std::move(name)) {}
-  void observe(std::string_view name, const Tensor& value) override {
+  void observe(std::string_view name, const Tensor& value, DimensionNames) override {
     if (name == name_) captured = value;
   }
   Tensor captured;
@@ -125,6 +125,20 @@ TEST_CASE("selected heads are recorded with their indices") {
   const std::string weights = "activations/step_000012/encoder/layers/1/self_attn/weights";
   REQUIRE(file.dataset_shape(weights) == Shape{6, 2, 4, 4});
   REQUIRE(file.string_attribute(weights, "heads") == "3,1");
+}
+
+TEST_CASE("a tensor an attention variant records lands in the trial file with its names") {
+  TemporaryFolder folder;
+  const Experiment experiment =
+      load_experiment(folder.write("x.yaml", kRecorded),
+                      {"attention.variant=softmax_one", "record.tensors=['**.abstention']"});
+  const std::string path = (folder.path() / "trial.h5").string();
+  run_trial(make_ticket(experiment, experiment.trials.front()), path);
+  const Hdf5File file(path, Hdf5File::Mode::read);
+  const std::string abstention =
+      hdf5_path("activations/step_000012", "decoder.layers.1.cross_attn.variant.abstention");
+  REQUIRE(file.dataset_shape(abstention) == Shape{6, 2, 4});
+  REQUIRE(file.has_attribute(abstention, "dims"));
 }
 
 TEST_CASE("an interrupted or failed trial leaves no file behind") {

@@ -88,3 +88,12 @@ TEST_CASE("a checkpoint that cannot be put in place is an IoError and leaves no 
   REQUIRE_FALSE(std::filesystem::exists(temporary_path(directory)));
   std::filesystem::remove_all(directory);
 }
+
+TEST_CASE("one dotted name -> HDF5 path rule for parameters and activations") {
+  REQUIRE(hdf5_path("parameters", "decoder.layers.0.self_attn.q_proj.weight") ==
+          "parameters/decoder/layers/0/self_attn/q_proj/weight");
+  REQUIRE(hdf5_path("activations/step_000012", "encoder.layers.1.self_attn.weights") ==
+          "activations/step_000012/encoder/layers/1/self_attn/weights");
+  REQUIRE(checkpoint_dataset_path("embed.tokens.weight") ==
+          hdf5_path("parameters", "embed.tokens.weight"));
+}

@@ -51,7 +51,8 @@ class CrashingAttention final : public attnlab::AttentionVariant {
  public:
   attnlab::AttentionResult attend(const attnlab::Tensor& q, const attnlab::Tensor& k,
                                   const attnlab::Tensor& v, const attnlab::AttentionMask& mask,
-                                  const attnlab::Tensor& score_bias) const override {
+                                  const attnlab::Tensor& score_bias,
+                                  const attnlab::ForwardContext&) const override {
     if (q.size(0) > 1) std::abort();
     return attnlab::scaled_dot_product_attention(q, k, v, mask, score_bias);
   }
@@ -78,6 +79,7 @@ ATTNLAB_PLUGIN(register_crashing)
 namespace {
 using attnlab::AttentionMask;
 using attnlab::AttentionResult;
+using attnlab::ForwardContext;
 using attnlab::Tensor;
 namespace ops = attnlab::ops;
 
@@ -85,7 +87,8 @@ namespace ops = attnlab::ops;
 class BiasBlindAttention final : public attnlab::AttentionVariant {
  public:
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor&) const override {
+                         const AttentionMask& mask, const Tensor&,
+                         const ForwardContext&) const override {
     return attnlab::scaled_dot_product_attention(q, k, v, mask, Tensor());
   }
 };
@@ -94,7 +97,8 @@ class BiasBlindAttention final : public attnlab::AttentionVariant {
 class HeadMixingAttention final : public attnlab::AttentionVariant {
  public:
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& bias) const override {
+                         const AttentionMask& mask, const Tensor& bias,
+                         const ForwardContext&) const override {
     AttentionResult r = attnlab::scaled_dot_product_attention(q, k, v, mask, bias);
     const Tensor first_head = ops::slice(r.output, 1, 0, 1);  // [B, 1, T, d]
     r.output = ops::add(r.output, ops::scale(first_head, 0.5f));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build_example.sh BUILD_DIR EXAMPLE_SOURCE: installs attnlab from BUILD_DIR into
 # a temporary prefix, builds the example plugin against it with find_package,
-# lists its components and trains a model with both of them.
+# lists its components and trains a model with both of them; then builds the
+# abridged example of docs/plugins.md exactly as written there and checks it.
 set -euo pipefail
 build_dir=$1 example=$2
 work=$(mktemp -d)
@@ -32,3 +33,17 @@ accuracy = float(rows[arm]["eval_accuracy_mean"])
 print("YAML experiment with the plugin:", arm, "accuracy", accuracy)
 sys.exit(0 if accuracy >= 0.95 else 1)
 PY
+
+# docs/plugins.md step 2: its CMakeLists.txt and example_plugin.cpp, as written.
+docs="$example/../../docs/plugins.md"
+mkdir "$work/docs_example"
+block() {  # the first fenced block of language $1 in docs/plugins.md
+  awk -v lang="$1" '$0 == "```" lang && !done {inside = 1; next} inside && $0 == "```" {inside = 0; done = 1} inside' "$docs"
+}
+block cmake >"$work/docs_example/CMakeLists.txt"
+block cpp >"$work/docs_example/example_plugin.cpp"
+grep -q "ATTNLAB_PLUGIN(register_components)" "$work/docs_example/example_plugin.cpp"
+cmake -S "$work/docs_example" -B "$work/docs_build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/docs_build" >/dev/null
+"$attnlab" check-plugin "$work/docs_build/libattnlab_example.so" | tee "$work/docs_check.txt" | tail -1
+grep -q "^1 of 1 components pass" "$work/docs_check.txt"

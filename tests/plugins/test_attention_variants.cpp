@@ -52,7 +52,7 @@ TEST_CASE("local attention sees exactly `window` keys, bidirectional or causal")
     const Tensor v = Tensor::zeros({1, 1, length, D});
     for (bool causal : {false, true}) {
       const Tensor w =
-          local->attend(q, k, v, {.causal = causal, .key_lengths = {}}, Tensor()).weights;
+          local->attend(q, k, v, {.causal = causal, .key_lengths = {}}, Tensor(), {}).weights;
       const int64_t middle = 10;  // far from both ends
       int64_t visible = 0;
       for (int64_t j = 0; j < length; ++j) visible += w.data()[middle * length + j] > 0.0f;
@@ -68,10 +68,10 @@ TEST_CASE("softmax_one lets a query attend to nothing: weights below one, fully 
   const Tensor q = Tensor::zeros({1, 1, 2, D}), k = Tensor::zeros({1, 1, 3, D});
   const Tensor v = Tensor::full({1, 1, 3, D}, 1.0f);
   // Zero scores: each of 3 keys and the sink get e^0, so each key weighs 1/4.
-  const AttentionResult open = variant->attend(q, k, v, {}, Tensor());
+  const AttentionResult open = variant->attend(q, k, v, {}, Tensor(), {});
   for (float w : open.weights.to_vector()) REQUIRE(w == Approx(0.25f));
   // Key length 0: every key masked, so all weight goes to the sink and the output is 0.
   const AttentionResult closed =
-      variant->attend(q, k, v, {.causal = false, .key_lengths = {0}}, {});
+      variant->attend(q, k, v, {.causal = false, .key_lengths = {0}}, {}, {});
   for (float x : closed.output.to_vector()) REQUIRE(x == 0.0f);
 }

@@ -154,7 +154,7 @@ namespace {
 class MaskBlindAttention final : public AttentionVariant {
  public:
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask&,
-                         const Tensor&) const override {
+                         const Tensor&, const ForwardContext&) const override {
     return scaled_dot_product_attention(q, k, v, {});
   }
 };

@@ -36,7 +36,10 @@ namespace attnlab {
 ///   2: capabilities default to false; head_gating; kPlural/kKey; the
 ///      registrar holds one list per kind; ParameterSpec limits (range,
 ///      choices) checked before a factory runs
-inline constexpr int kPluginApiVersion = 2;
+///   3: AttentionVariant::attend takes the forward context (a variant may
+///      record its own tensors); Module::record and ActivationObserver::observe
+///      carry the recorded tensor's dimension names
+inline constexpr int kPluginApiVersion = 3;
 
 /// What a library of components hands to attnlab while it is being loaded.
 class PluginRegistrar {

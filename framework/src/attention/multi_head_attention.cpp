@@ -124,7 +124,8 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
       positions ? positions->score_bias(q.size(2), k.size(2), mask.causal) : Tensor();
   require_capabilities(mask, bias.defined());
   const Tensor shared_v = share_kv_heads(v, heads_);  // [B, h, S, d_k]
-  AttentionResult attention = variant_->attend(q, share_kv_heads(k, heads_), shared_v, mask, bias);
+  AttentionResult attention =
+      variant_->attend(q, share_kv_heads(k, heads_), shared_v, mask, bias, context);
   // Attention dropout acts on the weights, so it needs output = weights v (the contract
   // of variants that return weights); other variants get none.
   const bool drop_weights = dropout_ > 0.0f && context.training && capabilities_.returns_weights;
@@ -137,14 +138,14 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
   const Tensor concat =
       ops::merge_heads(heads_out);                // [B, T, h d_k]  (b_1 || b_2 || ... per token)
   const Tensor output = o_proj_.forward(concat);  // [B, T, D]      one shared W_O
-  record(context, "q", q);
-  record(context, "k", k);
-  record(context, "v", v);
-  record(context, "scores", attention.scores);
-  record(context, "weights", attention.weights);
-  record(context, "head_outputs", heads_out);
-  record(context, "concat", concat);
-  record(context, "output", output);
+  record(context, "q", q, {"example", "head", "query", "feature"});
+  record(context, "k", k, {"example", "kv_head", "key", "feature"});
+  record(context, "v", v, {"example", "kv_head", "key", "feature"});
+  record(context, "scores", attention.scores, {"example", "head", "query", "key"});
+  record(context, "weights", attention.weights, {"example", "head", "query", "key"});
+  record(context, "head_outputs", heads_out, {"example", "head", "query", "feature"});
+  record(context, "concat", concat, {"example", "position", "feature"});
+  record(context, "output", output, {"example", "position", "feature"});
   return output;
 }
 

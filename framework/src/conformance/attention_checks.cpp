@@ -70,7 +70,7 @@ std::string shapes_and_weights(const Subject& s) {
   const auto variant = s.build();
   const Tensor v = inputs(kKeys, 3);
   const AttentionResult r =
-      variant->attend(inputs(kQueries, 1), inputs(kKeys, 2), v, s.claimed_mask(), Tensor());
+      variant->attend(inputs(kQueries, 1), inputs(kKeys, 2), v, s.claimed_mask(), Tensor(), {});
   const Shape expected{kBatch, kHeads, kQueries, kWidth};
   require(r.output.shape() == expected,
           fmt::format("output has shape {}, expected {}", shape_string(r.output.shape()),
@@ -109,7 +109,7 @@ std::string gradients(const Subject& s) {
   for (double candidate : {4e-2, 1e-2, 2.5e-3}) {
     step = candidate;
     report.clear();
-    error = gradient_error([&] { return variant->attend(q, k, v, mask, bias).output; }, checked,
+    error = gradient_error([&] { return variant->attend(q, k, v, mask, bias, {}).output; }, checked,
                            {.step = step}, &report);
     if (error <= 1e-3) break;
   }
@@ -127,13 +127,13 @@ std::string causal_mask(const Subject& s) {
   const auto variant = s.build();
   const Tensor q = inputs(kKeys, 7), k = inputs(kKeys, 8), v = inputs(kKeys, 9);
   const AttentionMask causal{.causal = true, .key_lengths = {}};
-  const Tensor before = variant->attend(q, k, v, causal, Tensor()).output;
+  const Tensor before = variant->attend(q, k, v, causal, Tensor(), {}).output;
   float largest = 0.0f;
   for (int64_t last = 0; last + 1 < kKeys; ++last) {
     auto kept = [&](int64_t, int64_t position) { return position <= last; };
     const Tensor after = variant
                              ->attend(q, changed_where_not(k, 20 + last, kept),
-                                      changed_where_not(v, 40 + last, kept), causal, Tensor())
+                                      changed_where_not(v, 40 + last, kept), causal, Tensor(), {})
                              .output;
     largest = std::max(largest, difference_where(before, after, kept));
   }
@@ -148,7 +148,7 @@ std::string padding_mask(const Subject& s) {
   const Tensor q = inputs(kQueries, 10), k = inputs(kKeys, 11), v = inputs(kKeys, 12);
   // Different lengths per item: a variant applying one item's length to all fails.
   const AttentionMask padded{.causal = false, .key_lengths = {3, 5}};
-  const Tensor before = variant->attend(q, k, v, padded, Tensor()).output;
+  const Tensor before = variant->attend(q, k, v, padded, Tensor(), {}).output;
   const int64_t per_item = kHeads * kKeys * kWidth;
   for (int64_t item = 0; item < kBatch; ++item) {
     const int64_t length = padded.key_lengths[static_cast<std::size_t>(item)];
@@ -159,7 +159,7 @@ std::string padding_mask(const Subject& s) {
         k2.data()[i] = k.data()[i];
         v2.data()[i] = v.data()[i];
       }
-    const Tensor after = variant->attend(q, k2, v2, padded, Tensor()).output;
+    const Tensor after = variant->attend(q, k2, v2, padded, Tensor(), {}).output;
     const float difference = max_difference(before, after);
     require(difference == 0.0f,
             fmt::format("changing item {}'s keys and values past its length {} moved the output "
@@ -187,14 +187,14 @@ std::string score_bias(const Subject& s) {
   const auto variant = s.build();
   const Tensor q = inputs(kQueries, 15), k = inputs(kKeys, 16), v = inputs(kKeys, 17);
   const AttentionMask none;
-  const Tensor plain = variant->attend(q, k, v, none, Tensor()).output;
-  const Tensor raised = variant->attend(q, k, v, none, bias_on_key(3.0f)).output;
+  const Tensor plain = variant->attend(q, k, v, none, Tensor(), {}).output;
+  const Tensor raised = variant->attend(q, k, v, none, bias_on_key(3.0f), {}).output;
   const float moved = max_difference(plain, raised);
   require(moved > 1e-4f, fmt::format("a bias of +3 on one key per row moved the output by only "
                                      "{:.3g}: the score bias is ignored",
                                      moved));
   const Tensor blocked = bias_on_key(-std::numeric_limits<float>::infinity());
-  const Tensor before = variant->attend(q, k, v, none, blocked).output;
+  const Tensor before = variant->attend(q, k, v, none, blocked, {}).output;
   float leaked = 0.0f;
   // Change one head's copy of one key at a time, so the check does not depend on
   // the heads being independent (head_gating's promise, tested on its own).
@@ -203,7 +203,7 @@ std::string score_bias(const Subject& s) {
       auto kept = [&](int64_t h, int64_t position) { return h != head || position != key; };
       const Tensor after = variant
                                ->attend(q, changed_where_not(k, 18 + key, kept),
-                                        changed_where_not(v, 28 + key, kept), none, blocked)
+                                        changed_where_not(v, 28 + key, kept), none, blocked, {})
                                .output;
       leaked = std::max(leaked, difference_where(before, after, [&](int64_t h, int64_t query) {
                           return h == head && biased_key(head, query) == key;
@@ -222,14 +222,15 @@ std::string head_gating(const Subject& s) {
   const auto variant = s.build();
   const Tensor q = inputs(kQueries, 21), k = inputs(kKeys, 22), v = inputs(kKeys, 23);
   const AttentionMask mask = s.claimed_mask();
-  const Tensor before = variant->attend(q, k, v, mask, Tensor()).output;
+  const Tensor before = variant->attend(q, k, v, mask, Tensor(), {}).output;
   for (int64_t changed = 0; changed < kHeads; ++changed) {
     auto others = [&](int64_t head, int64_t) { return head != changed; };
-    const Tensor after = variant
-                             ->attend(changed_where_not(q, 24 + changed, others),
-                                      changed_where_not(k, 34 + changed, others),
-                                      changed_where_not(v, 44 + changed, others), mask, Tensor())
-                             .output;
+    const Tensor after =
+        variant
+            ->attend(changed_where_not(q, 24 + changed, others),
+                     changed_where_not(k, 34 + changed, others),
+                     changed_where_not(v, 44 + changed, others), mask, Tensor(), {})
+            .output;
     const float leaked = difference_where(before, after, others);
     require(leaked == 0.0f, fmt::format("changing head {}'s q, k, v moved the other heads' output "
                                         "by {:.3g} (must be exactly 0)",

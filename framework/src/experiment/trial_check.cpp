@@ -46,7 +46,9 @@ std::vector<std::string> written_first(const ConfigNode& config, std::vector<std
 // Collects the names of the activations a forward pass reports.
 class NameCollector final : public ActivationObserver {
  public:
-  void observe(std::string_view name, const Tensor&) override { names.emplace(name); }
+  void observe(std::string_view name, const Tensor&, DimensionNames) override {
+    names.emplace(name);
+  }
   std::set<std::string> names;
 };
 

@@ -39,9 +39,7 @@ std::set<std::string> stored_parameters(const Hdf5File& file) {
 }  // namespace
 
 std::string checkpoint_dataset_path(std::string_view parameter_name) {
-  std::string path = "parameters/" + std::string(parameter_name);
-  std::replace(path.begin() + 11, path.end(), '.', '/');
-  return path;
+  return hdf5_path("parameters", parameter_name);
 }
 
 void write_parameters(Hdf5File& file, const Module& model) {

@@ -406,4 +406,10 @@ void Hdf5File::flush() {
   H5Fflush(file_, H5F_SCOPE_GLOBAL);
 }
 
+std::string hdf5_path(std::string_view group, std::string_view dotted) {
+  std::string path = fmt::format("{}/{}", group, dotted);
+  std::replace(path.begin() + static_cast<std::ptrdiff_t>(group.size()) + 1, path.end(), '.', '/');
+  return path;
+}
+
 }  // namespace attnlab

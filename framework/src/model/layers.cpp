@@ -45,7 +45,7 @@ Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
   const Tensor out = residual(norm_, ffn_norm_, h, [&](const Tensor& in) {
     return dropout(context, ffn_.forward(in, context), dropout_);
   });  // [B, T, D]
-  record(context, "output", out);
+  record(context, "output", out, {"example", "position", "feature"});
   return out;
 }
 
@@ -88,7 +88,7 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
   const Tensor out = residual(norm_, ffn_norm_, h, [&](const Tensor& in) {
     return dropout(context, ffn_.forward(in, context), dropout_);
   });  // [B, T, D]
-  record(context, "output", out);
+  record(context, "output", out, {"example", "position", "feature"});
   return out;
 }
 

@@ -41,10 +41,10 @@ Tensor EmbeddingStack::forward(std::span<const int32_t> ids, const Shape& ids_sh
                                int64_t position_offset, const PositionalEncoding& positions,
                                const ForwardContext& context) const {
   const Tensor tokens = tokens_.forward(ids, ids_shape);  // [B, T, D]
-  record(context, "token_embedding", tokens);
+  record(context, "token_embedding", tokens, {"example", "position", "feature"});
   const Tensor positional = positions.embedding_term(position_offset, ids_shape.back());  // [T, D]
   if (!positional.defined()) return dropout(context, tokens, dropout_);
-  record(context, "positional", positional);
+  record(context, "positional", positional, {"position", "feature"});
   return dropout(context, ops::add(tokens, positional), dropout_);
 }
 

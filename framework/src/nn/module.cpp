@@ -44,10 +44,14 @@ void Module::set_path(std::string path) {
   for (auto& [name, child] : children_) child->set_path(join_path(path_, name));
 }
 
-void Module::record(const ForwardContext& context, std::string_view name,
-                    const Tensor& value) const {
-  if (context.observer && value.defined())
-    context.observer->observe(join_path(path_, std::string(name)), value);
+void Module::record(const ForwardContext& context, std::string_view name, const Tensor& value,
+                    DimensionNames dimensions) const {
+  if (!context.observer || !value.defined()) return;
+  const std::string full_name = join_path(path_, std::string(name));
+  if (static_cast<int64_t>(dimensions.size()) != value.rank())
+    throw Error(fmt::format("{}: recorded with {} dimension names for a tensor of rank {}",
+                            full_name, dimensions.size(), value.rank()));
+  context.observer->observe(full_name, value, dimensions);
 }
 
 Tensor Module::dropout(const ForwardContext& context, const Tensor& x, float p) const {

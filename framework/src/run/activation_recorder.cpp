@@ -33,15 +33,8 @@ TaskBatch rows_of(const TaskBatch& batch, int64_t examples, int64_t first, int64
   return part;
 }
 
-std::string hdf5_path(std::string_view dotted) {
-  std::string path(dotted);
-  std::replace(path.begin(), path.end(), '.', '/');
-  return path;
-}
-
-std::string last_component(const std::string& name) {
-  const auto dot = name.rfind('.');
-  return dot == std::string::npos ? name : name.substr(dot + 1);
+std::vector<std::string> names_of(DimensionNames dimensions) {
+  return {dimensions.begin(), dimensions.end()};
 }
 
 // The selected heads (dimension 1) of a [B, h, ...] tensor.
@@ -63,28 +56,29 @@ class ChunkWriter final : public ActivationObserver {
         examples_(examples),
         rows_per_write_(rows_per_write) {}
 
-  void observe(std::string_view view, const Tensor& reported) override {
+  void observe(std::string_view view, const Tensor& reported, DimensionNames dimensions) override {
     const std::string name(view);
     if (!is_recorded(name, spec_.record.tensors, spec_.record.layers)) return;
-    const std::string dataset = group_ + "/" + hdf5_path(name);
-    const std::string kind = last_component(name);
-    const bool per_example = kind != "positional";
-    if (!per_example) {  // the same for every example: written once
-      if (!file_.contains(dataset)) write_plain(dataset, name, reported);
+    const std::string dataset = hdf5_path(group_, name);
+    const std::vector<std::string> dims = names_of(dimensions);
+    if (dims.front() != "example") {  // the same for every example: written once
+      if (!file_.contains(dataset)) {
+        file_.write_tensor(dataset, reported);
+        file_.set_attribute(dataset, "dims", dims);
+      }
       return;
     }
     Tensor value = reported;
-    const bool query_heads =
-        kind == "q" || kind == "scores" || kind == "weights" || kind == "head_outputs";
-    // k and v of a layout that shares them (mqa, gqa) keep all their heads.
-    const bool selects_heads = !spec_.record.heads.empty() && value.rank() == 4 &&
-                               (query_heads || value.size(1) == spec_.model.heads);
+    // Shared key/value heads (mqa, gqa) are kept whole: they serve several query heads.
+    const bool selects_heads =
+        !spec_.record.heads.empty() && dims.size() > 1 &&
+        (dims[1] == "head" || (dims[1] == "kv_head" && value.size(1) == spec_.model.heads));
     if (selects_heads) value = select_heads(value, spec_.record.heads);
     if (!file_.contains(dataset)) {
       Shape full = value.shape();
       full[0] = examples_;
       file_.create_streamed(dataset, full, rows_per_write_);
-      file_.set_attribute(dataset, "dims", activation_dimensions(name, full.size()));
+      file_.set_attribute(dataset, "dims", dims);
       if (selects_heads)  // the head axis holds these heads, in this order
         file_.set_attribute(dataset, "heads",
                             fmt::format("{}", fmt::join(spec_.record.heads, ",")));
@@ -93,12 +87,6 @@ class ChunkWriter final : public ActivationObserver {
   }
 
  private:
-  void write_plain(const std::string& dataset, const std::string& name, const Tensor& value) {
-    file_.write_tensor(dataset, value);
-    file_.set_attribute(dataset, "dims",
-                        activation_dimensions(name, static_cast<std::size_t>(value.rank())));
-  }
-
   Hdf5File& file_;
   const TrialSpec& spec_;
   std::string group_;
@@ -114,27 +102,6 @@ void write_tokens(Hdf5File& file, const std::string& dataset, const TokenBatch& 
 }
 
 }  // namespace
-
-std::vector<std::string> activation_dimensions(const std::string& name, std::size_t rank) {
-  const std::string kind = last_component(name);
-  std::vector<std::string> dims;
-  if (kind == "positional")
-    dims = {"position", "feature"};
-  else if (kind == "q" || kind == "head_outputs")
-    dims = {"example", "head", "query", "feature"};
-  else if (kind == "k" || kind == "v")
-    dims = {"example", "kv_head", "key", "feature"};
-  else if (kind == "scores" || kind == "weights")
-    dims = {"example", "head", "query", "key"};
-  else
-    dims = {"example", "position", "feature"};
-  if (dims.size() != rank) {  // a shape this table does not know: name dimensions by index
-    dims.clear();
-    for (std::size_t i = 0; i < rank; ++i)
-      dims.push_back(i == 0 ? "example" : fmt::format("dim{}", i));
-  }
-  return dims;
-}
 
 ActivationRecorder::ActivationRecorder(Hdf5File& file, const TrialSpec& spec, const Task& task)
     : file_(file), spec_(spec) {

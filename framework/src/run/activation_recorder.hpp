@@ -26,8 +26,4 @@ class ActivationRecorder {
   TaskBatch examples_;
 };
 
-/// Names of the dimensions of activation `name` of rank `rank`, e.g.
-/// {"example", "head", "query", "key"} for "*.weights".
-std::vector<std::string> activation_dimensions(const std::string& name, std::size_t rank);
-
 }  // namespace attnlab

@@ -71,7 +71,8 @@ class AttentionVariant : public Module {
   /// or undefined. Returns head outputs [B, h, T, d_v] and, when it can,
   /// weights and scores [B, h, T, S].
   virtual AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                                 const AttentionMask& mask, const Tensor& score_bias) const = 0;
+                                 const AttentionMask& mask, const Tensor& score_bias,
+                                 const ForwardContext& context) const = 0;
 };
 
 /// The registry of attention variants (built-ins: plugins/attention/).

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "attnlab/tensor.hpp"
@@ -96,5 +97,10 @@ class Hdf5File {
   Mode mode_;
   int64_t file_;
 };
+
+/// Where the tensor of dotted name `dotted` (a parameter or an activation, e.g.
+/// "decoder.layers.0.self_attn.weights") lives under `group`: each dotted
+/// segment one HDF5 group, "group/decoder/layers/0/self_attn/weights".
+std::string hdf5_path(std::string_view group, std::string_view dotted);
 
 }  // namespace attnlab

@@ -3,6 +3,7 @@
 // for activations, the prefix of their recording names.
 #pragma once
 
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <string_view>
@@ -16,12 +17,20 @@ namespace attnlab {
 /// The random generator used for initialisation and dropout; seeded explicitly.
 using Rng = std::mt19937_64;
 
+/// The names of a recorded tensor's dimensions, outermost first, given where it
+/// is recorded (e.g. {"example", "head", "query", "key"}; docs/hdf5-layout.md
+/// lists the names the built-ins use). An "example" first means one row per
+/// input sequence; anything else is the same for every example. Valid for the
+/// call it is passed to only.
+using DimensionNames = std::initializer_list<std::string_view>;
+
 /// Receives named intermediate tensors during a forward pass (activation recording).
 class ActivationObserver {
  public:
   virtual ~ActivationObserver() = default;
-  /// Full dotted name, e.g. "encoder.layers.0.self_attn.weights"; shapes are documented in docs/.
-  virtual void observe(std::string_view name, const Tensor& value) = 0;
+  /// Full dotted name, e.g. "encoder.layers.0.self_attn.weights", and the value's
+  /// dimension names (as many as its rank).
+  virtual void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) = 0;
 };
 
 /// Per-call state of a forward pass.
@@ -50,8 +59,10 @@ class Module {
   Tensor add_parameter(std::string name, Tensor value);
   /// Registers a child; it must live as long as this module (a member or owned pointer).
   void add_module(std::string name, Module& child);
-  /// Reports `value` as "<path>.<name>" to the context's observer, if any.
-  void record(const ForwardContext& context, std::string_view name, const Tensor& value) const;
+  /// Reports `value` as "<path>.<name>" with its dimension names to the context's
+  /// observer, if any. Throws Error if there are not as many names as dimensions.
+  void record(const ForwardContext& context, std::string_view name, const Tensor& value,
+              DimensionNames dimensions) const;
   /// Applies dropout when training, identity otherwise.
   Tensor dropout(const ForwardContext& context, const Tensor& x, float p) const;
 
