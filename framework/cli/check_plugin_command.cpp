@@ -1,6 +1,7 @@
 // `attnlab check-plugin LIBRARY... | --built-in`: the conformance checks on
 // every component a plugin library registers (or on attnlab's built-ins), a
-// verdict per component and per check; exit 0 only if every component passes.
+// verdict per component and per check; exit 0 if every component passes, 3 if
+// one fails its checks, 1 if a library cannot be loaded at all.
 #include <fmt/format.h>
 
 #include <string>
@@ -18,7 +19,9 @@ constexpr const char* kCheckPluginUsage =
     "usage: attnlab check-plugin LIBRARY... | --built-in\n"
     "  runs the conformance checks (shapes, gradients, masks, score bias, head gating,\n"
     "  cached generation, task batches) on every component the libraries register,\n"
-    "  or on attnlab's built-in components; exit 0 only if every component passes\n";
+    "  or on attnlab's built-in components, each in a process of its own (a crash\n"
+    "  fails that component only); exit 0 if every component passes, 3 if one\n"
+    "  fails, 1 if a library cannot be loaded\n";
 
 void print_report(const conformance::ComponentReport& report) {
   fmt::print("{} {} '{}'  [{}]\n", report.passed() ? "PASS" : "FAIL", report.kind, report.name,
@@ -61,7 +64,7 @@ int run_check_plugin(const std::vector<std::string>& arguments) {
     }
   }
   fmt::print("{} of {} components pass\n", components - failed, components);
-  return failed == 0 ? 0 : 1;
+  return failed == 0 ? 0 : 3;
 }
 
 }  // namespace attnlab::cli

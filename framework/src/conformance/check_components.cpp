@@ -1,6 +1,12 @@
-// Every registered component of every kind, through its kind's checks.
+// Every registered component of every kind, through its kind's checks, each
+// in a child process of its own: a component that crashes or hangs fails its
+// checks instead of ending the run (and the verdicts of the others with it).
+#include <fmt/format.h>
+
+#include <cstring>
 #include <type_traits>
 
+#include "../run/isolated_child.hpp"
 #include "attnlab/registry/component_kinds.hpp"
 #include "check_support.hpp"
 
@@ -19,6 +25,63 @@ ComponentReport check_one(const std::string& name) {
     return check_task(name);
 }
 
+// The checks of a report as text through the pipe: fields split by a unit
+// separator, checks by a record separator (neither occurs in a detail).
+constexpr char kField = '\x1f', kRecord = '\x1e';
+
+std::string encode(const std::vector<Check>& checks) {
+  std::string text;
+  for (const Check& c : checks)
+    text += fmt::format("{}{}{:d}{}{:d}{}{}{}", c.name, kField, c.passed, kField, c.skipped, kField,
+                        c.detail, kRecord);
+  return text;
+}
+
+std::vector<Check> decode(const std::string& text) {
+  std::vector<Check> checks;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t end = text.find(kRecord, start);
+    const std::string record = text.substr(start, end - start);
+    const std::size_t a = record.find(kField), b = record.find(kField, a + 1),
+                      c = record.find(kField, b + 1);
+    checks.push_back({record.substr(0, a), record.substr(a + 1, b - a - 1) == "1",
+                      record.substr(b + 1, c - b - 1) == "1", record.substr(c + 1)});
+    start = end + 1;
+  }
+  return checks;
+}
+
+// What a child that did not return its checks did instead.
+std::string ending_of(const ChildOutcome& outcome, std::chrono::seconds cpu_time) {
+  using Kind = ChildOutcome::Kind;
+  switch (outcome.kind) {
+    case Kind::crashed:
+      return fmt::format("the checks crashed (signal {}, {})", outcome.signal,
+                         strsignal(outcome.signal));
+    case Kind::out_of_cpu:
+    case Kind::stalled:
+      return fmt::format("the checks did not end within {} s of CPU time", cpu_time.count());
+    case Kind::killed:
+      return "the checks were killed from outside (out of memory?)";
+    default:
+      return fmt::format("the checks failed: {}", outcome.text);
+  }
+}
+
+template <class Component>
+ComponentReport check_isolated(const typename Registry<Component>::Entry& entry) {
+  constexpr std::chrono::seconds kCpuTime{120};  // the built-ins take well under a second each
+  const ChildOutcome outcome =
+      run_in_child([&] { return encode(check_one<Component>(entry.name).checks); },
+                   fmt::format("checking {} '{}'", Component::kKind, entry.name), kCpuTime);
+  ComponentReport report{Component::kKind, entry.name, entry.origin, {}};
+  if (outcome.kind == ChildOutcome::Kind::returned)
+    report.checks = decode(outcome.text);
+  else
+    report.checks.push_back({"runs", false, false, ending_of(outcome, kCpuTime)});
+  return report;
+}
+
 }  // namespace
 
 std::vector<ComponentReport> check_components(std::string_view origin) {
@@ -26,7 +89,7 @@ std::vector<ComponentReport> check_components(std::string_view origin) {
   ComponentKinds::for_each([&]<class Component>() {
     for (const auto& entry : registry_of<Component>().entries())
       if (origin.empty() || entry.origin == origin)
-        reports.push_back(check_one<Component>(entry.name));
+        reports.push_back(check_isolated<Component>(entry));
   });
   return reports;
 }

@@ -1,128 +1,39 @@
 #include "isolated_read.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
+#include "isolated_child.hpp"
+
 namespace attnlab {
-namespace {
-
-void write_all(int fd, const std::string& text) {
-  for (std::size_t done = 0; done < text.size();) {
-    const ssize_t wrote = ::write(fd, text.data() + done, text.size() - done);
-    if (wrote < 0 && errno == EINTR) continue;
-    if (wrote <= 0) return;
-    done += static_cast<std::size_t>(wrote);
-  }
-}
-
-// Exit codes of the reading child.
-constexpr int kRead = 0, kDamaged = 1, kFailed = 2;
-
-[[noreturn]] void child(int out, const std::function<std::string()>& read,
-                        std::chrono::seconds cpu_time) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the run (it would hold no lock, but spin)
-  if (out != 3) {                      // only the pipe stays open: no lock of the parent's
-    ::dup2(out, 3);
-    out = 3;
-  }
-  ::close_range(4, ~0U, 0);
-  const rlimit limit{static_cast<rlim_t>(cpu_time.count()), static_cast<rlim_t>(cpu_time.count())};
-  ::setrlimit(RLIMIT_CPU, &limit);  // a reader spinning in a damaged file gets SIGXCPU/SIGKILL
-  int code = kRead;
-  std::string text;
-  try {
-    text = read();
-  } catch (const Error& e) {  // what the file holds made attnlab refuse it
-    text = e.what();
-    code = kDamaged;
-  } catch (const std::exception& e) {  // bad_alloc and the like: not the file's fault
-    text = e.what();
-    code = kFailed;
-  } catch (...) {
-    text = "an unknown exception";
-    code = kFailed;
-  }
-  write_all(out, text);
-  ::close(out);
-  ::_exit(code);  // no exit handlers: the parent's state is not the child's to tear down
-}
-
-// Reads the child's whole output until it closes the pipe or the deadline passes.
-bool drain(int in, std::string& text, std::chrono::steady_clock::time_point deadline) {
-  char buffer[65536];
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd ready{in, POLLIN, 0};
-    const int polled = ::poll(&ready, 1, static_cast<int>(left.count()));
-    if (polled < 0 && errno == EINTR) continue;
-    if (polled <= 0) return false;
-    const ssize_t got = ::read(in, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return true;
-    text.append(buffer, static_cast<std::size_t>(got));
-  }
-}
-
-}  // namespace
 
 std::string read_isolated(const std::function<std::string()>& read, const std::string& what,
                           std::chrono::seconds cpu_time) {
-  int ends[2];
-  if (::pipe2(ends, O_CLOEXEC) != 0)
-    throw IoError(
-        fmt::format("{}: cannot create a pipe to read it: {}", what, std::strerror(errno)));
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(ends[0]);
-    ::close(ends[1]);
-    throw IoError(fmt::format("{}: cannot fork to read it: {}", what, std::strerror(errno)));
+  const ChildOutcome outcome = run_in_child(read, what, cpu_time);
+  using Kind = ChildOutcome::Kind;
+  switch (outcome.kind) {
+    case Kind::returned:
+      return outcome.text;
+    case Kind::threw_error:  // what the file holds made attnlab refuse it
+      throw DamagedFile(outcome.text);
+    case Kind::threw_other:  // bad_alloc and the like: not the file's fault
+      throw IoError(fmt::format("{}: cannot be checked: {}", what, outcome.text));
+    case Kind::crashed:
+      throw DamagedFile(
+          fmt::format("{}: damaged: reading it crashed the HDF5 library (signal "
+                      "{}, {})",
+                      what, outcome.signal, strsignal(outcome.signal)));
+    case Kind::out_of_cpu:
+      throw DamagedFile(fmt::format("{}: damaged: reading it did not end within {} s of CPU time",
+                                    what, cpu_time.count()));
+    case Kind::killed:
+      throw IoError(fmt::format("{}: reading it was killed from outside (out of memory?)", what));
+    case Kind::stalled:
+      throw IoError(fmt::format("{}: reading it stalled for {} s (a hung disk or file system?)",
+                                what, 10 * cpu_time.count()));
   }
-  if (pid == 0) {
-    ::close(ends[0]);
-    child(ends[1], read, cpu_time);
-  }
-  ::close(ends[1]);
-  std::string text;
-  const bool ended = drain(ends[0], text, std::chrono::steady_clock::now() + 10 * cpu_time);
-  ::close(ends[0]);
-  if (!ended) ::kill(pid, SIGKILL);
-  int status = 0;
-  rusage usage{};
-  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
-  }
-  const double cpu_seconds =
-      static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-      1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-  // SIGKILL before the CPU limit: the OOM killer or an operator, not the file.
-  const bool spun = cpu_seconds >= 0.9 * static_cast<double>(cpu_time.count());
-  if (!ended)  // not spinning (that ends in SIGXCPU), so stalled: the disk, not the file
-    throw IoError(fmt::format("{}: reading it stalled for {} s (a hung disk or file system?)", what,
-                              10 * cpu_time.count()));
-  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !spun)
-    throw IoError(fmt::format("{}: reading it was killed from outside (out of memory?)", what));
-  if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL))
-    throw DamagedFile(fmt::format("{}: damaged: reading it did not end within {} s of CPU time",
-                                  what, cpu_time.count()));
-  if (WIFSIGNALED(status))
-    throw DamagedFile(
-        fmt::format("{}: damaged: reading it crashed the HDF5 library (signal "
-                    "{}, {})",
-                    what, WTERMSIG(status), strsignal(WTERMSIG(status))));
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kDamaged) throw DamagedFile(text);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != kRead)
-    throw IoError(fmt::format("{}: cannot be checked: {}", what, text));
-  return text;
+  throw IoError(fmt::format("{}: cannot be checked", what));  // unreachable: every kind returns
 }
 
 }  // namespace attnlab

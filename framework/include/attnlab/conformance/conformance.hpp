@@ -43,7 +43,10 @@ ComponentReport check_head_layout(const std::string& name);
 ComponentReport check_task(const std::string& name);
 
 /// Reports for every registered component whose origin is `origin` (every
-/// component when empty), in the order `attnlab plugins` lists them.
+/// component when empty), in the order `attnlab plugins` lists them. Each
+/// component is checked in a child process of its own: one that crashes or
+/// runs past 120 s of CPU fails a check "runs" saying so, and the others are
+/// still checked. Throws IoError only if no child process can be had.
 std::vector<ComponentReport> check_components(std::string_view origin = {});
 
 }  // namespace attnlab::conformance
