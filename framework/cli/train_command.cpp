@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <iostream>
+#include <regex>
 
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/experiment.hpp"
@@ -148,9 +149,15 @@ Experiment one_trial(const std::vector<FlagOverride>& overrides) {
     std::string message = error.what();
     message = message.substr(0, message.find("\n  (in arm "));
     for (const FlagOverride& o : overrides) {
-      const std::string label = fmt::format("command line (-o {}):1:1", o.assignment);
-      for (std::size_t at; (at = message.find(label)) != std::string::npos;)
-        message.replace(at, label.size(), fmt::format("command line ({})", o.as_given));
+      const std::string label = fmt::format("command line (-o {})", o.assignment);
+      for (std::size_t at; (at = message.find(label)) != std::string::npos;) {
+        std::size_t end = at + label.size();  // and its line:column inside the value, if any
+        static const std::regex kLineColumn(R"(^:\d+:\d+)");
+        std::smatch place;
+        const std::string rest = message.substr(end, 32);
+        if (std::regex_search(rest, place, kLineColumn)) end += place.length(0);
+        message.replace(at, end - at, fmt::format("command line ({})", o.as_given));
+      }
     }
     throw ConfigError(message);
   }

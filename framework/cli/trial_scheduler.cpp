@@ -59,7 +59,7 @@ void TrialScheduler::launch() {
     waiting_.push_back(next);
     return;
   }
-  if (inspect_trial_file(layout_, trial.id).finished()) {  // by another run of the plan, meanwhile
+  if (finished_else_set_aside(trial)) {  // by another run of the plan, meanwhile
     lock_.release(trial.index);
     display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     return;
@@ -83,6 +83,14 @@ void TrialScheduler::launch() {
   display_.started(trial, next.attempt);
 }
 
+bool TrialScheduler::finished_else_set_aside(const Trial& trial) {
+  const TrialFileState state = inspect_trial_file(layout_, trial.id);
+  if (state.kind == TrialFileState::Kind::damaged)
+    display_.message(set_aside_damaged_file(layout_, trial.id, state.damage) +
+                     "; the trial runs again");
+  return state.finished();
+}
+
 // Trials another run held: finished by it, or released unfinished (that run
 // stopped or failed them), in which case this run takes them up.
 void TrialScheduler::take_over_waiting() {
@@ -94,7 +102,7 @@ void TrialScheduler::take_over_waiting() {
       continue;
     }
     lock_.release(trial.index);
-    if (inspect_trial_file(layout_, trial.id).finished())
+    if (finished_else_set_aside(trial))
       display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     else
       queue_.push_back(attempt);
@@ -128,7 +136,7 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
   const Trial& trial = *attempt.trial;
   const int exit_code = exit.exit_code;
   // A worker killed after it published its file still finished its trial.
-  if (exit_code == 0 || inspect_trial_file(layout_, trial.id).finished()) {
+  if (exit_code == 0 || finished_else_set_aside(trial)) {
     std::error_code ignored;
     fs::remove(layout_.failure(trial.id), ignored);
     display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));

@@ -28,12 +28,14 @@ class SoftmaxOneAttention final : public AttentionVariant {
     sink_shape.back() = 1;
     const int64_t keys = logits.size(-1);
     const Tensor with_sink = ops::concat(std::vector{logits, Tensor::zeros(sink_shape)}, -1);
-    const Tensor all_weights = ops::masked_softmax(with_sink);   // [B, h, T, S + 1]
-    result.weights = ops::slice(all_weights, -1, 0, keys);       // [B, h, T, S]
-    result.output = ops::matmul(result.weights, v);              // [B, h, T, d_v]
-    const Shape rows(sink_shape.begin(), sink_shape.end() - 1);  // [B, h, T]
-    record(context, "abstention", ops::reshape(ops::slice(all_weights, -1, keys, 1), rows),
-           {"example", "head", "query"});
+    const Tensor all_weights = ops::masked_softmax(with_sink);  // [B, h, T, S + 1]
+    result.weights = ops::slice(all_weights, -1, 0, keys);      // [B, h, T, S]
+    result.output = ops::matmul(result.weights, v);             // [B, h, T, d_v]
+    if (context.observer) {                                     // computed only when someone looks
+      const Shape rows(sink_shape.begin(), sink_shape.end() - 1);  // [B, h, T]
+      record(context, "abstention", ops::reshape(ops::slice(all_weights, -1, keys, 1), rows),
+             {"example", "head", "query"});
+    }
     return result;
   }
 };

@@ -69,7 +69,7 @@ TEST_CASE("heads that do not divide d_model are refused naming both numbers") {
                          }));
 }
 
-TEST_CASE("split heads get d_model / heads features, computed without any registry") {
+TEST_CASE("split heads get d_model / heads features") {
   REQUIRE(split_head_width(12288, 96) == 128);  // GPT-3
   REQUIRE(split_head_width(8, 1) == 8);
   REQUIRE_THROWS_WITH(split_head_width(10, 3),

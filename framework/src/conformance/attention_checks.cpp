@@ -1,6 +1,7 @@
 // Conformance of an attention variant: every capability it claims is tested,
 // each with inputs built so that a variant breaking the promise fails.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <limits>
@@ -66,18 +67,33 @@ float difference_where(const Tensor& a, const Tensor& b, Pick pick) {
   return largest;
 }
 
+// The tensors a variant records of its own, with their dimension names (an
+// observed pass is where a wrong count of names is caught).
+class OwnRecordings final : public ActivationObserver {
+ public:
+  void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) override {
+    listed.push_back(
+        fmt::format("{} [{}] {}", name, fmt::join(dimensions, ", "), shape_string(value.shape())));
+  }
+  std::vector<std::string> listed;
+};
+
 std::string shapes_and_weights(const Subject& s) {
   const auto variant = s.build();
   const Tensor v = inputs(kKeys, 3);
-  const AttentionResult r =
-      variant->attend(inputs(kQueries, 1), inputs(kKeys, 2), v, s.claimed_mask(), Tensor(), {});
+  OwnRecordings recordings;
+  const AttentionResult r = variant->attend(inputs(kQueries, 1), inputs(kKeys, 2), v,
+                                            s.claimed_mask(), Tensor(), {.observer = &recordings});
+  const std::string recorded =
+      recordings.listed.empty() ? ""
+                                : fmt::format("; records {}", fmt::join(recordings.listed, "; "));
   const Shape expected{kBatch, kHeads, kQueries, kWidth};
   require(r.output.shape() == expected,
           fmt::format("output has shape {}, expected {}", shape_string(r.output.shape()),
                       shape_string(expected)));
   for (float x : r.output.to_vector())
     require(std::isfinite(x), "the output holds a value that is not finite");
-  if (!s.entry.capabilities.returns_weights) return "output [B, h, T, d_v]";
+  if (!s.entry.capabilities.returns_weights) return "output [B, h, T, d_v]" + recorded;
   const Shape weights{kBatch, kHeads, kQueries, kKeys};
   require(r.weights.shape() == weights,
           fmt::format("weights have shape {}, expected {}", shape_string(r.weights.shape()),
@@ -86,7 +102,8 @@ std::string shapes_and_weights(const Subject& s) {
   require(difference <= 1e-5f,
           fmt::format("output differs from weights v by {:.3g} (at most 1e-5)", difference));
   return fmt::format(
-      "output [B, h, T, d_v], weights [B, h, T, S], output == weights v within {:.2g}", difference);
+      "output [B, h, T, d_v], weights [B, h, T, S], output == weights v within {:.2g}{}",
+      difference, recorded);
 }
 
 std::string gradients(const Subject& s) {

@@ -3,10 +3,10 @@
 // checks instead of ending the run (and the verdicts of the others with it).
 #include <fmt/format.h>
 
-#include <cstring>
+#include <algorithm>
 #include <type_traits>
 
-#include "../run/isolated_child.hpp"
+#include "../process/isolated_child.hpp"
 #include "attnlab/registry/component_kinds.hpp"
 #include "check_support.hpp"
 
@@ -26,14 +26,21 @@ ComponentReport check_one(const std::string& name) {
 }
 
 // The checks of a report as text through the pipe: fields split by a unit
-// separator, checks by a record separator (neither occurs in a detail).
+// separator, checks by a record separator.
 constexpr char kField = '\x1f', kRecord = '\x1e';
+
+// A separator inside a text (a plugin's exception message) becomes a space.
+std::string without_separators(std::string text) {
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == kField || c == kRecord; }, ' ');
+  return text;
+}
 
 std::string encode(const std::vector<Check>& checks) {
   std::string text;
   for (const Check& c : checks)
-    text += fmt::format("{}{}{:d}{}{:d}{}{}{}", c.name, kField, c.passed, kField, c.skipped, kField,
-                        c.detail, kRecord);
+    text += fmt::format("{}{}{:d}{}{:d}{}{}{}", without_separators(c.name), kField, c.passed,
+                        kField, c.skipped, kField, without_separators(c.detail), kRecord);
   return text;
 }
 
@@ -51,34 +58,21 @@ std::vector<Check> decode(const std::string& text) {
   return checks;
 }
 
-// What a child that did not return its checks did instead.
-std::string ending_of(const ChildOutcome& outcome, std::chrono::seconds cpu_time) {
-  using Kind = ChildOutcome::Kind;
-  switch (outcome.kind) {
-    case Kind::crashed:
-      return fmt::format("the checks crashed (signal {}, {})", outcome.signal,
-                         strsignal(outcome.signal));
-    case Kind::out_of_cpu:
-    case Kind::stalled:
-      return fmt::format("the checks did not end within {} s of CPU time", cpu_time.count());
-    case Kind::killed:
-      return "the checks were killed from outside (out of memory?)";
-    default:
-      return fmt::format("the checks failed: {}", outcome.text);
-  }
-}
+constexpr std::chrono::seconds kCpuTime{120};   // the built-ins take well under a second each
+constexpr std::chrono::seconds kWallTime{300};  // a check waiting on nothing ends too
 
 template <class Component>
 ComponentReport check_isolated(const typename Registry<Component>::Entry& entry) {
-  constexpr std::chrono::seconds kCpuTime{120};  // the built-ins take well under a second each
-  const ChildOutcome outcome =
-      run_in_child([&] { return encode(check_one<Component>(entry.name).checks); },
-                   fmt::format("checking {} '{}'", Component::kKind, entry.name), kCpuTime);
+  const ChildOutcome outcome = run_in_child(
+      [&] { return encode(check_one<Component>(entry.name).checks); },
+      fmt::format("checking {} '{}'", Component::kKind, entry.name), kCpuTime, kWallTime);
   ComponentReport report{Component::kKind, entry.name, entry.origin, {}};
-  if (outcome.kind == ChildOutcome::Kind::returned)
-    report.checks = decode(outcome.text);
-  else
-    report.checks.push_back({"runs", false, false, ending_of(outcome, kCpuTime)});
+  const bool returned = outcome.kind == ChildOutcome::Kind::returned;
+  if (returned) report.checks = decode(outcome.text);
+  if (report.checks.empty())  // a report of no checks passes nothing
+    report.checks.push_back({"runs", false, false,
+                             returned ? "the checks reported nothing"
+                                      : describe(outcome, "the checks", kCpuTime, kWallTime)});
   return report;
 }
 

@@ -12,7 +12,6 @@
 
 #include "ablation.hpp"
 #include "attnlab/error.hpp"
-#include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/plugin.hpp"
 #include "schema.hpp"
 #include "trial_check.hpp"
@@ -27,34 +26,24 @@ namespace fs = std::filesystem;
   throw ConfigError(fmt::format("{}: {}: {}", where.str(), key, message));
 }
 
-// The plugins the document names, rewritten as the absolute paths of their
-// files (relative names are the file's: its folder is `folder`). Loads nothing.
-void locate_plugins(ConfigNode& document, const fs::path& folder) {
+// The document's `plugins` list, each item replaced by what `find` (locate_plugin
+// or load_plugin) returns for it: the absolute path of its file. Relative
+// names are the file's, whose folder is `folder`.
+void rewrite_plugins(ConfigNode& document, const fs::path& folder,
+                     fs::path (*find)(const std::string& path,
+                                      const std::filesystem::path& relative_to)) {
   ConfigNode* plugins = document.find("plugins");
   if (plugins == nullptr) return;
   schema::check_value(schema::trial_keys().front(), *plugins);
-  ConfigNode located = ConfigNode::sequence(plugins->location());
+  ConfigNode found = ConfigNode::sequence(plugins->location());
   for (const ConfigNode& item : plugins->items()) {
     try {
-      located.push_back(
-          ConfigNode::scalar(locate_plugin(item.text(), folder).string(), item.location()));
+      found.push_back(ConfigNode::scalar(find(item.text(), folder).string(), item.location()));
     } catch (const ConfigError& e) {
       fail(item.location(), "plugins", e.what());
     }
   }
-  *plugins = std::move(located);
-}
-
-// Loads the plugins of the merged document, once, and names them by their files.
-void load_plugins(ConfigNode& document, const fs::path& folder) {
-  ConfigNode* plugins = document.find("plugins");
-  if (plugins == nullptr) return;
-  schema::check_value(schema::trial_keys().front(), *plugins);
-  const std::vector<std::string> paths = load_listed_plugins(*plugins, folder);
-  ConfigNode loaded = ConfigNode::sequence(plugins->location());
-  for (std::size_t i = 0; i < paths.size(); ++i)
-    loaded.push_back(ConfigNode::scalar(paths[i], plugins->items()[i].location()));
-  *plugins = std::move(loaded);
+  *plugins = std::move(found);
 }
 
 // `document` (read from `path`) with its `base:` chain merged underneath it.
@@ -78,7 +67,8 @@ ConfigNode with_bases(const fs::path& path, ConfigNode document, std::vector<fs:
     fail(document.location(), "(top level)",
          fmt::format("found {}, expected a map of sections (model:, train:, ...)",
                      document.describe()));
-  locate_plugins(document, fs::absolute(path).parent_path());  // relative to the file naming them
+  // Only located: the merged document decides which are loaded (relative to the file naming them).
+  rewrite_plugins(document, fs::absolute(path).parent_path(), locate_plugin);
   const ConfigNode* base = document.find("base");
   if (base == nullptr) return document;
   if (!base->is_scalar()) fail(base->location(), "base", "expected the path of a YAML file");
@@ -262,7 +252,7 @@ ConfigNode resolve_document(const Experiment& experiment, const std::vector<uint
 Experiment expand(Experiment experiment, const fs::path& folder, const ValidationLimits& limits) {
   ConfigNode& document = experiment.document;
   check_experiment_keys(document);
-  load_plugins(document, folder);
+  rewrite_plugins(document, folder, load_plugin);  // loaded once, here, for the whole experiment
   const ConfigNode* name = document.find("name");
   if (name != nullptr) experiment.name = name->text();
   check_name(experiment.name, name);

@@ -225,48 +225,49 @@ ConfigNode canonical_order(const ConfigNode& config) {
 
 const std::vector<KeySpec>& trial_keys() {
   // The defaults are the typed structs' own: declared once, where the code reads them.
-  const TransformerConfig kModel;
-  const TrainOptions kTrain;
-  const RecordOptions kRecord;
+  static const TransformerConfig model;
+  static const TrainOptions train;
+  static const RecordOptions record;
+  static const TrialSpec trial;
   static const std::vector<KeySpec> keys = {
       text_list("plugins",
                 "shared libraries to load (relative to the YAML file, or on ATTNLAB_PLUGIN_PATH)"),
-      choice("model.architecture", "decoder",
+      choice("model.architecture", model_shape_names().name(trial.shape),
              "which Transformer: encoder (reads both ways), decoder (causal), encoder_decoder",
              model_shape_names().names()),
-      integer("model.d_model", text_of(kModel.d_model), "model width", 1),
-      integer("model.layers", text_of(kModel.decoder_layers), "blocks in each stack", 1),
-      integer("model.ffn", text_of(kModel.ffn_dim), "feed-forward hidden width", 1),
-      choice("model.activation", to_string(kModel.activation), "feed-forward activation",
+      integer("model.d_model", text_of(model.d_model), "model width", 1),
+      integer("model.layers", text_of(model.decoder_layers), "blocks in each stack", 1),
+      integer("model.ffn", text_of(model.ffn_dim), "feed-forward hidden width", 1),
+      choice("model.activation", to_string(model.activation), "feed-forward activation",
              activation_names().names()),
-      choice("model.norm", to_string(kModel.norm), "LayerNorm placement",
+      choice("model.norm", to_string(model.norm), "LayerNorm placement",
              norm_placement_names().names()),
-      number("model.dropout", text_of(kModel.dropout), "dropout probability", 0, 0.95),
-      integer("model.max_length", text_of(kModel.max_length),
+      number("model.dropout", text_of(model.dropout), "dropout probability", 0, 0.95),
+      integer("model.max_length", text_of(model.max_length),
               "positions a learned table covers; 0 = the longest sequence trained or evaluated", 0),
-      integer("heads.count", text_of(kModel.heads),
+      integer("heads.count", text_of(model.heads),
               "query heads (the head layout may share keys/values)", 1),
-      integer("train.steps", text_of(kTrain.steps), "optimizer steps", 1),
-      integer("train.batch", text_of(kTrain.batch), "sequences per step", 1),
-      number("train.lr", text_of(kTrain.lr), "peak learning rate (AdamW)", kPositive),
-      choice("train.schedule", schedule_names().name(kTrain.schedule),
+      integer("train.steps", text_of(train.steps), "optimizer steps", 1),
+      integer("train.batch", text_of(train.batch), "sequences per step", 1),
+      number("train.lr", text_of(train.lr), "peak learning rate (AdamW)", kPositive),
+      choice("train.schedule", schedule_names().name(train.schedule),
              "after warm-up: cosine decay to lr * final_lr_ratio, or constant",
              schedule_names().names()),
-      integer("train.warmup", text_of(kTrain.warmup_steps), "linear warm-up steps", 0),
-      number("train.final_lr_ratio", text_of(kTrain.final_lr_ratio),
+      integer("train.warmup", text_of(train.warmup_steps), "linear warm-up steps", 0),
+      number("train.final_lr_ratio", text_of(train.final_lr_ratio),
              "cosine schedule's final lr / peak lr", 0, 1),
-      number("train.clip", text_of(kTrain.clip_norm), "gradient-norm clip (0 = off)", 0),
-      number("train.weight_decay", text_of(kTrain.adamw.weight_decay),
+      number("train.clip", text_of(train.clip_norm), "gradient-norm clip (0 = off)", 0),
+      number("train.weight_decay", text_of(train.adamw.weight_decay),
              "AdamW's decoupled weight decay", 0),
-      integer("train.seed", text_of(kTrain.seed),
+      integer("train.seed", text_of(train.seed),
               "seed of initialisation, data, dropout and evaluation (`seeds:` sets it per trial)",
               0),
-      integer("train.threads", text_of(TrialSpec{}.threads),
+      integer("train.threads", text_of(trial.threads),
               "threads inside one trial (part of the configuration: float sums depend on it)", 1,
               256),
-      integer("eval.every", text_of(kTrain.eval_every),
+      integer("eval.every", text_of(train.eval_every),
               "evaluate every k steps (0 = only at the end)", 0),
-      integer("eval.batches", text_of(kTrain.eval_batches),
+      integer("eval.batches", text_of(train.eval_batches),
               "evaluation batches (of train.batch examples)", 1),
       integer_list("eval.lengths",
                    "extra task lengths to evaluate (extrapolation); the training length is "
@@ -277,9 +278,9 @@ const std::vector<KeySpec>& trial_keys() {
                 "'**' across segments), e.g. '**.self_attn.weights'"),
       integer_list("record.layers", "layer indices to record (empty = all)", 0),
       integer_list("record.heads", "head indices to record (empty = all)", 0),
-      integer("record.examples", text_of(kRecord.examples), "fixed evaluation examples recorded", 1,
+      integer("record.examples", text_of(record.examples), "fixed evaluation examples recorded", 1,
               4096),
-      integer("record.every", text_of(kRecord.every),
+      integer("record.every", text_of(record.every),
               "also record every k steps (0 = only after training)", 0),
   };
   return keys;
@@ -295,11 +296,11 @@ ComponentSection section_of(std::string section, std::string selector, std::stri
 }
 
 const std::vector<ComponentSection>& component_sections() {
-  const TransformerConfig kModel;
+  static const TransformerConfig model;
   static const std::vector<ComponentSection> sections = {
-      section_of<AttentionVariant>("attention", "variant", kModel.attention.name),
-      section_of<PositionalEncoding>("positional", "kind", kModel.positional.name),
-      section_of<HeadLayout>("heads", "layout", kModel.head_layout.name, {"count"}),
+      section_of<AttentionVariant>("attention", "variant", model.attention.name),
+      section_of<PositionalEncoding>("positional", "kind", model.positional.name),
+      section_of<HeadLayout>("heads", "layout", model.head_layout.name, {"count"}),
       section_of<Task>("task", "name", "reverse"),
   };
   return sections;

@@ -140,7 +140,8 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
       const std::string message =
           fmt::format("a forward pass at length {} fails: {}", length, e.what());
       if (length == task->length())
-        fail(resolved, {"task.length", "model.max_length", "positional.kind"}, message);
+        fail(resolved, {"task.length", "model.max_length", "positional.kind", "attention.variant"},
+             message);
       fail(resolved, {"eval.lengths"}, message);
     }
   }

@@ -49,8 +49,10 @@ void Module::record(const ForwardContext& context, std::string_view name, const 
   if (!context.observer || !value.defined()) return;
   const std::string full_name = join_path(path_, std::string(name));
   if (static_cast<int64_t>(dimensions.size()) != value.rank())
-    throw Error(fmt::format("{}: recorded with {} dimension names for a tensor of rank {}",
-                            full_name, dimensions.size(), value.rank()));
+    throw Error(fmt::format(
+        "{}: recorded with {} dimension names for a tensor of rank {} (the component that "
+        "records it must name each axis)",
+        full_name, dimensions.size(), value.rank()));
   context.observer->observe(full_name, value, dimensions);
 }
 

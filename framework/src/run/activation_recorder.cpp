@@ -61,7 +61,7 @@ class ChunkWriter final : public ActivationObserver {
     if (!is_recorded(name, spec_.record.tensors, spec_.record.layers)) return;
     const std::string dataset = hdf5_path(group_, name);
     const std::vector<std::string> dims = names_of(dimensions);
-    if (dims.front() != "example") {  // the same for every example: written once
+    if (dims.empty() || dims.front() != "example") {  // the same for every example: written once
       if (!file_.contains(dataset)) {
         file_.write_tensor(dataset, reported);
         file_.set_attribute(dataset, "dims", dims);

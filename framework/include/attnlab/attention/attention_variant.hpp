@@ -69,7 +69,10 @@ class AttentionVariant : public Module {
 
   /// q [B, h, T, d_k], k [B, h, S, d_k], v [B, h, S, d_v]; score_bias [h, T, S]
   /// or undefined. Returns head outputs [B, h, T, d_v] and, when it can,
-  /// weights and scores [B, h, T, S].
+  /// weights and scores [B, h, T, S]. `context` is the pass's: give it to
+  /// record(context, name, tensor, dimension names) to report a tensor of the
+  /// variant's own as "<layer>.self_attn.variant.<name>" (its observer is null
+  /// while training).
   virtual AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
                                  const AttentionMask& mask, const Tensor& score_bias,
                                  const ForwardContext& context) const = 0;

@@ -45,7 +45,7 @@ ComponentReport check_task(const std::string& name);
 /// Reports for every registered component whose origin is `origin` (every
 /// component when empty), in the order `attnlab plugins` lists them. Each
 /// component is checked in a child process of its own: one that crashes or
-/// runs past 120 s of CPU fails a check "runs" saying so, and the others are
+/// runs past 120 s of CPU (or 300 s in all) fails a check "runs" saying so, and the others are
 /// still checked. Throws IoError only if no child process can be had.
 std::vector<ComponentReport> check_components(std::string_view origin = {});
 

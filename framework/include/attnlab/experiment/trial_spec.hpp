@@ -49,8 +49,9 @@ struct BuiltTrial {
   TrialSpec spec;
 };
 
-/// The one place a trial's plugins are loaded (each at most once per process)
-/// and its task built; what runs or checks a trial starts here.
+/// Loads the trial's plugins (a no-op for those the experiment already loaded:
+/// each is loaded at most once per process) and builds its task, once; what
+/// runs or checks a trial starts here.
 BuiltTrial build_trial(const ConfigNode& resolved);
 
 /// Loads the plugins a configuration's `plugins` list names, as absolute paths

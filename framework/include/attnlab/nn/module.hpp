@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,7 +23,7 @@ using Rng = std::mt19937_64;
 /// lists the names the built-ins use). An "example" first means one row per
 /// input sequence; anything else is the same for every example. Valid for the
 /// call it is passed to only.
-using DimensionNames = std::initializer_list<std::string_view>;
+using DimensionNames = std::span<const std::string_view>;
 
 /// Receives named intermediate tensors during a forward pass (activation recording).
 class ActivationObserver {
@@ -63,6 +64,11 @@ class Module {
   /// observer, if any. Throws Error if there are not as many names as dimensions.
   void record(const ForwardContext& context, std::string_view name, const Tensor& value,
               DimensionNames dimensions) const;
+  /// The same with the names written out: record(context, "w", w, {"example", "head"}).
+  void record(const ForwardContext& context, std::string_view name, const Tensor& value,
+              std::initializer_list<std::string_view> dimensions) const {
+    record(context, name, value, DimensionNames(dimensions.begin(), dimensions.size()));
+  }
   /// Applies dropout when training, identity otherwise.
   Tensor dropout(const ForwardContext& context, const Tensor& x, float p) const;
 

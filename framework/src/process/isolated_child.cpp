@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "attnlab/error.hpp"
@@ -26,8 +27,10 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
-// Exit codes of the child.
-constexpr int kReturned = 0, kThrewError = 1, kThrewOther = 2;
+// The child's report: a tag, then the text. Its exit status means nothing (a
+// plugin or a sanitizer may call exit with any), so a report without its tag
+// is no report.
+constexpr char kReturned = 'R', kThrewError = 'E', kThrewOther = 'O';
 
 [[noreturn]] void child(int out, const std::function<std::string()>& work,
                         std::chrono::seconds cpu_time) {
@@ -39,23 +42,23 @@ constexpr int kReturned = 0, kThrewError = 1, kThrewOther = 2;
   ::close_range(4, ~0U, 0);
   const rlimit limit{static_cast<rlim_t>(cpu_time.count()), static_cast<rlim_t>(cpu_time.count())};
   ::setrlimit(RLIMIT_CPU, &limit);  // a spinning child gets SIGXCPU, then SIGKILL
-  int code = kReturned;
+  char tag = kReturned;
   std::string text;
   try {
     text = work();
   } catch (const Error& e) {
     text = e.what();
-    code = kThrewError;
+    tag = kThrewError;
   } catch (const std::exception& e) {
     text = e.what();
-    code = kThrewOther;
+    tag = kThrewOther;
   } catch (...) {
     text = "an unknown exception";
-    code = kThrewOther;
+    tag = kThrewOther;
   }
-  write_all(out, text);
+  write_all(out, std::string(1, tag) + text);
   ::close(out);
-  ::_exit(code);  // no exit handlers: the parent's state is not the child's to tear down
+  ::_exit(0);  // no exit handlers: the parent's state is not the child's to tear down
 }
 
 // Reads the child's whole output until it closes the pipe or the deadline passes.
@@ -79,11 +82,12 @@ bool drain(int in, std::string& text, std::chrono::steady_clock::time_point dead
 }  // namespace
 
 ChildOutcome run_in_child(const std::function<std::string()>& work, const std::string& what,
-                          std::chrono::seconds cpu_time) {
+                          std::chrono::seconds cpu_time, std::chrono::seconds wall_time) {
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0)
     throw IoError(
         fmt::format("{}: cannot create a pipe to a child process: {}", what, std::strerror(errno)));
+  std::fflush(nullptr);  // what is buffered is printed once, by this process, not by the child too
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(ends[0]);
@@ -95,8 +99,8 @@ ChildOutcome run_in_child(const std::function<std::string()>& work, const std::s
     child(ends[1], work, cpu_time);
   }
   ::close(ends[1]);
-  ChildOutcome outcome;
-  const bool ended = drain(ends[0], outcome.text, std::chrono::steady_clock::now() + 10 * cpu_time);
+  std::string report;
+  const bool ended = drain(ends[0], report, std::chrono::steady_clock::now() + wall_time);
   ::close(ends[0]);
   if (!ended) ::kill(pid, SIGKILL);
   int status = 0;
@@ -108,7 +112,8 @@ ChildOutcome run_in_child(const std::function<std::string()>& work, const std::s
       1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
   const bool spun = cpu_seconds >= 0.9 * static_cast<double>(cpu_time.count());
   using Kind = ChildOutcome::Kind;
-  if (!ended) {  // not spinning (that ends in SIGXCPU), so stalled
+  ChildOutcome outcome;
+  if (!ended) {  // not spinning (that ends in SIGXCPU), so waiting
     outcome.kind = Kind::stalled;
   } else if (WIFSIGNALED(status)) {
     outcome.signal = WTERMSIG(status);
@@ -116,13 +121,43 @@ ChildOutcome run_in_child(const std::function<std::string()>& work, const std::s
                        ? Kind::out_of_cpu
                    : outcome.signal == SIGKILL ? Kind::killed
                                                : Kind::crashed;
+  } else if (report.empty() ||
+             (report[0] != kReturned && report[0] != kThrewError && report[0] != kThrewOther)) {
+    outcome.kind = Kind::vanished;
+    outcome.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   } else {
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : kThrewOther;
-    outcome.kind = code == kReturned     ? Kind::returned
-                   : code == kThrewError ? Kind::threw_error
-                                         : Kind::threw_other;
+    outcome.kind = report[0] == kReturned     ? Kind::returned
+                   : report[0] == kThrewError ? Kind::threw_error
+                                              : Kind::threw_other;
+    outcome.text = report.substr(1);
   }
   return outcome;
+}
+
+std::string describe(const ChildOutcome& outcome, const std::string& activity,
+                     std::chrono::seconds cpu_time, std::chrono::seconds wall_time) {
+  using Kind = ChildOutcome::Kind;
+  switch (outcome.kind) {
+    case Kind::returned:
+      return fmt::format("{} ended", activity);
+    case Kind::threw_error:
+    case Kind::threw_other:
+      return fmt::format("{} failed: {}", activity, outcome.text);
+    case Kind::crashed:
+      return fmt::format("{} crashed (signal {}, {})", activity, outcome.signal,
+                         strsignal(outcome.signal));
+    case Kind::out_of_cpu:
+      return fmt::format("{} did not end within {} s of CPU time", activity, cpu_time.count());
+    case Kind::killed:
+      return fmt::format("{} was killed from outside (out of memory?)", activity);
+    case Kind::stalled:
+      return fmt::format("{} did not end within {} s (waiting, not computing)", activity,
+                         wall_time.count());
+    case Kind::vanished:
+      return fmt::format("{} ended the process (exit status {}) without reporting", activity,
+                         outcome.exit_status);
+  }
+  return activity;
 }
 
 }  // namespace attnlab
