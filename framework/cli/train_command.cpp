@@ -168,7 +168,8 @@ void print_record(const TrainRecord& r, int64_t log_every, int64_t steps) {
   fmt::print("step {:>6}  loss {:.4f}  lr {:.2e}  grad-norm {:.3f}", r.step, r.loss, r.lr,
              r.grad_norm);
   for (const Evaluation& e : r.eval)
-    fmt::print("  eval-loss {:.4f}  eval-accuracy {:.2f}%", e.loss, 100.0 * e.accuracy);
+    fmt::print("  eval-loss {:.4f}  eval-accuracy {:.2f}%  exact-match {:.2f}%", e.loss,
+               100.0 * e.accuracy, 100.0 * e.exact_match);
   fmt::print("\n");
   std::fflush(stdout);
 }

@@ -102,8 +102,11 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
       if (r.eval.empty()) return;
       fmt::print(log, "step {} loss {:.4f} lr {:.3g} grad-norm {:.3f}", r.step, r.loss, r.lr,
                  r.grad_norm);
-      for (const Evaluation& e : r.eval)
-        fmt::print(log, "  eval@{}: loss {:.4f} accuracy {:.4f}", e.length, e.loss, e.accuracy);
+      for (const Evaluation& e : r.eval) {
+        fmt::print(log, "  eval@{}:", e.length);
+        for (const Evaluation::Metric& metric : Evaluation::metrics())
+          fmt::print(log, " {} {:.4f}", metric.name, e.*metric.member);
+      }
       fmt::print(log, "\n");
       std::fflush(log);
     });

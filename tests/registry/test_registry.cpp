@@ -1,8 +1,12 @@
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/attention/multi_head_attention.hpp>
 #include <attnlab/error.hpp>
+#include <attnlab/experiment/experiment.hpp>
 #include <attnlab/registry/component_kinds.hpp>
+#include <attnlab/task/task.hpp>
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 using namespace attnlab;
@@ -182,4 +186,53 @@ TEST_CASE("a variant without the causal mask is refused by a decoder, not silent
                       Contains("'test_mask_blind' does not honour the causal mask"));
   REQUIRE_THROWS_WITH(mha.forward(x, x, {.causal = false, .key_lengths = {2}}, {}),
                       Contains("does not honour key padding"));
+}
+
+namespace {
+
+// Pads its encoder batches: every other sequence is one token short.
+class PaddingTask final : public Task {
+ public:
+  int64_t vocab_size() const override { return 4; }
+  int64_t length() const override { return 4; }
+  int64_t sequence_length(ModelShape, int64_t length) const override { return length; }
+  TaskBatch sample(ModelShape, int64_t batch, int64_t length, Rng&) const override {
+    TaskBatch out;
+    out.source = TokenBatch{batch, length, std::vector<int32_t>(batch * length, 1), {}};
+    for (int64_t b = 0; b < batch; ++b)
+      out.source.lengths.push_back(static_cast<int32_t>(b % 2 == 0 ? length : length - 1));
+    out.targets.assign(batch * length, 2);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a task that pads is refused with a variant that ignores padding, before training") {
+  if (!attention_registry().contains("test_mask_blind"))
+    attention_registry().add({"test_mask_blind",
+                              "ignores masks",
+                              {},
+                              {},
+                              [](const Parameters&, const AttentionVariant::BuildContext&) {
+                                return std::make_unique<MaskBlindAttention>();
+                              },
+                              "tests"});
+  task_registry().add({"test_padding",
+                       "pads every other sequence",
+                       {},
+                       {.encoder = true, .decoder = true, .pads = true},
+                       [](const Parameters&, const Task::BuildContext&) -> std::unique_ptr<Task> {
+                         return std::make_unique<PaddingTask>();
+                       },
+                       "tests"});
+  const auto path = std::filesystem::temp_directory_path() / "attnlab_padding_check.yaml";
+  std::ofstream(path) << "model: {architecture: encoder}\n"
+                         "attention: {variant: test_mask_blind}\n"
+                         "task: {name: test_padding}\n";
+  REQUIRE_THROWS_WITH(load_experiment(path.string()),
+                      Contains("attnlab_padding_check.yaml:2:") &&
+                          Contains("attention variant 'test_mask_blind' does not honour padding "
+                                   "masks, and task 'test_padding' pads"));
+  std::filesystem::remove(path);
 }

@@ -38,7 +38,8 @@ namespace attnlab {
 ///      choices) checked before a factory runs
 ///   3: AttentionVariant::attend takes the forward context (a variant may
 ///      record its own tensors); Module::record and ActivationObserver::observe
-///      carry the recorded tensor's dimension names
+///      carry the recorded tensor's dimension names; tasks declare
+///      sequence_labels and pads, give num_classes(), and lose metrics()
 inline constexpr int kPluginApiVersion = 3;
 
 /// What a library of components hands to attnlab while it is being loaded.

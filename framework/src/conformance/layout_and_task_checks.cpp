@@ -2,6 +2,8 @@
 // generates) and tasks (valid, seeded batches for every claimed model shape).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "attnlab/attention/head_layout.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/task/task.hpp"
@@ -37,7 +39,7 @@ void require_tokens_below(const TokenBatch& tokens, int64_t vocab, const char* w
             fmt::format("{} holds token {} outside [0, {})", what, id, vocab));
 }
 
-std::string task_batches(const Task& task, ModelShape shape) {
+std::string task_batches(const Task& task, const Task::Capabilities& claims, ModelShape shape) {
   const int64_t vocab = task.vocab_size(), length = task.length(), batch = 4;
   Rng first(11), again(11), other(12);
   const TaskBatch a = task.sample(shape, batch, length, first);
@@ -58,15 +60,24 @@ std::string task_batches(const Task& task, ModelShape shape) {
   require(longest <= task.sequence_length(shape, length),
           fmt::format("a sequence of {} tokens, longer than sequence_length() = {}", longest,
                       task.sequence_length(shape, length)));
+  for (const TokenBatch* tokens : {&a.source, &a.target_input})
+    require(claims.pads || tokens->lengths.empty() ||
+                std::all_of(tokens->lengths.begin(), tokens->lengths.end(),
+                            [&](int32_t l) { return l == tokens->length; }),
+            "a batch holds padded sequences, but the task does not declare 'pads'");
   const TokenBatch& output = shape == ModelShape::encoder ? a.source : a.target_input;
-  require(static_cast<int64_t>(a.targets.size()) == output.batch * output.length,
-          fmt::format("{} targets for {} output positions (one per position: kIgnoreTarget where "
-                      "not scored)",
-                      a.targets.size(), output.batch * output.length));
+  const bool per_sequence = shape == ModelShape::encoder && claims.sequence_labels;
+  const int64_t expected = per_sequence ? output.batch : output.batch * output.length;
+  require(static_cast<int64_t>(a.targets.size()) == expected,
+          fmt::format("{} targets for {} {} (one each: kIgnoreTarget where not scored)",
+                      a.targets.size(), expected, per_sequence ? "sequences" : "output positions"));
+  // An encoder's targets are classes; a decoder's, tokens.
+  const int64_t classes = shape == ModelShape::encoder ? task.num_classes() : vocab;
   int64_t scored = 0;
   for (int32_t target : a.targets) {
     if (target == kIgnoreTarget) continue;
-    require(target >= 0 && target < vocab, fmt::format("target {} outside [0, {})", target, vocab));
+    require(target >= 0 && target < classes,
+            fmt::format("target {} outside [0, {})", target, classes));
     ++scored;
   }
   require(scored > 0, "no target is scored");
@@ -109,7 +120,8 @@ ComponentReport check_task(const std::string& name) {
       report.checks.push_back(
           skipped_check(check, claimed ? "the task did not build" : "not claimed"));
     else
-      report.checks.push_back(run_check(check, [&] { return task_batches(*task, shape); }));
+      report.checks.push_back(
+          run_check(check, [&] { return task_batches(*task, entry.capabilities, shape); }));
   }
   return report;
 }

@@ -108,6 +108,14 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
     fail(resolved, {"model.architecture", "task.name"},
          fmt::format("task '{}' cannot be posed to a model of architecture {}", spec.task.name,
                      to_string(spec.shape)));
+  const bool reads_padding = spec.shape != ModelShape::decoder;  // the causal mask hides a
+                                                                 // decoder's right padding
+  if (reads_padding && task_registry().find(spec.task.name).capabilities.pads &&
+      !attention_registry().find(spec.model.attention.name).capabilities.padding_mask)
+    fail(resolved, {"attention.variant", "task.name", "model.architecture"},
+         fmt::format("attention variant '{}' does not honour padding masks, and task '{}' pads "
+                     "its sequences (the encoder would attend to padding)",
+                     spec.model.attention.name, spec.task.name));
   try {
     head_dimensions(spec.model);
   } catch (const ConfigError& e) {

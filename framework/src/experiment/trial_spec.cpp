@@ -107,6 +107,9 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task) {
         train.eval_lengths.end())
       train.eval_lengths.push_back(length);
   model = configure_for_task(model, task, spec.shape, train.eval_lengths);
+  model.readout = task_registry().find(spec.task.name).capabilities.sequence_labels
+                      ? ClassifierHead::sequence
+                      : ClassifierHead::token;
 
   spec.record.tensors = texts(resolved, "record.tensors");
   spec.record.layers = integers(resolved, "record.layers");

@@ -7,7 +7,7 @@ namespace attnlab {
 TaskModel::TaskModel(ModelShape shape, const TransformerConfig& config, Rng& rng) : shape_(shape) {
   switch (shape) {
     case ModelShape::encoder:
-      module_ = std::make_unique<EncoderClassifier>(config, ClassifierHead::token, rng);
+      module_ = std::make_unique<EncoderClassifier>(config, config.readout, rng);
       break;
     case ModelShape::decoder:
       module_ = std::make_unique<DecoderLM>(config, rng);
@@ -37,7 +37,7 @@ TransformerConfig configure_for_task(TransformerConfig config, const Task& task,
                                      const std::vector<int64_t>& lengths) {
   config.vocab_size = task.vocab_size();
   config.target_vocab_size = 0;
-  config.num_classes = task.vocab_size();
+  config.num_classes = task.num_classes();
   if (config.max_length == 0)
     for (const int64_t length : lengths)
       config.max_length = std::max(config.max_length, task.sequence_length(shape, length));

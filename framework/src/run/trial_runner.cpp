@@ -69,21 +69,21 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
   file.write_tensor("metrics/train/grad_norm", column(history, &TrainRecord::grad_norm));
 
   std::vector<int32_t> eval_steps;
-  std::map<int64_t, std::pair<std::vector<float>, std::vector<float>>> by_length;
+  std::map<int64_t, std::vector<const Evaluation*>> by_length;
   for (const TrainRecord& r : history) {
     if (r.eval.empty()) continue;
     eval_steps.push_back(static_cast<int32_t>(r.step));
-    for (const Evaluation& e : r.eval) {
-      by_length[e.length].first.push_back(e.loss);
-      by_length[e.length].second.push_back(e.accuracy);
-    }
+    for (const Evaluation& e : r.eval) by_length[e.length].push_back(&e);
   }
   const auto count = static_cast<int64_t>(eval_steps.size());
   file.write_ints("metrics/eval/step", eval_steps, {count});
-  for (const auto& [length, values] : by_length) {
+  for (const auto& [length, evaluations] : by_length) {
     const std::string group = fmt::format("metrics/eval/length_{}", length);
-    file.write_tensor(group + "/loss", Tensor::from_values({count}, values.first));
-    file.write_tensor(group + "/accuracy", Tensor::from_values({count}, values.second));
+    for (const Evaluation::Metric& metric : Evaluation::metrics()) {
+      std::vector<float> values;
+      for (const Evaluation* e : evaluations) values.push_back(e->*metric.member);
+      file.write_tensor(group + "/" + metric.name, Tensor::from_values({count}, values));
+    }
     file.set_attribute(group, "length", length);
   }
   // The figures a results table compares: the last step's.
@@ -92,8 +92,9 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
   const int64_t trained_length = history.back().eval.front().length;
   for (const Evaluation& e : history.back().eval) {
     const std::string suffix = e.length == trained_length ? "" : fmt::format("@{}", e.length);
-    file.set_attribute("final", "eval_loss" + suffix, static_cast<double>(e.loss));
-    file.set_attribute("final", "eval_accuracy" + suffix, static_cast<double>(e.accuracy));
+    for (const Evaluation::Metric& metric : Evaluation::metrics())
+      file.set_attribute("final", fmt::format("eval_{}{}", metric.name, suffix),
+                         static_cast<double>(e.*metric.member));
   }
 }
 

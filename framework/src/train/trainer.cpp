@@ -18,18 +18,38 @@ const NamedChoices<LearningRateSchedule>& schedule_names() {
 }
 namespace {
 
-// Correct argmax predictions and counted positions of one batch of logits [B, T, V].
-std::pair<int64_t, int64_t> count_correct(const Tensor& logits,
-                                          const std::vector<int32_t>& targets) {
+// What argmax predictions of one batch got right.
+struct Tally {
+  int64_t correct = 0, scored = 0;            // scored target positions
+  int64_t exact = 0, examples_scored = 0;     // examples with every scored target right
+};
+
+// Tallies logits [B, ..., V] against targets (row-major, rows split evenly among
+// the `examples` of the batch).
+Tally tally(const Tensor& logits, const std::vector<int32_t>& targets, int64_t examples) {
   const int64_t vocab = logits.size(-1);
-  int64_t correct = 0, counted = 0;
-  for (std::size_t r = 0; r < targets.size(); ++r) {
-    if (targets[r] == kIgnoreTarget) continue;
-    const float* row = logits.data() + static_cast<int64_t>(r) * vocab;
-    correct += (std::max_element(row, row + vocab) - row) == targets[r];
-    ++counted;
+  const auto per_example = static_cast<int64_t>(targets.size()) / examples;
+  Tally t;
+  for (int64_t e = 0; e < examples; ++e) {
+    int64_t scored = 0, correct = 0;
+    for (int64_t r = e * per_example; r < (e + 1) * per_example; ++r) {
+      if (targets[r] == kIgnoreTarget) continue;
+      const float* row = logits.data() + r * vocab;
+      correct += (std::max_element(row, row + vocab) - row) == targets[r];
+      ++scored;
+    }
+    t.correct += correct;
+    t.scored += scored;
+    if (scored == 0) continue;
+    ++t.examples_scored;
+    t.exact += correct == scored;
   }
-  return {correct, counted};
+  return t;
+}
+
+float ratio(int64_t part, int64_t whole) {
+  return static_cast<float>(static_cast<double>(part) /
+                            static_cast<double>(std::max<int64_t>(whole, 1)));
 }
 
 }  // namespace
@@ -40,18 +60,21 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
   // Each length has its own stream, so adding an evaluation length changes no other figure.
   Rng rng = seeded_rng(seed, fmt::format("eval-{}", length));
   double loss = 0.0;
-  int64_t correct = 0, counted = 0;
+  Tally total;
   for (int64_t i = 0; i < batches; ++i) {
     const TaskBatch data = task.sample(model.shape(), batch, length, rng);
     const Tensor logits = model.forward(data);
     loss += ops::cross_entropy(logits, data.targets, kIgnoreTarget).item();
-    const auto [c, n] = count_correct(logits, data.targets);
-    correct += c;
-    counted += n;
+    const Tally t = tally(logits, data.targets, batch);
+    total.correct += t.correct;
+    total.scored += t.scored;
+    total.exact += t.exact;
+    total.examples_scored += t.examples_scored;
   }
-  return {length, static_cast<float>(loss / static_cast<double>(batches)),
-          static_cast<float>(static_cast<double>(correct) /
-                             static_cast<double>(std::max<int64_t>(counted, 1)))};
+  return {.length = length,
+          .loss = static_cast<float>(loss / static_cast<double>(batches)),
+          .accuracy = ratio(total.correct, total.scored),
+          .exact_match = ratio(total.exact, total.examples_scored)};
 }
 
 float learning_rate(const TrainOptions& options, int64_t step) {

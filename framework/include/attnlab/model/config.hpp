@@ -16,6 +16,12 @@ enum class NormPlacement {
 /// "pre", "post".
 const NamedChoices<NormPlacement>& norm_placement_names();
 
+/// How an encoder-only classifier reads out its labels.
+enum class ClassifierHead {
+  sequence,  // mean of the valid positions -> one label per sequence: [B, C]
+  token,     // one label per position: [B, S, C]
+};
+
 /// The defaults here are the experiment schema's defaults (it reads them from here).
 struct TransformerConfig {
   int64_t vocab_size = 16;        // source (encoder) vocabulary, or the LM vocabulary
@@ -33,6 +39,7 @@ struct TransformerConfig {
   int64_t max_length = 0;   // longest sequence a learned table covers; 0 = configure_for_task's
                             // choice (the longest sequence trained or evaluated)
   int64_t num_classes = 2;  // encoder-only classifiers
+  ClassifierHead readout = ClassifierHead::token;  // encoder-only: per position or per sequence
   ComponentChoice attention{"softmax", {}};  // attention variant of every attention layer
   ComponentChoice head_layout{"mha", {}};    // query/key-value heads and head width, from `heads`
 

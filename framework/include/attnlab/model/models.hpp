@@ -7,11 +7,6 @@
 
 namespace attnlab {
 
-enum class ClassifierHead {
-  sequence,  // mean of the valid positions -> one label per sequence: [B, C]
-  token,     // one label per position: [B, S, C]
-};
-
 /// Encoder-only classifier. Parameters: encoder.*, classifier.*.
 class EncoderClassifier : public Module {
  public:

@@ -34,17 +34,25 @@ class Task {
   static constexpr const char* kKind = "task";
   static constexpr const char* kPlural = "tasks";
   static constexpr const char* kKey = "tasks";
-  /// The model shapes the task can be posed to.
+  /// The model shapes the task can be posed to, and what its batches hold.
   struct Capabilities {
     bool encoder = false;
     bool decoder = false;
     bool encoder_decoder = false;
+    bool sequence_labels = false;
+    bool pads = false;
 
-    static constexpr std::array<CapabilityField<Capabilities>, 3> fields() {
+    static constexpr std::array<CapabilityField<Capabilities>, 5> fields() {
       return {{{"encoder", &Capabilities::encoder, "can be posed to an encoder"},
                {"decoder", &Capabilities::decoder, "can be posed to a decoder-only model"},
                {"encoder_decoder", &Capabilities::encoder_decoder,
-                "can be posed to an encoder-decoder"}}};
+                "can be posed to an encoder-decoder"},
+               {"sequence_labels", &Capabilities::sequence_labels,
+                "an encoder batch holds one target per sequence (a class for the whole input, "
+                "read out from the mean of the encoder's final states), not one per position"},
+               {"pads", &Capabilities::pads,
+                "batches may hold sequences shorter than the batch, right-padded with their "
+                "lengths given (the attention variant must then honour padding masks)"}}};
     }
   };
   struct BuildContext {};
@@ -52,6 +60,9 @@ class Task {
   virtual ~Task() = default;
   /// Token ids used anywhere (inputs and targets) are < vocab_size().
   virtual int64_t vocab_size() const = 0;
+  /// Classes an encoder's targets are drawn from (< num_classes()); by default
+  /// the vocabulary (token classification).
+  virtual int64_t num_classes() const { return vocab_size(); }
   /// The training length (the task's `length` parameter, in its own units).
   virtual int64_t length() const = 0;
   /// Longest sequence a model of `shape` reads for a task of `length`.
@@ -59,8 +70,6 @@ class Task {
   /// `batch` examples of `length` (training uses length(); evaluation may ask
   /// for longer ones to test extrapolation), drawn from rng.
   virtual TaskBatch sample(ModelShape shape, int64_t batch, int64_t length, Rng& rng) const = 0;
-  /// Names of the metrics it reports (token_accuracy: argmax over scored positions).
-  virtual std::vector<std::string> metrics() const { return {"token_accuracy"}; }
 };
 
 /// The registry of tasks (built-ins: plugins/tasks/).

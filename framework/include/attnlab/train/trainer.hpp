@@ -3,6 +3,7 @@
 // (docs/determinism.md).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -41,6 +42,22 @@ struct Evaluation {
   int64_t length = 0;  // the task length evaluated
   float loss = std::numeric_limits<float>::quiet_NaN();
   float accuracy = std::numeric_limits<float>::quiet_NaN();  // over scored target positions
+  // Share of examples whose every scored target is right (the whole answer).
+  float exact_match = std::numeric_limits<float>::quiet_NaN();
+
+  /// One evaluated figure: its name in files and tables, and where it lives.
+  struct Metric {
+    const char* name;
+    float Evaluation::*member;
+    const char* meaning;
+  };
+  /// Every figure an evaluation gives, in the order files and tables show them.
+  static constexpr std::array<Metric, 3> metrics() {
+    return {{{"loss", &Evaluation::loss, "teacher-forced cross-entropy over scored targets"},
+             {"accuracy", &Evaluation::accuracy, "argmax accuracy over scored targets"},
+             {"exact_match", &Evaluation::exact_match,
+              "share of examples whose every scored target is right"}}};
+  }
 };
 
 struct TrainRecord {
