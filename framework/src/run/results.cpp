@@ -14,6 +14,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/atomic_file.hpp"
+#include "attnlab/stats/sample_summary.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/version.hpp"
@@ -54,21 +55,20 @@ std::vector<ArmRow> arm_rows(const Experiment& experiment,
   return rows;
 }
 
-std::pair<double, double> mean_and_std(const std::vector<double>& values) {
-  if (values.empty()) return {std::nan(""), std::nan("")};
-  double mean = 0.0;
-  for (const double v : values) mean += v;
-  mean /= static_cast<double>(values.size());
-  if (values.size() < 2) return {mean, std::nan("")};
-  double squares = 0.0;
-  for (const double v : values) squares += (v - mean) * (v - mean);
-  return {mean, std::sqrt(squares / static_cast<double>(values.size() - 1))};
-}
+// One figure of a seed summary: its name in results.csv and results.h5, and where it lives.
+struct SummaryField {
+  const char* name;
+  double SampleSummary::*member;
+};
+constexpr SummaryField kSummaryFields[] = {{"mean", &SampleSummary::mean},
+                                           {"std", &SampleSummary::std},
+                                           {"ci_low", &SampleSummary::ci_low},
+                                           {"ci_high", &SampleSummary::ci_high}};
 
-// Mean and standard deviation of one metric of one arm (NaN where there are no values).
-std::pair<double, double> arm_statistics(const ArmRow& row, const std::string& metric) {
+// The seed summary of one metric of one arm (NaN where there are no values).
+SampleSummary arm_statistics(const ArmRow& row, const std::string& metric) {
   const auto it = row.values.find(metric);
-  return mean_and_std(it == row.values.end() ? std::vector<double>{} : it->second);
+  return summarize(it == row.values.end() ? std::vector<double>{} : it->second);
 }
 
 std::string csv_field(const std::string& text) {
@@ -85,13 +85,16 @@ std::string number(double value) {
 std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
   const std::vector<std::string> metrics = metric_names(trials);
   std::string text = "arm,finished,failed";
-  for (const std::string& m : metrics) text += fmt::format(",{0}_mean,{0}_std", csv_field(m));
+  for (const std::string& m : metrics)
+    for (const SummaryField& field : kSummaryFields)
+      text += fmt::format(",{}", csv_field(fmt::format("{}_{}", m, field.name)));
   text += "\n";
   for (const ArmRow& row : arm_rows(experiment, trials)) {
     text += fmt::format("{},{},{}", csv_field(row.label), row.finished, row.failed);
     for (const std::string& m : metrics) {
-      const auto [mean, std] = arm_statistics(row, m);
-      text += fmt::format(",{},{}", number(mean), number(std));
+      const SampleSummary summary = arm_statistics(row, m);
+      for (const SummaryField& field : kSummaryFields)
+        text += fmt::format(",{}", number(summary.*field.member));
     }
     text += "\n";
   }
@@ -158,16 +161,14 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
     file.set_attribute("arms", "labels", labels);
     file.write_ints("arms/finished", finished_counts, {arms});
     file.write_ints("arms/failed", failed_counts, {arms});
-    for (const std::string& metric : metric_names(trials)) {
-      std::vector<float> means, stds;
-      for (const ArmRow& row : rows) {
-        const auto [mean, std] = arm_statistics(row, metric);
-        means.push_back(static_cast<float>(mean));
-        stds.push_back(static_cast<float>(std));
+    for (const std::string& metric : metric_names(trials))
+      for (const SummaryField& field : kSummaryFields) {
+        std::vector<float> values;
+        for (const ArmRow& row : rows)
+          values.push_back(static_cast<float>(arm_statistics(row, metric).*field.member));
+        file.write_tensor(fmt::format("arms/{}/{}", metric, field.name),
+                          Tensor::from_values({arms}, values));
       }
-      file.write_tensor("arms/" + metric + "/mean", Tensor::from_values({arms}, means));
-      file.write_tensor("arms/" + metric + "/std", Tensor::from_values({arms}, stds));
-    }
     file.close();
   } catch (...) {
     std::error_code ignored;
@@ -356,13 +357,14 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
   for (const ArmRow& row : arm_rows(experiment, trials)) {
     text += fmt::format("| {} | {} | {} |", row.label, row.finished, row.failed);
     for (const std::string& m : metrics) {
-      const auto [mean, std] = arm_statistics(row, m);
-      if (std::isnan(mean))
+      const SampleSummary s = arm_statistics(row, m);
+      if (std::isnan(s.mean))
         text += " – |";
-      else if (std::isnan(std))
-        text += fmt::format(" {:.4f} |", mean);
+      else if (std::isnan(s.std))
+        text += fmt::format(" {:.4f} |", s.mean);
       else
-        text += fmt::format(" {:.4f} ± {:.4f} |", mean, std);
+        text += fmt::format(" {:.4f} ± {:.4f} [{:.4f}, {:.4f}] |", s.mean, s.std, s.ci_low,
+                            s.ci_high);
     }
     text += "\n";
   }
@@ -375,7 +377,9 @@ void write_results(const Experiment& experiment, const OutputLayout& layout,
   write_file_atomically(layout.dir() / "results.csv", arms_csv(experiment, trials));
   write_file_atomically(layout.dir() / "trials.csv", trials_csv(trials));
   std::string report = fmt::format("# {}\n\n", experiment.name);
-  report += "Mean ± standard deviation over finished seeds of each arm's final figures.\n\n";
+  report +=
+      "Mean ± standard deviation [95% confidence interval of the mean, Student t] over "
+      "finished seeds of each arm's final figures.\n\n";
   report += results_table(experiment, trials);
   write_file_atomically(layout.dir() / "results.md", report);
 }
