@@ -360,6 +360,8 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
       const SampleSummary s = arm_statistics(row, m);
       if (std::isnan(s.mean))
         text += " – |";
+      else if (s.std == 0.0)  // the same in every seed (e.g. the parameter count)
+        text += fmt::format(" {:.6g} |", s.mean);
       else if (std::isnan(s.std))
         text += fmt::format(" {:.4f} |", s.mean);
       else

@@ -124,6 +124,9 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
     });
     recorder.record(model, spec.train.steps);
     write_metrics(file, history);
+    int64_t parameters = 0;  // shown beside the figures: arms of different sizes are compared
+    for (const Tensor& p : model.module().parameters()) parameters += p.numel();
+    file.set_attribute("final", "parameters", static_cast<double>(parameters));
     write_parameters(file, model.module());
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
