@@ -162,6 +162,8 @@ int run_run(const std::vector<std::string>& arguments) {
   fmt::print("\n{}\n{} of {} trials finished{}; results in {}/results.{{h5,csv,md}}\n",
              results_table(experiment, summaries), finished, summaries.size(),
              pending_text(pending, elsewhere), layout.dir().string());
+  if (const std::string conclusion = conclusion_text(experiment, summaries); !conclusion.empty())
+    fmt::print("\nconclusion, computed from these figures:\n{}", conclusion);
   print_failures(summaries, layout);
   if (interrupted) return 130;
   if (mine_finished < selected) {  // whatever the reason, a run that did not finish says so

@@ -158,12 +158,14 @@ TEST_CASE("the resolved configuration reads back to itself") {
   REQUIRE(e.resolved.find("description")->text() == "a: b # c");
 }
 
-TEST_CASE("the built-in default experiment compares split and fixed head widths over 3 seeds") {
+TEST_CASE("the built-in default experiment compares 1 to 8 heads over 5 seeds, with a conclusion") {
   const Experiment e = default_experiment();
   REQUIRE(e.name == "default");
-  REQUIRE(e.arms.size() == 8);
-  REQUIRE(e.trials.size() == 24);
+  REQUIRE(e.arms.size() == 4);
+  REQUIRE(e.trials.size() == 20);
+  REQUIRE(e.conclusion->baseline == "heads.count=1");
+  REQUIRE(e.conclusion->versus == std::vector<std::string>{"heads.count=4"});
   REQUIRE(find_trial(e, "5").index == 5);
   REQUIRE(find_trial(e, e.trials[7].id).index == 7);
-  REQUIRE_THROWS_WITH(find_trial(e, "99"), Catch::Matchers::Contains("index 0..23"));
+  REQUIRE_THROWS_WITH(find_trial(e, "99"), Catch::Matchers::Contains("index 0..19"));
 }

@@ -11,6 +11,8 @@
 #include <unordered_set>
 
 #include "ablation.hpp"
+#include "attnlab/experiment/trial_spec.hpp"
+#include "conclusion.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/plugin.hpp"
 #include "schema.hpp"
@@ -244,8 +246,8 @@ ConfigNode resolve_document(const Experiment& experiment, const std::vector<uint
   for (const uint64_t seed : seeds) seed_list.push_back(ConfigNode::scalar(std::to_string(seed)));
   resolved.set("seeds", seed_list);
   for (const ConfigNode::Entry& entry : sections.entries()) resolved.set(entry.key, entry.value);
-  if (const ConfigNode* ablation = experiment.document.find("ablation"))
-    resolved.set("ablation", *ablation);
+  for (const char* key : {"ablation", "conclusion"})
+    if (const ConfigNode* block = experiment.document.find(key)) resolved.set(key, *block);
   return resolved;
 }
 
@@ -304,6 +306,9 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
     for (const Trial& trial : experiment.trials)
       if (std::find(used_seeds.begin(), used_seeds.end(), trial.seed) == used_seeds.end())
         used_seeds.push_back(trial.seed);
+  experiment.conclusion =
+      parse_conclusion(document.find("conclusion"), experiment.arms,
+                       build_trial(experiment.trials.front().config).spec.train.eval_lengths);
   experiment.resolved = resolve_document(experiment, used_seeds);
   return experiment;
 }

@@ -315,6 +315,10 @@ const std::vector<KeySpec>& experiment_keys() {
       integer_list("seeds", "every arm runs once per seed (default: train.seed only)", 0),
       text("ablation", "axes and arms, see below (default: one arm, the base configuration)",
            "a block or a list of blocks (name, set, grid, zip)"),
+      text("conclusion",
+           "after the run, each arm against a baseline arm on one final figure, with a 95% "
+           "interval (default: none)",
+           "a block: figure, baseline[, versus]"),
   };
   return keys;
 }

@@ -14,9 +14,9 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/atomic_file.hpp"
-#include "attnlab/stats/sample_summary.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/run/trial_runner.hpp"
+#include "attnlab/stats/sample_summary.hpp"
 #include "attnlab/version.hpp"
 #include "isolated_read.hpp"
 
@@ -365,10 +365,46 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
       else if (std::isnan(s.std))
         text += fmt::format(" {:.4f} |", s.mean);
       else
-        text += fmt::format(" {:.4f} ± {:.4f} [{:.4f}, {:.4f}] |", s.mean, s.std, s.ci_low,
-                            s.ci_high);
+        text +=
+            fmt::format(" {:.4f} ± {:.4f} [{:.4f}, {:.4f}] |", s.mean, s.std, s.ci_low, s.ci_high);
     }
     text += "\n";
+  }
+  return text;
+}
+
+std::string conclusion_text(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
+  if (!experiment.conclusion) return "";
+  const Conclusion& c = *experiment.conclusion;
+  const std::vector<ArmRow> rows = arm_rows(experiment, trials);
+  const auto values_of = [&](const std::string& arm) {
+    const auto row =
+        std::find_if(rows.begin(), rows.end(), [&](const ArmRow& r) { return r.label == arm; });
+    const auto it = row->values.find(c.figure);
+    return it == row->values.end() ? std::vector<double>{} : it->second;
+  };
+  const std::vector<double> baseline = values_of(c.baseline);
+  std::string text;
+  for (const std::string& arm : c.versus) {
+    const std::vector<double> values = values_of(arm);
+    const MeanDifference d = welch_difference(values, baseline);
+    text += fmt::format("{} vs {} on {} ({} is better): ", arm, c.baseline, c.figure,
+                        c.lower_is_better ? "lower" : "higher");
+    if (std::isnan(d.ci_low)) {
+      text += fmt::format(
+          "no interval: {} and {} finished seeds with finite values (an interval needs 2 each)\n",
+          values.size(), baseline.size());
+      continue;
+    }
+    const bool above = d.ci_low > 0.0, below = d.ci_high < 0.0;
+    const std::string verdict =
+        !above && !below ? "the interval includes 0: no difference is shown at this budget"
+        : above != c.lower_is_better ? fmt::format("{} is better", arm)
+                                     : fmt::format("{} is worse", arm);
+    text += fmt::format(
+        "difference of means {:+.4f} [{:+.4f}, {:+.4f}] (95% interval, Welch; {} vs {} seeds): "
+        "{}\n",
+        d.difference, d.ci_low, d.ci_high, values.size(), baseline.size(), verdict);
   }
   return text;
 }
@@ -383,6 +419,8 @@ void write_results(const Experiment& experiment, const OutputLayout& layout,
       "Mean ± standard deviation [95% confidence interval of the mean, Student t] over "
       "finished seeds of each arm's final figures.\n\n";
   report += results_table(experiment, trials);
+  if (const std::string conclusion = conclusion_text(experiment, trials); !conclusion.empty())
+    report += "\nConclusion, computed from the figures above:\n\n" + conclusion;
   write_file_atomically(layout.dir() / "results.md", report);
 }
 

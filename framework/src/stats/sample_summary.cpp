@@ -27,4 +27,27 @@ SampleSummary summarize(const std::vector<double>& values, double confidence) {
   return s;
 }
 
+MeanDifference welch_difference(const std::vector<double>& a, const std::vector<double>& b,
+                                double confidence) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  const SampleSummary x = summarize(a, confidence), y = summarize(b, confidence);
+  MeanDifference d{x.mean - y.mean, kNaN, kNaN, kNaN};
+  if (std::isnan(x.std) || std::isnan(y.std)) return d;
+  const double va = x.std * x.std / static_cast<double>(x.count),
+               vb = y.std * y.std / static_cast<double>(y.count);
+  if (va + vb == 0.0) {  // neither sample varies: the difference is known exactly
+    d.ci_low = d.ci_high = d.difference;
+    d.degrees_of_freedom = static_cast<double>(x.count + y.count - 2);
+    return d;
+  }
+  d.degrees_of_freedom =
+      (va + vb) * (va + vb) /
+      (va * va / static_cast<double>(x.count - 1) + vb * vb / static_cast<double>(y.count - 1));
+  const boost::math::students_t t(d.degrees_of_freedom);
+  const double half_width = boost::math::quantile(t, 0.5 + confidence / 2.0) * std::sqrt(va + vb);
+  d.ci_low = d.difference - half_width;
+  d.ci_high = d.difference + half_width;
+  return d;
+}
+
 }  // namespace attnlab

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,15 @@ struct Trial {
   ConfigNode config;  // fully resolved: every default filled in
 };
 
+/// What an experiment concludes from its numbers once it has run: each arm of
+/// `versus` against `baseline` on one final figure (docs/experiments.md).
+struct Conclusion {
+  std::string figure;  // e.g. "eval_exact_match", "eval_accuracy@32", "train_loss"
+  bool lower_is_better = false;
+  std::string baseline;             // an arm's label
+  std::vector<std::string> versus;  // arms' labels; every other arm by default
+};
+
 /// What validation may assume of the machine a trial will run on.
 struct ValidationLimits {
   uint64_t memory_bytes = 0;  // memory one trial may need; 0 = what is available now
@@ -48,7 +58,8 @@ struct Experiment {
   std::string output_dir;  // absolute
   std::vector<std::string> arms;  // labels in plan order
   std::vector<Trial> trials;
-  double largest_trial_bytes = 0;  // the largest estimated memory need of one trial
+  double largest_trial_bytes = 0;        // the largest estimated memory need of one trial
+  std::optional<Conclusion> conclusion;  // from `conclusion:`, checked against the arms
 };
 
 /// Loads, expands and validates `path` with `-o key=value` overrides applied in

@@ -75,6 +75,11 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
 /// finished/failed counts (markdown).
 std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& trials);
 
+/// The experiment's `conclusion:` computed from the finished seeds, one line per
+/// compared arm: the difference of means with its 95% interval (Welch) and
+/// what it shows; "" when the experiment asks for none.
+std::string conclusion_text(const Experiment& experiment, const std::vector<TrialSummary>& trials);
+
 /// Writes results.h5 (external links to finished trials plus the tables),
 /// results.csv, trials.csv and results.md, each atomically.
 void write_results(const Experiment& experiment, const OutputLayout& layout,

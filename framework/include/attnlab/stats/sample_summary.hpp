@@ -21,3 +21,19 @@ struct SampleSummary {
 SampleSummary summarize(const std::vector<double>& values, double confidence = 0.95);
 
 }  // namespace attnlab
+
+namespace attnlab {
+
+/// The difference of two samples' means, mean(a) - mean(b), with its two-sided
+/// `confidence` interval by Welch's t (unequal variances, Welch-Satterthwaite
+/// degrees of freedom). NaN figures when either sample has fewer than two
+/// values or a value that is not finite; a point interval when neither varies.
+struct MeanDifference {
+  double difference = 0.0;
+  double ci_low = 0.0, ci_high = 0.0;
+  double degrees_of_freedom = 0.0;
+};
+MeanDifference welch_difference(const std::vector<double>& a, const std::vector<double>& b,
+                                double confidence = 0.95);
+
+}  // namespace attnlab

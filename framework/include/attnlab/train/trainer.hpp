@@ -49,13 +49,14 @@ struct Evaluation {
   struct Metric {
     const char* name;
     float Evaluation::*member;
+    bool lower_is_better;
     const char* meaning;
   };
   /// Every figure an evaluation gives, in the order files and tables show them.
   static constexpr std::array<Metric, 3> metrics() {
-    return {{{"loss", &Evaluation::loss, "teacher-forced cross-entropy over scored targets"},
-             {"accuracy", &Evaluation::accuracy, "argmax accuracy over scored targets"},
-             {"exact_match", &Evaluation::exact_match,
+    return {{{"loss", &Evaluation::loss, true, "teacher-forced cross-entropy over scored targets"},
+             {"accuracy", &Evaluation::accuracy, false, "argmax accuracy over scored targets"},
+             {"exact_match", &Evaluation::exact_match, false,
               "share of examples whose every scored target is right"}}};
   }
 };

@@ -1,0 +1,95 @@
+// An experiment's conclusion: checked against its arms and figures when loaded,
+// computed from the finished seeds' numbers after the run.
+#include <attnlab/error.hpp>
+#include <attnlab/experiment/experiment.hpp>
+#include <attnlab/run/results.hpp>
+#include <catch2/catch.hpp>
+
+#include "experiment_files.hpp"
+
+using namespace attnlab;
+using Catch::Matchers::Contains;
+
+namespace {
+
+constexpr const char* kTwoArms = R"(
+model: {d_model: 16, layers: 1, ffn: 32}
+heads: {count: 2}
+task: {name: copy, symbols: 4, length: 3}
+train: {steps: 1}
+eval: {lengths: [5]}
+ablation: {grid: {heads.count: [1, 2]}}
+seeds: 3
+)";
+
+std::string refusal(const std::string& conclusion) {
+  TemporaryFolder folder;
+  try {
+    load_experiment(folder.write("x.yaml", std::string(kTwoArms) + conclusion));
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  FAIL("expected the conclusion to be refused: " << conclusion);
+  return "";
+}
+
+// Finished summaries of arm `arm` with the given values of `figure`.
+void add_seeds(std::vector<TrialSummary>& summaries, const std::string& arm,
+               const std::string& figure, const std::vector<double>& values) {
+  for (const double value : values) {
+    TrialSummary s;
+    s.arm = arm;
+    s.status = TrialStatus::finished;
+    s.metrics = {{figure, value}};
+    summaries.push_back(s);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a conclusion names a known figure and arms, or is refused where it is written") {
+  REQUIRE_THAT(refusal("conclusion: {figure: eval_acuracy, baseline: heads.count=1}"),
+               Contains("x.yaml:9:") &&
+                   Contains("conclusion.figure: found 'eval_acuracy' (did "
+                            "you mean 'eval_accuracy'?)") &&
+                   Contains("eval_accuracy@5"));
+  REQUIRE_THAT(refusal("conclusion: {figure: eval_loss, baseline: heads.count=3}"),
+               Contains("conclusion.baseline: found 'heads.count=3'") &&
+                   Contains("heads.count=1 | heads.count=2"));
+  REQUIRE_THAT(refusal("conclusion: {figure: eval_loss}"),
+               Contains("conclusion.baseline: missing"));
+  REQUIRE_THAT(refusal("conclusion: {figure: eval_loss, baseline: heads.count=1, versus: "
+                       "heads.count=1}"),
+               Contains("is the baseline itself"));
+  REQUIRE_THAT(refusal("conclusion: {figure: eval_loss, baseline: heads.count=1, colour: red}"),
+               Contains("conclusion.colour: unknown key"));
+  TemporaryFolder folder;
+  const Experiment ok = load_experiment(folder.write(
+      "x.yaml",
+      std::string(kTwoArms) + "conclusion: {figure: eval_loss@5, baseline: heads.count=1}"));
+  REQUIRE(ok.conclusion->versus == std::vector<std::string>{"heads.count=2"});
+  REQUIRE(ok.conclusion->lower_is_better);
+}
+
+TEST_CASE("the conclusion is the Welch interval of the difference, and says what it shows") {
+  Experiment experiment;
+  experiment.arms = {"h=1", "h=4", "h=8", "h=16"};
+  experiment.conclusion = Conclusion{"eval_accuracy", false, "h=1", {"h=4", "h=8", "h=16"}};
+  std::vector<TrialSummary> summaries;
+  add_seeds(summaries, "h=1", "eval_accuracy", {1, 2, 3});
+  add_seeds(summaries, "h=4", "eval_accuracy", {4, 5, 6});  // +3, clearly above 0
+  add_seeds(summaries, "h=8", "eval_accuracy", {0, 2, 4});  // +0, the interval holds 0
+  add_seeds(summaries, "h=16", "eval_accuracy", {7});       // one seed: no interval
+  const std::string text = conclusion_text(experiment, summaries);
+  INFO(text);
+  // Equal variances of 1, n = 3: Welch's df = 4, half-width t(0.975, 4) sqrt(2/3) = 2.2670.
+  REQUIRE_THAT(text, Contains("h=4 vs h=1 on eval_accuracy (higher is better): difference of "
+                              "means +3.0000 [+0.7330, +5.2670]") &&
+                         Contains("3 vs 3 seeds): h=4 is better"));
+  REQUIRE_THAT(text, Contains("h=8 vs h=1") && Contains("the interval includes 0"));
+  REQUIRE_THAT(text, Contains("h=16 vs h=1") && Contains("no interval: 1 and 3 finished seeds"));
+  experiment.conclusion->lower_is_better = true;  // the same numbers, for a loss
+  REQUIRE_THAT(conclusion_text(experiment, summaries), Contains("h=4 is worse"));
+  experiment.conclusion.reset();
+  REQUIRE(conclusion_text(experiment, summaries).empty());
+}
