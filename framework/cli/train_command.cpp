@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <regex>
 
@@ -167,9 +168,12 @@ void print_record(const TrainRecord& r, int64_t log_every, int64_t steps) {
   if (r.step % log_every != 0 && r.step != steps && r.eval.empty()) return;
   fmt::print("step {:>6}  loss {:.4f}  lr {:.2e}  grad-norm {:.3f}", r.step, r.loss, r.lr,
              r.grad_norm);
-  for (const Evaluation& e : r.eval)
+  for (const Evaluation& e : r.eval) {
     fmt::print("  eval-loss {:.4f}  eval-accuracy {:.2f}%  exact-match {:.2f}%", e.loss,
                100.0 * e.accuracy, 100.0 * e.exact_match);
+    if (!std::isnan(e.generation_accuracy))
+      fmt::print("  generation-accuracy {:.2f}%", 100.0 * e.generation_accuracy);
+  }
   fmt::print("\n");
   std::fflush(stdout);
 }

@@ -1,7 +1,9 @@
 // Whole-model properties: gradients, order-blindness, causality, padding, cached generation.
 #include <attnlab/error.hpp>
 #include <attnlab/model/models.hpp>
+#include <attnlab/model/task_model.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/task/task.hpp>
 #include <catch2/catch.hpp>
 
 #include "support/gradcheck.hpp"
@@ -160,4 +162,54 @@ TEST_CASE("a key/value cache made for another depth is refused") {
   Decoder::Cache cache;
   cache.layers.resize(3);
   REQUIRE_THROWS_AS(decoder.forward(batch_of(1, 2, {1, 2}), {}, {}, {}, &cache), ShapeError);
+}
+
+TEST_CASE("without the causal mask a decoder's earlier outputs read later tokens") {
+  TransformerConfig c = testing::tiny_config();
+  c.decoder_mask = DecoderMask::none;
+  Rng rng(6);
+  const DecoderLM lm(c, rng);
+  const TokenBatch original = batch_of(1, 5, {1, 2, 3, 4, 5});
+  TokenBatch changed = original;
+  changed.ids[4] = 0;  // only the last token
+  const Tensor a = lm.forward(original), b = lm.forward(changed);
+  REQUIRE(a.data()[0] != b.data()[0]);  // position 0 now sees position 4
+}
+
+TEST_CASE("free-running answers are the greedy continuation of each prompt, at the scored places") {
+  TransformerConfig c = testing::tiny_config();
+  const auto task = task_registry().create("copy", {{"symbols", "4"}, {"length", "3"}}, {});
+  c = configure_for_task(c, *task, ModelShape::decoder, {3});
+  Rng init(2), data(4);
+  const TaskModel model(ModelShape::decoder, c, init);
+  const TaskBatch batch = task->sample(ModelShape::decoder, 2, 3, data);  // x x x SEP y y
+  const std::vector<int32_t> answers = model.generate_answers(batch);
+  REQUIRE(answers.size() == batch.targets.size());
+  // The prompt is x x x SEP (up to the first scored position), continued by 3 tokens.
+  TokenBatch prompt{2, 4, std::vector<int32_t>(8), {}};
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t t = 0; t < 4; ++t) prompt.ids[r * 4 + t] = batch.target_input.ids[r * 6 + t];
+  const Generation g = static_cast<const DecoderLM&>(model.module()).generate(prompt, 3);
+  // Fed back: the whole generated sequence, run once, argmaxes to its own next tokens.
+  TaskBatch completed;
+  completed.target_input = g.tokens;
+  const Tensor logits = model.forward(completed);  // [2, 7, V]
+  const int64_t vocab = logits.size(-1);
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t t = 0; t < 6; ++t) {
+      const int32_t answer = answers[r * 6 + t];
+      if (t < 3) {
+        REQUIRE(answer == kIgnoreTarget);
+        continue;
+      }
+      REQUIRE(answer == g.tokens.ids[r * 7 + t + 1]);  // position t predicts token t + 1
+      const float* row = logits.data() + (r * 7 + t) * vocab;
+      REQUIRE(std::max_element(row, row + vocab) - row == answer);
+    }
+  // No free-running form: an encoder, or padded rows.
+  const TaskModel encoder(ModelShape::encoder, c, init);
+  REQUIRE(encoder.generate_answers(task->sample(ModelShape::encoder, 2, 3, data)).empty());
+  TaskBatch padded = batch;
+  padded.target_input.lengths = {6, 5};
+  REQUIRE(model.generate_answers(padded).empty());
 }

@@ -11,10 +11,10 @@
 #include <unordered_set>
 
 #include "ablation.hpp"
-#include "attnlab/experiment/trial_spec.hpp"
-#include "conclusion.hpp"
 #include "attnlab/error.hpp"
+#include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/plugin.hpp"
+#include "conclusion.hpp"
 #include "schema.hpp"
 #include "trial_check.hpp"
 
@@ -184,7 +184,8 @@ std::string structural_key(ConfigNode config) {
   for (const char* key :
        {"steps", "lr", "schedule", "warmup", "final_lr_ratio", "clip", "weight_decay", "seed"})
     config.find("train")->erase(key);
-  for (const char* key : {"every", "batches"}) config.find("eval")->erase(key);
+  for (const char* key : {"every", "batches", "generation_batches"})
+    config.find("eval")->erase(key);
   return to_yaml(config);
 }
 

@@ -242,6 +242,10 @@ const std::vector<KeySpec>& trial_keys() {
              activation_names().names()),
       choice("model.norm", to_string(model.norm), "LayerNorm placement",
              norm_placement_names().names()),
+      choice("model.decoder_mask", decoder_mask_names().name(model.decoder_mask),
+             "what a decoder's self-attention sees: causal (the past) or none (everything: "
+             "teacher forcing can read the answer; the mask's ablation)",
+             decoder_mask_names().names()),
       number("model.dropout", text_of(model.dropout), "dropout probability", 0, 0.95),
       integer("model.max_length", text_of(model.max_length),
               "positions a learned table covers; 0 = the longest sequence trained or evaluated", 0),
@@ -269,6 +273,10 @@ const std::vector<KeySpec>& trial_keys() {
               "evaluate every k steps (0 = only at the end)", 0),
       integer("eval.batches", text_of(train.eval_batches),
               "evaluation batches (of train.batch examples)", 1),
+      integer("eval.generation_batches", text_of(train.generation_batches),
+              "of those, also scored free-running: the model's own outputs fed back "
+              "(generation_accuracy; a forward pass per generated token)",
+              0),
       integer_list("eval.lengths",
                    "extra task lengths to evaluate (extrapolation); the training length is "
                    "always evaluated",

@@ -79,6 +79,7 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task) {
   model.ffn_dim = integer(resolved, "model.ffn");
   model.activation = decoded(resolved, "model.activation", activation_names());
   model.norm = decoded(resolved, "model.norm", norm_placement_names());
+  model.decoder_mask = decoded(resolved, "model.decoder_mask", decoder_mask_names());
   model.dropout = number(resolved, "model.dropout");
   model.max_length = integer(resolved, "model.max_length");
   model.heads = integer(resolved, "heads.count");
@@ -99,6 +100,7 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task) {
   train.seed = static_cast<uint64_t>(integer(resolved, "train.seed"));
   train.eval_every = integer(resolved, "eval.every");
   train.eval_batches = integer(resolved, "eval.batches");
+  train.generation_batches = integer(resolved, "eval.generation_batches");
   spec.threads = static_cast<int>(integer(resolved, "train.threads"));
 
   train.eval_lengths = {task.length()};

@@ -37,6 +37,12 @@ const NamedChoices<NormPlacement>& norm_placement_names() {
   return names;
 }
 
+const NamedChoices<DecoderMask>& decoder_mask_names() {
+  static const NamedChoices<DecoderMask> names{{"causal", DecoderMask::causal},
+                                               {"none", DecoderMask::none}};
+  return names;
+}
+
 const NamedChoices<Activation>& activation_names() {
   static const NamedChoices<Activation> names{{"relu", Activation::relu},
                                               {"gelu", Activation::gelu}};

@@ -52,6 +52,7 @@ Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
 DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention, Rng& rng)
     : norm_(config.norm),
       dropout_(config.dropout),
+      causal_(config.decoder_mask == DecoderMask::causal),
       self_attn_(config.d_model, head_dimensions(config), config.dropout, rng, config.attention),
       ffn_(config.d_model, config.ffn_dim, config.activation, config.dropout, rng),
       self_attn_norm_(config.d_model, config.layer_norm_eps),
@@ -72,10 +73,10 @@ DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention
 Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
                              const AttentionMask& memory_mask, const PositionalEncoding& positions,
                              const ForwardContext& context, Cache* cache) const {
-  const AttentionMask causal{.causal = true, .key_lengths = {}};
+  const AttentionMask self_mask{.causal = causal_, .key_lengths = {}};
   Tensor h = residual(norm_, self_attn_norm_, x, [&](const Tensor& in) {
     auto* self_cache = cache ? &cache->self_attention : nullptr;
-    return dropout(context, self_attn_.forward(in, in, causal, context, self_cache, &positions),
+    return dropout(context, self_attn_.forward(in, in, self_mask, context, self_cache, &positions),
                    dropout_);
   });  // [B, T, D]
   if (cross_attn_) {

@@ -69,7 +69,7 @@ Tensor Encoder::forward(const TokenBatch& source, const ForwardContext& context)
 Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross_attention,
                  Rng& rng)
     : embed_(config, vocab_size, rng), positional_(make_positional_encoding(config, rng)) {
-  require_compatible(config, true);
+  require_compatible(config, config.decoder_mask == DecoderMask::causal);
   add_module("embed", embed_);
   add_module("positional", *positional_);
   for (int64_t i = 0; i < config.decoder_layers; ++i) {

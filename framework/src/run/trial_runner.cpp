@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -82,6 +84,8 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
     for (const Evaluation::Metric& metric : Evaluation::metrics()) {
       std::vector<float> values;
       for (const Evaluation* e : evaluations) values.push_back(e->*metric.member);
+      if (std::all_of(values.begin(), values.end(), [](float v) { return std::isnan(v); }))
+        continue;  // not measured for this trial (e.g. generation_accuracy when off)
       file.write_tensor(group + "/" + metric.name, Tensor::from_values({count}, values));
     }
     file.set_attribute(group, "length", length);
@@ -93,8 +97,9 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
   for (const Evaluation& e : history.back().eval) {
     const std::string suffix = e.length == trained_length ? "" : fmt::format("@{}", e.length);
     for (const Evaluation::Metric& metric : Evaluation::metrics())
-      file.set_attribute("final", fmt::format("eval_{}{}", metric.name, suffix),
-                         static_cast<double>(e.*metric.member));
+      if (!std::isnan(e.*metric.member))
+        file.set_attribute("final", fmt::format("eval_{}{}", metric.name, suffix),
+                           static_cast<double>(e.*metric.member));
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "attnlab/error.hpp"
 #include "attnlab/ops.hpp"
@@ -20,8 +21,8 @@ namespace {
 
 // What argmax predictions of one batch got right.
 struct Tally {
-  int64_t correct = 0, scored = 0;            // scored target positions
-  int64_t exact = 0, examples_scored = 0;     // examples with every scored target right
+  int64_t correct = 0, scored = 0;         // scored target positions
+  int64_t exact = 0, examples_scored = 0;  // examples with every scored target right
 };
 
 // Tallies logits [B, ..., V] against targets (row-major, rows split evenly among
@@ -55,12 +56,14 @@ float ratio(int64_t part, int64_t whole) {
 }  // namespace
 
 Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, int64_t batches,
-                    int64_t batch, uint64_t seed) {
+                    int64_t batch, uint64_t seed, int64_t generation_batches) {
   NoGradGuard no_grad;
   // Each length has its own stream, so adding an evaluation length changes no other figure.
   Rng rng = seeded_rng(seed, fmt::format("eval-{}", length));
   double loss = 0.0;
   Tally total;
+  int64_t generated_correct = 0, generated_scored = 0;
+  bool generates = generation_batches > 0;
   for (int64_t i = 0; i < batches; ++i) {
     const TaskBatch data = task.sample(model.shape(), batch, length, rng);
     const Tensor logits = model.forward(data);
@@ -70,11 +73,21 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
     total.scored += t.scored;
     total.exact += t.exact;
     total.examples_scored += t.examples_scored;
+    if (!generates || i >= generation_batches) continue;
+    const std::vector<int32_t> answers = model.generate_answers(data);
+    generates = !answers.empty();
+    for (std::size_t r = 0; r < answers.size(); ++r) {
+      if (data.targets[r] == kIgnoreTarget) continue;
+      generated_correct += answers[r] == data.targets[r];
+      ++generated_scored;
+    }
   }
   return {.length = length,
           .loss = static_cast<float>(loss / static_cast<double>(batches)),
           .accuracy = ratio(total.correct, total.scored),
-          .exact_match = ratio(total.exact, total.examples_scored)};
+          .exact_match = ratio(total.exact, total.examples_scored),
+          .generation_accuracy = generates ? ratio(generated_correct, generated_scored)
+                                           : std::numeric_limits<float>::quiet_NaN()};
 }
 
 float learning_rate(const TrainOptions& options, int64_t step) {
@@ -113,8 +126,8 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
     const bool last = step + 1 == options.steps;
     if (last || (options.eval_every > 0 && (step + 1) % options.eval_every == 0))
       for (const int64_t length : eval_lengths)
-        record.eval.push_back(
-            evaluate(model, task, length, options.eval_batches, options.batch, options.seed));
+        record.eval.push_back(evaluate(model, task, length, options.eval_batches, options.batch,
+                                       options.seed, options.generation_batches));
     history.push_back(record);
     if (on_step) on_step(record);
   }

@@ -16,6 +16,14 @@ enum class NormPlacement {
 /// "pre", "post".
 const NamedChoices<NormPlacement>& norm_placement_names();
 
+/// What a decoder's self-attention may see.
+enum class DecoderMask {
+  causal,  // position t sees positions <= t (generation works as trained)
+  none,    // every position: teacher forcing can read the answer (the ablation of the mask)
+};
+/// "causal", "none".
+const NamedChoices<DecoderMask>& decoder_mask_names();
+
 /// How an encoder-only classifier reads out its labels.
 enum class ClassifierHead {
   sequence,  // mean of the valid positions -> one label per sequence: [B, C]
@@ -33,6 +41,7 @@ struct TransformerConfig {
   int64_t decoder_layers = 2;
   Activation activation = Activation::relu;
   NormPlacement norm = NormPlacement::pre;
+  DecoderMask decoder_mask = DecoderMask::causal;
   float dropout = 0.0f;
   float layer_norm_eps = 1e-5f;
   ComponentChoice positional{"sinusoidal", {}};  // positional encoding (a registered name)
@@ -40,8 +49,8 @@ struct TransformerConfig {
                             // choice (the longest sequence trained or evaluated)
   int64_t num_classes = 2;  // encoder-only classifiers
   ClassifierHead readout = ClassifierHead::token;  // encoder-only: per position or per sequence
-  ComponentChoice attention{"softmax", {}};  // attention variant of every attention layer
-  ComponentChoice head_layout{"mha", {}};    // query/key-value heads and head width, from `heads`
+  ComponentChoice attention{"softmax", {}};        // attention variant of every attention layer
+  ComponentChoice head_layout{"mha", {}};  // query/key-value heads and head width, from `heads`
 
   int64_t target_vocab() const { return target_vocab_size > 0 ? target_vocab_size : vocab_size; }
   /// Throws ConfigError naming the first field that cannot work.

@@ -51,6 +51,7 @@ class DecoderLayer : public Module {
  private:
   NormPlacement norm_;
   float dropout_;
+  bool causal_;
   MultiHeadAttention self_attn_;
   std::optional<MultiHeadAttention> cross_attn_;
   FeedForward ffn_;

@@ -22,11 +22,19 @@ class TaskModel {
   ModelShape shape() const { return shape_; }
   /// Logits [B, T, V] whose row-major rows line up with batch.targets.
   Tensor forward(const TaskBatch& batch, const ForwardContext& context = {}) const;
+  /// Free-running answers, the model's own outputs fed back (no teacher
+  /// forcing), one per target (kIgnoreTarget where not scored). A decoder
+  /// continues each example's input up to its first scored position by as many
+  /// tokens as it has scored targets; an encoder-decoder decodes greedily from
+  /// its start token. Empty where the batch has no such form: an encoder, padded
+  /// rows, or scored targets that are not one run at the end of each row.
+  std::vector<int32_t> generate_answers(const TaskBatch& batch) const;
   /// The underlying model (parameters, checkpoints).
   const Module& module() const { return *module_; }
 
  private:
   ModelShape shape_;
+  TransformerConfig config_;
   std::unique_ptr<Module> module_;
 };
 

@@ -35,6 +35,8 @@ struct TrainOptions {
   uint64_t seed = 0;
   int64_t eval_every = 100;  // 0 = only at the end
   int64_t eval_batches = 4;
+  int64_t generation_batches = 0;     // of those, also scored free-running (0 = none: it costs a
+                                      // forward pass per generated token)
   std::vector<int64_t> eval_lengths;  // task lengths evaluated; empty = the training length only
 };
 
@@ -44,6 +46,9 @@ struct Evaluation {
   float accuracy = std::numeric_limits<float>::quiet_NaN();  // over scored target positions
   // Share of examples whose every scored target is right (the whole answer).
   float exact_match = std::numeric_limits<float>::quiet_NaN();
+  // Accuracy over scored targets when the model's own outputs are fed back
+  // (TaskModel::generate_answers); NaN where the task has no such form.
+  float generation_accuracy = std::numeric_limits<float>::quiet_NaN();
 
   /// One evaluated figure: its name in files and tables, and where it lives.
   struct Metric {
@@ -53,11 +58,14 @@ struct Evaluation {
     const char* meaning;
   };
   /// Every figure an evaluation gives, in the order files and tables show them.
-  static constexpr std::array<Metric, 3> metrics() {
+  static constexpr std::array<Metric, 4> metrics() {
     return {{{"loss", &Evaluation::loss, true, "teacher-forced cross-entropy over scored targets"},
              {"accuracy", &Evaluation::accuracy, false, "argmax accuracy over scored targets"},
              {"exact_match", &Evaluation::exact_match, false,
-              "share of examples whose every scored target is right"}}};
+              "share of examples whose every scored target is right"},
+             {"generation_accuracy", &Evaluation::generation_accuracy, false,
+              "accuracy over scored targets when the model's own outputs are fed back (free "
+              "running, no teacher forcing)"}}};
   }
 };
 
@@ -69,11 +77,13 @@ struct TrainRecord {
   std::vector<Evaluation> eval;  // one per evaluated length; empty where no evaluation ran
 };
 
-/// Teacher-forced loss and token accuracy at task length `length` on `batches`
-/// fixed batches drawn from the "eval" stream of `seed` (the same examples for
-/// every call with the same arguments).
+/// Teacher-forced loss, token accuracy and exact match at task length `length`
+/// on `batches` fixed batches drawn from the "eval" stream of `seed` (the same
+/// examples for every call with the same arguments); the first
+/// `generation_batches` of them are also scored free-running
+/// (generation_accuracy, NaN when none is or the task has no free-running form).
 Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, int64_t batches,
-                    int64_t batch, uint64_t seed);
+                    int64_t batch, uint64_t seed, int64_t generation_batches = 0);
 
 /// The learning rate of 0-based `step` under the options' schedule.
 float learning_rate(const TrainOptions& options, int64_t step);
