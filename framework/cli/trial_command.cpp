@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -105,7 +106,8 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
       for (const Evaluation& e : r.eval) {
         fmt::print(log, "  eval@{}:", e.length);
         for (const Evaluation::Metric& metric : Evaluation::metrics())
-          fmt::print(log, " {} {:.4f}", metric.name, e.*metric.member);
+          if (!metric.optional || !std::isnan(e.*metric.member))
+            fmt::print(log, " {} {:.4f}", metric.name, e.*metric.member);
       }
       fmt::print(log, "\n");
       std::fflush(log);

@@ -60,7 +60,22 @@ TEST_CASE("a conclusion names a known figure and arms, or is refused where it is
                Contains("conclusion.baseline: missing"));
   REQUIRE_THAT(refusal("conclusion: {figure: eval_loss, baseline: heads.count=1, versus: "
                        "heads.count=1}"),
-               Contains("is the baseline itself"));
+               Contains("x.yaml:9:66: conclusion.versus: 'heads.count=1' is the baseline"));
+  REQUIRE_THAT(refusal("conclusion: {figure: eval_loss, baseline: heads.count=1, versus: "
+                       "[heads.count=2, heads.count=2]}"),
+               Contains("'heads.count=2' is listed twice"));
+  // A figure no compared arm measures (generation is off), and one seed per arm.
+  REQUIRE_THAT(refusal("conclusion: {figure: eval_generation_accuracy, baseline: heads.count=1}"),
+               Contains("conclusion.figure: found 'eval_generation_accuracy'") &&
+                   Contains("(the figures arm 'heads.count=1' measures)"));
+  {
+    TemporaryFolder one_seed;
+    const std::string path =
+        one_seed.write("x.yaml", std::string(kTwoArms) +
+                                     "conclusion: {figure: eval_loss, baseline: heads.count=1}");
+    REQUIRE_THROWS_WITH(load_experiment(path, {"seeds=1"}),
+                        Contains("arm 'heads.count=1' has 1 seed; an interval needs at least 2"));
+  }
   REQUIRE_THAT(refusal("conclusion: {figure: eval_loss, baseline: heads.count=1, colour: red}"),
                Contains("conclusion.colour: unknown key"));
   TemporaryFolder folder;
@@ -87,9 +102,28 @@ TEST_CASE("the conclusion is the Welch interval of the difference, and says what
                               "means +3.0000 [+0.7330, +5.2670]") &&
                          Contains("3 vs 3 seeds): h=4 is better"));
   REQUIRE_THAT(text, Contains("h=8 vs h=1") && Contains("the interval includes 0"));
-  REQUIRE_THAT(text, Contains("h=16 vs h=1") && Contains("no interval: 1 and 3 finished seeds"));
+  REQUIRE_THAT(text, Contains("h=16 vs h=1") && Contains("no interval: 1 and 3 seeds with a "
+                                                         "finite value"));
+  REQUIRE_THAT(text, Contains("(3 comparisons, each interval on its own: not corrected"));
+  REQUIRE_THAT(text, !Contains("incomplete"));    // every planned seed finished
   experiment.conclusion->lower_is_better = true;  // the same numbers, for a loss
   REQUIRE_THAT(conclusion_text(experiment, summaries), Contains("h=4 is worse"));
   experiment.conclusion.reset();
   REQUIRE(conclusion_text(experiment, summaries).empty());
+}
+
+TEST_CASE("a conclusion without spread says so, and names arms that did not finish") {
+  Experiment experiment;
+  experiment.arms = {"a", "b"};
+  experiment.conclusion = Conclusion{"eval_exact_match", false, "a", {"b"}};
+  std::vector<TrialSummary> summaries;
+  add_seeds(summaries, "a", "eval_exact_match", {0, 0, 0});
+  add_seeds(summaries, "b", "eval_exact_match", {1, 1, 1});
+  const std::string constant = conclusion_text(experiment, summaries);
+  REQUIRE_THAT(constant, Contains("no spread in any seed") && Contains("+1.0000 in every pair") &&
+                             !Contains(": b is better"));
+  summaries.back().status = TrialStatus::failed;  // one of b's seeds failed
+  summaries.back().metrics.clear();
+  const std::string partial = conclusion_text(experiment, summaries);
+  REQUIRE_THAT(partial, Contains("(incomplete: b: 2 of 3 seeds finished)"));
 }

@@ -307,9 +307,7 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
     for (const Trial& trial : experiment.trials)
       if (std::find(used_seeds.begin(), used_seeds.end(), trial.seed) == used_seeds.end())
         used_seeds.push_back(trial.seed);
-  experiment.conclusion =
-      parse_conclusion(document.find("conclusion"), experiment.arms,
-                       build_trial(experiment.trials.front().config).spec.train.eval_lengths);
+  experiment.conclusion = parse_conclusion(document.find("conclusion"), experiment);
   experiment.resolved = resolve_document(experiment, used_seeds);
   return experiment;
 }

@@ -108,14 +108,30 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
     fail(resolved, {"model.architecture", "task.name"},
          fmt::format("task '{}' cannot be posed to a model of architecture {}", spec.task.name,
                      to_string(spec.shape)));
-  const bool reads_padding = spec.shape != ModelShape::decoder;  // the causal mask hides a
-                                                                 // decoder's right padding
-  if (reads_padding && task_registry().find(spec.task.name).capabilities.pads &&
+  const bool pads = task_registry().find(spec.task.name).capabilities.pads;
+  const bool causal = spec.model.decoder_mask == DecoderMask::causal;
+  if (spec.shape == ModelShape::encoder && !causal)
+    fail(resolved, {"model.decoder_mask", "model.architecture"},
+         "an encoder has no decoder: decoder_mask: none changes nothing here (remove it)");
+  if (pads && !causal)  // the causal mask is what hides a decoder's right padding
+    fail(resolved, {"model.decoder_mask", "task.name"},
+         fmt::format("task '{}' pads its sequences, and a decoder without its causal mask would "
+                     "attend to the padding; use decoder_mask: causal",
+                     spec.task.name));
+  if (pads && spec.shape != ModelShape::decoder &&
       !attention_registry().find(spec.model.attention.name).capabilities.padding_mask)
     fail(resolved, {"attention.variant", "task.name", "model.architecture"},
          fmt::format("attention variant '{}' does not honour padding masks, and task '{}' pads "
                      "its sequences (the encoder would attend to padding)",
                      spec.model.attention.name, spec.task.name));
+  if (spec.train.generation_batches > spec.train.eval_batches)
+    fail(resolved, {"eval.generation_batches", "eval.batches"},
+         fmt::format("found {}, expected at most eval.batches = {} (it counts those batches)",
+                     spec.train.generation_batches, spec.train.eval_batches));
+  if (spec.train.generation_batches > 0 && spec.shape == ModelShape::encoder)
+    fail(resolved, {"eval.generation_batches", "model.architecture"},
+         "an encoder does not generate: free-running evaluation needs a decoder or an "
+         "encoder_decoder");
   try {
     head_dimensions(spec.model);
   } catch (const ConfigError& e) {

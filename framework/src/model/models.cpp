@@ -78,7 +78,8 @@ Tensor EncoderClassifier::forward(const TokenBatch& source, const ForwardContext
 
 DecoderLM::DecoderLM(const TransformerConfig& config, Rng& rng)
     : decoder_(config, config.vocab_size, false, rng),
-      lm_head_(config.d_model, config.vocab_size, rng) {
+      lm_head_(config.d_model, config.vocab_size, rng),
+      causal_(config.decoder_mask == DecoderMask::causal) {
   add_module("decoder", decoder_);
   add_module("lm_head", lm_head_);
 }
@@ -89,6 +90,8 @@ Tensor DecoderLM::forward(const TokenBatch& tokens, const ForwardContext& contex
 
 Generation DecoderLM::generate(const TokenBatch& prompt, int64_t steps, bool use_cache) const {
   if (prompt.length < 1) throw ShapeError("generate: the prompt needs at least one token");
+  if (use_cache && !causal_)  // cached keys would never see the tokens after them
+    throw ConfigError("generate: a key/value cache needs the causal mask (decoder_mask: none)");
   return greedy_decode(prompt, steps, use_cache,
                        [&](const TokenBatch& tokens, Decoder::Cache* cache) {
                          return lm_head_.forward(decoder_.forward(tokens, {}, {}, {}, cache));
@@ -98,7 +101,8 @@ Generation DecoderLM::generate(const TokenBatch& prompt, int64_t steps, bool use
 EncoderDecoder::EncoderDecoder(const TransformerConfig& config, Rng& rng)
     : encoder_(config, rng),
       decoder_(config, config.target_vocab(), true, rng),
-      lm_head_(config.d_model, config.target_vocab(), rng) {
+      lm_head_(config.d_model, config.target_vocab(), rng),
+      causal_(config.decoder_mask == DecoderMask::causal) {
   add_module("encoder", encoder_);
   add_module("decoder", decoder_);
   add_module("lm_head", lm_head_);
@@ -116,6 +120,8 @@ Tensor EncoderDecoder::forward(const TokenBatch& source, const TokenBatch& targe
 
 Generation EncoderDecoder::generate(const TokenBatch& source, int32_t start_token, int64_t steps,
                                     bool use_cache) const {
+  if (use_cache && !causal_)  // cached keys would never see the tokens after them
+    throw ConfigError("generate: a key/value cache needs the causal mask (decoder_mask: none)");
   NoGradGuard no_grad;
   const Tensor memory = encoder_.forward(source, {});  // [B, S, D], computed once
   const AttentionMask memory_mask = padding_mask(source);

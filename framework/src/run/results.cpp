@@ -2,13 +2,16 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -373,39 +376,76 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
   return text;
 }
 
+namespace {
+
+// The finite values of one figure over an arm's finished seeds.
+std::vector<double> finite_values(const std::vector<ArmRow>& rows, const std::string& arm,
+                                  const std::string& figure) {
+  const auto row =
+      std::find_if(rows.begin(), rows.end(), [&](const ArmRow& r) { return r.label == arm; });
+  std::vector<double> values;
+  if (row == rows.end()) return values;
+  const auto it = row->values.find(figure);
+  if (it != row->values.end())
+    std::copy_if(it->second.begin(), it->second.end(), std::back_inserter(values),
+                 [](double v) { return std::isfinite(v); });
+  return values;
+}
+
+// What the interval of `arm` minus the baseline shows, by the figure's direction.
+std::string verdict(const MeanDifference& d, const std::string& arm, bool lower_is_better) {
+  const bool above = d.ci_low > 0.0, below = d.ci_high < 0.0;
+  if (!above && !below) return "the interval includes 0: no difference is shown at this budget";
+  return above != lower_is_better ? fmt::format("{} is better", arm)
+                                  : fmt::format("{} is worse", arm);
+}
+
+}  // namespace
+
 std::string conclusion_text(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
   if (!experiment.conclusion) return "";
   const Conclusion& c = *experiment.conclusion;
   const std::vector<ArmRow> rows = arm_rows(experiment, trials);
-  const auto values_of = [&](const std::string& arm) {
-    const auto row =
-        std::find_if(rows.begin(), rows.end(), [&](const ArmRow& r) { return r.label == arm; });
-    const auto it = row->values.find(c.figure);
-    return it == row->values.end() ? std::vector<double>{} : it->second;
-  };
-  const std::vector<double> baseline = values_of(c.baseline);
+  const std::vector<double> baseline = finite_values(rows, c.baseline, c.figure);
   std::string text;
   for (const std::string& arm : c.versus) {
-    const std::vector<double> values = values_of(arm);
+    const std::vector<double> values = finite_values(rows, arm, c.figure);
     const MeanDifference d = welch_difference(values, baseline);
     text += fmt::format("{} vs {} on {} ({} is better): ", arm, c.baseline, c.figure,
                         c.lower_is_better ? "lower" : "higher");
     if (std::isnan(d.ci_low)) {
       text += fmt::format(
-          "no interval: {} and {} finished seeds with finite values (an interval needs 2 each)\n",
+          "no interval: {} and {} seeds with a finite value (an interval needs 2 each)\n",
           values.size(), baseline.size());
-      continue;
+    } else if (d.ci_low == d.ci_high) {  // neither arm varied: a t interval cannot be estimated
+      text += fmt::format(
+          "no spread in any seed ({} vs {} seeds, each arm the same value in every seed): the "
+          "difference is {:+.4f} in every pair of seeds, but no interval can be estimated\n",
+          values.size(), baseline.size(), d.difference);
+    } else {
+      text += fmt::format(
+          "difference of means {:+.4f} [{:+.4f}, {:+.4f}] (95% interval, Welch; {} vs {} seeds): "
+          "{}\n",
+          d.difference, d.ci_low, d.ci_high, values.size(), baseline.size(),
+          verdict(d, arm, c.lower_is_better));
     }
-    const bool above = d.ci_low > 0.0, below = d.ci_high < 0.0;
-    const std::string verdict =
-        !above && !below ? "the interval includes 0: no difference is shown at this budget"
-        : above != c.lower_is_better ? fmt::format("{} is better", arm)
-                                     : fmt::format("{} is worse", arm);
-    text += fmt::format(
-        "difference of means {:+.4f} [{:+.4f}, {:+.4f}] (95% interval, Welch; {} vs {} seeds): "
-        "{}\n",
-        d.difference, d.ci_low, d.ci_high, values.size(), baseline.size(), verdict);
   }
+  if (c.versus.size() > 1)
+    text += fmt::format(
+        "({} comparisons, each interval on its own: not corrected for "
+        "multiplicity)\n",
+        c.versus.size());
+  std::vector<std::string> incomplete;
+  for (const ArmRow& row : rows) {
+    const bool compared = row.label == c.baseline ||
+                          std::find(c.versus.begin(), c.versus.end(), row.label) != c.versus.end();
+    const auto planned = std::count_if(trials.begin(), trials.end(),
+                                       [&](const TrialSummary& t) { return t.arm == row.label; });
+    if (compared && row.finished < planned)
+      incomplete.push_back(
+          fmt::format("{}: {} of {} seeds finished", row.label, row.finished, planned));
+  }
+  if (!incomplete.empty()) text += fmt::format("(incomplete: {})\n", fmt::join(incomplete, "; "));
   return text;
 }
 

@@ -84,8 +84,9 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
     for (const Evaluation::Metric& metric : Evaluation::metrics()) {
       std::vector<float> values;
       for (const Evaluation* e : evaluations) values.push_back(e->*metric.member);
-      if (std::all_of(values.begin(), values.end(), [](float v) { return std::isnan(v); }))
-        continue;  // not measured for this trial (e.g. generation_accuracy when off)
+      if (metric.optional &&
+          std::all_of(values.begin(), values.end(), [](float v) { return std::isnan(v); }))
+        continue;  // not measured for this trial (generation_accuracy when off)
       file.write_tensor(group + "/" + metric.name, Tensor::from_values({count}, values));
     }
     file.set_attribute(group, "length", length);
@@ -94,13 +95,11 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
   file.create_group("final");
   file.set_attribute("final", "train_loss", static_cast<double>(history.back().loss));
   const int64_t trained_length = history.back().eval.front().length;
-  for (const Evaluation& e : history.back().eval) {
-    const std::string suffix = e.length == trained_length ? "" : fmt::format("@{}", e.length);
+  for (const Evaluation& e : history.back().eval)
     for (const Evaluation::Metric& metric : Evaluation::metrics())
-      if (!std::isnan(e.*metric.member))
-        file.set_attribute("final", fmt::format("eval_{}{}", metric.name, suffix),
+      if (!metric.optional || !std::isnan(e.*metric.member))  // a measured NaN is kept
+        file.set_attribute("final", final_figure_name(metric, e.length, trained_length),
                            static_cast<double>(e.*metric.member));
-  }
 }
 
 }  // namespace

@@ -90,6 +90,12 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
                                            : std::numeric_limits<float>::quiet_NaN()};
 }
 
+std::string final_figure_name(const Evaluation::Metric& metric, int64_t length,
+                              int64_t trained_length) {
+  return length == trained_length ? fmt::format("eval_{}", metric.name)
+                                  : fmt::format("eval_{}@{}", metric.name, length);
+}
+
 float learning_rate(const TrainOptions& options, int64_t step) {
   const float final_ratio =
       options.schedule == LearningRateSchedule::constant ? 1.0f : options.final_lr_ratio;

@@ -33,12 +33,14 @@ class DecoderLM : public Module {
   Tensor forward(const TokenBatch& tokens, const ForwardContext& context = {}) const;
   /// Greedy continuation of full-length prompts by `steps` tokens. With the
   /// key/value cache each step runs only the new token (O(t) attention);
-  /// without it every step recomputes the whole prefix (the reference).
+  /// without it every step recomputes the whole prefix (the reference). The
+  /// cache needs the causal mask (ConfigError with decoder_mask none).
   Generation generate(const TokenBatch& prompt, int64_t steps, bool use_cache = true) const;
 
  private:
   Decoder decoder_;
   Linear lm_head_;
+  bool causal_;
 };
 
 /// Encoder-decoder (seq2seq). Parameters: encoder.*, decoder.*, lm_head.*.
@@ -56,6 +58,7 @@ class EncoderDecoder : public Module {
   Encoder encoder_;
   Decoder decoder_;
   Linear lm_head_;
+  bool causal_;
 };
 
 }  // namespace attnlab

@@ -1,5 +1,5 @@
-// A sample of one figure over seeds, summarised: its mean, its standard
-// deviation and a confidence interval for its mean.
+// A sample of one figure over seeds, summarised (its mean, its standard
+// deviation and a confidence interval for its mean), and two samples compared.
 #pragma once
 
 #include <cstdint>
@@ -19,10 +19,6 @@ struct SampleSummary {
 /// (0.95 gives mean ± t_{0.975, n-1} std / sqrt(n)); values that are not finite
 /// make every figure NaN (a diverged seed is not averaged away).
 SampleSummary summarize(const std::vector<double>& values, double confidence = 0.95);
-
-}  // namespace attnlab
-
-namespace attnlab {
 
 /// The difference of two samples' means, mean(a) - mean(b), with its two-sided
 /// `confidence` interval by Welch's t (unequal variances, Welch-Satterthwaite

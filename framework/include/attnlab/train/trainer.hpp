@@ -55,15 +55,18 @@ struct Evaluation {
     const char* name;
     float Evaluation::*member;
     bool lower_is_better;
+    bool optional;  // measured only when asked for and applicable (absent from files otherwise)
     const char* meaning;
   };
   /// Every figure an evaluation gives, in the order files and tables show them.
   static constexpr std::array<Metric, 4> metrics() {
-    return {{{"loss", &Evaluation::loss, true, "teacher-forced cross-entropy over scored targets"},
-             {"accuracy", &Evaluation::accuracy, false, "argmax accuracy over scored targets"},
-             {"exact_match", &Evaluation::exact_match, false,
+    return {{{"loss", &Evaluation::loss, true, false,
+              "teacher-forced cross-entropy over scored targets"},
+             {"accuracy", &Evaluation::accuracy, false, false,
+              "argmax accuracy over scored targets"},
+             {"exact_match", &Evaluation::exact_match, false, false,
               "share of examples whose every scored target is right"},
-             {"generation_accuracy", &Evaluation::generation_accuracy, false,
+             {"generation_accuracy", &Evaluation::generation_accuracy, false, true,
               "accuracy over scored targets when the model's own outputs are fed back (free "
               "running, no teacher forcing)"}}};
   }
@@ -84,6 +87,11 @@ struct TrainRecord {
 /// (generation_accuracy, NaN when none is or the task has no free-running form).
 Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, int64_t batches,
                     int64_t batch, uint64_t seed, int64_t generation_batches = 0);
+
+/// The name of a final figure in trial files and results: "eval_<metric>" at
+/// the training length, "eval_<metric>@<length>" at another.
+std::string final_figure_name(const Evaluation::Metric& metric, int64_t length,
+                              int64_t trained_length);
 
 /// The learning rate of 0-based `step` under the options' schedule.
 float learning_rate(const TrainOptions& options, int64_t step);
