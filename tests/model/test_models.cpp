@@ -179,7 +179,8 @@ TEST_CASE("without the causal mask a decoder's earlier outputs read later tokens
 TEST_CASE("free-running answers are the greedy continuation of each prompt, at the scored places") {
   TransformerConfig c = testing::tiny_config();
   const auto task = task_registry().create("copy", {{"symbols", "4"}, {"length", "3"}}, {});
-  c = configure_for_task(c, *task, ModelShape::decoder, {3});
+  c = configure_for_task(c, *task, ModelShape::decoder, {3},
+                         task_registry().find("copy").capabilities);
   Rng init(2), data(4);
   const TaskModel model(ModelShape::decoder, c, init);
   const TaskBatch batch = task->sample(ModelShape::decoder, 2, 3, data);  // x x x SEP y y

@@ -57,8 +57,9 @@ TEST_CASE("order: without positions an encoder cannot tell a sequence from its A
   for (int32_t& token : swapped.source.ids) token = token == 8 ? 9 : token == 9 ? 8 : token;
   for (const char* positional : {"none", "sinusoidal"}) {
     TransformerConfig c = testing::tiny_config();
-    c = configure_for_task(c, *task, ModelShape::encoder, {task->length()});
-    c.readout = ClassifierHead::sequence;
+    c = configure_for_task(c, *task, ModelShape::encoder, {task->length()},
+                           task_registry().find("order").capabilities);
+    REQUIRE(c.readout == ClassifierHead::sequence);  // one label per sequence: a pooled readout
     c.positional = {positional, {}};
     Rng init(1);
     const TaskModel model(ModelShape::encoder, c, init);

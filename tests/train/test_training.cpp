@@ -22,7 +22,7 @@ TransformerConfig lm_config(const Task& task) {
   c.heads = 4;
   c.ffn_dim = 64;
   c.decoder_layers = 2;
-  return configure_for_task(c, task, ModelShape::decoder, {task.length()});
+  return configure_for_task(c, task, ModelShape::decoder, {task.length()}, {});
 }
 
 std::vector<float> loss_curve(const Task& task, const TrainOptions& options) {
@@ -63,7 +63,8 @@ TEST_CASE("an encoder and an encoder-decoder learn the same tasks from the same 
     options.steps = 250;
     options.eval_every = 0;
     Rng rng = seeded_rng(options.seed, "init");
-    const TaskModel model(shape, configure_for_task(lm_config(*owned), *owned, shape, {6}), rng);
+    const TaskModel model(shape, configure_for_task(lm_config(*owned), *owned, shape, {6}, {}),
+                          rng);
     const auto history = train(model, *owned, options);
     REQUIRE(history.front().loss > 1.5f);
     REQUIRE(history.back().eval.at(0).accuracy >= 0.99f);

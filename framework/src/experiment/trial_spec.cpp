@@ -108,10 +108,8 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task) {
     if (std::find(train.eval_lengths.begin(), train.eval_lengths.end(), length) ==
         train.eval_lengths.end())
       train.eval_lengths.push_back(length);
-  model = configure_for_task(model, task, spec.shape, train.eval_lengths);
-  model.readout = task_registry().find(spec.task.name).capabilities.sequence_labels
-                      ? ClassifierHead::sequence
-                      : ClassifierHead::token;
+  model = configure_for_task(model, task, spec.shape, train.eval_lengths,
+                             task_registry().find(spec.task.name).capabilities);
 
   spec.record.tensors = texts(resolved, "record.tensors");
   spec.record.layers = integers(resolved, "record.layers");

@@ -91,10 +91,12 @@ std::vector<int32_t> TaskModel::generate_answers(const TaskBatch& batch) const {
 }
 
 TransformerConfig configure_for_task(TransformerConfig config, const Task& task, ModelShape shape,
-                                     const std::vector<int64_t>& lengths) {
+                                     const std::vector<int64_t>& lengths,
+                                     const Task::Capabilities& declared) {
   config.vocab_size = task.vocab_size();
   config.target_vocab_size = 0;
   config.num_classes = task.num_classes();
+  config.readout = declared.sequence_labels ? ClassifierHead::sequence : ClassifierHead::token;
   if (config.max_length == 0)
     for (const int64_t length : lengths)
       config.max_length = std::max(config.max_length, task.sequence_length(shape, length));

@@ -40,8 +40,10 @@ class TaskModel {
 
 /// The model configuration `config` adapted to `task` in `shape`: vocabularies
 /// and classes from the task; max_length raised to the longest of `lengths`
-/// when it is 0 ("auto").
+/// when it is 0 ("auto"); the encoder's readout per sequence when the task's
+/// registration `declared` sequence_labels (a Task object cannot say it).
 TransformerConfig configure_for_task(TransformerConfig config, const Task& task, ModelShape shape,
-                                     const std::vector<int64_t>& lengths);
+                                     const std::vector<int64_t>& lengths,
+                                     const Task::Capabilities& declared);
 
 }  // namespace attnlab

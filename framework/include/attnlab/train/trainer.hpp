@@ -60,15 +60,15 @@ struct Evaluation {
   };
   /// Every figure an evaluation gives, in the order files and tables show them.
   static constexpr std::array<Metric, 4> metrics() {
-    return {{{"loss", &Evaluation::loss, true, false,
-              "teacher-forced cross-entropy over scored targets"},
-             {"accuracy", &Evaluation::accuracy, false, false,
-              "argmax accuracy over scored targets"},
-             {"exact_match", &Evaluation::exact_match, false, false,
-              "share of examples whose every scored target is right"},
-             {"generation_accuracy", &Evaluation::generation_accuracy, false, true,
-              "accuracy over scored targets when the model's own outputs are fed back (free "
-              "running, no teacher forcing)"}}};
+    return {
+        {{"loss", &Evaluation::loss, true, false,
+          "teacher-forced cross-entropy over scored targets"},
+         {"accuracy", &Evaluation::accuracy, false, false, "argmax accuracy over scored targets"},
+         {"exact_match", &Evaluation::exact_match, false, false,
+          "share of examples whose every scored target is right"},
+         {"generation_accuracy", &Evaluation::generation_accuracy, false, true,
+          "accuracy over scored targets when the model's own outputs are fed back (free "
+          "running, no teacher forcing)"}}};
   }
 };
 
