@@ -5,7 +5,7 @@
 namespace attnlab {
 
 TaskModel::TaskModel(ModelShape shape, const TransformerConfig& config, Rng& rng)
-    : shape_(shape), config_(config) {
+    : shape_(shape), causal_(config.decoder_mask == DecoderMask::causal) {
   switch (shape) {
     case ModelShape::encoder:
       module_ = std::make_unique<EncoderClassifier>(config, config.readout, rng);
@@ -71,7 +71,7 @@ std::vector<int32_t> TaskModel::generate_answers(const TaskBatch& batch) const {
   const int64_t rows = input.batch, width = input.length;
   const int64_t start = common_answer_start(batch.targets, rows, width);
   if (start < 0) return {};
-  const bool cached = config_.decoder_mask == DecoderMask::causal;  // a cache assumes causality
+  const bool cached = causal_;  // a key/value cache assumes the causal mask
   if (shape_ == ModelShape::decoder) {
     // Position t predicts token t + 1: the prompt is the input up to the first scored position.
     TokenBatch prompt{rows, start + 1, {}, {}};

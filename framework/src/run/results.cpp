@@ -164,14 +164,17 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
     file.set_attribute("arms", "labels", labels);
     file.write_ints("arms/finished", finished_counts, {arms});
     file.write_ints("arms/failed", failed_counts, {arms});
-    for (const std::string& metric : metric_names(trials))
+    for (const std::string& metric : metric_names(trials)) {
+      std::vector<SampleSummary> summaries;  // one per arm, each computed once
+      for (const ArmRow& row : rows) summaries.push_back(arm_statistics(row, metric));
       for (const SummaryField& field : kSummaryFields) {
         std::vector<float> values;
-        for (const ArmRow& row : rows)
-          values.push_back(static_cast<float>(arm_statistics(row, metric).*field.member));
+        for (const SampleSummary& summary : summaries)
+          values.push_back(static_cast<float>(summary.*field.member));
         file.write_tensor(fmt::format("arms/{}/{}", metric, field.name),
                           Tensor::from_values({arms}, values));
       }
+    }
     file.close();
   } catch (...) {
     std::error_code ignored;

@@ -34,7 +34,7 @@ class TaskModel {
 
  private:
   ModelShape shape_;
-  TransformerConfig config_;
+  bool causal_;  // the decoder's mask: whether generation may use a key/value cache
   std::unique_ptr<Module> module_;
 };
 
