@@ -154,6 +154,34 @@ TEST_CASE("parameters carry stable dotted names") {
   REQUIRE(head->second.shape() == Shape{6, 8});  // (out_features, in_features) as nn.Linear
 }
 
+TEST_CASE("an attention-only block (ffn 0) has no feed-forward sublayer and still trains") {
+  TransformerConfig c = testing::tiny_config();
+  c.ffn_dim = 0;
+  c.decoder_layers = 2;
+  Rng rng(12);
+  DecoderLM model(c, rng);
+  for (auto& [name, p] : model.named_parameters()) {
+    INFO(name);
+    REQUIRE(name.find(".ffn") == std::string::npos);
+  }
+  TransformerConfig with_ffn = testing::tiny_config();
+  with_ffn.decoder_layers = 2;
+  Rng same(12);
+  DecoderLM full(with_ffn, same);
+  // Each block loses linear1, linear2 and ffn_norm: 2 * (2 * D * F + F + D + 2 * D).
+  const auto count = [](const Module& m) {
+    int64_t n = 0;
+    for (const Tensor& p : m.parameters()) n += p.numel();
+    return n;
+  };
+  const int64_t d = c.d_model, f = with_ffn.ffn_dim;
+  REQUIRE(count(full) - count(model) == 2 * (2 * d * f + f + d + 2 * d));
+  const TokenBatch tokens = batch_of(2, 3, {0, 1, 2, 3, 4, 5});
+  require_model_gradients(model, [&] { return model.forward(tokens); });
+  c.ffn_dim = -1;
+  REQUIRE_THROWS_WITH(c.validate(), Catch::Contains("model.ffn must be >= 0"));
+}
+
 TEST_CASE("a key/value cache made for another depth is refused") {
   TransformerConfig c = testing::tiny_config();
   c.decoder_layers = 1;

@@ -113,3 +113,191 @@ TEST_CASE("multi_offset_copy: bad offsets and lengths are refused by name") {
   REQUIRE_THROWS_WITH(make("multi_offset_copy", {{"symbols", "20"}, {"offsets", "1,2,3,4"}}),
                       Contains("more than 65536"));
 }
+
+namespace {
+
+// The tokens a decoder row reads followed by the one it predicts last: the
+// sequence the row was cut from, when every target is the next token.
+struct DecoderRow {
+  std::vector<int32_t> input, targets;
+};
+
+DecoderRow decoder_row(const TaskBatch& batch, int64_t b) {
+  const int64_t width = batch.target_input.length;
+  return {row(batch.target_input, b),
+          {batch.targets.begin() + b * width, batch.targets.begin() + (b + 1) * width}};
+}
+
+void require_same_batches(const Task& task, ModelShape shape, int64_t length) {
+  Rng rng(21), again(21), other(22);
+  const TaskBatch a = task.sample(shape, 16, length, rng),
+                  b = task.sample(shape, 16, length, again),
+                  c = task.sample(shape, 16, length, other);
+  REQUIRE(a.source.ids == b.source.ids);
+  REQUIRE(a.target_input.ids == b.target_input.ids);
+  REQUIRE(a.targets == b.targets);
+  REQUIRE(a.targets != c.targets);  // another seed, other data
+  const int64_t width = task.sequence_length(shape, length);
+  REQUIRE((shape == ModelShape::encoder ? a.source : a.target_input).length <= width);
+}
+
+}  // namespace
+
+TEST_CASE("induction: the second copy repeats the first, scored from its second token") {
+  const auto task = make("induction", {{"symbols", "10"}, {"length", "6"}, {"min_repeat", "3"}});
+  REQUIRE(task->vocab_size() == 11);
+  require_same_batches(*task, ModelShape::decoder, 6);
+  Rng rng(4);
+  const TaskBatch batch = task->sample(ModelShape::decoder, 300, 6, rng);
+  REQUIRE(batch.target_input.length == 12);
+  std::set<int64_t> repeats;
+  for (int64_t b = 0; b < 300; ++b) {
+    const DecoderRow r = decoder_row(batch, b);
+    REQUIRE(r.input[0] == 10);  // BOS
+    const auto scored = std::count_if(r.targets.begin(), r.targets.end(),
+                                      [](int32_t t) { return t != kIgnoreTarget; });
+    const int64_t n = scored + 1;  // r_2 .. r_n of the second copy
+    repeats.insert(n);
+    const std::vector<int32_t> first(r.input.begin() + 1, r.input.begin() + 1 + n);
+    REQUIRE(std::set<int32_t>(first.begin(), first.end()).size() == static_cast<std::size_t>(n));
+    for (int64_t p = 0; p < 12; ++p) {
+      // Position p reads sequence[p]; the second copy's r_i sits at sequence[n + i].
+      const bool in_answer = p >= n + 1 && p < 2 * n;
+      REQUIRE((r.targets[p] != kIgnoreTarget) == in_answer);
+      if (p >= n + 1 && p <= 2 * n - 1 && p + 1 < 12) REQUIRE(r.input[p + 1] == r.targets[p]);
+      if (in_answer) REQUIRE(r.targets[p] == first[p - n]);  // r_{i+1} follows r_i
+    }
+  }
+  REQUIRE(repeats == std::set<int64_t>{3, 4, 5, 6});  // n varies over its whole range
+  REQUIRE_THROWS_WITH(make("induction", {{"symbols", "4"}, {"length", "6"}}), Contains("[2, 4]"));
+}
+
+TEST_CASE(
+    "mqar: keys and values come from disjoint halves, and each query is scored on its value") {
+  const auto task = make("mqar", {{"symbols", "20"}, {"length", "5"}});
+  REQUIRE(task->vocab_size() == 20);
+  require_same_batches(*task, ModelShape::decoder, 5);
+  Rng rng(8);
+  const TaskBatch batch = task->sample(ModelShape::decoder, 100, 5, rng);
+  REQUIRE(batch.target_input.length == 19);
+  for (int64_t b = 0; b < 100; ++b) {
+    DecoderRow r = decoder_row(batch, b);
+    std::vector<int32_t> sequence(r.input);
+    sequence.push_back(r.targets.back());  // the last value is only a target
+    std::map<int32_t, int32_t> value_of;
+    for (int64_t i = 0; i < 5; ++i) {
+      const int32_t key = sequence[2 * i], value = sequence[2 * i + 1];
+      REQUIRE(key < 10);  // keys: the first half
+      REQUIRE(value >= 10);
+      REQUIRE(value < 20);                // values: the second half
+      REQUIRE(value_of.count(key) == 0);  // distinct keys
+      value_of[key] = value;
+    }
+    std::set<int32_t> queried;
+    for (int64_t p = 0; p < 19; ++p) {
+      const bool answers = p >= 10 && p % 2 == 0;  // position p reads query key sequence[p]
+      REQUIRE((r.targets[p] != kIgnoreTarget) == answers);
+      if (!answers) continue;
+      REQUIRE(r.targets[p] == value_of.at(sequence[p]));
+      queried.insert(sequence[p]);
+    }
+    REQUIRE(queried.size() == 5);  // every key is asked once
+  }
+  REQUIRE_THROWS_WITH(make("mqar", {{"symbols", "9"}}), Contains("even"));
+  REQUIRE_THROWS_WITH(make("mqar", {{"symbols", "8"}, {"length", "5"}}), Contains("[1, 4]"));
+}
+
+TEST_CASE("selective_copy: the answer is the content tokens in order, noise left out") {
+  const auto task = make("selective_copy", {{"symbols", "6"}, {"length", "10"}, {"copies", "3"}});
+  REQUIRE(task->vocab_size() == 8);
+  const int32_t noise = 6, separator = 7;
+  require_same_batches(*task, ModelShape::decoder, 10);
+  require_same_batches(*task, ModelShape::encoder_decoder, 10);
+  Rng rng(2), same(2);
+  const TaskBatch lm = task->sample(ModelShape::decoder, 50, 10, rng);
+  const TaskBatch seq2seq = task->sample(ModelShape::encoder_decoder, 50, 10, same);
+  for (int64_t b = 0; b < 50; ++b) {
+    const DecoderRow r = decoder_row(lm, b);
+    const std::vector<int32_t> x(r.input.begin(), r.input.begin() + 10);
+    REQUIRE(std::count(x.begin(), x.end(), noise) == 7);
+    std::vector<int32_t> content;
+    for (const int32_t token : x)
+      if (token != noise) content.push_back(token);
+    REQUIRE(r.input[10] == separator);
+    const std::vector<int32_t> scored(r.targets.begin() + 10, r.targets.end());
+    REQUIRE(scored == content);
+    REQUIRE(std::all_of(r.targets.begin(), r.targets.begin() + 10,
+                        [](int32_t t) { return t == kIgnoreTarget; }));
+    // The encoder-decoder form of the same draw: source x, targets the content.
+    REQUIRE(row(seq2seq.source, b) == x);
+    REQUIRE(std::vector<int32_t>(seq2seq.targets.begin() + 3 * b,
+                                 seq2seq.targets.begin() + 3 * b + 3) == content);
+    REQUIRE(row(seq2seq.target_input, b) ==
+            std::vector<int32_t>{separator, content[0], content[1]});
+  }
+  REQUIRE_THROWS_WITH(make("selective_copy", {{"length", "3"}, {"copies", "4"}}),
+                      Contains("use length >= 4"));
+}
+
+TEST_CASE("shift: every target is the token k places back, at any evaluated length") {
+  const auto task = make("shift", {{"symbols", "5"}, {"length", "8"}, {"distance", "3"}});
+  require_same_batches(*task, ModelShape::decoder, 8);
+  for (const int64_t length : {8, 16, 32}) {
+    Rng rng(length);
+    const TaskBatch batch = task->sample(ModelShape::decoder, 10, length, rng);
+    REQUIRE(batch.target_input.length == length);
+    for (int64_t b = 0; b < 10; ++b) {
+      const DecoderRow r = decoder_row(batch, b);
+      for (int64_t t = 0; t < length; ++t)
+        REQUIRE(r.targets[t] == (t < 3 ? kIgnoreTarget : r.input[t - 3]));
+    }
+  }
+  REQUIRE_THROWS_WITH(make("shift", {{"length", "3"}, {"distance", "3"}}),
+                      Contains("use length > 3"));
+}
+
+TEST_CASE("sort: the answer is the input in ascending order") {
+  const auto task = make("sort", {{"symbols", "5"}, {"length", "7"}});
+  Rng rng(6);
+  const TaskBatch batch = task->sample(ModelShape::encoder_decoder, 30, 7, rng);
+  for (int64_t b = 0; b < 30; ++b) {
+    std::vector<int32_t> x = row(batch.source, b);
+    const std::vector<int32_t> y(batch.targets.begin() + 7 * b, batch.targets.begin() + 7 * b + 7);
+    REQUIRE(std::is_sorted(y.begin(), y.end()));
+    std::sort(x.begin(), x.end());
+    REQUIRE(y == x);  // the same tokens
+  }
+  REQUIRE(row(make("sort")->sample(ModelShape::encoder, 1, 4, rng).source, 0).size() == 4);
+}
+
+TEST_CASE("fib_mod: each token after the two seeds is the sum of the two before, mod m") {
+  const auto task = make("fib_mod", {{"modulus", "7"}, {"length", "12"}});
+  require_same_batches(*task, ModelShape::decoder, 12);
+  Rng rng(3);
+  const TaskBatch batch = task->sample(ModelShape::decoder, 20, 12, rng);
+  REQUIRE(batch.target_input.length == 11);
+  for (int64_t b = 0; b < 20; ++b) {
+    const DecoderRow r = decoder_row(batch, b);
+    std::vector<int32_t> sequence(r.input);
+    sequence.push_back(r.targets.back());
+    REQUIRE(r.targets[0] == kIgnoreTarget);  // predicting the second seed
+    for (int64_t t = 2; t < 12; ++t) {
+      REQUIRE(sequence[t] == (sequence[t - 1] + sequence[t - 2]) % 7);
+      REQUIRE(r.targets[t - 1] == sequence[t]);
+    }
+  }
+  // A hand-made case: seeds 3, 5 mod 7 continue 1, 6, 0, 6, 6, 5.
+  const std::vector<int32_t> expected{3, 5, 1, 6, 0, 6, 6, 5};
+  bool found = false;
+  Rng search(0);
+  for (int attempt = 0; attempt < 2000 && !found; ++attempt) {
+    const DecoderRow r = decoder_row(task->sample(ModelShape::decoder, 1, 8, search), 0);
+    if (r.input[0] == 3 && r.input[1] == 5) {
+      std::vector<int32_t> sequence(r.input);
+      sequence.push_back(r.targets.back());
+      REQUIRE(sequence == expected);
+      found = true;
+    }
+  }
+  REQUIRE(found);
+}

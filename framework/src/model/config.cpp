@@ -17,7 +17,9 @@ void TransformerConfig::validate() const {
   require_positive("vocab_size", vocab_size);
   require_positive("d_model", d_model);
   require_positive("heads", heads);
-  require_positive("ffn_dim", ffn_dim);
+  if (ffn_dim < 0)
+    throw ConfigError(
+        fmt::format("model.ffn must be >= 0 (0: attention-only blocks), got {}", ffn_dim));
   if (max_length < 1)
     throw ConfigError(fmt::format(
         "model.max_length must be >= 1, got {} (configure_for_task sets 0 to the longest "

@@ -26,13 +26,15 @@ EncoderLayer::EncoderLayer(const TransformerConfig& config, Rng& rng)
     : norm_(config.norm),
       dropout_(config.dropout),
       self_attn_(config.d_model, head_dimensions(config), config.dropout, rng, config.attention),
-      ffn_(config.d_model, config.ffn_dim, config.activation, config.dropout, rng),
       self_attn_norm_(config.d_model, config.layer_norm_eps),
       ffn_norm_(config.d_model, config.layer_norm_eps) {
   add_module("self_attn", self_attn_);
-  add_module("ffn", ffn_);
+  if (config.ffn_dim > 0) {
+    ffn_.emplace(config.d_model, config.ffn_dim, config.activation, config.dropout, rng);
+    add_module("ffn", *ffn_);
+  }
   add_module("self_attn_norm", self_attn_norm_);
-  add_module("ffn_norm", ffn_norm_);
+  if (ffn_) add_module("ffn_norm", ffn_norm_);
 }
 
 Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
@@ -42,9 +44,12 @@ Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
     return dropout(context, self_attn_.forward(in, in, mask, context, nullptr, &positions),
                    dropout_);
   });  // [B, T, D]
-  const Tensor out = residual(norm_, ffn_norm_, h, [&](const Tensor& in) {
-    return dropout(context, ffn_.forward(in, context), dropout_);
-  });  // [B, T, D]
+  const Tensor out = ffn_
+                         ? residual(norm_, ffn_norm_, h,
+                                    [&](const Tensor& in) {
+                                      return dropout(context, ffn_->forward(in, context), dropout_);
+                                    })
+                         : h;  // [B, T, D]; an attention-only block has no FFN
   record(context, "output", out, {"example", "position", "feature"});
   return out;
 }
@@ -54,7 +59,6 @@ DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention
       dropout_(config.dropout),
       causal_(config.decoder_mask == DecoderMask::causal),
       self_attn_(config.d_model, head_dimensions(config), config.dropout, rng, config.attention),
-      ffn_(config.d_model, config.ffn_dim, config.activation, config.dropout, rng),
       self_attn_norm_(config.d_model, config.layer_norm_eps),
       ffn_norm_(config.d_model, config.layer_norm_eps),
       cross_attn_norm_(config.d_model, config.layer_norm_eps) {
@@ -64,9 +68,12 @@ DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention
                         config.attention);
     add_module("cross_attn", *cross_attn_);
   }
-  add_module("ffn", ffn_);
+  if (config.ffn_dim > 0) {
+    ffn_.emplace(config.d_model, config.ffn_dim, config.activation, config.dropout, rng);
+    add_module("ffn", *ffn_);
+  }
   add_module("self_attn_norm", self_attn_norm_);
-  add_module("ffn_norm", ffn_norm_);
+  if (ffn_) add_module("ffn_norm", ffn_norm_);
   if (cross_attention) add_module("cross_attn_norm", cross_attn_norm_);
 }
 
@@ -86,9 +93,12 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
                      dropout_);
     });  // [B, T, D]
   }
-  const Tensor out = residual(norm_, ffn_norm_, h, [&](const Tensor& in) {
-    return dropout(context, ffn_.forward(in, context), dropout_);
-  });  // [B, T, D]
+  const Tensor out = ffn_
+                         ? residual(norm_, ffn_norm_, h,
+                                    [&](const Tensor& in) {
+                                      return dropout(context, ffn_->forward(in, context), dropout_);
+                                    })
+                         : h;  // [B, T, D]; an attention-only block has no FFN
   record(context, "output", out, {"example", "position", "feature"});
   return out;
 }

@@ -35,8 +35,8 @@ struct TransformerConfig {
   int64_t vocab_size = 16;        // source (encoder) vocabulary, or the LM vocabulary
   int64_t target_vocab_size = 0;  // encoder-decoder target vocabulary; 0 = vocab_size
   int64_t d_model = 64;
-  int64_t heads = 4;  // must divide d_model
-  int64_t ffn_dim = 256;
+  int64_t heads = 4;      // must divide d_model
+  int64_t ffn_dim = 256;  // 0 = attention-only blocks (no feed-forward sublayer)
   int64_t encoder_layers = 2;
   int64_t decoder_layers = 2;
   Activation activation = Activation::relu;

@@ -12,7 +12,8 @@ namespace attnlab {
 HeadDimensions head_dimensions(const TransformerConfig& config);
 
 /// Self-attention (both directions) then FFN.
-/// Parameters: self_attn.*, ffn.*, self_attn_norm.*, ffn_norm.*. Records "output" [B, T, D]
+/// Parameters: self_attn.*, ffn.*, self_attn_norm.*, ffn_norm.* (no ffn.* and ffn_norm.* when
+/// ffn_dim is 0: an attention-only block). Records "output" [B, T, D]
 /// (the residual stream after the block).
 class EncoderLayer : public Module {
  public:
@@ -25,7 +26,7 @@ class EncoderLayer : public Module {
   NormPlacement norm_;
   float dropout_;
   MultiHeadAttention self_attn_;
-  FeedForward ffn_;
+  std::optional<FeedForward> ffn_;  // none in an attention-only block (ffn_dim 0)
   LayerNorm self_attn_norm_, ffn_norm_;
 };
 
@@ -33,7 +34,7 @@ class EncoderLayer : public Module {
 /// (Q from the decoder, K and V from the encoder), then FFN. A decoder-only
 /// language model uses the block without cross-attention.
 /// Parameters: self_attn.*, cross_attn.* (if any), ffn.*, self_attn_norm.*, cross_attn_norm.* (if
-/// any), ffn_norm.*.
+/// any), ffn_norm.* (no ffn.* and ffn_norm.* when ffn_dim is 0).
 class DecoderLayer : public Module {
  public:
   struct Cache {
@@ -54,7 +55,7 @@ class DecoderLayer : public Module {
   bool causal_;
   MultiHeadAttention self_attn_;
   std::optional<MultiHeadAttention> cross_attn_;
-  FeedForward ffn_;
+  std::optional<FeedForward> ffn_;  // none in an attention-only block (ffn_dim 0)
   LayerNorm self_attn_norm_, ffn_norm_, cross_attn_norm_;
 };
 

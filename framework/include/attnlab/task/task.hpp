@@ -77,6 +77,17 @@ inline Registry<Task>& task_registry() {
   return registry_of<Task>();
 }
 
+/// Appends one decoder row to `batch` (whose target_input must be made for rows
+/// of sequence.size() - 1 tokens): the model reads sequence[0 .. n-2] and at
+/// position p predicts sequence[p + 1], scored only where scored[p + 1].
+void append_next_token_row(TaskBatch& batch, const std::vector<int32_t>& sequence,
+                           const std::vector<bool>& scored);
+
+/// A token drawn uniformly from first .. first + count - 1.
+inline int32_t uniform_token(Rng& rng, int64_t count, int64_t first = 0) {
+  return static_cast<int32_t>(first + static_cast<int64_t>(rng() % static_cast<uint64_t>(count)));
+}
+
 /// Copy-like tasks: the answer is a function of a random input sequence.
 ///   decoder:         x_1 .. x_n SEP y_1 .. y_n, scored on the y's
 ///   encoder-decoder: source x, decoder input SEP y_1 .. y_{n-1}, targets y
