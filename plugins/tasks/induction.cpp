@@ -1,5 +1,6 @@
-// induction: [BOS] r_1 .. r_n r_1 .. r_n, then unscored filler, with the repeat
-// length n drawn per sequence from min_repeat .. length. Scored on r_2 .. r_n of
+// induction: [BOS] f_1 .. f_m r_1 .. r_n r_1 .. r_n: random filler, then a
+// repeat of length n drawn per sequence from min_repeat .. length (m = 2 (length
+// - n), so every row has 2 length + 1 tokens). Scored on r_2 .. r_n of
 // the second copy: each is the token that followed the current one the first
 // time, which an induction head (a previous-token head feeding a head that
 // attends to "the token after my last occurrence") finds and one layer of
@@ -44,17 +45,19 @@ class InductionTask final : public Task {
       for (int64_t i = 0; i < n; ++i)
         std::swap(alphabet[i],
                   alphabet[i + static_cast<int64_t>(rng() % static_cast<uint64_t>(symbols_ - i))]);
+      // Random filler first, so where the repeat starts varies and its first copy hides
+      // among other tokens; every row is 2 * length + 1 tokens.
       std::vector<int32_t> sequence{bos()};
       std::vector<bool> scored{false};
+      for (int64_t i = 0; i < 2 * (length - n); ++i) {
+        sequence.push_back(uniform_token(rng, symbols_));
+        scored.push_back(false);
+      }
       for (int copy = 0; copy < 2; ++copy)
         for (int64_t i = 0; i < n; ++i) {
           sequence.push_back(alphabet[i]);
           scored.push_back(copy == 1 && i > 0);
         }
-      while (static_cast<int64_t>(sequence.size()) < 2 * length + 1) {
-        sequence.push_back(uniform_token(rng, symbols_));
-        scored.push_back(false);
-      }
       append_next_token_row(out, sequence, scored);
     }
     return out;

@@ -143,7 +143,7 @@ void require_same_batches(const Task& task, ModelShape shape, int64_t length) {
 
 }  // namespace
 
-TEST_CASE("induction: the second copy repeats the first, scored from its second token") {
+TEST_CASE("induction: filler, then a repeat; the second copy is scored from its second token") {
   const auto task = make("induction", {{"symbols", "10"}, {"length", "6"}, {"min_repeat", "3"}});
   REQUIRE(task->vocab_size() == 11);
   require_same_batches(*task, ModelShape::decoder, 6);
@@ -153,19 +153,21 @@ TEST_CASE("induction: the second copy repeats the first, scored from its second 
   std::set<int64_t> repeats;
   for (int64_t b = 0; b < 300; ++b) {
     const DecoderRow r = decoder_row(batch, b);
-    REQUIRE(r.input[0] == 10);  // BOS
+    std::vector<int32_t> sequence(r.input);
+    sequence.push_back(r.targets.back());
+    REQUIRE(sequence[0] == 10);  // BOS
     const auto scored = std::count_if(r.targets.begin(), r.targets.end(),
                                       [](int32_t t) { return t != kIgnoreTarget; });
-    const int64_t n = scored + 1;  // r_2 .. r_n of the second copy
+    const int64_t n = scored + 1, m = 2 * (6 - n);  // r_2 .. r_n scored, after m fillers
     repeats.insert(n);
-    const std::vector<int32_t> first(r.input.begin() + 1, r.input.begin() + 1 + n);
+    const std::vector<int32_t> first(sequence.begin() + 1 + m, sequence.begin() + 1 + m + n),
+        second(sequence.begin() + 1 + m + n, sequence.end());
+    REQUIRE(first == second);
     REQUIRE(std::set<int32_t>(first.begin(), first.end()).size() == static_cast<std::size_t>(n));
     for (int64_t p = 0; p < 12; ++p) {
-      // Position p reads sequence[p]; the second copy's r_i sits at sequence[n + i].
-      const bool in_answer = p >= n + 1 && p < 2 * n;
+      const bool in_answer = p >= m + n + 1;  // reads r_i of the second copy, i >= 1
       REQUIRE((r.targets[p] != kIgnoreTarget) == in_answer);
-      if (p >= n + 1 && p <= 2 * n - 1 && p + 1 < 12) REQUIRE(r.input[p + 1] == r.targets[p]);
-      if (in_answer) REQUIRE(r.targets[p] == first[p - n]);  // r_{i+1} follows r_i
+      if (in_answer) REQUIRE(r.targets[p] == first[p - m - n]);  // r_{i+1} follows r_i
     }
   }
   REQUIRE(repeats == std::set<int64_t>{3, 4, 5, 6});  // n varies over its whole range
