@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""Walk through the study note's multi-head example on a recorded trial.
+
+    /usr/bin/python3 analysis/worked_example.py RUN_DIR [--example E] [--token T]
+
+For the first finished trial of RUN_DIR (an `attnlab run` of
+experiments/worked_example.yaml, or any run recording decoder.embed.* and
+decoder.layers.0.self_attn.* of a pre-LN decoder with an additive positional
+encoding), token T of recorded example E: recomputes the first layer's query
+Q = LN(x) W_Q + b_Q from the recorded embeddings and the saved weights, splits
+it into one slice per head, and checks each step of the note against what the
+model recorded: the per-head queries q_i1, q_i2, the concatenation
+b_i1 || b_i2 of the heads' outputs, and the output (b_i1 || b_i2) W_O + b_O.
+Exits non-zero if any recomputed value differs from the recorded one.
+"""
+import argparse
+import csv
+import os
+import sys
+
+import h5py
+import numpy
+
+LAYER = "decoder/layers/0"
+TOLERANCE = 1e-4  # float32 sums in another order
+
+
+def first_finished_trial(run):
+    listing = os.path.join(run, "trials.csv")
+    if not os.path.isfile(listing):
+        sys.exit(f"{listing}: not found; expected the directory of an 'attnlab run'")
+    with open(listing, newline="") as rows:
+        for row in csv.DictReader(rows):
+            path = os.path.join(run, "trials", row["id"] + ".h5")
+            if row["status"] == "finished" and os.path.isfile(path):
+                return path
+    sys.exit(f"{listing}: no finished trial")
+
+
+def recorded(trial, name):
+    snapshots = sorted(k for k in trial.get("activations", {}) if k.startswith("step_"))
+    if not snapshots:
+        sys.exit(f"{trial.filename}: no recorded activations; run with record.tensors "
+                 "['decoder.embed.*', 'decoder.layers.0.self_attn.*']")
+    path = f"activations/{snapshots[-1]}/{name}"
+    if path not in trial:
+        sys.exit(f"{trial.filename}: {path} was not recorded")
+    return trial[path][()]
+
+
+def layer_norm(x, weight, bias, eps=1e-5):
+    mean = x.mean(axis=-1, keepdims=True)
+    variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / numpy.sqrt(variance + eps) * weight + bias
+
+
+def vector(values):
+    return "(" + ", ".join(f"{v:+.4f}" for v in values) + ")"
+
+
+def check(label, computed, stored, failures):
+    difference = float(numpy.max(numpy.abs(computed - stored)))
+    verdict = "matches" if difference <= TOLERANCE else "DIFFERS"
+    print(f"  {label:<34} recomputed {vector(computed)}\n"
+          f"  {'':<34} recorded   {vector(stored)}  {verdict} (largest difference {difference:.1e})")
+    if difference > TOLERANCE:
+        failures.append(label)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run")
+    parser.add_argument("--example", type=int, default=0)
+    parser.add_argument("--token", type=int, default=0)
+    args = parser.parse_args()
+    path = first_finished_trial(args.run)
+    with h5py.File(path, "r") as trial:
+        parameter = lambda name: trial[f"parameters/{LAYER}/{name}"][()]
+        tokens = recorded(trial, "decoder/embed/token_embedding")  # [example, position, feature]
+        positions = recorded(trial, "decoder/embed/positional")  # [position, feature]
+        q = recorded(trial, f"{LAYER}/self_attn/q")  # [example, head, query, d_k]
+        head_outputs = recorded(trial, f"{LAYER}/self_attn/head_outputs")
+        concat = recorded(trial, f"{LAYER}/self_attn/concat")
+        output = recorded(trial, f"{LAYER}/self_attn/output")
+        e, t = args.example, args.token
+        if not (0 <= e < tokens.shape[0] and 0 <= t < tokens.shape[1]):
+            sys.exit(f"--example {e} --token {t}: recorded are examples 0..{tokens.shape[0] - 1} "
+                     f"and tokens 0..{tokens.shape[1] - 1}")
+        heads, width = q.shape[1], q.shape[3]
+        print(f"{path}: example {e}, token {t}; d_model {tokens.shape[2]} = {heads} heads x "
+              f"d_k {width}")
+        x = tokens[e, t] + positions[t]
+        normed = layer_norm(x, parameter("self_attn_norm/weight"), parameter("self_attn_norm/bias"))
+        full_q = parameter("self_attn/q_proj/weight") @ normed + parameter("self_attn/q_proj/bias")
+        print(f"  input x = token embedding + position   {vector(x)}")
+        print(f"  Q = LN(x) W_Q + b_Q                     {vector(full_q)}")
+        failures = []
+        for h in range(heads):
+            check(f"q_{h + 1} = Q[{h * width}:{(h + 1) * width}] (head {h + 1})",
+                  full_q[h * width:(h + 1) * width], q[e, h, t], failures)
+        joined = numpy.concatenate([head_outputs[e, h, t] for h in range(heads)])
+        check("concat = b_1 || ... || b_h", joined, concat[e, t], failures)
+        projected = parameter("self_attn/o_proj/weight") @ concat[e, t] + \
+            parameter("self_attn/o_proj/bias")
+        check("output = concat W_O + b_O", projected, output[e, t], failures)
+    if failures:
+        sys.exit(f"recomputed and recorded values differ: {', '.join(failures)}")
+    print("every step of the note's example matches what the model computed")
+
+
+if __name__ == "__main__":
+    main()
