@@ -114,6 +114,50 @@ TEST_CASE("a trial file holds provenance, metrics, parameters and the recorded a
           }) != summary.metrics.end());
 }
 
+TEST_CASE("an eval.settings evaluation is the changed task evaluated on the trained model") {
+  TemporaryFolder folder;
+  const Experiment experiment = load_experiment(folder.write("x.yaml", R"(
+model: {d_model: 16, layers: 1, ffn: 32}
+heads: {count: 2}
+task: {name: flip_flop, length: 8, ignore_probability: 0.8}
+train: {steps: 20, batch: 8}
+eval: {every: 10, batches: 2, settings: [{ignore_probability: .1}, {length: 12, ignore_probability: 0.5}]}
+)"));
+  const Trial& trial = experiment.trials.front();
+  const std::string path = (folder.path() / "trial.h5").string();
+  run_trial(make_ticket(experiment, trial), path);
+  const Hdf5File file(path, Hdf5File::Mode::read);
+  // Canonical names: values as the task section writes them, keys in declared order.
+  REQUIRE(file.children("metrics/eval/settings") ==
+          std::vector<std::string>{"ignore_probability=0.1", "length=12,ignore_probability=0.5"});
+  const std::string group = "metrics/eval/settings/length=12,ignore_probability=0.5/length_12";
+  REQUIRE(file.dataset_shape(group + "/accuracy") == Shape{2});  // at steps 10 and 20
+  REQUIRE(file.string_attribute(group, "setting") == "length=12,ignore_probability=0.5");
+
+  // The final figure is what evaluating the changed task on the saved model gives.
+  const BuiltTrial built = build_trial(trial.config);
+  REQUIRE(built.setting_tasks.size() == 2);
+  REQUIRE(built.spec.model.max_length == 23);  // the longer setting: 2 * 12 - 1 positions
+  Rng rng(1);
+  const TaskModel model(built.spec.shape, built.spec.model, rng);
+  load_checkpoint(model.module(), path);
+  const Evaluation direct =
+      evaluate(model, *built.setting_tasks[1], 12, 2, 8, built.spec.train.seed);
+  const TrialSummary summary = read_trial_summary(path);
+  const auto figure = [&](const std::string& name) {
+    const auto found = std::find_if(summary.metrics.begin(), summary.metrics.end(),
+                                    [&](const auto& m) { return m.first == name; });
+    REQUIRE(found != summary.metrics.end());
+    return found->second;
+  };
+  REQUIRE(figure("eval_accuracy[length=12,ignore_probability=0.5]") ==
+          static_cast<double>(direct.accuracy));
+  REQUIRE(figure("eval_loss[length=12,ignore_probability=0.5]") ==
+          static_cast<double>(direct.loss));
+  REQUIRE(figure("eval_accuracy[ignore_probability=0.1]") !=
+          figure("eval_accuracy[length=12,ignore_probability=0.5]"));
+}
+
 TEST_CASE("selected heads are recorded with their indices") {
   TemporaryFolder folder;
   const Experiment experiment =

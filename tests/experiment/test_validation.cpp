@@ -149,6 +149,34 @@ eval: {lengths: [12]}
   REQUIRE_THAT(m, Catch::Matchers::Contains("has a table of 8 positions"));
 }
 
+TEST_CASE("eval.settings are the task's parameters, checked where they are written") {
+  const std::string task = "task: {name: flip_flop, length: 8}\n";
+  REQUIRE_THAT(refusal(task + "eval: {settings: [{ignore_probabilty: 0.9}]}\n"),
+               Catch::Matchers::StartsWith(
+                   "x.yaml:2:20: eval.settings[0].ignore_probabilty: unknown key (did you mean "
+                   "'ignore_probability'?); 'eval.settings[0]' takes: length, ignore_probability"));
+  REQUIRE_THAT(refusal(task + "eval: {settings: [{ignore_probability: 1.5}]}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:40: eval.settings[0].ignore_probability: "
+                                           "found '1.5', expected a finite number in [0, 1]"));
+  REQUIRE_THAT(refusal(task + "eval: {settings: [{}]}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:19: eval.settings[0]: found an empty map, "
+                                           "expected a map of task 'flip_flop' parameters"));
+  REQUIRE_THAT(refusal(task + "eval: {settings: {length: 4}}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:18: eval.settings: found a map, expected a "
+                                           "list of maps of the task's parameters"));
+  REQUIRE_THAT(refusal(task + "eval: {settings: [{length: 4}, {length: 4}]}\n"),
+               Catch::Matchers::StartsWith(
+                   "x.yaml:2:32: eval.settings[1]: the setting length=4 is listed twice"));
+  REQUIRE_THAT(refusal("task: {name: multi_offset_copy}\neval: {settings: [{offsets: '1/2'}]}\n"),
+               Catch::Matchers::Contains("eval.settings[0].offsets: found '1/2': a setting's "
+                                         "value names files and figures"));
+  // A value every parameter check accepts but the task itself refuses: at the setting.
+  REQUIRE_THAT(refusal("task: {name: induction, symbols: 8, length: 4}\n"
+                       "eval: {settings: [{length: 9}]}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:19: eval.settings: length=9: task "
+                                           "'induction': length (the longest repeat) must be"));
+}
+
 TEST_CASE("an incompatible combination of components is refused") {
   REQUIRE_THAT(refusal("attention: {variant: linear}\npositional: {kind: alibi}\n"),
                Catch::Matchers::Contains("attention variant 'linear' does not honour the score "
@@ -260,7 +288,7 @@ TEST_CASE("an experiment of all defaults is what the typed structs default to") 
   REQUIRE(text("model.max_length") == std::to_string(model.max_length));  // was 512 against 0
   // The defaults are part of every trial's id: changing one on purpose renames every
   // trial (results are rerun, not resumed) and must be said in docs/hdf5-layout.md.
-  REQUIRE(experiment.trials.at(0).id == "268ff3747c823cc1");
+  REQUIRE(experiment.trials.at(0).id == "e7cc6a6a7a30f9f0");
   const BuiltTrial built = build_trial(resolved);
   const TrialSpec& spec = built.spec;
   REQUIRE(spec.model.d_model == model.d_model);

@@ -303,3 +303,43 @@ TEST_CASE("fib_mod: each token after the two seeds is the sum of the two before,
   }
   REQUIRE(found);
 }
+
+TEST_CASE(
+    "flip_flop: each read is scored on the last written bit; ignores come with probability p") {
+  const auto task = make("flip_flop", {{"length", "20"}, {"ignore_probability", "0.5"}});
+  REQUIRE(task->vocab_size() == 5);
+  require_same_batches(*task, ModelShape::decoder, 20);
+  constexpr int32_t write = 0, read = 1, ignore = 2, zero = 3, one = 4;
+  Rng rng(9);
+  const TaskBatch batch = task->sample(ModelShape::decoder, 200, 20, rng);
+  REQUIRE(batch.target_input.length == 39);
+  double instructions = 0, ignores = 0, reads = 0;
+  for (int64_t b = 0; b < 200; ++b) {
+    const DecoderRow r = decoder_row(batch, b);
+    std::vector<int32_t> sequence(r.input);
+    sequence.push_back(r.targets.back());
+    REQUIRE(sequence[0] == write);  // the first instruction writes
+    int32_t last_written = -1;
+    for (int64_t k = 0; k < 20; ++k) {
+      const int32_t instruction = sequence[2 * k], bit = sequence[2 * k + 1];
+      REQUIRE((bit == zero || bit == one));
+      if (instruction == write) last_written = bit;
+      if (instruction == read) REQUIRE(bit == last_written);
+      // Position 2k reads the instruction and predicts its bit: scored exactly for reads.
+      REQUIRE(r.targets[2 * k] == (instruction == read ? bit : kIgnoreTarget));
+      if (k + 1 < 20) REQUIRE(r.targets[2 * k + 1] == kIgnoreTarget);  // instructions: not scored
+      if (k > 0) {
+        ++instructions;
+        ignores += instruction == ignore;
+        reads += instruction == read;
+      }
+    }
+  }
+  // 3800 instructions after the first: p = 0.5 ignores, 0.25 reads (binomial sd ~ 0.008, 0.007).
+  REQUIRE(std::abs(ignores / instructions - 0.5) < 0.04);
+  REQUIRE(std::abs(reads / instructions - 0.25) < 0.04);
+  const auto sparse = make("flip_flop", {{"length", "20"}, {"ignore_probability", "1"}});
+  const TaskBatch only_ignores = sparse->sample(ModelShape::decoder, 10, 20, rng);
+  REQUIRE(std::all_of(only_ignores.targets.begin(), only_ignores.targets.end(),
+                      [](int32_t t) { return t == kIgnoreTarget; }));  // nothing to read
+}

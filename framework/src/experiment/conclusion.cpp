@@ -43,10 +43,15 @@ std::map<std::string, bool> measured_figures(const TrialSpec& spec) {
   std::map<std::string, bool> figures{{"train_loss", true}};
   const int64_t trained = spec.train.eval_lengths.front();
   const bool generates = spec.train.generation_batches > 0 && spec.shape != ModelShape::encoder;
+  std::vector<Evaluation> evaluations;
   for (const int64_t length : spec.train.eval_lengths)
+    evaluations.push_back({.setting = "", .length = length});
+  for (const TaskSetting& setting : spec.eval_settings)
+    evaluations.push_back({.setting = setting.name, .length = 0});
+  for (const Evaluation& evaluation : evaluations)
     for (const Evaluation::Metric& metric : Evaluation::metrics())
       if (!metric.optional || generates)
-        figures[final_figure_name(metric, length, trained)] = metric.lower_is_better;
+        figures[final_figure_name(metric, evaluation, trained)] = metric.lower_is_better;
   return figures;
 }
 

@@ -56,6 +56,9 @@ KeySpec integer_list(std::string path, std::string doc, double min) {
 KeySpec text_list(std::string path, std::string doc) {
   return {std::move(path), ValueType::text_list, "[]", std::move(doc), -kInf, kInf, {}, ""};
 }
+KeySpec task_settings(std::string path, std::string doc) {
+  return {std::move(path), ValueType::task_settings, "[]", std::move(doc), -kInf, kInf, {}, ""};
+}
 
 [[noreturn]] void fail(const SourceLocation& where, std::string_view key,
                        const std::string& message) {
@@ -192,6 +195,59 @@ ConfigNode& section_of(ConfigNode& config, const std::string& section) {
   return *node;
 }
 
+// eval.settings: each item a map of some of the task's parameters, checked and
+// rewritten as the task section's are, keys in the task's declared order.
+void resolve_task_settings(const KeySpec& spec, ConfigNode& settings, const ConfigNode& task) {
+  if (!settings.is_sequence())
+    fail(settings.location(), spec.path,
+         fmt::format("found {}, expected {}", settings.describe(), describe_expected(spec)));
+  const std::string& task_name = task.find("name")->text();
+  const std::vector<ParameterSpec> specs = task_registry().find(task_name).parameters;
+  std::vector<std::string> known;
+  for (const ParameterSpec& parameter : specs) known.push_back(parameter.name);
+  ConfigNode resolved = ConfigNode::sequence(settings.location());
+  std::vector<std::string> seen;
+  for (std::size_t i = 0; i < settings.items().size(); ++i) {
+    const ConfigNode& item = settings.items()[i];
+    const std::string where = fmt::format("{}[{}]", spec.path, i);
+    if (!item.is_map() || item.entries().empty())
+      fail(item.location(), where,
+           fmt::format("found {}, expected a map of task '{}' parameters to change, e.g. {{{}: "
+                       "...}} (task '{}' takes: {})",
+                       item.is_map() ? "an empty map" : item.describe(), task_name,
+                       known.empty() ? "p" : known.front(), task_name, fmt::join(known, ", ")));
+    for (const auto& entry : item.entries())
+      if (std::find(known.begin(), known.end(), entry.key) == known.end())
+        fail_unknown_key(item, where, entry.key, known);
+    ConfigNode canonical = ConfigNode::map(item.location());
+    for (const ParameterSpec& parameter : specs) {
+      const ConfigNode* given = item.find(parameter.name);
+      if (given == nullptr) continue;
+      const std::string key = join_path(where, parameter.name);
+      const auto parsed =
+          given->is_scalar() ? parse_parameter(parameter, given->text()) : std::nullopt;
+      if (!parsed)
+        fail(given->location(), key,
+             fmt::format("found {}, expected {} ({})", given->describe(),
+                         describe_expected(parameter), parameter.doc));
+      const std::string text = format_parameter_value(*parsed);
+      if (text.find('/') != std::string::npos)
+        fail(given->location(), key,
+             fmt::format("found '{}': a setting's value names files and figures, so it may not "
+                         "hold '/'",
+                         text));
+      canonical.set(parameter.name, ConfigNode::scalar(text, given->location()),
+                    item.key_location(parameter.name));
+    }
+    const std::string name = task_setting_name(canonical);
+    if (std::find(seen.begin(), seen.end(), name) != seen.end())
+      fail(item.location(), where, fmt::format("the setting {} is listed twice", name));
+    seen.push_back(name);
+    resolved.push_back(std::move(canonical));
+  }
+  settings = std::move(resolved);
+}
+
 // The same configuration with sections and keys in one fixed order (the schema's,
 // then each component's declared parameters), so that the trial id does not
 // depend on the order keys were written in.
@@ -282,6 +338,9 @@ const std::vector<KeySpec>& trial_keys() {
                    "extra task lengths to evaluate (extrapolation); the training length is "
                    "always evaluated",
                    1),
+      task_settings("eval.settings",
+                    "extra evaluations, each on the task with some of its parameters changed, "
+                    "e.g. [{ignore_probability: 0.98}]; figures eval_<metric>[<changes>]"),
       text_list("record.tensors",
                 "activations to record: patterns over dotted names ('*' within a segment, "
                 "'**' across segments), e.g. '**.self_attn.weights'"),
@@ -352,6 +411,8 @@ std::string describe_expected(const KeySpec& spec) {
       break;
     case ValueType::text_list:
       return "a list of text values";
+    case ValueType::task_settings:
+      return "a list of maps of the task's parameters";
   }
   if (spec.min == kPositive && spec.max == kInf) return what + " > 0";
   return describe_range(what, spec.min, spec.max);
@@ -383,11 +444,15 @@ void resolve_trial(ConfigNode& config) {
     const std::string key = dot == std::string::npos ? spec.path : spec.path.substr(dot + 1);
     ConfigNode* value = parent.find(key);
     if (value == nullptr) {
-      parent.set(key, is_list(spec.type) ? ConfigNode::sequence()
-                                         : ConfigNode::scalar(spec.default_value));
+      parent.set(key, is_list(spec.type) || spec.type == ValueType::task_settings
+                          ? ConfigNode::sequence()
+                          : ConfigNode::scalar(spec.default_value));
       value = parent.find(key);
     }
-    canonicalise(spec, *value);
+    if (spec.type == ValueType::task_settings)
+      resolve_task_settings(spec, *value, *config.find("task"));
+    else
+      canonicalise(spec, *value);
   }
   config = canonical_order(config);
 }

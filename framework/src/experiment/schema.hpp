@@ -11,7 +11,15 @@
 
 namespace attnlab::schema {
 
-enum class ValueType { integer, number, boolean, text, integer_list, text_list };
+enum class ValueType {
+  integer,
+  number,
+  boolean,
+  text,
+  integer_list,
+  text_list,
+  task_settings,  // a list of maps, each some of the chosen task's parameters (eval.settings)
+};
 
 struct KeySpec {
   std::string path;  // dotted, e.g. "model.d_model"

@@ -69,7 +69,8 @@ ComponentChoice task_choice(const ConfigNode& resolved) {
   return component(resolved, "task");
 }
 
-TrialSpec trial_spec(const ConfigNode& resolved, const Task& task) {
+TrialSpec trial_spec(const ConfigNode& resolved, const Task& task,
+                     const std::vector<const Task*>& setting_tasks) {
   TrialSpec spec;
   spec.plugins = texts(resolved, "plugins");
   spec.shape = decoded(resolved, "model.architecture", model_shape_names());
@@ -110,6 +111,15 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task) {
       train.eval_lengths.push_back(length);
   model = configure_for_task(model, task, spec.shape, train.eval_lengths,
                              task_registry().find(spec.task.name).capabilities);
+  for (const ConfigNode& changes : at(resolved, "eval.settings").items()) {
+    TaskSetting setting{task_setting_name(changes), spec.task};
+    for (const ConfigNode::Entry& entry : changes.entries())
+      setting.task.parameters[entry.key] = entry.value.text();
+    spec.eval_settings.push_back(std::move(setting));
+  }
+  for (const Task* other : setting_tasks)  // a learned table must cover their positions too
+    model.max_length =
+        std::max(model.max_length, other->sequence_length(spec.shape, other->length()));
 
   spec.record.tensors = texts(resolved, "record.tensors");
   spec.record.layers = integers(resolved, "record.layers");
@@ -132,12 +142,39 @@ std::vector<std::string> load_listed_plugins(const ConfigNode& plugins,
   return paths;
 }
 
+std::string task_setting_name(const ConfigNode& changes) {
+  std::string name;
+  for (const ConfigNode::Entry& entry : changes.entries())
+    name += fmt::format("{}{}={}", name.empty() ? "" : ",", entry.key, entry.value.text());
+  return name;
+}
+
 BuiltTrial build_trial(const ConfigNode& resolved) {
   load_listed_plugins(at(resolved, "plugins"));
   const ComponentChoice task = task_choice(resolved);
-  BuiltTrial built{task_registry().create(task.name, task.parameters, {}), {}};
-  built.spec = trial_spec(resolved, *built.task);
+  BuiltTrial built{task_registry().create(task.name, task.parameters, {}), {}, {}};
+  std::vector<const Task*> setting_tasks;
+  for (const ConfigNode& changes : at(resolved, "eval.settings").items()) {
+    ComponentChoice changed = task;
+    for (const ConfigNode::Entry& entry : changes.entries())
+      changed.parameters[entry.key] = entry.value.text();
+    try {
+      built.setting_tasks.push_back(task_registry().create(changed.name, changed.parameters, {}));
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("{}: eval.settings: {}: {}", changes.location().str(),
+                                    task_setting_name(changes), e.what()));
+    }
+    setting_tasks.push_back(built.setting_tasks.back().get());
+  }
+  built.spec = trial_spec(resolved, *built.task, setting_tasks);
   return built;
+}
+
+std::vector<EvaluationSetting> BuiltTrial::evaluation_settings() const {
+  std::vector<EvaluationSetting> settings;
+  for (std::size_t i = 0; i < setting_tasks.size(); ++i)
+    settings.push_back({spec.eval_settings[i].name, setting_tasks[i].get()});
+  return settings;
 }
 
 }  // namespace attnlab

@@ -71,16 +71,19 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
   file.write_tensor("metrics/train/grad_norm", column(history, &TrainRecord::grad_norm));
 
   std::vector<int32_t> eval_steps;
-  std::map<int64_t, std::vector<const Evaluation*>> by_length;
+  std::map<std::pair<std::string, int64_t>, std::vector<const Evaluation*>> by_setting_and_length;
   for (const TrainRecord& r : history) {
     if (r.eval.empty()) continue;
     eval_steps.push_back(static_cast<int32_t>(r.step));
-    for (const Evaluation& e : r.eval) by_length[e.length].push_back(&e);
+    for (const Evaluation& e : r.eval) by_setting_and_length[{e.setting, e.length}].push_back(&e);
   }
   const auto count = static_cast<int64_t>(eval_steps.size());
   file.write_ints("metrics/eval/step", eval_steps, {count});
-  for (const auto& [length, evaluations] : by_length) {
-    const std::string group = fmt::format("metrics/eval/length_{}", length);
+  for (const auto& [key, evaluations] : by_setting_and_length) {
+    const auto& [setting, length] = key;
+    const std::string group =
+        setting.empty() ? fmt::format("metrics/eval/length_{}", length)
+                        : fmt::format("metrics/eval/settings/{}/length_{}", setting, length);
     for (const Evaluation::Metric& metric : Evaluation::metrics()) {
       std::vector<float> values;
       for (const Evaluation* e : evaluations) values.push_back(e->*metric.member);
@@ -90,6 +93,7 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
       file.write_tensor(group + "/" + metric.name, Tensor::from_values({count}, values));
     }
     file.set_attribute(group, "length", length);
+    if (!setting.empty()) file.set_attribute(group, "setting", setting);
   }
   // The figures a results table compares: the last step's.
   file.create_group("final");
@@ -98,7 +102,7 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
   for (const Evaluation& e : history.back().eval)
     for (const Evaluation::Metric& metric : Evaluation::metrics())
       if (!metric.optional || !std::isnan(e.*metric.member))  // a measured NaN is kept
-        file.set_attribute("final", final_figure_name(metric, e.length, trained_length),
+        file.set_attribute("final", final_figure_name(metric, e, trained_length),
                            static_cast<double>(e.*metric.member));
 }
 
@@ -120,12 +124,16 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
     write_provenance(file, ticket);
     file.set_attribute("/", "status", "running");
     ActivationRecorder recorder(file, spec, *task);
-    const auto history = train(model, *task, spec.train, [&](const TrainRecord& r) {
-      if (recorder.enabled() && spec.record.every > 0 && r.step % spec.record.every == 0 &&
-          r.step != spec.train.steps)
-        recorder.record(model, r.step);
-      if (on_step) on_step(r);
-    });
+    const std::vector<EvaluationSetting> settings = built.evaluation_settings();
+    const auto history = train(
+        model, *task, spec.train,
+        [&](const TrainRecord& r) {
+          if (recorder.enabled() && spec.record.every > 0 && r.step % spec.record.every == 0 &&
+              r.step != spec.train.steps)
+            recorder.record(model, r.step);
+          if (on_step) on_step(r);
+        },
+        settings);
     recorder.record(model, spec.train.steps);
     write_metrics(file, history);
     int64_t parameters = 0;  // shown beside the figures: arms of different sizes are compared

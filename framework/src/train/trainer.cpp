@@ -82,7 +82,8 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
       ++generated_scored;
     }
   }
-  return {.length = length,
+  return {.setting = "",
+          .length = length,
           .loss = static_cast<float>(loss / static_cast<double>(batches)),
           .accuracy = ratio(total.correct, total.scored),
           .exact_match = ratio(total.exact, total.examples_scored),
@@ -90,10 +91,34 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
                                            : std::numeric_limits<float>::quiet_NaN()};
 }
 
-std::string final_figure_name(const Evaluation::Metric& metric, int64_t length,
+namespace {
+
+// A training batch with at least one scored target: a task may draw batches
+// with none (flip_flop: no read instruction), which have nothing to learn from.
+// Drawing again keeps the stream seeded; a task that never scores is an error.
+TaskBatch scored_batch(const Task& task, ModelShape shape, int64_t batch, Rng& rng) {
+  constexpr int kAttempts = 100;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    TaskBatch data = task.sample(shape, batch, task.length(), rng);
+    if (std::any_of(data.targets.begin(), data.targets.end(),
+                    [](int32_t target) { return target != kIgnoreTarget; }))
+      return data;
+  }
+  throw Error(fmt::format(
+      "the task gave {} training batches in a row with no scored target; nothing to learn from "
+      "(a larger train.batch or length makes a scored target likelier)",
+      kAttempts));
+}
+
+}  // namespace
+
+std::string final_figure_name(const Evaluation::Metric& metric, const Evaluation& evaluation,
                               int64_t trained_length) {
-  return length == trained_length ? fmt::format("eval_{}", metric.name)
-                                  : fmt::format("eval_{}@{}", metric.name, length);
+  if (!evaluation.setting.empty())
+    return fmt::format("eval_{}[{}]", metric.name, evaluation.setting);
+  return evaluation.length == trained_length
+             ? fmt::format("eval_{}", metric.name)
+             : fmt::format("eval_{}@{}", metric.name, evaluation.length);
 }
 
 float learning_rate(const TrainOptions& options, int64_t step) {
@@ -105,7 +130,8 @@ float learning_rate(const TrainOptions& options, int64_t step) {
 
 std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                                const TrainOptions& options,
-                               const std::function<void(const TrainRecord&)>& on_step) {
+                               const std::function<void(const TrainRecord&)>& on_step,
+                               std::span<const EvaluationSetting> settings) {
   Rng data_rng = seeded_rng(options.seed, "data");
   Rng dropout_rng = seeded_rng(options.seed, "dropout");
   const std::vector<Tensor> parameters = model.module().parameters();
@@ -115,7 +141,7 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
   const ForwardContext context{.training = true, .dropout_rng = &dropout_rng, .observer = nullptr};
   std::vector<TrainRecord> history;
   for (int64_t step = 0; step < options.steps; ++step) {
-    const TaskBatch data = task.sample(model.shape(), options.batch, task.length(), data_rng);
+    const TaskBatch data = scored_batch(task, model.shape(), options.batch, data_rng);
     Tensor loss = ops::cross_entropy(model.forward(data, context), data.targets, kIgnoreTarget);
     TrainRecord record{.step = step + 1,
                        .loss = loss.item(),
@@ -130,10 +156,17 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
     optimizer.step(record.lr);
     optimizer.zero_grad();
     const bool last = step + 1 == options.steps;
-    if (last || (options.eval_every > 0 && (step + 1) % options.eval_every == 0))
+    if (last || (options.eval_every > 0 && (step + 1) % options.eval_every == 0)) {
       for (const int64_t length : eval_lengths)
         record.eval.push_back(evaluate(model, task, length, options.eval_batches, options.batch,
                                        options.seed, options.generation_batches));
+      for (const EvaluationSetting& setting : settings) {
+        record.eval.push_back(evaluate(model, *setting.task, setting.task->length(),
+                                       options.eval_batches, options.batch, options.seed,
+                                       options.generation_batches));
+        record.eval.back().setting = setting.name;
+      }
+    }
     history.push_back(record);
     if (on_step) on_step(record);
   }

@@ -25,12 +25,22 @@ struct RecordOptions {
   int64_t every = 0;                 // also record every k steps (0 = only after training)
 };
 
+/// An extra evaluation (eval.settings): the trial's task with some parameters changed.
+struct TaskSetting {
+  std::string name;      // the changes, "ignore_probability=0.98" ("k=v,k2=v2" for several)
+  ComponentChoice task;  // the trial's task choice with the changes applied
+};
+
+/// The name of a setting from its resolved map of changes, in the map's order.
+std::string task_setting_name(const ConfigNode& changes);
+
 struct TrialSpec {
   ModelShape shape = ModelShape::decoder;
   TransformerConfig model;
   ComponentChoice task;
   TrainOptions train;  // train.eval_lengths[0] is the task's training length
   RecordOptions record;
+  std::vector<TaskSetting> eval_settings;  // evaluated beside the task, never trained on
   int threads = 1;
   std::vector<std::string> plugins;  // absolute paths, loaded before anything is built
 };
@@ -39,14 +49,21 @@ struct TrialSpec {
 ComponentChoice task_choice(const ConfigNode& resolved);
 
 /// Typed view of a resolved trial configuration (as Trial::config), sized for
-/// `task` (the task it chooses: vocabulary, classes and lengths). Pure: reads
-/// `resolved` and asks `task`, loads nothing, builds nothing.
-TrialSpec trial_spec(const ConfigNode& resolved, const Task& task);
+/// `task` (the task it chooses: vocabulary, classes and lengths) and for the
+/// tasks of its eval.settings, in order (their sequences may be longer). Pure:
+/// reads `resolved` and asks the tasks, loads nothing, builds nothing.
+TrialSpec trial_spec(const ConfigNode& resolved, const Task& task,
+                     const std::vector<const Task*>& setting_tasks = {});
 
-/// A trial ready to run: its task, built once, and its typed view.
+/// A trial ready to run: its task and those of its eval.settings, built once,
+/// and its typed view.
 struct BuiltTrial {
   std::unique_ptr<Task> task;
   TrialSpec spec;
+  std::vector<std::unique_ptr<Task>> setting_tasks;  // one per spec.eval_settings, in order
+
+  /// The settings as the trainer takes them (pointing into this trial).
+  std::vector<EvaluationSetting> evaluation_settings() const;
 };
 
 /// Loads the trial's plugins (a no-op for those the experiment already loaded:

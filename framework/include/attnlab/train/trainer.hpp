@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "attnlab/model/task_model.hpp"
@@ -41,7 +43,8 @@ struct TrainOptions {
 };
 
 struct Evaluation {
-  int64_t length = 0;  // the task length evaluated
+  std::string setting;  // "" for the trained task, else the eval.settings name
+  int64_t length = 0;   // the task length evaluated
   float loss = std::numeric_limits<float>::quiet_NaN();
   float accuracy = std::numeric_limits<float>::quiet_NaN();  // over scored target positions
   // Share of examples whose every scored target is right (the whole answer).
@@ -89,9 +92,16 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
                     int64_t batch, uint64_t seed, int64_t generation_batches = 0);
 
 /// The name of a final figure in trial files and results: "eval_<metric>" at
-/// the training length, "eval_<metric>@<length>" at another.
-std::string final_figure_name(const Evaluation::Metric& metric, int64_t length,
+/// the training length, "eval_<metric>@<length>" at another, and
+/// "eval_<metric>[<setting>]" for an eval.settings evaluation.
+std::string final_figure_name(const Evaluation::Metric& metric, const Evaluation& evaluation,
                               int64_t trained_length);
+
+/// A task evaluated beside the trained one, never trained on (eval.settings).
+struct EvaluationSetting {
+  std::string name;  // what it changes, "ignore_probability=0.98"
+  const Task* task;  // evaluated at its own length()
+};
 
 /// The learning rate of 0-based `step` under the options' schedule.
 float learning_rate(const TrainOptions& options, int64_t step);
@@ -101,6 +111,7 @@ float learning_rate(const TrainOptions& options, int64_t step);
 /// Error if the loss becomes NaN or infinite.
 std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                                const TrainOptions& options,
-                               const std::function<void(const TrainRecord&)>& on_step = {});
+                               const std::function<void(const TrainRecord&)>& on_step = {},
+                               std::span<const EvaluationSetting> settings = {});
 
 }  // namespace attnlab
