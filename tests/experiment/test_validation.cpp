@@ -177,6 +177,12 @@ TEST_CASE("eval.settings are the task's parameters, checked where they are writt
                                            "'induction': length (the longest repeat) must be"));
 }
 
+TEST_CASE("memory: mean outside an encoder-decoder is refused: it would change nothing") {
+  REQUIRE_THAT(refusal("model: {architecture: decoder, memory: mean}\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:40: model.memory: only an encoder-decoder "
+                                           "has cross-attention: memory: mean changes nothing"));
+}
+
 TEST_CASE("an incompatible combination of components is refused") {
   REQUIRE_THAT(refusal("attention: {variant: linear}\npositional: {kind: alibi}\n"),
                Catch::Matchers::Contains("attention variant 'linear' does not honour the score "

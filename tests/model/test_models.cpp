@@ -104,6 +104,30 @@ TEST_CASE("padded positions change nothing at valid positions") {
   for (int64_t k = 0; k < 2 * 3; ++k) REQUIRE(a.data()[k] == Approx(b.data()[k]).margin(1e-6));
 }
 
+TEST_CASE("with memory: mean, cross-attention reads one key, the mean of the valid source states") {
+  TransformerConfig c = testing::tiny_config();
+  c.memory = MemoryAccess::mean;
+  Rng rng(8);
+  EncoderDecoder model(c, rng);
+  const TokenBatch target = batch_of(1, 3, {0, 1, 2});
+  testing::ActivationLog log;
+  const Tensor padded =
+      model.forward(batch_of(1, 4, {1, 2, 0, 0}, {2}), target, {.observer = &log});
+  REQUIRE(log.at("decoder.layers.0.cross_attn.weights").shape() == Shape{1, c.heads, 3, 1});
+  for (const float w : log.at("decoder.layers.0.cross_attn.weights").to_vector())
+    REQUIRE(w == 1.0f);
+  // Padding is left out of the mean: the same as the two valid tokens alone.
+  const Tensor short_source = model.forward(batch_of(1, 2, {1, 2}), target);
+  for (int64_t k = 0; k < padded.numel(); ++k)
+    REQUIRE(padded.data()[k] == Approx(short_source.data()[k]).margin(1e-5));
+  // Gradients reach every encoder parameter through the mean; generation works as trained.
+  const TokenBatch source = batch_of(2, 4, {1, 2, 3, 4, 5, 6, 0, 0}, {4, 2});
+  const TokenBatch tgt = batch_of(2, 3, {0, 1, 2, 3, 4, 5});
+  require_model_gradients(model, [&] { return model.forward(source, tgt); });
+  const Generation g = model.generate(batch_of(1, 2, {1, 2}), 0, 3);
+  REQUIRE(g.tokens.length == 4);  // the start token and 3 generated
+}
+
 TEST_CASE("cached generation equals recomputing the whole prefix") {
   for (NormPlacement norm : {NormPlacement::pre, NormPlacement::post}) {
     TransformerConfig c = testing::tiny_config();

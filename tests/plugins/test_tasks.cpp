@@ -343,3 +343,47 @@ TEST_CASE(
   REQUIRE(std::all_of(only_ignores.targets.begin(), only_ignores.targets.end(),
                       [](int32_t t) { return t == kIgnoreTarget; }));  // nothing to read
 }
+
+TEST_CASE("variable_length: padded rows of drawn lengths, scored only on each row's answer") {
+  for (const std::string operation : {"copy", "reverse", "sort"}) {
+    INFO(operation);
+    const auto task =
+        make("variable_length",
+             {{"operation", operation}, {"symbols", "6"}, {"length", "7"}, {"min_length", "3"}});
+    REQUIRE(task->vocab_size() == 8);
+    const int32_t separator = 6, pad = 7;
+    require_same_batches(*task, ModelShape::encoder_decoder, 7);
+    require_same_batches(*task, ModelShape::decoder, 7);
+    Rng rng(5), same(5);
+    const TaskBatch seq2seq = task->sample(ModelShape::encoder_decoder, 100, 7, rng);
+    const TaskBatch lm = task->sample(ModelShape::decoder, 100, 7, same);
+    REQUIRE(seq2seq.source.lengths.size() == 100);
+    std::set<int32_t> lengths(seq2seq.source.lengths.begin(), seq2seq.source.lengths.end());
+    REQUIRE(lengths == std::set<int32_t>{3, 4, 5, 6, 7});
+    for (int64_t b = 0; b < 100; ++b) {
+      const int64_t n = seq2seq.source.lengths[b];
+      const std::vector<int32_t> source = row(seq2seq.source, b);
+      std::vector<int32_t> x(source.begin(), source.begin() + n), y = x;
+      REQUIRE(std::all_of(source.begin() + n, source.end(), [&](int32_t t) { return t == pad; }));
+      if (operation == "reverse") std::reverse(y.begin(), y.end());
+      if (operation == "sort") std::sort(y.begin(), y.end());
+      const std::vector<int32_t> targets(seq2seq.targets.begin() + 7 * b,
+                                         seq2seq.targets.begin() + 7 * b + 7);
+      REQUIRE(std::vector<int32_t>(targets.begin(), targets.begin() + n) == y);
+      REQUIRE(std::all_of(targets.begin() + n, targets.end(),
+                          [](int32_t t) { return t == kIgnoreTarget; }));
+      REQUIRE(row(seq2seq.target_input, b)[0] == separator);
+      // The decoder form of the same draw: x SEP y, then padding, scored on y only.
+      const DecoderRow r = decoder_row(lm, b);
+      REQUIRE(std::vector<int32_t>(r.input.begin(), r.input.begin() + n) == x);
+      REQUIRE(r.input[n] == separator);
+      std::vector<int32_t> scored;
+      for (const int32_t t : r.targets)
+        if (t != kIgnoreTarget) scored.push_back(t);
+      REQUIRE(scored == y);
+    }
+  }
+  REQUIRE_THROWS_WITH(make("variable_length", {{"length", "2"}, {"min_length", "3"}}),
+                      Contains("below min_length 3"));
+  REQUIRE_THROWS_WITH(make("variable_length", {{"operation", "shuffle"}}), Contains("shuffle"));
+}

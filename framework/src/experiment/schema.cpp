@@ -303,6 +303,10 @@ const std::vector<KeySpec>& trial_keys() {
              "what a decoder's self-attention sees: causal (the past) or none (everything: "
              "teacher forcing can read the answer; the mask's ablation)",
              decoder_mask_names().names()),
+      choice("model.memory", memory_access_names().name(model.memory),
+             "what an encoder-decoder's cross-attention reads: full (every encoder state) or "
+             "mean (their mean, one key: the ablation of cross-attention's alignment)",
+             memory_access_names().names()),
       number("model.dropout", text_of(model.dropout), "dropout probability", 0, 0.95),
       integer("model.max_length", text_of(model.max_length),
               "positions a learned table covers; 0 = the longest sequence trained or evaluated", 0),

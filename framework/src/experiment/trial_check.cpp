@@ -113,6 +113,11 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
   if (spec.shape == ModelShape::encoder && !causal)
     fail(resolved, {"model.decoder_mask", "model.architecture"},
          "an encoder has no decoder: decoder_mask: none changes nothing here (remove it)");
+  if (spec.shape != ModelShape::encoder_decoder && spec.model.memory != MemoryAccess::full)
+    fail(resolved, {"model.memory", "model.architecture"},
+         fmt::format("only an encoder-decoder has cross-attention: memory: {} changes nothing in "
+                     "a model of architecture {} (remove it)",
+                     memory_access_names().name(spec.model.memory), to_string(spec.shape)));
   if (pads && !causal)  // the causal mask is what hides a decoder's right padding
     fail(resolved, {"model.decoder_mask", "task.name"},
          fmt::format("task '{}' pads its sequences, and a decoder without its causal mask would "

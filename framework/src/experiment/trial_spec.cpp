@@ -81,6 +81,7 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task,
   model.activation = decoded(resolved, "model.activation", activation_names());
   model.norm = decoded(resolved, "model.norm", norm_placement_names());
   model.decoder_mask = decoded(resolved, "model.decoder_mask", decoder_mask_names());
+  model.memory = decoded(resolved, "model.memory", memory_access_names());
   model.dropout = number(resolved, "model.dropout");
   model.max_length = integer(resolved, "model.max_length");
   model.heads = integer(resolved, "heads.count");

@@ -45,6 +45,12 @@ const NamedChoices<DecoderMask>& decoder_mask_names() {
   return names;
 }
 
+const NamedChoices<MemoryAccess>& memory_access_names() {
+  static const NamedChoices<MemoryAccess> names{{"full", MemoryAccess::full},
+                                                {"mean", MemoryAccess::mean}};
+  return names;
+}
+
 const NamedChoices<Activation>& activation_names() {
   static const NamedChoices<Activation> names{{"relu", Activation::relu},
                                               {"gelu", Activation::gelu}};

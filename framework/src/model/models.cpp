@@ -102,7 +102,8 @@ EncoderDecoder::EncoderDecoder(const TransformerConfig& config, Rng& rng)
     : encoder_(config, rng),
       decoder_(config, config.target_vocab(), true, rng),
       lm_head_(config.d_model, config.target_vocab(), rng),
-      causal_(config.decoder_mask == DecoderMask::causal) {
+      causal_(config.decoder_mask == DecoderMask::causal),
+      memory_(config.memory) {
   add_module("encoder", encoder_);
   add_module("decoder", decoder_);
   add_module("lm_head", lm_head_);
@@ -113,9 +114,15 @@ Tensor EncoderDecoder::forward(const TokenBatch& source, const TokenBatch& targe
   if (source.batch != target.batch)
     throw ShapeError(fmt::format("encoder-decoder: {} source rows but {} target rows", source.batch,
                                  target.batch));
-  const Tensor memory = encoder_.forward(source, context);  // [B, S, D]
-  return lm_head_.forward(
-      decoder_.forward(target, memory, padding_mask(source), context));  // [B, T, V]
+  const auto [memory, memory_mask] = memory_of(source, context);  // [B, S or 1, D]
+  return lm_head_.forward(decoder_.forward(target, memory, memory_mask, context));  // [B, T, V]
+}
+
+std::pair<Tensor, AttentionMask> EncoderDecoder::memory_of(const TokenBatch& source,
+                                                           const ForwardContext& context) const {
+  const Tensor states = encoder_.forward(source, context);  // [B, S, D]
+  if (memory_ == MemoryAccess::full) return {states, padding_mask(source)};
+  return {ops::matmul(mean_pool_weights(source), states), AttentionMask{}};  // [B, 1, D]
 }
 
 Generation EncoderDecoder::generate(const TokenBatch& source, int32_t start_token, int64_t steps,
@@ -123,8 +130,7 @@ Generation EncoderDecoder::generate(const TokenBatch& source, int32_t start_toke
   if (use_cache && !causal_)  // cached keys would never see the tokens after them
     throw ConfigError("generate: a key/value cache needs the causal mask (decoder_mask: none)");
   NoGradGuard no_grad;
-  const Tensor memory = encoder_.forward(source, {});  // [B, S, D], computed once
-  const AttentionMask memory_mask = padding_mask(source);
+  const auto [memory, memory_mask] = memory_of(source, {});  // computed once
   const TokenBatch start{source.batch, 1, std::vector<int32_t>(source.batch, start_token), {}};
   return greedy_decode(
       start, steps, use_cache, [&](const TokenBatch& tokens, Decoder::Cache* cache) {

@@ -24,6 +24,15 @@ enum class DecoderMask {
 /// "causal", "none".
 const NamedChoices<DecoderMask>& decoder_mask_names();
 
+/// What an encoder-decoder's cross-attention reads from the encoder.
+enum class MemoryAccess {
+  full,  // every encoder state: each decoder position can align with any source position
+  mean,  // the mean of the valid encoder states, one key per example (the ablation of
+         // cross-attention's alignment: a fixed-size summary, as in RNN encoder-decoders)
+};
+/// "full", "mean".
+const NamedChoices<MemoryAccess>& memory_access_names();
+
 /// How an encoder-only classifier reads out its labels.
 enum class ClassifierHead {
   sequence,  // mean of the valid positions -> one label per sequence: [B, C]
@@ -42,6 +51,7 @@ struct TransformerConfig {
   Activation activation = Activation::relu;
   NormPlacement norm = NormPlacement::pre;
   DecoderMask decoder_mask = DecoderMask::causal;
+  MemoryAccess memory = MemoryAccess::full;  // encoder-decoder only
   float dropout = 0.0f;
   float layer_norm_eps = 1e-5f;
   ComponentChoice positional{"sinusoidal", {}};  // positional encoding (a registered name)

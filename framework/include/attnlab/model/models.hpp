@@ -55,10 +55,15 @@ class EncoderDecoder : public Module {
                       bool use_cache = true) const;
 
  private:
+  // The encoder's output as cross-attention reads it, with its key mask.
+  std::pair<Tensor, AttentionMask> memory_of(const TokenBatch& source,
+                                             const ForwardContext& context) const;
+
   Encoder encoder_;
   Decoder decoder_;
   Linear lm_head_;
   bool causal_;
+  MemoryAccess memory_;
 };
 
 }  // namespace attnlab

@@ -1,6 +1,7 @@
 #!/bin/bash
-# analysis/eval_curves.py on a real (tiny) run: one row per finished trial with
-# its evaluated steps, a clear error for a length the run did not evaluate.
+# The run readers in analysis/ on a real (tiny) run: eval_curves.py gives one row
+# per finished trial with its evaluated steps, results_columns.py the cells of
+# results.md for the figures asked; each names what it cannot find.
 set -euo pipefail
 cli=$1 source=$2
 work=$(mktemp -d)
@@ -27,3 +28,17 @@ if message=$(/usr/bin/python3 "$source/analysis/eval_curves.py" "$work/run" --le
   exit 1
 fi
 [[ $message == *"no metrics/eval/length_9/accuracy; lengths here: [4]"* ]] || { echo "$message" >&2; exit 1; }
+# results_columns.py: the same cells as results.md, for the columns asked
+columns=$(/usr/bin/python3 "$source/analysis/results_columns.py" "$work/run" eval_accuracy parameters)
+echo "$columns"
+[[ $(echo "$columns" | head -1) == "| arm | finished | failed | eval_accuracy | parameters |" ]]
+for arm in "model.layers=1" "model.layers=2"; do
+  expected=$(grep "^| $arm |" "$work/run/results.md" | cut -d'|' -f2-5)
+  [[ $(echo "$columns" | grep "^| $arm |" | cut -d'|' -f2-5) == "$expected" ]] ||
+    { echo "$arm: differs from results.md: $expected" >&2; exit 1; }
+done
+if message=$(/usr/bin/python3 "$source/analysis/results_columns.py" "$work/run" eval_acuracy 2>&1); then
+  echo "an unknown figure was accepted" >&2
+  exit 1
+fi
+[[ $message == *"no figure 'eval_acuracy'; the figures are: eval_accuracy,"* ]] || { echo "$message" >&2; exit 1; }
