@@ -294,7 +294,7 @@ TEST_CASE("an experiment of all defaults is what the typed structs default to") 
   REQUIRE(text("model.max_length") == std::to_string(model.max_length));  // was 512 against 0
   // The defaults are part of every trial's id: changing one on purpose renames every
   // trial (results are rerun, not resumed) and must be said in docs/hdf5-layout.md.
-  REQUIRE(experiment.trials.at(0).id == "e7cc6a6a7a30f9f0");
+  REQUIRE(experiment.trials.at(0).id == "9abef4193c9615cc");
   const BuiltTrial built = build_trial(resolved);
   const TrialSpec& spec = built.spec;
   REQUIRE(spec.model.d_model == model.d_model);
@@ -304,6 +304,7 @@ TEST_CASE("an experiment of all defaults is what the typed structs default to") 
   REQUIRE(spec.model.activation == model.activation);
   REQUIRE(spec.model.norm == model.norm);
   REQUIRE(spec.model.dropout == model.dropout);
+  REQUIRE(spec.model.memory == model.memory);
   REQUIRE(spec.model.attention.name == model.attention.name);
   REQUIRE(spec.model.positional.name == model.positional.name);
   REQUIRE(spec.model.head_layout.name == model.head_layout.name);
