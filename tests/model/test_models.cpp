@@ -266,3 +266,42 @@ TEST_CASE("free-running answers are the greedy continuation of each prompt, at t
   padded.target_input.lengths = {6, 5};
   REQUIRE(model.generate_answers(padded).empty());
 }
+
+TEST_CASE("free-running answers of rows of different lengths are what each row gives alone") {
+  // variable_length: answers start at different places (decoder) and sources are
+  // padded (encoder-decoder); generating the batch at once must equal row by row.
+  const auto task = task_registry().create(
+      "variable_length", {{"symbols", "4"}, {"length", "5"}, {"min_length", "1"}}, {});
+  for (const ModelShape shape : {ModelShape::decoder, ModelShape::encoder_decoder}) {
+    INFO(to_string(shape));
+    TransformerConfig c = testing::tiny_config();
+    c = configure_for_task(c, *task, shape, {5},
+                           task_registry().find("variable_length").capabilities);
+    Rng init(3), data(9);
+    const TaskModel model(shape, c, init);
+    const TaskBatch batch = task->sample(shape, 6, 5, data);
+    const std::vector<int32_t> together = model.generate_answers(batch);
+    REQUIRE(together.size() == batch.targets.size());
+    const int64_t width = batch.target_input.length;
+    for (int64_t r = 0; r < 6; ++r) {
+      TaskBatch one;
+      one.target_input = {1,
+                          width,
+                          {batch.target_input.ids.begin() + r * width,
+                           batch.target_input.ids.begin() + (r + 1) * width},
+                          {}};
+      one.targets = {batch.targets.begin() + r * width, batch.targets.begin() + (r + 1) * width};
+      if (shape == ModelShape::encoder_decoder)
+        one.source = {1,
+                      batch.source.length,
+                      {batch.source.ids.begin() + r * batch.source.length,
+                       batch.source.ids.begin() + (r + 1) * batch.source.length},
+                      {batch.source.lengths[r]}};
+      const std::vector<int32_t> alone = model.generate_answers(one);
+      for (int64_t t = 0; t < width; ++t) {
+        REQUIRE(alone[t] == together[r * width + t]);
+        REQUIRE((alone[t] == kIgnoreTarget) == (one.targets[t] == kIgnoreTarget));
+      }
+    }
+  }
+}

@@ -1,6 +1,8 @@
 #include "attnlab/model/task_model.hpp"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 namespace attnlab {
 
@@ -36,58 +38,78 @@ Tensor TaskModel::forward(const TaskBatch& batch, const ForwardContext& context)
 
 namespace {
 
-// Where each row's scored targets start, if they are one run to the row's end
-// and start at the same position in every row; -1 otherwise.
-int64_t common_answer_start(const std::vector<int32_t>& targets, int64_t rows, int64_t width) {
-  int64_t common = -1;
+// A row's scored targets: one run [start, end), nothing scored outside it.
+struct AnswerSpan {
+  int64_t start = 0, end = 0;
+};
+
+// Each row's answer span, or nothing if a row scores nothing or not one run.
+std::optional<std::vector<AnswerSpan>> answer_spans(const std::vector<int32_t>& targets,
+                                                    int64_t rows, int64_t width) {
+  std::vector<AnswerSpan> spans;
   for (int64_t r = 0; r < rows; ++r) {
     const int32_t* row = targets.data() + r * width;
-    int64_t start = 0;
-    while (start < width && row[start] == kIgnoreTarget) ++start;
-    for (int64_t t = start; t < width; ++t)
-      if (row[t] == kIgnoreTarget) return -1;
-    if (start == width || (common >= 0 && start != common)) return -1;
-    common = start;
+    AnswerSpan span;
+    while (span.start < width && row[span.start] == kIgnoreTarget) ++span.start;
+    span.end = span.start;
+    while (span.end < width && row[span.end] != kIgnoreTarget) ++span.end;
+    if (span.start == width ||
+        std::any_of(row + span.end, row + width, [](int32_t t) { return t != kIgnoreTarget; }))
+      return std::nullopt;
+    spans.push_back(span);
   }
-  return common;
+  return spans;
 }
 
-std::vector<int32_t> scattered(const Generation& generation, int64_t first_generated,
-                               int64_t answer_start, int64_t rows, int64_t width) {
-  std::vector<int32_t> answers(static_cast<std::size_t>(rows * width), kIgnoreTarget);
+// Position t predicts sequence token t + 1, in a generated sequence that starts
+// where the model's input starts: copies a row's answers from its generation.
+void scatter(const Generation& generation, int64_t generation_row, const AnswerSpan& span,
+             int64_t answer_row, int64_t width, std::vector<int32_t>& answers) {
   const TokenBatch& tokens = generation.tokens;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t t = answer_start; t < width; ++t)
-      answers[r * width + t] = tokens.ids[r * tokens.length + first_generated + t - answer_start];
-  return answers;
+  for (int64_t t = span.start; t < span.end; ++t)
+    answers[answer_row * width + t] = tokens.ids[generation_row * tokens.length + t + 1];
 }
 
 }  // namespace
 
 std::vector<int32_t> TaskModel::generate_answers(const TaskBatch& batch) const {
   const TokenBatch& input = batch.target_input;
-  if (shape_ == ModelShape::encoder || !input.lengths.empty() || !batch.source.lengths.empty())
-    return {};
+  if (shape_ == ModelShape::encoder || !input.lengths.empty()) return {};
   const int64_t rows = input.batch, width = input.length;
-  const int64_t start = common_answer_start(batch.targets, rows, width);
-  if (start < 0) return {};
+  const auto spans = answer_spans(batch.targets, rows, width);
+  if (!spans) return {};
+  std::vector<int32_t> answers(static_cast<std::size_t>(rows * width), kIgnoreTarget);
   const bool cached = causal_;  // a key/value cache assumes the causal mask
   if (shape_ == ModelShape::decoder) {
-    // Position t predicts token t + 1: the prompt is the input up to the first scored position.
-    TokenBatch prompt{rows, start + 1, {}, {}};
-    for (int64_t r = 0; r < rows; ++r)
-      prompt.ids.insert(prompt.ids.end(), input.ids.begin() + r * width,
-                        input.ids.begin() + r * width + start + 1);
-    const Generation g =
-        static_cast<const DecoderLM&>(*module_).generate(prompt, width - start, cached);
-    return scattered(g, start + 1, start, rows, width);
+    // The prompt is a row's input up to its first scored position; rows whose
+    // answers start at the same place are generated together.
+    std::map<int64_t, std::vector<int64_t>> rows_by_start;
+    for (int64_t r = 0; r < rows; ++r) rows_by_start[(*spans)[r].start].push_back(r);
+    for (const auto& [start, group] : rows_by_start) {
+      TokenBatch prompt{static_cast<int64_t>(group.size()), start + 1, {}, {}};
+      int64_t steps = 0;
+      for (const int64_t r : group) {
+        prompt.ids.insert(prompt.ids.end(), input.ids.begin() + r * width,
+                          input.ids.begin() + r * width + start + 1);
+        steps = std::max(steps, (*spans)[r].end - start);
+      }
+      const Generation g = static_cast<const DecoderLM&>(*module_).generate(prompt, steps, cached);
+      for (std::size_t i = 0; i < group.size(); ++i)
+        scatter(g, static_cast<int64_t>(i), (*spans)[group[i]], group[i], width, answers);
+    }
+    return answers;
   }
+  // An encoder-decoder decodes every row from its one start token.
   const int32_t start_token = input.ids.front();
-  for (int64_t r = 0; r < rows; ++r)
+  int64_t steps = 0;
+  for (int64_t r = 0; r < rows; ++r) {
     if (input.ids[r * width] != start_token) return {};
+    steps = std::max(steps, (*spans)[r].end);
+  }
   const Generation g = static_cast<const EncoderDecoder&>(*module_).generate(
-      batch.source, start_token, width, cached);
-  return scattered(g, 1 + start, start, rows, width);
+      batch.source, start_token, steps, cached);
+  for (int64_t r = 0; r < rows; ++r) scatter(g, r, (*spans)[r], r, width, answers);
+  return answers;
 }
 
 TransformerConfig configure_for_task(TransformerConfig config, const Task& task, ModelShape shape,

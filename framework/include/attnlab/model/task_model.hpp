@@ -26,8 +26,9 @@ class TaskModel {
   /// forcing), one per target (kIgnoreTarget where not scored). A decoder
   /// continues each example's input up to its first scored position by as many
   /// tokens as it has scored targets; an encoder-decoder decodes greedily from
-  /// its start token. Empty where the batch has no such form: an encoder, padded
-  /// rows, or scored targets that are not one run at the end of each row.
+  /// its start token (a padded source is masked as in training). Empty where
+  /// the batch has no such form: an encoder, a decoder input with lengths, or a
+  /// row whose scored targets are not one run (unscored padding may follow it).
   std::vector<int32_t> generate_answers(const TaskBatch& batch) const;
   /// The underlying model (parameters, checkpoints).
   const Module& module() const { return *module_; }

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""How sharply an encoder-decoder's cross-attention aligns output with input.
+
+    /usr/bin/python3 analysis/cross_attention.py RUN_DIR --expect reverse|copy [--map ARM]
+
+For every finished trial of RUN_DIR that recorded
+`decoder.layers.*.cross_attn.weights` (record.tensors), and every layer and
+head: the mean attention weight that a scored output position puts on the
+source token it must produce (for `reverse`, output i of an n-token source
+comes from source position n - 1 - i; for `copy`, from position i), over the
+recorded examples. 1 is a perfect alignment; uniform attention over n tokens
+gives 1/n. Prints, per arm, each layer's best head as mean over seeds [min,
+max], and with --map ARM the weights of that arm's first seed, best head of
+its last layer, for the first recorded example (rows: outputs, columns:
+source positions, each weight in tenths: 0-9, # for 1).
+"""
+import argparse
+import collections
+import csv
+import os
+import sys
+
+import h5py
+import numpy
+
+
+def expected_source(expect, position, length):
+    return length - 1 - position if expect == "reverse" else position
+
+
+def last_snapshot(trial):
+    snapshots = sorted(k for k in trial.get("activations", {}) if k.startswith("step_"))
+    return trial[f"activations/{snapshots[-1]}"] if snapshots else None
+
+
+def alignments(trial, expect):
+    """{layer: [alignment of head h]} and {layer: weights} of one trial file, or None."""
+    snapshot = last_snapshot(trial)
+    layers = snapshot.get("decoder/layers") if snapshot is not None else None
+    if layers is None or not any("cross_attn/weights" in layers[name] for name in layers):
+        return None
+    inputs = trial["activations/inputs"]
+    targets = inputs["targets"][()]
+    source = inputs["source"][()]
+    lengths = (inputs["source_lengths"][()] if "source_lengths" in inputs
+               else numpy.full(source.shape[0], source.shape[1]))
+    result, maps = {}, {}
+    for name in sorted(layers, key=int):
+        if "cross_attn/weights" not in layers[name]:
+            continue
+        weights = layers[name]["cross_attn/weights"][()]  # [example, head, query, key]
+        if weights.shape[3] == 1:  # model.memory: mean: one key, nothing to align
+            continue
+        per_head = []
+        for head in range(weights.shape[1]):
+            mass = [weights[e, head, t, expected_source(expect, t, lengths[e])]
+                    for e in range(weights.shape[0]) for t in range(targets.shape[1])
+                    if targets[e, t] != -100 and expected_source(expect, t, lengths[e]) >= 0]
+            per_head.append(float(numpy.mean(mass)))
+        result[int(name)], maps[int(name)] = per_head, weights
+    return (result, maps, lengths, targets) if result else None
+
+
+def draw(weights, length, targets):
+    rows = []
+    for t in range(weights.shape[0]):
+        if targets[t] == -100:
+            continue
+        cells = "".join("#" if w >= 0.95 else str(int(w * 10)) for w in weights[t, :length])
+        rows.append(f"  output {t}: {cells}")
+    return "\n".join(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run")
+    parser.add_argument("--expect", required=True, choices=["reverse", "copy"],
+                        help="which source position each output comes from")
+    parser.add_argument("--map", metavar="ARM", help="draw the weights of one arm")
+    args = parser.parse_args()
+    listing = os.path.join(args.run, "trials.csv")
+    if not os.path.isfile(listing):
+        sys.exit(f"{listing}: not found; expected the directory of an 'attnlab run'")
+    by_arm = collections.defaultdict(list)
+    drawn = None
+    with open(listing, newline="") as rows:
+        for row in csv.DictReader(rows):
+            path = os.path.join(args.run, "trials", row["id"] + ".h5")
+            if row["status"] != "finished" or not os.path.isfile(path):
+                continue
+            with h5py.File(path, "r") as trial:
+                found = alignments(trial, args.expect)
+            if found is None:
+                continue
+            by_arm[row["arm"]].append(found[0])
+            if args.map == row["arm"] and drawn is None:
+                result, maps, lengths, targets = found
+                last = max(result)
+                head = int(numpy.argmax(result[last]))
+                drawn = (row["seed"], last, head,
+                         draw(maps[last][0, head], int(lengths[0]), targets[0]))
+    if not by_arm:
+        sys.exit(f"{args.run}: no finished trial recorded decoder.layers.*.cross_attn.weights "
+                 "over more than one key")
+    if args.map and drawn is None:
+        sys.exit(f"--map: no arm '{args.map}' with recorded weights; arms: {', '.join(by_arm)}")
+    print(f"mean weight on the source token each output must {args.expect} "
+          "(1 = exact alignment), best head per layer, over seeds: mean [min, max]")
+    for arm, seeds in by_arm.items():
+        for layer in sorted(seeds[0]):
+            best = [max(s[layer]) for s in seeds]
+            heads = [int(numpy.argmax(s[layer])) for s in seeds]
+            print(f"{arm}  layer {layer}: {numpy.mean(best):.3f} [{min(best):.3f}, "
+                  f"{max(best):.3f}] over {len(seeds)} seeds (best head by seed: "
+                  f"{', '.join(map(str, heads))})")
+    if drawn:
+        seed, layer, head, picture = drawn
+        print(f"\n{args.map}, seed {seed}, layer {layer}, head {head}, recorded example 0 "
+              "(columns: source positions):")
+        print(picture)
+
+
+if __name__ == "__main__":
+    main()
