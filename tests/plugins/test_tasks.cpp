@@ -1,9 +1,14 @@
 // Built-in tasks: seeded, labelled as documented on their batches, and with the
 // property each exists for.
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <attnlab/error.hpp>
 #include <attnlab/model/task_model.hpp>
 #include <attnlab/task/task.hpp>
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "support/models.hpp"
@@ -386,4 +391,43 @@ TEST_CASE("variable_length: padded rows of drawn lengths, scored only on each ro
   REQUIRE_THROWS_WITH(make("variable_length", {{"length", "2"}, {"min_length", "3"}}),
                       Contains("below min_length 3"));
   REQUIRE_THROWS_WITH(make("variable_length", {{"operation", "shuffle"}}), Contains("shuffle"));
+}
+
+TEST_CASE("char_lm: windows of the chosen split, every next character scored") {
+  const std::filesystem::path corpus =
+      std::filesystem::temp_directory_path() / fmt::format("attnlab-corpus-{}.txt", ::getpid());
+  // 900 characters of train text over "ab", then 100 of held-out text over "xyz".
+  std::string text;
+  for (int i = 0; i < 900; ++i) text += i % 3 == 0 ? 'b' : 'a';
+  for (int i = 0; i < 100; ++i) text += "xyz"[i % 3];
+  std::ofstream(corpus) << text;
+  const auto task = [&](const std::string& split) {
+    return make("char_lm", {{"corpus", corpus.string()}, {"length", "8"}, {"split", split}});
+  };
+  const auto train = task("train"), heldout = task("heldout");
+  REQUIRE(train->vocab_size() == 5);  // a b x y z, in byte order: both splits share it
+  REQUIRE(heldout->vocab_size() == 5);
+  require_same_batches(*train, ModelShape::decoder, 8);
+  Rng rng(1);
+  for (const auto& [split, allowed] : {std::pair{train.get(), std::set<int32_t>{0, 1}},
+                                       {heldout.get(), std::set<int32_t>{2, 3, 4}}}) {
+    const TaskBatch batch = split->sample(ModelShape::decoder, 50, 8, rng);
+    for (int64_t b = 0; b < 50; ++b) {
+      const DecoderRow r = decoder_row(batch, b);
+      for (int64_t t = 0; t < 8; ++t) {
+        REQUIRE(allowed.count(r.input[t]) == 1);
+        if (t + 1 < 8) REQUIRE(r.targets[t] == r.input[t + 1]);  // the next character
+      }
+    }
+  }
+  // Held-out windows are consecutive text: x y z repeating, ids 2 3 4.
+  const DecoderRow r = decoder_row(heldout->sample(ModelShape::decoder, 1, 8, rng), 0);
+  for (int64_t t = 1; t < 8; ++t) REQUIRE(r.input[t] == 2 + (r.input[t - 1] - 2 + 1) % 3);
+  REQUIRE_THROWS_WITH(
+      make("char_lm", {{"corpus", corpus.string()}, {"length", "100"}, {"split", "heldout"}}),
+      Contains("the split has 100 characters, too few for sequences of 100 + 1"));
+  std::filesystem::remove(corpus);
+  REQUIRE_THROWS_WITH(make("char_lm", {{"corpus", corpus.string()}}),
+                      Contains("is not a readable file"));
+  REQUIRE(make("char_lm")->vocab_size() > 26);  // the built-in corpus is there
 }
