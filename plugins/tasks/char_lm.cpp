@@ -2,14 +2,14 @@
 // text file (by default the King James Version's Genesis to Deuteronomy,
 // data/kjv-pentateuch.txt, public domain); its last `heldout` fraction is held
 // out. A sequence is `length` + 1 consecutive characters from a uniformly drawn
-// place in the chosen split, and every next character is scored: the loss is
-// in nats per character (bits per character = loss / ln 2). Training uses the
-// split the task names (train); evaluate the held-out text with
-// eval.settings: [{split: heldout}]. The vocabulary is every byte value that
-// occurs anywhere in the corpus, so both splits share it.
+// place in the chosen split (the first 90% of the corpus, or the last 10%),
+// and every next character is scored: the loss is in nats per character (bits
+// per character = loss / ln 2). Training uses the split the task names
+// (train); evaluate the held-out text with eval.settings: [{split: heldout}].
+// Tokens are bytes (256 ids, whatever the corpus), so an id means the same
+// character in every split and every corpus.
 #include <fmt/format.h>
 
-#include <array>
 #include <attnlab/error.hpp>
 #include <attnlab/plugin.hpp>
 #include <attnlab/task/task.hpp>
@@ -25,17 +25,26 @@ namespace attnlab {
 namespace {
 
 constexpr std::uintmax_t kLargestCorpus = 64u << 20;  // read whole into memory
+constexpr double kHeldOut = 0.1;                      // the last tenth of the corpus
 
 std::string read_corpus(const std::string& given) {
   const std::filesystem::path path =
       given.empty() ? std::filesystem::path(ATTNLAB_DATA_DIR) / "kjv-pentateuch.txt"
                     : std::filesystem::path(given);
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error))
+  if (!path.is_absolute())  // relative to what? not the working directory, silently
     throw ConfigError(fmt::format(
-        "task 'char_lm': corpus '{}' is not a readable file (a relative path is taken from the "
-        "working directory; empty = the built-in {})",
-        path.string(), "kjv-pentateuch.txt"));
+        "task 'char_lm': corpus: found '{}', expected an absolute path to a text file (or "
+        "nothing: the built-in kjv-pentateuch.txt)",
+        given));
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (!std::filesystem::exists(status))
+    throw ConfigError(fmt::format("task 'char_lm': corpus '{}' does not exist", path.string()));
+  if (!std::filesystem::is_regular_file(status))
+    throw ConfigError(fmt::format(
+        "task 'char_lm': corpus '{}' is not a regular file (a directory, device or pipe); "
+        "expected a text file",
+        path.string()));
   const std::uintmax_t size = std::filesystem::file_size(path, error);
   if (error || size > kLargestCorpus)
     throw ConfigError(
@@ -51,18 +60,15 @@ std::string read_corpus(const std::string& given) {
 
 class CharLmTask final : public Task {
  public:
-  CharLmTask(const std::string& corpus, int64_t length, const std::string& split, double heldout)
+  CharLmTask(const std::string& corpus, int64_t length, const std::string& split)
       : text_(read_corpus(corpus)), length_(length) {
-    std::array<bool, 256> seen{};
-    for (const char c : text_) seen[static_cast<unsigned char>(c)] = true;
-    for (int byte = 0; byte < 256; ++byte)
-      if (seen[byte]) id_of_[byte] = static_cast<int32_t>(vocab_++);
-    const auto boundary = static_cast<int64_t>(static_cast<double>(text_.size()) * (1.0 - heldout));
+    const auto boundary =
+        static_cast<int64_t>(static_cast<double>(text_.size()) * (1.0 - kHeldOut));
     begin_ = split == "train" ? 0 : boundary;
     end_ = split == "train" ? boundary : static_cast<int64_t>(text_.size());
     check_length(length_);
   }
-  int64_t vocab_size() const override { return vocab_; }
+  int64_t vocab_size() const override { return 256; }
   int64_t length() const override { return length_; }
   int64_t sequence_length(ModelShape, int64_t length) const override { return length; }
 
@@ -83,7 +89,7 @@ class CharLmTask final : public Task {
     for (int64_t b = 0; b < batch; ++b) {
       const int64_t start = begin_ + static_cast<int64_t>(rng() % places);
       for (int64_t i = 0; i <= length; ++i)
-        sequence[i] = id_of_[static_cast<unsigned char>(text_[start + i])];
+        sequence[i] = static_cast<unsigned char>(text_[start + i]);
       append_next_token_row(out, sequence, scored);
     }
     return out;
@@ -99,9 +105,7 @@ class CharLmTask final : public Task {
   }
 
   std::string text_;
-  int64_t length_;
-  std::array<int32_t, 256> id_of_{};
-  int64_t vocab_ = 0, begin_ = 0, end_ = 0;
+  int64_t length_, begin_ = 0, end_ = 0;
 };
 
 void register_components(PluginRegistrar& registrar) {
@@ -110,8 +114,8 @@ void register_components(PluginRegistrar& registrar) {
       .description = "character-level language modelling on a real text, with a held-out "
                      "split (decoder; loss in nats per character)",
       .parameters = {{"corpus", ParameterType::text, "",
-                      "a text file (relative to the working directory); empty = the King James "
-                      "Version's Genesis to Deuteronomy (data/kjv-pentateuch.txt)"},
+                      "a text file, as an absolute path; empty = the King James Version's "
+                      "Genesis to Deuteronomy (data/kjv-pentateuch.txt)"},
                      {"length", ParameterType::integer, "64", "characters per sequence",
                       at_least(1)},
                      {"split", ParameterType::text, "train", "which part sequences are drawn from",
@@ -120,8 +124,7 @@ void register_components(PluginRegistrar& registrar) {
                       "the last fraction of the corpus held out", in_range(0.01, 0.5)}},
       .capabilities = {.decoder = true},
       .factory = [](const Parameters& p, const Task::BuildContext&) -> std::unique_ptr<Task> {
-        return std::make_unique<CharLmTask>(p.text("corpus"), p.integer("length"), p.text("split"),
-                                            p.number("heldout"));
+        return std::make_unique<CharLmTask>(p.text("corpus"), p.integer("length"), p.text("split"));
       },
   });
 }

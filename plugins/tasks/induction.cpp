@@ -6,7 +6,8 @@
 // attends to "the token after my last occurrence") finds and one layer of
 // attention cannot compose (Elhage et al. 2021; Olsson et al. 2022). r_1 of the
 // second copy is not scored: nothing before it says the repeat starts there.
-// The tokens of one repeat are distinct, so "what followed me" has one answer.
+// The tokens of one repeat are distinct and the filler is drawn from the other
+// symbols, so "what followed me" has one answer in the whole sequence.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -49,8 +50,9 @@ class InductionTask final : public Task {
       // among other tokens; every row is 2 * length + 1 tokens.
       std::vector<int32_t> sequence{bos()};
       std::vector<bool> scored{false};
-      for (int64_t i = 0; i < 2 * (length - n); ++i) {
-        sequence.push_back(uniform_token(rng, symbols_));
+      for (int64_t i = 0; i < 2 * (length - n); ++i) {  // from alphabet[n ..]: not in the repeat
+        sequence.push_back(
+            alphabet[n + static_cast<int64_t>(rng() % static_cast<uint64_t>(symbols_ - n))]);
         scored.push_back(false);
       }
       for (int copy = 0; copy < 2; ++copy)
@@ -65,11 +67,11 @@ class InductionTask final : public Task {
 
  private:
   void check_length(int64_t length) const {
-    if (length < min_repeat_ || length > symbols_)
+    if (length < min_repeat_ || length >= symbols_)
       throw ConfigError(fmt::format(
-          "task 'induction': length (the longest repeat) must be in [min_repeat, symbols] = "
-          "[{}, {}] (a repeat's tokens are distinct), got {}",
-          min_repeat_, symbols_, length));
+          "task 'induction': length (the longest repeat) must be in [min_repeat, symbols - 1] = "
+          "[{}, {}] (a repeat's tokens are distinct, and the filler needs another), got {}",
+          min_repeat_, symbols_ - 1, length));
   }
 
   int64_t symbols_, length_, min_repeat_;
@@ -78,8 +80,8 @@ class InductionTask final : public Task {
 void register_components(PluginRegistrar& registrar) {
   registrar.add_task({
       .name = "induction",
-      .description = "[BOS] r1..rn r1..rn with n drawn per sequence; scored on the second copy "
-                     "(decoder): induction heads",
+      .description = "[BOS] filler r1..rn r1..rn with n drawn per sequence; scored on the "
+                     "second copy (decoder): induction heads",
       .parameters = {{"symbols", ParameterType::integer, "16",
                       "content vocabulary (BOS is one more token)", at_least(2)},
                      {"length", ParameterType::integer, "8", "longest repeat n", at_least(2)},

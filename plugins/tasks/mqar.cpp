@@ -41,7 +41,7 @@ class MqarTask final : public Task {
     std::vector<int32_t> key_order(static_cast<std::size_t>(keys()));
     std::iota(key_order.begin(), key_order.end(), 0);
     for (int64_t b = 0; b < batch; ++b) {
-      distinct_prefix(key_order, pairs, rng);
+      shuffle_prefix(key_order, pairs, rng);
       std::vector<int32_t> value_of(static_cast<std::size_t>(keys()), -1);
       std::vector<int32_t> sequence;
       std::vector<bool> scored;
@@ -52,7 +52,7 @@ class MqarTask final : public Task {
         scored.insert(scored.end(), {false, false});
       }
       std::vector<int32_t> queries(key_order.begin(), key_order.begin() + pairs);
-      distinct_prefix(queries, pairs, rng);  // a random order of the same keys
+      shuffle_prefix(queries, pairs, rng);  // a random order of the same keys
       for (const int32_t key : queries) {
         sequence.insert(sequence.end(), {key, value_of[key]});
         scored.insert(scored.end(), {false, true});
@@ -63,12 +63,6 @@ class MqarTask final : public Task {
   }
 
  private:
-  // Makes items[0 .. count-1] a uniform random choice, in random order, of items.
-  static void distinct_prefix(std::vector<int32_t>& items, int64_t count, Rng& rng) {
-    const auto size = static_cast<int64_t>(items.size());
-    for (int64_t i = 0; i < count; ++i)
-      std::swap(items[i], items[i + static_cast<int64_t>(rng() % static_cast<uint64_t>(size - i))]);
-  }
   void check_pairs(int64_t pairs) const {
     if (pairs < 1 || pairs > keys())
       throw ConfigError(fmt::format(

@@ -74,11 +74,8 @@ class SelectiveCopyTask final : public Task {
     std::vector<int32_t> x(static_cast<std::size_t>(length), noise());
     std::vector<int64_t> places(static_cast<std::size_t>(length));
     for (int64_t i = 0; i < length; ++i) places[i] = i;
-    for (int64_t i = 0; i < copies_; ++i) {
-      std::swap(places[i],
-                places[i + static_cast<int64_t>(rng() % static_cast<uint64_t>(length - i))]);
-      x[places[i]] = uniform_token(rng, symbols_);
-    }
+    shuffle_prefix(places, copies_, rng);
+    for (int64_t i = 0; i < copies_; ++i) x[places[i]] = uniform_token(rng, symbols_);
     return x;
   }
   void check_length(int64_t length) const {

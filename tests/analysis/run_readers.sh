@@ -11,7 +11,7 @@ model: {architecture: decoder, d_model: 8, layers: 1, ffn: 0}
 heads: {count: 2}
 task: {name: induction, symbols: 8, length: 4}
 train: {steps: 6, warmup: 1}
-eval: {every: 2, batches: 1}
+eval: {every: 2, batches: 1, lengths: [3], settings: [{min_repeat: 3}]}
 ablation: {grid: {model.layers: [1, 2]}}
 seeds: 2
 YAML
@@ -27,7 +27,18 @@ if message=$(/usr/bin/python3 "$source/analysis/eval_curves.py" "$work/run" --le
   echo "an unevaluated length was accepted" >&2
   exit 1
 fi
-[[ $message == *"no metrics/eval/length_9/accuracy; lengths here: [4]"* ]] || { echo "$message" >&2; exit 1; }
+[[ $message == *"no /metrics/eval/length_9/accuracy; lengths here: [3, 4]"* ]] || { echo "$message" >&2; exit 1; }
+# the training length (4) by default, though a shorter one (3) was evaluated too
+trained=$(/usr/bin/python3 "$source/analysis/eval_curves.py" "$work/run" --metric loss | sed -n 2p)
+[[ $trained == "$(/usr/bin/python3 "$source/analysis/eval_curves.py" "$work/run" --metric loss --length 4 | sed -n 2p)" ]]
+[[ $trained != "$(/usr/bin/python3 "$source/analysis/eval_curves.py" "$work/run" --metric loss --length 3 | sed -n 2p)" ]]
+# an eval.settings curve, and a setting the run did not evaluate
+[[ $(/usr/bin/python3 "$source/analysis/eval_curves.py" "$work/run" --setting min_repeat=3 | grep -c '^model.layers=') == 4 ]]
+if message=$(/usr/bin/python3 "$source/analysis/eval_curves.py" "$work/run" --setting length=5 2>&1); then
+  echo "an unevaluated setting was accepted" >&2
+  exit 1
+fi
+[[ $message == *"no eval.settings evaluation 'length=5'; settings here: ['min_repeat=3']"* ]] || { echo "$message" >&2; exit 1; }
 # results_columns.py: the same cells as results.md, for the columns asked
 columns=$(/usr/bin/python3 "$source/analysis/results_columns.py" "$work/run" eval_accuracy parameters)
 echo "$columns"

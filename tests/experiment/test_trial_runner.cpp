@@ -141,8 +141,8 @@ eval: {every: 10, batches: 2, settings: [{ignore_probability: .1}, {length: 12, 
   Rng rng(1);
   const TaskModel model(built.spec.shape, built.spec.model, rng);
   load_checkpoint(model.module(), path);
-  const Evaluation direct =
-      evaluate(model, *built.setting_tasks[1], 12, 2, 8, built.spec.train.seed);
+  const Evaluation direct = evaluate(model, *built.setting_tasks[1], 12, 2, 8,
+                                     built.spec.train.seed, 0, "length=12,ignore_probability=0.5");
   const TrialSummary summary = read_trial_summary(path);
   const auto figure = [&](const std::string& name) {
     const auto found = std::find_if(summary.metrics.begin(), summary.metrics.end(),

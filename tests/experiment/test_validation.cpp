@@ -164,17 +164,44 @@ TEST_CASE("eval.settings are the task's parameters, checked where they are writt
   REQUIRE_THAT(refusal(task + "eval: {settings: {length: 4}}\n"),
                Catch::Matchers::StartsWith("x.yaml:2:18: eval.settings: found a map, expected a "
                                            "list of maps of the task's parameters"));
-  REQUIRE_THAT(refusal(task + "eval: {settings: [{length: 4}, {length: 4}]}\n"),
-               Catch::Matchers::StartsWith(
-                   "x.yaml:2:32: eval.settings[1]: the setting length=4 is listed twice"));
-  REQUIRE_THAT(refusal("task: {name: multi_offset_copy}\neval: {settings: [{offsets: '1/2'}]}\n"),
-               Catch::Matchers::Contains("eval.settings[0].offsets: found '1/2': a setting's "
-                                         "value names files and figures"));
+  REQUIRE_THAT(
+      refusal(task + "eval: {settings: [{ignore_probability: 0.5}, {ignore_probability: .50}]}\n"),
+      Catch::Matchers::Contains(
+          "eval.settings[1]: the setting ignore_probability=0.5 is listed twice"));
+  REQUIRE_THAT(refusal("task: {name: multi_offset_copy}\neval: {settings: [{offsets: '1,2'}]}\n"),
+               Catch::Matchers::Contains("eval.settings[0].offsets: found '1,2': a setting's "
+                                         "values name its figures and HDF5 groups"));
+  REQUIRE_THAT(refusal(task + "eval: {settings: [{ignore_probability: 0.8}]}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:19: eval.settings[0]: changes nothing"));
+  REQUIRE_THAT(refusal(task + "eval: {settings: [{length: 12}]}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:19: eval.settings[0]: changes only the "
+                                           "length: use eval.lengths: [12]"));
   // A value every parameter check accepts but the task itself refuses: at the setting.
   REQUIRE_THAT(refusal("task: {name: induction, symbols: 8, length: 4}\n"
-                       "eval: {settings: [{length: 9}]}\n"),
-               Catch::Matchers::StartsWith("x.yaml:2:19: eval.settings: length=9: task "
-                                           "'induction': length (the longest repeat) must be"));
+                       "eval: {settings: [{length: 9, min_repeat: 3}]}\n"),
+               Catch::Matchers::StartsWith("x.yaml:2:19: eval.settings[0] (length=9,min_repeat=3): "
+                                           "task 'induction': length (the longest repeat)"));
+  // A setting may not change what the tokens are.
+  REQUIRE_THAT(refusal("task: {name: mqar, symbols: 32, length: 4}\n"
+                       "eval: {settings: [{symbols: 64}]}\n"),
+               Catch::Matchers::Contains("eval.settings[0] (symbols=64): changes the vocabulary "
+                                         "(64 tokens and 64 classes, the trained task has 32 and "
+                                         "32)"));
+  // The memory estimate and the forward pass include the settings.
+  REQUIRE_THAT(refusal(task + "eval: {settings: [{length: 20000, ignore_probability: 0.5}]}\n"),
+               Catch::Matchers::Contains("evaluation at length 20000"));
+  REQUIRE_THAT(refusal("positional: {kind: learned}\nmodel: {max_length: 16}\n" + task +
+                       "eval: {settings: [{length: 12, ignore_probability: 0.5}]}\n"),
+               Catch::Matchers::Contains("eval.settings[0]: a forward pass on "
+                                         "length=12,ignore_probability=0.5 fails"));
+}
+
+TEST_CASE("a task's own refusal names the task section; generation needs next-token targets") {
+  REQUIRE_THAT(refusal("task: {name: mqar, symbols: 33}\n"),
+               Catch::Matchers::StartsWith("x.yaml:1:7: task: task 'mqar': symbols must be even"));
+  REQUIRE_THAT(refusal("task: {name: shift}\neval: {generation_batches: 1}\n"),
+               Catch::Matchers::Contains("eval.generation_batches: task 'shift' has no "
+                                         "free-running form"));
 }
 
 TEST_CASE("memory: mean outside an encoder-decoder is refused: it would change nothing") {

@@ -302,6 +302,14 @@ TEST_CASE("free-running answers of rows of different lengths are what each row g
         REQUIRE(alone[t] == together[r * width + t]);
         REQUIRE((alone[t] == kIgnoreTarget) == (one.targets[t] == kIgnoreTarget));
       }
+      if (shape != ModelShape::encoder_decoder) continue;
+      // The same as decoding the unpadded source from the start token: padding is masked,
+      // and answer t is generated token t + 1.
+      const int32_t n = batch.source.lengths[r];
+      const TokenBatch trimmed{1, n, {one.source.ids.begin(), one.source.ids.begin() + n}, {}};
+      const Generation g = static_cast<const EncoderDecoder&>(model.module())
+                               .generate(trimmed, one.target_input.ids[0], n);
+      for (int64_t t = 0; t < n; ++t) REQUIRE(together[r * width + t] == g.tokens.ids[t + 1]);
     }
   }
 }

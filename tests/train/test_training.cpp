@@ -233,3 +233,37 @@ TEST_CASE("a diverging run stops with a clear error") {
   const TaskModel model(ModelShape::decoder, lm_config(task), rng);
   REQUIRE_THROWS_WITH(train(model, task, options), Catch::Matchers::Contains("training diverged"));
 }
+
+TEST_CASE("an evaluation with nothing scored gives NaN, not 0; the loss is a mean over targets") {
+  // flip_flop with ignore_probability 1 never reads: nothing to score.
+  const auto never =
+      task_registry().create("flip_flop", {{"length", "6"}, {"ignore_probability", "1"}}, {});
+  Rng init(1);
+  const TaskModel model(ModelShape::decoder, lm_config(*never), init);
+  const Evaluation none = evaluate(model, *never, 6, 2, 4, 0);
+  REQUIRE(std::isnan(none.loss));
+  REQUIRE(std::isnan(none.accuracy));
+  REQUIRE(std::isnan(none.exact_match));
+  // Batches with different numbers of reads: the loss is the mean over every scored
+  // target, not the mean of the batch means.
+  const auto some =
+      task_registry().create("flip_flop", {{"length", "6"}, {"ignore_probability", "0.5"}}, {});
+  const Evaluation both = evaluate(model, *some, 6, 2, 3, 7);
+  Rng stream = seeded_rng(7, "eval-6");
+  double sum = 0.0;
+  int64_t scored = 0;
+  for (int i = 0; i < 2; ++i) {
+    const TaskBatch data = some->sample(ModelShape::decoder, 3, 6, stream);
+    const auto count = std::count_if(data.targets.begin(), data.targets.end(),
+                                     [](int32_t t) { return t != kIgnoreTarget; });
+    if (count == 0) continue;
+    sum += ops::cross_entropy(model.forward(data), data.targets, kIgnoreTarget).item() *
+           static_cast<double>(count);
+    scored += count;
+  }
+  REQUIRE(both.loss == Approx(sum / static_cast<double>(scored)).epsilon(1e-6));
+  TrainOptions options;
+  options.steps = 1;
+  REQUIRE_THROWS_WITH(train(model, *never, options),
+                      Catch::Contains("its parameters may never score"));
+}

@@ -231,14 +231,27 @@ void resolve_task_settings(const KeySpec& spec, ConfigNode& settings, const Conf
              fmt::format("found {}, expected {} ({})", given->describe(),
                          describe_expected(parameter), parameter.doc));
       const std::string text = format_parameter_value(*parsed);
-      if (text.find('/') != std::string::npos)
+      if (text.find_first_of("/,=[]") != std::string::npos)
         fail(given->location(), key,
-             fmt::format("found '{}': a setting's value names files and figures, so it may not "
-                         "hold '/'",
+             fmt::format("found '{}': a setting's values name its figures and HDF5 groups "
+                         "(k=v,k2=v2), so they may not hold '/', ',', '=', '[' or ']'",
                          text));
       canonical.set(parameter.name, ConfigNode::scalar(text, given->location()),
                     item.key_location(parameter.name));
     }
+    const bool changes_something =
+        std::any_of(canonical.entries().begin(), canonical.entries().end(),
+                    [&](const ConfigNode::Entry& entry) {
+                      return task.find(entry.key)->text() != entry.value.text();
+                    });
+    if (!changes_something)
+      fail(item.location(), where,
+           "changes nothing: every value is the trained task's (a figure under another name)");
+    if (canonical.entries().size() == 1 && canonical.entries().front().key == "length")
+      fail(item.location(), where,
+           fmt::format("changes only the length: use eval.lengths: [{}] (figures eval_<metric>@{})",
+                       canonical.entries().front().value.text(),
+                       canonical.entries().front().value.text()));
     const std::string name = task_setting_name(canonical);
     if (std::find(seen.begin(), seen.end(), name) != seen.end())
       fail(item.location(), where, fmt::format("the setting {} is listed twice", name));

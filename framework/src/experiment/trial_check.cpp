@@ -142,7 +142,16 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
   } catch (const ConfigError& e) {
     fail(resolved, {"heads.count", "model.d_model", "heads.layout"}, e.what());
   }
-  const MemoryEstimate memory = estimate_memory(spec, *task);  // before anything is allocated
+  MemoryEstimate memory = estimate_memory(spec, *task);  // before anything is allocated
+  for (const std::unique_ptr<Task>& setting : built.setting_tasks) {
+    TrialSpec evaluated = spec;  // the evaluation of a setting at its own length
+    evaluated.train.eval_lengths = {setting->length()};
+    const MemoryEstimate other = estimate_memory(evaluated, *setting);
+    if (other.evaluation_bytes > memory.evaluation_bytes) {
+      memory.evaluation_bytes = other.evaluation_bytes;
+      memory.longest_evaluation = other.longest_evaluation;
+    }
+  }
   const uint64_t limit = memory_limit > 0 ? memory_limit : available_memory_bytes();
   if (memory.total() > static_cast<double>(limit))
     fail(resolved, written_first(resolved, memory.driving_keys()),
@@ -173,6 +182,27 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
              message);
       fail(resolved, {"eval.lengths"}, message);
     }
+  }
+  for (std::size_t i = 0; i < built.setting_tasks.size(); ++i) {
+    const Task& setting = *built.setting_tasks[i];
+    Rng data = seeded_rng(0, "check");
+    try {
+      NoGradGuard no_grad;
+      model->forward(setting.sample(spec.shape, 1, setting.length(), data));
+    } catch (const std::exception& e) {
+      throw ConfigError(fmt::format("{}: eval.settings[{}]: a forward pass on {} fails: {}",
+                                    resolved.at_path("eval.settings")->items()[i].location().str(),
+                                    i, spec.eval_settings[i].name, e.what()));
+    }
+  }
+  if (spec.train.generation_batches > 0) {
+    Rng data = seeded_rng(0, "check");
+    NoGradGuard no_grad;
+    if (model->generate_answers(task->sample(spec.shape, 2, task->length(), data)).empty())
+      fail(resolved, {"eval.generation_batches", "task.name"},
+           fmt::format("task '{}' has no free-running form: its scored targets are not the next "
+                       "tokens of one answer per row (remove eval.generation_batches)",
+                       spec.task.name));
   }
   const ConfigNode& patterns = *resolved.at_path("record.tensors");
   for (const ConfigNode& item : patterns.items()) {

@@ -110,6 +110,7 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task,
     if (std::find(train.eval_lengths.begin(), train.eval_lengths.end(), length) ==
         train.eval_lengths.end())
       train.eval_lengths.push_back(length);
+  const bool automatic_table = model.max_length == 0;
   model = configure_for_task(model, task, spec.shape, train.eval_lengths,
                              task_registry().find(spec.task.name).capabilities);
   for (const ConfigNode& changes : at(resolved, "eval.settings").items()) {
@@ -118,9 +119,10 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task,
       setting.task.parameters[entry.key] = entry.value.text();
     spec.eval_settings.push_back(std::move(setting));
   }
-  for (const Task* other : setting_tasks)  // a learned table must cover their positions too
-    model.max_length =
-        std::max(model.max_length, other->sequence_length(spec.shape, other->length()));
+  if (automatic_table)  // 0 = the longest sequence evaluated, the settings' included
+    for (const Task* other : setting_tasks)
+      model.max_length =
+          std::max(model.max_length, other->sequence_length(spec.shape, other->length()));
 
   spec.record.tensors = texts(resolved, "record.tensors");
   spec.record.layers = integers(resolved, "record.layers");
@@ -153,19 +155,36 @@ std::string task_setting_name(const ConfigNode& changes) {
 BuiltTrial build_trial(const ConfigNode& resolved) {
   load_listed_plugins(at(resolved, "plugins"));
   const ComponentChoice task = task_choice(resolved);
-  BuiltTrial built{task_registry().create(task.name, task.parameters, {}), {}, {}};
+  BuiltTrial built{nullptr, {}, {}};
+  try {  // parameters within their limits that the task itself refuses
+    built.task = task_registry().create(task.name, task.parameters, {});
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: task: {}", at(resolved, "task").location().str(), e.what()));
+  }
   std::vector<const Task*> setting_tasks;
-  for (const ConfigNode& changes : at(resolved, "eval.settings").items()) {
+  const auto& settings = at(resolved, "eval.settings").items();
+  for (std::size_t i = 0; i < settings.size(); ++i) {
     ComponentChoice changed = task;
-    for (const ConfigNode::Entry& entry : changes.entries())
+    for (const ConfigNode::Entry& entry : settings[i].entries())
       changed.parameters[entry.key] = entry.value.text();
+    const std::string where =
+        fmt::format("{}: eval.settings[{}] ({})", settings[i].location().str(), i,
+                    task_setting_name(settings[i]));
     try {
       built.setting_tasks.push_back(task_registry().create(changed.name, changed.parameters, {}));
     } catch (const ConfigError& e) {
-      throw ConfigError(fmt::format("{}: eval.settings: {}: {}", changes.location().str(),
-                                    task_setting_name(changes), e.what()));
+      throw ConfigError(fmt::format("{}: {}", where, e.what()));
     }
-    setting_tasks.push_back(built.setting_tasks.back().get());
+    const Task& other = *built.setting_tasks.back();
+    if (other.vocab_size() != built.task->vocab_size() ||
+        other.num_classes() != built.task->num_classes())
+      throw ConfigError(fmt::format(
+          "{}: changes the vocabulary ({} tokens and {} classes, the trained task has {} and {}): "
+          "a token id would not mean what it meant in training; a setting may change what the "
+          "task asks, not its tokens",
+          where, other.vocab_size(), other.num_classes(), built.task->vocab_size(),
+          built.task->num_classes()));
+    setting_tasks.push_back(&other);
   }
   built.spec = trial_spec(resolved, *built.task, setting_tasks);
   return built;

@@ -43,12 +43,16 @@ struct AnswerSpan {
   int64_t start = 0, end = 0;
 };
 
-// Each row's answer span, or nothing if a row scores nothing or not one run.
+// Each row's answer span, or nothing if a row scores nothing, not one run, or
+// targets that are not the next input token (fed back, a generated token must
+// be the input of the next position).
 std::optional<std::vector<AnswerSpan>> answer_spans(const std::vector<int32_t>& targets,
+                                                    const std::vector<int32_t>& inputs,
                                                     int64_t rows, int64_t width) {
   std::vector<AnswerSpan> spans;
   for (int64_t r = 0; r < rows; ++r) {
     const int32_t* row = targets.data() + r * width;
+    const int32_t* input = inputs.data() + r * width;
     AnswerSpan span;
     while (span.start < width && row[span.start] == kIgnoreTarget) ++span.start;
     span.end = span.start;
@@ -56,6 +60,8 @@ std::optional<std::vector<AnswerSpan>> answer_spans(const std::vector<int32_t>& 
     if (span.start == width ||
         std::any_of(row + span.end, row + width, [](int32_t t) { return t != kIgnoreTarget; }))
       return std::nullopt;
+    for (int64_t t = span.start; t + 1 < span.end; ++t)
+      if (input[t + 1] != row[t]) return std::nullopt;
     spans.push_back(span);
   }
   return spans;
@@ -76,7 +82,7 @@ std::vector<int32_t> TaskModel::generate_answers(const TaskBatch& batch) const {
   const TokenBatch& input = batch.target_input;
   if (shape_ == ModelShape::encoder || !input.lengths.empty()) return {};
   const int64_t rows = input.batch, width = input.length;
-  const auto spans = answer_spans(batch.targets, rows, width);
+  const auto spans = answer_spans(batch.targets, input.ids, rows, width);
   if (!spans) return {};
   std::vector<int32_t> answers(static_cast<std::size_t>(rows * width), kIgnoreTarget);
   const bool cached = causal_;  // a key/value cache assumes the causal mask

@@ -79,6 +79,8 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
   }
   const auto count = static_cast<int64_t>(eval_steps.size());
   file.write_ints("metrics/eval/step", eval_steps, {count});
+  // Which length group holds the figures without @L (readers need not guess).
+  file.set_attribute("metrics/eval", "training_length", history.back().eval.front().length);
   for (const auto& [key, evaluations] : by_setting_and_length) {
     const auto& [setting, length] = key;
     const std::string group =

@@ -48,27 +48,33 @@ Tally tally(const Tensor& logits, const std::vector<int32_t>& targets, int64_t e
   return t;
 }
 
-float ratio(int64_t part, int64_t whole) {
-  return static_cast<float>(static_cast<double>(part) /
-                            static_cast<double>(std::max<int64_t>(whole, 1)));
+// part / whole; NaN when nothing was counted (a figure of nothing is not 0).
+float ratio(double part, int64_t whole) {
+  if (whole == 0) return std::numeric_limits<float>::quiet_NaN();
+  return static_cast<float>(part / static_cast<double>(whole));
 }
 
 }  // namespace
 
 Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, int64_t batches,
-                    int64_t batch, uint64_t seed, int64_t generation_batches) {
+                    int64_t batch, uint64_t seed, int64_t generation_batches,
+                    const std::string& setting) {
   NoGradGuard no_grad;
-  // Each length has its own stream, so adding an evaluation length changes no other figure.
-  Rng rng = seeded_rng(seed, fmt::format("eval-{}", length));
-  double loss = 0.0;
+  // Each length and each setting has its own stream, so adding an evaluation changes no
+  // other figure, and two settings are not drawn from the same numbers.
+  Rng rng = seeded_rng(seed, setting.empty() ? fmt::format("eval-{}", length)
+                                             : fmt::format("eval-setting-{}", setting));
+  double loss = 0.0;  // summed over scored targets
   Tally total;
   int64_t generated_correct = 0, generated_scored = 0;
   bool generates = generation_batches > 0;
   for (int64_t i = 0; i < batches; ++i) {
     const TaskBatch data = task.sample(model.shape(), batch, length, rng);
     const Tensor logits = model.forward(data);
-    loss += ops::cross_entropy(logits, data.targets, kIgnoreTarget).item();
     const Tally t = tally(logits, data.targets, batch);
+    if (t.scored > 0)  // the mean over a batch's scored targets, weighted by their number
+      loss += ops::cross_entropy(logits, data.targets, kIgnoreTarget).item() *
+              static_cast<double>(t.scored);
     total.correct += t.correct;
     total.scored += t.scored;
     total.exact += t.exact;
@@ -82,13 +88,14 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
       ++generated_scored;
     }
   }
-  return {.setting = "",
+  return {.setting = setting,
           .length = length,
-          .loss = static_cast<float>(loss / static_cast<double>(batches)),
-          .accuracy = ratio(total.correct, total.scored),
-          .exact_match = ratio(total.exact, total.examples_scored),
-          .generation_accuracy = generates ? ratio(generated_correct, generated_scored)
-                                           : std::numeric_limits<float>::quiet_NaN()};
+          .loss = ratio(loss, total.scored),
+          .accuracy = ratio(static_cast<double>(total.correct), total.scored),
+          .exact_match = ratio(static_cast<double>(total.exact), total.examples_scored),
+          .generation_accuracy =
+              generates ? ratio(static_cast<double>(generated_correct), generated_scored)
+                        : std::numeric_limits<float>::quiet_NaN()};
 }
 
 namespace {
@@ -105,8 +112,9 @@ TaskBatch scored_batch(const Task& task, ModelShape shape, int64_t batch, Rng& r
       return data;
   }
   throw Error(fmt::format(
-      "the task gave {} training batches in a row with no scored target; nothing to learn from "
-      "(a larger train.batch or length makes a scored target likelier)",
+      "the task gave {} training batches in a row with no scored target: nothing to learn "
+      "from; its parameters may never score (e.g. flip_flop with ignore_probability 1), or a "
+      "scored target is too rare at this train.batch and length",
       kAttempts));
 }
 
@@ -160,12 +168,10 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
       for (const int64_t length : eval_lengths)
         record.eval.push_back(evaluate(model, task, length, options.eval_batches, options.batch,
                                        options.seed, options.generation_batches));
-      for (const EvaluationSetting& setting : settings) {
+      for (const EvaluationSetting& setting : settings)
         record.eval.push_back(evaluate(model, *setting.task, setting.task->length(),
                                        options.eval_batches, options.batch, options.seed,
-                                       options.generation_batches));
-        record.eval.back().setting = setting.name;
-      }
+                                       options.generation_batches, setting.name));
     }
     history.push_back(record);
     if (on_step) on_step(record);

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attnlab/model/token_batch.hpp"
@@ -86,6 +87,15 @@ void append_next_token_row(TaskBatch& batch, const std::vector<int32_t>& sequenc
 /// A token drawn uniformly from first .. first + count - 1.
 inline int32_t uniform_token(Rng& rng, int64_t count, int64_t first = 0) {
   return static_cast<int32_t>(first + static_cast<int64_t>(rng() % static_cast<uint64_t>(count)));
+}
+
+/// Makes items[0 .. count - 1] a uniformly random choice of `count` of the
+/// items, in random order (the first steps of a Fisher-Yates shuffle).
+template <class Item>
+void shuffle_prefix(std::vector<Item>& items, int64_t count, Rng& rng) {
+  const auto size = static_cast<int64_t>(items.size());
+  for (int64_t i = 0; i < count && i < size; ++i)
+    std::swap(items[i], items[i + static_cast<int64_t>(rng() % static_cast<uint64_t>(size - i))]);
 }
 
 /// Copy-like tasks: the answer is a function of a random input sequence.

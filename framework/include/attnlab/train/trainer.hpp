@@ -83,13 +83,16 @@ struct TrainRecord {
   std::vector<Evaluation> eval;  // one per evaluated length; empty where no evaluation ran
 };
 
-/// Teacher-forced loss, token accuracy and exact match at task length `length`
-/// on `batches` fixed batches drawn from the "eval" stream of `seed` (the same
-/// examples for every call with the same arguments); the first
+/// Teacher-forced loss (the mean over every scored target), token accuracy and
+/// exact match at task length `length` on `batches` fixed batches drawn from
+/// the "eval" stream of `seed` for that length, or for `setting` if one is
+/// named (the same examples for every call with the same arguments); the first
 /// `generation_batches` of them are also scored free-running
 /// (generation_accuracy, NaN when none is or the task has no free-running form).
+/// A figure over nothing scored is NaN.
 Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, int64_t batches,
-                    int64_t batch, uint64_t seed, int64_t generation_batches = 0);
+                    int64_t batch, uint64_t seed, int64_t generation_batches = 0,
+                    const std::string& setting = "");
 
 /// The name of a final figure in trial files and results: "eval_<metric>" at
 /// the training length, "eval_<metric>@<length>" at another, and
