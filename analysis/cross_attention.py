@@ -12,7 +12,8 @@ recorded examples. 1 is a perfect alignment; uniform attention over n tokens
 gives 1/n. Prints, per arm, each layer's best head as mean over seeds [min,
 max], and with --map ARM the weights of that arm's first seed, best head of
 its last layer, for the first recorded example (rows: outputs, columns:
-source positions, each weight in tenths: 0-9, # for 1).
+source positions, each weight in tenths rounded down: 0-9, and # for 0.95
+or more).
 """
 import argparse
 import collections

@@ -6,12 +6,18 @@
 For the first finished trial of RUN_DIR (an `attnlab run` of
 experiments/worked_example.yaml, or any run recording decoder.embed.* and
 decoder.layers.0.self_attn.* of a pre-LN decoder with an additive positional
-encoding), token T of recorded example E: recomputes the first layer's query
-Q = LN(x) W_Q + b_Q from the recorded embeddings and the saved weights, splits
-it into one slice per head, and checks each step of the note against what the
-model recorded: the per-head queries q_i1, q_i2, the concatenation
-b_i1 || b_i2 of the heads' outputs, and the output (b_i1 || b_i2) W_O + b_O.
-Exits non-zero if any recomputed value differs from the recorded one.
+encoding, softmax attention and multi-head layout), token T of recorded
+example E, recomputes in NumPy, from the recorded input embeddings and the
+saved weights only, every step of the note for the first layer:
+  x = token embedding + position, and LN(x) (pre-LN: the block normalises its
+    input before attention; the note has no LayerNorm);
+  Q = W_Q LN(x) + b_Q (and K, V for every position), split into one slice of
+    d_k per head: q_i1, q_i2, ...;
+  each head on its own: softmax(q_ih . k_jh / sqrt(d_k)) over the positions
+    j <= i (the decoder's causal mask), b_ih = the weighted sum of v_jh;
+  concat = b_i1 || b_i2 || ..., output = W_O concat + b_O;
+and compares each with what the model recorded (q, head_outputs, concat,
+output). Exits non-zero if any recomputed value differs from the recorded one.
 """
 import argparse
 import csv
@@ -89,20 +95,31 @@ def main():
         heads, width = q.shape[1], q.shape[3]
         print(f"{path}: example {e}, token {t}; d_model {tokens.shape[2]} = {heads} heads x "
               f"d_k {width}")
-        x = tokens[e, t] + positions[t]
+        weight = lambda name: parameter(f"self_attn/{name}/weight")
+        bias = lambda name: parameter(f"self_attn/{name}/bias")
+        x = tokens[e] + positions[: tokens.shape[1]]  # [position, feature]
         normed = layer_norm(x, parameter("self_attn_norm/weight"), parameter("self_attn_norm/bias"))
-        full_q = parameter("self_attn/q_proj/weight") @ normed + parameter("self_attn/q_proj/bias")
-        print(f"  input x = token embedding + position   {vector(x)}")
-        print(f"  Q = LN(x) W_Q + b_Q                     {vector(full_q)}")
+        full_q = normed @ weight("q_proj").T + bias("q_proj")  # [position, d_model]
+        full_k = normed @ weight("k_proj").T + bias("k_proj")
+        full_v = normed @ weight("v_proj").T + bias("v_proj")
+        print(f"  input x = token embedding + position   {vector(x[t])}")
+        print(f"  Q = W_Q LN(x) + b_Q                     {vector(full_q[t])}")
         failures = []
+        outputs = []
         for h in range(heads):
+            part = slice(h * width, (h + 1) * width)
             check(f"q_{h + 1} = Q[{h * width}:{(h + 1) * width}] (head {h + 1})",
-                  full_q[h * width:(h + 1) * width], q[e, h, t], failures)
-        joined = numpy.concatenate([head_outputs[e, h, t] for h in range(heads)])
+                  full_q[t, part], q[e, h, t], failures)
+            scores = full_k[: t + 1, part] @ full_q[t, part] / numpy.sqrt(width)  # keys j <= t
+            attention = numpy.exp(scores - scores.max())
+            attention /= attention.sum()
+            outputs.append(attention @ full_v[: t + 1, part])
+            check(f"b_{h + 1} = softmax(q_{h + 1} k / sqrt(d_k)) v", outputs[-1],
+                  head_outputs[e, h, t], failures)
+        joined = numpy.concatenate(outputs)
         check("concat = b_1 || ... || b_h", joined, concat[e, t], failures)
-        projected = parameter("self_attn/o_proj/weight") @ concat[e, t] + \
-            parameter("self_attn/o_proj/bias")
-        check("output = concat W_O + b_O", projected, output[e, t], failures)
+        check("output = W_O concat + b_O", weight("o_proj") @ joined + bias("o_proj"),
+              output[e, t], failures)
     if failures:
         sys.exit(f"recomputed and recorded values differ: {', '.join(failures)}")
     print("every step of the note's example matches what the model computed")

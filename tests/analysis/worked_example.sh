@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 for token in 0 3 7; do
   /usr/bin/python3 "$source/analysis/worked_example.py" "$work/run" --example 1 --token "$token" |
     tee "$work/out"
-  [[ $(grep -c ' matches (largest' "$work/out") == 4 ]]  # q_1, q_2, concat, output
+  [[ $(grep -c ' matches (largest' "$work/out") == 6 ]]  # q and b per head, concat, output
 done
 if message=$(/usr/bin/python3 "$source/analysis/worked_example.py" "$work/run" --token 99 2>&1); then
   echo "a token outside the recording was accepted" >&2
