@@ -130,11 +130,12 @@ Generation EncoderDecoder::generate(const TokenBatch& source, int32_t start_toke
   if (use_cache && !causal_)  // cached keys would never see the tokens after them
     throw ConfigError("generate: a key/value cache needs the causal mask (decoder_mask: none)");
   NoGradGuard no_grad;
-  const auto [memory, memory_mask] = memory_of(source, {});  // computed once
+  // Named, not a structured binding: clang 14 cannot capture bindings in a lambda.
+  const std::pair<Tensor, AttentionMask> memory = memory_of(source, {});  // computed once
   const TokenBatch start{source.batch, 1, std::vector<int32_t>(source.batch, start_token), {}};
   return greedy_decode(
       start, steps, use_cache, [&](const TokenBatch& tokens, Decoder::Cache* cache) {
-        return lm_head_.forward(decoder_.forward(tokens, memory, memory_mask, {}, cache));
+        return lm_head_.forward(decoder_.forward(tokens, memory.first, memory.second, {}, cache));
       });
 }
 
