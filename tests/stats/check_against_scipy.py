@@ -1,0 +1,93 @@
+"""attnlab's two-sample statistics against SciPy (Debian's python3-scipy).
+
+Draws seeded cases of the sizes seed comparisons have (2 to 12 per arm, some
+with ties, some heavy-tailed, a few large), runs the stats probe on them and
+compares Welch's t and p, the Welch interval, the Mann-Whitney U and p (exact
+without ties: mannwhitneyu(method="exact"); exact with ties: the exact
+permutation test of U; large samples: the asymptotic form with continuity
+correction) and Holm's adjustment (hand-written here from its definition).
+Usage: check_against_scipy.py STATS_PROBE
+"""
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+from scipy import stats
+
+probe = sys.argv[1]
+# Saturated cases are nearly constant; SciPy warns that its moments lose precision there.
+warnings.filterwarnings("ignore", message="Precision loss occurred")
+rng = np.random.default_rng(20261202)
+cases = []
+for i in range(120):
+    na, nb = rng.integers(2, 13, size=2)
+    a, b = rng.normal(0.9, 0.05, na), rng.normal(0.92, 0.04, nb)
+    if i % 4 == 1:  # accuracies that saturate: many ties
+        a, b = np.minimum(np.round(a, 2), 0.95), np.minimum(np.round(b, 2), 0.95)
+    if i % 4 == 2:  # a heavy tail: one seed far off
+        a[0] = -3.0
+    if i % 4 == 1 and na + nb > 14:  # keep the exact permutation test small
+        a, b = a[:7], b[:7]
+    cases.append((a, b))
+for n in (30, 35, 45):
+    cases.append((rng.normal(0, 1, n), rng.normal(0.3, 1.5, n + 3)))
+
+lines = []
+for a, b in cases:
+    lines.append("pair " + " ".join(repr(float(v)) for v in a) + " | " +
+                 " ".join(repr(float(v)) for v in b))
+holm_inputs = [rng.uniform(0, 0.2, k) for k in (1, 2, 5, 9)]
+lines += ["holm " + " ".join(repr(float(p)) for p in ps) for ps in holm_inputs]
+output = subprocess.run([probe], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                        check=True).stdout.splitlines()
+
+
+def close(found, expected, what, case, rel=1e-7, abs_=1e-12):
+    if not np.isclose(found, expected, rtol=rel, atol=abs_):
+        sys.exit(f"case {case}: {what}: attnlab {found!r}, SciPy {expected!r}")
+
+
+def u_statistic(x, y, axis=-1):
+    ranks = stats.rankdata(np.concatenate([x, y], axis=axis), axis=axis)
+    return ranks[..., : x.shape[axis]].sum(axis=axis) - x.shape[axis] * (x.shape[axis] + 1) / 2
+
+
+kinds = {"exact": 0, "exact with ties": 0, "asymptotic": 0}
+for case, ((a, b), line) in enumerate(zip(cases, output)):
+    t, df, p, u, mw_p, exact, low, high = (float(v) for v in line.split())
+    welch = stats.ttest_ind(a, b, equal_var=False)
+    close(t, welch.statistic, "Welch t", case)
+    close(p, welch.pvalue, "Welch p", case)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    close(df, (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1)), "Welch df", case)
+    half = stats.t.ppf(0.975, df) * np.sqrt(va + vb)
+    close(low, a.mean() - b.mean() - half, "CI low", case)
+    close(high, a.mean() - b.mean() + half, "CI high", case)
+    ties = len(np.unique(np.concatenate([a, b]))) < len(a) + len(b)
+    if not exact:
+        reference = stats.mannwhitneyu(a, b, method="asymptotic", use_continuity=True)
+        kinds["asymptotic"] += 1
+    elif not ties:
+        reference = stats.mannwhitneyu(a, b, method="exact")
+        kinds["exact"] += 1
+    else:
+        permuted = stats.permutation_test((a, b), u_statistic, permutation_type="independent",
+                                          n_resamples=np.inf, alternative="two-sided")
+        reference = stats.mannwhitneyu(a, b, method="asymptotic")  # for its statistic
+        reference = type("R", (), {"statistic": reference.statistic, "pvalue": permuted.pvalue})
+        kinds["exact with ties"] += 1
+    close(u, reference.statistic, "Mann-Whitney U", case)
+    close(mw_p, reference.pvalue, "Mann-Whitney p", case)
+
+for ps, line in zip(holm_inputs, output[len(cases):]):
+    order = np.argsort(ps, kind="stable")
+    expected = np.empty(len(ps))
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(ps) - rank) * ps[index]))
+        expected[index] = running
+    for found, wanted in zip((float(v) for v in line.split()), expected):
+        close(found, wanted, "Holm", "holm")
+print(f"{len(cases)} pairs agree with SciPy {stats.__name__} ({kinds}); Holm on "
+      f"{len(holm_inputs)} families")
