@@ -21,6 +21,9 @@ commands:
   plan       list the trials an experiment expands to (id, arm, seed) without running
   validate   check an experiment file and every trial it expands to
   config     print the fully resolved configuration of an experiment or of one trial
+  compare    compare the arms of a run over seeds against a baseline arm: differences
+             with 95% intervals, Welch and Mann-Whitney p (Holm-adjusted), steps to a
+             target, figures at every evaluated length
   train      train one small decoder-only Transformer on copy/reverse and print its
              loss curve
   plugins    list every registered component with its parameters and capabilities
@@ -43,6 +46,7 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "plan") return run_plan(rest);
   if (command == "validate") return run_validate(rest);
   if (command == "config") return run_config(rest);
+  if (command == "compare") return run_compare(rest);
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);

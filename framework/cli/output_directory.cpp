@@ -14,6 +14,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/atomic_file.hpp"
+#include "attnlab/run/plan_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -23,30 +24,6 @@ namespace {
 constexpr const char* kRunLockName = ".run.lock";        // shared by every run of the plan
 constexpr const char* kPlanLockName = ".plan.lock";      // held while the plan is settled
 constexpr const char* kClaimsLockName = ".claims.lock";  // one byte per trial being run
-
-std::string fingerprint(const Experiment& experiment) {
-  std::string plan;
-  for (const Trial& trial : experiment.trials)
-    plan += fmt::format("{} {} {}\n", trial.index, trial.id, trial.arm);
-  return config_hash(plan);
-}
-
-std::string plan_yaml(const Experiment& experiment) {
-  ConfigNode plan = ConfigNode::map();
-  plan.set("experiment", ConfigNode::scalar(experiment.name));
-  plan.set("fingerprint", ConfigNode::scalar(fingerprint(experiment)));
-  ConfigNode trials = ConfigNode::sequence();
-  for (const Trial& trial : experiment.trials) {
-    ConfigNode row = ConfigNode::map();
-    row.set("index", ConfigNode::scalar(std::to_string(trial.index)));
-    row.set("id", ConfigNode::scalar(trial.id));
-    row.set("arm", ConfigNode::scalar(trial.arm));
-    row.set("seed", ConfigNode::scalar(std::to_string(trial.seed)));
-    trials.push_back(row);
-  }
-  plan.set("trials", trials);
-  return to_yaml(plan);
-}
 
 // Moves what belongs to another plan out of the way (never deletes).
 void supersede(const OutputLayout& layout, const Experiment& experiment) {
@@ -156,7 +133,7 @@ std::string plan_fingerprint_in(const OutputLayout& layout) {
 // Checks the directory and writes the plan; `alone`: no other run works in it.
 void settle_plan(const Experiment& experiment, const OutputLayout& layout, bool force, bool alone) {
   const std::string found = plan_fingerprint_in(layout);
-  if (found.empty() || found == fingerprint(experiment)) {
+  if (found.empty() || found == plan_fingerprint(experiment)) {
     if (alone) write_file_atomically(layout.plan(), plan_yaml(experiment));
     return;
   }

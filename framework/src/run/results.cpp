@@ -230,6 +230,9 @@ TrialSummary summary_of(const Hdf5File& file) {
   summary.status = file.string_attribute("/", "status") == "finished" ? TrialStatus::finished
                                                                       : TrialStatus::failed;
   summary.seconds = file.number_attribute("/", "wall_time_seconds");
+  if (file.contains("axes"))
+    for (const std::string& key : file.attribute_names("axes"))
+      summary.axes.emplace_back(key, file.string_attribute("axes", key));
   for (const std::string& name : file.attribute_names("final"))
     summary.metrics.emplace_back(name, file.number_attribute("final", name));
   // train_loss last: the accuracies are what a reader looks for first.
@@ -248,6 +251,11 @@ std::string encode(const TrialSummary& s) {
   field(std::to_string(s.seed));
   field(to_string(s.status));
   field(fmt::format("{:.17g}", s.seconds));
+  field(std::to_string(s.axes.size()));
+  for (const auto& [key, value] : s.axes) {
+    field(key);
+    field(value);
+  }
   for (const auto& [name, value] : s.metrics) {
     field(name);
     field(fmt::format("{:.17g}", value));
@@ -260,8 +268,7 @@ TrialSummary decode(const std::string& text) {
   for (std::size_t start = 0, end; (end = text.find('\0', start)) != std::string::npos;
        start = end + 1)
     fields.push_back(text.substr(start, end - start));
-  if (fields.size() < 6 || fields.size() % 2 != 0)
-    throw IoError("a trial summary arrived incomplete from its reader");
+  if (fields.size() < 7) throw IoError("a trial summary arrived incomplete from its reader");
   TrialSummary s;
   s.id = fields[0];
   s.index = std::stoll(fields[1]);
@@ -269,7 +276,11 @@ TrialSummary decode(const std::string& text) {
   s.seed = std::stoull(fields[3]);
   s.status = fields[4] == "finished" ? TrialStatus::finished : TrialStatus::failed;
   s.seconds = std::stod(fields[5]);
-  for (std::size_t i = 6; i < fields.size(); i += 2)
+  const std::size_t axes_end = 7 + 2 * std::stoull(fields[6]);
+  if (axes_end > fields.size() || (fields.size() - axes_end) % 2 != 0)
+    throw IoError("a trial summary arrived incomplete from its reader");
+  for (std::size_t i = 7; i < axes_end; i += 2) s.axes.emplace_back(fields[i], fields[i + 1]);
+  for (std::size_t i = axes_end; i < fields.size(); i += 2)
     s.metrics.emplace_back(fields[i], std::stod(fields[i + 1]));
   return s;
 }
@@ -329,7 +340,7 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
   std::vector<TrialSummary> summaries;
   for (const Trial& trial : experiment.trials) {
     TrialSummary summary{trial.id, trial.index, trial.arm, trial.seed, TrialStatus::pending,
-                         0.0,      {},          ""};
+                         0.0,      {},          {},        ""};
     if (fs::exists(layout.trial_file(trial.id))) {
       try {
         summary = checked_summary(layout.trial_file(trial.id), trial.id, false);

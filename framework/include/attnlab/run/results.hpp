@@ -40,8 +40,9 @@ struct TrialSummary {
   uint64_t seed = 0;
   TrialStatus status = TrialStatus::pending;
   double seconds = 0.0;
-  std::vector<std::pair<std::string, double>> metrics;  // final figures, e.g. eval_accuracy
-  std::string failure;                                  // the reason, when failed
+  std::vector<std::pair<std::string, std::string>> axes;  // the arm's ablation values (key, value)
+  std::vector<std::pair<std::string, double>> metrics;    // final figures, e.g. eval_accuracy
+  std::string failure;                                    // the reason, when failed
 };
 
 /// Reads the summary of a trial file. Refuses (IoError naming the damage) a file

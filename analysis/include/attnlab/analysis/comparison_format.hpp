@@ -1,0 +1,23 @@
+// The comparisons of arm_comparison.hpp as text: an aligned table for the
+// terminal, markdown, CSV (one row per arm, every figure in full precision)
+// or JSON (everything, for tools).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "attnlab/analysis/arm_comparison.hpp"
+#include "attnlab/named_choices.hpp"
+
+namespace attnlab::analysis {
+
+enum class TextFormat { table, markdown, csv, json };
+const NamedChoices<TextFormat>& text_format_names();  // table | md | csv | json
+
+std::string format_comparison(const ComparisonTable& table, TextFormat format);
+std::string format_steps_to_target(const std::vector<StepsToTarget>& rows,
+                                   const std::string& figure, double target, TextFormat format);
+std::string format_figure_by_length(const FigureByLength& table, const std::string& figure,
+                                    TextFormat format);
+
+}  // namespace attnlab::analysis

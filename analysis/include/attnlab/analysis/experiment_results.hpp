@@ -1,0 +1,43 @@
+// What an output directory of `attnlab run` holds, read for analysis: its plan
+// (arms in plan order, trials) and the summary of every trial, each trial file
+// checked before it is believed (results.hpp), plus the learning curves the
+// files store. Only reads.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "attnlab/experiment/experiment.hpp"
+#include "attnlab/run/results.hpp"
+
+namespace attnlab::analysis {
+
+struct ExperimentResults {
+  OutputLayout layout;
+  Experiment plan;                   // name, arms, trials (no configurations)
+  std::vector<TrialSummary> trials;  // one per planned trial, in plan order
+  /// The finished trials of one arm, in plan order.
+  std::vector<const TrialSummary*> finished(const std::string& arm) const;
+  /// The final figure names any finished trial holds, in first-seen order.
+  std::vector<std::string> figures() const;
+};
+
+/// Reads `dir`: ConfigError when it holds no plan, IoError for files that
+/// cannot be read. A damaged or unfinished trial file counts as not finished
+/// (its reason in TrialSummary::failure), never as a result.
+ExperimentResults read_experiment_results(const std::filesystem::path& dir);
+
+/// One figure's curve over training: the steps and the values at them.
+struct Curve {
+  std::vector<int64_t> steps;
+  std::vector<double> values;
+};
+
+/// The curve in trial file `path` behind final figure `figure`: `train_loss`
+/// (every step), `eval_<m>` (at the training length), `eval_<m>@L` (length L),
+/// `eval_<m>[<setting>]` (an eval.settings evaluation). IoError naming the
+/// file and the dataset when the file has no such curve.
+Curve read_curve(const std::filesystem::path& path, const std::string& figure);
+
+}  // namespace attnlab::analysis

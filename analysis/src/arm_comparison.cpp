@@ -1,0 +1,254 @@
+#include "attnlab/analysis/arm_comparison.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "attnlab/error.hpp"
+#include "attnlab/io/hdf5_file.hpp"
+
+namespace attnlab::analysis {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kAlpha = 0.05;
+
+using Axes = std::vector<std::pair<std::string, std::string>>;
+
+std::optional<double> figure_of(const TrialSummary& trial, const std::string& figure) {
+  for (const auto& [name, value] : trial.metrics)
+    if (name == figure) return value;
+  return std::nullopt;
+}
+
+ArmSample sample_of(const ExperimentResults& results, const std::string& arm,
+                    const std::string& figure) {
+  ArmSample sample{arm, {}, 0, {}};
+  for (const TrialSummary& trial : results.trials)
+    if (trial.arm == arm) ++sample.planned;
+  for (const TrialSummary* trial : results.finished(arm))
+    if (const auto value = figure_of(*trial, figure)) sample.values.push_back(*value);
+  sample.summary = summarize(sample.values);
+  return sample;
+}
+
+// The arm's ablation values, from any of its finished trials (all agree).
+Axes axes_of(const ExperimentResults& results, const std::string& arm) {
+  const auto finished = results.finished(arm);
+  return finished.empty() ? Axes{} : finished.front()->axes;
+}
+
+std::optional<std::string> axis_value(const Axes& axes, const std::string& key) {
+  for (const auto& [k, v] : axes)
+    if (k == key) return v;
+  return std::nullopt;
+}
+
+// Whether two arms agree on every axis but `key`.
+bool agree_apart_from(const Axes& a, const Axes& b, const std::string& key) {
+  const auto others = [&](const Axes& axes) {
+    std::map<std::string, std::string> rest(axes.begin(), axes.end());
+    rest.erase(key);
+    return rest;
+  };
+  return others(a) == others(b);
+}
+
+// For every arm, the baseline arm it is compared with ("" for the baselines).
+std::map<std::string, std::string> baseline_of_each_arm(const ExperimentResults& results,
+                                                        const std::string& choice) {
+  const std::vector<std::string>& arms = results.plan.arms;
+  std::map<std::string, std::string> partner;
+  if (std::find(arms.begin(), arms.end(), choice) != arms.end()) {
+    for (const std::string& arm : arms)
+      if (arm != choice) partner[arm] = choice;
+    return partner;
+  }
+  const auto equals = choice.find('=');
+  if (equals == std::string::npos || equals == 0)
+    throw ConfigError(
+        fmt::format("--baseline '{}': neither an arm's label nor KEY=VALUE; the arms are: {}",
+                    choice, fmt::join(arms, " | ")));
+  const std::string key = choice.substr(0, equals), value = choice.substr(equals + 1);
+  std::vector<std::string> baselines, known_values;
+  for (const std::string& arm : arms) {
+    const auto found = axis_value(axes_of(results, arm), key);
+    if (found && *found == value) baselines.push_back(arm);
+    if (found && std::find(known_values.begin(), known_values.end(), *found) == known_values.end())
+      known_values.push_back(*found);
+  }
+  if (baselines.empty())
+    throw ConfigError(fmt::format(
+        "--baseline {}: no finished arm has {} = {}; {}", choice, key, value,
+        known_values.empty()
+            ? fmt::format("no arm varies '{}' (the arms are: {})", key, fmt::join(arms, " | "))
+            : fmt::format("it takes: {}", fmt::join(known_values, ", "))));
+  for (const std::string& arm : arms) {
+    if (std::find(baselines.begin(), baselines.end(), arm) != baselines.end()) continue;
+    if (baselines.size() == 1) {
+      partner[arm] = baselines.front();
+      continue;
+    }
+    const Axes axes = axes_of(results, arm);
+    for (const std::string& baseline : baselines)
+      if (agree_apart_from(axes, axes_of(results, baseline), key)) partner[arm] = baseline;
+    if (!partner.count(arm))
+      throw ConfigError(fmt::format(
+          "--baseline {}: arm '{}' has no baseline arm that differs from it only in {} (the "
+          "baseline arms are: {}); name one arm as the baseline instead",
+          choice, arm, key, fmt::join(baselines, " | ")));
+  }
+  return partner;
+}
+
+std::string verdict_of(const ArmComparison& row) {
+  const bool welch = row.welch_holm < kAlpha, rank = row.rank_holm < kAlpha;
+  if (!welch && !rank) return "no difference shown";
+  const std::string direction = row.difference.difference > 0 ? "higher" : "lower";
+  if (welch && rank) return direction;
+  return direction + (welch ? " (Welch only)" : " (rank test only)");
+}
+
+// The smallest two-sided p the exact rank test can give with na and nb seeds:
+// complete separation, 2 / C(na + nb, na).
+double smallest_rank_p(std::size_t na, std::size_t nb) {
+  double ways = 1.0;
+  for (std::size_t i = 1; i <= na; ++i)
+    ways = ways * static_cast<double>(nb + i) / static_cast<double>(i);
+  return std::min(1.0, 2.0 / ways);
+}
+
+}  // namespace
+
+ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,
+                             const std::string& baseline) {
+  const std::vector<std::string> figures = results.figures();
+  if (std::find(figures.begin(), figures.end(), figure) == figures.end())
+    throw ConfigError(fmt::format("--metric {}: no finished trial of {} has it; they have: {}",
+                                  figure, results.layout.dir().string(),
+                                  figures.empty() ? "nothing (no trial finished)"
+                                                  : fmt::format("{}", fmt::join(figures, ", "))));
+  const std::map<std::string, std::string> partner = baseline_of_each_arm(results, baseline);
+  ComparisonTable table{figure, baseline, {}, {}};
+  for (const std::string& arm : results.plan.arms) {
+    if (!partner.count(arm)) continue;
+    ArmComparison row;
+    row.arm = sample_of(results, arm, figure);
+    row.baseline = sample_of(results, partner.at(arm), figure);
+    row.difference = welch_difference(row.arm.values, row.baseline.values);
+    row.welch = welch_test(row.arm.values, row.baseline.values);
+    row.rank = mann_whitney_test(row.arm.values, row.baseline.values);
+    table.rows.push_back(std::move(row));
+  }
+  std::vector<double> welch_p, rank_p;
+  for (const ArmComparison& row : table.rows) {
+    welch_p.push_back(row.welch.p);
+    rank_p.push_back(row.rank.p);
+  }
+  const std::vector<double> welch_adjusted = holm_adjusted(welch_p),
+                            rank_adjusted = holm_adjusted(rank_p);
+  bool rank_cannot_reach = false;
+  for (std::size_t i = 0; i < table.rows.size(); ++i) {
+    ArmComparison& row = table.rows[i];
+    row.welch_holm = welch_adjusted[i];
+    row.rank_holm = rank_adjusted[i];
+    row.verdict =
+        std::isnan(row.welch.p) && std::isnan(row.rank.p) ? "too few seeds" : verdict_of(row);
+    if (static_cast<int64_t>(row.arm.values.size()) < row.arm.planned ||
+        static_cast<int64_t>(row.baseline.values.size()) < row.baseline.planned)
+      table.notes.push_back(fmt::format(
+          "{}: {} of {} seeds finished with {} (baseline {}: {} of {}); the rest are not counted",
+          row.arm.arm, row.arm.values.size(), row.arm.planned, figure, row.baseline.arm,
+          row.baseline.values.size(), row.baseline.planned));
+    if (!row.arm.values.empty() && !row.baseline.values.empty() &&
+        smallest_rank_p(row.arm.values.size(), row.baseline.values.size()) *
+                static_cast<double>(table.rows.size()) >=
+            kAlpha)
+      rank_cannot_reach = true;
+  }
+  const bool bounded = figure.find("accuracy") != std::string::npos ||
+                       figure.find("exact_match") != std::string::npos;
+  for (const ArmComparison& row : table.rows)
+    if (bounded && (row.arm.summary.ci_low < 0.0 || row.arm.summary.ci_high > 1.0))
+      table.notes.push_back(fmt::format(
+          "{}: the t interval [{:.4g}, {:.4g}] leaves [0, 1], where {} lies: its seeds are "
+          "far from normal (e.g. some solved the task and some did not); trust the rank test "
+          "more than Welch's here",
+          row.arm.arm, row.arm.summary.ci_low, row.arm.summary.ci_high, figure));
+  if (rank_cannot_reach)
+    table.notes.push_back(fmt::format(
+        "with so few seeds the rank test cannot reach p < {} after Holm's correction over {} "
+        "comparison(s), whatever the data (3 against 3 seeds: p >= 0.1 alone); run more seeds to "
+        "let it speak",
+        kAlpha, table.rows.size()));
+  if (table.rows.size() > 1)
+    table.notes.push_back(
+        fmt::format("p-values are Holm-adjusted over the {} comparisons; the intervals are not",
+                    table.rows.size()));
+  return table;
+}
+
+std::vector<StepsToTarget> steps_to_target(const ExperimentResults& results,
+                                           const std::string& figure, double target) {
+  const bool lower_is_better = figure.find("loss") != std::string::npos;
+  std::vector<StepsToTarget> rows;
+  for (const std::string& arm : results.plan.arms) {
+    StepsToTarget row{arm, 0, 0, {}, kNaN};
+    std::vector<double> steps;
+    for (const TrialSummary* trial : results.finished(arm)) {
+      ++row.seeds;
+      const Curve curve = read_curve(results.layout.trial_file(trial->id), figure);
+      for (std::size_t i = 0; i < curve.steps.size(); ++i)
+        if (lower_is_better ? curve.values[i] <= target : curve.values[i] >= target) {
+          steps.push_back(static_cast<double>(curve.steps[i]));
+          break;
+        }
+    }
+    row.reached = static_cast<int64_t>(steps.size());
+    row.steps = summarize(steps);
+    if (!steps.empty()) {
+      std::vector<double> sorted = steps;
+      std::sort(sorted.begin(), sorted.end());
+      const std::size_t middle = sorted.size() / 2;
+      row.median = sorted.size() % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2.0;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+FigureByLength figure_by_length(const ExperimentResults& results, const std::string& figure) {
+  FigureByLength table;
+  std::vector<std::string> names{figure};
+  table.lengths.push_back("training");
+  std::vector<std::pair<int64_t, std::string>> extra;
+  for (const std::string& name : results.figures())
+    if (name.rfind(figure + "@", 0) == 0 && name.find('[') == std::string::npos) {
+      const std::string length = name.substr(figure.size() + 1);
+      extra.emplace_back(std::stoll(length), length);
+    }
+  std::sort(extra.begin(), extra.end());
+  for (const auto& [value, length] : extra) {
+    table.lengths.push_back(length);
+    names.push_back(figure + "@" + length);
+  }
+  for (const TrialSummary& trial : results.trials)
+    if (trial.status == TrialStatus::finished) {  // name the training length by its value
+      const Hdf5File file(results.layout.trial_file(trial.id).string(), Hdf5File::Mode::read);
+      table.lengths.front() = std::to_string(file.int_attribute("metrics/eval", "training_length"));
+      break;
+    }
+  for (const std::string& arm : results.plan.arms) {
+    table.arms.push_back(arm);
+    table.summary.emplace_back();
+    for (const std::string& name : names)
+      table.summary.back().push_back(sample_of(results, arm, name).summary);
+  }
+  return table;
+}
+
+}  // namespace attnlab::analysis

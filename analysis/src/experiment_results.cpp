@@ -1,0 +1,104 @@
+#include "attnlab/analysis/experiment_results.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "attnlab/error.hpp"
+#include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/run/plan_file.hpp"
+
+namespace attnlab::analysis {
+
+std::vector<const TrialSummary*> ExperimentResults::finished(const std::string& arm) const {
+  std::vector<const TrialSummary*> found;
+  for (const TrialSummary& trial : trials)
+    if (trial.arm == arm && trial.status == TrialStatus::finished) found.push_back(&trial);
+  return found;
+}
+
+std::vector<std::string> ExperimentResults::figures() const {
+  std::vector<std::string> names;
+  for (const TrialSummary& trial : trials)
+    for (const auto& [name, value] : trial.metrics)
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  return names;
+}
+
+ExperimentResults read_experiment_results(const std::filesystem::path& dir) {
+  if (!std::filesystem::is_directory(dir))
+    throw ConfigError(fmt::format("{}: no such output directory", dir.string()));
+  ExperimentResults results{
+      OutputLayout(std::filesystem::absolute(dir).lexically_normal()), {}, {}};
+  results.plan = read_plan(results.layout);
+  results.trials = collect_summaries(results.plan, results.layout);
+  return results;
+}
+
+namespace {
+
+// "eval_accuracy@32[k=v]" and its parts: the metric, the length, the setting.
+struct FigureName {
+  std::string metric;   // "accuracy"
+  std::string length;   // "32", or "" for the training length
+  std::string setting;  // "k=v", or ""
+};
+
+FigureName parse_eval_figure(const std::string& figure) {
+  FigureName parts;
+  std::string rest = figure.substr(5);  // after "eval_"
+  if (const auto open = rest.find('['); open != std::string::npos && rest.back() == ']') {
+    parts.setting = rest.substr(open + 1, rest.size() - open - 2);
+    rest = rest.substr(0, open);
+  }
+  if (const auto at = rest.find('@'); at != std::string::npos) {
+    parts.length = rest.substr(at + 1);
+    rest = rest.substr(0, at);
+  }
+  parts.metric = rest;
+  return parts;
+}
+
+std::vector<double> read_values(const Hdf5File& file, const std::string& dataset) {
+  if (!file.contains(dataset))
+    throw IoError(fmt::format("{}: has no dataset {} (the curve asked for)", file.path(), dataset));
+  const std::vector<float> values = file.read_tensor(dataset).to_vector();
+  return {values.begin(), values.end()};
+}
+
+std::vector<int64_t> read_steps(const Hdf5File& file, const std::string& dataset) {
+  if (!file.contains(dataset))
+    throw IoError(fmt::format("{}: has no dataset {}", file.path(), dataset));
+  const std::vector<int32_t> steps = file.read_ints(dataset);
+  return {steps.begin(), steps.end()};
+}
+
+}  // namespace
+
+Curve read_curve(const std::filesystem::path& path, const std::string& figure) {
+  const Hdf5File file(path.string(), Hdf5File::Mode::read);
+  Curve curve;
+  if (figure == "train_loss") {
+    curve.steps = read_steps(file, "metrics/train/step");
+    curve.values = read_values(file, "metrics/train/loss");
+  } else if (figure.rfind("eval_", 0) == 0) {
+    const FigureName parts = parse_eval_figure(figure);
+    const std::string length =
+        parts.length.empty() ? std::to_string(file.int_attribute("metrics/eval", "training_length"))
+                             : parts.length;
+    const std::string group = parts.setting.empty()
+                                  ? "metrics/eval"
+                                  : fmt::format("metrics/eval/settings/{}", parts.setting);
+    curve.steps = read_steps(file, "metrics/eval/step");
+    curve.values = read_values(file, fmt::format("{}/length_{}/{}", group, length, parts.metric));
+  } else {
+    throw ConfigError(fmt::format(
+        "'{}' has no curve: curves exist for train_loss and the eval_ figures", figure));
+  }
+  if (curve.steps.size() != curve.values.size())
+    throw IoError(fmt::format("{}: the curve of {} has {} values for {} steps", path.string(),
+                              figure, curve.values.size(), curve.steps.size()));
+  return curve;
+}
+
+}  // namespace attnlab::analysis

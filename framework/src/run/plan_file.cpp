@@ -1,0 +1,94 @@
+#include "attnlab/run/plan_file.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "attnlab/error.hpp"
+
+namespace attnlab {
+namespace {
+
+const ConfigNode& required(const ConfigNode& node, const std::string& key,
+                           const std::string& path) {
+  const ConfigNode* found = node.is_map() ? node.find(key) : nullptr;
+  if (found == nullptr)
+    throw ConfigError(fmt::format("{}: no '{}' in {}: not a plan attnlab wrote",
+                                  node.location().str(), key, path));
+  return *found;
+}
+
+std::string scalar(const ConfigNode& node, const std::string& key, const std::string& path) {
+  const ConfigNode& value = required(node, key, path);
+  if (!value.is_scalar())
+    throw ConfigError(fmt::format("{}: '{}' is not a value", value.location().str(), key));
+  return value.text();
+}
+
+uint64_t number(const ConfigNode& node, const std::string& key, const std::string& path) {
+  const std::string text = scalar(node, key, path);
+  if (text.empty() || !std::all_of(text.begin(), text.end(), ::isdigit))
+    throw ConfigError(fmt::format("{}: '{}' is '{}', expected a whole number",
+                                  required(node, key, path).location().str(), key, text));
+  return std::stoull(text);
+}
+
+}  // namespace
+
+std::string plan_fingerprint(const Experiment& experiment) {
+  std::string plan;
+  for (const Trial& trial : experiment.trials)
+    plan += fmt::format("{} {} {}\n", trial.index, trial.id, trial.arm);
+  return config_hash(plan);
+}
+
+std::string plan_yaml(const Experiment& experiment) {
+  ConfigNode plan = ConfigNode::map();
+  plan.set("experiment", ConfigNode::scalar(experiment.name));
+  plan.set("fingerprint", ConfigNode::scalar(plan_fingerprint(experiment)));
+  ConfigNode trials = ConfigNode::sequence();
+  for (const Trial& trial : experiment.trials) {
+    ConfigNode row = ConfigNode::map();
+    row.set("index", ConfigNode::scalar(std::to_string(trial.index)));
+    row.set("id", ConfigNode::scalar(trial.id));
+    row.set("arm", ConfigNode::scalar(trial.arm));
+    row.set("seed", ConfigNode::scalar(std::to_string(trial.seed)));
+    trials.push_back(row);
+  }
+  plan.set("trials", trials);
+  return to_yaml(plan);
+}
+
+Experiment read_plan(const OutputLayout& layout) {
+  const std::string path = layout.plan().string();
+  if (!std::filesystem::is_regular_file(layout.plan()))
+    throw ConfigError(fmt::format(
+        "{}: no plan.yaml there: not an output directory of 'attnlab run' (or nothing has run "
+        "in it yet)",
+        layout.dir().string()));
+  const ConfigNode plan = load_yaml_file(path, kWrittenYamlBounds);
+  Experiment experiment;
+  experiment.name = scalar(plan, "experiment", path);
+  experiment.output_dir = layout.dir().string();
+  scalar(plan, "fingerprint", path);
+  const ConfigNode& trials = required(plan, "trials", path);
+  if (!trials.is_sequence()) throw ConfigError(fmt::format("{}: 'trials' is not a list", path));
+  for (const ConfigNode& row : trials.items()) {
+    Trial trial;
+    trial.index = static_cast<int64_t>(number(row, "index", path));
+    trial.id = scalar(row, "id", path);
+    trial.arm = scalar(row, "arm", path);
+    trial.seed = number(row, "seed", path);
+    if (std::find(experiment.arms.begin(), experiment.arms.end(), trial.arm) ==
+        experiment.arms.end())
+      experiment.arms.push_back(trial.arm);
+    experiment.trials.push_back(std::move(trial));
+  }
+  if (plan_fingerprint(experiment) != scalar(plan, "fingerprint", path))
+    throw ConfigError(fmt::format(
+        "{}: its trials do not match its fingerprint: the plan was edited by hand", path));
+  return experiment;
+}
+
+}  // namespace attnlab
