@@ -38,7 +38,9 @@ void register_components(PluginRegistrar& registrar) {
       .name = "cosine",
       .description = "softmax over temperature-scaled cosine similarity of L2-normalised q and k",
       .parameters = {{"temperature", ParameterType::number, "10",
-                      "initial temperature tau multiplying the cosine"},
+                      "initial temperature tau multiplying the cosine (positive: a negative one "
+                      "would attend to the least similar keys)",
+                      at_least(1e-3)},
                      {"learn_temperature", ParameterType::boolean, "true",
                       "train tau with the model"}},
       .capabilities = {.causal_mask = true,

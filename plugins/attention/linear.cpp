@@ -46,7 +46,8 @@ void register_components(PluginRegistrar& registrar) {
       .name = "linear",
       .description = "kernelised attention with phi(x) = elu(x) + 1, normalised per query "
                      "(Katharopoulos et al. 2020)",
-      .parameters = {{"eps", ParameterType::number, "1e-6", "added to each query's normaliser"}},
+      .parameters = {{"eps", ParameterType::number, "1e-6", "added to each query's normaliser",
+                      at_least(0)}},
       .capabilities = {.causal_mask = true,
                        .padding_mask = true,
                        .returns_weights = true,

@@ -57,7 +57,9 @@ void register_components(PluginRegistrar& registrar) {
       .name = "rope",
       .description = "rotary embedding of q and k in every self-attention layer (Su et al. 2021)",
       .parameters = {{"base", ParameterType::number, "10000",
-                      "wavelength base theta_i = base^(-2i/d_k)"}},
+                      "wavelength base theta_i = base^(-2i/d_k) (base 1 would rotate every "
+                      "feature pair alike)",
+                      at_least(2)}},
       .capabilities =
           {.embeddings = false, .rotates_qk = true, .score_bias = false, .extrapolates = true},
       .factory =

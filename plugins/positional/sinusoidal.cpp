@@ -25,7 +25,9 @@ void register_components(PluginRegistrar& registrar) {
       .name = "sinusoidal",
       .description = "fixed sin/cos features added to the token embeddings (Vaswani et al. 2017)",
       .parameters = {{"base", ParameterType::number, "10000",
-                      "wavelength base of the sin/cos features"}},
+                      "wavelength base of the sin/cos features (base 1 would give every feature "
+                      "pair the same wavelength)",
+                      at_least(2)}},
       .capabilities =
           {.embeddings = true, .rotates_qk = false, .score_bias = false, .extrapolates = true},
       .factory =

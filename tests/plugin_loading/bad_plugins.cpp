@@ -107,6 +107,53 @@ class HeadMixingAttention final : public attnlab::AttentionVariant {
   }
 };
 
+// Claims the causal mask but lets every query see every key.
+class CausalLeakAttention final : public attnlab::AttentionVariant {
+ public:
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                         const AttentionMask& mask, const Tensor& bias,
+                         const ForwardContext&) const override {
+    AttentionMask seen_all = mask;
+    seen_all.causal = false;
+    return attnlab::scaled_dot_product_attention(q, k, v, seen_all, bias);
+  }
+};
+
+// Claims padding masks but attends to padded keys too.
+class PaddingBlindAttention final : public attnlab::AttentionVariant {
+ public:
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                         const AttentionMask& mask, const Tensor& bias,
+                         const ForwardContext&) const override {
+    AttentionMask unpadded = mask;
+    unpadded.key_lengths.clear();
+    return attnlab::scaled_dot_product_attention(q, k, v, unpadded, bias);
+  }
+};
+
+// Right values, wrong gradients: the keys are cut from the graph.
+class DetachedKeysAttention final : public attnlab::AttentionVariant {
+ public:
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                         const AttentionMask& mask, const Tensor& bias,
+                         const ForwardContext&) const override {
+    return attnlab::scaled_dot_product_attention(q, k.detach(), v, mask, bias);
+  }
+};
+
+// Scales scores by the number of keys, visible or not: causal, but a query
+// attends differently over a cache of its past than over the whole sequence
+// (the defect the kit found in `sigmoid`).
+class KeyCountAttention final : public attnlab::AttentionVariant {
+ public:
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                         const AttentionMask& mask, const Tensor& bias,
+                         const ForwardContext&) const override {
+    const auto keys = static_cast<float>(k.shape()[2]);
+    return attnlab::scaled_dot_product_attention(ops::scale(q, keys), k, v, mask, bias);
+  }
+};
+
 template <class Variant>
 attnlab::Registry<attnlab::AttentionVariant>::Entry entry(const char* name, bool weights) {
   return {
@@ -125,6 +172,10 @@ attnlab::Registry<attnlab::AttentionVariant>::Entry entry(const char* name, bool
 static void register_broken_promises(attnlab::PluginRegistrar& registrar) {
   registrar.add_attention(entry<BiasBlindAttention>("test_bias_blind", true));
   registrar.add_attention(entry<HeadMixingAttention>("test_head_mixing", false));
+  registrar.add_attention(entry<CausalLeakAttention>("test_causal_leak", true));
+  registrar.add_attention(entry<PaddingBlindAttention>("test_padding_blind", true));
+  registrar.add_attention(entry<DetachedKeysAttention>("test_detached_keys", true));
+  registrar.add_attention(entry<KeyCountAttention>("test_key_count", true));
 }
 ATTNLAB_PLUGIN(register_broken_promises)
 #elif BAD_PLUGIN_KIND == 4  // no entry points at all

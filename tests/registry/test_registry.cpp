@@ -1,7 +1,10 @@
+#include <fmt/format.h>
+
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/attention/multi_head_attention.hpp>
 #include <attnlab/error.hpp>
 #include <attnlab/experiment/experiment.hpp>
+#include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/registry/component_kinds.hpp>
 #include <attnlab/task/task.hpp>
 #include <catch2/catch.hpp>
@@ -96,6 +99,20 @@ TEST_CASE("declared ranges and choices are enforced, and described") {
                       Contains("must be a finite number in [0, 1]"));
   REQUIRE_THROWS_WITH(resolve_parameters("thing", "demo", specs, {{"width", "wide"}}),
                       Contains("must be one of split | fixed"));
+}
+
+TEST_CASE("built-in number parameters that would break the math are bounded") {
+  const auto refused = [](const auto& registry, const char* name, const char* key,
+                          const char* value) {
+    const auto& entry = registry.find(name);
+    REQUIRE_THROWS_WITH(resolve_parameters("component", name, entry.parameters, {{key, value}}),
+                        Contains(fmt::format("parameter '{}' must be", key)));
+  };
+  refused(positional_registry(), "rope", "base", "-1");  // trained to NaN before the bound
+  refused(positional_registry(), "rope", "base", "1");
+  refused(positional_registry(), "sinusoidal", "base", "0");
+  refused(attention_registry(), "cosine", "temperature", "-1");
+  refused(attention_registry(), "linear", "eps", "-1");
 }
 
 TEST_CASE("an unknown name says whether a plugin that might provide it is loaded") {
