@@ -14,6 +14,7 @@ int run_plan(const std::vector<std::string>& arguments);
 int run_validate(const std::vector<std::string>& arguments);
 int run_config(const std::vector<std::string>& arguments);
 int run_compare(const std::vector<std::string>& arguments);
+int run_analyze(const std::vector<std::string>& arguments);
 /// Hidden: one trial in a worker process (started by run_run).
 int run_trial_worker(const std::vector<std::string>& arguments);
 

@@ -21,6 +21,8 @@ commands:
   plan       list the trials an experiment expands to (id, arm, seed) without running
   validate   check an experiment file and every trial it expands to
   config     print the fully resolved configuration of an experiment or of one trial
+  analyze    measure what every head of every finished trial does (entropy, distance,
+             previous-token, duplicate-token and induction detectors, head diversity)
   compare    compare the arms of a run over seeds against a baseline arm: differences
              with 95% intervals, Welch and Mann-Whitney p (Holm-adjusted), steps to a
              target, figures at every evaluated length
@@ -47,6 +49,7 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "validate") return run_validate(rest);
   if (command == "config") return run_config(rest);
   if (command == "compare") return run_compare(rest);
+  if (command == "analyze") return run_analyze(rest);
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);

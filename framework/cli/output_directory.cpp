@@ -38,7 +38,8 @@ void supersede(const OutputLayout& layout, const Experiment& experiment) {
     if (!ids.count(name.substr(0, name.find('.'))))
       fs::rename(entry.path(), aside / "trials" / name);
   }
-  for (const char* name : {"plan.yaml", "results.h5", "results.csv", "trials.csv", "results.md"})
+  for (const char* name :
+       {"plan.yaml", "results.h5", "results.csv", "trials.csv", "results.md", "analysis"})
     if (fs::exists(layout.dir() / name)) fs::rename(layout.dir() / name, aside / name);
 }
 
@@ -51,7 +52,7 @@ bool is_lock_name(const std::string& name) {
 // What attnlab writes at the top of an output directory (temporaries aside).
 bool written_by_attnlab(const std::string& name) {
   static const std::set<std::string> names{"plan.yaml",  "results.h5", "results.csv", "trials.csv",
-                                           "results.md", "trials",     "superseded"};
+                                           "results.md", "trials",     "superseded",  "analysis"};
   return names.count(name) > 0 || is_lock_name(name) || name.find(".partial-") != std::string::npos;
 }
 
@@ -76,7 +77,7 @@ std::vector<std::string> foreign_entries(const fs::path& dir) {
     const std::string name = entry.path().filename().string();
     const fs::file_status status = entry.symlink_status();
     const bool is_lock = is_lock_name(name);
-    const bool is_folder = name == "trials" || name == "superseded";
+    const bool is_folder = name == "trials" || name == "superseded" || name == "analysis";
     if (!written_by_attnlab(name) || fs::is_symlink(status) ||
         (is_folder && !fs::is_directory(status)) || (!is_folder && !fs::is_regular_file(status))) {
       foreign.push_back(name);

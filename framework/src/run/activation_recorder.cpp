@@ -9,6 +9,7 @@
 #include "../experiment/trial_check.hpp"
 #include "attnlab/experiment/config_tree.hpp"
 #include "attnlab/ops.hpp"
+#include "attnlab/run/trial_runner.hpp"
 #include "attnlab/train/seeding.hpp"
 
 namespace attnlab {
@@ -106,8 +107,7 @@ void write_tokens(Hdf5File& file, const std::string& dataset, const TokenBatch& 
 ActivationRecorder::ActivationRecorder(Hdf5File& file, const TrialSpec& spec, const Task& task)
     : file_(file), spec_(spec) {
   if (!enabled()) return;
-  Rng rng = seeded_rng(spec.train.seed, "record");
-  examples_ = task.sample(spec.shape, spec.record.examples, task.length(), rng);
+  examples_ = recorded_examples(spec, task);
   write_tokens(file_, "activations/inputs/source", examples_.source);
   write_tokens(file_, "activations/inputs/target_input", examples_.target_input);
   const auto per_example = static_cast<int64_t>(examples_.targets.size()) / spec.record.examples;

@@ -110,6 +110,11 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
 
 }  // namespace
 
+TaskBatch recorded_examples(const TrialSpec& spec, const Task& task) {
+  Rng rng = seeded_rng(spec.train.seed, "record");
+  return task.sample(spec.shape, spec.record.examples, task.length(), rng);
+}
+
 double run_trial(const TrialTicket& ticket, const std::string& path,
                  const std::function<void(const TrainRecord&)>& on_step) {
   const auto start = std::chrono::steady_clock::now();

@@ -9,6 +9,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/experiment.hpp"
+#include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/train/trainer.hpp"
 
 namespace attnlab {
@@ -34,6 +35,11 @@ class TrialInterrupted : public Error {
  public:
   TrialInterrupted() : Error("interrupted") {}
 };
+
+/// The examples a trial records its activations on (record.examples of them,
+/// at the training length, from its seed's "record" stream): the same on
+/// every call, so analysis can measure on exactly what was recorded.
+TaskBatch recorded_examples(const TrialSpec& spec, const Task& task);
 
 /// Trains the ticket's trial and writes its results to `path` (atomically).
 /// on_step is called after every step and may throw TrialInterrupted. Returns the

@@ -1,0 +1,174 @@
+#include "attnlab/analysis/head_analysis.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "attnlab/io/atomic_file.hpp"
+#include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/run/results.hpp"
+#include "attnlab/stats/sample_summary.hpp"
+#include "text_table.hpp"
+
+namespace attnlab::analysis {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string csv_number(double value) {
+  return std::isfinite(value) ? fmt::format("{:.9g}", value) : "";
+}
+
+std::string head_metrics_csv(const std::vector<TrialHeadMetrics>& trials) {
+  std::string text = "trial,arm,seed,module,head";
+  for (const HeadMetricField& field : head_metric_fields()) text += fmt::format(",{}", field.name);
+  text += ",layer_diversity\n";
+  for (const TrialHeadMetrics& trial : trials)
+    for (const ModuleMetrics& module : trial.modules)
+      for (std::size_t h = 0; h < module.heads.size(); ++h) {
+        text +=
+            fmt::format("{},\"{}\",{},{},{}", trial.id, trial.arm, trial.seed, module.module, h);
+        for (const HeadMetricField& field : head_metric_fields())
+          text += fmt::format(",{}", csv_number(module.heads[h].*field.member));
+        text += fmt::format(",{}\n", csv_number(module.diversity));
+      }
+  return text;
+}
+
+void write_trial_group(Hdf5File& file, const TrialHeadMetrics& trial) {
+  const std::string group = "trials/" + trial.id;
+  file.create_group(group);
+  file.set_attribute(group, "arm", trial.arm);
+  file.set_attribute(group, "seed", static_cast<int64_t>(trial.seed));
+  file.set_attribute(group, "examples", trial.examples);
+  file.set_attribute(group, "examples_from", trial.recorded ? "recorded" : "analysis");
+  for (const ModuleMetrics& module : trial.modules) {
+    const std::string path = hdf5_path(group, module.module);
+    file.create_group(path);
+    file.set_attribute(path, "diversity", module.diversity);
+    const auto heads = static_cast<int64_t>(module.heads.size());
+    for (const HeadMetricField& field : head_metric_fields()) {
+      std::vector<float> values;
+      for (const HeadMetrics& head : module.heads)
+        values.push_back(static_cast<float>(head.*field.member));
+      file.write_tensor(path + "/" + field.name, Tensor::from_values({heads}, values));
+    }
+  }
+}
+
+double best_of(const ModuleMetrics& module, double HeadMetrics::*member) {
+  double best = kNaN;
+  for (const HeadMetrics& head : module.heads)
+    if (!std::isnan(head.*member) && (std::isnan(best) || head.*member > best)) best = head.*member;
+  return best;
+}
+
+// The values of one module's figure over an arm's trials (NaNs kept out).
+std::vector<double> over_seeds(const std::vector<TrialHeadMetrics>& trials, const std::string& arm,
+                               const std::string& module,
+                               const std::function<double(const ModuleMetrics&)>& figure) {
+  std::vector<double> values;
+  for (const TrialHeadMetrics& trial : trials) {
+    if (trial.arm != arm) continue;
+    for (const ModuleMetrics& m : trial.modules)
+      if (m.module == module && !std::isnan(figure(m))) values.push_back(figure(m));
+  }
+  return values;
+}
+
+}  // namespace
+
+TrialHeadMetrics measure_heads(const TrainedTrial& trial, int64_t examples, bool on_recorded) {
+  const TaskBatch batch = on_recorded ? trial.recorded_examples() : trial.examples(examples);
+  TrialHeadMetrics measured{trial.id(),   trial.arm(),
+                            trial.seed(), on_recorded ? trial.spec().record.examples : examples,
+                            on_recorded,  {}};
+  for (const AttentionPattern& pattern : trial.attention_patterns(batch))
+    measured.modules.push_back({pattern.module, head_metrics(pattern), head_diversity(pattern)});
+  return measured;
+}
+
+void write_head_metrics(const ExperimentResults& results,
+                        const std::vector<TrialHeadMetrics>& trials) {
+  const std::filesystem::path folder = results.layout.dir() / "analysis";
+  std::filesystem::create_directories(folder);
+  const std::filesystem::path path = folder / "head_metrics.h5";
+  const std::filesystem::path partial = temporary_path(path);
+  try {
+    Hdf5File file(partial.string(), Hdf5File::Mode::create);
+    file.set_attribute("/", "attnlab_analysis_schema", int64_t{1});
+    file.set_attribute("/", "kind", "head_metrics");
+    file.set_attribute("/", "experiment", results.plan.name);
+    file.create_group("trials");
+    for (const TrialHeadMetrics& trial : trials) write_trial_group(file, trial);
+    file.close();
+    publish_file(partial, path);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(partial, ignored);
+    throw;
+  }
+  write_file_atomically(folder / "head_metrics.csv", head_metrics_csv(trials));
+}
+
+std::string format_head_summary(const ExperimentResults& results,
+                                const std::vector<TrialHeadMetrics>& trials, TextFormat format) {
+  TextTable table;
+  table.title =
+      "heads per arm and attention module, over seeds (mean [95% CI]): how different the "
+      "layer's heads are (Jensen-Shannon, bits), the best head's score on each detector, and "
+      "the sharpest head's normalised entropy";
+  table.columns = {{"arm", "arm"},
+                   {"module", "module"},
+                   {"heads", "heads"},
+                   {"seeds", "seeds"},
+                   {"diversity", "diversity"},
+                   {"best previous-token", "best_previous_token"},
+                   {"best duplicate-token", "best_duplicate_token"},
+                   {"best induction", "best_induction"},
+                   {"sharpest entropy", "sharpest_normalised_entropy"}};
+  for (const std::string& arm : results.plan.arms) {
+    std::vector<std::pair<std::string, std::size_t>> modules;  // in model order, with heads
+    for (const TrialHeadMetrics& trial : trials)
+      if (trial.arm == arm)
+        for (const ModuleMetrics& m : trial.modules)
+          if (std::none_of(modules.begin(), modules.end(),
+                           [&](const auto& known) { return known.first == m.module; }))
+            modules.emplace_back(m.module, m.heads.size());
+    for (const auto& [module, heads] : modules) {
+      const auto cell = [&](const std::function<double(const ModuleMetrics&)>& figure) {
+        const SampleSummary s = summarize(over_seeds(trials, arm, module, figure));
+        return interval(s.mean, s.ci_low, s.ci_high);
+      };
+      const auto seeds = over_seeds(trials, arm, module, [](const ModuleMetrics&) { return 0.0; });
+      table.rows.push_back(
+          {text(arm), text(module), number(static_cast<double>(heads)),
+           number(static_cast<double>(seeds.size())),
+           cell([](const ModuleMetrics& m) { return m.diversity; }),
+           cell([](const ModuleMetrics& m) {
+             return best_of(m, &HeadMetrics::previous_token_score);
+           }),
+           cell([](const ModuleMetrics& m) {
+             return best_of(m, &HeadMetrics::duplicate_token_score);
+           }),
+           cell([](const ModuleMetrics& m) { return best_of(m, &HeadMetrics::induction_score); }),
+           cell([](const ModuleMetrics& m) {
+             double sharpest = kNaN;
+             for (const HeadMetrics& h : m.heads)
+               if (!std::isnan(h.normalised_entropy) &&
+                   (std::isnan(sharpest) || h.normalised_entropy < sharpest))
+                 sharpest = h.normalised_entropy;
+             return sharpest;
+           })});
+    }
+  }
+  table.notes.push_back(
+      "per-head figures of every trial: analysis/head_metrics.csv and head_metrics.h5 in the "
+      "output directory; definitions: docs/analysis.md");
+  return render(table, format);
+}
+
+}  // namespace attnlab::analysis

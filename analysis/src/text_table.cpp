@@ -1,0 +1,171 @@
+#include "text_table.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace attnlab::analysis {
+namespace {
+
+std::string shown(double value, int digits) {
+  if (std::isnan(value)) return "-";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return fmt::format("{:.{}g}", value, digits);
+}
+
+std::string shown(const Cell& cell) {
+  switch (cell.kind) {
+    case Cell::Kind::text:
+      return cell.text;
+    case Cell::Kind::number:
+      return shown(cell.value, cell.digits);
+    case Cell::Kind::interval:
+      return std::isnan(cell.low) ? shown(cell.value, 4)
+                                  : fmt::format("{} [{}, {}]", shown(cell.value, 4),
+                                                shown(cell.low, 4), shown(cell.high, 4));
+  }
+  return "";
+}
+
+std::string full(double value) {
+  return std::isfinite(value) ? fmt::format("{:.17g}", value) : "";
+}
+
+std::string json_number(double value) {
+  return std::isfinite(value) ? fmt::format("{:.17g}", value) : "null";
+}
+
+}  // namespace
+
+std::string json_string(const std::string& value) {
+  std::string quoted = "\"";
+  for (const char c : value) {
+    if (c == '"' || c == '\\')
+      quoted += fmt::format("\\{}", c);
+    else if (static_cast<unsigned char>(c) < 0x20)
+      quoted += fmt::format("\\u{:04x}", c);
+    else
+      quoted += c;
+  }
+  return quoted + "\"";
+}
+
+namespace {
+
+std::string csv_field(const std::string& value) {
+  if (value.find_first_of(",\"\n") == std::string::npos) return value;
+  std::string quoted = "\"";
+  for (const char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string as_table(const TextTable& table, bool markdown) {
+  std::vector<std::size_t> width(table.columns.size());
+  std::vector<std::vector<std::string>> cells;
+  for (std::size_t c = 0; c < table.columns.size(); ++c) width[c] = table.columns[c].name.size();
+  for (const auto& row : table.rows) {
+    cells.emplace_back();
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      cells.back().push_back(shown(row[c]));
+      width[c] = std::max(width[c], cells.back().back().size());
+    }
+  }
+  std::string out = markdown ? fmt::format("**{}**\n\n", table.title) : table.title + "\n";
+  const auto line = [&](const std::vector<std::string>& values) {
+    std::string text = markdown ? "|" : "";
+    for (std::size_t c = 0; c < values.size(); ++c)
+      text += markdown ? fmt::format(" {} |", values[c])
+                       : fmt::format("{}{:<{}}", c ? "  " : "", values[c], width[c]);
+    while (!markdown && !text.empty() && text.back() == ' ') text.pop_back();
+    return text + "\n";
+  };
+  std::vector<std::string> header;
+  for (const Column& column : table.columns) header.push_back(column.name);
+  out += line(header);
+  if (markdown) {
+    out += "|";
+    for (std::size_t c = 0; c < table.columns.size(); ++c) out += c ? "---:|" : "---|";
+    out += "\n";
+  }
+  for (const auto& row : cells) out += line(row);
+  if (!table.notes.empty()) out += "\n";
+  for (const std::string& note : table.notes)
+    out += fmt::format("{}{}\n", markdown ? "- " : "note: ", note);
+  return out;
+}
+
+std::string as_csv(const TextTable& table) {
+  std::string out;
+  // Intervals become three columns: the value, _low and _high.
+  std::vector<std::string> names;
+  for (std::size_t c = 0; c < table.columns.size(); ++c) {
+    names.push_back(table.columns[c].field);
+    if (!table.rows.empty() && table.rows.front()[c].kind == Cell::Kind::interval) {
+      names.push_back(table.columns[c].field + "_low");
+      names.push_back(table.columns[c].field + "_high");
+    }
+  }
+  for (std::string& name : names) name = csv_field(name);
+  out += fmt::format("{}\n", fmt::join(names, ","));
+  for (const auto& row : table.rows) {
+    std::vector<std::string> values;
+    for (const Cell& cell : row) {
+      values.push_back(cell.kind == Cell::Kind::text ? csv_field(cell.text) : full(cell.value));
+      if (cell.kind == Cell::Kind::interval) {
+        values.push_back(full(cell.low));
+        values.push_back(full(cell.high));
+      }
+    }
+    out += fmt::format("{}\n", fmt::join(values, ","));
+  }
+  return out;
+}
+
+std::string as_json(const TextTable& table) {
+  std::string rows;
+  for (const auto& row : table.rows) {
+    std::string object;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const Cell& cell = row[c];
+      const std::string& key = table.columns[c].field;
+      const auto add = [&](const std::string& name, const std::string& value) {
+        object += fmt::format("{}{}: {}", object.empty() ? "" : ", ", json_string(name), value);
+      };
+      if (cell.kind == Cell::Kind::text) {
+        add(key, json_string(cell.text));
+        continue;
+      }
+      add(key, json_number(cell.value));
+      if (cell.kind == Cell::Kind::interval) {
+        add(key + "_low", json_number(cell.low));
+        add(key + "_high", json_number(cell.high));
+      }
+    }
+    rows += fmt::format("{}    {{{}}}", rows.empty() ? "" : ",\n", object);
+  }
+  std::string notes;
+  for (const std::string& note : table.notes)
+    notes += fmt::format("{}{}", notes.empty() ? "" : ", ", json_string(note));
+  return fmt::format("{{\n  \"title\": {},\n  \"rows\": [\n{}\n  ],\n  \"notes\": [{}]\n}}\n",
+                     json_string(table.title), rows, notes);
+}
+
+}  // namespace
+
+std::string render(const TextTable& table, TextFormat format) {
+  switch (format) {
+    case TextFormat::table:
+      return as_table(table, false);
+    case TextFormat::markdown:
+      return as_table(table, true);
+    case TextFormat::csv:
+      return as_csv(table);
+    case TextFormat::json:
+      return as_json(table);
+  }
+  return "";
+}
+
+}  // namespace attnlab::analysis

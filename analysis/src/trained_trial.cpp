@@ -1,0 +1,101 @@
+#include "attnlab/analysis/trained_trial.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "attnlab/error.hpp"
+#include "attnlab/io/checkpoint.hpp"
+#include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/run/results.hpp"
+#include "attnlab/run/trial_runner.hpp"
+#include "attnlab/train/seeding.hpp"
+
+namespace attnlab::analysis {
+namespace {
+
+// Collects every attention module's weights as the forward pass reports them.
+class WeightsCollector final : public ActivationObserver {
+ public:
+  void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) override {
+    constexpr std::string_view kSuffix = ".weights";
+    if (name.size() <= kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix ||
+        name.find(".variant.") != std::string_view::npos || dimensions.size() != 4)
+      return;
+    order.emplace_back(name.substr(0, name.size() - kSuffix.size()));
+    weights[order.back()] = value.detach();
+  }
+  std::vector<std::string> order;
+  std::map<std::string, Tensor> weights;
+};
+
+ConfigNode configuration_of(const std::filesystem::path& path) {
+  const Hdf5File file(path.string(), Hdf5File::Mode::read);
+  return parse_yaml(file.string_attribute("/", "config_yaml"), path.string() + " (config_yaml)",
+                    kWrittenYamlBounds);
+}
+
+}  // namespace
+
+TrainedTrial::TrainedTrial(const std::filesystem::path& path) {
+  const TrialSummary summary = read_trial_summary(path.string());
+  if (summary.status != TrialStatus::finished)
+    throw IoError(fmt::format("{}: trial {} did not finish; it has no trained model", path.string(),
+                              summary.id));
+  id_ = summary.id;
+  arm_ = summary.arm;
+  seed_ = summary.seed;
+  built_ = build_trial(configuration_of(path));
+  Rng init = seeded_rng(built_.spec.train.seed, "init");
+  model_ = std::make_unique<TaskModel>(built_.spec.shape, built_.spec.model, init);
+  load_checkpoint(model_->module(), path.string());
+}
+
+TrainedTrial::~TrainedTrial() = default;
+
+TaskBatch TrainedTrial::examples(int64_t count) const {
+  Rng rng = seeded_rng(built_.spec.train.seed, "analysis");
+  return built_.task->sample(built_.spec.shape, count, built_.task->length(), rng);
+}
+
+TaskBatch TrainedTrial::recorded_examples() const {
+  const RecordOptions& record = built_.spec.record;
+  if (record.tensors.empty() || record.examples < 1)
+    throw ConfigError(fmt::format(
+        "trial {} ({}) recorded no activations (record.tensors is empty): there are no recorded "
+        "examples to measure on; measure on the analysis examples instead",
+        id_, arm_));
+  return attnlab::recorded_examples(built_.spec, *built_.task);
+}
+
+std::vector<AttentionPattern> TrainedTrial::attention_patterns(const TaskBatch& batch) const {
+  WeightsCollector collector;
+  {
+    NoGradGuard no_grad;
+    model_->forward(batch, {.observer = &collector});
+  }
+  const bool causal = built_.spec.model.decoder_mask == DecoderMask::causal;
+  std::vector<AttentionPattern> patterns;
+  for (const std::string& module : collector.order) {
+    AttentionPattern p;
+    p.module = module;
+    p.weights = collector.weights.at(module);
+    const bool decoder = module.rfind("decoder.", 0) == 0;
+    const TokenBatch& queries = decoder ? batch.target_input : batch.source;
+    p.self_attention = module.find(".cross_attn") == std::string::npos;
+    p.query_tokens = queries.ids;
+    p.query_lengths = queries.lengths;
+    if (p.self_attention) {
+      p.causal = decoder && causal;
+      p.key_tokens = queries.ids;
+      p.key_lengths = queries.lengths;
+    } else if (p.weights.shape()[3] == batch.source.length) {  // full memory, not its mean
+      p.key_tokens = batch.source.ids;
+      p.key_lengths = batch.source.lengths;
+    }
+    patterns.push_back(std::move(p));
+  }
+  return patterns;
+}
+
+}  // namespace attnlab::analysis
