@@ -63,8 +63,13 @@ int run_analyze(const std::vector<std::string>& arguments) {
                  trial.failure.empty() ? "it has not run yet" : trial.failure);
       continue;
     }
-    const analysis::TrainedTrial trained(results.layout.trial_file(trial.id));
-    measured.push_back(analysis::measure_heads(trained, examples, on_recorded));
+    try {
+      const analysis::TrainedTrial trained(results.layout.trial_file(trial.id));
+      measured.push_back(analysis::measure_heads(trained, examples, on_recorded));
+    } catch (const Error& e) {  // which trial, for a run of many
+      throw Error(
+          fmt::format("trial {} ({}, seed {}): {}", trial.id, trial.arm, trial.seed, e.what()));
+    }
   }
   if (measured.empty())
     throw ConfigError(fmt::format("{}: no trial has finished; nothing to analyse", dir));

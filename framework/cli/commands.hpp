@@ -15,6 +15,7 @@ int run_validate(const std::vector<std::string>& arguments);
 int run_config(const std::vector<std::string>& arguments);
 int run_compare(const std::vector<std::string>& arguments);
 int run_analyze(const std::vector<std::string>& arguments);
+int run_ablate(const std::vector<std::string>& arguments);
 /// Hidden: one trial in a worker process (started by run_run).
 int run_trial_worker(const std::vector<std::string>& arguments);
 

@@ -23,6 +23,8 @@ commands:
   config     print the fully resolved configuration of an experiment or of one trial
   analyze    measure what every head of every finished trial does (entropy, distance,
              previous-token, duplicate-token and induction detectors, head diversity)
+  ablate     remove each head of every finished trial alone (zero and mean ablation),
+             rank heads by importance and prune them (Michel et al. 2019)
   compare    compare the arms of a run over seeds against a baseline arm: differences
              with 95% intervals, Welch and Mann-Whitney p (Holm-adjusted), steps to a
              target, figures at every evaluated length
@@ -50,6 +52,7 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "config") return run_config(rest);
   if (command == "compare") return run_compare(rest);
   if (command == "analyze") return run_analyze(rest);
+  if (command == "ablate") return run_ablate(rest);
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);

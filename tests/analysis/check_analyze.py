@@ -117,6 +117,27 @@ assert len(rows) == 2 * 2 * 1 + 2 * 2 * 2, len(rows)  # seeds x layers x heads, 
 assert {r["module"] for r in rows} == {"decoder.layers.0.self_attn", "decoder.layers.1.self_attn"}
 assert all(0 <= float(r["induction_score"]) <= 1 for r in rows)
 
+# Head ablation: nothing removed is the trial's own final evaluation; the pruning
+# curve starts there and removes every head once; importances are normalised per module.
+ablation = subprocess.run([attnlab, "ablate", out], check=True, capture_output=True,
+                          text=True).stdout
+heads = list(csv.DictReader(open(os.path.join(out, "analysis", "head_ablation.csv"))))
+pruning = list(csv.DictReader(open(os.path.join(out, "analysis", "head_pruning.csv"))))
+for path in glob.glob(os.path.join(out, "trials", "*.h5")):
+    with h5py.File(path) as trial:
+        tid, final = trial.attrs["trial_id"], float(trial["final"].attrs["eval_accuracy"])
+    mine = [r for r in heads if r["trial"] == tid]
+    assert mine and all(abs(float(r["accuracy"]) - final) < 1e-6 for r in mine), (tid, final)
+    for module in {r["module"] for r in mine}:
+        norm = sum(float(r["normalised_importance"]) ** 2 for r in mine if r["module"] == module)
+        assert abs(norm - 1) < 1e-6 or norm == 0, (tid, module, norm)
+    steps = [r for r in pruning if r["trial"] == tid]
+    assert [int(r["removed"]) for r in steps] == list(range(len(mine) + 1)), steps
+    assert abs(float(steps[0]["accuracy"]) - final) < 1e-6
+    assert sorted((r["module"], r["head"]) for r in steps[1:]) == \
+        sorted((r["module"], r["head"]) for r in mine)
+assert "heads.count=2" in ablation, ablation
+
 
 def refused(expected, *arguments):
     result = subprocess.run([attnlab, "analyze", *arguments], capture_output=True, text=True)

@@ -152,6 +152,51 @@ TEST_CASE(
                       Contains("head gates must have shape [4]"));
 }
 
+namespace {
+Tensor parameter(const Module& module, const std::string& name) {
+  for (const auto& [path, tensor] : module.named_parameters())
+    if (path == name) return tensor;
+  throw Error("no parameter " + name);
+}
+}  // namespace
+
+TEST_CASE("a head that does nothing can be masked without effect; masking all leaves W_O's bias") {
+  Rng rng(11);
+  MultiHeadAttention mha(8, 4, 0.0f, rng);
+  const Tensor x = testing::random_tensor({2, 3, 8}, 12);
+  // Head 1 (value features 2..3) gets a zero value projection: it outputs nothing.
+  Tensor v_weight = parameter(mha, "v_proj.weight");  // [h d_k, D], rows = value features
+  Tensor v_bias = parameter(mha, "v_proj.bias");
+  for (int64_t row = 2; row < 4; ++row) {
+    for (int64_t col = 0; col < 8; ++col) v_weight.data()[row * 8 + col] = 0.0f;
+    v_bias.data()[row] = 0.0f;
+  }
+  const auto plain = mha.forward(x, x, {}, {}).to_vector();
+  mha.set_head_gates(Tensor::from_values({4}, std::vector<float>{1, 0, 1, 1}));
+  REQUIRE(mha.forward(x, x, {}, {}).to_vector() == plain);
+
+  mha.set_head_gates(Tensor::full({4}, 0.0f));
+  const auto silent = mha.forward(x, x, {}, {}).to_vector();
+  const auto o_bias = parameter(mha, "o_proj.bias").to_vector();
+  for (std::size_t i = 0; i < silent.size(); ++i) REQUIRE(silent[i] == o_bias[i % 8]);
+
+  // Gate 0 plus an offset: every position of head 2 outputs the offset (mean ablation).
+  mha.set_head_gates(Tensor::from_values({4}, std::vector<float>{1, 1, 0, 1}));
+  std::vector<float> offsets(4 * 2, 0.0f);
+  offsets[2 * 2] = 0.5f, offsets[2 * 2 + 1] = -1.5f;
+  mha.set_head_offsets(Tensor::from_values({4, 2}, offsets));
+  testing::ActivationLog log;
+  mha.forward(x, x, {}, {.training = false, .dropout_rng = nullptr, .observer = &log});
+  const auto heads = log.at("head_outputs").to_vector();  // [2, 4, 3, 2]
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t t = 0; t < 3; ++t) {
+      REQUIRE(heads[((b * 4 + 2) * 3 + t) * 2] == 0.5f);
+      REQUIRE(heads[((b * 4 + 2) * 3 + t) * 2 + 1] == -1.5f);
+    }
+  REQUIRE_THROWS_WITH(mha.set_head_offsets(Tensor::full({4}, 1.0f)),
+                      Contains("head offsets must have shape [4, 2]"));
+}
+
 TEST_CASE("recorded tensors carry their dimension names, and a variant records its own") {
   Rng rng(1);
   const MultiHeadAttention mha(8, 2, 0.0f, rng, {"softmax_one", {}});

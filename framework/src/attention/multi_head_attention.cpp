@@ -95,6 +95,21 @@ void MultiHeadAttention::set_head_gates(Tensor gates) {
   head_gates_ = std::move(gates);
 }
 
+void MultiHeadAttention::set_head_offsets(Tensor offsets) {
+  if (!offsets.defined()) {
+    head_offsets_ = Tensor();
+    return;
+  }
+  if (offsets.shape() != Shape{heads_, head_width_})
+    throw ConfigError(fmt::format("head offsets must have shape [{}, {}] (heads, d_k), got {}",
+                                  heads_, head_width_, shape_string(offsets.shape())));
+  if (!capabilities_.head_gating)
+    throw ConfigError(fmt::format(
+        "attention variant '{}' mixes its heads, so it cannot replace one head's output",
+        variant_name_));
+  head_offsets_ = std::move(offsets);
+}
+
 Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_value_input,
                                    const AttentionMask& mask, const ForwardContext& context,
                                    KeyValueCache* cache,
@@ -135,6 +150,8 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
   if (head_gates_.defined())  // [B, h, T, d_k] * [h, 1, 1]; reshaped per call: each backward frees
                               // its graph
     heads_out = ops::mul(heads_out, ops::reshape(head_gates_, {heads_, 1, 1}));
+  if (head_offsets_.defined())  // [B, h, T, d_k] + [h, 1, d_k]
+    heads_out = ops::add(heads_out, ops::reshape(head_offsets_, {heads_, 1, head_width_}));
   const Tensor concat =
       ops::merge_heads(heads_out);                // [B, T, h d_k]  (b_1 || b_2 || ... per token)
   const Tensor output = o_proj_.forward(concat);  // [B, T, D]      one shared W_O

@@ -131,4 +131,12 @@ TransformerConfig configure_for_task(TransformerConfig config, const Task& task,
   return config;
 }
 
+std::vector<std::pair<std::string, MultiHeadAttention*>> TaskModel::attention_modules() {
+  std::vector<std::pair<std::string, MultiHeadAttention*>> found;
+  for (Module* module : module_->modules())
+    if (auto* attention = dynamic_cast<MultiHeadAttention*>(module))
+      found.emplace_back(attention->path(), attention);
+  return found;
+}
+
 }  // namespace attnlab

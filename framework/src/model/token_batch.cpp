@@ -19,4 +19,13 @@ void TokenBatch::validate() const {
           fmt::format("token batch: sequence length {} is outside [1, {}]", l, length));
 }
 
+TokenBatch rows_of(const TokenBatch& batch, int64_t first, int64_t count) {
+  TokenBatch part{count, batch.length, {}, {}};
+  part.ids.assign(batch.ids.begin() + first * batch.length,
+                  batch.ids.begin() + (first + count) * batch.length);
+  if (!batch.lengths.empty())
+    part.lengths.assign(batch.lengths.begin() + first, batch.lengths.begin() + first + count);
+  return part;
+}
+
 }  // namespace attnlab

@@ -22,6 +22,13 @@ std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
   return all;
 }
 
+std::vector<Module*> Module::modules() {
+  std::vector<Module*> all{this};
+  for (const auto& [name, child] : children_)
+    for (Module* module : child->modules()) all.push_back(module);
+  return all;
+}
+
 std::vector<Tensor> Module::parameters() const {
   std::vector<Tensor> tensors;
   for (auto& [name, tensor] : named_parameters()) tensors.push_back(tensor);

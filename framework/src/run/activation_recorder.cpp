@@ -15,25 +15,6 @@
 namespace attnlab {
 namespace {
 
-TokenBatch rows_of(const TokenBatch& batch, int64_t first, int64_t count) {
-  if (batch.batch == 0) return batch;
-  TokenBatch part{count, batch.length, {}, {}};
-  part.ids.assign(batch.ids.begin() + first * batch.length,
-                  batch.ids.begin() + (first + count) * batch.length);
-  if (!batch.lengths.empty())
-    part.lengths.assign(batch.lengths.begin() + first, batch.lengths.begin() + first + count);
-  return part;
-}
-
-TaskBatch rows_of(const TaskBatch& batch, int64_t examples, int64_t first, int64_t count) {
-  const auto per_example = static_cast<int64_t>(batch.targets.size()) / examples;
-  TaskBatch part{
-      rows_of(batch.source, first, count), rows_of(batch.target_input, first, count), {}};
-  part.targets.assign(batch.targets.begin() + first * per_example,
-                      batch.targets.begin() + (first + count) * per_example);
-  return part;
-}
-
 std::vector<std::string> names_of(DimensionNames dimensions) {
   return {dimensions.begin(), dimensions.end()};
 }

@@ -31,6 +31,8 @@ class TrainedTrial {
   const TrialSpec& spec() const { return built_.spec; }
   const Task& task() const { return *built_.task; }
   const TaskModel& model() const { return *model_; }
+  /// The model for interventions (head gates and offsets; its parameters stay).
+  TaskModel& model() { return *model_; }
 
   /// `count` examples at the training length, drawn from the trial's own
   /// "analysis" random stream: the same examples on every call.

@@ -63,6 +63,10 @@ class MultiHeadAttention : public Module {
   /// undefined Tensor to remove the gates. Throws ConfigError for a wrong shape
   /// or a variant without the head_gating capability.
   void set_head_gates(Tensor gates);
+  /// Per-head offsets [h, d_k] added to each head's output after its gate, at
+  /// every position: with gate 0 and the head's mean output, mean ablation.
+  /// Undefined removes them. ConfigError as for the gates.
+  void set_head_offsets(Tensor offsets);
   int64_t head_width() const { return head_width_; }
 
  private:
@@ -74,7 +78,8 @@ class MultiHeadAttention : public Module {
   std::string variant_name_;
   AttentionVariant::Capabilities capabilities_;
   std::unique_ptr<AttentionVariant> variant_;
-  Tensor head_gates_;  // [h] or undefined
+  Tensor head_gates_;    // [h] or undefined
+  Tensor head_offsets_;  // [h, d_k] or undefined
 };
 
 }  // namespace attnlab

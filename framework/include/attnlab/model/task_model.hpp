@@ -4,7 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "attnlab/attention/multi_head_attention.hpp"
 #include "attnlab/model/models.hpp"
 #include "attnlab/task/task.hpp"
 
@@ -32,6 +36,9 @@ class TaskModel {
   std::vector<int32_t> generate_answers(const TaskBatch& batch) const;
   /// The underlying model (parameters, checkpoints).
   const Module& module() const { return *module_; }
+  /// Every multi-head attention module with its dotted path ("decoder.layers.0.self_attn"),
+  /// in model order: where interventions set head gates and offsets.
+  std::vector<std::pair<std::string, MultiHeadAttention*>> attention_modules();
 
  private:
   ModelShape shape_;

@@ -19,4 +19,7 @@ struct TokenBatch {
   void validate() const;
 };
 
+/// Rows [first, first + count) of `batch`, with their lengths.
+TokenBatch rows_of(const TokenBatch& batch, int64_t first, int64_t count);
+
 }  // namespace attnlab

@@ -54,6 +54,9 @@ class Module {
   std::vector<Tensor> parameters() const;
   /// This module's dotted path ("" for the root).
   const std::string& path() const { return path_; }
+  /// This module and every module under it, depth first in registration order
+  /// (what interventions look modules up in by path).
+  std::vector<Module*> modules();
 
  protected:
   /// Registers a trainable tensor (marks it as requiring a gradient).

@@ -30,6 +30,10 @@ struct TaskBatch {
   std::vector<int32_t> targets;  // one per output position, row-major; kIgnoreTarget = not scored
 };
 
+/// Examples [first, first + count) of a batch of `examples` examples: their
+/// tokens, lengths and targets (each example holds as many targets).
+TaskBatch rows_of(const TaskBatch& batch, int64_t examples, int64_t first, int64_t count);
+
 class Task {
  public:
   static constexpr const char* kKind = "task";
