@@ -14,6 +14,19 @@ const NamedChoices<TextFormat>& text_format_names() {
   return names;
 }
 
+std::string join_sections(const std::vector<std::string>& sections, TextFormat format) {
+  if (format == TextFormat::json) {
+    std::string text = "[\n";
+    for (std::size_t i = 0; i < sections.size(); ++i)
+      text +=
+          sections[i].substr(0, sections[i].size() - 1) + (i + 1 < sections.size() ? ",\n" : "\n");
+    return text + "]\n";
+  }
+  std::string text;
+  for (std::size_t i = 0; i < sections.size(); ++i) text += (i ? "\n" : "") + sections[i];
+  return text;
+}
+
 std::string format_comparison(const ComparisonTable& comparison, TextFormat format) {
   TextTable table;
   table.title = fmt::format(

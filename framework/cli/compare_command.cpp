@@ -56,16 +56,15 @@ int run_compare(const std::vector<std::string>& arguments) {
 
   const analysis::ExperimentResults results = analysis::read_experiment_results(dir);
   if (baseline.empty() && !results.plan.arms.empty()) baseline = results.plan.arms.front();
-  fmt::print(
-      "{}", analysis::format_comparison(analysis::compare_arms(results, figure, baseline), format));
-  if (target) {
-    fmt::print("\n{}",
-               analysis::format_steps_to_target(analysis::steps_to_target(results, figure, *target),
-                                                figure, *target, format));
-  }
+  std::vector<std::string> sections{
+      analysis::format_comparison(analysis::compare_arms(results, figure, baseline), format)};
+  if (target)
+    sections.push_back(analysis::format_steps_to_target(
+        analysis::steps_to_target(results, figure, *target), figure, *target, format));
   if (by_length)
-    fmt::print("\n{}", analysis::format_figure_by_length(
-                           analysis::figure_by_length(results, figure), figure, format));
+    sections.push_back(analysis::format_figure_by_length(
+        analysis::figure_by_length(results, figure), figure, format));
+  fmt::print("{}", analysis::join_sections(sections, format));
   return 0;
 }
 

@@ -7,6 +7,8 @@ induction task, every head's weights recorded), then:
   docs/analysis.md, on the trial's recorded final weights and tokens;
 - `analyze` (the default analysis examples): the layout of head_metrics.h5
   and head_metrics.csv;
+- permutation sensitivity: 0 (to rounding) for encoders without positions,
+  clearly not for encoders with them;
 - bad input: a truncated trial file is left out and counted, a trial file
   missing a parameter is refused naming the file and the parameter, a run
   that recorded nothing is refused with --on-recorded, a folder without a
@@ -15,6 +17,7 @@ induction task, every head's weights recorded), then:
 import atexit
 import csv
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -161,7 +164,14 @@ for path in trials[:2]:
 assert "seal" in result.stderr, result.stderr
 plain = os.path.join(work, "plain")
 subprocess.run([attnlab, "run", os.path.join(here, "two_axes.yaml"), "-o", f"output={plain}",
-                "-o", "seeds=1", "--quiet"], check=True, stdout=subprocess.DEVNULL)
+                "-o", "seeds=1", "-o", "model.architecture=encoder", "--quiet"], check=True,
+               stdout=subprocess.DEVNULL)
 refused("recorded no activations", plain, "--on-recorded")
+# The note's claim as a number: an encoder without positions is blind to order, one with
+# sinusoidal positions is not.
+heads_table, order = json.loads(analyze("--format", "json", directory=plain))
+sensitivity = {row["arm"]: row["sensitivity"] for row in order["rows"]}
+for arm, value in sensitivity.items():
+    assert (value < 1e-5) if "none" in arm else (value > 0.05), sensitivity
 print(f"analyze: {checked} head figures agree with NumPy on the recorded weights; layout, CSV "
       "and refusals checked")

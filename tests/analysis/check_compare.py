@@ -51,7 +51,7 @@ for path in glob.glob(os.path.join(out, "trials", "*.h5")):
             float(trial["final"].attrs["eval_accuracy"]))
 assert len(arms) == 4 and all(len(a["values"]) == 3 for a in arms.values()), arms
 
-report = json.loads(compare("--baseline", "heads.count=1", "--format", "json"))
+report, = json.loads(compare("--baseline", "heads.count=1", "--format", "json"))
 rows = report["rows"]
 assert len(rows) == 2, rows
 welch_ps, rank_ps = [], []
@@ -95,13 +95,13 @@ markdown = compare("--baseline", "heads.count=1", "--format", "md")
 assert markdown.count("| heads.count=2") == 2, markdown
 
 # One arm named as the baseline: every other arm against it.
-named = json.loads(compare("--baseline", "heads.count=1, positional.kind=none", "--format", "json"))
+named, = json.loads(compare("--baseline", "heads.count=1, positional.kind=none", "--format", "json"))
 assert len(named["rows"]) == 3, named
 
-lengths = json.loads(compare("--by-length", "--format", "json").split("\n}\n", 1)[1])
+_, lengths = json.loads(compare("--by-length", "--format", "json"))
 assert [k for k in lengths["rows"][0] if k.startswith("length_") and "_" not in k[7:]] == \
     ["length_5", "length_7"], lengths["rows"][0]
-steps = json.loads(compare("--reach", "0.0", "--format", "json").split("\n}\n", 1)[1])
+_, steps = json.loads(compare("--reach", "0.0", "--format", "json"))
 assert all(r["reached"] == 3 and r["steps"] == 20 for r in steps["rows"]), steps
 
 
@@ -123,7 +123,7 @@ refused("--format: 'xml' is not one of table | md | csv | json", out, "--format"
 victim = sorted(glob.glob(os.path.join(out, "trials", "*.h5")))[0]
 with open(victim, "r+b") as f:
     f.truncate(os.path.getsize(victim) // 2)
-damaged = json.loads(compare("--baseline", "heads.count=1", "--format", "json"))
+damaged, = json.loads(compare("--baseline", "heads.count=1", "--format", "json"))
 assert any("2 of 3 seeds finished" in note for note in damaged["notes"]), damaged["notes"]
 assert sum(r["seeds"].count("2/3") for r in damaged["rows"]) == 1, damaged["rows"]
 

@@ -14,6 +14,10 @@ namespace attnlab::analysis {
 enum class TextFormat { table, markdown, csv, json };
 const NamedChoices<TextFormat>& text_format_names();  // table | md | csv | json
 
+/// Several sections as one output: one after another, or for JSON one array
+/// holding each section's object (so a tool reads one document).
+std::string join_sections(const std::vector<std::string>& sections, TextFormat format);
+
 std::string format_comparison(const ComparisonTable& table, TextFormat format);
 std::string format_steps_to_target(const std::vector<StepsToTarget>& rows,
                                    const std::string& figure, double target, TextFormat format);

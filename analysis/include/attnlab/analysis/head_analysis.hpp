@@ -10,6 +10,7 @@
 #include "attnlab/analysis/comparison_format.hpp"
 #include "attnlab/analysis/experiment_results.hpp"
 #include "attnlab/analysis/head_metrics.hpp"
+#include "attnlab/analysis/permutation_sensitivity.hpp"
 #include "attnlab/analysis/trained_trial.hpp"
 
 namespace attnlab::analysis {
@@ -25,6 +26,7 @@ struct TrialHeadMetrics {
   uint64_t seed = 0;
   int64_t examples = 0;   // examples measured on
   bool recorded = false;  // on the examples the trial recorded (else its analysis examples)
+  double permutation_sensitivity = 0.0;  // permutation_sensitivity.hpp, on the same examples
   std::vector<ModuleMetrics> modules;
 };
 
@@ -39,7 +41,8 @@ void write_head_metrics(const ExperimentResults& results,
 
 /// Per arm and module, over seeds: the layer's diversity and, for each
 /// detector, the best head's score (heads are not the same heads across seeds,
-/// so the best one is what compares), each as mean [95% interval].
+/// so the best one is what compares), each as mean [95% interval]; then each
+/// arm's permutation sensitivity.
 std::string format_head_summary(const ExperimentResults& results,
                                 const std::vector<TrialHeadMetrics>& trials, TextFormat format);
 
