@@ -40,7 +40,10 @@ namespace attnlab {
 ///      record its own tensors); Module::record and ActivationObserver::observe
 ///      carry the recorded tensor's dimension names; tasks declare
 ///      sequence_labels and pads, give num_classes(), and lose metrics()
-inline constexpr int kPluginApiVersion = 3;
+///   4: Module::record returns the tensor the forward pass continues with, and
+///      ActivationObserver has replace() (activation patching): a component
+///      that records a tensor it goes on computing from should use the result
+inline constexpr int kPluginApiVersion = 4;
 
 /// What a library of components hands to attnlab while it is being loaded.
 class PluginRegistrar {

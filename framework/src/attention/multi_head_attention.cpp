@@ -135,35 +135,44 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
       cache->values = v;
     }
   }
+  // Each tensor is recorded where it is made, and the pass goes on with what
+  // record() returns: an observer may replace it (activation patching).
+  q = record(context, "q", q, {"example", "head", "query", "feature"});
+  k = record(context, "k", k, {"example", "kv_head", "key", "feature"});
+  v = record(context, "v", v, {"example", "kv_head", "key", "feature"});
   const Tensor bias =
       positions ? positions->score_bias(q.size(2), k.size(2), mask.causal) : Tensor();
   require_capabilities(mask, bias.defined());
   const Tensor shared_v = share_kv_heads(v, heads_);  // [B, h, S, d_k]
   AttentionResult attention =
       variant_->attend(q, share_kv_heads(k, heads_), shared_v, mask, bias, context);
+  record(context, "scores", attention.scores, {"example", "head", "query", "key"});
+  const Tensor weights =
+      record(context, "weights", attention.weights, {"example", "head", "query", "key"});
   // Attention dropout acts on the weights, so it needs output = weights v (the contract
-  // of variants that return weights); other variants get none.
+  // of variants that return weights); other variants get none. Replaced weights are
+  // applied the same way.
   const bool drop_weights = dropout_ > 0.0f && context.training && capabilities_.returns_weights;
-  Tensor heads_out = drop_weights
-                         ? ops::matmul(dropout(context, attention.weights, dropout_), shared_v)
-                         : attention.output;
+  const bool replaced_weights = weights.defined() && weights.node() != attention.weights.node();
+  if (replaced_weights && !capabilities_.returns_weights)
+    throw ConfigError(fmt::format(
+        "attention variant '{}' does not compute its output as weights x values, so its "
+        "weights cannot be replaced",
+        variant_name_));
+  Tensor heads_out =
+      drop_weights || replaced_weights
+          ? ops::matmul(drop_weights ? dropout(context, weights, dropout_) : weights, shared_v)
+          : attention.output;
   if (head_gates_.defined())  // [B, h, T, d_k] * [h, 1, 1]; reshaped per call: each backward frees
                               // its graph
     heads_out = ops::mul(heads_out, ops::reshape(head_gates_, {heads_, 1, 1}));
   if (head_offsets_.defined())  // [B, h, T, d_k] + [h, 1, d_k]
     heads_out = ops::add(heads_out, ops::reshape(head_offsets_, {heads_, 1, head_width_}));
-  const Tensor concat =
-      ops::merge_heads(heads_out);                // [B, T, h d_k]  (b_1 || b_2 || ... per token)
-  const Tensor output = o_proj_.forward(concat);  // [B, T, D]      one shared W_O
-  record(context, "q", q, {"example", "head", "query", "feature"});
-  record(context, "k", k, {"example", "kv_head", "key", "feature"});
-  record(context, "v", v, {"example", "kv_head", "key", "feature"});
-  record(context, "scores", attention.scores, {"example", "head", "query", "key"});
-  record(context, "weights", attention.weights, {"example", "head", "query", "key"});
-  record(context, "head_outputs", heads_out, {"example", "head", "query", "feature"});
-  record(context, "concat", concat, {"example", "position", "feature"});
-  record(context, "output", output, {"example", "position", "feature"});
-  return output;
+  heads_out = record(context, "head_outputs", heads_out, {"example", "head", "query", "feature"});
+  const Tensor concat = record(context, "concat", ops::merge_heads(heads_out),
+                               {"example", "position", "feature"});  // [B, T, h d_k]
+  // (b_1 || b_2 || ... per token), then one shared W_O: [B, T, D]
+  return record(context, "output", o_proj_.forward(concat), {"example", "position", "feature"});
 }
 
 }  // namespace attnlab

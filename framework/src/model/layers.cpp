@@ -50,8 +50,7 @@ Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
                                       return dropout(context, ffn_->forward(in, context), dropout_);
                                     })
                          : h;  // [B, T, D]; an attention-only block has no FFN
-  record(context, "output", out, {"example", "position", "feature"});
-  return out;
+  return record(context, "output", out, {"example", "position", "feature"});
 }
 
 DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention, Rng& rng)
@@ -99,8 +98,7 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
                                       return dropout(context, ffn_->forward(in, context), dropout_);
                                     })
                          : h;  // [B, T, D]; an attention-only block has no FFN
-  record(context, "output", out, {"example", "position", "feature"});
-  return out;
+  return record(context, "output", out, {"example", "position", "feature"});
 }
 
 }  // namespace attnlab

@@ -40,8 +40,8 @@ EmbeddingStack::EmbeddingStack(const TransformerConfig& config, int64_t vocab_si
 Tensor EmbeddingStack::forward(std::span<const int32_t> ids, const Shape& ids_shape,
                                int64_t position_offset, const PositionalEncoding& positions,
                                const ForwardContext& context) const {
-  const Tensor tokens = tokens_.forward(ids, ids_shape);  // [B, T, D]
-  record(context, "token_embedding", tokens, {"example", "position", "feature"});
+  const Tensor tokens = record(context, "token_embedding", tokens_.forward(ids, ids_shape),
+                               {"example", "position", "feature"});  // [B, T, D]
   const Tensor positional = positions.embedding_term(position_offset, ids_shape.back());  // [T, D]
   if (!positional.defined()) return dropout(context, tokens, dropout_);
   record(context, "positional", positional, {"position", "feature"});

@@ -46,8 +46,9 @@ FeedForward::FeedForward(int64_t width, int64_t hidden, Activation activation, f
 
 Tensor FeedForward::forward(const Tensor& x, const ForwardContext& context) const {
   const Tensor pre = linear1_.forward(x);  // [B, T, hidden]
-  const Tensor hidden = activation_ == Activation::relu ? ops::relu(pre) : ops::gelu(pre);
-  record(context, "hidden", hidden, {"example", "position", "feature"});
+  const Tensor hidden =
+      record(context, "hidden", activation_ == Activation::relu ? ops::relu(pre) : ops::gelu(pre),
+             {"example", "position", "feature"});
   return linear2_.forward(dropout(context, hidden, dropout_));  // [B, T, D]
 }
 

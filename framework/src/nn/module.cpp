@@ -51,9 +51,9 @@ void Module::set_path(std::string path) {
   for (auto& [name, child] : children_) child->set_path(join_path(path_, name));
 }
 
-void Module::record(const ForwardContext& context, std::string_view name, const Tensor& value,
-                    DimensionNames dimensions) const {
-  if (!context.observer || !value.defined()) return;
+Tensor Module::record(const ForwardContext& context, std::string_view name, const Tensor& value,
+                      DimensionNames dimensions) const {
+  if (!context.observer || !value.defined()) return value;
   const std::string full_name = join_path(path_, std::string(name));
   if (static_cast<int64_t>(dimensions.size()) != value.rank())
     throw Error(fmt::format(
@@ -61,6 +61,13 @@ void Module::record(const ForwardContext& context, std::string_view name, const 
         "records it must name each axis)",
         full_name, dimensions.size(), value.rank()));
   context.observer->observe(full_name, value, dimensions);
+  Tensor replacement = context.observer->replace(full_name, value);
+  if (!replacement.defined()) return value;
+  if (replacement.shape() != value.shape())
+    throw ShapeError(fmt::format("{}: replaced by a tensor of shape {}, but it has shape {}",
+                                 full_name, shape_string(replacement.shape()),
+                                 shape_string(value.shape())));
+  return replacement;
 }
 
 Tensor Module::dropout(const ForwardContext& context, const Tensor& x, float p) const {

@@ -32,6 +32,14 @@ class ActivationObserver {
   /// Full dotted name, e.g. "encoder.layers.0.self_attn.weights", and the value's
   /// dimension names (as many as its rank).
   virtual void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) = 0;
+  /// Called after observe(): a tensor of the same shape for the forward pass to
+  /// continue with instead of `value` (activation patching), or an undefined
+  /// Tensor to keep it (the default). Only tensors the model goes on computing
+  /// from can be replaced (docs/analysis.md lists them).
+  virtual Tensor replace(std::string_view name, const Tensor& value) {
+    (void)name, (void)value;
+    return Tensor();
+  }
 };
 
 /// Per-call state of a forward pass.
@@ -64,13 +72,15 @@ class Module {
   /// Registers a child; it must live as long as this module (a member or owned pointer).
   void add_module(std::string name, Module& child);
   /// Reports `value` as "<path>.<name>" with its dimension names to the context's
-  /// observer, if any. Throws Error if there are not as many names as dimensions.
-  void record(const ForwardContext& context, std::string_view name, const Tensor& value,
-              DimensionNames dimensions) const;
+  /// observer, if any, and returns what the forward pass continues with: `value`,
+  /// or the observer's replacement (ActivationObserver::replace; ShapeError if its
+  /// shape differs). Throws Error if there are not as many names as dimensions.
+  Tensor record(const ForwardContext& context, std::string_view name, const Tensor& value,
+                DimensionNames dimensions) const;
   /// The same with the names written out: record(context, "w", w, {"example", "head"}).
-  void record(const ForwardContext& context, std::string_view name, const Tensor& value,
-              std::initializer_list<std::string_view> dimensions) const {
-    record(context, name, value, DimensionNames(dimensions.begin(), dimensions.size()));
+  Tensor record(const ForwardContext& context, std::string_view name, const Tensor& value,
+                std::initializer_list<std::string_view> dimensions) const {
+    return record(context, name, value, DimensionNames(dimensions.begin(), dimensions.size()));
   }
   /// Applies dropout when training, identity otherwise.
   Tensor dropout(const ForwardContext& context, const Tensor& x, float p) const;
