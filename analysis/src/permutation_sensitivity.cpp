@@ -38,13 +38,12 @@ Tensor states_of(const TrainedTrial& trial, const TaskBatch& batch, const std::s
 
 }  // namespace
 
-double permutation_sensitivity(const TrainedTrial& trial, const TaskBatch& batch) {
-  const ModelShape shape = trial.spec().shape;
-  const bool decoder_input = shape == ModelShape::decoder;
+TaskBatch shuffled_inputs(const TrainedTrial& trial, const TaskBatch& batch,
+                          std::vector<std::vector<int64_t>>* orders) {
   TaskBatch permuted = batch;
-  TokenBatch& tokens = decoder_input ? permuted.target_input : permuted.source;
+  TokenBatch& tokens =
+      trial.spec().shape == ModelShape::decoder ? permuted.target_input : permuted.source;
   Rng rng = seeded_rng(trial.spec().train.seed, "permutation");
-  std::vector<std::vector<int64_t>> orders;  // orders[b][i]: where token i went
   for (int64_t b = 0; b < tokens.batch; ++b) {
     const int64_t valid = tokens.lengths.empty() ? tokens.length : tokens.lengths[b];
     std::vector<int64_t> order(static_cast<std::size_t>(tokens.length));
@@ -53,8 +52,15 @@ double permutation_sensitivity(const TrainedTrial& trial, const TaskBatch& batch
     const std::vector<int32_t> original(tokens.ids.begin() + b * tokens.length,
                                         tokens.ids.begin() + (b + 1) * tokens.length);
     for (int64_t i = 0; i < valid; ++i) tokens.ids[b * tokens.length + order[i]] = original[i];
-    orders.push_back(std::move(order));
+    if (orders) orders->push_back(std::move(order));
   }
+  return permuted;
+}
+
+double permutation_sensitivity(const TrainedTrial& trial, const TaskBatch& batch) {
+  const ModelShape shape = trial.spec().shape;
+  std::vector<std::vector<int64_t>> orders;
+  const TaskBatch permuted = shuffled_inputs(trial, batch, &orders);
   const std::string stack = shape == ModelShape::encoder ? "encoder" : "decoder";
   const std::vector<float> before = states_of(trial, batch, stack).to_vector();
   const Tensor after_states = states_of(trial, permuted, stack);

@@ -25,6 +25,8 @@ commands:
              previous-token, duplicate-token and induction detectors, head diversity)
   ablate     remove each head of every finished trial alone (zero and mean ablation),
              rank heads by importance and prune them (Michel et al. 2019)
+  patch      activation patching: how much of the clean behaviour putting one clean
+             activation into a corrupted run restores
   compare    compare the arms of a run over seeds against a baseline arm: differences
              with 95% intervals, Welch and Mann-Whitney p (Holm-adjusted), steps to a
              target, figures at every evaluated length
@@ -53,6 +55,7 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "compare") return run_compare(rest);
   if (command == "analyze") return run_analyze(rest);
   if (command == "ablate") return run_ablate(rest);
+  if (command == "patch") return run_patch(rest);
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);

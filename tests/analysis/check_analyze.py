@@ -9,6 +9,9 @@ induction task, every head's weights recorded), then:
   and head_metrics.csv;
 - permutation sensitivity: 0 (to rounding) for encoders without positions,
   clearly not for encoders with them;
+- activation patching: patching the last layer's output or the token
+  embeddings restores the clean loss exactly (both corruptions), a head sweep
+  gives a row per layer;
 - bad input: a truncated trial file is left out and counted, a trial file
   missing a parameter is refused naming the file and the parameter, a run
   that recorded nothing is refused with --on-recorded, a folder without a
@@ -141,15 +144,38 @@ for path in glob.glob(os.path.join(out, "trials", "*.h5")):
         sorted((r["module"], r["head"]) for r in mine)
 assert "heads.count=2" in ablation, ablation
 
+# Activation patching: the whole residual stream after the last layer, or the token
+# embeddings under the same positions, carry everything: patching either restores
+# the clean loss exactly; one head restores a share.
+for activation in ("decoder.layers.1.output", "decoder.embed.token_embedding"):
+    for corruption in ("shuffle", "resample"):
+        subprocess.run([attnlab, "patch", out, "--activation", activation, "--corrupt", corruption],
+                       check=True, capture_output=True)
+        rows = list(csv.DictReader(open(os.path.join(out, "analysis", "patching.csv"))))
+        assert len(rows) == 4 and all(abs(float(r["restored"]) - 1) < 1e-5 for r in rows), rows
+        assert all(r["patched_accuracy"] == r["clean_accuracy"] for r in rows), rows
+swept = subprocess.run([attnlab, "patch", out, "--activation", "decoder.layers.*.self_attn.head_outputs",
+                        "--head", "0", "--format", "json"], check=True, capture_output=True, text=True)
+rows = list(csv.DictReader(open(os.path.join(out, "analysis", "patching.csv"))))
+assert len(rows) == 4 * 2 and {r["head"] for r in rows} == {"0"}, rows  # trials x layers
+assert all(0 <= float(r["patched_accuracy"]) <= 1 for r in rows)
+assert json.loads(swept.stdout)["rows"], swept.stdout
 
-def refused(expected, *arguments):
-    result = subprocess.run([attnlab, "analyze", *arguments], capture_output=True, text=True)
+
+def refused(expected, *arguments, command="analyze"):
+    result = subprocess.run([attnlab, command, *arguments], capture_output=True, text=True)
     if result.returncode == 0 or result.returncode > 128 or expected not in result.stderr:
-        sys.exit(f"analyze {arguments}: expected a refusal with '{expected}', got "
+        sys.exit(f"{command} {arguments}: expected a refusal with '{expected}', got "
                  f"{result.returncode}: {result.stderr}")
 
 
 refused("no plan.yaml there", work)
+refused("decoder.layers.0.output has no head axis", "--head", "0", "--activation",
+        "decoder.layers.0.output", out, command="patch")
+refused("matches nothing any trial can patch; they have: decoder.embed.token_embedding", out,
+        "--activation", "decoder.layers.9.output", command="patch")
+refused("--corrupt: 'noise' is not one of shuffle | resample", out, "--activation", "x",
+        "--corrupt", "noise", command="patch")
 refused("--examples 0: expected 1 to 4096", out, "--examples", "0")
 trials = sorted(glob.glob(os.path.join(out, "trials", "*.h5")))
 with open(trials[0], "r+b") as f:  # truncated: not a result, left out, said why

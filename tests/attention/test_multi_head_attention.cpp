@@ -197,6 +197,48 @@ TEST_CASE("a head that does nothing can be masked without effect; masking all le
                       Contains("head offsets must have shape [4, 2]"));
 }
 
+namespace {
+// Replaces one named tensor with a fixed one (activation patching).
+class Replacing final : public ActivationObserver {
+ public:
+  Replacing(std::string name, Tensor by) : name_(std::move(name)), by_(std::move(by)) {}
+  void observe(std::string_view, const Tensor&, DimensionNames) override {}
+  Tensor replace(std::string_view name, const Tensor&) override {
+    return name == name_ ? by_ : Tensor();
+  }
+
+ private:
+  std::string name_;
+  Tensor by_;
+};
+}  // namespace
+
+TEST_CASE("an observer can replace a tensor the pass goes on with, of the same shape only") {
+  Rng rng(13);
+  const MultiHeadAttention mha(8, 2, 0.0f, rng);
+  const Tensor x = testing::random_tensor({1, 3, 8}, 14);
+  const auto plain = mha.forward(x, x, {}, {}).to_vector();
+  // Uniform weights: every query's head output is the mean of the values.
+  Replacing uniform("weights", Tensor::full({1, 2, 3, 3}, 1.0f / 3));
+  testing::ActivationLog log;
+  const auto patched =
+      mha.forward(x, x, {}, {.training = false, .dropout_rng = nullptr, .observer = &uniform})
+          .to_vector();
+  REQUIRE(patched != plain);
+  mha.forward(x, x, {}, {.training = false, .dropout_rng = nullptr, .observer = &log});
+  Replacing same_values("v", log.at("v"));  // replacing a tensor by itself changes nothing
+  REQUIRE(
+      mha.forward(x, x, {}, {.training = false, .dropout_rng = nullptr, .observer = &same_values})
+          .to_vector() == plain);
+  // The replaced weights are applied as weights x values: rows of the output agree.
+  for (int64_t t = 1; t < 3; ++t)
+    for (int64_t f = 0; f < 8; ++f) REQUIRE(patched[t * 8 + f] == Approx(patched[f]));
+  Replacing wrong("concat", Tensor::full({1, 3, 4}, 0.0f));
+  REQUIRE_THROWS_WITH(
+      mha.forward(x, x, {}, {.training = false, .dropout_rng = nullptr, .observer = &wrong}),
+      Contains("concat: replaced by a tensor of shape [1, 3, 4], but it has shape [1, 3, 8]"));
+}
+
 TEST_CASE("recorded tensors carry their dimension names, and a variant records its own") {
   Rng rng(1);
   const MultiHeadAttention mha(8, 2, 0.0f, rng, {"softmax_one", {}});

@@ -16,4 +16,10 @@ namespace attnlab::analysis {
 /// order-blind model; about sqrt(2) for outputs unrelated to the originals.
 double permutation_sensitivity(const TrainedTrial& trial, const TaskBatch& batch);
 
+/// `batch` with each example's valid input tokens (the encoder's source, or a
+/// decoder-only model's input) shuffled by a permutation drawn from the
+/// trial's "permutation" stream; `orders[b][i]` is where token i went.
+TaskBatch shuffled_inputs(const TrainedTrial& trial, const TaskBatch& batch,
+                          std::vector<std::vector<int64_t>>* orders = nullptr);
+
 }  // namespace attnlab::analysis

@@ -1,0 +1,241 @@
+#include "attnlab/analysis/activation_patching.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <map>
+
+#include "attnlab/analysis/permutation_sensitivity.hpp"
+#include "attnlab/io/atomic_file.hpp"
+#include "attnlab/ops.hpp"
+#include "attnlab/stats/sample_summary.hpp"
+#include "attnlab/train/seeding.hpp"
+#include "text_table.hpp"
+
+namespace attnlab::analysis {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::vector<std::string> segments(std::string_view dotted) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string_view::npos; start = dot + 1)
+    parts.emplace_back(dotted.substr(start, dot - start));
+  parts.emplace_back(dotted.substr(start));
+  return parts;
+}
+
+bool matches(const std::string& pattern, const std::string& name) {
+  const auto p = segments(pattern), n = segments(name);
+  if (p.size() != n.size()) return false;
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (p[i] != "*" && p[i] != n[i]) return false;
+  return true;
+}
+
+// Tensors the forward pass goes on computing from, so that replacing one
+// changes what follows (scores and the positional table do not feed on).
+bool patchable(const std::string& name) {
+  const auto ends_with = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return !ends_with(".scores") && !ends_with(".positional") &&
+         name.find(".variant.") == std::string::npos;
+}
+
+struct Recorded {
+  Tensor value;
+  std::vector<std::string> dimensions;
+};
+
+// The clean pass: every tensor reported, by name, in the order reported.
+class Everything final : public ActivationObserver {
+ public:
+  void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) override {
+    order.emplace_back(name);
+    seen[order.back()] = {value.detach(), {dimensions.begin(), dimensions.end()}};
+  }
+  std::vector<std::string> order;
+  std::map<std::string, Recorded> seen;
+};
+
+// The patched pass: one tensor replaced by its clean value, or one head of it.
+class Patcher final : public ActivationObserver {
+ public:
+  Patcher(std::string name, const Recorded& clean, int64_t head_axis, int64_t head)
+      : name_(std::move(name)), clean_(clean), head_axis_(head_axis), head_(head) {}
+  void observe(std::string_view, const Tensor&, DimensionNames) override {}
+  Tensor replace(std::string_view name, const Tensor& value) override {
+    if (name != name_) return Tensor();
+    if (head_ < 0) return clean_.value;
+    const Shape& shape = value.shape();
+    std::vector<Tensor> parts;
+    for (int64_t h = 0; h < shape[head_axis_]; ++h)
+      parts.push_back(ops::slice(h == head_ ? clean_.value : value.detach(),
+                                 static_cast<int>(head_axis_), h, 1));
+    return ops::concat(parts, static_cast<int>(head_axis_));
+  }
+
+ private:
+  std::string name_;
+  const Recorded& clean_;
+  int64_t head_axis_, head_;
+};
+
+struct Score {
+  double loss = kNaN, accuracy = kNaN;
+};
+
+Score score(const TrainedTrial& trial, const TaskBatch& input, std::span<const int32_t> targets,
+            ActivationObserver* observer) {
+  NoGradGuard no_grad;
+  const Tensor logits = trial.model().forward(input, {.observer = observer});  // [B, T, V]
+  Score s;
+  s.loss = ops::cross_entropy(logits, targets, kIgnoreTarget).item();
+  const std::vector<float> values = logits.to_vector();
+  const int64_t vocab = logits.shape().back();
+  int64_t right = 0, scored = 0;
+  for (std::size_t row = 0; row < targets.size(); ++row) {
+    if (targets[row] == kIgnoreTarget) continue;
+    const float* begin = values.data() + row * vocab;
+    right += std::max_element(begin, begin + vocab) - begin == targets[row] ? 1 : 0;
+    ++scored;
+  }
+  s.accuracy = scored ? static_cast<double>(right) / static_cast<double>(scored) : kNaN;
+  return s;
+}
+
+TaskBatch corrupted_input(const TrainedTrial& trial, const TaskBatch& clean, Corruption corruption,
+                          int64_t examples) {
+  if (corruption == Corruption::shuffle) return shuffled_inputs(trial, clean);
+  Rng rng = seeded_rng(trial.spec().train.seed, "corrupted");
+  TaskBatch other = trial.task().sample(trial.spec().shape, examples, trial.task().length(), rng);
+  if (other.targets.size() != clean.targets.size() ||
+      other.source.shape() != clean.source.shape() ||
+      other.target_input.shape() != clean.target_input.shape())
+    throw ConfigError(fmt::format(
+        "trial {}: resampled examples of task '{}' differ in shape from the clean ones, so "
+        "activations cannot be exchanged; use --corrupt shuffle",
+        trial.id(), trial.spec().task.name));
+  return other;
+}
+
+}  // namespace
+
+const NamedChoices<Corruption>& corruption_names() {
+  static const NamedChoices<Corruption> names{{"shuffle", Corruption::shuffle},
+                                              {"resample", Corruption::resample}};
+  return names;
+}
+
+std::vector<std::string> patchable_activations(const TrainedTrial& trial) {
+  Everything recorded;
+  score(trial, trial.examples(1), trial.examples(1).targets, &recorded);
+  std::vector<std::string> names;
+  for (const std::string& name : recorded.order)
+    if (patchable(name)) names.push_back(name);
+  return names;
+}
+
+std::vector<PatchResult> patch_activations(const TrainedTrial& trial, const std::string& pattern,
+                                           int64_t head, Corruption corruption, int64_t examples) {
+  const TaskBatch clean = trial.examples(examples);
+  const TaskBatch corrupted = corrupted_input(trial, clean, corruption, examples);
+  Everything recorded;
+  const Score clean_score = score(trial, clean, clean.targets, &recorded);
+  const Score corrupted_score = score(trial, corrupted, clean.targets, nullptr);
+  std::vector<std::string> names;
+  for (const std::string& name : recorded.order)
+    if (patchable(name) && matches(pattern, name)) names.push_back(name);
+  std::vector<PatchResult> results;
+  for (const std::string& name : names) {
+    const Recorded& value = recorded.seen.at(name);
+    int64_t head_axis = -1;
+    if (head >= 0) {
+      const auto axis = std::find(value.dimensions.begin(), value.dimensions.end(), "head");
+      if (axis == value.dimensions.end())
+        throw ConfigError(fmt::format("--head {}: {} has no head axis (its axes: {})", head, name,
+                                      fmt::join(value.dimensions, ", ")));
+      head_axis = axis - value.dimensions.begin();
+      if (head >= value.value.shape()[head_axis])
+        throw ConfigError(
+            fmt::format("--head {}: {} has {} heads", head, name, value.value.shape()[head_axis]));
+    }
+    Patcher patcher(name, value, head_axis, head);
+    const Score patched = score(trial, corrupted, clean.targets, &patcher);
+    const double gap = corrupted_score.loss - clean_score.loss;
+    results.push_back({name, head, clean_score.loss, corrupted_score.loss, patched.loss,
+                       clean_score.accuracy, corrupted_score.accuracy, patched.accuracy,
+                       std::fabs(gap) > 1e-9 ? (corrupted_score.loss - patched.loss) / gap : kNaN});
+  }
+  return results;
+}
+
+void write_patching(const ExperimentResults& results, const std::vector<TrialPatching>& trials) {
+  const std::filesystem::path folder = results.layout.dir() / "analysis";
+  std::filesystem::create_directories(folder);
+  const auto number = [](double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : ""; };
+  std::string text =
+      "trial,arm,seed,activation,head,clean_loss,corrupted_loss,patched_loss,clean_accuracy,"
+      "corrupted_accuracy,patched_accuracy,restored\n";
+  for (const TrialPatching& trial : trials)
+    for (const PatchResult& r : trial.results)
+      text +=
+          fmt::format("{},\"{}\",{},{},{},{},{},{},{},{},{},{}\n", trial.id, trial.arm, trial.seed,
+                      r.activation, r.head < 0 ? "" : std::to_string(r.head), number(r.clean_loss),
+                      number(r.corrupted_loss), number(r.patched_loss), number(r.clean_accuracy),
+                      number(r.corrupted_accuracy), number(r.patched_accuracy), number(r.restored));
+  write_file_atomically(folder / "patching.csv", text);
+}
+
+std::string format_patching_summary(const ExperimentResults& results,
+                                    const std::vector<TrialPatching>& trials, TextFormat format) {
+  TextTable table;
+  table.title =
+      "activation patching per arm over seeds (mean [95% CI]): the share of the clean loss "
+      "restored by putting the clean activation into the corrupted run (1 = all of it, 0 = "
+      "none), and the accuracy on the clean targets";
+  table.columns = {{"arm", "arm"},
+                   {"activation", "activation"},
+                   {"head", "head"},
+                   {"restored", "restored"},
+                   {"clean acc.", "clean_accuracy"},
+                   {"corrupted acc.", "corrupted_accuracy"},
+                   {"patched acc.", "patched_accuracy"}};
+  for (const std::string& arm : results.plan.arms) {
+    std::vector<std::pair<std::string, int64_t>> names;
+    for (const TrialPatching& t : trials)
+      if (t.arm == arm)
+        for (const PatchResult& r : t.results)
+          if (std::find(names.begin(), names.end(), std::pair{r.activation, r.head}) == names.end())
+            names.emplace_back(r.activation, r.head);
+    for (const auto& [activation, head] : names) {
+      std::vector<double> restored, clean, corrupted, patched;
+      for (const TrialPatching& t : trials)
+        if (t.arm == arm)
+          for (const PatchResult& r : t.results)
+            if (r.activation == activation && r.head == head) {
+              if (!std::isnan(r.restored)) restored.push_back(r.restored);
+              clean.push_back(r.clean_accuracy);
+              corrupted.push_back(r.corrupted_accuracy);
+              patched.push_back(r.patched_accuracy);
+            }
+      const auto cell = [](const std::vector<double>& values) {
+        const SampleSummary s = summarize(values);
+        return interval(s.mean, s.ci_low, s.ci_high);
+      };
+      table.rows.push_back({text(arm), text(activation),
+                            text(head < 0 ? "all" : std::to_string(head)), cell(restored),
+                            cell(clean), cell(corrupted), cell(patched)});
+    }
+  }
+  table.notes.push_back("per trial: analysis/patching.csv");
+  return render(table, format);
+}
+
+}  // namespace attnlab::analysis
