@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "attnlab/io/atomic_file.hpp"
+#include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/ops.hpp"
 #include "attnlab/stats/sample_summary.hpp"
 #include "attnlab/train/trainer.hpp"
@@ -190,10 +191,73 @@ TrialAblation ablate_heads(TrainedTrial& trial, int64_t examples) {
   return result;
 }
 
+namespace {
+
+// analysis/head_ablation.h5: per trial and module, each figure as [heads]; the pruning curve.
+void write_ablation_file(const std::filesystem::path& path, const std::string& experiment,
+                         const std::vector<TrialAblation>& trials) {
+  const std::filesystem::path partial = temporary_path(path);
+  try {
+    Hdf5File file(partial.string(), Hdf5File::Mode::create);
+    file.set_attribute("/", "attnlab_analysis_schema", int64_t{1});
+    file.set_attribute("/", "kind", "head_ablation");
+    file.set_attribute("/", "experiment", experiment);
+    for (const TrialAblation& trial : trials) {
+      const std::string group = "trials/" + trial.id;
+      file.create_group(group);
+      file.set_attribute(group, "arm", trial.arm);
+      file.set_attribute(group, "seed", static_cast<int64_t>(trial.seed));
+      file.set_attribute(group, "loss", trial.loss);
+      file.set_attribute(group, "accuracy", trial.accuracy);
+      std::map<std::string, std::vector<const HeadAblation*>> by_module;
+      std::vector<std::string> modules;
+      for (const HeadAblation& h : trial.heads) {
+        if (!by_module.count(h.module)) modules.push_back(h.module);
+        by_module[h.module].push_back(&h);
+      }
+      for (const std::string& module : modules) {
+        const std::string at = hdf5_path(group, module);
+        const auto column = [&](double HeadAblation::*member) {
+          std::vector<float> values;
+          for (const HeadAblation* h : by_module[module])
+            values.push_back(static_cast<float>(h->*member));
+          return Tensor::from_values({static_cast<int64_t>(values.size())}, values);
+        };
+        for (const auto& [name, member] :
+             std::vector<std::pair<const char*, double HeadAblation::*>>{
+                 {"zero_loss", &HeadAblation::zero_loss},
+                 {"zero_accuracy", &HeadAblation::zero_accuracy},
+                 {"mean_loss", &HeadAblation::mean_loss},
+                 {"mean_accuracy", &HeadAblation::mean_accuracy},
+                 {"importance", &HeadAblation::importance},
+                 {"normalised_importance", &HeadAblation::normalised_importance}})
+          file.write_tensor(at + "/" + name, column(member));
+      }
+      std::vector<float> loss, accuracy;
+      for (const PruningStep& p : trial.pruning) {
+        loss.push_back(static_cast<float>(p.loss));
+        accuracy.push_back(static_cast<float>(p.accuracy));
+      }
+      const auto steps = static_cast<int64_t>(loss.size());
+      file.write_tensor(group + "/pruning/loss", Tensor::from_values({steps}, loss));
+      file.write_tensor(group + "/pruning/accuracy", Tensor::from_values({steps}, accuracy));
+    }
+    file.close();
+    publish_file(partial, path);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(partial, ignored);
+    throw;
+  }
+}
+
+}  // namespace
+
 void write_head_ablation(const ExperimentResults& results,
                          const std::vector<TrialAblation>& trials) {
   const std::filesystem::path folder = results.layout.dir() / "analysis";
   std::filesystem::create_directories(folder);
+  write_ablation_file(folder / "head_ablation.h5", results.plan.name, trials);
   const auto number = [](double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : ""; };
   std::string heads =
       "trial,arm,seed,module,head,loss,accuracy,zero_loss,zero_accuracy,mean_loss,mean_accuracy,"

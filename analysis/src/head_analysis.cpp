@@ -9,6 +9,7 @@
 
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/ops.hpp"
 #include "attnlab/run/results.hpp"
 #include "attnlab/stats/sample_summary.hpp"
 #include "text_table.hpp"
@@ -39,6 +40,41 @@ std::string head_metrics_csv(const std::vector<TrialHeadMetrics>& trials) {
   return text;
 }
 
+// The first kShownExamples examples of a pattern.
+AttentionPattern first_examples(const AttentionPattern& pattern) {
+  const Shape& shape = pattern.weights.shape();  // [example, head, query, key]
+  const int64_t shown = std::min(kShownExamples, shape[0]);
+  AttentionPattern first = pattern;
+  first.weights = ops::slice(pattern.weights, 0, 0, shown);
+  const auto keep = [&](std::vector<int32_t>& values, int64_t per_example) {
+    if (!values.empty()) values.resize(static_cast<std::size_t>(shown * per_example));
+  };
+  keep(first.query_tokens, shape[2]);
+  keep(first.key_tokens, shape[3]);
+  keep(first.query_lengths, 1);
+  keep(first.key_lengths, 1);
+  return first;
+}
+
+// The shown examples' weights and tokens, for pictures and the report.
+void write_shown(Hdf5File& file, const std::string& path, const AttentionPattern& shown) {
+  file.write_tensor(path + "/weights", shown.weights);
+  file.set_attribute(path + "/weights", "dims",
+                     std::vector<std::string>{"example", "head", "query", "key"});
+  file.set_attribute(path, "causal", static_cast<int64_t>(shown.causal));
+  file.set_attribute(path, "self_attention", static_cast<int64_t>(shown.self_attention));
+  const Shape& shape = shown.weights.shape();
+  const auto tokens = [&](const char* name, const std::vector<int32_t>& values, int64_t length) {
+    if (!values.empty()) file.write_ints(path + "/" + name, values, {shape[0], length});
+  };
+  tokens("query_tokens", shown.query_tokens, shape[2]);
+  tokens("key_tokens", shown.key_tokens, shape[3]);
+  if (!shown.query_lengths.empty())
+    file.write_ints(path + "/query_lengths", shown.query_lengths, {shape[0]});
+  if (!shown.key_lengths.empty())
+    file.write_ints(path + "/key_lengths", shown.key_lengths, {shape[0]});
+}
+
 void write_trial_group(Hdf5File& file, const TrialHeadMetrics& trial) {
   const std::string group = "trials/" + trial.id;
   file.create_group(group);
@@ -58,6 +94,7 @@ void write_trial_group(Hdf5File& file, const TrialHeadMetrics& trial) {
         values.push_back(static_cast<float>(head.*field.member));
       file.write_tensor(path + "/" + field.name, Tensor::from_values({heads}, values));
     }
+    write_shown(file, path, module.shown);
   }
 }
 
@@ -93,7 +130,8 @@ TrialHeadMetrics measure_heads(const TrainedTrial& trial, int64_t examples, bool
   measured.recorded = on_recorded;
   measured.permutation_sensitivity = permutation_sensitivity(trial, batch);
   for (const AttentionPattern& pattern : trial.attention_patterns(batch))
-    measured.modules.push_back({pattern.module, head_metrics(pattern), head_diversity(pattern)});
+    measured.modules.push_back(
+        {pattern.module, head_metrics(pattern), head_diversity(pattern), first_examples(pattern)});
   return measured;
 }
 

@@ -48,7 +48,8 @@ struct TrialAblation {
 /// ConfigError for an attention variant that cannot gate its heads.
 TrialAblation ablate_heads(TrainedTrial& trial, int64_t examples);
 
-/// Writes `<dir>/analysis/head_ablation.csv` and `head_pruning.csv`, atomically.
+/// Writes `<dir>/analysis/head_ablation.h5` (layout: docs/analysis.md),
+/// `head_ablation.csv` and `head_pruning.csv`, each atomically.
 void write_head_ablation(const ExperimentResults& results,
                          const std::vector<TrialAblation>& trials);
 

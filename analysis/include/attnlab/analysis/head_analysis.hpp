@@ -15,10 +15,15 @@
 
 namespace attnlab::analysis {
 
+/// How many examples' attention weights analysis keeps to be looked at
+/// (heatmaps, the report's explorer), whatever the experiment recorded.
+inline constexpr int64_t kShownExamples = 8;
+
 struct ModuleMetrics {
   std::string module;  // e.g. "decoder.layers.1.self_attn"
   std::vector<HeadMetrics> heads;
   double diversity = 0.0;  // head_diversity(); NaN for one head
+  AttentionPattern shown;  // the first kShownExamples examples' weights and tokens
 };
 
 struct TrialHeadMetrics {
