@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5-dev hdf5-tools
           libboost-dev libboost-program-options-dev catch2 python3-torch python3-h5py python3-numpy
           python3-scipy                 # the reference the statistics are tested against
+          python3-matplotlib            # analysis/plots/ and the report's pictures
           libopenblas0-pthread   # PyTorch falls back to reference BLAS without it: the benchmark peer needs it
           clang-14 libclang-rt-14-dev   # the second compiler: sanitizers and libFuzzer
           clang-format)                 # the house format (.clang-format), checked by the tests

@@ -1,0 +1,83 @@
+"""What the plotting tools share: opening attnlab's HDF5 files with clear
+errors, the arms of a run in plan order, token labels, and saving figures.
+
+The tools only read files (results.h5, trials/*.h5, analysis/*.h5); they need
+Debian's python3-h5py, python3-numpy and python3-matplotlib."""
+import os
+import re
+import sys
+
+try:
+    import h5py
+    import matplotlib
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+    import numpy as np
+except ImportError as missing:  # say exactly what to install
+    sys.exit(f"{os.path.basename(sys.argv[0])}: {missing.name} is missing; install it with "
+             "'apt-get install python3-h5py python3-numpy python3-matplotlib' (as root; "
+             "scripts/attnlab-setup.sh does)")
+
+DPI = 100
+
+
+def fail(message):
+    sys.exit(f"{os.path.basename(sys.argv[0])}: {message}")
+
+
+def open_file(path, kind, produced_by):
+    """An attnlab HDF5 file of `kind` ("experiment", "head_metrics", "head_ablation", or
+    "trial"), or a clear exit naming the file and what is wrong."""
+    if not os.path.exists(path):
+        fail(f"{path}: no such file; {produced_by} writes it")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as error:
+        fail(f"{path}: not a readable HDF5 file ({error}); it may be truncated or damaged")
+    found = f.attrs.get("kind", "trial" if "trial_id" in f.attrs else None)
+    if found != kind:
+        f.close()
+        fail(f"{path}: not an attnlab {kind} file (kind: {found!r}); {produced_by} writes it")
+    return f
+
+
+def results(directory):
+    return open_file(os.path.join(directory, "results.h5"), "experiment", "'attnlab run'")
+
+
+def analysis_file(directory, name, command):
+    return open_file(os.path.join(directory, "analysis", f"{name}.h5"), name,
+                     f"'attnlab {command} {directory}'")
+
+
+def arms(results_file):
+    return [str(a) for a in results_file["arms"].attrs["labels"]]
+
+
+def trials_by_arm(results_file):
+    """{arm: [trial group, ...]} for every finished trial, through results.h5's links."""
+    grouped = {arm: [] for arm in arms(results_file)}
+    for tid in results_file["trials"]:
+        trial = results_file["trials"][tid]
+        grouped.setdefault(str(trial.attrs["arm"]), []).append(trial)
+    return grouped
+
+
+def token_labels(ids, task):
+    """Axis labels for token ids: characters for char_lm (byte tokens), ids otherwise."""
+    if task == "char_lm":
+        return [repr(chr(i))[1:-1] if 32 <= i < 127 else f"\\x{i:02x}" for i in ids]
+    return [str(i) for i in ids]
+
+
+def task_of(trial_file):
+    """The task's name from the trial's resolved configuration (attnlab's canonical YAML)."""
+    match = re.search(r"^task:\n(?:  .*\n)*?  name: (\S+)", trial_file.attrs["config_yaml"], re.M)
+    return match.group(1) if match else "?"
+
+
+def save(figure, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    figure.savefig(path, dpi=DPI)
+    plt.close(figure)
+    print(path)

@@ -1,0 +1,48 @@
+"""An ablation's arms as bars: the mean of one final figure over seeds with
+its 95% interval as error bars, and every seed as a dot.
+
+Reads OUTPUT_DIR/results.h5 and the trial files it links.
+Usage: comparison_bars.py OUTPUT_DIR [--metric eval_accuracy] [--out FILE.png]"""
+import argparse
+import os
+
+from common import arms, fail, np, plt, results, save, trials_by_arm
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("output_dir")
+    parser.add_argument("--metric", default="eval_accuracy")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    out = args.out or os.path.join(args.output_dir, "plots", f"bars_{args.metric}.png")
+    with results(args.output_dir) as index:
+        if args.metric not in index["arms"]:
+            fail(f"--metric {args.metric}: results.h5 has no such figure; it has: "
+                 f"{', '.join(k for k in index['arms'] if k not in ('finished', 'failed'))}")
+        labels = arms(index)
+        figure_data = index["arms"][args.metric]
+        mean, low, high = (figure_data[k][()] for k in ("mean", "ci_low", "ci_high"))
+        seeds = trials_by_arm(index)
+        figure, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4.5))
+        x = np.arange(len(labels))
+        ax.bar(x, mean, color="#9ecae1", edgecolor="#3182bd", label="mean over seeds")
+        have_ci = ~np.isnan(low)
+        ax.errorbar(x[have_ci], mean[have_ci],
+                    yerr=[mean[have_ci] - low[have_ci], high[have_ci] - mean[have_ci]],
+                    fmt="none", ecolor="black", capsize=4, label="95% interval (Student t)")
+        for i, arm in enumerate(labels):
+            values = [float(t["final"].attrs[args.metric]) for t in seeds.get(arm, [])
+                      if args.metric in t["final"].attrs]
+            ax.plot(np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values)), values,
+                    "o", color="#de2d26", markersize=4, label="one seed" if i == 0 else None)
+        ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(args.metric)
+        ax.set_title(f"{index.attrs['experiment']}: {args.metric} per arm")
+        ax.legend(fontsize=8, loc="best")
+        figure.tight_layout()
+        save(figure, out)
+
+
+if __name__ == "__main__":
+    main()

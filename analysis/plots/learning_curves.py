@@ -1,0 +1,58 @@
+"""Learning curves per arm: the mean over seeds of one evaluated figure at each
+evaluation step, with a band from the lowest to the highest seed.
+
+Reads the trial files results.h5 links (metrics/eval).
+Usage: learning_curves.py OUTPUT_DIR [--metric accuracy] [--length L] [--out FILE.png]
+(--metric: loss | accuracy | exact_match | generation_accuracy; --length: an
+evaluated length, default the training length)."""
+import argparse
+import os
+
+from common import fail, np, plt, results, save, trials_by_arm
+
+
+def curve(trial, metric, length):
+    evaluation = trial["metrics/eval"]
+    length = length or int(evaluation.attrs["training_length"])
+    group = f"length_{length}"
+    if group not in evaluation or metric not in evaluation[group]:
+        return None, None
+    return evaluation["step"][()], evaluation[group][metric][()]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("output_dir")
+    parser.add_argument("--metric", default="accuracy")
+    parser.add_argument("--length", type=int)
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    out = args.out or os.path.join(args.output_dir, "plots", f"curves_{args.metric}.png")
+    with results(args.output_dir) as index:
+        figure, ax = plt.subplots(figsize=(7, 4.5))
+        drawn = 0
+        for arm, trials in trials_by_arm(index).items():
+            curves = [curve(t, args.metric, args.length) for t in trials]
+            curves = [(s, v) for s, v in curves if s is not None]
+            if not curves:
+                continue
+            steps = curves[0][0]
+            values = np.array([v for s, v in curves if len(v) == len(steps)])
+            line, = ax.plot(steps, values.mean(axis=0), label=f"{arm} ({len(values)} seeds)")
+            ax.fill_between(steps, values.min(axis=0), values.max(axis=0), alpha=0.2,
+                            color=line.get_color())
+            drawn += 1
+        if not drawn:
+            fail(f"no trial has an evaluation curve of '{args.metric}'"
+                 f"{f' at length {args.length}' if args.length else ''}")
+        ax.set_xlabel("training step")
+        ax.set_ylabel(f"eval {args.metric}" + (f" at length {args.length}" if args.length else ""))
+        ax.set_title(f"{index.attrs['experiment']}: mean over seeds, band = lowest to highest seed",
+                     fontsize=10)
+        ax.legend(fontsize=7)
+        figure.tight_layout()
+        save(figure, out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""A final figure against the evaluated length, one line per arm: mean over
+seeds with 95% intervals (how each arm, e.g. each positional encoding,
+extrapolates past the training length, marked by a dashed line).
+
+Reads OUTPUT_DIR/results.h5 (arms/<metric> and arms/<metric>@L).
+Usage: length_curves.py OUTPUT_DIR [--metric eval_accuracy] [--out FILE.png]"""
+import argparse
+import os
+
+from common import arms, fail, np, plt, results, save
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("output_dir")
+    parser.add_argument("--metric", default="eval_accuracy")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    out = args.out or os.path.join(args.output_dir, "plots", f"lengths_{args.metric}.png")
+    with results(args.output_dir) as index:
+        figures = index["arms"]
+        extra = sorted(int(k.split("@")[1]) for k in figures
+                       if k.startswith(args.metric + "@") and "[" not in k)
+        if args.metric not in figures or not extra:
+            fail(f"--metric {args.metric}: results.h5 has no {args.metric}@L figures (the "
+                 "experiment evaluated no extra lengths: eval.lengths)")
+        trained = None
+        for tid in index["trials"]:
+            trained = int(index["trials"][tid]["metrics/eval"].attrs["training_length"])
+            break
+        lengths = [trained] + extra
+        names = [args.metric] + [f"{args.metric}@{L}" for L in extra]
+        figure, ax = plt.subplots(figsize=(7, 4.5))
+        for a, arm in enumerate(arms(index)):
+            mean = np.array([figures[n]["mean"][a] for n in names])
+            low = np.array([figures[n]["ci_low"][a] for n in names])
+            high = np.array([figures[n]["ci_high"][a] for n in names])
+            order = np.argsort(lengths)
+            x = np.array(lengths)[order]
+            ax.errorbar(x, mean[order], yerr=[np.nan_to_num(mean - low)[order],
+                                              np.nan_to_num(high - mean)[order]],
+                        marker="o", capsize=3, label=arm)
+        ax.axvline(trained, linestyle="--", color="grey", label=f"training length {trained}")
+        ax.set_xlabel("task length evaluated")
+        ax.set_ylabel(args.metric)
+        ax.set_title(f"{index.attrs['experiment']}: mean over seeds, 95% intervals", fontsize=10)
+        ax.legend(fontsize=7)
+        figure.tight_layout()
+        save(figure, out)
+
+
+if __name__ == "__main__":
+    main()
