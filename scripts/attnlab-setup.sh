@@ -12,6 +12,7 @@ PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5
           libboost-dev libboost-program-options-dev catch2 python3-torch python3-h5py python3-numpy
           python3-scipy                 # the reference the statistics are tested against
           python3-matplotlib            # analysis/plots/ and the report's pictures
+          chromium chromium-driver python3-selenium   # the report is tested in a real browser
           libopenblas0-pthread   # PyTorch falls back to reference BLAS without it: the benchmark peer needs it
           clang-14 libclang-rt-14-dev   # the second compiler: sanitizers and libFuzzer
           clang-format)                 # the house format (.clang-format), checked by the tests

@@ -4,7 +4,7 @@ per head, queries down and keys across, token labels on both axes.
 Reads OUTPUT_DIR/analysis/head_metrics.h5 ('attnlab analyze OUTPUT_DIR'
 writes it, with the first examples' weights, whatever the run recorded).
 Usage: attention_heatmaps.py OUTPUT_DIR [--trial ID] [--example N] [--out DIR]
-(default: the first trial of the plan's first arm, example 0, OUTPUT_DIR/plots/)."""
+(default: the first trial of the plan's first arm, example 0, OUTPUT_DIR/analysis/plots/)."""
 import argparse
 import os
 
@@ -58,9 +58,9 @@ def main():
     parser.add_argument("output_dir")
     parser.add_argument("--trial", help="trial id (default: the first of the first arm)")
     parser.add_argument("--example", type=int, default=0)
-    parser.add_argument("--out", help="folder for the PNGs (default OUTPUT_DIR/plots)")
+    parser.add_argument("--out", help="folder for the PNGs (default OUTPUT_DIR/analysis/plots)")
     args = parser.parse_args()
-    out = args.out or os.path.join(args.output_dir, "plots")
+    out = args.out or os.path.join(args.output_dir, "analysis", "plots")
     with results(args.output_dir) as index, analysis_file(args.output_dir, "head_metrics",
                                                           "analyze") as metrics:
         trials = metrics["trials"]

@@ -15,7 +15,7 @@ def main():
     parser.add_argument("--metric", default="eval_accuracy")
     parser.add_argument("--out")
     args = parser.parse_args()
-    out = args.out or os.path.join(args.output_dir, "plots", f"bars_{args.metric}.png")
+    out = args.out or os.path.join(args.output_dir, "analysis", "plots", f"bars_{args.metric}.png")
     with results(args.output_dir) as index:
         if args.metric not in index["arms"]:
             fail(f"--metric {args.metric}: results.h5 has no such figure; it has: "

@@ -41,9 +41,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output_dir")
     parser.add_argument("--arm", help="one arm (default: every arm)")
-    parser.add_argument("--out", help="folder for the PNGs (default OUTPUT_DIR/plots)")
+    parser.add_argument("--out", help="folder for the PNGs (default OUTPUT_DIR/analysis/plots)")
     args = parser.parse_args()
-    out = args.out or os.path.join(args.output_dir, "plots")
+    out = args.out or os.path.join(args.output_dir, "analysis", "plots")
     ablation_path = os.path.join(args.output_dir, "analysis", "head_ablation.h5")
     with results(args.output_dir) as index, analysis_file(args.output_dir, "head_metrics",
                                                           "analyze") as metrics:

@@ -27,7 +27,7 @@ def main():
     parser.add_argument("--length", type=int)
     parser.add_argument("--out")
     args = parser.parse_args()
-    out = args.out or os.path.join(args.output_dir, "plots", f"curves_{args.metric}.png")
+    out = args.out or os.path.join(args.output_dir, "analysis", "plots", f"curves_{args.metric}.png")
     with results(args.output_dir) as index:
         figure, ax = plt.subplots(figsize=(7, 4.5))
         drawn = 0

@@ -16,7 +16,7 @@ def main():
     parser.add_argument("--metric", default="eval_accuracy")
     parser.add_argument("--out")
     args = parser.parse_args()
-    out = args.out or os.path.join(args.output_dir, "plots", f"lengths_{args.metric}.png")
+    out = args.out or os.path.join(args.output_dir, "analysis", "plots", f"lengths_{args.metric}.png")
     with results(args.output_dir) as index:
         figures = index["arms"]
         extra = sorted(int(k.split("@")[1]) for k in figures

@@ -10,7 +10,8 @@ const NamedChoices<TextFormat>& text_format_names() {
   static const NamedChoices<TextFormat> names{{"table", TextFormat::table},
                                               {"md", TextFormat::markdown},
                                               {"csv", TextFormat::csv},
-                                              {"json", TextFormat::json}};
+                                              {"json", TextFormat::json},
+                                              {"html", TextFormat::html}};
   return names;
 }
 

@@ -126,6 +126,7 @@ TrialHeadMetrics measure_heads(const TrainedTrial& trial, int64_t examples, bool
   measured.id = trial.id();
   measured.arm = trial.arm();
   measured.seed = trial.seed();
+  measured.task = trial.spec().task.name;
   measured.examples = on_recorded ? trial.spec().record.examples : examples;
   measured.recorded = on_recorded;
   measured.permutation_sensitivity = permutation_sensitivity(trial, batch);

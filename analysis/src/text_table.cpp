@@ -152,7 +152,52 @@ std::string as_json(const TextTable& table) {
                      json_string(table.title), rows, notes);
 }
 
+std::string as_html(const TextTable& table) {
+  std::string out = fmt::format("<h3>{}</h3>\n<table>\n<tr>", html_escape(table.title));
+  for (const Column& column : table.columns)
+    out += fmt::format("<th>{}</th>", html_escape(column.name));
+  out += "</tr>\n";
+  for (const auto& row : table.rows) {
+    out += "<tr>";
+    for (const Cell& cell : row)
+      out += fmt::format("<td{}>{}</td>", cell.kind == Cell::Kind::text ? "" : " class=\"n\"",
+                         html_escape(shown(cell)));
+    out += "</tr>\n";
+  }
+  out += "</table>\n";
+  if (!table.notes.empty()) {
+    out += "<ul class=\"notes\">";
+    for (const std::string& note : table.notes)
+      out += fmt::format("<li>{}</li>", html_escape(note));
+    out += "</ul>\n";
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string html_escape(const std::string& text) {
+  std::string escaped;
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        escaped += "&amp;";
+        break;
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      case '"':
+        escaped += "&quot;";
+        break;
+      default:
+        escaped += c;
+    }
+  }
+  return escaped;
+}
 
 std::string render(const TextTable& table, TextFormat format) {
   switch (format) {
@@ -162,6 +207,8 @@ std::string render(const TextTable& table, TextFormat format) {
       return as_table(table, true);
     case TextFormat::csv:
       return as_csv(table);
+    case TextFormat::html:
+      return as_html(table);
     case TextFormat::json:
       return as_json(table);
   }

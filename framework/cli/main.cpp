@@ -27,6 +27,8 @@ commands:
              rank heads by importance and prune them (Michel et al. 2019)
   patch      activation patching: how much of the clean behaviour putting one clean
              activation into a corrupted run restores
+  report     one self-contained HTML report of a run: comparison, head metrics, plots,
+             and an interactive attention explorer
   compare    compare the arms of a run over seeds against a baseline arm: differences
              with 95% intervals, Welch and Mann-Whitney p (Holm-adjusted), steps to a
              target, figures at every evaluated length
@@ -56,6 +58,7 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "analyze") return run_analyze(rest);
   if (command == "ablate") return run_ablate(rest);
   if (command == "patch") return run_patch(rest);
+  if (command == "report") return run_report(rest);
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);

@@ -1,6 +1,6 @@
 // The comparisons of arm_comparison.hpp as text: an aligned table for the
 // terminal, markdown, CSV (one row per arm, every figure in full precision)
-// or JSON (everything, for tools).
+// JSON (everything, for tools) or an HTML fragment (the report).
 #pragma once
 
 #include <string>
@@ -11,8 +11,11 @@
 
 namespace attnlab::analysis {
 
-enum class TextFormat { table, markdown, csv, json };
-const NamedChoices<TextFormat>& text_format_names();  // table | md | csv | json
+enum class TextFormat { table, markdown, csv, json, html };
+const NamedChoices<TextFormat>& text_format_names();  // table | md | csv | json | html
+
+/// `text` with & < > " escaped for HTML.
+std::string html_escape(const std::string& text);
 
 /// Several sections as one output: one after another, or for JSON one array
 /// holding each section's object (so a tool reads one document).

@@ -28,6 +28,7 @@ struct ModuleMetrics {
 
 struct TrialHeadMetrics {
   std::string id, arm;
+  std::string task;  // the task's name (how its tokens read: bytes for char_lm)
   uint64_t seed = 0;
   int64_t examples = 0;   // examples measured on
   bool recorded = false;  // on the examples the trial recorded (else its analysis examples)
