@@ -1,0 +1,68 @@
+#include "analysis_arguments.hpp"
+
+#include <iostream>
+
+#include "attnlab/error.hpp"
+
+namespace po = boost::program_options;
+
+namespace attnlab::cli {
+
+AnalysisArguments parse_analysis_arguments(const std::string& command,
+                                           po::options_description options,
+                                           const std::vector<std::string>& arguments,
+                                           bool takes_format) {
+  AnalysisArguments parsed;
+  std::string format_name = "table";
+  options.add_options()("help,h", "show this text");
+  if (takes_format)
+    options.add_options()("format", po::value(&format_name)->default_value(format_name),
+                          "table | md | csv | json | html");
+  po::options_description hidden;
+  hidden.add_options()("dir", po::value(&parsed.dir));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("dir", 1);
+  po::variables_map values;
+  po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), values);
+  if (values.count("help")) {
+    std::cout << options << "\n";
+    parsed.help = true;
+    return parsed;
+  }
+  po::notify(values);
+  if (parsed.dir.empty())
+    throw ConfigError(fmt::format("{}: which output directory? ({} runs/NAME)", command, command));
+  parsed.format = analysis::text_format_names().decode(format_name, "--format");
+  return parsed;
+}
+
+void check_examples(int64_t examples) {
+  if (examples < 1 || examples > 4096)
+    throw ConfigError(fmt::format("--examples {}: expected 1 to 4096", examples));
+}
+
+int64_t for_each_trained_trial(const analysis::ExperimentResults& results,
+                               const std::string& command,
+                               const std::function<void(analysis::TrainedTrial&)>& use) {
+  int64_t left_out = 0;
+  for (const TrialSummary& trial : results.trials) {
+    if (trial.status != TrialStatus::finished) {
+      ++left_out;
+      fmt::print(stderr, "{}: left out trial {} ({}, seed {}): {}\n", command, trial.id, trial.arm,
+                 trial.seed, trial.failure.empty() ? "it has not run yet" : trial.failure);
+      continue;
+    }
+    try {
+      analysis::TrainedTrial trained(results.layout.trial_file(trial.id));
+      use(trained);
+    } catch (const Error& e) {  // which trial, for a run of many
+      throw Error(
+          fmt::format("trial {} ({}, seed {}): {}", trial.id, trial.arm, trial.seed, e.what()));
+    }
+  }
+  return left_out;
+}
+
+}  // namespace attnlab::cli
