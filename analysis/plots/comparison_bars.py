@@ -24,20 +24,33 @@ def main():
         figure_data = index["arms"][args.metric]
         mean, low, high = (figure_data[k][()] for k in ("mean", "ci_low", "ci_high"))
         seeds = trials_by_arm(index)
-        figure, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4.5))
+        many = len(labels) > 6  # then arms down the side, where long labels fit
+        figure, ax = plt.subplots(figsize=(9, 0.32 * len(labels) + 1.6) if many
+                                  else (max(5, 1.1 * len(labels) + 2), 4.5))
         x = np.arange(len(labels))
-        ax.bar(x, mean, color="#9ecae1", edgecolor="#3182bd", label="mean over seeds")
         have_ci = ~np.isnan(low)
-        ax.errorbar(x[have_ci], mean[have_ci],
-                    yerr=[mean[have_ci] - low[have_ci], high[have_ci] - mean[have_ci]],
-                    fmt="none", ecolor="black", capsize=4, label="95% interval (Student t)")
+        error = [mean[have_ci] - low[have_ci], high[have_ci] - mean[have_ci]]
+        if many:
+            ax.barh(x, mean, color="#9ecae1", edgecolor="#3182bd", label="mean over seeds")
+            ax.errorbar(mean[have_ci], x[have_ci], xerr=error, fmt="none", ecolor="black",
+                        capsize=3, label="95% interval (Student t)")
+        else:
+            ax.bar(x, mean, color="#9ecae1", edgecolor="#3182bd", label="mean over seeds")
+            ax.errorbar(x[have_ci], mean[have_ci], yerr=error, fmt="none", ecolor="black",
+                        capsize=4, label="95% interval (Student t)")
         for i, arm in enumerate(labels):
             values = [float(t["final"].attrs[args.metric]) for t in seeds.get(arm, [])
                       if args.metric in t["final"].attrs]
-            ax.plot(np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values)), values,
-                    "o", color="#de2d26", markersize=4, label="one seed" if i == 0 else None)
-        ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
-        ax.set_ylabel(args.metric)
+            spread = np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values))
+            ax.plot(*((values, spread) if many else (spread, values)), "o", color="#de2d26",
+                    markersize=4, label="one seed" if i == 0 else None)
+        if many:
+            ax.set_yticks(x, labels, fontsize=8)
+            ax.invert_yaxis()  # plan order from the top
+            ax.set_xlabel(args.metric)
+        else:
+            ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
+            ax.set_ylabel(args.metric)
         ax.set_title(f"{index.attrs['experiment']}: {args.metric} per arm")
         ax.legend(fontsize=8, loc="best")
         figure.tight_layout()

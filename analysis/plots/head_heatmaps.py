@@ -58,9 +58,14 @@ def main():
                           key=lambda t: int(metrics["trials"][t].attrs["seed"]))
             if not tids:
                 continue
-            layers = len(self_attention_modules(metrics["trials"][tids[0]]))
-            figure, axes = plt.subplots(len(tids), len(panels), squeeze=False,
-                                        figsize=(2.8 * len(panels) + 1, 1.0 + 0.45 * layers * len(tids) + 0.6 * len(tids)))
+            first = metrics["trials"][tids[0]]
+            layers = len(self_attention_modules(first))
+            heads = grid(first, DETECTORS[0][0])[1].shape[1]
+            panel_width = max(2.8, 0.4 * heads + 0.8)  # room for a column per head
+            figure, axes = plt.subplots(
+                len(tids), len(panels), squeeze=False,
+                figsize=(panel_width * len(panels) + 1.2,
+                         1.0 + (0.45 * layers + 0.6) * len(tids)))
             for r, tid in enumerate(tids):
                 for c, (name, title) in enumerate(panels):
                     source = ablation["trials"] if name == "normalised_importance" else metrics["trials"]
@@ -75,7 +80,7 @@ def main():
                     ax.set_yticks(range(len(modules)), [m.split(".")[0][0] + m.split(".")[2]
                                                          for m in modules], fontsize=7)
                     for (i, j), v in np.ndenumerate(values):
-                        if not np.isnan(v):
+                        if not np.isnan(v) and values.shape[1] <= 8:  # legible only then
                             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6,
                                     color="white" if v < 0.6 else "black")
                     if r == 0:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
 
 #include "attnlab/io/atomic_file.hpp"
@@ -183,7 +184,9 @@ std::string format_head_summary(const ExperimentResults& results,
           if (std::none_of(modules.begin(), modules.end(),
                            [&](const auto& known) { return known.first == m.module; }))
             modules.emplace_back(m.module, m.heads.size());
-    for (const auto& [module, heads] : modules) {
+    for (const auto& entry : modules) {  // not a structured binding: clang 14 cannot capture one
+      const std::string& module = entry.first;
+      const std::size_t heads = entry.second;
       const auto cell = [&](const std::function<double(const ModuleMetrics&)>& figure) {
         const SampleSummary s = summarize(over_seeds(trials, arm, module, figure));
         return interval(s.mean, s.ci_low, s.ci_high);
