@@ -65,8 +65,9 @@ def trials_by_arm(results_file):
 
 def token_labels(ids, task):
     """Axis labels for token ids: characters for char_lm (byte tokens), ids otherwise."""
-    if task == "char_lm":
-        return [repr(chr(i))[1:-1] if 32 <= i < 127 else f"\\x{i:02x}" for i in ids]
+    if task == "char_lm":  # bytes: a visible space, escapes for the rest
+        named = {32: "\u2423", 10: "\\n", 9: "\\t"}
+        return [named.get(int(i), chr(i) if 32 < i < 127 else f"\\x{int(i):02x}") for i in ids]
     return [str(i) for i in ids]
 
 

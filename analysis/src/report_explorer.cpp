@@ -11,6 +11,8 @@ namespace {
 std::string token_label(int32_t id, const std::string& task) {
   if (task != "char_lm") return std::to_string(id);
   if (id == ' ') return "\u2423";  // a visible space
+  if (id == '\n') return "\\n";
+  if (id == '\t') return "\\t";
   if (id >= 33 && id < 127) return std::string(1, static_cast<char>(id));
   return fmt::format("\\x{:02x}", id);
 }
