@@ -8,18 +8,18 @@ Usage: attention_heatmaps.py OUTPUT_DIR [--trial ID] [--example N] [--out DIR]
 import argparse
 import os
 
-from common import analysis_file, fail, plt, results, save, task_of, token_labels, np
+from common import analysis_file, fail, model_order, plt, results, save, task_of, token_labels, np
 
 
 def modules_of(group, prefix=""):
-    """Every module group holding weights, as (dotted name, group)."""
+    """Every module group holding weights, as (dotted name, group), in model order."""
     found = []
     for key, item in group.items():
         if key == "weights":
             found.append((prefix.rstrip("."), group))
         elif hasattr(item, "items"):
             found += modules_of(item, f"{prefix}{key}.")
-    return found
+    return sorted(found, key=lambda module: model_order(module[0]))
 
 
 def plot_module(name, module, example, task, title):
@@ -76,7 +76,10 @@ def main():
         shown = modules_of(group)[0][1]["weights"].shape[0]
         if not 0 <= args.example < shown:
             fail(f"--example {args.example}: {metrics.filename} keeps examples 0 to {shown - 1}")
-        task = task_of(index["trials"][tid])
+        try:
+            task = task_of(index["trials"][tid])
+        except (KeyError, OSError):  # the trial file is unreadable now: label tokens by id
+            task = "?"
         title = f"{group.attrs['arm']}, seed {group.attrs['seed']} (trial {tid})"
         for name, module in modules_of(group):
             save(plot_module(name, module, args.example, task, title),

@@ -55,12 +55,29 @@ def arms(results_file):
 
 
 def trials_by_arm(results_file):
-    """{arm: [trial group, ...]} for every finished trial, through results.h5's links."""
+    """{arm: [trial group, ...]} for every finished trial, through results.h5's links; a
+    trial file that cannot be read (truncated, replaced) is named on stderr and left out.
+    (These tools do not check the files' seals: the attnlab commands do.)"""
     grouped = {arm: [] for arm in arms(results_file)}
     for tid in results_file["trials"]:
-        trial = results_file["trials"][tid]
-        grouped.setdefault(str(trial.attrs["arm"]), []).append(trial)
+        try:
+            trial = results_file["trials"][tid]
+            arm = str(trial.attrs["arm"])
+        except (KeyError, OSError) as error:
+            print(f"{os.path.basename(sys.argv[0])}: left out trial {tid}: its file cannot be "
+                  f"read ({error})", file=sys.stderr)
+            continue
+        grouped.setdefault(arm, []).append(trial)
     return grouped
+
+
+_MODEL_ORDER = {"encoder": "0", "decoder": "1", "self_attn": "0", "cross_attn": "1"}
+
+
+def model_order(dotted):
+    """Sort key putting modules in model order: encoder before decoder, layer 2 before 10."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, _MODEL_ORDER.get(p, p))
+            for p in dotted.split(".")]
 
 
 def token_labels(ids, task):

@@ -9,13 +9,14 @@ Usage: head_heatmaps.py OUTPUT_DIR [--arm LABEL] [--out DIR]"""
 import argparse
 import os
 
-from common import analysis_file, arms, fail, np, plt, results, save
+from common import analysis_file, arms, fail, model_order, np, plt, results, save
 
 DETECTORS = [("previous_token_score", "previous-token"), ("duplicate_token_score", "duplicate-token"),
              ("induction_score", "induction")]
 
 
 def self_attention_modules(group, prefix=""):
+    """Every self-attention module group, as (dotted name, group), in model order."""
     found = []
     for key, item in group.items():
         if hasattr(item, "items"):
@@ -24,7 +25,7 @@ def self_attention_modules(group, prefix=""):
                 found.append((name, item))
             else:
                 found += self_attention_modules(item, name + ".")
-    return found
+    return sorted(found, key=lambda module: model_order(module[0]))
 
 
 def grid(group, figure_name):
@@ -42,6 +43,8 @@ def main():
     parser.add_argument("output_dir")
     parser.add_argument("--arm", help="one arm (default: every arm)")
     parser.add_argument("--out", help="folder for the PNGs (default OUTPUT_DIR/analysis/plots)")
+    parser.add_argument("--no-importance", action="store_true",
+                        help="leave out the importance even if analysis/head_ablation.h5 exists")
     args = parser.parse_args()
     out = args.out or os.path.join(args.output_dir, "analysis", "plots")
     ablation_path = os.path.join(args.output_dir, "analysis", "head_ablation.h5")
@@ -51,9 +54,10 @@ def main():
         if args.arm and args.arm not in labels:
             fail(f"--arm {args.arm}: no such arm; the arms are: {' | '.join(labels)}")
         ablation = (analysis_file(args.output_dir, "head_ablation", "ablate")
-                    if os.path.exists(ablation_path) else None)
+                    if os.path.exists(ablation_path) and not args.no_importance else None)
         panels = DETECTORS + ([("normalised_importance", "importance (ablate)")] if ablation else [])
         for arm in [args.arm] if args.arm else labels:
+            number = labels.index(arm)
             tids = sorted((t for t in metrics["trials"] if metrics["trials"][t].attrs["arm"] == arm),
                           key=lambda t: int(metrics["trials"][t].attrs["seed"]))
             if not tids:
@@ -94,7 +98,7 @@ def main():
             figure.suptitle(f"{arm}: heads by layer (d = decoder, e = encoder layer index)",
                             fontsize=10)
             safe = "".join(ch if ch.isalnum() or ch in "=.-" else "_" for ch in arm)
-            save(figure, os.path.join(out, f"heads_{safe}.png"))
+            save(figure, os.path.join(out, f"heads_{number:02d}_{safe}.png"))  # unique per arm
         if ablation:
             ablation.close()
 

@@ -11,6 +11,9 @@ import os
 from common import fail, np, plt, results, save, trials_by_arm
 
 
+CURVES = ("loss", "accuracy", "exact_match", "generation_accuracy")
+
+
 def curve(trial, metric, length):
     evaluation = trial["metrics/eval"]
     length = length or int(evaluation.attrs["training_length"])
@@ -27,7 +30,18 @@ def main():
     parser.add_argument("--length", type=int)
     parser.add_argument("--out")
     args = parser.parse_args()
-    out = args.out or os.path.join(args.output_dir, "analysis", "plots", f"curves_{args.metric}.png")
+    # The final figure's name works too: eval_accuracy, eval_accuracy@32.
+    name = args.metric[len("eval_"):] if args.metric.startswith("eval_") else args.metric
+    if "@" in name:
+        name, length = name.split("@", 1)
+        args.length = args.length or int(length)
+    if name not in CURVES:
+        fail(f"--metric {args.metric}: the evaluation curves are {', '.join(CURVES)} (or "
+             "eval_<curve>, eval_<curve>@<length>)")
+    args.metric = name
+    suffix = f"@{args.length}" if args.length else ""
+    out = args.out or os.path.join(args.output_dir, "analysis", "plots",
+                                   f"curves_{args.metric}{suffix}.png")
     with results(args.output_dir) as index:
         figure, ax = plt.subplots(figsize=(7, 4.5))
         drawn = 0

@@ -117,11 +117,14 @@ TaskBatch corrupted_input(const TrainedTrial& trial, const TaskBatch& clean, Cor
   TaskBatch other = trial.task().sample(trial.spec().shape, examples, trial.task().length(), rng);
   if (other.targets.size() != clean.targets.size() ||
       other.source.shape() != clean.source.shape() ||
-      other.target_input.shape() != clean.target_input.shape())
-    throw ConfigError(fmt::format(
-        "trial {}: resampled examples of task '{}' differ in shape from the clean ones, so "
-        "activations cannot be exchanged; use --corrupt shuffle",
-        trial.id(), trial.spec().task.name));
+      other.target_input.shape() != clean.target_input.shape() ||
+      other.source.lengths != clean.source.lengths ||
+      other.target_input.lengths != clean.target_input.lengths)
+    throw ConfigError(
+        fmt::format("trial {}: resampled examples of task '{}' differ in shape or lengths from the "
+                    "clean ones, so "
+                    "activations cannot be exchanged; use --corrupt shuffle",
+                    trial.id(), trial.spec().task.name));
   return other;
 }
 
@@ -142,8 +145,8 @@ std::vector<std::string> patchable_activations(const TrainedTrial& trial) {
   return names;
 }
 
-std::vector<PatchResult> patch_activations(const TrainedTrial& trial, const std::string& pattern,
-                                           int64_t head, Corruption corruption, int64_t examples) {
+PatchOutcome patch_activations(const TrainedTrial& trial, const std::string& pattern, int64_t head,
+                               Corruption corruption, int64_t examples) {
   const TaskBatch clean = trial.examples(examples);
   const TaskBatch corrupted = corrupted_input(trial, clean, corruption, examples);
   Everything recorded;
@@ -152,28 +155,36 @@ std::vector<PatchResult> patch_activations(const TrainedTrial& trial, const std:
   std::vector<std::string> names;
   for (const std::string& name : recorded.order)
     if (patchable(name) && matches(pattern, name)) names.push_back(name);
-  std::vector<PatchResult> results;
+  PatchOutcome outcome;
+  if (names.empty()) outcome.skipped.push_back(fmt::format("it has no activation {}", pattern));
   for (const std::string& name : names) {
     const Recorded& value = recorded.seen.at(name);
     int64_t head_axis = -1;
-    if (head >= 0) {
-      const auto axis = std::find(value.dimensions.begin(), value.dimensions.end(), "head");
-      if (axis == value.dimensions.end())
-        throw ConfigError(fmt::format("--head {}: {} has no head axis (its axes: {})", head, name,
-                                      fmt::join(value.dimensions, ", ")));
+    if (head >= 0) {  // a query head ("head") or a shared key/value head ("kv_head")
+      const auto axis =
+          std::find_if(value.dimensions.begin(), value.dimensions.end(),
+                       [](const std::string& d) { return d == "head" || d == "kv_head"; });
+      if (axis == value.dimensions.end()) {
+        outcome.skipped.push_back(fmt::format("{} has no head axis (its axes: {})", name,
+                                              fmt::join(value.dimensions, ", ")));
+        continue;
+      }
       head_axis = axis - value.dimensions.begin();
-      if (head >= value.value.shape()[head_axis])
-        throw ConfigError(
-            fmt::format("--head {}: {} has {} heads", head, name, value.value.shape()[head_axis]));
+      if (head >= value.value.shape()[head_axis]) {
+        outcome.skipped.push_back(
+            fmt::format("{} has {} {}s", name, value.value.shape()[head_axis], *axis));
+        continue;
+      }
     }
     Patcher patcher(name, value, head_axis, head);
     const Score patched = score(trial, corrupted, clean.targets, &patcher);
     const double gap = corrupted_score.loss - clean_score.loss;
-    results.push_back({name, head, clean_score.loss, corrupted_score.loss, patched.loss,
-                       clean_score.accuracy, corrupted_score.accuracy, patched.accuracy,
-                       std::fabs(gap) > 1e-9 ? (corrupted_score.loss - patched.loss) / gap : kNaN});
+    outcome.results.push_back(
+        {name, head, clean_score.loss, corrupted_score.loss, patched.loss, clean_score.accuracy,
+         corrupted_score.accuracy, patched.accuracy,
+         std::fabs(gap) > 1e-9 ? (corrupted_score.loss - patched.loss) / gap : kNaN});
   }
-  return results;
+  return outcome;
 }
 
 void write_patching(const ExperimentResults& results, const std::vector<TrialPatching>& trials) {
@@ -185,11 +196,11 @@ void write_patching(const ExperimentResults& results, const std::vector<TrialPat
       "corrupted_accuracy,patched_accuracy,restored\n";
   for (const TrialPatching& trial : trials)
     for (const PatchResult& r : trial.results)
-      text +=
-          fmt::format("{},\"{}\",{},{},{},{},{},{},{},{},{},{}\n", trial.id, trial.arm, trial.seed,
-                      r.activation, r.head < 0 ? "" : std::to_string(r.head), number(r.clean_loss),
-                      number(r.corrupted_loss), number(r.patched_loss), number(r.clean_accuracy),
-                      number(r.corrupted_accuracy), number(r.patched_accuracy), number(r.restored));
+      text += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", trial.id, csv_field(trial.arm),
+                          trial.seed, r.activation, r.head < 0 ? "" : std::to_string(r.head),
+                          number(r.clean_loss), number(r.corrupted_loss), number(r.patched_loss),
+                          number(r.clean_accuracy), number(r.corrupted_accuracy),
+                          number(r.patched_accuracy), number(r.restored));
   write_file_atomically(folder / "patching.csv", text);
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
@@ -27,11 +28,16 @@ std::optional<double> figure_of(const TrialSummary& trial, const std::string& fi
 
 ArmSample sample_of(const ExperimentResults& results, const std::string& arm,
                     const std::string& figure) {
-  ArmSample sample{arm, {}, 0, {}};
+  ArmSample sample{arm, {}, 0, 0, {}};
   for (const TrialSummary& trial : results.trials)
     if (trial.arm == arm) ++sample.planned;
   for (const TrialSummary* trial : results.finished(arm))
-    if (const auto value = figure_of(*trial, figure)) sample.values.push_back(*value);
+    if (const auto value = figure_of(*trial, figure)) {
+      if (std::isfinite(*value))
+        sample.values.push_back(*value);
+      else
+        ++sample.diverged;
+    }
   sample.summary = summarize(sample.values);
   return sample;
 }
@@ -48,11 +54,35 @@ std::optional<std::string> axis_value(const Axes& axes, const std::string& key) 
   return std::nullopt;
 }
 
-// Whether two arms agree on every axis but `key`.
-bool agree_apart_from(const Axes& a, const Axes& b, const std::string& key) {
+// The keys that move with `key` over the arms, `key` among them: those whose
+// value always goes with key's and back (a zip: block pairs them).
+std::set<std::string> tied_keys(const ExperimentResults& results, const std::string& key) {
+  std::map<std::string, std::map<std::string, std::set<std::string>>> forward, backward;
+  for (const std::string& arm : results.plan.arms) {
+    const Axes axes = axes_of(results, arm);
+    const auto value = axis_value(axes, key);
+    if (!value) continue;
+    for (const auto& [other, v] : axes) {
+      forward[other][*value].insert(v);
+      backward[other][v].insert(*value);
+    }
+  }
+  std::set<std::string> tied{key};
+  for (const auto& [other, mapping] : forward) {
+    const auto one_to_one = [](const auto& map) {
+      return std::all_of(map.begin(), map.end(),
+                         [](const auto& e) { return e.second.size() == 1; });
+    };
+    if (one_to_one(mapping) && one_to_one(backward[other])) tied.insert(other);
+  }
+  return tied;
+}
+
+// Whether two arms agree on every axis but the `tied` ones.
+bool agree_apart_from(const Axes& a, const Axes& b, const std::set<std::string>& tied) {
   const auto others = [&](const Axes& axes) {
     std::map<std::string, std::string> rest(axes.begin(), axes.end());
-    rest.erase(key);
+    for (const std::string& key : tied) rest.erase(key);
     return rest;
   };
   return others(a) == others(b);
@@ -94,8 +124,9 @@ std::map<std::string, std::string> baseline_of_each_arm(const ExperimentResults&
       continue;
     }
     const Axes axes = axes_of(results, arm);
+    const std::set<std::string> tied = tied_keys(results, key);
     for (const std::string& baseline : baselines)
-      if (agree_apart_from(axes, axes_of(results, baseline), key)) partner[arm] = baseline;
+      if (agree_apart_from(axes, axes_of(results, baseline), tied)) partner[arm] = baseline;
     if (!partner.count(arm))
       throw ConfigError(fmt::format(
           "--baseline {}: arm '{}' has no baseline arm that differs from it only in {} (the "
@@ -105,12 +136,19 @@ std::map<std::string, std::string> baseline_of_each_arm(const ExperimentResults&
   return partner;
 }
 
+// Each test's own direction: Welch's from the difference of means, the rank
+// test's from U against its middle (they can disagree: one wild seed pulls a
+// mean, not a rank).
 std::string verdict_of(const ArmComparison& row) {
   const bool welch = row.welch_holm < kAlpha, rank = row.rank_holm < kAlpha;
   if (!welch && !rank) return "no difference shown";
-  const std::string direction = row.difference.difference > 0 ? "higher" : "lower";
-  if (welch && rank) return direction;
-  return direction + (welch ? " (Welch only)" : " (rank test only)");
+  const std::string by_mean = row.difference.difference > 0 ? "higher" : "lower";
+  const double middle = static_cast<double>(row.arm.values.size() * row.baseline.values.size()) / 2;
+  const std::string by_rank = row.rank.u > middle ? "higher" : "lower";
+  if (welch && rank)
+    return by_mean == by_rank ? by_mean
+                              : fmt::format("conflicting: mean {}, ranks {}", by_mean, by_rank);
+  return welch ? by_mean + " (Welch only)" : by_rank + " (rank test only)";
 }
 
 // The smallest two-sided p the exact rank test can give with na and nb seeds:
@@ -134,6 +172,16 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
                                                   : fmt::format("{}", fmt::join(figures, ", "))));
   const std::map<std::string, std::string> partner = baseline_of_each_arm(results, baseline);
   ComparisonTable table{figure, baseline, {}, {}};
+  const auto equals = baseline.find('=');
+  if (equals != std::string::npos && std::find(results.plan.arms.begin(), results.plan.arms.end(),
+                                               baseline) == results.plan.arms.end()) {
+    const std::string key = baseline.substr(0, equals);
+    for (const std::string& arm : results.plan.arms)
+      if (partner.count(arm) && !axis_value(axes_of(results, arm), key))
+        table.notes.push_back(
+            fmt::format("{}: does not set {} at all; it is compared with the one baseline arm, {}",
+                        arm, key, partner.at(arm)));
+  }
   for (const std::string& arm : results.plan.arms) {
     if (!partner.count(arm)) continue;
     ArmComparison row;
@@ -151,44 +199,64 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
   }
   const std::vector<double> welch_adjusted = holm_adjusted(welch_p),
                             rank_adjusted = holm_adjusted(rank_p);
-  bool rank_cannot_reach = false;
+  double smallest_possible = 0.0;  // the largest of the rank test's smallest possible p's
+  std::string smallest_sizes;
+  int64_t tested = 0;
   for (std::size_t i = 0; i < table.rows.size(); ++i) {
     ArmComparison& row = table.rows[i];
     row.welch_holm = welch_adjusted[i];
     row.rank_holm = rank_adjusted[i];
     row.verdict =
         std::isnan(row.welch.p) && std::isnan(row.rank.p) ? "too few seeds" : verdict_of(row);
+    tested += std::isnan(row.rank.p) ? 0 : 1;
     if (static_cast<int64_t>(row.arm.values.size()) < row.arm.planned ||
         static_cast<int64_t>(row.baseline.values.size()) < row.baseline.planned)
       table.notes.push_back(fmt::format(
-          "{}: {} of {} seeds finished with {} (baseline {}: {} of {}); the rest are not counted",
+          "{}: {} of {} seeds counted with {} (baseline {}: {} of {}); the others are left out: "
+          "not run, failed or damaged (named on stderr){}",
           row.arm.arm, row.arm.values.size(), row.arm.planned, figure, row.baseline.arm,
-          row.baseline.values.size(), row.baseline.planned));
-    if (!row.arm.values.empty() && !row.baseline.values.empty() &&
-        smallest_rank_p(row.arm.values.size(), row.baseline.values.size()) *
-                static_cast<double>(table.rows.size()) >=
-            kAlpha)
-      rank_cannot_reach = true;
+          row.baseline.values.size(), row.baseline.planned,
+          row.arm.diverged + row.baseline.diverged
+              ? fmt::format(", or diverged ({} and {} with a figure that is not finite: a "
+                            "comparison of the survivors)",
+                            row.arm.diverged, row.baseline.diverged)
+              : ""));
+    if (std::isnan(row.welch.p) && std::isinf(row.welch.t))
+      table.notes.push_back(fmt::format(
+          "{}: neither it nor {} varies over seeds, so Welch's test has no spread to measure "
+          "the difference against (p shown as -)",
+          row.arm.arm, row.baseline.arm));
+    if (!row.arm.values.empty() && !row.baseline.values.empty()) {
+      const double smallest = smallest_rank_p(row.arm.values.size(), row.baseline.values.size());
+      if (smallest > smallest_possible) {
+        smallest_possible = smallest;
+        smallest_sizes =
+            fmt::format("{} against {}", row.arm.values.size(), row.baseline.values.size());
+      }
+    }
   }
+  if (smallest_possible * static_cast<double>(std::max<int64_t>(1, tested)) >= kAlpha)
+    table.notes.push_back(fmt::format(
+        "with {} seeds the exact rank test cannot give p below {:.3g}, and Holm's correction "
+        "over {} comparison(s) multiplies that, so it cannot reach {} whatever the data; run "
+        "more seeds to let it speak",
+        smallest_sizes, smallest_possible, tested, kAlpha));
   const bool bounded = figure.find("accuracy") != std::string::npos ||
                        figure.find("exact_match") != std::string::npos;
+  std::set<std::string> noted;
   for (const ArmComparison& row : table.rows)
-    if (bounded && (row.arm.summary.ci_low < 0.0 || row.arm.summary.ci_high > 1.0))
-      table.notes.push_back(fmt::format(
-          "{}: the t interval [{:.4g}, {:.4g}] leaves [0, 1], where {} lies: its seeds are "
-          "far from normal (e.g. some solved the task and some did not); trust the rank test "
-          "more than Welch's here",
-          row.arm.arm, row.arm.summary.ci_low, row.arm.summary.ci_high, figure));
-  if (rank_cannot_reach)
+    for (const ArmSample* sample : {&row.arm, &row.baseline})
+      if (bounded && !noted.count(sample->arm) &&
+          (sample->summary.ci_low < -1e-6 || sample->summary.ci_high > 1.0 + 1e-6)) {
+        noted.insert(sample->arm);
+        table.notes.push_back(fmt::format(
+            "{}: the t interval [{:.6g}, {:.6g}] leaves [0, 1], where {} lies: the seeds are too "
+            "few or too far from normal for it; the rank test does not assume normality",
+            sample->arm, sample->summary.ci_low, sample->summary.ci_high, figure));
+      }
+  if (tested > 1)
     table.notes.push_back(fmt::format(
-        "with so few seeds the rank test cannot reach p < {} after Holm's correction over {} "
-        "comparison(s), whatever the data (3 against 3 seeds: p >= 0.1 alone); run more seeds to "
-        "let it speak",
-        kAlpha, table.rows.size()));
-  if (table.rows.size() > 1)
-    table.notes.push_back(
-        fmt::format("p-values are Holm-adjusted over the {} comparisons; the intervals are not",
-                    table.rows.size()));
+        "p-values are Holm-adjusted over the {} comparisons; the intervals are not", tested));
   return table;
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "text_table.hpp"
 
 namespace attnlab::analysis {
@@ -57,7 +59,10 @@ std::string format_comparison(const ComparisonTable& comparison, TextFormat form
                   row.baseline.summary.ci_high),
          interval(row.difference.difference, row.difference.ci_low, row.difference.ci_high),
          number(row.welch.p, 3), number(row.welch_holm, 3), number(row.rank.p, 3),
-         number(row.rank_holm, 3), text(row.rank.exact ? "exact" : "normal approx."),
+         number(row.rank_holm, 3),
+         text(std::isnan(row.rank.p) ? "-"
+              : row.rank.exact       ? "exact"
+                                     : "normal approx."),
          text(row.verdict)});
   }
   table.notes = comparison.notes;
@@ -80,9 +85,12 @@ std::string format_steps_to_target(const std::vector<StepsToTarget>& rows,
                           number(static_cast<double>(row.seeds)),
                           interval(row.steps.mean, row.steps.ci_low, row.steps.ci_high),
                           number(row.median, 6)});
-    if (row.reached < row.seeds)
+    if (row.reached == 0 && row.seeds > 0)
       table.notes.push_back(fmt::format(
-          "{}: {} of {} seeds never reached it by their last evaluation; their steps are "
+          "{}: none of its {} seeds reached it by the end of its curve", row.arm, row.seeds));
+    else if (row.reached < row.seeds)
+      table.notes.push_back(fmt::format(
+          "{}: {} of {} seeds never reached it by the end of their curve; their steps are "
           "unknown (later than the run), so the mean is of the others only",
           row.arm, row.seeds - row.reached, row.seeds));
   }

@@ -101,6 +101,7 @@ std::vector<std::vector<double>> importances(TrainedTrial& trial, HeadControls& 
   std::vector<std::vector<double>> total(controls.size());
   for (std::size_t m = 0; m < controls.size(); ++m)
     total[m].assign(static_cast<std::size_t>(controls.heads(m)), 0.0);
+  int64_t scored = 0;  // examples with something scored: the mean is over those
   for (int64_t e = 0; e < examples; ++e) {
     std::vector<Tensor> gates;
     for (std::size_t m = 0; m < controls.size(); ++m) {
@@ -111,12 +112,16 @@ std::vector<std::vector<double>> importances(TrainedTrial& trial, HeadControls& 
     const TaskBatch one = rows_of(batch, examples, e, 1);
     Tensor loss = ops::cross_entropy(trial.model().forward(one), one.targets, kIgnoreTarget);
     if (!std::isfinite(loss.item())) continue;  // nothing scored in this example
+    ++scored;
     loss.backward();
     for (std::size_t m = 0; m < controls.size(); ++m)
       if (gates[m].has_grad())
         for (int64_t h = 0; h < controls.heads(m); ++h)
-          total[m][h] += std::fabs(gates[m].grad()[h]) / static_cast<double>(examples);
+          total[m][h] += std::fabs(gates[m].grad()[h]);
   }
+  for (auto& module : total)
+    for (double& importance : module)
+      importance /= static_cast<double>(std::max<int64_t>(1, scored));
   return total;
 }
 
@@ -265,15 +270,15 @@ void write_head_ablation(const ExperimentResults& results,
   std::string pruning = "trial,arm,seed,removed,module,head,loss,accuracy\n";
   for (const TrialAblation& trial : trials) {
     for (const HeadAblation& h : trial.heads)
-      heads += fmt::format("{},\"{}\",{},{},{},{},{},{},{},{},{},{},{}\n", trial.id, trial.arm,
-                           trial.seed, h.module, h.head, number(trial.loss), number(trial.accuracy),
-                           number(h.zero_loss), number(h.zero_accuracy), number(h.mean_loss),
-                           number(h.mean_accuracy), number(h.importance),
+      heads += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", trial.id,
+                           csv_field(trial.arm), trial.seed, h.module, h.head, number(trial.loss),
+                           number(trial.accuracy), number(h.zero_loss), number(h.zero_accuracy),
+                           number(h.mean_loss), number(h.mean_accuracy), number(h.importance),
                            number(h.normalised_importance));
     for (const PruningStep& p : trial.pruning)
-      pruning += fmt::format("{},\"{}\",{},{},{},{},{},{}\n", trial.id, trial.arm, trial.seed,
-                             p.removed, p.module, p.head < 0 ? "" : std::to_string(p.head),
-                             number(p.loss), number(p.accuracy));
+      pruning += fmt::format(
+          "{},{},{},{},{},{},{},{}\n", trial.id, csv_field(trial.arm), trial.seed, p.removed,
+          p.module, p.head < 0 ? "" : std::to_string(p.head), number(p.loss), number(p.accuracy));
   }
   write_file_atomically(folder / "head_ablation.csv", heads);
   write_file_atomically(folder / "head_pruning.csv", pruning);

@@ -31,8 +31,8 @@ std::string head_metrics_csv(const std::vector<TrialHeadMetrics>& trials) {
   for (const TrialHeadMetrics& trial : trials)
     for (const ModuleMetrics& module : trial.modules)
       for (std::size_t h = 0; h < module.heads.size(); ++h) {
-        text +=
-            fmt::format("{},\"{}\",{},{},{}", trial.id, trial.arm, trial.seed, module.module, h);
+        text += fmt::format("{},{},{},{},{}", trial.id, csv_field(trial.arm), trial.seed,
+                            module.module, h);
         for (const HeadMetricField& field : head_metric_fields())
           text += fmt::format(",{}", csv_number(module.heads[h].*field.member));
         text += fmt::format(",{},{}\n", csv_number(module.diversity),
@@ -47,6 +47,7 @@ AttentionPattern first_examples(const AttentionPattern& pattern) {
   const int64_t shown = std::min(kShownExamples, shape[0]);
   AttentionPattern first = pattern;
   first.weights = ops::slice(pattern.weights, 0, 0, shown);
+  first.scores = Tensor();  // the shown examples keep their weights only
   const auto keep = [&](std::vector<int32_t>& values, int64_t per_example) {
     if (!values.empty()) values.resize(static_cast<std::size_t>(shown * per_example));
   };

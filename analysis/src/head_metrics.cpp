@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -32,6 +33,12 @@ class PatternView {
     if (shape.size() != 4)
       throw ShapeError(
           fmt::format("{}: attention weights must be [example, head, query, key]", pattern.module));
+    if (pattern.scores.defined()) {
+      if (pattern.scores.shape() != shape)
+        throw ShapeError(fmt::format("{}: scores {} do not match weights {}", pattern.module,
+                                     shape_string(pattern.scores.shape()), shape_string(shape)));
+      scores_ = pattern.scores.to_vector();
+    }
     examples_ = shape[0], heads_ = shape[1], queries_ = shape[2], keys_ = shape[3];
     const auto check = [&](const std::vector<int32_t>& values, int64_t per_example,
                            const char* what) {
@@ -49,10 +56,18 @@ class PatternView {
   int64_t queries(int64_t b) const {
     return pattern_.query_lengths.empty() ? queries_ : pattern_.query_lengths[b];
   }
-  // Keys query i of example b sees: [0, visible_keys).
-  int64_t visible_keys(int64_t b, int64_t i) const {
+  // The keys query i of head h sees in example b: within the causal mask and
+  // the padding, and not blocked by the variant (a score of -inf: a window).
+  std::vector<int64_t> visible_keys(int64_t b, int64_t h, int64_t i) const {
     const int64_t valid = pattern_.key_lengths.empty() ? keys_ : pattern_.key_lengths[b];
-    return pattern_.causal ? std::min(valid, i + 1 + (keys_ - queries_)) : valid;
+    const int64_t limit = pattern_.causal ? std::min(valid, i + 1 + (keys_ - queries_)) : valid;
+    std::vector<int64_t> keys;
+    const std::size_t row_start =
+        static_cast<std::size_t>(((b * heads_ + h) * queries_ + i) * keys_);
+    for (int64_t j = 0; j < limit; ++j)
+      if (scores_.empty() || scores_[row_start + j] > -std::numeric_limits<float>::infinity())
+        keys.push_back(j);
+    return keys;
   }
   const float* row(int64_t b, int64_t h, int64_t i) const {
     return weights_.data() + ((b * heads_ + h) * queries_ + i) * keys_;
@@ -68,24 +83,29 @@ class PatternView {
 
  private:
   const AttentionPattern& pattern_;
-  std::vector<float> weights_;
+  std::vector<float> weights_, scores_;
   int64_t examples_ = 0, heads_ = 0, queries_ = 0, keys_ = 0;
 };
 
-double row_total(const float* row, int64_t visible) {
+double row_total(const float* row, const std::vector<int64_t>& keys) {
   double total = 0.0;
-  for (int64_t j = 0; j < visible; ++j) total += row[j];
+  for (const int64_t j : keys) total += row[j];
   return total;
 }
 
-// Weight of `row` on the keys `selected` picks; whether it picked any.
+// Weight of `row` on the visible keys `selected` picks; whether it picked any.
 template <class Select>
-std::pair<double, bool> weight_on(const float* row, int64_t visible, Select selected) {
+std::pair<double, bool> weight_on(const float* row, const std::vector<int64_t>& keys,
+                                  Select selected) {
   double weight = 0.0;
   bool any = false;
-  for (int64_t j = 0; j < visible; ++j)
+  for (const int64_t j : keys)
     if (selected(j)) weight += row[j], any = true;
   return {weight, any};
+}
+
+bool contains(const std::vector<int64_t>& keys, int64_t j) {
+  return std::binary_search(keys.begin(), keys.end(), j);
 }
 
 HeadMetrics head_of(const PatternView& view, int64_t h) {
@@ -93,29 +113,29 @@ HeadMetrics head_of(const PatternView& view, int64_t h) {
       induction;
   for (int64_t b = 0; b < view.examples(); ++b)
     for (int64_t i = 0; i < view.queries(b); ++i) {
-      const int64_t visible = view.visible_keys(b, i);
-      if (visible <= 0) continue;
+      const std::vector<int64_t> keys = view.visible_keys(b, h, i);
+      if (keys.empty()) continue;
       const float* row = view.row(b, h, i);
-      const double total = row_total(row, visible);
+      const double total = row_total(row, keys);
       double h_row = 0.0, d_row = 0.0;
-      for (int64_t j = 0; j < visible; ++j) {
+      for (const int64_t j : keys) {
         const double p = total > 0.0 ? row[j] / total : 0.0;
         if (p > 0.0) h_row -= p * std::log(p);
         d_row += p * static_cast<double>(std::llabs(i - j));
       }
       entropy.add(h_row);
-      if (visible >= 2) normalised.add(h_row / std::log(static_cast<double>(visible)));
+      if (keys.size() >= 2) normalised.add(h_row / std::log(static_cast<double>(keys.size())));
       distance.add(d_row);
-      diagonal.add(i < visible ? row[i] : 0.0);
-      previous.add(i >= 1 && i - 1 < visible ? row[i - 1] : 0.0);
-      first.add(row[0]);
+      diagonal.add(contains(keys, i) ? row[i] : 0.0);
+      previous.add(i >= 1 && contains(keys, i - 1) ? row[i - 1] : 0.0);
+      first.add(contains(keys, 0) ? row[0] : 0.0);
       if (!view.has_tokens()) continue;
-      if (i >= 1 && i - 1 < visible) previous_token.add(row[i - 1]);
+      if (i >= 1 && contains(keys, i - 1)) previous_token.add(row[i - 1]);
       const int32_t token = view.query_token(b, i);
-      const auto [same, any_same] = weight_on(
-          row, visible, [&](int64_t j) { return j != i && view.key_token(b, j) == token; });
+      const auto [same, any_same] =
+          weight_on(row, keys, [&](int64_t j) { return j != i && view.key_token(b, j) == token; });
       if (any_same) duplicate.add(same);
-      const auto [after, any_after] = weight_on(row, visible, [&](int64_t j) {
+      const auto [after, any_after] = weight_on(row, keys, [&](int64_t j) {
         return j >= 1 && j - 1 < i - 1 && view.key_token(b, j - 1) == token;
       });
       if (any_after) induction.add(after);
@@ -127,11 +147,11 @@ HeadMetrics head_of(const PatternView& view, int64_t h) {
 
 // Jensen–Shannon divergence in bits of two rows over their first `visible` keys,
 // each normalised to sum 1.
-double js_divergence(const float* a, const float* b, int64_t visible) {
-  const double ta = row_total(a, visible), tb = row_total(b, visible);
+double js_divergence(const float* a, const float* b, const std::vector<int64_t>& keys) {
+  const double ta = row_total(a, keys), tb = row_total(b, keys);
   if (ta <= 0.0 || tb <= 0.0) return kNaN;
   double divergence = 0.0;
-  for (int64_t j = 0; j < visible; ++j) {
+  for (const int64_t j : keys) {
     const double p = a[j] / ta, q = b[j] / tb, m = (p + q) / 2.0;
     if (p > 0.0) divergence += 0.5 * p * std::log2(p / m);
     if (q > 0.0) divergence += 0.5 * q * std::log2(q / m);
@@ -153,10 +173,15 @@ double head_diversity(const AttentionPattern& pattern) {
   Mean divergence;
   for (int64_t b = 0; b < view.examples(); ++b)
     for (int64_t i = 0; i < view.queries(b); ++i) {
-      const int64_t visible = view.visible_keys(b, i);
       for (int64_t g = 0; g < view.heads(); ++g)
         for (int64_t h = g + 1; h < view.heads(); ++h) {
-          const double d = js_divergence(view.row(b, g, i), view.row(b, h, i), visible);
+          // Keys either head sees (a key one of them cannot see has weight 0 there).
+          std::vector<int64_t> keys = view.visible_keys(b, g, i),
+                               other = view.visible_keys(b, h, i);
+          keys.insert(keys.end(), other.begin(), other.end());
+          std::sort(keys.begin(), keys.end());
+          keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+          const double d = js_divergence(view.row(b, g, i), view.row(b, h, i), keys);
           if (!std::isnan(d)) divergence.add(d);
         }
     }

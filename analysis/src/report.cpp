@@ -106,7 +106,7 @@ std::string comparison(const ExperimentResults& results) {
   return html;
 }
 
-std::string plots(const ExperimentResults& results, bool has_lengths) {
+std::string plots(const ExperimentResults& results, bool has_lengths, bool ablated) {
   const std::string dir = results.layout.dir().string();
   const std::string out = (results.layout.dir() / "analysis" / "plots").string();
   std::string html;
@@ -123,23 +123,34 @@ std::string plots(const ExperimentResults& results, bool has_lengths) {
   if (has_lengths)
     draw("length_curves", {"--out", out + "/lengths_eval_accuracy.png"},
          "accuracy at every evaluated length");
-  draw("head_heatmaps", {"--out", out}, "heads by layer: detectors (and importance if ablated)");
+  std::vector<std::string> heads{"--out", out};
+  if (!ablated) heads.push_back("--no-importance");  // an older ablation is not this report's
+  draw("head_heatmaps", heads, "heads by layer: detectors (and importance if ablated)");
   draw("attention_heatmaps", {"--out", out}, "attention of the plan's first trial, example 0");
   return html;
 }
 
 }  // namespace
 
-std::filesystem::path write_report(const ExperimentResults& results, const ReportOptions& options) {
+ReportWritten write_report(const ExperimentResults& results, const ReportOptions& options) {
   const std::string overview = provenance(results);
   std::vector<TrialHeadMetrics> measured;
   std::vector<TrialAblation> ablated;
+  ReportWritten written;
   for (const TrialSummary& trial : results.trials) {
-    if (trial.status != TrialStatus::finished) continue;
+    const std::string which =
+        fmt::format("trial {} ({}, seed {})", trial.id, trial.arm, trial.seed);
+    if (trial.status != TrialStatus::finished) {
+      written.left_out.push_back(fmt::format(
+          "{}: {}", which, trial.failure.empty() ? "it has not run yet" : trial.failure));
+      continue;
+    }
     try {
       TrainedTrial trained(results.layout.trial_file(trial.id));
       measured.push_back(measure_heads(trained, options.examples, false));
       if (options.ablate) ablated.push_back(ablate_heads(trained, options.examples));
+    } catch (const IoError& e) {  // damage the summary check cannot see
+      written.left_out.push_back(fmt::format("{}: {}", which, e.what()));
     } catch (const Error& e) {
       throw Error(
           fmt::format("trial {} ({}, seed {}): {}", trial.id, trial.arm, trial.seed, e.what()));
@@ -152,19 +163,27 @@ std::filesystem::path write_report(const ExperimentResults& results, const Repor
   if (options.ablate) write_head_ablation(results, ablated);
   const bool has_lengths = figure_by_length(results, "eval_accuracy").lengths.size() > 1;
 
-  std::string json = explorer_data(results, measured, kExplorerBudget);
-  for (std::size_t at = 0; (at = json.find("</", at)) != std::string::npos; at += 3)
-    json.replace(at, 2, "<\\/");  // never closes the script element it sits in
+  // '<', '>' and '&' only occur inside JSON strings, where \u escapes mean the
+  // same; written so, no label can end or confuse the script element it sits in.
+  std::string json;
+  for (const char c : explorer_data(results, measured, kExplorerBudget))
+    json += c == '<' ? "\\u003c" : c == '>' ? "\\u003e" : c == '&' ? "\\u0026" : std::string(1, c);
 
   std::string html = fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>attnlab report: "
       "{0}</title>\n<style>{1}</style></head><body>\n<h1>attnlab report: {0}</h1>\n",
       html_escape(results.plan.name), kReportStyle);
   html += "<h2>What ran</h2>\n" + overview;
+  if (!written.left_out.empty()) {
+    html += "<p>Left out (every figure below is without them):</p><ul class=\"notes\">";
+    for (const std::string& line : written.left_out)
+      html += fmt::format("<li>{}</li>", html_escape(line));
+    html += "</ul>\n";
+  }
   html += "<h2>Arms compared over seeds</h2>\n" + comparison(results);
   html += "<h2>Heads</h2>\n" + format_head_summary(results, measured, TextFormat::html);
   if (options.ablate) html += format_ablation_summary(results, ablated, TextFormat::html);
-  html += "<h2>Plots</h2>\n" + plots(results, has_lengths);
+  html += "<h2>Plots</h2>\n" + plots(results, has_lengths, options.ablate);
   html += R"(<h2>Attention explorer</h2>
 <div id="explorer">
 <p>Choose an arm, a trial, a layer and an example; hover a token to see where every head of
@@ -184,7 +203,8 @@ is the same input in every arm, so switching arms compares them on one input.</p
       options.out.empty() ? results.layout.dir() / "analysis" / "report.html" : options.out;
   std::filesystem::create_directories(std::filesystem::absolute(out).parent_path());
   write_file_atomically(out, html);
-  return out;
+  written.path = out;
+  return written;
 }
 
 }  // namespace attnlab::analysis

@@ -1,8 +1,10 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <set>
 
 #include "attnlab/analysis/report.hpp"
+#include "attnlab/ops.hpp"
 #include "text_table.hpp"
 
 namespace attnlab::analysis {
@@ -58,6 +60,23 @@ std::string module_json(const ModuleMetrics& module, const std::string& task) {
                      shape[1], examples);
 }
 
+// At most `examples` of a module's shown examples.
+ModuleMetrics with_examples(const ModuleMetrics& module, int64_t examples) {
+  ModuleMetrics fewer = module;
+  AttentionPattern& p = fewer.shown;
+  const Shape shape = p.weights.shape();
+  if (shape[0] <= examples) return fewer;
+  p.weights = ops::slice(p.weights, 0, 0, examples);
+  const auto keep = [&](std::vector<int32_t>& values, int64_t per_example) {
+    if (!values.empty()) values.resize(static_cast<std::size_t>(examples * per_example));
+  };
+  keep(p.query_tokens, shape[2]);
+  keep(p.key_tokens, shape[3]);
+  keep(p.query_lengths, 1);
+  keep(p.key_lengths, 1);
+  return fewer;
+}
+
 int64_t weights_of(const TrialHeadMetrics& trial) {
   int64_t total = 0;
   for (const ModuleMetrics& m : trial.modules) total += m.shown.weights.numel();
@@ -68,9 +87,17 @@ int64_t weights_of(const TrialHeadMetrics& trial) {
 
 std::string explorer_data(const ExperimentResults& results,
                           const std::vector<TrialHeadMetrics>& trials, int64_t budget) {
-  int64_t total = 0;
-  for (const TrialHeadMetrics& t : trials) total += weights_of(t);
+  int64_t total = 0, first_seeds = 0;
+  std::set<std::string> arms_seen;
+  for (const TrialHeadMetrics& t : trials) {
+    total += weights_of(t);
+    if (arms_seen.insert(t.arm).second) first_seeds += weights_of(t);
+  }
   const bool first_seeds_only = total > budget;
+  // Still too many with one seed per arm (wide, deep, long models): fewer examples each.
+  const int64_t each = first_seeds <= budget
+                           ? kShownExamples
+                           : std::max<int64_t>(1, kShownExamples * budget / first_seeds);
   std::string arms, shown;
   for (const std::string& arm : results.plan.arms) {
     arms += fmt::format("{}{}", arms.empty() ? "" : ",", json_string(arm));
@@ -80,7 +107,8 @@ std::string explorer_data(const ExperimentResults& results,
       first = false;
       std::string modules;
       for (const ModuleMetrics& m : t.modules)
-        modules += fmt::format("{}{}", modules.empty() ? "" : ",", module_json(m, t.task));
+        modules += fmt::format("{}{}", modules.empty() ? "" : ",",
+                               module_json(with_examples(m, each), t.task));
       shown += fmt::format("{}{{\"id\":{},\"arm\":{},\"seed\":{},\"modules\":[{}]}}",
                            shown.empty() ? "" : ",\n", json_string(t.id), json_string(arm), t.seed,
                            modules);

@@ -64,7 +64,7 @@ inline constexpr const char* kExplorerScript = R"js(
       });
       drawHeatmap(document.querySelector(`#ex-head-${h} canvas`), headWeights, query);
     });
-    $('ex-query').textContent = `query ${query} (${example.query[query]})`;
+    $('ex-query').textContent = `position ${query}, token ${example.query[query]}`;
   }
   function render() {
     const { module, example } = current();
@@ -72,7 +72,7 @@ inline constexpr const char* kExplorerScript = R"js(
     tokens.innerHTML = '';
     example.query.forEach((label, i) => {
       const span = document.createElement('span');
-      span.textContent = label; span.dataset.query = i;
+      span.textContent = label; span.dataset.query = i; span.title = `position ${i}`;
       span.addEventListener('mouseenter', () => showQuery(i));
       tokens.appendChild(span);
     });
@@ -82,9 +82,10 @@ inline constexpr const char* kExplorerScript = R"js(
       const panel = document.createElement('div');
       panel.className = 'head'; panel.id = `ex-head-${h}`;
       panel.innerHTML = `<h4>head ${h}</h4><div class="keys"></div><canvas></canvas>`;
-      example.key.forEach((label) => {
+      example.key.forEach((label, j) => {
         const span = document.createElement('span');
-        span.textContent = label; panel.querySelector('.keys').appendChild(span);
+        span.textContent = label; span.title = `key position ${j}`;
+        panel.querySelector('.keys').appendChild(span);
       });
       heads.appendChild(panel);
     }

@@ -52,13 +52,19 @@ std::string json_string(const std::string& value) {
   return quoted + "\"";
 }
 
-namespace {
-
 std::string csv_field(const std::string& value) {
-  if (value.find_first_of(",\"\n") == std::string::npos) return value;
+  if (value.find_first_of(",\"\n\r") == std::string::npos) return value;
   std::string quoted = "\"";
   for (const char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
   return quoted + "\"";
+}
+
+namespace {
+
+std::string markdown_cell(const std::string& value) {
+  std::string escaped;
+  for (const char c : value) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
+  return escaped;
 }
 
 std::string as_table(const TextTable& table, bool markdown) {
@@ -76,7 +82,7 @@ std::string as_table(const TextTable& table, bool markdown) {
   const auto line = [&](const std::vector<std::string>& values) {
     std::string text = markdown ? "|" : "";
     for (std::size_t c = 0; c < values.size(); ++c)
-      text += markdown ? fmt::format(" {} |", values[c])
+      text += markdown ? fmt::format(" {} |", markdown_cell(values[c]))
                        : fmt::format("{}{:<{}}", c ? "  " : "", values[c], width[c]);
     while (!markdown && !text.empty() && text.back() == ' ') text.pop_back();
     return text + "\n";

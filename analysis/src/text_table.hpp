@@ -43,6 +43,9 @@ struct TextTable {
 /// The table in `format`.
 std::string render(const TextTable& table, TextFormat format);
 
+/// `value` as one CSV field (quoted, its quotes doubled, when it needs to be).
+std::string csv_field(const std::string& value);
+
 /// A JSON string literal of `value`.
 std::string json_string(const std::string& value);
 

@@ -18,15 +18,21 @@ namespace {
 class WeightsCollector final : public ActivationObserver {
  public:
   void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) override {
-    constexpr std::string_view kSuffix = ".weights";
-    if (name.size() <= kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix ||
-        name.find(".variant.") != std::string_view::npos || dimensions.size() != 4)
-      return;
-    order.emplace_back(name.substr(0, name.size() - kSuffix.size()));
-    weights[order.back()] = value.detach();
+    if (name.find(".variant.") != std::string_view::npos || dimensions.size() != 4) return;
+    for (const std::string_view suffix : {".weights", ".scores"}) {
+      if (name.size() <= suffix.size() || name.substr(name.size() - suffix.size()) != suffix)
+        continue;
+      const std::string module(name.substr(0, name.size() - suffix.size()));
+      if (suffix == ".weights") {
+        order.push_back(module);
+        weights[module] = value.detach();
+      } else {
+        scores[module] = value.detach();
+      }
+    }
   }
   std::vector<std::string> order;
-  std::map<std::string, Tensor> weights;
+  std::map<std::string, Tensor> weights, scores;
 };
 
 ConfigNode configuration_of(const std::filesystem::path& path) {
@@ -59,8 +65,7 @@ TaskBatch TrainedTrial::examples(int64_t count) const {
 }
 
 TaskBatch TrainedTrial::recorded_examples() const {
-  const RecordOptions& record = built_.spec.record;
-  if (record.tensors.empty() || record.examples < 1)
+  if (!recorded_activations())
     throw ConfigError(fmt::format(
         "trial {} ({}) recorded no activations (record.tensors is empty): there are no recorded "
         "examples to measure on; measure on the analysis examples instead",
@@ -80,6 +85,7 @@ std::vector<AttentionPattern> TrainedTrial::attention_patterns(const TaskBatch& 
     AttentionPattern p;
     p.module = module;
     p.weights = collector.weights.at(module);
+    if (collector.scores.count(module)) p.scores = collector.scores.at(module);
     const bool decoder = module.rfind("decoder.", 0) == 0;
     const TokenBatch& queries = decoder ? batch.target_input : batch.source;
     p.self_attention = module.find(".cross_attn") == std::string::npos;

@@ -57,6 +57,10 @@ int64_t for_each_trained_trial(const analysis::ExperimentResults& results,
     try {
       analysis::TrainedTrial trained(results.layout.trial_file(trial.id));
       use(trained);
+    } catch (const IoError& e) {  // damage the summary check cannot see (a dataset's checksum)
+      ++left_out;
+      fmt::print(stderr, "{}: left out trial {} ({}, seed {}): {}\n", command, trial.id, trial.arm,
+                 trial.seed, e.what());
     } catch (const Error& e) {  // which trial, for a run of many
       throw Error(
           fmt::format("trial {} ({}, seed {}): {}", trial.id, trial.arm, trial.seed, e.what()));

@@ -34,8 +34,10 @@ AnalysisArguments parse_analysis_arguments(const std::string& command,
 void check_examples(int64_t examples);
 
 /// Calls `use` with every finished trial of `results` rebuilt, in plan order;
-/// trials not finished are named on stderr with their reason, and an error
-/// names the trial it happened in. Returns how many trials were left out.
+/// trials not finished, and those whose file turns out damaged (IoError: a
+/// dataset fails its checksum), are named on stderr with the reason and left
+/// out; any other error names the trial it happened in. Returns how many
+/// trials were left out.
 int64_t for_each_trained_trial(const analysis::ExperimentResults& results,
                                const std::string& command,
                                const std::function<void(analysis::TrainedTrial&)>& use);

@@ -30,19 +30,33 @@ int run_analyze(const std::vector<std::string>& arguments) {
   check_examples(examples);
   const analysis::ExperimentResults results = analysis::read_experiment_results(parsed.dir);
   std::vector<analysis::TrialHeadMetrics> measured;
-  const int64_t left_out =
+  int64_t unrecorded = 0;
+  const int64_t unfinished =
       for_each_trained_trial(results, "attnlab analyze", [&](analysis::TrainedTrial& trial) {
+        if (on_recorded && !trial.recorded_activations()) {
+          fmt::print(stderr,
+                     "attnlab analyze: left out trial {} ({}, seed {}): it recorded no "
+                     "activations (record.tensors is empty), so it has no recorded examples\n",
+                     trial.id(), trial.arm(), trial.seed());
+          ++unrecorded;
+          return;
+        }
         measured.push_back(analysis::measure_heads(trial, examples, on_recorded));
       });
   if (measured.empty())
-    throw ConfigError(fmt::format("{}: no trial has finished; nothing to analyse", parsed.dir));
+    throw ConfigError(fmt::format(
+        "{}: {}; nothing to analyse", parsed.dir,
+        on_recorded ? "no finished trial recorded activations (drop --on-recorded to measure on "
+                      "the analysis examples)"
+                    : "no trial has finished"));
+  const int64_t left_out = unfinished + unrecorded;
   analysis::write_head_metrics(results, measured);
   fmt::print("{}", analysis::format_head_summary(results, measured, parsed.format));
   if (parsed.format == analysis::TextFormat::table ||
       parsed.format == analysis::TextFormat::markdown)
     fmt::print("\n{} trials analysed on {} each{}; written to {}/analysis/\n", measured.size(),
                on_recorded ? "their recorded examples" : fmt::format("{} examples", examples),
-               left_out ? fmt::format(" ({} not finished, left out)", left_out) : "",
+               left_out ? fmt::format(" ({} left out: see above)", left_out) : "",
                results.layout.dir().string());
   return 0;
 }

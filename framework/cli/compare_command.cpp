@@ -6,6 +6,7 @@
 
 #include "analysis_arguments.hpp"
 #include "attnlab/analysis/arm_comparison.hpp"
+#include "attnlab/error.hpp"
 #include "commands.hpp"
 
 namespace po = boost::program_options;
@@ -33,7 +34,16 @@ int run_compare(const std::vector<std::string>& arguments) {
                               "also: the metric at every evaluated length (eval.lengths)");
   const AnalysisArguments parsed = parse_analysis_arguments("attnlab compare", options, arguments);
   if (parsed.help) return 0;
+  if (parsed.format == analysis::TextFormat::csv && (by_length || !std::isnan(target)))
+    throw ConfigError(
+        "--format csv holds one table: ask for --reach or --by-length in a run of their own "
+        "(or use --format json, which holds several)");
   const analysis::ExperimentResults results = analysis::read_experiment_results(parsed.dir);
+  for (const TrialSummary& trial : results.trials)
+    if (trial.status != TrialStatus::finished)
+      fmt::print(stderr, "attnlab compare: left out trial {} ({}, seed {}): {}\n", trial.id,
+                 trial.arm, trial.seed,
+                 trial.failure.empty() ? "it has not run yet" : trial.failure);
   if (baseline.empty() && !results.plan.arms.empty()) baseline = results.plan.arms.front();
   std::vector<std::string> sections{analysis::format_comparison(
       analysis::compare_arms(results, figure, baseline), parsed.format)};

@@ -41,23 +41,25 @@ int run_patch(const std::vector<std::string>& arguments) {
 
   const analysis::ExperimentResults results = analysis::read_experiment_results(parsed.dir);
   std::vector<analysis::TrialPatching> patched;
-  std::string offered;  // what a trial without a match could patch, for the error below
+  std::string why;  // why the last trial with nothing patched had nothing, for the error below
   for_each_trained_trial(results, "attnlab patch", [&](analysis::TrainedTrial& trial) {
-    auto found = analysis::patch_activations(trial, pattern, head, corruption, examples);
-    if (found.empty()) {
-      offered = fmt::format("{}", fmt::join(analysis::patchable_activations(trial), ", "));
-      fmt::print(stderr, "attnlab patch: trial {} ({}, seed {}) has no activation {}\n", trial.id(),
-                 trial.arm(), trial.seed(), pattern);
+    analysis::PatchOutcome outcome =
+        analysis::patch_activations(trial, pattern, head, corruption, examples);
+    for (const std::string& reason : outcome.skipped)
+      fmt::print(stderr, "attnlab patch: trial {} ({}, seed {}): not patched: {}\n", trial.id(),
+                 trial.arm(), trial.seed(), reason);
+    if (outcome.results.empty()) {
+      why = fmt::format("{}; it has: {}", fmt::join(outcome.skipped, "; "),
+                        fmt::join(analysis::patchable_activations(trial), ", "));
       return;
     }
-    patched.push_back({trial.id(), trial.arm(), trial.seed(), std::move(found)});
+    patched.push_back({trial.id(), trial.arm(), trial.seed(), std::move(outcome.results)});
   });
   if (patched.empty())
     throw ConfigError(
-        offered.empty()
-            ? fmt::format("{}: no trial has finished; nothing to patch", parsed.dir)
-            : fmt::format("--activation {}: matches nothing any trial can patch; they have: {}",
-                          pattern, offered));
+        why.empty() ? fmt::format("{}: no trial has finished; nothing to patch", parsed.dir)
+                    : fmt::format("--activation {}{}: nothing patched in any trial: {}", pattern,
+                                  head >= 0 ? fmt::format(" --head {}", head) : "", why));
   analysis::write_patching(results, patched);
   fmt::print("{}", analysis::format_patching_summary(results, patched, parsed.format));
   return 0;

@@ -28,12 +28,10 @@ int run_report(const std::vector<std::string>& arguments) {
   check_examples(options.examples);
   options.out = out;
   const analysis::ExperimentResults results = analysis::read_experiment_results(parsed.dir);
-  for (const TrialSummary& trial : results.trials)
-    if (trial.status != TrialStatus::finished)
-      fmt::print(stderr, "attnlab report: left out trial {} ({}, seed {}): {}\n", trial.id,
-                 trial.arm, trial.seed,
-                 trial.failure.empty() ? "it has not run yet" : trial.failure);
-  fmt::print("{}\n", analysis::write_report(results, options).string());
+  const analysis::ReportWritten written = analysis::write_report(results, options);
+  for (const std::string& line : written.left_out)
+    fmt::print(stderr, "attnlab report: left out {}\n", line);
+  fmt::print("{}\n", written.path.string());
   return 0;
 }
 

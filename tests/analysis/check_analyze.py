@@ -160,6 +160,12 @@ rows = list(csv.DictReader(open(os.path.join(out, "analysis", "patching.csv"))))
 assert len(rows) == 4 * 2 and {r["head"] for r in rows} == {"0"}, rows  # trials x layers
 assert all(0 <= float(r["patched_accuracy"]) <= 1 for r in rows)
 assert json.loads(swept.stdout)["rows"], swept.stdout
+# One key/value head of two: the one-head trials have no head 1 and are left out, named.
+keys = subprocess.run([attnlab, "patch", out, "--activation", "decoder.layers.0.self_attn.k",
+                       "--head", "1"], check=True, capture_output=True, text=True)
+rows = list(csv.DictReader(open(os.path.join(out, "analysis", "patching.csv"))))
+assert len(rows) == 2 and {r["arm"] for r in rows} == {"heads.count=2"}, rows
+assert keys.stderr.count("has 1 kv_heads") == 2, keys.stderr
 
 
 def refused(expected, *arguments, command="analyze"):
@@ -172,7 +178,8 @@ def refused(expected, *arguments, command="analyze"):
 refused("no plan.yaml there", work)
 refused("decoder.layers.0.output has no head axis", "--head", "0", "--activation",
         "decoder.layers.0.output", out, command="patch")
-refused("matches nothing any trial can patch; they have: decoder.embed.token_embedding", out,
+refused("nothing patched in any trial: it has no activation decoder.layers.9.output; it has: "
+        "decoder.embed.token_embedding", out,
         "--activation", "decoder.layers.9.output", command="patch")
 refused("--corrupt: 'noise' is not one of shuffle | resample", out, "--activation", "x",
         "--corrupt", "noise", command="patch")
@@ -182,9 +189,17 @@ with open(trials[0], "r+b") as f:  # truncated: not a result, left out, said why
     f.truncate(os.path.getsize(trials[0]) // 2)
 with h5py.File(trials[1], "r+") as f:  # a parameter deleted: the file no longer matches its seal
     del f["parameters/decoder/layers/1/self_attn/q_proj/weight"]
+with h5py.File(trials[2]) as f:  # a parameter's bytes flipped: only its checksum can tell
+    offset = f["parameters/decoder/layers/0/self_attn/q_proj/weight"].id.get_chunk_info(0).byte_offset
+with open(trials[2], "r+b") as f:
+    f.seek(offset + 8)
+    data = bytearray(f.read(16))
+    f.seek(offset + 8)
+    f.write(bytes(b ^ 0xFF for b in data))
 result = subprocess.run([attnlab, "analyze", out], capture_output=True, text=True, check=True)
-assert "(2 not finished, left out)" in result.stdout, result.stdout
-for path in trials[:2]:
+assert "(3 left out: see above)" in result.stdout, result.stdout
+assert "checksum" in result.stderr or "Fletcher" in result.stderr or trials[2] in result.stderr, result.stderr
+for path in trials[:3]:
     assert f"left out trial {os.path.basename(path)[:-3]}" in result.stderr, result.stderr
     assert path in result.stderr, result.stderr
 assert "seal" in result.stderr, result.stderr

@@ -5,6 +5,7 @@ Runs tests/analysis/recorded_heads.yaml (with an extra evaluated length),
 'attnlab analyze' and 'attnlab ablate' on it, then every tool of
 analysis/plots/. Usage: check_plots.py ATTNLAB"""
 import atexit
+import glob
 import os
 import shutil
 import struct
@@ -56,7 +57,7 @@ expected = {  # tool: (arguments, files, fixed size in pixels)
     "learning_curves": ([], ["curves_accuracy.png"], (700, 450)),
     "length_curves": ([], ["lengths_eval_accuracy.png"], (700, 450)),
     "attention_heatmaps": ([], None, None),
-    "head_heatmaps": ([], ["heads_heads.count=1.png", "heads_heads.count=2.png"], None),
+    "head_heatmaps": ([], ["heads_00_heads.count=1.png", "heads_01_heads.count=2.png"], None),
 }
 for name, (arguments, files, size) in expected.items():
     result = tool(name, *arguments)
@@ -82,6 +83,11 @@ refused("--metric eval_acc: results.h5 has no such figure", "comparison_bars", "
 refused("--example 9: ", "attention_heatmaps", "--example", "9")
 refused("trial nope is not in", "attention_heatmaps", "--trial", "nope")
 refused("--arm x: no such arm", "head_heatmaps", "--arm", "x")
+victim = sorted(glob.glob(os.path.join(out, "trials", "*.h5")))[0]
+with open(victim, "r+b") as f:  # a trial file damaged after the run: named and left out
+    f.truncate(os.path.getsize(victim) // 3)
+damaged = tool("learning_curves")
+assert damaged.returncode == 0 and "left out trial" in damaged.stderr, damaged.stderr
 os.remove(os.path.join(out, "analysis", "head_metrics.h5"))
 refused("'attnlab analyze", "attention_heatmaps")
 with open(os.path.join(out, "results.h5"), "r+b") as f:  # truncated

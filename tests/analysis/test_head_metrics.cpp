@@ -129,3 +129,24 @@ TEST_CASE("malformed patterns are refused with the module's name") {
   REQUIRE_THROWS_WITH(head_metrics(bad), Catch::Contains("test.self_attn") &&
                                              Catch::Contains("query_tokens has 2 values"));
 }
+
+TEST_CASE("keys a variant blocks (score -inf, e.g. a local window) are not seen") {
+  // Uniform over a window of 3 keys out of 8: entropy ln 3, normalised 1, not ln 3 / ln 8.
+  AttentionPattern windowed = pattern_of(1, 8, [](auto, auto i, auto j) {
+    return std::llabs(i - j) <= 1 && !(i == 0 && j > 1) ? 1.0f : 0.0f;
+  });
+  std::vector<float> scores;
+  for (int64_t i = 0; i < 8; ++i)
+    for (int64_t j = 0; j < 8; ++j) scores.push_back(std::llabs(i - j) <= 1 ? 0.0f : -INFINITY);
+  windowed.scores = Tensor::from_values({1, 1, 8, 8}, scores);
+  std::vector<float> weights = windowed.weights.to_vector();  // rows normalised over the window
+  for (int64_t i = 0; i < 8; ++i) {
+    float total = 0;
+    for (int64_t j = 0; j < 8; ++j) total += weights[i * 8 + j] = scores[i * 8 + j] == 0 ? 1 : 0;
+    for (int64_t j = 0; j < 8; ++j) weights[i * 8 + j] /= total;
+  }
+  windowed.weights = Tensor::from_values({1, 1, 8, 8}, weights);
+  const HeadMetrics m = head_metrics(windowed).front();
+  REQUIRE(m.normalised_entropy == Approx(1.0));
+  REQUIRE(m.entropy == Approx((2 * std::log(2.0) + 6 * std::log(3.0)) / 8));
+}

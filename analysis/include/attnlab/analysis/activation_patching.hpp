@@ -34,13 +34,20 @@ struct PatchResult {
   double restored = 0.0;
 };
 
+/// What patching one trial gave, and what it could not patch and why (no
+/// activation of that name, no head axis, fewer heads than `head`).
+struct PatchOutcome {
+  std::vector<PatchResult> results;
+  std::vector<std::string> skipped;
+};
+
 /// Patches every activation of `trial` whose name matches `pattern` ('*'
 /// matches one dotted segment, e.g. "decoder.layers.*.output"), one at a time,
-/// on `examples` of its analysis examples; none if nothing matches. ConfigError
-/// when `head` is given for a tensor without a head axis or beyond it, or when
-/// the corruption changes the targets' shape.
-std::vector<PatchResult> patch_activations(const TrainedTrial& trial, const std::string& pattern,
-                                           int64_t head, Corruption corruption, int64_t examples);
+/// on `examples` of its analysis examples; with `head` >= 0 only that head
+/// along the tensor's head (or kv_head) axis. ConfigError when the corruption
+/// changes the examples' shape or lengths.
+PatchOutcome patch_activations(const TrainedTrial& trial, const std::string& pattern, int64_t head,
+                               Corruption corruption, int64_t examples);
 
 /// The names of `trial`'s activations that can be patched, in model order.
 std::vector<std::string> patchable_activations(const TrainedTrial& trial);

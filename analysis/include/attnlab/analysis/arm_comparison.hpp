@@ -18,8 +18,9 @@ namespace attnlab::analysis {
 /// One arm's seeds on one figure.
 struct ArmSample {
   std::string arm;
-  std::vector<double> values;  // finished seeds holding the figure, in plan order
+  std::vector<double> values;  // finished seeds holding a finite figure, in plan order
   int64_t planned = 0;         // seeds in the plan
+  int64_t diverged = 0;        // finished seeds whose figure is NaN or infinite (left out)
   SampleSummary summary;
 };
 
@@ -43,7 +44,8 @@ struct ComparisonTable {
 
 /// Each arm against its baseline: the arm whose label is `baseline`, or, for
 /// "KEY=VALUE", the arm with that ablation value that agrees with it on every
-/// other axis (with one such arm, every arm is compared with it). ConfigError
+/// other axis (with one such arm, every arm is compared with it; keys zipped
+/// with KEY, whose value always goes with KEY's, count as KEY). ConfigError
 /// naming the choices when the figure or the baseline matches nothing.
 ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,
                              const std::string& baseline);

@@ -18,8 +18,10 @@ namespace attnlab::analysis {
 /// needed to read them: which keys each query could see, and the tokens at
 /// the query and key positions.
 struct AttentionPattern {
-  std::string module;                  // e.g. "decoder.layers.0.self_attn"
-  Tensor weights;                      // [example, head, query, key]
+  std::string module;  // e.g. "decoder.layers.0.self_attn"
+  Tensor weights;      // [example, head, query, key]
+  Tensor scores;       // the same shape, or undefined; a key scored -inf is one the variant blocks
+                       // for that query (e.g. outside a local window), so it is not seen
   bool self_attention = true;          // queries and keys are the same positions
   bool causal = false;                 // query i sees keys j <= i only
   std::vector<int32_t> key_lengths;    // valid keys per example; empty = every key

@@ -17,10 +17,16 @@ struct ReportOptions {
   std::filesystem::path out;  // default: <dir>/analysis/report.html
 };
 
+struct ReportWritten {
+  std::filesystem::path path;
+  std::vector<std::string> left_out;  // "trial <id> (<arm>, seed <s>): <why>", also in the page
+};
+
 /// Measures every finished trial's heads (writing analysis/head_metrics.*, as
 /// `attnlab analyze` does), draws the plots into analysis/plots/ with the
-/// Python tools, and writes the report atomically. Returns its path.
-std::filesystem::path write_report(const ExperimentResults& results, const ReportOptions& options);
+/// Python tools, and writes the report atomically. A trial not finished, or
+/// whose file turns out damaged, is left out and listed.
+ReportWritten write_report(const ExperimentResults& results, const ReportOptions& options);
 
 /// The explorer's data: every shown example's tokens and attention weights per
 /// trial and module, as JSON; only the first seed of each arm when all of

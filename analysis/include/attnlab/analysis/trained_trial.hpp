@@ -38,6 +38,11 @@ class TrainedTrial {
   /// "analysis" random stream: the same examples on every call.
   TaskBatch examples(int64_t count) const;
 
+  /// Whether the trial recorded activations (and so has recorded examples).
+  bool recorded_activations() const {
+    return !built_.spec.record.tensors.empty() && built_.spec.record.examples > 0;
+  }
+
   /// The examples the trial recorded its activations on (its final recorded
   /// weights are those of attention_patterns() on them). ConfigError naming
   /// the trial when it recorded nothing.

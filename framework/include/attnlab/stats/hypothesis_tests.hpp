@@ -15,8 +15,9 @@ struct WelchTest {
   double p = 0.0;                   // two-sided
 };
 /// NaN figures when either sample has fewer than two values or a value that is
-/// not finite. When neither sample varies, p is 1 for equal means and 0 for
-/// different ones (t is ±inf then).
+/// not finite. When neither sample varies, p is 1 for equal means and NaN for
+/// different ones (t is ±inf: the test has no spread to measure against; two
+/// seeds at 1.0 against two at 0.999 prove nothing).
 WelchTest welch_test(const std::vector<double>& a, const std::vector<double>& b);
 
 /// The Mann–Whitney U test (Wilcoxon rank-sum) of "a and b come from one

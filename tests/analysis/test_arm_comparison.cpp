@@ -1,0 +1,79 @@
+// compare_arms on hand-made results: the verdict's direction, baselines over
+// zipped axes, and the notes for seeds that diverged or do not vary.
+#include <attnlab/analysis/arm_comparison.hpp>
+#include <catch2/catch.hpp>
+#include <cmath>
+
+using namespace attnlab;
+using namespace attnlab::analysis;
+using Catch::Contains;
+
+namespace {
+
+using Axes = std::vector<std::pair<std::string, std::string>>;
+
+// Results with one finished trial per value, arm by arm.
+ExperimentResults results_of(const std::vector<std::pair<Axes, std::vector<double>>>& arms) {
+  ExperimentResults results{OutputLayout("/nonexistent"), {}, {}};
+  int64_t index = 0;
+  for (const auto& [axes, values] : arms) {
+    std::string label;
+    for (const auto& [k, v] : axes) label += (label.empty() ? "" : ", ") + k + "=" + v;
+    results.plan.arms.push_back(label);
+    for (std::size_t s = 0; s < values.size(); ++s) {
+      TrialSummary t;
+      t.id = std::to_string(index);
+      t.index = index++;
+      t.arm = label;
+      t.seed = s;
+      t.status = TrialStatus::finished;
+      t.axes = axes;
+      t.metrics = {{"eval_accuracy", values[s]}};
+      results.trials.push_back(t);
+    }
+  }
+  return results;
+}
+
+}  // namespace
+
+TEST_CASE("the verdict takes each test's own direction") {
+  std::vector<double> arm(9, 0.60), baseline(10, 0.55);
+  arm.push_back(0.0);  // one diverged-looking seed pulls the mean below the baseline's
+  const ComparisonTable table = compare_arms(
+      results_of({{{{"x", "0"}}, baseline}, {{{"x", "1"}}, arm}}), "eval_accuracy", "x=0");
+  REQUIRE(table.rows.size() == 1);
+  REQUIRE(table.rows[0].difference.difference < 0);
+  REQUIRE(table.rows[0].verdict == "higher (rank test only)");
+}
+
+TEST_CASE("a baseline over a grid pairs arms that differ in one axis; zipped keys count as it") {
+  // grid positional x zip (heads, ffn): heads=1 goes with ffn=32, heads=4 with ffn=64.
+  const auto arm = [](const char* p, const char* h, const char* f, double v) {
+    return std::pair<Axes, std::vector<double>>{{{"positional", p}, {"heads", h}, {"ffn", f}},
+                                                {v, v + 0.01, v + 0.02}};
+  };
+  const ComparisonTable table =
+      compare_arms(results_of({arm("none", "1", "32", 0.3), arm("none", "4", "64", 0.5),
+                               arm("rope", "1", "32", 0.6), arm("rope", "4", "64", 0.9)}),
+                   "eval_accuracy", "heads=1");
+  REQUIRE(table.rows.size() == 2);
+  REQUIRE(table.rows[0].baseline.arm == "positional=none, heads=1, ffn=32");
+  REQUIRE(table.rows[1].baseline.arm == "positional=rope, heads=1, ffn=32");
+  REQUIRE(table.rows[1].difference.difference == Approx(0.3));
+}
+
+TEST_CASE("diverged seeds are left out and said; samples that do not vary have no Welch p") {
+  const ComparisonTable diverged =
+      compare_arms(results_of({{{{"x", "0"}}, {0.5, 0.6, 0.7}}, {{{"x", "1"}}, {0.9, NAN, 0.8}}}),
+                   "eval_accuracy", "x=0");
+  REQUIRE(diverged.rows[0].arm.values.size() == 2);
+  REQUIRE(diverged.rows[0].arm.diverged == 1);
+  REQUIRE_THAT(diverged.notes.front(), Contains("2 of 3 seeds counted") && Contains("diverged"));
+  const ComparisonTable flat =
+      compare_arms(results_of({{{{"x", "0"}}, {1.0, 1.0}}, {{{"x", "1"}}, {0.999, 0.999}}}),
+                   "eval_accuracy", "x=0");
+  REQUIRE(std::isnan(flat.rows[0].welch.p));
+  REQUIRE(flat.rows[0].verdict == "no difference shown");
+  REQUIRE_THAT(flat.notes.front(), Contains("no spread"));
+}
