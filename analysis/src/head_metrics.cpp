@@ -126,19 +126,24 @@ HeadMetrics head_of(const PatternView& view, int64_t h) {
       entropy.add(h_row);
       if (keys.size() >= 2) normalised.add(h_row / std::log(static_cast<double>(keys.size())));
       distance.add(d_row);
-      diagonal.add(contains(keys, i) ? row[i] : 0.0);
-      previous.add(i >= 1 && contains(keys, i - 1) ? row[i - 1] : 0.0);
-      first.add(contains(keys, 0) ? row[0] : 0.0);
+      // Shares of the row as the variant gives it, except that a row summing to more
+      // than 1 (sigmoid attention) is scaled to 1: every share stays in [0, 1], and a
+      // row summing to less (softmax_one abstaining) keeps its abstention.
+      const double over = std::max(1.0, total);
+      const auto share = [&](int64_t j) { return row[j] / over; };
+      diagonal.add(contains(keys, i) ? share(i) : 0.0);
+      previous.add(i >= 1 && contains(keys, i - 1) ? share(i - 1) : 0.0);
+      first.add(contains(keys, 0) ? share(0) : 0.0);
       if (!view.has_tokens()) continue;
-      if (i >= 1 && contains(keys, i - 1)) previous_token.add(row[i - 1]);
+      if (i >= 1 && contains(keys, i - 1)) previous_token.add(share(i - 1));
       const int32_t token = view.query_token(b, i);
       const auto [same, any_same] =
           weight_on(row, keys, [&](int64_t j) { return j != i && view.key_token(b, j) == token; });
-      if (any_same) duplicate.add(same);
+      if (any_same) duplicate.add(same / over);
       const auto [after, any_after] = weight_on(row, keys, [&](int64_t j) {
         return j >= 1 && j - 1 < i - 1 && view.key_token(b, j - 1) == token;
       });
-      if (any_after) induction.add(after);
+      if (any_after) induction.add(after / over);
     }
   return {entropy.value(),        normalised.value(), distance.value(),
           diagonal.value(),       previous.value(),   first.value(),

@@ -150,3 +150,16 @@ TEST_CASE("keys a variant blocks (score -inf, e.g. a local window) are not seen"
   REQUIRE(m.normalised_entropy == Approx(1.0));
   REQUIRE(m.entropy == Approx((2 * std::log(2.0) + 6 * std::log(3.0)) / 8));
 }
+
+TEST_CASE("shares stay in [0, 1]: rows summing to more are scaled, rows summing to less are not") {
+  // Sigmoid-like: every key 0.9 (rows sum to 3.6): the previous-token share is 0.25, not 0.9.
+  const HeadMetrics sigmoid =
+      head_metrics(pattern_of(1, 4, [](auto, auto, auto) { return 0.9f; }, {5, 6, 7, 8})).front();
+  REQUIRE(sigmoid.previous_token_score == Approx(0.25));
+  REQUIRE(sigmoid.entropy == Approx(std::log(4.0)));
+  // softmax_one-like abstention: rows sum to 0.5, all on the previous key: the share is 0.5.
+  const HeadMetrics abstaining = head_metrics(pattern_of(1, 4, [](auto, auto i, auto j) {
+                                   return (i == 0 && j == 0) || j == i - 1 ? 0.5f : 0.0f;
+                                 })).front();
+  REQUIRE(abstaining.previous == Approx(0.5 * 3 / 4));
+}
