@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 
+#include "atomic_hdf5.hpp"
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/ops.hpp"
@@ -201,9 +202,7 @@ namespace {
 // analysis/head_ablation.h5: per trial and module, each figure as [heads]; the pruning curve.
 void write_ablation_file(const std::filesystem::path& path, const std::string& experiment,
                          const std::vector<TrialAblation>& trials) {
-  const std::filesystem::path partial = temporary_path(path);
-  try {
-    Hdf5File file(partial.string(), Hdf5File::Mode::create);
+  write_hdf5_atomically(path, [&](Hdf5File& file) {
     file.set_attribute("/", "attnlab_analysis_schema", int64_t{1});
     file.set_attribute("/", "kind", "head_ablation");
     file.set_attribute("/", "experiment", experiment);
@@ -247,13 +246,7 @@ void write_ablation_file(const std::filesystem::path& path, const std::string& e
       file.write_tensor(group + "/pruning/loss", Tensor::from_values({steps}, loss));
       file.write_tensor(group + "/pruning/accuracy", Tensor::from_values({steps}, accuracy));
     }
-    file.close();
-    publish_file(partial, path);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(partial, ignored);
-    throw;
-  }
+  });
 }
 
 }  // namespace

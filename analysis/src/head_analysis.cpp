@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 
+#include "atomic_hdf5.hpp"
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/ops.hpp"
@@ -143,21 +144,13 @@ void write_head_metrics(const ExperimentResults& results,
   const std::filesystem::path folder = results.layout.dir() / "analysis";
   std::filesystem::create_directories(folder);
   const std::filesystem::path path = folder / "head_metrics.h5";
-  const std::filesystem::path partial = temporary_path(path);
-  try {
-    Hdf5File file(partial.string(), Hdf5File::Mode::create);
+  write_hdf5_atomically(path, [&](Hdf5File& file) {
     file.set_attribute("/", "attnlab_analysis_schema", int64_t{1});
     file.set_attribute("/", "kind", "head_metrics");
     file.set_attribute("/", "experiment", results.plan.name);
     file.create_group("trials");
     for (const TrialHeadMetrics& trial : trials) write_trial_group(file, trial);
-    file.close();
-    publish_file(partial, path);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(partial, ignored);
-    throw;
-  }
+  });
   write_file_atomically(folder / "head_metrics.csv", head_metrics_csv(trials));
 }
 
