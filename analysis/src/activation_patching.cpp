@@ -10,6 +10,7 @@
 
 #include "attnlab/analysis/permutation_sensitivity.hpp"
 #include "attnlab/io/atomic_file.hpp"
+#include "attnlab/nn/dotted_pattern.hpp"
 #include "attnlab/ops.hpp"
 #include "attnlab/stats/sample_summary.hpp"
 #include "attnlab/train/seeding.hpp"
@@ -19,23 +20,6 @@ namespace attnlab::analysis {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::vector<std::string> segments(std::string_view dotted) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string_view::npos; start = dot + 1)
-    parts.emplace_back(dotted.substr(start, dot - start));
-  parts.emplace_back(dotted.substr(start));
-  return parts;
-}
-
-bool matches(const std::string& pattern, const std::string& name) {
-  const auto p = segments(pattern), n = segments(name);
-  if (p.size() != n.size()) return false;
-  for (std::size_t i = 0; i < p.size(); ++i)
-    if (p[i] != "*" && p[i] != n[i]) return false;
-  return true;
-}
 
 // Tensors the forward pass goes on computing from, so that replacing one
 // changes what follows (scores and the positional table do not feed on).
@@ -154,7 +138,7 @@ PatchOutcome patch_activations(const TrainedTrial& trial, const std::string& pat
   const Score corrupted_score = score(trial, corrupted, clean.targets, nullptr);
   std::vector<std::string> names;
   for (const std::string& name : recorded.order)
-    if (patchable(name) && matches(pattern, name)) names.push_back(name);
+    if (patchable(name) && matches_dotted_pattern(pattern, name)) names.push_back(name);
   PatchOutcome outcome;
   if (names.empty()) outcome.skipped.push_back(fmt::format("it has no activation {}", pattern));
   for (const std::string& name : names) {
@@ -188,8 +172,7 @@ PatchOutcome patch_activations(const TrainedTrial& trial, const std::string& pat
 }
 
 void write_patching(const ExperimentResults& results, const std::vector<TrialPatching>& trials) {
-  const std::filesystem::path folder = results.layout.dir() / "analysis";
-  std::filesystem::create_directories(folder);
+  prepare_output_folder(results.layout.analysis());
   const auto number = [](double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : ""; };
   std::string text =
       "trial,arm,seed,activation,head,clean_loss,corrupted_loss,patched_loss,clean_accuracy,"
@@ -201,7 +184,7 @@ void write_patching(const ExperimentResults& results, const std::vector<TrialPat
                           number(r.clean_loss), number(r.corrupted_loss), number(r.patched_loss),
                           number(r.clean_accuracy), number(r.corrupted_accuracy),
                           number(r.patched_accuracy), number(r.restored));
-  write_file_atomically(folder / "patching.csv", text);
+  write_file_atomically(results.layout.patching_csv(), text);
 }
 
 std::string format_patching_summary(const ExperimentResults& results,

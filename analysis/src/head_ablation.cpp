@@ -8,9 +8,9 @@
 #include <map>
 #include <numeric>
 
-#include "atomic_hdf5.hpp"
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/io/provenance.hpp"
 #include "attnlab/ops.hpp"
 #include "attnlab/stats/sample_summary.hpp"
 #include "attnlab/train/trainer.hpp"
@@ -203,8 +203,7 @@ namespace {
 void write_ablation_file(const std::filesystem::path& path, const std::string& experiment,
                          const std::vector<TrialAblation>& trials) {
   write_hdf5_atomically(path, [&](Hdf5File& file) {
-    file.set_attribute("/", "attnlab_analysis_schema", int64_t{1});
-    file.set_attribute("/", "kind", "head_ablation");
+    write_provenance(file, file_kinds::head_ablation);
     file.set_attribute("/", "experiment", experiment);
     for (const TrialAblation& trial : trials) {
       const std::string group = "trials/" + trial.id;
@@ -253,9 +252,8 @@ void write_ablation_file(const std::filesystem::path& path, const std::string& e
 
 void write_head_ablation(const ExperimentResults& results,
                          const std::vector<TrialAblation>& trials) {
-  const std::filesystem::path folder = results.layout.dir() / "analysis";
-  std::filesystem::create_directories(folder);
-  write_ablation_file(folder / "head_ablation.h5", results.plan.name, trials);
+  prepare_output_folder(results.layout.analysis());
+  write_ablation_file(results.layout.head_ablation_h5(), results.plan.name, trials);
   const auto number = [](double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : ""; };
   std::string heads =
       "trial,arm,seed,module,head,loss,accuracy,zero_loss,zero_accuracy,mean_loss,mean_accuracy,"
@@ -273,8 +271,8 @@ void write_head_ablation(const ExperimentResults& results,
           "{},{},{},{},{},{},{},{}\n", trial.id, csv_field(trial.arm), trial.seed, p.removed,
           p.module, p.head < 0 ? "" : std::to_string(p.head), number(p.loss), number(p.accuracy));
   }
-  write_file_atomically(folder / "head_ablation.csv", heads);
-  write_file_atomically(folder / "head_pruning.csv", pruning);
+  write_file_atomically(results.layout.head_ablation_csv(), heads);
+  write_file_atomically(results.layout.head_pruning_csv(), pruning);
 }
 
 std::string format_ablation_summary(const ExperimentResults& results,

@@ -8,9 +8,9 @@
 #include <functional>
 #include <limits>
 
-#include "atomic_hdf5.hpp"
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/io/provenance.hpp"
 #include "attnlab/ops.hpp"
 #include "attnlab/run/results.hpp"
 #include "attnlab/stats/sample_summary.hpp"
@@ -141,17 +141,14 @@ TrialHeadMetrics measure_heads(const TrainedTrial& trial, int64_t examples, bool
 
 void write_head_metrics(const ExperimentResults& results,
                         const std::vector<TrialHeadMetrics>& trials) {
-  const std::filesystem::path folder = results.layout.dir() / "analysis";
-  std::filesystem::create_directories(folder);
-  const std::filesystem::path path = folder / "head_metrics.h5";
-  write_hdf5_atomically(path, [&](Hdf5File& file) {
-    file.set_attribute("/", "attnlab_analysis_schema", int64_t{1});
-    file.set_attribute("/", "kind", "head_metrics");
+  prepare_output_folder(results.layout.analysis());
+  write_hdf5_atomically(results.layout.head_metrics_h5(), [&](Hdf5File& file) {
+    write_provenance(file, file_kinds::head_metrics);
     file.set_attribute("/", "experiment", results.plan.name);
     file.create_group("trials");
     for (const TrialHeadMetrics& trial : trials) write_trial_group(file, trial);
   });
-  write_file_atomically(folder / "head_metrics.csv", head_metrics_csv(trials));
+  write_file_atomically(results.layout.head_metrics_csv(), head_metrics_csv(trials));
 }
 
 std::string format_head_summary(const ExperimentResults& results,

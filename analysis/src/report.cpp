@@ -13,6 +13,7 @@
 #include "attnlab/error.hpp"
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/io/provenance.hpp"
 #include "report_page.hpp"
 
 namespace attnlab::analysis {
@@ -56,11 +57,12 @@ std::string image(const std::filesystem::path& png, const std::string& caption) 
 
 // What results.h5 says of how the results were made.
 std::string provenance(const ExperimentResults& results) {
-  const std::filesystem::path index = results.layout.dir() / "results.h5";
+  const std::filesystem::path index = results.layout.results_h5();
   if (!std::filesystem::exists(index))
     throw ConfigError(fmt::format("{}: no results.h5; 'attnlab run' writes it when trials finish",
                                   results.layout.dir().string()));
   const Hdf5File file(index.string(), Hdf5File::Mode::read);
+  check_file(file, file_kinds::experiment);  // its texts are shown as they are: sealed ones
   int64_t finished = 0;
   for (const TrialSummary& t : results.trials) finished += t.status == TrialStatus::finished;
   std::string html = "<table>\n";
@@ -108,7 +110,9 @@ std::string comparison(const ExperimentResults& results) {
 
 std::string plots(const ExperimentResults& results, bool has_lengths, bool ablated) {
   const std::string dir = results.layout.dir().string();
-  const std::string out = (results.layout.dir() / "analysis" / "plots").string();
+  prepare_output_folder(results.layout.analysis());
+  prepare_output_folder(results.layout.plots());
+  const std::string out = results.layout.plots().string();
   std::string html;
   const auto draw = [&](const std::string& tool, std::vector<std::string> arguments,
                         const std::string& caption) {
@@ -199,8 +203,8 @@ is the same input in every arm, so switching arms compares them on one input.</p
   html += "<script type=\"application/json\" id=\"explorer-data\">" + json + "</script>\n";
   html += fmt::format("<script>{}</script>\n</body></html>\n", kExplorerScript);
 
-  const std::filesystem::path out =
-      options.out.empty() ? results.layout.dir() / "analysis" / "report.html" : options.out;
+  if (options.out.empty()) prepare_output_folder(results.layout.analysis());
+  const std::filesystem::path out = options.out.empty() ? results.layout.report() : options.out;
   std::filesystem::create_directories(std::filesystem::absolute(out).parent_path());
   write_file_atomically(out, html);
   written.path = out;

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -30,30 +31,33 @@ void supersede(const OutputLayout& layout, const Experiment& experiment) {
   std::set<std::string> ids;
   for (const Trial& trial : experiment.trials) ids.insert(trial.id);
   const fs::path aside =
-      layout.dir() / "superseded" /
+      layout.superseded() /
       fmt::format("{}", std::chrono::system_clock::now().time_since_epoch().count());
-  fs::create_directories(aside / "trials");
+  const fs::path trials_aside = aside / layout.trials().filename();  // the same layout there
+  fs::create_directories(trials_aside);
   for (const auto& entry : fs::directory_iterator(layout.trials())) {
     const std::string name = entry.path().filename().string();
-    if (!ids.count(name.substr(0, name.find('.'))))
-      fs::rename(entry.path(), aside / "trials" / name);
+    if (!ids.count(name.substr(0, name.find('.')))) fs::rename(entry.path(), trials_aside / name);
   }
-  for (const char* name :
-       {"plan.yaml", "results.h5", "results.csv", "trials.csv", "results.md", "analysis"})
+  std::vector<std::string> names = OutputLayout::top_level_files();
+  names.push_back(layout.analysis().filename().string());
+  for (const std::string& name : names)
     if (fs::exists(layout.dir() / name)) fs::rename(layout.dir() / name, aside / name);
 }
 
 bool is_lock_name(const std::string& name) {
-  for (const char* lock : {kRunLockName, kClaimsLockName, kPlanLockName, ".results.lock"})
+  for (const char* lock : {kRunLockName, kClaimsLockName, kPlanLockName})
     if (name == lock) return true;
-  return false;
+  return name == OutputLayout("").results_lock().string();
 }
 
 // What attnlab writes at the top of an output directory (temporaries aside).
 bool written_by_attnlab(const std::string& name) {
-  static const std::set<std::string> names{"plan.yaml",  "results.h5", "results.csv", "trials.csv",
-                                           "results.md", "trials",     "superseded",  "analysis"};
-  return names.count(name) > 0 || is_lock_name(name) || name.find(".partial-") != std::string::npos;
+  const auto listed = [&](const std::vector<std::string>& names) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  return listed(OutputLayout::top_level_files()) || listed(OutputLayout::top_level_folders()) ||
+         is_lock_name(name) || name.find(".partial-") != std::string::npos;
 }
 
 // Whether plan.yaml is a plan attnlab wrote (not a user's file of that name).
@@ -77,7 +81,8 @@ std::vector<std::string> foreign_entries(const fs::path& dir) {
     const std::string name = entry.path().filename().string();
     const fs::file_status status = entry.symlink_status();
     const bool is_lock = is_lock_name(name);
-    const bool is_folder = name == "trials" || name == "superseded" || name == "analysis";
+    const std::vector<std::string> folders = OutputLayout::top_level_folders();
+    const bool is_folder = std::find(folders.begin(), folders.end(), name) != folders.end();
     if (!written_by_attnlab(name) || fs::is_symlink(status) ||
         (is_folder && !fs::is_directory(status)) || (!is_folder && !fs::is_regular_file(status))) {
       foreign.push_back(name);
@@ -85,7 +90,7 @@ std::vector<std::string> foreign_entries(const fs::path& dir) {
       has_plan = is_attnlab_plan(entry.path());
       if (!has_plan) foreign.push_back("plan.yaml (not an attnlab plan)");
     } else if (!is_lock && name.find(".partial-") == std::string::npos &&
-               !(name == "trials" && fs::is_empty(entry.path()))) {
+               !(entry.path() == OutputLayout(dir).trials() && fs::is_empty(entry.path()))) {
       has_results = true;
     }
   }

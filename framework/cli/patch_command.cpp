@@ -22,8 +22,9 @@ int run_patch(const std::vector<std::string>& arguments) {
       "arm");
   options.add_options()(
       "activation", po::value(&pattern),
-      "the recording name to patch, e.g. decoder.layers.1.self_attn.head_outputs; '*' matches "
-      "one dotted segment (decoder.layers.*.output patches each layer's output in turn)")(
+      "the recording name to patch, e.g. decoder.layers.1.self_attn.head_outputs, or a pattern "
+      "as in record.tensors: '*' matches within one dotted segment (decoder.layers.*.output "
+      "patches each layer's output in turn), '**' any number of segments (**.weights)")(
       "head", po::value(&head), "patch only this head of it (its 'head' axis)")(
       "corrupt", po::value(&corruption_name)->default_value(corruption_name),
       "shuffle (each input in another order) | resample (other examples of the task)")(

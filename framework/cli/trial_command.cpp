@@ -33,9 +33,9 @@ void request_stop(int) {
   stop_requested = 1;
 }
 
-// Appends to the trial's log, never through a symbolic link planted in its place.
+// Appends to the trial's log, never through a link planted in its place.
 std::FILE* open_log(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+  const int fd = open_log_for_append(path.c_str());
   std::FILE* log = fd >= 0 ? ::fdopen(fd, "a") : nullptr;
   if (log != nullptr) return log;
   const std::string why = errno == ELOOP ? "it is a symbolic link, and logs are never written "

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "attnlab/error.hpp"
+#include "attnlab/io/atomic_file.hpp"
 
 namespace attnlab::cli {
 namespace {
@@ -60,7 +61,7 @@ int WorkerPool::start(const std::vector<std::string>& arguments, const std::stri
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(137);  // the parent died before prctl took effect
     dup2(pipe_ends[1], STDOUT_FILENO);
-    const int log = open(error_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0644);
+    const int log = open_log_for_append(error_log.c_str());
     if (log >= 0) dup2(log, STDERR_FILENO);
     execv("/proc/self/exe", argv.data());
     _exit(127);

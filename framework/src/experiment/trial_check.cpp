@@ -1,7 +1,6 @@
 #include "trial_check.hpp"
 
 #include <fmt/format.h>
-#include <fnmatch.h>
 
 #include <algorithm>
 #include <set>
@@ -10,6 +9,7 @@
 #include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/model/layers.hpp"
 #include "attnlab/model/task_model.hpp"
+#include "attnlab/nn/dotted_pattern.hpp"
 #include "attnlab/train/seeding.hpp"
 #include "memory_estimate.hpp"
 
@@ -59,39 +59,12 @@ bool task_suits(const std::string& task, ModelShape shape) {
                                         : can.encoder_decoder;
 }
 
-std::vector<std::string> segments(const std::string& dotted) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1)
-    parts.push_back(dotted.substr(start, dot - start));
-  parts.push_back(dotted.substr(start));
-  return parts;
-}
-
-// Segment-wise glob: "*" and "?" stay within one dotted segment, "**" spans any
-// number of segments (none included).
-bool glob_segments(const std::vector<std::string>& pattern, std::size_t p,
-                   const std::vector<std::string>& name, std::size_t n) {
-  if (p == pattern.size()) return n == name.size();
-  if (pattern[p] == "**") {
-    for (std::size_t skip = n; skip <= name.size(); ++skip)
-      if (glob_segments(pattern, p + 1, name, skip)) return true;
-    return false;
-  }
-  return n < name.size() && fnmatch(pattern[p].c_str(), name[n].c_str(), 0) == 0 &&
-         glob_segments(pattern, p + 1, name, n + 1);
-}
-
 }  // namespace
-
-bool matches_activation(const std::string& pattern, const std::string& name) {
-  return glob_segments(segments(pattern), 0, segments(name), 0);
-}
 
 bool is_recorded(const std::string& name, const std::vector<std::string>& patterns,
                  const std::vector<int64_t>& layers) {
   const bool matches = std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
-    return matches_activation(p, name);
+    return matches_dotted_pattern(p, name);
   });
   if (!matches || layers.empty()) return matches;
   const auto at = name.find(".layers.");
@@ -209,7 +182,7 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
     const std::string& pattern = item.text();
     const bool any =
         std::any_of(collector.names.begin(), collector.names.end(),
-                    [&](const std::string& n) { return matches_activation(pattern, n); });
+                    [&](const std::string& n) { return matches_dotted_pattern(pattern, n); });
     if (!any)
       throw ConfigError(fmt::format(
           "{}: record.tensors: '{}' matches no activation ('*' stays within one dotted segment, "

@@ -16,10 +16,6 @@ namespace attnlab {
 /// now), checked before the model is built. Returns the estimate in bytes.
 double check_trial(const ConfigNode& resolved, uint64_t memory_limit);
 
-/// Whether dotted activation `name` matches `pattern`: "*" and "?" match within one
-/// segment, "**" any number of segments ("**.weights", "decoder.layers.*.output").
-bool matches_activation(const std::string& pattern, const std::string& name);
-
 /// Whether an activation name is selected by the record options' patterns and layers.
 bool is_recorded(const std::string& name, const std::vector<std::string>& patterns,
                  const std::vector<int64_t>& layers);

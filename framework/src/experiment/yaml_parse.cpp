@@ -102,6 +102,10 @@ class TreeBuilder final : public YAML::EventHandler {
     finish(ConfigNode::scalar(value, where(mark)), anchor);
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (!bounds_.aliases)
+      throw ConfigError(fmt::format(
+          "{}: an alias (*name), which attnlab never writes: the file was edited or replaced",
+          where(mark).str()));
     const auto known = anchors_.find(anchor);
     if (known == anchors_.end())
       throw ConfigError(

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -89,27 +90,58 @@ int create_fresh_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path temporary = temporary_path(path);
-  const int fd = create_fresh_file(temporary);
-  std::size_t written = 0;
-  int error = 0;
-  while (written < text.size()) {
-    const ssize_t wrote = ::write(fd, text.data() + written, text.size() - written);
-    if (wrote < 0 && errno == EINTR) continue;
-    if (wrote <= 0) {
-      error = wrote < 0 ? errno : ENOSPC;
-      break;
+int open_log_for_append(const char* path) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    struct stat status {};
+    if (::fstat(fd, &status) != 0) {
+      ::close(fd);
+      return -1;
     }
-    written += static_cast<std::size_t>(wrote);
+    if (S_ISREG(status.st_mode) && status.st_nlink <= 1) return fd;
+    ::close(fd);
+    if (!S_ISREG(status.st_mode)) {  // a fifo or a device planted under the name
+      errno = EINVAL;
+      return -1;
+    }
+    if (::unlink(path) != 0) return -1;  // the other name keeps its file
   }
-  if (::close(fd) != 0 && error == 0) error = errno;
-  if (error != 0) {
+  errno = EEXIST;  // linked again between the unlink and the open: someone works against us
+  return -1;
+}
+
+void write_atomically(const std::filesystem::path& path,
+                      const std::function<void(const std::filesystem::path& temporary)>& write) {
+  const std::filesystem::path temporary = temporary_path(path);
+  try {
+    write(temporary);
+    publish_file(temporary, path);
+  } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);
-    throw IoError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(error)));
+    throw;
   }
-  publish_file(temporary, path);
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
+  write_atomically(path, [&](const std::filesystem::path& temporary) {
+    const int fd = create_fresh_file(temporary);
+    std::size_t written = 0;
+    int error = 0;
+    while (written < text.size()) {
+      const ssize_t wrote = ::write(fd, text.data() + written, text.size() - written);
+      if (wrote < 0 && errno == EINTR) continue;
+      if (wrote <= 0) {
+        error = wrote < 0 ? errno : ENOSPC;
+        break;
+      }
+      written += static_cast<std::size_t>(wrote);
+    }
+    if (::close(fd) != 0 && error == 0) error = errno;
+    if (error != 0)
+      throw IoError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(error)));
+  });
 }
 
 }  // namespace attnlab

@@ -9,14 +9,13 @@
 #include <set>
 
 #include "attnlab/error.hpp"
-#include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
-#include "attnlab/version.hpp"
+#include "attnlab/io/provenance.hpp"
 
 namespace attnlab {
 namespace {
 
-constexpr const char* kSchemaAttribute = "attnlab_checkpoint_schema";
+constexpr std::string_view kSchemaAttribute = file_kinds::checkpoint.schema_attribute;
 
 // Dotted names of every dataset under /parameters.
 std::set<std::string> stored_parameters(const Hdf5File& file) {
@@ -43,37 +42,21 @@ std::string checkpoint_dataset_path(std::string_view parameter_name) {
 }
 
 void write_parameters(Hdf5File& file, const Module& model) {
-  file.set_attribute("/", kSchemaAttribute, kCheckpointSchemaVersion);
+  file.set_attribute("/", std::string(kSchemaAttribute), kCheckpointSchemaVersion);
   for (const auto& [name, tensor] : model.named_parameters())
     file.write_tensor(checkpoint_dataset_path(name), tensor);
 }
 
 void save_checkpoint(const Module& model, const std::string& path) {
-  const std::filesystem::path temporary = temporary_path(path);
-  try {
-    Hdf5File file(temporary.string(), Hdf5File::Mode::create);
-    file.set_attribute("/", "attnlab_version", std::string(version()));
+  write_hdf5_atomically(path, [&](Hdf5File& file) {
+    write_provenance(file, file_kinds::checkpoint);
     write_parameters(file, model);
-    file.close();  // throws if HDF5 could not finish the file: it must not be renamed then
-    publish_file(temporary, path);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw;
-  }
+  });
 }
 
 void load_checkpoint(const Module& model, const std::string& path) {
   Hdf5File file(path, Hdf5File::Mode::read);
-  if (!file.has_attribute("/", kSchemaAttribute))
-    throw IoError(
-        fmt::format("{}: not an attnlab checkpoint (no '{}' attribute)", path, kSchemaAttribute));
-  const int64_t schema = file.int_attribute("/", kSchemaAttribute);
-  if (schema > kCheckpointSchemaVersion)
-    throw IoError(
-        fmt::format("{}: checkpoint schema {} is newer than this attnlab ({}, reads up to {}); "
-                    "upgrade attnlab to read it",
-                    path, schema, version(), kCheckpointSchemaVersion));
+  check_file(file, file_kinds::checkpoint);
   // Everything is read and checked before the first parameter changes, so a
   // file that does not fit leaves the model as it was.
   std::set<std::string> unexpected = stored_parameters(file);

@@ -4,9 +4,13 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "attnlab/error.hpp"
+#include "attnlab/io/atomic_file.hpp"
+#include "data_digest.hpp"
 #include "hdf5_handle.hpp"
 
 namespace attnlab {
@@ -33,7 +37,7 @@ herr_t collect_error(unsigned, const H5E_error2_t* error, void* data) {
 
 // ": why" from HDF5's error stack, innermost first: the system's message where a
 // read or write failed (e.g. "No space left on device"), else HDF5's own; or "".
-std::string hdf5_reason() {
+std::string hdf5_stack_reason() {
   std::vector<std::string> descriptions;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &descriptions);
   H5Eclear2(H5E_DEFAULT);
@@ -46,6 +50,18 @@ std::string hdf5_reason() {
   return descriptions.empty() ? "" : ": " + descriptions.front();
 }
 
+// The stack's reason, and the system's when the stack does not carry it (HDF5
+// reports some failed writes, e.g. of a new file's superblock, in its own words
+// only). Callers of a write set errno to 0 before the call that failed.
+std::string hdf5_reason(bool with_system_error) {
+  const int system_error = with_system_error ? errno : 0;
+  std::string reason = hdf5_stack_reason();
+  if (system_error != 0 && reason.find(std::strerror(system_error)) == std::string::npos)
+    reason += fmt::format("{}{}", reason.empty() ? ": " : " (", std::strerror(system_error)) +
+              (reason.empty() ? "" : ")");
+  return reason;
+}
+
 std::vector<hsize_t> dims_of(const Shape& shape) {
   return {shape.begin(), shape.end()};
 }
@@ -54,6 +70,7 @@ std::vector<hsize_t> dims_of(const Shape& shape) {
 
 Hdf5File::Hdf5File(std::string path, Mode mode) : path_(std::move(path)), mode_(mode) {
   prepare_hdf5_library();
+  errno = 0;
   if (mode == Mode::read) {
     if (!std::filesystem::exists(path_)) throw IoError(fmt::format("{}: no such file", path_));
     file_ = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -68,7 +85,7 @@ Hdf5File::Hdf5File(std::string path, Mode mode) : path_(std::move(path)), mode_(
   }
   if (file_ < 0)
     throw IoError(fmt::format("{}: cannot {} as HDF5{}", path_,
-                              mode == Mode::read ? "open" : "create", hdf5_reason()));
+                              mode == Mode::read ? "open" : "create", hdf5_reason(true)));
 }
 
 Hdf5File::~Hdf5File() {
@@ -76,18 +93,28 @@ Hdf5File::~Hdf5File() {
 }
 
 void Hdf5File::close() {
-  if (mode_ == Mode::create) set_attribute("/", kSealAttribute, attributes_digest());
+  if (mode_ == Mode::create) {
+    write_streamed_digests();
+    set_attribute("/", kSealVersionAttribute, kSealVersion);
+    set_attribute("/", kSealAttribute, attributes_digest());
+  }
+  errno = 0;
   const herr_t flushed = H5Fflush(file_, H5F_SCOPE_GLOBAL);
-  const std::string why = flushed < 0 ? hdf5_reason() : "";  // before close clears the stack
+  const std::string why = flushed < 0 ? hdf5_reason(true) : "";  // before close clears the stack
   const herr_t closed = H5Fclose(file_);
   file_ = -1;
   if (flushed < 0 || closed < 0)
     throw IoError(fmt::format("{}: cannot finish writing the file{}", path_,
-                              flushed < 0 ? why : hdf5_reason()));
+                              flushed < 0 ? why : hdf5_reason(true)));
 }
 
 void Hdf5File::fail(const std::string& what, const std::string& object) const {
-  throw IoError(fmt::format("{}: {} '{}'{}", path_, what, object, hdf5_reason()));
+  throw IoError(fmt::format("{}: {} '{}'{}", path_, what, object, hdf5_reason(false)));
+}
+
+void Hdf5File::fail_write(const std::string& what, const std::string& object) const {
+  // errno as the failed write left it (set to 0 before it): the system's word for it.
+  throw IoError(fmt::format("{}: {} '{}'{}", path_, what, object, hdf5_reason(true)));
 }
 
 bool Hdf5File::contains(const std::string& object) const {
@@ -156,9 +183,10 @@ int64_t Hdf5File::create_dataset(const std::string& dataset, int64_t type, const
                    : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                H5Sclose);
   Handle properties(checksummed_properties(dims, H5Tget_size(type)), H5Pclose);
+  errno = 0;
   const hid_t id = H5Dcreate2(file_, dataset.c_str(), type, space.get(), links.get(),
                               properties.get(), H5P_DEFAULT);
-  if (id < 0) fail("cannot create dataset", dataset);
+  if (id < 0) fail_write("cannot create dataset", dataset);
   return id;
 }
 
@@ -180,8 +208,12 @@ Shape Hdf5File::dataset_shape(const std::string& dataset) const {
 
 void Hdf5File::write_tensor(const std::string& dataset, const Tensor& value) {
   Handle d(create_dataset(dataset, H5T_IEEE_F32LE, value.shape()), H5Dclose);
-  if (H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()) < 0)
-    fail("cannot write dataset", dataset);
+  errno = 0;
+  if (H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()) < 0 ||
+      !d.close())  // the close writes the cached chunks
+    fail_write("cannot write dataset", dataset);
+  write_digest(dataset, detail::data_digest(value.data(), static_cast<std::size_t>(value.numel()),
+                                            sizeof(float), 0));
 }
 
 Tensor Hdf5File::read_tensor(const std::string& dataset) const {
@@ -192,6 +224,8 @@ Tensor Hdf5File::read_tensor(const std::string& dataset) const {
   Tensor t = Tensor::zeros(shape);
   if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) < 0)
     fail("cannot read dataset", dataset);
+  if (H5Tget_size(type.get()) == sizeof(float))  // the values as stored: the digest applies
+    check_digest(dataset, t.data(), static_cast<std::size_t>(t.numel()), sizeof(float));
   return t;
 }
 
@@ -201,8 +235,11 @@ void Hdf5File::write_ints(const std::string& dataset, std::span<const int32_t> v
     fail(fmt::format("{} values do not fill {} for dataset", values.size(), shape_string(shape)),
          dataset);
   Handle d(create_dataset(dataset, H5T_STD_I32LE, shape), H5Dclose);
-  if (H5Dwrite(d.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
-    fail("cannot write dataset", dataset);
+  errno = 0;
+  if (H5Dwrite(d.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0 ||
+      !d.close())
+    fail_write("cannot write dataset", dataset);
+  write_digest(dataset, detail::data_digest(values.data(), values.size(), sizeof(int32_t), 0));
 }
 
 std::vector<int32_t> Hdf5File::read_ints(const std::string& dataset) const {
@@ -213,6 +250,8 @@ std::vector<int32_t> Hdf5File::read_ints(const std::string& dataset) const {
   std::vector<int32_t> values(static_cast<std::size_t>(element_count(shape)));
   if (H5Dread(d.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
     fail("cannot read dataset", dataset);
+  if (H5Tget_size(type.get()) == sizeof(int32_t))
+    check_digest(dataset, values.data(), values.size(), sizeof(int32_t));
   return values;
 }
 
@@ -229,13 +268,15 @@ void Hdf5File::set_attribute(const std::string& object, const std::string& name,
 void Hdf5File::write_attribute(const std::string& object, const std::string& name,
                                int64_t file_type, int64_t memory_type, int64_t space,
                                const void* data) {
-  if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
-    H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT);
+  errno = 0;
+  if (H5Aexists_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) > 0 &&
+      H5Adelete_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT) < 0)
+    fail_write(fmt::format("cannot replace attribute '{}' on", name), object);
   Handle attr(H5Acreate_by_name(file_, object.c_str(), name.c_str(), file_type, space, H5P_DEFAULT,
                                 H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
-  if (!attr.valid() || H5Awrite(attr.get(), memory_type, data) < 0)
-    fail(fmt::format("cannot write attribute '{}' on", name), object);
+  if (!attr.valid() || H5Awrite(attr.get(), memory_type, data) < 0 || !attr.close())
+    fail_write(fmt::format("cannot write attribute '{}' on", name), object);
 }
 
 bool Hdf5File::has_attribute(const std::string& object, const std::string& name) const {
@@ -326,10 +367,14 @@ void Hdf5File::create_streamed(const std::string& dataset, const Shape& shape,
   H5Pset_deflate(properties.get(), 4);
   H5Pset_fletcher32(properties.get());  // last: it checks the bytes as stored
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  errno = 0;
   Handle d(H5Dcreate2(file_, dataset.c_str(), H5T_IEEE_F32LE, space.get(), links.get(),
                       properties.get(), H5P_DEFAULT),
            H5Dclose);
-  if (!d.valid()) fail("cannot create dataset", dataset);
+  if (!d.valid() || !d.close()) fail_write("cannot create dataset", dataset);
+  Streamed& streamed = streamed_[dataset];
+  streamed.row_elements = element_count(shape) / std::max<int64_t>(shape[0], 1);
+  streamed.written.assign(static_cast<std::size_t>(shape[0]), false);
 }
 
 void Hdf5File::write_rows(const std::string& dataset, int64_t first, const Tensor& rows) {
@@ -349,26 +394,40 @@ void Hdf5File::write_rows(const std::string& dataset, int64_t first, const Tenso
                       nullptr);
   Handle memory_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
                       H5Sclose);
+  errno = 0;
   if (H5Dwrite(d.get(), H5T_NATIVE_FLOAT, memory_space.get(), file_space.get(), H5P_DEFAULT,
-               rows.data()) < 0)
-    fail("cannot write rows of dataset", dataset);
+               rows.data()) < 0 ||
+      !d.close())
+    fail_write("cannot write rows of dataset", dataset);
+  const auto streamed = streamed_.find(dataset);
+  if (streamed == streamed_.end()) return;  // not created by this object: no digest to keep
+  Streamed& s = streamed->second;
+  for (int64_t row = first; row < first + given[0]; ++row) {
+    if (s.written[static_cast<std::size_t>(row)])
+      fail(fmt::format("row {} written twice to dataset", row), dataset);
+    s.written[static_cast<std::size_t>(row)] = true;
+  }
+  s.digest += detail::data_digest(rows.data(), static_cast<std::size_t>(rows.numel()),
+                                  sizeof(float), static_cast<uint64_t>(first * s.row_elements));
 }
 
 void Hdf5File::create_group(const std::string& group) {
   if (group == "/" || contains(group)) return;
   Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(links.get(), 1);
+  errno = 0;
   Handle g(H5Gcreate2(file_, group.c_str(), links.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-  if (!g.valid()) fail("cannot create group", group);
+  if (!g.valid() || !g.close()) fail_write("cannot create group", group);
 }
 
 void Hdf5File::link_external(const std::string& link, const std::string& file,
                              const std::string& object) {
   Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(links.get(), 1);
+  errno = 0;
   if (H5Lcreate_external(file.c_str(), object.c_str(), file_, link.c_str(), links.get(),
                          H5P_DEFAULT) < 0)
-    fail(fmt::format("cannot link to {}:{} at", file, object), link);
+    fail_write(fmt::format("cannot link to {}:{} at", file, object), link);
 }
 
 void Hdf5File::set_attribute(const std::string& object, const std::string& name, double value) {
@@ -403,7 +462,45 @@ double Hdf5File::number_attribute(const std::string& object, const std::string& 
 }
 
 void Hdf5File::flush() {
-  H5Fflush(file_, H5F_SCOPE_GLOBAL);
+  errno = 0;
+  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0)
+    throw IoError(fmt::format("{}: cannot write to disk{}", path_, hdf5_reason(true)));
+}
+
+void Hdf5File::write_digest(const std::string& dataset, uint64_t digest) {
+  set_attribute(dataset, kDataDigestAttribute, detail::digest_text(digest));
+}
+
+// Rows never written read back as 0, and count as such.
+void Hdf5File::write_streamed_digests() {
+  for (auto& [dataset, s] : streamed_) {
+    for (std::size_t row = 0; row < s.written.size(); ++row)
+      if (!s.written[row])
+        s.digest += detail::zeros_digest(static_cast<uint64_t>(s.row_elements),
+                                         row * static_cast<uint64_t>(s.row_elements));
+    write_digest(dataset, s.digest);
+  }
+  streamed_.clear();
+}
+
+void Hdf5File::check_digest(const std::string& dataset, const void* values, std::size_t count,
+                            std::size_t element_bytes) const {
+  if (!has_attribute(dataset, kDataDigestAttribute)) return;  // written before digests
+  if (detail::digest_text(detail::data_digest(values, count, element_bytes, 0)) !=
+      string_attribute(dataset, kDataDigestAttribute))
+    throw IoError(fmt::format(
+        "{}: damaged: dataset '{}' does not hold the values it was written with (its digest "
+        "differs)",
+        path_, dataset));
+}
+
+void write_hdf5_atomically(const std::filesystem::path& path,
+                           const std::function<void(Hdf5File& file)>& fill) {
+  write_atomically(path, [&](const std::filesystem::path& temporary) {
+    Hdf5File file(temporary.string(), Hdf5File::Mode::create);
+    fill(file);
+    file.close();  // throws if HDF5 could not finish: nothing is published then
+  });
 }
 
 std::string hdf5_path(std::string_view group, std::string_view dotted) {

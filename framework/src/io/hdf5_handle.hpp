@@ -7,7 +7,7 @@ namespace attnlab::detail {
 
 class Hdf5Handle {
  public:
-  Hdf5Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Hdf5Handle(hid_t id, herr_t (*closer)(hid_t)) : id_(id), close_(closer) {}
   ~Hdf5Handle() {
     if (id_ >= 0) close_(id_);
   }
@@ -15,6 +15,14 @@ class Hdf5Handle {
   Hdf5Handle& operator=(const Hdf5Handle&) = delete;
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
+  /// Closes now and says whether HDF5 succeeded. Writers must call it: HDF5
+  /// writes a dataset's cached chunks when the dataset is closed, and the
+  /// destructor cannot report that write failing (a full disk).
+  bool close() {
+    const hid_t id = id_;
+    id_ = -1;
+    return id < 0 || close_(id) >= 0;
+  }
 
  private:
   hid_t id_;

@@ -5,7 +5,10 @@
 // the configuration and the status of a trial. So a file attnlab wrote is
 // sealed when it is closed: a 64-bit FNV-1a digest over every attribute of
 // every object (path, name, type and value) is stored in the root attribute
-// `attnlab_seal`, and verify() recomputes it.
+// `attnlab_seal`, and verify() recomputes it. Since seal version 2 every
+// dataset also carries the digest of the values it was given (data_digest.hpp),
+// so a chunk HDF5 failed to write, which reads back as zeros without a checksum
+// error, is damage too.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +16,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "data_digest.hpp"
 #include "hdf5_handle.hpp"
 
 namespace attnlab {
@@ -75,8 +79,10 @@ void digest_attribute(hid_t attribute, Digest& digest) {
   digest.add(bytes.data(), bytes.size());
 }
 
-// Reads a dataset back in blocks of rows (HDF5 checks each chunk's checksum).
-bool dataset_reads_back(hid_t file, const std::string& name) {
+// Reads a dataset back in blocks of rows (HDF5 checks each chunk's checksum);
+// `digest` gets the digest of its values as stored.
+bool dataset_reads_back(hid_t file, const std::string& name, uint64_t& digest) {
+  digest = 0;
   Handle dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!dataset.valid()) return false;
   Handle type(H5Dget_type(dataset.get()), H5Tclose);
@@ -90,7 +96,10 @@ bool dataset_reads_back(hid_t file, const std::string& name) {
   const std::size_t element_bytes = H5Tget_size(type.get());
   if (rank == 0) {
     std::vector<unsigned char> value(element_bytes);
-    return H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()) >= 0;
+    if (H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()) < 0)
+      return false;
+    digest = detail::data_digest(value.data(), 1, element_bytes, 0);
+    return true;
   }
   const hsize_t rows_per_block =
       std::max<hsize_t>(1, (16u << 20) / std::max<hsize_t>(1, row_elements * element_bytes));
@@ -106,6 +115,8 @@ bool dataset_reads_back(hid_t file, const std::string& name) {
     if (H5Dread(dataset.get(), type.get(), memory.get(), slab.get(), H5P_DEFAULT, buffer.data()) <
         0)
       return false;
+    digest += detail::data_digest(buffer.data(), count[0] * row_elements, element_bytes,
+                                  first * row_elements);
   }
   return true;
 }
@@ -144,10 +155,23 @@ void Hdf5File::verify(bool datasets) const {
         fmt::format("{}: damaged: its attributes do not match the seal written when "
                     "it was closed",
                     path_));
-  if (!datasets) return;
-  for (const auto& [object, type] : objects_of(file_, path_))
-    if (type == H5O_TYPE_DATASET && !dataset_reads_back(file_, object))
+  const bool digests =
+      has_attribute("/", kSealVersionAttribute) && int_attribute("/", kSealVersionAttribute) >= 2;
+  for (const auto& [object, type] : objects_of(file_, path_)) {
+    if (type != H5O_TYPE_DATASET) continue;
+    if (digests && !has_attribute(object, kDataDigestAttribute))
+      throw IoError(fmt::format("{}: damaged: dataset '{}' has no digest ({})", path_, object,
+                                kDataDigestAttribute));
+    if (!datasets) continue;
+    uint64_t digest = 0;
+    if (!dataset_reads_back(file_, object, digest))
       throw IoError(fmt::format("{}: damaged: dataset '{}' fails its checksum", path_, object));
+    if (digests && detail::digest_text(digest) != string_attribute(object, kDataDigestAttribute))
+      throw IoError(fmt::format(
+          "{}: damaged: dataset '{}' does not hold the values it was written with (its digest "
+          "differs)",
+          path_, object));
+  }
 }
 
 }  // namespace attnlab

@@ -18,9 +18,9 @@
 #include "attnlab/error.hpp"
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/io/provenance.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/stats/sample_summary.hpp"
-#include "attnlab/version.hpp"
 #include "isolated_read.hpp"
 
 namespace attnlab {
@@ -124,15 +124,8 @@ std::string trials_csv(const std::vector<TrialSummary>& trials) {
 
 void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
                       const std::vector<TrialSummary>& trials) {
-  const fs::path path = layout.dir() / "results.h5";
-  const fs::path partial = temporary_path(path);
-  try {
-    Hdf5File file(partial.string(), Hdf5File::Mode::create);
-    file.set_attribute("/", "attnlab_results_schema", kResultsSchemaVersion);
-    file.set_attribute("/", "kind", "experiment");
-    file.set_attribute("/", "attnlab_version", version());
-    file.set_attribute("/", "git_commit", git_commit());
-    file.set_attribute("/", "git_dirty", static_cast<int64_t>(git_dirty()));
+  write_hdf5_atomically(layout.results_h5(), [&](Hdf5File& file) {
+    write_provenance(file, file_kinds::experiment);
     file.set_attribute("/", "experiment", experiment.name);
     const TrialTicket context = make_ticket(experiment, experiment.trials.front());
     file.set_attribute("/", "experiment_yaml", context.given_yaml);
@@ -141,7 +134,7 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
     std::vector<std::string> finished, failed, reasons;
     for (const TrialSummary& t : trials) {
       if (t.status == TrialStatus::finished) {
-        file.link_external("trials/" + t.id, "trials/" + t.id + ".h5", "/");
+        file.link_external("trials/" + t.id, OutputLayout::trial_link_target(t.id), "/");
         finished.push_back(t.id);
       } else if (t.status == TrialStatus::failed) {
         failed.push_back(t.id);
@@ -175,13 +168,7 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
                           Tensor::from_values({arms}, values));
       }
     }
-    file.close();
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(partial, ignored);
-    throw;
-  }
-  publish_file(partial, path);
+  });
 }
 
 }  // namespace
@@ -203,16 +190,7 @@ namespace {
 // A trial file that can be trusted: not newer than this build, sealed and
 // undamaged (datasets too, if asked), and holding trial `id`'s configuration.
 void check_trial_file(const Hdf5File& file, const std::string& id, bool datasets) {
-  const int64_t schema = file.int_attribute("/", "attnlab_results_schema");
-  if (schema > kResultsSchemaVersion)
-    throw IoError(
-        fmt::format("{}: written with results schema {}, but this attnlab reads up to "
-                    "{}; use a newer attnlab",
-                    file.path(), schema, kResultsSchemaVersion));
-  // Schema 1 files were written without a seal; a seal present is always checked.
-  if (schema >= 2 || file.has_attribute("/", Hdf5File::kSealAttribute)) file.verify(datasets);
-  if (schema < 1)
-    throw IoError(fmt::format("{}: results schema {} is not one", file.path(), schema));
+  check_file(file, file_kinds::trial, datasets);
   if (id.empty()) return;
   const std::string stored = file.string_attribute("/", "trial_id");
   if (stored != id || config_hash(file.string_attribute("/", "config_yaml")) != id)
@@ -324,11 +302,11 @@ TrialFileState inspect_trial_file(const OutputLayout& layout, const std::string&
 std::string set_aside_damaged_file(const OutputLayout& layout, const std::string& id,
                                    const std::string& damage) {
   const fs::path file = layout.trial_file(id);
-  const fs::path aside = layout.trials() / "unreadable";
+  const fs::path aside = layout.unreadable();
   const fs::path moved = aside / fmt::format("{}.h5.{}-{}", id, std::time(nullptr), ::getpid());
   std::error_code error;
-  fs::create_directories(aside, error);
-  if (!error) fs::rename(file, moved, error);
+  prepare_output_folder(aside);  // never a link: the file stays in the output directory
+  fs::rename(file, moved, error);
   if (error && fs::exists(file))  // e.g. a full disk; gone already: another run set it aside
     throw IoError(fmt::format("{}: damaged ({}), and cannot be set aside: {}", file.string(),
                               damage, error.message()));
@@ -466,8 +444,8 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
 void write_results(const Experiment& experiment, const OutputLayout& layout,
                    const std::vector<TrialSummary>& trials) {
   write_results_h5(experiment, layout, trials);
-  write_file_atomically(layout.dir() / "results.csv", arms_csv(experiment, trials));
-  write_file_atomically(layout.dir() / "trials.csv", trials_csv(trials));
+  write_file_atomically(layout.results_csv(), arms_csv(experiment, trials));
+  write_file_atomically(layout.trials_csv(), trials_csv(trials));
   std::string report = fmt::format("# {}\n\n", experiment.name);
   report +=
       "Mean ± standard deviation [95% confidence interval of the mean, Student t] over "
@@ -475,7 +453,7 @@ void write_results(const Experiment& experiment, const OutputLayout& layout,
   report += results_table(experiment, trials);
   if (const std::string conclusion = conclusion_text(experiment, trials); !conclusion.empty())
     report += "\nConclusion, computed from the figures above:\n\n" + conclusion;
-  write_file_atomically(layout.dir() / "results.md", report);
+  write_file_atomically(layout.results_md(), report);
 }
 
 }  // namespace attnlab
@@ -483,7 +461,7 @@ void write_results(const Experiment& experiment, const OutputLayout& layout,
 namespace attnlab {
 
 std::vector<TrialSummary> update_results(const Experiment& experiment, const OutputLayout& layout) {
-  const std::string lock_path = (layout.dir() / ".results.lock").string();
+  const std::string lock_path = layout.results_lock().string();
   const int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (lock < 0) throw IoError(fmt::format("{}: cannot create the results lock", lock_path));
   if (::flock(lock, LOCK_EX) != 0) {

@@ -1,48 +1,26 @@
 #include "attnlab/run/trial_runner.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <map>
 
 #include "activation_recorder.hpp"
 #include "attnlab/experiment/trial_spec.hpp"
-#include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/io/provenance.hpp"
 #include "attnlab/threads.hpp"
 #include "attnlab/train/seeding.hpp"
-#include "attnlab/version.hpp"
 
 namespace attnlab {
 namespace {
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm parts{};
-  gmtime_r(&now, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
-
-std::string host_name() {
-  char name[256] = {};
-  return gethostname(name, sizeof name - 1) == 0 ? name : "unknown";
-}
-
-void write_provenance(Hdf5File& file, const TrialTicket& ticket) {
-  file.set_attribute("/", "attnlab_results_schema", kResultsSchemaVersion);
-  file.set_attribute("/", "attnlab_version", version());
-  file.set_attribute("/", "git_commit", git_commit());
-  file.set_attribute("/", "git_dirty", static_cast<int64_t>(git_dirty()));
-  file.set_attribute("/", "created", utc_now());
-  file.set_attribute("/", "host", host_name());
+void write_trial_attributes(Hdf5File& file, const TrialTicket& ticket) {
+  write_provenance(file, file_kinds::trial);
   file.set_attribute("/", "experiment", ticket.experiment);
   file.set_attribute("/", "experiment_yaml", ticket.given_yaml);
   file.set_attribute("/", "experiment_resolved_yaml", ticket.resolved_yaml);
@@ -125,10 +103,9 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
   Rng init = seeded_rng(spec.train.seed, "init");
   const TaskModel model(spec.shape, spec.model, init);
 
-  const std::string partial = temporary_path(path).string();
-  try {
-    Hdf5File file(partial, Hdf5File::Mode::create);
-    write_provenance(file, ticket);
+  double seconds = 0.0;
+  write_hdf5_atomically(path, [&](Hdf5File& file) {
+    write_trial_attributes(file, ticket);
     file.set_attribute("/", "status", "running");
     ActivationRecorder recorder(file, spec, *task);
     const std::vector<EvaluationSetting> settings = built.evaluation_settings();
@@ -147,18 +124,11 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
     for (const Tensor& p : model.module().parameters()) parameters += p.numel();
     file.set_attribute("final", "parameters", static_cast<double>(parameters));
     write_parameters(file, model.module());
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     file.set_attribute("/", "wall_time_seconds", seconds);
     file.set_attribute("/", "status", "finished");
-    file.close();  // throws if HDF5 could not finish: the file must not be renamed then
-    publish_file(partial, path);
-    return seconds;
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(partial, ignored);
-    throw;
-  }
+  });
+  return seconds;
 }
 
 }  // namespace attnlab

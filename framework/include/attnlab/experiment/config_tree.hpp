@@ -87,9 +87,13 @@ struct YamlBounds {
   std::size_t bytes = 1 << 20;
   std::size_t values = 200000;
   int depth = 64;
+  bool aliases = true;  // false: an alias is refused (files attnlab writes hold none)
 };
-/// Files attnlab wrote itself (plans, trial tickets) grow with the plan.
-inline constexpr YamlBounds kWrittenYamlBounds{std::size_t{1} << 30, 50000000, 64};
+/// Files attnlab wrote itself (plans, trial tickets): a plan of kMaxTrials
+/// trials holds about 90,000 values, a ticket a few thousand and the experiment
+/// file's text (itself at most 1 MiB) twice. No aliases: attnlab writes none, so
+/// a file with one was edited, and an alias bomb cannot expand there.
+inline constexpr YamlBounds kWrittenYamlBounds{std::size_t{64} << 20, 1000000, 64, false};
 
 /// Parses YAML text (the first document); `origin` names it in locations and
 /// errors. Text that is not UTF-8, syntax errors, duplicate keys and anything

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace attnlab {
@@ -22,7 +23,21 @@ void publish_file(const std::filesystem::path& temporary, const std::filesystem:
 /// are kept. Returns how many were removed.
 int remove_abandoned_temporaries(const std::filesystem::path& folder);
 
-/// Writes `text` to `path` atomically (temporary file, checked close, publish_file).
+/// The one atomic write every file of attnlab goes through: `write` fills the
+/// temporary it is given (temporary_path(path)) and closes it, checking every
+/// step; then publish_file gives it its final name. If anything throws, the
+/// publish included, the temporary is removed and the exception goes on.
+void write_atomically(const std::filesystem::path& path,
+                      const std::function<void(const std::filesystem::path& temporary)>& write);
+
+/// Opens the log `path` to append to (created if missing), never through a
+/// symbolic link (fails with ELOOP) and never into a file that has another name
+/// as well (a hard link: it is unlinked and the log begun anew, so the other
+/// file stays as it was). Returns the descriptor (close-on-exec), or -1 with
+/// errno set. Async-signal-safe: a forked child may call it before exec.
+int open_log_for_append(const char* path);
+
+/// Writes `text` to `path` atomically (write_atomically with a checked write and close).
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace attnlab

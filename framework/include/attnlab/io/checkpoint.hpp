@@ -9,12 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "attnlab/io/provenance.hpp"
 #include "attnlab/nn/module.hpp"
 
 namespace attnlab {
 
 /// Layout version this build writes; a reader refuses files with a newer one.
-inline constexpr int64_t kCheckpointSchemaVersion = 1;
+inline constexpr int64_t kCheckpointSchemaVersion = file_kinds::checkpoint.schema;
 
 /// HDF5 path of a parameter: "parameters/" + the dotted name with '.' as '/'.
 std::string checkpoint_dataset_path(std::string_view parameter_name);

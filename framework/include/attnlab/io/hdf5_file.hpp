@@ -1,12 +1,17 @@
 // A small RAII wrapper over the HDF5 C API: what checkpoints, parity fixtures
 // and recordings need. Created files use the 1.10 format (checksummed
-// metadata), every non-scalar dataset carries Fletcher-32 checksums, and close()
-// seals the attributes; verify() checks all of it. Paths are HDF5 paths ("group/sub/dataset");
-// intermediate groups are created on write. Failures throw IoError naming the
-// file and the path; HDF5's own error printing is switched off.
+// metadata), every non-scalar dataset carries Fletcher-32 checksums and a
+// digest of the values it was given, and close() seals the attributes (the
+// digests among them); verify() checks all of it, and reading a dataset checks
+// its digest. Every HDF5 call of a write is checked, closes included. Paths are HDF5 paths
+// ("group/sub/dataset"); intermediate groups are created on write. Failures throw IoError naming
+// the file and the path; HDF5's own error printing is switched off.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,7 +49,8 @@ class Hdf5File {
   /// dimension at a time (write_rows); chunked in whole rows (about 256 KiB a
   /// chunk, aligned with the writes), shuffled and deflated.
   void create_streamed(const std::string& dataset, const Shape& shape, int64_t rows_per_write);
-  /// Writes `rows` ([n, ...] matching the dataset's trailing shape) at row `first`.
+  /// Writes `rows` ([n, ...] matching the dataset's trailing shape) at row `first`;
+  /// each row once (rows never written read back as 0).
   void write_rows(const std::string& dataset, int64_t first, const Tensor& rows);
   /// Creates a group and any missing parents (no-op if it exists).
   void create_group(const std::string& group);
@@ -67,19 +73,27 @@ class Hdf5File {
   /// Names of the attributes on an object, sorted.
   std::vector<std::string> attribute_names(const std::string& object) const;
 
-  /// Writes pending data to disk.
+  /// Writes pending data to disk; throws IoError if HDF5 cannot.
   void flush();
-  /// Seals a created file (a digest of every attribute, in the root attribute
-  /// kSealAttribute), flushes and closes it, throwing IoError if HDF5 reports a
-  /// failure (the destructor closes silently, unsealed). Nothing may be called afterwards.
+  /// Seals a created file (the digests of streamed datasets, then a digest of
+  /// every attribute in the root attribute kSealAttribute), flushes and closes
+  /// it, throwing IoError if HDF5 reports a failure (the destructor closes
+  /// silently, unsealed). Nothing may be called afterwards.
   void close();
 
   /// Root attribute holding the digest of every other attribute (written by close()).
   static constexpr const char* kSealAttribute = "attnlab_seal";
+  /// Root attribute: what the seal covers. 1 (or absent): the attributes; 2:
+  /// also a kDataDigestAttribute on every dataset, matching its values.
+  static constexpr const char* kSealVersionAttribute = "attnlab_seal_version";
+  static constexpr int64_t kSealVersion = 2;
+  /// Dataset attribute: the digest of the values written (io/data_digest.hpp).
+  static constexpr const char* kDataDigestAttribute = "attnlab_digest";
   /// Digest (16 hex digits) of every attribute of every object but the seal.
   std::string attributes_digest() const;
   /// Throws IoError naming the damage unless the seal matches the attributes and,
-  /// with `datasets`, every dataset reads back (HDF5 checks each chunk's Fletcher-32).
+  /// with `datasets`, every dataset reads back (HDF5 checks each chunk's
+  /// Fletcher-32) with the values its digest was computed from.
   void verify(bool datasets) const;
 
  private:
@@ -91,12 +105,32 @@ class Hdf5File {
                        int64_t memory_type, int64_t space, const void* data);
   void write_strings(const std::string& object, const std::string& name,
                      const std::vector<std::string>& values, bool array);
+  void write_digest(const std::string& dataset, uint64_t digest);
+  void write_streamed_digests();
+  void check_digest(const std::string& dataset, const void* values, std::size_t count,
+                    std::size_t element_bytes) const;
   [[noreturn]] void fail(const std::string& what, const std::string& object) const;
+  [[noreturn]] void fail_write(const std::string& what, const std::string& object) const;
+
+  // What was written so far of a streamed dataset: its digest needs every row.
+  struct Streamed {
+    uint64_t digest = 0;
+    int64_t row_elements = 0;
+    std::vector<bool> written;
+  };
 
   std::string path_;
   Mode mode_;
   int64_t file_;
+  std::map<std::string, Streamed> streamed_;
 };
+
+/// Creates the HDF5 file `path` atomically (io/atomic_file.hpp): `fill` writes
+/// it under its temporary name, then it is sealed, closed with every result
+/// checked and published; on any failure nothing is published and the
+/// temporary is removed.
+void write_hdf5_atomically(const std::filesystem::path& path,
+                           const std::function<void(Hdf5File& file)>& fill);
 
 /// Where the tensor of dotted name `dotted` (a parameter or an activation, e.g.
 /// "decoder.layers.0.self_attn.weights") lives under `group`: each dotted

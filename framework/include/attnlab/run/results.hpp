@@ -10,25 +10,9 @@
 #include <vector>
 
 #include "attnlab/experiment/experiment.hpp"
+#include "attnlab/io/output_layout.hpp"
 
 namespace attnlab {
-
-/// Where everything of one experiment lives.
-class OutputLayout {
- public:
-  explicit OutputLayout(std::filesystem::path dir) : dir_(std::move(dir)) {}
-  const std::filesystem::path& dir() const { return dir_; }
-  std::filesystem::path plan() const { return dir_ / "plan.yaml"; }
-  std::filesystem::path trial_file(const std::string& id) const { return trials() / (id + ".h5"); }
-  std::filesystem::path ticket(const std::string& id) const { return trials() / (id + ".yaml"); }
-  std::filesystem::path log(const std::string& id) const { return trials() / (id + ".log"); }
-  /// Written when a trial fails: its reason (removed when it is run again).
-  std::filesystem::path failure(const std::string& id) const { return trials() / (id + ".failed"); }
-  std::filesystem::path trials() const { return dir_ / "trials"; }
-
- private:
-  std::filesystem::path dir_;
-};
 
 enum class TrialStatus { finished, failed, pending };
 std::string to_string(TrialStatus status);

@@ -10,12 +10,13 @@
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/experiment.hpp"
 #include "attnlab/experiment/trial_spec.hpp"
+#include "attnlab/io/provenance.hpp"
 #include "attnlab/train/trainer.hpp"
 
 namespace attnlab {
 
 /// Version of the results layout this build writes; readers refuse newer files.
-inline constexpr int64_t kResultsSchemaVersion = 2;  // 2: sealed, checksummed datasets
+inline constexpr int64_t kResultsSchemaVersion = file_kinds::trial.schema;
 
 /// Everything a worker needs to run one trial on its own.
 struct TrialTicket {

@@ -1,0 +1,81 @@
+#include "attnlab/io/provenance.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "attnlab/error.hpp"
+#include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/version.hpp"
+
+namespace attnlab {
+namespace {
+
+constexpr FileKind kAllKinds[] = {file_kinds::trial, file_kinds::experiment, file_kinds::checkpoint,
+                                  file_kinds::head_metrics, file_kinds::head_ablation};
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+// "results" for attnlab_results_schema: how messages name a schema.
+std::string_view schema_family(const FileKind& kind) {
+  std::string_view family = kind.schema_attribute;
+  family.remove_prefix(std::string_view("attnlab_").size());
+  family.remove_suffix(std::string_view("_schema").size());
+  return family;
+}
+
+}  // namespace
+
+std::span<const FileKind> all_file_kinds() {
+  return kAllKinds;
+}
+
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "unknown";
+}
+
+void write_provenance(Hdf5File& file, const FileKind& kind) {
+  file.set_attribute("/", "kind", std::string(kind.name));
+  file.set_attribute("/", std::string(kind.schema_attribute), kind.schema);
+  file.set_attribute("/", "attnlab_version", version());
+  file.set_attribute("/", "git_commit", git_commit());
+  file.set_attribute("/", "git_dirty", static_cast<int64_t>(git_dirty()));
+  file.set_attribute("/", "created", utc_now());
+  file.set_attribute("/", "host", host_name());
+}
+
+int64_t check_file(const Hdf5File& file, const FileKind& kind, bool datasets) {
+  const std::string schema_attribute(kind.schema_attribute);
+  if (!file.has_attribute("/", schema_attribute))
+    throw IoError(fmt::format("{}: not an attnlab {} file (it has no '{}' attribute)", file.path(),
+                              kind.name, schema_attribute));
+  if (!kind.may_be_other_kind && file.has_attribute("/", "kind")) {
+    const std::string found = file.string_attribute("/", "kind");
+    if (found != kind.name)
+      throw IoError(fmt::format("{}: is an attnlab {} file, where a {} file was expected",
+                                file.path(), found, kind.name));
+  }
+  const int64_t schema = file.int_attribute("/", schema_attribute);
+  if (schema > kind.schema)
+    throw IoError(fmt::format(
+        "{}: written with {} schema {}, but this attnlab reads up to {}: the file is newer than "
+        "attnlab {}; use a newer attnlab",
+        file.path(), schema_family(kind), schema, kind.schema, version()));
+  if (schema < 1)
+    throw IoError(
+        fmt::format("{}: {} schema {} is not one", file.path(), schema_family(kind), schema));
+  if (schema >= kind.sealed_from || file.has_attribute("/", Hdf5File::kSealAttribute))
+    file.verify(datasets);
+  return schema;
+}
+
+}  // namespace attnlab
