@@ -18,6 +18,8 @@ int run_analyze(const std::vector<std::string>& arguments);
 int run_ablate(const std::vector<std::string>& arguments);
 int run_patch(const std::vector<std::string>& arguments);
 int run_report(const std::vector<std::string>& arguments);
+int run_layout(const std::vector<std::string>& arguments);
+int run_verify(const std::vector<std::string>& arguments);
 /// Hidden: one trial in a worker process (started by run_run).
 int run_trial_worker(const std::vector<std::string>& arguments);
 

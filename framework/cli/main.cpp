@@ -32,6 +32,10 @@ commands:
   compare    compare the arms of a run over seeds against a baseline arm: differences
              with 95% intervals, Welch and Mann-Whitney p (Holm-adjusted), steps to a
              target, figures at every evaluated length
+  verify     check files attnlab wrote as every reader does: kind, schema, and the seal
+             over attributes and values
+  layout     where attnlab writes what in an output directory, and its file kinds
+             (--json for tools)
   train      train one small decoder-only Transformer on copy/reverse and print its
              loss curve
   plugins    list every registered component with its parameters and capabilities
@@ -59,6 +63,8 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "ablate") return run_ablate(rest);
   if (command == "patch") return run_patch(rest);
   if (command == "report") return run_report(rest);
+  if (command == "layout") return run_layout(rest);
+  if (command == "verify") return run_verify(rest);
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);

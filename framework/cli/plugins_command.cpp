@@ -10,35 +10,10 @@
 #include "attnlab/plugin.hpp"
 #include "attnlab/registry/component_kinds.hpp"
 #include "commands.hpp"
+#include "json_text.hpp"
 
 namespace attnlab::cli {
 namespace {
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        else
-          out += c;
-    }
-  }
-  return out + "\"";
-}
 
 // Every capability of a component's kind, with whether it holds for this one.
 template <class Capabilities>

@@ -38,6 +38,22 @@ std::span<const FileKind> all_file_kinds() {
   return kAllKinds;
 }
 
+const FileKind& file_kind_of(const Hdf5File& file) {
+  if (file.has_attribute("/", "kind")) {
+    const std::string found = file.string_attribute("/", "kind");
+    for (const FileKind& kind : kAllKinds)
+      if (kind.name == found) return kind;
+    throw IoError(fmt::format("{}: of kind '{}', which this attnlab ({}) does not know",
+                              file.path(), found, version()));
+  }
+  if (file.has_attribute("/", std::string(file_kinds::trial.schema_attribute)))
+    return file_kinds::trial;  // trial files had no kind attribute before 2026-12-06
+  if (file.has_attribute("/", std::string(file_kinds::checkpoint.schema_attribute)))
+    return file_kinds::checkpoint;
+  throw IoError(
+      fmt::format("{}: not a file attnlab wrote (no 'kind' and no schema attribute)", file.path()));
+}
+
 std::string host_name() {
   char name[256] = {};
   return gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "unknown";

@@ -38,6 +38,10 @@ inline constexpr FileKind head_ablation{"head_ablation", "attnlab_analysis_schem
 /// Every kind, for listings (`attnlab layout`) and tests.
 std::span<const FileKind> all_file_kinds();
 
+/// The kind of an attnlab file, from its `kind` attribute, or for files written
+/// before every file had one, from its schema attributes. IoError if it is none.
+const FileKind& file_kind_of(const Hdf5File& file);
+
 /// This machine's name ("unknown" if the system will not say).
 std::string host_name();
 
