@@ -1,0 +1,444 @@
+"""attnlab's on-disk contract, read from Python: the twin of the C++ module
+that writes it (framework/include/attnlab/io/: output_layout.hpp,
+provenance.hpp, hdf5_file.hpp, and nn/dotted_pattern.hpp).
+
+Every Python tool of attnlab reads output directories through this module and
+nothing else, so each checks what the C++ readers check: a file's kind, its
+schema version (a newer one is refused), its seal over every attribute and,
+dataset by dataset as they are read, the digest of the values it was written
+with. tests/analysis/check_files_twin.py keeps the declarations below equal to
+`attnlab layout --json` and both sides' verdicts equal on real and damaged files.
+
+    import attnlab_files as af
+    run = af.OutputDir("out/induction")
+    trials, left_out = run.finished_trials()
+    for trial in trials:
+        trial.figures()["eval_accuracy"], trial.curve("eval_loss")
+        values, dims = trial.activation("decoder.layers.0.self_attn.weights")
+
+Needs Debian's python3-h5py and python3-numpy (/usr/bin/python3)."""
+import fnmatch
+import os
+import re
+
+import h5py
+import numpy as np
+
+
+class FileError(Exception):
+    """A file that is missing, of another kind, newer, or damaged; the message names it."""
+
+
+# -- declared in framework/include/attnlab/io/provenance.hpp -----------------------------
+# name: (schema attribute, schema this code reads up to, sealed from, may be another kind)
+FILE_KINDS = {
+    "trial": ("attnlab_results_schema", 2, 2, False),
+    "experiment": ("attnlab_results_schema", 2, 2, False),
+    "checkpoint": ("attnlab_checkpoint_schema", 1, 2, True),
+    "head_metrics": ("attnlab_analysis_schema", 1, 1, False),
+    "head_ablation": ("attnlab_analysis_schema", 1, 1, False),
+}
+
+# -- declared in framework/include/attnlab/io/hdf5_file.hpp ------------------------------
+SEAL_ATTRIBUTE = "attnlab_seal"
+SEAL_VERSION_ATTRIBUTE = "attnlab_seal_version"
+SEAL_VERSION = 2
+DATA_DIGEST_ATTRIBUTE = "attnlab_digest"
+
+# -- declared in framework/include/attnlab/io/output_layout.hpp --------------------------
+PATHS = {
+    "plan": "plan.yaml",
+    "results_h5": "results.h5",
+    "results_csv": "results.csv",
+    "trials_csv": "trials.csv",
+    "results_md": "results.md",
+    "results_lock": ".results.lock",
+    "trials": "trials",
+    "trial_file": "trials/<id>.h5",
+    "trial_link_target": "trials/<id>.h5",
+    "ticket": "trials/<id>.yaml",
+    "log": "trials/<id>.log",
+    "failure": "trials/<id>.failed",
+    "unreadable": "trials/unreadable",
+    "superseded": "superseded",
+    "analysis": "analysis",
+    "head_metrics_h5": "analysis/head_metrics.h5",
+    "head_metrics_csv": "analysis/head_metrics.csv",
+    "head_ablation_h5": "analysis/head_ablation.h5",
+    "head_ablation_csv": "analysis/head_ablation.csv",
+    "head_pruning_csv": "analysis/head_pruning.csv",
+    "patching_csv": "analysis/patching.csv",
+    "plots": "analysis/plots",
+    "report": "analysis/report.html",
+}
+
+
+def path_in(directory, name, trial_id=None):
+    """The path of `name` (a key of PATHS) in an output directory."""
+    relative = PATHS[name]
+    if "<id>" in relative:
+        if trial_id is None:
+            raise ValueError(f"{name} needs a trial id")
+        relative = relative.replace("<id>", trial_id)
+    return os.path.join(directory, *relative.split("/"))
+
+
+# -- the seal: framework/src/io/hdf5_integrity.cpp and data_digest.cpp -------------------
+_FNV_OFFSET, _FNV_PRIME, _MASK = 1469598103934665603, 1099511628211, (1 << 64) - 1
+
+
+class _Fnv1a:
+    def __init__(self):
+        self.value = _FNV_OFFSET
+
+    def add(self, data):
+        value = self.value
+        for byte in data:
+            value = ((value ^ byte) * _FNV_PRIME) & _MASK
+        self.value = value
+
+    def add_text(self, text):  # with its NUL, as the C++ side
+        self.add(text.encode("utf-8", "surrogateescape") + b"\0")
+
+
+def _attribute_bytes(attribute_id, obj, name, digest):
+    """Adds one attribute as the C++ side does: its type class, then its values."""
+    file_type = attribute_id.get_type()
+    type_class = file_type.get_class()
+    digest.add(int(type_class).to_bytes(4, "little"))
+    if attribute_id.get_space().get_simple_extent_npoints() == 0:
+        return  # nothing to read, as the C++ side
+    if type_class == h5py.h5t.STRING and file_type.is_variable_str():
+        value = obj.attrs[name]
+        texts = [value] if isinstance(value, (str, bytes)) else list(np.ravel(value))
+        for text in texts:
+            digest.add((text if isinstance(text, bytes) else str(text).encode("utf-8"))
+                       + b"\0")
+        return
+    values = np.empty(attribute_id.shape, dtype=attribute_id.dtype)
+    attribute_id.read(values, mtype=file_type)
+    digest.add(values.tobytes())
+
+
+def _objects(h5file):
+    """Every group and dataset reachable by hard links: the root first, then sorted."""
+    names = []
+    h5file.visit(names.append)
+    return ["/"] + sorted(names, key=lambda n: n.encode("utf-8", "surrogateescape"))
+
+
+def attributes_digest(h5file):
+    """The digest the seal holds: every attribute of every object but the seal (16 hex)."""
+    digest = _Fnv1a()
+    for path in _objects(h5file):
+        obj = h5file[path]
+        digest.add_text(path)
+        names = sorted(obj.attrs.keys(), key=lambda n: n.encode("utf-8", "surrogateescape"))
+        for name in names:
+            if path == "/" and name == SEAL_ATTRIBUTE:
+                continue
+            digest.add_text(name)
+            attribute_id = h5py.h5a.open(obj.id, name.encode("utf-8"))
+            _attribute_bytes(attribute_id, obj, name, digest)
+    return f"{digest.value:016x}"
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+def data_digest(values):
+    """The digest of an array's values as stored (little-endian elements of 1 to 8
+    bytes, row-major): the sum modulo 2^64 of mix(word + index * golden)."""
+    flat = np.ascontiguousarray(values).reshape(-1)
+    size = flat.dtype.itemsize
+    if not 1 <= size <= 8:
+        raise ValueError(f"elements of {size} bytes have no digest")
+    flat = flat.astype(flat.dtype.newbyteorder("<"), copy=False)
+    raw = flat.view(np.uint8).reshape(-1, size)
+    total = np.uint64(0)
+    block = 1 << 20
+    with np.errstate(over="ignore"):
+        for first in range(0, raw.shape[0], block):
+            chunk = raw[first:first + block]
+            words = np.zeros(chunk.shape[0], dtype=np.uint64)
+            for byte in range(size):
+                words |= chunk[:, byte].astype(np.uint64) << np.uint64(8 * byte)
+            index = np.arange(first, first + chunk.shape[0], dtype=np.uint64)
+            total = total + np.sum(_mix(words + index * _GOLDEN), dtype=np.uint64)
+    return f"{int(total):016x}"
+
+
+def _digest_text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def read_dataset(dataset):
+    """A dataset's values, checked against the digest it was sealed with (if any)."""
+    values = dataset[()]
+    if DATA_DIGEST_ATTRIBUTE in dataset.attrs:
+        stored = _digest_text(dataset.attrs[DATA_DIGEST_ATTRIBUTE])
+        if data_digest(np.asarray(values)) != stored:
+            raise FileError(f"{dataset.file.filename}: damaged: dataset '{dataset.name}' does "
+                            "not hold the values it was written with (its digest differs)")
+    return values
+
+
+def verify(h5file, datasets=False):
+    """Raises FileError naming the damage unless the seal matches every attribute and,
+    with `datasets`, every dataset its digest (as Hdf5File::verify)."""
+    path = h5file.filename
+    if SEAL_ATTRIBUTE not in h5file.attrs:
+        raise FileError(f"{path}: has no seal ({SEAL_ATTRIBUTE}): it was not closed by attnlab")
+    try:
+        found = attributes_digest(h5file)
+    except (OSError, KeyError, UnicodeError, ValueError) as error:
+        raise FileError(f"{path}: damaged: its attributes cannot be read ({error})") from error
+    if found != _digest_text(h5file.attrs[SEAL_ATTRIBUTE]):
+        raise FileError(f"{path}: damaged: its attributes do not match the seal written when "
+                        "it was closed")
+    digests = int(h5file.attrs.get(SEAL_VERSION_ATTRIBUTE, 1)) >= 2
+    for name in _objects(h5file)[1:]:
+        dataset = h5file[name]
+        if not isinstance(dataset, h5py.Dataset):
+            continue
+        if digests and DATA_DIGEST_ATTRIBUTE not in dataset.attrs:
+            raise FileError(f"{path}: damaged: dataset '{name}' has no digest "
+                            f"({DATA_DIGEST_ATTRIBUTE})")
+        if datasets:
+            try:
+                read_dataset(dataset)
+            except OSError as error:
+                raise FileError(f"{path}: damaged: dataset '{name}' fails its checksum "
+                                f"({error})") from error
+
+
+def file_kind_of(h5file):
+    """The kind of an attnlab file (as file_kind_of in C++)."""
+    if "kind" in h5file.attrs:
+        found = _digest_text(h5file.attrs["kind"])
+        if found not in FILE_KINDS:
+            raise FileError(f"{h5file.filename}: of kind '{found}', which this attnlab does "
+                            "not know")
+        return found
+    if FILE_KINDS["trial"][0] in h5file.attrs:
+        return "trial"
+    if FILE_KINDS["checkpoint"][0] in h5file.attrs:
+        return "checkpoint"
+    raise FileError(f"{h5file.filename}: not a file attnlab wrote (no 'kind' and no schema "
+                    "attribute)")
+
+
+def check_file(h5file, kind, datasets=False):
+    """The check every reader makes (check_file in C++): the file is of `kind`, its
+    schema is not newer than this code reads, and its seal holds. Returns the schema."""
+    path = h5file.filename
+    attribute, newest, sealed_from, may_be_other_kind = FILE_KINDS[kind]
+    family = attribute[len("attnlab_"):-len("_schema")]
+    if attribute not in h5file.attrs:
+        raise FileError(f"{path}: not an attnlab {kind} file (it has no '{attribute}' "
+                        "attribute)")
+    if not may_be_other_kind and "kind" in h5file.attrs:
+        found = _digest_text(h5file.attrs["kind"])
+        if found != kind:
+            raise FileError(f"{path}: is an attnlab {found} file, where a {kind} file was "
+                            "expected")
+    schema = int(h5file.attrs[attribute])
+    if schema > newest:
+        raise FileError(f"{path}: written with {family} schema {schema}, but this code reads "
+                        f"up to {newest}: the file is newer; use the analysis tools of a newer "
+                        "attnlab")
+    if schema < 1:
+        raise FileError(f"{path}: {family} schema {schema} is not one")
+    if schema >= sealed_from or SEAL_ATTRIBUTE in h5file.attrs:
+        verify(h5file, datasets)
+    return schema
+
+
+def open_checked(path, kind, datasets=False):
+    """An open h5py.File of `kind` that passed check_file, or FileError naming what is wrong."""
+    if not os.path.exists(path):
+        raise FileError(f"{path}: no such file")
+    if os.path.islink(path):
+        raise FileError(f"{path}: is a symbolic link; attnlab never writes one there")
+    try:
+        h5file = h5py.File(path, "r")
+    except OSError as error:
+        raise FileError(f"{path}: not a readable HDF5 file ({error}); it may be truncated or "
+                        "damaged") from error
+    try:
+        check_file(h5file, kind, datasets)
+    except BaseException:
+        h5file.close()
+        raise
+    return h5file
+
+
+# -- dotted names: framework/include/attnlab/nn/dotted_pattern.hpp -----------------------
+def matches_dotted_pattern(pattern, name):
+    """Whether dotted `name` matches `pattern`: within a segment '*', '?' and '[...]' as
+    in a shell; a segment '**' matches any number of segments, none included."""
+    p, n = pattern.split("."), name.split(".")
+    matched = [True] + [False] * len(n)
+    for segment in p:
+        following = [False] * (len(n) + 1)
+        for j in range(len(n) + 1):
+            if segment == "**":
+                following[j] = matched[j] or (j > 0 and following[j - 1])
+            else:
+                following[j] = j > 0 and matched[j - 1] and fnmatch.fnmatchcase(n[j - 1], segment)
+        matched = following
+    return matched[len(n)]
+
+
+def hdf5_path(group, dotted):
+    """Where the tensor of dotted name `dotted` lives under `group` (hdf5_path in C++)."""
+    return f"{group}/{dotted.replace('.', '/')}"
+
+
+# -- figures: trainer.hpp (final_figure_name) ---------------------------------------------
+_FIGURE = re.compile(r"^eval_(?P<metric>[a-z_]+)(?:@(?P<length>\d+))?(?:\[(?P<setting>.*)\])?$")
+
+
+def parse_figure(name):
+    """'eval_accuracy@32[k=v]' -> ('accuracy', 32, 'k=v'); a training length or no setting
+    gives None; 'train_loss' and 'parameters' give (name, None, None)."""
+    match = _FIGURE.match(name)
+    if not match:
+        return name, None, None
+    length = match.group("length")
+    return match.group("metric"), int(length) if length else None, match.group("setting")
+
+
+def _fnv_text(text):
+    digest = _Fnv1a()
+    digest.add(text.encode("utf-8"))
+    return f"{digest.value:016x}"
+
+
+# -- an output directory -------------------------------------------------------------------
+class Trial:
+    """A finished trial whose file passed every check; `file` is its open h5py.File."""
+
+    def __init__(self, trial_id, h5file):
+        self.id = trial_id
+        self.file = h5file
+        self.arm = _digest_text(h5file.attrs["arm"])
+        self.seed = int(h5file.attrs["seed"])
+        self.config_yaml = _digest_text(h5file.attrs["config_yaml"])
+        self.axes = ({k: _digest_text(v) for k, v in h5file["axes"].attrs.items()}
+                     if "axes" in h5file else {})
+
+    def figures(self):
+        """The final figures: {name: value}."""
+        return {name: float(value) for name, value in self.file["final"].attrs.items()}
+
+    def task(self):
+        """The task's name, from the trial's resolved configuration."""
+        match = re.search(r"^task:\n(?:  .*\n)*?  name: (\S+)", self.config_yaml, re.M)
+        return match.group(1) if match else "?"
+
+    def curve(self, figure):
+        """(steps, values) of a final figure's curve: train_loss or an eval_ figure."""
+        if figure == "train_loss":
+            return (read_dataset(self.file["metrics/train/step"]),
+                    read_dataset(self.file["metrics/train/loss"]))
+        metric, length, setting = parse_figure(figure)
+        evaluation = self.file["metrics/eval"]
+        if length is None:
+            length = int(evaluation.attrs["training_length"])
+        group = evaluation if setting is None else evaluation["settings"][setting]
+        where = f"length_{length}/{metric}"
+        if where not in group:
+            raise FileError(f"{self.file.filename}: no curve {group.name}/{where}")
+        return read_dataset(evaluation["step"]), read_dataset(group[where])
+
+    def snapshots(self):
+        """The recording steps, in order."""
+        recorded = self.file.get("activations", {})
+        return sorted(int(name[len("step_"):]) for name in recorded if name.startswith("step_"))
+
+    def activation(self, name, step=None):
+        """(values, dimension names) of a recorded tensor at `step` (default: the last)."""
+        steps = self.snapshots()
+        if not steps:
+            raise FileError(f"{self.file.filename}: records no activations")
+        step = steps[-1] if step is None else step
+        path = hdf5_path(f"activations/step_{step:06d}", name)
+        if path not in self.file:
+            raise FileError(f"{self.file.filename}: no activation {name} at step {step}")
+        dataset = self.file[path]
+        return read_dataset(dataset), [_digest_text(d) for d in dataset.attrs["dims"]]
+
+    def inputs(self):
+        """{name: ids} of the recorded examples (source, target_input, targets)."""
+        group = self.file.get("activations/inputs", {})
+        return {name: read_dataset(group[name]) for name in group}
+
+
+class OutputDir:
+    """An experiment's output directory, read as the C++ side reads it."""
+
+    def __init__(self, directory):
+        if not os.path.isdir(directory):
+            raise FileError(f"{directory}: no such output directory")
+        self.path = directory
+
+    def path_of(self, name, trial_id=None):
+        return path_in(self.path, name, trial_id)
+
+    def results(self):
+        """results.h5, checked (kind experiment, schema, seal)."""
+        path = self.path_of("results_h5")
+        if not os.path.exists(path):
+            raise FileError(f"{self.path}: no results.h5; 'attnlab run' writes it when trials "
+                            "finish")
+        return open_checked(path, "experiment")
+
+    def arms(self):
+        with self.results() as results:
+            return [_digest_text(a) for a in results["arms"].attrs["labels"]]
+
+    def finished_trials(self):
+        """([Trial, ...], [(id, reason), ...]): the trials results.h5 lists as finished
+        whose files pass every check (kind, schema, seal, id), in plan order of arms, then
+        seeds; and those left out, with why. Trials are opened by their path in the
+        layout, never through results.h5's links, and each must hold its own id."""
+        with self.results() as results:
+            listed = [_digest_text(t) for t in results["trials"].attrs["finished"]]
+            arms = [_digest_text(a) for a in results["arms"].attrs["labels"]]
+        trials, left_out = [], []
+        for trial_id in listed:
+            try:
+                trials.append(self.trial(trial_id))
+            except FileError as error:
+                left_out.append((trial_id, str(error)))
+        trials.sort(key=lambda t: (arms.index(t.arm) if t.arm in arms else len(arms), t.seed))
+        return trials, left_out
+
+    def trial(self, trial_id):
+        """One trial's file, checked as finished_trials checks it."""
+        h5file = open_checked(self.path_of("trial_file", trial_id), "trial")
+        try:
+            stored = _digest_text(h5file.attrs.get("trial_id", ""))
+            config = _digest_text(h5file.attrs.get("config_yaml", ""))
+            if stored != trial_id or _fnv_text(config) != trial_id:
+                raise FileError(f"{h5file.filename}: holds trial {stored} (its configuration "
+                                f"hashes to {_fnv_text(config)}), not trial {trial_id}: copied "
+                                "or renamed")
+            if _digest_text(h5file.attrs.get("status", "")) != "finished":
+                raise FileError(f"{h5file.filename}: not finished")
+            return Trial(trial_id, h5file)
+        except BaseException:
+            h5file.close()
+            raise
+
+    def analysis_file(self, kind):
+        """analysis/head_metrics.h5 or head_ablation.h5, checked."""
+        return open_checked(self.path_of(f"{kind}_h5"), kind)
