@@ -316,7 +316,8 @@ def parse_figure(name):
     return match.group("metric"), int(length) if length else None, match.group("setting")
 
 
-def _fnv_text(text):
+def config_hash(text):
+    """A trial id: the FNV-1a digest of its resolved configuration's text (config_hash in C++)."""
     digest = _Fnv1a()
     digest.add(text.encode("utf-8"))
     return f"{digest.value:016x}"
@@ -428,9 +429,9 @@ class OutputDir:
         try:
             stored = _digest_text(h5file.attrs.get("trial_id", ""))
             config = _digest_text(h5file.attrs.get("config_yaml", ""))
-            if stored != trial_id or _fnv_text(config) != trial_id:
+            if stored != trial_id or config_hash(config) != trial_id:
                 raise FileError(f"{h5file.filename}: holds trial {stored} (its configuration "
-                                f"hashes to {_fnv_text(config)}), not trial {trial_id}: copied "
+                                f"hashes to {config_hash(config)}), not trial {trial_id}: copied "
                                 "or renamed")
             if _digest_text(h5file.attrs.get("status", "")) != "finished":
                 raise FileError(f"{h5file.filename}: not finished")

@@ -17,39 +17,40 @@ or more).
 """
 import argparse
 import collections
-import csv
-import os
 import sys
 
-import h5py
 import numpy
+
+import attnlab_files
 
 
 def expected_source(expect, position, length):
     return length - 1 - position if expect == "reverse" else position
 
 
-def last_snapshot(trial):
-    snapshots = sorted(k for k in trial.get("activations", {}) if k.startswith("step_"))
-    return trial[f"activations/{snapshots[-1]}"] if snapshots else None
+def recorded_layers(trial):
+    """The decoder layers whose cross-attention weights the last snapshot holds."""
+    steps = trial.snapshots()
+    if not steps:
+        return []
+    layers = trial.file.get(f"activations/step_{steps[-1]:06d}/decoder/layers", {})
+    return sorted((int(name) for name in layers if "cross_attn/weights" in layers[name]))
 
 
 def alignments(trial, expect):
-    """{layer: [alignment of head h]} and {layer: weights} of one trial file, or None."""
-    snapshot = last_snapshot(trial)
-    layers = snapshot.get("decoder/layers") if snapshot is not None else None
-    if layers is None or not any("cross_attn/weights" in layers[name] for name in layers):
+    """{layer: [alignment of head h]} and {layer: weights} of one trial, or None."""
+    layers = recorded_layers(trial)
+    if not layers:
         return None
-    inputs = trial["activations/inputs"]
-    targets = inputs["targets"][()]
-    source = inputs["source"][()]
-    lengths = (inputs["source_lengths"][()] if "source_lengths" in inputs
-               else numpy.full(source.shape[0], source.shape[1]))
+    inputs = trial.inputs()
+    targets = inputs["targets"]
+    source = inputs["source"]
+    lengths = inputs.get("source_lengths", numpy.full(source.shape[0], source.shape[1]))
     result, maps = {}, {}
-    for name in sorted(layers, key=int):
-        if "cross_attn/weights" not in layers[name]:
-            continue
-        weights = layers[name]["cross_attn/weights"][()]  # [example, head, query, key]
+    for layer in layers:
+        name = str(layer)
+        # [example, head, query, key]
+        weights, _ = trial.activation(f"decoder.layers.{layer}.cross_attn.weights")
         if weights.shape[3] == 1:  # model.memory: mean: one key, nothing to align
             continue
         per_head = []
@@ -79,27 +80,29 @@ def main():
                         help="which source position each output comes from")
     parser.add_argument("--map", metavar="ARM", help="draw the weights of one arm")
     args = parser.parse_args()
-    listing = os.path.join(args.run, "trials.csv")
-    if not os.path.isfile(listing):
-        sys.exit(f"{listing}: not found; expected the directory of an 'attnlab run'")
+    try:
+        trials, left_out = attnlab_files.OutputDir(args.run).finished_trials()
+    except attnlab_files.FileError as error:
+        sys.exit(f"cross_attention.py: {error}")
+    for trial_id, reason in left_out:
+        print(f"left out trial {trial_id}: {reason}", file=sys.stderr)
     by_arm = collections.defaultdict(list)
     drawn = None
-    with open(listing, newline="") as rows:
-        for row in csv.DictReader(rows):
-            path = os.path.join(args.run, "trials", row["id"] + ".h5")
-            if row["status"] != "finished" or not os.path.isfile(path):
-                continue
-            with h5py.File(path, "r") as trial:
+    for trial in trials:
+        with trial.file:
+            try:
                 found = alignments(trial, args.expect)
-            if found is None:
-                continue
-            by_arm[row["arm"]].append(found[0])
-            if args.map == row["arm"] and drawn is None:
-                result, maps, lengths, targets = found
-                last = max(result)
-                head = int(numpy.argmax(result[last]))
-                drawn = (row["seed"], last, head,
-                         draw(maps[last][0, head], int(lengths[0]), targets[0]))
+            except attnlab_files.FileError as error:
+                sys.exit(f"cross_attention.py: {error}")
+        if found is None:
+            continue
+        by_arm[trial.arm].append(found[0])
+        if args.map == trial.arm and drawn is None:
+            result, maps, lengths, targets = found
+            last = max(result)
+            head = int(numpy.argmax(result[last]))
+            drawn = (trial.seed, last, head,
+                     draw(maps[last][0, head], int(lengths[0]), targets[0]))
     if not by_arm:
         sys.exit(f"{args.run}: no finished trial recorded decoder.layers.*.cross_attn.weights "
                  "over more than one key")

@@ -9,15 +9,13 @@ the figure `metrics/eval/length_<L>/<metric>` of its trial file
 (docs/hdf5-layout.md), at the training length unless --length says another;
 with --setting, the curve of that eval.settings evaluation
 (`metrics/eval/settings/<NAME>/length_<L>/<metric>`, e.g. --setting
-split=heldout). Trials listed in trials.csv but not finished are skipped and
-named.
+split=heldout). Trials are read through analysis/attnlab_files.py: those not
+finished, and those whose files fail a check, are named and left out.
 """
 import argparse
-import csv
-import os
 import sys
 
-import h5py
+import attnlab_files
 
 
 def lengths_in(group):
@@ -46,12 +44,14 @@ def curve(trial, path, args):
         metrics = sorted(group[f"length_{lengths[0]}"]) if lengths else []
         sys.exit(f"{path}: no {group.name}/{name}/{args.metric}; lengths here: {lengths}, "
                  f"metrics: {metrics}")
-    return evaluations["step"][:: args.every], group[name][args.metric][:: args.every]
+    steps = attnlab_files.read_dataset(evaluations["step"])
+    values = attnlab_files.read_dataset(group[name][args.metric])
+    return steps[:: args.every], values[:: args.every]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run", help="a run directory (holds trials.csv and trials/)")
+    parser.add_argument("run", help="the output directory of an 'attnlab run'")
     parser.add_argument("--metric", default="accuracy", help="loss, accuracy, exact_match, ...")
     parser.add_argument("--length", type=int, help="task length (default: the training length)")
     parser.add_argument("--setting", help="an eval.settings evaluation, e.g. split=heldout")
@@ -59,23 +59,28 @@ def main():
     args = parser.parse_args()
     if args.every < 1:
         sys.exit(f"--every: expected an integer >= 1, got {args.every}")
-    listing = os.path.join(args.run, "trials.csv")
-    if not os.path.isfile(listing):
-        sys.exit(f"{listing}: not found; expected the directory of an 'attnlab run'")
+    try:
+        run = attnlab_files.OutputDir(args.run)
+        trials, left_out = run.finished_trials()
+        with run.results() as results:
+            failed = [str(t) for t in results["trials"].attrs["failed"]]
+    except attnlab_files.FileError as error:
+        sys.exit(f"eval_curves.py: {error}")
+    for trial_id in failed:
+        print(f"# trial {trial_id}: failed, skipped")
+    for trial_id, reason in left_out:
+        print(f"# trial {trial_id}: left out: {reason}")
     header_printed = False
-    with open(listing, newline="") as rows:
-        for row in csv.DictReader(rows):
-            path = os.path.join(args.run, "trials", row["id"] + ".h5")
-            if row["status"] != "finished" or not os.path.isfile(path):
-                print(f"# {row['arm']} seed {row['seed']}: {row['status']}, skipped")
-                continue
-            with h5py.File(path, "r") as trial:
-                steps, values = curve(trial, path, args)
-            if not header_printed:
-                print("arm\tseed\t" + "\t".join(f"step {int(s)}" for s in steps))
-                header_printed = True
-            print(f"{row['arm']}\t{row['seed']}\t" + "\t".join(f"{v:.3f}" for v in values))
-
+    for trial in trials:
+        with trial.file:
+            try:
+                steps, values = curve(trial.file, trial.file.filename, args)
+            except attnlab_files.FileError as error:
+                sys.exit(f"eval_curves.py: {error}")
+        if not header_printed:
+            print("arm\tseed\t" + "\t".join(f"step {int(s)}" for s in steps))
+            header_printed = True
+        print(f"{trial.arm}\t{trial.seed}\t" + "\t".join(f"{v:.3f}" for v in values))
 
 if __name__ == "__main__":
     main()

@@ -20,38 +20,37 @@ and compares each with what the model recorded (q, head_outputs, concat,
 output). Exits non-zero if any recomputed value differs from the recorded one.
 """
 import argparse
-import csv
-import os
 import sys
 
-import h5py
 import numpy
 
-LAYER = "decoder/layers/0"
+import attnlab_files
+
+LAYER = "decoder.layers.0"
 TOLERANCE = 1e-4  # float32 sums in another order
 
 
 def first_finished_trial(run):
-    listing = os.path.join(run, "trials.csv")
-    if not os.path.isfile(listing):
-        sys.exit(f"{listing}: not found; expected the directory of an 'attnlab run'")
-    with open(listing, newline="") as rows:
-        for row in csv.DictReader(rows):
-            path = os.path.join(run, "trials", row["id"] + ".h5")
-            if row["status"] == "finished" and os.path.isfile(path):
-                return path
-    sys.exit(f"{listing}: no finished trial")
+    """The first finished trial that passes every check (analysis/attnlab_files.py)."""
+    try:
+        trials, left_out = attnlab_files.OutputDir(run).finished_trials()
+    except attnlab_files.FileError as error:
+        sys.exit(f"worked_example.py: {error}")
+    for trial_id, reason in left_out:
+        print(f"left out trial {trial_id}: {reason}", file=sys.stderr)
+    if not trials:
+        sys.exit(f"{run}: no finished trial")
+    for extra in trials[1:]:
+        extra.file.close()
+    return trials[0]
 
 
 def recorded(trial, name):
-    snapshots = sorted(k for k in trial.get("activations", {}) if k.startswith("step_"))
-    if not snapshots:
-        sys.exit(f"{trial.filename}: no recorded activations; run with record.tensors "
-                 "['decoder.embed.*', 'decoder.layers.0.self_attn.*']")
-    path = f"activations/{snapshots[-1]}/{name}"
-    if path not in trial:
-        sys.exit(f"{trial.filename}: {path} was not recorded")
-    return trial[path][()]
+    try:
+        return trial.activation(name)[0]
+    except attnlab_files.FileError as error:
+        sys.exit(f"{error}; run with record.tensors ['decoder.embed.*', "
+                 "'decoder.layers.0.self_attn.*']")
 
 
 def layer_norm(x, weight, bias, eps=1e-5):
@@ -79,15 +78,17 @@ def main():
     parser.add_argument("--example", type=int, default=0)
     parser.add_argument("--token", type=int, default=0)
     args = parser.parse_args()
-    path = first_finished_trial(args.run)
-    with h5py.File(path, "r") as trial:
-        parameter = lambda name: trial[f"parameters/{LAYER}/{name}"][()]
-        tokens = recorded(trial, "decoder/embed/token_embedding")  # [example, position, feature]
-        positions = recorded(trial, "decoder/embed/positional")  # [position, feature]
-        q = recorded(trial, f"{LAYER}/self_attn/q")  # [example, head, query, d_k]
-        head_outputs = recorded(trial, f"{LAYER}/self_attn/head_outputs")
-        concat = recorded(trial, f"{LAYER}/self_attn/concat")
-        output = recorded(trial, f"{LAYER}/self_attn/output")
+    trial = first_finished_trial(args.run)
+    path = trial.file.filename
+    with trial.file:
+        parameter = lambda name: attnlab_files.read_dataset(
+            trial.file[attnlab_files.hdf5_path("parameters", f"{LAYER}.{name}")])
+        tokens = recorded(trial, "decoder.embed.token_embedding")  # [example, position, feature]
+        positions = recorded(trial, "decoder.embed.positional")  # [position, feature]
+        q = recorded(trial, f"{LAYER}.self_attn.q")  # [example, head, query, d_k]
+        head_outputs = recorded(trial, f"{LAYER}.self_attn.head_outputs")
+        concat = recorded(trial, f"{LAYER}.self_attn.concat")
+        output = recorded(trial, f"{LAYER}.self_attn.output")
         e, t = args.example, args.token
         if not (0 <= e < tokens.shape[0] and 0 <= t < tokens.shape[1]):
             sys.exit(f"--example {e} --token {t}: recorded are examples 0..{tokens.shape[0] - 1} "
@@ -95,10 +96,10 @@ def main():
         heads, width = q.shape[1], q.shape[3]
         print(f"{path}: example {e}, token {t}; d_model {tokens.shape[2]} = {heads} heads x "
               f"d_k {width}")
-        weight = lambda name: parameter(f"self_attn/{name}/weight")
-        bias = lambda name: parameter(f"self_attn/{name}/bias")
+        weight = lambda name: parameter(f"self_attn.{name}.weight")
+        bias = lambda name: parameter(f"self_attn.{name}.bias")
         x = tokens[e] + positions[: tokens.shape[1]]  # [position, feature]
-        normed = layer_norm(x, parameter("self_attn_norm/weight"), parameter("self_attn_norm/bias"))
+        normed = layer_norm(x, parameter("self_attn_norm.weight"), parameter("self_attn_norm.bias"))
         full_q = normed @ weight("q_proj").T + bias("q_proj")  # [position, d_model]
         full_k = normed @ weight("k_proj").T + bias("k_proj")
         full_v = normed @ weight("v_proj").T + bias("v_proj")

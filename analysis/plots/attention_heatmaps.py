@@ -8,7 +8,8 @@ Usage: attention_heatmaps.py OUTPUT_DIR [--trial ID] [--example N] [--out DIR]
 import argparse
 import os
 
-from common import analysis_file, fail, model_order, plt, results, save, task_of, token_labels, np
+from common import (analysis_file, attnlab_files, fail, model_order, plots_folder, plt, read,
+                    results, save, token_labels)
 
 
 def modules_of(group, prefix=""):
@@ -23,19 +24,19 @@ def modules_of(group, prefix=""):
 
 
 def plot_module(name, module, example, task, title):
-    weights = module["weights"][example]  # [head, query, key]
+    weights = read(module["weights"])[example]  # [head, query, key]
     heads, queries, keys = weights.shape
-    q_len = int(module["query_lengths"][example]) if "query_lengths" in module else queries
-    k_len = int(module["key_lengths"][example]) if "key_lengths" in module else keys
+    q_len = int(read(module["query_lengths"])[example]) if "query_lengths" in module else queries
+    k_len = int(read(module["key_lengths"])[example]) if "key_lengths" in module else keys
     weights = weights[:, :q_len, :k_len]
     columns = min(heads, 4)
     rows = (heads + columns - 1) // columns
     side = max(2.6, 0.22 * max(q_len, k_len) + 1.2)
     figure, axes = plt.subplots(rows, columns, figsize=(side * columns, side * rows + 0.6),
                                 squeeze=False)
-    q_labels = (token_labels(module["query_tokens"][example][:q_len], task)
+    q_labels = (token_labels(read(module["query_tokens"])[example][:q_len], task)
                 if "query_tokens" in module else [str(i) for i in range(q_len)])
-    k_labels = (token_labels(module["key_tokens"][example][:k_len], task)
+    k_labels = (token_labels(read(module["key_tokens"])[example][:k_len], task)
                 if "key_tokens" in module else [str(j) for j in range(k_len)])
     for h in range(rows * columns):
         ax = axes[h // columns][h % columns]
@@ -60,7 +61,7 @@ def main():
     parser.add_argument("--example", type=int, default=0)
     parser.add_argument("--out", help="folder for the PNGs (default OUTPUT_DIR/analysis/plots)")
     args = parser.parse_args()
-    out = args.out or os.path.join(args.output_dir, "analysis", "plots")
+    out = args.out or plots_folder(args.output_dir)
     with results(args.output_dir) as index, analysis_file(args.output_dir, "head_metrics",
                                                           "analyze") as metrics:
         trials = metrics["trials"]
@@ -77,8 +78,10 @@ def main():
         if not 0 <= args.example < shown:
             fail(f"--example {args.example}: {metrics.filename} keeps examples 0 to {shown - 1}")
         try:
-            task = task_of(index["trials"][tid])
-        except (KeyError, OSError):  # the trial file is unreadable now: label tokens by id
+            trial = attnlab_files.OutputDir(args.output_dir).trial(tid)
+            task = trial.task()
+            trial.file.close()
+        except attnlab_files.FileError:  # the trial file fails its checks now: tokens by id
             task = "?"
         title = f"{group.attrs['arm']}, seed {group.attrs['seed']} (trial {tid})"
         for name, module in modules_of(group):

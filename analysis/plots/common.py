@@ -1,14 +1,16 @@
-"""What the plotting tools share: opening attnlab's HDF5 files with clear
-errors, the arms of a run in plan order, token labels, and saving figures.
+"""What the plotting tools share: attnlab's files read through the contract's
+Python twin (analysis/attnlab_files.py: kind, schema and seal checked, trials
+opened by their path and their id checked), clear one-line errors, the arms
+of a run in plan order, token labels, and figures saved atomically.
 
-The tools only read files (results.h5, trials/*.h5, analysis/*.h5); they need
-Debian's python3-h5py, python3-numpy and python3-matplotlib."""
+The tools only read attnlab's files and write PNGs; they need Debian's
+python3-h5py, python3-numpy and python3-matplotlib."""
 import os
-import re
+import socket
 import sys
 
 try:
-    import h5py
+    import h5py  # noqa: F401  (named here so that a missing package is said at once)
     import matplotlib
     matplotlib.use("Agg")  # files only, never a window
     import matplotlib.pyplot as plt
@@ -18,6 +20,14 @@ except ImportError as missing:  # say exactly what to install
              "'apt-get install python3-h5py python3-numpy python3-matplotlib' (as root; "
              "scripts/attnlab-setup.sh does)")
 
+# The twin sits beside these tools once installed, one folder up in the source tree.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+for _folder in (_HERE, os.path.dirname(_HERE)):
+    if os.path.exists(os.path.join(_folder, "attnlab_files.py")):
+        sys.path.insert(0, _folder)
+        break
+import attnlab_files  # noqa: E402
+
 DPI = 100
 
 
@@ -26,27 +36,23 @@ def fail(message):
 
 
 def open_file(path, kind, produced_by):
-    """An attnlab HDF5 file of `kind` ("experiment", "head_metrics", "head_ablation", or
-    "trial"), or a clear exit naming the file and what is wrong."""
+    """An attnlab HDF5 file of `kind` that passed every check, or a clear exit naming the
+    file and what is wrong."""
     if not os.path.exists(path):
         fail(f"{path}: no such file; {produced_by} writes it")
     try:
-        f = h5py.File(path, "r")
-    except OSError as error:
-        fail(f"{path}: not a readable HDF5 file ({error}); it may be truncated or damaged")
-    found = f.attrs.get("kind", "trial" if "trial_id" in f.attrs else None)
-    if found != kind:
-        f.close()
-        fail(f"{path}: not an attnlab {kind} file (kind: {found!r}); {produced_by} writes it")
-    return f
+        return attnlab_files.open_checked(path, kind)
+    except attnlab_files.FileError as error:
+        fail(str(error))
 
 
 def results(directory):
-    return open_file(os.path.join(directory, "results.h5"), "experiment", "'attnlab run'")
+    return open_file(attnlab_files.path_in(directory, "results_h5"), "experiment",
+                     "'attnlab run'")
 
 
 def analysis_file(directory, name, command):
-    return open_file(os.path.join(directory, "analysis", f"{name}.h5"), name,
+    return open_file(attnlab_files.path_in(directory, f"{name}_h5"), name,
                      f"'attnlab {command} {directory}'")
 
 
@@ -54,21 +60,28 @@ def arms(results_file):
     return [str(a) for a in results_file["arms"].attrs["labels"]]
 
 
-def trials_by_arm(results_file):
-    """{arm: [trial group, ...]} for every finished trial, through results.h5's links; a
-    trial file that cannot be read (truncated, replaced) is named on stderr and left out.
-    (These tools do not check the files' seals: the attnlab commands do.)"""
-    grouped = {arm: [] for arm in arms(results_file)}
-    for tid in results_file["trials"]:
-        try:
-            trial = results_file["trials"][tid]
-            arm = str(trial.attrs["arm"])
-        except (KeyError, OSError) as error:
-            print(f"{os.path.basename(sys.argv[0])}: left out trial {tid}: its file cannot be "
-                  f"read ({error})", file=sys.stderr)
-            continue
-        grouped.setdefault(arm, []).append(trial)
+def trials_by_arm(directory):
+    """{arm: [attnlab_files.Trial, ...]} for every finished trial whose file passes every
+    check, in plan order; a trial left out is named on stderr with the reason."""
+    try:
+        trials, left_out = attnlab_files.OutputDir(directory).finished_trials()
+    except attnlab_files.FileError as error:
+        fail(str(error))
+    for trial_id, reason in left_out:
+        print(f"{os.path.basename(sys.argv[0])}: left out trial {trial_id}: {reason}",
+              file=sys.stderr)
+    grouped = {}
+    for trial in trials:
+        grouped.setdefault(trial.arm, []).append(trial)
     return grouped
+
+
+def read(dataset):
+    """A dataset's values, checked against its digest; a damaged one is a clear exit."""
+    try:
+        return attnlab_files.read_dataset(dataset)
+    except attnlab_files.FileError as error:
+        fail(str(error))
 
 
 _MODEL_ORDER = {"encoder": "0", "decoder": "1", "self_attn": "0", "cross_attn": "1"}
@@ -88,14 +101,47 @@ def token_labels(ids, task):
     return [str(i) for i in ids]
 
 
-def task_of(trial_file):
-    """The task's name from the trial's resolved configuration (attnlab's canonical YAML)."""
-    match = re.search(r"^task:\n(?:  .*\n)*?  name: (\S+)", trial_file.attrs["config_yaml"], re.M)
-    return match.group(1) if match else "?"
+def plots_folder(directory):
+    """OUTPUT_DIR/analysis/plots, made if missing; never a symbolic link (a planted link
+    would send the pictures elsewhere)."""
+    folder = directory
+    for name in attnlab_files.PATHS["plots"].split("/"):
+        folder = os.path.join(folder, name)
+        if os.path.islink(folder):
+            fail(f"{folder}: is a symbolic link; the plots are written only into real folders "
+                 "of the output directory. Remove the link")
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as error:
+            fail(f"{folder}: cannot create the folder: {error.strerror}")
+    return folder
 
 
 def save(figure, path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    figure.savefig(path, dpi=DPI)
-    plt.close(figure)
+    """Writes the figure as PNG atomically, as attnlab writes every file: under a new
+    temporary name (never through a link), flushed, then renamed over `path`; on any
+    failure nothing is published and the temporary is removed."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        fail(f"{folder}: cannot create the folder: {error.strerror}")
+    temporary = f"{path}.partial-{socket.gethostname()}-{os.getpid()}"
+    try:
+        if os.path.lexists(temporary):
+            os.remove(temporary)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as out:
+            figure.savefig(out, dpi=DPI, format="png")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException as error:
+        if os.path.lexists(temporary):
+            os.remove(temporary)
+        if isinstance(error, OSError):
+            fail(f"{path}: cannot write: {error.strerror or error}")
+        raise
+    finally:
+        plt.close(figure)
     print(path)

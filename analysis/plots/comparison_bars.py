@@ -1,12 +1,12 @@
 """An ablation's arms as bars: the mean of one final figure over seeds with
 its 95% interval as error bars, and every seed as a dot.
 
-Reads OUTPUT_DIR/results.h5 and the trial files it links.
+Reads OUTPUT_DIR/results.h5 and the finished trials' files it lists.
 Usage: comparison_bars.py OUTPUT_DIR [--metric eval_accuracy] [--out FILE.png]"""
 import argparse
 import os
 
-from common import arms, fail, np, plt, results, save, trials_by_arm
+from common import arms, fail, np, plots_folder, plt, read, results, save, trials_by_arm
 
 
 def main():
@@ -15,15 +15,15 @@ def main():
     parser.add_argument("--metric", default="eval_accuracy")
     parser.add_argument("--out")
     args = parser.parse_args()
-    out = args.out or os.path.join(args.output_dir, "analysis", "plots", f"bars_{args.metric}.png")
+    out = args.out or os.path.join(plots_folder(args.output_dir), f"bars_{args.metric}.png")
     with results(args.output_dir) as index:
         if args.metric not in index["arms"]:
             fail(f"--metric {args.metric}: results.h5 has no such figure; it has: "
                  f"{', '.join(k for k in index['arms'] if k not in ('finished', 'failed'))}")
         labels = arms(index)
         figure_data = index["arms"][args.metric]
-        mean, low, high = (figure_data[k][()] for k in ("mean", "ci_low", "ci_high"))
-        seeds = trials_by_arm(index)
+        mean, low, high = (read(figure_data[k]) for k in ("mean", "ci_low", "ci_high"))
+        seeds = trials_by_arm(args.output_dir)
         many = len(labels) > 6  # then arms down the side, where long labels fit
         figure, ax = plt.subplots(figsize=(9, 0.32 * len(labels) + 1.6) if many
                                   else (max(5, 1.1 * len(labels) + 2), 4.5))
@@ -39,8 +39,8 @@ def main():
             ax.errorbar(x[have_ci], mean[have_ci], yerr=error, fmt="none", ecolor="black",
                         capsize=4, label="95% interval (Student t)")
         for i, arm in enumerate(labels):
-            values = [float(t["final"].attrs[args.metric]) for t in seeds.get(arm, [])
-                      if args.metric in t["final"].attrs]
+            values = [t.figures()[args.metric] for t in seeds.get(arm, [])
+                      if args.metric in t.figures()]
             spread = np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values))
             ax.plot(*((values, spread) if many else (spread, values)), "o", color="#de2d26",
                     markersize=4, label="one seed" if i == 0 else None)

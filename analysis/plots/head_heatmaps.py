@@ -9,7 +9,8 @@ Usage: head_heatmaps.py OUTPUT_DIR [--arm LABEL] [--out DIR]"""
 import argparse
 import os
 
-from common import analysis_file, arms, fail, model_order, np, plt, results, save
+from common import (analysis_file, arms, attnlab_files, fail, model_order, np, plots_folder, plt,
+                    read, results, save)
 
 DETECTORS = [("previous_token_score", "previous-token"), ("duplicate_token_score", "duplicate-token"),
              ("induction_score", "induction")]
@@ -34,7 +35,7 @@ def grid(group, figure_name):
     heads = max(len(m[figure_name]) for _, m in modules)
     values = np.full((len(modules), heads), np.nan)
     for i, (_, module) in enumerate(modules):
-        values[i, : len(module[figure_name])] = module[figure_name][()]
+        values[i, : len(module[figure_name])] = read(module[figure_name])
     return [name for name, _ in modules], values
 
 
@@ -46,8 +47,8 @@ def main():
     parser.add_argument("--no-importance", action="store_true",
                         help="leave out the importance even if analysis/head_ablation.h5 exists")
     args = parser.parse_args()
-    out = args.out or os.path.join(args.output_dir, "analysis", "plots")
-    ablation_path = os.path.join(args.output_dir, "analysis", "head_ablation.h5")
+    out = args.out or plots_folder(args.output_dir)
+    ablation_path = attnlab_files.path_in(args.output_dir, "head_ablation_h5")
     with results(args.output_dir) as index, analysis_file(args.output_dir, "head_metrics",
                                                           "analyze") as metrics:
         labels = arms(index)

@@ -1,26 +1,26 @@
 """Learning curves per arm: the mean over seeds of one evaluated figure at each
 evaluation step, with a band from the lowest to the highest seed.
 
-Reads the trial files results.h5 links (metrics/eval).
+Reads the finished trials' files results.h5 lists (metrics/eval).
 Usage: learning_curves.py OUTPUT_DIR [--metric accuracy] [--length L] [--out FILE.png]
 (--metric: loss | accuracy | exact_match | generation_accuracy; --length: an
 evaluated length, default the training length)."""
 import argparse
 import os
 
-from common import fail, np, plt, results, save, trials_by_arm
+from common import fail, np, plots_folder, plt, read, results, save, trials_by_arm
 
 
 CURVES = ("loss", "accuracy", "exact_match", "generation_accuracy")
 
 
 def curve(trial, metric, length):
-    evaluation = trial["metrics/eval"]
+    evaluation = trial.file["metrics/eval"]
     length = length or int(evaluation.attrs["training_length"])
     group = f"length_{length}"
     if group not in evaluation or metric not in evaluation[group]:
         return None, None
-    return evaluation["step"][()], evaluation[group][metric][()]
+    return read(evaluation["step"]), read(evaluation[group][metric])
 
 
 def main():
@@ -40,12 +40,12 @@ def main():
              "eval_<curve>, eval_<curve>@<length>)")
     args.metric = name
     suffix = f"@{args.length}" if args.length else ""
-    out = args.out or os.path.join(args.output_dir, "analysis", "plots",
+    out = args.out or os.path.join(plots_folder(args.output_dir),
                                    f"curves_{args.metric}{suffix}.png")
     with results(args.output_dir) as index:
         figure, ax = plt.subplots(figsize=(7, 4.5))
         drawn = 0
-        for arm, trials in trials_by_arm(index).items():
+        for arm, trials in trials_by_arm(args.output_dir).items():
             curves = [curve(t, args.metric, args.length) for t in trials]
             curves = [(s, v) for s, v in curves if s is not None]
             if not curves:

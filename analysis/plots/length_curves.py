@@ -7,7 +7,7 @@ Usage: length_curves.py OUTPUT_DIR [--metric eval_accuracy] [--out FILE.png]"""
 import argparse
 import os
 
-from common import arms, fail, np, plt, results, save
+from common import arms, fail, np, plots_folder, plt, read, results, save, trials_by_arm
 
 
 def main():
@@ -16,7 +16,7 @@ def main():
     parser.add_argument("--metric", default="eval_accuracy")
     parser.add_argument("--out")
     args = parser.parse_args()
-    out = args.out or os.path.join(args.output_dir, "analysis", "plots", f"lengths_{args.metric}.png")
+    out = args.out or os.path.join(plots_folder(args.output_dir), f"lengths_{args.metric}.png")
     with results(args.output_dir) as index:
         figures = index["arms"]
         extra = sorted(int(k.split("@")[1]) for k in figures
@@ -24,17 +24,17 @@ def main():
         if args.metric not in figures or not extra:
             fail(f"--metric {args.metric}: results.h5 has no {args.metric}@L figures (the "
                  "experiment evaluated no extra lengths: eval.lengths)")
-        trained = None
-        for tid in index["trials"]:
-            trained = int(index["trials"][tid]["metrics/eval"].attrs["training_length"])
-            break
+        trials = [t for seeds in trials_by_arm(args.output_dir).values() for t in seeds]
+        if not trials:
+            fail(f"{args.output_dir}: no finished trial to read the training length from")
+        trained = int(trials[0].file["metrics/eval"].attrs["training_length"])
         lengths = [trained] + extra
         names = [args.metric] + [f"{args.metric}@{L}" for L in extra]
         figure, ax = plt.subplots(figsize=(7, 4.5))
         for a, arm in enumerate(arms(index)):
-            mean = np.array([figures[n]["mean"][a] for n in names])
-            low = np.array([figures[n]["ci_low"][a] for n in names])
-            high = np.array([figures[n]["ci_high"][a] for n in names])
+            mean = np.array([read(figures[n]["mean"])[a] for n in names])
+            low = np.array([read(figures[n]["ci_low"])[a] for n in names])
+            high = np.array([read(figures[n]["ci_high"])[a] for n in names])
             order = np.argsort(lengths)
             x = np.array(lengths)[order]
             ax.errorbar(x, mean[order], yerr=[np.nan_to_num(mean - low)[order],

@@ -11,17 +11,51 @@ import h5py
 import numpy
 
 SCRIPT = os.path.join(sys.argv[1], "analysis", "cross_attention.py")
+sys.path.insert(0, os.path.join(sys.argv[1], "analysis"))
+import attnlab_files  # noqa: E402  (found beside the script under test)
 
 
-def write_trial(folder, name, weights, lengths, width):
+def seal(f):
+    """Seals a hand-made file as attnlab does: each dataset's digest, then the seal."""
+    f.visititems(lambda name, obj: obj.attrs.__setitem__(
+        attnlab_files.DATA_DIGEST_ATTRIBUTE, attnlab_files.data_digest(obj[()]))
+        if isinstance(obj, h5py.Dataset) else None)
+    f.attrs[attnlab_files.SEAL_VERSION_ATTRIBUTE] = attnlab_files.SEAL_VERSION
+    f.attrs[attnlab_files.SEAL_ATTRIBUTE] = attnlab_files.attributes_digest(f)
+
+
+def write_trial(folder, arm, weights, lengths, width):
+    """A sealed trial file of `arm` holding the given cross-attention weights; its id."""
+    config = f"arm: {arm}\n"
+    trial_id = attnlab_files.config_hash(config)
     targets = numpy.full((len(lengths), width), -100, dtype=numpy.int32)
     for e, n in enumerate(lengths):
         targets[e, :n] = 1
-    with h5py.File(os.path.join(folder, "trials", name + ".h5"), "w") as f:
+    with h5py.File(attnlab_files.path_in(folder, "trial_file", trial_id), "w") as f:
+        f.attrs.update({"kind": "trial", "attnlab_results_schema": 2, "trial_id": trial_id,
+                        "arm": arm, "seed": 0, "config_yaml": config, "status": "finished"})
         f["activations/inputs/source"] = numpy.zeros((len(lengths), width), dtype=numpy.int32)
         f["activations/inputs/source_lengths"] = numpy.array(lengths, dtype=numpy.int32)
         f["activations/inputs/targets"] = targets
-        f["activations/step_000010/decoder/layers/0/cross_attn/weights"] = weights
+        name = "activations/step_000010/decoder/layers/0/cross_attn/weights"
+        f[name] = weights
+        f[name].attrs["dims"] = numpy.array(["example", "head", "query", "key"],
+                                            dtype=h5py.string_dtype())
+        seal(f)
+    return trial_id
+
+
+def write_index(folder, finished, arms):
+    """A sealed results.h5 listing the finished trials and the arms."""
+    strings = lambda values: numpy.array(values, dtype=h5py.string_dtype())
+    with h5py.File(attnlab_files.path_in(folder, "results_h5"), "w") as f:
+        f.attrs.update({"kind": "experiment", "attnlab_results_schema": 2})
+        f.create_group("trials")
+        f["trials"].attrs["finished"] = strings(finished)
+        f["trials"].attrs["failed"] = strings(["c"])
+        f.create_group("arms")
+        f["arms"].attrs["labels"] = strings(arms)
+        seal(f)
 
 
 def main():
@@ -36,11 +70,9 @@ def main():
                 uniform[e, :, t, :n] = 1.0 / n
     with tempfile.TemporaryDirectory() as folder:
         os.mkdir(os.path.join(folder, "trials"))
-        write_trial(folder, "a", exact, lengths, width)
-        write_trial(folder, "b", uniform, lengths, width)
-        with open(os.path.join(folder, "trials.csv"), "w") as listing:
-            listing.write("index,id,arm,seed,status\n0,a,exact,0,finished\n1,b,uniform,0,finished\n"
-                          "2,c,unfinished,0,failed\n")
+        finished = [write_trial(folder, "exact", exact, lengths, width),
+                    write_trial(folder, "uniform", uniform, lengths, width)]
+        write_index(folder, finished, ["exact", "uniform", "unfinished"])
         run = lambda *extra: subprocess.run([sys.executable, SCRIPT, folder, *extra],
                                             capture_output=True, text=True)
         reverse = run("--expect", "reverse", "--map", "exact")
