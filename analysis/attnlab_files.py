@@ -198,7 +198,7 @@ def verify(h5file, datasets=False):
         raise FileError(f"{path}: has no seal ({SEAL_ATTRIBUTE}): it was not closed by attnlab")
     try:
         found = attributes_digest(h5file)
-    except (OSError, KeyError, UnicodeError, ValueError) as error:
+    except _DAMAGE as error:
         raise FileError(f"{path}: damaged: its attributes cannot be read ({error})") from error
     if found != _digest_text(h5file.attrs[SEAL_ATTRIBUTE]):
         raise FileError(f"{path}: damaged: its attributes do not match the seal written when "
@@ -235,9 +235,20 @@ def file_kind_of(h5file):
                     "attribute)")
 
 
+# What h5py raises on a file damaged below what HDF5 checks for us.
+_DAMAGE = (OSError, KeyError, RuntimeError, UnicodeError, ValueError, TypeError)
+
+
 def check_file(h5file, kind, datasets=False):
     """The check every reader makes (check_file in C++): the file is of `kind`, its
     schema is not newer than this code reads, and its seal holds. Returns the schema."""
+    try:
+        return _check_file(h5file, kind, datasets)
+    except _DAMAGE as error:
+        raise FileError(f"{h5file.filename}: damaged: {error}") from error
+
+
+def _check_file(h5file, kind, datasets):
     path = h5file.filename
     attribute, newest, sealed_from, may_be_other_kind = FILE_KINDS[kind]
     family = attribute[len("attnlab_"):-len("_schema")]
