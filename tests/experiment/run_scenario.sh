@@ -212,6 +212,20 @@ contained)  # outputs stay where the user said; nothing is written through a lin
   [ "$status" -eq 1 ]
   grep -q "it is a symbolic link, and logs are never written through one" err.txt
   [ "$(cat target.txt)" = "untouched" ]
+  # A log hard-linked to a file elsewhere: that file keeps its text, the log begins anew.
+  rm "linked/trials/$victim_id.log"
+  ln target.txt "linked/trials/$victim_id.log"
+  run -o output=linked > /dev/null
+  [ "$(cat target.txt)" = "untouched" ]
+  [ "$(stat -c %h "linked/trials/$victim_id.log")" -eq 1 ]
+  # trials/unreadable as a link: a damaged file is never moved out of the output directory.
+  mkdir outside
+  ln -s "$work/outside" linked/trials/unreadable
+  echo "not HDF5" > "linked/trials/$victim_id.h5"
+  status=0
+  run -o output=linked > out.txt 2> err.txt || status=$?
+  [ "$status" -eq 1 ] && grep -q "unreadable: is a symbolic link" err.txt
+  [ -z "$(ls outside)" ] && [ "$(cat "linked/trials/$victim_id.h5")" = "not HDF5" ]
   ;;
 corrupted)  # damaged or misplaced trial files are set aside and rerun, never averaged
   run -o output=damaged > /dev/null
