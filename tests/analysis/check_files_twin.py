@@ -54,6 +54,18 @@ def declarations_agree():
     print("the Python declarations equal attnlab layout --json")
 
 
+def patterns_agree():
+    cases = 0
+    with open(os.path.join(SOURCE, "tests", "nn", "dotted_patterns.txt")) as table:
+        for line in table:
+            if line.startswith("#") or not line.strip():
+                continue
+            pattern, name, expected = line.rstrip("\n").split("\t")
+            assert af.matches_dotted_pattern(pattern, name) == (expected == "yes"), line
+            cases += 1
+    print(f"the Python matcher agrees with the table the C++ one is held to ({cases} cases)")
+
+
 def verdicts(path):
     """(C++ ok, Python ok, C++ message, Python message) for one file."""
     cpp = attnlab("verify", path, check=False)
@@ -193,6 +205,7 @@ def newer_refused(run, folder):
 
 def main():
     declarations_agree()
+    patterns_agree()
     with tempfile.TemporaryDirectory() as folder:
         experiment = os.path.join(folder, "tiny.yaml")
         with open(experiment, "w") as f:

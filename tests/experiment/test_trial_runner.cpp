@@ -253,3 +253,15 @@ TEST_CASE("a ticket round-trips and refuses a configuration edited by hand") {
   REQUIRE_THROWS_WITH(read_ticket(folder.write("edited.yaml", edited)),
                       Catch::Matchers::Contains("does not hash to the trial id"));
 }
+
+TEST_CASE("results whose publish fails at the rename leave no temporary behind") {
+  TemporaryFolder folder;
+  const Experiment experiment =
+      load_experiment(folder.write("e.yaml", "task: {name: copy}\nseeds: 1\n"),
+                      {"output=" + (folder.path() / "out").string()});
+  const OutputLayout layout(experiment.output_dir);
+  std::filesystem::create_directories(layout.results_h5() / "inside");  // rename cannot replace it
+  std::filesystem::create_directories(layout.trials());
+  REQUIRE_THROWS_AS(update_results(experiment, layout), IoError);
+  REQUIRE_FALSE(holds_partial_file(layout.dir()));
+}

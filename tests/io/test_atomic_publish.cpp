@@ -1,0 +1,110 @@
+// The one atomic publish every file goes through, and what a sealed file
+// vouches for: the values each dataset was given.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <attnlab/error.hpp>
+#include <attnlab/io/atomic_file.hpp>
+#include <attnlab/io/hdf5_file.hpp>
+#include <attnlab/io/provenance.hpp>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+using namespace attnlab;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Scratch {
+  fs::path dir = fs::temp_directory_path() / fmt::format("attnlab-publish-{}", ::getpid());
+  Scratch() { fs::create_directories(dir); }
+  ~Scratch() { fs::remove_all(dir); }
+};
+
+bool holds_temporary(const fs::path& folder) {
+  for (const auto& entry : fs::directory_iterator(folder))
+    if (entry.path().filename().string().find(".partial-") != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a publish that fails at the rename leaves no temporary, for every kind of file") {
+  Scratch scratch;
+  const fs::path occupied = scratch.dir / "occupied";
+  fs::create_directories(occupied / "inside");  // a non-empty folder: rename cannot replace it
+  REQUIRE_THROWS_AS(write_file_atomically(occupied, "text"), IoError);
+  REQUIRE_FALSE(holds_temporary(scratch.dir));
+  REQUIRE_THROWS_AS(write_hdf5_atomically(occupied, [](Hdf5File& f) { f.flush(); }), IoError);
+  REQUIRE_FALSE(holds_temporary(scratch.dir));
+
+}
+
+TEST_CASE("a fill that throws publishes nothing and removes its temporary") {
+  Scratch scratch;
+  const fs::path path = scratch.dir / "never.h5";
+  REQUIRE_THROWS_WITH(write_hdf5_atomically(path,
+                                            [](Hdf5File& f) {
+                                              f.write_tensor("x", Tensor::zeros({3}));
+                                              throw Error("stopped");
+                                            }),
+                      "stopped");
+  REQUIRE_FALSE(fs::exists(path));
+  REQUIRE_FALSE(holds_temporary(scratch.dir));
+}
+
+TEST_CASE("a sealed file vouches for its values: a changed value is damage, on verify and read") {
+  Scratch scratch;
+  const fs::path path = scratch.dir / "values.h5";
+  write_hdf5_atomically(path, [](Hdf5File& f) {
+    f.write_tensor("whole", Tensor::from_values({2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6}));
+    f.write_ints("ids", std::vector<int32_t>{7, 8, 9}, {3});
+    f.create_streamed("streamed", {4, 2}, 2);
+    f.write_rows("streamed", 2,
+                 Tensor::from_values({2, 2}, std::vector<float>{1, 2, 3, 4}));  // rows 0-1 never
+  });
+  {
+    const Hdf5File file(path.string(), Hdf5File::Mode::read);
+    REQUIRE_NOTHROW(file.verify(true));  // rows never written count as the zeros they read as
+    REQUIRE(file.read_tensor("streamed").to_vector() == std::vector<float>{0, 0, 0, 0, 1, 2, 3, 4});
+    REQUIRE(file.int_attribute("/", Hdf5File::kSealVersionAttribute) == Hdf5File::kSealVersion);
+  }
+  // The digest of the values written, on a file written without them: what a chunk lost at
+  // close looks like (all zeros, a valid checksum).
+  const fs::path zeroed = scratch.dir / "zeroed.h5";
+  write_hdf5_atomically(zeroed, [](Hdf5File& f) {
+    f.write_tensor("whole", Tensor::zeros({2, 3}));
+    f.write_ints("ids", std::vector<int32_t>{7, 8, 9}, {3});
+    f.create_streamed("streamed", {4, 2}, 2);
+  });
+  std::string digest;
+  {
+    const Hdf5File file(path.string(), Hdf5File::Mode::read);
+    digest = file.string_attribute("whole", Hdf5File::kDataDigestAttribute);
+  }
+  {
+    Hdf5File file(zeroed.string(), Hdf5File::Mode::read);
+    REQUIRE(file.string_attribute("whole", Hdf5File::kDataDigestAttribute) != digest);
+  }
+}
+
+TEST_CASE("every kind's provenance is written and checked the same way") {
+  Scratch scratch;
+  for (const FileKind& kind : all_file_kinds()) {
+    const fs::path path = scratch.dir / fmt::format("{}.h5", kind.name);
+    write_hdf5_atomically(path, [&](Hdf5File& f) { write_provenance(f, kind); });
+    const Hdf5File file(path.string(), Hdf5File::Mode::read);
+    REQUIRE(&file_kind_of(file) != nullptr);
+    REQUIRE(file_kind_of(file).name == kind.name);
+    REQUIRE(check_file(file, kind, true) == kind.schema);
+    for (const char* attribute : {"attnlab_version", "git_commit", "git_dirty", "created", "host"})
+      REQUIRE(file.has_attribute("/", attribute));
+    if (kind.name != file_kinds::trial.name && !kind.may_be_other_kind &&
+        kind.schema_attribute == file_kinds::trial.schema_attribute)
+      REQUIRE_THROWS_WITH(
+          check_file(file, file_kinds::trial),
+          Contains(fmt::format("is an attnlab {} file, where a trial file", kind.name)));
+  }
+}
