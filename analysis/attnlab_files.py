@@ -317,12 +317,31 @@ def hdf5_path(group, dotted):
 _FIGURE = re.compile(r"^eval_(?P<metric>[a-z_]+)(?:@(?P<length>\d+))?(?:\[(?P<setting>.*)\])?$")
 
 
+def figure_name(metric, length=None, setting=None):
+    """The final figure of an evaluated metric (figure_name in C++)."""
+    if setting:
+        return f"eval_{metric}[{setting}]"
+    return f"eval_{metric}@{length}" if length is not None else f"eval_{metric}"
+
+
+def figure_meaning(results_file, name):
+    """(better, unit) of a figure as results.h5 declares it: better is 'higher', 'lower'
+    or 'neither'; ('neither', '') where a file of an older attnlab does not say."""
+    group = results_file["arms"].get(name)
+    if group is None or "better" not in group.attrs:
+        return "neither", ""
+    return _digest_text(group.attrs["better"]), _digest_text(group.attrs["unit"])
+
+
 def parse_figure(name):
     """'eval_accuracy@32[k=v]' -> ('accuracy', 32, 'k=v'); a training length or no setting
     gives None; 'train_loss' and 'parameters' give (name, None, None)."""
+    if not name.startswith("eval_"):
+        return name, None, None
     match = _FIGURE.match(name)
     if not match:
-        return name, None, None
+        raise FileError(f"'{name}' is not a figure name (expected eval_<metric>, "
+                        "eval_<metric>@<length> or eval_<metric>[<setting>])")
     length = match.group("length")
     return match.group("metric"), int(length) if length else None, match.group("setting")
 

@@ -8,7 +8,7 @@ evaluated length, default the training length)."""
 import argparse
 import os
 
-from common import fail, np, plots_folder, plt, read, results, save, trials_by_arm
+from common import attnlab_files, fail, np, plots_folder, plt, read, results, save, trials_by_arm
 
 
 CURVES = ("loss", "accuracy", "exact_match", "generation_accuracy")
@@ -31,10 +31,9 @@ def main():
     parser.add_argument("--out")
     args = parser.parse_args()
     # The final figure's name works too: eval_accuracy, eval_accuracy@32.
-    name = args.metric[len("eval_"):] if args.metric.startswith("eval_") else args.metric
-    if "@" in name:
-        name, length = name.split("@", 1)
-        args.length = args.length or int(length)
+    name, length, _ = attnlab_files.parse_figure(
+        args.metric if args.metric.startswith("eval_") else f"eval_{args.metric}")
+    args.length = args.length or length
     if name not in CURVES:
         fail(f"--metric {args.metric}: the evaluation curves are {', '.join(CURVES)} (or "
              "eval_<curve>, eval_<curve>@<length>)")

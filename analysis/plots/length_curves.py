@@ -7,7 +7,8 @@ Usage: length_curves.py OUTPUT_DIR [--metric eval_accuracy] [--out FILE.png]"""
 import argparse
 import os
 
-from common import arms, fail, np, plots_folder, plt, read, results, save, trials_by_arm
+from common import (arms, attnlab_files, fail, np, plots_folder, plt, read, results, save,
+                    trials_by_arm)
 
 
 def main():
@@ -19,8 +20,11 @@ def main():
     out = args.out or os.path.join(plots_folder(args.output_dir), f"lengths_{args.metric}.png")
     with results(args.output_dir) as index:
         figures = index["arms"]
-        extra = sorted(int(k.split("@")[1]) for k in figures
-                       if k.startswith(args.metric + "@") and "[" not in k)
+        metric = attnlab_files.parse_figure(args.metric)[0]
+        extra = sorted(length for length_figure in figures
+                       for name, length, setting in [attnlab_files.parse_figure(length_figure)]
+                       if name == metric and length is not None and setting is None
+                       and length_figure.startswith("eval_"))
         if args.metric not in figures or not extra:
             fail(f"--metric {args.metric}: results.h5 has no {args.metric}@L figures (the "
                  "experiment evaluated no extra lengths: eval.lengths)")
@@ -29,7 +33,7 @@ def main():
             fail(f"{args.output_dir}: no finished trial to read the training length from")
         trained = int(trials[0].file["metrics/eval"].attrs["training_length"])
         lengths = [trained] + extra
-        names = [args.metric] + [f"{args.metric}@{L}" for L in extra]
+        names = [args.metric] + [attnlab_files.figure_name(metric, L) for L in extra]
         figure, ax = plt.subplots(figsize=(7, 4.5))
         for a, arm in enumerate(arms(index)):
             mean = np.array([read(figures[n]["mean"])[a] for n in names])

@@ -11,6 +11,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/run/figures.hpp"
 
 namespace attnlab::analysis {
 namespace {
@@ -262,7 +263,7 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
 
 std::vector<StepsToTarget> steps_to_target(const ExperimentResults& results,
                                            const std::string& figure, double target) {
-  const bool lower_is_better = figure.find("loss") != std::string::npos;
+  const bool lower_is_better = figure_meaning(figure).better == Better::lower;
   std::vector<StepsToTarget> rows;
   for (const std::string& arm : results.plan.arms) {
     StepsToTarget row{arm, 0, 0, {}, kNaN};
@@ -293,16 +294,17 @@ FigureByLength figure_by_length(const ExperimentResults& results, const std::str
   FigureByLength table;
   std::vector<std::string> names{figure};
   table.lengths.push_back("training");
-  std::vector<std::pair<int64_t, std::string>> extra;
-  for (const std::string& name : results.figures())
-    if (name.rfind(figure + "@", 0) == 0 && name.find('[') == std::string::npos) {
-      const std::string length = name.substr(figure.size() + 1);
-      extra.emplace_back(std::stoll(length), length);
-    }
+  const FigureName asked = parse_figure_name(figure);
+  std::vector<int64_t> extra;
+  for (const std::string& name : results.figures()) {
+    const FigureName parts = parse_figure_name(name);
+    if (parts.evaluated && parts.metric == asked.metric && parts.length && parts.setting.empty())
+      extra.push_back(*parts.length);
+  }
   std::sort(extra.begin(), extra.end());
-  for (const auto& [value, length] : extra) {
-    table.lengths.push_back(length);
-    names.push_back(figure + "@" + length);
+  for (const int64_t length : extra) {
+    table.lengths.push_back(std::to_string(length));
+    names.push_back(figure_name(asked.metric, length));
   }
   for (const TrialSummary& trial : results.trials)
     if (trial.status == TrialStatus::finished) {  // name the training length by its value

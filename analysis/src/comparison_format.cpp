@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "attnlab/run/figures.hpp"
 #include "text_table.hpp"
 
 namespace attnlab::analysis {
@@ -72,9 +73,9 @@ std::string format_comparison(const ComparisonTable& comparison, TextFormat form
 std::string format_steps_to_target(const std::vector<StepsToTarget>& rows,
                                    const std::string& figure, double target, TextFormat format) {
   TextTable table;
-  const bool loss = figure.find("loss") != std::string::npos;
+  const bool lower = figure_meaning(figure).better == Better::lower;
   table.title = fmt::format("steps until {} first reached {} {} (over the seeds that reached it)",
-                            figure, loss ? "<=" : ">=", target);
+                            figure, lower ? "<=" : ">=", target);
   table.columns = {{"arm", "arm"},
                    {"reached", "reached"},
                    {"seeds", "seeds"},

@@ -6,6 +6,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/run/figures.hpp"
 #include "attnlab/run/plan_file.hpp"
 
 namespace attnlab::analysis {
@@ -37,28 +38,6 @@ ExperimentResults read_experiment_results(const std::filesystem::path& dir) {
 
 namespace {
 
-// "eval_accuracy@32[k=v]" and its parts: the metric, the length, the setting.
-struct FigureName {
-  std::string metric;   // "accuracy"
-  std::string length;   // "32", or "" for the training length
-  std::string setting;  // "k=v", or ""
-};
-
-FigureName parse_eval_figure(const std::string& figure) {
-  FigureName parts;
-  std::string rest = figure.substr(5);  // after "eval_"
-  if (const auto open = rest.find('['); open != std::string::npos && rest.back() == ']') {
-    parts.setting = rest.substr(open + 1, rest.size() - open - 2);
-    rest = rest.substr(0, open);
-  }
-  if (const auto at = rest.find('@'); at != std::string::npos) {
-    parts.length = rest.substr(at + 1);
-    rest = rest.substr(0, at);
-  }
-  parts.metric = rest;
-  return parts;
-}
-
 std::vector<double> read_values(const Hdf5File& file, const std::string& dataset) {
   if (!file.contains(dataset))
     throw IoError(fmt::format("{}: has no dataset {} (the curve asked for)", file.path(), dataset));
@@ -81,11 +60,9 @@ Curve read_curve(const std::filesystem::path& path, const std::string& figure) {
   if (figure == "train_loss") {
     curve.steps = read_steps(file, "metrics/train/step");
     curve.values = read_values(file, "metrics/train/loss");
-  } else if (figure.rfind("eval_", 0) == 0) {
-    const FigureName parts = parse_eval_figure(figure);
-    const std::string length =
-        parts.length.empty() ? std::to_string(file.int_attribute("metrics/eval", "training_length"))
-                             : parts.length;
+  } else if (const FigureName parts = parse_figure_name(figure); parts.evaluated) {
+    const int64_t length =
+        parts.length ? *parts.length : file.int_attribute("metrics/eval", "training_length");
     const std::string group = parts.setting.empty()
                                   ? "metrics/eval"
                                   : fmt::format("metrics/eval/settings/{}", parts.setting);

@@ -66,6 +66,24 @@ def patterns_agree():
     print(f"the Python matcher agrees with the table the C++ one is held to ({cases} cases)")
 
 
+def figures_agree(run):
+    """Every figure a real run wrote: the Python reading of its name rebuilds it, and
+    results.h5 declares its direction as the metric does."""
+    trials, _ = af.OutputDir(run).finished_trials()
+    with af.OutputDir(run).results() as results:
+        for name in trials[0].figures():
+            metric, length, setting = af.parse_figure(name)
+            if name.startswith("eval_"):
+                assert af.figure_name(metric, length, setting) == name, name
+            better, unit = af.figure_meaning(results, name)
+            expected = {"loss": "lower", "train_loss": "lower", "parameters": "neither"}
+            assert better == expected.get(metric, "higher"), (name, better)
+            assert unit in ("nats", "fraction", "count"), (name, unit)
+    for trial in trials:
+        trial.file.close()
+    print("figure names and their directions read the same from Python")
+
+
 def verdicts(path):
     """(C++ ok, Python ok, C++ message, Python message) for one file."""
     cpp = attnlab("verify", path, check=False)
@@ -214,6 +232,7 @@ def main():
         attnlab("run", experiment, "-q", "-o", f"output={run}")
         attnlab("analyze", run)
         attnlab("ablate", run)
+        figures_agree(run)
         verdicts_agree(run, folder)
         readers_leave_out(run, folder)
         newer_refused(run, folder)

@@ -8,6 +8,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/trial_spec.hpp"
+#include "attnlab/run/figures.hpp"
 #include "attnlab/train/trainer.hpp"
 
 namespace attnlab {

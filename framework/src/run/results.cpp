@@ -19,6 +19,7 @@
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/io/provenance.hpp"
+#include "attnlab/run/figures.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/stats/sample_summary.hpp"
 #include "isolated_read.hpp"
@@ -166,6 +167,12 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
           values.push_back(static_cast<float>(summary.*field.member));
         file.write_tensor(fmt::format("arms/{}/{}", metric, field.name),
                           Tensor::from_values({arms}, values));
+      }
+      try {  // what a reader must know to compare it (a figure of an older build may lack it)
+        const FigureMeaning meaning = figure_meaning(metric);
+        file.set_attribute("arms/" + metric, "better", std::string(to_string(meaning.better)));
+        file.set_attribute("arms/" + metric, "unit", std::string(meaning.unit));
+      } catch (const ConfigError&) {
       }
     }
   });

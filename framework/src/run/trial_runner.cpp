@@ -13,6 +13,7 @@
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/io/provenance.hpp"
+#include "attnlab/run/figures.hpp"
 #include "attnlab/threads.hpp"
 #include "attnlab/train/seeding.hpp"
 

@@ -120,15 +120,6 @@ TaskBatch scored_batch(const Task& task, ModelShape shape, int64_t batch, Rng& r
 
 }  // namespace
 
-std::string final_figure_name(const Evaluation::Metric& metric, const Evaluation& evaluation,
-                              int64_t trained_length) {
-  if (!evaluation.setting.empty())
-    return fmt::format("eval_{}[{}]", metric.name, evaluation.setting);
-  return evaluation.length == trained_length
-             ? fmt::format("eval_{}", metric.name)
-             : fmt::format("eval_{}@{}", metric.name, evaluation.length);
-}
-
 float learning_rate(const TrainOptions& options, int64_t step) {
   const float final_ratio =
       options.schedule == LearningRateSchedule::constant ? 1.0f : options.final_lr_ratio;

@@ -59,19 +59,20 @@ struct Evaluation {
     float Evaluation::*member;
     bool lower_is_better;
     bool optional;  // measured only when asked for and applicable (absent from files otherwise)
+    const char* unit;
     const char* meaning;
   };
   /// Every figure an evaluation gives, in the order files and tables show them.
   static constexpr std::array<Metric, 4> metrics() {
-    return {
-        {{"loss", &Evaluation::loss, true, false,
-          "teacher-forced cross-entropy over scored targets"},
-         {"accuracy", &Evaluation::accuracy, false, false, "argmax accuracy over scored targets"},
-         {"exact_match", &Evaluation::exact_match, false, false,
-          "share of examples whose every scored target is right"},
-         {"generation_accuracy", &Evaluation::generation_accuracy, false, true,
-          "accuracy over scored targets when the model's own outputs are fed back (free "
-          "running, no teacher forcing)"}}};
+    return {{{"loss", &Evaluation::loss, true, false, "nats",
+              "teacher-forced cross-entropy over scored targets"},
+             {"accuracy", &Evaluation::accuracy, false, false, "fraction",
+              "argmax accuracy over scored targets"},
+             {"exact_match", &Evaluation::exact_match, false, false, "fraction",
+              "share of examples whose every scored target is right"},
+             {"generation_accuracy", &Evaluation::generation_accuracy, false, true, "fraction",
+              "accuracy over scored targets when the model's own outputs are fed back (free "
+              "running, no teacher forcing)"}}};
   }
 };
 
@@ -93,12 +94,6 @@ struct TrainRecord {
 Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, int64_t batches,
                     int64_t batch, uint64_t seed, int64_t generation_batches = 0,
                     const std::string& setting = "");
-
-/// The name of a final figure in trial files and results: "eval_<metric>" at
-/// the training length, "eval_<metric>@<length>" at another, and
-/// "eval_<metric>[<setting>]" for an eval.settings evaluation.
-std::string final_figure_name(const Evaluation::Metric& metric, const Evaluation& evaluation,
-                              int64_t trained_length);
 
 /// A task evaluated beside the trained one, never trained on (eval.settings).
 struct EvaluationSetting {

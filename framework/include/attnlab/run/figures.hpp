@@ -1,0 +1,53 @@
+// A final figure's name, built and read in one place, with what a reader must
+// know to compare it: which way is better and its unit. Trial files store
+// figures under these names (/final), results.h5 under arms/<name>/ with the
+// attributes `better` and `unit`; analysis/attnlab_files.py reads them with the
+// same rule (parse_figure). docs/hdf5-layout.md lists them.
+//
+//   train_loss, parameters          whole names
+//   eval_<metric>                   at the training length
+//   eval_<metric>@<length>          at another evaluated length (eval.lengths)
+//   eval_<metric>[<setting>]        an eval.settings evaluation ("k=v,k2=v2")
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "attnlab/train/trainer.hpp"
+
+namespace attnlab {
+
+/// Which way a figure is better.
+enum class Better { higher, lower, neither };
+std::string_view to_string(Better better);
+
+/// A figure's name taken apart.
+struct FigureName {
+  std::string metric;             // "accuracy" for eval_ figures; else the whole name
+  bool evaluated = false;         // an eval_ figure
+  std::optional<int64_t> length;  // another length than the training one
+  std::string setting;            // an eval.settings evaluation, or ""
+};
+
+/// What a figure means for comparisons.
+struct FigureMeaning {
+  Better better = Better::neither;
+  std::string_view unit;  // "nats", "fraction", "count"
+};
+
+/// The name of an evaluated metric's final figure (final_figure_name's rule).
+std::string figure_name(std::string_view metric, std::optional<int64_t> length = std::nullopt,
+                        std::string_view setting = "");
+/// The final figure of `metric` in `evaluation` of a trial trained at `trained_length`.
+std::string final_figure_name(const Evaluation::Metric& metric, const Evaluation& evaluation,
+                              int64_t trained_length);
+/// Takes a figure's name apart; ConfigError for an eval_ name that is not well formed.
+FigureName parse_figure_name(std::string_view name);
+/// Which way `name` is better and its unit, from the metric that declares it
+/// (Evaluation::metrics(), train_loss, parameters); ConfigError for a name no
+/// metric gives.
+FigureMeaning figure_meaning(std::string_view name);
+
+}  // namespace attnlab

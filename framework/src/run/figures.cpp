@@ -1,0 +1,93 @@
+#include "attnlab/run/figures.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "attnlab/error.hpp"
+
+namespace attnlab {
+namespace {
+
+constexpr std::string_view kEvaluatedPrefix = "eval_";
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(),
+                                      [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+[[noreturn]] void malformed(std::string_view name, std::string_view why) {
+  throw ConfigError(fmt::format(
+      "'{}' is not a figure name: {} (expected eval_<metric>, eval_<metric>@<length> or "
+      "eval_<metric>[<setting>])",
+      name, why));
+}
+
+}  // namespace
+
+std::string_view to_string(Better better) {
+  switch (better) {
+    case Better::higher:
+      return "higher";
+    case Better::lower:
+      return "lower";
+    case Better::neither:
+      break;
+  }
+  return "neither";
+}
+
+std::string figure_name(std::string_view metric, std::optional<int64_t> length,
+                        std::string_view setting) {
+  std::string name = fmt::format("{}{}", kEvaluatedPrefix, metric);
+  if (!setting.empty()) return fmt::format("{}[{}]", name, setting);
+  return length ? fmt::format("{}@{}", name, *length) : name;
+}
+
+std::string final_figure_name(const Evaluation::Metric& metric, const Evaluation& evaluation,
+                              int64_t trained_length) {
+  if (!evaluation.setting.empty())
+    return figure_name(metric.name, std::nullopt, evaluation.setting);
+  return figure_name(metric.name, evaluation.length == trained_length
+                                      ? std::nullopt
+                                      : std::optional<int64_t>(evaluation.length));
+}
+
+FigureName parse_figure_name(std::string_view name) {
+  FigureName parts;
+  if (name.substr(0, kEvaluatedPrefix.size()) != kEvaluatedPrefix) {
+    parts.metric = name;
+    return parts;
+  }
+  parts.evaluated = true;
+  std::string_view rest = name.substr(kEvaluatedPrefix.size());
+  if (const auto open = rest.find('['); open != std::string_view::npos) {
+    if (rest.back() != ']') malformed(name, "a '[' without its closing ']'");
+    parts.setting = rest.substr(open + 1, rest.size() - open - 2);
+    rest = rest.substr(0, open);
+  }
+  if (const auto at = rest.find('@'); at != std::string_view::npos) {
+    if (!all_digits(rest.substr(at + 1))) malformed(name, "the length after '@' is not a number");
+    parts.length = std::stoll(std::string(rest.substr(at + 1)));
+    rest = rest.substr(0, at);
+  }
+  if (rest.empty()) malformed(name, "no metric");
+  parts.metric = rest;
+  return parts;
+}
+
+FigureMeaning figure_meaning(std::string_view name) {
+  const FigureName parts = parse_figure_name(name);
+  if (!parts.evaluated) {
+    if (parts.metric == "train_loss") return {Better::lower, "nats"};
+    if (parts.metric == "parameters") return {Better::neither, "count"};
+  } else {
+    for (const Evaluation::Metric& metric : Evaluation::metrics())
+      if (parts.metric == metric.name)
+        return {metric.lower_is_better ? Better::lower : Better::higher, metric.unit};
+  }
+  throw ConfigError(fmt::format("'{}': no metric gives a figure of that name", name));
+}
+
+}  // namespace attnlab
