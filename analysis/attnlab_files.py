@@ -272,19 +272,60 @@ def _check_file(h5file, kind, datasets):
     return schema
 
 
-def open_checked(path, kind, datasets=False):
-    """An open h5py.File of `kind` that passed check_file, or FileError naming what is wrong."""
+def check_path(path, kind=None):
+    """Checks the file at `path` as check_file does, its datasets' values included, in a
+    child process: HDF5 can crash on a damaged file, and the reader must not. Returns
+    (kind, schema); raises FileError naming the damage, or the crash."""
     if not os.path.exists(path):
         raise FileError(f"{path}: no such file")
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: check, report on the pipe, exit without cleaning up
+        os.close(read_end)
+        status, report = 0, ""
+        try:
+            with h5py.File(path, "r") as h5file:
+                found = kind or file_kind_of(h5file)
+                report = f"{found}\n{check_file(h5file, found, datasets=True)}"
+        except FileError as error:
+            status, report = 1, str(error)
+        except OSError as error:
+            status, report = 1, (f"{path}: not a readable HDF5 file ({error}); it may be "
+                                 "truncated or damaged")
+        except BaseException as error:  # noqa: B902  anything else is damage to report
+            status, report = 1, f"{path}: damaged: {error}"
+        os.write(write_end, report.encode("utf-8", "replace"))
+        os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        report = pipe.read().decode("utf-8", "replace")
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        raise FileError(f"{path}: damaged: reading it crashed the reader (signal "
+                        f"{os.WTERMSIG(status)})")
+    if os.WEXITSTATUS(status) != 0:
+        raise FileError(report)
+    found, schema = report.split("\n")
+    return found, int(schema)
+
+
+def open_checked(path, kind, datasets=True):
+    """An open h5py.File of `kind` whose every check passed (check_path: in a child
+    process, values included, unless `datasets` is False), or FileError naming what is
+    wrong. A symbolic link is refused: attnlab never writes one."""
     if os.path.islink(path):
         raise FileError(f"{path}: is a symbolic link; attnlab never writes one there")
+    if datasets:
+        check_path(path, kind)
+    elif not os.path.exists(path):
+        raise FileError(f"{path}: no such file")
     try:
         h5file = h5py.File(path, "r")
     except OSError as error:
         raise FileError(f"{path}: not a readable HDF5 file ({error}); it may be truncated or "
                         "damaged") from error
     try:
-        check_file(h5file, kind, datasets)
+        check_file(h5file, kind)
     except BaseException:
         h5file.close()
         raise
@@ -370,10 +411,11 @@ class Trial:
         """The final figures: {name: value}."""
         return {name: float(value) for name, value in self.file["final"].attrs.items()}
 
-    def task(self):
-        """The task's name, from the trial's resolved configuration."""
-        match = re.search(r"^task:\n(?:  .*\n)*?  name: (\S+)", self.config_yaml, re.M)
-        return match.group(1) if match else "?"
+    def tokens(self):
+        """What the task's tokens are, as it declared: "bytes" of a text or "ids"."""
+        inputs = self.file.get("activations/inputs")
+        return _digest_text(inputs.attrs["tokens"]) if inputs is not None and \
+            "tokens" in inputs.attrs else "ids"
 
     def curve(self, figure):
         """(steps, values) of a final figure's curve: train_loss or an eval_ figure."""

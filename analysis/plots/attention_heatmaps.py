@@ -8,8 +8,8 @@ Usage: attention_heatmaps.py OUTPUT_DIR [--trial ID] [--example N] [--out DIR]
 import argparse
 import os
 
-from common import (analysis_file, attnlab_files, fail, model_order, plots_folder, plt, read,
-                    results, save, token_labels)
+from common import (analysis_file, fail, model_order, plots_folder, plt, read, results, save,
+                    token_labels)
 
 
 def modules_of(group, prefix=""):
@@ -23,7 +23,7 @@ def modules_of(group, prefix=""):
     return sorted(found, key=lambda module: model_order(module[0]))
 
 
-def plot_module(name, module, example, task, title):
+def plot_module(name, module, example, tokens, title):
     weights = read(module["weights"])[example]  # [head, query, key]
     heads, queries, keys = weights.shape
     q_len = int(read(module["query_lengths"])[example]) if "query_lengths" in module else queries
@@ -34,9 +34,9 @@ def plot_module(name, module, example, task, title):
     side = max(2.6, 0.22 * max(q_len, k_len) + 1.2)
     figure, axes = plt.subplots(rows, columns, figsize=(side * columns, side * rows + 0.6),
                                 squeeze=False)
-    q_labels = (token_labels(read(module["query_tokens"])[example][:q_len], task)
+    q_labels = (token_labels(read(module["query_tokens"])[example][:q_len], tokens)
                 if "query_tokens" in module else [str(i) for i in range(q_len)])
-    k_labels = (token_labels(read(module["key_tokens"])[example][:k_len], task)
+    k_labels = (token_labels(read(module["key_tokens"])[example][:k_len], tokens)
                 if "key_tokens" in module else [str(j) for j in range(k_len)])
     for h in range(rows * columns):
         ax = axes[h // columns][h % columns]
@@ -77,15 +77,10 @@ def main():
         shown = modules_of(group)[0][1]["weights"].shape[0]
         if not 0 <= args.example < shown:
             fail(f"--example {args.example}: {metrics.filename} keeps examples 0 to {shown - 1}")
-        try:
-            trial = attnlab_files.OutputDir(args.output_dir).trial(tid)
-            task = trial.task()
-            trial.file.close()
-        except attnlab_files.FileError:  # the trial file fails its checks now: tokens by id
-            task = "?"
+        tokens = str(group.attrs.get("tokens", "ids"))
         title = f"{group.attrs['arm']}, seed {group.attrs['seed']} (trial {tid})"
         for name, module in modules_of(group):
-            save(plot_module(name, module, args.example, task, title),
+            save(plot_module(name, module, args.example, tokens, title),
                  os.path.join(out, f"attention_{tid}_{name}_example{args.example}.png"))
 
 

@@ -93,9 +93,10 @@ def model_order(dotted):
             for p in dotted.split(".")]
 
 
-def token_labels(ids, task):
-    """Axis labels for token ids: characters for char_lm (byte tokens), ids otherwise."""
-    if task == "char_lm":  # bytes: a visible space, escapes for the rest
+def token_labels(ids, tokens):
+    """Axis labels for token ids: characters where the task's tokens are "bytes" of a text
+    (the `tokens` attribute attnlab writes, as the task declares), ids otherwise."""
+    if tokens == "bytes":  # a visible space, escapes for the rest
         named = {32: "\u2423", 10: "\\n", 9: "\\t"}
         return [named.get(int(i), chr(i) if 32 < i < 127 else f"\\x{int(i):02x}") for i in ids]
     return [str(i) for i in ids]

@@ -21,28 +21,22 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Tensors the forward pass goes on computing from, so that replacing one
-// changes what follows (scores and the positional table do not feed on).
-bool patchable(const std::string& name) {
-  const auto ends_with = [&](std::string_view suffix) {
-    return name.size() >= suffix.size() &&
-           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  return !ends_with(".scores") && !ends_with(".positional") &&
-         name.find(".variant.") == std::string::npos;
-}
-
 struct Recorded {
   Tensor value;
   std::vector<std::string> dimensions;
+  bool replaceable = false;  // as declared where it is recorded
 };
 
 // The clean pass: every tensor reported, by name, in the order reported.
 class Everything final : public ActivationObserver {
  public:
-  void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) override {
+  void observe(const RecordedTensor& recorded, const Tensor& value) override {
+    const std::string_view name = recorded.name;
+    const DimensionNames dimensions = recorded.dimensions;
     order.emplace_back(name);
-    seen[order.back()] = {value.detach(), {dimensions.begin(), dimensions.end()}};
+    seen[order.back()] = {value.detach(),
+                          {dimensions.begin(), dimensions.end()},
+                          recorded.replaceable == Replaceable::yes};
   }
   std::vector<std::string> order;
   std::map<std::string, Recorded> seen;
@@ -53,8 +47,9 @@ class Patcher final : public ActivationObserver {
  public:
   Patcher(std::string name, const Recorded& clean, int64_t head_axis, int64_t head)
       : name_(std::move(name)), clean_(clean), head_axis_(head_axis), head_(head) {}
-  void observe(std::string_view, const Tensor&, DimensionNames) override {}
-  Tensor replace(std::string_view name, const Tensor& value) override {
+  void observe(const RecordedTensor&, const Tensor&) override {}
+  Tensor replace(const RecordedTensor& recorded, const Tensor& value) override {
+    const std::string_view name = recorded.name;
     if (name != name_) return Tensor();
     if (head_ < 0) return clean_.value;
     const Shape& shape = value.shape();
@@ -125,7 +120,7 @@ std::vector<std::string> patchable_activations(const TrainedTrial& trial) {
   score(trial, trial.examples(1), trial.examples(1).targets, &recorded);
   std::vector<std::string> names;
   for (const std::string& name : recorded.order)
-    if (patchable(name)) names.push_back(name);
+    if (recorded.seen.at(name).replaceable) names.push_back(name);
   return names;
 }
 
@@ -138,7 +133,8 @@ PatchOutcome patch_activations(const TrainedTrial& trial, const std::string& pat
   const Score corrupted_score = score(trial, corrupted, clean.targets, nullptr);
   std::vector<std::string> names;
   for (const std::string& name : recorded.order)
-    if (patchable(name) && matches_dotted_pattern(pattern, name)) names.push_back(name);
+    if (recorded.seen.at(name).replaceable && matches_dotted_pattern(pattern, name))
+      names.push_back(name);
   PatchOutcome outcome;
   if (names.empty()) outcome.skipped.push_back(fmt::format("it has no activation {}", pattern));
   for (const std::string& name : names) {
@@ -147,7 +143,7 @@ PatchOutcome patch_activations(const TrainedTrial& trial, const std::string& pat
     if (head >= 0) {  // a query head ("head") or a shared key/value head ("kv_head")
       const auto axis =
           std::find_if(value.dimensions.begin(), value.dimensions.end(),
-                       [](const std::string& d) { return d == "head" || d == "kv_head"; });
+                       [](const std::string& d) { return d == dims::head || d == dims::kv_head; });
       if (axis == value.dimensions.end()) {
         outcome.skipped.push_back(fmt::format("{} has no head axis (its axes: {})", name,
                                               fmt::join(value.dimensions, ", ")));

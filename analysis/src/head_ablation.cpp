@@ -66,7 +66,8 @@ Evaluation evaluate_now(const TrainedTrial& trial) {
 class HeadOutputMeans final : public ActivationObserver {
  public:
   HeadOutputMeans(const TaskBatch& batch) : batch_(batch) {}
-  void observe(std::string_view name, const Tensor& value, DimensionNames) override {
+  void observe(const RecordedTensor& recorded, const Tensor& value) override {
+    const std::string_view name = recorded.name;
     constexpr std::string_view kSuffix = ".head_outputs";
     if (name.size() <= kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix)
       return;

@@ -14,6 +14,7 @@
 #include "attnlab/ops.hpp"
 #include "attnlab/run/results.hpp"
 #include "attnlab/stats/sample_summary.hpp"
+#include "attnlab/task/task.hpp"
 #include "text_table.hpp"
 
 namespace attnlab::analysis {
@@ -63,7 +64,8 @@ AttentionPattern first_examples(const AttentionPattern& pattern) {
 void write_shown(Hdf5File& file, const std::string& path, const AttentionPattern& shown) {
   file.write_tensor(path + "/weights", shown.weights);
   file.set_attribute(path + "/weights", "dims",
-                     std::vector<std::string>{"example", "head", "query", "key"});
+                     std::vector<std::string>{std::string(dims::example), std::string(dims::head),
+                                              std::string(dims::query), std::string(dims::key)});
   file.set_attribute(path, "causal", static_cast<int64_t>(shown.causal));
   file.set_attribute(path, "self_attention", static_cast<int64_t>(shown.self_attention));
   const Shape& shape = shown.weights.shape();
@@ -86,6 +88,7 @@ void write_trial_group(Hdf5File& file, const TrialHeadMetrics& trial) {
   file.set_attribute(group, "examples", trial.examples);
   file.set_attribute(group, "examples_from", trial.recorded ? "recorded" : "analysis");
   file.set_attribute(group, "permutation_sensitivity", trial.permutation_sensitivity);
+  file.set_attribute(group, "tokens", trial.tokens);
   for (const ModuleMetrics& module : trial.modules) {
     const std::string path = hdf5_path(group, module.module);
     file.create_group(path);
@@ -129,7 +132,7 @@ TrialHeadMetrics measure_heads(const TrainedTrial& trial, int64_t examples, bool
   measured.id = trial.id();
   measured.arm = trial.arm();
   measured.seed = trial.seed();
-  measured.task = trial.spec().task.name;
+  measured.tokens = Task::token_kind(task_registry().find(trial.spec().task.name).capabilities);
   measured.examples = on_recorded ? trial.spec().record.examples : examples;
   measured.recorded = on_recorded;
   measured.permutation_sensitivity = permutation_sensitivity(trial, batch);

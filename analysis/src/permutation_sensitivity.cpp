@@ -13,7 +13,8 @@ namespace {
 class LastLayerOutput final : public ActivationObserver {
  public:
   explicit LastLayerOutput(std::string stack) : prefix_(std::move(stack) + ".layers.") {}
-  void observe(std::string_view name, const Tensor& value, DimensionNames) override {
+  void observe(const RecordedTensor& recorded, const Tensor& value) override {
+    const std::string_view name = recorded.name;
     constexpr std::string_view kSuffix = ".output";
     if (name.rfind(prefix_, 0) != 0 || name.size() <= kSuffix.size() ||
         name.substr(name.size() - kSuffix.size()) != kSuffix ||

@@ -5,13 +5,14 @@
 
 #include "attnlab/analysis/report.hpp"
 #include "attnlab/ops.hpp"
+#include "attnlab/task/task.hpp"
 #include "text_table.hpp"
 
 namespace attnlab::analysis {
 namespace {
 
-std::string token_label(int32_t id, const std::string& task) {
-  if (task != "char_lm") return std::to_string(id);
+std::string token_label(int32_t id, const std::string& tokens) {
+  if (tokens != Task::token_kind({.byte_tokens = true})) return std::to_string(id);
   if (id == ' ') return "\u2423";  // a visible space
   if (id == '\n') return "\\n";
   if (id == '\t') return "\\t";
@@ -108,7 +109,7 @@ std::string explorer_data(const ExperimentResults& results,
       std::string modules;
       for (const ModuleMetrics& m : t.modules)
         modules += fmt::format("{}{}", modules.empty() ? "" : ",",
-                               module_json(with_examples(m, each), t.task));
+                               module_json(with_examples(m, each), t.tokens));
       shown += fmt::format("{}{{\"id\":{},\"arm\":{},\"seed\":{},\"modules\":[{}]}}",
                            shown.empty() ? "" : ",\n", json_string(t.id), json_string(arm), t.seed,
                            modules);

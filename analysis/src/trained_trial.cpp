@@ -17,7 +17,9 @@ namespace {
 // Collects every attention module's weights as the forward pass reports them.
 class WeightsCollector final : public ActivationObserver {
  public:
-  void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) override {
+  void observe(const RecordedTensor& recorded, const Tensor& value) override {
+    const std::string_view name = recorded.name;
+    const DimensionNames dimensions = recorded.dimensions;
     if (name.find(".variant.") != std::string_view::npos || dimensions.size() != 4) return;
     for (const std::string_view suffix : {".weights", ".scores"}) {
       if (name.size() <= suffix.size() || name.substr(name.size() - suffix.size()) != suffix)

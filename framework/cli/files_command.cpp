@@ -88,15 +88,7 @@ int run_verify(const std::vector<std::string>& arguments) {
   int failed = 0;
   for (const std::string& path : files) {
     try {
-      const Hdf5File file(path, Hdf5File::Mode::read);
-      const FileKind& kind = file_kind_of(file);
-      const int64_t schema = check_file(file, kind, true);
-      const bool sealed = file.has_attribute("/", Hdf5File::kSealAttribute);
-      fmt::print("{}: ok: {} file, {} = {}, {}\n", path, kind.name, kind.schema_attribute, schema,
-                 !sealed ? "not sealed (older)"
-                 : file.has_attribute("/", Hdf5File::kSealVersionAttribute)
-                     ? "sealed with data digests"
-                     : "sealed (attributes)");
+      fmt::print("{}: ok: {}\n", path, check_file_at(path));
     } catch (const Error& e) {
       fmt::print("{}: FAILED: {}\n", path, e.what());
       ++failed;

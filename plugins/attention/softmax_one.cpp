@@ -34,7 +34,7 @@ class SoftmaxOneAttention final : public AttentionVariant {
     if (context.observer) {                                     // computed only when someone looks
       const Shape rows(sink_shape.begin(), sink_shape.end() - 1);  // [B, h, T]
       record(context, "abstention", ops::reshape(ops::slice(all_weights, -1, keys, 1), rows),
-             {"example", "head", "query"});
+             {dims::example, dims::head, dims::query}, Replaceable::no);
     }
     return result;
   }

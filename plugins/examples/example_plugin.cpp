@@ -41,7 +41,7 @@ class ReluSquaredAttention final : public AttentionVariant {
     // Its own tensor, recordable as e.g. decoder.layers.0.self_attn.variant.totals
     if (context.observer)
       record(context, "totals", ops::reshape(totals, Shape(rows.begin(), rows.end() - 1)),
-             {"example", "head", "query"});
+             {dims::example, dims::head, dims::query}, Replaceable::no);
     return result;
   }
 };

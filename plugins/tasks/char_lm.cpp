@@ -122,7 +122,7 @@ void register_components(PluginRegistrar& registrar) {
                       one_of({"train", "heldout"})},
                      {"heldout", ParameterType::number, "0.1",
                       "the last fraction of the corpus held out", in_range(0.01, 0.5)}},
-      .capabilities = {.decoder = true},
+      .capabilities = {.decoder = true, .byte_tokens = true},
       .factory = [](const Parameters& p, const Task::BuildContext&) -> std::unique_ptr<Task> {
         return std::make_unique<CharLmTask>(p.text("corpus"), p.integer("length"), p.text("split"));
       },

@@ -202,8 +202,9 @@ namespace {
 class Replacing final : public ActivationObserver {
  public:
   Replacing(std::string name, Tensor by) : name_(std::move(name)), by_(std::move(by)) {}
-  void observe(std::string_view, const Tensor&, DimensionNames) override {}
-  Tensor replace(std::string_view name, const Tensor&) override {
+  void observe(const RecordedTensor&, const Tensor&) override {}
+  Tensor replace(const RecordedTensor& recorded, const Tensor&) override {
+    const std::string_view name = recorded.name;
     return name == name_ ? by_ : Tensor();
   }
 

@@ -34,7 +34,8 @@ record:
 class Capture final : public ActivationObserver {
  public:
   explicit Capture(std::string name) : name_(std::move(name)) {}
-  void observe(std::string_view name, const Tensor& value, DimensionNames) override {
+  void observe(const RecordedTensor& recorded, const Tensor& value) override {
+    const std::string_view name = recorded.name;
     if (name == name_) captured = value;
   }
   Tensor captured;

@@ -39,7 +39,6 @@ TEST_CASE("a publish that fails at the rename leaves no temporary, for every kin
   REQUIRE_FALSE(holds_temporary(scratch.dir));
   REQUIRE_THROWS_AS(write_hdf5_atomically(occupied, [](Hdf5File& f) { f.flush(); }), IoError);
   REQUIRE_FALSE(holds_temporary(scratch.dir));
-
 }
 
 TEST_CASE("a fill that throws publishes nothing and removes its temporary") {

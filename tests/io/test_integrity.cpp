@@ -12,7 +12,7 @@
 #include <fstream>
 #include <random>
 
-#include "run/isolated_read.hpp"  // the reader of trial files, from the framework's sources
+#include "io/isolated_read.hpp"  // the reader of trial files, from the framework's sources
 
 using namespace attnlab;
 namespace fs = std::filesystem;

@@ -18,7 +18,9 @@ void set_parameter(const Module& module, const std::string& name,
   throw std::invalid_argument("no parameter named " + name);
 }
 
-void ActivationLog::observe(std::string_view name, const Tensor& value, DimensionNames dimensions) {
+void ActivationLog::observe(const RecordedTensor& recorded, const Tensor& value) {
+  const std::string_view name = recorded.name;
+  const DimensionNames dimensions = recorded.dimensions;
   tensors[std::string(name)] = Tensor::from_values(value.shape(), value.values());
   dimension_names[std::string(name)] = {dimensions.begin(), dimensions.end()};
 }

@@ -14,7 +14,7 @@ void set_parameter(const Module& module, const std::string& name, const std::vec
 /// Keeps a copy of every observed activation by name.
 class ActivationLog : public ActivationObserver {
  public:
-  void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) override;
+  void observe(const RecordedTensor& recorded, const Tensor& value) override;
   const Tensor& at(const std::string& name) const;
   std::map<std::string, Tensor> tensors;
   std::map<std::string, std::vector<std::string>> dimension_names;

@@ -43,7 +43,12 @@ namespace attnlab {
 ///   4: Module::record returns the tensor the forward pass continues with, and
 ///      ActivationObserver has replace() (activation patching): a component
 ///      that records a tensor it goes on computing from should use the result
-inline constexpr int kPluginApiVersion = 4;
+///   5: what is known of a recorded tensor is declared where it is recorded:
+///      Module::record takes Replaceable (no for tensors only observed) and
+///      observers receive a RecordedTensor (name, dimension names, layer,
+///      replaceable); dimension names are constants (nn/dimension_names.hpp);
+///      tasks declare byte_tokens
+inline constexpr int kPluginApiVersion = 5;
 
 /// What a library of components hands to attnlab while it is being loaded.
 class PluginRegistrar {

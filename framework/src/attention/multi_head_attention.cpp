@@ -137,18 +137,20 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
   }
   // Each tensor is recorded where it is made, and the pass goes on with what
   // record() returns: an observer may replace it (activation patching).
-  q = record(context, "q", q, {"example", "head", "query", "feature"});
-  k = record(context, "k", k, {"example", "kv_head", "key", "feature"});
-  v = record(context, "v", v, {"example", "kv_head", "key", "feature"});
+  q = record(context, "q", q, {dims::example, dims::head, dims::query, dims::feature});
+  k = record(context, "k", k, {dims::example, dims::kv_head, dims::key, dims::feature});
+  v = record(context, "v", v, {dims::example, dims::kv_head, dims::key, dims::feature});
   const Tensor bias =
       positions ? positions->score_bias(q.size(2), k.size(2), mask.causal) : Tensor();
   require_capabilities(mask, bias.defined());
   const Tensor shared_v = share_kv_heads(v, heads_);  // [B, h, S, d_k]
   AttentionResult attention =
       variant_->attend(q, share_kv_heads(k, heads_), shared_v, mask, bias, context);
-  record(context, "scores", attention.scores, {"example", "head", "query", "key"});
-  const Tensor weights =
-      record(context, "weights", attention.weights, {"example", "head", "query", "key"});
+  // Observed only: the forward pass goes on from the weights, not the raw scores.
+  record(context, "scores", attention.scores, {dims::example, dims::head, dims::query, dims::key},
+         Replaceable::no);
+  const Tensor weights = record(context, "weights", attention.weights,
+                                {dims::example, dims::head, dims::query, dims::key});
   // Attention dropout acts on the weights, so it needs output = weights v (the contract
   // of variants that return weights); other variants get none. Replaced weights are
   // applied the same way.
@@ -168,11 +170,13 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
     heads_out = ops::mul(heads_out, ops::reshape(head_gates_, {heads_, 1, 1}));
   if (head_offsets_.defined())  // [B, h, T, d_k] + [h, 1, d_k]
     heads_out = ops::add(heads_out, ops::reshape(head_offsets_, {heads_, 1, head_width_}));
-  heads_out = record(context, "head_outputs", heads_out, {"example", "head", "query", "feature"});
+  heads_out = record(context, "head_outputs", heads_out,
+                     {dims::example, dims::head, dims::query, dims::feature});
   const Tensor concat = record(context, "concat", ops::merge_heads(heads_out),
-                               {"example", "position", "feature"});  // [B, T, h d_k]
+                               {dims::example, dims::position, dims::feature});  // [B, T, h d_k]
   // (b_1 || b_2 || ... per token), then one shared W_O: [B, T, D]
-  return record(context, "output", o_proj_.forward(concat), {"example", "position", "feature"});
+  return record(context, "output", o_proj_.forward(concat),
+                {dims::example, dims::position, dims::feature});
 }
 
 }  // namespace attnlab

@@ -71,7 +71,9 @@ float difference_where(const Tensor& a, const Tensor& b, Pick pick) {
 // observed pass is where a wrong count of names is caught).
 class OwnRecordings final : public ActivationObserver {
  public:
-  void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) override {
+  void observe(const RecordedTensor& recorded, const Tensor& value) override {
+    const std::string_view name = recorded.name;
+    const DimensionNames dimensions = recorded.dimensions;
     listed.push_back(
         fmt::format("{} [{}] {}", name, fmt::join(dimensions, ", "), shape_string(value.shape())));
   }

@@ -46,7 +46,8 @@ std::vector<std::string> written_first(const ConfigNode& config, std::vector<std
 // Collects the names of the activations a forward pass reports.
 class NameCollector final : public ActivationObserver {
  public:
-  void observe(std::string_view name, const Tensor&, DimensionNames) override {
+  void observe(const RecordedTensor& recorded, const Tensor&) override {
+    const std::string_view name = recorded.name;
     names.emplace(name);
   }
   std::set<std::string> names;
@@ -61,16 +62,13 @@ bool task_suits(const std::string& task, ModelShape shape) {
 
 }  // namespace
 
-bool is_recorded(const std::string& name, const std::vector<std::string>& patterns,
+bool is_recorded(const RecordedTensor& recorded, const std::vector<std::string>& patterns,
                  const std::vector<int64_t>& layers) {
   const bool matches = std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
-    return matches_dotted_pattern(p, name);
+    return matches_dotted_pattern(p, recorded.name);
   });
-  if (!matches || layers.empty()) return matches;
-  const auto at = name.find(".layers.");
-  if (at == std::string::npos) return true;  // not inside a layer (embeddings)
-  const int64_t layer = std::stoll(name.substr(at + 8));
-  return std::find(layers.begin(), layers.end(), layer) != layers.end();
+  if (!matches || layers.empty() || recorded.layer < 0) return matches;  // embeddings: no layer
+  return std::find(layers.begin(), layers.end(), recorded.layer) != layers.end();
 }
 
 double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {

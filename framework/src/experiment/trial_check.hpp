@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attnlab/experiment/config_tree.hpp"
+#include "attnlab/nn/module.hpp"
 
 namespace attnlab {
 
@@ -16,8 +17,10 @@ namespace attnlab {
 /// now), checked before the model is built. Returns the estimate in bytes.
 double check_trial(const ConfigNode& resolved, uint64_t memory_limit);
 
-/// Whether an activation name is selected by the record options' patterns and layers.
-bool is_recorded(const std::string& name, const std::vector<std::string>& patterns,
+/// Whether a recorded tensor is selected by the record options' patterns and
+/// layers (its layer as declared where it was made; one outside the layers, e.g.
+/// an embedding, is selected by its pattern alone).
+bool is_recorded(const RecordedTensor& recorded, const std::vector<std::string>& patterns,
                  const std::vector<int64_t>& layers);
 
 }  // namespace attnlab

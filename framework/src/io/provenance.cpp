@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <ctime>
+#include <filesystem>
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/version.hpp"
+#include "isolated_read.hpp"
 
 namespace attnlab {
 namespace {
@@ -92,6 +95,25 @@ int64_t check_file(const Hdf5File& file, const FileKind& kind, bool datasets) {
   if (schema >= kind.sealed_from || file.has_attribute("/", Hdf5File::kSealAttribute))
     file.verify(datasets);
   return schema;
+}
+
+std::string check_file_at(const std::string& path) {
+  std::error_code unknown;
+  const auto bytes = std::filesystem::file_size(path, unknown);
+  const auto cpu_time = std::chrono::seconds(30 + (unknown ? 0 : bytes / (10 << 20)));
+  return read_isolated(
+      [&] {
+        const Hdf5File file(path, Hdf5File::Mode::read);
+        const FileKind& kind = file_kind_of(file);
+        const int64_t schema = check_file(file, kind, true);
+        const bool sealed = file.has_attribute("/", Hdf5File::kSealAttribute);
+        return fmt::format("{} file, {} = {}, {}", kind.name, kind.schema_attribute, schema,
+                           !sealed ? "not sealed (older)"
+                           : file.has_attribute("/", Hdf5File::kSealVersionAttribute)
+                               ? "sealed with data digests"
+                               : "sealed (attributes)");
+      },
+      path, cpu_time);
 }
 
 }  // namespace attnlab

@@ -50,7 +50,7 @@ Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
                                       return dropout(context, ffn_->forward(in, context), dropout_);
                                     })
                          : h;  // [B, T, D]; an attention-only block has no FFN
-  return record(context, "output", out, {"example", "position", "feature"});
+  return record(context, "output", out, {dims::example, dims::position, dims::feature});
 }
 
 DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention, Rng& rng)
@@ -98,7 +98,7 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
                                       return dropout(context, ffn_->forward(in, context), dropout_);
                                     })
                          : h;  // [B, T, D]; an attention-only block has no FFN
-  return record(context, "output", out, {"example", "position", "feature"});
+  return record(context, "output", out, {dims::example, dims::position, dims::feature});
 }
 
 }  // namespace attnlab

@@ -41,10 +41,11 @@ Tensor EmbeddingStack::forward(std::span<const int32_t> ids, const Shape& ids_sh
                                int64_t position_offset, const PositionalEncoding& positions,
                                const ForwardContext& context) const {
   const Tensor tokens = record(context, "token_embedding", tokens_.forward(ids, ids_shape),
-                               {"example", "position", "feature"});  // [B, T, D]
+                               {dims::example, dims::position, dims::feature});  // [B, T, D]
   const Tensor positional = positions.embedding_term(position_offset, ids_shape.back());  // [T, D]
   if (!positional.defined()) return dropout(context, tokens, dropout_);
-  record(context, "positional", positional, {"position", "feature"});
+  // Observed only: what follows is computed from the sum below, not from this table.
+  record(context, "positional", positional, {dims::position, dims::feature}, Replaceable::no);
   return dropout(context, ops::add(tokens, positional), dropout_);
 }
 

@@ -46,13 +46,23 @@ void Module::add_module(std::string name, Module& child) {
   children_.emplace_back(std::move(name), &child);
 }
 
+void Module::add_layer(std::string name, Module& child, int64_t index) {
+  add_module(std::move(name), child);
+  child.set_layer(index);
+}
+
+void Module::set_layer(int64_t index) {
+  layer_ = index;
+  for (auto& [name, child] : children_) child->set_layer(index);
+}
+
 void Module::set_path(std::string path) {
   path_ = std::move(path);
   for (auto& [name, child] : children_) child->set_path(join_path(path_, name));
 }
 
 Tensor Module::record(const ForwardContext& context, std::string_view name, const Tensor& value,
-                      DimensionNames dimensions) const {
+                      DimensionNames dimensions, Replaceable replaceable) const {
   if (!context.observer || !value.defined()) return value;
   const std::string full_name = join_path(path_, std::string(name));
   if (static_cast<int64_t>(dimensions.size()) != value.rank())
@@ -60,8 +70,10 @@ Tensor Module::record(const ForwardContext& context, std::string_view name, cons
         "{}: recorded with {} dimension names for a tensor of rank {} (the component that "
         "records it must name each axis)",
         full_name, dimensions.size(), value.rank()));
-  context.observer->observe(full_name, value, dimensions);
-  Tensor replacement = context.observer->replace(full_name, value);
+  const RecordedTensor recorded{full_name, dimensions, layer_, replaceable};
+  context.observer->observe(recorded, value);
+  if (replaceable == Replaceable::no) return value;
+  Tensor replacement = context.observer->replace(recorded, value);
   if (!replacement.defined()) return value;
   if (replacement.shape() != value.shape())
     throw ShapeError(fmt::format("{}: replaced by a tensor of shape {}, but it has shape {}",

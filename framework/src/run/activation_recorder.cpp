@@ -10,6 +10,7 @@
 #include "attnlab/experiment/config_tree.hpp"
 #include "attnlab/ops.hpp"
 #include "attnlab/run/trial_runner.hpp"
+#include "attnlab/task/task.hpp"
 #include "attnlab/train/seeding.hpp"
 
 namespace attnlab {
@@ -38,12 +39,11 @@ class ChunkWriter final : public ActivationObserver {
         examples_(examples),
         rows_per_write_(rows_per_write) {}
 
-  void observe(std::string_view view, const Tensor& reported, DimensionNames dimensions) override {
-    const std::string name(view);
-    if (!is_recorded(name, spec_.record.tensors, spec_.record.layers)) return;
-    const std::string dataset = hdf5_path(group_, name);
-    const std::vector<std::string> dims = names_of(dimensions);
-    if (dims.empty() || dims.front() != "example") {  // the same for every example: written once
+  void observe(const RecordedTensor& recorded, const Tensor& reported) override {
+    if (!is_recorded(recorded, spec_.record.tensors, spec_.record.layers)) return;
+    const std::string dataset = hdf5_path(group_, recorded.name);
+    const std::vector<std::string> dims = names_of(recorded.dimensions);
+    if (dims.empty() || dims.front() != dims::example) {  // the same for every example: once
       if (!file_.contains(dataset)) {
         file_.write_tensor(dataset, reported);
         file_.set_attribute(dataset, "dims", dims);
@@ -54,7 +54,7 @@ class ChunkWriter final : public ActivationObserver {
     // Shared key/value heads (mqa, gqa) are kept whole: they serve several query heads.
     const bool selects_heads =
         !spec_.record.heads.empty() && dims.size() > 1 &&
-        (dims[1] == "head" || (dims[1] == "kv_head" && value.size(1) == spec_.model.heads));
+        (dims[1] == dims::head || (dims[1] == dims::kv_head && value.size(1) == spec_.model.heads));
     if (selects_heads) value = select_heads(value, spec_.record.heads);
     if (!file_.contains(dataset)) {
       Shape full = value.shape();
@@ -78,7 +78,9 @@ class ChunkWriter final : public ActivationObserver {
 void write_tokens(Hdf5File& file, const std::string& dataset, const TokenBatch& tokens) {
   if (tokens.batch == 0) return;
   file.write_ints(dataset, tokens.ids, tokens.shape());
-  file.set_attribute(dataset, "dims", std::vector<std::string>{"example", "position"});
+  file.set_attribute(
+      dataset, "dims",
+      std::vector<std::string>{std::string(dims::example), std::string(dims::position)});
   if (!tokens.lengths.empty())
     file.write_ints(dataset + "_lengths", tokens.lengths, {tokens.batch});
 }
@@ -94,8 +96,12 @@ ActivationRecorder::ActivationRecorder(Hdf5File& file, const TrialSpec& spec, co
   const auto per_example = static_cast<int64_t>(examples_.targets.size()) / spec.record.examples;
   file_.write_ints("activations/inputs/targets", examples_.targets,
                    {spec.record.examples, per_example});
-  file_.set_attribute("activations/inputs/targets", "dims",
-                      std::vector<std::string>{"example", "position"});
+  file_.set_attribute(
+      "activations/inputs", "tokens",
+      std::string(Task::token_kind(task_registry().find(spec.task.name).capabilities)));
+  file_.set_attribute(
+      "activations/inputs/targets", "dims",
+      std::vector<std::string>{std::string(dims::example), std::string(dims::position)});
 }
 
 void ActivationRecorder::record(const TaskModel& model, int64_t step) {

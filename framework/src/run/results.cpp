@@ -22,7 +22,7 @@
 #include "attnlab/run/figures.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/stats/sample_summary.hpp"
-#include "isolated_read.hpp"
+#include "../io/isolated_read.hpp"
 
 namespace attnlab {
 namespace {

@@ -28,7 +28,7 @@ struct ModuleMetrics {
 
 struct TrialHeadMetrics {
   std::string id, arm;
-  std::string task;  // the task's name (how its tokens read: bytes for char_lm)
+  std::string tokens;  // what its tokens are: Task::token_kind ("bytes" of a text, or "ids")
   uint64_t seed = 0;
   int64_t examples = 0;   // examples measured on
   bool recorded = false;  // on the examples the trial recorded (else its analysis examples)

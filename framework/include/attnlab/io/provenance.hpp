@@ -58,4 +58,10 @@ void write_provenance(Hdf5File& file, const FileKind& kind);
 /// and what it found. Returns the file's schema version.
 int64_t check_file(const Hdf5File& file, const FileKind& kind, bool datasets = false);
 
+/// check_file on the file at `path`, of the kind it says it is, its datasets'
+/// values included, read in a child process (HDF5 can hang or crash on a
+/// damaged file; this process never reads it). Returns a line saying what the
+/// file is; throws IoError naming the damage.
+std::string check_file_at(const std::string& path);
+
 }  // namespace attnlab

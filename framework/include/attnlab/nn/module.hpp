@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "attnlab/nn/dimension_names.hpp"
 #include "attnlab/tensor.hpp"
 
 namespace attnlab {
@@ -19,25 +20,35 @@ namespace attnlab {
 using Rng = std::mt19937_64;
 
 /// The names of a recorded tensor's dimensions, outermost first, given where it
-/// is recorded (e.g. {"example", "head", "query", "key"}; docs/hdf5-layout.md
-/// lists the names the built-ins use). An "example" first means one row per
-/// input sequence; anything else is the same for every example. Valid for the
-/// call it is passed to only.
+/// is recorded (e.g. {dims::example, dims::head, dims::query, dims::key}; the
+/// built-ins' names are declared in nn/dimension_names.hpp). An "example" first
+/// means one row per input sequence; anything else is the same for every
+/// example. Valid for the call it is passed to only.
 using DimensionNames = std::span<const std::string_view>;
+
+/// Whether the forward pass goes on computing from a recorded tensor, so that
+/// an observer may replace it (activation patching): declared where it is recorded.
+enum class Replaceable : bool { no, yes };
+
+/// What an observer is told of a recorded tensor, all of it declared where the
+/// tensor is made: nothing is to be parsed from its name. Valid for the call only.
+struct RecordedTensor {
+  std::string_view name;      // full dotted name, e.g. "encoder.layers.0.self_attn.weights"
+  DimensionNames dimensions;  // as many as the value's rank
+  int64_t layer = -1;         // the layer of the stack that made it; -1 outside layers
+  Replaceable replaceable = Replaceable::yes;
+};
 
 /// Receives named intermediate tensors during a forward pass (activation recording).
 class ActivationObserver {
  public:
   virtual ~ActivationObserver() = default;
-  /// Full dotted name, e.g. "encoder.layers.0.self_attn.weights", and the value's
-  /// dimension names (as many as its rank).
-  virtual void observe(std::string_view name, const Tensor& value, DimensionNames dimensions) = 0;
-  /// Called after observe(): a tensor of the same shape for the forward pass to
-  /// continue with instead of `value` (activation patching), or an undefined
-  /// Tensor to keep it (the default). Only tensors the model goes on computing
-  /// from can be replaced (docs/analysis.md lists them).
-  virtual Tensor replace(std::string_view name, const Tensor& value) {
-    (void)name, (void)value;
+  virtual void observe(const RecordedTensor& recorded, const Tensor& value) = 0;
+  /// Called after observe() for a replaceable tensor only: a tensor of the same
+  /// shape for the forward pass to continue with instead of `value`, or an
+  /// undefined Tensor to keep it (the default).
+  virtual Tensor replace(const RecordedTensor& recorded, const Tensor& value) {
+    (void)recorded, (void)value;
     return Tensor();
   }
 };
@@ -65,30 +76,42 @@ class Module {
   /// This module and every module under it, depth first in registration order
   /// (what interventions look modules up in by path).
   std::vector<Module*> modules();
+  /// The index of the stack layer this module belongs to (add_layer), or -1.
+  int64_t layer() const { return layer_; }
 
  protected:
   /// Registers a trainable tensor (marks it as requiring a gradient).
   Tensor add_parameter(std::string name, Tensor value);
   /// Registers a child; it must live as long as this module (a member or owned pointer).
   void add_module(std::string name, Module& child);
-  /// Reports `value` as "<path>.<name>" with its dimension names to the context's
-  /// observer, if any, and returns what the forward pass continues with: `value`,
-  /// or the observer's replacement (ActivationObserver::replace; ShapeError if its
-  /// shape differs). Throws Error if there are not as many names as dimensions.
+  /// Registers layer `index` of a stack: the child and everything under it
+  /// report that layer with what they record (RecordedTensor::layer).
+  void add_layer(std::string name, Module& child, int64_t index);
+  /// Reports `value` as "<path>.<name>" with its dimension names, this module's
+  /// layer and whether it is `replaceable` to the context's observer, if any,
+  /// and returns what the forward pass continues with: `value`, or for a
+  /// replaceable tensor the observer's replacement (ActivationObserver::replace;
+  /// ShapeError if its shape differs). Throws Error if there are not as many
+  /// names as dimensions. A tensor only observed (the forward pass does not go
+  /// on from it, e.g. raw scores) is recorded with Replaceable::no.
   Tensor record(const ForwardContext& context, std::string_view name, const Tensor& value,
-                DimensionNames dimensions) const;
-  /// The same with the names written out: record(context, "w", w, {"example", "head"}).
+                DimensionNames dimensions, Replaceable replaceable = Replaceable::yes) const;
+  /// The same with the names written out: record(context, "w", w, {dims::example, dims::head}).
   Tensor record(const ForwardContext& context, std::string_view name, const Tensor& value,
-                std::initializer_list<std::string_view> dimensions) const {
-    return record(context, name, value, DimensionNames(dimensions.begin(), dimensions.size()));
+                std::initializer_list<std::string_view> dimensions,
+                Replaceable replaceable = Replaceable::yes) const {
+    return record(context, name, value, DimensionNames(dimensions.begin(), dimensions.size()),
+                  replaceable);
   }
   /// Applies dropout when training, identity otherwise.
   Tensor dropout(const ForwardContext& context, const Tensor& x, float p) const;
 
  private:
   void set_path(std::string path);
+  void set_layer(int64_t index);
 
   std::string path_;
+  int64_t layer_ = -1;
   std::vector<std::pair<std::string, Tensor>> parameters_;
   std::vector<std::pair<std::string, Module*>> children_;
 };

@@ -46,8 +46,9 @@ class Task {
     bool encoder_decoder = false;
     bool sequence_labels = false;
     bool pads = false;
+    bool byte_tokens = false;
 
-    static constexpr std::array<CapabilityField<Capabilities>, 5> fields() {
+    static constexpr std::array<CapabilityField<Capabilities>, 6> fields() {
       return {{{"encoder", &Capabilities::encoder, "can be posed to an encoder"},
                {"decoder", &Capabilities::decoder, "can be posed to a decoder-only model"},
                {"encoder_decoder", &Capabilities::encoder_decoder,
@@ -57,10 +58,19 @@ class Task {
                 "read out from the mean of the encoder's final states), not one per position"},
                {"pads", &Capabilities::pads,
                 "batches may hold sequences shorter than the batch, right-padded with their "
-                "lengths given (the attention variant must then honour padding masks)"}}};
+                "lengths given (the attention variant must then honour padding masks)"},
+               {"byte_tokens", &Capabilities::byte_tokens,
+                "its tokens are the bytes of a text: pictures and the report label them as "
+                "characters (trial files say so: activations/inputs attribute tokens = bytes)"}}};
     }
   };
   struct BuildContext {};
+
+  /// How files say what a task's tokens are (attribute `tokens`): "bytes" of a
+  /// text (byte_tokens), or plain "ids".
+  static constexpr std::string_view token_kind(const Capabilities& capabilities) {
+    return capabilities.byte_tokens ? "bytes" : "ids";
+  }
 
   virtual ~Task() = default;
   /// Token ids used anywhere (inputs and targets) are < vocab_size().
