@@ -18,7 +18,7 @@ namespace attnlab::cli {
 namespace {
 
 WorkerEvent parse_progress(int slot, const std::string& line) {
-  WorkerEvent event{WorkerEvent::Kind::progress, slot};
+  WorkerEvent event{.kind = WorkerEvent::Kind::progress, .slot = slot};
   std::istringstream fields(line.substr(6));
   fields >> event.step >> event.steps >> event.loss >> event.seconds;
   return event;
@@ -127,7 +127,7 @@ void WorkerPool::reap(std::vector<WorkerEvent>& events) {
     int status = 0;
     if (waitpid(worker.pid, &status, 0) != worker.pid) continue;
     worker.done = true;
-    WorkerEvent event{WorkerEvent::Kind::exited, static_cast<int>(i)};
+    WorkerEvent event{.kind = WorkerEvent::Kind::exited, .slot = static_cast<int>(i)};
     event.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     event.failure = worker.failure;
     events.push_back(event);
