@@ -9,23 +9,26 @@
 
 #include "attnlab/experiment/experiment.hpp"
 #include "attnlab/run/results.hpp"
+#include "attnlab/run/run_observer.hpp"
 
 namespace attnlab::cli {
 
-class ProgressDisplay {
+class ProgressDisplay final : public RunObserver {
  public:
   enum class Mode { terminal, lines, quiet };
   ProgressDisplay(Mode mode, bool verbose, int64_t to_run, int jobs);
   ~ProgressDisplay();
 
-  void started(const Trial& trial, int attempt);
-  void progress(const Trial& trial, int64_t step, int64_t steps, double loss, double seconds);
-  void finished(const Trial& trial, const TrialSummary& summary);
+  void started(const Trial& trial, int attempt) override;
+  void progress(const Trial& trial, int64_t step, int64_t steps, double loss,
+                double seconds) override;
+  void finished(const Trial& trial, const TrialSummary& summary) override;
   void failed(const Trial& trial, const std::string& reason, const std::string& log,
-              bool will_retry);
-  void interrupted(const Trial& trial);
+              bool will_retry) override;
+  void interrupted(const Trial& trial) override;
   /// A line above the status block (or on its own).
-  void message(const std::string& text);
+  void message(const std::string& text) override;
+  void tick() override { render(); }
   /// Redraws the status block (terminal mode; at most a few times a second).
   void render(bool force = false);
 

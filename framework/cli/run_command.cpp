@@ -8,13 +8,13 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/registry/parameters.hpp"
+#include "attnlab/run/output_directory.hpp"
 #include "attnlab/run/results.hpp"
+#include "attnlab/run/trial_scheduler.hpp"
 #include "attnlab/threads.hpp"
 #include "commands.hpp"
 #include "experiment_arguments.hpp"
-#include "output_directory.hpp"
 #include "progress_display.hpp"
-#include "trial_scheduler.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -81,6 +81,62 @@ std::string pending_text(int64_t pending, int64_t elsewhere) {
   return text;
 }
 
+// What a run of this share has left, from the summaries just written.
+struct Outcome {
+  int64_t finished = 0, mine_finished = 0, pending = 0, elsewhere = 0;
+};
+
+Outcome outcome_of(const std::vector<TrialSummary>& summaries, int64_t share, int64_t shares) {
+  Outcome o;
+  for (const TrialSummary& s : summaries) {
+    o.finished += s.status == TrialStatus::finished;
+    const bool mine = s.index % shares == share - 1;
+    o.mine_finished += s.status == TrialStatus::finished && mine;
+    o.pending += s.status == TrialStatus::pending && mine;
+    o.elsewhere += s.status == TrialStatus::pending && !mine;
+  }
+  return o;
+}
+
+void announce(const Experiment& experiment, const OutputLayout& layout,
+              const TrialSelection& selection, int64_t share, int64_t shares, int jobs) {
+  fmt::print(
+      "experiment {}: {} trials ({} arms x {} seeds){}; {} already finished, {} to run "
+      "with -j {}\noutput: {}\n",
+      experiment.name, experiment.trials.size(), experiment.arms.size(),
+      experiment.trials.size() / std::max<std::size_t>(experiment.arms.size(), 1),
+      shares > 1 ? fmt::format(", share {}/{} = {} trials", share, shares, selection.selected) : "",
+      selection.selected - static_cast<int64_t>(selection.to_run.size()), selection.to_run.size(),
+      jobs, layout.dir().string());
+  std::fflush(stdout);
+}
+
+ProgressDisplay::Mode display_mode(const RunOptions& options) {
+  if (options.quiet) return ProgressDisplay::Mode::quiet;
+  return isatty(STDOUT_FILENO) != 0 ? ProgressDisplay::Mode::terminal
+                                    : ProgressDisplay::Mode::lines;
+}
+
+// The table, the conclusion and the failures; the exit code of the run.
+int report(const Experiment& experiment, const OutputLayout& layout,
+           const std::vector<TrialSummary>& summaries, int64_t share, int64_t shares,
+           int64_t selected, int64_t failures, bool interrupted) {
+  const Outcome o = outcome_of(summaries, share, shares);
+  fmt::print("\n{}\n{} of {} trials finished{}; results in {}/results.{{h5,csv,md}}\n",
+             results_table(experiment, summaries), o.finished, summaries.size(),
+             pending_text(o.pending, o.elsewhere), layout.dir().string());
+  if (const std::string conclusion = conclusion_text(experiment, summaries); !conclusion.empty())
+    fmt::print("\nconclusion, computed from these figures:\n{}", conclusion);
+  print_failures(summaries, layout);
+  if (interrupted) return 130;
+  if (o.mine_finished < selected) {  // whatever the reason, a run that did not finish says so
+    fmt::print(stderr, "attnlab: {} of the {} trials of this run did not finish\n",
+               selected - o.mine_finished, selected);
+    return 1;
+  }
+  return failures > 0 ? 1 : 0;
+}
+
 }  // namespace
 
 int run_run(const std::vector<std::string>& arguments) {
@@ -99,46 +155,21 @@ int run_run(const std::vector<std::string>& arguments) {
         "another attnlab run is working on this plan in {}: this run shares the work (it runs "
         "the trials no run has started, and waits for the others)\n",
         layout.dir().string());
-
-  std::vector<const Trial*> to_run;
-  int64_t selected = 0;
-  for (const Trial& trial : experiment.trials) {
-    if (trial.index % shares != share - 1) continue;
-    ++selected;
-    const TrialFileState state = inspect_trial_file(layout, trial.id);
-    if (!state.finished()) {
-      to_run.push_back(&trial);
-    } else {
-      std::error_code ignored;  // a failure marker left by a worker killed after it finished
-      fs::remove(layout.failure(trial.id), ignored);
-    }
-    if (state.kind == TrialFileState::Kind::damaged)
-      fmt::print(stderr, "attnlab: warning: {}; the trial runs again\n",
-                 set_aside_damaged_file(layout, trial.id, state.damage));
-  }
-  const int jobs = options.jobs > 0
-                       ? options.jobs
-                       : available_cpus();  // the affinity mask and cgroup quota, not the host's
-  const ProgressDisplay::Mode mode = options.quiet                ? ProgressDisplay::Mode::quiet
-                                     : isatty(STDOUT_FILENO) != 0 ? ProgressDisplay::Mode::terminal
-                                                                  : ProgressDisplay::Mode::lines;
-  if (!options.quiet)
-    fmt::print(
-        "experiment {}: {} trials ({} arms x {} seeds){}; {} already finished, {} to run "
-        "with -j {}\noutput: {}\n",
-        experiment.name, experiment.trials.size(), experiment.arms.size(),
-        experiment.trials.size() / std::max<std::size_t>(experiment.arms.size(), 1),
-        shares > 1 ? fmt::format(", share {}/{} = {} trials", share, shares, selected) : "",
-        selected - static_cast<int64_t>(to_run.size()), to_run.size(), jobs, layout.dir().string());
-  std::fflush(stdout);
+  const TrialSelection selection = select_trials_to_run(
+      experiment, layout, share, shares,
+      [](const std::string& warning) { fmt::print(stderr, "attnlab: warning: {}\n", warning); });
+  // The affinity mask and cgroup quota, not the host's CPUs.
+  const int jobs = options.jobs > 0 ? options.jobs : available_cpus();
+  if (!options.quiet) announce(experiment, layout, selection, share, shares, jobs);
 
   install_stop_handlers();
   int64_t failures = 0;
   bool interrupted = false;
   {
-    ProgressDisplay display(mode, options.verbose, static_cast<int64_t>(to_run.size()), jobs);
+    ProgressDisplay display(display_mode(options), options.verbose,
+                            static_cast<int64_t>(selection.to_run.size()), jobs);
     TrialScheduler scheduler(experiment, layout, options.scheduling, display, *lock);
-    failures = scheduler.run(to_run, jobs);
+    failures = scheduler.run(selection.to_run, jobs);
     interrupted = scheduler.interrupted();
   }
   std::vector<TrialSummary> summaries;
@@ -151,27 +182,8 @@ int run_run(const std::vector<std::string>& arguments) {
                e.what(), layout.trials().string());
     return interrupted ? 130 : 1;
   }
-  int64_t finished = 0, mine_finished = 0, pending = 0, elsewhere = 0;
-  for (const TrialSummary& s : summaries) {
-    finished += s.status == TrialStatus::finished;
-    const bool mine = s.index % shares == share - 1;
-    mine_finished += s.status == TrialStatus::finished && mine;
-    pending += s.status == TrialStatus::pending && mine;
-    elsewhere += s.status == TrialStatus::pending && !mine;
-  }
-  fmt::print("\n{}\n{} of {} trials finished{}; results in {}/results.{{h5,csv,md}}\n",
-             results_table(experiment, summaries), finished, summaries.size(),
-             pending_text(pending, elsewhere), layout.dir().string());
-  if (const std::string conclusion = conclusion_text(experiment, summaries); !conclusion.empty())
-    fmt::print("\nconclusion, computed from these figures:\n{}", conclusion);
-  print_failures(summaries, layout);
-  if (interrupted) return 130;
-  if (mine_finished < selected) {  // whatever the reason, a run that did not finish says so
-    fmt::print(stderr, "attnlab: {} of the {} trials of this run did not finish\n",
-               selected - mine_finished, selected);
-    return 1;
-  }
-  return failures > 0 ? 1 : 0;
+  return report(experiment, layout, summaries, share, shares, selection.selected, failures,
+                interrupted);
 }
 
 }  // namespace attnlab::cli

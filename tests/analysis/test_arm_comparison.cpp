@@ -47,7 +47,7 @@ TEST_CASE("the verdict takes each test's own direction") {
   REQUIRE(table.rows[0].verdict == "higher (rank test only)");
 }
 
-TEST_CASE("a baseline over a grid pairs arms that differ in one axis; zipped keys count as it") {
+TEST_CASE("a baseline over a grid pairs arms that differ in one axis, zipped keys count as it") {
   // grid positional x zip (heads, ffn): heads=1 goes with ffn=32, heads=4 with ffn=64.
   const auto arm = [](const char* p, const char* h, const char* f, double v) {
     return std::pair<Axes, std::vector<double>>{{{"positional", p}, {"heads", h}, {"ffn", f}},
@@ -63,7 +63,7 @@ TEST_CASE("a baseline over a grid pairs arms that differ in one axis; zipped key
   REQUIRE(table.rows[1].difference.difference == Approx(0.3));
 }
 
-TEST_CASE("diverged seeds are left out and said; samples that do not vary have no Welch p") {
+TEST_CASE("diverged seeds are left out and said, samples that do not vary have no Welch p") {
   const ComparisonTable diverged =
       compare_arms(results_of({{{{"x", "0"}}, {0.5, 0.6, 0.7}}, {{{"x", "1"}}, {0.9, NAN, 0.8}}}),
                    "eval_accuracy", "x=0");

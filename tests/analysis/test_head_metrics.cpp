@@ -29,7 +29,7 @@ const std::vector<int32_t> kRepeated{1, 2, 3, 4, 1, 2, 3, 4};  // a sequence see
 
 }  // namespace
 
-TEST_CASE("uniform attention over n keys has entropy ln n; one-hot has 0") {
+TEST_CASE("uniform attention over n keys has entropy ln n, one-hot has 0") {
   const HeadMetrics uniform =
       head_metrics(pattern_of(1, 6, [](auto, auto, auto) { return 1.0f / 6; })).front();
   REQUIRE(uniform.entropy == Approx(std::log(6.0)));

@@ -160,7 +160,7 @@ Tensor parameter(const Module& module, const std::string& name) {
 }
 }  // namespace
 
-TEST_CASE("a head that does nothing can be masked without effect; masking all leaves W_O's bias") {
+TEST_CASE("a head that does nothing can be masked without effect, masking all leaves W_O's bias") {
   Rng rng(11);
   MultiHeadAttention mha(8, 4, 0.0f, rng);
   const Tensor x = testing::random_tensor({2, 3, 8}, 12);

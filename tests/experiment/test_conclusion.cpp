@@ -5,7 +5,7 @@
 #include <attnlab/run/results.hpp>
 #include <catch2/catch.hpp>
 
-#include "experiment_files.hpp"
+#include "support/experiment_files.hpp"
 
 using namespace attnlab;
 using Catch::Matchers::Contains;

@@ -2,7 +2,7 @@
 #include <attnlab/experiment/experiment.hpp>
 #include <catch2/catch.hpp>
 
-#include "experiment_files.hpp"
+#include "support/experiment_files.hpp"
 
 using namespace attnlab;
 
@@ -58,7 +58,7 @@ seeds: [3, 5]
   REQUIRE(value(e.trials[0], "model.norm") == "pre");  // a default filled in
 }
 
-TEST_CASE("seeds: N gives seeds 0..N-1; without seeds the trial uses train.seed") {
+TEST_CASE("seeds: N gives seeds 0..N-1, without seeds the trial uses train.seed") {
   TemporaryFolder folder;
   REQUIRE(
       load_experiment(folder.write("a.yaml", std::string(kSmall) + "seeds: 3\n")).trials.size() ==

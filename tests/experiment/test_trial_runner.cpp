@@ -12,7 +12,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "experiment_files.hpp"
+#include "support/experiment_files.hpp"
 
 using namespace attnlab;
 
@@ -221,7 +221,7 @@ TEST_CASE("a results file from a newer attnlab is refused with both versions") {
                           kResultsSchemaVersion + 1, kResultsSchemaVersion)));
 }
 
-TEST_CASE("inspecting a trial's file only reads; setting a damaged one aside is its own step") {
+TEST_CASE("inspecting a trial's file only reads, setting a damaged one aside is its own step") {
   TemporaryFolder folder;
   const OutputLayout layout(folder.path() / "out");
   std::filesystem::create_directories(layout.trials());

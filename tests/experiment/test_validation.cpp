@@ -9,7 +9,7 @@
 #include <attnlab/train/trainer.hpp>
 #include <catch2/catch.hpp>
 
-#include "experiment_files.hpp"
+#include "support/experiment_files.hpp"
 
 using namespace attnlab;
 
@@ -196,7 +196,7 @@ TEST_CASE("eval.settings are the task's parameters, checked where they are writt
                                          "length=12,ignore_probability=0.5 fails"));
 }
 
-TEST_CASE("a task's own refusal names the task section; generation needs next-token targets") {
+TEST_CASE("a task's own refusal names the task section, generation needs next-token targets") {
   REQUIRE_THAT(refusal("task: {name: mqar, symbols: 33}\n"),
                Catch::Matchers::StartsWith("x.yaml:1:7: task: task 'mqar': symbols must be even"));
   REQUIRE_THAT(refusal("task: {name: shift}\neval: {generation_batches: 1}\n"),
@@ -297,7 +297,7 @@ TEST_CASE("syntax errors, duplicate keys, bad seeds, bad overrides and base cycl
                Catch::Matchers::StartsWith("x.yaml:1:7: base: file"));
 }
 
-TEST_CASE("a choice key decodes through its one table of names; anything else is an error") {
+TEST_CASE("a choice key decodes through its one table of names, anything else is an error") {
   REQUIRE(activation_names().decode("gelu", "model.activation") == Activation::gelu);
   REQUIRE(norm_placement_names().decode("post", "model.norm") == NormPlacement::post);
   REQUIRE(schedule_names().decode("constant", "train.schedule") == LearningRateSchedule::constant);

@@ -208,7 +208,7 @@ TEST_CASE("log, log1p, softplus, abs, neg, sqrt, clamp and where give their valu
   REQUIRE_THROWS_WITH(ops::clamp(x, 1.0f, 0.0f), Contains("clamp: low 1 is above high 0"));
 }
 
-TEST_CASE("l2_normalize gives unit rows; mask_to_bias is 0 where visible and -inf where masked") {
+TEST_CASE("l2_normalize gives unit rows, mask_to_bias is 0 where visible and -inf where masked") {
   const Tensor x = Tensor::from_values({2, 2}, std::vector<float>{3.0f, 4.0f, 0.0f, 0.0f});
   const auto unit = ops::l2_normalize(x).to_vector();
   REQUIRE(unit[0] == Approx(0.6f));

@@ -207,7 +207,7 @@ TEST_CASE("AdamW matches the closed form of its first step") {
   REQUIRE(p.data()[1] == Approx(-2.0f * (1 - 0.001f) - 0.01f).epsilon(1e-6));
 }
 
-TEST_CASE("gradient clipping bounds the global norm; the schedule warms up then decays") {
+TEST_CASE("gradient clipping bounds the global norm, the schedule warms up then decays") {
   Tensor a = Tensor::zeros({2});
   a.requires_grad();
   ops::sum(ops::scale(a, 3.0f)).backward();  // grad (3, 3), norm sqrt(18)
@@ -234,7 +234,7 @@ TEST_CASE("a diverging run stops with a clear error") {
   REQUIRE_THROWS_WITH(train(model, task, options), Catch::Matchers::Contains("training diverged"));
 }
 
-TEST_CASE("an evaluation with nothing scored gives NaN, not 0; the loss is a mean over targets") {
+TEST_CASE("an evaluation with nothing scored gives NaN, not 0, the loss is a mean over targets") {
   // flip_flop with ignore_probability 1 never reads: nothing to score.
   const auto never =
       task_registry().create("flip_flop", {{"length", "6"}, {"ignore_probability", "1"}}, {});

@@ -15,6 +15,7 @@
 #include <map>
 #include <sstream>
 
+#include "../io/isolated_read.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
@@ -22,7 +23,6 @@
 #include "attnlab/run/figures.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/stats/sample_summary.hpp"
-#include "../io/isolated_read.hpp"
 
 namespace attnlab {
 namespace {

@@ -6,20 +6,37 @@
 
 #include <csignal>
 #include <deque>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "attnlab/experiment/experiment.hpp"
+#include "attnlab/run/output_directory.hpp"
 #include "attnlab/run/results.hpp"
-#include "output_directory.hpp"
-#include "progress_display.hpp"
-#include "worker_pool.hpp"
+#include "attnlab/run/run_observer.hpp"
+#include "attnlab/run/worker_pool.hpp"
 
-namespace attnlab::cli {
+namespace attnlab {
 
 struct SchedulerOptions {
   int retries = 0;         // extra runs of a failed trial
   bool fail_fast = false;  // stop everything at the first failure
+  /// The program that runs one trial as `PROGRAM trial TICKET --output FILE --log FILE`:
+  /// this very executable, for the attnlab command line.
+  std::string worker_program = "/proc/self/exe";
 };
+
+/// Which trials of share `share` of `shares` (1-based) are to run: those without a
+/// finished file. A damaged file is set aside (trials/unreadable/) and its trial
+/// runs again, said through `warn`; a stale failure marker of a finished trial
+/// goes. `selected` counts the share's trials.
+struct TrialSelection {
+  std::vector<const Trial*> to_run;
+  int64_t selected = 0;
+};
+TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLayout& layout,
+                                    int64_t share, int64_t shares,
+                                    const std::function<void(const std::string&)>& warn);
 
 /// Counts SIGINT and SIGTERM from now on (the scheduler reacts to them).
 void install_stop_handlers();
@@ -27,12 +44,13 @@ void install_stop_handlers();
 class TrialScheduler {
  public:
   TrialScheduler(const Experiment& experiment, const OutputLayout& layout,
-                 const SchedulerOptions& options, ProgressDisplay& display, RunLock& lock)
+                 const SchedulerOptions& options, RunObserver& display, RunLock& lock)
       : experiment_(experiment),
         layout_(layout),
         options_(options),
         display_(display),
-        lock_(lock) {}
+        lock_(lock),
+        pool_(options.worker_program) {}
 
   /// Runs `trials`; returns how many failed for good. Sets interrupted() on a signal.
   /// A trial that another run of the same plan is running is left to it and waited
@@ -59,7 +77,7 @@ class TrialScheduler {
   const Experiment& experiment_;
   const OutputLayout& layout_;
   const SchedulerOptions& options_;
-  ProgressDisplay& display_;
+  RunObserver& display_;
   RunLock& lock_;
   WorkerPool pool_;
   std::deque<Attempt> queue_;
@@ -70,4 +88,4 @@ class TrialScheduler {
   std::sig_atomic_t signals_seen_ = 0;
 };
 
-}  // namespace attnlab::cli
+}  // namespace attnlab

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-namespace attnlab::cli {
+namespace attnlab {
 
 struct WorkerEvent {
-  enum class Kind { progress, exited } kind;
+  enum class Kind { progress, exited } kind = Kind::progress;
   int slot = 0;  // which running worker
   int64_t step = 0, steps = 0;
   double loss = 0.0, seconds = 0.0;
@@ -23,9 +23,13 @@ struct WorkerEvent {
 
 class WorkerPool {
  public:
+  /// Workers run `program` ("/proc/self/exe": this executable).
+  explicit WorkerPool(std::string program) : program_(std::move(program)) {}
   ~WorkerPool();
-  /// Starts `arguments` (argv[0] is replaced by this executable) with its stderr
-  /// appended to `error_log` (crash reports land beside the trial's log); returns its slot.
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  /// Starts the program with `arguments` and its stderr appended to `error_log`
+  /// (crash reports land beside the trial's log); returns its slot.
   int start(const std::vector<std::string>& arguments, const std::string& error_log);
   /// Events of the workers, waiting at most timeout_ms for the first one.
   std::vector<WorkerEvent> poll(int timeout_ms);
@@ -42,7 +46,8 @@ class WorkerPool {
     bool done = false;
   };
   void reap(std::vector<WorkerEvent>& events);
+  std::string program_;
   std::vector<Worker> workers_;
 };
 
-}  // namespace attnlab::cli
+}  // namespace attnlab

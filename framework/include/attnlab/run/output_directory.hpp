@@ -10,7 +10,7 @@
 #include "attnlab/experiment/experiment.hpp"
 #include "attnlab/run/results.hpp"
 
-namespace attnlab::cli {
+namespace attnlab {
 
 /// Held for a whole run: while it lives, no run of another plan can start in
 /// the directory, and runs of the same plan claim trials one at a time.
@@ -41,4 +41,4 @@ class RunLock {
 std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
                                                   const OutputLayout& layout, bool force);
 
-}  // namespace attnlab::cli
+}  // namespace attnlab

@@ -1,4 +1,4 @@
-#include "worker_pool.hpp"
+#include "attnlab/run/worker_pool.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,11 +14,12 @@
 #include "attnlab/error.hpp"
 #include "attnlab/io/atomic_file.hpp"
 
-namespace attnlab::cli {
+namespace attnlab {
 namespace {
 
 WorkerEvent parse_progress(int slot, const std::string& line) {
-  WorkerEvent event{.kind = WorkerEvent::Kind::progress, .slot = slot};
+  WorkerEvent event;
+  event.slot = slot;
   std::istringstream fields(line.substr(6));
   fields >> event.step >> event.steps >> event.loss >> event.seconds;
   return event;
@@ -63,7 +64,7 @@ int WorkerPool::start(const std::vector<std::string>& arguments, const std::stri
     dup2(pipe_ends[1], STDOUT_FILENO);
     const int log = open_log_for_append(error_log.c_str());
     if (log >= 0) dup2(log, STDERR_FILENO);
-    execv("/proc/self/exe", argv.data());
+    execv(program_.c_str(), argv.data());
     _exit(127);
   }
   close(pipe_ends[1]);
@@ -127,11 +128,13 @@ void WorkerPool::reap(std::vector<WorkerEvent>& events) {
     int status = 0;
     if (waitpid(worker.pid, &status, 0) != worker.pid) continue;
     worker.done = true;
-    WorkerEvent event{.kind = WorkerEvent::Kind::exited, .slot = static_cast<int>(i)};
+    WorkerEvent event;
+    event.kind = WorkerEvent::Kind::exited;
+    event.slot = static_cast<int>(i);
     event.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     event.failure = worker.failure;
     events.push_back(event);
   }
 }
 
-}  // namespace attnlab::cli
+}  // namespace attnlab

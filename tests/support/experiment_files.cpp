@@ -1,4 +1,4 @@
-#include "experiment_files.hpp"
+#include "support/experiment_files.hpp"
 
 #include <fstream>
 #include <random>

@@ -1,4 +1,4 @@
-#include "output_directory.hpp"
+#include "attnlab/run/output_directory.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -19,7 +19,7 @@
 
 namespace fs = std::filesystem;
 
-namespace attnlab::cli {
+namespace attnlab {
 namespace {
 
 constexpr const char* kRunLockName = ".run.lock";        // shared by every run of the plan
@@ -217,4 +217,4 @@ std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
   return held;
 }
 
-}  // namespace attnlab::cli
+}  // namespace attnlab

@@ -1,4 +1,4 @@
-#include "trial_scheduler.hpp"
+#include "attnlab/run/trial_scheduler.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 
 namespace fs = std::filesystem;
 
-namespace attnlab::cli {
+namespace attnlab {
 namespace {
 
 volatile std::sig_atomic_t signals_received = 0;
@@ -23,6 +23,27 @@ void count_signal(int) {
 }
 
 }  // namespace
+
+TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLayout& layout,
+                                    int64_t share, int64_t shares,
+                                    const std::function<void(const std::string&)>& warn) {
+  TrialSelection selection;
+  for (const Trial& trial : experiment.trials) {
+    if (trial.index % shares != share - 1) continue;
+    ++selection.selected;
+    const TrialFileState state = inspect_trial_file(layout, trial.id);
+    if (!state.finished()) {
+      selection.to_run.push_back(&trial);
+    } else {
+      std::error_code ignored;  // a failure marker left by a worker killed after it finished
+      fs::remove(layout.failure(trial.id), ignored);
+    }
+    if (state.kind == TrialFileState::Kind::damaged)
+      warn(fmt::format("{}; the trial runs again",
+                       set_aside_damaged_file(layout, trial.id, state.damage)));
+  }
+  return selection;
+}
 
 void install_stop_handlers() {
   struct sigaction action {};
@@ -40,7 +61,7 @@ int64_t TrialScheduler::run(const std::vector<const Trial*>& trials, int jobs) {
     if (pool_.running() == 0 && queue_.empty() && !waiting_.empty() && !stopping_)
       ::usleep(200 * 1000);  // only other runs' trials are left: look again soon
     for (const WorkerEvent& event : pool_.poll(100)) handle(event);
-    display_.render();
+    display_.tick();
     if (stopping_ && pool_.running() == 0) break;
   }
   return failures_;
@@ -204,4 +225,4 @@ void TrialScheduler::handle_signals() {
   }
 }
 
-}  // namespace attnlab::cli
+}  // namespace attnlab

@@ -1,0 +1,162 @@
+// The run engine as a library: the output directory's locks and claims, which
+// trials a run resumes with, and the scheduler running trials in worker
+// processes (the attnlab executable, as `attnlab run` does).
+#include <attnlab/error.hpp>
+#include <attnlab/experiment/experiment.hpp>
+#include <attnlab/run/output_directory.hpp>
+#include <attnlab/run/trial_runner.hpp>
+#include <attnlab/run/trial_scheduler.hpp>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "support/experiment_files.hpp"
+
+using namespace attnlab;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kTiny = R"(name: tiny
+model: {d_model: 8, layers: 1, ffn: 16}
+task: {name: copy, symbols: 5, length: 4}
+train: {steps: 4, warmup: 1}
+eval: {every: 0, batches: 1}
+ablation:
+  - {name: fine, set: {heads.count: 2}}
+  - {name: explodes, set: {train.lr: 1.0e+30, train.clip: 0}}
+seeds: 2
+)";
+
+Experiment tiny(const TemporaryFolder& folder, const std::string& output = "out") {
+  return load_experiment(folder.write("tiny.yaml", kTiny),
+                         {"output=" + (folder.path() / output).string()});
+}
+
+// Every event, one line each, in order.
+class EventLog final : public RunObserver {
+ public:
+  void started(const Trial& t, int attempt) override { add("started", t, attempt); }
+  void progress(const Trial&, int64_t, int64_t, double, double) override { ++steps; }
+  void finished(const Trial& t, const TrialSummary&) override { add("finished", t, 0); }
+  void failed(const Trial& t, const std::string& reason, const std::string&, bool retry) override {
+    add(retry ? "failed, retrying" : "failed", t, 0);
+    reasons.push_back(reason);
+  }
+  void interrupted(const Trial& t) override { add("interrupted", t, 0); }
+  void message(const std::string& text) override { messages.push_back(text); }
+  int count(const std::string& what) const {
+    return static_cast<int>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.rfind(what + " ", 0) == 0;
+    }));
+  }
+  std::vector<std::string> lines, reasons, messages;
+  int64_t steps = 0;
+
+ private:
+  void add(const std::string& what, const Trial& t, int attempt) {
+    lines.push_back(fmt::format("{} {} {}", what, t.arm, attempt));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("runs of one plan share a directory by claims, a run of another plan is refused") {
+  TemporaryFolder folder;
+  const Experiment experiment = tiny(folder);
+  const OutputLayout layout(experiment.output_dir);
+  const auto first = prepare_output_directory(experiment, layout, false);
+  REQUIRE_FALSE(first->shared());
+  const auto second = prepare_output_directory(experiment, layout, false);
+  REQUIRE(second->shared());
+  REQUIRE(first->claim(0));
+  REQUIRE_FALSE(second->claim(0));  // held by the first run
+  REQUIRE(second->claim(1));
+  first->release(0);
+  REQUIRE(second->claim(0));
+
+  Experiment other = experiment;
+  other.trials.pop_back();
+  REQUIRE_THROWS_WITH(prepare_output_directory(other, layout, true),
+                      Contains("another attnlab run is working there on another plan"));
+}
+
+TEST_CASE("a directory of another plan is refused unless forced, and forcing keeps its trials") {
+  TemporaryFolder folder;
+  const Experiment experiment = tiny(folder);
+  const OutputLayout layout(experiment.output_dir);
+  prepare_output_directory(experiment, layout, false);
+  std::ofstream(layout.trial_file("0123456789abcdef")) << "a trial of the old plan";
+  Experiment other = experiment;
+  other.trials.pop_back();
+  REQUIRE_THROWS_WITH(prepare_output_directory(other, layout, false),
+                      Contains("holds the results of another plan"));
+  prepare_output_directory(other, layout, true);
+  REQUIRE_FALSE(fs::exists(layout.trial_file("0123456789abcdef")));
+  bool kept = false;
+  for (const auto& entry : fs::recursive_directory_iterator(layout.superseded()))
+    kept |= entry.path().filename() == "0123456789abcdef.h5";
+  REQUIRE(kept);
+
+  fs::create_directories(folder.path() / "mine");
+  std::ofstream(folder.path() / "mine" / "notes.txt") << "precious";
+  REQUIRE_THROWS_WITH(
+      prepare_output_directory(tiny(folder, "mine"), OutputLayout(folder.path() / "mine"), false),
+      Contains("holds files attnlab did not write (notes.txt)"));
+}
+
+TEST_CASE("a run resumes with the trials not finished, a damaged file set aside first") {
+  TemporaryFolder folder;
+  const Experiment experiment = tiny(folder);
+  const OutputLayout layout(experiment.output_dir);
+  prepare_output_directory(experiment, layout, false);
+  std::vector<std::string> warnings;
+  const auto warn = [&](const std::string& text) { warnings.push_back(text); };
+  REQUIRE(select_trials_to_run(experiment, layout, 1, 1, warn).to_run.size() == 4);
+
+  const Trial& done = experiment.trials.front();
+  run_trial(make_ticket(experiment, done), layout.trial_file(done.id).string());
+  std::ofstream(layout.failure(done.id)) << "a stale failure";
+  TrialSelection selection = select_trials_to_run(experiment, layout, 1, 1, warn);
+  REQUIRE(selection.selected == 4);
+  REQUIRE(selection.to_run.size() == 3);
+  REQUIRE(std::find(selection.to_run.begin(), selection.to_run.end(), &done) ==
+          selection.to_run.end());
+  REQUIRE_FALSE(fs::exists(layout.failure(done.id)));
+  REQUIRE(select_trials_to_run(experiment, layout, 1, 2, warn).selected == 2);  // shares
+
+  std::ofstream(layout.trial_file(done.id)) << "not HDF5 any more";
+  selection = select_trials_to_run(experiment, layout, 1, 1, warn);
+  REQUIRE(selection.to_run.size() == 4);
+  REQUIRE(warnings.size() == 1);
+  REQUIRE_THAT(warnings.front(), Contains("was moved to") && Contains("unreadable"));
+  REQUIRE_FALSE(fs::exists(layout.trial_file(done.id)));
+}
+
+TEST_CASE("the scheduler runs every trial in a worker, retries a failing one, and says so") {
+  TemporaryFolder folder;
+  const Experiment experiment = tiny(folder);
+  const OutputLayout layout(experiment.output_dir);
+  const auto lock = prepare_output_directory(experiment, layout, false);
+  std::vector<const Trial*> trials;
+  for (const Trial& trial : experiment.trials) trials.push_back(&trial);
+  SchedulerOptions options;
+  options.retries = 1;
+  options.worker_program = ATTNLAB_CLI;
+  EventLog log;
+  TrialScheduler scheduler(experiment, layout, options, log, *lock);
+  REQUIRE(scheduler.run(trials, 2) == 2);  // both seeds of 'explodes' fail for good
+  REQUIRE_FALSE(scheduler.interrupted());
+  REQUIRE(log.count("finished fine") == 2);
+  REQUIRE(log.count("failed, retrying explodes") == 2);
+  REQUIRE(log.count("failed explodes") == 2);
+  REQUIRE(log.count("started explodes") == 4);  // each ran twice
+  REQUIRE(log.steps > 0);
+  for (const std::string& reason : log.reasons) REQUIRE_THAT(reason, Contains("training diverged"));
+  for (const Trial& trial : experiment.trials)
+    REQUIRE(inspect_trial_file(layout, trial.id).finished() == (trial.arm == "fine"));
+  // Run again: only the failed ones are left to run.
+  REQUIRE(select_trials_to_run(experiment, layout, 1, 1, [](const std::string&) {}).to_run.size() ==
+          2);
+}
