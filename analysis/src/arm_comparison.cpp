@@ -163,26 +163,117 @@ double smallest_rank_p(std::size_t na, std::size_t nb) {
 
 }  // namespace
 
-ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,
-                             const std::string& baseline) {
+namespace {
+
+void require_figure(const ExperimentResults& results, const std::string& figure) {
   const std::vector<std::string> figures = results.figures();
   if (std::find(figures.begin(), figures.end(), figure) == figures.end())
     throw ConfigError(fmt::format("--metric {}: no finished trial of {} has it; they have: {}",
                                   figure, results.layout.dir().string(),
                                   figures.empty() ? "nothing (no trial finished)"
                                                   : fmt::format("{}", fmt::join(figures, ", "))));
+}
+
+// With a KEY=VALUE baseline, the arms that do not set KEY (compared with the one baseline arm).
+void note_arms_without_key(const ExperimentResults& results, const std::string& baseline,
+                           const std::map<std::string, std::string>& partner,
+                           ComparisonTable& table) {
+  const auto equals = baseline.find('=');
+  if (equals == std::string::npos || std::find(results.plan.arms.begin(), results.plan.arms.end(),
+                                               baseline) != results.plan.arms.end())
+    return;
+  const std::string key = baseline.substr(0, equals);
+  for (const std::string& arm : results.plan.arms)
+    if (partner.count(arm) && !axis_value(axes_of(results, arm), key))
+      table.notes.push_back(
+          fmt::format("{}: does not set {} at all; it is compared with the one baseline arm, {}",
+                      arm, key, partner.at(arm)));
+}
+
+// Each row's Holm-adjusted p-values over the rows, and its verdict from both tests.
+void adjust_and_judge(ComparisonTable& table) {
+  std::vector<double> welch_p, rank_p;
+  for (const ArmComparison& row : table.rows) {
+    welch_p.push_back(row.welch.p);
+    rank_p.push_back(row.rank.p);
+  }
+  const std::vector<double> welch_adjusted = holm_adjusted(welch_p),
+                            rank_adjusted = holm_adjusted(rank_p);
+  for (std::size_t i = 0; i < table.rows.size(); ++i) {
+    ArmComparison& row = table.rows[i];
+    row.welch_holm = welch_adjusted[i];
+    row.rank_holm = rank_adjusted[i];
+    row.verdict =
+        std::isnan(row.welch.p) && std::isnan(row.rank.p) ? "too few seeds" : verdict_of(row);
+  }
+}
+
+// What each row's seeds leave out, and a Welch test without spread.
+void note_row(const ArmComparison& row, const std::string& figure, ComparisonTable& table) {
+  if (static_cast<int64_t>(row.arm.values.size()) < row.arm.planned ||
+      static_cast<int64_t>(row.baseline.values.size()) < row.baseline.planned)
+    table.notes.push_back(fmt::format(
+        "{}: {} of {} seeds counted with {} (baseline {}: {} of {}); the others are left out: "
+        "not run, failed or damaged (named on stderr){}",
+        row.arm.arm, row.arm.values.size(), row.arm.planned, figure, row.baseline.arm,
+        row.baseline.values.size(), row.baseline.planned,
+        row.arm.diverged + row.baseline.diverged
+            ? fmt::format(", or diverged ({} and {} with a figure that is not finite: a "
+                          "comparison of the survivors)",
+                          row.arm.diverged, row.baseline.diverged)
+            : ""));
+  if (std::isnan(row.welch.p) && std::isinf(row.welch.t))
+    table.notes.push_back(fmt::format(
+        "{}: neither it nor {} varies over seeds, so Welch's test has no spread to measure "
+        "the difference against (p shown as -)",
+        row.arm.arm, row.baseline.arm));
+}
+
+// Whether the exact rank test can reach kAlpha at all with these seeds after Holm.
+void note_rank_floor(int64_t tested, ComparisonTable& table) {
+  double smallest_possible = 0.0;  // the largest of the rank test's smallest possible p's
+  std::string smallest_sizes;
+  for (const ArmComparison& row : table.rows) {
+    if (row.arm.values.empty() || row.baseline.values.empty()) continue;
+    const double smallest = smallest_rank_p(row.arm.values.size(), row.baseline.values.size());
+    if (smallest > smallest_possible) {
+      smallest_possible = smallest;
+      smallest_sizes =
+          fmt::format("{} against {}", row.arm.values.size(), row.baseline.values.size());
+    }
+  }
+  if (smallest_possible * static_cast<double>(std::max<int64_t>(1, tested)) >= kAlpha)
+    table.notes.push_back(fmt::format(
+        "with {} seeds the exact rank test cannot give p below {:.3g}, and Holm's correction "
+        "over {} comparison(s) multiplies that, so it cannot reach {} whatever the data; run "
+        "more seeds to let it speak",
+        smallest_sizes, smallest_possible, tested, kAlpha));
+}
+
+// t intervals of a fraction that leave [0, 1].
+void note_intervals_out_of_range(const std::string& figure, ComparisonTable& table) {
+  if (figure_meaning(figure).unit != "fraction") return;
+  std::set<std::string> noted;
+  for (const ArmComparison& row : table.rows)
+    for (const ArmSample* sample : {&row.arm, &row.baseline})
+      if (!noted.count(sample->arm) &&
+          (sample->summary.ci_low < -1e-6 || sample->summary.ci_high > 1.0 + 1e-6)) {
+        noted.insert(sample->arm);
+        table.notes.push_back(fmt::format(
+            "{}: the t interval [{:.6g}, {:.6g}] leaves [0, 1], where {} lies: the seeds are too "
+            "few or too far from normal for it; the rank test does not assume normality",
+            sample->arm, sample->summary.ci_low, sample->summary.ci_high, figure));
+      }
+}
+
+}  // namespace
+
+ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,
+                             const std::string& baseline) {
+  require_figure(results, figure);
   const std::map<std::string, std::string> partner = baseline_of_each_arm(results, baseline);
   ComparisonTable table{figure, baseline, {}, {}};
-  const auto equals = baseline.find('=');
-  if (equals != std::string::npos && std::find(results.plan.arms.begin(), results.plan.arms.end(),
-                                               baseline) == results.plan.arms.end()) {
-    const std::string key = baseline.substr(0, equals);
-    for (const std::string& arm : results.plan.arms)
-      if (partner.count(arm) && !axis_value(axes_of(results, arm), key))
-        table.notes.push_back(
-            fmt::format("{}: does not set {} at all; it is compared with the one baseline arm, {}",
-                        arm, key, partner.at(arm)));
-  }
+  note_arms_without_key(results, baseline, partner, table);
   for (const std::string& arm : results.plan.arms) {
     if (!partner.count(arm)) continue;
     ArmComparison row;
@@ -193,68 +284,14 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
     row.rank = mann_whitney_test(row.arm.values, row.baseline.values);
     table.rows.push_back(std::move(row));
   }
-  std::vector<double> welch_p, rank_p;
-  for (const ArmComparison& row : table.rows) {
-    welch_p.push_back(row.welch.p);
-    rank_p.push_back(row.rank.p);
-  }
-  const std::vector<double> welch_adjusted = holm_adjusted(welch_p),
-                            rank_adjusted = holm_adjusted(rank_p);
-  double smallest_possible = 0.0;  // the largest of the rank test's smallest possible p's
-  std::string smallest_sizes;
+  adjust_and_judge(table);
   int64_t tested = 0;
-  for (std::size_t i = 0; i < table.rows.size(); ++i) {
-    ArmComparison& row = table.rows[i];
-    row.welch_holm = welch_adjusted[i];
-    row.rank_holm = rank_adjusted[i];
-    row.verdict =
-        std::isnan(row.welch.p) && std::isnan(row.rank.p) ? "too few seeds" : verdict_of(row);
+  for (const ArmComparison& row : table.rows) {
     tested += std::isnan(row.rank.p) ? 0 : 1;
-    if (static_cast<int64_t>(row.arm.values.size()) < row.arm.planned ||
-        static_cast<int64_t>(row.baseline.values.size()) < row.baseline.planned)
-      table.notes.push_back(fmt::format(
-          "{}: {} of {} seeds counted with {} (baseline {}: {} of {}); the others are left out: "
-          "not run, failed or damaged (named on stderr){}",
-          row.arm.arm, row.arm.values.size(), row.arm.planned, figure, row.baseline.arm,
-          row.baseline.values.size(), row.baseline.planned,
-          row.arm.diverged + row.baseline.diverged
-              ? fmt::format(", or diverged ({} and {} with a figure that is not finite: a "
-                            "comparison of the survivors)",
-                            row.arm.diverged, row.baseline.diverged)
-              : ""));
-    if (std::isnan(row.welch.p) && std::isinf(row.welch.t))
-      table.notes.push_back(fmt::format(
-          "{}: neither it nor {} varies over seeds, so Welch's test has no spread to measure "
-          "the difference against (p shown as -)",
-          row.arm.arm, row.baseline.arm));
-    if (!row.arm.values.empty() && !row.baseline.values.empty()) {
-      const double smallest = smallest_rank_p(row.arm.values.size(), row.baseline.values.size());
-      if (smallest > smallest_possible) {
-        smallest_possible = smallest;
-        smallest_sizes =
-            fmt::format("{} against {}", row.arm.values.size(), row.baseline.values.size());
-      }
-    }
+    note_row(row, figure, table);
   }
-  if (smallest_possible * static_cast<double>(std::max<int64_t>(1, tested)) >= kAlpha)
-    table.notes.push_back(fmt::format(
-        "with {} seeds the exact rank test cannot give p below {:.3g}, and Holm's correction "
-        "over {} comparison(s) multiplies that, so it cannot reach {} whatever the data; run "
-        "more seeds to let it speak",
-        smallest_sizes, smallest_possible, tested, kAlpha));
-  const bool bounded = figure.find("accuracy") != std::string::npos ||
-                       figure.find("exact_match") != std::string::npos;
-  std::set<std::string> noted;
-  for (const ArmComparison& row : table.rows)
-    for (const ArmSample* sample : {&row.arm, &row.baseline})
-      if (bounded && !noted.count(sample->arm) &&
-          (sample->summary.ci_low < -1e-6 || sample->summary.ci_high > 1.0 + 1e-6)) {
-        noted.insert(sample->arm);
-        table.notes.push_back(fmt::format(
-            "{}: the t interval [{:.6g}, {:.6g}] leaves [0, 1], where {} lies: the seeds are too "
-            "few or too far from normal for it; the rank test does not assume normality",
-            sample->arm, sample->summary.ci_low, sample->summary.ci_high, figure));
-      }
+  note_rank_floor(tested, table);
+  note_intervals_out_of_range(figure, table);
   if (tested > 1)
     table.notes.push_back(fmt::format(
         "p-values are Holm-adjusted over the {} comparisons; the intervals are not", tested));

@@ -71,10 +71,10 @@ bool is_recorded(const RecordedTensor& recorded, const std::vector<std::string>&
   return std::find(layers.begin(), layers.end(), recorded.layer) != layers.end();
 }
 
-double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
-  const BuiltTrial built = build_trial(resolved);
-  const TrialSpec& spec = built.spec;
-  const Task* task = built.task.get();
+namespace {
+
+// The architecture, the task, the variant and the evaluation options fit together.
+void check_combination(const ConfigNode& resolved, const TrialSpec& spec) {
   if (!task_suits(spec.task.name, spec.shape))
     fail(resolved, {"model.architecture", "task.name"},
          fmt::format("task '{}' cannot be posed to a model of architecture {}", spec.task.name,
@@ -113,7 +113,13 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
   } catch (const ConfigError& e) {
     fail(resolved, {"heads.count", "model.d_model", "heads.layout"}, e.what());
   }
-  MemoryEstimate memory = estimate_memory(spec, *task);  // before anything is allocated
+}
+
+// The estimated memory of the trial, its eval.settings included, within the limit;
+// before anything is allocated. Returns the estimate in bytes.
+double check_memory(const ConfigNode& resolved, const BuiltTrial& built, uint64_t memory_limit) {
+  const TrialSpec& spec = built.spec;
+  MemoryEstimate memory = estimate_memory(spec, *built.task);
   for (const std::unique_ptr<Task>& setting : built.setting_tasks) {
     TrialSpec evaluated = spec;  // the evaluation of a setting at its own length
     evaluated.train.eval_lengths = {setting->length()};
@@ -131,6 +137,14 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
                      memory_limit > 0 ? "set by --memory-limit"
                                       : "the memory available now; --memory-limit SIZE sets "
                                         "another limit"));
+  return memory.total();
+}
+
+// The model builds, and a forward pass runs at every evaluated length, on every
+// eval.settings task and, if asked, free-running. Returns the names it records.
+std::set<std::string> check_forward_passes(const ConfigNode& resolved, const BuiltTrial& built) {
+  const TrialSpec& spec = built.spec;
+  const Task& task = *built.task;
   Rng rng = seeded_rng(spec.train.seed, "init");
   std::unique_ptr<TaskModel> model;
   try {
@@ -144,11 +158,11 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
     Rng data = seeded_rng(0, "check");
     try {
       NoGradGuard no_grad;
-      model->forward(task->sample(spec.shape, 1, length, data), {.observer = &collector});
+      model->forward(task.sample(spec.shape, 1, length, data), {.observer = &collector});
     } catch (const std::exception& e) {  // bad_alloc too: the estimate can be wrong
       const std::string message =
           fmt::format("a forward pass at length {} fails: {}", length, e.what());
-      if (length == task->length())
+      if (length == task.length())
         fail(resolved, {"task.length", "model.max_length", "positional.kind", "attention.variant"},
              message);
       fail(resolved, {"eval.lengths"}, message);
@@ -169,23 +183,29 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
   if (spec.train.generation_batches > 0) {
     Rng data = seeded_rng(0, "check");
     NoGradGuard no_grad;
-    if (model->generate_answers(task->sample(spec.shape, 2, task->length(), data)).empty())
+    if (model->generate_answers(task.sample(spec.shape, 2, task.length(), data)).empty())
       fail(resolved, {"eval.generation_batches", "task.name"},
            fmt::format("task '{}' has no free-running form: its scored targets are not the next "
                        "tokens of one answer per row (remove eval.generation_batches)",
                        spec.task.name));
   }
-  const ConfigNode& patterns = *resolved.at_path("record.tensors");
-  for (const ConfigNode& item : patterns.items()) {
+  return collector.names;
+}
+
+// record.tensors each select something the model reports; record.layers and
+// record.heads exist and are listed once.
+void check_recording(const ConfigNode& resolved, const TrialSpec& spec,
+                     const std::set<std::string>& reported) {
+  for (const ConfigNode& item : resolved.at_path("record.tensors")->items()) {
     const std::string& pattern = item.text();
-    const bool any =
-        std::any_of(collector.names.begin(), collector.names.end(),
-                    [&](const std::string& n) { return matches_dotted_pattern(pattern, n); });
+    const bool any = std::any_of(reported.begin(), reported.end(), [&](const std::string& n) {
+      return matches_dotted_pattern(pattern, n);
+    });
     if (!any)
       throw ConfigError(fmt::format(
           "{}: record.tensors: '{}' matches no activation ('*' stays within one dotted segment, "
           "'**' spans segments, e.g. '**.weights'); this model reports e.g. {}, {}",
-          item.location().str(), pattern, *collector.names.begin(), *collector.names.rbegin()));
+          item.location().str(), pattern, *reported.begin(), *reported.rbegin()));
   }
   for (const int64_t layer : spec.record.layers)
     if (layer >= spec.model.decoder_layers)
@@ -202,7 +222,16 @@ double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
       fail(resolved, {"record.heads"},
            fmt::format("found head {}, expected an index < heads.count = {}", head,
                        spec.model.heads));
-  return memory.total();
+}
+
+}  // namespace
+
+double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
+  const BuiltTrial built = build_trial(resolved);
+  check_combination(resolved, built.spec);
+  const double bytes = check_memory(resolved, built, memory_limit);
+  check_recording(resolved, built.spec, check_forward_passes(resolved, built));
+  return bytes;
 }
 
 }  // namespace attnlab
