@@ -11,17 +11,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/experiment_files.hpp"
+
 using namespace attnlab;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Scratch {
-  fs::path dir = fs::temp_directory_path() / fmt::format("attnlab-publish-{}", ::getpid());
-  Scratch() { fs::create_directories(dir); }
-  ~Scratch() { fs::remove_all(dir); }
-};
 
 bool holds_temporary(const fs::path& folder) {
   for (const auto& entry : fs::directory_iterator(folder))
@@ -32,18 +28,18 @@ bool holds_temporary(const fs::path& folder) {
 }  // namespace
 
 TEST_CASE("a publish that fails at the rename leaves no temporary, for every kind of file") {
-  Scratch scratch;
-  const fs::path occupied = scratch.dir / "occupied";
+  TemporaryFolder scratch;
+  const fs::path occupied = scratch.path() / "occupied";
   fs::create_directories(occupied / "inside");  // a non-empty folder: rename cannot replace it
   REQUIRE_THROWS_AS(write_file_atomically(occupied, "text"), IoError);
-  REQUIRE_FALSE(holds_temporary(scratch.dir));
+  REQUIRE_FALSE(holds_temporary(scratch.path()));
   REQUIRE_THROWS_AS(write_hdf5_atomically(occupied, [](Hdf5File& f) { f.flush(); }), IoError);
-  REQUIRE_FALSE(holds_temporary(scratch.dir));
+  REQUIRE_FALSE(holds_temporary(scratch.path()));
 }
 
 TEST_CASE("a fill that throws publishes nothing and removes its temporary") {
-  Scratch scratch;
-  const fs::path path = scratch.dir / "never.h5";
+  TemporaryFolder scratch;
+  const fs::path path = scratch.path() / "never.h5";
   REQUIRE_THROWS_WITH(write_hdf5_atomically(path,
                                             [](Hdf5File& f) {
                                               f.write_tensor("x", Tensor::zeros({3}));
@@ -51,12 +47,12 @@ TEST_CASE("a fill that throws publishes nothing and removes its temporary") {
                                             }),
                       "stopped");
   REQUIRE_FALSE(fs::exists(path));
-  REQUIRE_FALSE(holds_temporary(scratch.dir));
+  REQUIRE_FALSE(holds_temporary(scratch.path()));
 }
 
 TEST_CASE("a sealed file vouches for its values: a changed value is damage, on verify and read") {
-  Scratch scratch;
-  const fs::path path = scratch.dir / "values.h5";
+  TemporaryFolder scratch;
+  const fs::path path = scratch.path() / "values.h5";
   write_hdf5_atomically(path, [](Hdf5File& f) {
     f.write_tensor("whole", Tensor::from_values({2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6}));
     f.write_ints("ids", std::vector<int32_t>{7, 8, 9}, {3});
@@ -72,7 +68,7 @@ TEST_CASE("a sealed file vouches for its values: a changed value is damage, on v
   }
   // The digest of the values written, on a file written without them: what a chunk lost at
   // close looks like (all zeros, a valid checksum).
-  const fs::path zeroed = scratch.dir / "zeroed.h5";
+  const fs::path zeroed = scratch.path() / "zeroed.h5";
   write_hdf5_atomically(zeroed, [](Hdf5File& f) {
     f.write_tensor("whole", Tensor::zeros({2, 3}));
     f.write_ints("ids", std::vector<int32_t>{7, 8, 9}, {3});
@@ -90,9 +86,9 @@ TEST_CASE("a sealed file vouches for its values: a changed value is damage, on v
 }
 
 TEST_CASE("every kind's provenance is written and checked the same way") {
-  Scratch scratch;
+  TemporaryFolder scratch;
   for (const FileKind& kind : all_file_kinds()) {
-    const fs::path path = scratch.dir / fmt::format("{}.h5", kind.name);
+    const fs::path path = scratch.path() / fmt::format("{}.h5", kind.name);
     write_hdf5_atomically(path, [&](Hdf5File& f) { write_provenance(f, kind); });
     const Hdf5File file(path.string(), Hdf5File::Mode::read);
     REQUIRE(&file_kind_of(file) != nullptr);

@@ -34,6 +34,14 @@ Experiment tiny(const TemporaryFolder& folder, const std::string& output = "out"
                          {"output=" + (folder.path() / output).string()});
 }
 
+// The tiny experiment's plan and its output directory, made by a first run.
+struct Prepared {
+  TemporaryFolder folder;
+  Experiment experiment = tiny(folder);
+  OutputLayout layout{experiment.output_dir};
+  std::unique_ptr<RunLock> lock = prepare_output_directory(experiment, layout, false);
+};
+
 // Every event, one line each, in order.
 class EventLog final : public RunObserver {
  public:
@@ -63,10 +71,8 @@ class EventLog final : public RunObserver {
 }  // namespace
 
 TEST_CASE("runs of one plan share a directory by claims, a run of another plan is refused") {
-  TemporaryFolder folder;
-  const Experiment experiment = tiny(folder);
-  const OutputLayout layout(experiment.output_dir);
-  const auto first = prepare_output_directory(experiment, layout, false);
+  const Prepared run;
+  const auto& [folder, experiment, layout, first] = run;
   REQUIRE_FALSE(first->shared());
   const auto second = prepare_output_directory(experiment, layout, false);
   REQUIRE(second->shared());
@@ -83,10 +89,9 @@ TEST_CASE("runs of one plan share a directory by claims, a run of another plan i
 }
 
 TEST_CASE("a directory of another plan is refused unless forced, and forcing keeps its trials") {
-  TemporaryFolder folder;
-  const Experiment experiment = tiny(folder);
-  const OutputLayout layout(experiment.output_dir);
-  prepare_output_directory(experiment, layout, false);
+  Prepared run;
+  run.lock.reset();  // that run ended
+  const auto& [folder, experiment, layout, lock] = run;
   std::ofstream(layout.trial_file("0123456789abcdef")) << "a trial of the old plan";
   Experiment other = experiment;
   other.trials.pop_back();
@@ -107,10 +112,8 @@ TEST_CASE("a directory of another plan is refused unless forced, and forcing kee
 }
 
 TEST_CASE("a run resumes with the trials not finished, a damaged file set aside first") {
-  TemporaryFolder folder;
-  const Experiment experiment = tiny(folder);
-  const OutputLayout layout(experiment.output_dir);
-  prepare_output_directory(experiment, layout, false);
+  const Prepared run;
+  const auto& [folder, experiment, layout, lock] = run;
   std::vector<std::string> warnings;
   const auto warn = [&](const std::string& text) { warnings.push_back(text); };
   REQUIRE(select_trials_to_run(experiment, layout, 1, 1, warn).to_run.size() == 4);
@@ -135,10 +138,8 @@ TEST_CASE("a run resumes with the trials not finished, a damaged file set aside 
 }
 
 TEST_CASE("the scheduler runs every trial in a worker, retries a failing one, and says so") {
-  TemporaryFolder folder;
-  const Experiment experiment = tiny(folder);
-  const OutputLayout layout(experiment.output_dir);
-  const auto lock = prepare_output_directory(experiment, layout, false);
+  const Prepared run;
+  const auto& [folder, experiment, layout, lock] = run;
   std::vector<const Trial*> trials;
   for (const Trial& trial : experiment.trials) trials.push_back(&trial);
   SchedulerOptions options;
