@@ -20,6 +20,7 @@ Needs Debian's python3-h5py and python3-numpy (/usr/bin/python3)."""
 import fnmatch
 import os
 import re
+import socket
 
 import h5py
 import numpy as np
@@ -71,6 +72,12 @@ PATHS = {
     "plots": "analysis/plots",
     "report": "analysis/report.html",
 }
+
+
+def temporary_path(path):
+    """The temporary name this process writes `path` under (temporary_path in C++): the
+    next attnlab command removes it if this process dies."""
+    return f"{path}.partial-{socket.gethostname()}-{os.getpid()}"
 
 
 def path_in(directory, name, trial_id=None):

@@ -6,7 +6,6 @@ of a run in plan order, token labels, and figures saved atomically.
 The tools only read attnlab's files and write PNGs; they need Debian's
 python3-h5py, python3-numpy and python3-matplotlib."""
 import os
-import socket
 import sys
 
 try:
@@ -127,7 +126,7 @@ def save(figure, path):
         os.makedirs(folder, exist_ok=True)
     except OSError as error:
         fail(f"{folder}: cannot create the folder: {error.strerror}")
-    temporary = f"{path}.partial-{socket.gethostname()}-{os.getpid()}"
+    temporary = attnlab_files.temporary_path(path)
     try:
         if os.path.lexists(temporary):
             os.remove(temporary)

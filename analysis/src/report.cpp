@@ -73,10 +73,10 @@ std::string provenance(const ExperimentResults& results) {
   row("output directory", results.layout.dir().string());
   row("trials", fmt::format("{} finished of {} planned, {} arms", finished, results.trials.size(),
                             results.plan.arms.size()));
-  row("attnlab", file.string_attribute("/", "attnlab_version"));
-  row("git commit",
-      file.string_attribute("/", "git_commit") +
-          (file.int_attribute("/", "git_dirty") ? " (with uncommitted changes)" : ""));
+  namespace a = provenance_attributes;
+  row("attnlab", file.string_attribute("/", a::version));
+  row("git commit", file.string_attribute("/", a::commit) +
+                        (file.int_attribute("/", a::dirty) ? " (with uncommitted changes)" : ""));
   html += "</table>\n";
   html += fmt::format("<h3>the experiment file as given</h3><pre>{}</pre>\n",
                       html_escape(file.string_attribute("/", "experiment_yaml")));

@@ -41,8 +41,14 @@ void sync_path(const std::filesystem::path& path, int flags) {
 
 }  // namespace
 
+constexpr std::string_view kTemporaryMark = ".partial-";
+
 std::filesystem::path temporary_path(const std::filesystem::path& path) {
-  return path.string() + fmt::format(".partial-{}-{}", host_name(), getpid());
+  return path.string() + fmt::format("{}{}-{}", kTemporaryMark, host_name(), getpid());
+}
+
+bool is_temporary_name(const std::string& name) {
+  return name.find(kTemporaryMark) != std::string::npos;
 }
 
 void publish_file(const std::filesystem::path& temporary, const std::filesystem::path& path) {
@@ -57,7 +63,7 @@ void publish_file(const std::filesystem::path& temporary, const std::filesystem:
 }
 
 int remove_abandoned_temporaries(const std::filesystem::path& folder) {
-  const std::string mine = fmt::format(".partial-{}-", host_name());
+  const std::string mine = fmt::format("{}{}-", kTemporaryMark, host_name());
   int removed = 0;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {

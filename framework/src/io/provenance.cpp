@@ -42,8 +42,8 @@ std::span<const FileKind> all_file_kinds() {
 }
 
 const FileKind& file_kind_of(const Hdf5File& file) {
-  if (file.has_attribute("/", "kind")) {
-    const std::string found = file.string_attribute("/", "kind");
+  if (file.has_attribute("/", provenance_attributes::kind)) {
+    const std::string found = file.string_attribute("/", provenance_attributes::kind);
     for (const FileKind& kind : kAllKinds)
       if (kind.name == found) return kind;
     throw IoError(fmt::format("{}: of kind '{}', which this attnlab ({}) does not know",
@@ -63,13 +63,14 @@ std::string host_name() {
 }
 
 void write_provenance(Hdf5File& file, const FileKind& kind) {
-  file.set_attribute("/", "kind", std::string(kind.name));
+  namespace a = provenance_attributes;
+  file.set_attribute("/", a::kind, std::string(kind.name));
   file.set_attribute("/", std::string(kind.schema_attribute), kind.schema);
-  file.set_attribute("/", "attnlab_version", version());
-  file.set_attribute("/", "git_commit", git_commit());
-  file.set_attribute("/", "git_dirty", static_cast<int64_t>(git_dirty()));
-  file.set_attribute("/", "created", utc_now());
-  file.set_attribute("/", "host", host_name());
+  file.set_attribute("/", a::version, version());
+  file.set_attribute("/", a::commit, git_commit());
+  file.set_attribute("/", a::dirty, static_cast<int64_t>(git_dirty()));
+  file.set_attribute("/", a::created, utc_now());
+  file.set_attribute("/", a::host, host_name());
 }
 
 int64_t check_file(const Hdf5File& file, const FileKind& kind, bool datasets) {
@@ -77,8 +78,8 @@ int64_t check_file(const Hdf5File& file, const FileKind& kind, bool datasets) {
   if (!file.has_attribute("/", schema_attribute))
     throw IoError(fmt::format("{}: not an attnlab {} file (it has no '{}' attribute)", file.path(),
                               kind.name, schema_attribute));
-  if (!kind.may_be_other_kind && file.has_attribute("/", "kind")) {
-    const std::string found = file.string_attribute("/", "kind");
+  if (!kind.may_be_other_kind && file.has_attribute("/", provenance_attributes::kind)) {
+    const std::string found = file.string_attribute("/", provenance_attributes::kind);
     if (found != kind.name)
       throw IoError(fmt::format("{}: is an attnlab {} file, where a {} file was expected",
                                 file.path(), found, kind.name));

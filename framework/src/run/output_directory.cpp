@@ -57,7 +57,7 @@ bool written_by_attnlab(const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
   };
   return listed(OutputLayout::top_level_files()) || listed(OutputLayout::top_level_folders()) ||
-         is_lock_name(name) || name.find(".partial-") != std::string::npos;
+         is_lock_name(name) || is_temporary_name(name);
 }
 
 // Whether plan.yaml is a plan attnlab wrote (not a user's file of that name).
@@ -86,10 +86,10 @@ std::vector<std::string> foreign_entries(const fs::path& dir) {
     if (!written_by_attnlab(name) || fs::is_symlink(status) ||
         (is_folder && !fs::is_directory(status)) || (!is_folder && !fs::is_regular_file(status))) {
       foreign.push_back(name);
-    } else if (name == "plan.yaml") {
+    } else if (name == OutputLayout(dir).plan().filename()) {
       has_plan = is_attnlab_plan(entry.path());
       if (!has_plan) foreign.push_back("plan.yaml (not an attnlab plan)");
-    } else if (!is_lock && name.find(".partial-") == std::string::npos &&
+    } else if (!is_lock && !is_temporary_name(name) &&
                !(entry.path() == OutputLayout(dir).trials() && fs::is_empty(entry.path()))) {
       has_results = true;
     }

@@ -13,6 +13,8 @@ namespace attnlab {
 
 /// "<path>.partial-<host>-<pid>": the temporary name this process writes `path` under.
 std::filesystem::path temporary_path(const std::filesystem::path& path);
+/// Whether a file name is such a temporary (of any process, any host).
+bool is_temporary_name(const std::string& name);
 
 /// Makes a finished temporary file durable and gives it its final name:
 /// fsync of the file, rename, fsync of the folder. Throws IoError on failure.

@@ -35,6 +35,16 @@ inline constexpr FileKind head_metrics{"head_metrics", "attnlab_analysis_schema"
 inline constexpr FileKind head_ablation{"head_ablation", "attnlab_analysis_schema", 1, 1, false};
 }  // namespace file_kinds
 
+/// The root attributes write_provenance writes.
+namespace provenance_attributes {
+inline constexpr const char* kind = "kind";
+inline constexpr const char* version = "attnlab_version";
+inline constexpr const char* commit = "git_commit";
+inline constexpr const char* dirty = "git_dirty";
+inline constexpr const char* created = "created";
+inline constexpr const char* host = "host";
+}  // namespace provenance_attributes
+
 /// Every kind, for listings (`attnlab layout`) and tests.
 std::span<const FileKind> all_file_kinds();
 
