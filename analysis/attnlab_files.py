@@ -74,6 +74,34 @@ PATHS = {
 }
 
 
+# -- declared in framework/include/attnlab/io/trial_file_paths.hpp -----------------------
+TRIAL_FILE_PATHS = {
+    "axes": "axes",
+    "final": "final",
+    "parameters": "parameters",
+    "train": "metrics/train",
+    "train_steps": "metrics/train/step",
+    "evaluation": "metrics/eval",
+    "evaluation_steps": "metrics/eval/step",
+    "training_length": "training_length",
+    "evaluation_group": "metrics/eval/length_<L>",
+    "setting_group": "metrics/eval/settings/<setting>/length_<L>",
+    "inputs": "activations/inputs",
+    "snapshot": "activations/step_<NNNNNN>",
+}
+
+
+def evaluation_group(setting, length):
+    """One evaluation's group in a trial file (evaluation_group in C++)."""
+    template = TRIAL_FILE_PATHS["setting_group" if setting else "evaluation_group"]
+    return template.replace("<setting>", setting or "").replace("<L>", str(length))
+
+
+def snapshot_group(step):
+    """A recording step's group in a trial file (snapshot_group in C++)."""
+    return TRIAL_FILE_PATHS["snapshot"].replace("<NNNNNN>", f"{step:06d}")
+
+
 def temporary_path(path):
     """The temporary name this process writes `path` under (temporary_path in C++): the
     next attnlab command removes it if this process dies."""
@@ -411,38 +439,64 @@ class Trial:
         self.arm = _digest_text(h5file.attrs["arm"])
         self.seed = int(h5file.attrs["seed"])
         self.config_yaml = _digest_text(h5file.attrs["config_yaml"])
-        self.axes = ({k: _digest_text(v) for k, v in h5file["axes"].attrs.items()}
-                     if "axes" in h5file else {})
+        axes = TRIAL_FILE_PATHS["axes"]
+        self.axes = ({k: _digest_text(v) for k, v in h5file[axes].attrs.items()}
+                     if axes in h5file else {})
 
     def figures(self):
         """The final figures: {name: value}."""
-        return {name: float(value) for name, value in self.file["final"].attrs.items()}
+        return {name: float(value)
+                for name, value in self.file[TRIAL_FILE_PATHS["final"]].attrs.items()}
+
+    def training_length(self):
+        """The length whose evaluated figures carry no @L."""
+        evaluation = self.file[TRIAL_FILE_PATHS["evaluation"]]
+        return int(evaluation.attrs[TRIAL_FILE_PATHS["training_length"]])
 
     def tokens(self):
         """What the task's tokens are, as it declared: "bytes" of a text or "ids"."""
-        inputs = self.file.get("activations/inputs")
+        inputs = self.file.get(TRIAL_FILE_PATHS["inputs"])
         return _digest_text(inputs.attrs["tokens"]) if inputs is not None and \
             "tokens" in inputs.attrs else "ids"
 
     def curve(self, figure):
         """(steps, values) of a final figure's curve: train_loss or an eval_ figure."""
         if figure == "train_loss":
-            return (read_dataset(self.file["metrics/train/step"]),
-                    read_dataset(self.file["metrics/train/loss"]))
-        metric, length, setting = parse_figure(figure)
-        evaluation = self.file["metrics/eval"]
-        if length is None:
-            length = int(evaluation.attrs["training_length"])
-        group = evaluation if setting is None else evaluation["settings"][setting]
-        where = f"length_{length}/{metric}"
-        if where not in group:
-            raise FileError(f"{self.file.filename}: no curve {group.name}/{where}")
-        return read_dataset(evaluation["step"]), read_dataset(group[where])
+            steps, values = (TRIAL_FILE_PATHS["train_steps"],
+                             f"{TRIAL_FILE_PATHS['train']}/loss")
+        else:
+            metric, length, setting = parse_figure(figure)
+            if not figure.startswith("eval_"):
+                raise FileError(f"'{figure}' has no curve: curves exist for train_loss and the "
+                                "eval_ figures")
+            group = evaluation_group(setting, self.training_length() if length is None
+                                     else length)
+            steps, values = TRIAL_FILE_PATHS["evaluation_steps"], f"{group}/{metric}"
+        if values not in self.file:
+            raise FileError(f"{self.file.filename}: no curve /{values}")
+        return read_dataset(self.file[steps]), read_dataset(self.file[values])
+
+    def evaluations(self):
+        """{setting (None: the task as trained): {length: [metric, ...]}}: what the trial
+        evaluated, read by the templates of TRIAL_FILE_PATHS."""
+        def lengths(group_path):
+            group = self.file.get(group_path)
+            prefix = TRIAL_FILE_PATHS["evaluation_group"].rsplit("/", 1)[1][:-len("<L>")]
+            return {int(name[len(prefix):]): sorted(group[name]) for name in (group or {})
+                    if name.startswith(prefix) and name[len(prefix):].isdigit()}
+        found = {None: lengths(TRIAL_FILE_PATHS["evaluation"])}
+        settings = TRIAL_FILE_PATHS["setting_group"].split("/<setting>/", 1)[0]
+        for setting in self.file.get(settings, {}):
+            found[setting] = lengths(f"{settings}/{setting}")
+        return found
 
     def snapshots(self):
         """The recording steps, in order."""
-        recorded = self.file.get("activations", {})
-        return sorted(int(name[len("step_"):]) for name in recorded if name.startswith("step_"))
+        snapshot = TRIAL_FILE_PATHS["snapshot"]
+        folder, prefix = snapshot.rsplit("/", 1)[0], snapshot.rsplit("/", 1)[1][:-len("<NNNNNN>")]
+        recorded = self.file.get(folder, {})
+        return sorted(int(name[len(prefix):]) for name in recorded
+                      if name.startswith(prefix) and name[len(prefix):].isdigit())
 
     def activation(self, name, step=None):
         """(values, dimension names) of a recorded tensor at `step` (default: the last)."""
@@ -450,7 +504,7 @@ class Trial:
         if not steps:
             raise FileError(f"{self.file.filename}: records no activations")
         step = steps[-1] if step is None else step
-        path = hdf5_path(f"activations/step_{step:06d}", name)
+        path = hdf5_path(snapshot_group(step), name)
         if path not in self.file:
             raise FileError(f"{self.file.filename}: no activation {name} at step {step}")
         dataset = self.file[path]
@@ -458,7 +512,7 @@ class Trial:
 
     def inputs(self):
         """{name: ids} of the recorded examples (source, target_input, targets)."""
-        group = self.file.get("activations/inputs", {})
+        group = self.file.get(TRIAL_FILE_PATHS["inputs"], {})
         return {name: read_dataset(group[name]) for name in group}
 
 

@@ -33,7 +33,7 @@ def recorded_layers(trial):
     steps = trial.snapshots()
     if not steps:
         return []
-    layers = trial.file.get(f"activations/step_{steps[-1]:06d}/decoder/layers", {})
+    layers = trial.file.get(f"{attnlab_files.snapshot_group(steps[-1])}/decoder/layers", {})
     return sorted((int(name) for name in layers if "cross_attn/weights" in layers[name]))
 
 

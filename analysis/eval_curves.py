@@ -18,34 +18,26 @@ import sys
 import attnlab_files
 
 
-def lengths_in(group):
-    return sorted(int(name[len("length_"):]) for name in group if name.startswith("length_"))
-
-
-def curve(trial, path, args):
+def curve(trial, args):
     """The steps and values of one trial, or exits naming what is missing."""
-    evaluations = trial["metrics/eval"]
-    group = evaluations
-    if args.setting is not None:
-        settings = evaluations.get("settings", {})
-        if args.setting not in settings:
-            sys.exit(f"{path}: no eval.settings evaluation '{args.setting}'; settings here: "
-                     f"{sorted(settings) or 'none'}")
-        group = settings[args.setting]
-    lengths = lengths_in(group)
+    path = trial.file.filename
+    evaluations = trial.evaluations()
+    if args.setting is not None and args.setting not in evaluations:
+        sys.exit(f"{path}: no eval.settings evaluation '{args.setting}'; settings here: "
+                 f"{sorted(s for s in evaluations if s is not None) or 'none'}")
+    lengths = evaluations[args.setting]
     if args.length is not None:
         length = args.length
-    elif args.setting is None and "training_length" in evaluations.attrs:
-        length = int(evaluations.attrs["training_length"])
+    elif args.setting is None:
+        length = trial.training_length()
     else:
-        length = lengths[0]  # a setting is evaluated at one length; older files: the first
-    name = f"length_{length}"
-    if name not in group or args.metric not in group[name]:
-        metrics = sorted(group[f"length_{lengths[0]}"]) if lengths else []
-        sys.exit(f"{path}: no {group.name}/{name}/{args.metric}; lengths here: {lengths}, "
+        length = min(lengths)  # a setting is evaluated at one length
+    if args.metric not in lengths.get(length, []):
+        where = attnlab_files.evaluation_group(args.setting, length)
+        metrics = lengths[min(lengths)] if lengths else []
+        sys.exit(f"{path}: no /{where}/{args.metric}; lengths here: {sorted(lengths)}, "
                  f"metrics: {metrics}")
-    steps = attnlab_files.read_dataset(evaluations["step"])
-    values = attnlab_files.read_dataset(group[name][args.metric])
+    steps, values = trial.curve(attnlab_files.figure_name(args.metric, length, args.setting))
     return steps[:: args.every], values[:: args.every]
 
 
@@ -74,7 +66,7 @@ def main():
     for trial in trials:
         with trial.file:
             try:
-                steps, values = curve(trial.file, trial.file.filename, args)
+                steps, values = curve(trial, args)
             except attnlab_files.FileError as error:
                 sys.exit(f"eval_curves.py: {error}")
         if not header_printed:

@@ -82,7 +82,8 @@ def main():
     path = trial.file.filename
     with trial.file:
         parameter = lambda name: attnlab_files.read_dataset(
-            trial.file[attnlab_files.hdf5_path("parameters", f"{LAYER}.{name}")])
+            trial.file[attnlab_files.hdf5_path(attnlab_files.TRIAL_FILE_PATHS["parameters"],
+                                               f"{LAYER}.{name}")])
         tokens = recorded(trial, "decoder.embed.token_embedding")  # [example, position, feature]
         positions = recorded(trial, "decoder.embed.positional")  # [position, feature]
         q = recorded(trial, f"{LAYER}.self_attn.q")  # [example, head, query, d_k]

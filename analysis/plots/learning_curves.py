@@ -15,12 +15,10 @@ CURVES = ("loss", "accuracy", "exact_match", "generation_accuracy")
 
 
 def curve(trial, metric, length):
-    evaluation = trial.file["metrics/eval"]
-    length = length or int(evaluation.attrs["training_length"])
-    group = f"length_{length}"
-    if group not in evaluation or metric not in evaluation[group]:
+    try:
+        return trial.curve(attnlab_files.figure_name(metric, length))
+    except attnlab_files.FileError:  # not evaluated at that length: not drawn
         return None, None
-    return read(evaluation["step"]), read(evaluation[group][metric])
 
 
 def main():

@@ -31,7 +31,7 @@ def main():
         trials = [t for seeds in trials_by_arm(args.output_dir).values() for t in seeds]
         if not trials:
             fail(f"{args.output_dir}: no finished trial to read the training length from")
-        trained = int(trials[0].file["metrics/eval"].attrs["training_length"])
+        trained = trials[0].training_length()
         lengths = [trained] + extra
         names = [args.metric] + [attnlab_files.figure_name(metric, L) for L in extra]
         figure, ax = plt.subplots(figsize=(7, 4.5))

@@ -11,6 +11,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
 
 namespace attnlab::analysis {
@@ -346,7 +347,8 @@ FigureByLength figure_by_length(const ExperimentResults& results, const std::str
   for (const TrialSummary& trial : results.trials)
     if (trial.status == TrialStatus::finished) {  // name the training length by its value
       const Hdf5File file(results.layout.trial_file(trial.id).string(), Hdf5File::Mode::read);
-      table.lengths.front() = std::to_string(file.int_attribute("metrics/eval", "training_length"));
+      table.lengths.front() =
+          std::to_string(file.int_attribute(trial_paths::evaluation, trial_paths::training_length));
       break;
     }
   for (const std::string& arm : results.plan.arms) {

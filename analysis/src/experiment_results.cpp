@@ -6,6 +6,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
 #include "attnlab/run/plan_file.hpp"
 
@@ -56,22 +57,13 @@ std::vector<int64_t> read_steps(const Hdf5File& file, const std::string& dataset
 
 Curve read_curve(const std::filesystem::path& path, const std::string& figure) {
   const Hdf5File file(path.string(), Hdf5File::Mode::read);
+  const bool evaluated = parse_figure_name(figure).evaluated;
+  const CurvePaths paths = curve_paths(
+      figure,
+      evaluated ? file.int_attribute(trial_paths::evaluation, trial_paths::training_length) : 0);
   Curve curve;
-  if (figure == "train_loss") {
-    curve.steps = read_steps(file, "metrics/train/step");
-    curve.values = read_values(file, "metrics/train/loss");
-  } else if (const FigureName parts = parse_figure_name(figure); parts.evaluated) {
-    const int64_t length =
-        parts.length ? *parts.length : file.int_attribute("metrics/eval", "training_length");
-    const std::string group = parts.setting.empty()
-                                  ? "metrics/eval"
-                                  : fmt::format("metrics/eval/settings/{}", parts.setting);
-    curve.steps = read_steps(file, "metrics/eval/step");
-    curve.values = read_values(file, fmt::format("{}/length_{}/{}", group, length, parts.metric));
-  } else {
-    throw ConfigError(fmt::format(
-        "'{}' has no curve: curves exist for train_loss and the eval_ figures", figure));
-  }
+  curve.steps = read_steps(file, paths.steps);
+  curve.values = read_values(file, paths.values);
   if (curve.steps.size() != curve.values.size())
     throw IoError(fmt::format("{}: the curve of {} has {} values for {} steps", path.string(),
                               figure, curve.values.size(), curve.steps.size()));

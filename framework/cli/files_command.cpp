@@ -10,6 +10,7 @@
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/io/output_layout.hpp"
 #include "attnlab/io/provenance.hpp"
+#include "attnlab/io/trial_file_paths.hpp"
 #include "commands.hpp"
 #include "json_text.hpp"
 
@@ -17,6 +18,23 @@ namespace po = boost::program_options;
 
 namespace attnlab::cli {
 namespace {
+
+using NamedPaths = std::vector<std::pair<std::string, std::string>>;
+
+// "name": "path" members of a JSON object, one a line.
+std::string json_members(const NamedPaths& paths) {
+  std::string members;
+  for (const auto& [name, path] : paths)
+    members += fmt::format("{}{}: {}", members.empty() ? "\n    " : ",\n    ", json_string(name),
+                           json_string(path));
+  return members;
+}
+
+std::string text_rows(const NamedPaths& paths) {
+  std::string rows;
+  for (const auto& [name, path] : paths) rows += fmt::format("  {:<18} {}\n", name, path);
+  return rows;
+}
 
 std::string layout_json() {
   std::string kinds;
@@ -27,21 +45,21 @@ std::string layout_json() {
         kinds.empty() ? "\n    " : ",\n    ", json_string(kind.name),
         json_string(kind.schema_attribute), kind.schema, kind.sealed_from,
         kind.may_be_other_kind ? "true" : "false");
-  std::string paths;
-  for (const auto& [name, path] : OutputLayout::named_paths())
-    paths += fmt::format("{}{}: {}", paths.empty() ? "\n    " : ",\n    ", json_string(name),
-                         json_string(path));
+  const std::string paths = json_members(OutputLayout::named_paths());
+  const std::string inside = json_members(trial_paths::named());
   return fmt::format(
       "{{\n  \"file_kinds\": [{}\n  ],\n  \"seal\": {{\"attribute\": {}, \"version_attribute\": "
-      "{}, \"version\": {}, \"data_digest_attribute\": {}}},\n  \"paths\": {{{}\n  }}\n}}\n",
+      "{}, \"version\": {}, \"data_digest_attribute\": {}}},\n  \"paths\": {{{}\n  }},\n  "
+      "\"trial_file_paths\": {{{}\n  }}\n}}\n",
       kinds, json_string(Hdf5File::kSealAttribute), json_string(Hdf5File::kSealVersionAttribute),
-      Hdf5File::kSealVersion, json_string(Hdf5File::kDataDigestAttribute), paths);
+      Hdf5File::kSealVersion, json_string(Hdf5File::kDataDigestAttribute), paths, inside);
 }
 
 std::string layout_text() {
   std::string text = "an output directory (<id>: a trial's id):\n";
-  for (const auto& [name, path] : OutputLayout::named_paths())
-    text += fmt::format("  {:<18} {}\n", name, path);
+  text += text_rows(OutputLayout::named_paths());
+  text += "\ninside a trial file:\n";
+  text += text_rows(trial_paths::named());
   text += "\nHDF5 files, by their root attribute 'kind' (docs/hdf5-layout.md):\n";
   for (const FileKind& kind : all_file_kinds())
     text += fmt::format("  {:<14} {} = {} (sealed from {} on)\n", kind.name, kind.schema_attribute,

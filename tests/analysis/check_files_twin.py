@@ -47,6 +47,8 @@ def declarations_agree():
                          k["may_be_other_kind"]) for k in layout["file_kinds"]}
     assert kinds == af.FILE_KINDS, (kinds, af.FILE_KINDS)
     assert layout["paths"] == af.PATHS, (layout["paths"], af.PATHS)
+    assert layout["trial_file_paths"] == af.TRIAL_FILE_PATHS, \
+        (layout["trial_file_paths"], af.TRIAL_FILE_PATHS)
     seal = layout["seal"]
     assert (seal["attribute"], seal["version_attribute"], seal["version"],
             seal["data_digest_attribute"]) == (af.SEAL_ATTRIBUTE, af.SEAL_VERSION_ATTRIBUTE,

@@ -11,6 +11,7 @@
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/io/provenance.hpp"
+#include "attnlab/io/trial_file_paths.hpp"
 
 namespace attnlab {
 namespace {
@@ -31,14 +32,14 @@ std::set<std::string> stored_parameters(const Hdf5File& file) {
             names.insert(name);
         }
       };
-  if (file.contains("parameters")) walk("parameters", "");
+  if (file.contains(trial_paths::parameters)) walk(trial_paths::parameters, "");
   return names;
 }
 
 }  // namespace
 
 std::string checkpoint_dataset_path(std::string_view parameter_name) {
-  return hdf5_path("parameters", parameter_name);
+  return hdf5_path(trial_paths::parameters, parameter_name);
 }
 
 void write_parameters(Hdf5File& file, const Module& model) {

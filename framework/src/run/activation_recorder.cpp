@@ -8,6 +8,7 @@
 
 #include "../experiment/trial_check.hpp"
 #include "attnlab/experiment/config_tree.hpp"
+#include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/ops.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/task/task.hpp"
@@ -91,22 +92,24 @@ ActivationRecorder::ActivationRecorder(Hdf5File& file, const TrialSpec& spec, co
     : file_(file), spec_(spec) {
   if (!enabled()) return;
   examples_ = recorded_examples(spec, task);
-  write_tokens(file_, "activations/inputs/source", examples_.source);
-  write_tokens(file_, "activations/inputs/target_input", examples_.target_input);
+  const auto input = [](const char* name) {
+    return fmt::format("{}/{}", trial_paths::inputs, name);
+  };
+  write_tokens(file_, input("source"), examples_.source);
+  write_tokens(file_, input("target_input"), examples_.target_input);
   const auto per_example = static_cast<int64_t>(examples_.targets.size()) / spec.record.examples;
-  file_.write_ints("activations/inputs/targets", examples_.targets,
-                   {spec.record.examples, per_example});
+  file_.write_ints(input("targets"), examples_.targets, {spec.record.examples, per_example});
   file_.set_attribute(
-      "activations/inputs", "tokens",
+      trial_paths::inputs, "tokens",
       std::string(Task::token_kind(task_registry().find(spec.task.name).capabilities)));
   file_.set_attribute(
-      "activations/inputs/targets", "dims",
+      input("targets"), "dims",
       std::vector<std::string>{std::string(dims::example), std::string(dims::position)});
 }
 
 void ActivationRecorder::record(const TaskModel& model, int64_t step) {
   if (!enabled()) return;
-  const std::string group = fmt::format("activations/step_{:06d}", step);
+  const std::string group = trial_paths::snapshot_group(step);
   file_.create_group(group);
   file_.set_attribute(group, "step", step);
   const int64_t total = spec_.record.examples;

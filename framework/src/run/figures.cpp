@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "attnlab/error.hpp"
+#include "attnlab/io/trial_file_paths.hpp"
 
 namespace attnlab {
 namespace {
@@ -75,6 +76,20 @@ FigureName parse_figure_name(std::string_view name) {
   if (rest.empty()) malformed(name, "no metric");
   parts.metric = rest;
   return parts;
+}
+
+CurvePaths curve_paths(std::string_view name, int64_t training_length) {
+  const FigureName parts = parse_figure_name(name);
+  if (!parts.evaluated && parts.metric == "train_loss")
+    return {trial_paths::train_steps, fmt::format("{}/loss", trial_paths::train)};
+  if (!parts.evaluated)
+    throw ConfigError(
+        fmt::format("'{}' has no curve: curves exist for train_loss and the eval_ figures", name));
+  return {trial_paths::evaluation_steps,
+          fmt::format(
+              "{}/{}",
+              trial_paths::evaluation_group(parts.setting, parts.length.value_or(training_length)),
+              parts.metric)};
 }
 
 FigureMeaning figure_meaning(std::string_view name) {

@@ -20,6 +20,7 @@
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/io/provenance.hpp"
+#include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/stats/sample_summary.hpp"
@@ -215,11 +216,11 @@ TrialSummary summary_of(const Hdf5File& file) {
   summary.status = file.string_attribute("/", "status") == "finished" ? TrialStatus::finished
                                                                       : TrialStatus::failed;
   summary.seconds = file.number_attribute("/", "wall_time_seconds");
-  if (file.contains("axes"))
-    for (const std::string& key : file.attribute_names("axes"))
-      summary.axes.emplace_back(key, file.string_attribute("axes", key));
-  for (const std::string& name : file.attribute_names("final"))
-    summary.metrics.emplace_back(name, file.number_attribute("final", name));
+  if (file.contains(trial_paths::axes))
+    for (const std::string& key : file.attribute_names(trial_paths::axes))
+      summary.axes.emplace_back(key, file.string_attribute(trial_paths::axes, key));
+  for (const std::string& name : file.attribute_names(trial_paths::final))
+    summary.metrics.emplace_back(name, file.number_attribute(trial_paths::final, name));
   // train_loss last: the accuracies are what a reader looks for first.
   std::stable_partition(summary.metrics.begin(), summary.metrics.end(),
                         [](const auto& m) { return m.first != "train_loss"; });

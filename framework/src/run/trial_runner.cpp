@@ -13,6 +13,7 @@
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/io/provenance.hpp"
+#include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
 #include "attnlab/threads.hpp"
 #include "attnlab/train/seeding.hpp"
@@ -31,8 +32,8 @@ void write_trial_attributes(Hdf5File& file, const TrialTicket& ticket) {
   file.set_attribute("/", "arm", trial.arm);
   file.set_attribute("/", "seed", static_cast<int64_t>(trial.seed));
   file.set_attribute("/", "config_yaml", to_yaml(trial.config));
-  file.create_group("axes");
-  for (const auto& [key, value] : trial.axes) file.set_attribute("axes", key, value);
+  file.create_group(trial_paths::axes);
+  for (const auto& [key, value] : trial.axes) file.set_attribute(trial_paths::axes, key, value);
 }
 
 Tensor column(const std::vector<TrainRecord>& history, float TrainRecord::*field) {
@@ -44,10 +45,14 @@ Tensor column(const std::vector<TrainRecord>& history, float TrainRecord::*field
 void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
   std::vector<int32_t> steps;
   for (const TrainRecord& r : history) steps.push_back(static_cast<int32_t>(r.step));
-  file.write_ints("metrics/train/step", steps, {static_cast<int64_t>(steps.size())});
-  file.write_tensor("metrics/train/loss", column(history, &TrainRecord::loss));
-  file.write_tensor("metrics/train/lr", column(history, &TrainRecord::lr));
-  file.write_tensor("metrics/train/grad_norm", column(history, &TrainRecord::grad_norm));
+  namespace paths = trial_paths;
+  const auto train_curve = [](const char* name) {
+    return fmt::format("{}/{}", paths::train, name);
+  };
+  file.write_ints(paths::train_steps, steps, {static_cast<int64_t>(steps.size())});
+  file.write_tensor(train_curve("loss"), column(history, &TrainRecord::loss));
+  file.write_tensor(train_curve("lr"), column(history, &TrainRecord::lr));
+  file.write_tensor(train_curve("grad_norm"), column(history, &TrainRecord::grad_norm));
 
   std::vector<int32_t> eval_steps;
   std::map<std::pair<std::string, int64_t>, std::vector<const Evaluation*>> by_setting_and_length;
@@ -57,14 +62,12 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
     for (const Evaluation& e : r.eval) by_setting_and_length[{e.setting, e.length}].push_back(&e);
   }
   const auto count = static_cast<int64_t>(eval_steps.size());
-  file.write_ints("metrics/eval/step", eval_steps, {count});
+  file.write_ints(paths::evaluation_steps, eval_steps, {count});
   // Which length group holds the figures without @L (readers need not guess).
-  file.set_attribute("metrics/eval", "training_length", history.back().eval.front().length);
+  file.set_attribute(paths::evaluation, paths::training_length, history.back().eval.front().length);
   for (const auto& [key, evaluations] : by_setting_and_length) {
     const auto& [setting, length] = key;
-    const std::string group =
-        setting.empty() ? fmt::format("metrics/eval/length_{}", length)
-                        : fmt::format("metrics/eval/settings/{}/length_{}", setting, length);
+    const std::string group = paths::evaluation_group(setting, length);
     for (const Evaluation::Metric& metric : Evaluation::metrics()) {
       std::vector<float> values;
       for (const Evaluation* e : evaluations) values.push_back(e->*metric.member);
@@ -77,13 +80,13 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
     if (!setting.empty()) file.set_attribute(group, "setting", setting);
   }
   // The figures a results table compares: the last step's.
-  file.create_group("final");
-  file.set_attribute("final", "train_loss", static_cast<double>(history.back().loss));
+  file.create_group(paths::final);
+  file.set_attribute(paths::final, "train_loss", static_cast<double>(history.back().loss));
   const int64_t trained_length = history.back().eval.front().length;
   for (const Evaluation& e : history.back().eval)
     for (const Evaluation::Metric& metric : Evaluation::metrics())
       if (!metric.optional || !std::isnan(e.*metric.member))  // a measured NaN is kept
-        file.set_attribute("final", final_figure_name(metric, e, trained_length),
+        file.set_attribute(paths::final, final_figure_name(metric, e, trained_length),
                            static_cast<double>(e.*metric.member));
 }
 
@@ -123,7 +126,7 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
     write_metrics(file, history);
     int64_t parameters = 0;  // shown beside the figures: arms of different sizes are compared
     for (const Tensor& p : model.module().parameters()) parameters += p.numel();
-    file.set_attribute("final", "parameters", static_cast<double>(parameters));
+    file.set_attribute(trial_paths::final, "parameters", static_cast<double>(parameters));
     write_parameters(file, model.module());
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     file.set_attribute("/", "wall_time_seconds", seconds);

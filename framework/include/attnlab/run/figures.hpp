@@ -45,6 +45,14 @@ std::string final_figure_name(const Evaluation::Metric& metric, const Evaluation
                               int64_t trained_length);
 /// Takes a figure's name apart; ConfigError for an eval_ name that is not well formed.
 FigureName parse_figure_name(std::string_view name);
+/// Where a final figure's curve lives in a trial file trained at `training_length`:
+/// the steps and the values datasets (train_loss, or an eval_ figure).
+/// ConfigError for a figure without a curve (parameters).
+struct CurvePaths {
+  std::string steps, values;
+};
+CurvePaths curve_paths(std::string_view name, int64_t training_length);
+
 /// Which way `name` is better and its unit, from the metric that declares it
 /// (Evaluation::metrics(), train_loss, parameters); ConfigError for a name no
 /// metric gives.
