@@ -302,7 +302,9 @@ def _check_file(h5file, kind, datasets):
                         "attnlab")
     if schema < 1:
         raise FileError(f"{path}: {family} schema {schema} is not one")
-    if schema >= sealed_from or SEAL_ATTRIBUTE in h5file.attrs:
+    # A file that says how it was sealed must be sealed: a seal removed is damage.
+    if schema >= sealed_from or SEAL_ATTRIBUTE in h5file.attrs or \
+            SEAL_VERSION_ATTRIBUTE in h5file.attrs:
         verify(h5file, datasets)
     return schema
 
@@ -389,8 +391,11 @@ def hdf5_path(group, dotted):
     return f"{group}/{dotted.replace('.', '/')}"
 
 
-# -- figures: trainer.hpp (final_figure_name) ---------------------------------------------
-_FIGURE = re.compile(r"^eval_(?P<metric>[a-z_]+)(?:@(?P<length>\d+))?(?:\[(?P<setting>.*)\])?$")
+# -- figures: framework/include/attnlab/run/figures.hpp -----------------------------------
+TRAIN_LOSS_FIGURE = "train_loss"
+PARAMETERS_FIGURE = "parameters"
+
+_FIGURE = re.compile(r"^eval_(?P<metric>[^@\[]+)(?:@(?P<length>\d+))?(?:\[(?P<setting>.*)\])?$")
 
 
 def figure_name(metric, length=None, setting=None):
@@ -461,7 +466,7 @@ class Trial:
 
     def curve(self, figure):
         """(steps, values) of a final figure's curve: train_loss or an eval_ figure."""
-        if figure == "train_loss":
+        if figure == TRAIN_LOSS_FIGURE:
             steps, values = (TRIAL_FILE_PATHS["train_steps"],
                              f"{TRIAL_FILE_PATHS['train']}/loss")
         else:

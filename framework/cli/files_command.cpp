@@ -11,6 +11,7 @@
 #include "attnlab/io/output_layout.hpp"
 #include "attnlab/io/provenance.hpp"
 #include "attnlab/io/trial_file_paths.hpp"
+#include "attnlab/run/figures.hpp"
 #include "commands.hpp"
 #include "json_text.hpp"
 
@@ -45,14 +46,19 @@ std::string layout_json() {
         kinds.empty() ? "\n    " : ",\n    ", json_string(kind.name),
         json_string(kind.schema_attribute), kind.schema, kind.sealed_from,
         kind.may_be_other_kind ? "true" : "false");
+  std::string figures;
+  for (const auto& [name, meaning] : figure_kinds())
+    figures += fmt::format("{}{}: {{\"better\": {}, \"unit\": {}}}",
+                           figures.empty() ? "\n    " : ",\n    ", json_string(name),
+                           json_string(to_string(meaning.better)), json_string(meaning.unit));
   const std::string paths = json_members(OutputLayout::named_paths());
   const std::string inside = json_members(trial_paths::named());
   return fmt::format(
       "{{\n  \"file_kinds\": [{}\n  ],\n  \"seal\": {{\"attribute\": {}, \"version_attribute\": "
       "{}, \"version\": {}, \"data_digest_attribute\": {}}},\n  \"paths\": {{{}\n  }},\n  "
-      "\"trial_file_paths\": {{{}\n  }}\n}}\n",
+      "\"trial_file_paths\": {{{}\n  }},\n  \"figures\": {{{}\n  }}\n}}\n",
       kinds, json_string(Hdf5File::kSealAttribute), json_string(Hdf5File::kSealVersionAttribute),
-      Hdf5File::kSealVersion, json_string(Hdf5File::kDataDigestAttribute), paths, inside);
+      Hdf5File::kSealVersion, json_string(Hdf5File::kDataDigestAttribute), paths, inside, figures);
 }
 
 std::string layout_text() {

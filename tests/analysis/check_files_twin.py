@@ -22,12 +22,15 @@ sys.path.insert(0, os.path.join(SOURCE, "analysis"))
 import attnlab_files as af  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
+if not __debug__:
+    sys.exit("check_files_twin.py checks with assert: run it without -O / PYTHONOPTIMIZE")
+
 TINY = """
 model: {architecture: decoder, d_model: 8, layers: 1, ffn: 16}
 heads: {count: 2}
-task: {name: copy, symbols: 6, length: 4}
+task: {name: induction, symbols: 8, length: 4}
 train: {steps: 6, warmup: 1}
-eval: {every: 3, batches: 1}
+eval: {every: 3, batches: 1, lengths: [3], settings: [{min_repeat: 3}]}
 record: {tensors: ['**.weights'], examples: 2}
 ablation: {grid: {heads.count: [1, 2]}}
 seeds: 2
@@ -69,21 +72,28 @@ def patterns_agree():
 
 
 def figures_agree(run):
-    """Every figure a real run wrote: the Python reading of its name rebuilds it, and
-    results.h5 declares its direction as the metric does."""
+    """Every figure a real run wrote (@L and [setting] ones included): the Python reading
+    of its name rebuilds it, its curve reads, and results.h5 declares its direction and
+    unit as its metric does in attnlab layout --json."""
+    kinds = json.loads(attnlab("layout", "--json").stdout)["figures"]
     trials, _ = af.OutputDir(run).finished_trials()
+    names = trials[0].figures()
+    assert any("@" in n for n in names) and any("[" in n for n in names), names
     with af.OutputDir(run).results() as results:
-        for name in trials[0].figures():
+        for name in names:
             metric, length, setting = af.parse_figure(name)
+            kind = af.figure_name(metric) if name.startswith("eval_") else name
             if name.startswith("eval_"):
                 assert af.figure_name(metric, length, setting) == name, name
-            better, unit = af.figure_meaning(results, name)
-            expected = {"loss": "lower", "train_loss": "lower", "parameters": "neither"}
-            assert better == expected.get(metric, "higher"), (name, better)
-            assert unit in ("nats", "fraction", "count"), (name, unit)
+                steps, values = trials[0].curve(name)
+                assert len(steps) == len(values) > 0, name
+            expected = kinds[kind]
+            assert af.figure_meaning(results, name) == (expected["better"], expected["unit"]), \
+                (name, af.figure_meaning(results, name), expected)
     for trial in trials:
         trial.file.close()
-    print("figure names and their directions read the same from Python")
+    print(f"{len(names)} figure names, their curves and their meanings read the same from "
+          "Python")
 
 
 def verdicts(path):
@@ -162,12 +172,15 @@ def verdicts_agree(run, folder):
     agree(damaged_copy(trial, folder, "attribute.h5", change_attribute), False,
           "do not match the seal")
     agree(damaged_copy(trial, folder, "unsealed.h5", remove_seal), False, "has no seal")
+    agree(damaged_copy(checkpoint, folder, "unsealed_checkpoint.h5", remove_seal), False,
+          "has no seal")
     agree(damaged_copy(trial, folder, "newer.h5", newer_schema), False, "newer")
     rng = random.Random(7)
     bits = os.path.getsize(trial) * 8
     failed = sum(not agree(damaged_copy(trial, folder, f"flip{i}.h5",
                                         flip_bit(rng.randrange(bits))))
                  for i in range(40))
+    assert failed > 0, "no random bit flip was detected: the flips or the checks are broken"
     print(f"C++ and Python agree on every file of every kind and on 44 damaged copies "
           f"({failed} of 40 random bit flips refused by both)")
 

@@ -240,6 +240,16 @@ TEST_CASE("an observer can replace a tensor the pass goes on with, of the same s
       Contains("concat: replaced by a tensor of shape [1, 3, 4], but it has shape [1, 3, 8]"));
 }
 
+TEST_CASE("a tensor recorded as only observed is never offered for replacement") {
+  Rng rng(13);
+  const MultiHeadAttention mha(8, 2, 0.0f, rng);
+  const Tensor x = testing::random_tensor({1, 3, 8}, 14);
+  const auto plain = mha.forward(x, x, {}, {}).to_vector();
+  Replacing scores("scores", Tensor::full({1, 2, 3, 3}, 0.0f));  // declared Replaceable::no
+  REQUIRE(mha.forward(x, x, {}, {.training = false, .dropout_rng = nullptr, .observer = &scores})
+              .to_vector() == plain);
+}
+
 TEST_CASE("recorded tensors carry their dimension names, and a variant records its own") {
   Rng rng(1);
   const MultiHeadAttention mha(8, 2, 0.0f, rng, {"softmax_one", {}});

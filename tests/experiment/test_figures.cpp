@@ -1,5 +1,6 @@
 // Final figures: one rule builds and reads their names, and each says which way
 // is better and its unit, from the metric that declares it.
+#include <algorithm>
 #include <attnlab/error.hpp>
 #include <attnlab/run/figures.hpp>
 #include <catch2/catch.hpp>
@@ -25,8 +26,12 @@ TEST_CASE("figure names are built and read by one rule") {
       REQUIRE(figure_meaning(name).unit == std::string_view(metric.unit));
     }
   }
-  REQUIRE(final_figure_name(Evaluation::metrics()[1], {.setting = "", .length = 32}, 8) ==
-          "eval_accuracy@32");
+  const auto& metrics = Evaluation::metrics();
+  const auto accuracy = std::find_if(metrics.begin(), metrics.end(), [](const auto& m) {
+    return std::string_view(m.name) == "accuracy";
+  });
+  REQUIRE(accuracy != metrics.end());
+  REQUIRE(final_figure_name(*accuracy, {.setting = "", .length = 32}, 8) == "eval_accuracy@32");
   REQUIRE(figure_meaning("train_loss").better == Better::lower);
   REQUIRE(figure_meaning("parameters").better == Better::neither);
 }

@@ -137,9 +137,12 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
   }
   // Each tensor is recorded where it is made, and the pass goes on with what
   // record() returns: an observer may replace it (activation patching).
-  q = record(context, "q", q, {dims::example, dims::head, dims::query, dims::feature});
-  k = record(context, "k", k, {dims::example, dims::kv_head, dims::key, dims::feature});
-  v = record(context, "v", v, {dims::example, dims::kv_head, dims::key, dims::feature});
+  q = record(context, "q", q, {dims::example, dims::head, dims::query, dims::feature},
+             Replaceable::yes);
+  k = record(context, "k", k, {dims::example, dims::kv_head, dims::key, dims::feature},
+             Replaceable::yes);
+  v = record(context, "v", v, {dims::example, dims::kv_head, dims::key, dims::feature},
+             Replaceable::yes);
   const Tensor bias =
       positions ? positions->score_bias(q.size(2), k.size(2), mask.causal) : Tensor();
   require_capabilities(mask, bias.defined());
@@ -149,8 +152,9 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
   // Observed only: the forward pass goes on from the weights, not the raw scores.
   record(context, "scores", attention.scores, {dims::example, dims::head, dims::query, dims::key},
          Replaceable::no);
-  const Tensor weights = record(context, "weights", attention.weights,
-                                {dims::example, dims::head, dims::query, dims::key});
+  const Tensor weights =
+      record(context, "weights", attention.weights,
+             {dims::example, dims::head, dims::query, dims::key}, Replaceable::yes);
   // Attention dropout acts on the weights, so it needs output = weights v (the contract
   // of variants that return weights); other variants get none. Replaced weights are
   // applied the same way.
@@ -171,12 +175,13 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
   if (head_offsets_.defined())  // [B, h, T, d_k] + [h, 1, d_k]
     heads_out = ops::add(heads_out, ops::reshape(head_offsets_, {heads_, 1, head_width_}));
   heads_out = record(context, "head_outputs", heads_out,
-                     {dims::example, dims::head, dims::query, dims::feature});
-  const Tensor concat = record(context, "concat", ops::merge_heads(heads_out),
-                               {dims::example, dims::position, dims::feature});  // [B, T, h d_k]
+                     {dims::example, dims::head, dims::query, dims::feature}, Replaceable::yes);
+  const Tensor concat =
+      record(context, "concat", ops::merge_heads(heads_out),
+             {dims::example, dims::position, dims::feature}, Replaceable::yes);  // [B, T, h d_k]
   // (b_1 || b_2 || ... per token), then one shared W_O: [B, T, D]
   return record(context, "output", o_proj_.forward(concat),
-                {dims::example, dims::position, dims::feature});
+                {dims::example, dims::position, dims::feature}, Replaceable::yes);
 }
 
 }  // namespace attnlab

@@ -41,7 +41,7 @@ std::string one_of(const ConfigNode& node, const std::string& key,
 
 // The final figures a trial of `spec` measures, each with whether lower is better.
 std::map<std::string, bool> measured_figures(const TrialSpec& spec) {
-  std::map<std::string, bool> figures{{"train_loss", true}};
+  std::map<std::string, bool> figures{{kTrainLossFigure, true}};
   const int64_t trained = spec.train.eval_lengths.front();
   const bool generates = spec.train.generation_batches > 0 && spec.shape != ModelShape::encoder;
   std::vector<Evaluation> evaluations;

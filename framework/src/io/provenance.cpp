@@ -93,7 +93,9 @@ int64_t check_file(const Hdf5File& file, const FileKind& kind, bool datasets) {
   if (schema < 1)
     throw IoError(
         fmt::format("{}: {} schema {} is not one", file.path(), schema_family(kind), schema));
-  if (schema >= kind.sealed_from || file.has_attribute("/", Hdf5File::kSealAttribute))
+  // A file that says how it was sealed must be sealed: a seal removed is damage.
+  if (schema >= kind.sealed_from || file.has_attribute("/", Hdf5File::kSealAttribute) ||
+      file.has_attribute("/", Hdf5File::kSealVersionAttribute))
     file.verify(datasets);
   return schema;
 }

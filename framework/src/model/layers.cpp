@@ -50,7 +50,8 @@ Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
                                       return dropout(context, ffn_->forward(in, context), dropout_);
                                     })
                          : h;  // [B, T, D]; an attention-only block has no FFN
-  return record(context, "output", out, {dims::example, dims::position, dims::feature});
+  return record(context, "output", out, {dims::example, dims::position, dims::feature},
+                Replaceable::yes);
 }
 
 DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention, Rng& rng)
@@ -98,7 +99,8 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
                                       return dropout(context, ffn_->forward(in, context), dropout_);
                                     })
                          : h;  // [B, T, D]; an attention-only block has no FFN
-  return record(context, "output", out, {dims::example, dims::position, dims::feature});
+  return record(context, "output", out, {dims::example, dims::position, dims::feature},
+                Replaceable::yes);
 }
 
 }  // namespace attnlab

@@ -40,8 +40,9 @@ EmbeddingStack::EmbeddingStack(const TransformerConfig& config, int64_t vocab_si
 Tensor EmbeddingStack::forward(std::span<const int32_t> ids, const Shape& ids_shape,
                                int64_t position_offset, const PositionalEncoding& positions,
                                const ForwardContext& context) const {
-  const Tensor tokens = record(context, "token_embedding", tokens_.forward(ids, ids_shape),
-                               {dims::example, dims::position, dims::feature});  // [B, T, D]
+  const Tensor tokens =
+      record(context, "token_embedding", tokens_.forward(ids, ids_shape),
+             {dims::example, dims::position, dims::feature}, Replaceable::yes);  // [B, T, D]
   const Tensor positional = positions.embedding_term(position_offset, ids_shape.back());  // [T, D]
   if (!positional.defined()) return dropout(context, tokens, dropout_);
   // Observed only: what follows is computed from the sum below, not from this table.

@@ -48,7 +48,7 @@ Tensor FeedForward::forward(const Tensor& x, const ForwardContext& context) cons
   const Tensor pre = linear1_.forward(x);  // [B, T, hidden]
   const Tensor hidden =
       record(context, "hidden", activation_ == Activation::relu ? ops::relu(pre) : ops::gelu(pre),
-             {dims::example, dims::position, dims::feature});
+             {dims::example, dims::position, dims::feature}, Replaceable::yes);
   return linear2_.forward(dropout(context, hidden, dropout_));  // [B, T, D]
 }
 

@@ -80,7 +80,7 @@ FigureName parse_figure_name(std::string_view name) {
 
 CurvePaths curve_paths(std::string_view name, int64_t training_length) {
   const FigureName parts = parse_figure_name(name);
-  if (!parts.evaluated && parts.metric == "train_loss")
+  if (!parts.evaluated && parts.metric == kTrainLossFigure)
     return {trial_paths::train_steps, fmt::format("{}/loss", trial_paths::train)};
   if (!parts.evaluated)
     throw ConfigError(
@@ -95,14 +95,23 @@ CurvePaths curve_paths(std::string_view name, int64_t training_length) {
 FigureMeaning figure_meaning(std::string_view name) {
   const FigureName parts = parse_figure_name(name);
   if (!parts.evaluated) {
-    if (parts.metric == "train_loss") return {Better::lower, "nats"};
-    if (parts.metric == "parameters") return {Better::neither, "count"};
+    if (parts.metric == kTrainLossFigure) return {Better::lower, "nats"};
+    if (parts.metric == kParametersFigure) return {Better::neither, "count"};
   } else {
     for (const Evaluation::Metric& metric : Evaluation::metrics())
       if (parts.metric == metric.name)
         return {metric.lower_is_better ? Better::lower : Better::higher, metric.unit};
   }
   throw ConfigError(fmt::format("'{}': no metric gives a figure of that name", name));
+}
+
+std::vector<std::pair<std::string, FigureMeaning>> figure_kinds() {
+  std::vector<std::pair<std::string, FigureMeaning>> kinds;
+  for (const char* whole : {kTrainLossFigure, kParametersFigure})
+    kinds.emplace_back(whole, figure_meaning(whole));
+  for (const Evaluation::Metric& metric : Evaluation::metrics())
+    kinds.emplace_back(figure_name(metric.name), figure_meaning(figure_name(metric.name)));
+  return kinds;
 }
 
 }  // namespace attnlab

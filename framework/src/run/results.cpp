@@ -223,7 +223,7 @@ TrialSummary summary_of(const Hdf5File& file) {
     summary.metrics.emplace_back(name, file.number_attribute(trial_paths::final, name));
   // train_loss last: the accuracies are what a reader looks for first.
   std::stable_partition(summary.metrics.begin(), summary.metrics.end(),
-                        [](const auto& m) { return m.first != "train_loss"; });
+                        [](const auto& m) { return m.first != kTrainLossFigure; });
   return summary;
 }
 

@@ -81,7 +81,7 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
   }
   // The figures a results table compares: the last step's.
   file.create_group(paths::final);
-  file.set_attribute(paths::final, "train_loss", static_cast<double>(history.back().loss));
+  file.set_attribute(paths::final, kTrainLossFigure, static_cast<double>(history.back().loss));
   const int64_t trained_length = history.back().eval.front().length;
   for (const Evaluation& e : history.back().eval)
     for (const Evaluation::Metric& metric : Evaluation::metrics())
@@ -126,7 +126,7 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
     write_metrics(file, history);
     int64_t parameters = 0;  // shown beside the figures: arms of different sizes are compared
     for (const Tensor& p : model.module().parameters()) parameters += p.numel();
-    file.set_attribute(trial_paths::final, "parameters", static_cast<double>(parameters));
+    file.set_attribute(trial_paths::final, kParametersFigure, static_cast<double>(parameters));
     write_parameters(file, model.module());
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     file.set_attribute("/", "wall_time_seconds", seconds);

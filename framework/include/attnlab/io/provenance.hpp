@@ -64,7 +64,7 @@ void write_provenance(Hdf5File& file, const FileKind& kind);
 /// schema attribute is there, and its `kind`, if any, is that kind's), its
 /// schema is not newer than this build reads, and its seal matches its
 /// attributes (datasets' values too, with `datasets`; always for files the
-/// kind seals, and whenever a seal is present). Throws IoError naming the file
+/// kind seals, and whenever a seal or a seal version is present). Throws IoError naming the file
 /// and what it found. Returns the file's schema version.
 int64_t check_file(const Hdf5File& file, const FileKind& kind, bool datasets = false);
 

@@ -14,10 +14,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "attnlab/train/trainer.hpp"
 
 namespace attnlab {
+
+/// The figures that are not evaluations: the last training batch's loss and the
+/// model's parameter count.
+inline constexpr const char* kTrainLossFigure = "train_loss";
+inline constexpr const char* kParametersFigure = "parameters";
 
 /// Which way a figure is better.
 enum class Better { higher, lower, neither };
@@ -57,5 +64,9 @@ CurvePaths curve_paths(std::string_view name, int64_t training_length);
 /// (Evaluation::metrics(), train_loss, parameters); ConfigError for a name no
 /// metric gives.
 FigureMeaning figure_meaning(std::string_view name);
+
+/// Every kind of figure with its meaning: the two whole names, then
+/// "eval_<metric>" for each evaluated metric (what `attnlab layout` prints).
+std::vector<std::pair<std::string, FigureMeaning>> figure_kinds();
 
 }  // namespace attnlab

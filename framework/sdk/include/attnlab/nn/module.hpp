@@ -92,14 +92,15 @@ class Module {
   /// and returns what the forward pass continues with: `value`, or for a
   /// replaceable tensor the observer's replacement (ActivationObserver::replace;
   /// ShapeError if its shape differs). Throws Error if there are not as many
-  /// names as dimensions. A tensor only observed (the forward pass does not go
-  /// on from it, e.g. raw scores) is recorded with Replaceable::no.
+  /// names as dimensions. Only a tensor the forward pass goes on computing
+  /// from, through what record() returns, may be declared Replaceable::yes;
+  /// by default a tensor is only observed (a promise not made is not kept).
   Tensor record(const ForwardContext& context, std::string_view name, const Tensor& value,
-                DimensionNames dimensions, Replaceable replaceable = Replaceable::yes) const;
+                DimensionNames dimensions, Replaceable replaceable = Replaceable::no) const;
   /// The same with the names written out: record(context, "w", w, {dims::example, dims::head}).
   Tensor record(const ForwardContext& context, std::string_view name, const Tensor& value,
                 std::initializer_list<std::string_view> dimensions,
-                Replaceable replaceable = Replaceable::yes) const {
+                Replaceable replaceable = Replaceable::no) const {
     return record(context, name, value, DimensionNames(dimensions.begin(), dimensions.size()),
                   replaceable);
   }
