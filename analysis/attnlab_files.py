@@ -17,9 +17,12 @@ with. tests/analysis/check_files_twin.py keeps the declarations below equal to
         values, dims = trial.activation("decoder.layers.0.self_attn.weights")
 
 Needs Debian's python3-h5py and python3-numpy (/usr/bin/python3)."""
+import ctypes
 import fnmatch
 import os
 import re
+import select
+import signal
 import socket
 
 import h5py
@@ -162,9 +165,31 @@ def _objects(h5file):
     return ["/"] + sorted(names, key=lambda n: n.encode("utf-8", "surrogateescape"))
 
 
+def _links(h5file):
+    """Every link by path, sorted: (path, type, target), as the C++ side lists them."""
+    found = []
+
+    def visit(name, info):
+        target = b""
+        if info.type == h5py.h5l.TYPE_SOFT:
+            target = h5file.id.links.get_val(name)
+        elif info.type == h5py.h5l.TYPE_EXTERNAL:
+            file_name, object_name = h5file.id.links.get_val(name)
+            target = file_name + b"\0" + object_name
+        found.append((name, info.type, target))
+    h5file.id.links.visit(visit, info=True)
+    return sorted(found)
+
+
 def attributes_digest(h5file):
-    """The digest the seal holds: every attribute of every object but the seal (16 hex)."""
+    """The digest the seal holds: from seal version 2 every link (path, type, target),
+    then every attribute of every object but the seal (16 hex)."""
     digest = _Fnv1a()
+    if int(h5file.attrs.get(SEAL_VERSION_ATTRIBUTE, 1)) >= 2:
+        for name, link_type, target in _links(h5file):
+            digest.add(name + b"\0")
+            digest.add(int(link_type).to_bytes(4, "little", signed=True))
+            digest.add(target + b"\0")
     for path in _objects(h5file):
         obj = h5file[path]
         digest.add_text(path)
@@ -309,15 +334,35 @@ def _check_file(h5file, kind, datasets):
     return schema
 
 
+def _first_line(error):
+    """h5py's messages can carry HDF5's whole error dump: the first line says it."""
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _die_with(parent):
+    """In a forked child: be killed when the parent dies (Linux's PR_SET_PDEATHSIG), so
+    that a reader stopped from outside leaves no child behind."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def check_path(path, kind=None):
     """Checks the file at `path` as check_file does, its datasets' values included, in a
     child process: HDF5 can crash on a damaged file, and the reader must not. Returns
     (kind, schema); raises FileError naming the damage, or the crash."""
     if not os.path.exists(path):
         raise FileError(f"{path}: no such file")
+    if not os.path.isfile(path):  # a FIFO would block the open forever
+        raise FileError(f"{path}: is not a regular file, so not an HDF5 file attnlab wrote")
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     child = os.fork()
     if child == 0:  # the child: check, report on the pipe, exit without cleaning up
+        _die_with(parent)
         os.close(read_end)
         status, report = 0, ""
         try:
@@ -327,14 +372,21 @@ def check_path(path, kind=None):
         except FileError as error:
             status, report = 1, str(error)
         except OSError as error:
-            status, report = 1, (f"{path}: not a readable HDF5 file ({error}); it may be "
-                                 "truncated or damaged")
+            status, report = 1, (f"{path}: not a readable HDF5 file ({_first_line(error)}); it "
+                                 "may be truncated or damaged")
         except BaseException as error:  # noqa: B902  anything else is damage to report
             status, report = 1, f"{path}: damaged: {error}"
         os.write(write_end, report.encode("utf-8", "replace"))
         os._exit(status)
     os.close(write_end)
+    # A file HDF5 spins on is a verdict too: 30 s and 1 s per 10 MiB, as the C++ reader.
+    limit = 30 + os.path.getsize(path) / (10 << 20)
     with os.fdopen(read_end, "rb") as pipe:
+        ready, _, _ = select.select([pipe], [], [], limit)
+        if not ready:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            raise FileError(f"{path}: damaged: reading it did not end within {limit:.0f} s")
         report = pipe.read().decode("utf-8", "replace")
     _, status = os.waitpid(child, 0)
     if os.WIFSIGNALED(status):
@@ -359,8 +411,8 @@ def open_checked(path, kind, datasets=True):
     try:
         h5file = h5py.File(path, "r")
     except OSError as error:
-        raise FileError(f"{path}: not a readable HDF5 file ({error}); it may be truncated or "
-                        "damaged") from error
+        raise FileError(f"{path}: not a readable HDF5 file ({_first_line(error)}); it may be "
+                        "truncated or damaged") from error
     try:
         check_file(h5file, kind)
     except BaseException:
@@ -549,6 +601,11 @@ class OutputDir:
         whose files pass every check (kind, schema, seal, id), in plan order of arms, then
         seeds; and those left out, with why. Trials are opened by their path in the
         layout, never through results.h5's links, and each must hold its own id."""
+        trials_folder = self.path_of("trials")
+        if os.path.islink(trials_folder):
+            raise FileError(f"{trials_folder}: is a symbolic link; attnlab reads and writes only "
+                            "real folders of the output directory (a link would lead outside "
+                            "it). Remove the link")
         with self.results() as results:
             listed = [_digest_text(t) for t in results["trials"].attrs["finished"]]
             arms = [_digest_text(a) for a in results["arms"].attrs["labels"]]

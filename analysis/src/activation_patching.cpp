@@ -136,7 +136,11 @@ PatchOutcome patch_activations(const TrainedTrial& trial, const std::string& pat
     if (recorded.seen.at(name).replaceable && matches_dotted_pattern(pattern, name))
       names.push_back(name);
   PatchOutcome outcome;
-  if (names.empty()) outcome.skipped.push_back(fmt::format("it has no activation {}", pattern));
+  if (names.empty())
+    outcome.skipped.push_back(
+        pattern.find_first_of("*?[") == std::string::npos
+            ? fmt::format("it has no activation {}", pattern)
+            : fmt::format("none of its activations matches the pattern {}", pattern));
   for (const std::string& name : names) {
     const Recorded& value = recorded.seen.at(name);
     int64_t head_axis = -1;

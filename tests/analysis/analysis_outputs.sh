@@ -72,7 +72,12 @@ touch "run/analysis/head_metrics.h5.partial-$host-$$"
 [ ! -e "run/analysis/plots/x.png.partial-$host-$dead" ]
 [ -e "run/analysis/head_metrics.h5.partial-$host-$$" ]
 rm "run/analysis/head_metrics.h5.partial-$host-$$"
-echo "leftover temporaries of dead processes removed, a live one's kept"
+# A name that only looks like a temporary (its pid overflows) is none of ours: left alone.
+touch "run/analysis/head_metrics.h5.partial-$host-99999999999999999999999"
+"$attnlab" analyze run > /dev/null
+[ -e "run/analysis/head_metrics.h5.partial-$host-99999999999999999999999" ]
+rm "run/analysis/head_metrics.h5.partial-$host-99999999999999999999999"
+echo "leftover temporaries of dead processes removed, a live one's kept, a stranger's ignored"
 
 # SIGTERM to report while a plotting tool runs: the tool goes too.
 caught=""

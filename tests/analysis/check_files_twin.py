@@ -143,6 +143,18 @@ def remove_seal(path):
         del f.attrs[af.SEAL_ATTRIBUTE]
 
 
+def plant_link(kind):
+    def change(path):
+        with h5py.File(path, "r+") as f:
+            if kind == "external":
+                f["metrics/elsewhere"] = h5py.ExternalLink("other.h5", "/metrics/train/loss")
+            elif kind == "soft":
+                f["metrics/again"] = h5py.SoftLink("/metrics/train/loss")
+            else:  # a second hard link to a dataset
+                f["metrics/again"] = f["metrics/train/loss"]
+    return change
+
+
 def newer_schema(path):
     with h5py.File(path, "r+") as f:
         f.attrs["attnlab_results_schema"] = 99
@@ -175,13 +187,16 @@ def verdicts_agree(run, folder):
     agree(damaged_copy(checkpoint, folder, "unsealed_checkpoint.h5", remove_seal), False,
           "has no seal")
     agree(damaged_copy(trial, folder, "newer.h5", newer_schema), False, "newer")
+    for kind in ("external", "soft", "hard"):  # a reader would follow it to other data
+        agree(damaged_copy(trial, folder, f"{kind}_link.h5", plant_link(kind)), False,
+              "do not match the seal")
     rng = random.Random(7)
     bits = os.path.getsize(trial) * 8
     failed = sum(not agree(damaged_copy(trial, folder, f"flip{i}.h5",
                                         flip_bit(rng.randrange(bits))))
                  for i in range(40))
     assert failed > 0, "no random bit flip was detected: the flips or the checks are broken"
-    print(f"C++ and Python agree on every file of every kind and on 44 damaged copies "
+    print(f"C++ and Python agree on every file of every kind and on 47 damaged copies "
           f"({failed} of 40 random bit flips refused by both)")
 
 
@@ -217,6 +232,41 @@ def readers_leave_out(run, folder):
           "and a trial file holding another trial")
 
 
+def links_and_fifos_refused(run, folder):
+    """A FIFO where a file belongs is refused at once by both sides (it would block an
+    open forever); a trial file or the trials/ folder as a symbolic link is named by the
+    C++ readers and the Python ones alike, never followed."""
+    fifo = os.path.join(folder, "fifo.h5")
+    os.mkfifo(fifo)
+    agree(fifo, False, "is not a regular file")
+    linked = os.path.join(folder, "linked")
+    shutil.copytree(run, linked)
+    trials = af.OutputDir(linked).finished_trials()[0]
+    victim = trials[0].id
+    for trial in trials:
+        trial.file.close()
+    victim_path = af.path_in(linked, "trial_file", victim)
+    os.rename(victim_path, os.path.join(folder, "elsewhere.h5"))
+    os.symlink(os.path.join(folder, "elsewhere.h5"), victim_path)
+    compare = attnlab("compare", linked, check=False)
+    curves = subprocess.run([PYTHON, os.path.join(SOURCE, "analysis", "eval_curves.py"), linked],
+                            capture_output=True, text=True)
+    for reader, output in (("compare", compare.stdout + compare.stderr),
+                           ("eval_curves.py", curves.stdout + curves.stderr)):
+        assert victim in output and "is a symbolic link" in output, (reader, output)
+    trials_folder = af.path_in(linked, "trials")
+    os.rename(trials_folder, os.path.join(folder, "trials_elsewhere"))
+    os.symlink(os.path.join(folder, "trials_elsewhere"), trials_folder)
+    compare = attnlab("compare", linked, check=False)
+    curves = subprocess.run([PYTHON, os.path.join(SOURCE, "analysis", "eval_curves.py"), linked],
+                            capture_output=True, text=True)
+    for reader, done in (("compare", compare), ("eval_curves.py", curves)):
+        assert done.returncode != 0 and "trials: is a symbolic link" in done.stderr, \
+            (reader, done.stdout, done.stderr)
+    print("a FIFO is refused at once by both sides; a linked trial file is left out and named, "
+          "a linked trials/ folder refused, by compare and eval_curves.py")
+
+
 def newer_refused(run, folder):
     newer = os.path.join(folder, "newer")
     shutil.copytree(run, newer)
@@ -249,6 +299,7 @@ def main():
         figures_agree(run)
         verdicts_agree(run, folder)
         readers_leave_out(run, folder)
+        links_and_fifos_refused(run, folder)
         newer_refused(run, folder)
 
 

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "attnlab/error.hpp"
 
@@ -72,7 +74,13 @@ int remove_abandoned_temporaries(const std::filesystem::path& folder) {
     if (at == std::string::npos) continue;
     const std::string pid_text = name.substr(at + mine.size());
     if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
-    const auto pid = static_cast<pid_t>(std::stol(pid_text));
+    long pid_value = 0;  // a name no process of ours made (an overflowing pid) is not ours
+    const auto [end, parsed] =
+        std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), pid_value);
+    if (parsed != std::errc() || end != pid_text.data() + pid_text.size() || pid_value <= 0 ||
+        pid_value > std::numeric_limits<pid_t>::max())
+      continue;
+    const auto pid = static_cast<pid_t>(pid_value);
     if (process_alive(pid)) continue;
     std::error_code ignored;
     removed += std::filesystem::remove(entry.path(), ignored) ? 1 : 0;

@@ -72,7 +72,18 @@ Hdf5File::Hdf5File(std::string path, Mode mode) : path_(std::move(path)), mode_(
   prepare_hdf5_library();
   errno = 0;
   if (mode == Mode::read) {
-    if (!std::filesystem::exists(path_)) throw IoError(fmt::format("{}: no such file", path_));
+    std::error_code error;
+    const auto status = std::filesystem::status(path_, error);
+    if (!std::filesystem::exists(status)) throw IoError(fmt::format("{}: no such file", path_));
+    // A FIFO would block the open forever, a device or a folder is no HDF5 file.
+    if (!std::filesystem::is_regular_file(status))
+      throw IoError(
+          fmt::format("{}: is not a regular file (a {}), so not an HDF5 file attnlab "
+                      "wrote",
+                      path_,
+                      std::filesystem::is_directory(status) ? "folder"
+                      : std::filesystem::is_fifo(status)    ? "FIFO"
+                                                            : "device or socket"));
     file_ = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   } else {
     std::error_code ignored;  // never written through a link left under the name

@@ -45,6 +45,44 @@ herr_t collect_object(hid_t, const char* name, const H5O_info_t* info, void* dat
   return 0;
 }
 
+struct Link {
+  std::string path;
+  H5L_type_t type;
+  std::string target;  // a soft link's path; an external link's file, NUL, object
+};
+
+herr_t collect_link(hid_t group, const char* name, const H5L_info_t* info, void* data) {
+  Link link{name, info->type, ""};
+  if (info->type == H5L_TYPE_SOFT || info->type == H5L_TYPE_EXTERNAL) {
+    std::vector<char> value(info->u.val_size + 1, '\0');
+    if (H5Lget_val(group, name, value.data(), value.size(), H5P_DEFAULT) < 0) return -1;
+    if (info->type == H5L_TYPE_SOFT) {
+      link.target = value.data();
+    } else {
+      const char* file = nullptr;
+      const char* object = nullptr;
+      unsigned flags = 0;
+      if (H5Lunpack_elink_val(value.data(), info->u.val_size, &flags, &file, &object) < 0)
+        return -1;
+      link.target = std::string(file) + '\0' + object;
+    }
+  }
+  static_cast<std::vector<Link>*>(data)->push_back(std::move(link));
+  return 0;
+}
+
+// Every link of the file by path, sorted: the structure the seal vouches for from
+// seal version 2 on, so that a link added (soft, external, or a second hard link
+// to an object) is damage, not another path to data a reader would follow.
+std::vector<Link> links_of(hid_t file, const std::string& path) {
+  std::vector<Link> links;
+  if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collect_link, &links) < 0)
+    throw IoError(fmt::format("{}: damaged: its links cannot be listed", path));
+  std::sort(links.begin(), links.end(),
+            [](const Link& a, const Link& b) { return a.path < b.path; });
+  return links;
+}
+
 // Every group and dataset reachable by hard links, "." (the root) first, sorted.
 std::vector<std::pair<std::string, H5O_type_t>> objects_of(hid_t file, const std::string& path) {
   std::vector<std::pair<std::string, H5O_type_t>> objects;
@@ -125,6 +163,15 @@ bool dataset_reads_back(hid_t file, const std::string& name, uint64_t& digest) {
 
 std::string Hdf5File::attributes_digest() const {
   Digest digest;
+  const bool with_links =
+      has_attribute("/", kSealVersionAttribute) && int_attribute("/", kSealVersionAttribute) >= 2;
+  if (with_links)
+    for (const Link& link : links_of(file_, path_)) {
+      digest.add(link.path);
+      const auto type = static_cast<int32_t>(link.type);
+      digest.add(&type, sizeof type);
+      digest.add(link.target);
+    }
   for (const auto& [object, type] : objects_of(file_, path_)) {
     const std::string path = object == "." ? "/" : object;
     digest.add(path);

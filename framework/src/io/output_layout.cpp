@@ -49,14 +49,19 @@ std::vector<std::string> OutputLayout::top_level_folders() {
   return {at.trials().string(), at.superseded().string(), at.analysis().string()};
 }
 
+void refuse_linked_folder(const fs::path& folder) {
+  std::error_code error;
+  if (fs::is_symlink(fs::symlink_status(folder, error)))
+    throw IoError(fmt::format(
+        "{}: is a symbolic link; attnlab reads and writes only real folders of the output "
+        "directory (a link would lead outside it). Remove the link",
+        folder.string()));
+}
+
 void prepare_output_folder(const fs::path& folder) {
+  refuse_linked_folder(folder);
   std::error_code error;
   const fs::file_status status = fs::symlink_status(folder, error);
-  if (fs::is_symlink(status))
-    throw IoError(fmt::format(
-        "{}: is a symbolic link; attnlab writes only into real folders of the output directory "
-        "(a link would send its files elsewhere). Remove the link",
-        folder.string()));
   if (fs::exists(status) && !fs::is_directory(status))
     throw IoError(fmt::format("{}: exists and is not a folder; attnlab writes its files there",
                               folder.string()));

@@ -83,9 +83,15 @@ std::vector<std::string> foreign_entries(const fs::path& dir) {
     const bool is_lock = is_lock_name(name);
     const std::vector<std::string> folders = OutputLayout::top_level_folders();
     const bool is_folder = std::find(folders.begin(), folders.end(), name) != folders.end();
-    if (!written_by_attnlab(name) || fs::is_symlink(status) ||
-        (is_folder && !fs::is_directory(status)) || (!is_folder && !fs::is_regular_file(status))) {
+    if (!written_by_attnlab(name)) {
       foreign.push_back(name);
+    } else if (fs::is_symlink(status) || (is_folder && !fs::is_directory(status)) ||
+               (!is_folder && !fs::is_regular_file(status))) {  // attnlab's name, not its kind
+      foreign.push_back(fmt::format("{} (a {}, where attnlab writes a {})", name,
+                                    fs::is_symlink(status)     ? "symbolic link"
+                                    : fs::is_directory(status) ? "folder"
+                                                               : "file of another kind",
+                                    is_folder ? "folder" : "regular file"));
     } else if (name == OutputLayout(dir).plan().filename()) {
       has_plan = is_attnlab_plan(entry.path());
       if (!has_plan) foreign.push_back("plan.yaml (not an attnlab plan)");

@@ -279,6 +279,11 @@ TrialSummary checked_summary(const fs::path& path, const std::string& id, bool d
   const auto cpu_time = std::chrono::seconds(30 + (unknown ? 0 : bytes / (10 << 20)));
   return decode(read_isolated(
       [&] {
+        if (fs::is_symlink(fs::symlink_status(path)))
+          throw IoError(fmt::format(
+              "{}: is a symbolic link; attnlab never writes one there (it would lead to "
+              "another file)",
+              path.string()));
         const Hdf5File file(path.string(), Hdf5File::Mode::read);
         check_trial_file(file, id, datasets);
         return encode(summary_of(file));
@@ -294,9 +299,16 @@ TrialSummary read_trial_summary(const std::string& path, const std::string& id) 
   return summary_of(file);
 }
 
+// Whether anything stands at `path`, a dangling link included.
+bool something_at(const fs::path& path) {
+  std::error_code ignored;
+  return fs::exists(fs::symlink_status(path, ignored));
+}
+
 TrialFileState inspect_trial_file(const OutputLayout& layout, const std::string& id) {
+  refuse_linked_folder(layout.trials());
   const fs::path file = layout.trial_file(id);
-  if (!fs::exists(file)) return {};
+  if (!something_at(file)) return {};
   try {
     return {checked_summary(file, id, true).status == TrialStatus::finished
                 ? TrialFileState::Kind::finished
@@ -323,11 +335,12 @@ std::string set_aside_damaged_file(const OutputLayout& layout, const std::string
 
 std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
                                             const OutputLayout& layout) {
+  refuse_linked_folder(layout.trials());
   std::vector<TrialSummary> summaries;
   for (const Trial& trial : experiment.trials) {
     TrialSummary summary{trial.id, trial.index, trial.arm, trial.seed, TrialStatus::pending,
                          0.0,      {},          {},        ""};
-    if (fs::exists(layout.trial_file(trial.id))) {
+    if (something_at(layout.trial_file(trial.id))) {
       try {
         summary = checked_summary(layout.trial_file(trial.id), trial.id, false);
         summary.index = trial.index;

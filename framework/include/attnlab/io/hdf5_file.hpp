@@ -84,12 +84,14 @@ class Hdf5File {
   /// Root attribute holding the digest of every other attribute (written by close()).
   static constexpr const char* kSealAttribute = "attnlab_seal";
   /// Root attribute: what the seal covers. 1 (or absent): the attributes; 2:
-  /// also a kDataDigestAttribute on every dataset, matching its values.
+  /// also every link (path, type, target: none can be added) and a
+  /// kDataDigestAttribute on every dataset, matching its values.
   static constexpr const char* kSealVersionAttribute = "attnlab_seal_version";
   static constexpr int64_t kSealVersion = 2;
   /// Dataset attribute: the digest of the values written (io/data_digest.hpp).
   static constexpr const char* kDataDigestAttribute = "attnlab_digest";
-  /// Digest (16 hex digits) of every attribute of every object but the seal.
+  /// Digest (16 hex digits) of every attribute of every object but the seal
+  /// and, from seal version 2, of every link.
   std::string attributes_digest() const;
   /// Throws IoError naming the damage unless the seal matches the attributes and,
   /// with `datasets`, every dataset reads back (HDF5 checks each chunk's

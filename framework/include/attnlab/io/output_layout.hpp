@@ -66,6 +66,10 @@ class OutputLayout {
   std::filesystem::path dir_;
 };
 
+/// Throws IoError if `folder` is a symbolic link: attnlab reads and writes only
+/// real folders of an output directory (a link would lead outside it).
+void refuse_linked_folder(const std::filesystem::path& folder);
+
 /// Makes `folder` (and missing parents) a real folder attnlab may write into:
 /// throws IoError if it, or what stands at its name, is a symbolic link or not
 /// a folder (a planted link would send writes elsewhere). Then removes the
