@@ -90,7 +90,7 @@ Outcome outcome_of(const std::vector<TrialSummary>& summaries, int64_t share, in
   Outcome o;
   for (const TrialSummary& s : summaries) {
     o.finished += s.status == TrialStatus::finished;
-    const bool mine = s.index % shares == share - 1;
+    const bool mine = in_share(s.index, share, shares);
     o.mine_finished += s.status == TrialStatus::finished && mine;
     o.pending += s.status == TrialStatus::pending && mine;
     o.elsewhere += s.status == TrialStatus::pending && !mine;

@@ -22,6 +22,7 @@
 
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/run/trial_runner.hpp"
+#include "attnlab/run/trial_scheduler.hpp"
 #include "commands.hpp"
 
 namespace attnlab::cli {
@@ -69,9 +70,8 @@ int report_failure(const std::string& failure, const std::string& output, std::F
 }  // namespace
 
 int run_trial_worker(const std::vector<std::string>& arguments) {
-  if (arguments.size() != 5 || arguments[1] != "--output" || arguments[3] != "--log")
-    throw Error("usage: attnlab trial TICKET --output FILE --log FILE (started by attnlab run)");
-  const std::string& output = arguments[2];
+  const WorkerCommand command = parse_worker_arguments(arguments);
+  const std::string& output = command.output;
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   sigset_t stop_signals;  // blocked by the parent until the handlers were in place
@@ -81,14 +81,14 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
   sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
   std::FILE* log = nullptr;
   try {
-    log = open_log(arguments[4]);
+    log = open_log(command.log);
   } catch (const Error& e) {
-    return report_failure(e.what(), output, nullptr, arguments[4]);
+    return report_failure(e.what(), output, nullptr, command.log);
   }
   const auto start = std::chrono::steady_clock::now();
   std::string failure;
   try {
-    const TrialTicket ticket = read_ticket(arguments[0]);
+    const TrialTicket ticket = read_ticket(command.ticket);
     const Trial& trial = ticket.trial;
     fmt::print(log, "trial {} (index {}): arm '{}', seed {}\n{}\n", trial.id, trial.index,
                trial.arm, trial.seed, to_yaml(trial.config));
@@ -122,7 +122,7 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
   } catch (const std::exception& e) {
     failure = e.what();
   }
-  return report_failure(failure, output, log, arguments[4]);
+  return report_failure(failure, output, log, command.log);
 }
 
 }  // namespace attnlab::cli

@@ -29,7 +29,7 @@ TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLa
                                     const std::function<void(const std::string&)>& warn) {
   TrialSelection selection;
   for (const Trial& trial : experiment.trials) {
-    if (trial.index % shares != share - 1) continue;
+    if (!in_share(trial.index, share, shares)) continue;
     ++selection.selected;
     const TrialFileState state = inspect_trial_file(layout, trial.id);
     if (!state.finished()) {
@@ -43,6 +43,16 @@ TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLa
                        set_aside_damaged_file(layout, trial.id, state.damage)));
   }
   return selection;
+}
+
+std::vector<std::string> worker_arguments(const WorkerCommand& command) {
+  return {"trial", command.ticket, "--output", command.output, "--log", command.log};
+}
+
+WorkerCommand parse_worker_arguments(const std::vector<std::string>& arguments) {
+  if (arguments.size() != 5 || arguments[1] != "--output" || arguments[3] != "--log")
+    throw Error("usage: attnlab trial TICKET --output FILE --log FILE (started by attnlab run)");
+  return {arguments[0], arguments[2], arguments[4]};
 }
 
 void install_stop_handlers() {
@@ -61,7 +71,7 @@ int64_t TrialScheduler::run(const std::vector<const Trial*>& trials, int jobs) {
     if (pool_.running() == 0 && queue_.empty() && !waiting_.empty() && !stopping_)
       ::usleep(200 * 1000);  // only other runs' trials are left: look again soon
     for (const WorkerEvent& event : pool_.poll(100)) handle(event);
-    display_.tick();
+    observer_.tick();
     if (stopping_ && pool_.running() == 0) break;
   }
   return failures_;
@@ -73,7 +83,7 @@ void TrialScheduler::launch() {
   const Trial& trial = *next.trial;
   if (!lock_.claim(trial.index)) {
     if (waiting_.empty())
-      display_.message(fmt::format(
+      observer_.message(fmt::format(
           "another attnlab run of this plan is running trial #{}: it is left to that run, "
           "and this run waits for it (and for any other trial that run holds)",
           trial.index));
@@ -82,7 +92,7 @@ void TrialScheduler::launch() {
   }
   if (finished_else_set_aside(trial)) {  // by another run of the plan, meanwhile
     lock_.release(trial.index);
-    display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
+    observer_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     return;
   }
   std::error_code ignored;
@@ -95,20 +105,20 @@ void TrialScheduler::launch() {
     stop_for_io_error(e.what());
     return;
   }
-  const int slot =
-      pool_.start({"trial", layout_.ticket(trial.id).string(), "--output",
-                   layout_.trial_file(trial.id).string(), "--log", layout_.log(trial.id).string()},
-                  layout_.log(trial.id).string());
+  const int slot = pool_.start(
+      worker_arguments({layout_.ticket(trial.id).string(), layout_.trial_file(trial.id).string(),
+                        layout_.log(trial.id).string()}),
+      layout_.log(trial.id).string());
   if (static_cast<std::size_t>(slot) >= running_.size()) running_.resize(slot + 1);
   running_[slot] = next;
-  display_.started(trial, next.attempt);
+  observer_.started(trial, next.attempt);
 }
 
 bool TrialScheduler::finished_else_set_aside(const Trial& trial) {
   const TrialFileState state = inspect_trial_file(layout_, trial.id);
   if (state.kind == TrialFileState::Kind::damaged)
-    display_.message(set_aside_damaged_file(layout_, trial.id, state.damage) +
-                     "; the trial runs again");
+    observer_.message(set_aside_damaged_file(layout_, trial.id, state.damage) +
+                      "; the trial runs again");
   return state.finished();
 }
 
@@ -124,7 +134,7 @@ void TrialScheduler::take_over_waiting() {
     }
     lock_.release(trial.index);
     if (finished_else_set_aside(trial))
-      display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
+      observer_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     else
       queue_.push_back(attempt);
   }
@@ -135,7 +145,7 @@ void TrialScheduler::handle(const WorkerEvent& event) {
   const Attempt attempt = running_[event.slot];
   const Trial& trial = *attempt.trial;
   if (event.kind == WorkerEvent::Kind::progress) {
-    display_.progress(trial, event.step, event.steps, event.loss, event.seconds);
+    observer_.progress(trial, event.step, event.steps, event.loss, event.seconds);
     return;
   }
   handle_exit(attempt, event);
@@ -146,7 +156,7 @@ void TrialScheduler::handle(const WorkerEvent& event) {
 // ones finish or fail on their own; what finished is kept, the rest resumes.
 void TrialScheduler::stop_for_io_error(const std::string& what) {
   if (stopping_) return;
-  display_.message(
+  observer_.message(
       fmt::format("cannot go on: {}; no further trial starts (free the space and "
                   "run the same command again to resume)",
                   what));
@@ -160,13 +170,13 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
   if (exit_code == 0 || finished_else_set_aside(trial)) {
     std::error_code ignored;
     fs::remove(layout_.failure(trial.id), ignored);
-    display_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
+    observer_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     return;
   }
   const bool stopped_by_us = stopping_ && (exit_code == 130 || exit_code == 128 + SIGKILL ||
                                            exit_code == 128 + SIGTERM || exit_code == 128 + SIGINT);
   if (stopped_by_us) {
-    display_.interrupted(trial);
+    observer_.interrupted(trial);
     return;
   }
   const std::string reason = failure_reason(trial, exit);
@@ -175,14 +185,14 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
   for (const int full : {ENOSPC, EDQUOT})
     if (reason.find(std::strerror(full)) != std::string::npos) stop_for_io_error(reason);
   const bool retry = !stopping_ && attempt.attempt < options_.retries;
-  display_.failed(trial, reason, layout_.log(trial.id).string(), retry);
+  observer_.failed(trial, reason, layout_.log(trial.id).string(), retry);
   if (retry) {
     queue_.push_back({&trial, attempt.attempt + 1});
     return;
   }
   ++failures_;
   if (options_.fail_fast && !stopping_) {
-    display_.message("--fail-fast: stopping the other trials");
+    observer_.message("--fail-fast: stopping the other trials");
     stopping_ = true;
     pool_.signal_all(SIGTERM);
   }
@@ -217,7 +227,7 @@ void TrialScheduler::handle_signals() {
   interrupted_ = true;
   if (!stopping_) {
     stopping_ = true;
-    display_.message(
+    observer_.message(
         "stopping: running trials stop at their next step (Ctrl-C again to kill them)");
     pool_.signal_all(SIGTERM);
   } else {

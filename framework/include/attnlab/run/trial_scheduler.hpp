@@ -26,6 +26,21 @@ struct SchedulerOptions {
   std::string worker_program = "/proc/self/exe";
 };
 
+/// Whether the trial of plan index `index` belongs to share `share` of `shares`
+/// (1-based): the shares of a job array partition the plan.
+inline bool in_share(int64_t index, int64_t share, int64_t shares) {
+  return index % shares == share - 1;
+}
+
+/// How the scheduler starts a worker on one trial, and how the worker reads it:
+/// `PROGRAM trial TICKET --output FILE --log FILE`.
+struct WorkerCommand {
+  std::string ticket, output, log;
+};
+std::vector<std::string> worker_arguments(const WorkerCommand& command);
+/// The arguments after `trial`; Error with the usage if they are not those.
+WorkerCommand parse_worker_arguments(const std::vector<std::string>& arguments);
+
 /// Which trials of share `share` of `shares` (1-based) are to run: those without a
 /// finished file. A damaged file is set aside (trials/unreadable/) and its trial
 /// runs again, said through `warn`; a stale failure marker of a finished trial
@@ -44,11 +59,11 @@ void install_stop_handlers();
 class TrialScheduler {
  public:
   TrialScheduler(const Experiment& experiment, const OutputLayout& layout,
-                 const SchedulerOptions& options, RunObserver& display, RunLock& lock)
+                 const SchedulerOptions& options, RunObserver& observer, RunLock& lock)
       : experiment_(experiment),
         layout_(layout),
         options_(options),
-        display_(display),
+        observer_(observer),
         lock_(lock),
         pool_(options.worker_program) {}
 
@@ -77,7 +92,7 @@ class TrialScheduler {
   const Experiment& experiment_;
   const OutputLayout& layout_;
   const SchedulerOptions& options_;
-  RunObserver& display_;
+  RunObserver& observer_;
   RunLock& lock_;
   WorkerPool pool_;
   std::deque<Attempt> queue_;
