@@ -65,15 +65,15 @@ def names_in(column):
 
 
 def documented(block):
-    """(path patterns, root attribute names) of one file's block."""
-    paths, root, in_root = [], set(), False
+    """{path pattern: attribute names} of one file's block ("/" for the root)."""
+    paths, current = {}, None
     for line in block:
         if line.startswith("/"):
-            paths.append(first_column(line))
-            in_root = paths[-1] == "/"
-        elif in_root and line.startswith("  ") and not line.startswith("   "):
-            root |= names_in(first_column(line))
-    return [p for p in paths if p != "/"], root
+            current = first_column(line)
+            paths.setdefault(current, set())
+        elif current and line.startswith("  ") and not line.startswith("   "):
+            paths[current] |= names_in(first_column(line))
+    return paths
 
 
 def pattern(path):
@@ -97,33 +97,45 @@ def objects(h5file):
     return found
 
 
-def check_file_kind(label, files, documented_paths, documented_root, other_attributes,
-                    variable_groups):
-    patterns = [(p, pattern(p)) for p in documented_paths]
-    used, problems = set(), []
-    real_root, real_other = set(), set()
+def check_file_kind(label, files, documented_paths, common, dataset_attributes, free):
+    """Problems of files of one kind against their block: paths both ways, and each
+    object's attributes against those its path documents (plus `common` at the root and
+    `dataset_attributes` on datasets). Objects matching `free` hold varying names."""
+    patterns = {p: pattern(p) for p in documented_paths}
+    used_paths, used_attributes, problems = set(), set(), []
     for path in files:
         with h5py.File(path, "r") as f:
-            real_root |= set(f.attrs)
-            for name, obj in objects(f).items():
-                matched = [p for p, regex in patterns if regex.match(name)]
-                if matched:
-                    used.update(matched)
-                elif not isinstance(obj, h5py.Group) or not any(
-                        n.startswith(name + "/") for n in objects(f)):
-                    problems.append(f"{label}: {name} in {os.path.basename(path)} is not "
-                                    "in docs/hdf5-layout.md")
-                if obj is not None and not any(re.match(v, name) for v in variable_groups):
-                    real_other |= set(obj.attrs)
-    for path in documented_paths:
-        if path not in used:
+            found = objects(f)
+            found["/"] = f
+            for name, obj in found.items():
+                matched = [p for p, regex in patterns.items() if p == name or regex.match(name)]
+                if not matched:
+                    if not isinstance(obj, h5py.Group) or not any(
+                            n.startswith(name + "/") for n in found):
+                        problems.append(f"{label}: {name} in {os.path.basename(path)} is not in "
+                                        "docs/hdf5-layout.md")
+                    continue
+                used_paths.update(matched)
+                if obj is None or any(re.match(v, name) for v in free):
+                    continue
+                allowed = set().union(*(documented_paths[p] for p in matched))
+                allowed |= common if name == "/" else set()
+                allowed |= dataset_attributes if isinstance(obj, h5py.Dataset) else set()
+                for attribute in obj.attrs:
+                    if attribute in allowed:
+                        used_attributes.update((p, attribute) for p in matched)
+                        used_attributes.add(("*", attribute))
+                    else:
+                        problems.append(f"{label}: attribute {attribute} of {name} is not in "
+                                        "docs/hdf5-layout.md")
+    for path, attributes in documented_paths.items():
+        if path not in used_paths:
             problems.append(f"{label}: docs/hdf5-layout.md names {path}, which no file holds")
-    for name in sorted(real_root - documented_root):
-        problems.append(f"{label}: root attribute {name} is not in docs/hdf5-layout.md")
-    for name in sorted(documented_root - real_root):
-        problems.append(f"{label}: docs/hdf5-layout.md names root attribute {name}, which no "
-                        "file has")
-    return problems, real_other
+        for attribute in attributes:
+            if (path, attribute) not in used_attributes:
+                problems.append(f"{label}: docs/hdf5-layout.md names attribute {attribute} of "
+                                f"{path}, which no file has")
+    return problems, {a for p, a in used_attributes if p == "*"}
 
 
 def main():
@@ -132,12 +144,12 @@ def main():
     for line in code_block_after(text, "Every HDF5 file attnlab writes has these root attributes"):
         if line and not line.startswith(" "):
             common |= names_in(first_column(line))
-    trial_paths, trial_root = documented(code_block_after(text, "## A trial"))
-    index_paths, index_root = documented(code_block_after(text, "## The experiment index"))
-    other = set()
-    for line in code_block_after(text, "Attributes of groups and datasets"):
+    trial_paths = documented(code_block_after(text, "## A trial"))
+    index_paths = documented(code_block_after(text, "## The experiment index"))
+    dataset_attributes = set()
+    for line in code_block_after(text, "Attributes of datasets, wherever they are"):
         if line and not line.startswith(" "):
-            other |= names_in(first_column(line))
+            dataset_attributes |= names_in(first_column(line))
     with tempfile.TemporaryDirectory() as folder:
         trials, indexes = [], []
         for name, experiment in RUNS.items():
@@ -152,24 +164,21 @@ def main():
             trials += [os.path.join(out, "trials", t) for t in os.listdir(
                 os.path.join(out, "trials")) if t.endswith(".h5")]
             indexes.append(os.path.join(out, "results.h5"))
-        variable = [r"^/axes$", r"^/final$", r"^/trials$", r"^/arms$", r"^/arms/[^/]+$"]
-        problems, trial_other = check_file_kind("trial file", trials, trial_paths,
-                                                trial_root | common, other, variable)
-        more, index_other = check_file_kind("results.h5", indexes, index_paths,
-                                            index_root | common, other, variable)
+        free = [r"^/axes$", r"^/final$"]  # attribute names that are the arm's keys, figures
+        problems, used = check_file_kind("trial file", trials, trial_paths, common,
+                                         dataset_attributes, free)
+        more, used_index = check_file_kind("results.h5", indexes, index_paths, common,
+                                           dataset_attributes, free)
         problems += more
-        real_other = trial_other | index_other
-        for name in sorted(real_other - other):
-            problems.append(f"attribute {name} (of a group or dataset) is not in "
-                            "docs/hdf5-layout.md")
-        for name in sorted(other - real_other):
-            problems.append(f"docs/hdf5-layout.md names attribute {name}, which no group or "
-                            "dataset has")
+        for attribute in sorted((common | dataset_attributes) - used - used_index):
+            problems.append(f"docs/hdf5-layout.md names attribute {attribute}, which no file has")
     if problems:
         sys.exit("\n".join(problems))
+    attributes = sum(len(a) for a in trial_paths.values()) + \
+        sum(len(a) for a in index_paths.values()) + len(common) + len(dataset_attributes)
     print(f"docs/hdf5-layout.md names exactly what {len(trials)} trial files and "
-          f"{len(indexes)} results.h5 hold: {len(trial_paths) + len(index_paths)} paths, "
-          f"{len(trial_root | index_root | common)} root attributes, {len(other)} others")
+          f"{len(indexes)} results.h5 hold: {len(trial_paths) + len(index_paths)} paths and "
+          f"{attributes} attributes, each where it is")
 
 
 if __name__ == "__main__":
