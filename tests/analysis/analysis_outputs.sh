@@ -106,6 +106,19 @@ done
 [ -n "$caught" ] || { echo "never caught a plotting tool running in 20 reports" >&2; exit 1; }
 echo "a report stopped by SIGTERM took its plotting tool ($caught) with it"
 
+# A plotting tool killed by a signal: the report names the signal.
+mkdir killing_tools
+cp "$source"/analysis/plots/*.py killing_tools/
+printf 'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n' > killing_tools/comparison_bars.py
+status=0
+ATTNLAB_PLOT_TOOLS=$work/killing_tools "$attnlab" report run > out.txt 2> err.txt || status=$?
+if [ "$status" -eq 0 ] || ! grep -q "comparison_bars.py failed: killed by signal 9 (Killed)" err.txt; then
+  echo "a plotting tool killed by SIGKILL: exit $status" >&2
+  cat out.txt err.txt >&2
+  exit 1
+fi
+echo "a plotting tool killed by a signal is reported with the signal"
+
 # A plan.yaml alias bomb: refused at once, within a memory limit.
 cp -r run bomb
 {

@@ -281,8 +281,14 @@ def newer_refused(run, folder):
         assert "Traceback" not in done.stderr, done.stderr
     report = attnlab("report", newer, check=False)
     assert report.returncode != 0 and "newer" in report.stderr, report.stderr
+    edited = os.path.join(folder, "edited")
+    shutil.copytree(run, edited)
+    with h5py.File(af.path_in(edited, "results_h5"), "r+") as f:
+        f.attrs["experiment_yaml"] = "the text shown as the experiment file, changed"
+    report = attnlab("report", edited, check=False)
+    assert report.returncode != 0 and "do not match the seal" in report.stderr, report.stderr
     print("a results.h5 of a newer schema is refused by the Python tools and the report, "
-          "naming the version")
+          "naming the version; one whose texts were edited is refused by the report")
 
 
 def main():
