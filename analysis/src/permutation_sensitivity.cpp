@@ -1,37 +1,36 @@
 #include "attnlab/analysis/permutation_sensitivity.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
+#include "attnlab/model/stacks.hpp"
 #include "attnlab/train/seeding.hpp"
 
 namespace attnlab::analysis {
 namespace {
 
-// The last layer output ("<stack>.layers.<i>.output") of one stack, as reported.
-class LastLayerOutput final : public ActivationObserver {
+// One recorded tensor, by its full name, as the pass reports it.
+class OneRecording final : public ActivationObserver {
  public:
-  explicit LastLayerOutput(std::string stack) : prefix_(std::move(stack) + ".layers.") {}
+  explicit OneRecording(std::string name) : name_(std::move(name)) {}
   void observe(const RecordedTensor& recorded, const Tensor& value) override {
-    const std::string_view name = recorded.name;
-    constexpr std::string_view kSuffix = ".output";
-    if (name.rfind(prefix_, 0) != 0 || name.size() <= kSuffix.size() ||
-        name.substr(name.size() - kSuffix.size()) != kSuffix ||
-        name.find("_attn") != std::string_view::npos)
-      return;
-    const std::string_view layer = name.substr(prefix_.size());
-    if (layer.find('.') != layer.rfind('.')) return;  // "<i>.output" only
-    states = value.detach();
+    if (recorded.name == name_) states = value.detach();
   }
   Tensor states;  // [B, T, D]
 
  private:
-  std::string prefix_;
+  std::string name_;
 };
 
+// The residual stream after the stack's last layer.
 Tensor states_of(const TrainedTrial& trial, const TaskBatch& batch, const std::string& stack) {
-  LastLayerOutput observer(stack);
+  const TransformerConfig& config = trial.spec().model;
+  const int64_t layers = stack == "encoder" ? config.encoder_layers : config.decoder_layers;
+  OneRecording observer(
+      fmt::format("{}.{}.{}", stack, layer_module_name(layers - 1), kLayerOutputName));
   NoGradGuard no_grad;
   trial.model().forward(batch, {.observer = &observer});
   return observer.states;

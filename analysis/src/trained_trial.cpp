@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "attnlab/attention/multi_head_attention.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/hdf5_file.hpp"
@@ -14,27 +15,28 @@
 namespace attnlab::analysis {
 namespace {
 
-// Collects every attention module's weights as the forward pass reports them.
+// Every attention module's weights and scores as the forward pass reports them,
+// found by the names the modules record them under.
 class WeightsCollector final : public ActivationObserver {
  public:
-  void observe(const RecordedTensor& recorded, const Tensor& value) override {
-    const std::string_view name = recorded.name;
-    const DimensionNames dimensions = recorded.dimensions;
-    if (name.find(".variant.") != std::string_view::npos || dimensions.size() != 4) return;
-    for (const std::string_view suffix : {".weights", ".scores"}) {
-      if (name.size() <= suffix.size() || name.substr(name.size() - suffix.size()) != suffix)
-        continue;
-      const std::string module(name.substr(0, name.size() - suffix.size()));
-      if (suffix == ".weights") {
-        order.push_back(module);
-        weights[module] = value.detach();
-      } else {
-        scores[module] = value.detach();
-      }
+  explicit WeightsCollector(TaskModel& model) {
+    for (const auto& [path, attention] : model.attention_modules()) {
+      order.push_back(path);
+      module_of[fmt::format("{}.{}", path, MultiHeadAttention::kWeightsName)] = {path, true};
+      module_of[fmt::format("{}.{}", path, MultiHeadAttention::kScoresName)] = {path, false};
     }
   }
-  std::vector<std::string> order;
+  void observe(const RecordedTensor& recorded, const Tensor& value) override {
+    const auto found = module_of.find(std::string(recorded.name));
+    if (found == module_of.end()) return;
+    const auto& [module, is_weights] = found->second;
+    (is_weights ? weights : scores)[module] = value.detach();
+  }
+  std::vector<std::string> order;  // in model order
   std::map<std::string, Tensor> weights, scores;
+
+ private:
+  std::map<std::string, std::pair<std::string, bool>> module_of;  // name -> (module, weights?)
 };
 
 ConfigNode configuration_of(const std::filesystem::path& path) {
@@ -76,7 +78,7 @@ TaskBatch TrainedTrial::recorded_examples() const {
 }
 
 std::vector<AttentionPattern> TrainedTrial::attention_patterns(const TaskBatch& batch) const {
-  WeightsCollector collector;
+  WeightsCollector collector(*model_);
   {
     NoGradGuard no_grad;
     model_->forward(batch, {.observer = &collector});
@@ -84,6 +86,7 @@ std::vector<AttentionPattern> TrainedTrial::attention_patterns(const TaskBatch& 
   const bool causal = built_.spec.model.decoder_mask == DecoderMask::causal;
   std::vector<AttentionPattern> patterns;
   for (const std::string& module : collector.order) {
+    if (!collector.weights.count(module)) continue;  // a module the pass did not reach
     AttentionPattern p;
     p.module = module;
     p.weights = collector.weights.at(module);

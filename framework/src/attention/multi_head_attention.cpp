@@ -150,10 +150,10 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
   AttentionResult attention =
       variant_->attend(q, share_kv_heads(k, heads_), shared_v, mask, bias, context);
   // Observed only: the forward pass goes on from the weights, not the raw scores.
-  record(context, "scores", attention.scores, {dims::example, dims::head, dims::query, dims::key},
-         Replaceable::no);
+  record(context, kScoresName, attention.scores,
+         {dims::example, dims::head, dims::query, dims::key}, Replaceable::no);
   const Tensor weights =
-      record(context, "weights", attention.weights,
+      record(context, kWeightsName, attention.weights,
              {dims::example, dims::head, dims::query, dims::key}, Replaceable::yes);
   // Attention dropout acts on the weights, so it needs output = weights v (the contract
   // of variants that return weights); other variants get none. Replaced weights are

@@ -1,5 +1,6 @@
 #include "attnlab/model/layers.hpp"
 
+#include "attnlab/model/stacks.hpp"
 #include "attnlab/ops.hpp"
 
 namespace attnlab {
@@ -50,7 +51,7 @@ Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
                                       return dropout(context, ffn_->forward(in, context), dropout_);
                                     })
                          : h;  // [B, T, D]; an attention-only block has no FFN
-  return record(context, "output", out, {dims::example, dims::position, dims::feature},
+  return record(context, kLayerOutputName, out, {dims::example, dims::position, dims::feature},
                 Replaceable::yes);
 }
 
@@ -99,7 +100,7 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
                                       return dropout(context, ffn_->forward(in, context), dropout_);
                                     })
                          : h;  // [B, T, D]; an attention-only block has no FFN
-  return record(context, "output", out, {dims::example, dims::position, dims::feature},
+  return record(context, kLayerOutputName, out, {dims::example, dims::position, dims::feature},
                 Replaceable::yes);
 }
 

@@ -37,6 +37,10 @@ std::unique_ptr<PositionalEncoding> make_positional_encoding(const TransformerCo
                                        .rng = rng});
 }
 
+std::string layer_module_name(int64_t index) {
+  return fmt::format("layers.{}", index);
+}
+
 AttentionMask padding_mask(const TokenBatch& batch) {
   AttentionMask mask;
   mask.key_lengths = batch.lengths;
@@ -50,7 +54,7 @@ Encoder::Encoder(const TransformerConfig& config, Rng& rng)
   add_module("positional", *positional_);
   for (int64_t i = 0; i < config.encoder_layers; ++i) {
     layers_.push_back(std::make_unique<EncoderLayer>(config, rng));
-    add_layer(fmt::format("layers.{}", i), *layers_.back(), i);
+    add_layer(layer_module_name(i), *layers_.back(), i);
   }
   if (config.norm == NormPlacement::pre) {
     final_norm_.emplace(config.d_model, config.layer_norm_eps);
@@ -74,7 +78,7 @@ Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross
   add_module("positional", *positional_);
   for (int64_t i = 0; i < config.decoder_layers; ++i) {
     layers_.push_back(std::make_unique<DecoderLayer>(config, cross_attention, rng));
-    add_layer(fmt::format("layers.{}", i), *layers_.back(), i);
+    add_layer(layer_module_name(i), *layers_.back(), i);
   }
   if (config.norm == NormPlacement::pre) {
     final_norm_.emplace(config.d_model, config.layer_norm_eps);

@@ -34,6 +34,10 @@ struct KeyValueCache {
 /// "concat" [B, T, d_model] and "output" [B, T, d_model].
 class MultiHeadAttention : public Module {
  public:
+  /// The names it records its attention under ("<path>.weights", "<path>.scores").
+  static constexpr const char* kWeightsName = "weights";
+  static constexpr const char* kScoresName = "scores";
+
   /// Throws ConfigError unless heads >= 1 divides d_model, or if `attention`
   /// names no registered variant or gives it parameters it does not have. The
   /// variant is a child module called "variant".

@@ -49,6 +49,12 @@ class Decoder : public Module {
 };
 
 /// The stack's positional encoding, built from config.positional by name.
+/// The name layer `index` of a stack is registered under ("layers.<index>"):
+/// "decoder.layers.1" is the second decoder layer.
+std::string layer_module_name(int64_t index);
+/// What a layer records its output (the residual stream after it) as.
+inline constexpr const char* kLayerOutputName = "output";
+
 std::unique_ptr<PositionalEncoding> make_positional_encoding(const TransformerConfig& config,
                                                              Rng& rng);
 
