@@ -9,7 +9,7 @@ the figure `metrics/eval/length_<L>/<metric>` of its trial file
 (docs/hdf5-layout.md), at the training length unless --length says another;
 with --setting, the curve of that eval.settings evaluation
 (`metrics/eval/settings/<NAME>/length_<L>/<metric>`, e.g. --setting
-split=heldout). Trials are read through analysis/attnlab_files.py: those not
+split=heldout). Trials are read through analysis/attnlab_files/: those not
 finished, and those whose files fail a check, are named and left out.
 """
 import argparse

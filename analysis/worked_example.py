@@ -31,7 +31,7 @@ TOLERANCE = 1e-4  # float32 sums in another order
 
 
 def first_finished_trial(run):
-    """The first finished trial that passes every check (analysis/attnlab_files.py)."""
+    """The first finished trial that passes every check (analysis/attnlab_files/)."""
     try:
         trials, left_out = attnlab_files.OutputDir(run).finished_trials()
     except attnlab_files.FileError as error:

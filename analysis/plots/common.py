@@ -1,5 +1,5 @@
 """What the plotting tools share: attnlab's files read through the contract's
-Python twin (analysis/attnlab_files.py: kind, schema and seal checked, trials
+Python twin (analysis/attnlab_files/: kind, schema and seal checked, trials
 opened by their path and their id checked), clear one-line errors, the arms
 of a run in plan order, token labels, and figures saved atomically.
 
@@ -22,7 +22,7 @@ except ImportError as missing:  # say exactly what to install
 # The twin sits beside these tools once installed, one folder up in the source tree.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 for _folder in (_HERE, os.path.dirname(_HERE)):
-    if os.path.exists(os.path.join(_folder, "attnlab_files.py")):
+    if os.path.exists(os.path.join(_folder, "attnlab_files", "__init__.py")):
         sys.path.insert(0, _folder)
         break
 import attnlab_files  # noqa: E402

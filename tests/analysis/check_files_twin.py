@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The on-disk contract's two sides agree: analysis/attnlab_files.py declares what
+"""The on-disk contract's two sides agree: analysis/attnlab_files/ declares what
 `attnlab layout --json` prints, and on real files of every kind, and on the same
 files damaged, `attnlab verify` (C++) and attnlab_files.check_file (Python) give
 the same verdict. Readers on both sides leave out an unsealed trial and a trial

@@ -4,7 +4,7 @@
 // little-endian bytes as an unsigned integer, `index` its position in row-major
 // order and mix the SplitMix64 finaliser. A sum, so rows written in any order
 // and read back in any blocks give the same digest; position-dependent, so
-// moved or zeroed values do not. analysis/attnlab_files.py computes the same
+// moved or zeroed values do not. analysis/attnlab_files/ computes the same
 // with NumPy (tested against this on real files). For io/ sources only.
 #pragma once
 

@@ -202,6 +202,7 @@ void Hdf5File::verify(bool datasets) const {
         fmt::format("{}: damaged: its attributes do not match the seal written when "
                     "it was closed",
                     path_));
+  if (!datasets) return;  // the seal covers which datasets carry digests
   const bool digests =
       has_attribute("/", kSealVersionAttribute) && int_attribute("/", kSealVersionAttribute) >= 2;
   for (const auto& [object, type] : objects_of(file_, path_)) {
@@ -209,7 +210,6 @@ void Hdf5File::verify(bool datasets) const {
     if (digests && !has_attribute(object, kDataDigestAttribute))
       throw IoError(fmt::format("{}: damaged: dataset '{}' has no digest ({})", path_, object,
                                 kDataDigestAttribute));
-    if (!datasets) continue;
     uint64_t digest = 0;
     if (!dataset_reads_back(file_, object, digest))
       throw IoError(fmt::format("{}: damaged: dataset '{}' fails its checksum", path_, object));

@@ -1,5 +1,5 @@
 // An experiment's output directory: every path attnlab writes or reads there,
-// declared once. analysis/attnlab_files.py mirrors these names (a test keeps
+// declared once. analysis/attnlab_files/ mirrors these names (a test keeps
 // the two equal, through `attnlab layout --json`). Layout: docs/hdf5-layout.md,
 // docs/analysis.md.
 //

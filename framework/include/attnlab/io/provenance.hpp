@@ -1,6 +1,6 @@
 // What every HDF5 file attnlab writes says about itself, and how a reader
 // checks it: the file kinds and their schema versions (declared once, here;
-// analysis/attnlab_files.py mirrors them and a test keeps the two equal), the
+// analysis/attnlab_files/ mirrors them and a test keeps the two equal), the
 // provenance attributes written the same way for every kind, and the one check
 // every reader makes before trusting a file. Layout: docs/hdf5-layout.md.
 #pragma once

@@ -1,6 +1,6 @@
 // Where things live inside a trial file, declared once (docs/hdf5-layout.md
 // draws the whole file). `attnlab layout --json` prints these, and
-// analysis/attnlab_files.py mirrors them (a test keeps the two equal). A
+// analysis/attnlab_files/ mirrors them (a test keeps the two equal). A
 // figure's curve is found from its name by curve_paths (run/figures.hpp).
 #pragma once
 

@@ -1,6 +1,6 @@
 // The one matcher of dotted names ("decoder.layers.0.self_attn.weights")
 // against patterns: what `record.tensors` selects, what `attnlab patch
-// --activation` replaces, and what analysis/attnlab_files.py matches with.
+// --activation` replaces, and what analysis/attnlab_files/ matches with.
 #pragma once
 
 #include <string>

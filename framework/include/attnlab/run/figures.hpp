@@ -1,7 +1,7 @@
 // A final figure's name, built and read in one place, with what a reader must
 // know to compare it: which way is better and its unit. Trial files store
 // figures under these names (/final), results.h5 under arms/<name>/ with the
-// attributes `better` and `unit`; analysis/attnlab_files.py reads them with the
+// attributes `better` and `unit`; analysis/attnlab_files/ reads them with the
 // same rule (parse_figure). docs/hdf5-layout.md lists them.
 //
 //   train_loss, parameters          whole names
