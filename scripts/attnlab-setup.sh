@@ -15,7 +15,9 @@ PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5
           chromium chromium-driver python3-selenium   # the report is tested in a real browser
           libopenblas0-pthread   # PyTorch falls back to reference BLAS without it: the benchmark peer needs it
           clang-14 libclang-rt-14-dev   # the second compiler: sanitizers and libFuzzer
-          clang-format)                 # the house format (.clang-format), checked by the tests
+          clang-format                  # the house format (.clang-format), checked by the tests
+          slurm-wlm munge               # a real one-node SLURM that the cluster tests start and stop
+          openmpi-bin libopenmpi-dev libboost-mpi-dev)  # MPI inside an allocation (mpirun)
 JOBS=${ATTNLAB_JOBS:-$(nproc)}
 
 install_missing_packages() {

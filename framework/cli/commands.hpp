@@ -20,6 +20,9 @@ int run_patch(const std::vector<std::string>& arguments);
 int run_report(const std::vector<std::string>& arguments);
 int run_layout(const std::vector<std::string>& arguments);
 int run_verify(const std::vector<std::string>& arguments);
+int run_status(const std::vector<std::string>& arguments);
+int run_merge(const std::vector<std::string>& arguments);
+int run_slurm(const std::vector<std::string>& arguments);
 /// Hidden: one trial in a worker process (started by run_run).
 int run_trial_worker(const std::vector<std::string>& arguments);
 

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
+
+#include "attnlab/error.hpp"
+#include "attnlab/run/plan_file.hpp"
 
 namespace po = boost::program_options;
 
@@ -44,6 +48,17 @@ ExperimentArguments parse_experiment_arguments(const std::string& command,
 }
 
 Experiment load(const ExperimentArguments& arguments) {
+  const OutputLayout named_by_plan(std::filesystem::absolute(arguments.file).parent_path());
+  if (!arguments.file.empty() &&
+      std::filesystem::path(arguments.file).filename() == named_by_plan.plan().filename() &&
+      is_plan_file(arguments.file)) {
+    if (!arguments.overrides.empty())
+      throw ConfigError(fmt::format(
+          "{}: a plan runs as it was planned, and -o {} would change it; give the experiment "
+          "file instead",
+          arguments.file, arguments.overrides.front()));
+    return planned_experiment(named_by_plan, arguments.limits);
+  }
   return arguments.file.empty()
              ? default_experiment(arguments.overrides, arguments.limits)
              : load_experiment(arguments.file, arguments.overrides, arguments.limits);

@@ -18,6 +18,12 @@ commands:
   run        run an experiment: every arm over every seed, resumable, then a results
              table ('attnlab run' alone runs the built-in default experiment, as does
              'attnlab' with no command)
+  status     where a run stands, from its output directory alone: finished, failed
+             (why), running (where, since when), missing (--slurm asks SLURM too)
+  merge      write results.{h5,csv,md} from the trial files in an output directory,
+             whoever wrote them; exit 0 only when every trial finished
+  slurm      write (and with --submit, submit) a SLURM job array that runs an
+             experiment's trials packed into tasks, and a merge job after it
   plan       list the trials an experiment expands to (id, arm, seed) without running
   validate   check an experiment file and every trial it expands to
   config     print the fully resolved configuration of an experiment or of one trial
@@ -65,6 +71,9 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "report") return run_report(rest);
   if (command == "layout") return run_layout(rest);
   if (command == "verify") return run_verify(rest);
+  if (command == "status") return run_status(rest);
+  if (command == "merge") return run_merge(rest);
+  if (command == "slurm") return run_slurm(rest);
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);

@@ -25,14 +25,17 @@ namespace {
 struct RunOptions {
   int jobs = 0;
   std::string shard;
-  bool force = false, quiet = false, verbose = false;
+  bool force = false, quiet = false, verbose = false, no_results = false;
   SchedulerOptions scheduling;
 };
 
 po::options_description describe(RunOptions& o) {
   po::options_description options("run options");
   options.add_options()("jobs,j", po::value(&o.jobs)->default_value(0),
-                        "trials run at once (0 = one per CPU this process may use)")(
+                        "trials run at once (0 = as many as the CPUs this process may use run at "
+                        "train.threads each: affinity mask, cgroup quota, SLURM_CPUS_PER_TASK)")(
+      "no-results", po::bool_switch(&o.no_results),
+      "leave results.* to `attnlab merge` (the array tasks of `attnlab slurm` do)")(
       "shard", po::value(&o.shard),
       "run only share i of n (i/n, 1-based), e.g. for job arrays; shares partition the plan")(
       "force", po::bool_switch(&o.force),
@@ -137,6 +140,23 @@ int report(const Experiment& experiment, const OutputLayout& layout,
   return failures > 0 ? 1 : 0;
 }
 
+// Without results: how this share's trials ended, read from their files.
+int report_share(const Experiment& experiment, const OutputLayout& layout, int64_t share,
+                 int64_t shares, int64_t failures, bool interrupted) {
+  Experiment mine = experiment;
+  mine.trials.clear();
+  for (const Trial& trial : experiment.trials)
+    if (in_share(trial.index, share, shares)) mine.trials.push_back(trial);
+  const std::vector<TrialSummary> summaries = collect_summaries(mine, layout);
+  int64_t finished = 0;
+  for (const TrialSummary& s : summaries) finished += s.status == TrialStatus::finished;
+  fmt::print("\n{} of the {} trials of this run finished; results: attnlab merge {}\n", finished,
+             summaries.size(), layout.dir().string());
+  print_failures(summaries, layout);
+  if (interrupted) return 130;
+  return finished < static_cast<int64_t>(summaries.size()) || failures > 0 ? 1 : 0;
+}
+
 }  // namespace
 
 int run_run(const std::vector<std::string>& arguments) {
@@ -158,8 +178,8 @@ int run_run(const std::vector<std::string>& arguments) {
   const TrialSelection selection = select_trials_to_run(
       experiment, layout, share, shares,
       [](const std::string& warning) { fmt::print(stderr, "attnlab: warning: {}\n", warning); });
-  // The affinity mask and cgroup quota, not the host's CPUs.
-  const int jobs = options.jobs > 0 ? options.jobs : available_cpus();
+  const int jobs =
+      options.jobs > 0 ? options.jobs : default_jobs(available_cpus(), selection.to_run);
   if (!options.quiet) announce(experiment, layout, selection, share, shares, jobs);
 
   install_stop_handlers();
@@ -172,6 +192,8 @@ int run_run(const std::vector<std::string>& arguments) {
     failures = scheduler.run(selection.to_run, jobs);
     interrupted = scheduler.interrupted();
   }
+  if (options.no_results)
+    return report_share(experiment, layout, share, shares, failures, interrupted);
   std::vector<TrialSummary> summaries;
   try {
     summaries = update_results(experiment, layout);

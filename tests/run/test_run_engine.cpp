@@ -3,7 +3,11 @@
 // processes (the attnlab executable, as `attnlab run` does).
 #include <attnlab/error.hpp>
 #include <attnlab/experiment/experiment.hpp>
+#include <attnlab/io/atomic_file.hpp>
 #include <attnlab/run/output_directory.hpp>
+#include <attnlab/run/plan_file.hpp>
+#include <attnlab/run/run_status.hpp>
+#include <attnlab/run/trial_holder.hpp>
 #include <attnlab/run/trial_runner.hpp>
 #include <attnlab/run/trial_scheduler.hpp>
 #include <catch2/catch.hpp>
@@ -160,4 +164,101 @@ TEST_CASE("the scheduler runs every trial in a worker, retries a failing one, an
   // Run again: only the failed ones are left to run.
   REQUIRE(select_trials_to_run(experiment, layout, 1, 1, [](const std::string&) {}).to_run.size() ==
           2);
+}
+
+TEST_CASE("a plan rebuilds its experiment from the output directory alone") {
+  const Prepared run;
+  const auto& [folder, experiment, layout, lock] = run;
+  REQUIRE(is_plan_file(layout.plan().string()));
+  REQUIRE_FALSE(is_plan_file(folder.path() / "tiny.yaml"));
+  fs::remove(folder.path() / "tiny.yaml");  // the file it was planned from is gone
+  const Experiment rebuilt = planned_experiment(layout);
+  REQUIRE(rebuilt.name == experiment.name);
+  REQUIRE(rebuilt.source_text == experiment.source_text);
+  REQUIRE(rebuilt.trials.size() == experiment.trials.size());
+  for (std::size_t i = 0; i < rebuilt.trials.size(); ++i) {
+    CHECK(rebuilt.trials[i].id == experiment.trials[i].id);
+    CHECK(to_yaml(rebuilt.trials[i].config) == to_yaml(experiment.trials[i].config));
+  }
+  CHECK(fs::equivalent(rebuilt.output_dir, layout.dir()));
+}
+
+TEST_CASE("a plan without its experiment, or edited, is refused with what to do") {
+  const Prepared run;
+  const auto& layout = run.layout;
+  std::string text;
+  {
+    std::ifstream in(layout.plan());
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::ofstream(layout.plan()) << text.substr(0, text.find("experiment_yaml:"));
+  CHECK_THROWS_WITH(planned_experiment(layout),
+                    Contains("did not keep the experiment") && Contains("-o output="));
+  std::string edited = text;
+  edited.replace(edited.find("steps: 4"), 8, "steps: 5");
+  std::ofstream(layout.plan()) << edited;
+  CHECK_THROWS_WITH(planned_experiment(layout), Contains("no longer expands to its trials"));
+}
+
+TEST_CASE("the claims probe sees a run's claims and takes none itself") {
+  const Prepared run;
+  const auto& [folder, experiment, layout, lock] = run;
+  const ClaimsProbe probe(layout);
+  CHECK_FALSE(probe.held(1));
+  REQUIRE(lock->claim(1));
+  CHECK(probe.held(1));
+  CHECK_FALSE(probe.held(0));
+  REQUIRE(lock->claim(0));  // the probe took nothing
+  lock->release(1);
+  CHECK_FALSE(probe.held(1));
+  const ClaimsProbe nowhere(OutputLayout(folder.path() / "absent"));
+  CHECK_FALSE(nowhere.held(0));
+}
+
+TEST_CASE("status: finished, failed with its reason, running with its holder, missing") {
+  const Prepared run;
+  const auto& [folder, experiment, layout, lock] = run;
+  EventLog log;
+  SchedulerOptions options;
+  options.worker_program = ATTNLAB_CLI;
+  {
+    TrialScheduler scheduler(experiment, layout, options, log, *lock);
+    scheduler.run({&experiment.trials[0], &experiment.trials[2]},
+                  1);  // fine seed 0, explodes seed 0
+  }
+  REQUIRE(lock->claim(1));  // a run holds #1 ...
+  write_file_atomically(layout.holder(experiment.trials[1].id),
+                        holder_yaml({"node7", 4242, "SLURM job 12_3", 1000}));
+  write_file_atomically(layout.holder(experiment.trials[3].id),  // ... and one died holding #3
+                        holder_yaml({"node8", 99, "", 1000}));
+  const RunStatus status = read_run_status(layout, 1300);
+  REQUIRE(status.trials.size() == 4);
+  CHECK(status.trials[0].kind == TrialState::Kind::finished);
+  CHECK(status.trials[1].kind == TrialState::Kind::running);
+  CHECK_THAT(
+      status.trials[1].detail,
+      Contains("host node7, pid 4242, SLURM job 12_3, since 1970-01-01 00:16:40 UTC (5 min)"));
+  CHECK(status.trials[2].kind == TrialState::Kind::failed);
+  CHECK_THAT(status.trials[2].detail, Contains("diverged"));
+  CHECK(status.trials[3].kind == TrialState::Kind::missing);
+  CHECK_THAT(status.trials[3].detail, Contains("its run ended while running it (host node8"));
+  CHECK_FALSE(status.complete());
+  CHECK(index_ranges(status.trials, TrialState::Kind::missing) == "#3");
+}
+
+TEST_CASE("trials run at once times train.threads stay within the CPUs") {
+  const TemporaryFolder folder;
+  const Experiment experiment =
+      load_experiment(folder.write("tiny.yaml", kTiny),
+                      {"output=" + (folder.path() / "out").string(),
+                       "ablation=[{name: wide, set: {train.threads: 3}}, {name: one, set: {}}]"});
+  std::vector<const Trial*> all, narrow;
+  for (const Trial& trial : experiment.trials) {
+    all.push_back(&trial);
+    if (trial.arm == "one") narrow.push_back(&trial);
+  }
+  CHECK(default_jobs(8, all) == 2);  // the widest trial decides
+  CHECK(default_jobs(8, narrow) == 8);
+  CHECK(default_jobs(2, all) == 1);  // never none
+  CHECK(default_jobs(1, {}) == 1);
 }

@@ -9,8 +9,9 @@ namespace attnlab {
 void set_thread_count(int threads);
 int thread_count();
 
-/// The CPUs this process may run on: those of its affinity mask, and no more
-/// than its cgroup's CPU quota (cpu.max) allows, rounded up; at least 1.
+/// The CPUs this process may run on: those of its affinity mask, no more than
+/// its cgroup's CPU quota (cpu.max) allows, rounded up, and inside a SLURM job
+/// no more than SLURM_CPUS_PER_TASK; at least 1.
 int available_cpus();
 
 }  // namespace attnlab

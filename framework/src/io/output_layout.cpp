@@ -25,8 +25,14 @@ std::vector<std::pair<std::string, std::string>> OutputLayout::named_paths() {
           {"ticket", text(at.ticket(id))},
           {"log", text(at.log(id))},
           {"failure", text(at.failure(id))},
+          {"holder", text(at.holder(id))},
           {"unreadable", text(at.unreadable())},
           {"superseded", text(at.superseded())},
+          {"slurm", text(at.slurm())},
+          {"slurm_array_script", text(at.slurm_array_script())},
+          {"slurm_merge_script", text(at.slurm_merge_script())},
+          {"slurm_logs", text(at.slurm_logs())},
+          {"slurm_jobs", text(at.slurm_jobs())},
           {"analysis", text(at.analysis())},
           {"head_metrics_h5", text(at.head_metrics_h5())},
           {"head_metrics_csv", text(at.head_metrics_csv())},
@@ -46,7 +52,8 @@ std::vector<std::string> OutputLayout::top_level_files() {
 
 std::vector<std::string> OutputLayout::top_level_folders() {
   const OutputLayout at("");
-  return {at.trials().string(), at.superseded().string(), at.analysis().string()};
+  return {at.trials().string(), at.superseded().string(), at.slurm().string(),
+          at.analysis().string()};
 }
 
 void refuse_linked_folder(const fs::path& folder) {

@@ -41,6 +41,7 @@ void supersede(const OutputLayout& layout, const Experiment& experiment) {
   }
   std::vector<std::string> names = OutputLayout::top_level_files();
   names.push_back(layout.analysis().filename().string());
+  names.push_back(layout.slurm().filename().string());
   for (const std::string& name : names)
     if (fs::exists(layout.dir() / name)) fs::rename(layout.dir() / name, aside / name);
 }
@@ -58,17 +59,6 @@ bool written_by_attnlab(const std::string& name) {
   };
   return listed(OutputLayout::top_level_files()) || listed(OutputLayout::top_level_folders()) ||
          is_lock_name(name) || is_temporary_name(name);
-}
-
-// Whether plan.yaml is a plan attnlab wrote (not a user's file of that name).
-bool is_attnlab_plan(const fs::path& path) {
-  try {
-    const ConfigNode plan = load_yaml_file(path.string(), kWrittenYamlBounds);
-    return plan.is_map() && plan.find("experiment") && plan.find("fingerprint") &&
-           plan.find("trials") && plan.find("fingerprint")->is_scalar();
-  } catch (const Error&) {
-    return false;
-  }
 }
 
 // What in a directory attnlab did not write: names it never uses, its names on
@@ -93,7 +83,7 @@ std::vector<std::string> foreign_entries(const fs::path& dir) {
                                                                : "file of another kind",
                                     is_folder ? "folder" : "regular file"));
     } else if (name == OutputLayout(dir).plan().filename()) {
-      has_plan = is_attnlab_plan(entry.path());
+      has_plan = is_plan_file(entry.path().string());
       if (!has_plan) foreign.push_back("plan.yaml (not an attnlab plan)");
     } else if (!is_lock && !is_temporary_name(name) &&
                !(entry.path() == OutputLayout(dir).trials() && fs::is_empty(entry.path()))) {
@@ -129,10 +119,63 @@ int open_lock_file(const fs::path& path) {
   return fd;
 }
 
+std::string locks_needed(const fs::path& path) {
+  return fmt::format(
+      "runs of one plan share {} through file locks, so its filesystem must provide them "
+      "(docs/cluster.md: NFSv4, Lustre and GPFS do; NFS mounted with 'nolock' does not)",
+      path.parent_path().string());
+}
+
 void lock(int fd, int operation, const fs::path& path) {
   while (::flock(fd, operation) != 0)
     if (errno != EINTR)
-      throw IoError(fmt::format("{}: cannot lock: {}", path.string(), std::strerror(errno)));
+      throw IoError(fmt::format("{}: cannot lock: {}; {}", path.string(), std::strerror(errno),
+                                locks_needed(path)));
+}
+
+// An fcntl lock on byte `at`: F_WRLCK, F_UNLCK, or F_OFD_GETLK's answer.
+bool set_byte_lock(int fd, int64_t at, short type) {
+  struct flock range {};
+  range.l_type = type;
+  range.l_whence = SEEK_SET;
+  range.l_start = at;
+  range.l_len = 1;
+  return ::fcntl(fd, F_OFD_SETLK, &range) == 0;
+}
+
+bool byte_locked_elsewhere(int fd, int64_t at) {
+  struct flock range {};
+  range.l_type = F_WRLCK;
+  range.l_whence = SEEK_SET;
+  range.l_start = at;
+  range.l_len = 1;
+  return ::fcntl(fd, F_OFD_GETLK, &range) == 0 && range.l_type != F_UNLCK;
+}
+
+// A byte no trial's claim uses (plans hold at most kMaxTrials trials).
+constexpr int64_t kProbeByte = int64_t{1} << 40;
+
+// Some filesystems accept lock calls and enforce nothing (a FUSE mount, NFS
+// with local-only locks seen from one client): two runs would then run the
+// same trials and race on the index. Each lock must exclude a second holder.
+// Called while this process holds `path` exclusively (flock).
+void refuse_broken_locks(const fs::path& path, int claims_fd) {
+  const int other = open_lock_file(path);
+  const bool flock_excludes = ::flock(other, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(other);
+  const bool claims_lock = set_byte_lock(claims_fd, kProbeByte, F_WRLCK);
+  const int error = errno;
+  const int second = claims_lock ? open_lock_file(path.parent_path() / kClaimsLockName) : -1;
+  const bool claims_exclude = claims_lock && byte_locked_elsewhere(second, kProbeByte);
+  if (second >= 0) ::close(second);
+  if (claims_lock) set_byte_lock(claims_fd, kProbeByte, F_UNLCK);
+  if (!flock_excludes || !claims_exclude)
+    throw IoError(fmt::format(
+        "{}: file locks do not work there ({}); {}", path.parent_path().string(),
+        !flock_excludes ? "a second flock of a locked file succeeded"
+        : !claims_lock  ? fmt::format("fcntl(F_OFD_SETLK) failed: {}", std::strerror(error))
+                        : "a byte locked with fcntl(F_OFD_SETLK) shows as free to another holder",
+        locks_needed(path)));
 }
 
 std::string plan_fingerprint_in(const OutputLayout& layout) {
@@ -179,12 +222,18 @@ RunLock::~RunLock() {
 // Open-file-description locks on one byte per trial: not inherited by workers
 // past exec (the descriptor is close-on-exec), released if this process dies.
 bool RunLock::lock_byte(int64_t index, short type) {
-  struct flock range {};
-  range.l_type = type;
-  range.l_whence = SEEK_SET;
-  range.l_start = index;
-  range.l_len = 1;
-  return ::fcntl(claims_fd_, F_OFD_SETLK, &range) == 0;
+  return set_byte_lock(claims_fd_, index, type);
+}
+
+ClaimsProbe::ClaimsProbe(const OutputLayout& layout)
+    : fd_(::open((layout.dir() / kClaimsLockName).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) {}
+
+ClaimsProbe::~ClaimsProbe() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool ClaimsProbe::held(int64_t index) const {
+  return fd_ >= 0 && byte_locked_elsewhere(fd_, index);
 }
 
 bool RunLock::claim(int64_t index) {
@@ -209,11 +258,17 @@ std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
     ~Closer() { ::close(fd); }
   } release_plan_lock{plan_lock};
   lock(plan_lock, LOCK_EX, plan_lock_path);
+  const int claims = open_lock_file(layout.dir() / kClaimsLockName);
+  try {
+    refuse_broken_locks(plan_lock_path, claims);
+  } catch (...) {
+    ::close(claims);
+    throw;
+  }
   const fs::path run_lock_path = layout.dir() / kRunLockName;
   const int run_lock = open_lock_file(run_lock_path);
   const bool alone = ::flock(run_lock, LOCK_EX | LOCK_NB) == 0;
-  auto held =
-      std::make_unique<RunLock>(run_lock, open_lock_file(layout.dir() / kClaimsLockName), !alone);
+  auto held = std::make_unique<RunLock>(run_lock, claims, !alone);
   lock(run_lock, LOCK_SH, run_lock_path);
   if (alone) {  // temporaries of this host's dead processes; a live run's are its own
     remove_abandoned_temporaries(layout.trials());

@@ -34,6 +34,12 @@ uint64_t number(const ConfigNode& node, const std::string& key, const std::strin
   return std::stoull(text);
 }
 
+// The experiment after base: and overrides (what is rebuilt), and as it was
+// given (the file's text and the -o overrides, which trial files quote).
+constexpr const char* kExperimentKey = "experiment_yaml";
+constexpr const char* kSourceKey = "experiment_source";
+constexpr const char* kOverridesKey = "experiment_overrides";
+
 }  // namespace
 
 std::string plan_fingerprint(const Experiment& experiment) {
@@ -57,6 +63,12 @@ std::string plan_yaml(const Experiment& experiment) {
     trials.push_back(row);
   }
   plan.set("trials", trials);
+  plan.set(kExperimentKey, ConfigNode::scalar(to_yaml(experiment.resolved)));
+  plan.set(kSourceKey, ConfigNode::scalar(experiment.source_text));
+  ConfigNode overrides = ConfigNode::sequence();
+  for (const std::string& assignment : experiment.overrides)
+    overrides.push_back(ConfigNode::scalar(assignment));
+  plan.set(kOverridesKey, overrides);
   return to_yaml(plan);
 }
 
@@ -89,6 +101,49 @@ Experiment read_plan(const OutputLayout& layout) {
     throw ConfigError(fmt::format(
         "{}: its trials do not match its fingerprint: the plan was edited by hand", path));
   return experiment;
+}
+
+Experiment planned_experiment(const OutputLayout& layout, const ValidationLimits& limits) {
+  const Experiment plan = read_plan(layout);
+  const std::string path = layout.plan().string();
+  const ConfigNode file = load_yaml_file(path, kWrittenYamlBounds);
+  const ConfigNode* kept = file.find(kExperimentKey);
+  if (kept == nullptr || !kept->is_scalar())
+    throw ConfigError(fmt::format(
+        "{}: written by an attnlab that did not keep the experiment in its plan; run the "
+        "experiment file once with -o output={} (finished trials are kept) to rewrite it",
+        path, layout.dir().string()));
+  ConfigNode document = parse_yaml(kept->text(), path + " (" + kExperimentKey + ")");
+  if (!document.is_map())
+    throw ConfigError(fmt::format("{}: '{}' is not an experiment", path, kExperimentKey));
+  document.set("output", ConfigNode::scalar(std::filesystem::absolute(layout.dir()).string()));
+  // Named after the plan's experiment, as the file it came from was.
+  Experiment experiment = experiment_from_text(to_yaml(document), plan.name + ".yaml", {}, limits);
+  if (plan_fingerprint(experiment) != plan_fingerprint(plan))
+    throw ConfigError(fmt::format(
+        "{}: the experiment it keeps no longer expands to its trials (a plugin or a default "
+        "of this build changed a trial's configuration); run it with the build that planned "
+        "it, or plan it anew in another directory",
+        path));
+  experiment.name = plan.name;
+  experiment.path = path;
+  if (const ConfigNode* source = file.find(kSourceKey); source && source->is_scalar())
+    experiment.source_text = source->text();
+  experiment.overrides.clear();
+  if (const ConfigNode* overrides = file.find(kOverridesKey); overrides && overrides->is_sequence())
+    for (const ConfigNode& assignment : overrides->items())
+      experiment.overrides.push_back(assignment.text());
+  return experiment;
+}
+
+bool is_plan_file(const std::string& path) {
+  try {
+    const ConfigNode plan = load_yaml_file(path, kWrittenYamlBounds);
+    return plan.is_map() && plan.find("experiment") && plan.find("fingerprint") &&
+           plan.find("trials") && plan.find("fingerprint")->is_scalar();
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 }  // namespace attnlab

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "attnlab/io/atomic_file.hpp"
+#include "attnlab/run/trial_holder.hpp"
 #include "attnlab/run/trial_runner.hpp"
 
 namespace fs = std::filesystem;
@@ -45,6 +47,14 @@ TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLa
   return selection;
 }
 
+int default_jobs(int cpus, const std::vector<const Trial*>& trials) {
+  int threads = 1;
+  for (const Trial* trial : trials)
+    if (const ConfigNode* value = trial->config.at_path("train.threads"))
+      threads = std::max(threads, std::stoi(value->text()));
+  return std::max(1, cpus / threads);
+}
+
 std::vector<std::string> worker_arguments(const WorkerCommand& command) {
   return {"trial", command.ticket, "--output", command.output, "--log", command.log};
 }
@@ -70,7 +80,9 @@ int64_t TrialScheduler::run(const std::vector<const Trial*>& trials, int jobs) {
     if (!stopping_ && queue_.empty() && pool_.running() < jobs) take_over_waiting();
     if (pool_.running() == 0 && queue_.empty() && !waiting_.empty() && !stopping_)
       ::usleep(200 * 1000);  // only other runs' trials are left: look again soon
-    for (const WorkerEvent& event : pool_.poll(100)) handle(event);
+    const std::vector<WorkerEvent> events = pool_.poll(100);
+    handle_signals();  // before the exits: a worker stopped by the same signal was stopped by us
+    for (const WorkerEvent& event : events) handle(event);
     observer_.tick();
     if (stopping_ && pool_.running() == 0) break;
   }
@@ -100,6 +112,7 @@ void TrialScheduler::launch() {
   try {
     write_file_atomically(layout_.ticket(trial.id),
                           ticket_to_yaml(make_ticket(experiment_, trial)));
+    write_file_atomically(layout_.holder(trial.id), holder_yaml(this_process_as_holder()));
   } catch (const IoError& e) {
     lock_.release(trial.index);
     stop_for_io_error(e.what());
@@ -148,6 +161,8 @@ void TrialScheduler::handle(const WorkerEvent& event) {
     observer_.progress(trial, event.step, event.steps, event.loss, event.seconds);
     return;
   }
+  std::error_code ignored;  // it is no longer running, whatever became of it
+  fs::remove(layout_.holder(trial.id), ignored);
   handle_exit(attempt, event);
   lock_.release(trial.index);
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -28,6 +29,18 @@ int cgroup_cpu_limit() {
   return 0;
 }
 
+// SLURM_CPUS_PER_TASK inside a SLURM job (0 elsewhere): a site that does not
+// bind tasks to their CPUs (task/none) leaves the whole node in the affinity
+// mask, yet the job was given only these.
+int slurm_cpu_allocation() {
+  const char* job = std::getenv("SLURM_JOB_ID");
+  const char* cpus = std::getenv("SLURM_CPUS_PER_TASK");
+  if (job == nullptr || cpus == nullptr) return 0;
+  char* end = nullptr;
+  const long count = std::strtol(cpus, &end, 10);
+  return end != cpus && *end == '\0' && count > 0 && count < 1 << 20 ? static_cast<int>(count) : 0;
+}
+
 }  // namespace
 
 void set_thread_count(int threads) {
@@ -44,6 +57,7 @@ int available_cpus() {
   CPU_ZERO(&mask);
   int cpus = sched_getaffinity(0, sizeof mask, &mask) == 0 ? CPU_COUNT(&mask) : 1;
   if (const int quota = cgroup_cpu_limit(); quota > 0) cpus = std::min(cpus, quota);
+  if (const int allocated = slurm_cpu_allocation(); allocated > 0) cpus = std::min(cpus, allocated);
   return std::max(1, cpus);
 }
 

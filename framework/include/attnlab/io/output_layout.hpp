@@ -5,9 +5,11 @@
 //
 //   OUTPUT_DIR/plan.yaml            the plan: trials, ids, fingerprint
 //   OUTPUT_DIR/results.{h5,csv,md}  the experiment's index and tables; trials.csv
-//   OUTPUT_DIR/trials/<id>.h5       a finished trial (.yaml its ticket, .log, .failed)
+//   OUTPUT_DIR/trials/<id>.h5       a finished trial (.yaml its ticket, .log, .failed,
+//                                   .running: who runs it now)
 //   OUTPUT_DIR/trials/unreadable/   damaged trial files set aside
 //   OUTPUT_DIR/superseded/<time>/   what another plan left, moved aside by --force
+//   OUTPUT_DIR/slurm/               job scripts `attnlab slurm` wrote, their logs, job ids
 //   OUTPUT_DIR/analysis/            head_metrics.h5, head_ablation.h5, CSVs, plots/, report.html
 #pragma once
 
@@ -39,9 +41,19 @@ class OutputLayout {
   std::filesystem::path log(const std::string& id) const { return trials() / (id + ".log"); }
   /// Written when a trial fails: its reason (removed when it is run again).
   std::filesystem::path failure(const std::string& id) const { return trials() / (id + ".failed"); }
+  /// Who runs the trial now (host, process, job, since when); removed when it ends.
+  std::filesystem::path holder(const std::string& id) const { return trials() / (id + ".running"); }
   /// Where damaged trial files are set aside.
   std::filesystem::path unreadable() const { return trials() / "unreadable"; }
   std::filesystem::path superseded() const { return dir_ / "superseded"; }
+
+  /// What `attnlab slurm` writes: the job-array script, the merge job's script,
+  /// the folder of their logs, and the ids of the jobs it submitted.
+  std::filesystem::path slurm() const { return dir_ / "slurm"; }
+  std::filesystem::path slurm_array_script() const { return slurm() / "array.sbatch"; }
+  std::filesystem::path slurm_merge_script() const { return slurm() / "merge.sbatch"; }
+  std::filesystem::path slurm_logs() const { return slurm() / "logs"; }
+  std::filesystem::path slurm_jobs() const { return slurm() / "jobs.txt"; }
 
   /// What the analysis commands write.
   std::filesystem::path analysis() const { return dir_ / "analysis"; }

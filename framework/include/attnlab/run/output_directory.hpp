@@ -33,11 +33,27 @@ class RunLock {
   bool shared_;
 };
 
+/// Which trials runs hold right now, asked without taking or writing anything
+/// (`attnlab status`): a run's claim on a trial ends with the run, however it ends.
+class ClaimsProbe {
+ public:
+  explicit ClaimsProbe(const OutputLayout& layout);
+  ~ClaimsProbe();
+  ClaimsProbe(const ClaimsProbe&) = delete;
+  ClaimsProbe& operator=(const ClaimsProbe&) = delete;
+  bool held(int64_t index) const;
+
+ private:
+  int fd_ = -1;
+};
+
 /// Creates the directory, removes temporaries of killed runs of this host,
 /// writes plan.yaml and returns the lock held for the run. Refused (ConfigError):
 /// a directory holding files attnlab did not write; one holding another plan
 /// (unless `force`, which moves what belongs to the old plan to superseded/);
-/// and any change of plan while another run works in the directory.
+/// any change of plan while another run works in the directory. IoError if the
+/// directory's filesystem does not provide working locks (flock and fcntl
+/// locks that exclude another holder), which runs sharing it rely on.
 std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
                                                   const OutputLayout& layout, bool force);
 

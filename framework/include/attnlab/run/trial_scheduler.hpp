@@ -32,6 +32,11 @@ inline bool in_share(int64_t index, int64_t share, int64_t shares) {
   return index % shares == share - 1;
 }
 
+/// How many trials to run at once on `cpus` CPUs (available_cpus(): the affinity
+/// mask, the cgroup quota, SLURM's allocation) so that workers times
+/// train.threads never exceed them; at least 1.
+int default_jobs(int cpus, const std::vector<const Trial*>& trials);
+
 /// How the scheduler starts a worker on one trial, and how the worker reads it:
 /// `PROGRAM trial TICKET --output FILE --log FILE`.
 struct WorkerCommand {
