@@ -48,9 +48,9 @@ ExperimentArguments parse_experiment_arguments(const std::string& command,
 }
 
 Experiment load(const ExperimentArguments& arguments) {
+  if (arguments.file.empty()) return default_experiment(arguments.overrides, arguments.limits);
   const OutputLayout named_by_plan(std::filesystem::absolute(arguments.file).parent_path());
-  if (!arguments.file.empty() &&
-      std::filesystem::path(arguments.file).filename() == named_by_plan.plan().filename() &&
+  if (std::filesystem::path(arguments.file).filename() == named_by_plan.plan().filename() &&
       is_plan_file(arguments.file)) {
     if (!arguments.overrides.empty())
       throw ConfigError(fmt::format(
@@ -59,9 +59,7 @@ Experiment load(const ExperimentArguments& arguments) {
           arguments.file, arguments.overrides.front()));
     return planned_experiment(named_by_plan, arguments.limits);
   }
-  return arguments.file.empty()
-             ? default_experiment(arguments.overrides, arguments.limits)
-             : load_experiment(arguments.file, arguments.overrides, arguments.limits);
+  return load_experiment(arguments.file, arguments.overrides, arguments.limits);
 }
 
 }  // namespace attnlab::cli

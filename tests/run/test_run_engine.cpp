@@ -191,7 +191,8 @@ TEST_CASE("a plan without its experiment, or edited, is refused with what to do"
     std::ifstream in(layout.plan());
     text.assign(std::istreambuf_iterator<char>(in), {});
   }
-  std::ofstream(layout.plan()) << text.substr(0, text.find("experiment_yaml:"));
+  std::ofstream(layout.plan()) << text.substr(0, text.find("experiment_yaml:")) +
+                                      text.substr(text.find("\ntrials:") + 1);
   CHECK_THROWS_WITH(planned_experiment(layout),
                     Contains("did not keep the experiment") && Contains("-o output="));
   std::string edited = text;

@@ -53,6 +53,12 @@ std::string plan_yaml(const Experiment& experiment) {
   ConfigNode plan = ConfigNode::map();
   plan.set("experiment", ConfigNode::scalar(experiment.name));
   plan.set("fingerprint", ConfigNode::scalar(plan_fingerprint(experiment)));
+  plan.set(kExperimentKey, ConfigNode::scalar(to_yaml(experiment.resolved)));
+  plan.set(kSourceKey, ConfigNode::scalar(experiment.source_text));
+  ConfigNode overrides = ConfigNode::sequence();
+  for (const std::string& assignment : experiment.overrides)
+    overrides.push_back(ConfigNode::scalar(assignment));
+  plan.set(kOverridesKey, overrides);
   ConfigNode trials = ConfigNode::sequence();
   for (const Trial& trial : experiment.trials) {
     ConfigNode row = ConfigNode::map();
@@ -63,12 +69,6 @@ std::string plan_yaml(const Experiment& experiment) {
     trials.push_back(row);
   }
   plan.set("trials", trials);
-  plan.set(kExperimentKey, ConfigNode::scalar(to_yaml(experiment.resolved)));
-  plan.set(kSourceKey, ConfigNode::scalar(experiment.source_text));
-  ConfigNode overrides = ConfigNode::sequence();
-  for (const std::string& assignment : experiment.overrides)
-    overrides.push_back(ConfigNode::scalar(assignment));
-  plan.set(kOverridesKey, overrides);
   return to_yaml(plan);
 }
 
