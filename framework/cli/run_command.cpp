@@ -1,5 +1,7 @@
 // `attnlab run [EXPERIMENT.yaml]`: every trial of the experiment, in parallel
 // worker processes, resumable, then the results table (docs/experiments.md).
+#include "run_command.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -21,13 +23,6 @@ namespace fs = std::filesystem;
 
 namespace attnlab::cli {
 namespace {
-
-struct RunOptions {
-  int jobs = 0;
-  std::string shard;
-  bool force = false, quiet = false, verbose = false, no_results = false;
-  SchedulerOptions scheduling;
-};
 
 po::options_description describe(RunOptions& o) {
   po::options_description options("run options");
@@ -101,6 +96,8 @@ Outcome outcome_of(const std::vector<TrialSummary>& summaries, int64_t share, in
   return o;
 }
 
+}  // namespace
+
 void announce(const Experiment& experiment, const OutputLayout& layout,
               const TrialSelection& selection, int64_t share, int64_t shares, int jobs) {
   fmt::print(
@@ -119,6 +116,8 @@ ProgressDisplay::Mode display_mode(const RunOptions& options) {
   return isatty(STDOUT_FILENO) != 0 ? ProgressDisplay::Mode::terminal
                                     : ProgressDisplay::Mode::lines;
 }
+
+namespace {
 
 // The table, the conclusion and the failures; the exit code of the run.
 int report(const Experiment& experiment, const OutputLayout& layout,
@@ -167,6 +166,8 @@ int run_run(const std::vector<std::string>& arguments) {
   const auto [share, shares] = parse_shard(options.shard);
   if (options.jobs < 0 || options.scheduling.retries < 0)
     throw ConfigError("--jobs and --retries must be >= 0");
+  if (const int ranks = mpi_ranks_from_environment(); ranks > 1)
+    return run_across_ranks(parsed, options, share, shares);
   const Experiment experiment = load(parsed);
   const OutputLayout layout(experiment.output_dir);
   const std::unique_ptr<RunLock> lock = prepare_output_directory(experiment, layout, options.force);
@@ -192,6 +193,13 @@ int run_run(const std::vector<std::string>& arguments) {
     failures = scheduler.run(selection.to_run, jobs);
     interrupted = scheduler.interrupted();
   }
+  return finish_run(experiment, layout, options, share, shares, selection.selected, failures,
+                    interrupted);
+}
+
+int finish_run(const Experiment& experiment, const OutputLayout& layout, const RunOptions& options,
+               int64_t share, int64_t shares, int64_t selected, int64_t failures,
+               bool interrupted) {
   if (options.no_results)
     return report_share(experiment, layout, share, shares, failures, interrupted);
   std::vector<TrialSummary> summaries;
@@ -204,8 +212,7 @@ int run_run(const std::vector<std::string>& arguments) {
                e.what(), layout.trials().string());
     return interrupted ? 130 : 1;
   }
-  return report(experiment, layout, summaries, share, shares, selection.selected, failures,
-                interrupted);
+  return report(experiment, layout, summaries, share, shares, selected, failures, interrupted);
 }
 
 }  // namespace attnlab::cli

@@ -222,7 +222,8 @@ Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint6
           .arm = arm.label,
           .axes = arm.axes,
           .seed = trial_seed,
-          .config = std::move(config)};
+          .config = std::move(config),
+          .memory_bytes = memory_bytes};
 }
 
 // The document with every default filled in: experiment keys first, then the

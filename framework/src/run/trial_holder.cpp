@@ -77,9 +77,10 @@ std::optional<TrialHolder> read_holder(const std::filesystem::path& path) {
 
 std::string describe_holder(const TrialHolder& holder, int64_t now) {
   const int64_t seconds = std::max<int64_t>(0, now - holder.since);
-  const std::string age = seconds < 120    ? fmt::format("{} s", seconds)
-                          : seconds < 7200 ? fmt::format("{} min", seconds / 60)
-                                           : fmt::format("{:.1f} h", static_cast<double>(seconds) / 3600.0);
+  const std::string age = seconds < 120 ? fmt::format("{} s", seconds)
+                          : seconds < 7200
+                              ? fmt::format("{} min", seconds / 60)
+                              : fmt::format("{:.1f} h", static_cast<double>(seconds) / 3600.0);
   return fmt::format("host {}, pid {}{}, since {:%Y-%m-%d %H:%M:%S} UTC ({})", holder.host,
                      holder.pid, holder.job.empty() ? "" : ", " + holder.job,
                      fmt::gmtime(static_cast<std::time_t>(holder.since)), age);

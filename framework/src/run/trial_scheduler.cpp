@@ -72,11 +72,38 @@ void install_stop_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
+double estimated_work(const Trial& trial) {
+  const ConfigNode* steps = trial.config.at_path("train.steps");
+  return (steps != nullptr ? std::stod(steps->text()) : 1.0) * trial.memory_bytes;
+}
+
+const Trial* ListFeed::next() {
+  if (trials_.empty()) return nullptr;
+  const Trial* trial = trials_.front();
+  trials_.pop_front();
+  return trial;
+}
+
 int64_t TrialScheduler::run(const std::vector<const Trial*>& trials, int jobs) {
-  for (const Trial* trial : trials) queue_.push_back({trial, 0});
-  while (!queue_.empty() || pool_.running() > 0 || !waiting_.empty()) {
+  ListFeed feed(trials);
+  return run(feed, jobs);
+}
+
+int64_t TrialScheduler::run(TrialFeed& feed, int jobs) {
+  bool fed = false;  // the feed has no more
+  while (!queue_.empty() || pool_.running() > 0 || !waiting_.empty() || !fed) {
     handle_signals();
-    while (!stopping_ && !queue_.empty() && pool_.running() < jobs) launch();
+    feed.serve();
+    while (!stopping_ && pool_.running() < jobs) {
+      if (queue_.empty() && !fed) {
+        const Trial* trial = feed.next();
+        fed = trial == nullptr;
+        if (trial != nullptr) queue_.push_back({trial, 0});
+      }
+      if (queue_.empty()) break;
+      launch();
+    }
+    if (stopping_) fed = true;
     if (!stopping_ && queue_.empty() && pool_.running() < jobs) take_over_waiting();
     if (pool_.running() == 0 && queue_.empty() && !waiting_.empty() && !stopping_)
       ::usleep(200 * 1000);  // only other runs' trials are left: look again soon

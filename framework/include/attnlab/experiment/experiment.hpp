@@ -27,7 +27,8 @@ struct Trial {
   std::string arm;    // label shared by the seeds of one arm, e.g. "heads.count=4"
   std::vector<std::pair<std::string, std::string>> axes;  // the ablation's values for this arm
   uint64_t seed = 0;
-  ConfigNode config;  // fully resolved: every default filled in
+  ConfigNode config;          // fully resolved: every default filled in
+  double memory_bytes = 0.0;  // its estimated memory need (validation's estimate)
 };
 
 /// What an experiment concludes from its numbers once it has run: each arm of

@@ -37,6 +37,33 @@ inline bool in_share(int64_t index, int64_t share, int64_t shares) {
 /// train.threads never exceed them; at least 1.
 int default_jobs(int cpus, const std::vector<const Trial*>& trials);
 
+/// A trial's work relative to others of its plan: its steps times its
+/// estimated memory (activations and parameters grow with the arithmetic of a
+/// step). Orders trials longest first, so a sweep does not end waiting on one.
+double estimated_work(const Trial& trial);
+
+/// Where a scheduler takes its trials from, one at a time as slots free up:
+/// a list, or (MPI) another process handing them out.
+class TrialFeed {
+ public:
+  virtual ~TrialFeed() = default;
+  /// The next trial to run; nullptr when there will be no more.
+  virtual const Trial* next() = 0;
+  /// Called about ten times a second while the run goes on (a feed that hands
+  /// trials to other processes answers them here).
+  virtual void serve() {}
+};
+
+/// Hands out `trials` in order.
+class ListFeed final : public TrialFeed {
+ public:
+  explicit ListFeed(std::vector<const Trial*> trials) : trials_(trials.begin(), trials.end()) {}
+  const Trial* next() override;
+
+ private:
+  std::deque<const Trial*> trials_;
+};
+
 /// How the scheduler starts a worker on one trial, and how the worker reads it:
 /// `PROGRAM trial TICKET --output FILE --log FILE`.
 struct WorkerCommand {
@@ -76,6 +103,8 @@ class TrialScheduler {
   /// A trial that another run of the same plan is running is left to it and waited
   /// for; if that run ends without finishing it, this one runs it.
   int64_t run(const std::vector<const Trial*>& trials, int jobs);
+  /// The same, taking each trial from `feed` when a slot is free.
+  int64_t run(TrialFeed& feed, int jobs);
   bool interrupted() const { return interrupted_; }
 
  private:
