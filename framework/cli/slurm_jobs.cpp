@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -33,6 +35,20 @@ std::string joined(const std::vector<std::string>& jobs) {
   std::string text;
   for (const std::string& job : jobs) text += (text.empty() ? "" : ",") + job;
   return text;
+}
+
+// "12_3" before "12_10", and a job before its array's tasks.
+bool by_job_then_task(const std::string& a, const std::string& b) {
+  const auto numbers = [](const std::string& id) {
+    const auto bar = id.find('_');
+    const auto number = [](const std::string& text) {
+      return text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])) ? int64_t{-1}
+                                                                                : std::stoll(text);
+    };
+    return std::pair{number(id.substr(0, bar)),
+                     bar == std::string::npos ? int64_t{-1} : number(id.substr(bar + 1))};
+  };
+  return numbers(a) != numbers(b) ? numbers(a) < numbers(b) : a < b;
 }
 
 // "JOBID|STATE|REASON" lines into "STATE: 12_1, 12_2" lines, one per state.

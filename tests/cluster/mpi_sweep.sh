@@ -34,7 +34,7 @@ fi
 # 1. Three ranks against one process.
 "${mpi[@]}" "$attnlab" run "${experiment[@]}" -o output=ranks > ranks.log 2>&1 ||
   fail "mpirun: $(cat ranks.log)"
-grep -q "across 3 MPI ranks, longest trials first" ranks.log || fail "$(cat ranks.log)"
+grep -q "across 3 MPI ranks (-j 1 on rank 0: its share of its node.s CPUs), longest trials first" ranks.log || fail "$(cat ranks.log)"
 "$attnlab" run "${experiment[@]}" -o output=single -j 1 -q > /dev/null
 "$python" "$here/../experiment/compare_runs.py" ranks single
 

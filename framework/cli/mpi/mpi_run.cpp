@@ -14,10 +14,10 @@
 #include <boost/serialization/string.hpp>
 #include <deque>
 
+#include "../run_command.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/run/output_directory.hpp"
 #include "attnlab/threads.hpp"
-#include "../run_command.hpp"
 
 namespace mpi = boost::mpi;
 
@@ -164,7 +164,10 @@ int run_across_ranks(const ExperimentArguments& parsed, const RunOptions& option
         [](const Trial* a, const Trial* b) { return estimated_work(*a) > estimated_work(*b); });
     if (!options.quiet) {
       announce(experiment, layout, selection, share, shares, jobs);
-      fmt::print("across {} MPI ranks, longest trials first\n", world.size());
+      fmt::print(
+          "across {} MPI ranks (-j {} on rank 0: its share of its node's CPUs), longest "
+          "trials first\n",
+          world.size(), jobs);
       std::fflush(stdout);
     }
   }
