@@ -52,5 +52,5 @@ for configuration in "${configurations[@]}"; do
   how=$([[ $kind == workers ]] && echo "attnlab run -j $n" || echo "mpirun -n $n attnlab run -j 1")
   note=""
   ((n > CPUS)) && note=" (oversubscribed: $n on $CPUS CPUs)"
-  echo "| $n | \`$how\`$note | $median_seconds | $per_hour | $efficiency |"
+  printf '| %s | `%s`%s | %.1f | %s | %.2f |\n' "$n" "$how" "$note" "$median_seconds" "$per_hour" "$efficiency"
 done
