@@ -11,6 +11,7 @@
 #include "attnlab/error.hpp"
 #include "attnlab/registry/parameters.hpp"
 #include "attnlab/run/output_directory.hpp"
+#include "attnlab/run/plan_file.hpp"
 #include "attnlab/run/results.hpp"
 #include "attnlab/run/trial_scheduler.hpp"
 #include "attnlab/threads.hpp"
@@ -29,6 +30,9 @@ po::options_description describe(RunOptions& o) {
   options.add_options()("jobs,j", po::value(&o.jobs)->default_value(0),
                         "trials run at once (0 = as many as the CPUs this process may use run at "
                         "train.threads each: affinity mask, cgroup quota, SLURM_CPUS_PER_TASK)")(
+      "expect-plan", po::value(&o.expected_plan),
+      "refuse to run unless the experiment is this plan (a fingerprint in plan.yaml; the array "
+      "tasks of `attnlab slurm` pass it, so a task queued for one plan never runs another)")(
       "no-results", po::bool_switch(&o.no_results),
       "leave results.* to `attnlab merge` (the array tasks of `attnlab slurm` do)")(
       "shard", po::value(&o.shard),
@@ -98,6 +102,16 @@ Outcome outcome_of(const std::vector<TrialSummary>& summaries, int64_t share, in
 
 }  // namespace
 
+void refuse_other_plan(const Experiment& experiment, const std::string& expected) {
+  if (expected.empty() || plan_fingerprint(experiment) == expected) return;
+  throw ConfigError(fmt::format(
+      "{} is plan {} of experiment '{}', not plan {} that this run was started for (its output "
+      "directory was given to another plan, e.g. with --force, after the job was queued); "
+      "nothing ran",
+      experiment.path.empty() ? experiment.output_dir : experiment.path,
+      plan_fingerprint(experiment), experiment.name, expected));
+}
+
 void announce(const Experiment& experiment, const OutputLayout& layout,
               const TrialSelection& selection, int64_t share, int64_t shares, int jobs) {
   fmt::print(
@@ -149,8 +163,8 @@ int report_share(const Experiment& experiment, const OutputLayout& layout, int64
   const std::vector<TrialSummary> summaries = collect_summaries(mine, layout);
   int64_t finished = 0;
   for (const TrialSummary& s : summaries) finished += s.status == TrialStatus::finished;
-  fmt::print("\n{} of the {} trials of this run finished; results: attnlab merge {}\n", finished,
-             summaries.size(), layout.dir().string());
+  fmt::print("\n{} of the {} trials of this share are finished; results: attnlab merge {}\n",
+             finished, summaries.size(), layout.dir().string());
   print_failures(summaries, layout);
   if (interrupted) return 130;
   return finished < static_cast<int64_t>(summaries.size()) || failures > 0 ? 1 : 0;
@@ -169,12 +183,13 @@ int run_run(const std::vector<std::string>& arguments) {
   if (const int ranks = mpi_ranks_from_environment(); ranks > 1)
     return run_across_ranks(parsed, options, share, shares);
   const Experiment experiment = load(parsed);
+  refuse_other_plan(experiment, options.expected_plan);
   const OutputLayout layout(experiment.output_dir);
   const std::unique_ptr<RunLock> lock = prepare_output_directory(experiment, layout, options.force);
   if (lock->shared() && !options.quiet)
     fmt::print(
-        "another attnlab run is working on this plan in {}: this run shares the work (it runs "
-        "the trials no run has started, and waits for the others)\n",
+        "other attnlab runs of this plan work in {} too (other shares, tasks or hosts): this "
+        "run takes the trials none has started, and waits for those they hold\n",
         layout.dir().string());
   const TrialSelection selection = select_trials_to_run(
       experiment, layout, share, shares,

@@ -14,9 +14,13 @@ namespace attnlab::cli {
 struct RunOptions {
   int jobs = 0;
   std::string shard;
+  std::string expected_plan;  // refuse unless the experiment is this plan (fingerprint)
   bool force = false, quiet = false, verbose = false, no_results = false;
   SchedulerOptions scheduling;
 };
+
+/// ConfigError unless `expected` is "" or the experiment's plan fingerprint.
+void refuse_other_plan(const Experiment& experiment, const std::string& expected);
 
 void announce(const Experiment& experiment, const OutputLayout& layout,
               const TrialSelection& selection, int64_t share, int64_t shares, int jobs);

@@ -44,9 +44,10 @@ std::string state_listing(const RunStatus& status, const OutputLayout& layout, s
   if (status.count(Kind::running) > 0)
     text += "running:\n" + listed(status, layout, Kind::running, most);
   if (status.count(Kind::failed) > 0)
-    text += "failed (the next run runs them again):\n" + listed(status, layout, Kind::failed, most);
+    text += "failed (a run of the plan runs them again):\n" +
+            listed(status, layout, Kind::failed, most);
   if (status.count(Kind::missing) > 0)
-    text += fmt::format("missing (not run yet): {}\n{}", index_ranges(status.trials, Kind::missing),
+    text += fmt::format("missing: {}\n{}", index_ranges(status.trials, Kind::missing),
                         listed(status, layout, Kind::missing, most));
   return text;
 }

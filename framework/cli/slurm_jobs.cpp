@@ -10,6 +10,7 @@
 #include <sstream>
 #include <vector>
 
+#include "attnlab/cluster/slurm_job.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/process/external_program.hpp"
@@ -19,16 +20,35 @@ namespace {
 
 constexpr std::chrono::seconds kQueryTime{30};
 
-std::vector<std::string> recorded_jobs(const OutputLayout& layout) {
+// The latest submission in the record: "array=ID tasks=N shares=S ..." and the
+// "merge=ID after=ID ..." line that follows it, as key -> value.
+std::map<std::string, std::string> latest_submission(const OutputLayout& layout) {
   std::ifstream record(layout.slurm_jobs());
-  std::vector<std::string> jobs;
+  std::map<std::string, std::string> latest;
   for (std::string line; std::getline(record, line);) {
-    std::istringstream fields(line);
-    for (std::string field; fields >> field;)
-      for (const char* key : {"array=", "merge="})
-        if (field.rfind(key, 0) == 0) jobs.push_back(field.substr(std::string(key).size()));
+    std::map<std::string, std::string> fields;
+    std::istringstream words(line);
+    for (std::string word; words >> word;)
+      if (const auto equals = word.find('='); equals != std::string::npos)
+        fields[word.substr(0, equals)] = word.substr(equals + 1);
+    if (fields.count("array"))
+      latest = fields;
+    else if (fields.count("merge") && fields["after"] == latest["array"])
+      latest["merge"] = fields["merge"];
   }
-  return jobs;
+  return latest;
+}
+
+void append_line(const OutputLayout& layout, const std::string& line) {
+  std::string text;
+  if (std::ifstream old(layout.slurm_jobs()); old) {
+    std::ostringstream all;
+    all << old.rdbuf();
+    text = all.str();
+  }
+  write_file_atomically(
+      layout.slurm_jobs(),
+      text + fmt::format("{} submitted={}\n", line, static_cast<int64_t>(std::time(nullptr))));
 }
 
 std::string joined(const std::vector<std::string>& jobs) {
@@ -66,7 +86,10 @@ std::string by_state(const std::string& rows) {
     jobs_in[state].push_back(line.substr(0, bar));
   }
   std::string text;
-  for (const auto& [state, jobs] : jobs_in) text += fmt::format("  {}: {}\n", state, joined(jobs));
+  for (auto& [state, jobs] : jobs_in) {
+    std::sort(jobs.begin(), jobs.end(), by_job_then_task);
+    text += fmt::format("  {}: {}\n", state, joined(jobs));
+  }
   return text.empty() ? "  (SLURM no longer lists them)\n" : text;
 }
 
@@ -79,21 +102,21 @@ std::optional<ProgramOutcome> ask(const std::string& program, std::vector<std::s
 
 }  // namespace
 
-void record_submission(const OutputLayout& layout, const std::string& array_job,
-                       const std::string& merge_job, int64_t tasks) {
-  std::string text;
-  if (std::ifstream old(layout.slurm_jobs()); old) {
-    std::ostringstream all;
-    all << old.rdbuf();
-    text = all.str();
-  }
-  text += fmt::format("array={} merge={} tasks={} submitted={}\n", array_job, merge_job, tasks,
-                      static_cast<int64_t>(std::time(nullptr)));
-  write_file_atomically(layout.slurm_jobs(), text);
+void record_array(const OutputLayout& layout, const std::string& array_job, int64_t tasks,
+                  int64_t shares) {
+  append_line(layout, fmt::format("array={} tasks={} shares={}", array_job, tasks, shares));
+}
+
+void record_merge(const OutputLayout& layout, const std::string& merge_job,
+                  const std::string& array_job) {
+  append_line(layout, fmt::format("merge={} after={}", merge_job, array_job));
 }
 
 std::string slurm_job_states(const OutputLayout& layout) {
-  const std::vector<std::string> jobs = recorded_jobs(layout);
+  std::map<std::string, std::string> latest = latest_submission(layout);
+  std::vector<std::string> jobs;
+  for (const char* key : {"array", "merge"})
+    if (!latest[key].empty()) jobs.push_back(latest[key]);
   if (jobs.empty())
     return fmt::format("SLURM: no jobs recorded in {} (attnlab slurm --submit records them)\n",
                        layout.slurm_jobs().string());
@@ -109,6 +132,32 @@ std::string slurm_job_states(const OutputLayout& layout) {
   if (!sacct && !squeue) return "SLURM: neither sacct nor squeue is on PATH\n";
   return fmt::format("SLURM: cannot ask about jobs {}: {}\n", ids,
                      failure_text(squeue ? *squeue : *sacct));
+}
+
+}  // namespace attnlab::cli
+
+namespace attnlab::cli {
+
+std::string resubmission_hint(const OutputLayout& layout, const RunStatus& status) {
+  std::map<std::string, std::string> latest = latest_submission(layout);
+  int64_t shares = 0;
+  try {
+    shares = std::stoll(latest["shares"]);
+  } catch (const std::exception&) {
+    return "";  // nothing submitted by attnlab slurm (or by an older one)
+  }
+  std::vector<int64_t> left;
+  for (const TrialState& state : status.trials)
+    if (state.kind == TrialState::Kind::missing || state.kind == TrialState::Kind::failed)
+      left.push_back(state.index);
+  if (left.empty() || shares < 1) return "";
+  return fmt::format(
+      "they are in array task(s) {} of the latest submission; once its array has ended, run "
+      "them again with: attnlab slurm {} --submit (only the tasks that hold them run), or by "
+      "hand: job=$(sbatch --parsable --array={} {}) then sbatch --dependency=afterany:$job {}\n",
+      array_indices(tasks_holding(left, shares)), layout.plan().string(),
+      array_indices(tasks_holding(left, shares)), layout.slurm_array_script().string(),
+      layout.slurm_merge_script().string());
 }
 
 }  // namespace attnlab::cli

@@ -5,16 +5,25 @@
 #include <string>
 
 #include "attnlab/io/output_layout.hpp"
+#include "attnlab/run/run_status.hpp"
 
 namespace attnlab::cli {
 
-/// Appends a submission (the array's and the merge's job ids) to the record.
-void record_submission(const OutputLayout& layout, const std::string& array_job,
-                       const std::string& merge_job, int64_t tasks);
+/// Appends a submitted array (its job id, the tasks submitted, the shares of
+/// the plan) to the record, as soon as sbatch answered.
+void record_array(const OutputLayout& layout, const std::string& array_job, int64_t tasks,
+                  int64_t shares);
+/// Appends the merge submitted after `array_job`.
+void record_merge(const OutputLayout& layout, const std::string& merge_job,
+                  const std::string& array_job);
 
-/// What SLURM says of every recorded job, asked once: sacct, or squeue where
-/// the cluster keeps no accounting. Lines of text; never throws for SLURM's
-/// own failures (they are said in the text).
+/// What SLURM says of the latest recorded submission (the array and its
+/// merge), asked once: sacct, or squeue where the cluster keeps no accounting.
+/// Lines of text; never throws for SLURM's own failures (they are said in the text).
 std::string slurm_job_states(const OutputLayout& layout);
+
+/// When a submission is recorded and trials are missing or failed: which
+/// array tasks hold them, and the commands that run them again. "" otherwise.
+std::string resubmission_hint(const OutputLayout& layout, const RunStatus& status);
 
 }  // namespace attnlab::cli

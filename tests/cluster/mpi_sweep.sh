@@ -38,6 +38,28 @@ grep -q "across 3 MPI ranks (-j 1 on rank 0: its share of its node.s CPUs), long
 "$attnlab" run "${experiment[@]}" -o output=single -j 1 -q > /dev/null
 "$python" "$here/../experiment/compare_runs.py" ranks single
 
+# Errors reach the user under mpirun, and --fail-fast stops every rank.
+code=0
+"${mpi[@]}" "$attnlab" run missing.yaml -o output=nothing > missing.log 2>&1 || code=$?
+[[ $code != 0 ]] && grep -q "attnlab: error: .*missing.yaml" missing.log ||
+  fail "an error under mpirun: exit $code: $(cat missing.log)"
+cat > diverging.yaml <<'YAML'
+name: diverging
+model: {d_model: 8, layers: 1, ffn: 16}
+task: {name: copy, symbols: 5, length: 4}
+train: {steps: 3000, warmup: 1}
+eval: {every: 0, batches: 1}
+ablation:
+  - {name: explodes, set: {train.lr: 1.0e+30, train.clip: 0, train.steps: 4}}
+  - {name: fine, set: {}}
+seeds: 6
+YAML
+code=0
+"${mpi[@]}" "$attnlab" run diverging.yaml -o output=failfast --fail-fast > failfast.log 2>&1 || code=$?
+[[ $code != 0 ]] || fail "--fail-fast under mpirun exited 0"
+finished=$(ls failfast/trials/*.h5 2>/dev/null | wc -l)
+((finished < 6)) || fail "--fail-fast: every fine trial still ran ($finished): $(cat failfast.log)"
+
 # 2. Kill rank 1 while it runs a trial, after some trial has finished.
 "${mpi[@]}" "$attnlab" run "${experiment[@]}" -o output=killed > killed.log 2>&1 &
 launcher=$!

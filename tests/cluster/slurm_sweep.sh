@@ -4,8 +4,9 @@
 #   1. the job array and its merge run a small sweep; one array task is cancelled
 #      (scancel JOB_TASK) while it runs its second trial: it stops cleanly, the merge
 #      after the array says what is missing and exits non-zero;
-#   2. `attnlab slurm --submit` again: the sweep completes, no finished trial is
-#      computed again (same files, untouched), the merge exits 0;
+#   2. `attnlab slurm --submit` again: only the cancelled task is submitted, the sweep
+#      completes, no finished trial is computed again (same files, untouched), the
+#      merge exits 0;
 #   3. every per-trial figure equals a single-process -j 1 run's, bit for bit;
 #   4. `attnlab status --slurm` reports the jobs in one query.
 #   slurm_sweep.sh ATTNLAB
@@ -34,8 +35,7 @@ job_state() { scontrol show job "$1" | grep -o 'JobState=[A-Z_]*' | head -1; }
 id_of() {  # INDEX: the trial id of plan index INDEX
   awk -v want="$1" '$2 == "index:" && $3 == want { getline; print $2 }' out/plan.yaml
 }
-last_submission() { tail -1 out/slurm/jobs.txt; }
-field() { sed -E "s/.*$1=([0-9]+).*/\1/" <<< "$(last_submission)"; }
+field() { grep "^$1=" out/slurm/jobs.txt | tail -1 | sed -E "s/^$1=([0-9]+).*/\1/"; }
 
 # 1. Submit; cancel task 1 while it runs its second trial (plan index 3: share 1 of 3
 #    holds indices 0 and 3), after its first finished.
@@ -57,7 +57,8 @@ wait_for_job "$merge"
 [[ $(job_state "$merge") == "JobState=FAILED" ]] || fail "the merge of an incomplete sweep: $(job_state "$merge")"
 merge_log=out/slurm/logs/merge_$merge.out
 grep -q "merged 5 of 6 trials" "$merge_log" || fail "merge log: $(cat "$merge_log")"
-grep -q "missing (not run yet): #3" "$merge_log" || fail "merge log: $(cat "$merge_log")"
+grep -q "missing: #3" "$merge_log" || fail "merge log: $(cat "$merge_log")"
+grep -q "they are in array task(s) 1 of the latest submission" "$merge_log" || fail "no hint: $(cat "$merge_log")"
 grep -q "stopping: running trials stop at their next step" out/slurm/logs/array_${array}_1.out ||
   fail "the cancelled task did not stop cleanly: $(cat out/slurm/logs/array_${array}_1.out)"
 [[ ! -e out/trials/$(id_of 3).running && ! -e out/trials/$(id_of 3).h5 ]] ||
@@ -66,16 +67,19 @@ grep -q "stopping: running trials stop at their next step" out/slurm/logs/array_
 stat -c '%n %i %Y %s' out/trials/*.h5 > finished_before.txt
 [[ $(wc -l < finished_before.txt) == 5 ]] || fail "expected 5 finished trials: $(cat finished_before.txt)"
 
-# 2. Resubmit: only #3 runs again; the finished files stay as they were.
+# 2. Resubmit: only task 1 is submitted, and only #3 runs again; the finished files
+#    stay as they were.
 "$attnlab" slurm "${experiment[@]}" -o output=out --trials-per-task 2 --submit > resubmit.log
+grep -q "1 trials are left: this array runs only task(s) 1, which hold them" resubmit.log ||
+  fail "resubmission: $(cat resubmit.log)"
+grep -q "^#SBATCH --array=1$" out/slurm/array.sbatch || fail "$(cat out/slurm/array.sbatch)"
 array2=$(field array) merge2=$(field merge)
 [[ $array2 != "$array" ]] || fail "no new submission recorded"
 wait_for_job "$merge2"
 [[ $(job_state "$merge2") == "JobState=COMPLETED" ]] || fail "final merge: $(job_state "$merge2"): $(cat out/slurm/logs/merge_$merge2.out)"
 grep -q "merged 6 of 6 trials" out/slurm/logs/merge_$merge2.out || fail "$(cat out/slurm/logs/merge_$merge2.out)"
 for task in 2 3; do
-  grep -q "2 already finished, 0 to run" out/slurm/logs/array_${array2}_$task.out ||
-    fail "task $task ran trials again: $(cat out/slurm/logs/array_${array2}_$task.out)"
+  [[ ! -e out/slurm/logs/array_${array2}_$task.out ]] || fail "task $task, all finished, ran again"
 done
 grep -q "1 already finished, 1 to run" out/slurm/logs/array_${array2}_1.out ||
   fail "task 1 on resubmission: $(cat out/slurm/logs/array_${array2}_1.out)"

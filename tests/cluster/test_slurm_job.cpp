@@ -82,10 +82,12 @@ TEST_CASE("the array script runs share i of the plan, resumably, and the merge c
   CHECK_THAT(array, Contains("#SBATCH --time=1:00:00\n#SBATCH --partition=short\n"));
   CHECK_THAT(array, Contains("#SBATCH --qos=low\n"));
   CHECK_THAT(array, Contains("exec '/opt/attnlab/bin/attnlab' run '/scratch/runs/heads/plan.yaml' "
-                             "--shard \"${SLURM_ARRAY_TASK_ID}/25\" --no-results\n"));
+                             "--shard \"${SLURM_ARRAY_TASK_ID}/25\" --expect-plan 0123456789abcdef "
+                             "--no-results\n"));
   const std::string merge = merge_script(sweep());
   CHECK_THAT(merge, Contains("merge '/scratch/runs/heads' --expect-plan 0123456789abcdef\n"));
-  CHECK_THAT(merge, Contains("#SBATCH --partition=short\n"));
+  CHECK_THAT(merge, Contains("#SBATCH --time=1:00:00\n#SBATCH --partition=short\n"));
+  CHECK_THAT(merge, Contains("#SBATCH --qos=low\n"));  // the site's own lines go to both jobs
   CHECK_THAT(merge, !Contains("--array"));
 }
 
@@ -96,12 +98,54 @@ TEST_CASE("what a batch script cannot carry is refused before anything is writte
                     Contains("the output directory '/scratch/my runs/heads'"));
   SlurmSweep owned = sweep();
   owned.request.sbatch_args = {"--array=1-3"};
-  CHECK_THROWS_WITH(check_scriptable(owned), Contains("attnlab sets --array itself"));
+  CHECK_THROWS_WITH(check_scriptable(owned), Contains("sets --array, which attnlab sets itself"));
   SlurmSweep two_lines = sweep();
   two_lines.request.sbatch_args = {"--qos=low\n#SBATCH --array=1"};
-  CHECK_THROWS_WITH(check_scriptable(two_lines), Contains("on one line"));
+  CHECK_THROWS_WITH(check_scriptable(two_lines), Contains("without whitespace"));
+  for (const char* sneaky : {"--arr=1-2", "-a1-2", "-o/tmp/elsewhere", "--dep=afterok:1", "-Jname",
+                             "--job=x", "--comment=x --array=1-2", "--qos=a#b"}) {
+    SlurmSweep s = sweep();
+    s.request.sbatch_args = {sneaky};
+    INFO(sneaky);
+    CHECK_THROWS_AS(check_scriptable(s), ConfigError);
+  }
+  for (const char* fine :
+       {"--qos=short", "--mail-type=END", "--constraint=avx512", "-q", "--acctg-freq=30"}) {
+    SlurmSweep s = sweep();
+    s.request.sbatch_args = {fine};
+    INFO(fine);
+    CHECK_NOTHROW(check_scriptable(s));
+  }
+  for (const char* path : {"/scratch/p%j", "/scratch/a#hash"}) {
+    SlurmSweep s = sweep();
+    s.output_dir = path;
+    CHECK_THROWS_WITH(check_scriptable(s), Contains("'#' or '%'"));
+  }
   SlurmSweep dollar = sweep();
   dollar.request.account = "$(rm -rf ~)";
   CHECK_THROWS_AS(check_scriptable(dollar), ConfigError);
   CHECK_NOTHROW(check_scriptable(sweep()));
+}
+
+TEST_CASE("a resubmission runs only the tasks whose shares hold unfinished trials") {
+  CHECK(tasks_holding({3}, 3) == std::vector<int64_t>{1});
+  CHECK(tasks_holding({0, 3, 4, 8, 9}, 5) == std::vector<int64_t>{1, 4, 5});
+  CHECK(tasks_holding({}, 5).empty());
+  CHECK(array_indices({1, 2, 3, 7, 9, 10}) == "1-3,7,9-10");
+  CHECK(array_indices({4}) == "4");
+  SlurmSweep some = sweep();
+  some.tasks_to_run = {2, 3, 4, 20};
+  const std::string script = array_script(some);
+  CHECK_THAT(script, Contains("#SBATCH --array=2-4,20\n"));
+  CHECK_THAT(script, Contains("runs tasks 2-4,20 only"));
+  CHECK_THAT(script, Contains("--shard \"${SLURM_ARRAY_TASK_ID}/25\""));  // the shares stay
+}
+
+TEST_CASE("memory sizes given to --mem are read in SLURM's units") {
+  CHECK(slurm_memory_bytes("4000") == 4000ull << 20);  // MiB without a unit
+  CHECK(slurm_memory_bytes("4G") == 4ull << 30);
+  CHECK(slurm_memory_bytes("512k") == 512ull << 10);
+  CHECK(slurm_memory_bytes("2T") == 2ull << 40);
+  CHECK_THROWS_WITH(slurm_memory_bytes("4GB"), Contains("--mem: found '4GB'"));
+  CHECK_THROWS_AS(slurm_memory_bytes("-1"), ConfigError);
 }

@@ -159,7 +159,7 @@ concurrent)  # one writer per plan: another plan is refused, the same plan share
   kill -0 $first  # the checks above ran while the first run was still working
   "$attnlab" run "$small" -j 1 "${plan[@]}" > second.txt 2>&1  # the same plan: shares
   wait $first
-  grep -q "this run shares the work" second.txt
+  grep -q "this run takes the trials none has started" second.txt
   # Every trial was trained exactly once between the two runs.
   [ "$(cat together/trials/*.log | grep -c '^finished in')" -eq 6 ]
   grep -q "6 of 6 trials finished" second.txt

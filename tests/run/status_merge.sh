@@ -26,7 +26,14 @@ says() { grep -q -- "$2" "$1" || fail "$1 does not say '$2': $(cat "$1")"; }
 [[ ! -e out/results.csv ]] || fail "--no-results wrote results"
 expect_exit 3 status.log "$attnlab" status out
 says status.log "finished 3, failed 0, running 0, missing 3 (of 6)"
-says status.log "missing (not run yet): #1, #3, #5"
+says status.log "missing: #1, #3, #5"
+expect_exit 3 status.json "$attnlab" status out --json
+/usr/bin/python3 -c '
+import json, sys
+status = json.load(open(sys.argv[1]))
+assert status["complete"] is False and status["counts"] == {"finished": 3, "failed": 0, "running": 0, "missing": 3, "trials": 6}, status
+assert [t["state"] for t in status["trials"]] == ["finished", "missing"] * 3, status["trials"]
+' status.json || fail "status --json: $(cat status.json)"
 expect_exit 3 merge.log "$attnlab" merge out
 says merge.log "merged 3 of 6 trials"
 says merge.log "3 of 6 trials have not finished"
@@ -66,7 +73,9 @@ says killed.log "#0 heads.count=1 seed 0: its run ended while running it (host $
 
 # Bad input.
 expect_exit 1 e1.log "$attnlab" status nowhere
-says e1.log "no plan.yaml there"
+says e1.log "nowhere: no such directory"
+expect_exit 1 e1b.log "$attnlab" status out/plan.yaml
+says e1b.log "is a file; status takes the output directory a run wrote: out"
 expect_exit 1 e2.log "$attnlab" merge "$small"
 says e2.log "is a file; merge takes the output directory"
 expect_exit 1 e3.log "$attnlab" merge out --expect-plan 0000000000000000
@@ -83,7 +92,7 @@ says e7.log "makes 6 array tasks, above the site's limit"
 expect_exit 1 e8.log "$attnlab" slurm "$small" -o "output=my runs"
 says e8.log "holds whitespace"
 # Packing to fit, with the limit from the flag when scontrol cannot tell it.
-expect_exit 0 packed.log env PATH=/usr/bin:/bin SLURM_CONF=/nonexistent "$attnlab" slurm "$small" -o output=s4 --max-array-size 3
+expect_exit 0 packed.log env -u SLURM_CONF "$attnlab" slurm "$small" -o output=s4 --max-array-size 3
 says packed.log "6 trials in 2 array tasks of at most 3 (MaxArraySize 3: --max-array-size)"
 says s4/slurm/array.sbatch "#SBATCH --array=1-2"
 [[ -d s4/slurm/logs ]] || fail "the log folder was not made before submission"

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <boost/mpi.hpp>
 #include <boost/serialization/string.hpp>
-#include <deque>
 
 #include "../run_command.hpp"
 #include "attnlab/error.hpp"
@@ -24,7 +23,7 @@ namespace mpi = boost::mpi;
 namespace attnlab::cli {
 namespace {
 
-enum Tag : int { kAsk = 1, kGive = 2, kDone = 3 };
+enum Tag : int { kAsk = 1, kGive = 2, kDone = 3, kStop = 4 };
 constexpr int64_t kNoMore = -1;
 constexpr int kRoot = 0;
 
@@ -68,25 +67,34 @@ int cpus_for_rank(const mpi::communicator& world) {
   return std::max(1, available_cpus() / std::max(1, sharing));
 }
 
-// Rank 0's feed: its own next trial from the queue, and the others' on request.
+// Rank 0's feed: its own next trial from the list, and the others' on request.
+// A stop anywhere (--fail-fast, a full disk, a signal) ends the handing out
+// and reaches every rank still running.
 class HandingOut final : public TrialFeed {
  public:
   HandingOut(const mpi::communicator& world, std::vector<const Trial*> trials)
-      : world_(world), queue_(trials.begin(), trials.end()) {}
-  const Trial* next() override {
-    if (queue_.empty()) return nullptr;
-    const Trial* trial = queue_.front();
-    queue_.pop_front();
-    return trial;
-  }
-  void serve() override {
+      : world_(world), list_(std::move(trials)), done_(static_cast<std::size_t>(world.size())) {}
+  const Trial* next() override { return stopped_ ? nullptr : list_.next(); }
+  bool serve() override {
+    bool stopped_elsewhere = false;
+    while (const auto stop = world_.iprobe(mpi::any_source, kStop)) {
+      world_.recv(stop->source(), kStop);
+      stopped_elsewhere = stopped_elsewhere || !stopped_;
+      stopped_ = true;
+    }
     while (const auto asked = world_.iprobe(mpi::any_source, kAsk)) {
       world_.recv(asked->source(), kAsk);
-      const Trial* trial = stopped_ ? nullptr : next();
+      const Trial* trial = next();
       world_.send(asked->source(), kGive, trial != nullptr ? trial->index : kNoMore);
     }
+    if (stopped_ && !told_) {
+      told_ = true;
+      for (int rank = 1; rank < world_.size(); ++rank)
+        if (!done_[static_cast<std::size_t>(rank)]) world_.send(rank, kStop);
+    }
+    return stopped_elsewhere;
   }
-  void stop() { stopped_ = true; }
+  void stopping(const std::string&) override { stopped_ = true; }
   // After rank 0's own trials: answers the others until each said it is done;
   // returns their failures, and whether any was interrupted.
   std::pair<int64_t, bool> wait_for_the_others() {
@@ -97,6 +105,7 @@ class HandingOut final : public TrialFeed {
       if (const auto finished = world_.iprobe(mpi::any_source, kDone)) {
         int64_t outcome = 0;
         world_.recv(finished->source(), kDone, outcome);
+        done_[static_cast<std::size_t>(finished->source())] = true;
         failures += outcome / 2;
         interrupted = interrupted || outcome % 2 == 1;
         ++done;
@@ -104,16 +113,18 @@ class HandingOut final : public TrialFeed {
       }
       ::usleep(2000);
     }
+    serve();  // a stop a rank sent before it said it is done
     return {failures, interrupted};
   }
 
  private:
   const mpi::communicator& world_;
-  std::deque<const Trial*> queue_;
-  bool stopped_ = false;
+  ListFeed list_;
+  std::vector<bool> done_;  // ranks that said they are done
+  bool stopped_ = false, told_ = false;
 };
 
-// Another rank's feed: asks rank 0 for each trial.
+// Another rank's feed: asks rank 0 for each trial; hears and tells stops.
 class Asking final : public TrialFeed {
  public:
   Asking(const mpi::communicator& world, const Experiment& experiment)
@@ -127,22 +138,53 @@ class Asking final : public TrialFeed {
     over_ = index == kNoMore;
     return over_ ? nullptr : &experiment_.trials.at(static_cast<std::size_t>(index));
   }
+  bool serve() override { return take_stop(); }
+  void stopping(const std::string&) override {
+    if (!stop_heard_ && !stop_told_) world_.send(kRoot, kStop);
+    stop_told_ = true;
+    over_ = true;
+  }
+  // A stop rank 0 sent: taken (also after the run, so that none is left unread).
+  bool take_stop() {
+    if (!world_.iprobe(kRoot, kStop)) return false;
+    world_.recv(kRoot, kStop);
+    stop_heard_ = true;
+    over_ = true;
+    return true;
+  }
 
  private:
   const mpi::communicator& world_;
   const Experiment& experiment_;
-  bool over_ = false;
+  bool over_ = false, stop_heard_ = false, stop_told_ = false;
 };
+
+// Runs `work`; an error is said on stderr and counts as a failure of the run,
+// so that the rank still takes part in what the ranks do together afterwards.
+template <typename Work>
+bool said_if_it_fails(Work work) {
+  try {
+    work();
+    return true;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "attnlab: error: {}\n", e.what());
+    return false;
+  }
+}
 
 }  // namespace
 
 int run_across_ranks(const ExperimentArguments& parsed, const RunOptions& options, int64_t share,
                      int64_t shares) {
-  const mpi::environment environment(mpi::threading::single, true);
+  // Not aborting on an exception: the message of an error must reach the user.
+  const mpi::environment environment(mpi::threading::single, false);
   const mpi::communicator world;
   const bool root = world.rank() == kRoot;
   Experiment experiment;
-  on_every_rank(world, "loading the experiment", [&] { experiment = load(parsed); });
+  on_every_rank(world, "loading the experiment", [&] {
+    experiment = load(parsed);
+    refuse_other_plan(experiment, options.expected_plan);
+  });
   const OutputLayout layout(experiment.output_dir);
   std::unique_ptr<RunLock> lock;  // rank 0 settles the directory before the others join it
   on_every_rank(world, "preparing the output directory", [&] {
@@ -185,23 +227,29 @@ int run_across_ranks(const ExperimentArguments& parsed, const RunOptions& option
     TrialScheduler scheduler(experiment, layout, options.scheduling, display, *lock);
     HandingOut handing_out(world, selection.to_run);
     Asking asking(world, experiment);
-    failures = scheduler.run(root ? static_cast<TrialFeed&>(handing_out) : asking, jobs);
+    TrialFeed& feed = root ? static_cast<TrialFeed&>(handing_out) : asking;
+    if (!said_if_it_fails([&] { failures = scheduler.run(feed, jobs); })) {
+      feed.stopping("an error");
+      ++failures;
+    }
     interrupted = scheduler.interrupted();
     if (!root) {
       world.send(kRoot, kDone, failures * 2 + (interrupted ? 1 : 0));
     } else {
-      if (interrupted) handing_out.stop();
       const auto [their_failures, they_were_interrupted] = handing_out.wait_for_the_others();
       failures += their_failures;
       interrupted = interrupted || they_were_interrupted;
     }
+    int code = 1;
+    if (root)
+      said_if_it_fails([&] {
+        code = finish_run(experiment, layout, options, share, shares, selection.selected, failures,
+                          interrupted);
+      });
+    mpi::broadcast(world, code, kRoot);
+    if (!root) asking.take_stop();  // one sent as this rank finished stays unread otherwise
+    return code;
   }
-  int code = 0;
-  if (root)
-    code = finish_run(experiment, layout, options, share, shares, selection.selected, failures,
-                      interrupted);
-  mpi::broadcast(world, code, kRoot);
-  return code;
 }
 
 }  // namespace attnlab::cli

@@ -11,7 +11,8 @@ int thread_count();
 
 /// The CPUs this process may run on: those of its affinity mask, no more than
 /// its cgroup's CPU quota (cpu.max) allows, rounded up, and inside a SLURM job
-/// no more than SLURM_CPUS_PER_TASK; at least 1.
+/// no more than the job's CPUs on this node (SLURM_CPUS_ON_NODE, else
+/// SLURM_CPUS_PER_TASK); at least 1.
 int available_cpus();
 
 }  // namespace attnlab

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 #include <sstream>
 
@@ -15,13 +16,32 @@ int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
-// The #SBATCH lines both jobs share: where they run and who pays.
-std::string placement_lines(const SlurmRequest& request) {
+// The #SBATCH lines both jobs share: how long, where they run, who pays, and
+// the site's own (a QOS, mail when they end).
+std::string shared_lines(const SlurmRequest& request) {
   std::string lines;
+  if (!request.time.empty()) lines += fmt::format("#SBATCH --time={}\n", request.time);
   if (!request.partition.empty())
     lines += fmt::format("#SBATCH --partition={}\n", request.partition);
   if (!request.account.empty()) lines += fmt::format("#SBATCH --account={}\n", request.account);
+  for (const std::string& argument : request.sbatch_args)
+    lines += fmt::format("#SBATCH {}\n", argument);
   return lines;
+}
+
+// sbatch's long options attnlab sets itself, and their one-letter forms.
+constexpr std::pair<const char*, const char*> kOwnedOptions[] = {
+    {"--array", "-a"}, {"--output", "-o"}, {"--dependency", "-d"}, {"--job-name", "-J"}};
+
+// Whether `argument` sets one of them: "--array=1-3", "--arr=1", "-a1".
+const char* owned_option(const std::string& argument) {
+  const std::string name = argument.substr(0, argument.find('='));
+  for (const auto& [long_form, short_form] : kOwnedOptions) {
+    if (name.rfind("--", 0) == 0 && name.size() > 2 && std::string(long_form).rfind(name, 0) == 0)
+      return long_form;  // sbatch takes any unambiguous abbreviation
+    if (name.rfind("--", 0) != 0 && argument.rfind(short_form, 0) == 0) return long_form;
+  }
+  return nullptr;
 }
 
 std::string quoted(const std::string& text) {  // for the shell, in single quotes
@@ -65,6 +85,26 @@ ArrayPacking pack_trials(int64_t trials, int64_t trials_per_task, int64_t array_
   return {tasks, ceil_div(trials, tasks)};
 }
 
+std::vector<int64_t> tasks_holding(const std::vector<int64_t>& trial_indices, int64_t tasks) {
+  std::vector<int64_t> holding;
+  for (const int64_t index : trial_indices) holding.push_back(index % tasks + 1);
+  std::sort(holding.begin(), holding.end());
+  holding.erase(std::unique(holding.begin(), holding.end()), holding.end());
+  return holding;
+}
+
+std::string array_indices(const std::vector<int64_t>& tasks) {
+  std::string text;
+  for (std::size_t i = 0; i < tasks.size();) {
+    std::size_t j = i;
+    while (j + 1 < tasks.size() && tasks[j + 1] == tasks[j] + 1) ++j;
+    text += fmt::format("{}{}", text.empty() ? "" : ",", tasks[i]);
+    if (j > i) text += fmt::format("-{}", tasks[j]);
+    i = j + 1;
+  }
+  return text;
+}
+
 std::optional<int64_t> max_array_size_from(const std::string& scontrol_config) {
   static const std::regex line(R"(^\s*MaxArraySize\s*=\s*(\d+)\s*$)");
   std::istringstream lines(scontrol_config);
@@ -74,6 +114,18 @@ std::optional<int64_t> max_array_size_from(const std::string& scontrol_config) {
       return std::stoll(match[1].str());
   }
   return std::nullopt;
+}
+
+uint64_t slurm_memory_bytes(const std::string& text) {
+  static const std::regex size(R"(^(\d{1,12})([KMGTkmgt]?)$)");
+  std::smatch match;
+  if (!std::regex_match(text, match, size))
+    throw ConfigError(fmt::format(
+        "--mem: found '{}', expected a SLURM memory size such as 4G, 500M or 4000 (MiB)", text));
+  const std::string unit = match[2].length() > 0 ? match[2].str() : "M";
+  const auto power = std::string("KMGT").find(static_cast<char>(std::toupper(unit[0])));
+  const int shift = static_cast<int>(power) * 10 + 10;
+  return std::stoull(match[1].str()) << shift;
 }
 
 std::string job_id_from_sbatch(const std::string& output) {
@@ -86,10 +138,11 @@ std::string job_id_from_sbatch(const std::string& output) {
 
 void check_scriptable(const SlurmSweep& sweep) {
   const auto refuse_if_unsafe = [](const std::string& what, const std::string& text) {
-    if (text.find_first_of(" \t\n\r'\"\\$`") != std::string::npos)
+    if (text.find_first_of(" \t\n\r'\"\\$`#%") != std::string::npos)
       throw ConfigError(fmt::format(
-          "{} '{}' holds whitespace, a quote, '$', '`' or '\\', which a batch script's #SBATCH "
-          "line cannot carry; choose one without",
+          "{} '{}' holds whitespace, a quote, '$', '`', '\\', '#' or '%', which a batch "
+          "script's #SBATCH line cannot carry as written (SLURM ends the line at '#' and "
+          "expands '%'); choose one without",
           what, text));
   };
   refuse_if_unsafe("the output directory", sweep.output_dir);
@@ -101,16 +154,16 @@ void check_scriptable(const SlurmSweep& sweep) {
         {"--account", sweep.request.account}})
     refuse_if_unsafe(what, text);
   for (const std::string& argument : sweep.request.sbatch_args) {
-    if (argument.rfind("-", 0) != 0 || argument.find_first_of("\n\r") != std::string::npos)
+    if (argument.rfind("-", 0) != 0 || argument.find_first_of(" \t\n\r#") != std::string::npos)
+      throw ConfigError(
+          fmt::format("--sbatch-arg '{}': expected one sbatch option such as --qos=short, without "
+                      "whitespace or '#' (write --option=value)",
+                      argument));
+    if (const char* owned = owned_option(argument))
       throw ConfigError(fmt::format(
-          "--sbatch-arg '{}': expected one sbatch option such as --qos=short, on one line",
-          argument));
-    for (const char* owned : {"--array", "--output", "--dependency", "--job-name"})
-      if (argument.rfind(owned, 0) == 0)
-        throw ConfigError(fmt::format(
-            "--sbatch-arg '{}': attnlab sets {} itself (the array's packing, its logs, the "
-            "merge's dependency)",
-            argument, owned));
+          "--sbatch-arg '{}' sets {}, which attnlab sets itself (the array's packing, its "
+          "logs, the merge's dependency, the jobs' names)",
+          argument, owned));
   }
 }
 
@@ -122,9 +175,12 @@ std::string array_script(const SlurmSweep& sweep) {
       "# in {tasks} array tasks of at most {per_task}. Task i runs share i/{tasks} of the plan,\n"
       "# resuming it: finished trials are never run again. SIGTERM (scancel, preemption, the\n"
       "# time limit) stops its trials at their next step; a requeued or resubmitted task\n"
-      "# picks up where it stopped. Resubmit some tasks with sbatch --array=3,7 {script}.\n"
+      "# picks up where it stopped. Resubmit some tasks with sbatch --array=LIST {script}\n"
+      "# (LIST: task numbers from 1 to {tasks}, e.g. 1,3-4), or all unfinished ones with\n"
+      "# attnlab slurm ... --submit.\n"
+      "{subset}"
       "#SBATCH --job-name=attnlab-{name}\n"
-      "#SBATCH --array=1-{tasks}\n"
+      "#SBATCH --array={indices}\n"
       "#SBATCH --cpus-per-task={cpus}\n"
       "#SBATCH --output={logs}/array_%A_%a.out\n"
       "#SBATCH --open-mode=append\n"
@@ -133,14 +189,20 @@ std::string array_script(const SlurmSweep& sweep) {
       fmt::arg("trials", sweep.trials), fmt::arg("tasks", sweep.packing.tasks),
       fmt::arg("per_task", sweep.packing.trials_per_task),
       fmt::arg("script", sweep.output_dir + "/slurm/array.sbatch"),
-      fmt::arg("cpus", request.cpus_per_task), fmt::arg("logs", sweep.logs));
-  if (!request.time.empty()) text += fmt::format("#SBATCH --time={}\n", request.time);
+      fmt::arg("cpus", request.cpus_per_task), fmt::arg("logs", sweep.logs),
+      fmt::arg("subset", sweep.tasks_to_run.empty()
+                             ? std::string()
+                             : fmt::format("# This submission runs tasks {} only: the other "
+                                           "tasks' trials had finished when it was written.\n",
+                                           array_indices(sweep.tasks_to_run))),
+      fmt::arg("indices", sweep.tasks_to_run.empty() ? fmt::format("1-{}", sweep.packing.tasks)
+                                                     : array_indices(sweep.tasks_to_run)));
   if (!request.mem.empty()) text += fmt::format("#SBATCH --mem={}\n", request.mem);
-  text += placement_lines(request);
-  for (const std::string& argument : request.sbatch_args)
-    text += fmt::format("#SBATCH {}\n", argument);
-  text += fmt::format("exec {} run {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" --no-results\n",
-                      quoted(sweep.program), quoted(sweep.plan), sweep.packing.tasks);
+  text += shared_lines(request);
+  text += fmt::format(
+      "exec {} run {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" --expect-plan {} --no-results{}\n",
+      quoted(sweep.program), quoted(sweep.plan), sweep.packing.tasks, sweep.fingerprint,
+      sweep.retries > 0 ? fmt::format(" --retries {}", sweep.retries) : "");
   return text;
 }
 
@@ -155,7 +217,7 @@ std::string merge_script(const SlurmSweep& sweep) {
       "#SBATCH --output={logs}/merge_%j.out\n",
       fmt::arg("name", sweep.experiment), fmt::arg("fingerprint", sweep.fingerprint),
       fmt::arg("logs", sweep.logs));
-  text += placement_lines(sweep.request);
+  text += shared_lines(sweep.request);
   text += fmt::format("exec {} merge {} --expect-plan {}\n", quoted(sweep.program),
                       quoted(sweep.output_dir), sweep.fingerprint);
   return text;

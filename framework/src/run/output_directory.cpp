@@ -279,3 +279,29 @@ std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
 }
 
 }  // namespace attnlab
+
+namespace attnlab {
+
+std::unique_ptr<RunLock> hold_output_directory(const Experiment& experiment,
+                                               const OutputLayout& layout) {
+  const fs::path plan_lock_path = layout.dir() / kPlanLockName;
+  const int plan_lock = open_lock_file(plan_lock_path);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } release_plan_lock{plan_lock};
+  lock(plan_lock, LOCK_EX, plan_lock_path);  // nobody settles a plan meanwhile
+  if (plan_fingerprint_in(layout) != plan_fingerprint(experiment))
+    throw ConfigError(fmt::format(
+        "{}: its plan changed while it was being read (another plan was given the directory, "
+        "e.g. with --force); nothing was merged",
+        layout.dir().string()));
+  const fs::path run_lock_path = layout.dir() / kRunLockName;
+  const int run_lock = open_lock_file(run_lock_path);
+  auto held =
+      std::make_unique<RunLock>(run_lock, open_lock_file(layout.dir() / kClaimsLockName), true);
+  lock(run_lock, LOCK_SH, run_lock_path);
+  return held;
+}
+
+}  // namespace attnlab

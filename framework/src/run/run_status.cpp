@@ -64,9 +64,24 @@ int64_t RunStatus::count(TrialState::Kind kind) const {
 }
 
 RunStatus read_run_status(const OutputLayout& layout, int64_t now) {
-  RunStatus status{read_plan(layout), {}};
+  const Experiment plan = read_plan(layout);
+  return run_status_from(plan, collect_summaries(plan, layout), layout, now);
+}
+
+RunStatus run_status_from(const Experiment& plan, const std::vector<TrialSummary>& summaries,
+                          const OutputLayout& layout, int64_t now) {
+  RunStatus status{plan, {}};
+  status.plan.trials.clear();  // names, arms and indices; no configurations to carry
+  for (const Trial& trial : plan.trials) {
+    Trial named;
+    named.index = trial.index;
+    named.id = trial.id;
+    named.arm = trial.arm;
+    named.seed = trial.seed;
+    status.plan.trials.push_back(std::move(named));
+  }
   const ClaimsProbe claims(layout);
-  for (const TrialSummary& summary : collect_summaries(status.plan, layout))
+  for (const TrialSummary& summary : summaries)
     status.trials.push_back(state_of(summary, layout, claims, now));
   return status;
 }

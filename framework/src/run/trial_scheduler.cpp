@@ -37,8 +37,9 @@ TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLa
     if (!state.finished()) {
       selection.to_run.push_back(&trial);
     } else {
-      std::error_code ignored;  // a failure marker left by a worker killed after it finished
+      std::error_code ignored;  // left by a worker or run killed after the trial finished
       fs::remove(layout.failure(trial.id), ignored);
+      fs::remove(layout.holder(trial.id), ignored);
     }
     if (state.kind == TrialFileState::Kind::damaged)
       warn(fmt::format("{}; the trial runs again",
@@ -90,10 +91,13 @@ int64_t TrialScheduler::run(const std::vector<const Trial*>& trials, int jobs) {
 }
 
 int64_t TrialScheduler::run(TrialFeed& feed, int jobs) {
+  feed_ = &feed;
   bool fed = false;  // the feed has no more
   while (!queue_.empty() || pool_.running() > 0 || !waiting_.empty() || !fed) {
     handle_signals();
-    feed.serve();
+    if (feed.serve() && !stopping_)
+      begin_stopping("another process of this run stopped it: its running trials stop too",
+                     SIGTERM);
     while (!stopping_ && pool_.running() < jobs) {
       if (queue_.empty() && !fed) {
         const Trial* trial = feed.next();
@@ -113,7 +117,15 @@ int64_t TrialScheduler::run(TrialFeed& feed, int jobs) {
     observer_.tick();
     if (stopping_ && pool_.running() == 0) break;
   }
+  feed_ = nullptr;
   return failures_;
+}
+
+void TrialScheduler::begin_stopping(const std::string& reason, int signal) {
+  observer_.message(reason);
+  stopping_ = true;
+  if (signal != 0) pool_.signal_all(signal);
+  if (feed_ != nullptr) feed_->stopping(reason);
 }
 
 void TrialScheduler::launch() {
@@ -198,11 +210,10 @@ void TrialScheduler::handle(const WorkerEvent& event) {
 // ones finish or fail on their own; what finished is kept, the rest resumes.
 void TrialScheduler::stop_for_io_error(const std::string& what) {
   if (stopping_) return;
-  observer_.message(
-      fmt::format("cannot go on: {}; no further trial starts (free the space and "
-                  "run the same command again to resume)",
-                  what));
-  stopping_ = true;
+  begin_stopping(fmt::format("cannot go on: {}; no further trial starts (free the space and "
+                             "run the same command again to resume)",
+                             what),
+                 0);
 }
 
 void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit) {
@@ -233,11 +244,8 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
     return;
   }
   ++failures_;
-  if (options_.fail_fast && !stopping_) {
-    observer_.message("--fail-fast: stopping the other trials");
-    stopping_ = true;
-    pool_.signal_all(SIGTERM);
-  }
+  if (options_.fail_fast && !stopping_)
+    begin_stopping("--fail-fast: stopping the other trials", SIGTERM);
 }
 
 std::string TrialScheduler::failure_reason(const Trial& trial, const WorkerEvent& exit) {
@@ -268,10 +276,10 @@ void TrialScheduler::handle_signals() {
   signals_seen_ = signals_received;
   interrupted_ = true;
   if (!stopping_) {
-    stopping_ = true;
-    observer_.message(
-        "stopping: running trials stop at their next step (Ctrl-C again to kill them)");
-    pool_.signal_all(SIGTERM);
+    begin_stopping(
+        "stopping: running trials stop at their next step (a second Ctrl-C or SIGTERM kills "
+        "them)",
+        SIGTERM);
   } else {
     pool_.signal_all(SIGKILL);
   }

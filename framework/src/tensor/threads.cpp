@@ -29,16 +29,23 @@ int cgroup_cpu_limit() {
   return 0;
 }
 
-// SLURM_CPUS_PER_TASK inside a SLURM job (0 elsewhere): a site that does not
-// bind tasks to their CPUs (task/none) leaves the whole node in the affinity
-// mask, yet the job was given only these.
-int slurm_cpu_allocation() {
-  const char* job = std::getenv("SLURM_JOB_ID");
-  const char* cpus = std::getenv("SLURM_CPUS_PER_TASK");
-  if (job == nullptr || cpus == nullptr) return 0;
+int positive_environment_integer(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr) return 0;
   char* end = nullptr;
-  const long count = std::strtol(cpus, &end, 10);
-  return end != cpus && *end == '\0' && count > 0 && count < 1 << 20 ? static_cast<int>(count) : 0;
+  const long count = std::strtol(text, &end, 10);
+  return end != text && *end == '\0' && count > 0 && count < 1 << 20 ? static_cast<int>(count) : 0;
+}
+
+// The CPUs a SLURM job has on this node (0 outside one): a site that does not
+// bind jobs to their CPUs (task/none) leaves the whole node in the affinity
+// mask, yet the job was given only these. SLURM_CPUS_ON_NODE counts all the
+// job's tasks here (a batch script of `sbatch -n 2` may use both CPUs);
+// SLURM_CPUS_PER_TASK is the fallback of older versions.
+int slurm_cpu_allocation() {
+  if (std::getenv("SLURM_JOB_ID") == nullptr) return 0;
+  const int on_node = positive_environment_integer("SLURM_CPUS_ON_NODE");
+  return on_node > 0 ? on_node : positive_environment_integer("SLURM_CPUS_PER_TASK");
 }
 
 }  // namespace

@@ -47,6 +47,14 @@ class ClaimsProbe {
   int fd_ = -1;
 };
 
+/// Held while a directory's trials are read to write its results (`attnlab
+/// merge`): no run of another plan, and no --force, can start meanwhile; runs
+/// of the same plan can. ConfigError if the directory's plan is not
+/// `experiment`'s, or a run of another plan works there. Writes nothing but
+/// lock files.
+std::unique_ptr<RunLock> hold_output_directory(const Experiment& experiment,
+                                               const OutputLayout& layout);
+
 /// Creates the directory, removes temporaries of killed runs of this host,
 /// writes plan.yaml and returns the lock held for the run. Refused (ConfigError):
 /// a directory holding files attnlab did not write; one holding another plan

@@ -10,6 +10,7 @@
 
 #include "attnlab/experiment/experiment.hpp"
 #include "attnlab/io/output_layout.hpp"
+#include "attnlab/run/results.hpp"
 
 namespace attnlab {
 
@@ -36,6 +37,9 @@ struct RunStatus {
 
 /// ConfigError if `layout` holds no plan. `now`: Unix time, for how long holders have held.
 RunStatus read_run_status(const OutputLayout& layout, int64_t now);
+/// The same from summaries already collected (collect_summaries) of `plan`'s trials.
+RunStatus run_status_from(const Experiment& plan, const std::vector<TrialSummary>& summaries,
+                          const OutputLayout& layout, int64_t now);
 
 /// "#3, #7-#12, #40" for the plan indices of `trials` of kind `kind`.
 std::string index_ranges(const std::vector<TrialState>& trials, TrialState::Kind kind);

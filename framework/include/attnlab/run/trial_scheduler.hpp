@@ -50,8 +50,13 @@ class TrialFeed {
   /// The next trial to run; nullptr when there will be no more.
   virtual const Trial* next() = 0;
   /// Called about ten times a second while the run goes on (a feed that hands
-  /// trials to other processes answers them here).
-  virtual void serve() {}
+  /// trials to other processes answers them here). True: another process of
+  /// the same run stopped it (a failure with --fail-fast, a full disk, a signal),
+  /// so this one stops too.
+  virtual bool serve() { return false; }
+  /// This process's run is stopping (why: `reason`); feed no more, and tell
+  /// the other processes of the run.
+  virtual void stopping(const std::string& reason) { (void)reason; }
 };
 
 /// Hands out `trials` in order.
@@ -122,6 +127,8 @@ class TrialScheduler {
   std::string failure_reason(const Trial& trial, const WorkerEvent& exit);
   void stop_for_io_error(const std::string& what);
   void handle_signals();
+  // Stops starting trials; `signal` (0: none) goes to the running ones.
+  void begin_stopping(const std::string& reason, int signal);
 
   const Experiment& experiment_;
   const OutputLayout& layout_;
@@ -129,6 +136,7 @@ class TrialScheduler {
   RunObserver& observer_;
   RunLock& lock_;
   WorkerPool pool_;
+  TrialFeed* feed_ = nullptr;  // during run()
   std::deque<Attempt> queue_;
   std::vector<Attempt> waiting_;  // claimed by another run of the same plan
   std::vector<Attempt> running_;
