@@ -150,7 +150,8 @@ std::string resubmission_hint(const OutputLayout& layout, const RunStatus& statu
   for (const TrialState& state : status.trials)
     if (state.kind == TrialState::Kind::missing || state.kind == TrialState::Kind::failed)
       left.push_back(state.index);
-  if (left.empty() || shares < 1) return "";
+  // While trials run, the array probably runs too: the hint would only distract.
+  if (left.empty() || shares < 1 || status.count(TrialState::Kind::running) > 0) return "";
   return fmt::format(
       "they are in array task(s) {} of the latest submission; once its array has ended, run "
       "them again with: attnlab slurm {} --submit (only the tasks that hold them run), or by "

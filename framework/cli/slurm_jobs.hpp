@@ -22,8 +22,9 @@ void record_merge(const OutputLayout& layout, const std::string& merge_job,
 /// Lines of text; never throws for SLURM's own failures (they are said in the text).
 std::string slurm_job_states(const OutputLayout& layout);
 
-/// When a submission is recorded and trials are missing or failed: which
-/// array tasks hold them, and the commands that run them again. "" otherwise.
+/// When a submission is recorded, no trial runs, and trials are missing or
+/// failed: which array tasks hold them, and the commands that run them again.
+/// "" otherwise.
 std::string resubmission_hint(const OutputLayout& layout, const RunStatus& status);
 
 }  // namespace attnlab::cli

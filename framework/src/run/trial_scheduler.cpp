@@ -258,8 +258,13 @@ std::string TrialScheduler::failure_reason(const Trial& trial, const WorkerEvent
   if (!exit.failure.empty()) return exit.failure;  // reported, but its marker could not be written
   const int exit_code = exit.exit_code;
   const std::string reason =
-      exit_code == 130  ? "the trial's process was stopped by a signal from outside this run "
-                          "(SIGINT or SIGTERM sent to it alone); nothing of it was kept"
+      exit_code == 130 ? "the trial's process was stopped by a signal from outside this run "
+                         "(SIGINT or SIGTERM sent to it alone); nothing of it was kept"
+      : exit_code == 127
+          ? fmt::format(
+                "the trial's worker could not be started ({} could not be run: was it "
+                "replaced or removed while the run went on?)",
+                options_.worker_program)
       : exit_code > 128 ? fmt::format("the trial's process was killed by signal {} ({})",
                                       exit_code - 128, strsignal(exit_code - 128))
                         : fmt::format("the trial's process exited with code {}", exit_code);
