@@ -176,10 +176,11 @@ void submit_both(const fs::path& sbatch, const OutputLayout& layout, const Slurm
   }
   record_merge(layout, merge_job, array_job);
   fmt::print(
-      "submitted: array job {} ({} tasks), merge job {} (after the array ends)\n"
+      "submitted: array job {} ({} task{}), merge job {} (after the array ends)\n"
       "follow it:  attnlab status {} --slurm      squeue -j {},{}\n"
       "logs:       {}\n",
-      array_job, tasks, merge_job, layout.dir().string(), array_job, merge_job,
+      array_job, tasks, tasks == 1 ? "" : "s", merge_job, layout.dir().string(), array_job,
+      merge_job,
       layout.slurm_logs().string());
 }
 
