@@ -17,7 +17,8 @@ constexpr const char* kUsage = R"(usage: attnlab [COMMAND] [OPTIONS]
 commands:
   run        run an experiment: every arm over every seed, resumable, then a results
              table ('attnlab run' alone runs the built-in default experiment, as does
-             'attnlab' with no command)
+             'attnlab' with no command; under mpirun, across the MPI ranks;
+             'attnlab run DIR/plan.yaml' runs the plan an output directory holds)
   status     where a run stands, from its output directory alone: finished, failed
              (why), running (where, since when), missing (--slurm asks SLURM too)
   merge      write results.{h5,csv,md} from the trial files in an output directory,
