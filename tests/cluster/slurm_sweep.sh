@@ -9,9 +9,11 @@
 #      merge exits 0;
 #   3. every per-trial figure equals a single-process -j 1 run's, bit for bit;
 #   4. `attnlab status --slurm` reports the jobs in one query.
-#   slurm_sweep.sh ATTNLAB
+#   slurm_sweep.sh ATTNLAB [STEPS]   (STEPS per trial: long enough to cancel one mid-way;
+#                                     fewer in the sanitizer build, whose steps are slower)
 set -euo pipefail
 attnlab=$1
+steps=${2:-6000}
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
 work=$(mktemp -d)
@@ -21,7 +23,7 @@ trap stop_cluster EXIT
 bash "$here/local_slurm.sh" start "$cluster" > /dev/null
 export SLURM_CONF=$cluster/slurm.conf
 cd "$work"
-experiment=("$here/../experiment/small.yaml" -o train.steps=6000 -o train.warmup=10)
+experiment=("$here/../experiment/small.yaml" -o train.steps="$steps" -o train.warmup=10)
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
 wait_for_job() {  # JOB: until SLURM lists it no more as pending or running (at most 10 min)
