@@ -197,21 +197,22 @@ int run_across_ranks(const ExperimentArguments& parsed, const RunOptions& option
   for (const Trial& trial : experiment.trials) every.push_back(&trial);
   const int jobs = options.jobs > 0 ? options.jobs : default_jobs(cpus_for_rank(world), every);
   TrialSelection selection;
-  if (root) {
+  on_every_rank(world, "choosing the trials to run", [&] {
+    if (!root) return;
     selection = select_trials_to_run(experiment, layout, share, shares, [](const std::string& w) {
       fmt::print(stderr, "attnlab: warning: {}\n", w);
     });
     std::stable_sort(
         selection.to_run.begin(), selection.to_run.end(),
         [](const Trial* a, const Trial* b) { return estimated_work(*a) > estimated_work(*b); });
-    if (!options.quiet) {
-      announce(experiment, layout, selection, share, shares, jobs);
-      fmt::print(
-          "across {} MPI ranks (-j {} on rank 0: its share of its node's CPUs), longest "
-          "trials first\n",
-          world.size(), jobs);
-      std::fflush(stdout);
-    }
+  });
+  if (root && !options.quiet) {
+    announce(experiment, layout, selection, share, shares, jobs);
+    fmt::print(
+        "across {} MPI ranks (-j {} on rank 0: its share of its node's CPUs), longest trials "
+        "first\n",
+        world.size(), jobs);
+    std::fflush(stdout);
   }
   int64_t to_run = static_cast<int64_t>(selection.to_run.size());
   mpi::broadcast(world, to_run, kRoot);
