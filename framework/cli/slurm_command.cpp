@@ -180,8 +180,7 @@ void submit_both(const fs::path& sbatch, const OutputLayout& layout, const Slurm
       "follow it:  attnlab status {} --slurm      squeue -j {},{}\n"
       "logs:       {}\n",
       array_job, tasks, tasks == 1 ? "" : "s", merge_job, layout.dir().string(), array_job,
-      merge_job,
-      layout.slurm_logs().string());
+      merge_job, layout.slurm_logs().string());
 }
 
 }  // namespace
