@@ -29,7 +29,7 @@ po::options_description describe(RunOptions& o) {
   po::options_description options("run options");
   options.add_options()("jobs,j", po::value(&o.jobs)->default_value(0),
                         "trials run at once (0 = as many as the CPUs this process may use run at "
-                        "train.threads each: affinity mask, cgroup quota, SLURM_CPUS_PER_TASK)")(
+                        "train.threads each: affinity mask, cgroup quota, a SLURM job's CPUs)")(
       "expect-plan", po::value(&o.expected_plan),
       "refuse to run unless the experiment is this plan (a fingerprint in plan.yaml; the array "
       "tasks of `attnlab slurm` pass it, so a task queued for one plan never runs another)")(
