@@ -31,8 +31,11 @@ constexpr std::chrono::seconds kSlurmCommandTime{60};
 // scontrol answers at once where a controller runs; without one it may wait long.
 constexpr std::chrono::seconds kSlurmQueryTime{10};
 
+constexpr int64_t kNotGiven = -1;
+
 struct SlurmOptions {
-  int64_t trials_per_task = -1, array_size = -1, max_array_size = -1, retries = 0;  // -1: not given
+  int64_t trials_per_task = kNotGiven, array_size = kNotGiven, max_array_size = kNotGiven;
+  int64_t retries = 0;
   SlurmRequest request;
   bool submit = false, force = false;
 };
@@ -69,13 +72,16 @@ po::options_description describe(SlurmOptions& o) {
 }
 
 void refuse_bad_numbers(const SlurmOptions& o) {
+  const auto at_least_one = [](const char* name, int64_t value) {
+    if (value < 1)
+      throw ConfigError(fmt::format("{}: found {}, expected a whole number >= 1", name, value));
+  };
+  at_least_one("--cpus-per-task", o.request.cpus_per_task);
   for (const auto& [name, value] :
        {std::pair<const char*, int64_t>{"--trials-per-task", o.trials_per_task},
         {"--array-size", o.array_size},
-        {"--max-array-size", o.max_array_size},
-        {"--cpus-per-task", o.request.cpus_per_task}})
-    if (value == 0 || value < -1 || (value == -1 && std::string(name) == "--cpus-per-task"))
-      throw ConfigError(fmt::format("{}: found {}, expected a whole number >= 1", name, value));
+        {"--max-array-size", o.max_array_size}})
+    if (value != kNotGiven) at_least_one(name, value);
   if (o.retries < 0)
     throw ConfigError(fmt::format("--retries: found {}, expected >= 0", o.retries));
 }

@@ -133,6 +133,25 @@ void lock(int fd, int operation, const fs::path& path) {
                                 locks_needed(path)));
 }
 
+// .plan.lock held exclusively for a scope: the plan is settled, or checked,
+// by one process at a time.
+struct PlanLock {
+  explicit PlanLock(const OutputLayout& layout)
+      : path(layout.dir() / kPlanLockName), fd(open_lock_file(path)) {
+    try {
+      lock(fd, LOCK_EX, path);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+  }
+  ~PlanLock() { ::close(fd); }
+  PlanLock(const PlanLock&) = delete;
+  PlanLock& operator=(const PlanLock&) = delete;
+  const fs::path path;
+  const int fd;
+};
+
 // An fcntl lock on byte `at`: F_WRLCK, F_UNLCK, or F_OFD_GETLK's answer.
 bool set_byte_lock(int fd, int64_t at, short type) {
   struct flock range {};
@@ -251,16 +270,10 @@ std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
   // Whoever holds the plan lock may test whether other runs hold the run lock:
   // taking it exclusively succeeds only when none do, and is at once turned into
   // the shared hold every run keeps until it ends.
-  const fs::path plan_lock_path = layout.dir() / kPlanLockName;
-  const int plan_lock = open_lock_file(plan_lock_path);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } release_plan_lock{plan_lock};
-  lock(plan_lock, LOCK_EX, plan_lock_path);
+  const PlanLock plan_lock(layout);
   const int claims = open_lock_file(layout.dir() / kClaimsLockName);
   try {
-    refuse_broken_locks(plan_lock_path, claims);
+    refuse_broken_locks(plan_lock.path, claims);
   } catch (...) {
     ::close(claims);
     throw;
@@ -278,19 +291,9 @@ std::unique_ptr<RunLock> prepare_output_directory(const Experiment& experiment,
   return held;
 }
 
-}  // namespace attnlab
-
-namespace attnlab {
-
 std::unique_ptr<RunLock> hold_output_directory(const Experiment& experiment,
                                                const OutputLayout& layout) {
-  const fs::path plan_lock_path = layout.dir() / kPlanLockName;
-  const int plan_lock = open_lock_file(plan_lock_path);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } release_plan_lock{plan_lock};
-  lock(plan_lock, LOCK_EX, plan_lock_path);  // nobody settles a plan meanwhile
+  const PlanLock plan_lock(layout);  // nobody settles a plan meanwhile
   if (plan_fingerprint_in(layout) != plan_fingerprint(experiment))
     throw ConfigError(fmt::format(
         "{}: its plan changed while it was being read (another plan was given the directory, "
