@@ -123,6 +123,27 @@ std::string this_program() {
   return self.string();
 }
 
+// Everything the scripts name, packed within `limit`; ConfigError for what a
+// batch script cannot carry.
+SlurmSweep sweep_of(const SlurmOptions& o, const Experiment& experiment, int64_t limit,
+                    int at_once) {
+  SlurmSweep sweep;
+  sweep.program = this_program();
+  sweep.experiment = experiment.name;
+  const OutputLayout absolute(fs::absolute(experiment.output_dir).lexically_normal());
+  sweep.output_dir = absolute.dir().string();
+  sweep.plan = absolute.plan().string();
+  sweep.logs = absolute.slurm_logs().string();
+  sweep.fingerprint = plan_fingerprint(experiment);
+  sweep.trials = static_cast<int64_t>(experiment.trials.size());
+  sweep.packing = pack_trials(sweep.trials, std::max<int64_t>(o.trials_per_task, 0),
+                              std::max<int64_t>(o.array_size, 0), limit, at_once);
+  sweep.request = o.request;
+  sweep.retries = o.retries;
+  check_scriptable(sweep);
+  return sweep;
+}
+
 // The trials a submission must run (missing or failed: not running, which
 // their runs will finish), and how many run now.
 struct Unfinished {
@@ -212,20 +233,7 @@ int run_slurm(const std::vector<std::string>& arguments) {
   refuse_too_few_cpus(cpus, trials);
   check_task_memory(o, experiment, at_once);
   const auto [limit, limit_source] = max_array_size(o);
-  SlurmSweep sweep;
-  sweep.program = this_program();
-  sweep.experiment = experiment.name;
-  sweep.output_dir = fs::absolute(layout.dir()).lexically_normal().string();
-  sweep.fingerprint = plan_fingerprint(experiment);
-  sweep.trials = static_cast<int64_t>(experiment.trials.size());
-  sweep.packing = pack_trials(sweep.trials, std::max<int64_t>(o.trials_per_task, 0),
-                              std::max<int64_t>(o.array_size, 0), limit, at_once);
-  sweep.request = o.request;
-  sweep.retries = o.retries;
-  const OutputLayout absolute(sweep.output_dir);
-  sweep.plan = absolute.plan().string();
-  sweep.logs = absolute.slurm_logs().string();
-  check_scriptable(sweep);
+  SlurmSweep sweep = sweep_of(o, experiment, limit, at_once);
 
   // Held until the jobs are submitted: no --force of another plan meanwhile.
   const std::unique_ptr<RunLock> lock = prepare_output_directory(experiment, layout, o.force);

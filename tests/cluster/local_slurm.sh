@@ -4,7 +4,8 @@
 #                              slurmctld and slurmd on this host (as root) with every
 #                              state, spool, log and pid file in DIR, and waits until
 #                              the node takes jobs; prints the SLURM_CONF to export
-#   local_slurm.sh stop DIR    stops the daemons started there, by their process ids
+#   local_slurm.sh stop DIR    cancels its jobs, stops the daemons started there by their
+#                              process ids, and kills any job step daemon of it left
 # Nothing outside DIR is written (no /etc/slurm, no /run/munge): clients find the
 # cluster through SLURM_CONF=DIR/slurm.conf. Ports: ATTNLAB_SLURM_PORT (6817) and
 # the next one.
@@ -90,10 +91,32 @@ stop_pidfile() {  # stop_pidfile NAME: SIGTERM, then SIGKILL after 10 s
   rm -f "$file"
 }
 
+# The job step daemons slurmd started for this cluster (their environment names
+# its slurm.conf), with the processes under them: they outlive slurmd when a job
+# still runs as it stops.
+steps_of_this_cluster() {
+  local pid
+  for pid in $(pgrep -x slurmstepd); do
+    tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_CONF=$dir/slurm.conf" &&
+      echo "$pid" $(pgrep -P "$pid")
+  done
+  return 0
+}
+
 stop() {
+  if [[ -s $dir/slurmctld.pid ]] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
+    SLURM_CONF=$dir/slurm.conf scancel --user="$(id -un)" 2>/dev/null || true  # jobs end first
+    for _ in $(seq 50); do
+      [[ -z $(SLURM_CONF=$dir/slurm.conf squeue -h 2>/dev/null) ]] && break
+      sleep 0.2
+    done
+  fi
   stop_pidfile slurmd
   stop_pidfile slurmctld
   stop_pidfile munged
+  local left
+  left=$(steps_of_this_cluster)
+  [[ -z $left ]] || kill -9 $left 2>/dev/null || true
 }
 
 case $action in
