@@ -19,3 +19,19 @@ if(ATTNLAB_MPI)
   endif()
 endif()
 message(STATUS "attnlab: MPI ${ATTNLAB_HAVE_MPI}")
+
+# oneDNN's sgemm computes the larger matrix products (framework/src/ops/gemm_kernel.cpp
+# says why; Debian: libdnnl-dev): optional, on when found; without it Eigen computes
+# them all. Found by hand: Debian's dnnl-config.cmake also demands OpenCL's headers.
+# Debian builds oneDNN on GNU OpenMP, whose omp_set_num_threads attnlab calls.
+option(ATTNLAB_ONEDNN "Compute matrix products with oneDNN's sgemm when it is found" ON)
+set(ATTNLAB_HAVE_ONEDNN OFF)
+if(ATTNLAB_ONEDNN)
+  find_path(ATTNLAB_DNNL_INCLUDE_DIR dnnl.h)
+  find_library(ATTNLAB_DNNL_LIBRARY dnnl)
+  find_library(ATTNLAB_GOMP_LIBRARY NAMES gomp libgomp.so.1)
+  if(ATTNLAB_DNNL_INCLUDE_DIR AND ATTNLAB_DNNL_LIBRARY AND ATTNLAB_GOMP_LIBRARY)
+    set(ATTNLAB_HAVE_ONEDNN ON)
+  endif()
+endif()
+message(STATUS "attnlab: oneDNN ${ATTNLAB_HAVE_ONEDNN}")

@@ -14,6 +14,7 @@ PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5
           python3-matplotlib            # analysis/plots/ and the report's pictures
           chromium chromium-driver python3-selenium   # the report is tested in a real browser
           libopenblas0-pthread   # PyTorch falls back to reference BLAS without it: the benchmark peer needs it
+          libdnnl-dev            # oneDNN's sgemm computes the larger matrix products (docs/performance.md)
           clang-14 libclang-rt-14-dev   # the second compiler: sanitizers and libFuzzer
           clang-format                  # the house format (.clang-format), checked by the tests
           slurm-wlm munge               # a real one-node SLURM that the cluster tests start and stop

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attnlab/matrix_kernel.hpp"
 #include "attnlab/version.hpp"
 #include "commands.hpp"
 
@@ -80,7 +81,7 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "plugins") return run_plugins(rest);
   if (command == "check-plugin") return run_check_plugin(rest);
   if (command == "version" || command == "--version") {
-    fmt::print("attnlab {}\n", attnlab::version());
+    fmt::print("attnlab {}\nmatrix products: {}\n", attnlab::version(), attnlab::matrix_kernel());
     return 0;
   }
   if (command == "help" || command == "--help" || command == "-h") {

@@ -1,0 +1,115 @@
+#include "ops/gemm_kernel.hpp"
+
+#include <fmt/format.h>
+
+#include "attnlab/error.hpp"
+#include "attnlab/matrix_kernel.hpp"
+#include "tensor/eigen.hpp"
+
+#if ATTNLAB_HAVE_ONEDNN
+#include <dnnl.h>
+
+// The OpenMP API of the runtime oneDNN runs on (omp.h is not on every compiler's path).
+extern "C" int omp_get_max_threads();
+extern "C" void omp_set_num_threads(int threads);
+#endif
+
+namespace attnlab::detail {
+namespace {
+
+// Measured on the reference machine (AMD EPYC, AVX-512; docs/performance.md):
+// oneDNN's JIT sgemm runs the projection, FFN and weight-gradient products at
+// 185-210 GFLOP/s on one thread where Eigen's reaches 115-145, and also wins the
+// mid-sized per-head products, where Eigen allocates its packing buffers on the
+// heap each call. Each oneDNN call costs about 0.25 us more, so products below
+// this many multiply-adds (the per-head products of the smallest models) stay
+// with Eigen, which is faster there.
+constexpr int64_t kSmallProduct = int64_t{1} << 15;
+
+using StridedMatrix = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
+using StridedOutput = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
+
+template <class Left, class Right>
+void eigen_product(StridedOutput c, const Left& left, const Right& right, bool accumulate) {
+  if (accumulate)
+    c.noalias() += left * right;
+  else
+    c.noalias() = left * right;
+}
+
+void eigen_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64_t m, int64_t n,
+                int64_t k, bool accumulate) {
+  const StridedOutput out(c, m, n, Eigen::OuterStride<>(ldc));
+  const StridedMatrix a_stored(a.data, a.transposed ? k : m, a.transposed ? m : k,
+                               Eigen::OuterStride<>(a.stride));
+  const StridedMatrix b_stored(b.data, b.transposed ? n : k, b.transposed ? k : n,
+                               Eigen::OuterStride<>(b.stride));
+  if (!a.transposed && !b.transposed) eigen_product(out, a_stored, b_stored, accumulate);
+  if (!a.transposed && b.transposed) eigen_product(out, a_stored, b_stored.transpose(), accumulate);
+  if (a.transposed && !b.transposed) eigen_product(out, a_stored.transpose(), b_stored, accumulate);
+  if (a.transposed && b.transposed)
+    eigen_product(out, a_stored.transpose(), b_stored.transpose(), accumulate);
+}
+
+#if ATTNLAB_HAVE_ONEDNN
+// oneDNN parallelises a call over OpenMP's threads unless the calling thread's
+// OpenMP limit is 1. attnlab's own pool already gives each call one thread, so
+// the limit is lowered for the call only: an OpenMP program around attnlab
+// keeps its own setting.
+class OneOpenMpThread {
+ public:
+  OneOpenMpThread() : previous_(omp_get_max_threads()) {
+    if (previous_ != 1) omp_set_num_threads(1);
+  }
+  ~OneOpenMpThread() {
+    if (previous_ != 1) omp_set_num_threads(previous_);
+  }
+  OneOpenMpThread(const OneOpenMpThread&) = delete;
+  OneOpenMpThread& operator=(const OneOpenMpThread&) = delete;
+
+ private:
+  int previous_;
+};
+
+void onednn_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64_t m, int64_t n,
+                 int64_t k, bool accumulate) {
+  const OneOpenMpThread serial;
+  const dnnl_status_t status =
+      dnnl_sgemm(a.transposed ? 'T' : 'N', b.transposed ? 'T' : 'N', m, n, k, 1.0f, a.data,
+                 a.stride, b.data, b.stride, accumulate ? 1.0f : 0.0f, c, ldc);
+  if (status != dnnl_success)
+    throw Error(fmt::format("oneDNN sgemm failed on a {}x{}x{} product (status {})", m, n, k,
+                            static_cast<int>(status)));
+}
+#endif
+
+}  // namespace
+
+void serial_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64_t m, int64_t n,
+                 int64_t k, bool accumulate) {
+#if ATTNLAB_HAVE_ONEDNN
+  if (m * n * k >= kSmallProduct) {
+    onednn_gemm(a, b, c, ldc, m, n, k, accumulate);
+    return;
+  }
+#endif
+  eigen_gemm(a, b, c, ldc, m, n, k, accumulate);
+}
+
+}  // namespace attnlab::detail
+
+namespace attnlab {
+
+std::string matrix_kernel() {
+  const std::string eigen =
+      fmt::format("Eigen {}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION);
+#if ATTNLAB_HAVE_ONEDNN
+  const dnnl_version_t* v = dnnl_version();
+  return fmt::format("oneDNN {}.{}.{} sgemm, {} below {} multiply-adds", v->major, v->minor,
+                     v->patch, eigen, detail::kSmallProduct);
+#else
+  return eigen + " (built without oneDNN)";
+#endif
+}
+
+}  // namespace attnlab
