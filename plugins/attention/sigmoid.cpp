@@ -31,7 +31,7 @@ class SigmoidAttention final : public AttentionVariant {
                          const ForwardContext&) const override {
     const float scale = 1.0f / std::sqrt(static_cast<float>(q.size(-1)));
     AttentionResult result;
-    result.scores = ops::scale(ops::matmul(q, k, false, true), scale);  // [B, h, T, S]
+    result.scores = ops::matmul(q, k, false, true, scale);  // [B, h, T, S]
     if (score_bias.defined()) result.scores = ops::add(result.scores, score_bias);
     Tensor logits = ops::add(result.scores, offset_);
     if (length_relative_)

@@ -19,8 +19,8 @@ class SoftmaxOneAttention final : public AttentionVariant {
                          const AttentionMask& mask, const Tensor& score_bias,
                          const ForwardContext& context) const override {
     AttentionResult result;
-    result.scores = ops::scale(ops::matmul(q, k, false, true),
-                               1.0f / std::sqrt(static_cast<float>(q.size(-1))));  // [B, h, T, S]
+    result.scores = ops::matmul(q, k, false, true,
+                                1.0f / std::sqrt(static_cast<float>(q.size(-1))));  // [B, h, T, S]
     if (score_bias.defined()) result.scores = ops::add(result.scores, score_bias);
     Tensor logits = result.scores;
     if (!mask.empty()) logits = ops::add(logits, ops::mask_to_bias(mask, logits.shape()));

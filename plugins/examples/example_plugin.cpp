@@ -24,8 +24,8 @@ class ReluSquaredAttention final : public AttentionVariant {
                          const AttentionMask& mask, const Tensor& score_bias,
                          const ForwardContext& context) const override {
     AttentionResult result;
-    result.scores = ops::scale(ops::matmul(q, k, false, true),
-                               1.0f / std::sqrt(static_cast<float>(q.size(-1))));
+    result.scores =
+        ops::matmul(q, k, false, true, 1.0f / std::sqrt(static_cast<float>(q.size(-1))));
     if (score_bias.defined()) result.scores = ops::add(result.scores, score_bias);
     const Tensor positive = ops::relu(result.scores);
     Tensor strength =

@@ -175,3 +175,57 @@ TEST_CASE("l2_normalize and masked scores through mask_to_bias") {
       },
       {{"scores", scores}});
 }
+
+// The first op to write an intermediate gradient assigns it instead of adding to
+// a zero-filled buffer, and reshape hands its gradient buffer to its input:
+// every other contribution must still be added to it.
+TEST_CASE("a tensor used several times receives every contribution") {
+  Tensor x = random_variable({2, 3, 4}, 40);
+  Tensor w = random_variable({4, 4}, 41);
+  auto h = [&] { return ops::scale(x, 1.5f); };  // an intermediate, gradient created in backward
+  require_gradients(
+      [&] {
+        const Tensor t = h();
+        return ops::add(t, t);
+      },
+      {{"x", x}});
+  require_gradients(
+      [&] {
+        const Tensor t = h();
+        return ops::mul(t, t);
+      },
+      {{"x", x}});
+  require_gradients(
+      [&] {
+        const Tensor t = h();
+        return ops::matmul(t, t, false, true);
+      },
+      {{"x", x}});
+  require_gradients(
+      [&] {
+        const Tensor t = h();
+        return ops::add(ops::reshape(ops::relu(ops::reshape(t, {6, 4})), {2, 3, 4}),
+                        ops::linear(t, w, Tensor()));
+      },
+      {{"x", x}, {"w", w}});
+  require_gradients(
+      [&] {
+        const Tensor t = h();
+        return ops::add(ops::merge_heads(ops::split_heads(t, 2)),
+                        ops::layer_norm(t, Tensor::full({4}, 1.0f), Tensor::zeros({4})));
+      },
+      {{"x", x}});
+}
+
+TEST_CASE("a scaled matmul is the matmul scaled, forward and backward") {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      INFO("transpose_a " << ta << " transpose_b " << tb);
+      Tensor a = random_variable(ta ? Shape{2, 3, 5, 4} : Shape{2, 3, 4, 5}, 42);
+      Tensor b = random_variable(tb ? Shape{2, 3, 6, 5} : Shape{2, 3, 5, 6}, 43);
+      require_gradients([&] { return ops::matmul(a, b, ta, tb, -0.37f); }, {{"a", a}, {"b", b}});
+      const Tensor fused = ops::matmul(a, b, ta, tb, 0.25f);
+      const Tensor apart = ops::scale(ops::matmul(a, b, ta, tb), 0.25f);
+      REQUIRE(fused.to_vector() == apart.to_vector());  // a power of two scales exactly
+    }
+}

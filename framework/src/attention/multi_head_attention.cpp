@@ -30,7 +30,7 @@ AttentionResult scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
                                              const AttentionMask& mask, const Tensor& score_bias) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(q.size(-1)));
   AttentionResult result;
-  result.scores = ops::scale(ops::matmul(q, k, false, true), scale);              // [B, h, T, S]
+  result.scores = ops::matmul(q, k, false, true, scale);                          // [B, h, T, S]
   if (score_bias.defined()) result.scores = ops::add(result.scores, score_bias);  // bias [h, T, S]
   result.weights = ops::masked_softmax(result.scores, mask);                      // [B, h, T, S]
   result.output = ops::matmul(result.weights, v);                                 // [B, h, T, d_v]

@@ -10,8 +10,6 @@
 namespace attnlab::ops {
 namespace {
 
-constexpr int64_t kChunk = 4096;
-
 // Derivative is a functor (x, y) -> dy/dx, given the input x and the output y.
 template <class Value, class Derivative>
 Tensor unary(const char* op, const Tensor& x, Value value, Derivative derivative) {
@@ -19,20 +17,20 @@ Tensor unary(const char* op, const Tensor& x, Value value, Derivative derivative
   const int64_t n = x.numel();
   const float* px = x.data();
   float* py = out.data();
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  detail::parallel_for(chunks, kChunk, [&](int64_t c) {
-    for (int64_t i = c * kChunk, end = std::min(n, i + kChunk); i < end; ++i) py[i] = value(px[i]);
+  detail::parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) py[i] = value(px[i]);
   });
   if (!detail::needs_backward({&x})) return out;
   detail::record_backward(out, {x}, [x, y = detail::value_of(out), derivative, n](const float* g) {
-    float* gx = detail::grad_of(x);
+    const detail::GradTarget gx = detail::grad_target(x);
     if (!gx) return;
     const float* vx = x.data();
     const float* vy = y->data();
-    const int64_t count = (n + kChunk - 1) / kChunk;
-    detail::parallel_for(count, kChunk, [&](int64_t c) {
-      for (int64_t i = c * kChunk, end = std::min(n, i + kChunk); i < end; ++i)
-        gx[i] += g[i] * derivative(vx[i], vy[i]);
+    detail::parallel_chunks(n, [&](int64_t begin, int64_t end) {
+      if (gx.overwrite)
+        for (int64_t i = begin; i < end; ++i) gx.data[i] = g[i] * derivative(vx[i], vy[i]);
+      else
+        for (int64_t i = begin; i < end; ++i) gx.data[i] += g[i] * derivative(vx[i], vy[i]);
     });
   });
   return out;

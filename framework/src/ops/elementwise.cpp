@@ -88,10 +88,42 @@ Tensor strided_binary(const char* op, const Tensor& a, const Tensor& b, Forward 
   return out;
 }
 
+// Both operands of one shape (a residual sum, a dropout mask): chunks of the
+// flat arrays in parallel, each gradient written whole by one loop.
+template <class Forward, class GradA, class GradB>
+Tensor same_shape_binary(const char* op, const Tensor& a, const Tensor& b, Forward forward,
+                         GradA grad_a, GradB grad_b) {
+  const int64_t n = a.numel();
+  Tensor out = detail::new_output(op, a.shape());
+  const float* pa = a.data();
+  const float* pb = b.data();
+  float* po = out.data();
+  detail::parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) po[i] = forward(pa[i], pb[i]);
+  });
+  if (!detail::needs_backward({&a, &b})) return out;
+  detail::record_backward(out, {a, b}, [a, b, n, grad_a, grad_b](const float* g) {
+    const float* va = a.data();
+    const float* vb = b.data();
+    auto write = [&](const detail::GradTarget& target, const auto& partial) {
+      detail::parallel_chunks(n, [&](int64_t begin, int64_t end) {
+        if (target.overwrite)
+          for (int64_t i = begin; i < end; ++i) target.data[i] = partial(g[i], va[i], vb[i]);
+        else
+          for (int64_t i = begin; i < end; ++i) target.data[i] += partial(g[i], va[i], vb[i]);
+      });
+    };
+    if (const detail::GradTarget ga = detail::grad_target(a)) write(ga, grad_a);
+    if (const detail::GradTarget gb = detail::grad_target(b)) write(gb, grad_b);
+  });
+  return out;
+}
+
 // dA and dB are functors (grad, a, b) -> partial derivative contribution.
 template <class Forward, class GradA, class GradB>
 Tensor binary(const char* op, const Tensor& a, const Tensor& b, Forward forward, GradA grad_a,
               GradB grad_b) {
+  if (a.shape() == b.shape()) return same_shape_binary(op, a, b, forward, grad_a, grad_b);
   if (!is_suffix(a.shape(), b.shape())) return strided_binary(op, a, b, forward, grad_a, grad_b);
   // Fast path: a is [outer, inner] and b is [inner].
   const int64_t inner = b.numel();
@@ -109,11 +141,15 @@ Tensor binary(const char* op, const Tensor& a, const Tensor& b, Forward forward,
   detail::record_backward(out, {a, b}, [a, b, outer, inner, grad_a, grad_b](const float* g) {
     const float* va = a.data();
     const float* vb = b.data();
-    if (float* ga = grad_of(a)) {
+    if (const detail::GradTarget ga = detail::grad_target(a)) {
       detail::parallel_for(outer, inner, [&](int64_t row) {
         const int64_t base = row * inner;
-        for (int64_t j = 0; j < inner; ++j)
-          ga[base + j] += grad_a(g[base + j], va[base + j], vb[j]);
+        if (ga.overwrite)
+          for (int64_t j = 0; j < inner; ++j)
+            ga.data[base + j] = grad_a(g[base + j], va[base + j], vb[j]);
+        else
+          for (int64_t j = 0; j < inner; ++j)
+            ga.data[base + j] += grad_a(g[base + j], va[base + j], vb[j]);
       });
     }
     if (float* gb = grad_of(b)) {
@@ -164,8 +200,9 @@ Tensor scale(const Tensor& a, float factor) {
   detail::array(out.data(), out.numel()) = detail::array(a.data(), a.numel()) * factor;
   if (detail::needs_backward({&a}))
     detail::record_backward(out, {a}, [a, factor](const float* g) {
-      if (float* ga = grad_of(a))
-        detail::array(ga, a.numel()) += detail::array(g, a.numel()) * factor;
+      if (const detail::GradTarget ga = detail::grad_target(a))
+        detail::store_grad(ga.overwrite, detail::array(ga.data, a.numel()),
+                           detail::array(g, a.numel()) * factor);
     });
   return out;
 }

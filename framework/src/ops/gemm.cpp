@@ -29,6 +29,7 @@ struct Product {
   float* c;
   int64_t m, n, k;
   bool accumulate;
+  float alpha;
 };
 
 // C (+)= A B summed over blocks of the inner dimension.
@@ -39,7 +40,8 @@ void product_by_depth(const Product& p) {
     const int64_t first = block * kDepthBlock, size = std::min(kDepthBlock, p.k - first);
     std::vector<float>& into = partial[static_cast<std::size_t>(block)];
     into.resize(static_cast<std::size_t>(p.m * p.n));
-    serial_gemm(p.a.from(0, first), p.b.from(first, 0), into.data(), p.n, p.m, p.n, size, false);
+    serial_gemm(p.a.from(0, first), p.b.from(first, 0), into.data(), p.n, p.m, p.n, size, false,
+                p.alpha);
   });
   MatrixMap c = matrix(p.c, p.m, p.n);
   if (!p.accumulate) c = matrix(partial.front().data(), p.m, p.n);
@@ -53,24 +55,25 @@ void product(const Product& p) {
   if (split && p.m >= 2 * kBlock) {
     parallel_run(blocks_of(p.m, kBlock), [&](int64_t block) {
       const int64_t first = block * kBlock, size = std::min(kBlock, p.m - first);
-      serial_gemm(p.a.from(first, 0), p.b, p.c + first * p.n, p.n, size, p.n, p.k, p.accumulate);
+      serial_gemm(p.a.from(first, 0), p.b, p.c + first * p.n, p.n, size, p.n, p.k, p.accumulate,
+                  p.alpha);
     });
   } else if (split && p.n >= 2 * kBlock) {
     parallel_run(blocks_of(p.n, kBlock), [&](int64_t block) {
       const int64_t first = block * kBlock, size = std::min(kBlock, p.n - first);
-      serial_gemm(p.a, p.b.from(0, first), p.c + first, p.n, p.m, size, p.k, p.accumulate);
+      serial_gemm(p.a, p.b.from(0, first), p.c + first, p.n, p.m, size, p.k, p.accumulate, p.alpha);
     });
   } else if (split && p.k >= 2 * kDepthBlock) {
     product_by_depth(p);
   } else {
-    serial_gemm(p.a, p.b, p.c, p.n, p.m, p.n, p.k, p.accumulate);
+    serial_gemm(p.a, p.b, p.c, p.n, p.m, p.n, p.k, p.accumulate, p.alpha);
   }
 }
 
 }  // namespace
 
-void gemm(GemmOperand a, GemmOperand b, float* c, int64_t m, int64_t n, int64_t k,
-          bool accumulate) {
+void gemm(GemmOperand a, GemmOperand b, float* c, int64_t m, int64_t n, int64_t k, bool accumulate,
+          float alpha) {
   if (k == 0) {
     if (!accumulate) std::fill_n(c, m * n, 0.0f);
     return;
@@ -78,7 +81,7 @@ void gemm(GemmOperand a, GemmOperand b, float* c, int64_t m, int64_t n, int64_t 
   // Stored A is k x m when transposed, else m x k; stored B is n x k or k x n.
   const StridedOperand a_strided{a.data, a.transposed ? m : k, a.transposed};
   const StridedOperand b_strided{b.data, b.transposed ? k : n, b.transposed};
-  product({a_strided, b_strided, c, m, n, k, accumulate});
+  product({a_strided, b_strided, c, m, n, k, accumulate, alpha});
 }
 
 }  // namespace attnlab::detail

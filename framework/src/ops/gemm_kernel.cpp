@@ -30,25 +30,28 @@ using StridedMatrix = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 using StridedOutput = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
 
 template <class Left, class Right>
-void eigen_product(StridedOutput c, const Left& left, const Right& right, bool accumulate) {
+void eigen_product(StridedOutput c, const Left& left, const Right& right, bool accumulate,
+                   float alpha) {
   if (accumulate)
-    c.noalias() += left * right;
+    c.noalias() += alpha * (left * right);
   else
-    c.noalias() = left * right;
+    c.noalias() = alpha * (left * right);
 }
 
 void eigen_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64_t m, int64_t n,
-                int64_t k, bool accumulate) {
+                int64_t k, bool accumulate, float alpha) {
   const StridedOutput out(c, m, n, Eigen::OuterStride<>(ldc));
   const StridedMatrix a_stored(a.data, a.transposed ? k : m, a.transposed ? m : k,
                                Eigen::OuterStride<>(a.stride));
   const StridedMatrix b_stored(b.data, b.transposed ? n : k, b.transposed ? k : n,
                                Eigen::OuterStride<>(b.stride));
-  if (!a.transposed && !b.transposed) eigen_product(out, a_stored, b_stored, accumulate);
-  if (!a.transposed && b.transposed) eigen_product(out, a_stored, b_stored.transpose(), accumulate);
-  if (a.transposed && !b.transposed) eigen_product(out, a_stored.transpose(), b_stored, accumulate);
+  if (!a.transposed && !b.transposed) eigen_product(out, a_stored, b_stored, accumulate, alpha);
+  if (!a.transposed && b.transposed)
+    eigen_product(out, a_stored, b_stored.transpose(), accumulate, alpha);
+  if (a.transposed && !b.transposed)
+    eigen_product(out, a_stored.transpose(), b_stored, accumulate, alpha);
   if (a.transposed && b.transposed)
-    eigen_product(out, a_stored.transpose(), b_stored.transpose(), accumulate);
+    eigen_product(out, a_stored.transpose(), b_stored.transpose(), accumulate, alpha);
 }
 
 #if ATTNLAB_HAVE_ONEDNN
@@ -72,10 +75,10 @@ class OneOpenMpThread {
 };
 
 void onednn_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64_t m, int64_t n,
-                 int64_t k, bool accumulate) {
+                 int64_t k, bool accumulate, float alpha) {
   const OneOpenMpThread serial;
   const dnnl_status_t status =
-      dnnl_sgemm(a.transposed ? 'T' : 'N', b.transposed ? 'T' : 'N', m, n, k, 1.0f, a.data,
+      dnnl_sgemm(a.transposed ? 'T' : 'N', b.transposed ? 'T' : 'N', m, n, k, alpha, a.data,
                  a.stride, b.data, b.stride, accumulate ? 1.0f : 0.0f, c, ldc);
   if (status != dnnl_success)
     throw Error(fmt::format("oneDNN sgemm failed on a {}x{}x{} product (status {})", m, n, k,
@@ -86,14 +89,14 @@ void onednn_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int6
 }  // namespace
 
 void serial_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64_t m, int64_t n,
-                 int64_t k, bool accumulate) {
+                 int64_t k, bool accumulate, float alpha) {
 #if ATTNLAB_HAVE_ONEDNN
   if (m * n * k >= kSmallProduct) {
-    onednn_gemm(a, b, c, ldc, m, n, k, accumulate);
+    onednn_gemm(a, b, c, ldc, m, n, k, accumulate, alpha);
     return;
   }
 #endif
-  eigen_gemm(a, b, c, ldc, m, n, k, accumulate);
+  eigen_gemm(a, b, c, ldc, m, n, k, accumulate, alpha);
 }
 
 }  // namespace attnlab::detail

@@ -1,5 +1,5 @@
 // One serial matrix product on strided row-major storage, run by whichever
-// thread calls it: C[m x n] (+)= op(A) op(B), row i of C at c + i * ldc. The
+// thread calls it: C[m x n] (+)= alpha op(A) op(B), row i of C at c + i * ldc. The
 // kernel behind it is chosen per product by its size (gemm_kernel.cpp says which
 // and why); the same shapes always take the same kernel, so results stay
 // bit-identical from run to run.
@@ -23,6 +23,6 @@ struct StridedOperand {
 };
 
 void serial_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64_t m, int64_t n,
-                 int64_t k, bool accumulate);
+                 int64_t k, bool accumulate, float alpha);
 
 }  // namespace attnlab::detail

@@ -43,16 +43,21 @@ Tensor cross_entropy(const Tensor& logits, std::span<const int32_t> targets, int
   if (counted == 0 || !detail::needs_backward({&logits})) return out;
   std::vector<int32_t> kept_targets(targets.begin(), targets.end());
   detail::record_backward(out, {logits}, [=](const float* g) {
-    float* gx = detail::grad_of(logits);
+    const detail::GradTarget gx = detail::grad_target(logits);
     if (!gx) return;
     const float* x = logits.data();
     const float factor = g[0] / static_cast<float>(counted);
     // d loss / d x = (softmax(x) - onehot(target)) / counted
     detail::parallel_for(rows, classes, [&](int64_t r) {
       const int32_t target = kept_targets[r];
-      if (target == ignore_index) return;
-      auto grad_row = detail::array(gx + r * classes, classes);
-      grad_row += ((detail::array(x + r * classes, classes) - (*log_totals)[r]).exp()) * factor;
+      auto grad_row = detail::array(gx.data + r * classes, classes);
+      if (target == ignore_index) {
+        if (gx.overwrite) grad_row.setZero();
+        return;
+      }
+      detail::store_grad(
+          gx.overwrite, grad_row,
+          (detail::array(x + r * classes, classes) - (*log_totals)[r]).exp() * factor);
       grad_row[target] -= factor;
     });
   });

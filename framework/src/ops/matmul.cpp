@@ -4,6 +4,7 @@
 #include "attnlab/ops.hpp"
 #include "ops/gemm.hpp"
 #include "ops/op_support.hpp"
+#include "ops/row_sum.hpp"
 #include "tensor/eigen.hpp"
 #include "tensor/parallel.hpp"
 
@@ -47,6 +48,10 @@ void for_each_item(const MatmulGeometry& g, bool writes_shared, const Body& body
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+  return matmul(a, b, transpose_a, transpose_b, 1.0f);
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, float factor) {
   MatmulGeometry g = matmul_geometry(a, b, transpose_a, transpose_b);
   Shape out_shape(a.shape().begin(), a.shape().end() - 2);
   out_shape.push_back(g.m);
@@ -62,30 +67,36 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   float* pc = out.data();
   for_each_item(g, false, [&](int64_t i) {
     detail::gemm({pa + i * a_step, transpose_a}, {pb + i * b_step, transpose_b}, pc + i * c_step,
-                 g.m, g.n, g.k, false);
+                 g.m, g.n, g.k, false, factor);
   });
   if (!detail::needs_backward({&a, &b})) return out;
   detail::record_backward(out, {a, b}, [=](const float* dc) {
     const float* va = a.data();
     const float* vb = b.data();
-    if (float* da = detail::grad_of(a)) {
+    // Each item writes its own slice of dA; a shared B sums every item's part into dB.
+    if (const detail::GradTarget da = detail::grad_target(a)) {
       for_each_item(g, false, [&](int64_t i) {
         const GemmOperand grad{dc + i * c_step, false};
         const GemmOperand bi{vb + i * b_step, transpose_b};
         if (transpose_a)  // dA = op(B) dC^T
-          detail::gemm(bi, {grad.data, true}, da + i * a_step, g.k, g.m, g.n, true);
+          detail::gemm(bi, {grad.data, true}, da.data + i * a_step, g.k, g.m, g.n, !da.overwrite,
+                       factor);
         else  // dA = dC op(B)^T
-          detail::gemm(grad, {bi.data, !transpose_b}, da + i * a_step, g.m, g.k, g.n, true);
+          detail::gemm(grad, {bi.data, !transpose_b}, da.data + i * a_step, g.m, g.k, g.n,
+                       !da.overwrite, factor);
       });
     }
-    if (float* db = detail::grad_of(b)) {
+    if (const detail::GradTarget db = detail::grad_target(b)) {
       for_each_item(g, g.shared_b, [&](int64_t i) {
         const GemmOperand grad{dc + i * c_step, false};
         const GemmOperand ai{va + i * a_step, transpose_a};
+        const bool accumulate = !db.overwrite || (g.shared_b && i > 0);
         if (transpose_b)  // dB = dC^T op(A)
-          detail::gemm({grad.data, true}, ai, db + i * b_step, g.n, g.k, g.m, true);
+          detail::gemm({grad.data, true}, ai, db.data + i * b_step, g.n, g.k, g.m, accumulate,
+                       factor);
         else  // dB = op(A)^T dC
-          detail::gemm({ai.data, !transpose_a}, grad, db + i * b_step, g.k, g.n, g.m, true);
+          detail::gemm({ai.data, !transpose_a}, grad, db.data + i * b_step, g.k, g.n, g.m,
+                       accumulate, factor);
       });
     }
   });
@@ -110,13 +121,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
         detail::matrix(bias.data(), 1, out_features).row(0);
   if (!detail::needs_backward({&x, &weight, &bias})) return out;
   detail::record_backward(out, {x, weight, bias}, [=](const float* dy) {
-    if (float* dx = detail::grad_of(x))  // dX = dY W
-      detail::gemm({dy, false}, {weight.data(), false}, dx, rows, in, out_features, true);
-    if (float* dw = detail::grad_of(weight))  // dW = dY^T X
-      detail::gemm({dy, true}, {x.data(), false}, dw, out_features, in, rows, true);
+    if (const detail::GradTarget dx = detail::grad_target(x))  // dX = dY W
+      detail::gemm({dy, false}, {weight.data(), false}, dx.data, rows, in, out_features,
+                   !dx.overwrite);
+    if (const detail::GradTarget dw = detail::grad_target(weight))  // dW = dY^T X
+      detail::gemm({dy, true}, {x.data(), false}, dw.data, out_features, in, rows, !dw.overwrite);
     if (float* db = detail::grad_of(bias))
-      detail::matrix(db, 1, out_features).row(0) +=
-          detail::matrix(dy, rows, out_features).colwise().sum();
+      detail::add_row_sum(db, rows, out_features, [&](int64_t r) {
+        return detail::array(dy + r * out_features, out_features);
+      });
   });
   return out;
 }

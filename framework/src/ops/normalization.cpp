@@ -5,6 +5,7 @@
 
 #include "attnlab/ops.hpp"
 #include "ops/op_support.hpp"
+#include "ops/row_sum.hpp"
 #include "tensor/eigen.hpp"
 #include "tensor/parallel.hpp"
 
@@ -36,13 +37,13 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
   detail::record_backward(out, {x, weight, bias}, [=](const float* g) {
     const float* x_hat = normalised->data();
     if (float* gw = detail::grad_of(weight))
-      for (int64_t r = 0; r < rows; ++r)
-        detail::array(gw, width) +=
-            detail::array(g + r * width, width) * detail::array(x_hat + r * width, width);
+      detail::add_row_sum(gw, rows, width, [&](int64_t r) {
+        return detail::array(g + r * width, width) * detail::array(x_hat + r * width, width);
+      });
     if (float* gb = detail::grad_of(bias))
-      for (int64_t r = 0; r < rows; ++r)
-        detail::array(gb, width) += detail::array(g + r * width, width);
-    float* gx = detail::grad_of(x);
+      detail::add_row_sum(gb, rows, width,
+                          [&](int64_t r) { return detail::array(g + r * width, width); });
+    const detail::GradTarget gx = detail::grad_target(x);
     if (!gx) return;
     const auto wv = detail::array(weight.data(), width);
     // dx = rstd * (dxh - mean(dxh) - x_hat * mean(dxh * x_hat)), dxh = g * weight
@@ -51,7 +52,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
       const Eigen::ArrayXf dxh = detail::array(g + r * width, width) * wv;
       const float mean_dxh = dxh.mean();
       const float mean_dxh_xh = (dxh * xh).mean();
-      detail::array(gx + r * width, width) += (*rstd)[r] * (dxh - mean_dxh - xh * mean_dxh_xh);
+      detail::store_grad(gx.overwrite, detail::array(gx.data + r * width, width),
+                         (*rstd)[r] * (dxh - mean_dxh - xh * mean_dxh_xh));
     });
   });
   return out;

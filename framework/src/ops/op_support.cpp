@@ -31,6 +31,13 @@ float* grad_of(const Tensor& t) {
   return t.node()->grad_data();
 }
 
+GradTarget grad_target(const Tensor& t) {
+  if (!t.defined() || !t.needs_grad()) return {};
+  GradTarget target;
+  target.data = t.node()->grad_data_to_overwrite(target.overwrite);
+  return target;
+}
+
 std::shared_ptr<Buffer> value_of(const Tensor& t) {
   return t.node()->value;
 }

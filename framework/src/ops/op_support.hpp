@@ -28,6 +28,29 @@ void record_backward(Tensor& out, std::vector<Tensor> inputs, BackwardFn backwar
 /// was recorded (freezing a parameter between forward and backward).
 float* grad_of(const Tensor& t);
 
+/// Where a backward writes the gradient of a tensor whose every element it
+/// writes. Most intermediate gradients are created by the first op that writes
+/// them: that op assigns instead of adding, so the buffer is never zero-filled
+/// first (a full pass over memory per tensor per step). `data` is nullptr when
+/// t needs no gradient. Take the target just before writing it: a second target
+/// of the same tensor (an op whose two inputs are one tensor) must see the
+/// first one's values.
+struct GradTarget {
+  float* data = nullptr;
+  bool overwrite = false;  // the buffer is new: assign, do not add
+  explicit operator bool() const { return data != nullptr; }
+};
+GradTarget grad_target(const Tensor& t);
+
+/// dst = src when overwriting a new gradient buffer, else dst += src.
+template <class Dst, class Src>
+void store_grad(bool overwrite, Dst&& dst, const Src& src) {
+  if (overwrite)
+    dst = src;
+  else
+    dst += src;
+}
+
 /// The value storage of `t`, for a backward closure that needs the op's output
 /// without holding the output node itself (which would form a cycle).
 std::shared_ptr<Buffer> value_of(const Tensor& t);

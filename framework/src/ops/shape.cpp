@@ -33,10 +33,12 @@ void swap_axes(const AxisSwap& s, const float* src, float* dst, bool accumulate)
       for (int64_t sec = 0; sec < s.second; ++sec) {
         const float* from = src + (((o * s.first + f) * s.middle + m) * s.second + sec) * s.inner;
         float* to = dst + (((o * s.second + sec) * s.middle + m) * s.first + f) * s.inner;
+        // A loop, not memcpy: rows here are a head's few features (as few as 2),
+        // where a call per row costs more than the copy.
         if (accumulate)
           for (int64_t i = 0; i < s.inner; ++i) to[i] += from[i];
         else
-          std::memcpy(to, from, static_cast<std::size_t>(s.inner) * sizeof(float));
+          for (int64_t i = 0; i < s.inner; ++i) to[i] = from[i];
       }
   });
 }
@@ -78,9 +80,17 @@ Tensor reshape(const Tensor& x, Shape shape) {
   node->value = detail::value_of(x);
   Tensor out(std::move(node));
   if (detail::needs_backward({&x}))
-    detail::record_backward(out, {x}, [x](const float* g) {
-      if (float* gx = detail::grad_of(x))
-        detail::array(gx, x.numel()) += detail::array(g, x.numel());
+    detail::record_backward(out, {x}, [x, result = std::weak_ptr(out.node())](const float* g) {
+      if (!x.needs_grad()) return;
+      // Same values in the same order: the first gradient x receives can be this
+      // one's buffer itself, which nothing reads after this. (Never a one-element
+      // result: that may be the loss, whose gradient the caller can still read.)
+      const auto output = result.lock();
+      if (!x.has_grad() && output && output->grad && x.numel() > 1) {
+        x.node()->grad = output->grad;
+        return;
+      }
+      detail::array(detail::grad_of(x), x.numel()) += detail::array(g, x.numel());
     });
   return out;
 }
@@ -96,7 +106,8 @@ Tensor transpose(const Tensor& x, int axis0, int axis1) {
   swap_axes(axis_swap(x.shape(), lo, hi), x.data(), out.data(), false);
   if (detail::needs_backward({&x}))
     detail::record_backward(out, {x}, [x, back = axis_swap(out_shape, lo, hi)](const float* g) {
-      if (float* gx = detail::grad_of(x)) swap_axes(back, g, gx, true);
+      if (const detail::GradTarget gx = detail::grad_target(x))
+        swap_axes(back, g, gx.data, !gx.overwrite);
     });
   return out;
 }

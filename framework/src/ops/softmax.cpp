@@ -79,21 +79,22 @@ Tensor masked_softmax(const Tensor& scores, const AttentionMask& mask) {
                 layout.keys);
   });
   if (!detail::needs_backward({&scores})) return out;
-  detail::record_backward(out, {scores},
-                          [scores, y = detail::value_of(out), layout](const float* g) {
-                            float* gx = detail::grad_of(scores);
-                            if (!gx) return;
-                            const float* py = y->data();
-                            const int64_t keys = layout.keys;
-                            // dx = y * (g - sum(g * y)); masked entries have y = 0 and receive
-                            // nothing.
-                            detail::parallel_for(layout.rows, keys, [&](int64_t r) {
-                              const auto yr = detail::array(py + r * keys, keys);
-                              const auto gr = detail::array(g + r * keys, keys);
-                              const float dot = (yr * gr).sum();
-                              detail::array(gx + r * keys, keys) += yr * (gr - dot);
-                            });
-                          });
+  detail::record_backward(
+      out, {scores}, [scores, y = detail::value_of(out), layout](const float* g) {
+        const detail::GradTarget gx = detail::grad_target(scores);
+        if (!gx) return;
+        const float* py = y->data();
+        const int64_t keys = layout.keys;
+        // dx = y * (g - sum(g * y)); masked entries have y = 0 and receive
+        // nothing.
+        detail::parallel_for(layout.rows, keys, [&](int64_t r) {
+          const auto yr = detail::array(py + r * keys, keys);
+          const auto gr = detail::array(g + r * keys, keys);
+          const float dot = (yr * gr).sum();
+          detail::store_grad(gx.overwrite, detail::array(gx.data + r * keys, keys),
+                             yr * (gr - dot));
+        });
+      });
   return out;
 }
 

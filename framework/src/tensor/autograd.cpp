@@ -17,6 +17,12 @@ float* detail::Node::grad_data() {
   return grad->data();
 }
 
+float* detail::Node::grad_data_to_overwrite(bool& created) {
+  created = !grad;
+  if (created) grad = std::make_shared<Buffer>(element_count(shape));
+  return grad->data();
+}
+
 namespace {
 
 [[noreturn]] void throw_released() {

@@ -25,6 +25,9 @@ struct Node {
 
   /// The gradient buffer, created zero-filled on first use.
   float* grad_data();
+  /// The gradient buffer; when it is created by this call its values are
+  /// unspecified and `created` is set: the caller must then write every element.
+  float* grad_data_to_overwrite(bool& created);
 };
 
 }  // namespace attnlab::detail

@@ -3,6 +3,7 @@
 // thread count or on scheduling.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 
@@ -22,6 +23,17 @@ void parallel_for(int64_t count, int64_t work_per_item, const Body& body) {
     return;
   }
   parallel_run(count, std::function<void(int64_t)>(std::cref(body)));
+}
+
+/// body(begin, end) over [0, count) in fixed chunks of elements, in parallel:
+/// for elementwise work over a whole tensor.
+template <class Body>
+void parallel_chunks(int64_t count, const Body& body) {
+  constexpr int64_t kChunk = 4096;
+  parallel_for((count + kChunk - 1) / kChunk, kChunk, [&](int64_t chunk) {
+    const int64_t begin = chunk * kChunk;
+    body(begin, std::min(count, begin + kChunk));
+  });
 }
 
 }  // namespace attnlab::detail

@@ -87,6 +87,9 @@ Tensor sum_last(const Tensor& x);
 /// (batch) axes of a and b must be equal, or b is 2-D and shared by every batch
 /// item. Each batch item is one GEMM; batch items run in parallel.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+/// factor * matmul(a, b, ...) as one product (no pass over the result to scale
+/// it): what attention scores q k^T / sqrt(d) need.
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, float factor);
 /// Affine map as PyTorch's nn.Linear: x [..., in], weight [out, in], bias [out]
 /// (or undefined for none) -> [..., out] = x weight^T + bias, one GEMM.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
