@@ -1,6 +1,7 @@
 // Forward values of the ops against hand computations.
 #include <attnlab/error.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/threads.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -27,6 +28,34 @@ TEST_CASE("matmul equals a naive triple loop, shared weights included") {
   const Tensor fused = ops::matmul(x, y, true, true);
   const Tensor explicit_ = ops::matmul(ops::transpose(x, 1, 2), ops::transpose(y, 1, 2));
   REQUIRE(fused.to_vector() == explicit_.to_vector());
+}
+
+// Many items: oneDNN's batched matmul takes them in calls of a fixed number of
+// items (here 16 of 16x16x16, so 50 items are 4 calls, the last one short), run
+// on several threads at once; each item must still be its own product.
+TEST_CASE("a batched matmul of many items equals a naive loop for any thread count") {
+  const Tensor a = testing::random_tensor({5, 10, 16, 16}, 5);
+  const Tensor b = testing::random_tensor({5, 10, 16, 16}, 6);
+  std::vector<std::vector<float>> results;
+  for (int threads : {1, 2, 3}) {
+    set_thread_count(threads);
+    for (bool tb : {false, true}) {
+      const Tensor c = ops::matmul(a, b, false, tb, 0.5f);
+      for (int64_t item = 0; item < 50; ++item)
+        for (int64_t i = 0; i < 16; ++i)
+          for (int64_t j = 0; j < 16; ++j) {
+            double expected = 0.0;
+            for (int64_t k = 0; k < 16; ++k)
+              expected += a.data()[item * 256 + i * 16 + k] *
+                          b.data()[item * 256 + (tb ? j * 16 + k : k * 16 + j)];
+            REQUIRE(c.data()[item * 256 + i * 16 + j] == Approx(0.5 * expected).margin(1e-5));
+          }
+      results.push_back(c.to_vector());
+    }
+  }
+  set_thread_count(available_cpus());
+  REQUIRE(results[0] == results[2]);  // the same items in the same calls: identical floats
+  REQUIRE(results[0] == results[4]);
 }
 
 TEST_CASE("broadcasting follows NumPy") {

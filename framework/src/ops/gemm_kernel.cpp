@@ -9,9 +9,7 @@
 #if ATTNLAB_HAVE_ONEDNN
 #include <dnnl.h>
 
-// The OpenMP API of the runtime oneDNN runs on (omp.h is not on every compiler's path).
-extern "C" int omp_get_max_threads();
-extern "C" void omp_set_num_threads(int threads);
+#include "ops/onednn_threads.hpp"
 #endif
 
 namespace attnlab::detail {
@@ -55,25 +53,6 @@ void eigen_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64
 }
 
 #if ATTNLAB_HAVE_ONEDNN
-// oneDNN parallelises a call over OpenMP's threads unless the calling thread's
-// OpenMP limit is 1. attnlab's own pool already gives each call one thread, so
-// the limit is lowered for the call only: an OpenMP program around attnlab
-// keeps its own setting.
-class OneOpenMpThread {
- public:
-  OneOpenMpThread() : previous_(omp_get_max_threads()) {
-    if (previous_ != 1) omp_set_num_threads(1);
-  }
-  ~OneOpenMpThread() {
-    if (previous_ != 1) omp_set_num_threads(previous_);
-  }
-  OneOpenMpThread(const OneOpenMpThread&) = delete;
-  OneOpenMpThread& operator=(const OneOpenMpThread&) = delete;
-
- private:
-  int previous_;
-};
-
 void onednn_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64_t m, int64_t n,
                  int64_t k, bool accumulate, float alpha) {
   const OneOpenMpThread serial;

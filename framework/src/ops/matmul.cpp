@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "attnlab/ops.hpp"
+#include "ops/batched_gemm.hpp"
 #include "ops/gemm.hpp"
 #include "ops/op_support.hpp"
 #include "ops/row_sum.hpp"
@@ -35,14 +36,8 @@ MatmulGeometry matmul_geometry(const Tensor& a, const Tensor& b, bool ta, bool t
   return {element_count(a_batch), m, n, ka, shared_b};
 }
 
-// Runs body(i) for every batch item; in parallel unless items write to one shared result.
-template <class Body>
-void for_each_item(const MatmulGeometry& g, bool writes_shared, const Body& body) {
-  if (g.batch == 1 || writes_shared) {
-    for (int64_t i = 0; i < g.batch; ++i) body(i);
-  } else {
-    detail::parallel_for(g.batch, g.m * g.n * g.k, body);
-  }
+detail::BatchedOperand operand(const float* data, int64_t step, bool transposed) {
+  return {data, step, transposed};
 }
 
 }  // namespace
@@ -65,39 +60,35 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   const float* pa = a.data();
   const float* pb = b.data();
   float* pc = out.data();
-  for_each_item(g, false, [&](int64_t i) {
-    detail::gemm({pa + i * a_step, transpose_a}, {pb + i * b_step, transpose_b}, pc + i * c_step,
-                 g.m, g.n, g.k, false, factor);
-  });
+  detail::batched_gemm(operand(pa, a_step, transpose_a), operand(pb, b_step, transpose_b), pc,
+                       c_step, g.batch, g.m, g.n, g.k, false, factor);
   if (!detail::needs_backward({&a, &b})) return out;
   detail::record_backward(out, {a, b}, [=](const float* dc) {
     const float* va = a.data();
     const float* vb = b.data();
-    // Each item writes its own slice of dA; a shared B sums every item's part into dB.
+    // Each item writes its own slice of dA (and of dB unless B is shared: then
+    // every item adds its part to the one dB, in item order).
     if (const detail::GradTarget da = detail::grad_target(a)) {
-      for_each_item(g, false, [&](int64_t i) {
-        const GemmOperand grad{dc + i * c_step, false};
-        const GemmOperand bi{vb + i * b_step, transpose_b};
-        if (transpose_a)  // dA = op(B) dC^T
-          detail::gemm(bi, {grad.data, true}, da.data + i * a_step, g.k, g.m, g.n, !da.overwrite,
-                       factor);
-        else  // dA = dC op(B)^T
-          detail::gemm(grad, {bi.data, !transpose_b}, da.data + i * a_step, g.m, g.k, g.n,
-                       !da.overwrite, factor);
-      });
+      if (transpose_a)  // dA = op(B) dC^T
+        detail::batched_gemm(operand(vb, b_step, transpose_b), operand(dc, c_step, true), da.data,
+                             a_step, g.batch, g.k, g.m, g.n, !da.overwrite, factor);
+      else  // dA = dC op(B)^T
+        detail::batched_gemm(operand(dc, c_step, false), operand(vb, b_step, !transpose_b), da.data,
+                             a_step, g.batch, g.m, g.k, g.n, !da.overwrite, factor);
     }
     if (const detail::GradTarget db = detail::grad_target(b)) {
-      for_each_item(g, g.shared_b, [&](int64_t i) {
-        const GemmOperand grad{dc + i * c_step, false};
-        const GemmOperand ai{va + i * a_step, transpose_a};
-        const bool accumulate = !db.overwrite || (g.shared_b && i > 0);
+      for (int64_t i = 0, items = g.shared_b ? g.batch : 1; i < items; ++i) {
+        const bool accumulate = !db.overwrite || i > 0;
+        const int64_t batch = g.shared_b ? 1 : g.batch;
         if (transpose_b)  // dB = dC^T op(A)
-          detail::gemm({grad.data, true}, ai, db.data + i * b_step, g.n, g.k, g.m, accumulate,
-                       factor);
+          detail::batched_gemm(operand(dc + i * c_step, c_step, true),
+                               operand(va + i * a_step, a_step, transpose_a), db.data, b_step,
+                               batch, g.n, g.k, g.m, accumulate, factor);
         else  // dB = op(A)^T dC
-          detail::gemm({ai.data, !transpose_a}, grad, db.data + i * b_step, g.k, g.n, g.m,
-                       accumulate, factor);
-      });
+          detail::batched_gemm(operand(va + i * a_step, a_step, !transpose_a),
+                               operand(dc + i * c_step, c_step, false), db.data, b_step, batch, g.k,
+                               g.n, g.m, accumulate, factor);
+      }
     }
   });
   return out;
