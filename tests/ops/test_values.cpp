@@ -30,25 +30,26 @@ TEST_CASE("matmul equals a naive triple loop, shared weights included") {
   REQUIRE(fused.to_vector() == explicit_.to_vector());
 }
 
-// Many items: oneDNN's batched matmul takes them in calls of a fixed number of
-// items (here 16 of 16x16x16, so 50 items are 4 calls, the last one short), run
+// Many tiny items: oneDNN's batched matmul takes them in calls of a fixed number
+// of items (here 128 of 8x8x8, so 300 items are 3 calls, the last one short), run
 // on several threads at once; each item must still be its own product.
 TEST_CASE("a batched matmul of many items equals a naive loop for any thread count") {
-  const Tensor a = testing::random_tensor({5, 10, 16, 16}, 5);
-  const Tensor b = testing::random_tensor({5, 10, 16, 16}, 6);
+  constexpr int64_t kItems = 300, kSize = 8, kArea = kSize * kSize;
+  const Tensor a = testing::random_tensor({3, 100, kSize, kSize}, 5);
+  const Tensor b = testing::random_tensor({3, 100, kSize, kSize}, 6);
   std::vector<std::vector<float>> results;
   for (int threads : {1, 2, 3}) {
     set_thread_count(threads);
     for (bool tb : {false, true}) {
       const Tensor c = ops::matmul(a, b, false, tb, 0.5f);
-      for (int64_t item = 0; item < 50; ++item)
-        for (int64_t i = 0; i < 16; ++i)
-          for (int64_t j = 0; j < 16; ++j) {
+      for (int64_t item = 0; item < kItems; ++item)
+        for (int64_t i = 0; i < kSize; ++i)
+          for (int64_t j = 0; j < kSize; ++j) {
             double expected = 0.0;
-            for (int64_t k = 0; k < 16; ++k)
-              expected += a.data()[item * 256 + i * 16 + k] *
-                          b.data()[item * 256 + (tb ? j * 16 + k : k * 16 + j)];
-            REQUIRE(c.data()[item * 256 + i * 16 + j] == Approx(0.5 * expected).margin(1e-5));
+            for (int64_t k = 0; k < kSize; ++k)
+              expected += a.data()[item * kArea + i * kSize + k] *
+                          b.data()[item * kArea + (tb ? j * kSize + k : k * kSize + j)];
+            REQUIRE(c.data()[item * kArea + i * kSize + j] == Approx(0.5 * expected).margin(1e-5));
           }
       results.push_back(c.to_vector());
     }

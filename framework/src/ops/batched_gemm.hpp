@@ -1,9 +1,9 @@
 // Many independent small products at once: C_i (+)= alpha op(A_i) op(B_i) for
 // every batch item i (the per-(batch, head) products of attention), in parallel
-// over attnlab's pool. With oneDNN each call of its batched matmul takes a fixed
-// number of items, which depends on the shapes only, so results are the same
-// for any thread count; it runs these products 2-3x faster than one Eigen
-// product per item (bench/batched_products.cpp, docs/performance.md).
+// over attnlab's pool. Tiny items (thin heads at short lengths) go to oneDNN's
+// batched matmul, each call taking a fixed number of items, which depends on the
+// shapes only, so results are the same for any thread count; larger items are
+// one product each (batched_gemm.cpp says where the line is and why).
 #pragma once
 
 #include <cstdint>
