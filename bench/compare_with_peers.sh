@@ -47,14 +47,14 @@ esac
 LOG=$(mktemp -t attnlab_peers.XXXXXX)
 echo "# $(date -u +%FT%TZ)  $(lscpu | grep 'Model name' | tr -s ' ')  $(nproc) CPUs  Linux $(uname -r)"
 echo "# attnlab: $("$BUILD/framework/cli/attnlab" version | tail -n +2)"
-echo "# raw log: $LOG"
+echo "# raw log: $LOG (errors: $LOG.errors)"
 ms() { grep '^RESULT' | grep -o 'ms_per_step=[0-9.]*' | cut -d= -f2; }
 for ((r = 1; r <= REPEATS; r++)); do
   for entry in "${WORKLOADS[@]}"; do
     label=${entry%%|*}; read -ra flags <<<"${entry#*|}"
-    echo "$label|attnlab|$("$BENCH" "${flags[@]}" | ms)"
-    echo "$label|LibTorch|$(bash "$PEERS/run_peer_libtorch.sh" "${flags[@]}" | ms)"
-    echo "$label|PyTorch|$(/usr/bin/python3 "$PEERS/peer_torch.py" --openblas-core auto "${flags[@]}" | ms)"
+    echo "$label|attnlab|$("$BENCH" "${flags[@]}" 2>>"$LOG.errors" | ms || true)"
+    echo "$label|LibTorch|$(bash "$PEERS/run_peer_libtorch.sh" "${flags[@]}" 2>>"$LOG.errors" | ms || true)"
+    echo "$label|PyTorch|$(/usr/bin/python3 "$PEERS/peer_torch.py" --openblas-core auto "${flags[@]}" 2>>"$LOG.errors" | ms || true)"
   done
 done > "$LOG"
 
@@ -63,14 +63,21 @@ import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     label, impl, ms = line.rstrip("\n").split("|")
-    rows.setdefault(label, {}).setdefault(impl, []).append(float(ms))
+    values = rows.setdefault(label, {}).setdefault(impl, [])
+    if ms:  # empty: that program printed no RESULT line (it failed: see the raw log)
+        values.append(float(ms))
+def median(values):
+    return statistics.median(values) if values else None
 def cell(values):
+    if not values:
+        return "failed"
     return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
 print("| workload | attnlab ms/step | LibTorch ms/step | PyTorch ms/step | attnlab speed ratio (best peer) |")
 print("|---|---|---|---|---|")
 for label, impls in rows.items():
-    ours = statistics.median(impls["attnlab"])
-    best = min(statistics.median(impls["LibTorch"]), statistics.median(impls["PyTorch"]))
+    ours = median(impls["attnlab"])
+    peers = [m for m in (median(impls["LibTorch"]), median(impls["PyTorch"])) if m is not None]
+    ratio = f"**{min(peers) / ours:.2f}x**" if ours and peers else "n/a"
     print(f"| {label} | {cell(impls['attnlab'])} | {cell(impls['LibTorch'])} | "
-          f"{cell(impls['PyTorch'])} | **{best / ours:.2f}x** |")
+          f"{cell(impls['PyTorch'])} | {ratio} |")
 PY

@@ -92,7 +92,8 @@ TEST_CASE("every kind's provenance is written and checked the same way") {
     const Hdf5File file(path.string(), Hdf5File::Mode::read);
     REQUIRE(file_kind_of(file).name == kind.name);
     REQUIRE(check_file(file, kind, true) == kind.schema);
-    for (const char* attribute : {"attnlab_version", "git_commit", "git_dirty", "created", "host"})
+    for (const char* attribute :
+         {"attnlab_version", "git_commit", "git_dirty", "created", "host", "matrix_kernel"})
       REQUIRE(file.has_attribute("/", attribute));
     if (kind.name != file_kinds::trial.name && !kind.may_be_other_kind &&
         kind.schema_attribute == file_kinds::trial.schema_attribute)

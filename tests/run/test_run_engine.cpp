@@ -10,8 +10,6 @@
 #include <attnlab/run/trial_holder.hpp>
 #include <attnlab/run/trial_runner.hpp>
 #include <attnlab/run/trial_scheduler.hpp>
-#include <attnlab/run/worker_pool.hpp>
-#include <attnlab/threads.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -264,55 +262,4 @@ TEST_CASE("trials run at once times train.threads stay within the CPUs") {
   CHECK(default_jobs(8, narrow) == 8);
   CHECK(default_jobs(2, all) == 1);  // never none
   CHECK(default_jobs(1, {}) == 1);
-}
-
-namespace {
-
-// Starts a worker that writes the CPUs it may run on to `log`, then lingers a
-// moment, so that workers started one after the other run at the same time.
-void start_cpu_reporter(WorkerPool& pool, const fs::path& log) {
-  pool.start({"-c", "grep Cpus_allowed_list /proc/self/status >&2; sleep 0.3"}, log.string());
-}
-
-// The list a Cpus_allowed_list line of /proc/PID/status holds.
-std::string allowed_list(const fs::path& log) {
-  std::ifstream in(log);
-  std::string line;
-  std::getline(in, line);
-  return line.substr(line.find(':') + 1);
-}
-
-}  // namespace
-
-TEST_CASE("worker pool: lanes cut the CPUs evenly, and each running worker has a lane of its own") {
-  const std::vector<std::vector<int>> all = cpu_lanes(1);
-  REQUIRE(all.size() == 1);
-  REQUIRE(static_cast<int>(all.front().size()) >= 1);
-  REQUIRE(cpu_lanes(static_cast<int>(all.front().size()) + 1).empty());  // fewer CPUs than lanes
-  REQUIRE(cpu_lanes(0).empty());
-  if (all.front().size() >= 2) {
-    const auto two = cpu_lanes(2);
-    REQUIRE(two.size() == 2);
-    REQUIRE(two[0].size() == two[1].size());
-    REQUIRE(two[0].front() != two[1].front());
-  }
-  const int first = all.front().front(), last = all.front().back();
-  TemporaryFolder folder;
-  WorkerPool pool("/bin/sh");
-  pool.pin_to({{first}, {last}});
-  start_cpu_reporter(pool, folder.path() / "a.log");
-  start_cpu_reporter(pool, folder.path() / "b.log");
-  while (pool.running() > 0) pool.poll(50);
-  start_cpu_reporter(pool, folder.path() / "c.log");  // both lanes free again: the first is taken
-  while (pool.running() > 0) pool.poll(50);
-  CHECK(std::stoi(allowed_list(folder.path() / "a.log")) == first);
-  CHECK(std::stoi(allowed_list(folder.path() / "b.log")) == last);
-  CHECK(std::stoi(allowed_list(folder.path() / "c.log")) == first);
-  WorkerPool floating("/bin/sh");  // no lanes: the worker keeps the whole mask
-  start_cpu_reporter(floating, folder.path() / "d.log");
-  while (floating.running() > 0) floating.poll(50);
-  const fs::path mine = folder.path() / "mine.txt";
-  REQUIRE(std::system(("grep Cpus_allowed_list /proc/self/status > " + mine.string()).c_str()) ==
-          0);
-  CHECK(allowed_list(folder.path() / "d.log") == allowed_list(mine));
 }

@@ -3,8 +3,6 @@
 // machine slows a trial down gracefully instead of stalling it.
 #pragma once
 
-#include <vector>
-
 namespace attnlab {
 
 /// Threads used by ops from now on (>= 1). The default is available_cpus().
@@ -16,10 +14,5 @@ int thread_count();
 /// no more than the job's CPUs on this node (SLURM_CPUS_ON_NODE, else
 /// SLURM_CPUS_PER_TASK); at least 1.
 int available_cpus();
-
-/// The CPUs of this process's affinity mask cut into `lanes` disjoint groups of
-/// equal size (in the mask's order; the remainder unused), one per worker of a
-/// run; none when the mask has fewer CPUs than lanes.
-std::vector<std::vector<int>> cpu_lanes(int lanes);
 
 }  // namespace attnlab

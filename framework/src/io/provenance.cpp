@@ -9,6 +9,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/matrix_kernel.hpp"
 #include "attnlab/version.hpp"
 #include "isolated_read.hpp"
 
@@ -71,6 +72,7 @@ void write_provenance(Hdf5File& file, const FileKind& kind) {
   file.set_attribute("/", a::dirty, static_cast<int64_t>(git_dirty()));
   file.set_attribute("/", a::created, utc_now());
   file.set_attribute("/", a::host, host_name());
+  file.set_attribute("/", a::matrix_kernel, matrix_kernel());
 }
 
 int64_t check_file(const Hdf5File& file, const FileKind& kind, bool datasets) {

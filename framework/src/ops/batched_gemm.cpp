@@ -25,13 +25,6 @@ namespace attnlab::detail {
 namespace {
 
 #if ATTNLAB_HAVE_ONEDNN
-// Items of at most this many multiply-adds go to oneDNN's batched matmul; larger
-// ones are one product each (oneDNN's sgemm or Eigen, gemm_kernel.cpp). Measured
-// in training steps (docs/performance.md): for 16 heads of width 4 at length 16
-// (1024 multiply-adds an item) the batched calls made a step 7% faster; for
-// 32x32x8 items 5% slower and for the reference workload's 64x64x32 items 10%
-// slower, the fixed cost of a call outweighing its gain there.
-constexpr int64_t kTinyProduct = 2048;
 // Multiply-adds one call should take: enough items that a call's fixed cost
 // (a few microseconds) is small against them, and calls enough to share.
 constexpr int64_t kCallWork = int64_t{1} << 16;
@@ -77,6 +70,8 @@ std::shared_ptr<const Matmul> make_matmul(const PrimitiveKey& key, float alpha) 
   // Each call brings its own scratch memory: oneDNN's own is shared, and calls
   // of one primitive run on several threads at once.
   attributes.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  // float32 throughout, whatever ONEDNN_DEFAULT_FPMATH_MODE says.
+  attributes.set_fpmath_mode(dnnl::fpmath_mode::strict);
   if (alpha != 1.0f) attributes.set_output_scales(0, {alpha});
   if (key.accumulate) {  // C = alpha A B + C
     dnnl::post_ops sum;
@@ -125,12 +120,13 @@ void run_matmul(const PrimitiveKey& key, float alpha, const float* a, const floa
 void batched_gemm(BatchedOperand a, BatchedOperand b, float* c, int64_t c_step, int64_t batch,
                   int64_t m, int64_t n, int64_t k, bool accumulate, float alpha) {
   const int64_t work = m * n * k;
+  if (batch == 0) return;
   if (batch == 1) {  // one product: gemm splits it over the pool when it is large
     gemm({a.data, a.transposed}, {b.data, b.transposed}, c, m, n, k, accumulate, alpha);
     return;
   }
 #if ATTNLAB_HAVE_ONEDNN
-  if (work > 0 && work <= kTinyProduct && a.step > 0 &&
+  if (work > 0 && work <= kTinyBatchedProduct && a.step > 0 &&
       b.step > 0) {  // (a shared operand: one product per item)
     const int64_t items = std::clamp<int64_t>(kCallWork / work, 1, batch);
     const int64_t calls = (batch + items - 1) / items;

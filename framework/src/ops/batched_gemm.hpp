@@ -3,12 +3,20 @@
 // over attnlab's pool. Tiny items (thin heads at short lengths) go to oneDNN's
 // batched matmul, each call taking a fixed number of items, which depends on the
 // shapes only, so results are the same for any thread count; larger items are
-// one product each (batched_gemm.cpp says where the line is and why).
+// one product each.
 #pragma once
 
 #include <cstdint>
 
 namespace attnlab::detail {
+
+// Items of at most this many multiply-adds go to oneDNN's batched matmul; larger
+// ones are one product each (oneDNN's sgemm or Eigen, gemm_kernel.cpp). Measured
+// in training steps (docs/performance.md): for 16 heads of width 4 at length 16
+// (1024 multiply-adds an item) the batched calls made a step 7% faster; for
+// 32x32x8 items 5% slower and for the reference workload's 64x64x32 items 10%
+// slower, the fixed cost of a call outweighing its gain there.
+inline constexpr int64_t kTinyBatchedProduct = 2048;
 
 /// Item i of op(X) at data + i * step: X row-major, or its transpose when
 /// `transposed` (then X_i is stored cols x rows).

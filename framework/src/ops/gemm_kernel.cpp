@@ -4,6 +4,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/matrix_kernel.hpp"
+#include "ops/batched_gemm.hpp"
 #include "tensor/eigen.hpp"
 
 #if ATTNLAB_HAVE_ONEDNN
@@ -14,15 +15,6 @@
 
 namespace attnlab::detail {
 namespace {
-
-// Measured on the reference machine (AMD EPYC, AVX-512; docs/performance.md):
-// oneDNN's JIT sgemm runs the projection, FFN and weight-gradient products at
-// 185-210 GFLOP/s on one thread where Eigen's reaches 115-145, and also wins the
-// mid-sized per-head products, where Eigen allocates its packing buffers on the
-// heap each call. Each oneDNN call costs about 0.25 us more, so products below
-// this many multiply-adds (the per-head products of the smallest models) stay
-// with Eigen, which is faster there.
-constexpr int64_t kSmallProduct = int64_t{1} << 15;
 
 using StridedMatrix = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 using StridedOutput = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
@@ -53,6 +45,15 @@ void eigen_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64
 }
 
 #if ATTNLAB_HAVE_ONEDNN
+// Measured on the reference machine (AMD EPYC, AVX-512; docs/performance.md,
+// build/bench/gemm_kernels): oneDNN's JIT sgemm runs the projection, FFN and
+// weight-gradient products at 180-200 GFLOP/s on one thread where Eigen's
+// reaches 110-135; on per-head products the two are closer (oneDNN ahead on
+// p v, Eigen on a 64x64x32 q k^T). Each oneDNN call costs about 0.25 us more,
+// so products below this many multiply-adds (the per-head products of small
+// models, where Eigen is faster) stay with Eigen.
+constexpr int64_t kSmallProduct = int64_t{1} << 15;
+
 void onednn_gemm(StridedOperand a, StridedOperand b, float* c, int64_t ldc, int64_t m, int64_t n,
                  int64_t k, bool accumulate, float alpha) {
   const OneOpenMpThread serial;
@@ -87,8 +88,10 @@ std::string matrix_kernel() {
       fmt::format("Eigen {}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION);
 #if ATTNLAB_HAVE_ONEDNN
   const dnnl_version_t* v = dnnl_version();
-  return fmt::format("oneDNN {}.{}.{} sgemm, {} below {} multiply-adds", v->major, v->minor,
-                     v->patch, eigen, detail::kSmallProduct);
+  return fmt::format(
+      "oneDNN {}.{}.{} sgemm, {} below {} multiply-adds, oneDNN's batched matmul for per-head "
+      "products of at most {}",
+      v->major, v->minor, v->patch, eigen, detail::kSmallProduct, detail::kTinyBatchedProduct);
 #else
   return eigen + " (built without oneDNN)";
 #endif

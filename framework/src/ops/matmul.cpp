@@ -77,6 +77,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
                              a_step, g.batch, g.m, g.k, g.n, !da.overwrite, factor);
     }
     if (const detail::GradTarget db = detail::grad_target(b)) {
+      if (db.overwrite && g.shared_b && g.batch == 0)  // no item adds to it: dB is 0
+        std::fill_n(db.data, b.numel(), 0.0f);
       for (int64_t i = 0, items = g.shared_b ? g.batch : 1; i < items; ++i) {
         const bool accumulate = !db.overwrite || i > 0;
         const int64_t batch = g.shared_b ? 1 : g.batch;

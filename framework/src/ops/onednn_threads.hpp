@@ -4,6 +4,13 @@
 // own setting. (Only in builds with oneDNN.)
 #pragma once
 
+#include <dnnl_config.h>
+
+#if DNNL_CPU_THREADING_RUNTIME != DNNL_RUNTIME_OMP
+#error \
+    "attnlab limits each oneDNN call to one thread through OpenMP: this oneDNN runs on another threading runtime; configure with -DATTNLAB_ONEDNN=OFF or use Debian's libdnnl-dev"
+#endif
+
 // The OpenMP API of the runtime oneDNN runs on (omp.h is not on every compiler's path).
 extern "C" int omp_get_max_threads();
 extern "C" void omp_set_num_threads(int threads);

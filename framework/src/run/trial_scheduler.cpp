@@ -12,7 +12,6 @@
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/run/trial_holder.hpp"
 #include "attnlab/run/trial_runner.hpp"
-#include "attnlab/threads.hpp"
 
 namespace fs = std::filesystem;
 
@@ -49,21 +48,12 @@ TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLa
   return selection;
 }
 
-namespace {
-
-// The most threads any of the trials trains with (train.threads, default 1).
-int widest_threads(const std::vector<const Trial*>& trials) {
+int default_jobs(int cpus, const std::vector<const Trial*>& trials) {
   int threads = 1;
   for (const Trial* trial : trials)
     if (const ConfigNode* value = trial->config.at_path("train.threads"))
       threads = std::max(threads, std::stoi(value->text()));
-  return threads;
-}
-
-}  // namespace
-
-int default_jobs(int cpus, const std::vector<const Trial*>& trials) {
-  return std::max(1, cpus / widest_threads(trials));
+  return std::max(1, cpus / threads);
 }
 
 std::vector<std::string> worker_arguments(const WorkerCommand& command) {
@@ -96,10 +86,6 @@ const Trial* ListFeed::next() {
 }
 
 int64_t TrialScheduler::run(const std::vector<const Trial*>& trials, int jobs) {
-  // Each worker on CPUs of its own when every lane holds the widest trial's threads.
-  std::vector<std::vector<int>> lanes = cpu_lanes(jobs);
-  if (!lanes.empty() && static_cast<int>(lanes.front().size()) >= widest_threads(trials))
-    pool_.pin_to(std::move(lanes));
   ListFeed feed(trials);
   return run(feed, jobs);
 }

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,25 +36,7 @@ WorkerPool::~WorkerPool() {
     }
 }
 
-void WorkerPool::pin_to(std::vector<std::vector<int>> lanes) {
-  lanes_ = std::move(lanes);
-}
-
-int WorkerPool::free_lane() const {
-  std::vector<bool> taken(lanes_.size(), false);
-  for (const Worker& worker : workers_)
-    if (!worker.done && worker.lane >= 0) taken[static_cast<std::size_t>(worker.lane)] = true;
-  for (std::size_t lane = 0; lane < lanes_.size(); ++lane)
-    if (!taken[lane]) return static_cast<int>(lane);
-  return -1;  // more workers than lanes: this one floats
-}
-
 int WorkerPool::start(const std::vector<std::string>& arguments, const std::string& error_log) {
-  const int lane = free_lane();
-  cpu_set_t lane_cpus;
-  CPU_ZERO(&lane_cpus);
-  if (lane >= 0)
-    for (int cpu : lanes_[static_cast<std::size_t>(lane)]) CPU_SET(cpu, &lane_cpus);
   int pipe_ends[2];
   if (pipe2(pipe_ends, O_CLOEXEC) != 0) throw Error("cannot create a pipe for a trial worker");
   std::vector<std::string> argv_text = arguments;
@@ -80,7 +61,6 @@ int WorkerPool::start(const std::vector<std::string>& arguments, const std::stri
     sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(137);  // the parent died before prctl took effect
-    if (lane >= 0) sched_setaffinity(0, sizeof lane_cpus, &lane_cpus);  // best effort
     dup2(pipe_ends[1], STDOUT_FILENO);
     const int log = open_log_for_append(error_log.c_str());
     if (log >= 0) dup2(log, STDERR_FILENO);
@@ -88,7 +68,7 @@ int WorkerPool::start(const std::vector<std::string>& arguments, const std::stri
     _exit(127);
   }
   close(pipe_ends[1]);
-  workers_.push_back({pid, pipe_ends[0], "", "", false, lane});
+  workers_.push_back({pid, pipe_ends[0], "", "", false});
   return static_cast<int>(workers_.size()) - 1;
 }
 

@@ -68,20 +68,4 @@ int available_cpus() {
   return std::max(1, cpus);
 }
 
-std::vector<std::vector<int>> cpu_lanes(int lanes) {
-  cpu_set_t mask;
-  CPU_ZERO(&mask);
-  if (lanes < 1 || sched_getaffinity(0, sizeof mask, &mask) != 0) return {};
-  std::vector<int> cpus;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
-    if (CPU_ISSET(cpu, &mask)) cpus.push_back(cpu);
-  const std::size_t per_lane = cpus.size() / static_cast<std::size_t>(lanes);
-  if (per_lane == 0) return {};
-  std::vector<std::vector<int>> result;
-  for (std::size_t lane = 0; lane < static_cast<std::size_t>(lanes); ++lane)
-    result.emplace_back(cpus.begin() + static_cast<std::ptrdiff_t>(lane * per_lane),
-                        cpus.begin() + static_cast<std::ptrdiff_t>((lane + 1) * per_lane));
-  return result;
-}
-
 }  // namespace attnlab

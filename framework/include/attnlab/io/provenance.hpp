@@ -43,6 +43,8 @@ inline constexpr const char* commit = "git_commit";
 inline constexpr const char* dirty = "git_dirty";
 inline constexpr const char* created = "created";
 inline constexpr const char* host = "host";
+// Which code computed the matrix products: float results depend on it.
+inline constexpr const char* matrix_kernel = "matrix_kernel";
 }  // namespace provenance_attributes
 
 /// Every kind, for listings (`attnlab layout`) and tests.
@@ -57,7 +59,7 @@ std::string host_name();
 
 /// Writes the root attributes every attnlab file carries: `kind`, the kind's
 /// schema attribute, attnlab_version, git_commit, git_dirty, created (UTC, ISO
-/// 8601) and host.
+/// 8601), host and matrix_kernel.
 void write_provenance(Hdf5File& file, const FileKind& kind);
 
 /// The check every reader makes before it trusts a file: it is of `kind` (its

@@ -36,11 +36,6 @@ class WorkerPool {
   int running() const;
   /// Sends `signal` to every running worker.
   void signal_all(int signal);
-  /// From now on each worker runs on a lane (a set of CPUs) no other running
-  /// worker has, so it keeps its core and its caches; measured: 2 floating
-  /// workers on 2 CPUs got through 10% fewer trials an hour than 2 pinned MPI
-  /// ranks (docs/performance.md). No lanes: workers go where the kernel puts them.
-  void pin_to(std::vector<std::vector<int>> lanes);
 
  private:
   struct Worker {
@@ -49,10 +44,7 @@ class WorkerPool {
     std::string pending;
     std::string failure;
     bool done = false;
-    int lane = -1;  // index into lanes_, or -1: not pinned
   };
-  int free_lane() const;
-  std::vector<std::vector<int>> lanes_;
   void reap(std::vector<WorkerEvent>& events);
   std::string program_;
   std::vector<Worker> workers_;

@@ -85,7 +85,7 @@ Tensor sum_last(const Tensor& x);
 /// Batched matrix product. a: [..., M, K] (or [..., K, M] if transpose_a),
 /// b: [..., K, N] (or [..., N, K] if transpose_b) -> [..., M, N]. The leading
 /// (batch) axes of a and b must be equal, or b is 2-D and shared by every batch
-/// item. Each batch item is one GEMM; batch items run in parallel.
+/// item. Batch items run in parallel; tiny items several to a call.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
 /// factor * matmul(a, b, ...) as one product (no pass over the result to scale
 /// it): what attention scores q k^T / sqrt(d) need.
