@@ -106,8 +106,8 @@ int main() {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   for (const Product& p : products) {
-    std::vector<float> a(static_cast<std::size_t>(p.m) * p.k), b(static_cast<std::size_t>(p.k) * p.n),
-        c(static_cast<std::size_t>(p.m) * p.n);
+    std::vector<float> a(static_cast<std::size_t>(p.m) * p.k),
+        b(static_cast<std::size_t>(p.k) * p.n), c(static_cast<std::size_t>(p.m) * p.n);
     for (float& x : a) x = uniform(rng);
     for (float& x : b) x = uniform(rng);
     std::printf("%-40s", p.name);

@@ -1,6 +1,7 @@
 // Finite-difference checks of every op's backward (see support/gradcheck.hpp for the metric).
 #include <attnlab/ops.hpp>
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "support/gradcheck.hpp"
 #include "support/random.hpp"
@@ -228,4 +229,23 @@ TEST_CASE("a scaled matmul is the matmul scaled, forward and backward") {
       const Tensor apart = ops::scale(ops::matmul(a, b, ta, tb), 0.25f);
       REQUIRE(fused.to_vector() == apart.to_vector());  // a power of two scales exactly
     }
+}
+
+// An empty batch is no product at all: no division by the items per call, and
+// a shared B (transposed A, so not one tall product) gets a gradient of zeros,
+// not what its new buffer happened to hold.
+TEST_CASE("matmul of an empty batch gives empty results and zero gradients") {
+  const Tensor a = Tensor::zeros({0, 4, 4});
+  REQUIRE(ops::matmul(a, Tensor::zeros({0, 4, 4})).shape() == Shape{0, 4, 4});
+  REQUIRE(ops::matmul(a, Tensor::zeros({0, 4, 4}), false, true, 0.5f).numel() == 0);
+  Tensor shared = Tensor::full({4, 3}, 7.0f);
+  shared.requires_grad();
+  Tensor input = Tensor::zeros({0, 4, 5});
+  input.requires_grad();
+  {  // a freed buffer of the gradient's size, full of NaN, for the pool to hand out again
+    const Tensor poison = Tensor::full({4, 3}, std::numeric_limits<float>::quiet_NaN());
+  }
+  ops::sum(ops::matmul(input, shared, true, false)).backward();
+  REQUIRE(shared.grad().size() == 12);
+  for (float g : shared.grad()) REQUIRE(g == 0.0f);
 }
