@@ -27,10 +27,8 @@ Tensor unary(const char* op, const Tensor& x, Value value, Derivative derivative
     const float* vx = x.data();
     const float* vy = y->data();
     detail::parallel_chunks(n, [&](int64_t begin, int64_t end) {
-      if (gx.overwrite)
-        for (int64_t i = begin; i < end; ++i) gx.data[i] = g[i] * derivative(vx[i], vy[i]);
-      else
-        for (int64_t i = begin; i < end; ++i) gx.data[i] += g[i] * derivative(vx[i], vy[i]);
+      detail::store_grad_range(gx, begin, end,
+                               [&](int64_t i) { return g[i] * derivative(vx[i], vy[i]); });
     });
   });
   return out;

@@ -107,10 +107,8 @@ Tensor same_shape_binary(const char* op, const Tensor& a, const Tensor& b, Forwa
     const float* vb = b.data();
     auto write = [&](const detail::GradTarget& target, const auto& partial) {
       detail::parallel_chunks(n, [&](int64_t begin, int64_t end) {
-        if (target.overwrite)
-          for (int64_t i = begin; i < end; ++i) target.data[i] = partial(g[i], va[i], vb[i]);
-        else
-          for (int64_t i = begin; i < end; ++i) target.data[i] += partial(g[i], va[i], vb[i]);
+        detail::store_grad_range(target, begin, end,
+                                 [&](int64_t i) { return partial(g[i], va[i], vb[i]); });
       });
     };
     if (const detail::GradTarget ga = detail::grad_target(a)) write(ga, grad_a);
@@ -144,12 +142,8 @@ Tensor binary(const char* op, const Tensor& a, const Tensor& b, Forward forward,
     if (const detail::GradTarget ga = detail::grad_target(a)) {
       detail::parallel_for(outer, inner, [&](int64_t row) {
         const int64_t base = row * inner;
-        if (ga.overwrite)
-          for (int64_t j = 0; j < inner; ++j)
-            ga.data[base + j] = grad_a(g[base + j], va[base + j], vb[j]);
-        else
-          for (int64_t j = 0; j < inner; ++j)
-            ga.data[base + j] += grad_a(g[base + j], va[base + j], vb[j]);
+        detail::store_grad_range(ga, base, base + inner,
+                                 [&](int64_t i) { return grad_a(g[i], va[i], vb[i - base]); });
       });
     }
     if (float* gb = grad_of(b)) {

@@ -12,8 +12,6 @@
 namespace attnlab::ops {
 namespace {
 
-using detail::GemmOperand;
-
 struct MatmulGeometry {
   int64_t batch, m, n, k;
   bool shared_b;  // b is one 2-D matrix used by every batch item
@@ -36,10 +34,6 @@ MatmulGeometry matmul_geometry(const Tensor& a, const Tensor& b, bool ta, bool t
   return {element_count(a_batch), m, n, ka, shared_b};
 }
 
-detail::BatchedOperand operand(const float* data, int64_t step, bool transposed) {
-  return {data, step, transposed};
-}
-
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
@@ -60,8 +54,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   const float* pa = a.data();
   const float* pb = b.data();
   float* pc = out.data();
-  detail::batched_gemm(operand(pa, a_step, transpose_a), operand(pb, b_step, transpose_b), pc,
-                       c_step, g.batch, g.m, g.n, g.k, false, factor);
+  detail::batched_gemm({pa, a_step, transpose_a}, {pb, b_step, transpose_b}, pc, c_step, g.batch,
+                       g.m, g.n, g.k, false, factor);
   if (!detail::needs_backward({&a, &b})) return out;
   detail::record_backward(out, {a, b}, [=](const float* dc) {
     const float* va = a.data();
@@ -70,11 +64,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
     // every item adds its part to the one dB, in item order).
     if (const detail::GradTarget da = detail::grad_target(a)) {
       if (transpose_a)  // dA = op(B) dC^T
-        detail::batched_gemm(operand(vb, b_step, transpose_b), operand(dc, c_step, true), da.data,
-                             a_step, g.batch, g.k, g.m, g.n, !da.overwrite, factor);
+        detail::batched_gemm({vb, b_step, transpose_b}, {dc, c_step, true}, da.data, a_step,
+                             g.batch, g.k, g.m, g.n, !da.overwrite, factor);
       else  // dA = dC op(B)^T
-        detail::batched_gemm(operand(dc, c_step, false), operand(vb, b_step, !transpose_b), da.data,
-                             a_step, g.batch, g.m, g.k, g.n, !da.overwrite, factor);
+        detail::batched_gemm({dc, c_step, false}, {vb, b_step, !transpose_b}, da.data, a_step,
+                             g.batch, g.m, g.k, g.n, !da.overwrite, factor);
     }
     if (const detail::GradTarget db = detail::grad_target(b)) {
       if (db.overwrite && g.shared_b && g.batch == 0)  // no item adds to it: dB is 0
@@ -83,13 +77,13 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
         const bool accumulate = !db.overwrite || i > 0;
         const int64_t batch = g.shared_b ? 1 : g.batch;
         if (transpose_b)  // dB = dC^T op(A)
-          detail::batched_gemm(operand(dc + i * c_step, c_step, true),
-                               operand(va + i * a_step, a_step, transpose_a), db.data, b_step,
-                               batch, g.n, g.k, g.m, accumulate, factor);
+          detail::batched_gemm({dc + i * c_step, c_step, true},
+                               {va + i * a_step, a_step, transpose_a}, db.data, b_step, batch, g.n,
+                               g.k, g.m, accumulate, factor);
         else  // dB = op(A)^T dC
-          detail::batched_gemm(operand(va + i * a_step, a_step, !transpose_a),
-                               operand(dc + i * c_step, c_step, false), db.data, b_step, batch, g.k,
-                               g.n, g.m, accumulate, factor);
+          detail::batched_gemm({va + i * a_step, a_step, !transpose_a},
+                               {dc + i * c_step, c_step, false}, db.data, b_step, batch, g.k, g.n,
+                               g.m, accumulate, factor);
       }
     }
   });

@@ -51,6 +51,16 @@ void store_grad(bool overwrite, Dst&& dst, const Src& src) {
     dst += src;
 }
 
+/// target[i] = value(i) for i in [begin, end) when overwriting, else +=; the
+/// choice is made once, outside the loop, so each loop stays vectorisable.
+template <class Value>
+void store_grad_range(const GradTarget& target, int64_t begin, int64_t end, const Value& value) {
+  if (target.overwrite)
+    for (int64_t i = begin; i < end; ++i) target.data[i] = value(i);
+  else
+    for (int64_t i = begin; i < end; ++i) target.data[i] += value(i);
+}
+
 /// The value storage of `t`, for a backward closure that needs the op's output
 /// without holding the output node itself (which would form a cycle).
 std::shared_ptr<Buffer> value_of(const Tensor& t);
