@@ -13,6 +13,7 @@
 #include "attnlab/model/models.hpp"
 #include "attnlab/nn/init.hpp"
 #include "attnlab/ops.hpp"
+#include "attnlab/process/allocator.hpp"
 #include "attnlab/threads.hpp"
 #include "attnlab/train/optimizer.hpp"
 #include "attnlab/train/seeding.hpp"
@@ -109,6 +110,7 @@ double run(const Workload& w, double& flops) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  retain_freed_memory();  // as attnlab itself runs
   Workload w;
   po::options_description options(
       "attnlab_bench: the reference workload (defaults = shared/bench/peer_torch.py)");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attnlab/matrix_kernel.hpp"
+#include "attnlab/process/allocator.hpp"
 #include "attnlab/version.hpp"
 #include "commands.hpp"
 
@@ -96,6 +97,7 @@ int dispatch(const std::vector<std::string>& arguments) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  attnlab::retain_freed_memory();
   try {
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const boost::program_options::error& e) {

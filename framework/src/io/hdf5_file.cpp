@@ -356,8 +356,11 @@ void Hdf5File::create_streamed(const std::string& dataset, const Shape& shape,
   H5Pset_create_intermediate_group(links.get(), 1);
   const auto dims = dims_of(shape);
   // Chunks of whole rows, about 256 KiB each (HDF5's chunk cache holds 1 MiB),
-  // aligned with the writes so that no chunk is compressed twice: a multiple of
-  // rows_per_write, or a divisor of it.
+  // aligned with the writes so that no chunk is read back to be completed: a
+  // multiple of rows_per_write, or a divisor of it. Not compressed: deflate took
+  // twice the training time of experiments/attention_maps.yaml for files 1.4
+  // times smaller (docs/performance.md); h5repack compresses a finished file,
+  // whose values, digests and seal stay valid.
   std::vector<hsize_t> chunk = dims;
   for (hsize_t& d : chunk) d = std::max<hsize_t>(d, 1);
   hsize_t row_bytes = sizeof(float);
@@ -374,8 +377,6 @@ void Hdf5File::create_streamed(const std::string& dataset, const Shape& shape,
   chunk[0] = std::min(rows, chunk[0]);
   Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(properties.get(), static_cast<int>(chunk.size()), chunk.data());
-  H5Pset_shuffle(properties.get());
-  H5Pset_deflate(properties.get(), 4);
   H5Pset_fletcher32(properties.get());  // last: it checks the bytes as stored
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   errno = 0;

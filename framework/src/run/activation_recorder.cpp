@@ -28,52 +28,77 @@ Tensor select_heads(const Tensor& value, const std::vector<int64_t>& heads) {
   return ops::concat(parts, 1);
 }
 
-// Writes every selected activation of one chunk of examples as it is reported.
+// Activations waiting to be written, at most. A snapshot is produced in a burst
+// (a forward pass over the recorded examples) and written over the next
+// training steps: a limit under one snapshot stalls training until the writer
+// catches up (experiments/attention_maps.yaml: 48 MB a snapshot; 16 MiB cost
+// it a second a trial). Beyond the limit, training waits for the writer.
+constexpr std::size_t kPendingBytes = std::size_t{64} << 20;
+
+// Where one chunk of examples goes in a streamed dataset.
+struct ChunkPlace {
+  int64_t first, examples, rows_per_write;
+};
+
+// A tensor the same for every example (a positional table): written once.
+void write_once(Hdf5File& file, const std::string& dataset, const std::vector<std::string>& dims,
+                const Tensor& value) {
+  if (file.contains(dataset)) return;
+  file.write_tensor(dataset, value);
+  file.set_attribute(dataset, "dims", dims);
+}
+
+void write_chunk(Hdf5File& file, const std::string& dataset, const std::vector<std::string>& dims,
+                 const std::string& heads, const ChunkPlace& place, const Tensor& value) {
+  if (!file.contains(dataset)) {
+    Shape full = value.shape();
+    full[0] = place.examples;
+    file.create_streamed(dataset, full, place.rows_per_write);
+    file.set_attribute(dataset, "dims", dims);
+    if (!heads.empty()) file.set_attribute(dataset, "heads", heads);  // in this order
+  }
+  file.write_rows(dataset, place.first, value);
+}
+
+// Queues every selected activation of one chunk of examples as it is reported.
 class ChunkWriter final : public ActivationObserver {
  public:
-  ChunkWriter(Hdf5File& file, const TrialSpec& spec, std::string group, int64_t first,
-              int64_t examples, int64_t rows_per_write)
-      : file_(file),
-        spec_(spec),
-        group_(std::move(group)),
-        first_(first),
-        examples_(examples),
-        rows_per_write_(rows_per_write) {}
+  ChunkWriter(Hdf5File& file, BackgroundWriter& writer, const TrialSpec& spec, std::string group,
+              ChunkPlace place)
+      : file_(file), writer_(writer), spec_(spec), group_(std::move(group)), place_(place) {}
 
   void observe(const RecordedTensor& recorded, const Tensor& reported) override {
     if (!is_recorded(recorded, spec_.record.tensors, spec_.record.layers)) return;
-    const std::string dataset = hdf5_path(group_, recorded.name);
-    const std::vector<std::string> dims = names_of(recorded.dimensions);
-    if (dims.empty() || dims.front() != dims::example) {  // the same for every example: once
-      if (!file_.contains(dataset)) {
-        file_.write_tensor(dataset, reported);
-        file_.set_attribute(dataset, "dims", dims);
-      }
-      return;
-    }
-    Tensor value = reported;
+    std::string dataset = hdf5_path(group_, recorded.name);
+    std::vector<std::string> dims = names_of(recorded.dimensions);
+    const bool per_example = !dims.empty() && dims.front() == dims::example;
     // Shared key/value heads (mqa, gqa) are kept whole: they serve several query heads.
-    const bool selects_heads =
-        !spec_.record.heads.empty() && dims.size() > 1 &&
-        (dims[1] == dims::head || (dims[1] == dims::kv_head && value.size(1) == spec_.model.heads));
-    if (selects_heads) value = select_heads(value, spec_.record.heads);
-    if (!file_.contains(dataset)) {
-      Shape full = value.shape();
-      full[0] = examples_;
-      file_.create_streamed(dataset, full, rows_per_write_);
-      file_.set_attribute(dataset, "dims", dims);
-      if (selects_heads)  // the head axis holds these heads, in this order
-        file_.set_attribute(dataset, "heads",
-                            fmt::format("{}", fmt::join(spec_.record.heads, ",")));
-    }
-    file_.write_rows(dataset, first_, value);
+    const bool selects_heads = per_example && !spec_.record.heads.empty() && dims.size() > 1 &&
+                               (dims[1] == dims::head || (dims[1] == dims::kv_head &&
+                                                          reported.size(1) == spec_.model.heads));
+    // A copy: the writer reads it after the forward pass has moved on.
+    Tensor value = selects_heads ? select_heads(reported, spec_.record.heads)
+                                 : Tensor::from_values(reported.shape(), reported.values());
+    std::string heads = selects_heads ? fmt::format("{}", fmt::join(spec_.record.heads, ",")) : "";
+    const auto bytes = static_cast<std::size_t>(value.numel()) * sizeof(float);
+    // The job outlives this observer (one forward pass): it holds copies only.
+    writer_.submit(
+        [&file = file_, place = place_, per_example, dataset = std::move(dataset),
+         dims = std::move(dims), heads = std::move(heads), value = std::move(value)] {
+          if (per_example)
+            write_chunk(file, dataset, dims, heads, place, value);
+          else
+            write_once(file, dataset, dims, value);
+        },
+        bytes);
   }
 
  private:
   Hdf5File& file_;
+  BackgroundWriter& writer_;
   const TrialSpec& spec_;
   std::string group_;
-  int64_t first_, examples_, rows_per_write_;
+  ChunkPlace place_;
 };
 
 void write_tokens(Hdf5File& file, const std::string& dataset, const TokenBatch& tokens) {
@@ -89,7 +114,7 @@ void write_tokens(Hdf5File& file, const std::string& dataset, const TokenBatch& 
 }  // namespace
 
 ActivationRecorder::ActivationRecorder(Hdf5File& file, const TrialSpec& spec, const Task& task)
-    : file_(file), spec_(spec) {
+    : file_(file), spec_(spec), writer_(kPendingBytes) {
   if (!enabled()) return;
   examples_ = recorded_examples(spec, task);
   const auto input = [](const char* name) {
@@ -110,14 +135,18 @@ ActivationRecorder::ActivationRecorder(Hdf5File& file, const TrialSpec& spec, co
 void ActivationRecorder::record(const TaskModel& model, int64_t step) {
   if (!enabled()) return;
   const std::string group = trial_paths::snapshot_group(step);
-  file_.create_group(group);
-  file_.set_attribute(group, "step", step);
+  writer_.submit(
+      [&file = file_, group, step] {
+        file.create_group(group);
+        file.set_attribute(group, "step", step);
+      },
+      0);
   const int64_t total = spec_.record.examples;
   const int64_t chunk = std::max<int64_t>(1, std::min(total, spec_.train.batch));
   NoGradGuard no_grad;
   for (int64_t first = 0; first < total; first += chunk) {
     const int64_t count = std::min(chunk, total - first);
-    ChunkWriter writer(file_, spec_, group, first, total, chunk);
+    ChunkWriter writer(file_, writer_, spec_, group, {first, total, chunk});
     model.forward(rows_of(examples_, total, first, count), {.observer = &writer});
   }
 }

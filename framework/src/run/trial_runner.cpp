@@ -123,6 +123,7 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
         },
         settings);
     recorder.record(model, spec.train.steps);
+    recorder.finish();
     write_metrics(file, history);
     int64_t parameters = 0;  // shown beside the figures: arms of different sizes are compared
     for (const Tensor& p : model.module().parameters()) parameters += p.numel();

@@ -47,7 +47,7 @@ class Hdf5File {
 
   /// A float32 dataset of `shape` filled later, `rows_per_write` rows of the first
   /// dimension at a time (write_rows); chunked in whole rows (about 256 KiB a
-  /// chunk, aligned with the writes), shuffled and deflated.
+  /// chunk, aligned with the writes), checksummed, not compressed.
   void create_streamed(const std::string& dataset, const Shape& shape, int64_t rows_per_write);
   /// Writes `rows` ([n, ...] matching the dataset's trailing shape) at row `first`;
   /// each row once (rows never written read back as 0).

@@ -1,0 +1,20 @@
+// How a process of attnlab's uses the C library's allocator.
+#pragma once
+
+namespace attnlab {
+
+/// Keeps freed memory in the process for reuse instead of handing it back to
+/// the kernel at once. Called first thing by a program's main (it sets a
+/// process-wide policy: a library does not choose it for its host).
+///
+/// By default glibc maps each block over 128 KiB afresh and returns freed heap
+/// tops to the kernel; every later use of such memory then faults its pages in
+/// again, zero-filled, and a page fault is expensive in a virtual machine. The
+/// thread that writes recorded activations (buffers of a few hundred KiB, freed
+/// as soon as written) spent about 40% of its time on those faults, and a
+/// recorded trial of experiments/attention_maps.yaml ran 20% longer for them
+/// (docs/performance.md, "Recording"). The memory kept is what a trial has
+/// already used at its peak.
+void retain_freed_memory();
+
+}  // namespace attnlab
