@@ -3,6 +3,7 @@
 //   model: token embedding + sinusoidal PE, L pre-LN encoder blocks, final LN,
 //          Linear(D, V); cross-entropy against the input reversed along T; AdamW.
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "attnlab/nn/init.hpp"
 #include "attnlab/ops.hpp"
 #include "attnlab/process/allocator.hpp"
+#include "attnlab/tensor_memory.hpp"
 #include "attnlab/threads.hpp"
 #include "attnlab/train/optimizer.hpp"
 #include "attnlab/train/seeding.hpp"
@@ -64,7 +66,41 @@ std::pair<TokenBatch, std::vector<int32_t>> fixed_batch(const Workload& w) {
   return {tokens, targets};
 }
 
-double run(const Workload& w, double& flops) {
+double mib(double bytes) {
+  return bytes / (1 << 20);
+}
+
+double peak_resident_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024;
+}
+
+// What a train step holds against what it needs: parameters with their
+// gradients and AdamW's two moments, and the activations a forward pass keeps
+// for backward (what tensors hold after it and did not before), against the
+// growth of the peak resident memory since the program started.
+void print_memory(const Module& model, const std::function<Tensor()>& forward,
+                  double resident_at_start) {
+  double parameters = 0;
+  for (const Tensor& p : model.parameters()) parameters += static_cast<double>(p.numel());
+  const double parameter_bytes = 4 * sizeof(float) * parameters;
+  const auto before = static_cast<double>(tensor_memory().live_bytes);
+  const Tensor loss = forward();
+  const TensorMemory after = tensor_memory();
+  const double activation_bytes = static_cast<double>(after.live_bytes) - before;
+  const double grown = peak_resident_bytes() - resident_at_start;
+  fmt::print(
+      "memory: peak RSS {:.1f} MiB ({:.1f} at start); parameters, gradients and AdamW moments "
+      "{:.2f} MiB; activations kept for backward {:.2f} MiB; peak RSS growth / their sum = "
+      "{:.2f} (tensors: at most {:.2f} MiB live, {:.2f} MiB parked for reuse)\n",
+      mib(peak_resident_bytes()), mib(resident_at_start), mib(parameter_bytes),
+      mib(activation_bytes), grown / (parameter_bytes + activation_bytes),
+      mib(static_cast<double>(after.peak_live_bytes)),
+      mib(static_cast<double>(after.parked_bytes)));
+}
+
+double run(const Workload& w, double& flops, double resident_at_start) {
   const double B = static_cast<double>(w.batch), T = static_cast<double>(w.seq),
                D = static_cast<double>(w.d_model);
   const double F = static_cast<double>(w.ffn), V = static_cast<double>(w.vocab),
@@ -91,8 +127,9 @@ double run(const Workload& w, double& flops) {
     return seconds_per_step([&] { model.forward(tokens); }, warmup, steps);
   }
   AdamW optimizer(model.parameters());
+  auto loss_of_batch = [&] { return ops::cross_entropy(model.forward(tokens), targets); };
   auto step = [&] {
-    Tensor loss = ops::cross_entropy(model.forward(tokens), targets);
+    Tensor loss = loss_of_batch();
     loss.backward();
     optimizer.step(w.lr);
     optimizer.zero_grad();
@@ -100,6 +137,7 @@ double run(const Workload& w, double& flops) {
   };
   const float first_loss = step();
   const double seconds = seconds_per_step([&] { step(); }, warmup, steps);
+  print_memory(model, loss_of_batch, resident_at_start);
   NoGradGuard no_grad;
   fmt::print("loss: first step {:.4f} -> after {} steps {:.6f}\n", first_loss, 1 + warmup + steps,
              ops::cross_entropy(model.forward(tokens), targets).item());
@@ -111,6 +149,7 @@ double run(const Workload& w, double& flops) {
 
 int main(int argc, char** argv) try {
   retain_freed_memory();  // as attnlab itself runs
+  const double resident_at_start = peak_resident_bytes();
   Workload w;
   po::options_description options(
       "attnlab_bench: the reference workload (defaults = shared/bench/peer_torch.py)");
@@ -144,7 +183,7 @@ int main(int argc, char** argv) try {
   fmt::print("attnlab threads={} mode={} B={} T={} D={} H={} L={} F={} V={}\n", w.threads, w.mode,
              w.batch, w.seq, w.d_model, w.heads, w.layers, w.ffn, w.vocab);
   double flops = 0.0;
-  const double sec = run(w, flops);
+  const double sec = run(w, flops, resident_at_start);
   const double tokens = static_cast<double>(w.batch * w.seq);
   fmt::print("{:.3f} ms/step  {:.0f} tokens/s  {:.2f} GFLOP/s ({:.1f} MFLOP/step)\n", sec * 1e3,
              tokens / sec, flops / sec / 1e9, flops / 1e6);

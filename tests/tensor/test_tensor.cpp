@@ -1,6 +1,7 @@
 #include <attnlab/error.hpp>
 #include <attnlab/ops.hpp>
 #include <attnlab/tensor.hpp>
+#include <attnlab/tensor_memory.hpp>
 #include <catch2/catch.hpp>
 
 using namespace attnlab;
@@ -85,4 +86,22 @@ TEST_CASE("a gradient switched off between forward and backward is skipped, not 
   loss.backward();
   REQUIRE_FALSE(frozen.has_grad());
   REQUIRE(trained.grad()[0] == Approx(2.0f));
+}
+
+TEST_CASE("tensor memory counts what tensors hold now, at most, and what is parked for reuse") {
+  const TensorMemory start = tensor_memory();
+  constexpr int64_t kFloats = 12345;  // a size no other tensor here has
+  constexpr int64_t kBytes = kFloats * 4;
+  {
+    const Tensor held = Tensor::zeros({kFloats});
+    const TensorMemory holding = tensor_memory();
+    REQUIRE(holding.live_bytes == start.live_bytes + kBytes);
+    REQUIRE(holding.peak_live_bytes >= holding.live_bytes);
+  }
+  const TensorMemory released = tensor_memory();
+  REQUIRE(released.live_bytes == start.live_bytes);
+  REQUIRE(released.parked_bytes == start.parked_bytes + kBytes);
+  REQUIRE(released.peak_live_bytes >= start.live_bytes + kBytes);
+  const Tensor again = Tensor::zeros({kFloats});  // takes the parked buffer back
+  REQUIRE(tensor_memory().parked_bytes == start.parked_bytes);
 }

@@ -1,11 +1,14 @@
 #include "tensor/buffer.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
 #include <unordered_map>
 #include <vector>
+
+#include "attnlab/tensor_memory.hpp"
 
 namespace attnlab::detail {
 namespace {
@@ -18,6 +21,7 @@ struct Pool {
   std::mutex mutex;
   std::unordered_map<int64_t, std::vector<float*>> free_by_size;
   int64_t parked_bytes = 0;
+  int64_t live_bytes = 0, peak_live_bytes = 0;
 };
 
 Pool& pool() {
@@ -39,6 +43,8 @@ Buffer::Buffer(int64_t count) : data_(nullptr), size_(count) {
   Pool& p = pool();
   {
     std::lock_guard lock(p.mutex);
+    p.live_bytes += count * static_cast<int64_t>(sizeof(float));
+    p.peak_live_bytes = std::max(p.peak_live_bytes, p.live_bytes);
     auto it = p.free_by_size.find(count);
     if (it != p.free_by_size.end() && !it->second.empty()) {
       data_ = it->second.back();
@@ -54,6 +60,7 @@ Buffer::~Buffer() {
   const int64_t bytes = size_ * static_cast<int64_t>(sizeof(float));
   {
     std::lock_guard lock(p.mutex);
+    p.live_bytes -= bytes;
     if (p.parked_bytes + bytes <= kMaxPooledBytes) {
       p.free_by_size[size_].push_back(data_);
       p.parked_bytes += bytes;
@@ -68,3 +75,13 @@ void Buffer::fill_zero() {
 }
 
 }  // namespace attnlab::detail
+
+namespace attnlab {
+
+TensorMemory tensor_memory() {
+  detail::Pool& p = detail::pool();
+  std::lock_guard lock(p.mutex);
+  return {p.live_bytes, p.peak_live_bytes, p.parked_bytes};
+}
+
+}  // namespace attnlab
