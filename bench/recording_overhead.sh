@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What recording activations costs: experiments/attention_maps.yaml (every
-# tensor of 256 examples, 7 snapshots a trial) run as shipped and with
+# tensor of 256 examples, 6 snapshots a trial) run as shipped and with
 # recording off (-o record.tensors=[]), as 1 and 2 worker processes,
 # interleaved REPEATS times (this VM's speed drifts). Prints the median wall
 # times, the overhead of recording (recorded / not recorded - 1), the peak

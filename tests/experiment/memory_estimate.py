@@ -1,7 +1,7 @@
 """The memory estimate that validation refuses trials by is an upper bound of a
 real trial's peak memory, and not a wild one: measured <= estimate <= 4 x measured,
-for trials dominated by evaluation at a long length (shallow and deep) and by
-training activations.
+for trials dominated by evaluation at a long length (shallow and deep), by
+training activations and by recorded activations waiting to be written.
     memory_estimate.py ATTNLAB
 """
 import os
@@ -32,6 +32,15 @@ heads: {count: 4}
 task: {name: reverse, length: 64}
 train: {steps: 2, batch: 48}
 eval: {every: 0, batches: 1}
+""",
+    # A snapshot of 170 MB: the writer thread's queue fills to its limit.
+    "recording every tensor of 2048 examples": """\
+model: {d_model: 16, ffn: 32, layers: 1}
+heads: {count: 8}
+task: {name: reverse, length: 16}
+train: {steps: 2, batch: 8}
+eval: {every: 0, batches: 1}
+record: {tensors: ['**'], examples: 2048}
 """,
 }
 

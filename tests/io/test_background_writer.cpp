@@ -3,7 +3,9 @@
 #include <attnlab/error.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 #include <future>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -12,6 +14,42 @@
 using namespace attnlab;
 using Catch::Matchers::Contains;
 using namespace std::chrono_literals;
+
+namespace {
+
+// Holds a job until the test opens it.
+class Gate {
+ public:
+  void wait() const { opened_.wait(); }
+  void open() { promise_.set_value(); }
+
+ private:
+  std::promise<void> promise_;
+  std::shared_future<void> opened_ = promise_.get_future().share();
+};
+
+// `submit` (running on another thread) stays blocked while `gate` holds the
+// writer's job, and returns once it is opened.
+void require_blocked_until_opened(Gate& gate, std::future<void>& submit) {
+  REQUIRE(submit.wait_for(200ms) == std::future_status::timeout);
+  gate.open();
+  REQUIRE(submit.wait_for(60s) == std::future_status::ready);
+}
+
+// Calls `on_destroy` when the last copy of it goes: a job that holds one tells
+// when the job itself is destroyed, run or dropped.
+class DestroyNotice {
+ public:
+  explicit DestroyNotice(std::function<void()> on_destroy) : on_destroy_(std::move(on_destroy)) {}
+  DestroyNotice(const DestroyNotice&) = delete;
+  DestroyNotice& operator=(const DestroyNotice&) = delete;
+  ~DestroyNotice() { on_destroy_(); }
+
+ private:
+  std::function<void()> on_destroy_;
+};
+
+}  // namespace
 
 TEST_CASE("a background writer runs every job in the order given, and finish waits for them") {
   std::vector<int> ran;  // touched by the writer's thread only until finish()
@@ -32,14 +70,13 @@ TEST_CASE("a background writer runs every job in the order given, and finish wai
 TEST_CASE(
     "a failed background write is rethrown by finish and by every later submit, and the "
     "jobs queued after it never run") {
+  Gate first;
   BackgroundWriter writer(1000);
   bool later_ran = false;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  writer.submit([released] { released.wait(); }, 1);  // holds the queue until all is queued
+  writer.submit([&first] { first.wait(); }, 1);  // holds the queue until all is queued
   writer.submit([] { throw IoError("trial.h5: cannot write rows: No space left on device"); }, 1);
   writer.submit([&later_ran] { later_ran = true; }, 1);
-  release.set_value();
+  first.open();
   REQUIRE_THROWS_WITH(writer.finish(), Contains("No space left on device"));
   REQUIRE_FALSE(later_ran);
   bool after_ran = false;
@@ -51,34 +88,65 @@ TEST_CASE(
 
 TEST_CASE("a background writer holds at most its byte limit of waiting jobs, or one job alone") {
   BackgroundWriter writer(100);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  writer.submit([released] { released.wait(); }, 60);
+  struct Case {
+    std::size_t held, submitted;
+  };
   // 60 + 60 bytes exceed the limit: the second submit waits for the first job.
-  auto second = std::async(std::launch::async, [&] { writer.submit([] {}, 60); });
-  REQUIRE(second.wait_for(200ms) == std::future_status::timeout);
-  release.set_value();
-  REQUIRE(second.wait_for(60s) == std::future_status::ready);
-  second.get();
-  // A job over the limit on its own is accepted once the queue is empty.
-  writer.submit([] {}, 500);
-  writer.finish();
+  // A job over the limit on its own waits for an empty queue, then is accepted.
+  for (const Case c : {Case{60, 60}, Case{1, 500}}) {
+    Gate gate;
+    writer.submit([&gate] { gate.wait(); }, c.held);
+    auto waiting = std::async(std::launch::async, [&] { writer.submit([] {}, c.submitted); });
+    require_blocked_until_opened(gate, waiting);
+    waiting.get();
+    writer.finish();
+  }
+}
+
+TEST_CASE("a submit waiting for room rethrows the error of the job it waited for") {
+  BackgroundWriter writer(100);
+  Gate failing;
+  writer.submit(
+      [&failing] {
+        failing.wait();
+        throw IoError("trial.h5: cannot write rows: No space left on device");
+      },
+      90);
+  bool queued_ran = false;
+  auto waiting =
+      std::async(std::launch::async, [&] { writer.submit([&] { queued_ran = true; }, 90); });
+  require_blocked_until_opened(failing, waiting);
+  REQUIRE_THROWS_WITH(waiting.get(), Contains("No space left on device"));
+  REQUIRE_THROWS_AS(writer.finish(), IoError);
+  REQUIRE_FALSE(queued_ran);
 }
 
 TEST_CASE("destroying a background writer drops the jobs still waiting and joins its thread") {
   bool dropped_ran = false;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
+  bool running_finished = false;
+  std::promise<void> started, dropped;
+  Gate running;
   std::thread releaser;
   {
     BackgroundWriter writer(1000);
-    writer.submit([released] { released.wait(); }, 1);
-    writer.submit([&dropped_ran] { dropped_ran = true; }, 1);
-    releaser = std::thread([&release] {
-      std::this_thread::sleep_for(50ms);  // the destructor is waiting by then
-      release.set_value();
+    writer.submit(
+        [&started, &running, &running_finished] {
+          started.set_value();
+          running.wait();
+          running_finished = true;
+        },
+        1);
+    // Destroyed when dropped (it cannot run first: the job before it waits).
+    auto notice = std::make_shared<DestroyNotice>([&dropped] { dropped.set_value(); });
+    writer.submit([&dropped_ran, notice] { dropped_ran = true; }, 1);
+    notice.reset();
+    started.get_future().wait();  // the first job runs: the destructor must wait for it
+    releaser = std::thread([&running, &dropped] {
+      dropped.get_future().wait();  // the destructor has dropped the second job
+      running.open();
     });
   }  // an exception in training ends a trial this way: its file is not published
   releaser.join();
+  REQUIRE(running_finished);  // joined, not detached
   REQUIRE_FALSE(dropped_ran);
 }

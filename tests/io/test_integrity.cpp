@@ -26,7 +26,7 @@ struct Scratch {
 };
 
 // A file shaped like a trial's: string, integer and number attributes (some in
-// groups), a string array, float and integer datasets, a streamed deflated one.
+// groups), a string array, float and integer datasets, a streamed one.
 void write_sample(const std::string& path) {
   Hdf5File file(path, Hdf5File::Mode::create);
   file.set_attribute("/", "status", "finished");

@@ -80,10 +80,13 @@ uint64_t read_number(const std::string& path) {
 }  // namespace
 
 double MemoryEstimate::total() const {
-  return kProcessBytes + parameters_bytes + std::max(training_bytes, evaluation_bytes);
+  return kProcessBytes + parameters_bytes + std::max(training_bytes, evaluation_bytes) +
+         recording_bytes;
 }
 
 std::vector<std::string> MemoryEstimate::driving_keys() const {
+  if (recording_bytes > std::max({parameters_bytes, training_bytes, evaluation_bytes}))
+    return {"record.examples", "record.tensors", "train.batch"};
   if (parameters_bytes >= std::max(training_bytes, evaluation_bytes))
     return {"model.d_model", "model.ffn", "model.layers"};
   if (evaluation_bytes > training_bytes) return {"eval.lengths", "train.batch"};
@@ -93,9 +96,12 @@ std::vector<std::string> MemoryEstimate::driving_keys() const {
 std::string MemoryEstimate::describe() const {
   return fmt::format(
       "about {} (parameters, gradients and AdamW state {}; training activations {}; an "
-      "evaluation at length {} {})",
+      "evaluation at length {} {}{})",
       format_bytes(total()), format_bytes(parameters_bytes), format_bytes(training_bytes),
-      longest_evaluation, format_bytes(evaluation_bytes));
+      longest_evaluation, format_bytes(evaluation_bytes),
+      recording_bytes > 0 ? fmt::format("; recorded activations waiting to be written {}",
+                                        format_bytes(recording_bytes))
+                          : "");
 }
 
 MemoryEstimate estimate_memory(const TrialSpec& spec, const Task& task) {
@@ -112,6 +118,17 @@ MemoryEstimate estimate_memory(const TrialSpec& spec, const Task& task) {
   estimate.longest_evaluation = *std::max_element(lengths.begin(), lengths.end());
   estimate.evaluation_bytes =
       kFloat * forward_floats(spec, task, w, estimate.longest_evaluation, false);
+  if (!spec.record.tensors.empty()) {
+    // Copies of every tensor of a snapshot queue for the writer, up to its limit
+    // and one chunk of examples more (the recorder's), and stay parked for the next.
+    const double per_example = kFloat * forward_floats(spec, task, w, task.length(), true) /
+                               static_cast<double>(spec.train.batch);
+    const auto examples = static_cast<double>(spec.record.examples);
+    const double chunk = std::min(examples, static_cast<double>(spec.train.batch));
+    estimate.recording_bytes =
+        std::min(static_cast<double>(RecordOptions::kMostBytesWaiting), per_example * examples) +
+        per_example * chunk;
+  }
   return estimate;
 }
 

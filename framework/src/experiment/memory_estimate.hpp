@@ -18,6 +18,7 @@ struct MemoryEstimate {
   double parameters_bytes = 0;  // weights, gradients and the optimizer's two moments
   double training_bytes = 0;    // activations kept for backward at train.batch x task.length
   double evaluation_bytes = 0;  // a no-grad forward at train.batch x the longest length
+  double recording_bytes = 0;   // recorded activations waiting for the writer thread
   int64_t longest_evaluation = 0;
   double total() const;
   /// The keys whose values drive the largest part (model.d_model, ... for the

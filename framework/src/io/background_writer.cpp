@@ -4,7 +4,8 @@
 
 namespace attnlab {
 
-BackgroundWriter::BackgroundWriter(std::size_t byte_limit) : byte_limit_(byte_limit) {}
+BackgroundWriter::BackgroundWriter(std::size_t byte_limit, std::function<void()> prepare_thread)
+    : byte_limit_(byte_limit), prepare_thread_(std::move(prepare_thread)) {}
 
 BackgroundWriter::~BackgroundWriter() {
   {
@@ -48,6 +49,7 @@ void BackgroundWriter::work() {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  if (prepare_thread_) prepare_thread_();
   std::unique_lock lock(mutex_);
   for (;;) {
     changed_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });

@@ -23,7 +23,8 @@ namespace attnlab {
 
 class BackgroundWriter {
  public:
-  explicit BackgroundWriter(std::size_t byte_limit);
+  /// `prepare_thread` runs on the writer's thread before its first job.
+  explicit BackgroundWriter(std::size_t byte_limit, std::function<void()> prepare_thread = {});
   /// Drops the jobs still waiting and joins the thread (after an error or an
   /// exception elsewhere: nothing they write is published then).
   ~BackgroundWriter();
@@ -45,6 +46,7 @@ class BackgroundWriter {
   void rethrow_failure();  // with mutex_ held
 
   std::size_t byte_limit_;
+  std::function<void()> prepare_thread_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Job> jobs_;

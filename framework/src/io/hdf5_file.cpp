@@ -18,16 +18,13 @@ namespace {
 
 using Handle = detail::Hdf5Handle;
 
-// HDF5's own printing of errors is off (ours name the file and the object), and
-// so is its clean-up at exit: it retries the close of a file whose close failed
-// (a full disk) and crashes doing so. Every file attnlab writes is closed and
-// checked explicitly; one still open at exit is one that already failed.
+// HDF5's clean-up at exit is off: it retries the close of a file whose close
+// failed (a full disk) and crashes doing so. Every file attnlab writes is closed
+// and checked explicitly; one still open at exit is one that already failed.
 void prepare_hdf5_library() {
-  static const bool done = [] {
-    H5dont_atexit();
-    return H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
-  }();
+  static const bool done = [] { return H5dont_atexit() >= 0; }();
   (void)done;
+  Hdf5File::prepare_thread();
 }
 
 herr_t collect_error(unsigned, const H5E_error2_t* error, void* data) {
@@ -67,6 +64,12 @@ std::vector<hsize_t> dims_of(const Shape& shape) {
 }
 
 }  // namespace
+
+void Hdf5File::prepare_thread() {
+  // In a thread-safe HDF5 build the setting is the calling thread's own.
+  thread_local const bool done = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+  (void)done;
+}
 
 Hdf5File::Hdf5File(std::string path, Mode mode) : path_(std::move(path)), mode_(mode) {
   prepare_hdf5_library();
@@ -360,7 +363,7 @@ void Hdf5File::create_streamed(const std::string& dataset, const Shape& shape,
   // multiple of rows_per_write, or a divisor of it. Not compressed: deflate took
   // twice the training time of experiments/attention_maps.yaml for files 1.4
   // times smaller (docs/performance.md); h5repack compresses a finished file,
-  // whose values, digests and seal stay valid.
+  // whose values, digests and seal stay valid (docs/hdf5-layout.md: the options).
   std::vector<hsize_t> chunk = dims;
   for (hsize_t& d : chunk) d = std::max<hsize_t>(d, 1);
   hsize_t row_bytes = sizeof(float);

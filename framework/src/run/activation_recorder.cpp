@@ -28,13 +28,6 @@ Tensor select_heads(const Tensor& value, const std::vector<int64_t>& heads) {
   return ops::concat(parts, 1);
 }
 
-// Activations waiting to be written, at most. A snapshot is produced in a burst
-// (a forward pass over the recorded examples) and written over the next
-// training steps: a limit under one snapshot stalls training until the writer
-// catches up (experiments/attention_maps.yaml: 48 MB a snapshot; 16 MiB cost
-// it a second a trial). Beyond the limit, training waits for the writer.
-constexpr std::size_t kPendingBytes = std::size_t{64} << 20;
-
 // Where one chunk of examples goes in a streamed dataset.
 struct ChunkPlace {
   int64_t first, examples, rows_per_write;
@@ -114,7 +107,10 @@ void write_tokens(Hdf5File& file, const std::string& dataset, const TokenBatch& 
 }  // namespace
 
 ActivationRecorder::ActivationRecorder(Hdf5File& file, const TrialSpec& spec, const Task& task)
-    : file_(file), spec_(spec), writer_(kPendingBytes) {
+    : file_(file),
+      spec_(spec),
+      writer_(static_cast<std::size_t>(RecordOptions::kMostBytesWaiting),
+              &Hdf5File::prepare_thread) {
   if (!enabled()) return;
   examples_ = recorded_examples(spec, task);
   const auto input = [](const char* name) {

@@ -18,6 +18,13 @@ namespace attnlab {
 /// Which activations to keep (docs/hdf5-layout.md lists the names and shapes).
 /// The defaults here are the experiment schema's defaults (it reads them from here).
 struct RecordOptions {
+  /// Recorded activations waiting to be written, at most (training waits
+  /// beyond it; the memory estimate counts it). A snapshot is produced in a
+  /// burst, by a forward pass over the recorded examples, and written over the
+  /// next training steps: a limit under one snapshot stalls training until the
+  /// writer catches up (experiments/attention_maps.yaml: 54 MiB a snapshot; a
+  /// 16 MiB limit cost it a second a trial).
+  static constexpr int64_t kMostBytesWaiting = int64_t{64} << 20;
   std::vector<std::string> tensors;  // glob patterns over dotted names; empty = record nothing
   std::vector<int64_t> layers;       // layer indices kept; empty = every layer
   std::vector<int64_t> heads;        // head indices kept; empty = every head

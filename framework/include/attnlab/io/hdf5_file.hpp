@@ -27,6 +27,10 @@ class Hdf5File {
 
   Hdf5File(std::string path, Mode mode);
   ~Hdf5File();
+  /// Switches HDF5's own error printing off for the calling thread (HDF5 keeps
+  /// that setting per thread). Opening a file does it for its thread; a thread
+  /// that uses a file opened by another calls this first.
+  static void prepare_thread();
   Hdf5File(const Hdf5File&) = delete;
   Hdf5File& operator=(const Hdf5File&) = delete;
 
