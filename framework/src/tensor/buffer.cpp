@@ -41,18 +41,25 @@ float* allocate_fresh(int64_t count) {
 
 Buffer::Buffer(int64_t count) : data_(nullptr), size_(count) {
   Pool& p = pool();
+  const int64_t bytes = count * static_cast<int64_t>(sizeof(float));
+  const auto count_live = [&] {
+    p.live_bytes += bytes;
+    p.peak_live_bytes = std::max(p.peak_live_bytes, p.live_bytes);
+  };
   {
     std::lock_guard lock(p.mutex);
-    p.live_bytes += count * static_cast<int64_t>(sizeof(float));
-    p.peak_live_bytes = std::max(p.peak_live_bytes, p.live_bytes);
     auto it = p.free_by_size.find(count);
     if (it != p.free_by_size.end() && !it->second.empty()) {
       data_ = it->second.back();
       it->second.pop_back();
-      p.parked_bytes -= count * static_cast<int64_t>(sizeof(float));
+      p.parked_bytes -= bytes;
+      count_live();
+      return;
     }
   }
-  if (data_ == nullptr) data_ = allocate_fresh(count);
+  data_ = allocate_fresh(count);  // may throw: counted only once it holds memory
+  std::lock_guard lock(p.mutex);
+  count_live();
 }
 
 Buffer::~Buffer() {
