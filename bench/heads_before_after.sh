@@ -19,7 +19,8 @@ done
 REPEATS=${3:-2}
 cd "$(dirname "$0")/.."
 EXPERIMENT=$(realpath experiments/heads.yaml)
-trials=$("${build[new]}" plan "$EXPERIMENT" | head -1 | grep -o '[0-9]* trials' | cut -d' ' -f1)
+# (sed reads the whole listing: a reader that stops early would fail the pipe)
+trials=$("${build[new]}" plan "$EXPERIMENT" | sed -n '1s/.*: \([0-9]*\) trials.*/\1/p')
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
