@@ -148,7 +148,8 @@ double run(const Workload& w, double& flops, double resident_at_start) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  retain_freed_memory();  // as attnlab itself runs
+  if (!retain_freed_memory())  // as attnlab itself runs
+    throw std::runtime_error("the C library refused attnlab's allocator settings (mallopt)");
   const double resident_at_start = peak_resident_bytes();
   Workload w;
   po::options_description options(

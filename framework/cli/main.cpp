@@ -97,7 +97,10 @@ int dispatch(const std::vector<std::string>& arguments) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  attnlab::retain_freed_memory();
+  if (!attnlab::retain_freed_memory())
+    fmt::print(stderr,
+               "attnlab: warning: the C library refused the allocator settings (mallopt); "
+               "results are unchanged, runs may be slower\n");
   try {
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const boost::program_options::error& e) {

@@ -6,6 +6,8 @@
 # leave no temporary.
 # For the first, a middle and the last write, `attnlab run` with that fault
 # fails, and the run resumed without it equals an unfaulted run bit for bit.
+# A failed write of recorded activations is reported even when training fails
+# before the error could reach it (the writes happen on a thread of their own).
 #   failed_write.sh ATTNLAB SHIM
 set -euo pipefail
 attnlab=$1
@@ -16,16 +18,38 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 # The shim is not instrumented; a sanitizer build must accept it loaded first.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-experiment=$here/one_recorded_trial.yaml
-"$attnlab" run "$experiment" -q -o output=reference > /dev/null
-ticket=$(ls reference/trials/*.yaml)
-id=$(basename "$ticket" .yaml)
 
 faulted() {  # faulted N COMMAND...: runs COMMAND with the N-th write of the trial file failing
   local at=$1; shift
   ATTNLAB_FAIL_WRITE_MATCH="$id.h5.partial-" ATTNLAB_FAIL_WRITE_AT=$at \
     ATTNLAB_FAIL_WRITE_COUNT="$work/count" LD_PRELOAD=$shim "$@"
 }
+
+# Training diverges at step 2, while step 1's activations may still be written.
+"$attnlab" run "$here/diverging_recorded_trial.yaml" -q -o output=diverging > /dev/null 2>&1 || true
+ticket=$(ls diverging/trials/*.yaml)
+id=$(basename "$ticket" .yaml)
+faulted 0 "$attnlab" trial "$ticket" --output "diverging/$id.h5" --log diverging/log 2> /dev/null || true
+both=0
+for ((at = 1; at <= $(cat count); at++)); do
+  if faulted "$at" "$attnlab" trial "$ticket" --output "diverging/$id.h5" --log diverging/log \
+      > /dev/null 2> diverging/errors || [ -e "diverging/$id.h5" ]; then
+    echo "diverging trial, write $at failed: the run succeeded or published its file" >&2
+    exit 1
+  fi
+  if grep -q "No space left on device" diverging/errors && grep -q "training diverged" diverging/errors; then
+    both=$((both + 1))
+  fi
+done
+if ((both == 0)); then
+  echo "no failed write of recorded activations was reported beside the divergence" >&2
+  exit 1
+fi
+
+experiment=$here/one_recorded_trial.yaml
+"$attnlab" run "$experiment" -q -o output=reference > /dev/null
+ticket=$(ls reference/trials/*.yaml)
+id=$(basename "$ticket" .yaml)
 
 mkdir trial
 faulted 0 "$attnlab" trial "$ticket" --output "trial/$id.h5" --log trial/log > /dev/null
@@ -62,4 +86,5 @@ for at in 1 $((writes / 2)) "$writes"; do
   "$attnlab" run "$experiment" -q -o output=out > /dev/null
   /usr/bin/python3 "$here/../experiment/compare_runs.py" out reference
 done
-echo "every one of $writes writes of a trial file failed in turn: never published, always rerun"
+echo "every one of $writes writes of a trial file failed in turn: never published, always rerun;" \
+  "$both failed writes were reported beside a divergence"

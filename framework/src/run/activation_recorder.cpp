@@ -147,4 +147,13 @@ void ActivationRecorder::record(const TaskModel& model, int64_t step) {
   }
 }
 
+void ActivationRecorder::finish_after(const std::exception& training_error) {
+  try {
+    writer_.finish();
+  } catch (const std::exception& write_error) {
+    throw Error(fmt::format("{} (and then training stopped: {})", write_error.what(),
+                            training_error.what()));
+  }
+}
+
 }  // namespace attnlab

@@ -113,15 +113,23 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
     file.set_attribute("/", "status", "running");
     ActivationRecorder recorder(file, spec, *task);
     const std::vector<EvaluationSetting> settings = built.evaluation_settings();
-    const auto history = train(
-        model, *task, spec.train,
-        [&](const TrainRecord& r) {
-          if (recorder.enabled() && spec.record.every > 0 && r.step % spec.record.every == 0 &&
-              r.step != spec.train.steps)
-            recorder.record(model, r.step);
-          if (on_step) on_step(r);
-        },
-        settings);
+    std::vector<TrainRecord> history;
+    try {
+      history = train(
+          model, *task, spec.train,
+          [&](const TrainRecord& r) {
+            if (recorder.enabled() && spec.record.every > 0 && r.step % spec.record.every == 0 &&
+                r.step != spec.train.steps)
+              recorder.record(model, r.step);
+            if (on_step) on_step(r);
+          },
+          settings);
+    } catch (const TrialInterrupted&) {
+      throw;  // nothing is kept: the writes still waiting are dropped
+    } catch (const std::exception& training_error) {
+      recorder.finish_after(training_error);
+      throw;
+    }
     recorder.record(model, spec.train.steps);
     recorder.finish();
     write_metrics(file, history);

@@ -16,7 +16,8 @@ namespace attnlab {
 /// as soon as written) spent about 40% of its time on those faults, and a
 /// recorded trial of experiments/attention_maps.yaml ran 20% longer for them
 /// (docs/performance.md, "Recording"). The memory kept is what a trial has
-/// already used at its peak.
-void retain_freed_memory();
+/// already used at its peak. Returns false when glibc refused a setting
+/// (results stay the same; only the speed of the default policy is lost).
+[[nodiscard]] bool retain_freed_memory();
 
 }  // namespace attnlab
