@@ -56,7 +56,11 @@ grep -q "(squeue; sacct: .*accounting storage is disabled" status_running.log ||
   fail "status --slurm did not fall back to squeue: $(cat status_running.log)"
 scancel "${array}_1"
 wait_for_job "$merge"
-[[ $(job_state "$merge") == "JobState=FAILED" ]] || fail "the merge of an incomplete sweep: $(job_state "$merge")"
+# (seen once in CI, not reproduced: a COMPLETED merge; the logs say whether #3 finished first)
+[[ $(job_state "$merge") == "JobState=FAILED" ]] ||
+  fail "the merge of an incomplete sweep: $(job_state "$merge"); task 1 of the array:" \
+    "$(cat out/slurm/logs/array_${array}_1.out); trial #3: $(tail -5 out/trials/$(id_of 3).log);" \
+    "status before scancel: $(cat status_running.log)"
 merge_log=out/slurm/logs/merge_$merge.out
 grep -q "merged 5 of 6 trials" "$merge_log" || fail "merge log: $(cat "$merge_log")"
 grep -q "missing: #3" "$merge_log" || fail "merge log: $(cat "$merge_log")"

@@ -70,6 +70,47 @@ TEST_CASE("broadcasting follows NumPy") {
                       Contains("add: cannot broadcast [2, 3] with [2, 2]"));
 }
 
+TEST_CASE("broadcasting on both sides over five axes equals an element-by-element sum") {
+  // additive attention's [B, h, T, 1, a] + [B, h, 1, S, a], and a broadcast last axis
+  for (const auto& [shape_a, shape_b] : {std::pair{Shape{2, 3, 4, 1, 5}, Shape{2, 3, 1, 6, 5}},
+                                         std::pair{Shape{2, 1, 4, 3, 1}, Shape{3, 1, 1, 7}}}) {
+    const Tensor a = testing::random_tensor(shape_a, 41);
+    const Tensor b = testing::random_tensor(shape_b, 42);
+    const Tensor sum = ops::add(a, b);
+    const Shape& shape = sum.shape();
+    std::vector<int64_t> index(shape.size(), 0);
+    // The flat offset in x of a result index, x's axes aligned to the right.
+    auto offset = [&](const Shape& x) {
+      int64_t flat = 0;
+      const std::size_t skip = shape.size() - x.size();
+      for (std::size_t d = 0; d < x.size(); ++d)
+        flat = flat * x[d] + (x[d] == 1 ? 0 : index[skip + d]);
+      return flat;
+    };
+    for (int64_t o = 0; o < sum.numel(); ++o) {
+      REQUIRE(sum.data()[o] == a.data()[offset(shape_a)] + b.data()[offset(shape_b)]);
+      for (std::size_t d = shape.size(); d-- > 0;)
+        if (++index[d] < shape[d])
+          break;
+        else
+          index[d] = 0;
+    }
+  }
+}
+
+TEST_CASE("tanh is within a few float ulps of the C library's, and exactly +-1 far out") {
+  for (float x = -12.0f; x <= 12.0f; x += 0.0137f) {
+    const float y = ops::tanh(Tensor::from_values({1}, std::vector<float>{x})).item();
+    REQUIRE(std::abs(y - std::tanh(x)) <= 4 * std::numeric_limits<float>::epsilon());
+    if (std::abs(x) >= 8.0f) REQUIRE(y == std::copysign(1.0f, x));
+  }
+  const Tensor many = testing::random_tensor({1000}, 43, -3.0f, 3.0f);  // the vector path
+  const Tensor y = ops::tanh(many);
+  for (int64_t i = 0; i < many.numel(); ++i)
+    REQUIRE(std::abs(y.data()[i] - std::tanh(many.data()[i])) <=
+            4 * std::numeric_limits<float>::epsilon());
+}
+
 TEST_CASE("masked softmax: rows sum to one, masks give exact zeros") {
   const Tensor scores = testing::random_tensor({2, 1, 3, 3}, 5, -3.0f, 3.0f);
   AttentionMask mask;

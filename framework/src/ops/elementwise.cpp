@@ -44,16 +44,22 @@ Broadcast broadcast(const char* op, const Shape& a, const Shape& b) {
   return result;
 }
 
-// visit(out_index, a_index, b_index) for every result element, in order.
+// visit(out_index, a_index, b_index, count) for every run of `count` result
+// elements along the last axis, in order; along a run the result steps by 1
+// and each operand by its step_a / step_b on the last axis (1, or 0 where it
+// is broadcast). Whole runs keep the walk's bookkeeping off each element.
 template <class Visit>
-void for_each_element(const Broadcast& bc, const Visit& visit) {
-  const std::size_t rank = bc.shape.size();
-  std::vector<int64_t> index(rank, 0);
-  int64_t ia = 0, ib = 0;
+void for_each_run(const Broadcast& bc, const Visit& visit) {
   const int64_t total = element_count(bc.shape);
-  for (int64_t o = 0; o < total; ++o) {
-    visit(o, ia, ib);
-    for (std::size_t d = rank; d-- > 0;) {
+  if (total == 0) return;
+  if (bc.shape.empty()) return visit(0, 0, 0, 1);
+  const std::size_t outer_rank = bc.shape.size() - 1;
+  const int64_t run = bc.shape.back();
+  std::vector<int64_t> index(outer_rank, 0);
+  int64_t ia = 0, ib = 0;
+  for (int64_t o = 0; o < total; o += run) {
+    visit(o, ia, ib, run);
+    for (std::size_t d = outer_rank; d-- > 0;) {
       ia += bc.step_a[d];
       ib += bc.step_b[d];
       if (++index[d] < bc.shape[d]) break;
@@ -64,6 +70,18 @@ void for_each_element(const Broadcast& bc, const Visit& visit) {
   }
 }
 
+// visit(j, j_a, j_b) for the elements of one run: j_a = j * step_a, j_b = j *
+// step_b, with the common case of both operands contiguous in a loop of its own
+// (which the compiler vectorises).
+template <class Visit>
+void for_each_in_run(int64_t count, int64_t step_a, int64_t step_b, const Visit& visit) {
+  if (step_a == 1 && step_b == 1) {
+    for (int64_t j = 0; j < count; ++j) visit(j, j, j);
+    return;
+  }
+  for (int64_t j = 0; j < count; ++j) visit(j, j * step_a, j * step_b);
+}
+
 template <class Forward, class GradA, class GradB>
 Tensor strided_binary(const char* op, const Tensor& a, const Tensor& b, Forward forward,
                       GradA grad_a, GradB grad_b) {
@@ -72,17 +90,30 @@ Tensor strided_binary(const char* op, const Tensor& a, const Tensor& b, Forward 
   const float* pa = a.data();
   const float* pb = b.data();
   float* po = out.data();
-  for_each_element(bc, [&](int64_t o, int64_t ia, int64_t ib) { po[o] = forward(pa[ia], pb[ib]); });
+  const int64_t last_a = bc.step_a.empty() ? 0 : bc.step_a.back();
+  const int64_t last_b = bc.step_b.empty() ? 0 : bc.step_b.back();
+  for_each_run(bc, [&](int64_t o, int64_t ia, int64_t ib, int64_t count) {
+    for_each_in_run(count, last_a, last_b, [&](int64_t j, int64_t ja, int64_t jb) {
+      po[o + j] = forward(pa[ia + ja], pb[ib + jb]);
+    });
+  });
   if (!detail::needs_backward({&a, &b})) return out;
-  detail::record_backward(out, {a, b}, [a, b, bc, grad_a, grad_b](const float* g) {
+  detail::record_backward(out, {a, b}, [a, b, bc, last_a, last_b, grad_a, grad_b](const float* g) {
     const float* va = a.data();
     const float* vb = b.data();
     float* ga = grad_of(a);
     float* gb = grad_of(b);
-    // Serial: broadcast operands receive from many result elements.
-    for_each_element(bc, [&](int64_t o, int64_t ia, int64_t ib) {
-      if (ga) ga[ia] += grad_a(g[o], va[ia], vb[ib]);
-      if (gb) gb[ib] += grad_b(g[o], va[ia], vb[ib]);
+    // Serial: broadcast operands receive from many result elements, each
+    // element's sum in the order of the result.
+    for_each_run(bc, [&](int64_t o, int64_t ia, int64_t ib, int64_t count) {
+      if (ga)
+        for_each_in_run(count, last_a, last_b, [&](int64_t j, int64_t ja, int64_t jb) {
+          ga[ia + ja] += grad_a(g[o + j], va[ia + ja], vb[ib + jb]);
+        });
+      if (gb)
+        for_each_in_run(count, last_a, last_b, [&](int64_t j, int64_t ja, int64_t jb) {
+          gb[ib + jb] += grad_b(g[o + j], va[ia + ja], vb[ib + jb]);
+        });
     });
   });
   return out;
