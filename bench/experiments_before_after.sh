@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sweep throughput before and after a change: shipped experiments run by two
-# builds of attnlab, alternately (this VM's speed drifts; the order swaps each
-# repeat), REPEATS times each, with `-j 2`, into fresh directories. Prints each
+# builds of attnlab, alternately (this VM's speed drifts; which goes first swaps
+# with each repeat and each experiment), REPEATS times each, with `-j 2`, into fresh directories. Prints each
 # run's wall time and trials per hour, each experiment's median after/before
 # ratio, and the total wall time of all of them (sum of each build's medians).
 #   usage: bash bench/experiments_before_after.sh OLD_ATTNLAB NEW_ATTNLAB [REPEATS [EXPERIMENT.yaml...]]
@@ -35,14 +35,19 @@ median() {  # median of the numbers on standard input
   sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
-seconds() {  # seconds ATTNLAB EXPERIMENT: wall time of the whole sweep; fails on a failed trial
-  local out=$work/out start end
+seconds() {  # seconds WHICH EXPERIMENT: wall time of the whole sweep by build WHICH
+  local out=$work/out start end status=0
   rm -rf "$out"
   start=$(date +%s.%N)
-  "$1" run "$2" -q -j 2 -o output="$out" > /dev/null
+  "${build[$1]}" run "$2" -q -j 2 -o output="$out" > "$work/run.txt" 2>&1 || status=$?
   end=$(date +%s.%N)
-  if grep -q ",failed," "$out/trials.csv"; then
-    echo "$(basename "$2"): a trial failed under $1 (see $out/trials)" >&2
+  if ((status != 0)) || grep -q ",failed," "$out/trials.csv"; then
+    local kept
+    kept=$(mktemp -d "${TMPDIR:-/tmp}/experiments_before_after.XXXXXX")
+    mv "$out" "$kept/output"
+    mv "$work/run.txt" "$kept/"
+    echo "$(basename "$2"), $1 build (${build[$1]}): the run failed (exit $status);" \
+      "its output and messages are kept in $kept" >&2
     exit 1
   fi
   rm -rf "$out"
@@ -51,18 +56,19 @@ seconds() {  # seconds ATTNLAB EXPERIMENT: wall time of the whole sweep; fails o
 
 declare -A total=([old]=0 [new]=0)
 printf '%-26s %-7s %-4s %10s %16s\n' experiment repeat build "wall s" "trials per hour"
-for experiment in "${experiments[@]}"; do
+for e in "${!experiments[@]}"; do
+  experiment=${experiments[$e]}
   name=$(basename "$experiment")
   # (sed reads the whole listing: a reader that stops early would fail the pipe)
   trials=$("${build[new]}" plan "$experiment" | sed -n '1s/.*: \([0-9]*\) trials.*/\1/p')
   declare -A walls=([old]="" [new]="")
   ratios=()
   for ((r = 1; r <= REPEATS; r++)); do
-    order=(old new)
-    ((r % 2 == 1)) || order=(new old)
+    order=(old new)  # swapped on every other repeat and every other experiment
+    (((r + e) % 2 == 1)) || order=(new old)
     declare -A wall=()
     for which in "${order[@]}"; do
-      wall[$which]=$(seconds "${build[$which]}" "$experiment")
+      wall[$which]=$(seconds "$which" "$experiment")
       walls[$which]+="${wall[$which]}"$'\n'
       printf '%-26s %-7s %-4s %10.1f %16.0f\n' "$name" "$r" "$which" "${wall[$which]}" \
         "$(echo "$trials * 3600 / ${wall[$which]}" | bc -l)"

@@ -41,6 +41,13 @@ TEST_CASE("binary ops with NumPy broadcasting on both sides") {
   require_gradients([&] { return ops::add(a, b); }, {{"a", a}, {"b", b}});
   require_gradients([&] { return ops::mul(a, b); }, {{"a", a}, {"b", b}});
   require_gradients([&] { return ops::div(a, b); }, {{"a", a}, {"b", b}});
+  // additive attention's [B, h, T, 1, a] + [B, h, 1, S, a]: runs of the last axis
+  Tensor queries = random_variable({2, 2, 3, 1, 4}, 34);
+  Tensor keys = random_variable({2, 2, 1, 5, 4}, 35, 0.5f, 1.5f);
+  require_gradients([&] { return ops::add(queries, keys); },
+                    {{"queries", queries}, {"keys", keys}});
+  require_gradients([&] { return ops::mul(queries, keys); },
+                    {{"queries", queries}, {"keys", keys}});
   Tensor rows = random_variable({2, 3, 1}, 32, 0.5f, 1.5f);
   Tensor x = random_variable({2, 3, 4}, 33);
   require_gradients([&] { return ops::div(x, rows); }, {{"x", x}, {"rows", rows}});

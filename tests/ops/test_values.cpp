@@ -4,6 +4,7 @@
 #include <attnlab/threads.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "support/random.hpp"
@@ -98,17 +99,40 @@ TEST_CASE("broadcasting on both sides over five axes equals an element-by-elemen
   }
 }
 
-TEST_CASE("tanh is within a few float ulps of the C library's, and exactly +-1 far out") {
-  for (float x = -12.0f; x <= 12.0f; x += 0.0137f) {
-    const float y = ops::tanh(Tensor::from_values({1}, std::vector<float>{x})).item();
-    REQUIRE(std::abs(y - std::tanh(x)) <= 4 * std::numeric_limits<float>::epsilon());
-    if (std::abs(x) >= 8.0f) REQUIRE(y == std::copysign(1.0f, x));
+namespace {
+
+// How many representable floats lie between a and b.
+int64_t ulps_apart(float a, float b) {
+  auto ordered = [](float x) {
+    int32_t bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    return bits < 0 ? int64_t{std::numeric_limits<int32_t>::min()} - bits : int64_t{bits};
+  };
+  return std::abs(ordered(a) - ordered(b));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "tanh: within 2 ulps of the exact value, exactly +-1 far out, the same floats at any offset") {
+  std::vector<float> xs;
+  for (float x = -12.0f; x <= 12.0f; x += 0.0137f) xs.push_back(x);
+  for (const float x : {0.0f, -0.0f, 1e-5f, -3e-4f, 4e-4f, 7.99f, -7.9999f, 8.0f}) xs.push_back(x);
+  const int64_t n = static_cast<int64_t>(xs.size());
+  // Eigen's vector path takes most elements of a long tensor, its scalar path
+  // a one-element tensor and the ends of each chunk: both must give each x
+  // the same float, or results would depend on where a chunk starts.
+  std::vector<float> alone(xs.size());
+  for (int64_t i = 0; i < n; ++i) {
+    alone[i] = ops::tanh(Tensor::from_values({1}, std::vector<float>{xs[i]})).item();
+    REQUIRE(ulps_apart(alone[i], static_cast<float>(std::tanh(static_cast<double>(xs[i])))) <= 4);
+    if (std::abs(xs[i]) >= 8.0f) REQUIRE(alone[i] == std::copysign(1.0f, xs[i]));
   }
-  const Tensor many = testing::random_tensor({1000}, 43, -3.0f, 3.0f);  // the vector path
-  const Tensor y = ops::tanh(many);
-  for (int64_t i = 0; i < many.numel(); ++i)
-    REQUIRE(std::abs(y.data()[i] - std::tanh(many.data()[i])) <=
-            4 * std::numeric_limits<float>::epsilon());
+  for (int64_t offset = 0; offset < 17; ++offset) {
+    const std::vector<float> shifted(xs.begin() + offset, xs.end());
+    const Tensor y = ops::tanh(Tensor::from_values({n - offset}, shifted));
+    REQUIRE(std::memcmp(y.data(), alone.data() + offset, sizeof(float) * (n - offset)) == 0);
+  }
 }
 
 TEST_CASE("masked softmax: rows sum to one, masks give exact zeros") {

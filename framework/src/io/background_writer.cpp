@@ -7,7 +7,9 @@ namespace attnlab {
 BackgroundWriter::BackgroundWriter(std::size_t byte_limit, std::function<void()> prepare_thread)
     : byte_limit_(byte_limit), prepare_thread_(std::move(prepare_thread)) {}
 
-BackgroundWriter::~BackgroundWriter() {
+BackgroundWriter::~BackgroundWriter() { abandon(); }
+
+std::exception_ptr BackgroundWriter::abandon() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -15,6 +17,8 @@ BackgroundWriter::~BackgroundWriter() {
   }
   changed_.notify_all();
   if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mutex_);
+  return failure_;
 }
 
 void BackgroundWriter::rethrow_failure() {

@@ -25,8 +25,8 @@ class BackgroundWriter {
  public:
   /// `prepare_thread` runs on the writer's thread before its first job.
   explicit BackgroundWriter(std::size_t byte_limit, std::function<void()> prepare_thread = {});
-  /// Drops the jobs still waiting and joins the thread (after an error or an
-  /// exception elsewhere: nothing they write is published then).
+  /// abandon(), its error ignored (after an error or an exception elsewhere:
+  /// nothing the jobs write is published then).
   ~BackgroundWriter();
   BackgroundWriter(const BackgroundWriter&) = delete;
   BackgroundWriter& operator=(const BackgroundWriter&) = delete;
@@ -36,6 +36,9 @@ class BackgroundWriter {
   void submit(std::function<void()> job, std::size_t bytes);
   /// Returns when every submitted job has run; rethrows the first job's error.
   void finish();
+  /// Drops the jobs still waiting, waits for the one running (if any) and
+  /// returns the first job's error, if one failed; submit() must not follow.
+  std::exception_ptr abandon();
 
  private:
   struct Job {

@@ -5,6 +5,7 @@
 namespace attnlab {
 
 bool retain_freed_memory() {
+  if constexpr (kSanitizerAllocator) return true;  // (its mallopt always fails)
   // Setting either threshold also turns off glibc's adjusting of them. Only
   // blocks of 32 MiB and more are mapped alone; a free heap top is kept up to
   // 256 MiB. mallopt returns 1 on success.

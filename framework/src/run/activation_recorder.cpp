@@ -147,12 +147,15 @@ void ActivationRecorder::record(const TaskModel& model, int64_t step) {
   }
 }
 
-void ActivationRecorder::finish_after(const std::exception& training_error) {
+void ActivationRecorder::abandon_after(const std::exception& training_error) {
+  const std::exception_ptr write_failure = writer_.abandon();
+  if (!write_failure) return;
   try {
-    writer_.finish();
+    std::rethrow_exception(write_failure);
   } catch (const std::exception& write_error) {
-    throw Error(fmt::format("{} (and then training stopped: {})", write_error.what(),
-                            training_error.what()));
+    if (&write_error == &training_error) return;  // the same exception object
+    throw Error(fmt::format("writing recorded activations failed: {} (and training stopped: {})",
+                            write_error.what(), training_error.what()));
   }
 }
 

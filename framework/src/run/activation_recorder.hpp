@@ -24,10 +24,12 @@ class ActivationRecorder {
   void record(const TaskModel& model, int64_t step);
   /// Returns when every recorded activation is written; rethrows a write's error.
   void finish() { writer_.finish(); }
-  /// After training stopped with `training_error`: waits for the writes, and if
-  /// one of them failed (before that error, perhaps its cause: a full disk),
-  /// throws an Error naming both; returns otherwise, for the caller to rethrow.
-  void finish_after(const std::exception& training_error);
+  /// After training stopped with `training_error`: drops the writes still
+  /// waiting (nothing is published) and waits for the one running. If a write
+  /// failed, and that failure is not `training_error` itself (a write's error
+  /// surfaces in training, at the next snapshot), throws an Error naming both;
+  /// returns otherwise, for the caller to rethrow `training_error`.
+  void abandon_after(const std::exception& training_error);
   bool enabled() const { return !spec_.record.tensors.empty(); }
 
  private:

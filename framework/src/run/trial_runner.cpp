@@ -127,7 +127,7 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
     } catch (const TrialInterrupted&) {
       throw;  // nothing is kept: the writes still waiting are dropped
     } catch (const std::exception& training_error) {
-      recorder.finish_after(training_error);
+      recorder.abandon_after(training_error);
       throw;
     }
     recorder.record(model, spec.train.steps);

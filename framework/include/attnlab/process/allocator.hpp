@@ -3,6 +3,19 @@
 
 namespace attnlab {
 
+/// Whether this build's allocator is AddressSanitizer's, which replaces glibc's.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitizerAllocator = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kSanitizerAllocator = true;
+#else
+inline constexpr bool kSanitizerAllocator = false;
+#endif
+#else
+inline constexpr bool kSanitizerAllocator = false;
+#endif
+
 /// Keeps freed memory in the process for reuse instead of handing it back to
 /// the kernel at once. Called first thing by a program's main (it sets a
 /// process-wide policy: a library does not choose it for its host).
@@ -17,7 +30,8 @@ namespace attnlab {
 /// recorded trial of experiments/attention_maps.yaml ran 20% longer for them
 /// (docs/performance.md, "Recording"). The memory kept is what a trial has
 /// already used at its peak. Returns false when glibc refused a setting
-/// (results stay the same; only the speed of the default policy is lost).
+/// (results stay the same; only speed is lost); true also in a sanitizer
+/// build, whose allocator replaces glibc's and takes no settings.
 [[nodiscard]] bool retain_freed_memory();
 
 }  // namespace attnlab
