@@ -7,7 +7,9 @@ namespace attnlab {
 BackgroundWriter::BackgroundWriter(std::size_t byte_limit, std::function<void()> prepare_thread)
     : byte_limit_(byte_limit), prepare_thread_(std::move(prepare_thread)) {}
 
-BackgroundWriter::~BackgroundWriter() { abandon(); }
+BackgroundWriter::~BackgroundWriter() {
+  abandon();
+}
 
 std::exception_ptr BackgroundWriter::abandon() {
   {
