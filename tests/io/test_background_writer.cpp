@@ -30,7 +30,8 @@ class Gate {
 
 // `submit` (running on another thread) stays blocked while `gate` holds the
 // writer's job, and returns once it is opened.
-void require_blocked_until_opened(Gate& gate, std::future<void>& submit) {
+template <class Result>
+void require_blocked_until_opened(Gate& gate, std::future<Result>& submit) {
   REQUIRE(submit.wait_for(200ms) == std::future_status::timeout);
   gate.open();
   REQUIRE(submit.wait_for(60s) == std::future_status::ready);
@@ -149,4 +150,28 @@ TEST_CASE("destroying a background writer drops the jobs still waiting and joins
   releaser.join();
   REQUIRE(running_finished);  // joined, not detached
   REQUIRE_FALSE(dropped_ran);
+}
+
+TEST_CASE("abandon drops the jobs waiting, waits for the running one and returns its error") {
+  BackgroundWriter writer(1000);
+  std::promise<void> started;
+  Gate running;
+  writer.submit(
+      [&started, &running] {
+        started.set_value();
+        running.wait();
+        throw IoError("trial.h5: cannot write rows: No space left on device");
+      },
+      1);
+  bool dropped_ran = false;
+  writer.submit([&dropped_ran] { dropped_ran = true; }, 1);
+  started.get_future().wait();
+  auto abandoned = std::async(std::launch::async, [&] { return writer.abandon(); });
+  require_blocked_until_opened(running, abandoned);
+  const std::exception_ptr failure = abandoned.get();
+  REQUIRE(failure);
+  REQUIRE_THROWS_WITH(std::rethrow_exception(failure), Contains("No space left on device"));
+  REQUIRE_FALSE(dropped_ran);
+  BackgroundWriter idle(1000);
+  REQUIRE_FALSE(idle.abandon());  // nothing submitted, nothing failed
 }
