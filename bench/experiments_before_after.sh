@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sweep throughput before and after a change: shipped experiments run by two
-# builds of attnlab, alternately (this VM's speed drifts; which goes first swaps
-# with each repeat and each experiment), REPEATS times each, with `-j 2`, into fresh directories. Prints each
-# run's wall time and trials per hour, each experiment's median after/before
-# ratio, and the total wall time of all of them (sum of each build's medians).
+# builds of attnlab, alternately (this VM's speed drifts; which goes first
+# swaps with each repeat and each experiment), REPEATS times each, with `-j 2`,
+# into fresh directories. Prints each run's wall time and trials per hour, each
+# experiment's median speed-up (old wall time / new; above 1: the new build is
+# faster), and the total wall time of all of them (sum of each build's medians).
 #   usage: bash bench/experiments_before_after.sh OLD_ATTNLAB NEW_ATTNLAB [REPEATS [EXPERIMENT.yaml...]]
 # With no experiments named, every experiments/*.yaml (about an hour for one
 # repeat of both builds here). An old build beside the tree, e.g. of 82815e7
@@ -44,7 +45,7 @@ seconds() {  # seconds WHICH EXPERIMENT: wall time of the whole sweep by build W
   if ((status != 0)) || grep -q ",failed," "$out/trials.csv"; then
     local kept
     kept=$(mktemp -d "${TMPDIR:-/tmp}/experiments_before_after.XXXXXX")
-    mv "$out" "$kept/output"
+    [[ ! -e $out ]] || mv "$out" "$kept/output"
     mv "$work/run.txt" "$kept/"
     echo "$(basename "$2"), $1 build (${build[$1]}): the run failed (exit $status);" \
       "its output and messages are kept in $kept" >&2
@@ -78,8 +79,8 @@ for e in "${!experiments[@]}"; do
   for which in old new; do
     total[$which]=$(echo "${total[$which]} + $(printf '%s' "${walls[$which]}" | median)" | bc -l)
   done
-  printf 'RESULT %s after/before (old wall / new wall), median of %d: %.2fx\n' "$name" "$REPEATS" \
+  printf 'RESULT %s speed-up (old wall / new wall), median of %d: %.2fx\n' "$name" "$REPEATS" \
     "$(printf '%s\n' "${ratios[@]}" | median)"
 done
-printf 'RESULT all %d experiments: old %.0f s, new %.0f s, after/before %.2fx\n' \
+printf 'RESULT all %d experiments: old %.0f s, new %.0f s, speed-up (old / new) %.2fx\n' \
   "${#experiments[@]}" "${total[old]}" "${total[new]}" "$(echo "${total[old]} / ${total[new]}" | bc -l)"
