@@ -19,15 +19,15 @@ constexpr bool kNoChecksYet = false;
 // Each kind's checks; a kind added to component_kinds.hpp fails to compile here
 // until it has some, rather than being checked as something else.
 template <class Component>
-ComponentReport check_one(const std::string& name) {
+ComponentReport check_one(const std::string& name, const CheckOptions& options) {
   if constexpr (std::is_same_v<Component, AttentionVariant>)
-    return check_attention_variant(name);
+    return check_attention_variant(name, options);
   else if constexpr (std::is_same_v<Component, PositionalEncoding>)
-    return check_positional_encoding(name);
+    return check_positional_encoding(name, options);
   else if constexpr (std::is_same_v<Component, HeadLayout>)
-    return check_head_layout(name);
+    return check_head_layout(name, options);
   else if constexpr (std::is_same_v<Component, Task>)
-    return check_task(name);
+    return check_task(name, options);
   else
     static_assert(kNoChecksYet<Component>, "a component kind without conformance checks");
 }
@@ -65,32 +65,43 @@ std::vector<Check> decode(const std::string& text) {
   return checks;
 }
 
-constexpr std::chrono::seconds kCpuTime{120};   // the built-ins take well under a second each
-constexpr std::chrono::seconds kWallTime{300};  // a check waiting on nothing ends too
+// The built-ins take at most a few seconds each (the default cases); a
+// thorough run may take minutes.
+std::chrono::seconds cpu_time(const CheckOptions& options) {
+  return std::chrono::seconds(options.thorough ? 1800 : 120);
+}
+std::chrono::seconds wall_time(
+    const CheckOptions& options) {  // a check waiting on nothing ends too
+  return 3 * cpu_time(options);
+}
 
 template <class Component>
-ComponentReport check_isolated(const typename Registry<Component>::Entry& entry) {
-  const ChildOutcome outcome = run_in_child(
-      [&] { return encode(check_one<Component>(entry.name).checks); },
-      fmt::format("checking {} '{}'", Component::kKind, entry.name), kCpuTime, kWallTime);
+ComponentReport check_isolated(const typename Registry<Component>::Entry& entry,
+                               const CheckOptions& options) {
+  const auto cpu = cpu_time(options), wall = wall_time(options);
+  const ChildOutcome outcome =
+      run_in_child([&] { return encode(check_one<Component>(entry.name, options).checks); },
+                   fmt::format("checking {} '{}'", Component::kKind, entry.name), cpu, wall);
   ComponentReport report{Component::kKind, entry.name, entry.origin, {}};
   const bool returned = outcome.kind == ChildOutcome::Kind::returned;
   if (returned) report.checks = decode(outcome.text);
   if (report.checks.empty())  // a report of no checks passes nothing
-    report.checks.push_back({"runs", false, false,
-                             returned ? "the checks reported nothing"
-                                      : describe(outcome, "the checks", kCpuTime, kWallTime)});
+    report.checks.push_back(
+        {"runs", false, false,
+         returned ? "the checks reported nothing" : describe(outcome, "the checks", cpu, wall)});
   return report;
 }
 
 }  // namespace
 
-std::vector<ComponentReport> check_components(std::string_view origin) {
+std::vector<ComponentReport> check_components(std::string_view origin, const CheckOptions& options,
+                                              std::string_view component) {
   std::vector<ComponentReport> reports;
   ComponentKinds::for_each([&]<class Component>() {
     for (const auto& entry : registry_of<Component>().entries())
-      if (origin.empty() || entry.origin == origin)
-        reports.push_back(check_isolated<Component>(entry));
+      if ((origin.empty() || entry.origin == origin) &&
+          (component.empty() || entry.name == component))
+        reports.push_back(check_isolated<Component>(entry, options));
   });
   return reports;
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "attnlab/error.hpp"
 #include "attnlab/model/models.hpp"
 
 namespace attnlab::conformance {
@@ -49,6 +50,56 @@ float max_difference(const Tensor& a, const Tensor& b) {
   return largest;
 }
 
+ShapeLimits attention_limits(const CheckOptions& options) {
+  ShapeLimits limits;
+  if (options.thorough) limits.max_length = 256;
+  return limits;
+}
+
+ShapeLimits small_limits(const CheckOptions& options) {
+  return {.max_batch = 2,
+          .max_heads = options.thorough ? 5 : 3,
+          .max_length = options.thorough ? 12 : 8,
+          .max_width = options.thorough ? 8 : 5,
+          .self_attention = false};
+}
+
+std::string over_shapes(const CheckOptions& options, const ShapeLimits& limits,
+                        const std::string& described, const ShapeProperty& property, bool fewer,
+                        const CaseDescription& describe_case) {
+  const CaseDescription name_of =
+      describe_case ? describe_case : [](const AttentionShape& s) { return describe(s); };
+  const int64_t all = options.case_count();
+  const int64_t cases = fewer ? std::max<int64_t>(4, all / 4) : all;
+  const std::optional<ShapeFailure> failure =
+      find_failure(options.seed, cases, limits, property, options.replay);
+  if (failure) {
+    const AttentionShape start = shape_case(options.seed, failure->index, limits);
+    throw CheckFailed(fmt::format(
+        "{}\n    at {}\n    (shrunk in {} steps from case {} of seed {}: {}; replay with "
+        "--seed {} --replay {})",
+        failure->what, name_of(failure->shape), failure->shrink_calls, failure->index, options.seed,
+        name_of(start), options.seed, failure->index));
+  }
+  if (options.replay)
+    return fmt::format("{}: case {} of seed {}", described, *options.replay, options.seed);
+  return fmt::format("{}: {} cases of seed {}{}", described, cases, options.seed,
+                     describe_case ? "" : fmt::format(" ({})", describe(limits)));
+}
+
+std::mt19937_64 shape_rng(const AttentionShape& s, uint64_t salt) {
+  uint64_t h = salt;
+  for (const int64_t field : {s.batch, s.heads, s.queries, s.keys, s.width})
+    h = (h ^ static_cast<uint64_t>(field)) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
+  return std::mt19937_64(h);
+}
+
+bool all_finite(const Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(t.data()[i])) return false;
+  return true;
+}
+
 TransformerConfig small_model_config() {
   TransformerConfig config;
   config.vocab_size = 7;
@@ -67,18 +118,49 @@ TokenBatch counting_tokens(int64_t rows, int64_t length) {
   return tokens;
 }
 
-std::string require_cached_generation_matches(const TransformerConfig& config) {
+std::string require_cached_generation_matches(const TransformerConfig& config, int64_t rows,
+                                              int64_t prompt_length, int64_t continued) {
   Rng rng(8);
   const DecoderLM model(config, rng);
-  const TokenBatch prompt = counting_tokens(2, 3);
-  const Generation cached = model.generate(prompt, 6, true);
-  const Generation full = model.generate(prompt, 6, false);
+  const TokenBatch prompt = counting_tokens(rows, prompt_length);
+  const Generation cached = model.generate(prompt, continued, true);
+  const Generation full = model.generate(prompt, continued, false);
   require(cached.tokens.ids == full.tokens.ids,
           "the tokens generated with the key/value cache differ from recomputing the prefix");
   const float difference = max_difference(cached.logits, full.logits);
   require(difference <= 1e-5f,
           fmt::format("cached and recomputed logits differ by {:.3g} (at most 1e-5)", difference));
-  return fmt::format("6 tokens with and without the cache: logits within {:.2g}", difference);
+  return fmt::format("{} tokens with and without the cache: logits within {:.2g}", continued,
+                     difference);
+}
+
+std::string cached_generation_over_shapes(
+    const CheckOptions& options, const std::function<void(TransformerConfig&)>& configure) {
+  const ShapeLimits limits{
+      .max_batch = 3, .max_heads = 4, .max_length = 30, .max_width = 6, .self_attention = false};
+  int64_t built_models = 0;
+  const std::string summary = over_shapes(
+      options, limits, "cached and recomputed generation agree (tokens; logits within 1e-5)",
+      [&](const AttentionShape& s) {
+        TransformerConfig config = small_model_config();
+        config.heads = s.heads;
+        config.d_model = s.heads * (s.width + s.width % 2);  // even: sin/cos pairs
+        config.ffn_dim = 2 * config.d_model;
+        config.max_length = 64;
+        configure(config);
+        try {
+          Rng rng(8);
+          const DecoderLM refused_or_built(config, rng);
+        } catch (const ConfigError& refused) {  // a component may refuse a shape, saying why
+          return std::string(refused.what());
+        }
+        ++built_models;
+        return require_cached_generation_matches(config, s.batch, s.queries, s.keys);
+      },
+      true);
+  require(built_models > 0 || options.replay.has_value(),
+          "every model shape tried was refused (a ConfigError on building)");
+  return summary;
 }
 
 }  // namespace attnlab::conformance

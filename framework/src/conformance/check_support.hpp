@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <random>
 #include <stdexcept>
 #include <string>
 
@@ -10,6 +11,7 @@
 #include "attnlab/model/config.hpp"
 #include "attnlab/model/token_batch.hpp"
 #include "attnlab/tensor.hpp"
+#include "shape_cases.hpp"
 
 namespace attnlab::conformance {
 
@@ -27,6 +29,33 @@ Check skipped_check(std::string name, std::string why);
 /// Fails with `what` unless `holds`.
 void require(bool holds, const std::string& what);
 
+/// The shapes of a property over attention inputs: the defaults (batch ≤ 5,
+/// heads ≤ 8, lengths ≤ 96, width ≤ 32; lengths ≤ 256 when thorough).
+ShapeLimits attention_limits(const CheckOptions& options);
+/// Small shapes, for checks that cost a forward pass per perturbed element
+/// (finite differences) or build a model per case.
+ShapeLimits small_limits(const CheckOptions& options);
+
+/// How a failing case is named: describe(shape) unless the check reads the
+/// shape's fields as something else (a task's batch, length and setting).
+using CaseDescription = std::function<std::string(const AttentionShape&)>;
+
+/// Runs `property` over the cases of `options` within `limits` (a quarter
+/// of them, at least 4, when `fewer`). Returns "<described>: N cases of seed
+/// S (limits)", or fails with what failed at the smallest failing shape, the
+/// case it was shrunk from and how to replay it.
+std::string over_shapes(const CheckOptions& options, const ShapeLimits& limits,
+                        const std::string& described, const ShapeProperty& property,
+                        bool fewer = false, const CaseDescription& describe_case = {});
+
+/// A generator seeded from `shape` and `salt`: the same choices each time the
+/// property runs on that shape (shrinking needs a property that is a function
+/// of the shape).
+std::mt19937_64 shape_rng(const AttentionShape& shape, uint64_t salt);
+
+/// Whether every element is finite.
+bool all_finite(const Tensor& t);
+
 /// `component`, or a failure if the factory returned none.
 template <class Pointer>
 Pointer built(Pointer component) {
@@ -41,7 +70,16 @@ float max_difference(const Tensor& a, const Tensor& b);
 TokenBatch counting_tokens(int64_t rows, int64_t length);
 
 /// The greedy generation of a decoder-only model with and without its
-/// key/value cache agree (tokens, and logits within 1e-5).
-std::string require_cached_generation_matches(const TransformerConfig& config);
+/// key/value cache agree (tokens, and logits within 1e-5): `rows` prompts of
+/// `prompt` tokens continued by `continued` tokens.
+std::string require_cached_generation_matches(const TransformerConfig& config, int64_t rows = 2,
+                                              int64_t prompt = 3, int64_t continued = 6);
+
+/// Cached generation over many model shapes: heads and head width from the
+/// case, its batch as prompts, its queries as the prompt length and its keys
+/// as the tokens generated after it (max_length 64). `configure` sets the
+/// component under test on the small model.
+std::string cached_generation_over_shapes(const CheckOptions& options,
+                                          const std::function<void(TransformerConfig&)>& configure);
 
 }  // namespace attnlab::conformance

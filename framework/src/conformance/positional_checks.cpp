@@ -1,11 +1,14 @@
 // Conformance of a positional encoding: it acts exactly through the channels
-// it declares, is differentiable, continues correctly after a key/value
-// cache, and is defined past max_length when it claims to extrapolate.
+// it declares, at every head count, width and length; positions continue
+// correctly after an offset (a key/value cache); it is differentiable; and it
+// is defined out to 4 x max_length when it claims to extrapolate.
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 
 #include "attnlab/conformance/gradient_check.hpp"
+#include "attnlab/error.hpp"
 #include "attnlab/model/models.hpp"
 #include "attnlab/model/positional_encoding.hpp"
 #include "check_support.hpp"
@@ -13,51 +16,155 @@
 namespace attnlab::conformance {
 namespace {
 
-constexpr int64_t kLength = 5;
+using Capabilities = PositionalEncoding::Capabilities;
 
-std::unique_ptr<PositionalEncoding> build(const TransformerConfig& config) {
-  Rng rng(3);
-  return built(positional_registry().create(config.positional.name, {},
-                                            {.d_model = config.d_model,
-                                             .heads = config.heads,
-                                             .head_width = config.d_model / config.heads,
-                                             .max_length = config.max_length,
-                                             .rng = rng}));
+// The longest sequence the encodings are built for (learned tables are this long).
+constexpr int64_t kMaxLength = 96;
+
+struct Subject {
+  const Registry<PositionalEncoding>::Entry& entry;
+  // Shapes the encoding was built for (not refused with a ConfigError).
+  mutable int64_t accepted = 0;
+
+  // The encoding for the case's heads and head width, or null if it refuses them.
+  std::unique_ptr<PositionalEncoding> build(const AttentionShape& s) const {
+    Rng rng(3);
+    try {
+      auto encoding = built(positional_registry().create(entry.name, {},
+                                                         {.d_model = s.heads * s.width,
+                                                          .heads = s.heads,
+                                                          .head_width = s.width,
+                                                          .max_length = kMaxLength,
+                                                          .rng = rng}));
+      ++accepted;
+      return encoding;
+    } catch (const ConfigError&) {  // e.g. rotary refuses odd widths, saying so
+      return nullptr;
+    }
+  }
+};
+
+// What each channel gives for queries q [1, h, T, d] over keys k [1, h, S, d]
+// whose first position is `offset` (the queries are the last T of the keys).
+struct Channels {
+  Tensor embedding, bias, rotated_q, rotated_k;
+};
+
+Channels channels(const PositionalEncoding& encoding, const Tensor& q, const Tensor& k,
+                  int64_t offset) {
+  const int64_t queries = q.size(2), keys = k.size(2);
+  auto [rotated_q, rotated_k] = encoding.rotate(q, offset + keys - queries, k, offset);
+  return {encoding.embedding_term(offset, keys), encoding.score_bias(queries, keys, true),
+          rotated_q, rotated_k};
 }
 
-bool all_finite(const Tensor& t) {
-  for (int64_t i = 0; i < t.numel(); ++i)
-    if (!std::isfinite(t.data()[i])) return false;
-  return true;
+// Rows [from, from + count) of axis `axis` of `t`.
+Tensor rows(const Tensor& t, int axis, int64_t from, int64_t count) {
+  return t.defined() ? ops::slice(t, axis, from, count) : t;
 }
 
-std::string declared_channels(const TransformerConfig& config,
-                              const PositionalEncoding::Capabilities& claims) {
-  const auto encoding = build(config);
-  const int64_t width = config.d_model / config.heads;
-  const bool embeds = encoding->embedding_term(0, kLength).defined();
-  const bool biases = encoding->score_bias(kLength, kLength, true).defined();
-  const Tensor q = uniform_tensor({1, config.heads, kLength, width}, 1);
-  const Tensor k = uniform_tensor({1, config.heads, kLength, width}, 2);
-  const auto [q_rotated, k_rotated] = encoding->rotate(q, 0, k, 0);
-  const bool rotates = max_difference(q, q_rotated) > 0.0f || max_difference(k, k_rotated) > 0.0f;
+// max |a - b|, 0 if neither is defined (a channel the encoding does not use).
+float channel_difference(const Tensor& a, const Tensor& b) {
+  if (!a.defined() && !b.defined()) return 0.0f;
+  if (!a.defined() || !b.defined()) return std::numeric_limits<float>::infinity();
+  return max_difference(a, b);
+}
+
+Tensor per_head(const AttentionShape& s, int64_t length, uint64_t seed) {
+  return uniform_tensor({1, s.heads, length, s.width}, seed);
+}
+
+std::string declared_channels(const Subject& subject, const AttentionShape& s) {
+  const auto encoding = subject.build(s);
+  if (!encoding) return "";
+  const Capabilities& claims = subject.entry.capabilities;
+  const int64_t length = s.keys;
+  const Tensor q = per_head(s, length, 1), k = per_head(s, length, 2);
+  const Channels c = channels(*encoding, q, k, 0);
+  const bool embeds = c.embedding.defined(), biases = c.bias.defined();
+  const bool rotates =
+      channel_difference(q, c.rotated_q) > 0.0f || channel_difference(k, c.rotated_k) > 0.0f;
   auto say = [](const char* channel, bool declared, bool acts) {
     return declared == acts ? std::string()
                             : fmt::format("{} is {} but the encoding {}; ", channel,
                                           declared ? "declared" : "not declared",
                                           acts ? "acts there" : "does not act there");
   };
-  const std::string mismatch = say("embeddings", claims.embeddings, embeds) +
-                               say("score_bias", claims.score_bias, biases) +
-                               say("rotates_qk", claims.rotates_qk, rotates);
+  // Length 1 cannot tell a rotation (position 0 may be the identity) or a bias
+  // (a constant bias on one key) from none.
+  const bool distinguishable = length >= 2;
+  const std::string mismatch =
+      say("embeddings", claims.embeddings, embeds) +
+      (distinguishable ? say("score_bias", claims.score_bias, biases) : "") +
+      (distinguishable ? say("rotates_qk", claims.rotates_qk, rotates) : "");
   require(mismatch.empty(), mismatch);
-  return "acts exactly through the channels it declares";
+  const Shape embedding{length, s.heads * s.width}, bias{s.heads, length, length};
+  if (embeds)
+    require(c.embedding.shape() == embedding,
+            fmt::format("the embedding term has shape {}, expected {}",
+                        shape_string(c.embedding.shape()), shape_string(embedding)));
+  if (biases)
+    require(c.bias.shape() == bias, fmt::format("the score bias has shape {}, expected {}",
+                                                shape_string(c.bias.shape()), shape_string(bias)));
+  for (const auto& [channel, t] : {std::pair{"the embedding term", &c.embedding},
+                                   {"the score bias", &c.bias},
+                                   {"the rotated query", &c.rotated_q},
+                                   {"the rotated key", &c.rotated_k}})
+    require(!t->defined() || all_finite(*t), fmt::format("{} is not finite", channel));
+  return "";
+}
+
+std::string continues(const Subject& subject, const AttentionShape& s) {
+  const auto encoding = subject.build(s);
+  if (!encoding) return "";
+  const int64_t offset = s.queries - 1, length = s.keys, total = offset + length;
+  const Tensor q = per_head(s, total, 1), k = per_head(s, total, 2);
+  const Tensor q_tail = rows(q, 2, offset, length), k_tail = rows(k, 2, offset, length);
+  const Channels whole = channels(*encoding, q, k, 0);
+  const Channels tail = channels(*encoding, q_tail, k_tail, offset);
+  // The tail's queries over the whole sequence's keys (a cache of `offset`).
+  const Channels cached = channels(*encoding, q_tail, k, 0);
+  const float embedding =
+      channel_difference(rows(whole.embedding, 0, offset, length), tail.embedding);
+  const float bias = channel_difference(rows(whole.bias, 1, offset, length), cached.bias);
+  const float rotated_q =
+      channel_difference(rows(whole.rotated_q, 2, offset, length), cached.rotated_q);
+  const float rotated_k =
+      channel_difference(rows(whole.rotated_k, 2, offset, length), tail.rotated_k);
+  for (const auto& [channel, difference] : {std::pair{"embedding term", embedding},
+                                            {"score bias", bias},
+                                            {"rotated query", rotated_q},
+                                            {"rotated key", rotated_k}})
+    require(difference <= 1e-5f,
+            fmt::format("the {} of positions [{}, {}) differs from the same positions of [0, {}) "
+                        "by {:.3g} (at most 1e-5)",
+                        channel, offset, total, total, difference));
+  return "";
+}
+
+std::string extrapolates(const Subject& subject, const AttentionShape& s) {
+  const auto encoding = subject.build(s);
+  if (!encoding) return "";
+  const Capabilities& claims = subject.entry.capabilities;
+  const int64_t length = kMaxLength + 3 * s.keys;  // to 4 x max_length
+  const Channels c = channels(*encoding, per_head(s, length, 1), per_head(s, length, 2), 0);
+  const auto require_finite = [&](bool declared, const Tensor& t, const char* channel) {
+    if (!declared) return;
+    require(t.defined() && all_finite(t),
+            fmt::format("{} is {} at length {} (max_length {})", channel,
+                        t.defined() ? "not finite" : "undefined", length, kMaxLength));
+  };
+  require_finite(claims.embeddings, c.embedding, "the embedding term");
+  require_finite(claims.score_bias, c.bias, "the score bias");
+  require_finite(claims.rotates_qk, c.rotated_q, "the rotated query");
+  require_finite(claims.rotates_qk, c.rotated_k, "the rotated key");
+  return "";
 }
 
 std::string gradients(const TransformerConfig& config) {
   Rng rng(4);
   const DecoderLM model(config, rng);
-  const TokenBatch tokens = counting_tokens(2, kLength);
+  const TokenBatch tokens = counting_tokens(2, 5);
   std::vector<GradCheckInput> checked;
   for (auto& [name, tensor] : model.named_parameters()) checked.push_back({name, tensor});
   // Deep float32 forwards: a larger step and floor, as attnlab's own model checks.
@@ -70,42 +177,59 @@ std::string gradients(const TransformerConfig& config) {
   return fmt::format("relative gradient error {:.2g} over a decoder's parameters", error);
 }
 
-std::string extrapolates(const TransformerConfig& config,
-                         const PositionalEncoding::Capabilities& claims) {
-  const auto encoding = build(config);
-  const int64_t beyond = 2 * config.max_length, width = config.d_model / config.heads;
-  const auto require_finite = [&](bool declared, const Tensor& t, const char* channel) {
-    if (!declared) return;
-    require(t.defined() && all_finite(t),
-            fmt::format("{} is {} at length {} (max_length {})", channel,
-                        t.defined() ? "not finite" : "undefined", beyond, config.max_length));
-  };
-  require_finite(claims.embeddings, encoding->embedding_term(0, beyond), "the embedding term");
-  require_finite(claims.score_bias, encoding->score_bias(beyond, beyond, true), "the score bias");
-  const Tensor q = uniform_tensor({1, config.heads, 2, width}, 3);
-  require_finite(claims.rotates_qk, encoding->rotate(q, beyond, q, beyond).first,
-                 "the rotated query");
-  return fmt::format("every declared channel defined and finite at length {} = 2 x max_length",
-                     beyond);
+// Every shape refused is a failure: the encoding was never checked.
+std::string accepted_some(const Subject& subject, const CheckOptions& options,
+                          std::string summary) {
+  require(subject.accepted > 0 || options.replay.has_value(),
+          "the encoding refused every head count and width tried (a ConfigError on building)");
+  return summary;
 }
 
 }  // namespace
 
-ComponentReport check_positional_encoding(const std::string& name) {
+ComponentReport check_positional_encoding(const std::string& name, const CheckOptions& options) {
   const auto& entry = positional_registry().find(name);
+  const Subject subject{entry};
   TransformerConfig config = small_model_config();
   config.positional = {entry.name, {}};
   ComponentReport report{
       .kind = PositionalEncoding::kKind, .name = entry.name, .origin = entry.origin, .checks = {}};
-  report.checks.push_back(run_check("declared_channels",
-                                    [&] { return declared_channels(config, entry.capabilities); }));
+  ShapeLimits within = attention_limits(options);
+  within.max_length = kMaxLength;
+  within.self_attention = true;
+  auto run = [&](const char* check, const ShapeLimits& limits, const char* described,
+                 std::string (*property)(const Subject&, const AttentionShape&)) {
+    report.checks.push_back(run_check(check, [&] {
+      subject.accepted = 0;
+      return accepted_some(subject, options,
+                           over_shapes(options, limits, described, [&](const AttentionShape& s) {
+                             return property(subject, s);
+                           }));
+    }));
+  };
+  run("declared_channels", within,
+      "acts exactly through the channels it declares, with their shapes, finite",
+      declared_channels);
+  ShapeLimits halves = within;
+  halves.self_attention = false;
+  halves.max_length = entry.capabilities.extrapolates ? kMaxLength : kMaxLength / 2;
+  run("continues", halves,
+      "positions [o, o + L) after an offset o (a cache) give the rows o.. of those of [0, o + L) "
+      "(o = queries - 1, L = keys)",
+      continues);
   report.checks.push_back(run_check("gradients", [&] { return gradients(config); }));
-  report.checks.push_back(
-      run_check("cached_generation", [&] { return require_cached_generation_matches(config); }));
-  report.checks.push_back(
-      entry.capabilities.extrapolates
-          ? run_check("extrapolates", [&] { return extrapolates(config, entry.capabilities); })
-          : skipped_check("extrapolates", "not claimed"));
+  report.checks.push_back(run_check("cached_generation", [&] {
+    return cached_generation_over_shapes(options, [&](TransformerConfig& c) {
+      c.positional = {entry.name, {}};
+    });
+  }));
+  if (entry.capabilities.extrapolates)
+    run("extrapolates", within,
+        "every declared channel defined and finite at lengths max_length + 3 x keys (to 4 x "
+        "max_length = 384)",
+        extrapolates);
+  else
+    report.checks.push_back(skipped_check("extrapolates", "not claimed"));
   return report;
 }
 

@@ -29,12 +29,27 @@ int64_t length(std::mt19937_64& rng, int64_t longest) {
                                  : uniform(rng, 1, longest);
 }
 
+// A shape within the limits: each field at most its limit.
+AttentionShape within(AttentionShape s, const ShapeLimits& l) {
+  s.batch = std::min(s.batch, l.max_batch);
+  s.heads = std::min(s.heads, l.max_heads);
+  s.keys = std::min(s.keys, l.max_length);
+  s.queries = l.self_attention ? s.keys : std::min(s.queries, l.max_length);
+  s.width = std::min(s.width, l.max_width);
+  return s;
+}
+
 std::vector<AttentionShape> edge_cases(const ShapeLimits& l) {
-  return {{1, 1, 1, 1, 1},
-          {l.max_batch, 2, l.max_length, l.max_length, 4},
-          {2, l.max_heads, 7, 7, 2},
-          {2, 2, 5, 1, 4},
-          {1, 1, 3, 3, l.max_width}};
+  std::vector<AttentionShape> edges;
+  for (const AttentionShape& edge : {AttentionShape{1, 1, 1, 1, 1},
+                                     {l.max_batch, 2, l.max_length, l.max_length, 4},
+                                     {2, l.max_heads, 7, 7, 2},
+                                     {2, 2, 5, 1, 4},
+                                     {1, 1, 3, 3, l.max_width}}) {
+    const AttentionShape kept = within(edge, l);
+    if (std::find(edges.begin(), edges.end(), kept) == edges.end()) edges.push_back(kept);
+  }
+  return edges;
 }
 
 // The fields of a shape, to shrink one at a time.
@@ -61,6 +76,11 @@ std::string describe(const AttentionShape& s) {
                      s.queries, s.keys, s.width);
 }
 
+std::string describe(const ShapeLimits& l) {
+  return fmt::format("batch ≤ {}, heads ≤ {}, lengths ≤ {}, width ≤ {}{}", l.max_batch, l.max_heads,
+                     l.max_length, l.max_width, l.self_attention ? ", queries = keys" : "");
+}
+
 AttentionShape shape_case(uint64_t seed, int64_t index, const ShapeLimits& limits) {
   const std::vector<AttentionShape> edges = edge_cases(limits);
   if (index < static_cast<int64_t>(edges.size())) return edges[static_cast<std::size_t>(index)];
@@ -70,19 +90,22 @@ AttentionShape shape_case(uint64_t seed, int64_t index, const ShapeLimits& limit
   shape.heads = uniform(rng, 1, limits.max_heads);
   shape.keys = length(rng, limits.max_length);
   // Self-attention (queries == keys) half the time: what causal masks need.
-  shape.queries = uniform(rng, 0, 1) == 0 ? shape.keys : length(rng, limits.max_length);
+  const bool self_attention = uniform(rng, 0, 1) == 0 || limits.self_attention;
+  shape.queries = self_attention ? shape.keys : length(rng, limits.max_length);
   shape.width = uniform(rng, 1, limits.max_width);
   return shape;
 }
 
-std::vector<AttentionShape> smaller_shapes(const AttentionShape& shape) {
+std::vector<AttentionShape> smaller_shapes(const AttentionShape& shape, const ShapeLimits& limits) {
   std::vector<AttentionShape> smaller;
   for (int64_t AttentionShape::*field : kFields) {
+    if (limits.self_attention && field == &AttentionShape::queries) continue;  // moves with keys
     const int64_t value = shape.*field;
     for (const int64_t candidate : {int64_t{1}, value / 2, value - 1}) {
       if (candidate < 1 || candidate >= value) continue;
       AttentionShape next = shape;
       next.*field = candidate;
+      if (limits.self_attention) next.queries = next.keys;
       if (std::find(smaller.begin(), smaller.end(), next) == smaller.end()) smaller.push_back(next);
     }
   }
@@ -100,7 +123,7 @@ std::optional<ShapeFailure> find_failure(uint64_t seed, int64_t count, const Sha
     ShapeFailure failure{index, start, *what, 0};
     for (bool moved = true; moved && failure.shrink_calls < max_shrink_calls;) {
       moved = false;
-      for (const AttentionShape& candidate : smaller_shapes(failure.shape)) {
+      for (const AttentionShape& candidate : smaller_shapes(failure.shape, limits)) {
         if (failure.shrink_calls >= max_shrink_calls) break;
         ++failure.shrink_calls;
         if (std::optional<std::string> still = failure_at(property, candidate)) {

@@ -29,7 +29,13 @@ struct AttentionShape {
 /// The range of each field; every case lies within it.
 struct ShapeLimits {
   int64_t max_batch = 5, max_heads = 8, max_length = 96, max_width = 32;
+  /// Queries always as many as keys (what a causal mask over one sequence
+  /// needs); they are then drawn and shrunk together.
+  bool self_attention = false;
 };
+
+/// "batch ≤ 5, heads ≤ 8, lengths ≤ 96, width ≤ 32" (and "queries = keys").
+std::string describe(const ShapeLimits& limits);
 
 std::string describe(const AttentionShape& shape);
 
@@ -38,9 +44,10 @@ std::string describe(const AttentionShape& shape);
 /// with several queries); the rest are drawn at random, lengths skewed short.
 AttentionShape shape_case(uint64_t seed, int64_t index, const ShapeLimits& limits);
 
-/// Shapes smaller than `shape` in one field: that field at 1, halved, or less
-/// by one, larger steps first.
-std::vector<AttentionShape> smaller_shapes(const AttentionShape& shape);
+/// Shapes smaller than `shape` in one field (queries and keys together under
+/// self-attention): that field at 1, halved, or less by one, larger steps first.
+std::vector<AttentionShape> smaller_shapes(const AttentionShape& shape,
+                                           const ShapeLimits& limits = {});
 
 /// A property over shapes: returns what it measured, or throws (any
 /// exception) with what failed.

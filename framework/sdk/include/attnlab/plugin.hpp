@@ -48,7 +48,10 @@ namespace attnlab {
 ///      observers receive a RecordedTensor (name, dimension names, layer,
 ///      replaceable); dimension names are constants (nn/dimension_names.hpp);
 ///      tasks declare byte_tokens
-inline constexpr int kPluginApiVersion = 5;
+///   6: the conformance checks take CheckOptions (seed, cases, replay,
+///      thorough) and run over many shapes; ops::matmul's overload with a
+///      scale factor (added under 5 without a bump)
+inline constexpr int kPluginApiVersion = 6;
 
 /// What a library of components hands to attnlab while it is being loaded.
 class PluginRegistrar {
