@@ -94,3 +94,23 @@ TEST_CASE("shape cases: a property that holds everywhere, a replay and a shrinki
   REQUIRE(non_standard);
   REQUIRE(non_standard->what == "an exception that is not a std::exception");
 }
+
+TEST_CASE("shape cases: self-attention keeps queries equal to keys, drawn and shrunk together") {
+  ShapeLimits limits{
+      .max_batch = 2, .max_heads = 3, .max_length = 9, .max_width = 5, .self_attention = true};
+  for (int64_t i = 0; i < 100; ++i) {
+    const AttentionShape s = shape_case(4, i, limits);
+    REQUIRE(s.queries == s.keys);
+    // The edges too are clamped to the limits.
+    REQUIRE(s.batch <= 2);
+    REQUIRE(s.heads <= 3);
+    REQUIRE(s.keys <= 9);
+    REQUIRE(s.width <= 5);
+    for (const AttentionShape& smaller : smaller_shapes(s, limits))
+      REQUIRE(smaller.queries == smaller.keys);
+  }
+  // A causal leak from position 8 on shrinks to 9 positions, queries with them.
+  const auto leak = find_failure(4, 100, limits, fails_when([](auto& s) { return s.keys > 8; }));
+  REQUIRE(leak);
+  REQUIRE(leak->shape == AttentionShape{1, 1, 9, 9, 1});
+}

@@ -28,7 +28,7 @@ faulted() {  # faulted N COMMAND...: runs COMMAND with the N-th write of the tri
 # Training diverges at step 2, while step 1's activations may still be written:
 # a write that fails then is named beside the divergence. Whether the writer
 # has begun step 1's first write when training fails depends on scheduling, so
-# each write is tried up to 3 times; it must be seen at least once.
+# each write is tried up to 5 times; it must be seen at least once.
 "$attnlab" run "$here/diverging_recorded_trial.yaml" -q -o output=diverging > /dev/null 2>&1 || true
 ticket=$(ls diverging/trials/*.yaml)
 id=$(basename "$ticket" .yaml)
@@ -36,7 +36,7 @@ faulted 0 "$attnlab" trial "$ticket" --output "diverging/$id.h5" --log diverging
 diverging_writes=$(cat count)
 both=0
 for ((at = 1; at <= diverging_writes; at++)); do
-  for attempt in 1 2 3; do
+  for attempt in 1 2 3 4 5; do
     faulted "$at" "$attnlab" trial "$ticket" --output "diverging/$id.h5" --log diverging/log \
       > /dev/null 2> diverging/errors || true
     if [ -e "diverging/$id.h5" ] || ls diverging | grep -q partial; then

@@ -66,13 +66,25 @@ ShapeLimits small_limits(const CheckOptions& options) {
 
 std::string over_shapes(const CheckOptions& options, const ShapeLimits& limits,
                         const std::string& described, const ShapeProperty& property, bool fewer,
-                        const CaseDescription& describe_case) {
+                        const CaseDescription& describe_case, const std::string& ranges) {
   const CaseDescription name_of =
       describe_case ? describe_case : [](const AttentionShape& s) { return describe(s); };
   const int64_t all = options.case_count();
   const int64_t cases = fewer ? std::max<int64_t>(4, all / 4) : all;
+  // A ConfigError is a refusal, not a failure: a component may refuse a
+  // setting or shape with a clear error (that is not a wrong number).
+  int64_t accepted = 0;
+  const ShapeProperty refusable = [&](const AttentionShape& s) -> std::string {
+    try {
+      std::string measured = property(s);
+      ++accepted;
+      return measured;
+    } catch (const ConfigError&) {
+      return "refused";
+    }
+  };
   const std::optional<ShapeFailure> failure =
-      find_failure(options.seed, cases, limits, property, options.replay);
+      find_failure(options.seed, cases, limits, refusable, options.replay);
   if (failure) {
     const AttentionShape start = shape_case(options.seed, failure->index, limits);
     throw CheckFailed(fmt::format(
@@ -81,10 +93,12 @@ std::string over_shapes(const CheckOptions& options, const ShapeLimits& limits,
         failure->what, name_of(failure->shape), failure->shrink_calls, failure->index, options.seed,
         name_of(start), options.seed, failure->index));
   }
+  require(accepted > 0 || options.replay.has_value(),
+          "every case was refused with a ConfigError: the component was never checked");
   if (options.replay)
     return fmt::format("{}: case {} of seed {}", described, *options.replay, options.seed);
-  return fmt::format("{}: {} cases of seed {}{}", described, cases, options.seed,
-                     describe_case ? "" : fmt::format(" ({})", describe(limits)));
+  return fmt::format("{}: {} cases of seed {} ({})", described, cases, options.seed,
+                     ranges.empty() ? describe(limits) : ranges);
 }
 
 std::mt19937_64 shape_rng(const AttentionShape& s, uint64_t salt) {
@@ -134,11 +148,32 @@ std::string require_cached_generation_matches(const TransformerConfig& config, i
                      difference);
 }
 
+ShapeLimits with_settings(ShapeLimits limits, const std::vector<ParameterSetting>& settings) {
+  limits.settings = static_cast<int64_t>(settings.size());
+  return limits;
+}
+
+std::string with_setting(const AttentionShape& s, const std::vector<ParameterSetting>& settings) {
+  if (s.setting == 0 || s.setting >= static_cast<int64_t>(settings.size())) return "";
+  return ", with " + describe(settings[static_cast<std::size_t>(s.setting)]);
+}
+
+std::string describe(const AttentionShape& s, const std::vector<ParameterSetting>& settings) {
+  AttentionShape fields = s;
+  fields.setting = 0;
+  return describe(fields) + with_setting(s, settings);
+}
+
 std::string cached_generation_over_shapes(
-    const CheckOptions& options, const std::function<void(TransformerConfig&)>& configure) {
-  const ShapeLimits limits{
-      .max_batch = 3, .max_heads = 4, .max_length = 30, .max_width = 6, .self_attention = false};
-  int64_t built_models = 0;
+    const CheckOptions& options, const std::vector<ParameterSetting>& settings,
+    const std::function<void(TransformerConfig&, const ParameterSetting&)>& configure) {
+  const ShapeLimits limits = with_settings({.max_batch = 3,
+                                            .max_heads = 4,
+                                            .max_length = 30,
+                                            .max_width = 6,
+                                            .self_attention = false,
+                                            .settings = 1},
+                                           settings);
   const std::string summary = over_shapes(
       options, limits, "cached and recomputed generation agree (tokens; logits within 1e-5)",
       [&](const AttentionShape& s) {
@@ -147,19 +182,15 @@ std::string cached_generation_over_shapes(
         config.d_model = s.heads * (s.width + s.width % 2);  // even: sin/cos pairs
         config.ffn_dim = 2 * config.d_model;
         config.max_length = 64;
-        configure(config);
-        try {
-          Rng rng(8);
-          const DecoderLM refused_or_built(config, rng);
-        } catch (const ConfigError& refused) {  // a component may refuse a shape, saying why
-          return std::string(refused.what());
-        }
-        ++built_models;
+        configure(config, settings[static_cast<std::size_t>(s.setting)]);
         return require_cached_generation_matches(config, s.batch, s.queries, s.keys);
       },
-      true);
-  require(built_models > 0 || options.replay.has_value(),
-          "every model shape tried was refused (a ConfigError on building)");
+      true,
+      [&](const AttentionShape& s) {
+        return fmt::format("{} prompt(s) of {} token(s), {} generated, heads {}, d_model {}{}",
+                           s.batch, s.queries, s.keys, s.heads, s.heads * (s.width + s.width % 2),
+                           with_setting(s, settings));
+      });
   return summary;
 }
 

@@ -11,6 +11,7 @@
 #include "attnlab/model/config.hpp"
 #include "attnlab/model/token_batch.hpp"
 #include "attnlab/tensor.hpp"
+#include "parameter_settings.hpp"
 #include "shape_cases.hpp"
 
 namespace attnlab::conformance {
@@ -36,17 +37,29 @@ ShapeLimits attention_limits(const CheckOptions& options);
 /// (finite differences) or build a model per case.
 ShapeLimits small_limits(const CheckOptions& options);
 
+/// `limits` drawing from `settings` too.
+ShapeLimits with_settings(ShapeLimits limits, const std::vector<ParameterSetting>& settings);
+/// describe(shape) with its setting named ("..., with window=1"; nothing for
+/// the defaults).
+std::string describe(const AttentionShape& shape, const std::vector<ParameterSetting>& settings);
+/// ", with window=1", or "" for the defaults.
+std::string with_setting(const AttentionShape& shape,
+                         const std::vector<ParameterSetting>& settings);
+
 /// How a failing case is named: describe(shape) unless the check reads the
 /// shape's fields as something else (a task's batch, length and setting).
 using CaseDescription = std::function<std::string(const AttentionShape&)>;
 
 /// Runs `property` over the cases of `options` within `limits` (a quarter
 /// of them, at least 4, when `fewer`). Returns "<described>: N cases of seed
-/// S (limits)", or fails with what failed at the smallest failing shape, the
-/// case it was shrunk from and how to replay it.
+/// S (<ranges>, by default describe(limits))", or fails with what failed at
+/// the smallest failing case, the case it was shrunk from and how to replay
+/// it. A ConfigError is a refusal of the case, not a failure; every case
+/// refused is one.
 std::string over_shapes(const CheckOptions& options, const ShapeLimits& limits,
                         const std::string& described, const ShapeProperty& property,
-                        bool fewer = false, const CaseDescription& describe_case = {});
+                        bool fewer = false, const CaseDescription& describe_case = {},
+                        const std::string& ranges = {});
 
 /// A generator seeded from `shape` and `salt`: the same choices each time the
 /// property runs on that shape (shrinking needs a property that is a function
@@ -78,8 +91,9 @@ std::string require_cached_generation_matches(const TransformerConfig& config, i
 /// Cached generation over many model shapes: heads and head width from the
 /// case, its batch as prompts, its queries as the prompt length and its keys
 /// as the tokens generated after it (max_length 64). `configure` sets the
-/// component under test on the small model.
-std::string cached_generation_over_shapes(const CheckOptions& options,
-                                          const std::function<void(TransformerConfig&)>& configure);
+/// component under test, with one of its `settings`, on the small model.
+std::string cached_generation_over_shapes(
+    const CheckOptions& options, const std::vector<ParameterSetting>& settings,
+    const std::function<void(TransformerConfig&, const ParameterSetting&)>& configure);
 
 }  // namespace attnlab::conformance

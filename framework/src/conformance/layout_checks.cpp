@@ -55,18 +55,20 @@ ComponentReport check_head_layout(const std::string& name, const CheckOptions& o
                              .max_width = 8,
                              .self_attention = true};
     const std::string summary = over_shapes(
-        options, limits,
-        fmt::format("consistent dimensions over {} parameter settings", settings.size()),
+        options, limits, "consistent dimensions",
         [&](const AttentionShape& s) { return dimensions(entry, settings, accepted, s); }, false,
-        describe_layout_case);
+        describe_layout_case,
+        fmt::format("heads ≤ {}, d_model = heads x 1 .. 8, each case at {} parameter settings",
+                    limits.max_heads, settings.size()));
     require(accepted > 0 || options.replay.has_value(),
             "refuses every head count, d_model and parameter setting tried");
     return summary;
   }));
   report.checks.push_back(run_check("cached_generation", [&] {
-    return cached_generation_over_shapes(options, [&](TransformerConfig& config) {
-      config.head_layout = {entry.name, {}};
-    });
+    return cached_generation_over_shapes(options, settings,
+                                         [&](TransformerConfig& config, const ParameterSetting& p) {
+                                           config.head_layout = {entry.name, p};
+                                         });
   }));
   return report;
 }

@@ -12,6 +12,7 @@
 #include "attnlab/model/models.hpp"
 #include "attnlab/model/positional_encoding.hpp"
 #include "check_support.hpp"
+#include "parameter_settings.hpp"
 
 namespace attnlab::conformance {
 namespace {
@@ -23,24 +24,19 @@ constexpr int64_t kMaxLength = 96;
 
 struct Subject {
   const Registry<PositionalEncoding>::Entry& entry;
-  // Shapes the encoding was built for (not refused with a ConfigError).
-  mutable int64_t accepted = 0;
+  std::vector<ParameterSetting> settings = parameter_settings(entry.parameters);
 
-  // The encoding for the case's heads and head width, or null if it refuses them.
+  // The encoding for the case's heads, head width and parameter setting (a
+  // ConfigError refuses the case: rotary refuses odd widths, saying so).
   std::unique_ptr<PositionalEncoding> build(const AttentionShape& s) const {
     Rng rng(3);
-    try {
-      auto encoding = built(positional_registry().create(entry.name, {},
-                                                         {.d_model = s.heads * s.width,
-                                                          .heads = s.heads,
-                                                          .head_width = s.width,
-                                                          .max_length = kMaxLength,
-                                                          .rng = rng}));
-      ++accepted;
-      return encoding;
-    } catch (const ConfigError&) {  // e.g. rotary refuses odd widths, saying so
-      return nullptr;
-    }
+    return built(positional_registry().create(entry.name,
+                                              settings[static_cast<std::size_t>(s.setting)],
+                                              {.d_model = s.heads * s.width,
+                                               .heads = s.heads,
+                                               .head_width = s.width,
+                                               .max_length = kMaxLength,
+                                               .rng = rng}));
   }
 };
 
@@ -76,7 +72,6 @@ Tensor per_head(const AttentionShape& s, int64_t length, uint64_t seed) {
 
 std::string declared_channels(const Subject& subject, const AttentionShape& s) {
   const auto encoding = subject.build(s);
-  if (!encoding) return "";
   const Capabilities& claims = subject.entry.capabilities;
   const int64_t length = s.keys;
   const Tensor q = per_head(s, length, 1), k = per_head(s, length, 2);
@@ -116,7 +111,6 @@ std::string declared_channels(const Subject& subject, const AttentionShape& s) {
 
 std::string continues(const Subject& subject, const AttentionShape& s) {
   const auto encoding = subject.build(s);
-  if (!encoding) return "";
   const int64_t offset = s.queries - 1, length = s.keys, total = offset + length;
   const Tensor q = per_head(s, total, 1), k = per_head(s, total, 2);
   const Tensor q_tail = rows(q, 2, offset, length), k_tail = rows(k, 2, offset, length);
@@ -144,7 +138,6 @@ std::string continues(const Subject& subject, const AttentionShape& s) {
 
 std::string extrapolates(const Subject& subject, const AttentionShape& s) {
   const auto encoding = subject.build(s);
-  if (!encoding) return "";
   const Capabilities& claims = subject.entry.capabilities;
   const int64_t length = kMaxLength + 3 * s.keys;  // to 4 x max_length
   const Channels c = channels(*encoding, per_head(s, length, 1), per_head(s, length, 2), 0);
@@ -177,12 +170,8 @@ std::string gradients(const TransformerConfig& config) {
   return fmt::format("relative gradient error {:.2g} over a decoder's parameters", error);
 }
 
-// Every shape refused is a failure: the encoding was never checked.
-std::string accepted_some(const Subject& subject, const CheckOptions& options,
-                          std::string summary) {
-  require(subject.accepted > 0 || options.replay.has_value(),
-          "the encoding refused every head count and width tried (a ConfigError on building)");
-  return summary;
+std::string heads_of(const AttentionShape& s) {
+  return fmt::format("heads {}, head width {}", s.heads, s.width);
 }
 
 }  // namespace
@@ -194,40 +183,50 @@ ComponentReport check_positional_encoding(const std::string& name, const CheckOp
   config.positional = {entry.name, {}};
   ComponentReport report{
       .kind = PositionalEncoding::kKind, .name = entry.name, .origin = entry.origin, .checks = {}};
-  ShapeLimits within = attention_limits(options);
+  ShapeLimits within = with_settings(attention_limits(options), subject.settings);
   within.max_length = kMaxLength;
   within.self_attention = true;
   auto run = [&](const char* check, const ShapeLimits& limits, const char* described,
-                 std::string (*property)(const Subject&, const AttentionShape&)) {
+                 std::string (*property)(const Subject&, const AttentionShape&),
+                 const CaseDescription& describe_case) {
     report.checks.push_back(run_check(check, [&] {
-      subject.accepted = 0;
-      return accepted_some(subject, options,
-                           over_shapes(options, limits, described, [&](const AttentionShape& s) {
-                             return property(subject, s);
-                           }));
+      return over_shapes(
+          options, limits, described, [&](const AttentionShape& s) { return property(subject, s); },
+          false, describe_case,
+          fmt::format("heads ≤ {}, head width ≤ {}, lengths ≤ {}, {} parameter settings",
+                      limits.max_heads, limits.max_width, limits.max_length, limits.settings));
     }));
   };
   run("declared_channels", within,
-      "acts exactly through the channels it declares, with their shapes, finite",
-      declared_channels);
+      "acts exactly through the channels it declares, with their shapes, finite", declared_channels,
+      [&](const AttentionShape& s) {
+        return fmt::format("length {}, {}{}", s.keys, heads_of(s),
+                           with_setting(s, subject.settings));
+      });
   ShapeLimits halves = within;
   halves.self_attention = false;
   halves.max_length = entry.capabilities.extrapolates ? kMaxLength : kMaxLength / 2;
   run("continues", halves,
-      "positions [o, o + L) after an offset o (a cache) give the rows o.. of those of [0, o + L) "
-      "(o = queries - 1, L = keys)",
-      continues);
+      "positions [o, o + L) after an offset o (a cache) give the rows o.. of those of [0, o + L)",
+      continues, [&](const AttentionShape& s) {
+        return fmt::format("offset {}, length {}, {}{}", s.queries - 1, s.keys, heads_of(s),
+                           with_setting(s, subject.settings));
+      });
   report.checks.push_back(run_check("gradients", [&] { return gradients(config); }));
   report.checks.push_back(run_check("cached_generation", [&] {
-    return cached_generation_over_shapes(options, [&](TransformerConfig& c) {
-      c.positional = {entry.name, {}};
-    });
+    return cached_generation_over_shapes(options, subject.settings,
+                                         [&](TransformerConfig& c, const ParameterSetting& p) {
+                                           c.positional = {entry.name, p};
+                                         });
   }));
   if (entry.capabilities.extrapolates)
     run("extrapolates", within,
         "every declared channel defined and finite at lengths max_length + 3 x keys (to 4 x "
         "max_length = 384)",
-        extrapolates);
+        extrapolates, [&](const AttentionShape& s) {
+          return fmt::format("length {}, {}{}", kMaxLength + 3 * s.keys, heads_of(s),
+                             with_setting(s, subject.settings));
+        });
   else
     report.checks.push_back(skipped_check("extrapolates", "not claimed"));
   return report;

@@ -53,9 +53,9 @@ std::vector<AttentionShape> edge_cases(const ShapeLimits& l) {
 }
 
 // The fields of a shape, to shrink one at a time.
-constexpr std::array<int64_t AttentionShape::*, 5> kFields{
-    &AttentionShape::batch, &AttentionShape::heads, &AttentionShape::queries, &AttentionShape::keys,
-    &AttentionShape::width};
+constexpr std::array<int64_t AttentionShape::*, 6> kFields{
+    &AttentionShape::batch, &AttentionShape::heads, &AttentionShape::queries,
+    &AttentionShape::keys,  &AttentionShape::width, &AttentionShape::setting};
 
 // What the property said at `shape`, or nothing if it held.
 std::optional<std::string> failure_at(const ShapeProperty& property, const AttentionShape& shape) {
@@ -72,13 +72,16 @@ std::optional<std::string> failure_at(const ShapeProperty& property, const Atten
 }  // namespace
 
 std::string describe(const AttentionShape& s) {
-  return fmt::format("batch {}, heads {}, queries {}, keys {}, width {}", s.batch, s.heads,
-                     s.queries, s.keys, s.width);
+  return fmt::format("batch {}, heads {}, queries {}, keys {}, width {}{}", s.batch, s.heads,
+                     s.queries, s.keys, s.width,
+                     s.setting == 0 ? "" : fmt::format(", setting {}", s.setting));
 }
 
 std::string describe(const ShapeLimits& l) {
-  return fmt::format("batch ≤ {}, heads ≤ {}, lengths ≤ {}, width ≤ {}{}", l.max_batch, l.max_heads,
-                     l.max_length, l.max_width, l.self_attention ? ", queries = keys" : "");
+  return fmt::format("batch ≤ {}, heads ≤ {}, lengths ≤ {}, width ≤ {}{}{}", l.max_batch,
+                     l.max_heads, l.max_length, l.max_width,
+                     l.self_attention ? ", queries = keys" : "",
+                     l.settings > 1 ? fmt::format(", {} parameter settings", l.settings) : "");
 }
 
 AttentionShape shape_case(uint64_t seed, int64_t index, const ShapeLimits& limits) {
@@ -93,6 +96,7 @@ AttentionShape shape_case(uint64_t seed, int64_t index, const ShapeLimits& limit
   const bool self_attention = uniform(rng, 0, 1) == 0 || limits.self_attention;
   shape.queries = self_attention ? shape.keys : length(rng, limits.max_length);
   shape.width = uniform(rng, 1, limits.max_width);
+  shape.setting = uniform(rng, 0, std::max<int64_t>(1, limits.settings) - 1);
   return shape;
 }
 
@@ -101,8 +105,9 @@ std::vector<AttentionShape> smaller_shapes(const AttentionShape& shape, const Sh
   for (int64_t AttentionShape::*field : kFields) {
     if (limits.self_attention && field == &AttentionShape::queries) continue;  // moves with keys
     const int64_t value = shape.*field;
-    for (const int64_t candidate : {int64_t{1}, value / 2, value - 1}) {
-      if (candidate < 1 || candidate >= value) continue;
+    const int64_t least = field == &AttentionShape::setting ? 0 : 1;
+    for (const int64_t candidate : {least, value / 2, value - 1}) {
+      if (candidate < least || candidate >= value) continue;
       AttentionShape next = shape;
       next.*field = candidate;
       if (limits.self_attention) next.queries = next.keys;

@@ -20,9 +20,11 @@
 namespace attnlab::conformance {
 
 /// The inputs of one attention call: q [batch, heads, queries, width], k and v
-/// [batch, heads, keys, width].
+/// [batch, heads, keys, width]; and which of the component's parameter
+/// settings to build it with (0 = its defaults).
 struct AttentionShape {
   int64_t batch, heads, queries, keys, width;
+  int64_t setting = 0;
   bool operator==(const AttentionShape&) const = default;
 };
 
@@ -32,6 +34,8 @@ struct ShapeLimits {
   /// Queries always as many as keys (what a causal mask over one sequence
   /// needs); they are then drawn and shrunk together.
   bool self_attention = false;
+  /// Parameter settings to draw from (0 .. settings - 1; 0 = the defaults).
+  int64_t settings = 1;
 };
 
 /// "batch ≤ 5, heads ≤ 8, lengths ≤ 96, width ≤ 32" (and "queries = keys").
@@ -45,7 +49,8 @@ std::string describe(const AttentionShape& shape);
 AttentionShape shape_case(uint64_t seed, int64_t index, const ShapeLimits& limits);
 
 /// Shapes smaller than `shape` in one field (queries and keys together under
-/// self-attention): that field at 1, halved, or less by one, larger steps first.
+/// self-attention): that field at 1 (the setting at 0, the defaults), halved,
+/// or less by one, larger steps first.
 std::vector<AttentionShape> smaller_shapes(const AttentionShape& shape,
                                            const ShapeLimits& limits = {});
 

@@ -6,7 +6,7 @@
 // of tree.
 //
 // Each check is a property over many seeded cases (batch sizes, head counts,
-// query and key lengths, widths; evaluation lengths and parameter settings),
+// query and key lengths, widths, evaluation lengths, parameter settings),
 // the edge cases first. A failing case is shrunk to a smallest one that still
 // fails, reported with the case index and seed that replay it.
 #pragma once
@@ -72,8 +72,9 @@ ComponentReport check_task(const std::string& name, const CheckOptions& options 
 /// component when empty) and, if `component` is given, whose name it is, in
 /// the order `attnlab plugins` lists them. Each
 /// component is checked in a child process of its own: one that crashes or
-/// runs past 120 s of CPU (or 300 s in all) fails a check "runs" saying so, and the others are
-/// still checked. Throws IoError only if no child process can be had.
+/// runs past 120 s of CPU (1800 s when thorough), or three times that in all,
+/// fails a check "runs" saying so, and the others are still checked. Throws
+/// IoError only if no child process can be had.
 std::vector<ComponentReport> check_components(std::string_view origin = {},
                                               const CheckOptions& options = {},
                                               std::string_view component = {});
