@@ -114,6 +114,36 @@ bool all_finite(const Tensor& t) {
   return true;
 }
 
+double require_gradients(const std::function<Tensor()>& forward,
+                         const std::vector<GradCheckInput>& inputs, GradCheckOptions options,
+                         std::initializer_list<double> steps) {
+  constexpr double kTolerance = 1e-3;
+  double worst = 0.0;
+  std::string failed;
+  for (const GradCheckInput& input : inputs) {
+    double best = std::numeric_limits<double>::infinity();
+    std::string best_report;
+    for (const double step : steps) {
+      options.step = step;
+      std::string report;
+      const double error = gradient_error(forward, {input}, options, &report);
+      if (!(error >= best)) {  // NaN is never better
+        best = error;
+        best_report = fmt::format("step {:g}: {}", step, report);
+      }
+      if (best <= kTolerance) break;
+    }
+    if (!(best <= kTolerance))
+      failed += best_report.empty() ? input.name + ": NaN at every step\n" : best_report;
+    worst = std::max(worst, best);
+  }
+  require(failed.empty(), fmt::format("relative gradient error above {:g} at every "
+                                      "finite-difference step from {:g} to {:g} (each input at "
+                                      "its best):\n{}",
+                                      kTolerance, *steps.begin(), *(steps.end() - 1), failed));
+  return worst;
+}
+
 TransformerConfig small_model_config() {
   TransformerConfig config;
   config.vocab_size = 7;

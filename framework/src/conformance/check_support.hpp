@@ -8,6 +8,7 @@
 #include <string>
 
 #include "attnlab/conformance/conformance.hpp"
+#include "attnlab/conformance/gradient_check.hpp"
 #include "attnlab/model/config.hpp"
 #include "attnlab/model/token_batch.hpp"
 #include "attnlab/tensor.hpp"
@@ -68,6 +69,16 @@ std::mt19937_64 shape_rng(const AttentionShape& shape, uint64_t salt);
 
 /// Whether every element is finite.
 bool all_finite(const Tensor& t);
+
+/// Fails unless the gradient of every input matches finite differences to a
+/// relative error of 1e-3 at some step of `steps` (tried largest first; each
+/// input at the step that suits it: a steep but correct function defeats a
+/// large step, float32 rounding a small one, and a wrong gradient matches at
+/// none). `options` gives the other settings. Returns the worst input's
+/// error at its best step.
+double require_gradients(const std::function<Tensor()>& forward,
+                         const std::vector<GradCheckInput>& inputs, GradCheckOptions options,
+                         std::initializer_list<double> steps = {4e-2, 1e-2, 2.5e-3, 1e-3});
 
 /// `component`, or a failure if the factory returned none.
 template <class Pointer>

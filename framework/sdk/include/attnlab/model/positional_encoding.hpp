@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include "attnlab/model/config.hpp"
 #include "attnlab/nn/layers.hpp"
@@ -66,6 +67,16 @@ class PositionalEncoding : public Module {
 /// [length, d_model] with PE[t, 2i] = sin(t / base^(2i/d)), PE[t, 2i+1] = cos(...).
 /// d_model must be even.
 Tensor sinusoidal_table(int64_t offset, int64_t length, int64_t d_model, double base = 10000.0);
+
+/// x [B, h, T, d] at positions offset .. offset + T - 1 with each feature pair
+/// (2i, 2i + 1) turned by the angle position * frequencies[i] (pairs past the
+/// end of `frequencies` are left as they are) and, when `growth` is given,
+/// scaled by exp(position * growth[i]): the rotation of rope, p_rope and xpos.
+Tensor rotate_feature_pairs(const Tensor& x, int64_t offset, std::span<const double> frequencies,
+                            std::span<const double> growth = {});
+
+/// RoPE's frequencies base^(-2i / d_k), i = 0 .. d_k / 2 - 1, highest first.
+std::vector<double> rotary_frequencies(int64_t head_width, double base);
 
 /// The registry of positional encodings (built-ins: plugins/positional/).
 inline Registry<PositionalEncoding>& positional_registry() {
