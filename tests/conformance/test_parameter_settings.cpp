@@ -23,7 +23,7 @@ TEST_CASE(
   for (const ParameterSetting& setting : settings) {
     if (setting.empty()) continue;
     REQUIRE(setting.size() == 1);  // one change at a time, as eval.settings usually are
-    const auto& [name, value] = *setting.begin();
+    const std::string name = setting.begin()->first, value = setting.begin()->second;
     const ParameterSpec& spec =
         *std::find_if(specs.begin(), specs.end(), [&](auto& s) { return s.name == name; });
     REQUIRE(parse_parameter(spec, value).has_value());                                   // accepted

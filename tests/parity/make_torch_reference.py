@@ -491,6 +491,9 @@ def write_reference(file):
                    attention="linear")
     component_case(file, "gqa_h4_g2", batch=2, length=5, d_model=16, heads=4, kv_heads=2)
     component_case(file, "mqa_h4", batch=2, length=5, d_model=16, heads=4, kv_heads=1)
+    # The research set of components (research_reference.py); appended, as above.
+    from research_reference import write_research_cases  # it imports this module's helpers
+    write_research_cases(file)
 
 
 def main(argv):

@@ -1,0 +1,331 @@
+"""The research set of components, each written from its paper's formula with explicit torch
+ops and cross-checked against a second, independent computation (a float64 loop, the
+paper's other form) before the case is written. make_torch_reference.py appends these cases
+after its own, so theirs keep their random values. tests/parity/README.md lists them."""
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+import make_torch_reference as base
+
+
+# --- attention variants ---------------------------------------------------------------
+
+def scaled_scores(q, k):
+    return q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+
+
+def masked(scores, causal):
+    return scores.masked_fill(base.causal_mask(scores.shape[-1]), float("-inf")) if causal else scores
+
+
+def mix_heads(x, mixing):
+    """x [B, h, T, S] -> out_i = sum_j mixing[i, j] x_j (Shazeer et al. 2020, eqs. in section 4)."""
+    return torch.einsum("ij,bjts->bits", mixing, x)
+
+
+def talking_heads(q, k, v, causal, bias, p):
+    logits = mix_heads(scaled_scores(q, k), p["variant.logits_mixing"])
+    if bias is not None:
+        logits = logits + bias
+    weights = mix_heads(torch.softmax(masked(logits, causal), -1), p["variant.weights_mixing"])
+    return weights @ v, weights
+
+
+def talking_heads_by_loops(q, k, v, causal, bias, p):
+    """The same in float64, head by head with explicit sums (the cross-check)."""
+    q, k, v = q.double(), k.double(), v.double()
+    P_l, P_w = p["variant.logits_mixing"].double(), p["variant.weights_mixing"].double()
+    heads = q.shape[1]
+    J = [scaled_scores(q[:, h], k[:, h]) for h in range(heads)]
+    mixed = [sum(P_l[i, j] * J[j] for j in range(heads)) + (0 if bias is None else bias[i].double())
+             for i in range(heads)]
+    W = [torch.softmax(masked(m, causal), -1) for m in mixed]
+    out = [sum(P_w[i, j] * W[j] for j in range(heads)) @ v[:, i] for i in range(heads)]
+    return torch.stack(out, 1)
+
+
+def qk_norm(q, k, v, causal, bias, p, eps=1e-6):
+    """Dehghani et al. 2023: LayerNorm of q and k over d_k, then softmax attention."""
+    width = q.shape[-1]
+    q = F.layer_norm(q, (width,), p["variant.query_gain"], p["variant.query_bias"], eps)
+    k = F.layer_norm(k, (width,), p["variant.key_gain"], p["variant.key_bias"], eps)
+    return base.softmax_attention(q, k, v, causal, bias)
+
+
+def qk_norm_by_hand(q, k, v, causal, bias, p, eps=1e-6):
+    def normalise(x, gain, shift):
+        x = x.double()
+        mean = x.mean(-1, keepdim=True)
+        variance = ((x - mean) ** 2).mean(-1, keepdim=True)
+        return (x - mean) / torch.sqrt(variance + eps) * gain.double() + shift.double()
+    q = normalise(q, p["variant.query_gain"], p["variant.query_bias"])
+    k = normalise(k, p["variant.key_gain"], p["variant.key_bias"])
+    return base.softmax_attention(q, k, v.double(), causal, None if bias is None else bias.double())[0]
+
+
+def sparse_topk(q, k, v, causal, bias, p, top_k=2):
+    """Zhao et al. 2019: keep each query's top_k visible scores, softmax over them."""
+    scores = scaled_scores(q, k) + (0 if bias is None else bias)
+    visible = masked(scores, causal)
+    threshold = visible.topk(min(top_k, visible.shape[-1]), dim=-1).values[..., -1:]
+    weights = torch.softmax(visible.masked_fill(visible < threshold.detach(), float("-inf")), -1)
+    return weights @ v, weights
+
+
+def sparse_topk_by_sorting(q, k, v, causal, bias, p, top_k=2):
+    """Rows sorted in float64: the keys ranked below top_k get weight 0."""
+    scores = masked(scaled_scores(q.double(), k.double()) + (0 if bias is None else bias.double()),
+                    causal)
+    ranks = scores.argsort(-1, descending=True).argsort(-1)
+    weights = torch.softmax(scores.masked_fill(ranks >= top_k, float("-inf")), -1)
+    return weights @ v.double()
+
+
+def differential_lambda(p, lambda_init):
+    return (torch.exp((p["variant.lambda_q1"] * p["variant.lambda_k1"]).sum())
+            - torch.exp((p["variant.lambda_q2"] * p["variant.lambda_k2"]).sum()) + lambda_init)
+
+
+def differential(q, k, v, causal, bias, p, lambda_init=0.8, eps=1e-5):
+    """Ye et al. 2024, eqs. 1-3: (softmax_1 - lambda softmax_2) v, RMSNorm per head, x (1 - lambda_init)."""
+    half = q.shape[-1] // 2
+    add = 0 if bias is None else bias
+    a1 = torch.softmax(masked(scaled_scores(q[..., :half], k[..., :half]) + add, causal), -1)
+    a2 = torch.softmax(masked(scaled_scores(q[..., half:], k[..., half:]) + add, causal), -1)
+    heads = (a1 - differential_lambda(p, lambda_init) * a2) @ v
+    rms = heads * torch.rsqrt(heads.pow(2).mean(-1, keepdim=True) + eps)
+    return rms * p["variant.norm_gain"] * (1 - lambda_init), None
+
+
+def differential_in_double(q, k, v, causal, bias, p, lambda_init=0.8, eps=1e-5):
+    doubled = {name: value.double() for name, value in p.items()}
+    out, _ = differential(q.double(), k.double(), v.double(), causal,
+                          None if bias is None else bias.double(), doubled, lambda_init, eps)
+    return out
+
+
+def learned_sink(q, k, v, causal, bias, p):
+    """Softmax over the keys and one learned logit per head (a sink with no value)."""
+    logits = masked(scaled_scores(q, k) + (0 if bias is None else bias), causal)
+    sink = p["variant.sink"].expand(*logits.shape[:-1], 1)
+    weights = torch.softmax(torch.cat([logits, sink], -1), -1)[..., :-1]
+    return weights @ v, weights
+
+
+def learned_sink_by_hand(q, k, v, causal, bias, p):
+    logits = masked(scaled_scores(q.double(), k.double())
+                    + (0 if bias is None else bias.double()), causal)
+    numerators = torch.exp(logits)
+    denominator = numerators.sum(-1, keepdim=True) + torch.exp(p["variant.sink"].double())
+    return (numerators / denominator) @ v.double()
+
+
+def forgetting(q, k, v, causal, bias, p):
+    """Lin et al. 2025 with the gate read from the head's key: f_t = sigmoid(w . k_t + b),
+    D_ij = c_i - c_j, c = cumsum(log f) (causal; -|c_i - c_j| both ways)."""
+    assert bias is None, "forgetting promises no score bias"
+    gate = (k * p["variant.gate_weight"]).sum(-1) + p["variant.gate_bias"]
+    c = torch.cumsum(F.logsigmoid(gate), -1)
+    decay = -(c[..., :, None] - c[..., None, :]).abs()
+    return base.softmax_attention(q, k, v, causal, decay)
+
+
+def forgetting_by_products(q, k, v, causal, bias, p):
+    """The paper's form: weights proportional to exp(q k / sqrt(d)) prod_{l=j+1}^{i} f_l (j <= i)."""
+    q, k, v = q.double(), k.double(), v.double()
+    f = torch.sigmoid((k * p["variant.gate_weight"].double()).sum(-1) + p["variant.gate_bias"].double())
+    length = q.shape[-2]
+    products = torch.ones(*f.shape[:-1], length, length, dtype=torch.float64)
+    for i in range(length):
+        for j in range(i + 1):
+            products[..., i, j] = f[..., j + 1:i + 1].prod(-1)
+    numerators = torch.exp(scaled_scores(q, k)) * products
+    numerators = numerators.masked_fill(base.causal_mask(length), 0.0)
+    return (numerators / numerators.sum(-1, keepdim=True)) @ v
+
+
+def retention_decays(heads):
+    return [1.0 - 2.0 ** (-5 - h) for h in range(heads)]
+
+
+def retention(q, k, v, causal, bias, p):
+    """Sun et al. 2023, parallel form with its normalisations (eqs. 5, 8)."""
+    assert causal and bias is None
+    heads, length = q.shape[1], q.shape[2]
+    n = torch.arange(length, dtype=torch.float64)
+    distance = n[:, None] - n[None, :]
+    gammas = torch.tensor(retention_decays(heads), dtype=torch.float64)[:, None, None]
+    decay = torch.where(distance >= 0, gammas ** distance.clamp(min=0), torch.zeros(()))
+    decay = (decay / decay.sum(-1, keepdim=True).sqrt()).float()
+    scores = scaled_scores(q, k) * decay
+    weights = scores / scores.sum(-1, keepdim=True).abs().clamp(min=1.0)
+    return weights @ v, weights
+
+
+def retention_by_loops(q, k, v, causal, bias, p):
+    q, k, v = q.double(), k.double(), v.double()
+    heads, length, width = q.shape[1], q.shape[2], q.shape[3]
+    out = torch.zeros_like(q)
+    for h, gamma in enumerate(retention_decays(heads)):
+        for n in range(length):
+            norm = math.sqrt(sum(gamma ** (n - m) for m in range(n + 1)))
+            row = [(q[:, h, n] * k[:, h, m]).sum(-1) / math.sqrt(width) * gamma ** (n - m) / norm
+                   for m in range(n + 1)]
+            total = sum(row).abs().clamp(min=1.0)
+            out[:, h, n] = sum(r[:, None] * v[:, h, m] for m, r in enumerate(row)) / total[:, None]
+    return out
+
+
+VARIANTS = {  # name: (forward, cross-check, attnlab parameters, extra torch parameters)
+    "talking_heads": (talking_heads, talking_heads_by_loops, ""),
+    "qk_norm": (qk_norm, qk_norm_by_hand, ""),
+    "sparse_topk": (sparse_topk, sparse_topk_by_sorting, "top_k=2"),
+    "differential": (differential, differential_in_double, ""),
+    "learned_sink": (learned_sink, learned_sink_by_hand, ""),
+    "forgetting": (forgetting, forgetting_by_products, ""),
+    "retention": (retention, retention_by_loops, ""),
+}
+
+
+def variant_parameters(name, heads, width):
+    """The variant's learned parameters under attnlab's names, random (none left at its
+    initial value, which could hide a missing gradient)."""
+    def uniform(shape, low, high):
+        return (low + (high - low) * torch.rand(shape)).requires_grad_()
+    shapes = {
+        "talking_heads": {"logits_mixing": (heads, heads), "weights_mixing": (heads, heads)},
+        "qk_norm": {"query_gain": (width,), "query_bias": (width,), "key_gain": (width,),
+                    "key_bias": (width,)},
+        "differential": {"lambda_q1": (width // 2,), "lambda_k1": (width // 2,),
+                         "lambda_q2": (width // 2,), "lambda_k2": (width // 2,), "norm_gain": (width,)},
+        "learned_sink": {"sink": (1, heads, 1, 1)},
+        "forgetting": {"gate_weight": (1, heads, 1, width), "gate_bias": (1, heads, 1)},
+    }.get(name, {})
+    return {f"variant.{parameter}": uniform(shape, -1.0, 1.0) for parameter, shape in shapes.items()}
+
+
+# --- positional encodings ---------------------------------------------------------------
+
+def rotate(x, frequencies, growth=None):
+    """Pairs (2i, 2i+1) of x [B, h, L, d] at positions 0..L-1 turned by t * frequencies[i]
+    (pairs beyond: unturned) and scaled by exp(t * growth[i])."""
+    length, pairs = x.shape[-2], x.shape[-1] // 2
+    t = torch.arange(length, dtype=torch.float64)[:, None]
+    f = torch.zeros(pairs, dtype=torch.float64)
+    f[:len(frequencies)] = torch.tensor(frequencies, dtype=torch.float64)
+    scale = torch.ones(length, pairs, dtype=torch.float64) if growth is None else torch.exp(
+        t * torch.tensor(growth, dtype=torch.float64))
+    cos, sin = (scale * torch.cos(t * f)).float(), (scale * torch.sin(t * f)).float()
+    pairs_of = x.reshape(*x.shape[:-1], pairs, 2)
+    a, b = pairs_of[..., 0], pairs_of[..., 1]
+    return torch.stack((a * cos - b * sin, b * cos + a * sin), -1).reshape(x.shape)
+
+
+def rotate_complex(x, frequencies, growth=None):
+    """The complex form (a + ib) e^{i t f} |scale|, in complex128 (the cross-check)."""
+    length, pairs = x.shape[-2], x.shape[-1] // 2
+    t = torch.arange(length, dtype=torch.float64)[:, None]
+    f = torch.zeros(pairs, dtype=torch.float64)
+    f[:len(frequencies)] = torch.tensor(frequencies, dtype=torch.float64)
+    magnitude = torch.ones(length, pairs, dtype=torch.float64) if growth is None else torch.exp(
+        t * torch.tensor(growth, dtype=torch.float64))
+    turn = torch.polar(magnitude, t * f)
+    z = torch.view_as_complex(x.detach().double().reshape(*x.shape[:-1], pairs, 2).contiguous())
+    return torch.view_as_real(z * turn).reshape(x.shape).float()
+
+
+def rope_frequencies(width, base_wavelength=10000.0):
+    return [base_wavelength ** (-2.0 * i / width) for i in range(width // 2)]
+
+
+def p_rope_frequencies(width, fraction):
+    """Barbero et al. 2024: the highest round(p d/2) frequencies of RoPE, the rest 0."""
+    return rope_frequencies(width)[:round(fraction * (width // 2))]
+
+
+def xpos_growth(width, gamma=0.4, scale_base=512.0, sign=1.0):
+    """Sun et al. 2022: zeta_i = (2i/d + gamma) / (1 + gamma); q scaled by zeta^(n/B), k by zeta^(-m/B)."""
+    return [sign * math.log((2.0 * i / width + gamma) / (1.0 + gamma)) / scale_base
+            for i in range(width // 2)]
+
+
+def kerple_log_bias(p, length):
+    """Chi et al. 2022: -r1 log(1 + r2 |i - j|), r clamped to >= 0.01."""
+    n = torch.arange(length, dtype=torch.float32)
+    distance = (n[:, None] - n[None, :]).abs()
+    r1, r2 = p["positional.r1"].clamp(min=0.01), p["positional.r2"].clamp(min=0.01)
+    return -r1 * torch.log1p(r2 * distance)
+
+
+def kerple_log_by_loops(p, length):
+    r1, r2 = p["positional.r1"].double().clamp(min=0.01), p["positional.r2"].double().clamp(min=0.01)
+    heads = r1.shape[0]
+    bias = torch.zeros(heads, length, length, dtype=torch.float64)
+    for h in range(heads):
+        for i in range(length):
+            for j in range(length):
+                bias[h, i, j] = -r1[h, 0, 0] * math.log(1 + r2[h, 0, 0].item() * abs(i - j))
+    return bias
+
+
+# --- the cases -----------------------------------------------------------------------------
+
+def research_case(file, name, *, attention="softmax", positional="none", attention_parameters="",
+                  positional_parameters="", batch=2, length=5, d_model=16, heads=4, causal=True):
+    head_width = d_model // heads
+    params = base.attention_parameters(d_model)
+    params.update(variant_parameters(attention, heads, head_width))
+    bias = None
+    if positional == "kerple_log":
+        params["positional.r1"] = (0.1 + 2.0 * torch.rand(heads, 1, 1)).requires_grad_()
+        params["positional.r2"] = (0.1 + torch.rand(heads, 1, 1)).requires_grad_()
+        bias = kerple_log_bias(params, length)
+        base.require_close(f"{name}: bias vs loops (float64)", bias.double(),
+                           kerple_log_by_loops(params, length))
+    x = torch.randn(batch, length, d_model).requires_grad_()
+    q, k, v = base.project_heads(x, params, heads, heads, head_width)
+    rotations = {"p_rope": (p_rope_frequencies(head_width, 0.5), None, None),
+                 "xpos": (rope_frequencies(head_width), xpos_growth(head_width),
+                          xpos_growth(head_width, sign=-1.0))}
+    if positional in rotations:
+        frequencies, q_growth, k_growth = rotations[positional]
+        q_turned, k_turned = rotate(q, frequencies, q_growth), rotate(k, frequencies, k_growth)
+        base.require_close(f"{name}: q rotated as complex numbers", q_turned,
+                           rotate_complex(q, frequencies, q_growth), 1e-6)
+        base.require_close(f"{name}: k rotated as complex numbers", k_turned,
+                           rotate_complex(k, frequencies, k_growth), 1e-6)
+        q, k = q_turned, k_turned
+    if attention == "softmax":
+        heads_out, weights = base.softmax_attention(q, k, v, causal, bias)
+    else:
+        forward, cross_check, _ = VARIANTS[attention]
+        heads_out, weights = forward(q, k, v, causal, bias, params)
+        base.require_close(f"{name}: {attention} vs its cross-check", heads_out.double(),
+                           cross_check(q, k, v, causal, bias, params))
+    if weights is not None:
+        base.require_close(f"{name}: head outputs vs weights v", heads_out, weights @ v)
+    concat = heads_out.transpose(1, 2).reshape(batch, length, d_model)
+    output = F.linear(concat, params["o_proj.weight"], params["o_proj.bias"])
+
+    group = file.create_group(name)
+    base.write_attributes(group, d_model=d_model, heads=heads, kv_heads=heads,
+                          head_width=head_width, causal=int(causal))
+    group.attrs["attention"] = attention
+    group.attrs["positional"] = positional
+    group.attrs["attention_parameters"] = attention_parameters
+    group.attrs["positional_parameters"] = positional_parameters
+    if weights is not None:
+        base.write_tensor(group, "weights", weights)
+    base.write_case(group, {"x": x}, params, output, torch.randn(output.shape))
+
+
+def write_research_cases(file):
+    for attention, (_, _, parameters) in VARIANTS.items():
+        research_case(file, f"{attention}_h4", attention=attention, attention_parameters=parameters)
+    research_case(file, "talking_heads_kerple_h4", attention="talking_heads", positional="kerple_log")
+    research_case(file, "p_rope_h4", positional="p_rope", positional_parameters="fraction=0.5")
+    research_case(file, "xpos_h4", positional="xpos")
+    research_case(file, "kerple_log_h4", positional="kerple_log")
