@@ -204,13 +204,20 @@ int run_train(const std::vector<std::string>& arguments) {
   Rng init_rng = seeded_rng(spec.train.seed, "init");
   const TaskModel model(spec.shape, spec.model, init_rng);
   const TransformerConfig& m = spec.model;
+  // Arms of different layouts differ in size: the counts say by how much.
+  int64_t parameters = 0, in_self_attention = 0;
+  for (const auto& [name, tensor] : model.module().named_parameters()) {
+    parameters += tensor.numel();
+    if (name.find("self_attn.") != std::string::npos) in_self_attention += tensor.numel();
+  }
   fmt::print(
       "attnlab train: task {} (length {}, vocabulary {}), {} d_model {} heads {} layers {} "
-      "({}-LN, {} positions, {} attention), {} steps of batch {}, seed {}, {} threads\n",
+      "({}-LN, {} positions, {} attention, {} heads layout), {} parameters ({} in "
+      "self-attention), {} steps of batch {}, seed {}, {} threads\n",
       spec.task.name, task->length(), task->vocab_size(), to_string(spec.shape), m.d_model, m.heads,
       spec.shape == ModelShape::encoder ? m.encoder_layers : m.decoder_layers, to_string(m.norm),
-      m.positional.name, m.attention.name, spec.train.steps, spec.train.batch, spec.train.seed,
-      spec.threads);
+      m.positional.name, m.attention.name, m.head_layout.name, parameters, in_self_attention,
+      spec.train.steps, spec.train.batch, spec.train.seed, spec.threads);
   const auto start = std::chrono::steady_clock::now();
   const auto history = train(model, *task, spec.train, [&](const TrainRecord& r) {
     print_record(r, flags.log_every, spec.train.steps);

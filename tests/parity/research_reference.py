@@ -273,10 +273,23 @@ def kerple_log_by_loops(p, length):
 
 # --- the cases -----------------------------------------------------------------------------
 
-def research_case(file, name, *, attention="softmax", positional="none", attention_parameters="",
-                  positional_parameters="", batch=2, length=5, d_model=16, heads=4, causal=True):
-    head_width = d_model // heads
+def latent_parameters(d_model, latent, width):
+    """MLA (DeepSeek-V2, eqs. 9-11): kv_down [d_c, D] from the input, k_proj and v_proj
+    [h d_k, d_c] from the latent; q_proj and o_proj as multi-head attention's."""
     params = base.attention_parameters(d_model)
+    for name, (out_features, in_features) in {"kv_down": (latent, d_model), "k_proj": (width, latent),
+                                              "v_proj": (width, latent)}.items():
+        for suffix, shape in (("weight", (out_features, in_features)), ("bias", (out_features,))):
+            params[f"{name}.{suffix}"] = base.random_parameter(f"{name}.{suffix}", shape).requires_grad_()
+    return params
+
+
+def research_case(file, name, *, attention="softmax", positional="none", attention_parameters="",
+                  positional_parameters="", batch=2, length=5, d_model=16, heads=4, causal=True,
+                  kv_latent=0):
+    head_width = d_model // heads
+    params = (latent_parameters(d_model, kv_latent, heads * head_width) if kv_latent
+              else base.attention_parameters(d_model))
     params.update(variant_parameters(attention, heads, head_width))
     bias = None
     if positional == "kerple_log":
@@ -286,7 +299,21 @@ def research_case(file, name, *, attention="softmax", positional="none", attenti
         base.require_close(f"{name}: bias vs loops (float64)", bias.double(),
                            kerple_log_by_loops(params, length))
     x = torch.randn(batch, length, d_model).requires_grad_()
-    q, k, v = base.project_heads(x, params, heads, heads, head_width)
+    if kv_latent:
+        latent = F.linear(x, params["kv_down.weight"], params["kv_down.bias"])
+
+        def split(projection, source):
+            y = F.linear(source, params[f"{projection}.weight"], params[f"{projection}.bias"])
+            return y.reshape(batch, length, heads, head_width).transpose(1, 2)
+        q, k, v = split("q_proj", x), split("k_proj", latent), split("v_proj", latent)
+        # Cross-check: the two projections folded into one [h d_k, D] map of x.
+        folded = params["k_proj.weight"] @ params["kv_down.weight"]
+        folded_bias = params["k_proj.weight"] @ params["kv_down.bias"] + params["k_proj.bias"]
+        base.require_close(f"{name}: k through the latent vs the folded projection", k,
+                           F.linear(x, folded, folded_bias).reshape(
+                               batch, length, heads, head_width).transpose(1, 2))
+    else:
+        q, k, v = base.project_heads(x, params, heads, heads, head_width)
     rotations = {"p_rope": (p_rope_frequencies(head_width, 0.5), None, None),
                  "xpos": (rope_frequencies(head_width), xpos_growth(head_width),
                           xpos_growth(head_width, sign=-1.0))}
@@ -312,7 +339,7 @@ def research_case(file, name, *, attention="softmax", positional="none", attenti
 
     group = file.create_group(name)
     base.write_attributes(group, d_model=d_model, heads=heads, kv_heads=heads,
-                          head_width=head_width, causal=int(causal))
+                          head_width=head_width, causal=int(causal), kv_latent=kv_latent)
     group.attrs["attention"] = attention
     group.attrs["positional"] = positional
     group.attrs["attention_parameters"] = attention_parameters
@@ -329,3 +356,4 @@ def write_research_cases(file):
     research_case(file, "p_rope_h4", positional="p_rope", positional_parameters="fraction=0.5")
     research_case(file, "xpos_h4", positional="xpos")
     research_case(file, "kerple_log_h4", positional="kerple_log")
+    research_case(file, "mla_h4_latent6", kv_latent=6)

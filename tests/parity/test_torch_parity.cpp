@@ -224,9 +224,12 @@ void check_component_case(const std::string& case_name) {
   const Hdf5File file(reference_path(), Hdf5File::Mode::read);
   Rng rng(1);
   const int64_t d_model = file.int_attribute(case_name, "d_model");
-  const HeadDimensions dimensions{file.int_attribute(case_name, "heads"),
-                                  file.int_attribute(case_name, "kv_heads"),
-                                  file.int_attribute(case_name, "head_width")};
+  const HeadDimensions dimensions{.query_heads = file.int_attribute(case_name, "heads"),
+                                  .kv_heads = file.int_attribute(case_name, "kv_heads"),
+                                  .head_width = file.int_attribute(case_name, "head_width"),
+                                  .kv_latent = file.has_attribute(case_name, "kv_latent")
+                                                   ? file.int_attribute(case_name, "kv_latent")
+                                                   : 0};
   const std::string variant = file.string_attribute(case_name, "attention");
   const MultiHeadAttention attention(d_model, dimensions, 0.0f, rng,
                                      {variant, component_parameters(file, case_name, "attention")});
@@ -365,6 +368,12 @@ TEST_CASE(
     DYNAMIC_SECTION(case_name) {
       check_component_case(case_name);
     }
+}
+
+TEST_CASE(
+    "torch parity: multi-head latent attention, keys and values through a 6-wide latent "
+    "(DeepSeek-V2)") {
+  check_component_case("mla_h4_latent6");
 }
 
 TEST_CASE("torch parity: the research positional encodings (p-RoPE, xPos, KERPLE log)") {

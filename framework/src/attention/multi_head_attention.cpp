@@ -48,18 +48,26 @@ MultiHeadAttention::MultiHeadAttention(int64_t d_model, const HeadDimensions& di
       head_width_(dimensions.head_width),
       dropout_(dropout),
       q_proj_(d_model, heads_ * head_width_, rng),
-      k_proj_(d_model, kv_heads_ * head_width_, rng),
-      v_proj_(d_model, kv_heads_ * head_width_, rng),
+      k_proj_(dimensions.kv_latent > 0 ? dimensions.kv_latent : d_model, kv_heads_ * head_width_,
+              rng),
+      v_proj_(dimensions.kv_latent > 0 ? dimensions.kv_latent : d_model, kv_heads_ * head_width_,
+              rng),
       o_proj_(heads_ * head_width_, d_model, rng) {
-  if (heads_ < 1 || kv_heads_ < 1 || head_width_ < 1 || heads_ % kv_heads_ != 0)
+  if (heads_ < 1 || kv_heads_ < 1 || head_width_ < 1 || heads_ % kv_heads_ != 0 ||
+      dimensions.kv_latent < 0)
     throw ConfigError(
-        fmt::format("attention heads: {} query heads, {} key/value heads and width {} do not fit "
-                    "(all >= 1, key/value heads dividing query heads)",
-                    heads_, kv_heads_, head_width_));
+        fmt::format("attention heads: {} query heads, {} key/value heads, width {} and key/value "
+                    "latent {} do not fit (heads and width >= 1, key/value heads dividing query "
+                    "heads, latent >= 0)",
+                    heads_, kv_heads_, head_width_, dimensions.kv_latent));
   add_module("q_proj", q_proj_);
   add_module("k_proj", k_proj_);
   add_module("v_proj", v_proj_);
   add_module("o_proj", o_proj_);
+  if (dimensions.kv_latent > 0) {  // drawn last: the other layouts' parameters stay as they were
+    kv_down_ = std::make_unique<Linear>(d_model, dimensions.kv_latent, rng);
+    add_module("kv_down", *kv_down_);
+  }
   const auto& entry = attention_registry().find(attention.name);
   variant_name_ = entry.name;
   capabilities_ = entry.capabilities;
@@ -120,8 +128,10 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
     k = cache->keys;
     v = cache->values;
   } else {
-    k = ops::split_heads(k_proj_.forward(key_value_input), kv_heads_);  // [B, g, S, d_k]
-    v = ops::split_heads(v_proj_.forward(key_value_input), kv_heads_);
+    // Keys and values come from the input, or from its shared latent (MLA).
+    const Tensor source = kv_down_ ? kv_down_->forward(key_value_input) : key_value_input;
+    k = ops::split_heads(k_proj_.forward(source), kv_heads_);  // [B, g, S, d_k]
+    v = ops::split_heads(v_proj_.forward(source), kv_heads_);
     // New tokens continue after the cached ones; keys are cached already rotated.
     const int64_t offset =
         cache && !cache->fixed && cache->keys.defined() ? cache->keys.size(2) : 0;

@@ -79,6 +79,7 @@ class MultiHeadAttention : public Module {
   int64_t heads_, kv_heads_, head_width_;
   float dropout_;
   Linear q_proj_, k_proj_, v_proj_, o_proj_;
+  std::unique_ptr<Linear> kv_down_;  // [D -> latent] when the layout has a latent, else null
   std::string variant_name_;
   AttentionVariant::Capabilities capabilities_;
   std::unique_ptr<AttentionVariant> variant_;

@@ -4,7 +4,8 @@
 //   split  d_k = d_model / h  (the seed note: total width fixed, more heads = thinner heads)
 //   fixed  d_k = head_dim     (width grows with h; Bhojanapalli et al. 2020)
 // and key/value heads may be shared: multi-head (one per query head),
-// multi-query (one for all), grouped-query (groups dividing the heads).
+// multi-query (one for all), grouped-query (groups dividing the heads), or
+// projected up from one shared low-rank latent (multi-head latent attention).
 #pragma once
 
 #include <array>
@@ -19,6 +20,10 @@ struct HeadDimensions {
   int64_t query_heads;
   int64_t kv_heads;  // divides query_heads; query head i uses kv head i / (query_heads / kv_heads)
   int64_t head_width;  // d_k = d_v
+  /// Width of a latent that keys and values are projected up from, itself a
+  /// projection of the input (multi-head latent attention); 0 = none, keys
+  /// and values are projected from the input directly.
+  int64_t kv_latent = 0;
 };
 
 class HeadLayout {
