@@ -271,6 +271,32 @@ def kerple_log_by_loops(p, length):
     return bias
 
 
+def fire_bias(p, length):
+    """Li et al. 2023: f(psi(|i - j|) / psi(max(L, i))), psi(x) = log(c x + 1), f a ReLU MLP."""
+    n = torch.arange(length, dtype=torch.float32)
+    distance = (n[:, None] - n[None, :]).abs()[..., None]  # [T, S, 1]
+    position = n[:, None, None]                              # [T, 1, 1]
+    c = p["positional.c"].clamp(min=1e-3)
+    threshold = p["positional.threshold"].clamp(min=1.0)
+    normaliser = torch.where(position > threshold, position, threshold.expand(position.shape))
+    x = torch.log1p(c * distance) / torch.log1p(c * normaliser)
+    hidden = torch.relu(x @ p["positional.in_weight"] + p["positional.in_bias"])
+    return (hidden @ p["positional.out_weight"] + p["positional.out_bias"]).permute(2, 0, 1)
+
+
+def fire_by_loops(p, length):
+    q = {name: value.detach().double() for name, value in p.items()}
+    c, threshold = max(q["positional.c"].item(), 1e-3), max(q["positional.threshold"].item(), 1.0)
+    heads = q["positional.out_bias"].shape[0]
+    bias = torch.zeros(heads, length, length, dtype=torch.float64)
+    for i in range(length):
+        for j in range(length):
+            x = math.log(1 + c * abs(i - j)) / math.log(1 + c * max(threshold, i))
+            hidden = torch.relu(x * q["positional.in_weight"][0] + q["positional.in_bias"])
+            bias[:, i, j] = hidden @ q["positional.out_weight"] + q["positional.out_bias"]
+    return bias
+
+
 # --- the cases -----------------------------------------------------------------------------
 
 def latent_parameters(d_model, latent, width):
@@ -298,6 +324,16 @@ def research_case(file, name, *, attention="softmax", positional="none", attenti
         bias = kerple_log_bias(params, length)
         base.require_close(f"{name}: bias vs loops (float64)", bias.double(),
                            kerple_log_by_loops(params, length))
+    if positional == "fire":
+        hidden = 8
+        for parameter, shape, low, high in (("in_weight", (1, hidden), -1.0, 1.0),
+                                            ("in_bias", (hidden,), -1.0, 1.0),
+                                            ("out_weight", (hidden, heads), -0.5, 0.5),
+                                            ("out_bias", (heads,), -0.5, 0.5),
+                                            ("c", (), 0.05, 0.5), ("threshold", (), 2.0, 4.0)):
+            params[f"positional.{parameter}"] = (low + (high - low) * torch.rand(shape)).requires_grad_()
+        bias = fire_bias(params, length)
+        base.require_close(f"{name}: bias vs loops (float64)", bias.double(), fire_by_loops(params, length))
     x = torch.randn(batch, length, d_model).requires_grad_()
     if kv_latent:
         latent = F.linear(x, params["kv_down.weight"], params["kv_down.bias"])
@@ -357,3 +393,4 @@ def write_research_cases(file):
     research_case(file, "xpos_h4", positional="xpos")
     research_case(file, "kerple_log_h4", positional="kerple_log")
     research_case(file, "mla_h4_latent6", kv_latent=6)
+    research_case(file, "fire_h4", positional="fire", positional_parameters="hidden=8")

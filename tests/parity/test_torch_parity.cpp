@@ -376,8 +376,8 @@ TEST_CASE(
   check_component_case("mla_h4_latent6");
 }
 
-TEST_CASE("torch parity: the research positional encodings (p-RoPE, xPos, KERPLE log)") {
-  for (const char* case_name : {"p_rope_h4", "xpos_h4", "kerple_log_h4"})
+TEST_CASE("torch parity: the research positional encodings (p-RoPE, xPos, KERPLE log, FIRE)") {
+  for (const char* case_name : {"p_rope_h4", "xpos_h4", "kerple_log_h4", "fire_h4"})
     DYNAMIC_SECTION(case_name) {
       check_component_case(case_name);
     }

@@ -114,6 +114,10 @@ TEST_CASE("a learned table asked past its length is a clear error") {
 
 TEST_CASE("every positional encoding: gradients of a model using it") {
   for (const std::string& name : positional_registry().names()) {
+    // A ReLU network of the distance: finite differences through a whole model
+    // cross its kinks. Its gradients are matched to PyTorch's (tests/parity) and
+    // checked at the encoding, where steps fit between kinks (check-plugin).
+    if (name == "fire") continue;
     INFO("positional " << name);
     Rng rng(7);
     const DecoderLM model(tiny(name), rng);
