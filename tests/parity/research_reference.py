@@ -179,6 +179,46 @@ def retention_by_loops(q, k, v, causal, bias, p):
     return out
 
 
+def cope(q, k, v, causal, bias, p, positions=8):
+    """Golovneva et al. 2024, as their reference code: gates sigmoid(logits) (masked: 0),
+    positions p = suffix sums of the gates clamped to n - 1, logits of the integer
+    positions q E gathered at floor and ceil of p and interpolated."""
+    logits = masked(scaled_scores(q, k) + (0 if bias is None else bias), causal)
+    counted = torch.sigmoid(logits).flip(-1).cumsum(-1).flip(-1).clamp(max=positions - 1)
+    at_integers = q @ p["variant.position_embeddings"]  # [B, h, T, n]
+    ceil, floor = counted.ceil().long(), counted.floor().long()
+    fraction = counted - floor
+    position_logits = (at_integers.gather(-1, ceil) * fraction
+                       + at_integers.gather(-1, floor) * (1 - fraction))
+    weights = torch.softmax(logits + position_logits, -1)
+    return weights @ v, weights
+
+
+def cope_by_loops(q, k, v, causal, bias, p, positions=8):
+    q, k, v = q.double(), k.double(), v.double()
+    E = p["variant.position_embeddings"].double()
+    batch, heads, length, width = q.shape
+    out = torch.zeros_like(q)
+    for b in range(batch):
+        for h in range(heads):
+            for i in range(length):
+                seen = range(i + 1) if causal else range(length)
+                s = {j: float(q[b, h, i] @ k[b, h, j]) / math.sqrt(width)
+                     + (0.0 if bias is None else float(bias[h, i, j])) for j in seen}
+                gates = {j: 1 / (1 + math.exp(-s[j])) for j in seen}
+                logits = {}
+                for j in seen:
+                    position = min(sum(gates[t] for t in seen if t >= j), positions - 1)
+                    low, high = math.floor(position), math.ceil(position)
+                    z = q[b, h, i] @ E
+                    logits[j] = s[j] + float(z[high]) * (position - low) + float(z[low]) * (1 - position + low)
+                top = max(logits.values())
+                total = sum(math.exp(x - top) for x in logits.values())
+                for j in seen:
+                    out[b, h, i] += math.exp(logits[j] - top) / total * v[b, h, j]
+    return out
+
+
 VARIANTS = {  # name: (forward, cross-check, attnlab parameters, extra torch parameters)
     "talking_heads": (talking_heads, talking_heads_by_loops, ""),
     "qk_norm": (qk_norm, qk_norm_by_hand, ""),
@@ -187,6 +227,7 @@ VARIANTS = {  # name: (forward, cross-check, attnlab parameters, extra torch par
     "learned_sink": (learned_sink, learned_sink_by_hand, ""),
     "forgetting": (forgetting, forgetting_by_products, ""),
     "retention": (retention, retention_by_loops, ""),
+    "cope": (cope, cope_by_loops, "positions=8"),
 }
 
 
@@ -203,6 +244,7 @@ def variant_parameters(name, heads, width):
                          "lambda_q2": (width // 2,), "lambda_k2": (width // 2,), "norm_gain": (width,)},
         "learned_sink": {"sink": (1, heads, 1, 1)},
         "forgetting": {"gate_weight": (1, heads, 1, width), "gate_bias": (1, heads, 1)},
+        "cope": {"position_embeddings": (width, 8)},
     }.get(name, {})
     return {f"variant.{parameter}": uniform(shape, -1.0, 1.0) for parameter, shape in shapes.items()}
 

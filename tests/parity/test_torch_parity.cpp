@@ -361,10 +361,10 @@ TEST_CASE(
 
 TEST_CASE(
     "torch parity: the research attention variants, each from its paper (talking heads, "
-    "QK-norm, top-k, differential, learned sink, forgetting, retention)") {
+    "QK-norm, top-k, differential, learned sink, forgetting, retention, CoPE)") {
   for (const char* case_name :
        {"talking_heads_h4", "qk_norm_h4", "sparse_topk_h4", "differential_h4", "learned_sink_h4",
-        "forgetting_h4", "retention_h4", "talking_heads_kerple_h4"})
+        "forgetting_h4", "retention_h4", "cope_h4", "talking_heads_kerple_h4"})
     DYNAMIC_SECTION(case_name) {
       check_component_case(case_name);
     }
