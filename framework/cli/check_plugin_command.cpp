@@ -4,6 +4,7 @@
 // passes, 3 if one fails its checks, 1 if a library cannot be loaded at all,
 // 2 on a usage error.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -42,12 +43,12 @@ struct CheckPluginArguments {
 
 CheckPluginArguments parse(const std::vector<std::string>& arguments) {
   CheckPluginArguments parsed;
-  int64_t replay = -1;
+  int64_t replay = -1, seed = 1;
   po::options_description options(kCheckPluginAbout);
   options.add_options()("help,h", "show this text")("built-in", po::bool_switch(&parsed.built_in),
                                                     "check attnlab's built-in components")(
       "component", po::value(&parsed.component), "check only the component of this name")(
-      "seed", po::value(&parsed.options.seed)->default_value(1), "the seed of the cases")(
+      "seed", po::value(&seed)->default_value(1), "the seed of the cases (>= 0)")(
       "cases", po::value(&parsed.options.cases)->default_value(0),
       fmt::format("cases per property (0: {}, or {} with --thorough; gradient and model checks "
                   "run a quarter)",
@@ -73,6 +74,8 @@ CheckPluginArguments parse(const std::vector<std::string>& arguments) {
   po::notify(values);
   if (parsed.libraries.empty() && !parsed.built_in)
     throw po::error("check-plugin needs a plugin library or --built-in");
+  if (seed < 0) throw po::error(fmt::format("--seed must be at least 0, got {}", seed));
+  parsed.options.seed = static_cast<uint64_t>(seed);
   if (parsed.options.cases < 0)
     throw po::error(fmt::format("--cases must be at least 0, got {}", parsed.options.cases));
   if (values.count("replay")) {
@@ -103,17 +106,17 @@ int run_check_plugin(const std::vector<std::string>& arguments) {
   int components = 0, failed = 0;
   for (const std::string& origin : origins) {
     const auto reports = conformance::check_components(origin, parsed.options, parsed.component);
-    if (reports.empty())
-      throw ConfigError(
-          parsed.component.empty()
-              ? fmt::format("{} registers no components", origin)
-              : fmt::format("{} registers no component named '{}'", origin, parsed.component));
+    if (reports.empty() && parsed.component.empty())
+      throw ConfigError(fmt::format("{} registers no components", origin));
     for (const auto& report : reports) {
       print_report(report);
       ++components;
       failed += report.passed() ? 0 : 1;
     }
   }
+  if (components == 0)  // --component named nothing in any library checked
+    throw ConfigError(
+        fmt::format("no component named '{}' in {}", parsed.component, fmt::join(origins, ", ")));
   fmt::print("{} of {} components pass\n", components - failed, components);
   return failed == 0 ? 0 : 3;
 }

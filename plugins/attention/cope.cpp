@@ -11,6 +11,7 @@
 // It is an attention variant, not a positional encoding: the positions depend
 // on q and k, and attnlab's positional-encoding interface sees neither (it
 // would need a hook that receives q, k and the mask and returns a score bias).
+#include <algorithm>
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
 #include <attnlab/plugin.hpp>
@@ -37,7 +38,7 @@ class ContextualPositionAttention final : public AttentionVariant {
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
                          const AttentionMask& mask, const Tensor& score_bias,
                          const ForwardContext&) const override {
-    const int64_t batch = q.size(0), heads = q.size(1), queries = q.size(2), keys = k.size(2);
+    const int64_t keys = k.size(2);
     Tensor logits =
         ops::matmul(q, k, false, true, 1.0f / std::sqrt(static_cast<float>(q.size(-1))));
     if (score_bias.defined()) logits = ops::add(logits, score_bias);
@@ -45,28 +46,18 @@ class ContextualPositionAttention final : public AttentionVariant {
     const Tensor counted =
         ops::clamp(ops::matmul(ops::sigmoid(logits), suffix_sum_matrix(keys)), 0.0f,
                    static_cast<float>(positions_ - 1));  // p [B, h, T, S]
-    // Interpolation between the integer positions around p: constant one-hot
-    // pickers of floor p and ceil p, and the fraction p - floor p (with its gradient).
-    const Shape picked{batch, heads, queries, keys, positions_};
-    Tensor floor_pick = Tensor::zeros(picked), ceil_pick = Tensor::zeros(picked);
-    Tensor floors = Tensor::zeros(counted.shape());
-    for (int64_t i = 0; i < counted.numel(); ++i) {
-      const float p = counted.data()[i];
-      const auto below = static_cast<int64_t>(std::floor(p)),
-                 above = static_cast<int64_t>(std::ceil(p));
-      floors.data()[i] = static_cast<float>(below);
-      floor_pick.data()[i * positions_ + below] = 1.0f;
-      ceil_pick.data()[i * positions_ + above] = 1.0f;
+    // e(p) = sum over integers n of z_n max(0, 1 - |p - n|): the paper's
+    // interpolation between floor p and ceil p, one [B, h, T, S] pass per
+    // position a count can reach (p <= S), never a [B, h, T, S, n] tensor.
+    const Tensor at_integers = ops::matmul(q, embeddings_);  // z = q E [B, h, T, n]
+    const int64_t reachable = std::min(positions_, keys + 1);
+    Tensor position_logits;
+    for (int64_t n = 0; n < reachable; ++n) {
+      const Tensor distance = ops::abs(ops::add_scalar(counted, -static_cast<float>(n)));
+      const Tensor hat = ops::relu(ops::add_scalar(ops::neg(distance), 1.0f));
+      const Tensor term = ops::mul(hat, ops::slice(at_integers, -1, n, 1));  // z_n over the keys
+      position_logits = position_logits.defined() ? ops::add(position_logits, term) : term;
     }
-    const Tensor fraction = ops::sub(counted, floors);
-    const Tensor at_integers =  // z = q E, one column per key for the batched product
-        ops::reshape(ops::matmul(q, embeddings_), {batch, heads, queries, positions_, 1});
-    auto at = [&](const Tensor& pick) {
-      return ops::reshape(ops::matmul(pick, at_integers), {batch, heads, queries, keys});
-    };
-    const Tensor position_logits =
-        ops::add(ops::mul(at(ceil_pick), fraction),
-                 ops::mul(at(floor_pick), ops::add_scalar(ops::neg(fraction), 1.0f)));
     AttentionResult result;
     result.scores = ops::add(logits, position_logits);
     result.weights = ops::masked_softmax(result.scores, mask);

@@ -3,14 +3,15 @@
 // learned h x h matrices: once on the logits before the softmax, once on the
 // weights after it:
 //   J = q k^T / sqrt(d_k)                     [B, h, T, S], per head
-//   J'_i = sum_j P_logits[i, j] J_j + bias_i  (mixing across heads)
+//   J'_i = sum_j P_logits[i, j] J_j           (mixing across heads)
 //   W = softmax(J') (masked)
 //   W'_i = sum_j P_weights[i, j] W_j
 //   output_i = W'_i v_i
 // Both matrices start as the identity, so an untrained layer is softmax
 // attention. A head's output depends on every head's q and k: it cannot
 // promise head_gating (gating one head's output leaves its logits in the
-// others).
+// others), nor a score bias: mixing the weights carries another head's
+// attention onto a key a -inf bias removed from this head.
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
 #include <attnlab/plugin.hpp>
@@ -38,15 +39,12 @@ class TalkingHeadsAttention final : public AttentionVariant {
   }
 
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& score_bias,
+                         const AttentionMask& mask, const Tensor&,
                          const ForwardContext&) const override {
     AttentionResult result;
-    const Tensor logits =
-        ops::matmul(q, k, false, true, 1.0f / std::sqrt(static_cast<float>(q.size(-1))));
-    // The positional bias of head i is added to mixed head i: mixed before, a
-    // -inf (a blocked key) would reach every head, and 0 x -inf would be NaN.
-    result.scores = mix_heads(logits, logits_mixing_);
-    if (score_bias.defined()) result.scores = ops::add(result.scores, score_bias);
+    result.scores =
+        mix_heads(ops::matmul(q, k, false, true, 1.0f / std::sqrt(static_cast<float>(q.size(-1)))),
+                  logits_mixing_);
     result.weights = mix_heads(ops::masked_softmax(result.scores, mask), weights_mixing_);
     result.output = ops::matmul(result.weights, v);  // [B, h, T, d_v]
     return result;
@@ -65,7 +63,7 @@ void register_components(PluginRegistrar& registrar) {
       .capabilities = {.causal_mask = true,
                        .padding_mask = true,
                        .returns_weights = true,
-                       .score_bias = true,
+                       .score_bias = false,
                        .head_gating = false},
       .factory =
           [](const Parameters&, const AttentionVariant::BuildContext& c) {

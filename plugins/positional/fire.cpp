@@ -8,8 +8,10 @@
 // Dividing by psi(max(L, i)) maps every distance a query can see into [0, 1],
 // so a longer sequence interpolates instead of reaching unseen inputs. The
 // paper's bias is causal (j <= i); bidirectional attention (not in the paper)
-// uses |i - j|. c starts at 0.1 and L at max_length; both are clamped (c >= 1e-3,
-// L >= 1) where used.
+// uses |i - j|. c starts at 0.1 and L at the parameter `threshold` (16: below
+// the training lengths, so positions past it are interpolated; never tied to
+// max_length, which attnlab may set from the evaluation lengths); both are
+// learned, and clamped (c >= 1e-3, L >= 1) where used.
 #include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/nn/init.hpp>
 #include <attnlab/ops.hpp>
@@ -22,14 +24,14 @@ namespace {
 
 class FunctionalInterpolationBias final : public PositionalEncoding {
  public:
-  FunctionalInterpolationBias(int64_t heads, int64_t hidden, int64_t max_length, Rng& rng) {
+  FunctionalInterpolationBias(int64_t heads, int64_t hidden, double threshold, Rng& rng) {
     first_weight_ = add_parameter("in_weight", init::uniform({1, hidden}, 1.0f, rng));
     first_bias_ = add_parameter("in_bias", init::uniform({hidden}, 1.0f, rng));
     const float bound = 1.0f / std::sqrt(static_cast<float>(hidden));
     second_weight_ = add_parameter("out_weight", init::uniform({hidden, heads}, bound, rng));
     second_bias_ = add_parameter("out_bias", init::uniform({heads}, bound, rng));
     scale_ = add_parameter("c", Tensor::full({}, 0.1f));
-    threshold_ = add_parameter("threshold", Tensor::full({}, static_cast<float>(max_length)));
+    threshold_ = add_parameter("threshold", Tensor::full({}, static_cast<float>(threshold)));
   }
 
   Tensor score_bias(int64_t queries, int64_t keys, bool) const override {
@@ -67,13 +69,16 @@ void register_components(PluginRegistrar& registrar) {
       .description = "a learned network of the log-distance normalised by the query's position, "
                      "per head (Li et al. 2023)",
       .parameters = {{"hidden", ParameterType::integer, "32", "the network's hidden width",
-                      at_least(1)}},
+                      at_least(1)},
+                     {"threshold", ParameterType::number, "16",
+                      "L's initial value: positions beyond it are normalised by their own psi",
+                      in_range(1, 1e6)}},
       .capabilities =
           {.embeddings = false, .rotates_qk = false, .score_bias = true, .extrapolates = true},
       .factory =
           [](const Parameters& p, const PositionalEncoding::BuildContext& c) {
             return std::make_unique<FunctionalInterpolationBias>(c.heads, p.integer("hidden"),
-                                                                 c.max_length, c.rng);
+                                                                 p.number("threshold"), c.rng);
           },
   });
 }

@@ -46,8 +46,10 @@ void register_components(PluginRegistrar& registrar) {
                       at_least(2)},
                      {"gamma", ParameterType::number, "0.4",
                       "zeta_i = (2i / d_k + gamma) / (1 + gamma)", in_range(1e-3, 100)},
-                     {"scale_base", ParameterType::number, "512", "positions per power of zeta",
-                      in_range(1, 1e9)}},
+                     {"scale_base", ParameterType::number, "512",
+                      "positions per power of zeta (below 64, zeta^(-m / scale_base) overflows "
+                      "float32 within a few hundred positions)",
+                      in_range(64, 1e9)}},
       .capabilities =
           {.embeddings = false, .rotates_qk = true, .score_bias = false, .extrapolates = true},
       .factory =

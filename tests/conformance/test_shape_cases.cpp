@@ -114,3 +114,31 @@ TEST_CASE("shape cases: self-attention keeps queries equal to keys, drawn and sh
   REQUIRE(leak);
   REQUIRE(leak->shape == AttentionShape{1, 1, 9, 9, 1});
 }
+
+TEST_CASE("shape cases: parameter settings are drawn in range and shrink to the defaults first") {
+  const ShapeLimits limits{.max_batch = 5,
+                           .max_heads = 8,
+                           .max_length = 96,
+                           .max_width = 32,
+                           .self_attention = false,
+                           .settings = 6};
+  std::set<int64_t> drawn;
+  for (int64_t i = 0; i < 200; ++i) {
+    const AttentionShape s = shape_case(2, i, limits);
+    REQUIRE(s.setting >= 0);
+    REQUIRE(s.setting < 6);
+    drawn.insert(s.setting);
+  }
+  REQUIRE(drawn.size() == 6);
+  REQUIRE(shape_case(2, 0, limits).setting == 0);  // the edges use the defaults
+  // A bug of setting 3 only, at any shape: shrinks to setting 3 and the smallest shape.
+  const auto only_three =
+      find_failure(2, 200, limits, fails_when([](auto& s) { return s.setting == 3; }));
+  REQUIRE(only_three);
+  REQUIRE(only_three->shape == AttentionShape{1, 1, 1, 1, 1, 3});
+  // A bug of every setting from 2 on shrinks to setting 2.
+  const auto from_two =
+      find_failure(2, 200, limits, fails_when([](auto& s) { return s.setting >= 2; }));
+  REQUIRE(from_two);
+  REQUIRE(from_two->shape == AttentionShape{1, 1, 1, 1, 1, 2});
+}

@@ -27,9 +27,8 @@ def mix_heads(x, mixing):
 
 
 def talking_heads(q, k, v, causal, bias, p):
+    assert bias is None, "talking heads promise no score bias"
     logits = mix_heads(scaled_scores(q, k), p["variant.logits_mixing"])
-    if bias is not None:
-        logits = logits + bias
     weights = mix_heads(torch.softmax(masked(logits, causal), -1), p["variant.weights_mixing"])
     return weights @ v, weights
 
@@ -40,8 +39,7 @@ def talking_heads_by_loops(q, k, v, causal, bias, p):
     P_l, P_w = p["variant.logits_mixing"].double(), p["variant.weights_mixing"].double()
     heads = q.shape[1]
     J = [scaled_scores(q[:, h], k[:, h]) for h in range(heads)]
-    mixed = [sum(P_l[i, j] * J[j] for j in range(heads)) + (0 if bias is None else bias[i].double())
-             for i in range(heads)]
+    mixed = [sum(P_l[i, j] * J[j] for j in range(heads)) for i in range(heads)]
     W = [torch.softmax(masked(m, causal), -1) for m in mixed]
     out = [sum(P_w[i, j] * W[j] for j in range(heads)) @ v[:, i] for i in range(heads)]
     return torch.stack(out, 1)
@@ -430,7 +428,6 @@ def research_case(file, name, *, attention="softmax", positional="none", attenti
 def write_research_cases(file):
     for attention, (_, _, parameters) in VARIANTS.items():
         research_case(file, f"{attention}_h4", attention=attention, attention_parameters=parameters)
-    research_case(file, "talking_heads_kerple_h4", attention="talking_heads", positional="kerple_log")
     research_case(file, "p_rope_h4", positional="p_rope", positional_parameters="fraction=0.5")
     research_case(file, "xpos_h4", positional="xpos")
     research_case(file, "kerple_log_h4", positional="kerple_log")

@@ -364,7 +364,7 @@ TEST_CASE(
     "QK-norm, top-k, differential, learned sink, forgetting, retention, CoPE)") {
   for (const char* case_name :
        {"talking_heads_h4", "qk_norm_h4", "sparse_topk_h4", "differential_h4", "learned_sink_h4",
-        "forgetting_h4", "retention_h4", "cope_h4", "talking_heads_kerple_h4"})
+        "forgetting_h4", "retention_h4", "cope_h4"})
     DYNAMIC_SECTION(case_name) {
       check_component_case(case_name);
     }

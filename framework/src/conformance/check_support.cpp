@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "attnlab/error.hpp"
 #include "attnlab/model/models.hpp"
@@ -66,39 +67,57 @@ ShapeLimits small_limits(const CheckOptions& options) {
 
 std::string over_shapes(const CheckOptions& options, const ShapeLimits& limits,
                         const std::string& described, const ShapeProperty& property, bool fewer,
-                        const CaseDescription& describe_case, const std::string& ranges) {
+                        const CaseDescription& describe_case) {
   const CaseDescription name_of =
       describe_case ? describe_case : [](const AttentionShape& s) { return describe(s); };
   const int64_t all = options.case_count();
-  const int64_t cases = fewer ? std::max<int64_t>(4, all / 4) : all;
-  // A ConfigError is a refusal, not a failure: a component may refuse a
-  // setting or shape with a clear error (that is not a wrong number).
+  const int64_t cases = fewer ? std::max<int64_t>(8, all / 3) : all;
+  // What the checked cases reached: the summary says this, not the limits.
+  AttentionShape largest{0, 0, 0, 0, 0, 0};
+  std::set<int64_t> settings;
   int64_t accepted = 0;
+  std::string refusal;
   const ShapeProperty refusable = [&](const AttentionShape& s) -> std::string {
     try {
       std::string measured = property(s);
       ++accepted;
+      for (int64_t AttentionShape::*field :
+           {&AttentionShape::batch, &AttentionShape::heads, &AttentionShape::queries,
+            &AttentionShape::keys, &AttentionShape::width})
+        largest.*field = std::max(largest.*field, s.*field);
+      settings.insert(s.setting);
       return measured;
-    } catch (const ConfigError&) {
+    } catch (const Refused& refused) {
+      refusal = refused.what();
       return "refused";
     }
   };
   const std::optional<ShapeFailure> failure =
       find_failure(options.seed, cases, limits, refusable, options.replay);
+  const std::string replay_options =
+      fmt::format("--seed {}{}", options.seed, options.thorough ? " --thorough" : "");
   if (failure) {
     const AttentionShape start = shape_case(options.seed, failure->index, limits);
     throw CheckFailed(fmt::format(
-        "{}\n    at {}\n    (shrunk in {} steps from case {} of seed {}: {}; replay with "
-        "--seed {} --replay {})",
+        "{}\n    at {}\n    (shrunk in {} property calls from case {} of seed {}: {}; replay "
+        "with {} --replay {})",
         failure->what, name_of(failure->shape), failure->shrink_calls, failure->index, options.seed,
-        name_of(start), options.seed, failure->index));
+        name_of(start), replay_options, failure->index));
   }
-  require(accepted > 0 || options.replay.has_value(),
-          "every case was refused with a ConfigError: the component was never checked");
   if (options.replay)
-    return fmt::format("{}: case {} of seed {}", described, *options.replay, options.seed);
-  return fmt::format("{}: {} cases of seed {} ({})", described, cases, options.seed,
-                     ranges.empty() ? describe(limits) : ranges);
+    return accepted > 0
+               ? fmt::format("{}: case {} of seed {}", described, *options.replay, options.seed)
+               : fmt::format("case {} of seed {} refused: {}", *options.replay, options.seed,
+                             refusal);
+  require(accepted > 0, fmt::format("every case was refused ({}): the component was never "
+                                    "checked",
+                                    refusal));
+  largest.setting = 0;
+  return fmt::format("{}: {} cases of seed {}, the largest reaching {}{}", described, cases,
+                     options.seed, name_of(largest),
+                     limits.settings > 1 ? fmt::format("; {} of {} parameter settings",
+                                                       settings.size(), limits.settings)
+                                         : "");
 }
 
 std::mt19937_64 shape_rng(const AttentionShape& s, uint64_t salt) {
@@ -114,6 +133,15 @@ bool all_finite(const Tensor& t) {
   return true;
 }
 
+void perturb_parameters(const Module& module) {
+  std::mt19937_64 rng(0x5eed);
+  std::uniform_real_distribution<float> noise(-0.3f, 0.3f);
+  for (const auto& [name, parameter] : module.named_parameters()) {
+    Tensor moved = parameter;  // a handle: the module's own values change
+    for (float& value : moved.values()) value += noise(rng);
+  }
+}
+
 double require_gradients(const std::function<Tensor()>& forward,
                          const std::vector<GradCheckInput>& inputs, GradCheckOptions options,
                          std::initializer_list<double> steps) {
@@ -127,7 +155,7 @@ double require_gradients(const std::function<Tensor()>& forward,
       options.step = step;
       std::string report;
       const double error = gradient_error(forward, {input}, options, &report);
-      if (!(error >= best)) {  // NaN is never better
+      if (!std::isnan(error) && error < best) {  // NaN is never better
         best = error;
         best_report = fmt::format("step {:g}: {}", step, report);
       }
@@ -166,6 +194,7 @@ std::string require_cached_generation_matches(const TransformerConfig& config, i
                                               int64_t prompt_length, int64_t continued) {
   Rng rng(8);
   const DecoderLM model(config, rng);
+  perturb_parameters(model);
   const TokenBatch prompt = counting_tokens(rows, prompt_length);
   const Generation cached = model.generate(prompt, continued, true);
   const Generation full = model.generate(prompt, continued, false);
@@ -213,7 +242,14 @@ std::string cached_generation_over_shapes(
         config.ffn_dim = 2 * config.d_model;
         config.max_length = 64;
         configure(config, settings[static_cast<std::size_t>(s.setting)]);
-        return require_cached_generation_matches(config, s.batch, s.queries, s.keys);
+        // A ConfigError building the model, or generating (a positional table
+        // too short for the length), refuses the case.
+        refusing([&] {
+          Rng rng(8);
+          return std::make_unique<DecoderLM>(config, rng);
+        });
+        return refusing(
+            [&] { return require_cached_generation_matches(config, s.batch, s.queries, s.keys); });
       },
       true,
       [&](const AttentionShape& s) {

@@ -9,6 +9,7 @@
 
 #include "attnlab/conformance/conformance.hpp"
 #include "attnlab/conformance/gradient_check.hpp"
+#include "attnlab/error.hpp"
 #include "attnlab/model/config.hpp"
 #include "attnlab/model/token_batch.hpp"
 #include "attnlab/tensor.hpp"
@@ -22,6 +23,24 @@ class CheckFailed : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// A component refused a case with a clear error (a ConfigError where it is
+/// built, or where an encoding or task is asked for a length it does not
+/// have): the case is skipped, not failed. A ConfigError anywhere else fails.
+class Refused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// `make()`, with a ConfigError it throws turned into Refused.
+template <class Make>
+auto refusing(Make make) {
+  try {
+    return make();
+  } catch (const ConfigError& error) {
+    throw Refused(error.what());
+  }
+}
 
 /// Runs `body`, which returns what it measured or throws CheckFailed; any
 /// other exception fails the check with its message.
@@ -51,16 +70,15 @@ std::string with_setting(const AttentionShape& shape,
 /// shape's fields as something else (a task's batch, length and setting).
 using CaseDescription = std::function<std::string(const AttentionShape&)>;
 
-/// Runs `property` over the cases of `options` within `limits` (a quarter
-/// of them, at least 4, when `fewer`). Returns "<described>: N cases of seed
-/// S (<ranges>, by default describe(limits))", or fails with what failed at
-/// the smallest failing case, the case it was shrunk from and how to replay
-/// it. A ConfigError is a refusal of the case, not a failure; every case
-/// refused is one.
+/// Runs `property` over the cases of `options` within `limits` (a third of
+/// them, at least 8, when `fewer`). Returns "<described>: N cases of seed S,
+/// the largest reaching <case>; k of n parameter settings", or fails with what
+/// failed at the smallest failing case, the case it was shrunk from and how to
+/// replay it. A case the component refuses (Refused) is skipped; every case
+/// refused is a failure.
 std::string over_shapes(const CheckOptions& options, const ShapeLimits& limits,
                         const std::string& described, const ShapeProperty& property,
-                        bool fewer = false, const CaseDescription& describe_case = {},
-                        const std::string& ranges = {});
+                        bool fewer = false, const CaseDescription& describe_case = {});
 
 /// A generator seeded from `shape` and `salt`: the same choices each time the
 /// property runs on that shape (shrinking needs a property that is a function
@@ -69,6 +87,10 @@ std::mt19937_64 shape_rng(const AttentionShape& shape, uint64_t salt);
 
 /// Whether every element is finite.
 bool all_finite(const Tensor& t);
+
+/// Adds uniform noise in [-0.3, 0.3) to every parameter of `module`, the same
+/// each time: components are checked away from their initial values.
+void perturb_parameters(const Module& module);
 
 /// Fails unless the gradient of every input matches finite differences to a
 /// relative error of 1e-3 at some step of `steps` (tried largest first; each

@@ -26,12 +26,13 @@ std::string dimensions(const Registry<HeadLayout>::Entry& entry,
     }
     ++accepted;
     const HeadDimensions d = layout->dimensions();
-    require(
-        d.query_heads >= 1 && d.kv_heads >= 1 && d.head_width >= 1 &&
-            d.query_heads % d.kv_heads == 0,
-        fmt::format("with {} at heads = {}, d_model = {}: query heads {}, key/value heads {}, "
-                    "width {} (each at least 1, key/value heads dividing query heads)",
-                    describe(setting), s.heads, d_model, d.query_heads, d.kv_heads, d.head_width));
+    require(d.query_heads >= 1 && d.kv_heads >= 1 && d.head_width >= 1 &&
+                d.query_heads % d.kv_heads == 0 && d.kv_latent >= 0,
+            fmt::format("with {} at heads = {}, d_model = {}: query heads {}, key/value heads {}, "
+                        "width {}, key/value latent {} (heads and width at least 1, key/value "
+                        "heads dividing query heads, latent at least 0)",
+                        describe(setting), s.heads, d_model, d.query_heads, d.kv_heads,
+                        d.head_width, d.kv_latent));
   }
   return "";
 }
@@ -55,11 +56,11 @@ ComponentReport check_head_layout(const std::string& name, const CheckOptions& o
                              .max_width = 8,
                              .self_attention = true};
     const std::string summary = over_shapes(
-        options, limits, "consistent dimensions",
+        options, limits,
+        fmt::format("consistent dimensions, each case at all {} parameter settings",
+                    settings.size()),
         [&](const AttentionShape& s) { return dimensions(entry, settings, accepted, s); }, false,
-        describe_layout_case,
-        fmt::format("heads ≤ {}, d_model = heads x 1 .. 8, each case at {} parameter settings",
-                    limits.max_heads, settings.size()));
+        describe_layout_case);
     require(accepted > 0 || options.replay.has_value(),
             "refuses every head count, d_model and parameter setting tried");
     return summary;

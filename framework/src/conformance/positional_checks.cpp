@@ -19,24 +19,25 @@ namespace {
 
 using Capabilities = PositionalEncoding::Capabilities;
 
-// The longest sequence the encodings are built for (learned tables are this long).
-constexpr int64_t kMaxLength = 96;
-
 struct Subject {
   const Registry<PositionalEncoding>::Entry& entry;
+  int64_t max_length;  // the longest sequence the encoding is built for
   std::vector<ParameterSetting> settings = parameter_settings(entry.parameters);
 
   // The encoding for the case's heads, head width and parameter setting (a
-  // ConfigError refuses the case: rotary refuses odd widths, saying so).
+  // ConfigError refuses the case: rotary refuses odd widths, saying so), its
+  // parameters moved off their initial values.
   std::unique_ptr<PositionalEncoding> build(const AttentionShape& s) const {
     Rng rng(3);
-    return built(positional_registry().create(entry.name,
-                                              settings[static_cast<std::size_t>(s.setting)],
-                                              {.d_model = s.heads * s.width,
-                                               .heads = s.heads,
-                                               .head_width = s.width,
-                                               .max_length = kMaxLength,
-                                               .rng = rng}));
+    auto encoding = built(
+        positional_registry().create(entry.name, settings[static_cast<std::size_t>(s.setting)],
+                                     {.d_model = s.heads * s.width,
+                                      .heads = s.heads,
+                                      .head_width = s.width,
+                                      .max_length = max_length,
+                                      .rng = rng}));
+    perturb_parameters(*encoding);
+    return encoding;
   }
 };
 
@@ -139,13 +140,13 @@ std::string continues(const Subject& subject, const AttentionShape& s) {
 std::string extrapolates(const Subject& subject, const AttentionShape& s) {
   const auto encoding = subject.build(s);
   const Capabilities& claims = subject.entry.capabilities;
-  const int64_t length = kMaxLength + 3 * s.keys;  // to 4 x max_length
+  const int64_t length = subject.max_length + 3 * s.keys;  // to 4 x max_length
   const Channels c = channels(*encoding, per_head(s, length, 1), per_head(s, length, 2), 0);
   const auto require_finite = [&](bool declared, const Tensor& t, const char* channel) {
     if (!declared) return;
     require(t.defined() && all_finite(t),
             fmt::format("{} is {} at length {} (max_length {})", channel,
-                        t.defined() ? "not finite" : "undefined", length, kMaxLength));
+                        t.defined() ? "not finite" : "undefined", length, subject.max_length));
   };
   require_finite(claims.embeddings, c.embedding, "the embedding term");
   require_finite(claims.score_bias, c.bias, "the score bias");
@@ -189,21 +190,23 @@ std::string heads_of(const AttentionShape& s) {
 
 ComponentReport check_positional_encoding(const std::string& name, const CheckOptions& options) {
   const auto& entry = positional_registry().find(name);
-  const Subject subject{entry};
+  // Lengths to 96 (256 when thorough) within max_length, and beyond it to 4 x.
+  const Subject subject{entry, options.thorough ? 256 : 96};
   ComponentReport report{
       .kind = PositionalEncoding::kKind, .name = entry.name, .origin = entry.origin, .checks = {}};
   ShapeLimits within = with_settings(attention_limits(options), subject.settings);
-  within.max_length = kMaxLength;
+  within.max_length = subject.max_length;
   within.self_attention = true;
   auto run = [&](const char* check, const ShapeLimits& limits, const char* described,
                  std::string (*property)(const Subject&, const AttentionShape&),
                  const CaseDescription& describe_case, bool fewer = false) {
     report.checks.push_back(run_check(check, [&] {
+      // A ConfigError anywhere is a refusal: an encoding may refuse a length
+      // (a learned table shorter than it), saying so.
       return over_shapes(
-          options, limits, described, [&](const AttentionShape& s) { return property(subject, s); },
-          fewer, describe_case,
-          fmt::format("heads ≤ {}, head width ≤ {}, lengths ≤ {}, {} parameter settings",
-                      limits.max_heads, limits.max_width, limits.max_length, limits.settings));
+          options, limits, described,
+          [&](const AttentionShape& s) { return refusing([&] { return property(subject, s); }); },
+          fewer, describe_case);
     }));
   };
   run("declared_channels", within,
@@ -214,7 +217,7 @@ ComponentReport check_positional_encoding(const std::string& name, const CheckOp
       });
   ShapeLimits halves = within;
   halves.self_attention = false;
-  halves.max_length = entry.capabilities.extrapolates ? kMaxLength : kMaxLength / 2;
+  halves.max_length = entry.capabilities.extrapolates ? subject.max_length : subject.max_length / 2;
   run("continues", halves,
       "positions [o, o + L) after an offset o (a cache) give the rows o.. of those of [0, o + L)",
       continues, [&](const AttentionShape& s) {
@@ -241,10 +244,10 @@ ComponentReport check_positional_encoding(const std::string& name, const CheckOp
   }));
   if (entry.capabilities.extrapolates)
     run("extrapolates", within,
-        "every declared channel defined and finite at lengths max_length + 3 x keys (to 4 x "
-        "max_length = 384)",
+        "every declared channel defined and finite at lengths max_length + 3 x keys, to 4 x "
+        "max_length",
         extrapolates, [&](const AttentionShape& s) {
-          return fmt::format("length {}, {}{}", kMaxLength + 3 * s.keys, heads_of(s),
+          return fmt::format("length {}, {}{}", subject.max_length + 3 * s.keys, heads_of(s),
                              with_setting(s, subject.settings));
         });
   else

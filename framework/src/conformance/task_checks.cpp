@@ -86,12 +86,18 @@ TaskCase task_case(const AttentionShape& s, const std::vector<ParameterSetting>&
   return {s.batch, s.keys, settings[static_cast<std::size_t>(s.setting)]};
 }
 
-// A ConfigError (a setting or length the task refuses) refuses the case.
+// A ConfigError building the task or sampling (a setting or length the task
+// refuses) refuses the case.
 std::string batches(const Registry<Task>::Entry& entry,
                     const std::vector<ParameterSetting>& settings, ModelShape shape,
                     const AttentionShape& s) {
   const TaskCase c = task_case(s, settings);
-  const auto task = built(task_registry().create(entry.name, c.setting, {}));
+  const auto task =
+      refusing([&] { return built(task_registry().create(entry.name, c.setting, {})); });
+  refusing([&] {
+    Rng probe(11);
+    return task->sample(shape, c.batch, c.length, probe);
+  });
   require_valid_batches(*task, entry.capabilities, shape, c.batch, c.length);
   return "";
 }
@@ -130,14 +136,16 @@ ComponentReport check_task(const std::string& name, const CheckOptions& options)
                                .self_attention = true,
                                .settings = static_cast<int64_t>(settings.size())};
       return over_shapes(
-          options, limits, "seeded batches with tokens and targets in range",
+          options, limits,
+          fmt::format("seeded batches with tokens and targets in range, at lengths to {} x the "
+                      "training length",
+                      options.thorough ? 8 : 4),
           [&](const AttentionShape& s) { return batches(entry, settings, shape, s); }, false,
           [&](const AttentionShape& s) {
             const TaskCase c = task_case(s, settings);
-            return fmt::format("batch {}, length {}, {}", c.batch, c.length, describe(c.setting));
-          },
-          fmt::format("batch ≤ 5, lengths ≤ {} = {} x the training length, {} parameter settings",
-                      limits.max_length, limits.max_length / task->length(), settings.size()));
+            return fmt::format("batch {}, length {}{}", c.batch, c.length,
+                               with_setting(s, settings));
+          });
     }));
   }
   return report;

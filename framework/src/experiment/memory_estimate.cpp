@@ -21,6 +21,7 @@ constexpr double kProcessBytes = 64 << 20;  // code, HDF5's caches, the allocato
 // Floats of the sizes every block shares (counted in floats, as doubles: no overflow).
 struct Widths {
   double d, ffn, query, kv, query_heads;
+  double kv_latent = 0;  // keys and values projected from a latent this wide (mla), or 0
 };
 
 // Activations of one attention block: T queries over S keys.
@@ -56,7 +57,11 @@ double forward_floats(const TrialSpec& spec, const Task& task, const Widths& w, 
 
 double parameter_count(const TrialSpec& spec, const Widths& w) {
   const TransformerConfig& m = spec.model;
-  const double attention = w.d * (w.query + 2 * w.kv) + w.query * w.d + w.query + 2 * w.kv + w.d;
+  // Keys and values from the input, or from a latent of it (a down-projection more).
+  const double kv_source = w.kv_latent > 0 ? w.kv_latent : w.d;
+  const double latent = w.kv_latent > 0 ? w.d * w.kv_latent + w.kv_latent : 0;
+  const double attention =
+      w.d * w.query + kv_source * 2 * w.kv + latent + w.query * w.d + w.query + 2 * w.kv + w.d;
   const double block = attention + 2 * w.d * w.ffn + w.ffn + 5 * w.d;
   const auto layers = static_cast<double>(m.decoder_layers);
   double count = layers * block;
@@ -106,10 +111,12 @@ std::string MemoryEstimate::describe() const {
 
 MemoryEstimate estimate_memory(const TrialSpec& spec, const Task& task) {
   const HeadDimensions heads = head_dimensions(spec.model);
-  const Widths w{static_cast<double>(spec.model.d_model), static_cast<double>(spec.model.ffn_dim),
+  const Widths w{static_cast<double>(spec.model.d_model),
+                 static_cast<double>(spec.model.ffn_dim),
                  static_cast<double>(heads.query_heads * heads.head_width),
                  static_cast<double>(heads.kv_heads * heads.head_width),
-                 static_cast<double>(heads.query_heads)};
+                 static_cast<double>(heads.query_heads),
+                 static_cast<double>(heads.kv_latent)};
   MemoryEstimate estimate;
   estimate.parameters_bytes = 4 * kFloat * parameter_count(spec, w);  // weights, grads, m, v
   // Backward holds the forward's activations and their gradients.

@@ -49,8 +49,10 @@ namespace attnlab {
 ///      replaceable); dimension names are constants (nn/dimension_names.hpp);
 ///      tasks declare byte_tokens
 ///   6: the conformance checks take CheckOptions (seed, cases, replay,
-///      thorough) and run over many shapes; ops::matmul's overload with a
-///      scale factor (added under 5 without a bump)
+///      thorough) and run over many shapes; HeadDimensions::kv_latent (keys
+///      and values from a shared latent: multi-head latent attention);
+///      rotate_feature_pairs and rotary_frequencies; ops::matmul's overload
+///      with a scale factor (added under 5 without a bump)
 inline constexpr int kPluginApiVersion = 6;
 
 /// What a library of components hands to attnlab while it is being loaded.
