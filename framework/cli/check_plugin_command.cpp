@@ -50,8 +50,8 @@ CheckPluginArguments parse(const std::vector<std::string>& arguments) {
       "component", po::value(&parsed.component), "check only the component of this name")(
       "seed", po::value(&seed)->default_value(1), "the seed of the cases (>= 0)")(
       "cases", po::value(&parsed.options.cases)->default_value(0),
-      fmt::format("cases per property (0: {}, or {} with --thorough; gradient and model checks "
-                  "run a quarter)",
+      fmt::format("cases per property (0: {}, or {} with --thorough; gradients and cached "
+                  "generation run a third, at least 8)",
                   conformance::CheckOptions::kDefaultCases,
                   conformance::CheckOptions::kThoroughCases)
           .c_str())("replay", po::value(&replay),

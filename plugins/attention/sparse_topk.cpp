@@ -1,7 +1,6 @@
-// sparse_topk: explicit sparse attention (Zhao, Lin, Chen, Su, Ren, Sun 2019,
-// "Explicit Sparse Transformer: Concentrated Attention Through Explicit
-// Selection"): each query keeps only its k largest scores among the keys it
-// may see, and the softmax runs over those:
+// sparse_topk: explicit sparse attention (Zhao et al. 2019, "Explicit Sparse Transformer:
+// Concentrated Attention Through Explicit Selection"): each query keeps only its k largest scores
+// among the keys it may see, and the softmax runs over those:
 //   s = q k^T / sqrt(d_k) + bias
 //   t_i = the k-th largest visible s_ij (every visible key if fewer than k)
 //   weights_ij = softmax over j of (s_ij if s_ij >= t_i, else -inf)

@@ -1,5 +1,4 @@
-// fire: functional interpolation for relative positions (Li, Zaheer, Jayakumar,
-// Nair, Xu, Shin, Choromanski, Dubey, Zhang, Qin, Ahmed, Sanghai, Kumar 2023,
+// fire: functional interpolation for relative positions (Li et al. 2023,
 // "Functional Interpolation for Relative Positions Improves Long Context
 // Transformers"). A small learned network of the normalised distance gives
 // each head's score bias:

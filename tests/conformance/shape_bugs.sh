@@ -33,7 +33,7 @@ cat > "$out/expected.txt" <<'LIST'
 'bug_long_overflow' cached_generation at 1 prompt(s) of 4 token(s), 30 generated, heads 1, d_model 2
 'bug_batch_coupled' batch_independent at batch 3, heads 1, queries 1, keys 1, width 1
 'bug_unseeded' deterministic at batch 1, heads 1, queries 1, keys 1, width 5
-'bug_wide_detached_keys' gradients at batch 1, heads 3, queries 1, keys 2, width 1
+'bug_wide_detached_keys' gradients at batch 1, heads 3, queries 1, keys 3, width 1
 'bug_short_bias_only' score_bias at batch 1, heads 1, queries 1, keys 17, width 1
 'bug_first_items_padding' batch_independent at batch 3, heads 1, queries 1, keys 2, width 1
 'bug_first_items_padding' padding_mask at batch 3, heads 1, queries 1, keys 2, width 1
@@ -41,7 +41,7 @@ cat > "$out/expected.txt" <<'LIST'
 'bug_offset_drift' continues at offset 17, length 1, heads 1, head width 2
 'bug_offset_drift' cached_generation at 1 prompt(s) of 1 token(s), 18 generated, heads 1, d_model 2
 'bug_group_mismatch' dimensions at heads 6, d_model 6 (= heads x 1)
-'bug_long_vocabulary' decoder at batch 1, length 13, defaults
+'bug_long_vocabulary' decoder at batch 1, length 13
 LIST
 diff "$out/expected.txt" "$out/found.txt" || { echo "failed checks or shrunk cases differ"; exit 1; }
 grep -q "^0 of 12 components pass$" "$out/check.txt"

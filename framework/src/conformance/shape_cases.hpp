@@ -44,8 +44,8 @@ std::string describe(const ShapeLimits& limits);
 std::string describe(const AttentionShape& shape);
 
 /// Case `index` of the cases of `seed`: the same shape on every call. The first
-/// cases are the edges (everything 1; the longest; the most heads; one key
-/// with several queries), at the defaults; the rest are drawn at random,
+/// cases are the edges (everything 1; the longest; the most heads; one key under
+/// several queries; the widest), at the defaults; the rest are drawn at random,
 /// lengths skewed short, and take the parameter settings in turn.
 AttentionShape shape_case(uint64_t seed, int64_t index, const ShapeLimits& limits);
 

@@ -42,7 +42,8 @@ struct ComponentReport {
 struct CheckOptions {
   uint64_t seed = 1;
   /// Cases per property; 0 = the default (kDefaultCases, or kThoroughCases
-  /// with `thorough`). Gradient and model-level checks run a quarter of them.
+  /// with `thorough`). Gradient and cached-generation checks run a third of
+  /// them, at least 8.
   int64_t cases = 0;
   /// Only this case of every property (the index a failure reports).
   std::optional<int64_t> replay;
