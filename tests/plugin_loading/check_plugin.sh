@@ -9,7 +9,7 @@ attnlab=$1 plugin=$2 crashing=$3
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 status=0
-"$attnlab" check-plugin "$plugin" > "$out" || status=$?
+"$attnlab" check-plugin "$plugin" --cases 8 > "$out" || status=$?  # each breaks its promise at every case
 cat "$out"
 [ "$status" -eq 3 ] || { echo "exit status $status, expected 3"; exit 1; }
 # Each variant fails, and for the promise it breaks.

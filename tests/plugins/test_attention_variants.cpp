@@ -7,6 +7,7 @@
 #include <attnlab/conformance/conformance.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/ops.hpp>
+#include <attnlab/process/allocator.hpp>
 #include <attnlab/task/task.hpp>
 #include <catch2/catch.hpp>
 
@@ -27,18 +28,22 @@ void require_conformance(const conformance::ComponentReport& report) {
 
 }  // namespace
 
+// The default cases; a third of them under the sanitizers, several times
+// slower (the Release suite runs the default, check-plugin --thorough more).
+const conformance::CheckOptions kOptions{.cases = kSanitizerAllocator ? 8 : 0};
+
 TEST_CASE("every attention variant honours every capability it claims (conformance kit)") {
   for (const std::string& name : attention_registry().names())
-    require_conformance(conformance::check_attention_variant(name));
+    require_conformance(conformance::check_attention_variant(name, kOptions));
 }
 
 TEST_CASE("every positional encoding, head layout and task passes its conformance checks") {
   for (const std::string& name : positional_registry().names())
-    require_conformance(conformance::check_positional_encoding(name));
+    require_conformance(conformance::check_positional_encoding(name, kOptions));
   for (const std::string& name : head_layout_registry().names())
-    require_conformance(conformance::check_head_layout(name));
+    require_conformance(conformance::check_head_layout(name, kOptions));
   for (const std::string& name : task_registry().names())
-    require_conformance(conformance::check_task(name));
+    require_conformance(conformance::check_task(name, kOptions));
 }
 
 TEST_CASE("local attention sees exactly `window` keys, bidirectional or causal") {
