@@ -14,24 +14,13 @@
 namespace attnlab {
 namespace {
 
-class PartialRotaryPositions final : public PositionalEncoding {
- public:
-  PartialRotaryPositions(int64_t head_width, double base, double fraction)
-      : frequencies_(rotary_frequencies(head_width, base)) {
-    const auto kept =
-        static_cast<std::size_t>(std::lround(fraction * static_cast<double>(frequencies_.size())));
-    frequencies_.resize(kept);  // the highest come first
-  }
-
-  std::pair<Tensor, Tensor> rotate(const Tensor& q, int64_t query_offset, const Tensor& k,
-                                   int64_t key_offset) const override {
-    return {rotate_feature_pairs(q, query_offset, frequencies_),
-            rotate_feature_pairs(k, key_offset, frequencies_)};
-  }
-
- private:
-  std::vector<double> frequencies_;
-};
+// RoPE's frequencies, the highest round(fraction x d_k / 2) of them only.
+std::vector<double> highest_frequencies(int64_t head_width, double base, double fraction) {
+  std::vector<double> frequencies = rotary_frequencies(head_width, base);  // highest first
+  frequencies.resize(
+      static_cast<std::size_t>(std::lround(fraction * static_cast<double>(frequencies.size()))));
+  return frequencies;
+}
 
 void register_components(PluginRegistrar& registrar) {
   registrar.add_positional({
@@ -57,8 +46,8 @@ void register_components(PluginRegistrar& registrar) {
                   "positional encoding 'p_rope': fraction = {} of d_k / 2 = {} feature pairs "
                   "rotates none; use positional encoding 'none' for no positions",
                   p.number("fraction"), c.head_width / 2));
-            return std::make_unique<PartialRotaryPositions>(c.head_width, p.number("base"),
-                                                            p.number("fraction"));
+            return std::make_unique<RotaryPositions>(
+                highest_frequencies(c.head_width, p.number("base"), p.number("fraction")));
           },
   });
 }

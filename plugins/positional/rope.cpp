@@ -4,27 +4,10 @@
 // positions only through the offset m - n.
 #include <attnlab/error.hpp>
 #include <attnlab/model/positional_encoding.hpp>
-#include <attnlab/ops.hpp>
 #include <attnlab/plugin.hpp>
-#include <cmath>
 
 namespace attnlab {
 namespace {
-
-class RotaryPositions final : public PositionalEncoding {
- public:
-  RotaryPositions(int64_t head_width, double base)
-      : frequencies_(rotary_frequencies(head_width, base)) {}
-
-  std::pair<Tensor, Tensor> rotate(const Tensor& q, int64_t query_offset, const Tensor& k,
-                                   int64_t key_offset) const override {
-    return {rotate_feature_pairs(q, query_offset, frequencies_),
-            rotate_feature_pairs(k, key_offset, frequencies_)};
-  }
-
- private:
-  std::vector<double> frequencies_;
-};
 
 void register_components(PluginRegistrar& registrar) {
   registrar.add_positional({
@@ -42,7 +25,8 @@ void register_components(PluginRegistrar& registrar) {
               throw ConfigError(fmt::format(
                   "positional encoding 'rope' rotates feature pairs: d_k = {} must be even",
                   c.head_width));
-            return std::make_unique<RotaryPositions>(c.head_width, p.number("base"));
+            return std::make_unique<RotaryPositions>(
+                rotary_frequencies(c.head_width, p.number("base")));
           },
   });
 }

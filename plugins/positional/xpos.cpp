@@ -16,27 +16,16 @@
 namespace attnlab {
 namespace {
 
-class ExtrapolatablePositions final : public PositionalEncoding {
- public:
-  ExtrapolatablePositions(int64_t head_width, double base, double gamma, double scale_base)
-      : frequencies_(rotary_frequencies(head_width, base)) {
-    for (int64_t i = 0; i < head_width / 2; ++i) {
-      const double zeta =
-          (2.0 * static_cast<double>(i) / static_cast<double>(head_width) + gamma) / (1.0 + gamma);
-      query_growth_.push_back(std::log(zeta) / scale_base);
-      key_growth_.push_back(-std::log(zeta) / scale_base);
-    }
+// log(zeta_i) / scale_base per feature pair, times `sign`: q grows by +, k by -.
+std::vector<double> decay_growth(int64_t head_width, double gamma, double scale_base, double sign) {
+  std::vector<double> growth;
+  for (int64_t i = 0; i < head_width / 2; ++i) {
+    const double zeta =
+        (2.0 * static_cast<double>(i) / static_cast<double>(head_width) + gamma) / (1.0 + gamma);
+    growth.push_back(sign * std::log(zeta) / scale_base);
   }
-
-  std::pair<Tensor, Tensor> rotate(const Tensor& q, int64_t query_offset, const Tensor& k,
-                                   int64_t key_offset) const override {
-    return {rotate_feature_pairs(q, query_offset, frequencies_, query_growth_),
-            rotate_feature_pairs(k, key_offset, frequencies_, key_growth_)};
-  }
-
- private:
-  std::vector<double> frequencies_, query_growth_, key_growth_;
-};
+  return growth;
+}
 
 void register_components(PluginRegistrar& registrar) {
   registrar.add_positional({
@@ -58,8 +47,11 @@ void register_components(PluginRegistrar& registrar) {
               throw ConfigError(fmt::format(
                   "positional encoding 'xpos' rotates feature pairs: d_k = {} must be even",
                   c.head_width));
-            return std::make_unique<ExtrapolatablePositions>(
-                c.head_width, p.number("base"), p.number("gamma"), p.number("scale_base"));
+            const double gamma = p.number("gamma"), scale_base = p.number("scale_base");
+            return std::make_unique<RotaryPositions>(
+                rotary_frequencies(c.head_width, p.number("base")),
+                decay_growth(c.head_width, gamma, scale_base, 1.0),
+                decay_growth(c.head_width, gamma, scale_base, -1.0));
           },
   });
 }

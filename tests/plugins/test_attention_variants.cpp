@@ -30,7 +30,8 @@ void require_conformance(const conformance::ComponentReport& report) {
 
 // The default cases; a third of them under the sanitizers, several times
 // slower (the Release suite runs the default, check-plugin --thorough more).
-const conformance::CheckOptions kOptions{.cases = kSanitizerAllocator ? 8 : 0};
+const conformance::CheckOptions kOptions{
+    .seed = 1, .cases = kSanitizerAllocator ? 8 : 0, .replay = std::nullopt, .thorough = false};
 
 TEST_CASE("every attention variant honours every capability it claims (conformance kit)") {
   for (const std::string& name : attention_registry().names())

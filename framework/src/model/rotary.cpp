@@ -44,4 +44,16 @@ Tensor rotate_feature_pairs(const Tensor& x, int64_t offset, std::span<const dou
   return ops::add(ops::mul(x, cosines), ops::mul(turned, sines));  // [B, h, T, d]
 }
 
+RotaryPositions::RotaryPositions(std::vector<double> frequencies, std::vector<double> query_growth,
+                                 std::vector<double> key_growth)
+    : frequencies_(std::move(frequencies)),
+      query_growth_(std::move(query_growth)),
+      key_growth_(std::move(key_growth)) {}
+
+std::pair<Tensor, Tensor> RotaryPositions::rotate(const Tensor& q, int64_t query_offset,
+                                                  const Tensor& k, int64_t key_offset) const {
+  return {rotate_feature_pairs(q, query_offset, frequencies_, query_growth_),
+          rotate_feature_pairs(k, key_offset, frequencies_, key_growth_)};
+}
+
 }  // namespace attnlab

@@ -51,7 +51,7 @@ namespace attnlab {
 ///   6: the conformance checks take CheckOptions (seed, cases, replay,
 ///      thorough) and run over many shapes; HeadDimensions::kv_latent (keys
 ///      and values from a shared latent: multi-head latent attention);
-///      rotate_feature_pairs and rotary_frequencies; ops::matmul's overload
+///      RotaryPositions, rotate_feature_pairs and rotary_frequencies; ops::matmul's overload
 ///      with a scale factor (added under 5 without a bump)
 inline constexpr int kPluginApiVersion = 6;
 

@@ -78,6 +78,20 @@ Tensor rotate_feature_pairs(const Tensor& x, int64_t offset, std::span<const dou
 /// RoPE's frequencies base^(-2i / d_k), i = 0 .. d_k / 2 - 1, highest first.
 std::vector<double> rotary_frequencies(int64_t head_width, double base);
 
+/// An encoding that rotates q and k by rotate_feature_pairs, with its own
+/// growth for each (none when empty): rope, p_rope (fewer frequencies) and
+/// xpos (growth) are this with different numbers.
+class RotaryPositions final : public PositionalEncoding {
+ public:
+  explicit RotaryPositions(std::vector<double> frequencies, std::vector<double> query_growth = {},
+                           std::vector<double> key_growth = {});
+  std::pair<Tensor, Tensor> rotate(const Tensor& q, int64_t query_offset, const Tensor& k,
+                                   int64_t key_offset) const override;
+
+ private:
+  std::vector<double> frequencies_, query_growth_, key_growth_;
+};
+
 /// The registry of positional encodings (built-ins: plugins/positional/).
 inline Registry<PositionalEncoding>& positional_registry() {
   return registry_of<PositionalEncoding>();
