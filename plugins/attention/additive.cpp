@@ -54,7 +54,8 @@ void register_components(PluginRegistrar& registrar) {
                        .padding_mask = true,
                        .returns_weights = true,
                        .score_bias = true,
-                       .head_gating = true},
+                       .head_gating = true,
+                       .cached_generation = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext& c) {
             const int64_t width = p.integer("width") == 0 ? c.head_width : p.integer("width");

@@ -94,7 +94,8 @@ void register_components(PluginRegistrar& registrar) {
                        .padding_mask = true,
                        .returns_weights = true,
                        .score_bias = false,
-                       .head_gating = true},
+                       .head_gating = true,
+                       .cached_generation = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext& c) {
             return std::make_unique<ForgettingAttention>(

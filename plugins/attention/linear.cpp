@@ -52,7 +52,8 @@ void register_components(PluginRegistrar& registrar) {
                        .padding_mask = true,
                        .returns_weights = true,
                        .score_bias = false,
-                       .head_gating = true},
+                       .head_gating = true,
+                       .cached_generation = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
             return std::make_unique<LinearAttention>(static_cast<float>(p.number("eps")));

@@ -70,7 +70,8 @@ void register_components(PluginRegistrar& registrar) {
                        .padding_mask = true,
                        .returns_weights = true,
                        .score_bias = true,
-                       .head_gating = true},
+                       .head_gating = true,
+                       .cached_generation = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
             return std::make_unique<SparseTopKAttention>(p.integer("top_k"));

@@ -64,7 +64,8 @@ void register_components(PluginRegistrar& registrar) {
                        .padding_mask = true,
                        .returns_weights = true,
                        .score_bias = false,
-                       .head_gating = false},
+                       .head_gating = false,
+                       .cached_generation = true},
       .factory =
           [](const Parameters&, const AttentionVariant::BuildContext& c) {
             return std::make_unique<TalkingHeadsAttention>(c.heads);

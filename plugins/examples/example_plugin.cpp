@@ -52,8 +52,8 @@ class ScaledSinusoidal final : public PositionalEncoding {
     scale_ = add_parameter("scale", Tensor::full({}, scale));
   }
 
-  Tensor embedding_term(int64_t offset, int64_t length) const override {
-    return ops::mul(sinusoidal_table(offset, length, d_model_), scale_);  // [T, D]
+  Tensor embedding_term(Positions positions) const override {
+    return ops::mul(sinusoidal_table(positions, d_model_), scale_);  // [T, D]
   }
 
  private:
@@ -70,7 +70,8 @@ void register_components(PluginRegistrar& registrar) {
                        .padding_mask = true,
                        .returns_weights = true,
                        .score_bias = true,
-                       .head_gating = true},
+                       .head_gating = true,
+                       .cached_generation = true},
       .factory =
           [](const Parameters&, const AttentionVariant::BuildContext&) {
             return std::make_unique<ReluSquaredAttention>();

@@ -37,14 +37,18 @@ class AlibiPositions final : public PositionalEncoding {
  public:
   explicit AlibiPositions(int64_t heads) : slopes_(alibi_slopes(heads)) {}
 
-  Tensor score_bias(int64_t queries, int64_t keys, bool causal) const override {
+  Tensor score_bias(Positions query_positions, Positions key_positions,
+                    bool causal) const override {
     const int64_t heads = static_cast<int64_t>(slopes_.size());
+    const auto queries = static_cast<int64_t>(query_positions.size());
+    const auto keys = static_cast<int64_t>(key_positions.size());
     Tensor bias = Tensor::zeros({heads, queries, keys});  // [h, T, S]
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t i = 0; i < queries; ++i) {
-        const int64_t position = keys - queries + i;
+        const int64_t position = query_positions[static_cast<std::size_t>(i)];
         for (int64_t j = 0; j < keys; ++j) {
-          const int64_t distance = causal ? position - j : std::abs(position - j);
+          const int64_t key = key_positions[static_cast<std::size_t>(j)];
+          const int64_t distance = causal ? position - key : std::abs(position - key);
           bias.data()[(h * queries + i) * keys + j] =
               static_cast<float>(-slopes_[h] * static_cast<double>(distance));
         }

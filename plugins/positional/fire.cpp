@@ -33,13 +33,16 @@ class FunctionalInterpolationBias final : public PositionalEncoding {
     threshold_ = add_parameter("threshold", Tensor::full({}, static_cast<float>(threshold)));
   }
 
-  Tensor score_bias(int64_t queries, int64_t keys, bool) const override {
+  Tensor score_bias(Positions query_positions, Positions key_positions, bool) const override {
+    const auto queries = static_cast<int64_t>(query_positions.size());
+    const auto keys = static_cast<int64_t>(key_positions.size());
     Tensor distance = Tensor::zeros({queries, keys, 1}), position = Tensor::zeros({queries, 1, 1});
     for (int64_t i = 0; i < queries; ++i) {
-      const int64_t at = keys - queries + i;  // the queries are the last T of the keys
+      const int64_t at = query_positions[static_cast<std::size_t>(i)];
       position.data()[i] = static_cast<float>(std::max<int64_t>(at, 0));
       for (int64_t j = 0; j < keys; ++j)
-        distance.data()[i * keys + j] = static_cast<float>(std::abs(at - j));
+        distance.data()[i * keys + j] =
+            static_cast<float>(std::abs(at - key_positions[static_cast<std::size_t>(j)]));
     }
     const float none = std::numeric_limits<float>::infinity();
     const Tensor c = ops::clamp(scale_, 1e-3f, none);

@@ -29,11 +29,15 @@ class KerpleLogBias final : public PositionalEncoding {
     rate_ = add_parameter("r2", rate);
   }
 
-  Tensor score_bias(int64_t queries, int64_t keys, bool) const override {
+  Tensor score_bias(Positions query_positions, Positions key_positions, bool) const override {
+    const auto queries = static_cast<int64_t>(query_positions.size());
+    const auto keys = static_cast<int64_t>(key_positions.size());
     Tensor distance = Tensor::zeros({1, queries, keys});
-    for (int64_t i = 0; i < queries; ++i)  // query i sits at position keys - queries + i
+    for (int64_t i = 0; i < queries; ++i)
       for (int64_t j = 0; j < keys; ++j)
-        distance.data()[i * keys + j] = static_cast<float>(std::abs(keys - queries + i - j));
+        distance.data()[i * keys + j] =
+            static_cast<float>(std::abs(query_positions[static_cast<std::size_t>(i)] -
+                                        key_positions[static_cast<std::size_t>(j)]));
     const float none = std::numeric_limits<float>::infinity();
     const Tensor r1 = ops::clamp(scale_, kLeast, none), r2 = ops::clamp(rate_, kLeast, none);
     return ops::neg(ops::mul(r1, ops::log1p(ops::mul(r2, distance))));  // [h, T, S]

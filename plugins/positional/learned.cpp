@@ -10,6 +10,7 @@
 #include <attnlab/nn/init.hpp>
 #include <attnlab/ops.hpp>
 #include <attnlab/plugin.hpp>
+#include <vector>
 
 namespace attnlab {
 namespace {
@@ -20,14 +21,17 @@ class LearnedPositions final : public PositionalEncoding {
     table_ = add_parameter("weight", init::normal({length, d_model}, init_std, rng));  // [L, D]
   }
 
-  Tensor embedding_term(int64_t offset, int64_t length) const override {
-    if (offset + length > length_)
-      throw ConfigError(fmt::format(
-          "positional encoding 'learned' has a table of {} positions but position {} was asked "
-          "for; "
-          "raise its 'length' (or model.max_length) or use an encoding that extrapolates",
-          length_, offset + length - 1));
-    return ops::slice(table_, 0, offset, length);  // [T, D]
+  Tensor embedding_term(Positions positions) const override {
+    std::vector<int32_t> rows;
+    for (const int64_t position : positions) {
+      if (position < 0 || position >= length_)
+        throw ConfigError(fmt::format(
+            "positional encoding 'learned' has a table of {} positions but position {} was asked "
+            "for; raise its 'length' (or model.max_length) or use an encoding that extrapolates",
+            length_, position));
+      rows.push_back(static_cast<int32_t>(position));
+    }
+    return ops::embedding(table_, rows, {static_cast<int64_t>(rows.size())});  // [T, D]
   }
 
  private:

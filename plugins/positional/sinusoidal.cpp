@@ -11,8 +11,8 @@ class SinusoidalPositions final : public PositionalEncoding {
  public:
   SinusoidalPositions(int64_t d_model, double base) : d_model_(d_model), base_(base) {}
 
-  Tensor embedding_term(int64_t offset, int64_t length) const override {
-    return sinusoidal_table(offset, length, d_model_, base_);  // [T, D]
+  Tensor embedding_term(Positions positions) const override {
+    return sinusoidal_table(positions, d_model_, base_);  // [T, D]
   }
 
  private:

@@ -44,11 +44,16 @@ class T5RelativeBias final : public PositionalEncoding {
         add_parameter("weight", init::normal({buckets, heads}, init_std, rng));  // [buckets, h]
   }
 
-  Tensor score_bias(int64_t queries, int64_t keys, bool causal) const override {
+  Tensor score_bias(Positions query_positions, Positions key_positions,
+                    bool causal) const override {
+    const auto queries = static_cast<int64_t>(query_positions.size());
+    const auto keys = static_cast<int64_t>(key_positions.size());
     std::vector<int32_t> ids(static_cast<std::size_t>(queries * keys));
     for (int64_t i = 0; i < queries; ++i)
       for (int64_t j = 0; j < keys; ++j)
-        ids[i * keys + j] = t5_bucket(j - (keys - queries + i), !causal, buckets_, max_distance_);
+        ids[i * keys + j] = t5_bucket(key_positions[static_cast<std::size_t>(j)] -
+                                          query_positions[static_cast<std::size_t>(i)],
+                                      !causal, buckets_, max_distance_);
     const Tensor per_pair = ops::embedding(table_, ids, {queries, keys});  // [T, S, h]
     return ops::transpose(ops::transpose(per_pair, 1, 2), 0, 1);           // [h, T, S]
   }

@@ -204,6 +204,14 @@ TEST_CASE("a task's own refusal names the task section, generation needs next-to
                                          "free-running form"));
 }
 
+TEST_CASE("randomized positions need a range at least the longest sequence") {
+  REQUIRE_THAT(
+      refusal("task: {name: shift, length: 16}\npositional: {kind: rope, randomized: 8}\n"),
+      Catch::Matchers::StartsWith(
+          "x.yaml:2:38: positional.randomized: found 8, expected 0 or at least the "
+          "longest sequence, 16 (model.max_length)"));
+}
+
 TEST_CASE("memory: mean outside an encoder-decoder is refused: it would change nothing") {
   REQUIRE_THAT(refusal("model: {architecture: decoder, memory: mean}\n"),
                Catch::Matchers::StartsWith("x.yaml:1:40: model.memory: only an encoder-decoder "
@@ -321,7 +329,7 @@ TEST_CASE("an experiment of all defaults is what the typed structs default to") 
   REQUIRE(text("model.max_length") == std::to_string(model.max_length));  // was 512 against 0
   // The defaults are part of every trial's id: changing one on purpose renames every
   // trial (results are rerun, not resumed) and must be said in docs/hdf5-layout.md.
-  REQUIRE(experiment.trials.at(0).id == "9abef4193c9615cc");
+  REQUIRE(experiment.trials.at(0).id == "0c1c2445ae1b6257");
   const BuiltTrial built = build_trial(resolved);
   const TrialSpec& spec = built.spec;
   REQUIRE(spec.model.d_model == model.d_model);

@@ -217,6 +217,40 @@ def cope_by_loops(q, k, v, causal, bias, p, positions=8):
     return out
 
 
+def selective(q, k, v, causal, bias, p):
+    """Leviathan et al. 2024, as the paper's pseudo-code: head 0's ReLU'd logits, never the
+    first key nor a query's own, rolled one query down and summed over earlier queries."""
+    logits = masked(scaled_scores(q, k) + (0 if bias is None else bias), causal)
+    length = logits.shape[-1]
+    keep = torch.ones(length, length)
+    keep[:, 0] = 0  # the first token is never masked
+    keep = keep * (1 - torch.eye(length))  # nor a query's own key
+    selection = torch.relu(logits[:, 0]) * keep  # [B, T, S]
+    shifted = torch.roll(selection, 1, -2) * (torch.arange(length) > 0).float()[:, None]
+    masked_away = torch.cumsum(shifted, -2)  # F[i] = sum_{k < i} S[k]
+    weights = torch.softmax(logits - masked_away[:, None], -1)
+    return weights @ v, weights
+
+
+def selective_by_loops(q, k, v, causal, bias, p):
+    logits = (scaled_scores(q.double(), k.double())
+              + (0 if bias is None else bias.double()))
+    batch, heads, length, _ = logits.shape
+    out = torch.zeros(batch, heads, length, v.shape[-1], dtype=torch.float64)
+    for b in range(batch):
+        for i in range(length):
+            seen = [j for j in range(length) if not causal or j <= i]
+            away = [sum(max(float(logits[b, 0, earlier, j]), 0.0) for earlier in range(i)
+                        if j not in (0, earlier) and (not causal or j <= earlier)) for j in seen]
+            for h in range(heads):
+                scores = [float(logits[b, h, i, j]) - a for j, a in zip(seen, away)]
+                top = max(scores)
+                total = sum(math.exp(s - top) for s in scores)
+                for j, s in zip(seen, scores):
+                    out[b, h, i] += math.exp(s - top) / total * v[b, h, j].double()
+    return out
+
+
 VARIANTS = {  # name: (forward, cross-check, attnlab parameters, extra torch parameters)
     "talking_heads": (talking_heads, talking_heads_by_loops, ""),
     "qk_norm": (qk_norm, qk_norm_by_hand, ""),
@@ -226,6 +260,7 @@ VARIANTS = {  # name: (forward, cross-check, attnlab parameters, extra torch par
     "forgetting": (forgetting, forgetting_by_products, ""),
     "retention": (retention, retention_by_loops, ""),
     "cope": (cope, cope_by_loops, "positions=8"),
+    "selective": (selective, selective_by_loops, ""),
 }
 
 
@@ -433,3 +468,6 @@ def write_research_cases(file):
     research_case(file, "kerple_log_h4", positional="kerple_log")
     research_case(file, "mla_h4_latent6", kv_latent=6)
     research_case(file, "fire_h4", positional="fire", positional_parameters="hidden=8")
+    # Selective attention's selection reads head 0's logits with the score bias, both ways.
+    research_case(file, "selective_kerple_h4", attention="selective", positional="kerple_log")
+    research_case(file, "selective_bidirectional_h4", attention="selective", causal=False)

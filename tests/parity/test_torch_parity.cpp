@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <sstream>
@@ -258,10 +259,13 @@ void check_component_case(const std::string& case_name) {
   const Tensor& x = inputs.at("x");
 
   testing::ActivationLog log;
-  const Tensor output =
-      attention.forward(x, x, load_mask(file, case_name),
-                        {.training = false, .dropout_rng = nullptr, .observer = &log},
-                        /*cache=*/nullptr, positions.get());
+  const std::vector<int64_t> at = consecutive_positions(0, x.size(1));
+  const std::optional<TokenPositions> placed =
+      positions ? std::optional<TokenPositions>({*positions, at}) : std::nullopt;
+  const Tensor output = attention.forward(
+      x, x, load_mask(file, case_name),
+      {.training = false, .dropout_rng = nullptr, .observer = &log, .position_rng = nullptr},
+      /*cache=*/nullptr, placed ? &*placed : nullptr);
   if (file.contains(case_name + "/weights")) {  // a variant that returns none has none stored
     const Tensor& weights = log.at("weights");
     check_close("weights", weights.shape(), weights.values(),
@@ -309,7 +313,9 @@ TEST_CASE("torch parity: pre-LN encoder layer with key padding") {
   load_parameters(file, case_name, layer);
   const std::map<std::string, Tensor> inputs = load_inputs(file, case_name);
 
-  const Tensor output = layer.forward(inputs.at("x"), load_mask(file, case_name), kNoPositions, {});
+  const Tensor& x = inputs.at("x");
+  const std::vector<int64_t> at = consecutive_positions(0, x.size(1));
+  const Tensor output = layer.forward(x, load_mask(file, case_name), {kNoPositions, at}, {});
   check_output_and_gradients(file, case_name, output, inputs, layer);
 }
 
@@ -324,8 +330,10 @@ TEST_CASE(
   const std::map<std::string, Tensor> inputs = load_inputs(file, case_name);
 
   // The memory mask holds only key lengths: the layer makes its self-attention causal itself.
-  const Tensor output = layer.forward(inputs.at("x"), inputs.at("memory"),
-                                      load_mask(file, case_name), kNoPositions, {});
+  const Tensor& x = inputs.at("x");
+  const std::vector<int64_t> at = consecutive_positions(0, x.size(1));
+  const Tensor output =
+      layer.forward(x, inputs.at("memory"), load_mask(file, case_name), {kNoPositions, at}, {});
   check_output_and_gradients(file, case_name, output, inputs, layer);
 }
 
@@ -361,10 +369,11 @@ TEST_CASE(
 
 TEST_CASE(
     "torch parity: the research attention variants, each from its paper (talking heads, "
-    "QK-norm, top-k, differential, learned sink, forgetting, retention, CoPE)") {
+    "QK-norm, top-k, differential, learned sink, forgetting, retention, CoPE, selective)") {
   for (const char* case_name :
        {"talking_heads_h4", "qk_norm_h4", "sparse_topk_h4", "differential_h4", "learned_sink_h4",
-        "forgetting_h4", "retention_h4", "cope_h4"})
+        "forgetting_h4", "retention_h4", "cope_h4", "selective_h4", "selective_kerple_h4",
+        "selective_bidirectional_h4"})
     DYNAMIC_SECTION(case_name) {
       check_component_case(case_name);
     }

@@ -67,7 +67,8 @@ static void register_crashing(attnlab::PluginRegistrar& registrar) {
                         .padding_mask = true,
                         .returns_weights = true,
                         .score_bias = true,
-                        .head_gating = true},
+                        .head_gating = true,
+                        .cached_generation = true},
        .factory = [](const attnlab::Parameters&, const attnlab::AttentionVariant::BuildContext&)
            -> std::unique_ptr<attnlab::AttentionVariant> {
          return std::make_unique<CrashingAttention>();
@@ -164,7 +165,8 @@ attnlab::Registry<attnlab::AttentionVariant>::Entry entry(const char* name, bool
                        .padding_mask = true,
                        .returns_weights = weights,
                        .score_bias = true,
-                       .head_gating = true},
+                       .head_gating = true,
+                       .cached_generation = true},
       .factory = [](const attnlab::Parameters&, const attnlab::AttentionVariant::BuildContext&)
           -> std::unique_ptr<attnlab::AttentionVariant> { return std::make_unique<Variant>(); }};
 }

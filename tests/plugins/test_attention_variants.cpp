@@ -5,6 +5,7 @@
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/attention/head_layout.hpp>
 #include <attnlab/conformance/conformance.hpp>
+#include <attnlab/model/models.hpp>
 #include <attnlab/model/positional_encoding.hpp>
 #include <attnlab/ops.hpp>
 #include <attnlab/process/allocator.hpp>
@@ -12,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 using namespace attnlab;
+using Catch::Matchers::Contains;
 
 namespace {
 
@@ -80,4 +82,41 @@ TEST_CASE("softmax_one lets a query attend to nothing: weights below one, fully 
   const AttentionResult closed =
       variant->attend(q, k, v, {.causal = false, .key_lengths = {0}}, {}, {});
   for (float x : closed.output.to_vector()) REQUIRE(x == 0.0f);
+}
+
+TEST_CASE("selective attention: a key selected away by earlier queries loses weight, never key 0") {
+  Rng rng(7);
+  const auto variant =
+      attention_registry().create("selective", {}, {.heads = 1, .head_width = 1, .rng = rng});
+  // q = k = 1 everywhere: every logit is 1, so each earlier query k selects every
+  // key j (0 < j, j != k, j <= k) away by ReLU(1) = 1.
+  const Tensor q = Tensor::full({1, 1, 4, 1}, 1.0f), k = Tensor::full({1, 1, 4, 1}, 1.0f);
+  const Tensor v = Tensor::zeros({1, 1, 4, 1});
+  const AttentionResult result =
+      variant->attend(q, k, v, {.causal = true, .key_lengths = {}}, Tensor(), {});
+  // Query 3's F sums the selections of queries 0-2: query 0 sees key 0 only
+  // (never selected), query 1 keys 0 and its own, query 2 selects key 1. So F =
+  // [0, 1, 0, 0] on logits of 1.
+  const std::vector<float> scores = result.scores.to_vector();
+  REQUIRE(scores[12 + 0] == Approx(1.0f));
+  REQUIRE(scores[12 + 1] == Approx(0.0f));
+  REQUIRE(scores[12 + 2] == Approx(1.0f));
+  REQUIRE(scores[12 + 3] == Approx(1.0f));
+}
+
+TEST_CASE("a variant that reads earlier queries is refused a key/value cache, and generates") {
+  TransformerConfig c;
+  c.vocab_size = 8;
+  c.d_model = 8;
+  c.heads = 2;
+  c.ffn_dim = 8;
+  c.decoder_layers = 1;
+  c.max_length = 16;
+  c.attention = {"selective", {}};
+  Rng rng(8);
+  const DecoderLM model(c, rng);
+  const TokenBatch prompt{1, 3, {1, 2, 3}, {}};
+  REQUIRE_THROWS_WITH(model.generate(prompt, 4, true),
+                      Contains("attention variant 'selective' reads earlier queries"));
+  REQUIRE(model.generate(prompt, 4, false).tokens.length == 7);
 }

@@ -47,14 +47,15 @@ TEST_CASE("every built-in positional encoding is registered") {
   }
 }
 
-TEST_CASE("sinusoidal values equal the formula, from any offset") {
+TEST_CASE("sinusoidal values equal the formula, at any positions") {
   Rng rng(1);
   const auto pe = build("sinusoidal", 8, 2, rng);
-  const Tensor table = pe->embedding_term(3, 2);  // positions 3 and 4
+  const std::vector<int64_t> positions{3, 11};
+  const Tensor table = pe->embedding_term(positions);
   REQUIRE(table.shape() == Shape{2, 8});
   for (int t = 0; t < 2; ++t)
     for (int i = 0; i < 4; ++i) {
-      const double angle = (3.0 + t) / std::pow(10000.0, 2.0 * i / 8.0);
+      const double angle = static_cast<double>(positions[t]) / std::pow(10000.0, 2.0 * i / 8.0);
       REQUIRE(table.data()[t * 8 + 2 * i] == Approx(std::sin(angle)).margin(1e-6));
       REQUIRE(table.data()[t * 8 + 2 * i + 1] == Approx(std::cos(angle)).margin(1e-6));
     }
@@ -66,14 +67,16 @@ TEST_CASE("rope scores depend only on the offset between positions") {
   const Tensor q = testing::random_tensor({1, 2, 1, 8}, 3),
                k = testing::random_tensor({1, 2, 1, 8}, 4);
   auto score = [&](int64_t m, int64_t n) {
-    const auto [rq, rk] = pe->rotate(q, m, k, n);
+    const std::vector<int64_t> query_at{m}, key_at{n};
+    const auto [rq, rk] = pe->rotate(q, query_at, k, key_at);
     return ops::sum(ops::mul(rq, rk)).item();
   };
   for (int64_t shift : {1, 5, 37})
     for (auto [m, n] : {std::pair<int64_t, int64_t>{0, 0}, {3, 1}, {2, 7}})
       REQUIRE(score(m + shift, n + shift) == Approx(score(m, n)).margin(1e-4));
-  REQUIRE(std::abs(score(3, 1) - score(1, 3)) > 1e-3);                 // the offset's sign matters
-  REQUIRE(pe->rotate(q, 0, k, 0).first.to_vector() == q.to_vector());  // position 0: no rotation
+  REQUIRE(std::abs(score(3, 1) - score(1, 3)) > 1e-3);  // the offset's sign matters
+  const std::vector<int64_t> start{0};
+  REQUIRE(pe->rotate(q, start, k, start).first.to_vector() == q.to_vector());  // 0: no rotation
 }
 
 TEST_CASE("ALiBi slopes: the paper's for 8 heads, the documented rule for 6") {
@@ -86,10 +89,11 @@ TEST_CASE("ALiBi slopes: the paper's for 8 heads, the documented rule for 6") {
   REQUIRE(got.size() == 6);
   for (int k = 0; k < 6; ++k) REQUIRE(got[k] == Approx(six[k]));
   Rng rng(5);
-  const Tensor bias = build("alibi", 16, 8, rng)->score_bias(3, 5, true);  // [h, T, S]
+  const std::vector<int64_t> queries{2, 3, 9}, keys{0, 1, 2, 3, 9};
+  const Tensor bias = build("alibi", 16, 8, rng)->score_bias(queries, keys, true);  // [h, T, S]
   REQUIRE(bias.shape() == Shape{8, 3, 5});
-  // Head 0 (slope 1/2), last query (position 4), key 1: distance 3.
-  REQUIRE(bias.data()[(0 * 3 + 2) * 5 + 1] == Approx(-1.5f));
+  // Head 0 (slope 1/2), last query (position 9), key 1: distance 8.
+  REQUIRE(bias.data()[(0 * 3 + 2) * 5 + 1] == Approx(-4.0f));
 }
 
 TEST_CASE("T5 buckets: exact near, logarithmic far, split by direction") {
@@ -107,8 +111,8 @@ TEST_CASE("T5 buckets: exact near, logarithmic far, split by direction") {
 TEST_CASE("a learned table asked past its length is a clear error") {
   Rng rng(6);
   const auto pe = build("learned", 8, 2, rng, {{"length", "4"}});
-  REQUIRE(pe->embedding_term(0, 4).shape() == Shape{4, 8});
-  REQUIRE_THROWS_WITH(pe->embedding_term(2, 3),
+  REQUIRE(pe->embedding_term(consecutive_positions(0, 4)).shape() == Shape{4, 8});
+  REQUIRE_THROWS_WITH(pe->embedding_term(consecutive_positions(2, 3)),
                       Contains("table of 4 positions but position 4 was asked for"));
 }
 

@@ -120,8 +120,12 @@ void MultiHeadAttention::set_head_offsets(Tensor offsets) {
 
 Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_value_input,
                                    const AttentionMask& mask, const ForwardContext& context,
-                                   KeyValueCache* cache,
-                                   const PositionalEncoding* positions) const {
+                                   KeyValueCache* cache, const TokenPositions* positions) const {
+  if (cache && !capabilities_.cached_generation)
+    throw ConfigError(fmt::format(
+        "attention variant '{}' reads earlier queries, which a key/value cache does not keep; "
+        "generate without the cache (each step recomputes the sequence)",
+        variant_name_));
   Tensor q = ops::split_heads(q_proj_.forward(query_input), heads_);  // [B, h, T, d_k]
   Tensor k, v;                                                        // [B, h, S, d_k]
   if (cache && cache->fixed && cache->keys.defined()) {
@@ -132,10 +136,15 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
     const Tensor source = kv_down_ ? kv_down_->forward(key_value_input) : key_value_input;
     k = ops::split_heads(k_proj_.forward(source), kv_heads_);  // [B, g, S, d_k]
     v = ops::split_heads(v_proj_.forward(source), kv_heads_);
-    // New tokens continue after the cached ones; keys are cached already rotated.
-    const int64_t offset =
-        cache && !cache->fixed && cache->keys.defined() ? cache->keys.size(2) : 0;
-    if (positions) std::tie(q, k) = positions->rotate(q, offset, k, offset);
+    // Keys are cached already rotated, at the positions they had.
+    if (positions) {
+      if (static_cast<int64_t>(positions->positions.size()) != q.size(2) || k.size(2) != q.size(2))
+        throw ShapeError(fmt::format(
+            "attention: positions act in self-attention only, one per new token; got {} "
+            "positions for {} queries and {} keys",
+            positions->positions.size(), q.size(2), k.size(2)));
+      std::tie(q, k) = positions->encoding.rotate(q, positions->positions, k, positions->positions);
+    }
     if (cache && !cache->fixed && cache->keys.defined()) {
       k = ops::concat(std::vector{cache->keys, k}, 2);  // [B, h, t + S, d_k]
       v = ops::concat(std::vector{cache->values, v}, 2);
@@ -143,6 +152,9 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
     if (cache) {
       cache->keys = k;
       cache->values = v;
+      if (positions)
+        cache->key_positions.insert(cache->key_positions.end(), positions->positions.begin(),
+                                    positions->positions.end());
     }
   }
   // Each tensor is recorded where it is made, and the pass goes on with what
@@ -154,7 +166,10 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
   v = record(context, "v", v, {dims::example, dims::kv_head, dims::key, dims::feature},
              Replaceable::yes);
   const Tensor bias =
-      positions ? positions->score_bias(q.size(2), k.size(2), mask.causal) : Tensor();
+      positions ? positions->encoding.score_bias(
+                      positions->positions,
+                      cache ? Positions(cache->key_positions) : positions->positions, mask.causal)
+                : Tensor();
   require_capabilities(mask, bias.defined());
   const Tensor shared_v = share_kv_heads(v, heads_);  // [B, h, S, d_k]
   AttentionResult attention =

@@ -459,7 +459,9 @@ ComponentReport check_attention_variant(const std::string& name, const CheckOpti
   add("head_gating", claims.head_gating, limits,
       "changing one head's q, k, v changes that head's output only (each head in turn)",
       head_gating);
-  if (claims.causal_mask)
+  if (!claims.cached_generation)
+    report.checks.push_back(skipped_check("cached_generation", "not claimed"));
+  else if (claims.causal_mask)
     report.checks.push_back(run_check("cached_generation", [&] {
       return cached_generation_over_shapes(
           options, subject.settings, [&](TransformerConfig& config, const ParameterSetting& p) {

@@ -1,7 +1,9 @@
 // Conformance of a positional encoding: it acts exactly through the channels
-// it declares, at every head count, width and length; positions continue
-// correctly after an offset (a key/value cache); it is differentiable; and it
-// is defined out to 4 x max_length when it claims to extrapolate.
+// it declares, at every head count, width and length; each token's term
+// depends on its own position only, so positions after an offset (a key/value
+// cache) or with gaps (randomized positions) give the rows of the whole
+// sequence; it is differentiable; and it is defined out to 4 x max_length when
+// it claims to extrapolate.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -41,23 +43,31 @@ struct Subject {
   }
 };
 
-// What each channel gives for queries q [1, h, T, d] over keys k [1, h, S, d]
-// whose first position is `offset` (the queries are the last T of the keys).
+// What each channel gives for queries q [1, h, T, d] at query_positions over
+// keys k [1, h, S, d] at key_positions (the embedding term: at the keys').
 struct Channels {
   Tensor embedding, bias, rotated_q, rotated_k;
 };
 
-Channels channels(const PositionalEncoding& encoding, const Tensor& q, const Tensor& k,
-                  int64_t offset) {
-  const int64_t queries = q.size(2), keys = k.size(2);
-  auto [rotated_q, rotated_k] = encoding.rotate(q, offset + keys - queries, k, offset);
-  return {encoding.embedding_term(offset, keys), encoding.score_bias(queries, keys, true),
-          rotated_q, rotated_k};
+Channels channels(const PositionalEncoding& encoding, const Tensor& q, Positions query_positions,
+                  const Tensor& k, Positions key_positions) {
+  auto [rotated_q, rotated_k] = encoding.rotate(q, query_positions, k, key_positions);
+  return {encoding.embedding_term(key_positions),
+          encoding.score_bias(query_positions, key_positions, true), rotated_q, rotated_k};
 }
 
-// Rows [from, from + count) of axis `axis` of `t`.
-Tensor rows(const Tensor& t, int axis, int64_t from, int64_t count) {
-  return t.defined() ? ops::slice(t, axis, from, count) : t;
+// The queries at the last T of S consecutive key positions from 0.
+Channels channels(const PositionalEncoding& encoding, const Tensor& q, const Tensor& k) {
+  const std::vector<int64_t> keys = consecutive_positions(0, k.size(2));
+  return channels(encoding, q, Positions(keys).last(static_cast<std::size_t>(q.size(2))), k, keys);
+}
+
+// The entries at `indices` of axis `axis` of `t`, in order.
+Tensor rows(const Tensor& t, int axis, Positions indices) {
+  if (!t.defined()) return t;
+  std::vector<Tensor> picked;
+  for (const int64_t i : indices) picked.push_back(ops::slice(t, axis, i, 1));
+  return ops::concat(picked, axis);
 }
 
 // max |a - b|, 0 if neither is defined (a channel the encoding does not use).
@@ -76,7 +86,7 @@ std::string declared_channels(const Subject& subject, const AttentionShape& s) {
   const Capabilities& claims = subject.entry.capabilities;
   const int64_t length = s.keys;
   const Tensor q = per_head(s, length, 1), k = per_head(s, length, 2);
-  const Channels c = channels(*encoding, q, k, 0);
+  const Channels c = channels(*encoding, q, k);
   const bool embeds = c.embedding.defined(), biases = c.bias.defined();
   const bool rotates =
       channel_difference(q, c.rotated_q) > 0.0f || channel_difference(k, c.rotated_k) > 0.0f;
@@ -110,30 +120,55 @@ std::string declared_channels(const Subject& subject, const AttentionShape& s) {
   return "";
 }
 
-std::string continues(const Subject& subject, const AttentionShape& s) {
+// The case's stride: batch (1-5: gaps as randomized positions leave), less if
+// the last position would reach `end` (max_length, for an encoding that does
+// not extrapolate).
+int64_t case_stride(const AttentionShape& s, int64_t end) {
+  int64_t stride = s.batch;
+  while (stride > 1 && s.queries - 1 + stride * (s.keys - 1) >= end) --stride;
+  return stride;
+}
+
+// The case's positions: o + stride i for i < L, with offset o = queries - 1 and L = keys.
+std::vector<int64_t> case_positions(const AttentionShape& s, int64_t end) {
+  std::vector<int64_t> positions;
+  const int64_t stride = case_stride(s, end);
+  for (int64_t i = 0; i < s.keys; ++i) positions.push_back(s.queries - 1 + stride * i);
+  return positions;
+}
+
+// Where positions must end: max_length unless the encoding extrapolates.
+int64_t position_end(const Subject& subject) {
+  return subject.entry.capabilities.extrapolates ? std::numeric_limits<int64_t>::max()
+                                                 : subject.max_length;
+}
+
+std::string positions(const Subject& subject, const AttentionShape& s) {
   const auto encoding = subject.build(s);
-  const int64_t offset = s.queries - 1, length = s.keys, total = offset + length;
+  const std::vector<int64_t> picked = case_positions(s, position_end(subject));
+  const int64_t total = picked.back() + 1;
   const Tensor q = per_head(s, total, 1), k = per_head(s, total, 2);
-  const Tensor q_tail = rows(q, 2, offset, length), k_tail = rows(k, 2, offset, length);
-  const Channels whole = channels(*encoding, q, k, 0);
-  const Channels tail = channels(*encoding, q_tail, k_tail, offset);
-  // The tail's queries over the whole sequence's keys (a cache of `offset`).
-  const Channels cached = channels(*encoding, q_tail, k, 0);
-  const float embedding =
-      channel_difference(rows(whole.embedding, 0, offset, length), tail.embedding);
-  const float bias = channel_difference(rows(whole.bias, 1, offset, length), cached.bias);
-  const float rotated_q =
-      channel_difference(rows(whole.rotated_q, 2, offset, length), cached.rotated_q);
-  const float rotated_k =
-      channel_difference(rows(whole.rotated_k, 2, offset, length), tail.rotated_k);
+  const Tensor q_picked = rows(q, 2, picked), k_picked = rows(k, 2, picked);
+  const std::vector<int64_t> every = consecutive_positions(0, total);
+  const Channels whole = channels(*encoding, q, every, k, every);
+  const Channels alone = channels(*encoding, q_picked, picked, k_picked, picked);
+  // The picked queries over every key (what a cache of the keys before them sees).
+  const Channels cached = channels(*encoding, q_picked, picked, k, every);
+  const float embedding = channel_difference(rows(whole.embedding, 0, picked), alone.embedding);
+  const float bias =
+      std::max(channel_difference(rows(rows(whole.bias, 1, picked), 2, picked), alone.bias),
+               channel_difference(rows(whole.bias, 1, picked), cached.bias));
+  const float rotated_q = channel_difference(rows(whole.rotated_q, 2, picked), alone.rotated_q);
+  const float rotated_k = channel_difference(rows(whole.rotated_k, 2, picked), alone.rotated_k);
   for (const auto& [channel, difference] : {std::pair{"embedding term", embedding},
                                             {"score bias", bias},
                                             {"rotated query", rotated_q},
                                             {"rotated key", rotated_k}})
     require(difference <= 1e-5f,
-            fmt::format("the {} of positions [{}, {}) differs from the same positions of [0, {}) "
-                        "by {:.3g} (at most 1e-5)",
-                        channel, offset, total, total, difference));
+            fmt::format("the {} at positions {}, {}, ... differs from the same positions of "
+                        "[0, {}) by {:.3g} (at most 1e-5)",
+                        channel, picked.front(),
+                        picked.front() + case_stride(s, position_end(subject)), total, difference));
   return "";
 }
 
@@ -141,7 +176,7 @@ std::string extrapolates(const Subject& subject, const AttentionShape& s) {
   const auto encoding = subject.build(s);
   const Capabilities& claims = subject.entry.capabilities;
   const int64_t length = subject.max_length + 3 * s.keys;  // to 4 x max_length
-  const Channels c = channels(*encoding, per_head(s, length, 1), per_head(s, length, 2), 0);
+  const Channels c = channels(*encoding, per_head(s, length, 1), per_head(s, length, 2));
   const auto require_finite = [&](bool declared, const Tensor& t, const char* channel) {
     if (!declared) return;
     require(t.defined() && all_finite(t),
@@ -172,7 +207,7 @@ std::string gradients(const Subject& subject, const AttentionShape& s) {
   }
   if (checked.empty()) return "";  // nothing to differentiate
   const auto forward = [&] {
-    const Channels c = channels(*encoding, q, k, 0);
+    const Channels c = channels(*encoding, q, k);
     std::vector<Tensor> parts;
     for (const Tensor* t : {&c.embedding, &c.bias, &c.rotated_q, &c.rotated_k})
       if (t->defined()) parts.push_back(ops::reshape(*t, {t->numel()}));
@@ -215,13 +250,17 @@ ComponentReport check_positional_encoding(const std::string& name, const CheckOp
         return fmt::format("length {}, {}{}", s.keys, heads_of(s),
                            with_setting(s, subject.settings));
       });
-  ShapeLimits halves = within;
-  halves.self_attention = false;
-  halves.max_length = entry.capabilities.extrapolates ? subject.max_length : subject.max_length / 2;
-  run("continues", halves,
-      "positions [o, o + L) after an offset o (a cache) give the rows o.. of those of [0, o + L)",
-      continues, [&](const AttentionShape& s) {
-        return fmt::format("offset {}, length {}, {}{}", s.queries - 1, s.keys, heads_of(s),
+  // Offset and span within max_length for an encoding that does not extrapolate
+  // (with the stride lowered to fit).
+  ShapeLimits spread = within;
+  spread.self_attention = false;
+  if (!entry.capabilities.extrapolates) spread.max_length = subject.max_length / 2;
+  run("positions", spread,
+      "tokens at positions o, o + s, ..., o + (L - 1) s (after a cache, or with randomized "
+      "positions' gaps) get the rows of those positions of [0, o + (L - 1) s + 1)",
+      positions, [&](const AttentionShape& s) {
+        return fmt::format("offset {}, stride {}, length {}, {}{}", s.queries - 1,
+                           case_stride(s, position_end(subject)), s.keys, heads_of(s),
                            with_setting(s, subject.settings));
       });
   ShapeLimits small = with_settings(small_limits(options), subject.settings);

@@ -70,7 +70,8 @@ double parameter_count(const TrialSpec& spec, const Widths& w) {
   const auto outputs =
       static_cast<double>(spec.shape == ModelShape::encoder ? m.num_classes : m.target_vocab());
   count += vocab * w.d + (spec.shape == ModelShape::encoder_decoder ? outputs * w.d : 0);
-  count += (w.d + 1) * outputs + static_cast<double>(m.max_length) * w.d;  // head; position table
+  const auto table = static_cast<double>(std::max(m.max_length, m.random_positions));
+  count += (w.d + 1) * outputs + table * w.d;  // head; position table
   return count;
 }
 

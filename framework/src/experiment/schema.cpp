@@ -323,6 +323,11 @@ const std::vector<KeySpec>& trial_keys() {
       number("model.dropout", text_of(model.dropout), "dropout probability", 0, 0.95),
       integer("model.max_length", text_of(model.max_length),
               "positions a learned table covers; 0 = the longest sequence trained or evaluated", 0),
+      integer("positional.randomized", text_of(model.random_positions),
+              "0: tokens at positions 0, 1, 2, ...; L: each pass draws its positions as an "
+              "increasing random subset of [0, L), in training and evaluation, for any encoding "
+              "(Ruoss et al. 2023); L >= the longest sequence",
+              0),
       integer("heads.count", text_of(model.heads),
               "query heads (the head layout may share keys/values)", 1),
       integer("train.steps", text_of(train.steps), "optimizer steps", 1),
@@ -384,7 +389,7 @@ const std::vector<ComponentSection>& component_sections() {
   static const TransformerConfig model;
   static const std::vector<ComponentSection> sections = {
       section_of<AttentionVariant>("attention", "variant", model.attention.name),
-      section_of<PositionalEncoding>("positional", "kind", model.positional.name),
+      section_of<PositionalEncoding>("positional", "kind", model.positional.name, {"randomized"}),
       section_of<HeadLayout>("heads", "layout", model.head_layout.name, {"count"}),
       section_of<Task>("task", "name", "reverse"),
   };

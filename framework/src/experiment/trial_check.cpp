@@ -108,6 +108,12 @@ void check_combination(const ConfigNode& resolved, const TrialSpec& spec) {
     fail(resolved, {"eval.generation_batches", "model.architecture"},
          "an encoder does not generate: free-running evaluation needs a decoder or an "
          "encoder_decoder");
+  if (spec.model.random_positions != 0 && spec.model.random_positions < spec.model.max_length)
+    fail(resolved, {"positional.randomized", "model.max_length"},
+         fmt::format("found {}, expected 0 or at least the longest sequence, {} "
+                     "(model.max_length): each pass draws distinct positions from [0, {})",
+                     spec.model.random_positions, spec.model.max_length,
+                     spec.model.random_positions));
   try {
     head_dimensions(spec.model);
   } catch (const ConfigError& e) {

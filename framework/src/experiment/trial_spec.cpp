@@ -87,6 +87,7 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task,
   model.heads = integer(resolved, "heads.count");
   model.attention = component(resolved, "attention");
   model.positional = component(resolved, "positional");
+  model.random_positions = integer(resolved, "positional.randomized");
   model.head_layout = component(resolved, "heads");
   spec.task = task_choice(resolved);
 

@@ -39,8 +39,7 @@ EncoderLayer::EncoderLayer(const TransformerConfig& config, Rng& rng)
 }
 
 Tensor EncoderLayer::forward(const Tensor& x, const AttentionMask& mask,
-                             const PositionalEncoding& positions,
-                             const ForwardContext& context) const {
+                             const TokenPositions& positions, const ForwardContext& context) const {
   const Tensor h = residual(norm_, self_attn_norm_, x, [&](const Tensor& in) {
     return dropout(context, self_attn_.forward(in, in, mask, context, nullptr, &positions),
                    dropout_);
@@ -79,7 +78,7 @@ DecoderLayer::DecoderLayer(const TransformerConfig& config, bool cross_attention
 }
 
 Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
-                             const AttentionMask& memory_mask, const PositionalEncoding& positions,
+                             const AttentionMask& memory_mask, const TokenPositions& positions,
                              const ForwardContext& context, Cache* cache) const {
   const AttentionMask self_mask{.causal = causal_, .key_lengths = {}};
   Tensor h = residual(norm_, self_attn_norm_, x, [&](const Tensor& in) {

@@ -31,11 +31,13 @@ TokenBatch append_column(const TokenBatch& sequence, std::span<const int32_t> co
   return longer;
 }
 
-// Greedy decoding shared by both generating models. logits_of(tokens, cache)
-// returns [B, T, V] for the given positions; with a cache only new tokens are passed.
+// Greedy decoding shared by both generating models. logits_of(tokens, cache,
+// positions) returns [B, T, V] for the tokens at those positions; with a cache
+// only new tokens are passed. `positions` holds those of the whole sequence
+// (prompt and steps), drawn once so every step places its tokens alike.
 template <class LogitsOf>
 Generation greedy_decode(TokenBatch sequence, int64_t steps, bool use_cache,
-                         const LogitsOf& logits_of) {
+                         const std::vector<int64_t>& positions, const LogitsOf& logits_of) {
   if (!sequence.lengths.empty() && std::any_of(sequence.lengths.begin(), sequence.lengths.end(),
                                                [&](int32_t l) { return l != sequence.length; }))
     throw ShapeError("generate: prompts must all have the full length (no padding)");
@@ -44,9 +46,12 @@ Generation greedy_decode(TokenBatch sequence, int64_t steps, bool use_cache,
   TokenBatch pending = sequence;
   std::vector<Tensor> chosen_from;
   for (int64_t step = 0; step < steps; ++step) {
-    const Tensor logits = use_cache ? logits_of(pending, &cache) : logits_of(sequence, nullptr);
-    const int64_t positions = logits.size(1), vocab = logits.size(2);
-    const Tensor last = ops::slice(logits, 1, positions - 1, 1);  // [B, 1, V]
+    const Positions all = positions;
+    const Tensor logits =
+        use_cache ? logits_of(pending, &cache, all.subspan(cache.length, pending.length))
+                  : logits_of(sequence, nullptr, all.first(sequence.length));
+    const int64_t scored = logits.size(1), vocab = logits.size(2);
+    const Tensor last = ops::slice(logits, 1, scored - 1, 1);  // [B, 1, V]
     std::vector<int32_t> next(static_cast<std::size_t>(sequence.batch));
     for (int64_t b = 0; b < sequence.batch; ++b) {
       const float* row = last.data() + b * vocab;
@@ -92,10 +97,11 @@ Generation DecoderLM::generate(const TokenBatch& prompt, int64_t steps, bool use
   if (prompt.length < 1) throw ShapeError("generate: the prompt needs at least one token");
   if (use_cache && !causal_)  // cached keys would never see the tokens after them
     throw ConfigError("generate: a key/value cache needs the causal mask (decoder_mask: none)");
-  return greedy_decode(prompt, steps, use_cache,
-                       [&](const TokenBatch& tokens, Decoder::Cache* cache) {
-                         return lm_head_.forward(decoder_.forward(tokens, {}, {}, {}, cache));
-                       });
+  return greedy_decode(
+      prompt, steps, use_cache, decoder_.positions_for(prompt.length + steps, {}),
+      [&](const TokenBatch& tokens, Decoder::Cache* cache, Positions positions) {
+        return lm_head_.forward(decoder_.forward(tokens, {}, {}, {}, cache, positions));
+      });
 }
 
 EncoderDecoder::EncoderDecoder(const TransformerConfig& config, Rng& rng)
@@ -133,10 +139,11 @@ Generation EncoderDecoder::generate(const TokenBatch& source, int32_t start_toke
   // Named, not a structured binding: clang 14 cannot capture bindings in a lambda.
   const std::pair<Tensor, AttentionMask> memory = memory_of(source, {});  // computed once
   const TokenBatch start{source.batch, 1, std::vector<int32_t>(source.batch, start_token), {}};
-  return greedy_decode(
-      start, steps, use_cache, [&](const TokenBatch& tokens, Decoder::Cache* cache) {
-        return lm_head_.forward(decoder_.forward(tokens, memory.first, memory.second, {}, cache));
-      });
+  return greedy_decode(start, steps, use_cache, decoder_.positions_for(1 + steps, {}),
+                       [&](const TokenBatch& tokens, Decoder::Cache* cache, Positions positions) {
+                         return lm_head_.forward(decoder_.forward(
+                             tokens, memory.first, memory.second, {}, cache, positions));
+                       });
 }
 
 }  // namespace attnlab

@@ -1,6 +1,9 @@
 // The rotation of feature pairs that rope, p_rope and xpos share.
+#include <fmt/format.h>
+
 #include <cmath>
 
+#include "attnlab/error.hpp"
 #include "attnlab/model/positional_encoding.hpp"
 #include "attnlab/ops.hpp"
 
@@ -14,14 +17,17 @@ std::vector<double> rotary_frequencies(int64_t head_width, double base) {
   return frequencies;
 }
 
-Tensor rotate_feature_pairs(const Tensor& x, int64_t offset, std::span<const double> frequencies,
-                            std::span<const double> growth) {
+Tensor rotate_feature_pairs(const Tensor& x, Positions positions,
+                            std::span<const double> frequencies, std::span<const double> growth) {
   const int64_t length = x.size(-2), width = x.size(-1);
+  if (static_cast<int64_t>(positions.size()) != length)
+    throw ShapeError(fmt::format("rotate_feature_pairs: {} positions for {} rows of {}",
+                                 positions.size(), length, shape_string(x.shape())));
   // [T, d], each value twice (one per pair member); a pair not turned keeps cos 1, sin 0.
   Tensor cosines = Tensor::full({length, width}, 1.0f), sines = Tensor::zeros({length, width});
   const auto turned_pairs = std::min<int64_t>(width / 2, static_cast<int64_t>(frequencies.size()));
   for (int64_t t = 0; t < length; ++t) {
-    const auto position = static_cast<double>(offset + t);
+    const auto position = static_cast<double>(positions[static_cast<std::size_t>(t)]);
     for (int64_t i = 0; i < width / 2; ++i) {
       const double angle =
           i < turned_pairs ? position * frequencies[static_cast<std::size_t>(i)] : 0.0;
@@ -50,10 +56,10 @@ RotaryPositions::RotaryPositions(std::vector<double> frequencies, std::vector<do
       query_growth_(std::move(query_growth)),
       key_growth_(std::move(key_growth)) {}
 
-std::pair<Tensor, Tensor> RotaryPositions::rotate(const Tensor& q, int64_t query_offset,
-                                                  const Tensor& k, int64_t key_offset) const {
-  return {rotate_feature_pairs(q, query_offset, frequencies_, query_growth_),
-          rotate_feature_pairs(k, key_offset, frequencies_, key_growth_)};
+std::pair<Tensor, Tensor> RotaryPositions::rotate(const Tensor& q, Positions query_positions,
+                                                  const Tensor& k, Positions key_positions) const {
+  return {rotate_feature_pairs(q, query_positions, frequencies_, query_growth_),
+          rotate_feature_pairs(k, key_positions, frequencies_, key_growth_)};
 }
 
 }  // namespace attnlab

@@ -4,6 +4,7 @@
 
 #include "attnlab/attention/attention_variant.hpp"
 #include "attnlab/error.hpp"
+#include "attnlab/model/position_draw.hpp"
 
 namespace attnlab {
 namespace {
@@ -29,12 +30,13 @@ void require_compatible(const TransformerConfig& config, bool causal) {
 std::unique_ptr<PositionalEncoding> make_positional_encoding(const TransformerConfig& config,
                                                              Rng& rng) {
   config.validate();  // head_width below needs heads >= 1
-  return positional_registry().create(config.positional.name, config.positional.parameters,
-                                      {.d_model = config.d_model,
-                                       .heads = config.heads,
-                                       .head_width = head_dimensions(config).head_width,
-                                       .max_length = config.max_length,
-                                       .rng = rng});
+  return positional_registry().create(
+      config.positional.name, config.positional.parameters,
+      {.d_model = config.d_model,
+       .heads = config.heads,
+       .head_width = head_dimensions(config).head_width,
+       .max_length = std::max(config.max_length, config.random_positions),
+       .rng = rng});
 }
 
 std::string layer_module_name(int64_t index) {
@@ -48,7 +50,9 @@ AttentionMask padding_mask(const TokenBatch& batch) {
 }
 
 Encoder::Encoder(const TransformerConfig& config, Rng& rng)
-    : embed_(config, config.vocab_size, rng), positional_(make_positional_encoding(config, rng)) {
+    : embed_(config, config.vocab_size, rng),
+      positional_(make_positional_encoding(config, rng)),
+      random_positions_(config.random_positions) {
   require_compatible(config, false);
   add_module("embed", embed_);
   add_module("positional", *positional_);
@@ -65,14 +69,20 @@ Encoder::Encoder(const TransformerConfig& config, Rng& rng)
 Tensor Encoder::forward(const TokenBatch& source, const ForwardContext& context) const {
   source.validate();
   const AttentionMask mask = padding_mask(source);
-  Tensor x = embed_.forward(source.ids, source.shape(), 0, *positional_, context);  // [B, S, D]
-  for (const auto& layer : layers_) x = layer->forward(x, mask, *positional_, context);
+  const std::vector<int64_t> positions =
+      pass_positions(random_positions_, 0, source.length, context);
+  const TokenPositions placed{*positional_, positions};
+  Tensor x =
+      embed_.forward(source.ids, source.shape(), positions, *positional_, context);  // [B, S, D]
+  for (const auto& layer : layers_) x = layer->forward(x, mask, placed, context);
   return final_norm_ ? final_norm_->forward(x) : x;
 }
 
 Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross_attention,
                  Rng& rng)
-    : embed_(config, vocab_size, rng), positional_(make_positional_encoding(config, rng)) {
+    : embed_(config, vocab_size, rng),
+      positional_(make_positional_encoding(config, rng)),
+      random_positions_(config.random_positions) {
   require_compatible(config, config.decoder_mask == DecoderMask::causal);
   add_module("embed", embed_);
   add_module("positional", *positional_);
@@ -88,20 +98,34 @@ Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross
 
 Tensor Decoder::forward(const TokenBatch& target, const Tensor& memory,
                         const AttentionMask& memory_mask, const ForwardContext& context,
-                        Cache* cache) const {
+                        Cache* cache, Positions positions) const {
   target.validate();
   if (cache && cache->layers.empty()) cache->layers.resize(layers_.size());
   if (cache && cache->layers.size() != layers_.size())
     throw ShapeError(fmt::format("decoder: a key/value cache of {} layers cannot serve {} layers",
                                  cache->layers.size(), layers_.size()));
-  const int64_t offset = cache ? cache->length : 0;
+  std::vector<int64_t> drawn;
+  if (positions.empty()) {
+    if (cache && random_positions_ > 0)
+      throw ConfigError(
+          "decoder: randomized positions with a key/value cache need the positions of the whole "
+          "sequence drawn first (Decoder::positions_for), or cached and recomputed steps would "
+          "place the tokens differently");
+    drawn = pass_positions(random_positions_, cache ? cache->length : 0, target.length, context);
+    positions = drawn;
+  }
+  const TokenPositions placed{*positional_, positions};
   Tensor x =
-      embed_.forward(target.ids, target.shape(), offset, *positional_, context);  // [B, T, D]
+      embed_.forward(target.ids, target.shape(), positions, *positional_, context);  // [B, T, D]
   for (std::size_t i = 0; i < layers_.size(); ++i)
-    x = layers_[i]->forward(x, memory, memory_mask, *positional_, context,
+    x = layers_[i]->forward(x, memory, memory_mask, placed, context,
                             cache ? &cache->layers[i] : nullptr);
   if (cache) cache->length += target.length;
   return final_norm_ ? final_norm_->forward(x) : x;
+}
+
+std::vector<int64_t> Decoder::positions_for(int64_t length, const ForwardContext& context) const {
+  return pass_positions(random_positions_, 0, length, context);
 }
 
 }  // namespace attnlab

@@ -7,7 +7,9 @@
 namespace attnlab {
 
 TaskModel::TaskModel(ModelShape shape, const TransformerConfig& config, Rng& rng)
-    : shape_(shape), causal_(config.decoder_mask == DecoderMask::causal) {
+    : shape_(shape),
+      cached_(config.decoder_mask == DecoderMask::causal &&
+              attention_registry().find(config.attention.name).capabilities.cached_generation) {
   switch (shape) {
     case ModelShape::encoder:
       module_ = std::make_unique<EncoderClassifier>(config, config.readout, rng);
@@ -85,7 +87,7 @@ std::vector<int32_t> TaskModel::generate_answers(const TaskBatch& batch) const {
   const auto spans = answer_spans(batch.targets, input.ids, rows, width);
   if (!spans) return {};
   std::vector<int32_t> answers(static_cast<std::size_t>(rows * width), kIgnoreTarget);
-  const bool cached = causal_;  // a key/value cache assumes the causal mask
+  const bool cached = cached_;
   if (shape_ == ModelShape::decoder) {
     // The prompt is a row's input up to its first scored position; rows whose
     // answers start at the same place are generated together.

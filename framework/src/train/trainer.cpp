@@ -133,11 +133,15 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                                std::span<const EvaluationSetting> settings) {
   Rng data_rng = seeded_rng(options.seed, "data");
   Rng dropout_rng = seeded_rng(options.seed, "dropout");
+  Rng position_rng = seeded_rng(options.seed, "positions");
   const std::vector<Tensor> parameters = model.module().parameters();
   AdamW optimizer(parameters, options.adamw);
   const std::vector<int64_t> eval_lengths =
       options.eval_lengths.empty() ? std::vector<int64_t>{task.length()} : options.eval_lengths;
-  const ForwardContext context{.training = true, .dropout_rng = &dropout_rng, .observer = nullptr};
+  const ForwardContext context{.training = true,
+                               .dropout_rng = &dropout_rng,
+                               .observer = nullptr,
+                               .position_rng = &position_rng};
   std::vector<TrainRecord> history;
   for (int64_t step = 0; step < options.steps; ++step) {
     const TaskBatch data = scored_batch(task, model.shape(), options.batch, data_rng);

@@ -25,6 +25,19 @@ AttentionResult softmax_attention(const Tensor& q, const Tensor& k, const Tensor
   return scaled_dot_product_attention(q, k, v, mask, bias);
 }
 
+// Bias [h, T, S]: value(head, |query - key|) for queries and keys at their positions.
+template <class Value>
+Tensor distance_bias(int64_t heads, Positions queries, Positions keys, Value value) {
+  const auto rows = static_cast<int64_t>(queries.size()),
+             columns = static_cast<int64_t>(keys.size());
+  Tensor bias = Tensor::zeros({heads, rows, columns});
+  float* out = bias.data();
+  for (int64_t h = 0; h < heads; ++h)
+    for (const int64_t i : queries)
+      for (const int64_t j : keys) *out++ = value(h, std::abs(i - j));
+  return bias;
+}
+
 // Bias [h, T, S] with `value` where blocked(query position, key) and 0 elsewhere
 // (the queries are the last T of the S keys).
 template <class Blocked>
@@ -160,7 +173,8 @@ Registry<AttentionVariant>::Entry variant(const char* name, const char* bug) {
                        .padding_mask = true,
                        .returns_weights = false,
                        .score_bias = true,
-                       .head_gating = true},
+                       .head_gating = true,
+                       .cached_generation = true},
       .factory = [](const Parameters&,
                     const AttentionVariant::BuildContext& c) -> std::unique_ptr<AttentionVariant> {
         if constexpr (std::is_constructible_v<Variant, int64_t, Rng&>)
@@ -174,15 +188,11 @@ Registry<AttentionVariant>::Entry variant(const char* name, const char* bug) {
 class FarNanBias final : public PositionalEncoding {
  public:
   FarNanBias(int64_t heads, int64_t max_length) : heads_(heads), max_length_(max_length) {}
-  Tensor score_bias(int64_t queries, int64_t keys, bool) const override {
-    const float far = keys > 2 * max_length_ ? std::nanf("") : 0.0f;
-    Tensor bias = Tensor::zeros({heads_, queries, keys});
-    float* out = bias.data();
-    for (int64_t h = 0; h < heads_; ++h)
-      for (int64_t i = 0; i < queries; ++i)
-        for (int64_t j = 0; j < keys; ++j)
-          *out++ = -0.1f * std::abs(static_cast<float>(keys - queries + i - j)) + far;
-    return bias;
+  Tensor score_bias(Positions queries, Positions keys, bool) const override {
+    const auto far = static_cast<int64_t>(keys.size()) > 2 * max_length_ ? std::nanf("") : 0.0f;
+    return distance_bias(heads_, queries, keys, [&](int64_t, int64_t distance) {
+      return -0.1f * static_cast<float>(distance) + far;
+    });
   }
 
  private:
@@ -190,17 +200,90 @@ class FarNanBias final : public PositionalEncoding {
 };
 
 // Sinusoidal embeddings whose positions stop counting past 16 after an offset
-// (a cache): positions [offset, offset + length) are computed from
-// min(offset, 16).
+// (a cache): the first position is taken as min(first, 16).
 class OffsetDrift final : public PositionalEncoding {
  public:
   explicit OffsetDrift(int64_t d_model) : d_model_(d_model) {}
-  Tensor embedding_term(int64_t offset, int64_t length) const override {
-    return sinusoidal_table(std::min<int64_t>(offset, 16), length, d_model_);
+  Tensor embedding_term(Positions positions) const override {
+    std::vector<int64_t> drifted;
+    for (const int64_t p : positions)
+      drifted.push_back(p - positions.front() + std::min<int64_t>(positions.front(), 16));
+    return sinusoidal_table(drifted, d_model_);
   }
 
  private:
   int64_t d_model_;
+};
+
+// Sinusoidal embeddings that count from the first position, ignoring gaps (as
+// an encoding written for an offset and a length would): right for
+// consecutive positions, wrong for randomized ones.
+class IgnoresGaps final : public PositionalEncoding {
+ public:
+  explicit IgnoresGaps(int64_t d_model) : d_model_(d_model) {}
+  Tensor embedding_term(Positions positions) const override {
+    return sinusoidal_table(
+        consecutive_positions(positions.front(), static_cast<int64_t>(positions.size())), d_model_);
+  }
+
+ private:
+  int64_t d_model_;
+};
+
+// A distance bias of shape [1, T, S] instead of [h, T, S] from 5 heads on.
+class WideBiasShape final : public PositionalEncoding {
+ public:
+  explicit WideBiasShape(int64_t heads) : heads_(heads) {}
+  Tensor score_bias(Positions queries, Positions keys, bool) const override {
+    return distance_bias(heads_ >= 5 ? 1 : heads_, queries, keys, [](int64_t, int64_t distance) {
+      return -0.1f * static_cast<float>(distance);
+    });
+  }
+
+ private:
+  int64_t heads_;
+};
+
+// Declares a score bias only, but from 20 positions on also adds an
+// embedding term.
+class LateEmbedding final : public PositionalEncoding {
+ public:
+  LateEmbedding(int64_t heads, int64_t d_model) : heads_(heads), d_model_(d_model) {}
+  Tensor embedding_term(Positions positions) const override {
+    return positions.size() >= 20 ? sinusoidal_table(positions, d_model_) : Tensor();
+  }
+  Tensor score_bias(Positions queries, Positions keys, bool) const override {
+    return distance_bias(heads_, queries, keys, [](int64_t, int64_t distance) {
+      return -0.1f * static_cast<float>(distance);
+    });
+  }
+
+ private:
+  int64_t heads_, d_model_;
+};
+
+// A learned slope per head whose gradient stops at distances past 4: the far
+// entries are computed from a copy of the slope that is not a parameter.
+class FarDetachedSlope final : public PositionalEncoding {
+ public:
+  FarDetachedSlope(int64_t heads, Rng& rng) {
+    slope_ = add_parameter("slope", init::uniform({heads, 1, 1}, 1.0f, rng));
+  }
+  Tensor score_bias(Positions queries, Positions keys, bool) const override {
+    const auto heads = slope_.size(0);
+    const Tensor near = distance_bias(1, queries, keys, [](int64_t, int64_t distance) {
+      return distance <= 4 ? -static_cast<float>(distance) : 0.0f;
+    });
+    const Tensor far = distance_bias(1, queries, keys, [](int64_t, int64_t distance) {
+      return distance > 4 ? -static_cast<float>(distance) : 0.0f;
+    });
+    Tensor copy = Tensor::zeros({heads, 1, 1});  // the slope's values, cut from the graph
+    for (int64_t h = 0; h < heads; ++h) copy.data()[h] = slope_.data()[h];
+    return ops::add(ops::mul(slope_, near), ops::mul(copy, far));  // [h, T, S]
+  }
+
+ private:
+  Tensor slope_;
 };
 
 // From 6 heads on, key/value heads that do not divide the query heads.
@@ -240,6 +323,54 @@ class LongVocabulary final : public Task {
   int64_t length_;
 };
 
+// Next-token prediction over `symbols` symbols after a 0; with more than 8
+// symbols (a setting, not the default 4) the last token is one past the
+// vocabulary.
+class SettingOffByOne final : public Task {
+ public:
+  explicit SettingOffByOne(int64_t symbols) : symbols_(symbols) {}
+  int64_t vocab_size() const override { return symbols_ + 1; }
+  int64_t length() const override { return 6; }
+  int64_t sequence_length(ModelShape, int64_t length) const override { return length; }
+  TaskBatch sample(ModelShape, int64_t batch, int64_t length, Rng& rng) const override {
+    TaskBatch out;
+    out.target_input = TokenBatch{batch, length, {}, {}};
+    for (int64_t b = 0; b < batch; ++b) {
+      std::vector<int32_t> sequence{0};
+      for (int64_t i = 0; i < length; ++i) sequence.push_back(uniform_token(rng, symbols_, 1));
+      if (symbols_ > 8) sequence.back() = static_cast<int32_t>(symbols_ + 1);
+      append_next_token_row(out, sequence, std::vector<bool>(sequence.size(), true));
+    }
+    return out;
+  }
+
+ private:
+  int64_t symbols_;
+};
+
+// A positional encoding from a constructor taking the build context, refusing
+// an odd d_model where it uses sinusoidal features.
+template <class Encoding>
+Registry<PositionalEncoding>::Entry encoding(std::string name, std::string description,
+                                             PositionalEncoding::Capabilities capabilities,
+                                             bool even_d_model) {
+  return {.name = std::move(name),
+          .description = std::move(description),
+          .parameters = {},
+          .capabilities = capabilities,
+          .factory = [even_d_model](const Parameters&, const PositionalEncoding::BuildContext& c)
+              -> std::unique_ptr<PositionalEncoding> {
+            if (even_d_model && c.d_model % 2 != 0)
+              throw ConfigError("sinusoidal positions need an even d_model");
+            if constexpr (std::is_constructible_v<Encoding, int64_t, int64_t>)
+              return std::make_unique<Encoding>(c.heads, c.d_model);
+            else if constexpr (std::is_constructible_v<Encoding, int64_t, Rng&>)
+              return std::make_unique<Encoding>(c.heads, c.rng);
+            else
+              return std::make_unique<Encoding>(even_d_model ? c.d_model : c.heads);
+          }};
+}
+
 void register_shape_bugs(PluginRegistrar& registrar) {
   registrar.add_attention(
       variant<LateCausalLeak>("bug_late_causal_leak", "the causal mask leaks from position 8 on"));
@@ -266,17 +397,21 @@ void register_shape_bugs(PluginRegistrar& registrar) {
            -> std::unique_ptr<PositionalEncoding> {
          return std::make_unique<FarNanBias>(c.heads, c.max_length);
        }});
-  registrar.add_positional(
-      {.name = "bug_offset_drift",
-       .description = "sinusoidal positions that stop counting past an offset of 16",
-       .parameters = {},
-       .capabilities = {.embeddings = true},
-       .factory = [](const Parameters&, const PositionalEncoding::BuildContext& c)
-           -> std::unique_ptr<PositionalEncoding> {
-         if (c.d_model % 2 != 0)
-           throw ConfigError("bug_offset_drift: sinusoidal positions need an even d_model");
-         return std::make_unique<OffsetDrift>(c.d_model);
-       }});
+  registrar.add_positional(encoding<OffsetDrift>(
+      "bug_offset_drift", "sinusoidal positions that stop counting past an offset of 16",
+      {.embeddings = true}, true));
+  registrar.add_positional(encoding<IgnoresGaps>(
+      "bug_ignores_gaps", "sinusoidal positions counted from the first, ignoring gaps",
+      {.embeddings = true}, true));
+  registrar.add_positional(encoding<WideBiasShape>(
+      "bug_wide_bias_shape", "a score bias of shape [1, T, S] from 5 heads on",
+      {.score_bias = true, .extrapolates = true}, false));
+  registrar.add_positional(encoding<LateEmbedding>(
+      "bug_late_embedding", "declares a score bias only, but embeds too from 20 positions on",
+      {.score_bias = true, .extrapolates = true}, true));
+  registrar.add_positional(encoding<FarDetachedSlope>(
+      "bug_far_detached_slope", "no gradient reaches the slope from distances past 4",
+      {.score_bias = true, .extrapolates = true}, false));
   registrar.add_head_layout(
       {.name = "bug_group_mismatch",
        .description = "key/value heads that do not divide the query heads from 6 heads on",
@@ -295,6 +430,14 @@ void register_shape_bugs(PluginRegistrar& registrar) {
        .capabilities = {.decoder = true},
        .factory = [](const Parameters& p, const Task::BuildContext&) -> std::unique_ptr<Task> {
          return std::make_unique<LongVocabulary>(p.integer("length"));
+       }});
+  registrar.add_task(
+      {.name = "bug_setting_off_by_one",
+       .description = "a token outside the vocabulary with more than 8 symbols",
+       .parameters = {{"symbols", ParameterType::integer, "4", "symbols", in_range(2, 16)}},
+       .capabilities = {.decoder = true},
+       .factory = [](const Parameters& p, const Task::BuildContext&) -> std::unique_ptr<Task> {
+         return std::make_unique<SettingOffByOne>(p.integer("symbols"));
        }});
 }
 

@@ -24,6 +24,13 @@ struct KeyValueCache {
   Tensor values;  // [B, g, t, d_v]
   /// Cross-attention: filled once from the encoder output, then reused as is.
   bool fixed = false;
+  std::vector<int64_t> key_positions;  // [t]: the positions of the cached keys
+};
+
+/// A positional encoding and the absolute positions of the tokens a pass adds.
+struct TokenPositions {
+  const PositionalEncoding& encoding;
+  Positions positions;
 };
 
 /// Parameters: q_proj [h d_k, d_model], k_proj and v_proj [g d_k, d_model],
@@ -52,12 +59,11 @@ class MultiHeadAttention : public Module {
   /// A mask the variant cannot honour is a ConfigError (never silently dropped).
   /// With a cache, new keys/values are appended to it (or, if fixed and filled,
   /// taken from it) and the queries attend over all of them. `positions`
-  /// (self-attention only) may rotate q and k and add a score bias; the new
-  /// tokens sit after the cached ones.
+  /// (self-attention only: one position per new token) may rotate q and k and
+  /// add a score bias; cached keys keep the positions they had.
   Tensor forward(const Tensor& query_input, const Tensor& key_value_input,
                  const AttentionMask& mask, const ForwardContext& context,
-                 KeyValueCache* cache = nullptr,
-                 const PositionalEncoding* positions = nullptr) const;
+                 KeyValueCache* cache = nullptr, const TokenPositions* positions = nullptr) const;
 
   int64_t heads() const { return heads_; }
   int64_t kv_heads() const { return kv_heads_; }

@@ -19,7 +19,7 @@ class EncoderLayer : public Module {
  public:
   EncoderLayer(const TransformerConfig& config, Rng& rng);
   /// x [B, T, D]; mask: key padding of x -> [B, T, D]. `positions` acts in self-attention.
-  Tensor forward(const Tensor& x, const AttentionMask& mask, const PositionalEncoding& positions,
+  Tensor forward(const Tensor& x, const AttentionMask& mask, const TokenPositions& positions,
                  const ForwardContext& context) const;
 
  private:
@@ -39,14 +39,14 @@ class DecoderLayer : public Module {
  public:
   struct Cache {
     KeyValueCache self_attention;
-    KeyValueCache cross_attention{.keys = {}, .values = {}, .fixed = true};
+    KeyValueCache cross_attention{.keys = {}, .values = {}, .fixed = true, .key_positions = {}};
   };
 
   DecoderLayer(const TransformerConfig& config, bool cross_attention, Rng& rng);
   /// x [B, T, D]; memory [B, S, D] (ignored without cross-attention) -> [B, T, D].
   /// `positions` acts in the masked self-attention only.
   Tensor forward(const Tensor& x, const Tensor& memory, const AttentionMask& memory_mask,
-                 const PositionalEncoding& positions, const ForwardContext& context,
+                 const TokenPositions& positions, const ForwardContext& context,
                  Cache* cache = nullptr) const;
 
  private:

@@ -21,6 +21,7 @@ class Encoder : public Module {
  private:
   EmbeddingStack embed_;
   std::unique_ptr<PositionalEncoding> positional_;
+  int64_t random_positions_;
   std::vector<std::unique_ptr<EncoderLayer>> layers_;
   std::optional<LayerNorm> final_norm_;
 };
@@ -37,13 +38,20 @@ class Decoder : public Module {
   Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross_attention, Rng& rng);
   /// target [B, T] -> [B, T, D]. memory [B, S, D] with its key mask for
   /// cross-attention (undefined without). With a cache, target holds only the
-  /// new positions, which continue after cache->length.
+  /// new tokens. `positions` places them (one each); empty: a pass's own
+  /// positions (pass_positions), continuing after cache->length. Randomized
+  /// positions with a cache must be given: generation draws those of the whole
+  /// sequence first (positions_for), so cached and recomputed steps agree.
   Tensor forward(const TokenBatch& target, const Tensor& memory, const AttentionMask& memory_mask,
-                 const ForwardContext& context, Cache* cache = nullptr) const;
+                 const ForwardContext& context, Cache* cache = nullptr,
+                 Positions positions = {}) const;
+  /// The positions of a whole sequence of `length` tokens, as forward draws them.
+  std::vector<int64_t> positions_for(int64_t length, const ForwardContext& context) const;
 
  private:
   EmbeddingStack embed_;
   std::unique_ptr<PositionalEncoding> positional_;
+  int64_t random_positions_;
   std::vector<std::unique_ptr<DecoderLayer>> layers_;
   std::optional<LayerNorm> final_norm_;
 };

@@ -42,7 +42,8 @@ class TaskModel {
 
  private:
   ModelShape shape_;
-  bool causal_;  // the decoder's mask: whether generation may use a key/value cache
+  bool cached_;  // whether generation may use a key/value cache: the causal mask, and a
+                 // variant that reads no earlier queries
   std::unique_ptr<Module> module_;
 };
 

@@ -44,8 +44,9 @@ class AttentionVariant : public Module {
     bool returns_weights = false;
     bool score_bias = false;
     bool head_gating = false;
+    bool cached_generation = false;
 
-    static constexpr std::array<CapabilityField<Capabilities>, 5> fields() {
+    static constexpr std::array<CapabilityField<Capabilities>, 6> fields() {
       return {{{"causal_mask", &Capabilities::causal_mask,
                 "honours AttentionMask::causal: nothing leaks from later keys"},
                {"padding_mask", &Capabilities::padding_mask,
@@ -56,7 +57,10 @@ class AttentionVariant : public Module {
                 "adds a positional score bias [h, T, S] (ALiBi, T5) before normalising"},
                {"head_gating", &Capabilities::head_gating,
                 "head i's output depends on head i's q, k, v only, so gating it removes exactly "
-                "that head"}}};
+                "that head"},
+               {"cached_generation", &Capabilities::cached_generation,
+                "a query's output depends on its own query and the keys and values only (not on "
+                "earlier queries), so generating with a key/value cache equals recomputing"}}};
     }
   };
 

@@ -55,6 +55,8 @@ struct TransformerConfig {
   float dropout = 0.0f;
   float layer_norm_eps = 1e-5f;
   ComponentChoice positional{"sinusoidal", {}};  // positional encoding (a registered name)
+  int64_t random_positions = 0;  // 0: tokens at 0, 1, 2, ...; L: at an increasing random subset
+                                 // of [0, L) drawn per pass (Ruoss et al. 2023); L >= max_length
   int64_t max_length = 0;   // longest sequence a learned table covers; 0 = configure_for_task's
                             // choice (the longest sequence trained or evaluated)
   int64_t num_classes = 2;  // encoder-only classifiers

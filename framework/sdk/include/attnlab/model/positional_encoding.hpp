@@ -4,8 +4,12 @@
 //   - applied to q and k inside every self-attention layer (rotary),
 //   - added to the attention scores as a bias [h, T, S] (ALiBi, T5 relative bias).
 // One instance serves a whole stack (its learned parameters are shared by the
-// layers, as in T5). Positions are absolute: with a key/value cache, queries
-// continue after the cached keys.
+// layers, as in T5). Positions are absolute and given explicitly: usually
+// 0, 1, 2, ... (with a key/value cache, new tokens continue after the cached
+// ones), but with model.random_positions (Ruoss et al. 2023) an increasing
+// random subset of [0, random_positions), so an encoding must be defined at
+// any increasing positions, each token's term depending on its own position
+// only (the kit's "positions" check).
 #pragma once
 
 #include <array>
@@ -20,6 +24,13 @@
 #include "attnlab/registry/registry.hpp"
 
 namespace attnlab {
+
+/// Absolute positions of a pass's tokens, increasing, shared by every item of
+/// the batch.
+using Positions = std::span<const int64_t>;
+
+/// offset, offset + 1, ..., offset + length - 1.
+std::vector<int64_t> consecutive_positions(int64_t offset, int64_t length);
 
 class PositionalEncoding : public Module {
  public:
@@ -47,32 +58,34 @@ class PositionalEncoding : public Module {
     int64_t d_model;
     int64_t heads;
     int64_t head_width;
-    int64_t max_length;  // the model's longest sequence (learned tables are this long)
+    int64_t max_length;  // positions reach max_length - 1 (learned tables are this long): the
+                         // longest sequence, or model.random_positions when that is set
     Rng& rng;
   };
 
-  /// Added to the embeddings of positions [offset, offset + length): [length, D],
-  /// or an undefined Tensor if this encoding does not act there.
-  virtual Tensor embedding_term(int64_t offset, int64_t length) const;
-  /// q [B, h, T, d_k] and k [B, h, S, d_k] whose first positions are
-  /// query_offset and key_offset; returns them rotated (or unchanged).
-  virtual std::pair<Tensor, Tensor> rotate(const Tensor& q, int64_t query_offset, const Tensor& k,
-                                           int64_t key_offset) const;
-  /// Bias [h, T, S] for T queries at positions (S - T) + i and S keys at 0 .. S-1,
-  /// or undefined. `causal` tells whether the attention is masked.
-  virtual Tensor score_bias(int64_t queries, int64_t keys, bool causal) const;
+  /// Added to the embeddings of tokens at `positions` (T of them): [T, D], or
+  /// an undefined Tensor if this encoding does not act there.
+  virtual Tensor embedding_term(Positions positions) const;
+  /// q [B, h, T, d_k] at query_positions and k [B, h, S, d_k] at key_positions;
+  /// returns them rotated (or unchanged).
+  virtual std::pair<Tensor, Tensor> rotate(const Tensor& q, Positions query_positions,
+                                           const Tensor& k, Positions key_positions) const;
+  /// Bias [h, T, S] for T queries at query_positions and S keys at
+  /// key_positions, or undefined. `causal` tells whether the attention is
+  /// masked (a key after its query is then never seen).
+  virtual Tensor score_bias(Positions query_positions, Positions key_positions, bool causal) const;
 };
 
-/// The sin/cos features of Vaswani et al. 2017 for positions [offset, offset + length):
-/// [length, d_model] with PE[t, 2i] = sin(t / base^(2i/d)), PE[t, 2i+1] = cos(...).
-/// d_model must be even.
-Tensor sinusoidal_table(int64_t offset, int64_t length, int64_t d_model, double base = 10000.0);
+/// The sin/cos features of Vaswani et al. 2017 at `positions`: [T, d_model] with
+/// PE[t, 2i] = sin(p_t / base^(2i/d)), PE[t, 2i+1] = cos(...). d_model must be even.
+Tensor sinusoidal_table(Positions positions, int64_t d_model, double base = 10000.0);
 
-/// x [B, h, T, d] at positions offset .. offset + T - 1 with each feature pair
+/// x [B, h, T, d] at `positions` (T of them) with each feature pair
 /// (2i, 2i + 1) turned by the angle position * frequencies[i] (pairs past the
 /// end of `frequencies` are left as they are) and, when `growth` is given,
 /// scaled by exp(position * growth[i]): the rotation of rope, p_rope and xpos.
-Tensor rotate_feature_pairs(const Tensor& x, int64_t offset, std::span<const double> frequencies,
+Tensor rotate_feature_pairs(const Tensor& x, Positions positions,
+                            std::span<const double> frequencies,
                             std::span<const double> growth = {});
 
 /// RoPE's frequencies base^(-2i / d_k), i = 0 .. d_k / 2 - 1, highest first.
@@ -85,8 +98,8 @@ class RotaryPositions final : public PositionalEncoding {
  public:
   explicit RotaryPositions(std::vector<double> frequencies, std::vector<double> query_growth = {},
                            std::vector<double> key_growth = {});
-  std::pair<Tensor, Tensor> rotate(const Tensor& q, int64_t query_offset, const Tensor& k,
-                                   int64_t key_offset) const override;
+  std::pair<Tensor, Tensor> rotate(const Tensor& q, Positions query_positions, const Tensor& k,
+                                   Positions key_positions) const override;
 
  private:
   std::vector<double> frequencies_, query_growth_, key_growth_;
@@ -98,13 +111,13 @@ inline Registry<PositionalEncoding>& positional_registry() {
 }
 
 /// Token embedding plus the positional term (if the encoding acts there), with
-/// dropout: [B, T] ids -> [B, T, D]. Records "token_embedding" [B, T, D] and
-/// "positional" [T, D].
+/// dropout: [B, T] ids at `positions` -> [B, T, D]. Records "token_embedding"
+/// [B, T, D] and "positional" [T, D].
 class EmbeddingStack : public Module {
  public:
   EmbeddingStack(const TransformerConfig& config, int64_t vocab_size, Rng& rng);
-  Tensor forward(std::span<const int32_t> ids, const Shape& ids_shape, int64_t position_offset,
-                 const PositionalEncoding& positions, const ForwardContext& context) const;
+  Tensor forward(std::span<const int32_t> ids, const Shape& ids_shape, Positions positions,
+                 const PositionalEncoding& encoding, const ForwardContext& context) const;
 
  private:
   Embedding tokens_;

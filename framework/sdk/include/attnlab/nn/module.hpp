@@ -58,6 +58,7 @@ struct ForwardContext {
   bool training = false;
   Rng* dropout_rng = nullptr;              // required when training with dropout > 0
   ActivationObserver* observer = nullptr;  // optional
+  Rng* position_rng = nullptr;  // randomized positions' draws while training (else a fixed stream)
 };
 
 class Module {
