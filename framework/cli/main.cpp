@@ -45,8 +45,8 @@ commands:
              over attributes and values
   layout     where attnlab writes what in an output directory, and its file kinds
              (--json for tools)
-  train      train one small decoder-only Transformer on copy/reverse and print its
-             loss curve
+  train      train one small Transformer on a task (--help lists the flags) and
+             print its loss curve
   plugins    list every registered component with its parameters and capabilities
              (--json for tools; --plugin LIBRARY loads a plugin first)
   check-plugin  run the conformance checks on every component a plugin library

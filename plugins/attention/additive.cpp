@@ -55,7 +55,8 @@ void register_components(PluginRegistrar& registrar) {
                        .returns_weights = true,
                        .score_bias = true,
                        .head_gating = true,
-                       .cached_generation = true},
+                       .cached_generation = true,
+                       .cross_attention = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext& c) {
             const int64_t width = p.integer("width") == 0 ? c.head_width : p.integer("width");

@@ -81,7 +81,8 @@ void register_components(PluginRegistrar& registrar) {
                        .returns_weights = false,
                        .score_bias = true,
                        .head_gating = true,
-                       .cached_generation = true},
+                       .cached_generation = true,
+                       .cross_attention = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext& c) {
             if (c.head_width % 2 != 0)

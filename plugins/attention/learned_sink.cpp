@@ -60,7 +60,8 @@ void register_components(PluginRegistrar& registrar) {
                        .returns_weights = true,
                        .score_bias = true,
                        .head_gating = true,
-                       .cached_generation = true},
+                       .cached_generation = true,
+                       .cross_attention = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext& c) {
             return std::make_unique<LearnedSinkAttention>(c.heads,

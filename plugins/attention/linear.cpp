@@ -53,7 +53,8 @@ void register_components(PluginRegistrar& registrar) {
                        .returns_weights = true,
                        .score_bias = false,
                        .head_gating = true,
-                       .cached_generation = true},
+                       .cached_generation = true,
+                       .cross_attention = true},
       .factory =
           [](const Parameters& p, const AttentionVariant::BuildContext&) {
             return std::make_unique<LinearAttention>(static_cast<float>(p.number("eps")));

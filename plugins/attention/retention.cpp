@@ -69,7 +69,8 @@ void register_components(PluginRegistrar& registrar) {
                        .returns_weights = true,
                        .score_bias = false,
                        .head_gating = true,
-                       .cached_generation = true},
+                       .cached_generation = true,
+                       .cross_attention = true},
       .factory =
           [](const Parameters&, const AttentionVariant::BuildContext& c) {
             return std::make_unique<RetentionAttention>(c.heads);

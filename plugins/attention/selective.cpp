@@ -10,7 +10,9 @@
 // queries are the last T keys). Because F reads earlier queries, which a
 // key/value cache does not keep, the variant does not promise cached
 // generation: generation recomputes the sequence each step. F is shared by the
-// heads, so no head can be gated alone.
+// heads, so no head can be gated alone. Queries select keys of their own
+// sequence (a query's own key is exempt), so the variant does not serve an
+// encoder-decoder's cross-attention.
 #include <attnlab/attention/attention_variant.hpp>
 #include <attnlab/ops.hpp>
 #include <attnlab/plugin.hpp>
@@ -80,7 +82,8 @@ void register_components(PluginRegistrar& registrar) {
                        .returns_weights = true,
                        .score_bias = true,
                        .head_gating = false,
-                       .cached_generation = false},
+                       .cached_generation = false,
+                       .cross_attention = false},
       .factory =
           [](const Parameters&, const AttentionVariant::BuildContext&) {
             return std::make_unique<SelectiveAttention>();

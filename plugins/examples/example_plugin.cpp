@@ -71,7 +71,8 @@ void register_components(PluginRegistrar& registrar) {
                        .returns_weights = true,
                        .score_bias = true,
                        .head_gating = true,
-                       .cached_generation = true},
+                       .cached_generation = true,
+                       .cross_attention = true},
       .factory =
           [](const Parameters&, const AttentionVariant::BuildContext&) {
             return std::make_unique<ReluSquaredAttention>();

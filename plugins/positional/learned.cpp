@@ -44,7 +44,9 @@ void register_components(PluginRegistrar& registrar) {
       .name = "learned",
       .description = "trained absolute position table added to the token embeddings",
       .parameters = {{"length", ParameterType::integer, "0",
-                      "positions in the table; 0 = the model's max_length", at_least(0)},
+                      "positions in the table; 0 = the model's max_length (or "
+                      "positional.randomized, if larger)",
+                      at_least(0)},
                      {"init_std", ParameterType::number, "1",
                       "standard deviation of the initial values; 1 = the token embeddings' "
                       "scale (a much smaller table never breaks an encoder's symmetry: "

@@ -35,16 +35,17 @@ cat > "$out/expected.txt" <<'LIST'
 'bug_unseeded' deterministic at batch 1, heads 1, queries 1, keys 1, width 5
 'bug_wide_detached_keys' gradients at batch 1, heads 3, queries 1, keys 3, width 1
 'bug_short_bias_only' score_bias at batch 1, heads 1, queries 1, keys 17, width 1
+'bug_wide_output_cut' shapes at batch 1, heads 7, queries 1, keys 1, width 1
 'bug_first_items_padding' batch_independent at batch 3, heads 1, queries 1, keys 2, width 1
 'bug_first_items_padding' padding_mask at batch 3, heads 1, queries 1, keys 2, width 1
-'bug_far_nan' positions at offset 2, stride 2, length 96, heads 1, head width 1
+'bug_far_nan' positions at offset 0, stride 2, length 96, heads 1, head width 1
 'bug_far_nan' extrapolates at length 195, heads 1, head width 1
 'bug_offset_drift' positions at offset 17, stride 1, length 1, heads 1, head width 2
 'bug_offset_drift' cached_generation at 1 prompt(s) of 1 token(s), 18 generated, heads 1, d_model 2
 'bug_ignores_gaps' positions at offset 0, stride 2, length 2, heads 1, head width 2
 'bug_wide_bias_shape' declared_channels at length 1, heads 5, head width 1
 'bug_late_embedding' declared_channels at length 20, heads 1, head width 2
-'bug_late_embedding' positions at offset 1, stride 2, length 10, heads 1, head width 2
+'bug_late_embedding' positions at offset 5, stride 2, length 7, heads 1, head width 2
 'bug_late_embedding' cached_generation at 1 prompt(s) of 1 token(s), 20 generated, heads 1, d_model 2
 'bug_far_detached_slope' gradients at length 6, heads 1, head width 1
 'bug_group_mismatch' dimensions at heads 6, d_model 6 (= heads x 1)
@@ -52,7 +53,7 @@ cat > "$out/expected.txt" <<'LIST'
 'bug_setting_off_by_one' decoder at batch 1, length 1, with symbols=16
 LIST
 diff "$out/expected.txt" "$out/found.txt" || { echo "failed checks or shrunk cases differ"; exit 1; }
-grep -q "^0 of 17 components pass$" "$out/check.txt"
+grep -q "^0 of 18 components pass$" "$out/check.txt"
 
 # The replay the report prints reproduces that failure alone.
 replay=$(awk '/^(PASS|FAIL) /{on = index($0, "bug_wide_head_mixing") > 0} on' "$out/check.txt" |
@@ -72,7 +73,7 @@ grep -q "^0 of 1 components pass$" "$out/replay.txt"
 status=0
 "$attnlab" check-plugin "$plugin" --seed 7 > "$out/seed7.txt" || status=$?
 [ "$status" -eq 3 ] || { echo "seed 7: exit status $status, expected 3"; exit 1; }
-grep -q "^0 of 17 components pass$" "$out/seed7.txt"
+grep -q "^0 of 18 components pass$" "$out/seed7.txt"
 
 # Usage errors: exit 2, with what was wrong.
 for bad in "--cases -1" "--replay -3" "--seed x" "--seed=-1" "--no-such-option"; do

@@ -209,7 +209,13 @@ TEST_CASE("randomized positions need a range at least the longest sequence") {
       refusal("task: {name: shift, length: 16}\npositional: {kind: rope, randomized: 8}\n"),
       Catch::Matchers::StartsWith(
           "x.yaml:2:38: positional.randomized: found 8, expected 0 or at least the "
-          "longest sequence, 16 (model.max_length)"));
+          "longest sequence fed to the model, 16 tokens"));
+  // A table longer than the sequences (model.max_length) does not raise the bar.
+  TemporaryFolder folder;
+  REQUIRE_NOTHROW(
+      load_experiment(folder.write("y.yaml",
+                                   "task: {name: shift, length: 16}\nmodel: {max_length: 300}\n"
+                                   "positional: {kind: learned, randomized: 64}\n")));
 }
 
 TEST_CASE("memory: mean outside an encoder-decoder is refused: it would change nothing") {

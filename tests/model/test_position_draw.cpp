@@ -45,16 +45,22 @@ TEST_CASE("randomized positions: every ordered subset equally likely, increasing
                       Contains("cannot draw 6 distinct positions from [0, 5)"));
 }
 
-TEST_CASE("pass positions: consecutive without a range, fresh draws in training, fixed otherwise") {
-  REQUIRE(pass_positions(0, 3, 4, {}) == std::vector<int64_t>{3, 4, 5, 6});
-  const std::vector<int64_t> evaluation = pass_positions(64, 0, 8, {});
-  REQUIRE(pass_positions(64, 0, 8, {}) == evaluation);
+TEST_CASE("pass positions: consecutive without a range, drawn from the context's stream") {
+  REQUIRE(pass_positions(0, 3, 4, {}, "decoder") == std::vector<int64_t>{3, 4, 5, 6});
   Rng rng(2);
   const ForwardContext training{
       .training = true, .dropout_rng = nullptr, .observer = nullptr, .position_rng = &rng};
-  const std::vector<int64_t> first = pass_positions(64, 0, 8, training);
-  REQUIRE(pass_positions(64, 0, 8, training) != first);
-  REQUIRE(evaluation.back() >= 8);  // spread over [0, 64), not 0..7
+  const std::vector<int64_t> first = pass_positions(64, 0, 8, training, "decoder");
+  REQUIRE(pass_positions(64, 0, 8, training, "decoder") != first);  // the stream advances
+  REQUIRE(first.back() >= 8);                                       // spread over [0, 64), not 0..7
+  // Without a stream: a fixed draw per stack outside training, an error in training.
+  const std::vector<int64_t> fixed = pass_positions(64, 0, 8, {}, "decoder");
+  REQUIRE(pass_positions(64, 0, 8, {}, "decoder") == fixed);
+  REQUIRE(pass_positions(64, 0, 8, {}, "encoder") != fixed);
+  const ForwardContext unseeded{
+      .training = true, .dropout_rng = nullptr, .observer = nullptr, .position_rng = nullptr};
+  REQUIRE_THROWS_WITH(pass_positions(64, 0, 8, unseeded, "decoder"),
+                      Contains("a training pass needs ForwardContext::position_rng"));
 }
 
 TEST_CASE("a decoder with randomized positions: repeatable evaluation, cache equal to recompute") {
@@ -84,9 +90,8 @@ TEST_CASE("a decoder with randomized positions: repeatable evaluation, cache equ
 TEST_CASE("randomized positions are refused where they cannot work") {
   TransformerConfig c = testing::tiny_config();
   c.max_length = 12;
-  c.random_positions = 8;
-  REQUIRE_THROWS_WITH(c.validate(), Contains("positional.randomized must be 0 or at least the "
-                                             "longest sequence (12: model.max_length), got 8"));
+  c.random_positions = -1;
+  REQUIRE_THROWS_WITH(c.validate(), Contains("positional.randomized must be 0"));
   c.random_positions = 40;
   Rng rng(5);
   const Decoder decoder(c, c.vocab_size, false, rng);
@@ -94,4 +99,8 @@ TEST_CASE("randomized positions are refused where they cannot work") {
   const TokenBatch tokens{1, 2, {1, 2}, {}};
   REQUIRE_THROWS_WITH(decoder.forward(tokens, {}, {}, {}, &cache),
                       Contains("randomized positions with a key/value cache"));
+  c.random_positions = 4;  // shorter than the 6 tokens fed below
+  const DecoderLM short_range(c, rng);
+  REQUIRE_THROWS_WITH(short_range.forward(TokenBatch{1, 6, {1, 2, 3, 4, 5, 6}, {}}),
+                      Contains("cannot draw 6 distinct positions from [0, 4)"));
 }

@@ -68,7 +68,8 @@ static void register_crashing(attnlab::PluginRegistrar& registrar) {
                         .returns_weights = true,
                         .score_bias = true,
                         .head_gating = true,
-                        .cached_generation = true},
+                        .cached_generation = true,
+                        .cross_attention = true},
        .factory = [](const attnlab::Parameters&, const attnlab::AttentionVariant::BuildContext&)
            -> std::unique_ptr<attnlab::AttentionVariant> {
          return std::make_unique<CrashingAttention>();
@@ -166,7 +167,8 @@ attnlab::Registry<attnlab::AttentionVariant>::Entry entry(const char* name, bool
                        .returns_weights = weights,
                        .score_bias = true,
                        .head_gating = true,
-                       .cached_generation = true},
+                       .cached_generation = true,
+                       .cross_attention = true},
       .factory = [](const attnlab::Parameters&, const attnlab::AttentionVariant::BuildContext&)
           -> std::unique_ptr<attnlab::AttentionVariant> { return std::make_unique<Variant>(); }};
 }

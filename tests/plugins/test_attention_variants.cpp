@@ -119,4 +119,8 @@ TEST_CASE("a variant that reads earlier queries is refused a key/value cache, an
   REQUIRE_THROWS_WITH(model.generate(prompt, 4, true),
                       Contains("attention variant 'selective' reads earlier queries"));
   REQUIRE(model.generate(prompt, 4, false).tokens.length == 7);
+  // Its queries select keys of their own sequence: no cross-attention.
+  REQUIRE_THROWS_WITH(EncoderDecoder(c, rng),
+                      Contains("attention variant 'selective' does not honour keys from another "
+                               "sequence"));
 }

@@ -123,9 +123,9 @@ Tensor MultiHeadAttention::forward(const Tensor& query_input, const Tensor& key_
                                    KeyValueCache* cache, const TokenPositions* positions) const {
   if (cache && !capabilities_.cached_generation)
     throw ConfigError(fmt::format(
-        "attention variant '{}' reads earlier queries, which a key/value cache does not keep; "
+        "attention variant '{}' reads earlier queries, which a key/value cache does not keep{}; "
         "generate without the cache (each step recomputes the sequence)",
-        variant_name_));
+        variant_name_, path().empty() ? "" : fmt::format(" (at {})", path())));
   Tensor q = ops::split_heads(q_proj_.forward(query_input), heads_);  // [B, h, T, d_k]
   Tensor k, v;                                                        // [B, h, S, d_k]
   if (cache && cache->fixed && cache->keys.defined()) {

@@ -44,16 +44,18 @@ struct Subject {
 };
 
 // What each channel gives for queries q [1, h, T, d] at query_positions over
-// keys k [1, h, S, d] at key_positions (the embedding term: at the keys').
+// keys k [1, h, S, d] at key_positions (the embedding term: at the keys'; the
+// score bias of causal and of bidirectional attention).
 struct Channels {
-  Tensor embedding, bias, rotated_q, rotated_k;
+  Tensor embedding, bias, bidirectional_bias, rotated_q, rotated_k;
 };
 
 Channels channels(const PositionalEncoding& encoding, const Tensor& q, Positions query_positions,
                   const Tensor& k, Positions key_positions) {
   auto [rotated_q, rotated_k] = encoding.rotate(q, query_positions, k, key_positions);
   return {encoding.embedding_term(key_positions),
-          encoding.score_bias(query_positions, key_positions, true), rotated_q, rotated_k};
+          encoding.score_bias(query_positions, key_positions, true),
+          encoding.score_bias(query_positions, key_positions, false), rotated_q, rotated_k};
 }
 
 // The queries at the last T of S consecutive key positions from 0.
@@ -114,6 +116,7 @@ std::string declared_channels(const Subject& subject, const AttentionShape& s) {
                                                 shape_string(c.bias.shape()), shape_string(bias)));
   for (const auto& [channel, t] : {std::pair{"the embedding term", &c.embedding},
                                    {"the score bias", &c.bias},
+                                   {"the bidirectional score bias", &c.bidirectional_bias},
                                    {"the rotated query", &c.rotated_q},
                                    {"the rotated key", &c.rotated_k}})
     require(!t->defined() || all_finite(*t), fmt::format("{} is not finite", channel));
@@ -137,16 +140,19 @@ std::vector<int64_t> case_positions(const AttentionShape& s, int64_t end) {
   return positions;
 }
 
-// Where positions must end: max_length unless the encoding extrapolates.
+// Where positions must end: max_length, or 4 x max_length (the extrapolation
+// promised) for an encoding that extrapolates.
 int64_t position_end(const Subject& subject) {
-  return subject.entry.capabilities.extrapolates ? std::numeric_limits<int64_t>::max()
-                                                 : subject.max_length;
+  return subject.entry.capabilities.extrapolates ? 4 * subject.max_length : subject.max_length;
 }
 
 std::string positions(const Subject& subject, const AttentionShape& s) {
   const auto encoding = subject.build(s);
-  const std::vector<int64_t> picked = case_positions(s, position_end(subject));
-  const int64_t total = picked.back() + 1;
+  const int64_t end = position_end(subject), stride = case_stride(s, end);
+  const std::vector<int64_t> picked = case_positions(s, end);
+  // The whole sequence goes one gap past the last picked position (where there
+  // is room), so a term read off the last position passed differs.
+  const int64_t total = std::min(end, picked.back() + 1 + stride);
   const Tensor q = per_head(s, total, 1), k = per_head(s, total, 2);
   const Tensor q_picked = rows(q, 2, picked), k_picked = rows(k, 2, picked);
   const std::vector<int64_t> every = consecutive_positions(0, total);
@@ -155,9 +161,12 @@ std::string positions(const Subject& subject, const AttentionShape& s) {
   // The picked queries over every key (what a cache of the keys before them sees).
   const Channels cached = channels(*encoding, q_picked, picked, k, every);
   const float embedding = channel_difference(rows(whole.embedding, 0, picked), alone.embedding);
+  const auto bias_difference = [&](Tensor Channels::*bias) {
+    return std::max(channel_difference(rows(rows(whole.*bias, 1, picked), 2, picked), alone.*bias),
+                    channel_difference(rows(whole.*bias, 1, picked), cached.*bias));
+  };
   const float bias =
-      std::max(channel_difference(rows(rows(whole.bias, 1, picked), 2, picked), alone.bias),
-               channel_difference(rows(whole.bias, 1, picked), cached.bias));
+      std::max(bias_difference(&Channels::bias), bias_difference(&Channels::bidirectional_bias));
   const float rotated_q = channel_difference(rows(whole.rotated_q, 2, picked), alone.rotated_q);
   const float rotated_k = channel_difference(rows(whole.rotated_k, 2, picked), alone.rotated_k);
   for (const auto& [channel, difference] : {std::pair{"embedding term", embedding},
@@ -167,8 +176,7 @@ std::string positions(const Subject& subject, const AttentionShape& s) {
     require(difference <= 1e-5f,
             fmt::format("the {} at positions {}, {}, ... differs from the same positions of "
                         "[0, {}) by {:.3g} (at most 1e-5)",
-                        channel, picked.front(),
-                        picked.front() + case_stride(s, position_end(subject)), total, difference));
+                        channel, picked.front(), picked.front() + stride, total, difference));
   return "";
 }
 
@@ -185,6 +193,7 @@ std::string extrapolates(const Subject& subject, const AttentionShape& s) {
   };
   require_finite(claims.embeddings, c.embedding, "the embedding term");
   require_finite(claims.score_bias, c.bias, "the score bias");
+  require_finite(claims.score_bias, c.bidirectional_bias, "the bidirectional score bias");
   require_finite(claims.rotates_qk, c.rotated_q, "the rotated query");
   require_finite(claims.rotates_qk, c.rotated_k, "the rotated key");
   return "";
@@ -209,7 +218,8 @@ std::string gradients(const Subject& subject, const AttentionShape& s) {
   const auto forward = [&] {
     const Channels c = channels(*encoding, q, k);
     std::vector<Tensor> parts;
-    for (const Tensor* t : {&c.embedding, &c.bias, &c.rotated_q, &c.rotated_k})
+    for (const Tensor* t :
+         {&c.embedding, &c.bias, &c.bidirectional_bias, &c.rotated_q, &c.rotated_k})
       if (t->defined()) parts.push_back(ops::reshape(*t, {t->numel()}));
     return ops::concat(parts, 0);
   };

@@ -11,6 +11,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/model/layers.hpp"
+#include "attnlab/model/positional_encoding.hpp"
 
 namespace attnlab {
 namespace {
@@ -70,7 +71,10 @@ double parameter_count(const TrialSpec& spec, const Widths& w) {
   const auto outputs =
       static_cast<double>(spec.shape == ModelShape::encoder ? m.num_classes : m.target_vocab());
   count += vocab * w.d + (spec.shape == ModelShape::encoder_decoder ? outputs * w.d : 0);
-  const auto table = static_cast<double>(std::max(m.max_length, m.random_positions));
+  // A table as long as the positions drawn only for an encoding that embeds (learned).
+  const bool embeds = positional_registry().find(m.positional.name).capabilities.embeddings;
+  const auto table =
+      static_cast<double>(embeds ? std::max(m.max_length, m.random_positions) : m.max_length);
   count += (w.d + 1) * outputs + table * w.d;  // head; position table
   return count;
 }

@@ -327,7 +327,7 @@ const std::vector<KeySpec>& trial_keys() {
               "0: tokens at positions 0, 1, 2, ...; L: each pass draws its positions as an "
               "increasing random subset of [0, L), in training and evaluation, for any encoding "
               "(Ruoss et al. 2023); L >= the longest sequence",
-              0),
+              0, 1000000),
       integer("heads.count", text_of(model.heads),
               "query heads (the head layout may share keys/values)", 1),
       integer("train.steps", text_of(train.steps), "optimizer steps", 1),

@@ -8,6 +8,7 @@
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/model/layers.hpp"
+#include "attnlab/model/positional_encoding.hpp"
 #include "attnlab/model/task_model.hpp"
 #include "attnlab/nn/dotted_pattern.hpp"
 #include "attnlab/train/seeding.hpp"
@@ -108,17 +109,38 @@ void check_combination(const ConfigNode& resolved, const TrialSpec& spec) {
     fail(resolved, {"eval.generation_batches", "model.architecture"},
          "an encoder does not generate: free-running evaluation needs a decoder or an "
          "encoder_decoder");
-  if (spec.model.random_positions != 0 && spec.model.random_positions < spec.model.max_length)
-    fail(resolved, {"positional.randomized", "model.max_length"},
-         fmt::format("found {}, expected 0 or at least the longest sequence, {} "
-                     "(model.max_length): each pass draws distinct positions from [0, {})",
-                     spec.model.random_positions, spec.model.max_length,
-                     spec.model.random_positions));
   try {
     head_dimensions(spec.model);
   } catch (const ConfigError& e) {
     fail(resolved, {"heads.count", "model.d_model", "heads.layout"}, e.what());
   }
+}
+
+// Randomized positions draw distinct positions from [0, L) for every sequence
+// fed, one draw for the whole batch.
+void check_position_range(const ConfigNode& resolved, const BuiltTrial& built) {
+  const TrialSpec& spec = built.spec;
+  const int64_t range = spec.model.random_positions, longest = built.longest_sequence();
+  if (range == 0) return;
+  const auto& encoding = positional_registry().find(spec.model.positional.name);
+  if (!encoding.capabilities.embeddings && !encoding.capabilities.rotates_qk &&
+      !encoding.capabilities.score_bias)
+    fail(resolved, {"positional.randomized", "positional.kind"},
+         fmt::format("positional encoding '{}' acts through no channel, so it uses no positions: "
+                     "randomizing them changes nothing (remove it)",
+                     encoding.name));
+  if (task_registry().find(spec.task.name).capabilities.pads)
+    fail(resolved, {"positional.randomized", "task.name"},
+         fmt::format("task '{}' pads its sequences, and one draw of positions serves the whole "
+                     "batch: a short item would only ever get the smallest of them; randomized "
+                     "positions need a task whose sequences all have the batch's length",
+                     spec.task.name));
+  if (range < longest)
+    fail(resolved, {"positional.randomized", "task.length", "eval.lengths"},
+         fmt::format("found {}, expected 0 or at least the longest sequence fed to the model, "
+                     "{} tokens (at task.length, eval.lengths and eval.settings): each pass "
+                     "draws distinct positions from [0, {})",
+                     range, longest, range));
 }
 
 // The estimated memory of the trial, its eval.settings included, within the limit;
@@ -235,6 +257,7 @@ void check_recording(const ConfigNode& resolved, const TrialSpec& spec,
 double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
   const BuiltTrial built = build_trial(resolved);
   check_combination(resolved, built.spec);
+  check_position_range(resolved, built);
   const double bytes = check_memory(resolved, built, memory_limit);
   check_recording(resolved, built.spec, check_forward_passes(resolved, built));
   return bytes;

@@ -191,6 +191,15 @@ BuiltTrial build_trial(const ConfigNode& resolved) {
   return built;
 }
 
+int64_t BuiltTrial::longest_sequence() const {
+  int64_t longest = 0;
+  for (const int64_t length : spec.train.eval_lengths)
+    longest = std::max(longest, task->sequence_length(spec.shape, length));
+  for (const std::unique_ptr<Task>& other : setting_tasks)
+    longest = std::max(longest, other->sequence_length(spec.shape, other->length()));
+  return longest;
+}
+
 std::vector<EvaluationSetting> BuiltTrial::evaluation_settings() const {
   std::vector<EvaluationSetting> settings;
   for (std::size_t i = 0; i < setting_tasks.size(); ++i)

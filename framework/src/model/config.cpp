@@ -25,11 +25,11 @@ void TransformerConfig::validate() const {
         "model.max_length must be >= 1, got {} (configure_for_task sets 0 to the longest "
         "sequence trained or evaluated)",
         max_length));
-  if (random_positions != 0 && random_positions < max_length)
+  if (random_positions < 0)
     throw ConfigError(fmt::format(
-        "positional.randomized must be 0 or at least the longest sequence ({}: model.max_length), "
-        "got {}: a sequence draws distinct positions from [0, positional.randomized)",
-        max_length, random_positions));
+        "positional.randomized must be 0 (positions 0, 1, 2, ...) or a range L >= the longest "
+        "sequence, got {}",
+        random_positions));
   require_positive("num_classes", num_classes);
   if (encoder_layers < 0 || decoder_layers < 0)
     throw ConfigError(fmt::format("layer counts must be >= 0, got encoder {} and decoder {}",

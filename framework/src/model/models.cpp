@@ -31,10 +31,17 @@ TokenBatch append_column(const TokenBatch& sequence, std::span<const int32_t> co
   return longer;
 }
 
+// How many tokens generating `steps` after `start` feeds: the last one is
+// chosen, never fed.
+int64_t fed_length(int64_t start, int64_t steps) {
+  return start + std::max<int64_t>(steps - 1, 0);
+}
+
 // Greedy decoding shared by both generating models. logits_of(tokens, cache,
 // positions) returns [B, T, V] for the tokens at those positions; with a cache
-// only new tokens are passed. `positions` holds those of the whole sequence
-// (prompt and steps), drawn once so every step places its tokens alike.
+// only new tokens are passed. `positions` holds those of every token fed (the
+// prompt and all generated tokens but the last), drawn once so every step
+// places its tokens alike.
 template <class LogitsOf>
 Generation greedy_decode(TokenBatch sequence, int64_t steps, bool use_cache,
                          const std::vector<int64_t>& positions, const LogitsOf& logits_of) {
@@ -93,12 +100,13 @@ Tensor DecoderLM::forward(const TokenBatch& tokens, const ForwardContext& contex
   return lm_head_.forward(decoder_.forward(tokens, {}, {}, context));  // [B, T, V]
 }
 
-Generation DecoderLM::generate(const TokenBatch& prompt, int64_t steps, bool use_cache) const {
+Generation DecoderLM::generate(const TokenBatch& prompt, int64_t steps, bool use_cache,
+                               const ForwardContext& context) const {
   if (prompt.length < 1) throw ShapeError("generate: the prompt needs at least one token");
   if (use_cache && !causal_)  // cached keys would never see the tokens after them
     throw ConfigError("generate: a key/value cache needs the causal mask (decoder_mask: none)");
   return greedy_decode(
-      prompt, steps, use_cache, decoder_.positions_for(prompt.length + steps, {}),
+      prompt, steps, use_cache, decoder_.positions_for(fed_length(prompt.length, steps), context),
       [&](const TokenBatch& tokens, Decoder::Cache* cache, Positions positions) {
         return lm_head_.forward(decoder_.forward(tokens, {}, {}, {}, cache, positions));
       });
@@ -132,14 +140,15 @@ std::pair<Tensor, AttentionMask> EncoderDecoder::memory_of(const TokenBatch& sou
 }
 
 Generation EncoderDecoder::generate(const TokenBatch& source, int32_t start_token, int64_t steps,
-                                    bool use_cache) const {
+                                    bool use_cache, const ForwardContext& context) const {
   if (use_cache && !causal_)  // cached keys would never see the tokens after them
     throw ConfigError("generate: a key/value cache needs the causal mask (decoder_mask: none)");
   NoGradGuard no_grad;
   // Named, not a structured binding: clang 14 cannot capture bindings in a lambda.
-  const std::pair<Tensor, AttentionMask> memory = memory_of(source, {});  // computed once
+  const std::pair<Tensor, AttentionMask> memory = memory_of(source, context);  // computed once
   const TokenBatch start{source.batch, 1, std::vector<int32_t>(source.batch, start_token), {}};
-  return greedy_decode(start, steps, use_cache, decoder_.positions_for(1 + steps, {}),
+  return greedy_decode(start, steps, use_cache,
+                       decoder_.positions_for(fed_length(1, steps), context),
                        [&](const TokenBatch& tokens, Decoder::Cache* cache, Positions positions) {
                          return lm_head_.forward(decoder_.forward(
                              tokens, memory.first, memory.second, {}, cache, positions));

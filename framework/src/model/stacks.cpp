@@ -11,11 +11,13 @@ namespace {
 
 // Components that cannot work together are refused when the model is built,
 // before any training: a variant must honour what the stack will ask of it.
-void require_compatible(const TransformerConfig& config, bool causal) {
+void require_compatible(const TransformerConfig& config, bool causal, bool cross_attention) {
   const auto& variant = attention_registry().find(config.attention.name);
   const auto& positional = positional_registry().find(config.positional.name);
   std::string missing;
   if (causal && !variant.capabilities.causal_mask) missing = "the causal mask a decoder needs";
+  if (cross_attention && !variant.capabilities.cross_attention)
+    missing = "keys from another sequence, which an encoder-decoder's cross-attention gives it";
   if (positional.capabilities.score_bias && !variant.capabilities.score_bias)
     missing = fmt::format("the score bias that positional encoding '{}' adds", positional.name);
   if (!missing.empty())
@@ -53,7 +55,7 @@ Encoder::Encoder(const TransformerConfig& config, Rng& rng)
     : embed_(config, config.vocab_size, rng),
       positional_(make_positional_encoding(config, rng)),
       random_positions_(config.random_positions) {
-  require_compatible(config, false);
+  require_compatible(config, false, false);
   add_module("embed", embed_);
   add_module("positional", *positional_);
   for (int64_t i = 0; i < config.encoder_layers; ++i) {
@@ -70,7 +72,7 @@ Tensor Encoder::forward(const TokenBatch& source, const ForwardContext& context)
   source.validate();
   const AttentionMask mask = padding_mask(source);
   const std::vector<int64_t> positions =
-      pass_positions(random_positions_, 0, source.length, context);
+      pass_positions(random_positions_, 0, source.length, context, "encoder");
   const TokenPositions placed{*positional_, positions};
   Tensor x =
       embed_.forward(source.ids, source.shape(), positions, *positional_, context);  // [B, S, D]
@@ -83,7 +85,7 @@ Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross
     : embed_(config, vocab_size, rng),
       positional_(make_positional_encoding(config, rng)),
       random_positions_(config.random_positions) {
-  require_compatible(config, config.decoder_mask == DecoderMask::causal);
+  require_compatible(config, config.decoder_mask == DecoderMask::causal, cross_attention);
   add_module("embed", embed_);
   add_module("positional", *positional_);
   for (int64_t i = 0; i < config.decoder_layers; ++i) {
@@ -111,7 +113,8 @@ Tensor Decoder::forward(const TokenBatch& target, const Tensor& memory,
           "decoder: randomized positions with a key/value cache need the positions of the whole "
           "sequence drawn first (Decoder::positions_for), or cached and recomputed steps would "
           "place the tokens differently");
-    drawn = pass_positions(random_positions_, cache ? cache->length : 0, target.length, context);
+    drawn = pass_positions(random_positions_, cache ? cache->length : 0, target.length, context,
+                           "decoder");
     positions = drawn;
   }
   const TokenPositions placed{*positional_, positions};
@@ -125,7 +128,7 @@ Tensor Decoder::forward(const TokenBatch& target, const Tensor& memory,
 }
 
 std::vector<int64_t> Decoder::positions_for(int64_t length, const ForwardContext& context) const {
-  return pass_positions(random_positions_, 0, length, context);
+  return pass_positions(random_positions_, 0, length, context, "decoder");
 }
 
 }  // namespace attnlab

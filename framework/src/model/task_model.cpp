@@ -80,7 +80,8 @@ void scatter(const Generation& generation, int64_t generation_row, const AnswerS
 
 }  // namespace
 
-std::vector<int32_t> TaskModel::generate_answers(const TaskBatch& batch) const {
+std::vector<int32_t> TaskModel::generate_answers(const TaskBatch& batch,
+                                                 const ForwardContext& context) const {
   const TokenBatch& input = batch.target_input;
   if (shape_ == ModelShape::encoder || !input.lengths.empty()) return {};
   const int64_t rows = input.batch, width = input.length;
@@ -101,7 +102,8 @@ std::vector<int32_t> TaskModel::generate_answers(const TaskBatch& batch) const {
                           input.ids.begin() + r * width + start + 1);
         steps = std::max(steps, (*spans)[r].end - start);
       }
-      const Generation g = static_cast<const DecoderLM&>(*module_).generate(prompt, steps, cached);
+      const Generation g =
+          static_cast<const DecoderLM&>(*module_).generate(prompt, steps, cached, context);
       for (std::size_t i = 0; i < group.size(); ++i)
         scatter(g, static_cast<int64_t>(i), (*spans)[group[i]], group[i], width, answers);
     }
@@ -115,7 +117,7 @@ std::vector<int32_t> TaskModel::generate_answers(const TaskBatch& batch) const {
     steps = std::max(steps, (*spans)[r].end);
   }
   const Generation g = static_cast<const EncoderDecoder&>(*module_).generate(
-      batch.source, start_token, steps, cached);
+      batch.source, start_token, steps, cached, context);
   for (int64_t r = 0; r < rows; ++r) scatter(g, r, (*spans)[r], r, width, answers);
   return answers;
 }

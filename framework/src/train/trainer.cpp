@@ -62,15 +62,22 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
   NoGradGuard no_grad;
   // Each length and each setting has its own stream, so adding an evaluation changes no
   // other figure, and two settings are not drawn from the same numbers.
-  Rng rng = seeded_rng(seed, setting.empty() ? fmt::format("eval-{}", length)
-                                             : fmt::format("eval-setting-{}", setting));
+  const std::string stream =
+      setting.empty() ? fmt::format("eval-{}", length) : fmt::format("eval-setting-{}", setting);
+  Rng rng = seeded_rng(seed, stream);
+  // Randomized positions draw from a stream of their own: the data stay as they were.
+  Rng position_rng = seeded_rng(seed, stream + "-positions");
+  const ForwardContext context{.training = false,
+                               .dropout_rng = nullptr,
+                               .observer = nullptr,
+                               .position_rng = &position_rng};
   double loss = 0.0;  // summed over scored targets
   Tally total;
   int64_t generated_correct = 0, generated_scored = 0;
   bool generates = generation_batches > 0;
   for (int64_t i = 0; i < batches; ++i) {
     const TaskBatch data = task.sample(model.shape(), batch, length, rng);
-    const Tensor logits = model.forward(data);
+    const Tensor logits = model.forward(data, context);
     const Tally t = tally(logits, data.targets, batch);
     if (t.scored > 0)  // the mean over a batch's scored targets, weighted by their number
       loss += ops::cross_entropy(logits, data.targets, kIgnoreTarget).item() *
@@ -80,7 +87,7 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
     total.exact += t.exact;
     total.examples_scored += t.examples_scored;
     if (!generates || i >= generation_batches) continue;
-    const std::vector<int32_t> answers = model.generate_answers(data);
+    const std::vector<int32_t> answers = model.generate_answers(data, context);
     generates = !answers.empty();
     for (std::size_t r = 0; r < answers.size(); ++r) {
       if (data.targets[r] == kIgnoreTarget) continue;

@@ -68,43 +68,59 @@ class LateCausalLeak final : public AttentionVariant {
   }
 };
 
-// From 4 heads on, every head's output takes in half of head 0's.
-class WideHeadMixing final : public AttentionVariant {
+// Softmax attention whose output becomes Twist{}(output) once Beyond{}(q, k)
+// holds: right inside the kit's old single shape, wrong past it.
+template <class Beyond, class Twist>
+class TwistedSoftmax final : public AttentionVariant {
  public:
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
                          const AttentionMask& mask, const Tensor& bias,
                          const ForwardContext&) const override {
     AttentionResult r = softmax_attention(q, k, v, mask, bias);
-    if (q.size(1) < 4) return r;
-    r.output = ops::add(r.output, ops::scale(ops::slice(r.output, 1, 0, 1), 0.5f));
-    return {r.output, Tensor(), Tensor()};
+    if (!Beyond{}(q, k)) return r;
+    return {Twist{}(r.output), Tensor(), Tensor()};
   }
 };
+
+// From 4 heads on, every head's output takes in half of head 0's.
+struct FromFourHeads {
+  bool operator()(const Tensor& q, const Tensor&) const { return q.size(1) >= 4; }
+};
+struct AddHalfOfHeadZero {
+  Tensor operator()(const Tensor& out) const {
+    return ops::add(out, ops::scale(ops::slice(out, 1, 0, 1), 0.5f));
+  }
+};
+using WideHeadMixing = TwistedSoftmax<FromFourHeads, AddHalfOfHeadZero>;
 
 // Past 32 keys the output overflows (a normaliser computed as a product).
-class LongOverflow final : public AttentionVariant {
- public:
-  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& bias,
-                         const ForwardContext&) const override {
-    AttentionResult r = softmax_attention(q, k, v, mask, bias);
-    if (k.size(2) > 32) r.output = ops::scale(ops::scale(r.output, 1e30f), 1e30f);
-    return {r.output, Tensor(), Tensor()};
-  }
+struct PastThirtyTwoKeys {
+  bool operator()(const Tensor&, const Tensor& k) const { return k.size(2) > 32; }
 };
+struct Overflow {
+  Tensor operator()(const Tensor& out) const { return ops::scale(ops::scale(out, 1e30f), 1e30f); }
+};
+using LongOverflow = TwistedSoftmax<PastThirtyTwoKeys, Overflow>;
 
 // From 3 items on, each item's output takes in a little of the first item's.
-class BatchCoupled final : public AttentionVariant {
- public:
-  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                         const AttentionMask& mask, const Tensor& bias,
-                         const ForwardContext&) const override {
-    AttentionResult r = softmax_attention(q, k, v, mask, bias);
-    if (q.size(0) < 3) return r;
-    const Tensor first = ops::slice(r.output, 0, 0, 1);  // [1, h, T, d]
-    return {ops::add(r.output, ops::scale(first, 1e-3f)), Tensor(), Tensor()};
+struct FromThreeItems {
+  bool operator()(const Tensor& q, const Tensor&) const { return q.size(0) >= 3; }
+};
+struct AddSomeOfItemZero {
+  Tensor operator()(const Tensor& out) const {
+    return ops::add(out, ops::scale(ops::slice(out, 0, 0, 1), 1e-3f));  // [1, h, T, d] broadcast
   }
 };
+using BatchCoupled = TwistedSoftmax<FromThreeItems, AddSomeOfItemZero>;
+
+// From 7 heads on, only the first 6 heads' outputs are returned.
+struct FromSevenHeads {
+  bool operator()(const Tensor& q, const Tensor&) const { return q.size(1) >= 7; }
+};
+struct FirstSixHeads {
+  Tensor operator()(const Tensor& out) const { return ops::slice(out, 1, 0, 6); }
+};
+using WideOutputCut = TwistedSoftmax<FromSevenHeads, FirstSixHeads>;
 
 // Its output scale is drawn from the machine's entropy, not from the seed it is
 // given, once heads are wider than 4: two builds with one seed differ.
@@ -174,7 +190,8 @@ Registry<AttentionVariant>::Entry variant(const char* name, const char* bug) {
                        .returns_weights = false,
                        .score_bias = true,
                        .head_gating = true,
-                       .cached_generation = true},
+                       .cached_generation = true,
+                       .cross_attention = true},
       .factory = [](const Parameters&,
                     const AttentionVariant::BuildContext& c) -> std::unique_ptr<AttentionVariant> {
         if constexpr (std::is_constructible_v<Variant, int64_t, Rng&>)
@@ -187,7 +204,7 @@ Registry<AttentionVariant>::Entry variant(const char* name, const char* bug) {
 // An ALiBi-like bias that turns NaN past 2 x max_length.
 class FarNanBias final : public PositionalEncoding {
  public:
-  FarNanBias(int64_t heads, int64_t max_length) : heads_(heads), max_length_(max_length) {}
+  explicit FarNanBias(const BuildContext& c) : heads_(c.heads), max_length_(c.max_length) {}
   Tensor score_bias(Positions queries, Positions keys, bool) const override {
     const auto far = static_cast<int64_t>(keys.size()) > 2 * max_length_ ? std::nanf("") : 0.0f;
     return distance_bias(heads_, queries, keys, [&](int64_t, int64_t distance) {
@@ -203,7 +220,7 @@ class FarNanBias final : public PositionalEncoding {
 // (a cache): the first position is taken as min(first, 16).
 class OffsetDrift final : public PositionalEncoding {
  public:
-  explicit OffsetDrift(int64_t d_model) : d_model_(d_model) {}
+  explicit OffsetDrift(const BuildContext& c) : d_model_(c.d_model) {}
   Tensor embedding_term(Positions positions) const override {
     std::vector<int64_t> drifted;
     for (const int64_t p : positions)
@@ -220,7 +237,7 @@ class OffsetDrift final : public PositionalEncoding {
 // consecutive positions, wrong for randomized ones.
 class IgnoresGaps final : public PositionalEncoding {
  public:
-  explicit IgnoresGaps(int64_t d_model) : d_model_(d_model) {}
+  explicit IgnoresGaps(const BuildContext& c) : d_model_(c.d_model) {}
   Tensor embedding_term(Positions positions) const override {
     return sinusoidal_table(
         consecutive_positions(positions.front(), static_cast<int64_t>(positions.size())), d_model_);
@@ -233,7 +250,7 @@ class IgnoresGaps final : public PositionalEncoding {
 // A distance bias of shape [1, T, S] instead of [h, T, S] from 5 heads on.
 class WideBiasShape final : public PositionalEncoding {
  public:
-  explicit WideBiasShape(int64_t heads) : heads_(heads) {}
+  explicit WideBiasShape(const BuildContext& c) : heads_(c.heads) {}
   Tensor score_bias(Positions queries, Positions keys, bool) const override {
     return distance_bias(heads_ >= 5 ? 1 : heads_, queries, keys, [](int64_t, int64_t distance) {
       return -0.1f * static_cast<float>(distance);
@@ -248,7 +265,7 @@ class WideBiasShape final : public PositionalEncoding {
 // embedding term.
 class LateEmbedding final : public PositionalEncoding {
  public:
-  LateEmbedding(int64_t heads, int64_t d_model) : heads_(heads), d_model_(d_model) {}
+  explicit LateEmbedding(const BuildContext& c) : heads_(c.heads), d_model_(c.d_model) {}
   Tensor embedding_term(Positions positions) const override {
     return positions.size() >= 20 ? sinusoidal_table(positions, d_model_) : Tensor();
   }
@@ -266,8 +283,8 @@ class LateEmbedding final : public PositionalEncoding {
 // entries are computed from a copy of the slope that is not a parameter.
 class FarDetachedSlope final : public PositionalEncoding {
  public:
-  FarDetachedSlope(int64_t heads, Rng& rng) {
-    slope_ = add_parameter("slope", init::uniform({heads, 1, 1}, 1.0f, rng));
+  explicit FarDetachedSlope(const BuildContext& c) {
+    slope_ = add_parameter("slope", init::uniform({c.heads, 1, 1}, 1.0f, c.rng));
   }
   Tensor score_bias(Positions queries, Positions keys, bool) const override {
     const auto heads = slope_.size(0);
@@ -348,8 +365,8 @@ class SettingOffByOne final : public Task {
   int64_t symbols_;
 };
 
-// A positional encoding from a constructor taking the build context, refusing
-// an odd d_model where it uses sinusoidal features.
+// A positional encoding built from its build context; `even_d_model`: it uses
+// sinusoidal features, so it refuses an odd d_model.
 template <class Encoding>
 Registry<PositionalEncoding>::Entry encoding(std::string name, std::string description,
                                              PositionalEncoding::Capabilities capabilities,
@@ -362,12 +379,7 @@ Registry<PositionalEncoding>::Entry encoding(std::string name, std::string descr
               -> std::unique_ptr<PositionalEncoding> {
             if (even_d_model && c.d_model % 2 != 0)
               throw ConfigError("sinusoidal positions need an even d_model");
-            if constexpr (std::is_constructible_v<Encoding, int64_t, int64_t>)
-              return std::make_unique<Encoding>(c.heads, c.d_model);
-            else if constexpr (std::is_constructible_v<Encoding, int64_t, Rng&>)
-              return std::make_unique<Encoding>(c.heads, c.rng);
-            else
-              return std::make_unique<Encoding>(even_d_model ? c.d_model : c.heads);
+            return std::make_unique<Encoding>(c);
           }};
 }
 
@@ -386,17 +398,13 @@ void register_shape_bugs(PluginRegistrar& registrar) {
       "bug_wide_detached_keys", "no gradient reaches the keys from 3 heads on"));
   registrar.add_attention(
       variant<ShortBiasOnly>("bug_short_bias_only", "the score bias is dropped past 16 keys"));
+  registrar.add_attention(
+      variant<WideOutputCut>("bug_wide_output_cut", "only 6 heads' outputs from 7 heads on"));
   registrar.add_attention(variant<FirstItemsPadding>(
       "bug_first_items_padding", "key lengths honoured for the first two items only"));
   registrar.add_positional(
-      {.name = "bug_far_nan",
-       .description = "a distance bias that turns NaN past 2 x max_length",
-       .parameters = {},
-       .capabilities = {.score_bias = true, .extrapolates = true},
-       .factory = [](const Parameters&, const PositionalEncoding::BuildContext& c)
-           -> std::unique_ptr<PositionalEncoding> {
-         return std::make_unique<FarNanBias>(c.heads, c.max_length);
-       }});
+      encoding<FarNanBias>("bug_far_nan", "a distance bias that turns NaN past 2 x max_length",
+                           {.score_bias = true, .extrapolates = true}, false));
   registrar.add_positional(encoding<OffsetDrift>(
       "bug_offset_drift", "sinusoidal positions that stop counting past an offset of 16",
       {.embeddings = true}, true));

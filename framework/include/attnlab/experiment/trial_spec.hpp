@@ -71,6 +71,9 @@ struct BuiltTrial {
 
   /// The settings as the trainer takes them (pointing into this trial).
   std::vector<EvaluationSetting> evaluation_settings() const;
+  /// The longest sequence the model is fed, in tokens: at every evaluated
+  /// length and on every eval.settings task.
+  int64_t longest_sequence() const;
 };
 
 /// Loads the trial's plugins (a no-op for those the experiment already loaded:

@@ -35,7 +35,9 @@ class DecoderLM : public Module {
   /// key/value cache each step runs only the new token (O(t) attention);
   /// without it every step recomputes the whole prefix (the reference). The
   /// cache needs the causal mask (ConfigError with decoder_mask none).
-  Generation generate(const TokenBatch& prompt, int64_t steps, bool use_cache = true) const;
+  /// `context` supplies the stream of randomized positions (if any).
+  Generation generate(const TokenBatch& prompt, int64_t steps, bool use_cache = true,
+                      const ForwardContext& context = {}) const;
 
  private:
   Decoder decoder_;
@@ -52,7 +54,7 @@ class EncoderDecoder : public Module {
                  const ForwardContext& context = {}) const;
   /// Greedy decoding of `steps` tokens after start_token, for every source row.
   Generation generate(const TokenBatch& source, int32_t start_token, int64_t steps,
-                      bool use_cache = true) const;
+                      bool use_cache = true, const ForwardContext& context = {}) const;
 
  private:
   // The encoder's output as cross-attention reads it, with its key mask.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "attnlab/nn/module.hpp"
@@ -17,11 +18,14 @@ namespace attnlab {
 /// likely. Throws ConfigError if length > range.
 std::vector<int64_t> random_positions(int64_t length, int64_t range, Rng& rng);
 
-/// The positions of a pass over `length` tokens. range 0: offset, offset + 1, ...
-/// Otherwise drawn by random_positions: while training from context.position_rng,
-/// else from a fixed stream, so an evaluation repeats exactly (as in the paper's
-/// code, evaluation draws too: the model never saw consecutive positions).
+/// The positions of a pass of `stack` ("encoder", "decoder") over `length`
+/// tokens. range 0: offset, offset + 1, ... Otherwise drawn by random_positions
+/// from context.position_rng (the trainer's stream; the evaluation's, seeded
+/// from train.seed: as in the paper's code, evaluation draws too, since the
+/// model never saw consecutive positions). A pass outside training without a
+/// stream (a check, a recording) draws from a fixed stream of its stack, so it
+/// repeats exactly; a training pass without one is an error.
 std::vector<int64_t> pass_positions(int64_t range, int64_t offset, int64_t length,
-                                    const ForwardContext& context);
+                                    const ForwardContext& context, std::string_view stack);
 
 }  // namespace attnlab

@@ -33,7 +33,8 @@ class TaskModel {
   /// its start token (a padded source is masked as in training). Empty where
   /// the batch has no such form: an encoder, a decoder input with lengths, or a
   /// row whose scored targets are not one run (unscored padding may follow it).
-  std::vector<int32_t> generate_answers(const TaskBatch& batch) const;
+  std::vector<int32_t> generate_answers(const TaskBatch& batch,
+                                        const ForwardContext& context = {}) const;
   /// The underlying model (parameters, checkpoints).
   const Module& module() const { return *module_; }
   /// Every multi-head attention module with its dotted path ("decoder.layers.0.self_attn"),

@@ -45,8 +45,9 @@ class AttentionVariant : public Module {
     bool score_bias = false;
     bool head_gating = false;
     bool cached_generation = false;
+    bool cross_attention = false;
 
-    static constexpr std::array<CapabilityField<Capabilities>, 6> fields() {
+    static constexpr std::array<CapabilityField<Capabilities>, 7> fields() {
       return {{{"causal_mask", &Capabilities::causal_mask,
                 "honours AttentionMask::causal: nothing leaks from later keys"},
                {"padding_mask", &Capabilities::padding_mask,
@@ -60,7 +61,10 @@ class AttentionVariant : public Module {
                 "that head"},
                {"cached_generation", &Capabilities::cached_generation,
                 "a query's output depends on its own query and the keys and values only (not on "
-                "earlier queries), so generating with a key/value cache equals recomputing"}}};
+                "earlier queries), so generating with a key/value cache equals recomputing"},
+               {"cross_attention", &Capabilities::cross_attention,
+                "defined when the keys come from another sequence (an encoder-decoder's "
+                "cross-attention), not only from the queries' own"}}};
     }
   };
 

@@ -6,8 +6,8 @@
 // One instance serves a whole stack (its learned parameters are shared by the
 // layers, as in T5). Positions are absolute and given explicitly: usually
 // 0, 1, 2, ... (with a key/value cache, new tokens continue after the cached
-// ones), but with model.random_positions (Ruoss et al. 2023) an increasing
-// random subset of [0, random_positions), so an encoding must be defined at
+// ones), but with positional.randomized: L (Ruoss et al. 2023) an increasing
+// random subset of [0, L), so an encoding must be defined at
 // any increasing positions, each token's term depending on its own position
 // only (the kit's "positions" check).
 #pragma once
@@ -59,7 +59,7 @@ class PositionalEncoding : public Module {
     int64_t heads;
     int64_t head_width;
     int64_t max_length;  // positions reach max_length - 1 (learned tables are this long): the
-                         // longest sequence, or model.random_positions when that is set
+                         // longest sequence, or positional.randomized when larger
     Rng& rng;
   };
 
