@@ -5,7 +5,11 @@ with ties, some heavy-tailed, a few large), runs the stats probe on them and
 compares Welch's t and p, the Welch interval, the Mann-Whitney U and p (exact
 without ties: mannwhitneyu(method="exact"); exact with ties: the exact
 permutation test of U; large samples: the asymptotic form with continuity
-correction) and Holm's adjustment (hand-written here from its definition).
+correction) and Holm's adjustment (hand-written here from its definition);
+then the bootstrap intervals of a mean (percentile and BCa) on the very
+resamples scipy.stats.bootstrap draws, for seed-like samples (bimodal
+accuracies among them), and the Clopper-Pearson interval of k of n against
+binomtest(k, n).proportion_ci(method="exact").
 Usage: check_against_scipy.py STATS_PROBE
 """
 import subprocess
@@ -89,5 +93,39 @@ for ps, line in zip(holm_inputs, output[len(cases):]):
         expected[index] = running
     for found, wanted in zip((float(v) for v in line.split()), expected):
         close(found, wanted, "Holm", "holm")
+
+# Bootstrap: the probe gets SciPy's own resamples (bootstrap draws
+# rng.integers(0, n, (n_resamples, n)) from its random_state in one batch).
+resamples = 2000
+samples = [np.array([1.0, 1.0, 0.55, 0.99, 0.96]),  # bimodal: some seeds solve it, one not
+           np.array([0.51, 0.53, 0.50, 0.49, 0.52]),
+           np.array([0.0, 1.0, 1.0, 0.0, 1.0, 1.0]),
+           np.array([2.9, 3.1, 3.4, 2.8]),
+           rng.normal(0.7, 0.2, 9), rng.uniform(0, 1, 12)]
+boot_lines = []
+for i, x in enumerate(samples):
+    indices = np.random.default_rng(1000 + i).integers(0, len(x), (resamples, len(x)))
+    boot_lines.append("bootstrap " + " ".join(repr(float(v)) for v in x) + " | " +
+                      " ".join(str(int(j)) for j in indices.ravel()))
+binomial_cases = [(k, n) for n in (1, 3, 5, 10) for k in range(n + 1)]
+boot_lines += [f"binomial {k} {n}" for k, n in binomial_cases]
+boot_output = subprocess.run([probe], input="\n".join(boot_lines) + "\n", capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+for i, (x, line) in enumerate(zip(samples, boot_output)):
+    found = [float(v) for v in line.split()]
+    for method, (low, high) in (("percentile", found[:2]), ("BCa", found[2:])):
+        reference = stats.bootstrap((x,), np.mean, n_resamples=resamples, method=method,
+                                    random_state=np.random.default_rng(1000 + i))
+        close(low, reference.confidence_interval.low, f"bootstrap {method} low", i, rel=1e-9)
+        close(high, reference.confidence_interval.high, f"bootstrap {method} high", i, rel=1e-9)
+        if not x.min() <= low <= high <= x.max():
+            sys.exit(f"sample {i}: {method} interval [{low}, {high}] leaves the values' range")
+for (k, n), line in zip(binomial_cases, boot_output[len(samples):]):
+    low, high = (float(v) for v in line.split())
+    reference = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+    close(low, reference.low, "Clopper-Pearson low", f"{k} of {n}", rel=1e-9, abs_=1e-12)
+    close(high, reference.high, "Clopper-Pearson high", f"{k} of {n}", rel=1e-9, abs_=1e-12)
+
 print(f"{len(cases)} pairs agree with SciPy {stats.__name__} ({kinds}); Holm on "
-      f"{len(holm_inputs)} families")
+      f"{len(holm_inputs)} families; bootstrap percentile and BCa intervals of {len(samples)} "
+      f"samples on SciPy's resamples; Clopper-Pearson for {len(binomial_cases)} k of n")

@@ -116,12 +116,6 @@ std::optional<Conclusion> parse_conclusion(const ConfigNode* block, const Experi
       throw ConfigError(fmt::format("{} (the figures arm '{}' measures)", e.what(), arm));
     }
     conclusion.lower_is_better = measured.at(conclusion.figure);
-    const auto seeds = std::count_if(experiment.trials.begin(), experiment.trials.end(),
-                                     [&](const Trial& t) { return t.arm == arm; });
-    if (seeds < 2)
-      fail(*block, "",
-           fmt::format("arm '{}' has {} seed; an interval needs at least 2 (seeds: 2 or more)", arm,
-                       seeds));
   }
   return conclusion;
 }

@@ -12,8 +12,9 @@ namespace attnlab {
 /// The conclusion `block` asks of `experiment` (whose arms and trials are
 /// expanded; nullopt without a block). Throws ConfigError naming the key's
 /// file:line:col for an unknown figure or arm (with the choices), a figure an
-/// arm does not measure, a repeated or self-compared arm, or arms of fewer
-/// than two seeds (an interval needs two).
+/// arm does not measure, or a repeated or self-compared arm. Arms of one seed
+/// are accepted (a quick smoke run): the run then says why no interval was
+/// drawn.
 std::optional<Conclusion> parse_conclusion(const ConfigNode* block, const Experiment& experiment);
 
 }  // namespace attnlab

@@ -419,6 +419,17 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
   if (!experiment.conclusion) return "";
   const Conclusion& c = *experiment.conclusion;
   const std::vector<ArmRow> rows = arm_rows(experiment, trials);
+  const auto planned_seeds = [&](const std::string& arm) {
+    return std::count_if(trials.begin(), trials.end(),
+                         [&](const TrialSummary& t) { return t.arm == arm; });
+  };
+  if (planned_seeds(c.baseline) < 2 &&
+      std::all_of(c.versus.begin(), c.versus.end(),
+                  [&](const std::string& arm) { return planned_seeds(arm) < 2; }))
+    return fmt::format(
+        "no conclusion drawn: every arm compared ran {} seed, and an interval of a difference "
+        "needs at least 2 in each arm (seeds: 2 or more)\n",
+        planned_seeds(c.baseline));
   const std::vector<double> baseline = finite_values(rows, c.baseline, c.figure);
   std::string text;
   for (const std::string& arm : c.versus) {
@@ -452,8 +463,7 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
   for (const ArmRow& row : rows) {
     const bool compared = row.label == c.baseline ||
                           std::find(c.versus.begin(), c.versus.end(), row.label) != c.versus.end();
-    const auto planned = std::count_if(trials.begin(), trials.end(),
-                                       [&](const TrialSummary& t) { return t.arm == row.label; });
+    const auto planned = planned_seeds(row.label);
     if (compared && row.finished < planned)
       incomplete.push_back(
           fmt::format("{}: {} of {} seeds finished", row.label, row.finished, planned));

@@ -2,8 +2,12 @@
 // check_against_scipy.py to compare with SciPy. Input lines:
 //   pair A1 A2 ... | B1 B2 ...   -> "welch_t df welch_p mw_u mw_p exact ci_low ci_high"
 //   holm P1 P2 ...               -> the adjusted p-values
+//   bootstrap V1 ... Vn | I ...  -> "percentile_low percentile_high bca_low bca_high" from
+//                                   the resamples I (rows of n indices, flattened)
+//   binomial K N                 -> "low high", the Clopper-Pearson 95% interval
 #include <fmt/format.h>
 
+#include <attnlab/stats/bounded_intervals.hpp>
 #include <attnlab/stats/hypothesis_tests.hpp>
 #include <attnlab/stats/sample_summary.hpp>
 #include <iostream>
@@ -25,6 +29,26 @@ int main() {
         continue;
       }
       (second ? b : a).push_back(std::stod(word));
+    }
+    if (kind == "bootstrap") {
+      std::vector<std::vector<int64_t>> rows;
+      for (std::size_t i = 0; i < b.size(); i += a.size()) {
+        rows.emplace_back();
+        for (std::size_t j = 0; j < a.size(); ++j)
+          rows.back().push_back(static_cast<int64_t>(b[i + j]));
+      }
+      const auto percentile =
+          attnlab::bootstrap_mean_interval(a, rows, attnlab::BootstrapMethod::percentile);
+      const auto bca = attnlab::bootstrap_mean_interval(a, rows, attnlab::BootstrapMethod::bca);
+      fmt::print("{:.17g} {:.17g} {:.17g} {:.17g}\n", percentile.low, percentile.high, bca.low,
+                 bca.high);
+      continue;
+    }
+    if (kind == "binomial") {
+      const auto ci =
+          attnlab::clopper_pearson(static_cast<int64_t>(a.at(0)), static_cast<int64_t>(a.at(1)));
+      fmt::print("{:.17g} {:.17g}\n", ci.low, ci.high);
+      continue;
     }
     if (kind == "holm") {
       for (const double p : attnlab::holm_adjusted(a)) fmt::print("{:.17g} ", p);

@@ -1,0 +1,46 @@
+// Intervals that respect a figure's range: a bootstrap interval of the mean
+// over seeds (every resampled mean lies within the values' range, so the
+// interval does too, unlike mean ± t s / sqrt(n) for a bimodal arm), and the
+// Clopper–Pearson interval of a share of seeds (k of n solved). Both are
+// checked against SciPy by tests/stats/check_against_scipy.py, the bootstrap
+// on the very resamples SciPy draws.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "attnlab/nn/module.hpp"
+
+namespace attnlab {
+
+struct Interval {
+  double low = 0.0, high = 0.0;  // NaN when it cannot be computed
+};
+
+/// `resamples` rows of `n` indices into a sample, each uniform in [0, n),
+/// from the generator's raw bits (the same on every standard library).
+std::vector<std::vector<int64_t>> bootstrap_resamples(int64_t n, int64_t resamples, Rng& rng);
+
+enum class BootstrapMethod {
+  percentile,  // the alpha/2 and 1 - alpha/2 quantiles of the resampled means
+  bca,         // bias-corrected and accelerated (Efron 1987), as scipy.stats.bootstrap's default
+};
+
+/// The two-sided `confidence` interval of the mean of `values` from the means
+/// of `resamples` (rows of indices). Means are summed as NumPy sums (pairwise,
+/// eight accumulators from eight values on) and quantiles taken as
+/// numpy.percentile's linear rule, so the interval is SciPy's for the same
+/// resamples. NaN below two values or for a value that is not finite; a point
+/// interval when every value is the same; BCa is NaN where SciPy's is
+/// (every resampled mean on one side of the mean, or no spread in the
+/// jackknife): fall back to the percentile interval there.
+Interval bootstrap_mean_interval(const std::vector<double>& values,
+                                 const std::vector<std::vector<int64_t>>& resamples,
+                                 BootstrapMethod method, double confidence = 0.95);
+
+/// The exact (Clopper–Pearson) two-sided `confidence` interval of a binomial
+/// proportion from `successes` of `trials`: the Beta quantiles, 0 or 1 at the
+/// ends. NaN for trials < 1 or successes outside [0, trials].
+Interval clopper_pearson(int64_t successes, int64_t trials, double confidence = 0.95);
+
+}  // namespace attnlab

@@ -1,0 +1,135 @@
+#include "attnlab/stats/bounded_intervals.hpp"
+
+#include <algorithm>
+#include <boost/math/distributions/beta.hpp>
+#include <boost/math/distributions/normal.hpp>
+#include <cmath>
+#include <limits>
+
+namespace attnlab {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// NumPy's pairwise sum of a short run (numpy/core/src/umath/loops_utils.h):
+// below 8 values one after another; from 8 on, eight running sums over the
+// values in steps of 8, combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) +
+// (r6 + r7)), then the rest added in order. (Runs past 128 values are split in
+// halves; seed counts never reach that, so neither does this.)
+double numpy_sum(const std::vector<double>& x) {
+  const std::size_t n = x.size();
+  if (n < 8) {
+    double sum = 0.0;  // NumPy starts from -0.0; the same for any sum of values here
+    for (const double v : x) sum += v;
+    return sum;
+  }
+  double r[8];
+  for (std::size_t j = 0; j < 8; ++j) r[j] = x[j];
+  std::size_t i = 8;
+  for (; i + 8 <= n; i += 8)
+    for (std::size_t j = 0; j < 8; ++j) r[j] += x[i + j];
+  double sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+  for (; i < n; ++i) sum += x[i];
+  return sum;
+}
+
+double numpy_mean(const std::vector<double>& x) {
+  return numpy_sum(x) / static_cast<double>(x.size());
+}
+
+// numpy.percentile(sorted, q * 100) with the default linear rule.
+double linear_quantile(const std::vector<double>& sorted, double q) {
+  const double at = q * static_cast<double>(sorted.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(at));
+  const std::size_t above = std::min(below + 1, sorted.size() - 1);
+  const double fraction = at - static_cast<double>(below);
+  return sorted[below] + fraction * (sorted[above] - sorted[below]);
+}
+
+// The BCa quantile levels for alpha and 1 - alpha (Efron 1987): z0 from the
+// share of resampled means below the mean, the acceleration from the jackknife.
+std::pair<double, double> bca_levels(const std::vector<double>& values,
+                                     const std::vector<double>& resampled, double mean,
+                                     double alpha) {
+  const auto below =
+      std::count_if(resampled.begin(), resampled.end(), [&](double m) { return m < mean; });
+  const auto at_most =
+      std::count_if(resampled.begin(), resampled.end(), [&](double m) { return m <= mean; });
+  const double share =
+      static_cast<double>(below + at_most) / (2.0 * static_cast<double>(resampled.size()));
+  if (share <= 0.0 || share >= 1.0) return {kNaN, kNaN};
+  const boost::math::normal unit;
+  const double z0 = boost::math::quantile(unit, share);
+  std::vector<double> jackknife;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    std::vector<double> rest = values;
+    rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
+    jackknife.push_back(numpy_mean(rest));
+  }
+  const double centre = numpy_mean(jackknife);
+  double cubes = 0.0, squares = 0.0;
+  for (const double t : jackknife) {
+    cubes += std::pow(centre - t, 3);
+    squares += std::pow(centre - t, 2);
+  }
+  if (squares == 0.0) return {kNaN, kNaN};
+  const double acceleration = cubes / (6.0 * std::pow(squares, 1.5));
+  const auto level = [&](double z) {
+    const double shifted = z0 + z;
+    return boost::math::cdf(unit, z0 + shifted / (1.0 - acceleration * shifted));
+  };
+  const double z_alpha = boost::math::quantile(unit, alpha);
+  return {level(z_alpha), level(-z_alpha)};
+}
+
+}  // namespace
+
+std::vector<std::vector<int64_t>> bootstrap_resamples(int64_t n, int64_t resamples, Rng& rng) {
+  std::vector<std::vector<int64_t>> rows(static_cast<std::size_t>(resamples));
+  for (std::vector<int64_t>& row : rows)
+    for (int64_t i = 0; i < n; ++i)
+      row.push_back(static_cast<int64_t>(rng() % static_cast<uint64_t>(n)));
+  return rows;
+}
+
+Interval bootstrap_mean_interval(const std::vector<double>& values,
+                                 const std::vector<std::vector<int64_t>>& resamples,
+                                 BootstrapMethod method, double confidence) {
+  if (values.size() < 2 || resamples.empty() ||
+      !std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); }))
+    return {kNaN, kNaN};
+  if (std::all_of(values.begin(), values.end(), [&](double v) { return v == values.front(); }))
+    return {values.front(), values.front()};
+  std::vector<double> resampled;  // the mean of each resample
+  resampled.reserve(resamples.size());
+  std::vector<double> drawn(values.size());
+  for (const std::vector<int64_t>& row : resamples) {
+    for (std::size_t i = 0; i < row.size(); ++i)
+      drawn[i] = values[static_cast<std::size_t>(row[i])];
+    resampled.push_back(numpy_mean(drawn));
+  }
+  const double alpha = (1.0 - confidence) / 2.0;
+  double low_level = alpha, high_level = 1.0 - alpha;
+  if (method == BootstrapMethod::bca) {
+    std::tie(low_level, high_level) = bca_levels(values, resampled, numpy_mean(values), alpha);
+    if (std::isnan(low_level) || std::isnan(high_level)) return {kNaN, kNaN};
+  }
+  std::sort(resampled.begin(), resampled.end());
+  return {linear_quantile(resampled, low_level), linear_quantile(resampled, high_level)};
+}
+
+Interval clopper_pearson(int64_t successes, int64_t trials, double confidence) {
+  if (trials < 1 || successes < 0 || successes > trials) return {kNaN, kNaN};
+  const double alpha = (1.0 - confidence) / 2.0;
+  const auto k = static_cast<double>(successes), n = static_cast<double>(trials);
+  const double low =
+      successes == 0 ? 0.0
+                     : boost::math::quantile(boost::math::beta_distribution<>(k, n - k + 1), alpha);
+  const double high =
+      successes == trials
+          ? 1.0
+          : boost::math::quantile(boost::math::beta_distribution<>(k + 1, n - k), 1.0 - alpha);
+  return {low, high};
+}
+
+}  // namespace attnlab
