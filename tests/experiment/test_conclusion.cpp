@@ -119,8 +119,13 @@ TEST_CASE("a one-seed run draws no conclusion and says why") {
   add_seeds(summaries, "a", "eval_loss", {1});
   add_seeds(summaries, "b", "eval_loss", {2});
   REQUIRE(conclusion_text(experiment, summaries) ==
-          "no conclusion drawn: every arm compared ran 1 seed, and an interval of a difference "
-          "needs at least 2 in each arm (seeds: 2 or more)\n");
+          "no conclusion drawn: no arm compared ran more than 1 seed, and an interval of a "
+          "difference needs at least 2 in each arm (seeds: 2 or more)\n");
+  summaries.back().status = TrialStatus::failed;  // b's one seed failed: said too
+  summaries.back().metrics.clear();
+  REQUIRE_THAT(
+      conclusion_text(experiment, summaries),
+      Contains("no conclusion drawn") && Contains("(incomplete: b: 0 of 1 seeds finished)"));
 }
 
 TEST_CASE("a conclusion without spread says so, and names arms that did not finish") {

@@ -413,23 +413,8 @@ std::string verdict(const MeanDifference& d, const std::string& arm, bool lower_
                                   : fmt::format("{} is worse", arm);
 }
 
-}  // namespace
-
-std::string conclusion_text(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
-  if (!experiment.conclusion) return "";
-  const Conclusion& c = *experiment.conclusion;
-  const std::vector<ArmRow> rows = arm_rows(experiment, trials);
-  const auto planned_seeds = [&](const std::string& arm) {
-    return std::count_if(trials.begin(), trials.end(),
-                         [&](const TrialSummary& t) { return t.arm == arm; });
-  };
-  if (planned_seeds(c.baseline) < 2 &&
-      std::all_of(c.versus.begin(), c.versus.end(),
-                  [&](const std::string& arm) { return planned_seeds(arm) < 2; }))
-    return fmt::format(
-        "no conclusion drawn: every arm compared ran {} seed, and an interval of a difference "
-        "needs at least 2 in each arm (seeds: 2 or more)\n",
-        planned_seeds(c.baseline));
+// One line per compared arm: the Welch interval of its difference from the baseline.
+std::string comparison_lines(const Conclusion& c, const std::vector<ArmRow>& rows) {
   const std::vector<double> baseline = finite_values(rows, c.baseline, c.figure);
   std::string text;
   for (const std::string& arm : c.versus) {
@@ -459,6 +444,30 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
         "({} comparisons, each interval on its own: not corrected for "
         "multiplicity)\n",
         c.versus.size());
+  return text;
+}
+
+}  // namespace
+
+std::string conclusion_text(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
+  if (!experiment.conclusion) return "";
+  const Conclusion& c = *experiment.conclusion;
+  const std::vector<ArmRow> rows = arm_rows(experiment, trials);
+  const auto planned_seeds = [&](const std::string& arm) {
+    return std::count_if(trials.begin(), trials.end(),
+                         [&](const TrialSummary& t) { return t.arm == arm; });
+  };
+  // A quick one-seed run: say why there is no conclusion rather than refuse the run.
+  const bool one_seed_each =
+      planned_seeds(c.baseline) < 2 &&
+      std::all_of(c.versus.begin(), c.versus.end(),
+                  [&](const std::string& arm) { return planned_seeds(arm) < 2; });
+  std::string text = one_seed_each
+                         ? std::string(
+                               "no conclusion drawn: no arm compared ran more than 1 seed, and "
+                               "an interval of a difference needs at least 2 in each arm "
+                               "(seeds: 2 or more)\n")
+                         : comparison_lines(c, rows);
   std::vector<std::string> incomplete;
   for (const ArmRow& row : rows) {
     const bool compared = row.label == c.baseline ||

@@ -1,15 +1,29 @@
 #include "attnlab/stats/bounded_intervals.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/normal.hpp>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
 
 namespace attnlab {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::size_t kLongestSample = 128;  // NumPy's pairwise block: one block, no split
+static_assert(Rng::min() == 0 && Rng::max() == std::numeric_limits<uint64_t>::max(),
+              "resampling takes raw 64-bit draws modulo n");
+
+void require_confidence(double confidence) {
+  if (!(confidence > 0.0 && confidence < 1.0))
+    throw std::invalid_argument(
+        fmt::format("a confidence level must lie in (0, 1), got {}", confidence));
+}
 
 // NumPy's pairwise sum of a short run (numpy/core/src/umath/loops_utils.h):
 // below 8 values one after another; from 8 on, eight running sums over the
@@ -85,6 +99,10 @@ std::pair<double, double> bca_levels(const std::vector<double>& values,
 }  // namespace
 
 std::vector<std::vector<int64_t>> bootstrap_resamples(int64_t n, int64_t resamples, Rng& rng) {
+  if (n < 1 || resamples < 0)
+    throw std::invalid_argument(fmt::format(
+        "bootstrap resamples: need n >= 1 and resamples >= 0, got n {} and {} resamples", n,
+        resamples));
   std::vector<std::vector<int64_t>> rows(static_cast<std::size_t>(resamples));
   for (std::vector<int64_t>& row : rows)
     for (int64_t i = 0; i < n; ++i)
@@ -95,11 +113,24 @@ std::vector<std::vector<int64_t>> bootstrap_resamples(int64_t n, int64_t resampl
 Interval bootstrap_mean_interval(const std::vector<double>& values,
                                  const std::vector<std::vector<int64_t>>& resamples,
                                  BootstrapMethod method, double confidence) {
+  require_confidence(confidence);
+  if (values.size() > kLongestSample)
+    throw std::invalid_argument(
+        fmt::format("bootstrap: at most {} values (one NumPy summation block), got {}",
+                    kLongestSample, values.size()));
+  for (const std::vector<int64_t>& row : resamples) {
+    if (row.size() != values.size())
+      throw std::invalid_argument(fmt::format("bootstrap: a resample of {} indices for {} values",
+                                              row.size(), values.size()));
+    for (const int64_t i : row)
+      if (i < 0 || i >= static_cast<int64_t>(values.size()))
+        throw std::invalid_argument(
+            fmt::format("bootstrap: index {} outside the {} values", i, values.size()));
+  }
   if (values.size() < 2 || resamples.empty() ||
-      !std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); }))
+      !std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); }) ||
+      std::all_of(values.begin(), values.end(), [&](double v) { return v == values.front(); }))
     return {kNaN, kNaN};
-  if (std::all_of(values.begin(), values.end(), [&](double v) { return v == values.front(); }))
-    return {values.front(), values.front()};
   std::vector<double> resampled;  // the mean of each resample
   resampled.reserve(resamples.size());
   std::vector<double> drawn(values.size());
@@ -115,10 +146,16 @@ Interval bootstrap_mean_interval(const std::vector<double>& values,
     if (std::isnan(low_level) || std::isnan(high_level)) return {kNaN, kNaN};
   }
   std::sort(resampled.begin(), resampled.end());
-  return {linear_quantile(resampled, low_level), linear_quantile(resampled, high_level)};
+  // A float mean of equal values can pass them by an ulp: keep the ends within
+  // the values' range, which the interval claims.
+  const auto [smallest, largest] = std::minmax_element(values.begin(), values.end());
+  const auto within = [&](double x) { return std::clamp(x, *smallest, *largest); };
+  return {within(linear_quantile(resampled, low_level)),
+          within(linear_quantile(resampled, high_level))};
 }
 
 Interval clopper_pearson(int64_t successes, int64_t trials, double confidence) {
+  require_confidence(confidence);
   if (trials < 1 || successes < 0 || successes > trials) return {kNaN, kNaN};
   const double alpha = (1.0 - confidence) / 2.0;
   const auto k = static_cast<double>(successes), n = static_cast<double>(trials);

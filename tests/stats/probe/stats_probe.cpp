@@ -31,6 +31,10 @@ int main() {
       (second ? b : a).push_back(std::stod(word));
     }
     if (kind == "bootstrap") {
+      if (a.empty() || b.size() % a.size() != 0) {
+        fmt::print(stderr, "bootstrap: {} indices are not rows of {} values\n", b.size(), a.size());
+        return 2;
+      }
       std::vector<std::vector<int64_t>> rows;
       for (std::size_t i = 0; i < b.size(); i += a.size()) {
         rows.emplace_back();
