@@ -148,8 +148,10 @@ Interval bootstrap_mean_interval(const std::vector<double>& values,
   std::sort(resampled.begin(), resampled.end());
   // A float mean of equal values can pass them by an ulp: keep the ends within
   // the values' range, which the interval claims.
-  const auto [smallest, largest] = std::minmax_element(values.begin(), values.end());
-  const auto within = [&](double x) { return std::clamp(x, *smallest, *largest); };
+  // Named, not a structured binding: clang 14 cannot capture bindings in a lambda.
+  const auto extremes = std::minmax_element(values.begin(), values.end());
+  const double smallest = *extremes.first, largest = *extremes.second;
+  const auto within = [&](double x) { return std::clamp(x, smallest, largest); };
   return {within(linear_quantile(resampled, low_level)),
           within(linear_quantile(resampled, high_level))};
 }
