@@ -6,7 +6,9 @@
 Reads RUN_DIR/results.csv (written by `attnlab run`) and prints a markdown
 table with, per arm, the seeds finished and failed and each FIGURE as
 "mean ± std [95% interval]" (a single number when no seed varied, "–" when
-the arm did not measure it), in the format of results.md. `--arms` keeps the
+the arm did not measure it), in the format of results.md: the interval is the
+bootstrap one results.md shows, and an experiment with `solved:` adds its
+"k of n [Clopper-Pearson interval]" column. `--arms` keeps the
 arms whose label contains TEXT. For tables too wide to read whole.
 """
 import argparse
@@ -27,8 +29,17 @@ def cell(row, figure):
         return f"{mean:.4f}"
     if float(std) == 0.0:
         return f"{mean:.6g}"
-    return (f"{mean:.4f} ± {float(std):.4f} [{float(row[f'{figure}_ci_low']):.4f}, "
-            f"{float(row[f'{figure}_ci_high']):.4f}]")
+    low, high = row.get(f"{figure}_boot_low", ""), row.get(f"{figure}_boot_high", "")
+    if low == "":  # no spread to resample, or more than 128 seeds
+        return f"{mean:.4f} ± {float(std):.4f}"
+    return f"{mean:.4f} ± {float(std):.4f} [{float(low):.4f}, {float(high):.4f}]"
+
+
+def solved_cell(row):
+    if row["solved_of"] in ("", "0"):
+        return "–"
+    return (f"{row['solved']} of {row['solved_of']} [{float(row['solved_ci_low']):.2f}, "
+            f"{float(row['solved_ci_high']):.2f}]")
 
 
 def main():
@@ -46,11 +57,14 @@ def main():
     for figure in args.figures:
         if figure not in known:
             sys.exit(f"{path}: no figure '{figure}'; the figures are: {', '.join(known)}")
-    print("| arm | finished | failed | " + " | ".join(args.figures) + " |")
-    print("|---|---:|---:|" + "---:|" * len(args.figures))
+    solved = bool(rows) and "solved" in rows[0]  # the experiment declares solved:
+    print("| arm | finished | failed | " + ("solved | " if solved else "") +
+          " | ".join(args.figures) + " |")
+    print("|---|---:|---:|" + "---:|" * (len(args.figures) + solved))
     for row in rows:
         if args.arms in row["arm"]:
             print(f"| {row['arm']} | {row['finished']} | {row['failed']} | " +
+                  (solved_cell(row) + " | " if solved else "") +
                   " | ".join(cell(row, f) for f in args.figures) + " |")
 
 

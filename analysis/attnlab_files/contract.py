@@ -4,7 +4,9 @@ output directory's paths (io/output_layout.hpp) and the paths inside a trial
 file (io/trial_file_paths.hpp), dotted patterns (nn/dotted_pattern.hpp) and
 figure names (run/figures.hpp). tests/analysis/check_files_twin.py holds them
 equal to `attnlab layout --json`."""
+import collections
 import fnmatch
+import math
 import os
 import re
 import socket
@@ -144,13 +146,19 @@ def figure_name(metric, length=None, setting=None):
     return f"eval_{metric}@{length}" if length is not None else f"eval_{metric}"
 
 
+FigureMeaning = collections.namedtuple("FigureMeaning", "better unit low high")
+
+
 def figure_meaning(results_file, name):
-    """(better, unit) of a figure as results.h5 declares it: better is 'higher', 'lower'
-    or 'neither'; ('neither', '') where a file of an older attnlab does not say."""
+    """FigureMeaning(better, unit, low, high) of a figure as results.h5 declares it: better
+    is 'higher', 'lower' or 'neither'; every value lies in [low, high] (high may be inf).
+    Where a file of an older attnlab does not say: ('neither', '', -inf, inf)."""
     group = results_file["arms"].get(name)
     if group is None or "better" not in group.attrs:
-        return "neither", ""
-    return text_of(group.attrs["better"]), text_of(group.attrs["unit"])
+        return FigureMeaning("neither", "", -math.inf, math.inf)
+    low, high = (float(group.attrs[k]) if k in group.attrs else s * math.inf
+                 for k, s in (("low", -1), ("high", 1)))
+    return FigureMeaning(text_of(group.attrs["better"]), text_of(group.attrs["unit"]), low, high)
 
 
 def parse_figure(name):

@@ -83,6 +83,16 @@ def read(dataset):
         fail(str(error))
 
 
+def mean_interval(figure_group):
+    """(low, high, what) of each arm's 95% interval of the mean in a results.h5 figure
+    group: the bootstrap interval within the figure's range (boot_low/boot_high), or the
+    Student t one in files written before attnlab had it."""
+    if "boot_low" in figure_group:
+        return (read(figure_group["boot_low"]), read(figure_group["boot_high"]),
+                "95% interval (bootstrap)")
+    return read(figure_group["ci_low"]), read(figure_group["ci_high"]), "95% interval (Student t)"
+
+
 _MODEL_ORDER = {"encoder": "0", "decoder": "1", "self_attn": "0", "cross_attn": "1"}
 
 

@@ -6,7 +6,8 @@ Usage: comparison_bars.py OUTPUT_DIR [--metric eval_accuracy] [--out FILE.png]""
 import argparse
 import os
 
-from common import arms, fail, np, plots_folder, plt, read, results, save, trials_by_arm
+from common import (arms, fail, mean_interval, np, plots_folder, plt, read, results, save,
+                    trials_by_arm)
 
 
 def main():
@@ -22,7 +23,8 @@ def main():
                  f"{', '.join(k for k in index['arms'] if k not in ('finished', 'failed'))}")
         labels = arms(index)
         figure_data = index["arms"][args.metric]
-        mean, low, high = (read(figure_data[k]) for k in ("mean", "ci_low", "ci_high"))
+        mean = read(figure_data["mean"])
+        low, high, interval_label = mean_interval(figure_data)
         seeds = trials_by_arm(args.output_dir)
         many = len(labels) > 6  # then arms down the side, where long labels fit
         figure, ax = plt.subplots(figsize=(9, 0.32 * len(labels) + 1.6) if many
@@ -33,11 +35,11 @@ def main():
         if many:
             ax.barh(x, mean, color="#9ecae1", edgecolor="#3182bd", label="mean over seeds")
             ax.errorbar(mean[have_ci], x[have_ci], xerr=error, fmt="none", ecolor="black",
-                        capsize=3, label="95% interval (Student t)")
+                        capsize=3, label=interval_label)
         else:
             ax.bar(x, mean, color="#9ecae1", edgecolor="#3182bd", label="mean over seeds")
             ax.errorbar(x[have_ci], mean[have_ci], yerr=error, fmt="none", ecolor="black",
-                        capsize=4, label="95% interval (Student t)")
+                        capsize=4, label=interval_label)
         for i, arm in enumerate(labels):
             values = [t.figures()[args.metric] for t in seeds.get(arm, [])
                       if args.metric in t.figures()]

@@ -7,8 +7,8 @@ Usage: length_curves.py OUTPUT_DIR [--metric eval_accuracy] [--out FILE.png]"""
 import argparse
 import os
 
-from common import (arms, attnlab_files, fail, np, plots_folder, plt, read, results, save,
-                    trials_by_arm)
+from common import (arms, attnlab_files, fail, mean_interval, np, plots_folder, plt, read,
+                    results, save, trials_by_arm)
 
 
 def main():
@@ -37,8 +37,8 @@ def main():
         figure, ax = plt.subplots(figsize=(7, 4.5))
         for a, arm in enumerate(arms(index)):
             mean = np.array([read(figures[n]["mean"])[a] for n in names])
-            low = np.array([read(figures[n]["ci_low"])[a] for n in names])
-            high = np.array([read(figures[n]["ci_high"])[a] for n in names])
+            low = np.array([mean_interval(figures[n])[0][a] for n in names])
+            high = np.array([mean_interval(figures[n])[1][a] for n in names])
             order = np.argsort(lengths)
             x = np.array(lengths)[order]
             ax.errorbar(x, mean[order], yerr=[np.nan_to_num(mean - low)[order],

@@ -29,8 +29,8 @@ std::optional<double> figure_of(const TrialSummary& trial, const std::string& fi
 }
 
 ArmSample sample_of(const ExperimentResults& results, const std::string& arm,
-                    const std::string& figure) {
-  ArmSample sample{arm, {}, 0, 0, {}};
+                    const std::string& figure, std::optional<double> solved_at) {
+  ArmSample sample{arm, {}, 0, 0, {}, std::nullopt};
   for (const TrialSummary& trial : results.trials)
     if (trial.arm == arm) ++sample.planned;
   for (const TrialSummary* trial : results.finished(arm))
@@ -41,6 +41,16 @@ ArmSample sample_of(const ExperimentResults& results, const std::string& arm,
         ++sample.diverged;
     }
   sample.summary = summarize(sample.values);
+  if (solved_at) {
+    const bool lower = figure_meaning(figure).better == Better::lower;
+    SolvedShare share;
+    share.seeds = static_cast<int64_t>(sample.values.size()) + sample.diverged;
+    share.solved = std::count_if(sample.values.begin(), sample.values.end(), [&](double v) {
+      return lower ? v <= *solved_at : v >= *solved_at;
+    });
+    share.interval = clopper_pearson(share.solved, share.seeds);
+    sample.solved = share;
+  }
   return sample;
 }
 
@@ -251,35 +261,41 @@ void note_rank_floor(int64_t tested, ComparisonTable& table) {
         smallest_sizes, smallest_possible, tested, kAlpha));
 }
 
-// t intervals of a fraction that leave [0, 1].
+// t intervals that leave the figure's range (a fraction's [0, 1], a loss's >= 0).
 void note_intervals_out_of_range(const std::string& figure, ComparisonTable& table) {
-  if (figure_meaning(figure).unit != "fraction") return;
+  const FigureMeaning meaning = figure_meaning(figure);
   std::set<std::string> noted;
   for (const ArmComparison& row : table.rows)
     for (const ArmSample* sample : {&row.arm, &row.baseline})
-      if (!noted.count(sample->arm) &&
-          (sample->summary.ci_low < -1e-6 || sample->summary.ci_high > 1.0 + 1e-6)) {
+      if (!noted.count(sample->arm) && (sample->summary.ci_low < meaning.low - 1e-6 ||
+                                        sample->summary.ci_high > meaning.high + 1e-6)) {
         noted.insert(sample->arm);
         table.notes.push_back(fmt::format(
-            "{}: the t interval [{:.6g}, {:.6g}] leaves [0, 1], where {} lies: the seeds are too "
-            "few or too far from normal for it; the rank test does not assume normality",
-            sample->arm, sample->summary.ci_low, sample->summary.ci_high, figure));
+            "{}: the t interval [{:.6g}, {:.6g}] leaves [{}, {}], where {} lies: the seeds are "
+            "too few or too far from normal for it (--interval bootstrap stays within); the "
+            "rank test does not assume normality",
+            sample->arm, sample->summary.ci_low, sample->summary.ci_high, meaning.low, meaning.high,
+            figure));
       }
 }
 
 }  // namespace
 
 ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,
-                             const std::string& baseline) {
+                             const std::string& baseline, MeanInterval interval,
+                             std::optional<double> solved_at) {
   require_figure(results, figure);
+  if (solved_at && !figure_meaning(figure).contains(*solved_at))
+    throw ConfigError(fmt::format("--solved {}: outside [{}, {}], the range of {}", *solved_at,
+                                  figure_meaning(figure).low, figure_meaning(figure).high, figure));
   const std::map<std::string, std::string> partner = baseline_of_each_arm(results, baseline);
-  ComparisonTable table{figure, baseline, {}, {}};
+  ComparisonTable table{figure, interval, solved_at, baseline, {}, {}};
   note_arms_without_key(results, baseline, partner, table);
   for (const std::string& arm : results.plan.arms) {
     if (!partner.count(arm)) continue;
     ArmComparison row;
-    row.arm = sample_of(results, arm, figure);
-    row.baseline = sample_of(results, partner.at(arm), figure);
+    row.arm = sample_of(results, arm, figure, solved_at);
+    row.baseline = sample_of(results, partner.at(arm), figure, solved_at);
     row.difference = welch_difference(row.arm.values, row.baseline.values);
     row.welch = welch_test(row.arm.values, row.baseline.values);
     row.rank = mann_whitney_test(row.arm.values, row.baseline.values);
@@ -292,7 +308,7 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
     note_row(row, figure, table);
   }
   note_rank_floor(tested, table);
-  note_intervals_out_of_range(figure, table);
+  if (interval == MeanInterval::t) note_intervals_out_of_range(figure, table);
   if (tested > 1)
     table.notes.push_back(fmt::format(
         "p-values are Holm-adjusted over the {} comparisons; the intervals are not", tested));
@@ -355,7 +371,7 @@ FigureByLength figure_by_length(const ExperimentResults& results, const std::str
     table.arms.push_back(arm);
     table.summary.emplace_back();
     for (const std::string& name : names)
-      table.summary.back().push_back(sample_of(results, arm, name).summary);
+      table.summary.back().push_back(sample_of(results, arm, name, std::nullopt).summary);
   }
   return table;
 }

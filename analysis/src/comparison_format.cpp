@@ -18,6 +18,33 @@ const NamedChoices<TextFormat>& text_format_names() {
   return names;
 }
 
+const NamedChoices<MeanInterval>& mean_interval_names() {
+  static const NamedChoices<MeanInterval> names{{"bootstrap", MeanInterval::bootstrap},
+                                                {"t", MeanInterval::t}};
+  return names;
+}
+
+std::string describe(MeanInterval interval) {
+  return interval == MeanInterval::t ? "Student t"
+                                     : "expanded percentile bootstrap, within the figure's range";
+}
+
+namespace {
+
+// A mean with the interval the table shows.
+Cell mean_cell(const SampleSummary& s, MeanInterval kind) {
+  return kind == MeanInterval::t ? interval(s.mean, s.ci_low, s.ci_high)
+                                 : interval(s.mean, s.boot_low, s.boot_high);
+}
+
+Cell solved_cell(const std::optional<SolvedShare>& share) {
+  if (!share || share->seeds == 0) return text("-");
+  return text(fmt::format("{} of {} [{:.2f}, {:.2f}]", share->solved, share->seeds,
+                          share->interval.low, share->interval.high));
+}
+
+}  // namespace
+
 std::string join_sections(const std::vector<std::string>& sections, TextFormat format) {
   if (format == TextFormat::json) {
     std::string text = "[\n";
@@ -33,49 +60,59 @@ std::string join_sections(const std::vector<std::string>& sections, TextFormat f
 
 std::string format_comparison(const ComparisonTable& comparison, TextFormat format) {
   TextTable table;
+  const bool solved = comparison.solved_at.has_value();
+  const bool lower = figure_meaning(comparison.figure).better == Better::lower;
   table.title = fmt::format(
-      "{}: each arm against baseline {} over seeds (mean with its 95% interval; difference "
+      "{}: each arm against baseline {} over seeds (mean with its 95% interval, {}; {}difference "
       "with Welch's 95% interval; Welch and Mann-Whitney p, Holm-adjusted)",
-      comparison.figure, comparison.baseline_choice);
-  table.columns = {{"arm", "arm"},
-                   {"seeds", "seeds"},
-                   {"mean [95% CI]", "mean"},
-                   {"baseline", "baseline"},
-                   {"baseline mean", "baseline_mean"},
-                   {"difference [95% CI]", "difference"},
-                   {"Welch p", "welch_p"},
-                   {"Holm", "welch_p_holm"},
-                   {"rank p", "rank_p"},
-                   {"Holm", "rank_p_holm"},
-                   {"rank test", "rank_test"},
-                   {"verdict", "verdict"}};
+      comparison.figure, comparison.baseline_choice, describe(comparison.interval),
+      solved ? fmt::format("seeds solved ({} {} {}) with the Clopper-Pearson 95% interval; ",
+                           comparison.figure, lower ? "<=" : ">=", *comparison.solved_at)
+             : "");
+  table.columns = {{"arm", "arm"}, {"seeds", "seeds"}, {"mean [95% CI]", "mean"}};
+  if (solved) table.columns.push_back({"solved", "solved"});
+  table.columns.insert(table.columns.end(),
+                       {{"baseline", "baseline"}, {"baseline mean", "baseline_mean"}});
+  if (solved) table.columns.push_back({"baseline solved", "baseline_solved"});
+  table.columns.insert(table.columns.end(), {{"difference [95% CI]", "difference"},
+                                             {"Welch p", "welch_p"},
+                                             {"Holm", "welch_p_holm"},
+                                             {"rank p", "rank_p"},
+                                             {"Holm", "rank_p_holm"},
+                                             {"rank test", "rank_test"},
+                                             {"verdict", "verdict"}});
   for (const ArmComparison& row : comparison.rows) {
-    const SampleSummary& a = row.arm.summary;
-    table.rows.push_back(
-        {text(row.arm.arm),
-         text(fmt::format("{}/{} vs {}/{}", row.arm.values.size(), row.arm.planned,
-                          row.baseline.values.size(), row.baseline.planned)),
-         interval(a.mean, a.ci_low, a.ci_high), text(row.baseline.arm),
-         interval(row.baseline.summary.mean, row.baseline.summary.ci_low,
-                  row.baseline.summary.ci_high),
-         interval(row.difference.difference, row.difference.ci_low, row.difference.ci_high),
-         number(row.welch.p, 3), number(row.welch_holm, 3), number(row.rank.p, 3),
-         number(row.rank_holm, 3),
-         text(std::isnan(row.rank.p) ? "-"
-              : row.rank.exact       ? "exact"
-                                     : "normal approx."),
-         text(row.verdict)});
+    std::vector<Cell> cells{
+        text(row.arm.arm),
+        text(fmt::format("{}/{} vs {}/{}", row.arm.values.size(), row.arm.planned,
+                         row.baseline.values.size(), row.baseline.planned)),
+        mean_cell(row.arm.summary, comparison.interval)};
+    if (solved) cells.push_back(solved_cell(row.arm.solved));
+    cells.push_back(text(row.baseline.arm));
+    cells.push_back(mean_cell(row.baseline.summary, comparison.interval));
+    if (solved) cells.push_back(solved_cell(row.baseline.solved));
+    cells.insert(cells.end(), {interval(row.difference.difference, row.difference.ci_low,
+                                        row.difference.ci_high),
+                               number(row.welch.p, 3), number(row.welch_holm, 3),
+                               number(row.rank.p, 3), number(row.rank_holm, 3),
+                               text(std::isnan(row.rank.p) ? "-"
+                                    : row.rank.exact       ? "exact"
+                                                           : "normal approx."),
+                               text(row.verdict)});
+    table.rows.push_back(std::move(cells));
   }
   table.notes = comparison.notes;
   return render(table, format);
 }
 
 std::string format_steps_to_target(const std::vector<StepsToTarget>& rows,
-                                   const std::string& figure, double target, TextFormat format) {
+                                   const std::string& figure, double target, TextFormat format,
+                                   MeanInterval kind) {
   TextTable table;
   const bool lower = figure_meaning(figure).better == Better::lower;
-  table.title = fmt::format("steps until {} first reached {} {} (over the seeds that reached it)",
-                            figure, lower ? "<=" : ">=", target);
+  table.title = fmt::format(
+      "steps until {} first reached {} {} (over the seeds that reached it; 95% interval, {})",
+      figure, lower ? "<=" : ">=", target, describe(kind));
   table.columns = {{"arm", "arm"},
                    {"reached", "reached"},
                    {"seeds", "seeds"},
@@ -83,8 +120,7 @@ std::string format_steps_to_target(const std::vector<StepsToTarget>& rows,
                    {"median", "median"}};
   for (const StepsToTarget& row : rows) {
     table.rows.push_back({text(row.arm), number(static_cast<double>(row.reached)),
-                          number(static_cast<double>(row.seeds)),
-                          interval(row.steps.mean, row.steps.ci_low, row.steps.ci_high),
+                          number(static_cast<double>(row.seeds)), mean_cell(row.steps, kind),
                           number(row.median, 6)});
     if (row.reached == 0 && row.seeds > 0)
       table.notes.push_back(fmt::format(
@@ -99,19 +135,18 @@ std::string format_steps_to_target(const std::vector<StepsToTarget>& rows,
 }
 
 std::string format_figure_by_length(const FigureByLength& lengths, const std::string& figure,
-                                    TextFormat format) {
+                                    TextFormat format, MeanInterval kind) {
   TextTable table;
   table.title = fmt::format(
-      "{} at every evaluated length (mean [95% CI] over finished seeds; "
+      "{} at every evaluated length (mean [95% CI, {}] over finished seeds; "
       "the first length is the training length)",
-      figure);
+      figure, describe(kind));
   table.columns.push_back({"arm", "arm"});
   for (const std::string& length : lengths.lengths)
     table.columns.push_back({"L=" + length, "length_" + length});
   for (std::size_t a = 0; a < lengths.arms.size(); ++a) {
     std::vector<Cell> row{text(lengths.arms[a])};
-    for (const SampleSummary& s : lengths.summary[a])
-      row.push_back(interval(s.mean, s.ci_low, s.ci_high));
+    for (const SampleSummary& s : lengths.summary[a]) row.push_back(mean_cell(s, kind));
     table.rows.push_back(std::move(row));
   }
   return render(table, format);

@@ -3,6 +3,7 @@
 // summaries; docs/analysis.md shows the output.
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "analysis_arguments.hpp"
 #include "attnlab/analysis/arm_comparison.hpp"
@@ -14,13 +15,15 @@ namespace po = boost::program_options;
 namespace attnlab::cli {
 
 int run_compare(const std::vector<std::string>& arguments) {
-  std::string figure = "eval_accuracy", baseline;
+  std::string figure = "eval_accuracy", baseline, interval_name = "bootstrap";
   double target = std::numeric_limits<double>::quiet_NaN();
+  std::optional<double> solved_at;
   bool by_length = false;
   po::options_description options(
       "attnlab compare OUTPUT_DIR [options]\n"
-      "each arm against a baseline arm over seeds: the difference with its 95% interval "
-      "(Welch), Welch's t-test and the Mann-Whitney rank test, Holm-adjusted over the arms");
+      "each arm against a baseline arm over seeds: each arm's mean with its 95% interval, the "
+      "difference with its 95% interval (Welch), Welch's t-test and the Mann-Whitney rank "
+      "test, Holm-adjusted over the arms");
   options.add_options()(
       "metric", po::value(&figure)->default_value(figure),
       "the final figure to compare, e.g. eval_exact_match, eval_accuracy@32, "
@@ -31,13 +34,21 @@ int run_compare(const std::vector<std::string>& arguments) {
       "reach", po::value(&target),
       "also: the steps each arm took to first reach this value of the metric's curve (at or "
       "below it for a loss)")("by-length", po::bool_switch(&by_length),
-                              "also: the metric at every evaluated length (eval.lengths)");
+                              "also: the metric at every evaluated length (eval.lengths)")(
+      "interval", po::value(&interval_name)->default_value(interval_name),
+      "the interval of each arm's mean: bootstrap (expanded percentile, within the figure's "
+      "range) | t (Student t)")(
+      "solved", po::value<double>()->notifier([&](double v) { solved_at = v; }),
+      "also: how many seeds reached this value of the metric (at or below it for a loss), "
+      "with the Clopper-Pearson 95% interval");
   const AnalysisArguments parsed = parse_analysis_arguments("attnlab compare", options, arguments);
   if (parsed.help) return 0;
   if (parsed.format == analysis::TextFormat::csv && (by_length || !std::isnan(target)))
     throw ConfigError(
         "--format csv holds one table: ask for --reach or --by-length in a run of their own "
         "(or use --format json, which holds several)");
+  const analysis::MeanInterval interval =
+      analysis::mean_interval_names().decode(interval_name, "--interval");
   const analysis::ExperimentResults results = analysis::read_experiment_results(parsed.dir);
   for (const TrialSummary& trial : results.trials)
     if (trial.status != TrialStatus::finished)
@@ -46,13 +57,14 @@ int run_compare(const std::vector<std::string>& arguments) {
                  trial.failure.empty() ? "it has not run yet" : trial.failure);
   if (baseline.empty() && !results.plan.arms.empty()) baseline = results.plan.arms.front();
   std::vector<std::string> sections{analysis::format_comparison(
-      analysis::compare_arms(results, figure, baseline), parsed.format)};
+      analysis::compare_arms(results, figure, baseline, interval, solved_at), parsed.format)};
   if (!std::isnan(target))
-    sections.push_back(analysis::format_steps_to_target(
-        analysis::steps_to_target(results, figure, target), figure, target, parsed.format));
+    sections.push_back(
+        analysis::format_steps_to_target(analysis::steps_to_target(results, figure, target), figure,
+                                         target, parsed.format, interval));
   if (by_length)
     sections.push_back(analysis::format_figure_by_length(
-        analysis::figure_by_length(results, figure), figure, parsed.format));
+        analysis::figure_by_length(results, figure), figure, parsed.format, interval));
   fmt::print("{}", analysis::join_sections(sections, parsed.format));
   return 0;
 }

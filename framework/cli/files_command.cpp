@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <iostream>
 
 #include "attnlab/error.hpp"
@@ -31,6 +32,11 @@ std::string json_members(const NamedPaths& paths) {
   return members;
 }
 
+// A figure's bound in JSON, which has no infinity: null for an unbounded end.
+std::string json_bound(double bound) {
+  return std::isinf(bound) ? "null" : fmt::format("{}", bound);
+}
+
 std::string text_rows(const NamedPaths& paths) {
   std::string rows;
   for (const auto& [name, path] : paths) rows += fmt::format("  {:<18} {}\n", name, path);
@@ -48,9 +54,10 @@ std::string layout_json() {
         kind.may_be_other_kind ? "true" : "false");
   std::string figures;
   for (const auto& [name, meaning] : figure_kinds())
-    figures += fmt::format("{}{}: {{\"better\": {}, \"unit\": {}}}",
+    figures += fmt::format("{}{}: {{\"better\": {}, \"unit\": {}, \"low\": {}, \"high\": {}}}",
                            figures.empty() ? "\n    " : ",\n    ", json_string(name),
-                           json_string(to_string(meaning.better)), json_string(meaning.unit));
+                           json_string(to_string(meaning.better)), json_string(meaning.unit),
+                           json_bound(meaning.low), json_bound(meaning.high));
   const std::string paths = json_members(OutputLayout::named_paths());
   const std::string inside = json_members(trial_paths::named());
   return fmt::format(

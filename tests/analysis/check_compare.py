@@ -10,6 +10,7 @@ what was wrong. Usage: check_compare.py ATTNLAB
 """
 import csv
 import glob
+import itertools
 import atexit
 import io
 import json
@@ -51,7 +52,17 @@ for path in glob.glob(os.path.join(out, "trials", "*.h5")):
             float(trial["final"].attrs["eval_accuracy"]))
 assert len(arms) == 4 and all(len(a["values"]) == 3 for a in arms.values()), arms
 
+def every_resample_interval(x):
+    """Hesterberg's expanded percentile over the means of all n^n resamples."""
+    n = len(x)
+    means = np.array([np.mean(r) for r in itertools.product(x, repeat=n)])
+    tail = stats.norm.cdf(np.sqrt(n / (n - 1)) * stats.t.ppf(0.025, n - 1))
+    return np.clip(np.percentile(means, [100 * tail, 100 * (1 - tail)]), x.min(), x.max())
+
+
 report, = json.loads(compare("--baseline", "heads.count=1", "--format", "json"))
+t_report, = json.loads(compare("--baseline", "heads.count=1", "--format", "json",
+                               "--interval", "t"))
 rows = report["rows"]
 assert len(rows) == 2, rows
 welch_ps, rank_ps = [], []
@@ -62,7 +73,12 @@ for row in rows:
     a, b = np.array(arm["values"]), np.array(base["values"])
     close(row["mean"], a.mean(), "mean")
     half = stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1) / np.sqrt(len(a))
-    close(row["mean_low"], a.mean() - half, "mean interval")
+    t_row, = (r for r in t_report["rows"] if r["arm"] == row["arm"])
+    close(t_row["mean_low"], a.mean() - half, "mean interval (--interval t)")
+    if a.min() < a.max():
+        low, high = every_resample_interval(a)
+        close(row["mean_low"], low, "mean interval (bootstrap) low")
+        close(row["mean_high"], high, "mean interval (bootstrap) high")
     close(row["difference"], a.mean() - b.mean(), "difference")
     welch = stats.ttest_ind(a, b, equal_var=False)
     close(row["welch_p"], welch.pvalue, "Welch p")

@@ -7,6 +7,7 @@ file that holds another trial, and refuse a newer schema.
 
 usage: check_files_twin.py ATTNLAB SOURCE_DIR"""
 import json
+import math
 import os
 import random
 import shutil
@@ -74,7 +75,7 @@ def patterns_agree():
 def figures_agree(run):
     """Every figure a real run wrote (@L and [setting] ones included): the Python reading
     of its name rebuilds it, its curve reads, and results.h5 declares its direction and
-    unit as its metric does in attnlab layout --json."""
+    unit and range as its metric does in attnlab layout --json."""
     kinds = json.loads(attnlab("layout", "--json").stdout)["figures"]
     trials, _ = af.OutputDir(run).finished_trials()
     names = trials[0].figures()
@@ -88,7 +89,10 @@ def figures_agree(run):
                 steps, values = trials[0].curve(name)
                 assert len(steps) == len(values) > 0, name
             expected = kinds[kind]
-            assert af.figure_meaning(results, name) == (expected["better"], expected["unit"]), \
+            unbounded = {None: math.inf}
+            declared = (expected["better"], expected["unit"], expected["low"],
+                        unbounded.get(expected["high"], expected["high"]))
+            assert tuple(af.figure_meaning(results, name)) == declared, \
                 (name, af.figure_meaning(results, name), expected)
     for trial in trials:
         trial.file.close()

@@ -4,7 +4,7 @@ the document names exists in a trial file or results.h5 attnlab writes, and
 every one such a file holds is named in the document. The files come from two
 small runs that between them use every optional part (extra lengths,
 eval.settings, generation, every recorded tensor, record.heads, padding,
-byte tokens, an ablation's axes).
+byte tokens, an ablation's axes, a solved: rule).
 
 usage: check_layout_doc.py ATTNLAB SOURCE_DIR"""
 import os
@@ -26,6 +26,7 @@ train: {steps: 4, warmup: 1}
 eval: {every: 2, batches: 1, generation_batches: 1, lengths: [3], settings: [{min_repeat: 3}]}
 record: {tensors: ['**'], examples: 2, heads: [1]}
 ablation: {grid: {model.layers: [1, 2]}}
+solved: {figure: eval_exact_match, at_least: 0.99}
 seeds: 1
 """,
     "padded": """

@@ -77,3 +77,23 @@ TEST_CASE("diverged seeds are left out and said, samples that do not vary have n
   REQUIRE(flat.rows[0].verdict == "no difference shown");
   REQUIRE_THAT(flat.notes.front(), Contains("no spread"));
 }
+
+TEST_CASE("compare shows the interval asked for and counts the seeds that solved it") {
+  const ExperimentResults results =
+      results_of({{{{"x", "0"}}, {0.2, 0.3, 0.1, 0.25, 0.2}}, {{{"x", "1"}}, {1, 1, 1, 1, 0.02}}});
+  const ComparisonTable bootstrap = compare_arms(results, "eval_accuracy", "x=0");
+  REQUIRE(bootstrap.interval == MeanInterval::bootstrap);
+  const SampleSummary& bimodal = bootstrap.rows[0].arm.summary;
+  REQUIRE(bimodal.ci_high > 1.0);  // t leaves [0, 1]; the bootstrap interval does not
+  REQUIRE((bimodal.boot_low >= 0.02 && bimodal.boot_high <= 1.0));
+  REQUIRE_FALSE(bootstrap.rows[0].arm.solved.has_value());
+  for (const std::string& note : bootstrap.notes) REQUIRE_THAT(note, !Contains("leaves"));
+  const ComparisonTable t = compare_arms(results, "eval_accuracy", "x=0", MeanInterval::t, 0.99);
+  REQUIRE_THAT(t.notes.back() + t.notes.front(), Contains("leaves [0, 1]"));
+  REQUIRE(t.rows[0].arm.solved->solved == 4);
+  REQUIRE(t.rows[0].arm.solved->seeds == 5);
+  REQUIRE(t.rows[0].arm.solved->interval.low == Approx(0.2836).margin(1e-4));
+  REQUIRE(t.rows[0].baseline.solved->solved == 0);
+  REQUIRE_THROWS_WITH(compare_arms(results, "eval_accuracy", "x=0", MeanInterval::t, 1.5),
+                      Contains("--solved 1.5: outside [0, 1], the range of eval_accuracy"));
+}

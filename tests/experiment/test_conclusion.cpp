@@ -4,6 +4,7 @@
 #include <attnlab/experiment/experiment.hpp>
 #include <attnlab/run/results.hpp>
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "support/experiment_files.hpp"
 
@@ -142,4 +143,60 @@ TEST_CASE("a conclusion without spread says so, and names arms that did not fini
   summaries.back().metrics.clear();
   const std::string partial = conclusion_text(experiment, summaries);
   REQUIRE_THAT(partial, Contains("(incomplete: b: 2 of 3 seeds finished)"));
+}
+
+TEST_CASE("a solved rule names a figure every arm measures and a threshold within its range") {
+  REQUIRE_THAT(refusal("solved: {figure: eval_exact_macth, at_least: 0.99}"),
+               Contains("x.yaml:9:") && Contains("solved.figure: found 'eval_exact_macth'") &&
+                   Contains("did you mean 'eval_exact_match'"));
+  REQUIRE_THAT(refusal("solved: {figure: eval_exact_match, at_least: 1.5}"),
+               Contains("solved.at_least: found '1.5', expected a number in [0, 1], the range "
+                        "of eval_exact_match"));
+  REQUIRE_THAT(refusal("solved: {figure: eval_exact_match, at_least: high}"),
+               Contains("solved.at_least: found 'high'"));
+  REQUIRE_THAT(refusal("solved: {figure: eval_loss, at_least: 0.1}"),
+               Contains("solved.at_least: eval_loss is better lower") && Contains("use at_most"));
+  REQUIRE_THAT(refusal("solved: {figure: eval_loss, at_most: -1}"),
+               Contains("expected a number in [0, inf]"));
+  REQUIRE_THAT(refusal("solved: {figure: eval_accuracy, at_least: 0.9, at_most: 1}"),
+               Contains("solved: found both, expected exactly one of at_least and at_most"));
+  REQUIRE_THAT(refusal("solved: {figure: eval_accuracy}"), Contains("found neither"));
+  REQUIRE_THAT(refusal("solved: {figure: eval_accuracy, above: 0.5}"),
+               Contains("solved.above: unknown key"));
+  REQUIRE_THAT(refusal("solved: eval_accuracy"), Contains("solved: found"));
+  TemporaryFolder folder;
+  const Experiment ok = load_experiment(folder.write(
+      "x.yaml", std::string(kTwoArms) + "solved: {figure: eval_exact_match@5, at_least: 0.99}"));
+  REQUIRE(ok.solved->figure == "eval_exact_match@5");
+  REQUIRE(ok.solved->threshold == 0.99);
+  REQUIRE_FALSE(ok.solved->at_most);
+  REQUIRE(ok.solved->solves(0.99));
+  REQUIRE_FALSE(ok.solved->solves(0.98));
+  const Experiment loss = load_experiment(
+      folder.write("y.yaml", std::string(kTwoArms) + "solved: {figure: eval_loss, at_most: 0.05}"));
+  REQUIRE(loss.solved->solves(0.05));
+  REQUIRE_FALSE(loss.solved->solves(0.06));
+  REQUIRE_FALSE(loss.solved->solves(std::nan("")));  // a diverged seed solved nothing
+}
+
+TEST_CASE("tables give k of n seeds solved with Clopper-Pearson and intervals within the range") {
+  Experiment experiment;
+  experiment.arms = {"a", "b"};
+  experiment.conclusion = Conclusion{"eval_exact_match", false, "a", {"b"}};
+  experiment.solved = SolvedRule{"eval_exact_match", 0.99, false};
+  std::vector<TrialSummary> summaries;
+  add_seeds(summaries, "a", "eval_exact_match", {1, 1, 1, 1, 0});  // bimodal: t leaves [0, 1]
+  add_seeds(summaries, "b", "eval_exact_match", {0.2, 0.995, 0.3, 0.1, NAN});
+  const std::string table = results_table(experiment, summaries);
+  INFO(table);
+  // Clopper-Pearson 4 of 5: [0.2836, 0.9949]; 1 of 5: [0.0051, 0.7164].
+  REQUIRE_THAT(table, Contains("| solved (eval_exact_match >= 0.99) |") &&
+                          Contains("| a | 5 | 0 | 4 of 5 [0.28, 0.99] |") &&
+                          Contains("| b | 5 | 0 | 1 of 5 [0.01, 0.72] |"));
+  // Every resample of {1,1,1,1,0}: the lowest ranks mean 0 (1 of 3125) and 0.2 (20),
+  // and the expanded tail, 0.00095, falls among the 0.2s.
+  REQUIRE_THAT(table, Contains("0.8000 ± 0.4472 [0.2000, 1.0000]"));
+  const std::string conclusion = conclusion_text(experiment, summaries);
+  REQUIRE_THAT(conclusion, Contains("solved (eval_exact_match >= 0.99; Clopper-Pearson 95% "
+                                    "interval): a 4 of 5 [0.28, 0.99]; b 1 of 5 [0.01, 0.72]"));
 }

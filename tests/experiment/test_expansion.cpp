@@ -158,13 +158,16 @@ TEST_CASE("the resolved configuration reads back to itself") {
   REQUIRE(e.resolved.find("description")->text() == "a: b # c");
 }
 
-TEST_CASE("the built-in default experiment compares 1 to 8 heads over 5 seeds, with a conclusion") {
+TEST_CASE(
+    "the built-in default experiment compares 1 to 8 heads over 5 seeds, with a conclusion and "
+    "a solved rule") {
   const Experiment e = default_experiment();
   REQUIRE(e.name == "default");
   REQUIRE(e.arms.size() == 4);
   REQUIRE(e.trials.size() == 20);
   REQUIRE(e.conclusion->baseline == "heads.count=1");
   REQUIRE(e.conclusion->versus == std::vector<std::string>{"heads.count=4"});
+  REQUIRE(e.solved->describe() == "eval_exact_match >= 0.99");
   REQUIRE(find_trial(e, "5").index == 5);
   REQUIRE(find_trial(e, e.trials[7].id).index == 7);
   REQUIRE_THROWS_WITH(find_trial(e, "99"), Catch::Matchers::Contains("index 0..19"));

@@ -4,6 +4,8 @@
 #include <attnlab/error.hpp>
 #include <attnlab/run/figures.hpp>
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
 
 using namespace attnlab;
 
@@ -24,6 +26,8 @@ TEST_CASE("figure names are built and read by one rule") {
       REQUIRE(figure_meaning(name).better ==
               (metric.lower_is_better ? Better::lower : Better::higher));
       REQUIRE(figure_meaning(name).unit == std::string_view(metric.unit));
+      REQUIRE(figure_meaning(name).low == metric.low);
+      REQUIRE(figure_meaning(name).high == metric.high);
     }
   }
   const auto& metrics = Evaluation::metrics();
@@ -34,6 +38,24 @@ TEST_CASE("figure names are built and read by one rule") {
   REQUIRE(final_figure_name(*accuracy, {.setting = "", .length = 32}, 8) == "eval_accuracy@32");
   REQUIRE(figure_meaning("train_loss").better == Better::lower);
   REQUIRE(figure_meaning("parameters").better == Better::neither);
+}
+
+TEST_CASE("every figure declares its range: fractions in [0, 1], losses and counts at least 0") {
+  for (const auto& [name, meaning] : figure_kinds()) {
+    INFO(name);
+    REQUIRE(meaning.low == 0.0);
+    if (meaning.unit == "fraction")
+      REQUIRE(meaning.high == 1.0);
+    else
+      REQUIRE(std::isinf(meaning.high));
+  }
+  const FigureMeaning accuracy = figure_meaning("eval_accuracy@32");
+  REQUIRE(accuracy.contains(0.0));
+  REQUIRE(accuracy.contains(1.0));
+  REQUIRE_FALSE(accuracy.contains(1.0001));
+  REQUIRE_FALSE(accuracy.contains(-0.0001));
+  REQUIRE_FALSE(accuracy.contains(std::numeric_limits<double>::quiet_NaN()));
+  REQUIRE(figure_meaning("train_loss").contains(12.5));
 }
 
 TEST_CASE("a figure name that no rule makes is refused, naming it") {

@@ -79,3 +79,68 @@ TEST_CASE("bootstrap and Clopper-Pearson refuse malformed input") {
   REQUIRE_THROWS_AS(bootstrap_resamples(3, -1, rng), std::invalid_argument);
   REQUIRE_THROWS_AS(clopper_pearson(1, 2, -0.5), std::invalid_argument);
 }
+
+namespace {
+
+// Every one of the n^n resamples of n values, each once.
+std::vector<std::vector<int64_t>> every_resample(int64_t n) {
+  std::vector<std::vector<int64_t>> rows{{}};
+  for (int64_t position = 0; position < n; ++position) {
+    std::vector<std::vector<int64_t>> longer;
+    for (const auto& row : rows)
+      for (int64_t i = 0; i < n; ++i) {
+        longer.push_back(row);
+        longer.back().push_back(i);
+      }
+    rows = std::move(longer);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("seed interval: the expanded percentile of every resample, within the values") {
+  // Hesterberg's tail at 5 values: Phi(sqrt(5/4) t_{0.025, 4}) = Phi(-3.1037...).
+  REQUIRE(expanded_tail(5) == Approx(0.0009541005518824686).epsilon(1e-9));
+  REQUIRE(expanded_tail(1000) ==
+          Approx(0.025).epsilon(0.01));  // the plain percentile's, in the limit
+  REQUIRE(std::isnan(expanded_tail(1)));
+  for (const std::vector<double>& values :
+       {std::vector<double>{0.2, 0.9, 0.4, 0.7, 0.61}, std::vector<double>{3.0, 1.0, 2.0},
+        std::vector<double>{0.5, 0.25, 1.0, 1.0, 0.75, 0.0}}) {
+    const auto n = static_cast<int64_t>(values.size());
+    const double tail = expanded_tail(n);
+    const Interval enumerated = bootstrap_mean_interval(values, every_resample(n),
+                                                        BootstrapMethod::percentile, 1 - 2 * tail);
+    const Interval ideal = seed_mean_interval(values);
+    INFO(n << " values");
+    REQUIRE(ideal.low == Approx(enumerated.low).epsilon(1e-12));
+    REQUIRE(ideal.high == Approx(enumerated.high).epsilon(1e-12));
+  }
+  // Four seeds solved, one did not: the means of the 3125 resamples are k/5; 0 once, 0.2 in 20.
+  const Interval bimodal = seed_mean_interval({1, 1, 1, 1, 0});
+  REQUIRE(bimodal.low == Approx(0.2).epsilon(1e-12));
+  REQUIRE(bimodal.high == 1.0);
+  REQUIRE(std::isnan(seed_mean_interval({0.7, 0.7, 0.7}).low));
+  REQUIRE(std::isnan(seed_mean_interval({0.7}).low));
+  REQUIRE(std::isnan(seed_mean_interval({0.7, NAN}).high));
+}
+
+TEST_CASE("seed interval: beyond 9 seeds, drawn resamples seeded by the values themselves") {
+  std::vector<double> seeds;
+  for (int i = 0; i < 12; ++i) seeds.push_back(i % 3 == 0 ? 0.0 : 0.5 + 0.04 * i);
+  const Interval once = seed_mean_interval(seeds), again = seed_mean_interval(seeds);
+  REQUIRE(once.low == again.low);  // no hidden state: the same values, the same interval
+  REQUIRE(once.high == again.high);
+  REQUIRE(once.low >= 0.0);
+  REQUIRE(once.high <= 0.94);
+  double mean = 0;
+  for (const double v : seeds) mean += v / 12;
+  REQUIRE((once.low < mean && mean < once.high));
+  std::vector<double> moved = seeds;
+  moved.back() += 1e-9;  // other values, other resamples: nearly the same interval
+  REQUIRE(seed_mean_interval(moved).low == Approx(once.low).margin(0.05));
+  std::vector<double> too_many(129, 0.5);
+  too_many.front() = 0.4;
+  REQUIRE(std::isnan(seed_mean_interval(too_many).low));  // never throws from a summary
+}

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "attnlab/error.hpp"
@@ -14,21 +15,33 @@
 namespace attnlab {
 namespace {
 
+// `key` of a block: "conclusion.figure", or the block's own name for "".
+struct BlockKey {
+  const char* block;
+  std::string key;
+  std::string str() const { return key.empty() ? block : fmt::format("{}.{}", block, key); }
+};
+
+[[noreturn]] void fail(const ConfigNode& node, const BlockKey& key, const std::string& what) {
+  throw ConfigError(fmt::format("{}: {}: {}", node.location().str(), key.str(), what));
+}
 [[noreturn]] void fail(const ConfigNode& node, const std::string& key, const std::string& what) {
-  throw ConfigError(fmt::format("{}: {}: {}", node.location().str(),
-                                key.empty() ? "conclusion" : "conclusion." + key, what));
+  fail(node, BlockKey{"conclusion", key}, what);
 }
 
-const ConfigNode& scalar_at(const ConfigNode& block, const std::string& key) {
-  const ConfigNode* value = block.find(key);
-  if (value == nullptr) fail(block, key, fmt::format("missing; expected {}: ...", key));
+const ConfigNode& scalar_at(const ConfigNode& block, const BlockKey& key) {
+  const ConfigNode* value = block.find(key.key);
+  if (value == nullptr) fail(block, key, fmt::format("missing; expected {}: ...", key.key));
   if (!value->is_scalar())
     fail(*value, key, fmt::format("found {}, expected text", value->describe()));
   return *value;
 }
+const ConfigNode& scalar_at(const ConfigNode& block, const std::string& key) {
+  return scalar_at(block, BlockKey{"conclusion", key});
+}
 
 // `name` if it is one of `choices`, else an error listing them.
-std::string one_of(const ConfigNode& node, const std::string& key,
+std::string one_of(const ConfigNode& node, const BlockKey& key,
                    const std::vector<std::string>& choices) {
   const std::string& name = node.text();
   if (std::find(choices.begin(), choices.end(), name) != choices.end()) return name;
@@ -56,12 +69,75 @@ std::map<std::string, bool> measured_figures(const TrialSpec& spec) {
   return figures;
 }
 
+std::string one_of(const ConfigNode& node, const std::string& key,
+                   const std::vector<std::string>& choices) {
+  return one_of(node, BlockKey{"conclusion", key}, choices);
+}
+
 const Trial& first_trial_of(const Experiment& experiment, const std::string& arm) {
   return *std::find_if(experiment.trials.begin(), experiment.trials.end(),
                        [&](const Trial& t) { return t.arm == arm; });
 }
 
+// The figures every trial of the experiment measures (an arm's first trial
+// stands for its seeds).
+std::vector<std::string> figures_of_every_arm(const Experiment& experiment) {
+  std::vector<std::string> common;
+  for (std::size_t a = 0; a < experiment.arms.size(); ++a) {
+    std::vector<std::string> names;
+    for (const auto& [name, lower] :
+         measured_figures(build_trial(first_trial_of(experiment, experiment.arms[a]).config).spec))
+      if (a == 0 || std::find(common.begin(), common.end(), name) != common.end())
+        names.push_back(name);
+    common = std::move(names);
+  }
+  return common;
+}
+
 }  // namespace
+
+std::string SolvedRule::describe() const {
+  return fmt::format("{} {} {}", figure, at_most ? "<=" : ">=", threshold);
+}
+
+std::optional<SolvedRule> parse_solved(const ConfigNode* block, const Experiment& experiment) {
+  if (block == nullptr) return std::nullopt;
+  const auto key = [](std::string name) { return BlockKey{"solved", std::move(name)}; };
+  if (!block->is_map())
+    fail(*block, key(""),
+         fmt::format("found {}, expected a block: figure, and at_least or at_most",
+                     block->describe()));
+  for (const ConfigNode::Entry& entry : block->entries())
+    if (entry.key != "figure" && entry.key != "at_least" && entry.key != "at_most")
+      fail(entry.value, key(entry.key), "unknown key; solved takes figure, at_least, at_most");
+  SolvedRule rule;
+  rule.figure =
+      one_of(scalar_at(*block, key("figure")), key("figure"), figures_of_every_arm(experiment));
+  const ConfigNode* at_least = block->find("at_least");
+  const ConfigNode* at_most = block->find("at_most");
+  if ((at_least == nullptr) == (at_most == nullptr))
+    fail(*block, key(""),
+         fmt::format("found {}, expected exactly one of at_least and at_most",
+                     at_least ? "both" : "neither"));
+  rule.at_most = at_most != nullptr;
+  const BlockKey bound = key(rule.at_most ? "at_most" : "at_least");
+  const std::string& text = scalar_at(*block, bound).text();
+  char* end = nullptr;
+  rule.threshold = std::strtod(text.c_str(), &end);
+  const FigureMeaning meaning = figure_meaning(rule.figure);
+  if (text.empty() || *end != '\0' || !meaning.contains(rule.threshold))
+    fail(*block->find(bound.key), bound,
+         fmt::format("found '{}', expected a number in [{}, {}], the range of {}", text,
+                     meaning.low, meaning.high, rule.figure));
+  const bool lower_is_better = meaning.better == Better::lower;
+  if (meaning.better != Better::neither && rule.at_most != lower_is_better)
+    fail(
+        *block->find(bound.key), bound,
+        fmt::format("{} is better {}: a seed solves it at {} a threshold (use {})", rule.figure,
+                    lower_is_better ? "lower" : "higher", lower_is_better ? "or below" : "or above",
+                    lower_is_better ? "at_most" : "at_least"));
+  return rule;
+}
 
 std::optional<Conclusion> parse_conclusion(const ConfigNode* block, const Experiment& experiment) {
   if (block == nullptr) return std::nullopt;

@@ -1,5 +1,7 @@
-// The `conclusion:` block of an experiment: which figure to compare and which
-// arms, checked against the arms the ablation made and the figures they measure.
+// The blocks that say what an experiment concludes from its numbers:
+// `conclusion:` (which figure to compare and which arms) and `solved:` (when
+// a seed solved the task), checked against the arms the ablation made and the
+// figures they measure.
 #pragma once
 
 #include <optional>
@@ -16,5 +18,11 @@ namespace attnlab {
 /// are accepted (a quick smoke run): the run then says why no interval was
 /// drawn.
 std::optional<Conclusion> parse_conclusion(const ConfigNode* block, const Experiment& experiment);
+
+/// The solved rule `block` declares (nullopt without one): `figure` and one of
+/// `at_least` (a figure where higher is better) or `at_most` (lower is
+/// better), a threshold within the figure's range. ConfigError naming the
+/// key's file:line:col otherwise, as parse_conclusion's.
+std::optional<SolvedRule> parse_solved(const ConfigNode* block, const Experiment& experiment);
 
 }  // namespace attnlab

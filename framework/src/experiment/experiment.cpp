@@ -248,7 +248,7 @@ ConfigNode resolve_document(const Experiment& experiment, const std::vector<uint
   for (const uint64_t seed : seeds) seed_list.push_back(ConfigNode::scalar(std::to_string(seed)));
   resolved.set("seeds", seed_list);
   for (const ConfigNode::Entry& entry : sections.entries()) resolved.set(entry.key, entry.value);
-  for (const char* key : {"ablation", "conclusion"})
+  for (const char* key : {"ablation", "conclusion", "solved"})
     if (const ConfigNode* block = experiment.document.find(key)) resolved.set(key, *block);
   return resolved;
 }
@@ -309,6 +309,7 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
       if (std::find(used_seeds.begin(), used_seeds.end(), trial.seed) == used_seeds.end())
         used_seeds.push_back(trial.seed);
   experiment.conclusion = parse_conclusion(document.find("conclusion"), experiment);
+  experiment.solved = parse_solved(document.find("solved"), experiment);
   experiment.resolved = resolve_document(experiment, used_seeds);
   return experiment;
 }

@@ -409,6 +409,10 @@ const std::vector<KeySpec>& experiment_keys() {
            "after the run, each arm against a baseline arm on one final figure, with a 95% "
            "interval (default: none)",
            "a block: figure, baseline[, versus]"),
+      text("solved",
+           "when a seed solved the task: tables add k of n seeds with a Clopper-Pearson 95% "
+           "interval (default: none)",
+           "a block: figure, and at_least (or at_most, where lower is better)"),
   };
   return keys;
 }

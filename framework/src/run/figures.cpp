@@ -95,12 +95,14 @@ CurvePaths curve_paths(std::string_view name, int64_t training_length) {
 FigureMeaning figure_meaning(std::string_view name) {
   const FigureName parts = parse_figure_name(name);
   if (!parts.evaluated) {
-    if (parts.metric == kTrainLossFigure) return {Better::lower, "nats"};
-    if (parts.metric == kParametersFigure) return {Better::neither, "count"};
+    constexpr double kUnbounded = std::numeric_limits<double>::infinity();
+    if (parts.metric == kTrainLossFigure) return {Better::lower, "nats", 0.0, kUnbounded};
+    if (parts.metric == kParametersFigure) return {Better::neither, "count", 0.0, kUnbounded};
   } else {
     for (const Evaluation::Metric& metric : Evaluation::metrics())
       if (parts.metric == metric.name)
-        return {metric.lower_is_better ? Better::lower : Better::higher, metric.unit};
+        return {metric.lower_is_better ? Better::lower : Better::higher, metric.unit, metric.low,
+                metric.high};
   }
   throw ConfigError(fmt::format("'{}': no metric gives a figure of that name", name));
 }

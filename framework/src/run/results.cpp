@@ -23,12 +23,15 @@
 #include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
 #include "attnlab/run/trial_runner.hpp"
+#include "attnlab/stats/bounded_intervals.hpp"
 #include "attnlab/stats/sample_summary.hpp"
 
 namespace attnlab {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr const char* kSolvedGroup = "arms/solved";  // no figure has that name
 
 struct ArmRow {
   std::string label;
@@ -65,15 +68,41 @@ struct SummaryField {
   const char* name;
   double SampleSummary::*member;
 };
-constexpr SummaryField kSummaryFields[] = {{"mean", &SampleSummary::mean},
-                                           {"std", &SampleSummary::std},
-                                           {"ci_low", &SampleSummary::ci_low},
-                                           {"ci_high", &SampleSummary::ci_high}};
+constexpr SummaryField kSummaryFields[] = {
+    {"mean", &SampleSummary::mean},         {"std", &SampleSummary::std},
+    {"ci_low", &SampleSummary::ci_low},     {"ci_high", &SampleSummary::ci_high},
+    {"boot_low", &SampleSummary::boot_low}, {"boot_high", &SampleSummary::boot_high}};
 
 // The seed summary of one metric of one arm (NaN where there are no values).
 SampleSummary arm_statistics(const ArmRow& row, const std::string& metric) {
   const auto it = row.values.find(metric);
   return summarize(it == row.values.end() ? std::vector<double>{} : it->second);
+}
+
+// How many of an arm's finished seeds solved the task by `rule`, with the
+// Clopper–Pearson interval of that share (a seed whose figure is NaN did not).
+struct SolvedCount {
+  int64_t solved = 0, seeds = 0;
+  Interval interval;
+};
+SolvedCount solved_count(const std::vector<TrialSummary>& trials, const std::string& arm,
+                         const SolvedRule& rule) {
+  SolvedCount count;
+  for (const TrialSummary& t : trials) {
+    if (t.arm != arm || t.status != TrialStatus::finished) continue;
+    ++count.seeds;
+    const auto it = std::find_if(t.metrics.begin(), t.metrics.end(),
+                                 [&](const auto& m) { return m.first == rule.figure; });
+    if (it != t.metrics.end() && rule.solves(it->second)) ++count.solved;
+  }
+  count.interval = clopper_pearson(count.solved, count.seeds);
+  return count;
+}
+
+std::string format_solved(const SolvedCount& count) {
+  if (count.seeds == 0) return "–";
+  return fmt::format("{} of {} [{:.2f}, {:.2f}]", count.solved, count.seeds, count.interval.low,
+                     count.interval.high);
 }
 
 std::string csv_field(const std::string& text) {
@@ -89,13 +118,20 @@ std::string number(double value) {
 
 std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
   const std::vector<std::string> metrics = metric_names(trials);
+  const std::optional<SolvedRule>& rule = experiment.solved;
   std::string text = "arm,finished,failed";
+  if (rule) text += ",solved,solved_of,solved_ci_low,solved_ci_high";
   for (const std::string& m : metrics)
     for (const SummaryField& field : kSummaryFields)
       text += fmt::format(",{}", csv_field(fmt::format("{}_{}", m, field.name)));
   text += "\n";
   for (const ArmRow& row : arm_rows(experiment, trials)) {
     text += fmt::format("{},{},{}", csv_field(row.label), row.finished, row.failed);
+    if (rule) {
+      const SolvedCount count = solved_count(trials, row.label, *rule);
+      text += fmt::format(",{},{},{},{}", count.solved, count.seeds, number(count.interval.low),
+                          number(count.interval.high));
+    }
     for (const std::string& m : metrics) {
       const SampleSummary summary = arm_statistics(row, m);
       for (const SummaryField& field : kSummaryFields)
@@ -122,6 +158,29 @@ std::string trials_csv(const std::vector<TrialSummary>& trials) {
     text += fmt::format(",{}\n", csv_field(t.failure));
   }
   return text;
+}
+
+// arms/solved: per arm, how many finished seeds solved the task by `rule`.
+void write_solved_counts(Hdf5File& file, const SolvedRule& rule, const std::vector<ArmRow>& rows,
+                         const std::vector<TrialSummary>& trials) {
+  std::vector<int32_t> solved, seeds;
+  std::vector<float> low, high;
+  for (const ArmRow& row : rows) {
+    const SolvedCount count = solved_count(trials, row.label, rule);
+    solved.push_back(static_cast<int32_t>(count.solved));
+    seeds.push_back(static_cast<int32_t>(count.seeds));
+    low.push_back(static_cast<float>(count.interval.low));
+    high.push_back(static_cast<float>(count.interval.high));
+  }
+  const int64_t arms = static_cast<int64_t>(rows.size());
+  file.create_group(kSolvedGroup);
+  file.set_attribute(kSolvedGroup, "figure", rule.figure);
+  file.set_attribute(kSolvedGroup, "threshold", rule.threshold);
+  file.set_attribute(kSolvedGroup, "at", std::string(rule.at_most ? "at_most" : "at_least"));
+  file.write_ints(fmt::format("{}/count", kSolvedGroup), solved, {arms});
+  file.write_ints(fmt::format("{}/seeds", kSolvedGroup), seeds, {arms});
+  file.write_tensor(fmt::format("{}/ci_low", kSolvedGroup), Tensor::from_values({arms}, low));
+  file.write_tensor(fmt::format("{}/ci_high", kSolvedGroup), Tensor::from_values({arms}, high));
 }
 
 void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
@@ -159,6 +218,7 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
     file.set_attribute("arms", "labels", labels);
     file.write_ints("arms/finished", finished_counts, {arms});
     file.write_ints("arms/failed", failed_counts, {arms});
+    if (experiment.solved) write_solved_counts(file, *experiment.solved, rows, trials);
     for (const std::string& metric : metric_names(trials)) {
       std::vector<SampleSummary> summaries;  // one per arm, each computed once
       for (const ArmRow& row : rows) summaries.push_back(arm_statistics(row, metric));
@@ -173,6 +233,8 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
         const FigureMeaning meaning = figure_meaning(metric);
         file.set_attribute("arms/" + metric, "better", std::string(to_string(meaning.better)));
         file.set_attribute("arms/" + metric, "unit", std::string(meaning.unit));
+        file.set_attribute("arms/" + metric, "low", meaning.low);
+        file.set_attribute("arms/" + metric, "high", meaning.high);
       } catch (const ConfigError&) {
       }
     }
@@ -363,8 +425,13 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
 
 std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
   const std::vector<std::string> metrics = metric_names(trials);
+  const std::optional<SolvedRule>& solved = experiment.solved;
   std::string text = "| arm | finished | failed |";
   std::string rule = "|---|---:|---:|";
+  if (solved) {
+    text += fmt::format(" solved ({}) |", solved->describe());
+    rule += "---:|";
+  }
   for (const std::string& m : metrics) {
     text += fmt::format(" {} |", m);
     rule += "---:|";
@@ -372,17 +439,20 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
   text += "\n" + rule + "\n";
   for (const ArmRow& row : arm_rows(experiment, trials)) {
     text += fmt::format("| {} | {} | {} |", row.label, row.finished, row.failed);
+    if (solved)
+      text += fmt::format(" {} |", format_solved(solved_count(trials, row.label, *solved)));
     for (const std::string& m : metrics) {
       const SampleSummary s = arm_statistics(row, m);
       if (std::isnan(s.mean))
         text += " – |";
       else if (s.std == 0.0)  // the same in every seed (e.g. the parameter count)
         text += fmt::format(" {:.6g} |", s.mean);
-      else if (std::isnan(s.std))
-        text += fmt::format(" {:.4f} |", s.mean);
+      else if (std::isnan(s.boot_low))
+        text += std::isnan(s.std) ? fmt::format(" {:.4f} |", s.mean)
+                                  : fmt::format(" {:.4f} ± {:.4f} |", s.mean, s.std);
       else
-        text +=
-            fmt::format(" {:.4f} ± {:.4f} [{:.4f}, {:.4f}] |", s.mean, s.std, s.ci_low, s.ci_high);
+        text += fmt::format(" {:.4f} ± {:.4f} [{:.4f}, {:.4f}] |", s.mean, s.std, s.boot_low,
+                            s.boot_high);
     }
     text += "\n";
   }
@@ -447,7 +517,21 @@ std::string comparison_lines(const Conclusion& c, const std::vector<ArmRow>& row
   return text;
 }
 
+// The baseline, then the arms compared with it.
+std::vector<std::string> compared_arms(const Conclusion& c) {
+  std::vector<std::string> arms{c.baseline};
+  arms.insert(arms.end(), c.versus.begin(), c.versus.end());
+  return arms;
+}
+
 }  // namespace
+
+const char* const kResultsTableLegend =
+    "Mean ± standard deviation [95% interval of the mean] over each arm's finished seeds. The "
+    "interval is the expanded percentile bootstrap (Hesterberg 2015): from every resample of "
+    "up to 9 seeds (no random draw), and within the seeds' range, so within the figure's; "
+    "none where every seed gave the same value. Student-t intervals are in results.csv "
+    "(_ci_low, _ci_high) and `attnlab compare --interval t`.";
 
 std::string conclusion_text(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
   if (!experiment.conclusion) return "";
@@ -470,12 +554,20 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
                          : comparison_lines(c, rows);
   std::vector<std::string> incomplete;
   for (const ArmRow& row : rows) {
-    const bool compared = row.label == c.baseline ||
-                          std::find(c.versus.begin(), c.versus.end(), row.label) != c.versus.end();
+    const std::vector<std::string> arms = compared_arms(c);
+    const bool compared = std::find(arms.begin(), arms.end(), row.label) != arms.end();
     const auto planned = planned_seeds(row.label);
     if (compared && row.finished < planned)
       incomplete.push_back(
           fmt::format("{}: {} of {} seeds finished", row.label, row.finished, planned));
+  }
+  if (experiment.solved) {
+    std::vector<std::string> counts;
+    for (const std::string& arm : compared_arms(c))
+      counts.push_back(
+          fmt::format("{} {}", arm, format_solved(solved_count(trials, arm, *experiment.solved))));
+    text += fmt::format("solved ({}; Clopper-Pearson 95% interval): {}\n",
+                        experiment.solved->describe(), fmt::join(counts, "; "));
   }
   if (!incomplete.empty()) text += fmt::format("(incomplete: {})\n", fmt::join(incomplete, "; "));
   return text;
@@ -487,9 +579,8 @@ void write_results(const Experiment& experiment, const OutputLayout& layout,
   write_file_atomically(layout.results_csv(), arms_csv(experiment, trials));
   write_file_atomically(layout.trials_csv(), trials_csv(trials));
   std::string report = fmt::format("# {}\n\n", experiment.name);
-  report +=
-      "Mean ± standard deviation [95% confidence interval of the mean, Student t] over "
-      "finished seeds of each arm's final figures.\n\n";
+  report += kResultsTableLegend;
+  report += "\n\n";
   report += results_table(experiment, trials);
   if (const std::string conclusion = conclusion_text(experiment, trials); !conclusion.empty())
     report += "\nConclusion, computed from the figures above:\n\n" + conclusion;

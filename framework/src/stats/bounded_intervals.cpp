@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <tuple>
@@ -96,7 +98,113 @@ std::pair<double, double> bca_levels(const std::vector<double>& values,
   return {level(z_alpha), level(-z_alpha)};
 }
 
+// One multiset of resampled values: its mean, and how many of the n^n
+// ordered resamples give it.
+struct WeightedMean {
+  double mean;
+  uint64_t weight;
+};
+
+// Every multiset of values.size() draws from `values` (counts[i] draws of
+// value i), with its multinomial weight n! / prod counts[i]!.
+void every_multiset(const std::vector<double>& values, std::vector<int64_t>& counts,
+                    std::size_t next, int64_t left, std::vector<WeightedMean>& out) {
+  if (next + 1 == values.size()) {
+    counts[next] = left;
+    const auto n = static_cast<int64_t>(values.size());
+    uint64_t weight = 1;  // n! / prod c!, built as a product of binomials to stay exact
+    int64_t placed = 0;
+    double sum = 0.0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      for (int64_t j = 1; j <= counts[i]; ++j)
+        weight = weight * static_cast<uint64_t>(placed + j) / static_cast<uint64_t>(j);
+      placed += counts[i];
+      sum += static_cast<double>(counts[i]) * values[i];
+    }
+    out.push_back({sum / static_cast<double>(n), weight});
+    return;
+  }
+  for (int64_t c = 0; c <= left; ++c) {
+    counts[next] = c;
+    every_multiset(values, counts, next + 1, left - c, out);
+  }
+}
+
+// numpy.percentile's linear rule at levels `low_level` and `high_level` over
+// the means of all n^n resamples, read from the weighted multisets.
+Interval ideal_bootstrap_quantiles(const std::vector<double>& values, double low_level,
+                                   double high_level) {
+  std::vector<WeightedMean> means;
+  std::vector<int64_t> counts(values.size(), 0);
+  every_multiset(values, counts, 0, static_cast<int64_t>(values.size()), means);
+  std::sort(means.begin(), means.end(),
+            [](const WeightedMean& a, const WeightedMean& b) { return a.mean < b.mean; });
+  uint64_t total = 0;
+  for (const WeightedMean& m : means) total += m.weight;
+  // The resampled mean of rank `rank` (0-based) among all n^n.
+  const auto at_rank = [&](uint64_t rank) {
+    uint64_t below = 0;
+    for (const WeightedMean& m : means) {
+      below += m.weight;
+      if (rank < below) return m.mean;
+    }
+    return means.back().mean;
+  };
+  const auto quantile = [&](double level) {
+    const double at = level * static_cast<double>(total - 1);
+    const auto rank = static_cast<uint64_t>(std::floor(at));
+    const double fraction = at - static_cast<double>(rank);
+    const double below = at_rank(rank), above = at_rank(std::min(rank + 1, total - 1));
+    return below + fraction * (above - below);
+  };
+  return {quantile(low_level), quantile(high_level)};
+}
+
+// A generator seeded by the values' bits: the same values, the same resamples.
+Rng seeded_by(const std::vector<double>& values) {
+  uint64_t hash = 1469598103934665603ULL;  // FNV-1a
+  for (const double v : values) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    for (int byte = 0; byte < 8; ++byte) {
+      hash ^= (bits >> (8 * byte)) & 0xffU;
+      hash *= 1099511628211ULL;
+    }
+  }
+  return Rng(hash);
+}
+
+bool resamplable(const std::vector<double>& values) {
+  return values.size() >= 2 && values.size() <= kLongestSample &&
+         std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); }) &&
+         !std::all_of(values.begin(), values.end(), [&](double v) { return v == values.front(); });
+}
+
 }  // namespace
+
+double expanded_tail(int64_t n, double confidence) {
+  require_confidence(confidence);
+  if (n < 2) return kNaN;
+  const auto count = static_cast<double>(n);
+  const double t =
+      boost::math::quantile(boost::math::students_t(count - 1.0), (1.0 - confidence) / 2.0);
+  return boost::math::cdf(boost::math::normal(), std::sqrt(count / (count - 1.0)) * t);
+}
+
+Interval seed_mean_interval(const std::vector<double>& values, double confidence) {
+  const double tail = expanded_tail(static_cast<int64_t>(values.size()), confidence);
+  if (!resamplable(values)) return {kNaN, kNaN};
+  const auto extremes = std::minmax_element(values.begin(), values.end());
+  const double smallest = *extremes.first, largest = *extremes.second;
+  if (static_cast<int64_t>(values.size()) > kEveryResampleUpTo) {
+    Rng rng = seeded_by(values);
+    return bootstrap_mean_interval(
+        values, bootstrap_resamples(static_cast<int64_t>(values.size()), kDrawnResamples, rng),
+        BootstrapMethod::percentile, 1.0 - 2.0 * tail);
+  }
+  const Interval ends = ideal_bootstrap_quantiles(values, tail, 1.0 - tail);
+  return {std::clamp(ends.low, smallest, largest), std::clamp(ends.high, smallest, largest)};
+}
 
 std::vector<std::vector<int64_t>> bootstrap_resamples(int64_t n, int64_t resamples, Rng& rng) {
   if (n < 1 || resamples < 0)
@@ -127,10 +235,7 @@ Interval bootstrap_mean_interval(const std::vector<double>& values,
         throw std::invalid_argument(
             fmt::format("bootstrap: index {} outside the {} values", i, values.size()));
   }
-  if (values.size() < 2 || resamples.empty() ||
-      !std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); }) ||
-      std::all_of(values.begin(), values.end(), [&](double v) { return v == values.front(); }))
-    return {kNaN, kNaN};
+  if (resamples.empty() || !resamplable(values)) return {kNaN, kNaN};
   std::vector<double> resampled;  // the mean of each resample
   resampled.reserve(resamples.size());
   std::vector<double> drawn(values.size());

@@ -4,11 +4,13 @@
 #include <cmath>
 #include <limits>
 
+#include "attnlab/stats/bounded_intervals.hpp"
+
 namespace attnlab {
 
 SampleSummary summarize(const std::vector<double>& values, double confidence) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  SampleSummary s{static_cast<int64_t>(values.size()), kNaN, kNaN, kNaN, kNaN};
+  SampleSummary s{static_cast<int64_t>(values.size()), kNaN, kNaN, kNaN, kNaN, kNaN, kNaN};
   if (values.empty()) return s;
   for (const double v : values)
     if (!std::isfinite(v)) return s;
@@ -24,6 +26,9 @@ SampleSummary summarize(const std::vector<double>& values, double confidence) {
   const double half_width = boost::math::quantile(t, 0.5 + confidence / 2.0) * s.std / std::sqrt(n);
   s.ci_low = s.mean - half_width;
   s.ci_high = s.mean + half_width;
+  const Interval bootstrap = seed_mean_interval(values, confidence);
+  s.boot_low = bootstrap.low;
+  s.boot_high = bootstrap.high;
   return s;
 }
 

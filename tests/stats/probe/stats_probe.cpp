@@ -5,6 +5,8 @@
 //   bootstrap V1 ... Vn | I ...  -> "percentile_low percentile_high bca_low bca_high" from
 //                                   the resamples I (rows of n indices, flattened)
 //   binomial K N                 -> "low high", the Clopper-Pearson 95% interval
+//   seed V1 ... Vn               -> "low high tail", the interval tables show (seed_mean_interval)
+//                                   and its expanded tail
 #include <fmt/format.h>
 
 #include <attnlab/stats/bounded_intervals.hpp>
@@ -46,6 +48,12 @@ int main() {
       const auto bca = attnlab::bootstrap_mean_interval(a, rows, attnlab::BootstrapMethod::bca);
       fmt::print("{:.17g} {:.17g} {:.17g} {:.17g}\n", percentile.low, percentile.high, bca.low,
                  bca.high);
+      continue;
+    }
+    if (kind == "seed") {
+      const auto ci = attnlab::seed_mean_interval(a);
+      fmt::print("{:.17g} {:.17g} {:.17g}\n", ci.low, ci.high,
+                 attnlab::expanded_tail(static_cast<int64_t>(a.size())));
       continue;
     }
     if (kind == "binomial") {

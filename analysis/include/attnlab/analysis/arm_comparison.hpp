@@ -1,5 +1,6 @@
 // Every arm of an experiment against a baseline arm on one final figure, over
-// seeds: the difference of means with its 95% interval (Welch), Welch's t-test
+// seeds: each arm's mean with a 95% interval (bootstrap or t), optionally how
+// many seeds solved it, the difference of means with its 95% interval (Welch), Welch's t-test
 // and the Mann–Whitney rank test, each Holm-adjusted over the arms compared;
 // and the learning-curve summaries (steps to reach a target, the figure at
 // every evaluated length). docs/analysis.md shows the output.
@@ -10,10 +11,18 @@
 #include <vector>
 
 #include "attnlab/analysis/experiment_results.hpp"
+#include "attnlab/stats/bounded_intervals.hpp"
 #include "attnlab/stats/hypothesis_tests.hpp"
 #include "attnlab/stats/sample_summary.hpp"
 
 namespace attnlab::analysis {
+
+/// How many of an arm's finished seeds solved the task (reached a threshold),
+/// with the Clopper–Pearson 95% interval of that share.
+struct SolvedShare {
+  int64_t solved = 0, seeds = 0;  // a diverged seed counts as not solved
+  Interval interval;
+};
 
 /// One arm's seeds on one figure.
 struct ArmSample {
@@ -22,7 +31,12 @@ struct ArmSample {
   int64_t planned = 0;         // seeds in the plan
   int64_t diverged = 0;        // finished seeds whose figure is NaN or infinite (left out)
   SampleSummary summary;
+  std::optional<SolvedShare> solved;  // with a threshold (compare --solved)
 };
+
+/// Which interval of an arm's mean a table shows: the bootstrap one within the
+/// figure's range (SampleSummary::boot_low/high), or Student t.
+enum class MeanInterval { bootstrap, t };
 
 struct ArmComparison {
   ArmSample arm, baseline;
@@ -37,6 +51,8 @@ struct ArmComparison {
 
 struct ComparisonTable {
   std::string figure;
+  MeanInterval interval = MeanInterval::bootstrap;
+  std::optional<double> solved_at;  // the threshold of the solved counts, if asked for
   std::string baseline_choice;      // as asked: "KEY=VALUE" or an arm's label
   std::vector<ArmComparison> rows;  // in plan order
   std::vector<std::string> notes;   // what the numbers cannot say (too few seeds, ...)
@@ -47,8 +63,13 @@ struct ComparisonTable {
 /// other axis (with one such arm, every arm is compared with it; keys zipped
 /// with KEY, whose value always goes with KEY's, count as KEY). ConfigError
 /// naming the choices when the figure or the baseline matches nothing.
+/// With `solved_at`, each arm's seeds that reached it (at or above; at or
+/// below where lower is better) are counted; ConfigError for a threshold
+/// outside the figure's range.
 ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,
-                             const std::string& baseline);
+                             const std::string& baseline,
+                             MeanInterval interval = MeanInterval::bootstrap,
+                             std::optional<double> solved_at = std::nullopt);
 
 /// Steps each seed took to first reach `target` on `figure`'s curve (at or
 /// above it; at or below for a loss), summarised per arm over the seeds that

@@ -21,10 +21,16 @@ std::string html_escape(const std::string& text);
 /// holding each section's object (so a tool reads one document).
 std::string join_sections(const std::vector<std::string>& sections, TextFormat format);
 
+const NamedChoices<MeanInterval>& mean_interval_names();  // bootstrap | t
+/// What a table says of the interval it shows: "bootstrap, ..." or "Student t".
+std::string describe(MeanInterval interval);
+
 std::string format_comparison(const ComparisonTable& table, TextFormat format);
 std::string format_steps_to_target(const std::vector<StepsToTarget>& rows,
-                                   const std::string& figure, double target, TextFormat format);
+                                   const std::string& figure, double target, TextFormat format,
+                                   MeanInterval interval = MeanInterval::bootstrap);
 std::string format_figure_by_length(const FigureByLength& table, const std::string& figure,
-                                    TextFormat format);
+                                    TextFormat format,
+                                    MeanInterval interval = MeanInterval::bootstrap);
 
 }  // namespace attnlab::analysis

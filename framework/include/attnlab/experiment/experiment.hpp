@@ -40,6 +40,17 @@ struct Conclusion {
   std::vector<std::string> versus;  // arms' labels; every other arm by default
 };
 
+/// When a seed counts as having solved the task (`solved:`): its final `figure`
+/// at least `threshold` (at most, for a figure where lower is better). Tables
+/// then report k of n seeds with a Clopper–Pearson interval.
+struct SolvedRule {
+  std::string figure;  // e.g. "eval_exact_match"
+  double threshold = 0.0;
+  bool at_most = false;
+  bool solves(double value) const { return at_most ? value <= threshold : value >= threshold; }
+  std::string describe() const;  // "eval_exact_match >= 0.99"
+};
+
 /// What validation may assume of the machine a trial will run on.
 struct ValidationLimits {
   uint64_t memory_bytes = 0;  // memory one trial may need; 0 = what is available now
@@ -61,6 +72,7 @@ struct Experiment {
   std::vector<Trial> trials;
   double largest_trial_bytes = 0;        // the largest estimated memory need of one trial
   std::optional<Conclusion> conclusion;  // from `conclusion:`, checked against the arms
+  std::optional<SolvedRule> solved;      // from `solved:`, checked against the figures
 };
 
 /// Loads, expands and validates `path` with `-o key=value` overrides applied in

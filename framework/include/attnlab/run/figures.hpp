@@ -1,5 +1,5 @@
 // A final figure's name, built and read in one place, with what a reader must
-// know to compare it: which way is better and its unit. Trial files store
+// know to compare it: which way is better, its unit and its range. Trial files store
 // figures under these names (/final), results.h5 under arms/<name>/ with the
 // attributes `better` and `unit`; analysis/attnlab_files/ reads them with the
 // same rule (parse_figure). docs/hdf5-layout.md lists them.
@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,9 @@ struct FigureName {
 struct FigureMeaning {
   Better better = Better::neither;
   std::string_view unit;  // "nats", "fraction", "count"
+  double low = 0.0;       // every value lies in [low, high]; high may be +infinity
+  double high = std::numeric_limits<double>::infinity();
+  bool contains(double value) const { return value >= low && value <= high; }
 };
 
 /// The name of an evaluated metric's final figure (final_figure_name's rule).
@@ -60,7 +64,7 @@ struct CurvePaths {
 };
 CurvePaths curve_paths(std::string_view name, int64_t training_length);
 
-/// Which way `name` is better and its unit, from the metric that declares it
+/// Which way `name` is better, its unit and its range, from the metric that declares it
 /// (Evaluation::metrics(), train_loss, parameters); ConfigError for a name no
 /// metric gives.
 FigureMeaning figure_meaning(std::string_view name);

@@ -56,13 +56,17 @@ std::string set_aside_damaged_file(const OutputLayout& layout, const std::string
 std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
                                             const OutputLayout& layout);
 
-/// One row per arm: mean ± std over finished seeds of every final metric, and
-/// finished/failed counts (markdown).
+/// One row per arm: mean ± std [bootstrap interval] over finished seeds of
+/// every final metric, finished/failed counts and, with a `solved:` rule, k of
+/// n seeds solved with the Clopper–Pearson interval (markdown).
 std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& trials);
+/// What results_table shows, said above it in results.md.
+extern const char* const kResultsTableLegend;
 
 /// The experiment's `conclusion:` computed from the finished seeds, one line per
 /// compared arm: the difference of means with its 95% interval (Welch) and
-/// what it shows; "" when the experiment asks for none.
+/// what it shows, then, with a `solved:` rule, k of n seeds solved per
+/// compared arm; "" when the experiment asks for none.
 std::string conclusion_text(const Experiment& experiment, const std::vector<TrialSummary>& trials);
 
 /// Writes results.h5 (external links to finished trials plus the tables),

@@ -53,6 +53,30 @@ Interval bootstrap_mean_interval(const std::vector<double>& values,
                                  const std::vector<std::vector<int64_t>>& resamples,
                                  BootstrapMethod method, double confidence = 0.95);
 
+/// Hesterberg's expanded percentile bootstrap (Hesterberg 2015, "What teachers
+/// should know about the bootstrap", sec. 3.3): the tail probability
+/// Phi(sqrt(n / (n - 1)) t_{(1 - confidence) / 2, n - 1}) to take on each side,
+/// smaller than (1 - confidence) / 2, which makes up for the percentile
+/// interval's narrowness with few values (at 5 seeds about 93% coverage of a
+/// nominal 95% on normal data, against the plain percentile's 85%, as
+/// tests/stats/check_against_scipy.py measures over 1500 samples). NaN
+/// below two values; std::invalid_argument for confidence outside (0, 1).
+double expanded_tail(int64_t n, double confidence = 0.95);
+
+/// The interval attnlab shows for a mean over seeds: the expanded percentile
+/// bootstrap interval (expanded_tail), within the values' range and so within
+/// the figure's. Up to kEveryResampleUpTo values it is the ideal bootstrap:
+/// every one of the n^n resamples, each taken once (as multisets with their
+/// multinomial weights), so no random draw and no seed enter it; that is
+/// numpy.percentile of the means of itertools.product(values, repeat=n).
+/// Beyond, 9999 resamples drawn from a generator seeded by the values' bits,
+/// so the same values always give the same interval. NaN as
+/// bootstrap_mean_interval (fewer than two values, one that is not finite,
+/// all equal, more than 128).
+inline constexpr int64_t kEveryResampleUpTo = 9;
+inline constexpr int64_t kDrawnResamples = 9999;
+Interval seed_mean_interval(const std::vector<double>& values, double confidence = 0.95);
+
 /// The exact (Clopper–Pearson) two-sided `confidence` interval of a binomial
 /// proportion from `successes` of `trials`: the Beta quantiles, 0 or 1 at the
 /// ends. NaN for trials < 1 or successes outside [0, trials];

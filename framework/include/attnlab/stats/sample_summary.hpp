@@ -1,5 +1,7 @@
 // A sample of one figure over seeds, summarised (its mean, its standard
-// deviation and a confidence interval for its mean), and two samples compared.
+// deviation and two confidence intervals for its mean: Student t, and a
+// bootstrap interval that stays within the values' range), and two samples
+// compared.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +15,15 @@ struct SampleSummary {
   double std = 0.0;      // sample standard deviation (n - 1); NaN below two values
   double ci_low = 0.0;   // the confidence interval of the mean, Student t with n - 1
   double ci_high = 0.0;  // degrees of freedom; NaN below two values
+  // The expanded percentile bootstrap interval of the mean (seed_mean_interval
+  // in bounded_intervals.hpp): within the values' range, so within any range
+  // the figure has; NaN below two values or when every value is the same.
+  double boot_low = 0.0, boot_high = 0.0;
 };
 
-/// Summary of `values` with a two-sided `confidence` interval for their mean
-/// (0.95 gives mean ± t_{0.975, n-1} std / sqrt(n)); values that are not finite
+/// Summary of `values` with two-sided `confidence` intervals for their mean
+/// (0.95 gives mean ± t_{0.975, n-1} std / sqrt(n), and the bootstrap
+/// interval at the same confidence); values that are not finite
 /// make every figure NaN (a diverged seed is not averaged away).
 SampleSummary summarize(const std::vector<double>& values, double confidence = 0.95);
 

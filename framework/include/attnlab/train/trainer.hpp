@@ -60,17 +60,22 @@ struct Evaluation {
     bool lower_is_better;
     bool optional;  // measured only when asked for and applicable (absent from files otherwise)
     const char* unit;
+    // Every value the figure can take lies in [low, high]: what a table's
+    // interval must respect, and what a `solved:` threshold is checked against.
+    double low, high;
     const char* meaning;
   };
   /// Every figure an evaluation gives, in the order files and tables show them.
   static constexpr std::array<Metric, 4> metrics() {
-    return {{{"loss", &Evaluation::loss, true, false, "nats",
+    constexpr double kUnbounded = std::numeric_limits<double>::infinity();
+    return {{{"loss", &Evaluation::loss, true, false, "nats", 0.0, kUnbounded,
               "teacher-forced cross-entropy over scored targets"},
-             {"accuracy", &Evaluation::accuracy, false, false, "fraction",
+             {"accuracy", &Evaluation::accuracy, false, false, "fraction", 0.0, 1.0,
               "argmax accuracy over scored targets"},
-             {"exact_match", &Evaluation::exact_match, false, false, "fraction",
+             {"exact_match", &Evaluation::exact_match, false, false, "fraction", 0.0, 1.0,
               "share of examples whose every scored target is right"},
-             {"generation_accuracy", &Evaluation::generation_accuracy, false, true, "fraction",
+             {"generation_accuracy", &Evaluation::generation_accuracy, false, true, "fraction", 0.0,
+              1.0,
               "accuracy over scored targets when the model's own outputs are fed back (free "
               "running, no teacher forcing)"}}};
   }
