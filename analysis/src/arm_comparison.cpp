@@ -281,15 +281,17 @@ void note_intervals_out_of_range(const std::string& figure, ComparisonTable& tab
 
 }  // namespace
 
-ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,
+ComparisonTable compare_arms(const ExperimentResults& all, const std::string& figure,
                              const std::string& baseline, MeanInterval interval,
                              std::optional<double> solved_at) {
+  const ExperimentResults results = all.reported();
   require_figure(results, figure);
   if (solved_at && !figure_meaning(figure).contains(*solved_at))
     throw ConfigError(fmt::format("--solved {}: outside [{}, {}], the range of {}", *solved_at,
                                   figure_meaning(figure).low, figure_meaning(figure).high, figure));
   const std::map<std::string, std::string> partner = baseline_of_each_arm(results, baseline);
   ComparisonTable table{figure, interval, solved_at, baseline, {}, {}};
+  table.notes = all.tuning_notes();
   note_arms_without_key(results, baseline, partner, table);
   for (const std::string& arm : results.plan.arms) {
     if (!partner.count(arm)) continue;
@@ -315,8 +317,9 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
   return table;
 }
 
-std::vector<StepsToTarget> steps_to_target(const ExperimentResults& results,
-                                           const std::string& figure, double target) {
+std::vector<StepsToTarget> steps_to_target(const ExperimentResults& all, const std::string& figure,
+                                           double target) {
+  const ExperimentResults results = all.reported();
   const bool lower_is_better = figure_meaning(figure).better == Better::lower;
   std::vector<StepsToTarget> rows;
   for (const std::string& arm : results.plan.arms) {
@@ -344,7 +347,8 @@ std::vector<StepsToTarget> steps_to_target(const ExperimentResults& results,
   return rows;
 }
 
-FigureByLength figure_by_length(const ExperimentResults& results, const std::string& figure) {
+FigureByLength figure_by_length(const ExperimentResults& all, const std::string& figure) {
+  const ExperimentResults results = all.reported();
   FigureByLength table;
   std::vector<std::string> names{figure};
   table.lengths.push_back("training");

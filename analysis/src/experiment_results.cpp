@@ -9,6 +9,7 @@
 #include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
 #include "attnlab/run/plan_file.hpp"
+#include "attnlab/run/tuning.hpp"
 
 namespace attnlab::analysis {
 
@@ -25,6 +26,25 @@ std::vector<std::string> ExperimentResults::figures() const {
     for (const auto& [name, value] : trial.metrics)
       if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   return names;
+}
+
+ExperimentResults ExperimentResults::reported() const {
+  ExperimentResults selected = *this;
+  selected.trials = at_selected_values(plan, trials);
+  return selected;
+}
+
+std::vector<std::string> ExperimentResults::tuning_notes() const {
+  std::vector<std::string> notes;
+  for (const TunedArm& arm : select_tuned_values(plan, trials))
+    notes.push_back(
+        arm.selected
+            ? fmt::format("{}: at its tuned {} = {} (best {} on validation{}){}", arm.arm,
+                          plan.tune->key, *arm.selected_value(), plan.tune->figure(),
+                          arm.at_edge ? "; at the edge of the grid" : "",
+                          arm.provisional ? "; provisional: some trials have not run" : "")
+            : fmt::format("{}: no {} can be selected yet: left out", arm.arm, plan.tune->key));
+  return notes;
 }
 
 ExperimentResults read_experiment_results(const std::filesystem::path& dir) {

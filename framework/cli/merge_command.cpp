@@ -19,6 +19,7 @@
 #include "attnlab/run/plan_file.hpp"
 #include "attnlab/run/results.hpp"
 #include "attnlab/run/run_status.hpp"
+#include "attnlab/run/tuning.hpp"
 #include "commands.hpp"
 #include "directory_arguments.hpp"
 #include "run_state_listing.hpp"
@@ -93,6 +94,8 @@ int run_merge(const std::vector<std::string>& arguments) {
       run_status_from(experiment, summaries, layout, static_cast<int64_t>(std::time(nullptr)));
   if (!o.quiet) {
     fmt::print("{}\n", results_table(experiment, summaries));
+    if (const std::string tuning = tuning_table(experiment, summaries); !tuning.empty())
+      fmt::print("{}\n", tuning);
     if (const std::string conclusion = conclusion_text(experiment, summaries); !conclusion.empty())
       fmt::print("conclusion, computed from these figures:\n{}\n", conclusion);
   }

@@ -15,11 +15,21 @@ int run_plan(const std::vector<std::string>& arguments) {
   const ExperimentArguments parsed = parse_experiment_arguments("plan", arguments, {""});
   if (parsed.help) return 0;
   const Experiment experiment = load(parsed);
-  fmt::print("experiment {}: {} trials ({} arms) -> {}\n", experiment.name,
-             experiment.trials.size(), experiment.arms.size(), experiment.output_dir);
-  fmt::print("{:>5}  {:<16}  {:>5}  {}\n", "index", "id", "seed", "arm");
+  fmt::print("experiment {}: {} trials ({} arms{}) -> {}\n", experiment.name,
+             experiment.trials.size(), experiment.arms.size(),
+             experiment.tune ? fmt::format(" x {} values of {}, each arm reported at its best "
+                                           "on validation",
+                                           experiment.tune->values.size(), experiment.tune->key)
+                             : "",
+             experiment.output_dir);
+  // The tuned value, where there is one, before the arm (whose label can be long).
+  const std::string tuned = experiment.tune ? experiment.tune->key : "";
+  const int width = static_cast<int>(tuned.size());
+  fmt::print("{:>5}  {:<16}  {:>5}  {:>{}}{}arm\n", "index", "id", "seed", tuned, width,
+             tuned.empty() ? "" : "  ");
   for (const Trial& trial : experiment.trials)
-    fmt::print("{:>5}  {:<16}  {:>5}  {}\n", trial.index, trial.id, trial.seed, trial.arm);
+    fmt::print("{:>5}  {:<16}  {:>5}  {:>{}}{}{}\n", trial.index, trial.id, trial.seed, trial.tuned,
+               width, tuned.empty() ? "" : "  ", trial.arm);
   return 0;
 }
 

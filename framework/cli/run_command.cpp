@@ -14,6 +14,7 @@
 #include "attnlab/run/plan_file.hpp"
 #include "attnlab/run/results.hpp"
 #include "attnlab/run/trial_scheduler.hpp"
+#include "attnlab/run/tuning.hpp"
 #include "attnlab/threads.hpp"
 #include "commands.hpp"
 #include "experiment_arguments.hpp"
@@ -141,6 +142,8 @@ int report(const Experiment& experiment, const OutputLayout& layout,
   fmt::print("\n{}\n{} of {} trials finished{}; results in {}/results.{{h5,csv,md}}\n",
              results_table(experiment, summaries), o.finished, summaries.size(),
              pending_text(o.pending, o.elsewhere), layout.dir().string());
+  if (const std::string tuning = tuning_table(experiment, summaries); !tuning.empty())
+    fmt::print("\n{}", tuning);
   if (const std::string conclusion = conclusion_text(experiment, summaries); !conclusion.empty())
     fmt::print("\nconclusion, computed from these figures:\n{}", conclusion);
   print_failures(summaries, layout);

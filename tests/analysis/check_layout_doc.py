@@ -4,7 +4,7 @@ the document names exists in a trial file or results.h5 attnlab writes, and
 every one such a file holds is named in the document. The files come from two
 small runs that between them use every optional part (extra lengths,
 eval.settings, generation, every recorded tensor, record.heads, padding,
-byte tokens, an ablation's axes, a solved: rule).
+byte tokens, an ablation's axes, a solved: rule, a tuning).
 
 usage: check_layout_doc.py ATTNLAB SOURCE_DIR"""
 import os
@@ -46,6 +46,7 @@ train: {steps: 2, warmup: 1}
 eval: {every: 0, batches: 1}
 record: {tensors: ['**.weights'], examples: 2}
 seeds: 1
+tune: {train.lr: [0.001, 0.003]}
 """,
 }
 

@@ -263,3 +263,24 @@ TEST_CASE("trials run at once times train.threads stay within the CPUs") {
   CHECK(default_jobs(2, all) == 1);  // never none
   CHECK(default_jobs(1, {}) == 1);
 }
+
+TEST_CASE("a plan keeps the tuning and each trial's tuned value for the readers of results") {
+  TemporaryFolder folder;
+  const Experiment experiment = load_experiment(
+      folder.write("tiny.yaml", std::string(kTiny) + "tune: {train.warmup: [1, 2], select: "
+                                                     "accuracy}\n"),
+      {"output=" + (folder.path() / "out").string()});
+  const OutputLayout layout{experiment.output_dir};
+  const std::unique_ptr<RunLock> lock = prepare_output_directory(experiment, layout, false);
+  const Experiment plan = read_plan(layout);
+  REQUIRE(plan.tune.has_value());
+  REQUIRE(plan.tune->key == "train.warmup");
+  REQUIRE(plan.tune->values == std::vector<std::string>{"1", "2"});
+  REQUIRE(plan.tune->figure() == "eval_accuracy[validation]");
+  REQUIRE_FALSE(plan.tune->lower_is_better);
+  REQUIRE(plan.trials.size() == 8);
+  for (std::size_t i = 0; i < plan.trials.size(); ++i)
+    REQUIRE(plan.trials[i].tuned == experiment.trials[i].tuned);
+  REQUIRE(planned_experiment(layout).tune->values == plan.tune->values);
+  REQUIRE_FALSE(read_plan(Prepared().layout).tune.has_value());
+}

@@ -267,3 +267,28 @@ TEST_CASE("an evaluation with nothing scored gives NaN, not 0, the loss is a mea
   REQUIRE_THROWS_WITH(train(model, *never, options),
                       Catch::Contains("its parameters may never score"));
 }
+
+TEST_CASE("the validation evaluation draws examples of its own, never the test evaluation's") {
+  const auto task = task_registry().create("copy", {{"length", "5"}, {"symbols", "6"}}, {});
+  Rng init(3);
+  const TaskModel model(ModelShape::decoder, lm_config(*task), init);
+  const Evaluation test = evaluate(model, *task, 5, 2, 8, 11);
+  const Evaluation validation = evaluate(model, *task, 5, 2, 8, 11, 0, kValidationSetting);
+  REQUIRE(validation.setting == kValidationSetting);
+  REQUIRE(validation.loss != test.loss);  // other examples, the same model
+  Rng stream = seeded_rng(11, std::string("eval-setting-") + kValidationSetting);
+  Rng test_stream = seeded_rng(11, "eval-5");
+  const TaskBatch drawn = task->sample(ModelShape::decoder, 8, 5, stream);
+  REQUIRE(drawn.targets != task->sample(ModelShape::decoder, 8, 5, test_stream).targets);
+  // train() runs it at every evaluation when asked, at the training length.
+  TrainOptions options;
+  options.steps = 2;
+  options.eval_every = 1;
+  options.validation_batches = 1;
+  const std::vector<TrainRecord> history = train(model, *task, options);
+  for (const TrainRecord& record : history) {
+    REQUIRE(record.eval.size() == 2);
+    REQUIRE(record.eval.back().setting == kValidationSetting);
+    REQUIRE(record.eval.back().length == 5);
+  }
+}

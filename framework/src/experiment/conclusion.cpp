@@ -62,9 +62,11 @@ std::map<std::string, bool> measured_figures(const TrialSpec& spec) {
     evaluations.push_back({.setting = "", .length = length});
   for (const TaskSetting& setting : spec.eval_settings)
     evaluations.push_back({.setting = setting.name, .length = 0});
+  if (spec.train.validation_batches > 0)
+    evaluations.push_back({.setting = kValidationSetting, .length = 0});
   for (const Evaluation& evaluation : evaluations)
     for (const Evaluation::Metric& metric : Evaluation::metrics())
-      if (!metric.optional || generates)
+      if (!metric.optional || (generates && evaluation.setting != kValidationSetting))
         figures[final_figure_name(metric, evaluation, trained)] = metric.lower_is_better;
   return figures;
 }

@@ -17,6 +17,7 @@
 #include "conclusion.hpp"
 #include "schema.hpp"
 #include "trial_check.hpp"
+#include "tuning.hpp"
 
 namespace attnlab {
 namespace {
@@ -184,7 +185,7 @@ std::string structural_key(ConfigNode config) {
   for (const char* key :
        {"steps", "lr", "schedule", "warmup", "final_lr_ratio", "clip", "weight_decay", "seed"})
     config.find("train")->erase(key);
-  for (const char* key : {"every", "batches", "generation_batches"})
+  for (const char* key : {"every", "batches", "generation_batches", "validation_batches"})
     config.find("eval")->erase(key);
   return to_yaml(config);
 }
@@ -222,6 +223,7 @@ Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint6
           .arm = arm.label,
           .axes = arm.axes,
           .seed = trial_seed,
+          .tuned = "",
           .config = std::move(config),
           .memory_bytes = memory_bytes};
 }
@@ -239,6 +241,10 @@ ConfigNode resolve_document(const Experiment& experiment, const std::vector<uint
     sections = experiment.document;
     for (const auto& spec : schema::experiment_keys()) sections.erase(spec.path);
   }
+  if (experiment.tune && !experiment.trials.empty()) {  // the count the tuning gave every trial
+    const ConfigNode& used = *experiment.trials.front().config.at_path("eval.validation_batches");
+    sections.set_path("eval.validation_batches", used, used.location());
+  }
   ConfigNode resolved = ConfigNode::map();
   resolved.set("name", ConfigNode::scalar(experiment.name));
   if (const ConfigNode* description = experiment.document.find("description"))
@@ -248,7 +254,7 @@ ConfigNode resolve_document(const Experiment& experiment, const std::vector<uint
   for (const uint64_t seed : seeds) seed_list.push_back(ConfigNode::scalar(std::to_string(seed)));
   resolved.set("seeds", seed_list);
   for (const ConfigNode::Entry& entry : sections.entries()) resolved.set(entry.key, entry.value);
-  for (const char* key : {"ablation", "conclusion", "solved"})
+  for (const char* key : {"ablation", "conclusion", "solved", "tune"})
     if (const ConfigNode* block = experiment.document.find(key)) resolved.set(key, *block);
   return resolved;
 }
@@ -271,36 +277,46 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
   const ConfigNode* seeds_node = document.find("seeds");
   const SourceLocation seed_location = seeds_node ? seeds_node->location() : SourceLocation{};
   const std::vector<Arm> arms = expand_ablation(document.find("ablation"));
-  if (arms.size() * seeds.size() > kMaxTrials) {
+  experiment.tune = parse_tune(document.find("tune"));
+  const std::size_t values = experiment.tune ? experiment.tune->values.size() : 1;
+  if (arms.size() * values * seeds.size() > kMaxTrials) {
     const ConfigNode* culprit = seeds_node ? seeds_node : document.find("ablation");
     fail(culprit ? culprit->location() : document.location(), seeds_node ? "seeds" : "ablation",
-         fmt::format("{} arms x {} seeds = {} trials; an experiment may hold at most {}",
-                     arms.size(), seeds.size(), arms.size() * seeds.size(), kMaxTrials));
+         fmt::format("{} arms x {}{} seeds = {} trials; an experiment may hold at most {}",
+                     arms.size(), experiment.tune ? fmt::format("{} tuned values x ", values) : "",
+                     seeds.size(), arms.size() * values * seeds.size(), kMaxTrials));
   }
   std::set<std::string> ids;
   CheckedConfigurations checked;
-  for (const Arm& arm : arms) {
-    experiment.arms.push_back(arm.label);
-    for (const std::optional<uint64_t>& seed : seeds) {
-      Trial trial;
-      try {
-        double bytes = 0;
-        trial = make_trial(document, arm, seed, seed_location, limits, checked, bytes);
-        experiment.largest_trial_bytes = std::max(experiment.largest_trial_bytes, bytes);
-      } catch (const ConfigError& e) {
-        throw ConfigError(
-            fmt::format("{}\n  (in arm '{}'{}: trial index {} of 0..{} in 'attnlab plan'; no "
-                        "trial has run)",
-                        e.what(), arm.label, seed ? fmt::format(", seed {}", *seed) : "",
-                        experiment.trials.size(), arms.size() * seeds.size() - 1));
+  for (const Arm& untuned : arms) {
+    experiment.arms.push_back(untuned.label);
+    const std::vector<Arm> variants = experiment.tune
+                                          ? tuned_arms(untuned, *experiment.tune, document)
+                                          : std::vector<Arm>{untuned};
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+      const Arm& arm = variants[v];
+      for (const std::optional<uint64_t>& seed : seeds) {
+        Trial trial;
+        try {
+          double bytes = 0;
+          trial = make_trial(document, arm, seed, seed_location, limits, checked, bytes);
+          if (experiment.tune) trial.tuned = experiment.tune->values[v];
+          experiment.largest_trial_bytes = std::max(experiment.largest_trial_bytes, bytes);
+        } catch (const ConfigError& e) {
+          throw ConfigError(
+              fmt::format("{}\n  (in arm '{}'{}: trial index {} of 0..{} in 'attnlab plan'; no "
+                          "trial has run)",
+                          e.what(), arm.label, seed ? fmt::format(", seed {}", *seed) : "",
+                          experiment.trials.size(), arms.size() * values * seeds.size() - 1));
+        }
+        if (!ids.insert(trial.id).second)
+          throw ConfigError(fmt::format(
+              "arm '{}' with seed {} has the same resolved configuration as an earlier trial; "
+              "an ablation axis or arm changes nothing",
+              arm.label, trial.seed));
+        trial.index = static_cast<int64_t>(experiment.trials.size());
+        experiment.trials.push_back(std::move(trial));
       }
-      if (!ids.insert(trial.id).second)
-        throw ConfigError(fmt::format(
-            "arm '{}' with seed {} has the same resolved configuration as an earlier trial; "
-            "an ablation axis or arm changes nothing",
-            arm.label, trial.seed));
-      trial.index = static_cast<int64_t>(experiment.trials.size());
-      experiment.trials.push_back(std::move(trial));
     }
   }
   std::vector<uint64_t> used_seeds = listed_seeds;

@@ -356,6 +356,11 @@ const std::vector<KeySpec>& trial_keys() {
               "of those, also scored free-running: the model's own outputs fed back "
               "(generation_accuracy; a forward pass per generated token)",
               0),
+      integer("eval.validation_batches", text_of(train.validation_batches),
+              "batches of a validation evaluation at the training length, drawn from a stream "
+              "of its own, never the test evaluation's (figures eval_<metric>[validation]; "
+              "what tune: selects on; 0 = none)",
+              0),
       integer_list("eval.lengths",
                    "extra task lengths to evaluate (extrapolation); the training length is "
                    "always evaluated",
@@ -409,6 +414,11 @@ const std::vector<KeySpec>& experiment_keys() {
            "after the run, each arm against a baseline arm on one final figure, with a 95% "
            "interval (default: none)",
            "a block: figure, baseline[, versus]"),
+      text("tune",
+           "train each arm at every listed value of one train key and report it at the value "
+           "whose validation figure (mean over seeds) is best (default: none)",
+           "a block: one train key with a list of values[, select: loss | accuracy | "
+           "exact_match]"),
       text("solved",
            "when a seed solved the task: tables add k of n seeds with a Clopper-Pearson 95% "
            "interval (default: none)",

@@ -104,6 +104,7 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task,
   train.eval_every = integer(resolved, "eval.every");
   train.eval_batches = integer(resolved, "eval.batches");
   train.generation_batches = integer(resolved, "eval.generation_batches");
+  train.validation_batches = integer(resolved, "eval.validation_batches");
   spec.threads = static_cast<int>(integer(resolved, "train.threads"));
 
   train.eval_lengths = {task.length()};

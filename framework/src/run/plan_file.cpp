@@ -40,6 +40,32 @@ constexpr const char* kExperimentKey = "experiment_yaml";
 constexpr const char* kSourceKey = "experiment_source";
 constexpr const char* kOverridesKey = "experiment_overrides";
 
+// The tuning as the plan keeps it, for readers that do not rebuild the experiment.
+constexpr const char* kTuneKey = "tune";
+
+ConfigNode tuning_node(const Tuning& tuning) {
+  ConfigNode node = ConfigNode::map();
+  node.set("key", ConfigNode::scalar(tuning.key));
+  ConfigNode values = ConfigNode::sequence();
+  for (const std::string& value : tuning.values) values.push_back(ConfigNode::scalar(value));
+  node.set("values", values);
+  node.set("metric", ConfigNode::scalar(tuning.metric));
+  node.set("lower_is_better", ConfigNode::scalar(tuning.lower_is_better ? "true" : "false"));
+  return node;
+}
+
+Tuning read_tuning(const ConfigNode& node, const std::string& path) {
+  Tuning tuning;
+  tuning.key = scalar(node, "key", path);
+  const ConfigNode& values = required(node, "values", path);
+  if (!values.is_sequence())
+    throw ConfigError(fmt::format("{}: 'values' is not a list", values.location().str()));
+  for (const ConfigNode& value : values.items()) tuning.values.push_back(value.text());
+  tuning.metric = scalar(node, "metric", path);
+  tuning.lower_is_better = scalar(node, "lower_is_better", path) == "true";
+  return tuning;
+}
+
 }  // namespace
 
 std::string plan_fingerprint(const Experiment& experiment) {
@@ -66,8 +92,10 @@ std::string plan_yaml(const Experiment& experiment) {
     row.set("id", ConfigNode::scalar(trial.id));
     row.set("arm", ConfigNode::scalar(trial.arm));
     row.set("seed", ConfigNode::scalar(std::to_string(trial.seed)));
+    if (experiment.tune) row.set("tuned", ConfigNode::scalar(trial.tuned));
     trials.push_back(row);
   }
+  if (experiment.tune) plan.set(kTuneKey, tuning_node(*experiment.tune));
   plan.set("trials", trials);
   return to_yaml(plan);
 }
@@ -84,6 +112,7 @@ Experiment read_plan(const OutputLayout& layout) {
   experiment.name = scalar(plan, "experiment", path);
   experiment.output_dir = layout.dir().string();
   scalar(plan, "fingerprint", path);
+  if (const ConfigNode* tune = plan.find(kTuneKey)) experiment.tune = read_tuning(*tune, path);
   const ConfigNode& trials = required(plan, "trials", path);
   if (!trials.is_sequence()) throw ConfigError(fmt::format("{}: 'trials' is not a list", path));
   for (const ConfigNode& row : trials.items()) {
@@ -92,6 +121,7 @@ Experiment read_plan(const OutputLayout& layout) {
     trial.id = scalar(row, "id", path);
     trial.arm = scalar(row, "arm", path);
     trial.seed = number(row, "seed", path);
+    if (experiment.tune) trial.tuned = scalar(row, "tuned", path);
     if (std::find(experiment.arms.begin(), experiment.arms.end(), trial.arm) ==
         experiment.arms.end())
       experiment.arms.push_back(trial.arm);

@@ -23,6 +23,7 @@
 #include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
 #include "attnlab/run/trial_runner.hpp"
+#include "attnlab/run/tuning.hpp"
 #include "attnlab/stats/bounded_intervals.hpp"
 #include "attnlab/stats/sample_summary.hpp"
 
@@ -31,7 +32,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kSolvedGroup = "arms/solved";  // no figure has that name
+constexpr const char* kSolvedGroup = "arms/solved";  // no figure has these names
+constexpr const char* kTunedGroup = "arms/tuned";
 
 struct ArmRow {
   std::string label;
@@ -105,6 +107,13 @@ std::string format_solved(const SolvedCount& count) {
                      count.interval.high);
 }
 
+// The tuning of `arm` (nullptr without tune:).
+const TunedArm* tuning_of(const std::vector<TunedArm>& tuned, const std::string& arm) {
+  const auto it =
+      std::find_if(tuned.begin(), tuned.end(), [&](const TunedArm& t) { return t.arm == arm; });
+  return it == tuned.end() ? nullptr : &*it;
+}
+
 std::string csv_field(const std::string& text) {
   if (text.find_first_of(",\"\n") == std::string::npos) return text;
   std::string quoted = "\"";
@@ -116,10 +125,13 @@ std::string number(double value) {
   return std::isnan(value) ? "" : fmt::format("{:.6g}", value);
 }
 
-std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
+std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummary>& all) {
+  const std::vector<TrialSummary> trials = at_selected_values(experiment, all);
+  const std::vector<TunedArm> tuned = select_tuned_values(experiment, all);
   const std::vector<std::string> metrics = metric_names(trials);
   const std::optional<SolvedRule>& rule = experiment.solved;
   std::string text = "arm,finished,failed";
+  if (experiment.tune) text += ",tuned_value,tuned_at_edge";
   if (rule) text += ",solved,solved_of,solved_ci_low,solved_ci_high";
   for (const std::string& m : metrics)
     for (const SummaryField& field : kSummaryFields)
@@ -127,6 +139,9 @@ std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummar
   text += "\n";
   for (const ArmRow& row : arm_rows(experiment, trials)) {
     text += fmt::format("{},{},{}", csv_field(row.label), row.finished, row.failed);
+    if (const TunedArm* arm = tuning_of(tuned, row.label))
+      text += fmt::format(",{},{}", arm->selected ? csv_field(*arm->selected_value()) : "",
+                          arm->at_edge ? 1 : 0);
     if (rule) {
       const SolvedCount count = solved_count(trials, row.label, *rule);
       text += fmt::format(",{},{},{},{}", count.solved, count.seeds, number(count.interval.low),
@@ -142,14 +157,16 @@ std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummar
   return text;
 }
 
-std::string trials_csv(const std::vector<TrialSummary>& trials) {
+std::string trials_csv(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
   const std::vector<std::string> metrics = metric_names(trials);
   std::string text = "index,id,arm,seed,status,seconds";
+  if (experiment.tune) text += fmt::format(",{}", csv_field(experiment.tune->key));
   for (const std::string& m : metrics) text += fmt::format(",{}", csv_field(m));
   text += ",failure\n";
   for (const TrialSummary& t : trials) {
     text += fmt::format("{},{},{},{},{},{}", t.index, t.id, csv_field(t.arm), t.seed,
                         to_string(t.status), number(t.seconds));
+    if (experiment.tune) text += fmt::format(",{}", csv_field(t.tuned));
     for (const std::string& m : metrics) {
       const auto it = std::find_if(t.metrics.begin(), t.metrics.end(),
                                    [&](const auto& p) { return p.first == m; });
@@ -158,6 +175,23 @@ std::string trials_csv(const std::vector<TrialSummary>& trials) {
     text += fmt::format(",{}\n", csv_field(t.failure));
   }
   return text;
+}
+
+// arms/tuned: per arm, the value it is reported at.
+void write_tuned_values(Hdf5File& file, const Tuning& tuning, const std::vector<TunedArm>& tuned) {
+  std::vector<std::string> selected;
+  std::vector<int32_t> at_edge;
+  for (const TunedArm& arm : tuned) {
+    selected.push_back(arm.selected ? *arm.selected_value() : "");
+    at_edge.push_back(arm.at_edge ? 1 : 0);
+  }
+  file.create_group(kTunedGroup);
+  file.set_attribute(kTunedGroup, "key", tuning.key);
+  file.set_attribute(kTunedGroup, "values", tuning.values);
+  file.set_attribute(kTunedGroup, "figure", tuning.figure());
+  file.set_attribute(kTunedGroup, "selected", selected);
+  file.write_ints(fmt::format("{}/at_edge", kTunedGroup), at_edge,
+                  {static_cast<int64_t>(tuned.size())});
 }
 
 // arms/solved: per arm, how many finished seeds solved the task by `rule`.
@@ -183,6 +217,47 @@ void write_solved_counts(Hdf5File& file, const SolvedRule& rule, const std::vect
   file.write_tensor(fmt::format("{}/ci_high", kSolvedGroup), Tensor::from_values({arms}, high));
 }
 
+// arms/: one row per arm, at its selected value under tune:.
+void write_arms(Hdf5File& file, const Experiment& experiment,
+                const std::vector<TrialSummary>& all) {
+  const std::vector<TrialSummary> trials = at_selected_values(experiment, all);
+  const std::vector<ArmRow> rows = arm_rows(experiment, trials);
+  std::vector<std::string> labels;
+  std::vector<int32_t> finished_counts, failed_counts;
+  for (const ArmRow& row : rows) {
+    labels.push_back(row.label);
+    finished_counts.push_back(static_cast<int32_t>(row.finished));
+    failed_counts.push_back(static_cast<int32_t>(row.failed));
+  }
+  const int64_t arms = static_cast<int64_t>(rows.size());
+  file.create_group("arms");
+  file.set_attribute("arms", "labels", labels);
+  file.write_ints("arms/finished", finished_counts, {arms});
+  file.write_ints("arms/failed", failed_counts, {arms});
+  if (experiment.solved) write_solved_counts(file, *experiment.solved, rows, trials);
+  if (experiment.tune)
+    write_tuned_values(file, *experiment.tune, select_tuned_values(experiment, all));
+  for (const std::string& metric : metric_names(trials)) {
+    std::vector<SampleSummary> summaries;  // one per arm, each computed once
+    for (const ArmRow& row : rows) summaries.push_back(arm_statistics(row, metric));
+    for (const SummaryField& field : kSummaryFields) {
+      std::vector<float> values;
+      for (const SampleSummary& summary : summaries)
+        values.push_back(static_cast<float>(summary.*field.member));
+      file.write_tensor(fmt::format("arms/{}/{}", metric, field.name),
+                        Tensor::from_values({arms}, values));
+    }
+    try {  // what a reader must know to compare it (a figure of an older build may lack it)
+      const FigureMeaning meaning = figure_meaning(metric);
+      file.set_attribute("arms/" + metric, "better", std::string(to_string(meaning.better)));
+      file.set_attribute("arms/" + metric, "unit", std::string(meaning.unit));
+      file.set_attribute("arms/" + metric, "low", meaning.low);
+      file.set_attribute("arms/" + metric, "high", meaning.high);
+    } catch (const ConfigError&) {
+    }
+  }
+}
+
 void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
                       const std::vector<TrialSummary>& trials) {
   write_hdf5_atomically(layout.results_h5(), [&](Hdf5File& file) {
@@ -205,39 +280,7 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
     file.set_attribute("trials", "finished", finished);
     file.set_attribute("trials", "failed", failed);
     file.set_attribute("trials", "failure_reasons", reasons);
-    const std::vector<ArmRow> rows = arm_rows(experiment, trials);
-    std::vector<std::string> labels;
-    std::vector<int32_t> finished_counts, failed_counts;
-    for (const ArmRow& row : rows) {
-      labels.push_back(row.label);
-      finished_counts.push_back(static_cast<int32_t>(row.finished));
-      failed_counts.push_back(static_cast<int32_t>(row.failed));
-    }
-    const int64_t arms = static_cast<int64_t>(rows.size());
-    file.create_group("arms");
-    file.set_attribute("arms", "labels", labels);
-    file.write_ints("arms/finished", finished_counts, {arms});
-    file.write_ints("arms/failed", failed_counts, {arms});
-    if (experiment.solved) write_solved_counts(file, *experiment.solved, rows, trials);
-    for (const std::string& metric : metric_names(trials)) {
-      std::vector<SampleSummary> summaries;  // one per arm, each computed once
-      for (const ArmRow& row : rows) summaries.push_back(arm_statistics(row, metric));
-      for (const SummaryField& field : kSummaryFields) {
-        std::vector<float> values;
-        for (const SampleSummary& summary : summaries)
-          values.push_back(static_cast<float>(summary.*field.member));
-        file.write_tensor(fmt::format("arms/{}/{}", metric, field.name),
-                          Tensor::from_values({arms}, values));
-      }
-      try {  // what a reader must know to compare it (a figure of an older build may lack it)
-        const FigureMeaning meaning = figure_meaning(metric);
-        file.set_attribute("arms/" + metric, "better", std::string(to_string(meaning.better)));
-        file.set_attribute("arms/" + metric, "unit", std::string(meaning.unit));
-        file.set_attribute("arms/" + metric, "low", meaning.low);
-        file.set_attribute("arms/" + metric, "high", meaning.high);
-      } catch (const ConfigError&) {
-      }
-    }
+    write_arms(file, experiment, trials);
   });
 }
 
@@ -400,13 +443,22 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
   refuse_linked_folder(layout.trials());
   std::vector<TrialSummary> summaries;
   for (const Trial& trial : experiment.trials) {
-    TrialSummary summary{trial.id, trial.index, trial.arm, trial.seed, TrialStatus::pending,
-                         0.0,      {},          {},        ""};
+    TrialSummary summary{.id = trial.id,
+                         .index = trial.index,
+                         .arm = trial.arm,
+                         .seed = trial.seed,
+                         .tuned = trial.tuned,
+                         .status = TrialStatus::pending,
+                         .seconds = 0.0,
+                         .axes = {},
+                         .metrics = {},
+                         .failure = ""};
     if (something_at(layout.trial_file(trial.id))) {
       try {
         summary = checked_summary(layout.trial_file(trial.id), trial.id, false);
         summary.index = trial.index;
         summary.arm = trial.arm;  // the plan's label (the file's is the same unless renamed)
+        summary.tuned = trial.tuned;
       } catch (const Error& e) {  // damaged, emptied by a power loss: never averaged
         summary.failure = e.what();
       }
@@ -423,11 +475,17 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
   return summaries;
 }
 
-std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
+std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& all) {
+  const std::vector<TrialSummary> trials = at_selected_values(experiment, all);
+  const std::vector<TunedArm> tuned = select_tuned_values(experiment, all);
   const std::vector<std::string> metrics = metric_names(trials);
   const std::optional<SolvedRule>& solved = experiment.solved;
   std::string text = "| arm | finished | failed |";
   std::string rule = "|---|---:|---:|";
+  if (experiment.tune) {
+    text += fmt::format(" {} (tuned) |", experiment.tune->key);
+    rule += "---:|";
+  }
   if (solved) {
     text += fmt::format(" solved ({}) |", solved->describe());
     rule += "---:|";
@@ -439,6 +497,9 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
   text += "\n" + rule + "\n";
   for (const ArmRow& row : arm_rows(experiment, trials)) {
     text += fmt::format("| {} | {} | {} |", row.label, row.finished, row.failed);
+    if (const TunedArm* arm = tuning_of(tuned, row.label))
+      text += fmt::format(" {}{} |", arm->selected ? *arm->selected_value() : "–",
+                          arm->at_edge ? " (edge)" : "");
     if (solved)
       text += fmt::format(" {} |", format_solved(solved_count(trials, row.label, *solved)));
     for (const std::string& m : metrics) {
@@ -533,13 +594,16 @@ const char* const kResultsTableLegend =
     "none where every seed gave the same value. Student-t intervals are in results.csv "
     "(_ci_low, _ci_high) and `attnlab compare --interval t`.";
 
-std::string conclusion_text(const Experiment& experiment, const std::vector<TrialSummary>& trials) {
+std::string conclusion_text(const Experiment& experiment, const std::vector<TrialSummary>& all) {
   if (!experiment.conclusion) return "";
   const Conclusion& c = *experiment.conclusion;
+  const std::vector<TrialSummary> trials = at_selected_values(experiment, all);
   const std::vector<ArmRow> rows = arm_rows(experiment, trials);
-  const auto planned_seeds = [&](const std::string& arm) {
-    return std::count_if(trials.begin(), trials.end(),
-                         [&](const TrialSummary& t) { return t.arm == arm; });
+  const std::string one_value = experiment.tune ? experiment.tune->values.front() : "";
+  const auto planned_seeds = [&](const std::string& arm) {  // at one tuned value
+    return std::count_if(all.begin(), all.end(), [&](const TrialSummary& t) {
+      return t.arm == arm && t.tuned == one_value;
+    });
   };
   // A quick one-seed run: say why there is no conclusion rather than refuse the run.
   const bool one_seed_each =
@@ -561,6 +625,16 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
       incomplete.push_back(
           fmt::format("{}: {} of {} seeds finished", row.label, row.finished, planned));
   }
+  if (experiment.tune) {
+    std::vector<std::string> values;
+    for (const std::string& arm : compared_arms(c))
+      for (const TunedArm& tuned : select_tuned_values(experiment, all))
+        if (tuned.arm == arm)
+          values.push_back(fmt::format("{} {}", arm,
+                                       tuned.selected ? *tuned.selected_value() : "none selected"));
+    text += fmt::format("(each arm at its tuned {}, selected on {}: {})\n", experiment.tune->key,
+                        experiment.tune->figure(), fmt::join(values, "; "));
+  }
   if (experiment.solved) {
     std::vector<std::string> counts;
     for (const std::string& arm : compared_arms(c))
@@ -577,11 +651,12 @@ void write_results(const Experiment& experiment, const OutputLayout& layout,
                    const std::vector<TrialSummary>& trials) {
   write_results_h5(experiment, layout, trials);
   write_file_atomically(layout.results_csv(), arms_csv(experiment, trials));
-  write_file_atomically(layout.trials_csv(), trials_csv(trials));
+  write_file_atomically(layout.trials_csv(), trials_csv(experiment, trials));
   std::string report = fmt::format("# {}\n\n", experiment.name);
   report += kResultsTableLegend;
   report += "\n\n";
   report += results_table(experiment, trials);
+  if (experiment.tune) report += "\n" + tuning_table(experiment, trials);
   if (const std::string conclusion = conclusion_text(experiment, trials); !conclusion.empty())
     report += "\nConclusion, computed from the figures above:\n\n" + conclusion;
   write_file_atomically(layout.results_md(), report);

@@ -174,6 +174,9 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
         record.eval.push_back(evaluate(model, *setting.task, setting.task->length(),
                                        options.eval_batches, options.batch, options.seed,
                                        options.generation_batches, setting.name));
+      if (options.validation_batches > 0)
+        record.eval.push_back(evaluate(model, task, task.length(), options.validation_batches,
+                                       options.batch, options.seed, 0, kValidationSetting));
     }
     history.push_back(record);
     if (on_step) on_step(record);

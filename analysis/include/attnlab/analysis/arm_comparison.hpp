@@ -58,6 +58,9 @@ struct ComparisonTable {
   std::vector<std::string> notes;   // what the numbers cannot say (too few seeds, ...)
 };
 
+/// Under tune:, every function here reads each arm's trials at its selected
+/// value only (ExperimentResults::reported), and compare_arms's notes name it.
+///
 /// Each arm against its baseline: the arm whose label is `baseline`, or, for
 /// "KEY=VALUE", the arm with that ablation value that agrees with it on every
 /// other axis (with one such arm, every arm is compared with it; keys zipped

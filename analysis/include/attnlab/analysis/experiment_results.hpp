@@ -21,6 +21,12 @@ struct ExperimentResults {
   std::vector<const TrialSummary*> finished(const std::string& arm) const;
   /// The final figure names any finished trial holds, in first-seen order.
   std::vector<std::string> figures() const;
+  /// Under tune:, the results with each arm's trials at its selected value
+  /// only (run/tuning.hpp); the results themselves otherwise.
+  ExperimentResults reported() const;
+  /// Under tune:, one line per arm naming the value it is reported at (and
+  /// flagging one at the grid's edge or none selected); empty otherwise.
+  std::vector<std::string> tuning_notes() const;
 };
 
 /// Reads `dir`: ConfigError when it holds no plan, IoError for files that

@@ -27,6 +27,7 @@ struct Trial {
   std::string arm;    // label shared by the seeds of one arm, e.g. "heads.count=4"
   std::vector<std::pair<std::string, std::string>> axes;  // the ablation's values for this arm
   uint64_t seed = 0;
+  std::string tuned;          // the value of the tuned key (tune:); "" without tuning
   ConfigNode config;          // fully resolved: every default filled in
   double memory_bytes = 0.0;  // its estimated memory need (validation's estimate)
 };
@@ -51,6 +52,17 @@ struct SolvedRule {
   std::string describe() const;  // "eval_exact_match >= 0.99"
 };
 
+/// `tune:`: every arm is trained at each value of one training key, and
+/// reported at the value whose validation figure, averaged over its seeds, is
+/// best (docs/experiments.md, run/tuning.hpp).
+struct Tuning {
+  std::string key;                  // e.g. "train.lr"
+  std::vector<std::string> values;  // as written, in order
+  std::string metric = "loss";      // selected on eval_<metric>[validation]
+  bool lower_is_better = true;
+  std::string figure() const;  // "eval_loss[validation]"
+};
+
 /// What validation may assume of the machine a trial will run on.
 struct ValidationLimits {
   uint64_t memory_bytes = 0;  // memory one trial may need; 0 = what is available now
@@ -73,6 +85,7 @@ struct Experiment {
   double largest_trial_bytes = 0;        // the largest estimated memory need of one trial
   std::optional<Conclusion> conclusion;  // from `conclusion:`, checked against the arms
   std::optional<SolvedRule> solved;      // from `solved:`, checked against the figures
+  std::optional<Tuning> tune;            // from `tune:`; each trial's value is Trial::tuned
 };
 
 /// Loads, expands and validates `path` with `-o key=value` overrides applied in

@@ -22,6 +22,7 @@ struct TrialSummary {
   int64_t index = 0;
   std::string arm;
   uint64_t seed = 0;
+  std::string tuned;  // the tuned key's value (tune:), from the plan; "" without tuning
   TrialStatus status = TrialStatus::pending;
   double seconds = 0.0;
   std::vector<std::pair<std::string, std::string>> axes;  // the arm's ablation values (key, value)
@@ -58,7 +59,10 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
 
 /// One row per arm: mean ± std [bootstrap interval] over finished seeds of
 /// every final metric, finished/failed counts and, with a `solved:` rule, k of
-/// n seeds solved with the Clopper–Pearson interval (markdown).
+/// n seeds solved with the Clopper–Pearson interval (markdown). Under `tune:`
+/// each arm's row is of its trials at its selected value (run/tuning.hpp),
+/// named in a column of its own; the functions below take every trial and do
+/// the same.
 std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& trials);
 /// What results_table shows, said above it in results.md.
 extern const char* const kResultsTableLegend;

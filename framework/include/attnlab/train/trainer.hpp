@@ -40,7 +40,15 @@ struct TrainOptions {
   int64_t generation_batches = 0;     // of those, also scored free-running (0 = none: it costs a
                                       // forward pass per generated token)
   std::vector<int64_t> eval_lengths;  // task lengths evaluated; empty = the training length only
+  // Batches of a validation evaluation at the training length, drawn from a
+  // stream of its own (never the test evaluation's examples): what `tune:`
+  // selects on. 0 = none.
+  int64_t validation_batches = 0;
 };
+
+/// The evaluation setting name of the validation evaluation: its figures are
+/// eval_<metric>[validation]. No eval.settings name can be it (those are k=v).
+inline constexpr const char* kValidationSetting = "validation";
 
 struct Evaluation {
   std::string setting;  // "" for the trained task, else the eval.settings name

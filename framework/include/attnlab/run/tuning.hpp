@@ -1,0 +1,59 @@
+// Per-arm tuning (`tune:`): the value each arm is reported at, chosen on its
+// validation evaluation (eval_<metric>[validation], drawn from a stream of its
+// own) and never on the figures the tables report. The rule: the value whose
+// validation figure, averaged over the arm's seeds, is best. One value per arm,
+// not per seed: a seed's own best value would use that seed's luck twice (to
+// choose and to report), and a value is what a reader would train with.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attnlab/experiment/experiment.hpp"
+#include "attnlab/run/results.hpp"
+#include "attnlab/stats/sample_summary.hpp"
+
+namespace attnlab {
+
+/// One value of the tuned key for one arm.
+struct TuningCandidate {
+  std::string value;
+  int64_t planned = 0, finished = 0, failed = 0;
+  SampleSummary validation;  // of the finished seeds' validation figure
+  /// Every planned seed finished with a finite validation figure: a value
+  /// that diverged or failed in any seed is not one to train with.
+  bool eligible = false;
+};
+
+struct TunedArm {
+  std::string arm;
+  std::vector<TuningCandidate> candidates;  // in the order tune: lists the values
+  std::optional<std::size_t> selected;      // into candidates; nullopt: none eligible
+  bool provisional = false;  // some trial of the arm has not run yet: the choice may change
+  /// The selected value is the smallest or the largest of the (numeric) values:
+  /// the best may lie beyond the grid.
+  bool at_edge = false;
+  const std::string* selected_value() const {
+    return selected ? &candidates[*selected].value : nullptr;
+  }
+};
+
+/// Each arm's tuning, in plan order: the eligible value with the best mean
+/// validation figure (lower for a loss), the first listed on a tie. Reads only
+/// the tuning's validation figure. Empty without tune:.
+std::vector<TunedArm> select_tuned_values(const Experiment& experiment,
+                                          const std::vector<TrialSummary>& trials);
+
+/// The trials the tables report: each arm's trials at its selected value (none
+/// for an arm without one); every trial without tune:.
+std::vector<TrialSummary> at_selected_values(const Experiment& experiment,
+                                             const std::vector<TrialSummary>& trials);
+
+/// results.md's tuning section (markdown): the rule, then one row per arm and
+/// value with its validation figure, the selected value marked and values at
+/// the grid's edge flagged. "" without tune:.
+std::string tuning_table(const Experiment& experiment, const std::vector<TrialSummary>& trials);
+
+}  // namespace attnlab

@@ -1,0 +1,128 @@
+#include "tuning.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "attnlab/error.hpp"
+#include "attnlab/train/trainer.hpp"
+#include "schema.hpp"
+
+namespace attnlab {
+namespace {
+
+[[noreturn]] void fail(const SourceLocation& where, const std::string& key,
+                       const std::string& what) {
+  throw ConfigError(
+      fmt::format("{}: {}: {}", where.str(), key.empty() ? "tune" : "tune." + key, what));
+}
+
+// The train keys a tuning may vary: what steers optimisation, not the seed or threads.
+std::vector<std::string> tunable_keys() {
+  std::vector<std::string> keys;
+  for (const schema::KeySpec& spec : schema::trial_keys())
+    if (spec.path.rfind("train.", 0) == 0 && spec.path != "train.seed" &&
+        spec.path != "train.threads")
+      keys.push_back(spec.path);
+  return keys;
+}
+
+std::vector<std::string> metric_names() {
+  std::vector<std::string> names;
+  for (const Evaluation::Metric& metric : Evaluation::metrics())
+    if (!metric.optional) names.push_back(metric.name);
+  return names;
+}
+
+}  // namespace
+
+std::string Tuning::figure() const {
+  return fmt::format("eval_{}[{}]", metric, kValidationSetting);
+}
+
+std::optional<Tuning> parse_tune(const ConfigNode* block) {
+  if (block == nullptr) return std::nullopt;
+  const std::vector<std::string> tunable = tunable_keys();
+  if (!block->is_map())
+    fail(block->location(), "",
+         fmt::format("found {}, expected a block: one train key with a list of values, and "
+                     "optionally select (e.g. {{train.lr: [0.001, 0.003, 0.01], select: loss}})",
+                     block->describe()));
+  Tuning tuning;
+  const ConfigNode* values = nullptr;
+  for (const ConfigNode::Entry& entry : block->entries()) {
+    if (entry.key == "select") {
+      const std::vector<std::string> metrics = metric_names();
+      if (!entry.value.is_scalar() ||
+          std::find(metrics.begin(), metrics.end(), entry.value.text()) == metrics.end())
+        fail(entry.value.location(), "select",
+             fmt::format("found {}, expected one of {} (compared on the validation evaluation, "
+                         "eval_<metric>[validation])",
+                         entry.value.describe(), fmt::join(metrics, " | ")));
+      tuning.metric = entry.value.text();
+      continue;
+    }
+    if (std::find(tunable.begin(), tunable.end(), entry.key) == tunable.end())
+      fail(entry.key_location, entry.key,
+           fmt::format("unknown key; a tuning takes select and one of: {}",
+                       fmt::join(tunable, ", ")));
+    if (values != nullptr)
+      fail(entry.key_location, entry.key,
+           fmt::format("a second key to tune ({} is tuned already); tune one key, and vary "
+                       "others with the ablation",
+                       tuning.key));
+    tuning.key = entry.key;
+    values = &entry.value;
+  }
+  if (values == nullptr)
+    fail(block->location(), "",
+         fmt::format("no key to tune; expected one of: {}", fmt::join(tunable, ", ")));
+  if (!values->is_sequence() || values->items().size() < 2)
+    fail(values->location(), tuning.key,
+         fmt::format("found {}, expected a list of at least two values", values->describe()));
+  for (const ConfigNode& value : values->items()) {
+    if (!value.is_scalar())
+      fail(value.location(), tuning.key,
+           fmt::format("found {}, expected a value", value.describe()));
+    if (std::find(tuning.values.begin(), tuning.values.end(), value.text()) != tuning.values.end())
+      fail(value.location(), tuning.key, fmt::format("{} is listed twice", value.text()));
+    tuning.values.push_back(value.text());
+  }
+  for (const Evaluation::Metric& metric : Evaluation::metrics())
+    if (metric.name == tuning.metric) tuning.lower_is_better = metric.lower_is_better;
+  return tuning;
+}
+
+std::vector<Arm> tuned_arms(const Arm& arm, const Tuning& tuning, const ConfigNode& document) {
+  for (const Assignment& assignment : arm.assignments)
+    if (assignment.key == tuning.key)
+      throw ConfigError(fmt::format(
+          "{}: {}: is tuned (tune:), so an ablation arm cannot also set it; tune it or vary it, "
+          "not both",
+          assignment.key_location.str(), assignment.key));
+  const ConfigNode* values = document.find("tune")->find(tuning.key);
+  std::vector<Arm> arms;
+  for (const ConfigNode& value : values->items()) {
+    Arm tuned = arm;
+    tuned.assignments.push_back({tuning.key, value.location(), value});
+    arms.push_back(std::move(tuned));
+  }
+  const ConfigNode* validation = document.at_path("eval.validation_batches");
+  if (validation != nullptr && validation->is_scalar() && validation->text() == "0")
+    throw ConfigError(fmt::format(
+        "{}: eval.validation_batches: found 0, but tune: selects on the validation evaluation "
+        "(leave it out to use eval.batches)",
+        validation->location().str()));
+  if (validation == nullptr) {
+    const ConfigNode* batches = document.at_path("eval.batches");
+    const ConfigNode count = batches != nullptr
+                                 ? *batches
+                                 : ConfigNode::scalar(std::to_string(TrainOptions{}.eval_batches));
+    for (Arm& tuned : arms)
+      tuned.assignments.push_back({"eval.validation_batches", count.location(), count});
+  }
+  return arms;
+}
+
+}  // namespace attnlab

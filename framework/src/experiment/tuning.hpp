@@ -1,0 +1,25 @@
+// The `tune:` block of an experiment: which training key to tune per arm,
+// over which values, and on which validation figure.
+#pragma once
+
+#include <optional>
+
+#include "ablation.hpp"
+#include "attnlab/experiment/config_tree.hpp"
+#include "attnlab/experiment/experiment.hpp"
+
+namespace attnlab {
+
+/// The tuning `block` asks for (nullopt without one): one key of the `train`
+/// section (not train.seed or train.threads) with a list of at least two
+/// distinct values, and optionally `select`, the evaluated metric compared on
+/// the validation evaluation (loss by default). ConfigError naming the file,
+/// line and key otherwise. Pure: the values are checked with the trials.
+std::optional<Tuning> parse_tune(const ConfigNode* block);
+
+/// `arm` at each value of `tuning`, in order, with eval.validation_batches set
+/// to eval.batches unless `document` sets it (a value of 0 is refused). Throws
+/// ConfigError where the arm itself sets the tuned key.
+std::vector<Arm> tuned_arms(const Arm& arm, const Tuning& tuning, const ConfigNode& document);
+
+}  // namespace attnlab

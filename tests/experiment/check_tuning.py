@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""A real tuned run (tune: over train.lr) read back without attnlab's own
+selection code: from trials.csv, each arm's value with the best mean
+validation loss is recomputed and must be the value results.csv, results.h5,
+results.md and `attnlab compare` report the arm at, with the test figures of
+the trials at that value; the edge flag is recomputed too.
+
+usage: check_tuning.py ATTNLAB"""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+ATTNLAB = sys.argv[1]
+EXPERIMENT = """
+model: {d_model: 16, layers: 1, ffn: 32}
+task: {name: copy, symbols: 4, length: 4}
+train: {steps: 30, warmup: 3}
+eval: {every: 0, batches: 2}
+ablation: {grid: {heads.count: [1, 2]}}
+seeds: 2
+tune: {train.lr: [0.03, 0.0003, 0.003]}
+"""
+
+
+def text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+with tempfile.TemporaryDirectory() as folder:
+    path = os.path.join(folder, "tuned.yaml")
+    with open(path, "w") as f:
+        f.write(EXPERIMENT)
+    out = os.path.join(folder, "out")
+    done = subprocess.run([ATTNLAB, "run", path, "-q", "-o", f"output={out}"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"attnlab run failed:\n{done.stdout}{done.stderr}")
+    with open(os.path.join(out, "trials.csv"), newline="") as f:
+        trials = list(csv.DictReader(f))
+    assert len(trials) == 2 * 3 * 2, len(trials)
+    values = ["0.03", "0.0003", "0.003"]
+    expected = {}
+    for arm in ("heads.count=1", "heads.count=2"):
+        mean = {v: np.mean([float(t["eval_loss[validation]"]) for t in trials
+                            if t["arm"] == arm and t["train.lr"] == v]) for v in values}
+        best = min(values, key=lambda v: mean[v])
+        at_best = [t for t in trials if t["arm"] == arm and t["train.lr"] == best]
+        edge = float(best) in (min(map(float, values)), max(map(float, values)))
+        expected[arm] = (best, edge, np.mean([float(t["eval_accuracy"]) for t in at_best]))
+    with open(os.path.join(out, "results.csv"), newline="") as f:
+        for row in csv.DictReader(f):
+            best, edge, accuracy = expected[row["arm"]]
+            assert row["tuned_value"] == best, (row["arm"], row["tuned_value"], best)
+            assert row["tuned_at_edge"] == ("1" if edge else "0"), row
+            assert np.isclose(float(row["eval_accuracy_mean"]), accuracy, rtol=1e-5), row
+            assert row["finished"] == "2", row  # the seeds at the selected value only
+    with h5py.File(os.path.join(out, "results.h5")) as results:
+        tuned = results["arms/tuned"]
+        assert text(tuned.attrs["key"]) == "train.lr"
+        labels = [text(a) for a in results["arms"].attrs["labels"]]
+        selected = [text(v) for v in tuned.attrs["selected"]]
+        assert selected == [expected[a][0] for a in labels], (selected, expected)
+        assert list(tuned["at_edge"][()]) == [int(expected[a][1]) for a in labels]
+    report = open(os.path.join(out, "results.md")).read()
+    for arm, (best, edge, _) in expected.items():
+        assert f"| {arm} | 2 | 0 | {best}{' (edge)' if edge else ''} |" in report, (arm, report)
+    comparison, = json.loads(subprocess.run(
+        [ATTNLAB, "compare", out, "--format", "json"], capture_output=True, text=True,
+        check=True).stdout)
+    row, = comparison["rows"]
+    assert np.isclose(row["mean"], expected[row["arm"]][2], rtol=1e-5), row
+    assert any(f"at its tuned train.lr = {expected[row['arm']][0]}" in n
+               for n in comparison["notes"]), comparison["notes"]
+print("a tuned run reports each arm at the value its validation loss selects, as recomputed "
+      "from trials.csv: results.csv, results.h5, results.md and compare agree")
