@@ -118,18 +118,23 @@ class OutputDir:
         with self.results() as results:
             return [text_of(a) for a in results["arms"].attrs["labels"]]
 
-    def finished_trials(self):
+    def finished_trials(self, every_tuned_value=False):
         """([Trial, ...], [(id, reason), ...]): the trials results.h5 lists as finished
         whose files pass every check (kind, schema, seal, id), in plan order of arms, then
         seeds; and those left out, with why. Trials are opened by their path in the
-        layout, never through results.h5's links, and each must hold its own id."""
+        layout, never through results.h5's links, and each must hold its own id. Under
+        tune: only the trials the tables report (each arm at its selected value, results.h5
+        trials/reported), unless every_tuned_value."""
         trials_folder = self.path_of("trials")
         if os.path.islink(trials_folder):
             raise FileError(f"{trials_folder}: is a symbolic link; attnlab reads and writes only "
                             "real folders of the output directory (a link would lead outside "
                             "it). Remove the link")
         with self.results() as results:
-            listed = [text_of(t) for t in results["trials"].attrs["finished"]]
+            attributes = results["trials"].attrs
+            which = "reported" if "reported" in attributes and not every_tuned_value \
+                else "finished"
+            listed = [text_of(t) for t in attributes[which]]
             arms = [text_of(a) for a in results["arms"].attrs["labels"]]
         trials, left_out = [], []
         for trial_id in listed:

@@ -54,10 +54,12 @@ ArmSample sample_of(const ExperimentResults& results, const std::string& arm,
   return sample;
 }
 
-// The arm's ablation values, from any of its finished trials (all agree).
+// The arm's ablation values, from any of its finished trials (all agree; under
+// tune: at any value, so an arm with none selected yet still has them).
 Axes axes_of(const ExperimentResults& results, const std::string& arm) {
-  const auto finished = results.finished(arm);
-  return finished.empty() ? Axes{} : finished.front()->axes;
+  for (const TrialSummary& trial : results.all_trials)
+    if (trial.arm == arm && trial.status == TrialStatus::finished) return trial.axes;
+  return {};
 }
 
 std::optional<std::string> axis_value(const Axes& axes, const std::string& key) {
@@ -281,17 +283,20 @@ void note_intervals_out_of_range(const std::string& figure, ComparisonTable& tab
 
 }  // namespace
 
-ComparisonTable compare_arms(const ExperimentResults& all, const std::string& figure,
+ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,
                              const std::string& baseline, MeanInterval interval,
                              std::optional<double> solved_at) {
-  const ExperimentResults results = all.reported();
   require_figure(results, figure);
+  if (solved_at && figure_meaning(figure).better == Better::neither)
+    throw ConfigError(fmt::format(
+        "--solved: {} is better neither higher nor lower, so no value of it solves anything",
+        figure));
   if (solved_at && !figure_meaning(figure).contains(*solved_at))
     throw ConfigError(fmt::format("--solved {}: outside [{}, {}], the range of {}", *solved_at,
                                   figure_meaning(figure).low, figure_meaning(figure).high, figure));
   const std::map<std::string, std::string> partner = baseline_of_each_arm(results, baseline);
   ComparisonTable table{figure, interval, solved_at, baseline, {}, {}};
-  table.notes = all.tuning_notes();
+  table.notes = results.tuning_notes();
   note_arms_without_key(results, baseline, partner, table);
   for (const std::string& arm : results.plan.arms) {
     if (!partner.count(arm)) continue;
@@ -317,9 +322,8 @@ ComparisonTable compare_arms(const ExperimentResults& all, const std::string& fi
   return table;
 }
 
-std::vector<StepsToTarget> steps_to_target(const ExperimentResults& all, const std::string& figure,
-                                           double target) {
-  const ExperimentResults results = all.reported();
+std::vector<StepsToTarget> steps_to_target(const ExperimentResults& results,
+                                           const std::string& figure, double target) {
   const bool lower_is_better = figure_meaning(figure).better == Better::lower;
   std::vector<StepsToTarget> rows;
   for (const std::string& arm : results.plan.arms) {
@@ -347,8 +351,7 @@ std::vector<StepsToTarget> steps_to_target(const ExperimentResults& all, const s
   return rows;
 }
 
-FigureByLength figure_by_length(const ExperimentResults& all, const std::string& figure) {
-  const ExperimentResults results = all.reported();
+FigureByLength figure_by_length(const ExperimentResults& results, const std::string& figure) {
   FigureByLength table;
   std::vector<std::string> names{figure};
   table.lengths.push_back("training");

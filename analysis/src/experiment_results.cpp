@@ -22,24 +22,18 @@ std::vector<const TrialSummary*> ExperimentResults::finished(const std::string& 
 
 std::vector<std::string> ExperimentResults::figures() const {
   std::vector<std::string> names;
-  for (const TrialSummary& trial : trials)
+  for (const TrialSummary& trial : all_trials)
     for (const auto& [name, value] : trial.metrics)
       if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   return names;
 }
 
-ExperimentResults ExperimentResults::reported() const {
-  ExperimentResults selected = *this;
-  selected.trials = at_selected_values(plan, trials);
-  return selected;
-}
-
 std::vector<std::string> ExperimentResults::tuning_notes() const {
   std::vector<std::string> notes;
-  for (const TunedArm& arm : select_tuned_values(plan, trials))
+  for (const TunedArm& arm : select_tuned_values(plan, all_trials))
     notes.push_back(
         arm.selected
-            ? fmt::format("{}: at its tuned {} = {} (best {} on validation{}){}", arm.arm,
+            ? fmt::format("{}: at its tuned {} = {} (the best mean {}{}){}", arm.arm,
                           plan.tune->key, *arm.selected_value(), plan.tune->figure(),
                           arm.at_edge ? "; at the edge of the grid" : "",
                           arm.provisional ? "; provisional: some trials have not run" : "")
@@ -51,9 +45,10 @@ ExperimentResults read_experiment_results(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir))
     throw ConfigError(fmt::format("{}: no such output directory", dir.string()));
   ExperimentResults results{
-      OutputLayout(std::filesystem::absolute(dir).lexically_normal()), {}, {}};
+      OutputLayout(std::filesystem::absolute(dir).lexically_normal()), {}, {}, {}};
   results.plan = read_plan(results.layout);
-  results.trials = collect_summaries(results.plan, results.layout);
+  results.all_trials = collect_summaries(results.plan, results.layout);
+  results.trials = at_selected_values(results.plan, results.all_trials);
   return results;
 }
 

@@ -40,7 +40,8 @@ int run_compare(const std::vector<std::string>& arguments) {
       "range) | t (Student t)")(
       "solved", po::value<double>()->notifier([&](double v) { solved_at = v; }),
       "also: how many seeds reached this value of the metric (at or below it for a loss), "
-      "with the Clopper-Pearson 95% interval");
+      "with the Clopper-Pearson 95% interval (default: the experiment's solved: rule, when "
+      "--metric is its figure)");
   const AnalysisArguments parsed = parse_analysis_arguments("attnlab compare", options, arguments);
   if (parsed.help) return 0;
   if (parsed.format == analysis::TextFormat::csv && (by_length || !std::isnan(target)))
@@ -50,6 +51,8 @@ int run_compare(const std::vector<std::string>& arguments) {
   const analysis::MeanInterval interval =
       analysis::mean_interval_names().decode(interval_name, "--interval");
   const analysis::ExperimentResults results = analysis::read_experiment_results(parsed.dir);
+  if (!solved_at && results.plan.solved && results.plan.solved->figure == figure)
+    solved_at = results.plan.solved->threshold;  // the experiment's own solved: rule
   for (const TrialSummary& trial : results.trials)
     if (trial.status != TrialStatus::finished)
       fmt::print(stderr, "attnlab compare: left out trial {} ({}, seed {}): {}\n", trial.id,

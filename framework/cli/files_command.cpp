@@ -73,6 +73,10 @@ std::string layout_text() {
   text += text_rows(OutputLayout::named_paths());
   text += "\ninside a trial file:\n";
   text += text_rows(trial_paths::named());
+  text += "\nfinal figures (<metric> also with @<length> or [<setting>]): better, unit, range\n";
+  for (const auto& [name, meaning] : figure_kinds())
+    text += fmt::format("  {:<18} {:<7} {:<9} [{}, {}]\n", name, to_string(meaning.better),
+                        meaning.unit, meaning.low, meaning.high);
   text += "\nHDF5 files, by their root attribute 'kind' (docs/hdf5-layout.md):\n";
   for (const FileKind& kind : all_file_kinds())
     text += fmt::format("  {:<14} {} = {} (sealed from {} on)\n", kind.name, kind.schema_attribute,

@@ -15,12 +15,9 @@ int run_plan(const std::vector<std::string>& arguments) {
   const ExperimentArguments parsed = parse_experiment_arguments("plan", arguments, {""});
   if (parsed.help) return 0;
   const Experiment experiment = load(parsed);
-  fmt::print("experiment {}: {} trials ({} arms{}) -> {}\n", experiment.name,
-             experiment.trials.size(), experiment.arms.size(),
-             experiment.tune ? fmt::format(" x {} values of {}, each arm reported at its best "
-                                           "on validation",
-                                           experiment.tune->values.size(), experiment.tune->key)
-                             : "",
+  fmt::print("experiment {}: {} trials ({}{}) -> {}\n", experiment.name, experiment.trials.size(),
+             describe_trials(experiment),
+             experiment.tune ? "; each arm reported at its value best on validation" : "",
              experiment.output_dir);
   // The tuned value, where there is one, before the arm (whose label can be long).
   const std::string tuned = experiment.tune ? experiment.tune->key : "";

@@ -9,7 +9,8 @@ namespace attnlab::cli {
 namespace {
 
 std::string trial_name(const Trial& trial) {
-  return fmt::format("#{} {} seed {}", trial.index, trial.arm, trial.seed);
+  return fmt::format("#{} {} seed {}{}", trial.index, trial.arm, trial.seed,
+                     trial.tuned.empty() ? "" : fmt::format(", tuned value {}", trial.tuned));
 }
 
 std::string metric_text(const TrialSummary& summary) {

@@ -116,10 +116,9 @@ void refuse_other_plan(const Experiment& experiment, const std::string& expected
 void announce(const Experiment& experiment, const OutputLayout& layout,
               const TrialSelection& selection, int64_t share, int64_t shares, int jobs) {
   fmt::print(
-      "experiment {}: {} trials ({} arms x {} seeds){}; {} already finished, {} to run "
+      "experiment {}: {} trials ({}){}; {} already finished, {} to run "
       "with -j {}\noutput: {}\n",
-      experiment.name, experiment.trials.size(), experiment.arms.size(),
-      experiment.trials.size() / std::max<std::size_t>(experiment.arms.size(), 1),
+      experiment.name, experiment.trials.size(), describe_trials(experiment),
       shares > 1 ? fmt::format(", share {}/{} = {} trials", share, shares, selection.selected) : "",
       selection.selected - static_cast<int64_t>(selection.to_run.size()), selection.to_run.size(),
       jobs, layout.dir().string());
@@ -139,8 +138,8 @@ int report(const Experiment& experiment, const OutputLayout& layout,
            const std::vector<TrialSummary>& summaries, int64_t share, int64_t shares,
            int64_t selected, int64_t failures, bool interrupted) {
   const Outcome o = outcome_of(summaries, share, shares);
-  fmt::print("\n{}\n{} of {} trials finished{}; results in {}/results.{{h5,csv,md}}\n",
-             results_table(experiment, summaries), o.finished, summaries.size(),
+  fmt::print("\n{}{}\n\n{} of {} trials finished{}; results in {}/results.{{h5,csv,md}}\n",
+             results_table(experiment, summaries), kResultsTableKey, o.finished, summaries.size(),
              pending_text(o.pending, o.elsewhere), layout.dir().string());
   if (const std::string tuning = tuning_table(experiment, summaries); !tuning.empty())
     fmt::print("\n{}", tuning);

@@ -14,7 +14,7 @@ using Axes = std::vector<std::pair<std::string, std::string>>;
 
 // Results with one finished trial per value, arm by arm.
 ExperimentResults results_of(const std::vector<std::pair<Axes, std::vector<double>>>& arms) {
-  ExperimentResults results{OutputLayout("/nonexistent"), {}, {}};
+  ExperimentResults results{OutputLayout("/nonexistent"), {}, {}, {}};
   int64_t index = 0;
   for (const auto& [axes, values] : arms) {
     std::string label;
@@ -32,6 +32,7 @@ ExperimentResults results_of(const std::vector<std::pair<Axes, std::vector<doubl
       results.trials.push_back(t);
     }
   }
+  results.all_trials = results.trials;
   return results;
 }
 
@@ -96,4 +97,9 @@ TEST_CASE("compare shows the interval asked for and counts the seeds that solved
   REQUIRE(t.rows[0].baseline.solved->solved == 0);
   REQUIRE_THROWS_WITH(compare_arms(results, "eval_accuracy", "x=0", MeanInterval::t, 1.5),
                       Contains("--solved 1.5: outside [0, 1], the range of eval_accuracy"));
+  ExperimentResults counted = results;
+  for (TrialSummary& trial : counted.trials) trial.metrics.emplace_back("parameters", 100);
+  counted.all_trials = counted.trials;
+  REQUIRE_THROWS_WITH(compare_arms(counted, "parameters", "x=0", MeanInterval::t, 50),
+                      Contains("parameters is better neither higher nor lower"));
 }

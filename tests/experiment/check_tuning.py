@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""A real tuned run (tune: over train.lr) read back without attnlab's own
+"""Real tuned runs (tune: over train.lr) read back without attnlab's own
 selection code: from trials.csv, each arm's value with the best mean
-validation loss is recomputed and must be the value results.csv, results.h5,
-results.md and `attnlab compare` report the arm at, with the test figures of
-the trials at that value; the edge flag is recomputed too.
+validation loss over the selecting seeds is recomputed and must be the value
+results.csv, results.h5, results.md and `attnlab compare` report the arm at,
+with the test figures of the reported seeds at that value; the edge flag and
+the reported trials (results.h5 trials/reported) are recomputed too. Once
+with the reported seeds selecting, once with tune.seeds of their own.
 
 usage: check_tuning.py ATTNLAB"""
 import csv
@@ -24,42 +26,55 @@ train: {steps: 30, warmup: 3}
 eval: {every: 0, batches: 2}
 ablation: {grid: {heads.count: [1, 2]}}
 seeds: 2
-tune: {train.lr: [0.03, 0.0003, 0.003]}
+tune: {train.lr: [0.03, 0.0003, 0.003]%s}
 """
+VALUES = ["0.03", "0.0003", "0.003"]
 
 
 def text(value):
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-with tempfile.TemporaryDirectory() as folder:
+def expected_selection(trials, only_select):
+    """{arm: (value, at the edge, reported trials)}: selected on the tune.seeds
+    (only_select), or on every seed without them; reported: the other seeds."""
+    expected = {}
+    for arm in ("heads.count=1", "heads.count=2"):
+        def at(t, value):
+            return t["arm"] == arm and t["train.lr"] == value
+        def selects(t):
+            return not only_select or int(t["seed"]) in only_select
+        mean = {v: np.mean([float(t["eval_loss[validation]"]) for t in trials
+                            if at(t, v) and selects(t)]) for v in VALUES}
+        best = min(VALUES, key=lambda v: mean[v])
+        reported = [t for t in trials if at(t, best) and int(t["seed"]) not in only_select]
+        edge = float(best) in (min(map(float, VALUES)), max(map(float, VALUES)))
+        expected[arm] = (best, edge, reported)
+    return expected
+
+
+def check(folder, extra, only_select):
     path = os.path.join(folder, "tuned.yaml")
     with open(path, "w") as f:
-        f.write(EXPERIMENT)
-    out = os.path.join(folder, "out")
+        f.write(EXPERIMENT % extra)
+    out = os.path.join(folder, "out" + str(len(extra)))
     done = subprocess.run([ATTNLAB, "run", path, "-q", "-o", f"output={out}"],
                           capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"attnlab run failed:\n{done.stdout}{done.stderr}")
     with open(os.path.join(out, "trials.csv"), newline="") as f:
         trials = list(csv.DictReader(f))
-    assert len(trials) == 2 * 3 * 2, len(trials)
-    values = ["0.03", "0.0003", "0.003"]
-    expected = {}
-    for arm in ("heads.count=1", "heads.count=2"):
-        mean = {v: np.mean([float(t["eval_loss[validation]"]) for t in trials
-                            if t["arm"] == arm and t["train.lr"] == v]) for v in values}
-        best = min(values, key=lambda v: mean[v])
-        at_best = [t for t in trials if t["arm"] == arm and t["train.lr"] == best]
-        edge = float(best) in (min(map(float, values)), max(map(float, values)))
-        expected[arm] = (best, edge, np.mean([float(t["eval_accuracy"]) for t in at_best]))
+    assert len(trials) == 2 * 3 * (2 + len(only_select)), len(trials)
+    expected = expected_selection(trials, only_select)
     with open(os.path.join(out, "results.csv"), newline="") as f:
         for row in csv.DictReader(f):
-            best, edge, accuracy = expected[row["arm"]]
+            best, edge, reported = expected[row["arm"]]
             assert row["tuned_value"] == best, (row["arm"], row["tuned_value"], best)
             assert row["tuned_at_edge"] == ("1" if edge else "0"), row
+            assert row["tuned_provisional"] == "0", row
+            accuracy = np.mean([float(t["eval_accuracy"]) for t in reported])
             assert np.isclose(float(row["eval_accuracy_mean"]), accuracy, rtol=1e-5), row
-            assert row["finished"] == "2", row  # the seeds at the selected value only
+            assert row["finished"] == "2", row  # the reported seeds at the selected value only
     with h5py.File(os.path.join(out, "results.h5")) as results:
         tuned = results["arms/tuned"]
         assert text(tuned.attrs["key"]) == "train.lr"
@@ -67,6 +82,8 @@ with tempfile.TemporaryDirectory() as folder:
         selected = [text(v) for v in tuned.attrs["selected"]]
         assert selected == [expected[a][0] for a in labels], (selected, expected)
         assert list(tuned["at_edge"][()]) == [int(expected[a][1]) for a in labels]
+        listed = sorted(text(t) for t in results["trials"].attrs["reported"])
+        assert listed == sorted(t["id"] for a in labels for t in expected[a][2]), listed
     report = open(os.path.join(out, "results.md")).read()
     for arm, (best, edge, _) in expected.items():
         assert f"| {arm} | 2 | 0 | {best}{' (edge)' if edge else ''} |" in report, (arm, report)
@@ -74,8 +91,16 @@ with tempfile.TemporaryDirectory() as folder:
         [ATTNLAB, "compare", out, "--format", "json"], capture_output=True, text=True,
         check=True).stdout)
     row, = comparison["rows"]
-    assert np.isclose(row["mean"], expected[row["arm"]][2], rtol=1e-5), row
+    reported = expected[row["arm"]][2]
+    assert np.isclose(row["mean"], np.mean([float(t["eval_accuracy"]) for t in reported]),
+                      rtol=1e-5), row
     assert any(f"at its tuned train.lr = {expected[row['arm']][0]}" in n
                for n in comparison["notes"]), comparison["notes"]
-print("a tuned run reports each arm at the value its validation loss selects, as recomputed "
-      "from trials.csv: results.csv, results.h5, results.md and compare agree")
+
+
+with tempfile.TemporaryDirectory() as folder:
+    check(folder, "", set())
+    check(folder, ", seeds: [7]", {7})
+print("tuned runs report each arm at the value its validation loss selects, as recomputed "
+      "from trials.csv (selecting on the reported seeds, and on tune.seeds of their own): "
+      "results.csv, results.h5, results.md and compare agree")

@@ -187,16 +187,22 @@ TEST_CASE("tables give k of n seeds solved with Clopper-Pearson and intervals wi
   std::vector<TrialSummary> summaries;
   add_seeds(summaries, "a", "eval_exact_match", {1, 1, 1, 1, 0});  // bimodal: t leaves [0, 1]
   add_seeds(summaries, "b", "eval_exact_match", {0.2, 0.995, 0.3, 0.1, NAN});
+  TrialSummary diverged;  // a seed whose training diverged did not solve it: it counts in n
+  diverged.arm = "b";
+  diverged.status = TrialStatus::failed;
+  diverged.failure = "training diverged: loss is nan at step 3";
+  summaries.push_back(diverged);
   const std::string table = results_table(experiment, summaries);
   INFO(table);
   // Clopper-Pearson 4 of 5: [0.2836, 0.9949]; 1 of 5: [0.0051, 0.7164].
+  // Clopper-Pearson 1 of 6: [0.0042, 0.6412].
   REQUIRE_THAT(table, Contains("| solved (eval_exact_match >= 0.99) |") &&
                           Contains("| a | 5 | 0 | 4 of 5 [0.28, 0.99] |") &&
-                          Contains("| b | 5 | 0 | 1 of 5 [0.01, 0.72] |"));
+                          Contains("| b | 5 | 1 | 1 of 6 [0.00, 0.64] |"));
   // Every resample of {1,1,1,1,0}: the lowest ranks mean 0 (1 of 3125) and 0.2 (20),
   // and the expanded tail, 0.00095, falls among the 0.2s.
   REQUIRE_THAT(table, Contains("0.8000 ± 0.4472 [0.2000, 1.0000]"));
   const std::string conclusion = conclusion_text(experiment, summaries);
   REQUIRE_THAT(conclusion, Contains("solved (eval_exact_match >= 0.99; Clopper-Pearson 95% "
-                                    "interval): a 4 of 5 [0.28, 0.99]; b 1 of 5 [0.01, 0.72]"));
+                                    "interval): a 4 of 5 [0.28, 0.99]; b 1 of 6 [0.00, 0.64]"));
 }

@@ -45,6 +45,8 @@ TEST_CASE("a tuning names one train key with at least two values, or is refused 
                Contains("tune.train.lr: found a list") &&
                    Contains("expected a list of at least two values"));
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.001]}"), Contains("0.001 is listed twice"));
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 1e-3]}"),
+               Contains("x.yaml:9:26: tune.train.lr: 1e-3 is 0.001 again (the same number)"));
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], train.warmup: [1, 2]}"),
                Contains("tune.train.warmup: a second key to tune"));
   REQUIRE_THAT(refusal("tune: {select: loss}"), Contains("tune: no key to tune"));
@@ -98,4 +100,59 @@ TEST_CASE("a tuning runs every arm at every value and seed, with a validation ev
       {"eval.validation_batches=7"});
   REQUIRE(explicit_count.trials.front().config.at_path("eval.validation_batches")->text() == "7");
   REQUIRE(explicit_count.trials.front().config.at_path("eval.batches")->text() == "3");
+  // -o tune= switches it off: a quick run at the file's own learning rate.
+  const Experiment off = load_experiment(
+      folder.write("z.yaml", std::string(kTwoArms) + "tune: {train.lr: [0.001, 0.01]}\n"),
+      {"tune=", "solved="});
+  REQUIRE_FALSE(off.tune.has_value());
+  REQUIRE(off.trials.size() == 4);
+  REQUIRE(off.trials.front().tuned.empty());
+  REQUIRE(describe_trials(off) == "2 arms x 2 seeds");
+  REQUIRE(describe_trials(e) == "2 arms x 3 values of train.lr x 2 seeds");
+  // tune.seeds: seeds that only select, run first at every value.
+  const Experiment selecting = load_experiment(folder.write(
+      "s.yaml", std::string(kTwoArms) + "tune: {train.lr: [0.001, 0.01], seeds: [100, 101]}"));
+  REQUIRE(selecting.trials.size() == 2 * 2 * 4);
+  REQUIRE(selecting.tune->seeds == std::vector<uint64_t>{100, 101});
+  REQUIRE(selecting.trials[0].seed == 100);
+  REQUIRE(selecting.trials[2].seed == 0);
+  REQUIRE(describe_trials(selecting) ==
+          "2 arms x 2 values of train.lr x 4 seeds (2 of them only "
+          "select)");
+}
+
+TEST_CASE("tune.seeds are seeds of their own, and validation figures are not concluded on") {
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: [1, 100]}"),
+               Contains("tune.seeds: seed 1 is also a reported seed"));
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: [100, 100]}"),
+               Contains("tune.seeds: seed 100 is listed twice"));
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: [-1]}"),
+               Contains("tune.seeds: found '-1', expected an integer >= 0"));
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: 3}"), Contains("tune.seeds: found"));
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01]}\nconclusion: {figure: "
+                       "'eval_loss[validation]', baseline: heads.count=1}"),
+               Contains("conclusion.figure: eval_loss[validation] is what tune: selects") &&
+                   Contains("use the test figure (eval_loss)"));
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01]}\nsolved: {figure: "
+                       "'eval_accuracy[validation]', at_least: 0.9}"),
+               Contains("solved.figure: eval_accuracy[validation] is what tune: selects"));
+  // An arm's own eval.batches sets its validation count; an arm's 0 is refused where it is.
+  TemporaryFolder folder;
+  const Experiment per_arm = load_experiment(folder.write("a.yaml", R"(
+model: {d_model: 16, layers: 1, ffn: 32}
+task: {name: copy, symbols: 4, length: 3}
+train: {steps: 1}
+ablation: {grid: {eval.batches: [2, 5]}}
+tune: {train.lr: [0.001, 0.01]}
+)"));
+  REQUIRE(per_arm.trials.front().config.at_path("eval.validation_batches")->text() == "2");
+  REQUIRE(per_arm.trials.back().config.at_path("eval.validation_batches")->text() == "5");
+  REQUIRE_THROWS_WITH(load_experiment(folder.write("b.yaml", R"(
+model: {d_model: 16, layers: 1, ffn: 32}
+task: {name: copy, symbols: 4, length: 3}
+train: {steps: 1}
+ablation: {grid: {eval.validation_batches: [0, 4]}}
+tune: {train.lr: [0.001, 0.01]}
+)")),
+                      Contains("b.yaml:5:45: eval.validation_batches: found 0"));
 }

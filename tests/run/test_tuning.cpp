@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <attnlab/run/tuning.hpp>
+#include <attnlab/train/trainer.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -14,7 +15,7 @@ namespace {
 Experiment tuned_experiment(std::vector<std::string> values = {"0.001", "0.003", "0.01"}) {
   Experiment experiment;
   experiment.arms = {"A", "B"};
-  experiment.tune = Tuning{"train.lr", std::move(values), "loss", true};
+  experiment.tune = Tuning{"train.lr", std::move(values), "loss", true, {}};
   return experiment;
 }
 
@@ -71,6 +72,29 @@ TEST_CASE("tuning: one arm best at the low rate, another at the high one, each r
                           Contains("B: the selected train.lr = 0.01 is at the edge of the grid"));
 }
 
+TEST_CASE("tuning: with tune.seeds, some seeds only select and the others only report") {
+  Experiment experiment = tuned_experiment({"0.001", "0.01"});
+  experiment.tune->seeds = {0};  // seed 0 selects; seeds 1 and 2 are reported
+  std::vector<TrialSummary> trials;
+  add(trials, "A", "0.001", 0.5, 0.5);
+  add(trials, "A", "0.01", 0.5, 0.5);
+  add(trials, "B", "0.001", 0.5, 0.5);
+  add(trials, "B", "0.01", 0.5, 0.5);
+  for (TrialSummary& t : trials)  // seed 0 favours 0.01; the reported seeds 0.001
+    t.metrics.back().second = (t.seed == 0) == (t.tuned == "0.01") ? 0.1 : 0.9;
+  for (const TunedArm& arm : select_tuned_values(experiment, trials)) {
+    REQUIRE(*arm.selected_value() == "0.01");
+    REQUIRE(arm.candidates[0].planned == 1);  // only the selecting seed counts
+  }
+  const std::vector<TrialSummary> reported = at_selected_values(experiment, trials);
+  REQUIRE(reported.size() == 4);
+  for (const TrialSummary& t : reported) REQUIRE((t.seed != 0 && t.tuned == "0.01"));
+  REQUIRE_THAT(tuning_table(experiment, trials),
+               Contains("averaged over seeds 0") && Contains("Those seeds only select"));
+  experiment.tune->seeds.clear();
+  REQUIRE_THAT(tuning_table(experiment, trials), Contains("carry the optimism"));
+}
+
 TEST_CASE("tuning: the test evaluation never enters the selection") {
   const Experiment experiment = tuned_experiment();
   std::vector<TrialSummary> trials;
@@ -110,12 +134,23 @@ TEST_CASE("tuning: a value that failed or diverged in a seed is passed over, a p
   trials[6].status = TrialStatus::pending;         // B at a: one seed not run yet
   const std::vector<TunedArm> arms = select_tuned_values(experiment, trials);
   REQUIRE(selected(arms, "A") == "none");
+  REQUIRE(arms[0].provisional);  // a failure of the machine's (no divergence): it may rerun
   REQUIRE(selected(arms, "B") == "b");
   REQUIRE(arms[1].provisional);
   REQUIRE_FALSE(arms[1].at_edge);
   const std::string table = tuning_table(experiment, trials);
   REQUIRE_THAT(table, Contains("A: no value can be selected yet") &&
                           Contains("B: some of its trials have not run"));
+  // The results table says how far an arm without a value has got, and leaves out
+  // the validation figures (biased at the selected value: the tuning table has them).
+  const std::string results = results_table(experiment, trials);
+  REQUIRE_THAT(results, Contains("| A | 0 | 0 | none yet (5 of 6 trials finished) |") &&
+                            Contains("| B | 3 | 0 | b (provisional) |") &&
+                            !Contains("[validation]"));
+  // A seed whose training diverged settles it: that value is out, and nothing waits.
+  std::vector<TrialSummary> settled = trials;
+  settled[3].failure = std::string(kDivergedMessage) + ": loss is nan at step 12";
+  REQUIRE_FALSE(select_tuned_values(experiment, settled)[0].provisional);
   // A tie goes to the value listed first.
   std::vector<TrialSummary> tie;
   add(tie, "A", "a", 0.2, 0.5);
@@ -130,6 +165,15 @@ TEST_CASE("tuning: a value that failed or diverged in a seed is passed over, a p
   add(by_accuracy, "A", "b", 0.9, 0.5);
   for (TrialSummary& t : by_accuracy) t.metrics.back().first = "eval_accuracy[validation]";
   REQUIRE(selected(select_tuned_values(accuracy, by_accuracy), "A") == "b");
+  // Several values at an accuracy of 1: the lower validation loss decides, not the order.
+  std::vector<TrialSummary> saturated;
+  add(saturated, "A", "a", 1.0, 0.5);
+  add(saturated, "A", "b", 1.0, 0.5);
+  for (TrialSummary& t : saturated) {
+    t.metrics.back().first = "eval_accuracy[validation]";
+    t.metrics.emplace_back("eval_loss[validation]", t.tuned == "a" ? 0.02 : 0.01);
+  }
+  REQUIRE(selected(select_tuned_values(accuracy, saturated), "A") == "b");
   REQUIRE(select_tuned_values(Experiment{}, trials).empty());
   REQUIRE(at_selected_values(Experiment{}, trials).size() == trials.size());
 }

@@ -187,13 +187,27 @@ for x in draws:
         low, high = np.percentile(means, [100 * tail, 100 * (1 - tail)])
         covered[name] += low <= 0.0 <= high
 shares = {k: v / len(draws) for k, v in covered.items()}
-if not (0.80 <= shares["plain"] <= 0.88 and 0.88 <= shares["expanded"] <= 0.94):
+if not (0.80 <= shares["plain"] <= 0.88 and 0.88 <= shares["expanded"] <= 0.96):
     sys.exit(f"coverage at 5 normal seeds over {len(draws)} samples: {shares}; expected the "
-             "plain percentile near 0.84 and the expanded one near 0.91")
+             "plain percentile near 0.85 and the expanded one near 0.93")
+# With fewer seeds the expanded interval is (nearly) the seeds' range, which
+# holds the mean of a symmetric figure with probability 1 - 2 / 2^n (what the
+# docs and results.md say: about 50%, 75%, 88% at 2, 3, 4 seeds).
+few_seeds = {}
+for n in (2, 3, 4):
+    hits = 0
+    for x in coverage_rng.normal(0.0, 1.0, (1500, n)):
+        tail = expanded_tail(n)
+        low, high = np.percentile(every_resample_mean(x), [100 * tail, 100 * (1 - tail)])
+        hits += low <= 0.0 <= high
+    few_seeds[n] = hits / 1500
+    if abs(few_seeds[n] - (1 - 2 / 2 ** n)) > 0.04:
+        sys.exit(f"coverage at {n} normal seeds: {few_seeds[n]}, expected about {1 - 2 / 2 ** n}")
 
 print(f"{len(cases)} pairs agree with SciPy {stats.__name__} ({kinds}); Holm on "
       f"{len(holm_inputs)} families; bootstrap percentile and BCa intervals of {len(samples)} "
       f"samples on SciPy's resamples; Clopper-Pearson for {len(binomial_cases)} k of n; the "
       f"tables' expanded percentile interval of {len(seed_samples)} samples (every resample, or "
       f"SciPy's bootstrap); its coverage at 5 normal seeds {shares['expanded']:.3f} against the "
-      f"plain percentile's {shares['plain']:.3f}")
+      f"plain percentile's {shares['plain']:.3f}; at 2, 3, 4 seeds "
+      f"{', '.join(f'{v:.3f}' for v in few_seeds.values())}")

@@ -96,6 +96,17 @@ std::vector<std::string> figures_of_every_arm(const Experiment& experiment) {
   return common;
 }
 
+// Under tune:, the validation figures are what selected each arm's value: a
+// conclusion on them would test the very figure the selection maximised.
+void refuse_selection_figure(const ConfigNode& node, const BlockKey& key, const std::string& figure,
+                             const Experiment& experiment) {
+  if (experiment.tune && parse_figure_name(figure).setting == kValidationSetting)
+    fail(node, key,
+         fmt::format("{} is what tune: selects each arm's value on, so it is biased at the "
+                     "selected value; use the test figure ({})",
+                     figure, figure.substr(0, figure.find('['))));
+}
+
 }  // namespace
 
 std::string SolvedRule::describe() const {
@@ -103,7 +114,8 @@ std::string SolvedRule::describe() const {
 }
 
 std::optional<SolvedRule> parse_solved(const ConfigNode* block, const Experiment& experiment) {
-  if (block == nullptr) return std::nullopt;
+  if (block == nullptr || block->is_null() || (block->is_scalar() && block->text().empty()))
+    return std::nullopt;  // `-o solved=` switches a file's rule off
   const auto key = [](std::string name) { return BlockKey{"solved", std::move(name)}; };
   if (!block->is_map())
     fail(*block, key(""),
@@ -115,6 +127,7 @@ std::optional<SolvedRule> parse_solved(const ConfigNode* block, const Experiment
   SolvedRule rule;
   rule.figure =
       one_of(scalar_at(*block, key("figure")), key("figure"), figures_of_every_arm(experiment));
+  refuse_selection_figure(*block->find("figure"), key("figure"), rule.figure, experiment);
   const ConfigNode* at_least = block->find("at_least");
   const ConfigNode* at_most = block->find("at_most");
   if ((at_least == nullptr) == (at_most == nullptr))
@@ -195,6 +208,7 @@ std::optional<Conclusion> parse_conclusion(const ConfigNode* block, const Experi
     }
     conclusion.lower_is_better = measured.at(conclusion.figure);
   }
+  refuse_selection_figure(figure, BlockKey{"conclusion", "figure"}, conclusion.figure, experiment);
   return conclusion;
 }
 

@@ -279,12 +279,16 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
   const std::vector<Arm> arms = expand_ablation(document.find("ablation"));
   experiment.tune = parse_tune(document.find("tune"));
   const std::size_t values = experiment.tune ? experiment.tune->values.size() : 1;
-  if (arms.size() * values * seeds.size() > kMaxTrials) {
+  std::vector<std::optional<uint64_t>> selecting;  // tune.seeds: selection only, run first
+  if (experiment.tune)
+    selecting.assign(experiment.tune->seeds.begin(), experiment.tune->seeds.end());
+  if (arms.size() * values * (seeds.size() + selecting.size()) > kMaxTrials) {
     const ConfigNode* culprit = seeds_node ? seeds_node : document.find("ablation");
     fail(culprit ? culprit->location() : document.location(), seeds_node ? "seeds" : "ablation",
          fmt::format("{} arms x {}{} seeds = {} trials; an experiment may hold at most {}",
                      arms.size(), experiment.tune ? fmt::format("{} tuned values x ", values) : "",
-                     seeds.size(), arms.size() * values * seeds.size(), kMaxTrials));
+                     seeds.size() + selecting.size(),
+                     arms.size() * values * (seeds.size() + selecting.size()), kMaxTrials));
   }
   std::set<std::string> ids;
   CheckedConfigurations checked;
@@ -293,9 +297,12 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
     const std::vector<Arm> variants = experiment.tune
                                           ? tuned_arms(untuned, *experiment.tune, document)
                                           : std::vector<Arm>{untuned};
+    std::vector<std::optional<uint64_t>> arm_seeds = selecting;  // selecting seeds first
+    arm_seeds.insert(arm_seeds.end(), seeds.begin(), seeds.end());
     for (std::size_t v = 0; v < variants.size(); ++v) {
       const Arm& arm = variants[v];
-      for (const std::optional<uint64_t>& seed : seeds) {
+      for (std::size_t s = 0; s < arm_seeds.size(); ++s) {
+        const std::optional<uint64_t>& seed = arm_seeds[s];
         Trial trial;
         try {
           double bytes = 0;
@@ -307,8 +314,13 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
               fmt::format("{}\n  (in arm '{}'{}: trial index {} of 0..{} in 'attnlab plan'; no "
                           "trial has run)",
                           e.what(), arm.label, seed ? fmt::format(", seed {}", *seed) : "",
-                          experiment.trials.size(), arms.size() * values * seeds.size() - 1));
+                          experiment.trials.size(), arms.size() * values * arm_seeds.size() - 1));
         }
+        if (s >= selecting.size() && experiment.tune && experiment.tune->selects_only(trial.seed))
+          fail(document.find("tune")->location(), "tune.seeds",
+               fmt::format("seed {} is also a reported seed (seeds:, or train.seed); a seed "
+                           "either selects or is reported, not both",
+                           trial.seed));
         if (!ids.insert(trial.id).second)
           throw ConfigError(fmt::format(
               "arm '{}' with seed {} has the same resolved configuration as an earlier trial; "
@@ -331,6 +343,17 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
 }
 
 }  // namespace
+
+std::string describe_trials(const Experiment& experiment) {
+  const std::size_t arms = std::max<std::size_t>(experiment.arms.size(), 1);
+  const std::size_t values = experiment.tune ? experiment.tune->values.size() : 1;
+  const std::size_t selecting = experiment.tune ? experiment.tune->seeds.size() : 0;
+  return fmt::format(
+      "{} arms x {}{} seeds{}", experiment.arms.size(),
+      experiment.tune ? fmt::format("{} values of {} x ", values, experiment.tune->key) : "",
+      experiment.trials.size() / (arms * values),
+      selecting ? fmt::format(" ({} of them only select)", selecting) : "");
+}
 
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides,
                            const ValidationLimits& limits) {

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "attnlab/error.hpp"
 #include "attnlab/train/trainer.hpp"
@@ -28,6 +29,35 @@ std::vector<std::string> tunable_keys() {
   return keys;
 }
 
+// Two values as written that are one value: the same text, or the same number.
+bool same_value(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  char *end_a = nullptr, *end_b = nullptr;
+  const double x = std::strtod(a.c_str(), &end_a), y = std::strtod(b.c_str(), &end_b);
+  return !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0' && x == y;
+}
+
+// tune.seeds: a list of distinct seeds >= 0.
+std::vector<uint64_t> selection_seeds(const ConfigNode& node) {
+  if (!node.is_sequence() || node.items().empty())
+    fail(node.location(), "seeds",
+         fmt::format("found {}, expected a list of seeds (integers >= 0) that only select",
+                     node.describe()));
+  std::vector<uint64_t> seeds;
+  for (const ConfigNode& item : node.items()) {
+    const auto value = item.is_scalar() ? parse_parameter_value(ParameterType::integer, item.text())
+                                        : std::nullopt;
+    if (!value || std::get<int64_t>(*value) < 0)
+      fail(item.location(), "seeds",
+           fmt::format("found {}, expected an integer >= 0", item.describe()));
+    const auto seed = static_cast<uint64_t>(std::get<int64_t>(*value));
+    if (std::find(seeds.begin(), seeds.end(), seed) != seeds.end())
+      fail(item.location(), "seeds", fmt::format("seed {} is listed twice", seed));
+    seeds.push_back(seed);
+  }
+  return seeds;
+}
+
 std::vector<std::string> metric_names() {
   std::vector<std::string> names;
   for (const Evaluation::Metric& metric : Evaluation::metrics())
@@ -37,12 +67,17 @@ std::vector<std::string> metric_names() {
 
 }  // namespace
 
+bool Tuning::selects_only(uint64_t seed) const {
+  return std::find(seeds.begin(), seeds.end(), seed) != seeds.end();
+}
+
 std::string Tuning::figure() const {
   return fmt::format("eval_{}[{}]", metric, kValidationSetting);
 }
 
 std::optional<Tuning> parse_tune(const ConfigNode* block) {
-  if (block == nullptr) return std::nullopt;
+  if (block == nullptr || block->is_null() || (block->is_scalar() && block->text().empty()))
+    return std::nullopt;  // `-o tune=` switches a file's tuning off
   const std::vector<std::string> tunable = tunable_keys();
   if (!block->is_map())
     fail(block->location(), "",
@@ -52,6 +87,10 @@ std::optional<Tuning> parse_tune(const ConfigNode* block) {
   Tuning tuning;
   const ConfigNode* values = nullptr;
   for (const ConfigNode::Entry& entry : block->entries()) {
+    if (entry.key == "seeds") {
+      tuning.seeds = selection_seeds(entry.value);
+      continue;
+    }
     if (entry.key == "select") {
       const std::vector<std::string> metrics = metric_names();
       if (!entry.value.is_scalar() ||
@@ -65,7 +104,7 @@ std::optional<Tuning> parse_tune(const ConfigNode* block) {
     }
     if (std::find(tunable.begin(), tunable.end(), entry.key) == tunable.end())
       fail(entry.key_location, entry.key,
-           fmt::format("unknown key; a tuning takes select and one of: {}",
+           fmt::format("unknown key; a tuning takes select, seeds and one of: {}",
                        fmt::join(tunable, ", ")));
     if (values != nullptr)
       fail(entry.key_location, entry.key,
@@ -85,8 +124,12 @@ std::optional<Tuning> parse_tune(const ConfigNode* block) {
     if (!value.is_scalar())
       fail(value.location(), tuning.key,
            fmt::format("found {}, expected a value", value.describe()));
-    if (std::find(tuning.values.begin(), tuning.values.end(), value.text()) != tuning.values.end())
-      fail(value.location(), tuning.key, fmt::format("{} is listed twice", value.text()));
+    for (const std::string& earlier : tuning.values)
+      if (same_value(earlier, value.text()))
+        fail(value.location(), tuning.key,
+             earlier == value.text()
+                 ? fmt::format("{} is listed twice", value.text())
+                 : fmt::format("{} is {} again (the same number)", value.text(), earlier));
     tuning.values.push_back(value.text());
   }
   for (const Evaluation::Metric& metric : Evaluation::metrics())
@@ -108,14 +151,20 @@ std::vector<Arm> tuned_arms(const Arm& arm, const Tuning& tuning, const ConfigNo
     tuned.assignments.push_back({tuning.key, value.location(), value});
     arms.push_back(std::move(tuned));
   }
-  const ConfigNode* validation = document.at_path("eval.validation_batches");
+  // The arm's own value of a key, else the document's (nullptr: neither sets it).
+  const auto value_of = [&](const std::string& key) -> const ConfigNode* {
+    for (const Assignment& assignment : arm.assignments)
+      if (assignment.key == key) return &assignment.value;
+    return document.at_path(key);
+  };
+  const ConfigNode* validation = value_of("eval.validation_batches");
   if (validation != nullptr && validation->is_scalar() && validation->text() == "0")
     throw ConfigError(fmt::format(
         "{}: eval.validation_batches: found 0, but tune: selects on the validation evaluation "
         "(leave it out to use eval.batches)",
         validation->location().str()));
   if (validation == nullptr) {
-    const ConfigNode* batches = document.at_path("eval.batches");
+    const ConfigNode* batches = value_of("eval.batches");
     const ConfigNode count = batches != nullptr
                                  ? *batches
                                  : ConfigNode::scalar(std::to_string(TrainOptions{}.eval_batches));

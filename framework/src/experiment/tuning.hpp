@@ -18,8 +18,9 @@ namespace attnlab {
 std::optional<Tuning> parse_tune(const ConfigNode* block);
 
 /// `arm` at each value of `tuning`, in order, with eval.validation_batches set
-/// to eval.batches unless `document` sets it (a value of 0 is refused). Throws
-/// ConfigError where the arm itself sets the tuned key.
+/// to eval.batches (the arm's, else the document's) unless the arm or
+/// `document` sets it (a value of 0 is refused). Throws ConfigError where the
+/// arm itself sets the tuned key.
 std::vector<Arm> tuned_arms(const Arm& arm, const Tuning& tuning, const ConfigNode& document);
 
 }  // namespace attnlab

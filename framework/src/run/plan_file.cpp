@@ -1,8 +1,10 @@
 #include "attnlab/run/plan_file.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "attnlab/error.hpp"
@@ -26,12 +28,16 @@ std::string scalar(const ConfigNode& node, const std::string& key, const std::st
   return value.text();
 }
 
-uint64_t number(const ConfigNode& node, const std::string& key, const std::string& path) {
-  const std::string text = scalar(node, key, path);
-  if (text.empty() || !std::all_of(text.begin(), text.end(), ::isdigit))
+uint64_t whole_number(const ConfigNode& value, const std::string& key) {
+  const std::string text = value.is_scalar() ? value.text() : "";
+  if (text.empty() || text.size() > 19 || !std::all_of(text.begin(), text.end(), ::isdigit))
     throw ConfigError(fmt::format("{}: '{}' is '{}', expected a whole number",
-                                  required(node, key, path).location().str(), key, text));
+                                  value.location().str(), key, text));
   return std::stoull(text);
+}
+
+uint64_t number(const ConfigNode& node, const std::string& key, const std::string& path) {
+  return whole_number(required(node, key, path), key);
 }
 
 // The experiment after base: and overrides (what is rebuilt), and as it was
@@ -51,6 +57,10 @@ ConfigNode tuning_node(const Tuning& tuning) {
   node.set("values", values);
   node.set("metric", ConfigNode::scalar(tuning.metric));
   node.set("lower_is_better", ConfigNode::scalar(tuning.lower_is_better ? "true" : "false"));
+  ConfigNode seeds = ConfigNode::sequence();
+  for (const uint64_t seed : tuning.seeds)
+    seeds.push_back(ConfigNode::scalar(std::to_string(seed)));
+  node.set("seeds", seeds);
   return node;
 }
 
@@ -63,7 +73,35 @@ Tuning read_tuning(const ConfigNode& node, const std::string& path) {
   for (const ConfigNode& value : values.items()) tuning.values.push_back(value.text());
   tuning.metric = scalar(node, "metric", path);
   tuning.lower_is_better = scalar(node, "lower_is_better", path) == "true";
+  const ConfigNode& seeds = required(node, "seeds", path);
+  if (!seeds.is_sequence())
+    throw ConfigError(fmt::format("{}: 'seeds' is not a list", seeds.location().str()));
+  for (const ConfigNode& seed : seeds.items()) tuning.seeds.push_back(whole_number(seed, "seeds"));
   return tuning;
+}
+
+// The solved rule, for `attnlab compare` to count by it.
+constexpr const char* kSolvedKey = "solved";
+
+ConfigNode solved_node(const SolvedRule& rule) {
+  ConfigNode node = ConfigNode::map();
+  node.set("figure", ConfigNode::scalar(rule.figure));
+  node.set("threshold", ConfigNode::scalar(fmt::format("{}", rule.threshold)));
+  node.set("at_most", ConfigNode::scalar(rule.at_most ? "true" : "false"));
+  return node;
+}
+
+SolvedRule read_solved(const ConfigNode& node, const std::string& path) {
+  SolvedRule rule;
+  rule.figure = scalar(node, "figure", path);
+  const std::string threshold = scalar(node, "threshold", path);
+  char* end = nullptr;
+  rule.threshold = std::strtod(threshold.c_str(), &end);
+  if (threshold.empty() || *end != '\0')
+    throw ConfigError(
+        fmt::format("{}: solved threshold '{}' is not a number", node.location().str(), threshold));
+  rule.at_most = scalar(node, "at_most", path) == "true";
+  return rule;
 }
 
 }  // namespace
@@ -71,7 +109,12 @@ Tuning read_tuning(const ConfigNode& node, const std::string& path) {
 std::string plan_fingerprint(const Experiment& experiment) {
   std::string plan;
   for (const Trial& trial : experiment.trials)
-    plan += fmt::format("{} {} {}\n", trial.index, trial.id, trial.arm);
+    plan += trial.tuned.empty()  // a tuned value is covered too: it decides what is reported
+                ? fmt::format("{} {} {}\n", trial.index, trial.id, trial.arm)
+                : fmt::format("{} {} {} {}\n", trial.index, trial.id, trial.arm, trial.tuned);
+  if (const std::optional<Tuning>& t = experiment.tune)  // how the values are chosen
+    plan += fmt::format("tune {} [{}] {} {} [{}]\n", t->key, fmt::join(t->values, " "), t->metric,
+                        t->lower_is_better, fmt::join(t->seeds, " "));
   return config_hash(plan);
 }
 
@@ -96,6 +139,7 @@ std::string plan_yaml(const Experiment& experiment) {
     trials.push_back(row);
   }
   if (experiment.tune) plan.set(kTuneKey, tuning_node(*experiment.tune));
+  if (experiment.solved) plan.set(kSolvedKey, solved_node(*experiment.solved));
   plan.set("trials", trials);
   return to_yaml(plan);
 }
@@ -113,6 +157,8 @@ Experiment read_plan(const OutputLayout& layout) {
   experiment.output_dir = layout.dir().string();
   scalar(plan, "fingerprint", path);
   if (const ConfigNode* tune = plan.find(kTuneKey)) experiment.tune = read_tuning(*tune, path);
+  if (const ConfigNode* solved = plan.find(kSolvedKey))
+    experiment.solved = read_solved(*solved, path);
   const ConfigNode& trials = required(plan, "trials", path);
   if (!trials.is_sequence()) throw ConfigError(fmt::format("{}: 'trials' is not a list", path));
   for (const ConfigNode& row : trials.items()) {
@@ -121,7 +167,15 @@ Experiment read_plan(const OutputLayout& layout) {
     trial.id = scalar(row, "id", path);
     trial.arm = scalar(row, "arm", path);
     trial.seed = number(row, "seed", path);
-    if (experiment.tune) trial.tuned = scalar(row, "tuned", path);
+    if (experiment.tune) {
+      trial.tuned = scalar(row, "tuned", path);
+      const std::vector<std::string>& values = experiment.tune->values;
+      if (std::find(values.begin(), values.end(), trial.tuned) == values.end())
+        throw ConfigError(
+            fmt::format("{}: trial {} has tuned value '{}', not one of the "
+                        "plan's: the plan was edited by hand",
+                        path, trial.index, trial.tuned));
+    }
     if (std::find(experiment.arms.begin(), experiment.arms.end(), trial.arm) ==
         experiment.arms.end())
       experiment.arms.push_back(trial.arm);

@@ -91,8 +91,8 @@ SolvedCount solved_count(const std::vector<TrialSummary>& trials, const std::str
                          const SolvedRule& rule) {
   SolvedCount count;
   for (const TrialSummary& t : trials) {
-    if (t.arm != arm || t.status != TrialStatus::finished) continue;
-    ++count.seeds;
+    if (t.arm != arm || (t.status != TrialStatus::finished && !diverged(t))) continue;
+    ++count.seeds;  // a seed that diverged is one that did not solve it
     const auto it = std::find_if(t.metrics.begin(), t.metrics.end(),
                                  [&](const auto& m) { return m.first == rule.figure; });
     if (it != t.metrics.end() && rule.solves(it->second)) ++count.solved;
@@ -114,6 +114,14 @@ const TunedArm* tuning_of(const std::vector<TunedArm>& tuned, const std::string&
   return it == tuned.end() ? nullptr : &*it;
 }
 
+bool is_count(const std::string& figure) {
+  try {
+    return figure_meaning(figure).unit == "count";
+  } catch (const ConfigError&) {  // a figure this build does not know
+    return false;
+  }
+}
+
 std::string csv_field(const std::string& text) {
   if (text.find_first_of(",\"\n") == std::string::npos) return text;
   std::string quoted = "\"";
@@ -131,7 +139,7 @@ std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummar
   const std::vector<std::string> metrics = metric_names(trials);
   const std::optional<SolvedRule>& rule = experiment.solved;
   std::string text = "arm,finished,failed";
-  if (experiment.tune) text += ",tuned_value,tuned_at_edge";
+  if (experiment.tune) text += ",tuned_value,tuned_at_edge,tuned_provisional";
   if (rule) text += ",solved,solved_of,solved_ci_low,solved_ci_high";
   for (const std::string& m : metrics)
     for (const SummaryField& field : kSummaryFields)
@@ -140,8 +148,8 @@ std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummar
   for (const ArmRow& row : arm_rows(experiment, trials)) {
     text += fmt::format("{},{},{}", csv_field(row.label), row.finished, row.failed);
     if (const TunedArm* arm = tuning_of(tuned, row.label))
-      text += fmt::format(",{},{}", arm->selected ? csv_field(*arm->selected_value()) : "",
-                          arm->at_edge ? 1 : 0);
+      text += fmt::format(",{},{},{}", arm->selected ? csv_field(*arm->selected_value()) : "",
+                          arm->at_edge ? 1 : 0, arm->provisional ? 1 : 0);
     if (rule) {
       const SolvedCount count = solved_count(trials, row.label, *rule);
       text += fmt::format(",{},{},{},{}", count.solved, count.seeds, number(count.interval.low),
@@ -177,13 +185,28 @@ std::string trials_csv(const Experiment& experiment, const std::vector<TrialSumm
   return text;
 }
 
+// The tuned value a table shows for an arm: the selected one, flagged at the
+// grid's edge, or how far its tuning has got when none can be selected yet.
+std::string selected_value_text(const TunedArm& arm) {
+  if (arm.selected)
+    return *arm.selected_value() + (arm.at_edge ? " (edge)" : "") +
+           (arm.provisional ? " (provisional)" : "");
+  int64_t finished = 0, planned = 0;
+  for (const TuningCandidate& c : arm.candidates) {
+    finished += c.finished;
+    planned += c.planned;
+  }
+  return fmt::format("none yet ({} of {} trials finished)", finished, planned);
+}
+
 // arms/tuned: per arm, the value it is reported at.
 void write_tuned_values(Hdf5File& file, const Tuning& tuning, const std::vector<TunedArm>& tuned) {
   std::vector<std::string> selected;
-  std::vector<int32_t> at_edge;
+  std::vector<int32_t> at_edge, provisional;
   for (const TunedArm& arm : tuned) {
     selected.push_back(arm.selected ? *arm.selected_value() : "");
     at_edge.push_back(arm.at_edge ? 1 : 0);
+    provisional.push_back(arm.provisional ? 1 : 0);
   }
   file.create_group(kTunedGroup);
   file.set_attribute(kTunedGroup, "key", tuning.key);
@@ -191,6 +214,8 @@ void write_tuned_values(Hdf5File& file, const Tuning& tuning, const std::vector<
   file.set_attribute(kTunedGroup, "figure", tuning.figure());
   file.set_attribute(kTunedGroup, "selected", selected);
   file.write_ints(fmt::format("{}/at_edge", kTunedGroup), at_edge,
+                  {static_cast<int64_t>(tuned.size())});
+  file.write_ints(fmt::format("{}/provisional", kTunedGroup), provisional,
                   {static_cast<int64_t>(tuned.size())});
 }
 
@@ -280,11 +305,20 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
     file.set_attribute("trials", "finished", finished);
     file.set_attribute("trials", "failed", failed);
     file.set_attribute("trials", "failure_reasons", reasons);
+    std::vector<std::string> reported;  // what the arms/ tables are of
+    for (const TrialSummary& t : at_selected_values(experiment, trials))
+      if (t.status == TrialStatus::finished) reported.push_back(t.id);
+    file.set_attribute("trials", "reported", reported);
     write_arms(file, experiment, trials);
   });
 }
 
 }  // namespace
+
+bool diverged(const TrialSummary& trial) {
+  return trial.status == TrialStatus::failed &&
+         trial.failure.find(kDivergedMessage) != std::string::npos;
+}
 
 std::string to_string(TrialStatus status) {
   switch (status) {
@@ -478,7 +512,11 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
 std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& all) {
   const std::vector<TrialSummary> trials = at_selected_values(experiment, all);
   const std::vector<TunedArm> tuned = select_tuned_values(experiment, all);
-  const std::vector<std::string> metrics = metric_names(trials);
+  std::vector<std::string> metrics = metric_names(trials);
+  if (experiment.tune)  // what selected the value is biased at it: the tuning table has it
+    std::erase_if(metrics, [](const std::string& m) {
+      return parse_figure_name(m).setting == kValidationSetting;
+    });
   const std::optional<SolvedRule>& solved = experiment.solved;
   std::string text = "| arm | finished | failed |";
   std::string rule = "|---|---:|---:|";
@@ -498,8 +536,7 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
   for (const ArmRow& row : arm_rows(experiment, trials)) {
     text += fmt::format("| {} | {} | {} |", row.label, row.finished, row.failed);
     if (const TunedArm* arm = tuning_of(tuned, row.label))
-      text += fmt::format(" {}{} |", arm->selected ? *arm->selected_value() : "–",
-                          arm->at_edge ? " (edge)" : "");
+      text += fmt::format(" {} |", selected_value_text(*arm));
     if (solved)
       text += fmt::format(" {} |", format_solved(solved_count(trials, row.label, *solved)));
     for (const std::string& m : metrics) {
@@ -508,9 +545,10 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
         text += " – |";
       else if (s.std == 0.0)  // the same in every seed (e.g. the parameter count)
         text += fmt::format(" {:.6g} |", s.mean);
+      else if (std::isnan(s.std))  // one seed: its value (a count as the whole number it is)
+        text += is_count(m) ? fmt::format(" {:.6g} |", s.mean) : fmt::format(" {:.4f} |", s.mean);
       else if (std::isnan(s.boot_low))
-        text += std::isnan(s.std) ? fmt::format(" {:.4f} |", s.mean)
-                                  : fmt::format(" {:.4f} ± {:.4f} |", s.mean, s.std);
+        text += fmt::format(" {:.4f} ± {:.4f} |", s.mean, s.std);
       else
         text += fmt::format(" {:.4f} ± {:.4f} [{:.4f}, {:.4f}] |", s.mean, s.std, s.boot_low,
                             s.boot_high);
@@ -591,8 +629,14 @@ const char* const kResultsTableLegend =
     "Mean ± standard deviation [95% interval of the mean] over each arm's finished seeds. The "
     "interval is the expanded percentile bootstrap (Hesterberg 2015): from every resample of "
     "up to 9 seeds (no random draw), and within the seeds' range, so within the figure's; "
-    "none where every seed gave the same value. Student-t intervals are in results.csv "
-    "(_ci_low, _ci_high) and `attnlab compare --interval t`.";
+    "none where every seed gave the same value. It covers the mean about 93% of the time at 5 "
+    "seeds; with 2, 3 or 4 seeds it is (nearly) the seeds' range, which covers it only about "
+    "50%, 75% or 88% of the time. Student-t intervals are in results.csv (_ci_low, _ci_high) "
+    "and `attnlab compare --interval t`.";
+
+const char* const kResultsTableKey =
+    "[low, high]: 95% interval of the mean (expanded percentile bootstrap, within the seeds' "
+    "range; results.md says more). (edge): a tuned value at an end of its grid.";
 
 std::string conclusion_text(const Experiment& experiment, const std::vector<TrialSummary>& all) {
   if (!experiment.conclusion) return "";
@@ -600,9 +644,10 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
   const std::vector<TrialSummary> trials = at_selected_values(experiment, all);
   const std::vector<ArmRow> rows = arm_rows(experiment, trials);
   const std::string one_value = experiment.tune ? experiment.tune->values.front() : "";
-  const auto planned_seeds = [&](const std::string& arm) {  // at one tuned value
+  const auto planned_seeds = [&](const std::string& arm) {  // reported, at one tuned value
     return std::count_if(all.begin(), all.end(), [&](const TrialSummary& t) {
-      return t.arm == arm && t.tuned == one_value;
+      return t.arm == arm && t.tuned == one_value &&
+             !(experiment.tune && experiment.tune->selects_only(t.seed));
     });
   };
   // A quick one-seed run: say why there is no conclusion rather than refuse the run.
@@ -619,9 +664,20 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
   std::vector<std::string> incomplete;
   for (const ArmRow& row : rows) {
     const std::vector<std::string> arms = compared_arms(c);
-    const bool compared = std::find(arms.begin(), arms.end(), row.label) != arms.end();
+    if (std::find(arms.begin(), arms.end(), row.label) == arms.end()) continue;
+    if (experiment.tune) {  // every trial of the arm's tuning, over all its values
+      const auto of_arm = [&](bool finished) {
+        return std::count_if(all.begin(), all.end(), [&](const TrialSummary& t) {
+          return t.arm == row.label && (!finished || t.status == TrialStatus::finished);
+        });
+      };
+      if (of_arm(true) < of_arm(false))
+        incomplete.push_back(fmt::format("{}: {} of {} trials of its tuning finished", row.label,
+                                         of_arm(true), of_arm(false)));
+      continue;
+    }
     const auto planned = planned_seeds(row.label);
-    if (compared && row.finished < planned)
+    if (row.finished < planned)
       incomplete.push_back(
           fmt::format("{}: {} of {} seeds finished", row.label, row.finished, planned));
   }
@@ -630,8 +686,7 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
     for (const std::string& arm : compared_arms(c))
       for (const TunedArm& tuned : select_tuned_values(experiment, all))
         if (tuned.arm == arm)
-          values.push_back(fmt::format("{} {}", arm,
-                                       tuned.selected ? *tuned.selected_value() : "none selected"));
+          values.push_back(fmt::format("{} {}", arm, selected_value_text(tuned)));
     text += fmt::format("(each arm at its tuned {}, selected on {}: {})\n", experiment.tune->key,
                         experiment.tune->figure(), fmt::join(values, "; "));
   }

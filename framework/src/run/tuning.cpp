@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
+
+#include "attnlab/train/trainer.hpp"
 
 namespace attnlab {
 namespace {
@@ -22,28 +25,49 @@ std::optional<std::vector<double>> numeric(const std::vector<std::string>& value
   return numbers;
 }
 
-TuningCandidate candidate(const std::string& arm, const std::string& value,
-                          const std::string& figure, const std::vector<TrialSummary>& trials) {
+// Whether trial `t` takes part in the selection: a selecting seed, or, without
+// any (tune.seeds), every seed.
+bool selects(const Tuning& tuning, const TrialSummary& t) {
+  return tuning.seeds.empty() || tuning.selects_only(t.seed);
+}
+
+TuningCandidate candidate(const std::string& arm, const std::string& value, const Tuning& tuning,
+                          const std::vector<TrialSummary>& trials) {
   TuningCandidate c;
   c.value = value;
-  std::vector<double> figures;
+  const std::string figure = tuning.figure();
+  const std::string loss = fmt::format("eval_loss[{}]", kValidationSetting);
+  std::vector<double> figures, losses;
   bool finite = true;
+  const auto value_of = [](const TrialSummary& t, const std::string& name) {
+    const auto it = std::find_if(t.metrics.begin(), t.metrics.end(),
+                                 [&](const auto& m) { return m.first == name; });
+    return it == t.metrics.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
+  };
   for (const TrialSummary& t : trials) {
-    if (t.arm != arm || t.tuned != value) continue;
+    if (t.arm != arm || t.tuned != value || !selects(tuning, t)) continue;
     ++c.planned;
     c.failed += t.status == TrialStatus::failed;
+    c.diverged += diverged(t);
     if (t.status != TrialStatus::finished) continue;
     ++c.finished;
-    const auto it = std::find_if(t.metrics.begin(), t.metrics.end(),
-                                 [&](const auto& m) { return m.first == figure; });
-    if (it == t.metrics.end() || !std::isfinite(it->second))
-      finite = false;
-    else
-      figures.push_back(it->second);
+    const double v = value_of(t, figure);
+    finite = finite && std::isfinite(v);
+    if (std::isfinite(v)) figures.push_back(v);
+    losses.push_back(value_of(t, loss));
   }
   c.validation = summarize(figures);
+  c.validation_loss = summarize(losses).mean;
   c.eligible = c.planned > 0 && c.finished == c.planned && finite;
   return c;
+}
+
+// Whether candidate `a` beats `b`: a better mean figure, or the same and a
+// lower validation loss (several values at an accuracy of 1).
+bool better(const Tuning& tuning, const TuningCandidate& a, const TuningCandidate& b) {
+  const double x = a.validation.mean, y = b.validation.mean;
+  if (x != y) return tuning.lower_is_better ? x < y : x > y;
+  return a.validation_loss < b.validation_loss;
 }
 
 }  // namespace
@@ -57,15 +81,11 @@ std::vector<TunedArm> select_tuned_values(const Experiment& experiment,
   for (const std::string& arm : experiment.arms) {
     TunedArm tuned{arm, {}, std::nullopt, false, false};
     for (const std::string& value : tuning.values) {
-      tuned.candidates.push_back(candidate(arm, value, tuning.figure(), trials));
+      tuned.candidates.push_back(candidate(arm, value, tuning, trials));
       const TuningCandidate& c = tuned.candidates.back();
-      tuned.provisional = tuned.provisional || c.finished + c.failed < c.planned;
+      tuned.provisional = tuned.provisional || c.finished + c.diverged < c.planned;
       if (!c.eligible) continue;
-      const auto better = [&](double a, double b) {
-        return tuning.lower_is_better ? a < b : a > b;
-      };
-      if (!tuned.selected ||
-          better(c.validation.mean, tuned.candidates[*tuned.selected].validation.mean))
+      if (!tuned.selected || better(tuning, c, tuned.candidates[*tuned.selected]))
         tuned.selected = tuned.candidates.size() - 1;
     }
     if (tuned.selected && numbers) {
@@ -86,7 +106,8 @@ std::vector<TrialSummary> at_selected_values(const Experiment& experiment,
   for (const TrialSummary& t : trials) {
     const auto arm =
         std::find_if(arms.begin(), arms.end(), [&](const TunedArm& a) { return a.arm == t.arm; });
-    if (arm != arms.end() && arm->selected_value() && *arm->selected_value() == t.tuned)
+    if (arm != arms.end() && arm->selected_value() && *arm->selected_value() == t.tuned &&
+        !experiment.tune->selects_only(t.seed))
       kept.push_back(t);
   }
   return kept;
@@ -98,10 +119,17 @@ std::string tuning_table(const Experiment& experiment, const std::vector<TrialSu
   std::string text = fmt::format(
       "Tuning: each arm trained at every {} in [{}], and reported above at the value whose "
       "{} (a validation evaluation drawn from a stream of its own, never the reported one), "
-      "averaged over its seeds, is {}. A value that failed or diverged in any seed is not "
-      "selected. Mean ± standard deviation over seeds:\n\n",
+      "averaged over {}, is {}. A value that failed or diverged in any of them is not "
+      "selected. {} Mean ± standard deviation over the selecting seeds:\n\n",
       tuning.key, fmt::join(tuning.values, ", "), tuning.figure(),
-      tuning.lower_is_better ? "lowest" : "highest");
+      tuning.seeds.empty() ? "its seeds" : fmt::format("seeds {}", fmt::join(tuning.seeds, ", ")),
+      tuning.lower_is_better ? "lowest" : "highest",
+      tuning.seeds.empty()
+          ? "The same seeds select and are reported: their validation and test figures come "
+            "from the same trained models, so each arm's reported figures carry the optimism "
+            "of the best of its values (tune.seeds: selects on seeds of its own instead)."
+          : "Those seeds only select; the table above reports the other seeds, which played "
+            "no part in the choice.");
   text += fmt::format("| arm | {} | finished | failed | {} | selected |\n", tuning.key,
                       tuning.figure());
   text += "|---|---:|---:|---:|---:|---|\n";

@@ -160,7 +160,7 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                        .eval = {}};
     if (!std::isfinite(record.loss))
       throw Error(
-          fmt::format("training diverged: loss is {} at step {}", record.loss, record.step));
+          fmt::format("{}: loss is {} at step {}", kDivergedMessage, record.loss, record.step));
     loss.backward();
     record.grad_norm = clip_gradient_norm(parameters, options.clip_norm);
     optimizer.step(record.lr);

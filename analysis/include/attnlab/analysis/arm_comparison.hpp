@@ -59,7 +59,7 @@ struct ComparisonTable {
 };
 
 /// Under tune:, every function here reads each arm's trials at its selected
-/// value only (ExperimentResults::reported), and compare_arms's notes name it.
+/// value only (ExperimentResults::trials), and compare_arms's notes name it.
 ///
 /// Each arm against its baseline: the arm whose label is `baseline`, or, for
 /// "KEY=VALUE", the arm with that ablation value that agrees with it on every

@@ -15,17 +15,20 @@ namespace attnlab::analysis {
 
 struct ExperimentResults {
   OutputLayout layout;
-  Experiment plan;                   // name, arms, trials (no configurations)
-  std::vector<TrialSummary> trials;  // one per planned trial, in plan order
+  Experiment plan;  // name, arms, trials, tuning (no configurations)
+  /// The trials every analysis reads, in plan order: one per planned trial, or
+  /// under tune: each arm's trials at its selected value, selecting seeds left
+  /// out (run/tuning.hpp), so that no table pools values.
+  std::vector<TrialSummary> trials;
+  std::vector<TrialSummary> all_trials;  // every planned trial, tuned values included
   /// The finished trials of one arm, in plan order.
   std::vector<const TrialSummary*> finished(const std::string& arm) const;
-  /// The final figure names any finished trial holds, in first-seen order.
+  /// The final figure names any finished trial holds (at any tuned value), in
+  /// first-seen order.
   std::vector<std::string> figures() const;
-  /// Under tune:, the results with each arm's trials at its selected value
-  /// only (run/tuning.hpp); the results themselves otherwise.
-  ExperimentResults reported() const;
   /// Under tune:, one line per arm naming the value it is reported at (and
-  /// flagging one at the grid's edge or none selected); empty otherwise.
+  /// flagging one at the grid's edge, a provisional one, or none selected);
+  /// empty otherwise.
   std::vector<std::string> tuning_notes() const;
 };
 

@@ -60,7 +60,11 @@ struct Tuning {
   std::vector<std::string> values;  // as written, in order
   std::string metric = "loss";      // selected on eval_<metric>[validation]
   bool lower_is_better = true;
+  // Seeds that only select (tune.seeds), never reported: the reported seeds
+  // then carry no best-of-K optimism. Empty: select on the reported seeds.
+  std::vector<uint64_t> seeds;
   std::string figure() const;  // "eval_loss[validation]"
+  bool selects_only(uint64_t seed) const;
 };
 
 /// What validation may assume of the machine a trial will run on.
@@ -87,6 +91,10 @@ struct Experiment {
   std::optional<SolvedRule> solved;      // from `solved:`, checked against the figures
   std::optional<Tuning> tune;            // from `tune:`; each trial's value is Trial::tuned
 };
+
+/// What the trials are: "4 arms x 5 seeds", or under tune: "2 arms x 3 values
+/// of train.lr x 5 seeds".
+std::string describe_trials(const Experiment& experiment);
 
 /// Loads, expands and validates `path` with `-o key=value` overrides applied in
 /// order. Plugins named in the file are loaded first.

@@ -13,7 +13,8 @@
 
 namespace attnlab {
 
-/// A hash of the plan's trials in order (index, id, arm).
+/// A hash of the plan's trials in order (index, id, arm, and under tune: each
+/// trial's tuned value and how the values are selected).
 std::string plan_fingerprint(const Experiment& experiment);
 
 /// The text of plan.yaml for `experiment`.

@@ -30,6 +30,10 @@ struct TrialSummary {
   std::string failure;                                    // the reason, when failed
 };
 
+/// Whether a trial failed because its training diverged (a property of its
+/// configuration, not of the machine: it would diverge again).
+bool diverged(const TrialSummary& trial);
+
 /// Reads the summary of a trial file. Refuses (IoError naming the damage) a file
 /// written with a newer results schema, one whose attributes do not match its
 /// seal, and, given `id`, one that does not hold trial `id`'s configuration.
@@ -66,6 +70,8 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
 std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& trials);
 /// What results_table shows, said above it in results.md.
 extern const char* const kResultsTableLegend;
+/// The same in one line, below the table where a run prints it.
+extern const char* const kResultsTableKey;
 
 /// The experiment's `conclusion:` computed from the finished seeds, one line per
 /// compared arm: the difference of means with its 95% interval (Welch) and

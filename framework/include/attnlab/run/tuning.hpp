@@ -21,9 +21,12 @@ namespace attnlab {
 struct TuningCandidate {
   std::string value;
   int64_t planned = 0, finished = 0, failed = 0;
-  SampleSummary validation;  // of the finished seeds' validation figure
+  int64_t diverged = 0;          // of the failed, those whose training diverged
+  SampleSummary validation;      // of the finished seeds' validation figure
+  double validation_loss = 0.0;  // its mean validation loss: breaks a tie on accuracy
   /// Every planned seed finished with a finite validation figure: a value
-  /// that diverged or failed in any seed is not one to train with.
+  /// that diverged in any seed is not one to train with; one that failed
+  /// otherwise (the machine's fault: it may rerun) or has not run waits.
   bool eligible = false;
 };
 
@@ -31,7 +34,9 @@ struct TunedArm {
   std::string arm;
   std::vector<TuningCandidate> candidates;  // in the order tune: lists the values
   std::optional<std::size_t> selected;      // into candidates; nullopt: none eligible
-  bool provisional = false;  // some trial of the arm has not run yet: the choice may change
+  /// Some selecting trial of the arm has not run yet, or failed for a reason
+  /// other than divergence: the choice may change when it runs.
+  bool provisional = false;
   /// The selected value is the smallest or the largest of the (numeric) values:
   /// the best may lie beyond the grid.
   bool at_edge = false;
@@ -41,13 +46,16 @@ struct TunedArm {
 };
 
 /// Each arm's tuning, in plan order: the eligible value with the best mean
-/// validation figure (lower for a loss), the first listed on a tie. Reads only
-/// the tuning's validation figure. Empty without tune:.
+/// validation figure (lower for a loss); on a tie (an accuracy of 1 at several
+/// values) the lower mean validation loss, then the first listed. Reads only
+/// the tuning's validation figure, of the selecting seeds (tune.seeds; every
+/// seed without them). Empty without tune:.
 std::vector<TunedArm> select_tuned_values(const Experiment& experiment,
                                           const std::vector<TrialSummary>& trials);
 
-/// The trials the tables report: each arm's trials at its selected value (none
-/// for an arm without one); every trial without tune:.
+/// The trials the tables report: each arm's trials at its selected value,
+/// selecting seeds left out (none for an arm without one); every trial
+/// without tune:.
 std::vector<TrialSummary> at_selected_values(const Experiment& experiment,
                                              const std::vector<TrialSummary>& trials);
 

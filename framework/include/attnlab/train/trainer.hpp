@@ -114,6 +114,10 @@ struct EvaluationSetting {
   const Task* task;  // evaluated at its own length()
 };
 
+/// What train() throws when the loss becomes NaN or infinite begins with this
+/// (a trial that failed so diverged; one that failed otherwise may rerun).
+inline constexpr const char* kDivergedMessage = "training diverged";
+
 /// The learning rate of 0-based `step` under the options' schedule.
 float learning_rate(const TrainOptions& options, int64_t step);
 
