@@ -284,3 +284,28 @@ TEST_CASE("a plan keeps the tuning and each trial's tuned value for the readers 
   REQUIRE(planned_experiment(layout).tune->values == plan.tune->values);
   REQUIRE_FALSE(read_plan(Prepared().layout).tune.has_value());
 }
+
+TEST_CASE("a tuned plan whose arms evaluate differently rebuilds to the same trials") {
+  TemporaryFolder folder;
+  const Experiment experiment = load_experiment(folder.write("tuned.yaml", R"(name: tuned
+model: {d_model: 8, layers: 1, ffn: 16}
+task: {name: copy, symbols: 5, length: 4}
+train: {steps: 2, warmup: 1}
+ablation: {grid: {eval.batches: [1, 3]}}
+tune: {train.lr: [0.001, 0.01], seeds: [9]}
+seeds: 2
+)"),
+                                                {"output=" + (folder.path() / "out").string()});
+  const OutputLayout layout{experiment.output_dir};
+  const std::unique_ptr<RunLock> lock = prepare_output_directory(experiment, layout, false);
+  const Experiment rebuilt = planned_experiment(layout);
+  REQUIRE(rebuilt.trials.size() == experiment.trials.size());
+  for (std::size_t i = 0; i < rebuilt.trials.size(); ++i) {
+    REQUIRE(rebuilt.trials[i].id == experiment.trials[i].id);
+    REQUIRE(rebuilt.trials[i].tuned == experiment.trials[i].tuned);
+  }
+  REQUIRE(rebuilt.tune->seeds == std::vector<uint64_t>{9});
+  // Each arm validates on as many batches as it evaluates.
+  REQUIRE(rebuilt.trials.front().config.at_path("eval.validation_batches")->text() == "1");
+  REQUIRE(rebuilt.trials.back().config.at_path("eval.validation_batches")->text() == "3");
+}

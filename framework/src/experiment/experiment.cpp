@@ -241,10 +241,10 @@ ConfigNode resolve_document(const Experiment& experiment, const std::vector<uint
     sections = experiment.document;
     for (const auto& spec : schema::experiment_keys()) sections.erase(spec.path);
   }
-  if (experiment.tune && !experiment.trials.empty()) {  // the count the tuning gave every trial
-    const ConfigNode& used = *experiment.trials.front().config.at_path("eval.validation_batches");
-    sections.set_path("eval.validation_batches", used, used.location());
-  }
+  // Left out as the file left it out: tune: then gives each arm its own eval.batches
+  // (a filled-in 0 would be refused when the plan is rebuilt).
+  if (experiment.tune && experiment.document.at_path("eval.validation_batches") == nullptr)
+    if (ConfigNode* eval = sections.find("eval")) eval->erase("validation_batches");
   ConfigNode resolved = ConfigNode::map();
   resolved.set("name", ConfigNode::scalar(experiment.name));
   if (const ConfigNode* description = experiment.document.find("description"))

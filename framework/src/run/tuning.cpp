@@ -119,8 +119,9 @@ std::string tuning_table(const Experiment& experiment, const std::vector<TrialSu
   std::string text = fmt::format(
       "Tuning: each arm trained at every {} in [{}], and reported above at the value whose "
       "{} (a validation evaluation drawn from a stream of its own, never the reported one), "
-      "averaged over {}, is {}. A value that failed or diverged in any of them is not "
-      "selected. {} Mean ± standard deviation over the selecting seeds:\n\n",
+      "averaged over {}, is {}. A value whose training diverged in any of them is not "
+      "selected, nor one with a trial that failed otherwise or has not run (until it has). {} "
+      "Mean ± standard deviation over the selecting seeds:\n\n",
       tuning.key, fmt::join(tuning.values, ", "), tuning.figure(),
       tuning.seeds.empty() ? "its seeds" : fmt::format("seeds {}", fmt::join(tuning.seeds, ", ")),
       tuning.lower_is_better ? "lowest" : "highest",
@@ -159,7 +160,9 @@ std::string tuning_table(const Experiment& experiment, const std::vector<TrialSu
           arm.arm, tuning.key, *arm.selected_value()));
     if (arm.provisional)
       notes.push_back(fmt::format(
-          "{}: some of its trials have not run: the selection may change when they do", arm.arm));
+          "{}: provisional: some of its selecting trials have not run, or failed for a reason "
+          "other than divergence; the selection may change when they run",
+          arm.arm));
   }
   for (const std::string& note : notes) text += fmt::format("\n- {}", note);
   return text + (notes.empty() ? "" : "\n");
