@@ -3,6 +3,7 @@
 
     /usr/bin/python3 analysis/eval_curves.py RUN_DIR [--metric accuracy] [--length L]
                                              [--setting NAME] [--every K]
+                                             [--every-tuned-value]
 
 One row per trial (arm, seed), one column per evaluated step, tab-separated:
 the figure `metrics/eval/length_<L>/<metric>` of its trial file
@@ -10,9 +11,15 @@ the figure `metrics/eval/length_<L>/<metric>` of its trial file
 with --setting, the curve of that eval.settings evaluation
 (`metrics/eval/settings/<NAME>/length_<L>/<metric>`, e.g. --setting
 split=heldout). Trials are read through analysis/attnlab_files/: those not
-finished, and those whose files fail a check, are named and left out.
+finished, and those whose files fail a check, are named and left out. Under
+`tune:` a column gives each trial's value of the tuned key, and only the
+trials the tables report are printed (each arm at its selected value) unless
+--every-tuned-value asks for the curves of every value (how a tuning's
+budget is judged).
 """
 import argparse
+import csv
+import os
 import sys
 
 import attnlab_files
@@ -41,6 +48,16 @@ def curve(trial, args):
     return steps[:: args.every], values[:: args.every]
 
 
+def tuned_values(run, key):
+    """{trial id: its value of the tuned key}, from the run's trials.csv."""
+    path = os.path.join(run, "trials.csv")
+    with open(path, newline="") as source:
+        rows = list(csv.DictReader(source))
+    if rows and key not in rows[0]:
+        sys.exit(f"{path}: no column '{key}' (the tuned key results.h5 names)")
+    return {row["id"]: row[key] for row in rows}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="the output directory of an 'attnlab run'")
@@ -48,14 +65,19 @@ def main():
     parser.add_argument("--length", type=int, help="task length (default: the training length)")
     parser.add_argument("--setting", help="an eval.settings evaluation, e.g. split=heldout")
     parser.add_argument("--every", type=int, default=1, help="print every k-th evaluation")
+    parser.add_argument("--every-tuned-value", action="store_true",
+                        help="under tune:, every value's trials, not only the reported ones")
     args = parser.parse_args()
     if args.every < 1:
         sys.exit(f"--every: expected an integer >= 1, got {args.every}")
     try:
         run = attnlab_files.OutputDir(args.run)
-        trials, left_out = run.finished_trials()
+        trials, left_out = run.finished_trials(every_tuned_value=args.every_tuned_value)
         with run.results() as results:
             failed = [str(t) for t in results["trials"].attrs["failed"]]
+            tuned_key = (attnlab_files.text_of(results["arms/tuned"].attrs["key"])
+                         if "tuned" in results["arms"] else None)
+        tuned = tuned_values(args.run, tuned_key) if tuned_key else {}
     except attnlab_files.FileError as error:
         sys.exit(f"eval_curves.py: {error}")
     for trial_id in failed:
@@ -70,9 +92,11 @@ def main():
             except attnlab_files.FileError as error:
                 sys.exit(f"eval_curves.py: {error}")
         if not header_printed:
-            print("arm\tseed\t" + "\t".join(f"step {int(s)}" for s in steps))
+            print("arm\t" + (f"{tuned_key}\t" if tuned_key else "") + "seed\t" +
+                  "\t".join(f"step {int(s)}" for s in steps))
             header_printed = True
-        print(f"{trial.arm}\t{trial.seed}\t" + "\t".join(f"{v:.3f}" for v in values))
+        print(f"{trial.arm}\t" + (f"{tuned.get(trial.id, '?')}\t" if tuned_key else "") +
+              f"{trial.seed}\t" + "\t".join(f"{v:.3f}" for v in values))
 
 if __name__ == "__main__":
     main()

@@ -96,6 +96,15 @@ def check(folder, extra, only_select):
                       rtol=1e-5), row
     assert any(f"at its tuned train.lr = {expected[row['arm']][0]}" in n
                for n in comparison["notes"]), comparison["notes"]
+    # The Python readers: the reported curves, or every value's with --every-tuned-value.
+    curves = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "analysis",
+                          "eval_curves.py")
+    for flag, rows in (([], sum(len(r) for _, _, r in expected.values())),
+                       (["--every-tuned-value"], len(trials))):
+        printed = subprocess.run(["/usr/bin/python3", curves, out] + flag, capture_output=True,
+                                 text=True, check=True).stdout.splitlines()
+        assert printed[0].startswith("arm\ttrain.lr\tseed\t"), printed[0]
+        assert len(printed) == 1 + rows, (flag, len(printed), rows)
 
 
 with tempfile.TemporaryDirectory() as folder:
