@@ -24,14 +24,7 @@ seeds: 3
 )";
 
 std::string refusal(const std::string& conclusion) {
-  TemporaryFolder folder;
-  try {
-    load_experiment(folder.write("x.yaml", std::string(kTwoArms) + conclusion));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  FAIL("expected the conclusion to be refused: " << conclusion);
-  return "";
+  return load_refusal(std::string(kTwoArms) + conclusion);
 }
 
 // Finished summaries of arm `arm` with the given values of `figure`.

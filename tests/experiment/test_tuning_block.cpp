@@ -22,14 +22,7 @@ seeds: 2
 )";
 
 std::string refusal(const std::string& tune) {
-  TemporaryFolder folder;
-  try {
-    load_experiment(folder.write("x.yaml", std::string(kTwoArms) + tune));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  FAIL("expected the tuning to be refused: " << tune);
-  return "";
+  return load_refusal(std::string(kTwoArms) + tune);
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "support/experiment_files.hpp"
 
+#include <attnlab/error.hpp>
+#include <attnlab/experiment/experiment.hpp>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <random>
 
@@ -19,4 +22,15 @@ std::string TemporaryFolder::write(const std::string& name, const std::string& t
   const std::filesystem::path file = path_ / name;
   std::ofstream(file) << text;
   return file.string();
+}
+
+std::string load_refusal(const std::string& text) {
+  TemporaryFolder folder;
+  try {
+    attnlab::load_experiment(folder.write("x.yaml", text));
+  } catch (const attnlab::ConfigError& e) {
+    return e.what();
+  }
+  FAIL("expected the experiment to be refused:\n" << text);
+  return "";
 }

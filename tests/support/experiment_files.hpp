@@ -15,3 +15,7 @@ class TemporaryFolder {
  private:
   std::filesystem::path path_;
 };
+
+/// What loading `text` as an experiment file x.yaml refuses it with (the
+/// ConfigError's message); fails the test if it loads.
+std::string load_refusal(const std::string& text);
