@@ -58,6 +58,8 @@ expected = {  # tool: (arguments, files, fixed size in pixels)
     "length_curves": ([], ["lengths_eval_accuracy.png"], (700, 450)),
     "attention_heatmaps": ([], None, None),
     "head_heatmaps": ([], ["heads_00_heads.count=1.png", "heads_01_heads.count=2.png"], None),
+    "scaling_lines": (["--x", "heads.count"], ["scaling_eval_accuracy_heads.count.png"],
+                      (500, 450)),
 }
 for name, (arguments, files, size) in expected.items():
     result = tool(name, *arguments)
@@ -83,6 +85,9 @@ refused("--metric eval_acc: results.h5 has no such figure", "comparison_bars", "
 refused("--example 9: ", "attention_heatmaps", "--example", "9")
 refused("trial nope is not in", "attention_heatmaps", "--trial", "nope")
 refused("--arm x: no such arm", "head_heatmaps", "--arm", "x")
+refused("--x heads.width: not an ablation axis of every arm; the arms' axes are: heads.count",
+        "scaling_lines", "--x", "heads.width")
+refused("must name different axes", "scaling_lines", "--x", "heads.count", "--lines", "heads.count")
 victim = sorted(glob.glob(os.path.join(out, "trials", "*.h5")))[0]
 with open(victim, "r+b") as f:  # a trial file damaged after the run: named and left out
     f.truncate(os.path.getsize(victim) // 3)
