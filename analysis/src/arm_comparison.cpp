@@ -13,6 +13,7 @@
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
+#include "attnlab/run/tuning.hpp"
 
 namespace attnlab::analysis {
 namespace {
@@ -221,6 +222,17 @@ void adjust_and_judge(ComparisonTable& table) {
   }
 }
 
+// A verdict on an arm whose tuned value may still change (a selecting trial
+// has not run, or failed) may change with it.
+void mark_provisional_verdicts(const ExperimentResults& results, ComparisonTable& table) {
+  std::set<std::string> provisional;
+  for (const TunedArm& arm : select_tuned_values(results.plan, results.all_trials))
+    if (arm.provisional) provisional.insert(arm.arm);
+  for (ArmComparison& row : table.rows)
+    if (provisional.count(row.arm.arm) || provisional.count(row.baseline.arm))
+      row.verdict += fmt::format(" (provisional: the tuned {} may change)", results.plan.tune->key);
+}
+
 // What each row's seeds leave out, and a Welch test without spread.
 void note_row(const ArmComparison& row, const std::string& figure, ComparisonTable& table) {
   if (static_cast<int64_t>(row.arm.values.size()) < row.arm.planned ||
@@ -309,6 +321,7 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
     table.rows.push_back(std::move(row));
   }
   adjust_and_judge(table);
+  mark_provisional_verdicts(results, table);
   int64_t tested = 0;
   for (const ArmComparison& row : table.rows) {
     tested += std::isnan(row.rank.p) ? 0 : 1;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 
 #include "attnlab/run/figures.hpp"
 #include "text_table.hpp"
@@ -33,14 +34,15 @@ namespace {
 
 // A mean with the interval the table shows.
 Cell mean_cell(const SampleSummary& s, MeanInterval kind) {
-  return kind == MeanInterval::t ? interval(s.mean, s.ci_low, s.ci_high)
-                                 : interval(s.mean, s.boot_low, s.boot_high);
+  return kind == MeanInterval::t ? interval(s.mean, s.ci_low, s.ci_high, "ci_")
+                                 : interval(s.mean, s.boot_low, s.boot_high, "boot_");
 }
 
-Cell solved_cell(const std::optional<SolvedShare>& share) {
-  if (!share || share->seeds == 0) return text("-");
-  return text(fmt::format("{} of {} [{:.2f}, {:.2f}]", share->solved, share->seeds,
-                          share->interval.low, share->interval.high));
+Cell solved_cell(const std::optional<SolvedShare>& counted) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  if (!counted || counted->seeds == 0) return share(0, 0, kNaN, kNaN);
+  return share(static_cast<double>(counted->solved), static_cast<double>(counted->seeds),
+               counted->interval.low, counted->interval.high);
 }
 
 }  // namespace

@@ -25,8 +25,26 @@ std::string shown(const Cell& cell) {
       return std::isnan(cell.low) ? shown(cell.value, 4)
                                   : fmt::format("{} [{}, {}]", shown(cell.value, 4),
                                                 shown(cell.low, 4), shown(cell.high, 4));
+    case Cell::Kind::share:
+      return cell.of == 0 ? "-"
+                          : fmt::format("{} of {} [{:.2f}, {:.2f}]", cell.value, cell.of, cell.low,
+                                        cell.high);
   }
   return "";
+}
+
+// The CSV and JSON fields of a number, an interval or a share: (name suffix, value).
+std::vector<std::pair<std::string, double>> numeric_fields(const Cell& cell) {
+  switch (cell.kind) {
+    case Cell::Kind::interval:
+      return {{"", cell.value},
+              {"_" + cell.bounds + "low", cell.low},
+              {"_" + cell.bounds + "high", cell.high}};
+    case Cell::Kind::share:
+      return {{"", cell.value}, {"_seeds", cell.of}, {"_low", cell.low}, {"_high", cell.high}};
+    default:
+      return {{"", cell.value}};
+  }
 }
 
 std::string full(double value) {
@@ -104,25 +122,25 @@ std::string as_table(const TextTable& table, bool markdown) {
 
 std::string as_csv(const TextTable& table) {
   std::string out;
-  // Intervals become three columns: the value, _low and _high.
+  // A column's fields follow its first row's kind (every row of a column has it).
   std::vector<std::string> names;
   for (std::size_t c = 0; c < table.columns.size(); ++c) {
-    names.push_back(table.columns[c].field);
-    if (!table.rows.empty() && table.rows.front()[c].kind == Cell::Kind::interval) {
-      names.push_back(table.columns[c].field + "_low");
-      names.push_back(table.columns[c].field + "_high");
+    if (table.rows.empty() || table.rows.front()[c].kind == Cell::Kind::text) {
+      names.push_back(csv_field(table.columns[c].field));
+      continue;
     }
+    for (const auto& [suffix, value] : numeric_fields(table.rows.front()[c]))
+      names.push_back(csv_field(table.columns[c].field + suffix));
   }
-  for (std::string& name : names) name = csv_field(name);
   out += fmt::format("{}\n", fmt::join(names, ","));
   for (const auto& row : table.rows) {
     std::vector<std::string> values;
     for (const Cell& cell : row) {
-      values.push_back(cell.kind == Cell::Kind::text ? csv_field(cell.text) : full(cell.value));
-      if (cell.kind == Cell::Kind::interval) {
-        values.push_back(full(cell.low));
-        values.push_back(full(cell.high));
+      if (cell.kind == Cell::Kind::text) {
+        values.push_back(csv_field(cell.text));
+        continue;
       }
+      for (const auto& [suffix, value] : numeric_fields(cell)) values.push_back(full(value));
     }
     out += fmt::format("{}\n", fmt::join(values, ","));
   }
@@ -143,11 +161,8 @@ std::string as_json(const TextTable& table) {
         add(key, json_string(cell.text));
         continue;
       }
-      add(key, json_number(cell.value));
-      if (cell.kind == Cell::Kind::interval) {
-        add(key + "_low", json_number(cell.low));
-        add(key + "_high", json_number(cell.high));
-      }
+      for (const auto& [suffix, value] : numeric_fields(cell))
+        add(key + suffix, json_number(value));
     }
     rows += fmt::format("{}    {{{}}}", rows.empty() ? "" : ",\n", object);
   }

@@ -10,22 +10,31 @@
 namespace attnlab::analysis {
 
 // A cell shows rounded; CSV and JSON get every digit. An interval is one
-// column on screen ("0.95 [0.90, 1.00]") and three in CSV and JSON.
+// column on screen ("0.95 [0.90, 1.00]") and three in CSV and JSON: the value,
+// <field>_<bounds>low and _<bounds>high (bounds "boot_" or "ci_" name which
+// interval, as results.csv does). A share of seeds ("3 of 5 [0.15, 0.95]") is
+// four: the count, <field>_seeds, <field>_low and <field>_high.
 struct Cell {
-  enum class Kind { text, number, interval } kind = Kind::text;
+  enum class Kind { text, number, interval, share } kind = Kind::text;
   std::string text;
   double value = 0.0, low = 0.0, high = 0.0;
-  int digits = 4;  // significant digits shown
+  int digits = 4;      // significant digits shown
+  std::string bounds;  // an interval's field infix
+  double of = 0.0;     // a share's seeds
 };
 
 inline Cell text(std::string value) {
-  return {Cell::Kind::text, std::move(value)};
+  return {Cell::Kind::text, std::move(value), 0.0, 0.0, 0.0, 4, "", 0.0};
 }
 inline Cell number(double value, int digits = 4) {
-  return {Cell::Kind::number, "", value, 0.0, 0.0, digits};
+  return {Cell::Kind::number, "", value, 0.0, 0.0, digits, "", 0.0};
 }
-inline Cell interval(double value, double low, double high) {
-  return {Cell::Kind::interval, "", value, low, high, 4};
+inline Cell interval(double value, double low, double high, std::string bounds = "") {
+  return {Cell::Kind::interval, "", value, low, high, 4, std::move(bounds), 0.0};
+}
+/// `count` of `of` seeds with the interval [low, high] of the share; "-" when of is 0.
+inline Cell share(double count, double of, double low, double high) {
+  return {Cell::Kind::share, "", count, low, high, 4, "", of};
 }
 
 struct Column {

@@ -74,11 +74,11 @@ for row in rows:
     close(row["mean"], a.mean(), "mean")
     half = stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1) / np.sqrt(len(a))
     t_row, = (r for r in t_report["rows"] if r["arm"] == row["arm"])
-    close(t_row["mean_low"], a.mean() - half, "mean interval (--interval t)")
+    close(t_row["mean_ci_low"], a.mean() - half, "mean interval (--interval t)")
     if a.min() < a.max():
         low, high = every_resample_interval(a)
-        close(row["mean_low"], low, "mean interval (bootstrap) low")
-        close(row["mean_high"], high, "mean interval (bootstrap) high")
+        close(row["mean_boot_low"], low, "mean interval (bootstrap) low")
+        close(row["mean_boot_high"], high, "mean interval (bootstrap) high")
     close(row["difference"], a.mean() - b.mean(), "difference")
     welch = stats.ttest_ind(a, b, equal_var=False)
     close(row["welch_p"], welch.pvalue, "Welch p")
@@ -108,6 +108,21 @@ assert any("with 3 against 3 seeds the exact rank test cannot give p below 0.1" 
 table = list(csv.DictReader(io.StringIO(compare("--baseline", "heads.count=1", "--format", "csv"))))
 assert [r["arm"] for r in table] == [r["arm"] for r in rows], table
 close(float(table[0]["difference_high"]), rows[0]["difference_high"], "CSV interval")
+# --solved: the count of seeds at or above it, and the exact binomial interval, as fields.
+threshold = float(np.median([v for a in arms.values() for v in a["values"]]))
+for row in json.loads(compare("--baseline", "heads.count=1", "--format", "json", "--solved",
+                              repr(threshold)))[0]["rows"]:
+    for prefix, values in (("", arms[row["arm"]]["values"]),
+                           ("baseline_", arms[row["baseline"]]["values"])):
+        k, n = sum(v >= threshold for v in values), len(values)
+        assert (row[prefix + "solved"], row[prefix + "solved_seeds"]) == (k, n), (row, k, n)
+        exact = stats.binomtest(k, n).proportion_ci(method="exact")
+        close(row[prefix + "solved_low"], exact.low, "solved share low")
+        close(row[prefix + "solved_high"], exact.high, "solved share high")
+solved_csv = compare("--baseline", "heads.count=1", "--format", "csv", "--solved", "0.5")
+assert solved_csv.splitlines()[0].startswith(
+    "arm,seeds,mean,mean_boot_low,mean_boot_high,solved,solved_seeds,solved_low,solved_high,"), \
+    solved_csv
 markdown = compare("--baseline", "heads.count=1", "--format", "md")
 assert markdown.count("| heads.count=2") == 2, markdown
 
