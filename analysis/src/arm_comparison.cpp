@@ -217,8 +217,10 @@ void adjust_and_judge(ComparisonTable& table) {
     ArmComparison& row = table.rows[i];
     row.welch_holm = welch_adjusted[i];
     row.rank_holm = rank_adjusted[i];
-    row.verdict =
-        std::isnan(row.welch.p) && std::isnan(row.rank.p) ? "too few seeds" : verdict_of(row);
+    // One seed against one: the exact rank test's p is 1 whatever they are.
+    const bool one_each = row.arm.values.size() < 2 && row.baseline.values.size() < 2;
+    row.verdict = (std::isnan(row.welch.p) && std::isnan(row.rank.p)) || one_each ? "too few seeds"
+                                                                                  : verdict_of(row);
   }
 }
 

@@ -12,6 +12,8 @@ namespace {
 std::string shown(double value, int digits) {
   if (std::isnan(value)) return "-";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  // A whole number (a parameter count, a step) in full: 10848, not 1.085e+04.
+  if (value == std::floor(value) && std::abs(value) < 1e15) return fmt::format("{:.0f}", value);
   return fmt::format("{:.{}g}", value, digits);
 }
 

@@ -77,6 +77,9 @@ TEST_CASE("diverged seeds are left out and said, samples that do not vary have n
   REQUIRE(std::isnan(flat.rows[0].welch.p));
   REQUIRE(flat.rows[0].verdict == "no difference shown");
   REQUIRE_THAT(flat.notes.front(), Contains("no spread"));
+  const ComparisonTable one_each = compare_arms(
+      results_of({{{{"x", "0"}}, {0.1}}, {{{"x", "1"}}, {0.9}}}), "eval_accuracy", "x=0");
+  REQUIRE(one_each.rows[0].verdict == "too few seeds");
 }
 
 TEST_CASE("compare shows the interval asked for and counts the seeds that solved it") {
