@@ -67,7 +67,8 @@ def draw_panel(ax, rows, args, seeds, tuned):
         lines.setdefault(row["line"], []).append(row)
     for n, (line, points) in enumerate(lines.items()):
         points.sort(key=lambda p: p["x"])
-        x = np.array([p["x"] for p in points])
+        dodge = 1 + 0.025 * (n - (len(lines) - 1) / 2)  # lines side by side at each x
+        x = np.array([p["x"] for p in points]) * dodge
         mean = np.array([p["mean"] for p in points])
         low = np.array([p["low"] for p in points])
         high = np.array([p["high"] for p in points])
@@ -76,19 +77,19 @@ def draw_panel(ax, rows, args, seeds, tuned):
         for p in points:  # every seed, a little to the side of its point
             values = [t.figures()[args.metric] for t in seeds[p["arm"]]
                       if args.metric in t.figures()]
-            offset = 1 + 0.03 * (n - (len(lines) - 1) / 2)
-            ax.plot(np.full(len(values), p["x"] * offset), values, ".",
+            ax.plot(np.full(len(values), p["x"] * (dodge + 0.008)), values, ".",
                     color=shown[0].get_color(), alpha=0.5, markersize=4)
             if tuned.get(p["arm"]):
-                ax.annotate(tuned[p["arm"]], (p["x"], p["mean"]), textcoords="offset points",
-                            xytext=(5, -10), fontsize=6, color=shown[0].get_color())
+                ax.annotate(tuned[p["arm"]], (p["x"] * dodge, p["mean"]),
+                            textcoords="offset points", xytext=(5, -10), fontsize=6,
+                            color=shown[0].get_color())
     xs = sorted({r["x"] for r in rows})
     if min(xs) > 0 and max(xs) / min(xs) >= 4:
         ax.set_xscale("log", base=2)
     ax.set_xticks(xs, [f"{v:g}" for v in xs])
     ax.minorticks_off()
     ax.set_xlabel(args.x)
-    ax.legend(fontsize=7, title=args.lines, title_fontsize=7)
+    ax.legend(fontsize=7, title=args.lines, title_fontsize=7, loc="best")
 
 
 def main():
