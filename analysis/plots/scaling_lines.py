@@ -1,8 +1,8 @@
 """A final figure against one numeric ablation axis (e.g. model.d_model), a
 line per value of a second axis (e.g. attention.variant) and a panel per value
 of a third (e.g. task.length): the shape of a scaling figure such as Zoology's
-Fig. 2. Each point is the mean over seeds with its 95% interval; the seeds are
-dots beside it, and under tune: the value each arm is reported at is written
+Fig. 2. Each point is the mean over seeds with its 95% interval (no bar where
+there is none: one seed, or every seed equal); the seeds are dots beside it, and under tune: the value each arm is reported at is written
 beside its point.
 
 Reads OUTPUT_DIR/results.h5 and the reported trials' files (their ablation
@@ -14,6 +14,7 @@ import sys
 
 from common import (arms, attnlab_files, fail, mean_interval, np, plots_folder, plt, read,
                     results, save, trials_by_arm)
+from matplotlib.transforms import ScaledTranslation  # after common: it names a missing package
 
 
 def arm_axes(labels, seeds):
@@ -60,32 +61,43 @@ def tuned_values(index):
     return {arm: attnlab_files.text_of(value) for arm, value in zip(arms(index), selected)}
 
 
-def draw_panel(ax, rows, args, seeds, tuned):
-    """One panel: a line per --lines value through its arms in x order."""
+def draw_panel(ax, rows, args, seeds, tuned, line_order):
+    """One panel: a line per --lines value through its arms in x order, each line in the
+    same colour and at the same side offset in every panel (line_order: every line)."""
     lines = {}
     for row in rows:
         lines.setdefault(row["line"], []).append(row)
-    for n, (line, points) in enumerate(lines.items()):
+    for line, points in lines.items():
+        n = line_order.index(line)
+        colour = f"C{n % 10}"
+        # Side by side at each x, shifted in points on the page (whatever the x scale).
+        side = (n - (len(line_order) - 1) / 2) * 6
+        shift = ax.transData + ScaledTranslation(side / 72, 0, ax.figure.dpi_scale_trans)
+        seed_shift = ax.transData + ScaledTranslation((side + 3) / 72, 0,
+                                                      ax.figure.dpi_scale_trans)
         points.sort(key=lambda p: p["x"])
-        dodge = 1 + 0.025 * (n - (len(lines) - 1) / 2)  # lines side by side at each x
-        x = np.array([p["x"] for p in points]) * dodge
+        x = np.array([p["x"] for p in points])
         mean = np.array([p["mean"] for p in points])
-        low = np.array([p["low"] for p in points])
-        high = np.array([p["high"] for p in points])
-        shown = ax.errorbar(x, mean, yerr=[np.nan_to_num(mean - low), np.nan_to_num(high - mean)],
-                            marker="o", capsize=3, label=line or args.metric)
-        for p in points:  # every seed, a little to the side of its point
+        ax.plot(x, mean, "-o", color=colour, transform=shift, label=line or args.metric)
+        for p in points:
+            if np.isfinite(p["low"]):  # no bar where there is no interval (one seed, or all equal)
+                ax.plot([p["x"], p["x"]], [p["low"], p["high"]], "-_", color=colour,
+                        transform=shift, markersize=6)
             values = [t.figures()[args.metric] for t in seeds[p["arm"]]
                       if args.metric in t.figures()]
-            ax.plot(np.full(len(values), p["x"] * (dodge + 0.008)), values, ".",
-                    color=shown[0].get_color(), alpha=0.5, markersize=4)
+            ax.plot(np.full(len(values), p["x"]), values, ".", color=colour, alpha=0.5,
+                    markersize=4, transform=seed_shift)
             if tuned.get(p["arm"]):
-                ax.annotate(tuned[p["arm"]], (p["x"] * dodge, p["mean"]),
+                ax.annotate(tuned[p["arm"]], (p["x"], p["mean"]), xycoords=shift,
                             textcoords="offset points", xytext=(5, -10), fontsize=6,
-                            color=shown[0].get_color())
+                            color=colour)
     xs = sorted({r["x"] for r in rows})
     if min(xs) > 0 and max(xs) / min(xs) >= 4:
         ax.set_xscale("log", base=2)
+        ax.set_xlim(xs[0] / 1.25, xs[-1] * 1.25)
+    else:  # the shifted artists do not take part in autoscaling: room for them by hand
+        span = (xs[-1] - xs[0]) or 1.0
+        ax.set_xlim(xs[0] - 0.15 * span, xs[-1] + 0.15 * span)
     ax.set_xticks(xs, [f"{v:g}" for v in xs])
     ax.minorticks_off()
     ax.set_xlabel(args.x)
@@ -123,8 +135,10 @@ def main():
         figure, panel_axes = plt.subplots(1, len(panels), figsize=(1 + 4 * len(panels), 4.5),
                                           sharey=True, squeeze=False)
         tuned = tuned_values(index)
+        line_order = list(dict.fromkeys(r["line"] for r in rows))
         for ax, panel in zip(panel_axes[0], panels):
-            draw_panel(ax, [r for r in rows if r["panel"] == panel], args, seeds, tuned)
+            draw_panel(ax, [r for r in rows if r["panel"] == panel], args, seeds, tuned,
+                       line_order)
             if args.panels:
                 ax.set_title(f"{args.panels}={panel}", fontsize=9)
         panel_axes[0][0].set_ylabel(args.metric)

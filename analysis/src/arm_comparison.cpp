@@ -204,10 +204,21 @@ void note_arms_without_key(const ExperimentResults& results, const std::string& 
                       arm, key, partner.at(arm)));
 }
 
-// Each row's Holm-adjusted p-values over the rows, and its verdict from both tests.
+// A side with one seed has no Welch test; against so few seeds that even
+// complete separation leaves the exact rank test above kAlpha (one against
+// one: p = 1 whatever the values), nothing can be tested.
+bool too_few_seeds(const ArmComparison& row) {
+  const std::size_t na = row.arm.values.size(), nb = row.baseline.values.size();
+  return std::min(na, nb) == 0 || (std::min(na, nb) < 2 && smallest_rank_p(na, nb) >= kAlpha);
+}
+
+// Each row's Holm-adjusted p-values over the rows that can be tested (a row
+// with too few seeds would only make the others' correction stricter), and its
+// verdict from both tests.
 void adjust_and_judge(ComparisonTable& table) {
   std::vector<double> welch_p, rank_p;
-  for (const ArmComparison& row : table.rows) {
+  for (ArmComparison& row : table.rows) {
+    if (too_few_seeds(row)) row.welch.p = row.rank.p = kNaN;
     welch_p.push_back(row.welch.p);
     rank_p.push_back(row.rank.p);
   }
@@ -217,10 +228,7 @@ void adjust_and_judge(ComparisonTable& table) {
     ArmComparison& row = table.rows[i];
     row.welch_holm = welch_adjusted[i];
     row.rank_holm = rank_adjusted[i];
-    // One seed against one: the exact rank test's p is 1 whatever they are.
-    const bool one_each = row.arm.values.size() < 2 && row.baseline.values.size() < 2;
-    row.verdict = (std::isnan(row.welch.p) && std::isnan(row.rank.p)) || one_each ? "too few seeds"
-                                                                                  : verdict_of(row);
+    row.verdict = too_few_seeds(row) ? "too few seeds" : verdict_of(row);
   }
 }
 

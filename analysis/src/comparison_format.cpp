@@ -40,7 +40,7 @@ Cell mean_cell(const SampleSummary& s, MeanInterval kind) {
 
 Cell solved_cell(const std::optional<SolvedShare>& counted) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  if (!counted || counted->seeds == 0) return share(0, 0, kNaN, kNaN);
+  if (!counted || counted->seeds == 0) return share(kNaN, 0, kNaN, kNaN);  // empty in CSV
   return share(static_cast<double>(counted->solved), static_cast<double>(counted->seeds),
                counted->interval.low, counted->interval.high);
 }

@@ -12,8 +12,9 @@ namespace {
 std::string shown(double value, int digits) {
   if (std::isnan(value)) return "-";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  // A whole number (a parameter count, a step) in full: 10848, not 1.085e+04.
-  if (value == std::floor(value) && std::abs(value) < 1e15) return fmt::format("{:.0f}", value);
+  // From 10^4 on, whole units (a parameter count, a step): 10848, not 1.085e+04,
+  // the same way for a mean and its interval's bounds.
+  if (std::abs(value) >= 1e4 && std::abs(value) < 1e15) return fmt::format("{:.0f}", value);
   return fmt::format("{:.{}g}", value, digits);
 }
 

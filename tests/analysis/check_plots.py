@@ -29,9 +29,9 @@ for command in ("analyze", "ablate"):
     subprocess.run([attnlab, command, out], check=True, stdout=subprocess.DEVNULL)
 
 
-def tool(name, *arguments, env=None):
-    return subprocess.run(["/usr/bin/python3", os.path.join(plots, f"{name}.py"), out, *arguments],
-                          capture_output=True, text=True, env=env)
+def tool(name, *arguments, env=None, directory=out):
+    return subprocess.run(["/usr/bin/python3", os.path.join(plots, f"{name}.py"), directory,
+                           *arguments], capture_output=True, text=True, env=env)
 
 
 def png_size(path):
@@ -76,9 +76,26 @@ heatmaps = tool("attention_heatmaps", "--trial", first, "--example", "3").stdout
 assert len(heatmaps) == 2 and all("example3" in p for p in heatmaps), heatmaps  # one per layer
 
 
-def refused(expected_text, name, *arguments, env=None):
-    result = tool(name, *arguments, env=env)
+def refused(expected_text, name, *arguments, env=None, directory=out):
+    result = tool(name, *arguments, env=env, directory=directory)
     assert result.returncode != 0 and expected_text in result.stderr, (name, arguments, result.stderr)
+
+
+# A scaling figure over two axes (heads.count x positional.kind): a line or a panel per
+# positional encoding; a text x axis, or an axis left undrawn, refused.
+grid = os.path.join(work, "grid")
+subprocess.run([attnlab, "run", os.path.join(here, "two_axes.yaml"), "-o", f"output={grid}",
+                "-o", "seeds=2", "--quiet"], check=True, stdout=subprocess.DEVNULL)
+for arguments, size in ((["--lines", "positional.kind"], (500, 450)),
+                        (["--panels", "positional.kind"], (900, 450))):
+    drawn = tool("scaling_lines", "--x", "heads.count", *arguments, "--out",
+                 os.path.join(work, f"scaling{size[0]}.png"), directory=grid)
+    assert drawn.returncode == 0, drawn.stderr
+    check_png(drawn.stdout.strip(), size)
+refused("--x positional.kind: arm 'heads.count=1, positional.kind=none' has the value 'none', "
+        "not a number", "scaling_lines", "--x", "positional.kind", directory=grid)
+refused("the arms differ in positional.kind too", "scaling_lines", "--x", "heads.count",
+        directory=grid)
 
 
 refused("--metric eval_acc: results.h5 has no such figure", "comparison_bars", "--metric", "eval_acc")

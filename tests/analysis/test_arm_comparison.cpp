@@ -80,6 +80,14 @@ TEST_CASE("diverged seeds are left out and said, samples that do not vary have n
   const ComparisonTable one_each = compare_arms(
       results_of({{{{"x", "0"}}, {0.1}}, {{{"x", "1"}}, {0.9}}}), "eval_accuracy", "x=0");
   REQUIRE(one_each.rows[0].verdict == "too few seeds");
+  // One seed against three cannot reach 0.05 (p >= 2/4) and stays out of Holm's correction.
+  const ComparisonTable one_against_few = compare_arms(
+      results_of(
+          {{{{"x", "0"}}, {0.1, 0.2, 0.3}}, {{{"x", "1"}}, {0.9}}, {{{"x", "2"}}, {1, 1, 1}}}),
+      "eval_accuracy", "x=0");
+  REQUIRE(one_against_few.rows[0].verdict == "too few seeds");
+  REQUIRE(std::isnan(one_against_few.rows[0].rank.p));
+  REQUIRE(one_against_few.rows[1].rank_holm == Approx(one_against_few.rows[1].rank.p));
 }
 
 TEST_CASE("compare shows the interval asked for and counts the seeds that solved it") {
