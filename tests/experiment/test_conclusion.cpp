@@ -77,6 +77,12 @@ TEST_CASE("a conclusion names a known figure and arms, or is refused where it is
       std::string(kTwoArms) + "conclusion: {figure: eval_loss@5, baseline: heads.count=1}"));
   REQUIRE(ok.conclusion->versus == std::vector<std::string>{"heads.count=2"});
   REQUIRE(ok.conclusion->lower_is_better);
+  // -o conclusion= switches it off, as -o tune= and -o solved= do theirs.
+  const Experiment off = load_experiment(
+      folder.write("y.yaml", std::string(kTwoArms) +
+                                 "conclusion: {figure: eval_loss@5, baseline: heads.count=1}"),
+      {"conclusion="});
+  REQUIRE_FALSE(off.conclusion.has_value());
 }
 
 TEST_CASE("the conclusion is the Welch interval of the difference, and says what it shows") {

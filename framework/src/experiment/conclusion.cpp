@@ -15,6 +15,11 @@
 namespace attnlab {
 namespace {
 
+// Absent, null or empty: `-o conclusion=` or `-o solved=` switches a file's block off.
+bool switched_off(const ConfigNode* block) {
+  return block == nullptr || block->is_null() || (block->is_scalar() && block->text().empty());
+}
+
 // `key` of a block: "conclusion.figure", or the block's own name for "".
 struct BlockKey {
   const char* block;
@@ -114,8 +119,7 @@ std::string SolvedRule::describe() const {
 }
 
 std::optional<SolvedRule> parse_solved(const ConfigNode* block, const Experiment& experiment) {
-  if (block == nullptr || block->is_null() || (block->is_scalar() && block->text().empty()))
-    return std::nullopt;  // `-o solved=` switches a file's rule off
+  if (switched_off(block)) return std::nullopt;
   const auto key = [](std::string name) { return BlockKey{"solved", std::move(name)}; };
   if (!block->is_map())
     fail(*block, key(""),
@@ -155,7 +159,7 @@ std::optional<SolvedRule> parse_solved(const ConfigNode* block, const Experiment
 }
 
 std::optional<Conclusion> parse_conclusion(const ConfigNode* block, const Experiment& experiment) {
-  if (block == nullptr) return std::nullopt;
+  if (switched_off(block)) return std::nullopt;
   if (!block->is_map())
     fail(*block, "",
          fmt::format("found {}, expected a block of figure, baseline and optionally versus",
