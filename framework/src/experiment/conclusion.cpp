@@ -11,14 +11,10 @@
 #include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/run/figures.hpp"
 #include "attnlab/train/trainer.hpp"
+#include "schema.hpp"
 
 namespace attnlab {
 namespace {
-
-// Absent, null or empty: `-o conclusion=` or `-o solved=` switches a file's block off.
-bool switched_off(const ConfigNode* block) {
-  return block == nullptr || block->is_null() || (block->is_scalar() && block->text().empty());
-}
 
 // `key` of a block: "conclusion.figure", or the block's own name for "".
 struct BlockKey {
@@ -119,7 +115,7 @@ std::string SolvedRule::describe() const {
 }
 
 std::optional<SolvedRule> parse_solved(const ConfigNode* block, const Experiment& experiment) {
-  if (switched_off(block)) return std::nullopt;
+  if (schema::switched_off(block)) return std::nullopt;
   const auto key = [](std::string name) { return BlockKey{"solved", std::move(name)}; };
   if (!block->is_map())
     fail(*block, key(""),
@@ -159,7 +155,7 @@ std::optional<SolvedRule> parse_solved(const ConfigNode* block, const Experiment
 }
 
 std::optional<Conclusion> parse_conclusion(const ConfigNode* block, const Experiment& experiment) {
-  if (switched_off(block)) return std::nullopt;
+  if (schema::switched_off(block)) return std::nullopt;
   if (!block->is_map())
     fail(*block, "",
          fmt::format("found {}, expected a block of figure, baseline and optionally versus",

@@ -427,6 +427,10 @@ const std::vector<KeySpec>& experiment_keys() {
   return keys;
 }
 
+bool switched_off(const ConfigNode* block) {
+  return block == nullptr || block->is_null() || (block->is_scalar() && block->text().empty());
+}
+
 std::string describe_expected(const KeySpec& spec) {
   if (!spec.expected.empty()) return spec.expected;
   if (!spec.choices.empty()) return fmt::format("one of {}", fmt::join(spec.choices, " | "));

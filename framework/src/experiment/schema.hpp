@@ -60,4 +60,8 @@ void resolve_trial(ConfigNode& config);
 /// Checks one top-level experiment key's value (name, output, seeds, ...).
 void check_value(const KeySpec& spec, const ConfigNode& value);
 
+/// An optional block (tune, solved, conclusion) absent, null or empty: `-o KEY=`
+/// switches a file's block off.
+bool switched_off(const ConfigNode* block);
+
 }  // namespace attnlab::schema

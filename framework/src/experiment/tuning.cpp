@@ -76,8 +76,7 @@ std::string Tuning::figure() const {
 }
 
 std::optional<Tuning> parse_tune(const ConfigNode* block) {
-  if (block == nullptr || block->is_null() || (block->is_scalar() && block->text().empty()))
-    return std::nullopt;  // `-o tune=` switches a file's tuning off
+  if (schema::switched_off(block)) return std::nullopt;
   const std::vector<std::string> tunable = tunable_keys();
   if (!block->is_map())
     fail(block->location(), "",
