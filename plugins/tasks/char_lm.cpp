@@ -1,13 +1,15 @@
 // char_lm: character-level language modelling on a real text. The corpus is a
 // text file (by default the King James Version's Genesis to Deuteronomy,
-// data/kjv-pentateuch.txt, public domain); its last `heldout` fraction is held
-// out. A sequence is `length` + 1 consecutive characters from a uniformly drawn
-// place in the chosen split (the first 90% of the corpus, or the last 10%),
-// and every next character is scored: the loss is in nats per character (bits
-// per character = loss / ln 2). Training uses the split the task names
-// (train); evaluate the held-out text with eval.settings: [{split: heldout}].
-// Tokens are bytes (256 ids, whatever the corpus), so an id means the same
-// character in every split and every corpus.
+// data/kjv-pentateuch.txt, public domain) in three fixed parts: train (the
+// first 85%), validation (the next 5%: what tune: selects on) and heldout (the
+// last 10%). A sequence is `length` + 1 consecutive characters from a
+// uniformly drawn place in the chosen split, and every next character is
+// scored: the loss is in nats per character (bits per character = loss /
+// ln 2). Training uses the split the task names (train); evaluate the
+// held-out text with eval.settings: [{split: heldout}]. The parts are fixed,
+// not parameters, so no evaluation setting can move a boundary over trained
+// text. Tokens are bytes (256 ids, whatever the corpus), so an id means the
+// same character in every split and every corpus.
 #include <fmt/format.h>
 
 #include <attnlab/error.hpp>
@@ -25,7 +27,9 @@ namespace attnlab {
 namespace {
 
 constexpr std::uintmax_t kLargestCorpus = 64u << 20;  // read whole into memory
-constexpr double kHeldOut = 0.1;                      // the last tenth of the corpus
+// Where the validation part and the held-out part begin, as fractions of the corpus.
+constexpr double kValidationBegins = 0.85;
+constexpr double kHeldOutBegins = 0.9;
 
 std::string read_corpus(const std::string& given) {
   const std::filesystem::path path =
@@ -61,11 +65,16 @@ std::string read_corpus(const std::string& given) {
 class CharLmTask final : public Task {
  public:
   CharLmTask(const std::string& corpus, int64_t length, const std::string& split)
-      : text_(read_corpus(corpus)), length_(length) {
-    const auto boundary =
-        static_cast<int64_t>(static_cast<double>(text_.size()) * (1.0 - kHeldOut));
-    begin_ = split == "train" ? 0 : boundary;
-    end_ = split == "train" ? boundary : static_cast<int64_t>(text_.size());
+      : corpus_(corpus), text_(read_corpus(corpus)), length_(length) {
+    const auto at = [&](double fraction) {
+      return static_cast<int64_t>(static_cast<double>(text_.size()) * fraction);
+    };
+    begin_ = split == "train"        ? 0
+             : split == "validation" ? at(kValidationBegins)
+                                     : at(kHeldOutBegins);
+    end_ = split == "train"        ? at(kValidationBegins)
+           : split == "validation" ? at(kHeldOutBegins)
+                                   : static_cast<int64_t>(text_.size());
     check_length(length_);
   }
   int64_t vocab_size() const override { return 256; }
@@ -94,6 +103,9 @@ class CharLmTask final : public Task {
     }
     return out;
   }
+  std::unique_ptr<Task> validation_task() const override {
+    return std::make_unique<CharLmTask>(corpus_, length_, "validation");
+  }
 
  private:
   void check_length(int64_t length) const {
@@ -104,24 +116,25 @@ class CharLmTask final : public Task {
                       end_ - begin_, length));
   }
 
-  std::string text_;
+  std::string corpus_, text_;
   int64_t length_, begin_ = 0, end_ = 0;
 };
 
 void register_components(PluginRegistrar& registrar) {
   registrar.add_task({
       .name = "char_lm",
-      .description = "character-level language modelling on a real text, with a held-out "
-                     "split (decoder; loss in nats per character)",
+      .description =
+          "character-level language modelling on a real text, with validation and held-out "
+          "splits (decoder; loss in nats per character)",
       .parameters = {{"corpus", ParameterType::text, "",
                       "a text file, as an absolute path; empty = the King James Version's "
                       "Genesis to Deuteronomy (data/kjv-pentateuch.txt)"},
                      {"length", ParameterType::integer, "64", "characters per sequence",
                       at_least(1)},
-                     {"split", ParameterType::text, "train", "which part sequences are drawn from",
-                      one_of({"train", "heldout"})},
-                     {"heldout", ParameterType::number, "0.1",
-                      "the last fraction of the corpus held out", in_range(0.01, 0.5)}},
+                     {"split", ParameterType::text, "train",
+                      "which part sequences are drawn from: train (the first 85% of the corpus), "
+                      "validation (the next 5%, what tune: selects on) or heldout (the last 10%)",
+                      one_of({"train", "validation", "heldout"})}},
       .capabilities = {.decoder = true, .byte_tokens = true},
       .factory = [](const Parameters& p, const Task::BuildContext&) -> std::unique_ptr<Task> {
         return std::make_unique<CharLmTask>(p.text("corpus"), p.integer("length"), p.text("split"));

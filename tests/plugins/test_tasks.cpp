@@ -397,20 +397,31 @@ TEST_CASE("variable_length: padded rows of drawn lengths, scored only on each ro
 TEST_CASE("char_lm: windows of the chosen split, every next character scored") {
   const std::filesystem::path corpus =
       std::filesystem::temp_directory_path() / fmt::format("attnlab-corpus-{}.txt", ::getpid());
-  // 900 characters of train text over "ab", then 100 of held-out text over "xyz".
+  // 850 characters of train text over "ab", 50 of validation text over "pq",
+  // then 100 of held-out text over "xyz".
   std::string text;
-  for (int i = 0; i < 900; ++i) text += i % 3 == 0 ? 'b' : 'a';
+  for (int i = 0; i < 850; ++i) text += i % 3 == 0 ? 'b' : 'a';
+  for (int i = 0; i < 50; ++i) text += "pq"[i % 2];
   for (int i = 0; i < 100; ++i) text += "xyz"[i % 3];
   std::ofstream(corpus) << text;
   const auto task = [&](const std::string& split) {
     return make("char_lm", {{"corpus", corpus.string()}, {"length", "8"}, {"split", split}});
   };
-  const auto train = task("train"), heldout = task("heldout");
+  const auto train = task("train"), validation = task("validation"), heldout = task("heldout");
   REQUIRE(train->vocab_size() == 256);  // bytes: an id is the same character everywhere
   REQUIRE(heldout->vocab_size() == 256);
   require_same_batches(*train, ModelShape::decoder, 8);
+  // What tune: selects on is the validation part, whichever split the task trains on.
+  const auto own_validation = train->validation_task();
+  REQUIRE(own_validation != nullptr);
+  const auto heldout_validation = heldout->validation_task();
+  REQUIRE(heldout_validation != nullptr);
+  REQUIRE(make("copy")->validation_task() == nullptr);  // fresh examples need no part of their own
   Rng rng(1);
   for (const auto& [split, allowed] : {std::pair{train.get(), std::set<int32_t>{'a', 'b'}},
+                                       {validation.get(), std::set<int32_t>{'p', 'q'}},
+                                       {own_validation.get(), std::set<int32_t>{'p', 'q'}},
+                                       {heldout_validation.get(), std::set<int32_t>{'p', 'q'}},
                                        {heldout.get(), std::set<int32_t>{'x', 'y', 'z'}}}) {
     const TaskBatch batch = split->sample(ModelShape::decoder, 50, 8, rng);
     for (int64_t b = 0; b < 50; ++b) {

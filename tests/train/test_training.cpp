@@ -5,6 +5,7 @@
 #include <attnlab/train/trainer.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <memory>
 
 using namespace attnlab;
 
@@ -32,6 +33,33 @@ std::vector<float> loss_curve(const Task& task, const TrainOptions& options) {
   for (const TrainRecord& r : train(model, task, options)) losses.push_back(r.loss);
   return losses;
 }
+
+// The copy task, split like a corpus: its validation_task() is another
+// object, which counts the batches drawn from it.
+class TaskWithValidationPart final : public Task {
+ public:
+  TaskWithValidationPart(std::shared_ptr<int> validation_batches, bool is_validation_part)
+      : copy_(make_task("copy", 6, 5)),
+        validation_batches_(std::move(validation_batches)),
+        is_validation_part_(is_validation_part) {}
+  int64_t vocab_size() const override { return copy_->vocab_size(); }
+  int64_t length() const override { return copy_->length(); }
+  int64_t sequence_length(ModelShape shape, int64_t length) const override {
+    return copy_->sequence_length(shape, length);
+  }
+  TaskBatch sample(ModelShape shape, int64_t batch, int64_t length, Rng& rng) const override {
+    if (is_validation_part_) ++*validation_batches_;
+    return copy_->sample(shape, batch, length, rng);
+  }
+  std::unique_ptr<Task> validation_task() const override {
+    return std::make_unique<TaskWithValidationPart>(validation_batches_, true);
+  }
+
+ private:
+  std::unique_ptr<Task> copy_;
+  std::shared_ptr<int> validation_batches_;
+  bool is_validation_part_;
+};
 
 }  // namespace
 
@@ -291,4 +319,24 @@ TEST_CASE("the validation evaluation draws examples of its own, never the test e
     REQUIRE(record.eval.back().setting == kValidationSetting);
     REQUIRE(record.eval.back().length == 5);
   }
+}
+
+TEST_CASE("a task with a validation part of its own is validated on it, and only there") {
+  const auto validation_batches = std::make_shared<int>(0);
+  const TaskWithValidationPart task(validation_batches, false);
+  Rng init(3);
+  const TaskModel model(ModelShape::decoder, lm_config(task), init);
+  TrainOptions options;
+  options.steps = 3;
+  options.eval_every = 1;
+  options.eval_batches = 2;
+  const auto evaluations = [&](int64_t validation) {
+    options.validation_batches = validation;
+    *validation_batches = 0;
+    const std::vector<TrainRecord> history = train(model, task, options);
+    REQUIRE(history.back().eval.size() == (validation > 0 ? 2 : 1));
+    return *validation_batches;
+  };
+  REQUIRE(evaluations(0) == 0);      // neither training nor the test evaluation reads it
+  REQUIRE(evaluations(3) == 3 * 3);  // 3 batches at each of 3 evaluations
 }

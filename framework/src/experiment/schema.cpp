@@ -358,8 +358,9 @@ const std::vector<KeySpec>& trial_keys() {
               0),
       integer("eval.validation_batches", text_of(train.validation_batches),
               "batches of a validation evaluation at the training length, drawn from a stream "
-              "of its own, never the test evaluation's (figures eval_<metric>[validation]; "
-              "what tune: selects on; 0 = none)",
+              "of its own, never the test evaluation's, and from a task's validation part "
+              "where it has one, as a corpus does (figures eval_<metric>[validation]; what "
+              "tune: selects on; 0 = none)",
               0),
       integer_list("eval.lengths",
                    "extra task lengths to evaluate (extrapolation); the training length is "

@@ -145,6 +145,9 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
   AdamW optimizer(parameters, options.adamw);
   const std::vector<int64_t> eval_lengths =
       options.eval_lengths.empty() ? std::vector<int64_t>{task.length()} : options.eval_lengths;
+  const std::unique_ptr<Task> own_validation_task =
+      options.validation_batches > 0 ? task.validation_task() : nullptr;
+  const Task& validation_task = own_validation_task ? *own_validation_task : task;
   const ForwardContext context{.training = true,
                                .dropout_rng = &dropout_rng,
                                .observer = nullptr,
@@ -175,8 +178,9 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                                        options.eval_batches, options.batch, options.seed,
                                        options.generation_batches, setting.name));
       if (options.validation_batches > 0)
-        record.eval.push_back(evaluate(model, task, task.length(), options.validation_batches,
-                                       options.batch, options.seed, 0, kValidationSetting));
+        record.eval.push_back(evaluate(model, validation_task, task.length(),
+                                       options.validation_batches, options.batch, options.seed, 0,
+                                       kValidationSetting));
     }
     history.push_back(record);
     if (on_step) on_step(record);

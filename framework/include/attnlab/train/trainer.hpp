@@ -41,8 +41,9 @@ struct TrainOptions {
                                       // forward pass per generated token)
   std::vector<int64_t> eval_lengths;  // task lengths evaluated; empty = the training length only
   // Batches of a validation evaluation at the training length, drawn from a
-  // stream of its own (never the test evaluation's examples): what `tune:`
-  // selects on. 0 = none.
+  // stream of its own (never the test evaluation's examples), on the task's
+  // validation_task() where it has one (a corpus's validation part): what
+  // `tune:` selects on. 0 = none.
   int64_t validation_batches = 0;
 };
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,6 +86,13 @@ class Task {
   /// `batch` examples of `length` (training uses length(); evaluation may ask
   /// for longer ones to test extrapolation), drawn from rng.
   virtual TaskBatch sample(ModelShape shape, int64_t batch, int64_t length, Rng& rng) const = 0;
+  /// The task a validation evaluation (eval.validation_batches, what tune:
+  /// selects on) draws from. A task whose examples come from a fixed pool, such
+  /// as a corpus, returns itself on a part of the pool kept out of training and
+  /// of the test evaluation, so that a choice is never made on trained-on data;
+  /// by default none (nullptr): the task itself, whose fresh examples the
+  /// validation evaluation draws from a stream of its own.
+  virtual std::unique_ptr<Task> validation_task() const { return nullptr; }
 };
 
 /// The registry of tasks (built-ins: plugins/tasks/).
