@@ -234,13 +234,12 @@ void adjust_and_judge(ComparisonTable& table) {
 
 // A verdict on an arm whose tuned value may still change (a selecting trial
 // has not run, or failed) may change with it.
-void mark_provisional_verdicts(const ExperimentResults& results, ComparisonTable& table) {
+void mark_provisional_rows(const ExperimentResults& results, ComparisonTable& table) {
   std::set<std::string> provisional;
   for (const TunedArm& arm : select_tuned_values(results.plan, results.all_trials))
     if (arm.provisional) provisional.insert(arm.arm);
   for (ArmComparison& row : table.rows)
-    if (provisional.count(row.arm.arm) || provisional.count(row.baseline.arm))
-      row.verdict += fmt::format(" (provisional: the tuned {} may change)", results.plan.tune->key);
+    row.provisional = provisional.count(row.arm.arm) || provisional.count(row.baseline.arm);
 }
 
 // What each row's seeds leave out, and a Welch test without spread.
@@ -317,7 +316,7 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
     throw ConfigError(fmt::format("--solved {}: outside [{}, {}], the range of {}", *solved_at,
                                   figure_meaning(figure).low, figure_meaning(figure).high, figure));
   const std::map<std::string, std::string> partner = baseline_of_each_arm(results, baseline);
-  ComparisonTable table{figure, interval, solved_at, baseline, {}, {}};
+  ComparisonTable table{figure, interval, solved_at, false, baseline, {}, {}};
   table.notes = results.tuning_notes();
   note_arms_without_key(results, baseline, partner, table);
   for (const std::string& arm : results.plan.arms) {
@@ -331,7 +330,10 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
     table.rows.push_back(std::move(row));
   }
   adjust_and_judge(table);
-  mark_provisional_verdicts(results, table);
+  if (results.plan.tune) {
+    table.tuned = true;
+    mark_provisional_rows(results, table);
+  }
   int64_t tested = 0;
   for (const ArmComparison& row : table.rows) {
     tested += std::isnan(row.rank.p) ? 0 : 1;

@@ -83,6 +83,7 @@ std::string format_comparison(const ComparisonTable& comparison, TextFormat form
                                              {"Holm", "rank_p_holm"},
                                              {"rank test", "rank_test"},
                                              {"verdict", "verdict"}});
+  if (comparison.tuned) table.columns.push_back({"provisional", "provisional"});
   for (const ArmComparison& row : comparison.rows) {
     std::vector<Cell> cells{
         text(row.arm.arm),
@@ -101,6 +102,7 @@ std::string format_comparison(const ComparisonTable& comparison, TextFormat form
                                     : row.rank.exact       ? "exact"
                                                            : "normal approx."),
                                text(row.verdict)});
+    if (comparison.tuned) cells.push_back(number(row.provisional ? 1.0 : 0.0));
     table.rows.push_back(std::move(cells));
   }
   table.notes = comparison.notes;

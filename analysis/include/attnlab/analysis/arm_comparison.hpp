@@ -47,12 +47,16 @@ struct ArmComparison {
   /// "higher" / "lower" when both Holm-adjusted p-values are below 0.05, "higher
   /// (Welch only)" and the like when one is, "no difference shown" otherwise.
   std::string verdict;
+  /// Under tune:, the arm's or the baseline's selected value may still change (a
+  /// selecting trial has not run, or failed), and the verdict with it.
+  bool provisional = false;
 };
 
 struct ComparisonTable {
   std::string figure;
   MeanInterval interval = MeanInterval::bootstrap;
   std::optional<double> solved_at;  // the threshold of the solved counts, if asked for
+  bool tuned = false;               // the experiment has tune: (rows say if provisional)
   std::string baseline_choice;      // as asked: "KEY=VALUE" or an arm's label
   std::vector<ArmComparison> rows;  // in plan order
   std::vector<std::string> notes;   // what the numbers cannot say (too few seeds, ...)
