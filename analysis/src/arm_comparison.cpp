@@ -330,7 +330,7 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
     table.rows.push_back(std::move(row));
   }
   adjust_and_judge(table);
-  if (results.plan.tune) {
+  if (results.plan.tune && !results.fixed_tuned_value) {
     table.tuned = true;
     mark_provisional_rows(results, table);
   }

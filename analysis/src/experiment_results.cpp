@@ -1,8 +1,10 @@
 #include "attnlab/analysis/experiment_results.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
@@ -30,6 +32,12 @@ std::vector<std::string> ExperimentResults::figures() const {
 
 std::vector<std::string> ExperimentResults::tuning_notes() const {
   std::vector<std::string> notes;
+  if (fixed_tuned_value) {
+    notes.push_back(fmt::format(
+        "every arm at {} = {} as asked (--at), not at the value its validation figure selects",
+        plan.tune->key, *fixed_tuned_value));
+    return notes;
+  }
   for (const TunedArm& arm : select_tuned_values(plan, all_trials))
     notes.push_back(
         arm.selected
@@ -49,6 +57,36 @@ ExperimentResults read_experiment_results(const std::filesystem::path& dir) {
   results.plan = read_plan(results.layout);
   results.all_trials = collect_summaries(results.plan, results.layout);
   results.trials = at_selected_values(results.plan, results.all_trials);
+  return results;
+}
+
+namespace {
+
+bool same_value(const std::string& asked, const std::string& listed) {
+  if (asked == listed) return true;
+  char* asked_end = nullptr;
+  char* listed_end = nullptr;
+  const double a = std::strtod(asked.c_str(), &asked_end);
+  const double b = std::strtod(listed.c_str(), &listed_end);
+  return !asked.empty() && !listed.empty() && *asked_end == '\0' && *listed_end == '\0' && a == b;
+}
+
+}  // namespace
+
+ExperimentResults at_tuned_value(ExperimentResults results, const std::string& value) {
+  if (!results.plan.tune)
+    throw ConfigError(
+        fmt::format("--at {}: the experiment {} has no tune: block", value, results.plan.name));
+  const Tuning& tuning = *results.plan.tune;
+  const auto listed = std::find_if(tuning.values.begin(), tuning.values.end(),
+                                   [&](const std::string& v) { return same_value(value, v); });
+  if (listed == tuning.values.end())
+    throw ConfigError(fmt::format("--at: found {}, expected one of the tuned {} values [{}]", value,
+                                  tuning.key, fmt::join(tuning.values, ", ")));
+  results.trials.clear();
+  for (const TrialSummary& trial : results.all_trials)
+    if (trial.tuned == *listed && !tuning.selects_only(trial.seed)) results.trials.push_back(trial);
+  results.fixed_tuned_value = *listed;
   return results;
 }
 

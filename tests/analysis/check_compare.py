@@ -152,6 +152,7 @@ refused("no arm varies 'model.d_model'", out, "--baseline", "model.d_model=8")
 refused("neither an arm's label nor KEY=VALUE", out, "--baseline", "nonsense")
 refused("--format: 'xml' is not one of table | md | csv | json | html", out, "--format", "xml")
 refused("--format csv holds one table", out, "--format", "csv", "--by-length")
+refused("has no tune: block", out, "--at", "0.003")
 # A truncated trial file is not a result: compare leaves it out and says so.
 victim = sorted(glob.glob(os.path.join(out, "trials", "*.h5")))[0]
 with open(victim, "r+b") as f:

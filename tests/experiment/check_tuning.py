@@ -108,6 +108,22 @@ def check(folder, extra, only_select):
     assert comparison["rows"][0]["provisional"] == 1, comparison["rows"][0]
     assert comparison["rows"][0]["verdict"] == row["verdict"], comparison["rows"][0]
     os.rename(os.path.join(out, "moved"), os.path.join(out, "trials", unselected["id"] + ".h5"))
+    # --at: every arm at one value (written another way: 3e-3 is 0.003), its reported seeds.
+    for value, written in (("0.0003", "3e-4"), ("0.003", "0.003")):
+        fixed, = json.loads(subprocess.run(
+            [ATTNLAB, "compare", out, "--format", "json", "--at", written],
+            capture_output=True, text=True, check=True).stdout)
+        row, = fixed["rows"]
+        for arm, mean in ((row["arm"], row["mean"]), (row["baseline"], row["baseline_mean"])):
+            at_value = [float(t["eval_accuracy"]) for t in trials if t["arm"] == arm
+                        and t["train.lr"] == value and int(t["seed"]) not in only_select]
+            assert len(at_value) == 2 and np.isclose(mean, np.mean(at_value), rtol=1e-5), row
+        assert "provisional" not in row, row
+        assert any(f"every arm at train.lr = {value} as asked" in n for n in fixed["notes"]), fixed
+    refused = subprocess.run([ATTNLAB, "compare", out, "--at", "0.5"], capture_output=True,
+                             text=True)
+    assert refused.returncode != 0 and "--at: found 0.5, expected one of the tuned train.lr " \
+        "values [0.03, 0.0003, 0.003]" in refused.stderr, refused.stderr
     # The Python readers: the reported curves, or every value's with --every-tuned-value.
     curves = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "analysis",
                           "eval_curves.py")

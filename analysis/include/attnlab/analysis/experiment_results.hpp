@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct ExperimentResults {
   /// out (run/tuning.hpp), so that no table pools values.
   std::vector<TrialSummary> trials;
   std::vector<TrialSummary> all_trials;  // every planned trial, tuned values included
+  /// Set by at_tuned_value: every arm is read at this value, not its selected one.
+  std::optional<std::string> fixed_tuned_value;
   /// The finished trials of one arm, in plan order.
   std::vector<const TrialSummary*> finished(const std::string& arm) const;
   /// The final figure names any finished trial holds (at any tuned value), in
@@ -36,6 +39,13 @@ struct ExperimentResults {
 /// cannot be read. A damaged or unfinished trial file counts as not finished
 /// (its reason in TrialSummary::failure), never as a result.
 ExperimentResults read_experiment_results(const std::filesystem::path& dir);
+
+/// `results` read with every arm at `value` of the tuned key (its reported
+/// seeds, the selecting ones left out) instead of at its selected value: how
+/// the arms compare at one rate, whichever each would choose. ConfigError
+/// without tune:, or naming the tuned values when `value` is none of them
+/// (numbers compare as numbers: 3e-3 is 0.003).
+ExperimentResults at_tuned_value(ExperimentResults results, const std::string& value);
 
 /// One figure's curve over training: the steps and the values at them.
 struct Curve {
