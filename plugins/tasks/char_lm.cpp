@@ -1,23 +1,26 @@
 // char_lm: character-level language modelling on a real text. The corpus is a
-// text file (by default the King James Version's Genesis to Deuteronomy,
-// data/kjv-pentateuch.txt, public domain) in three fixed parts: train (the
-// first 85%), validation (the next 5%: what tune: selects on) and heldout (the
+// text file (by default the King James Version of the Bible, data/kjv.txt,
+// public domain) in three fixed parts: train (the first 85%), validation (the
+// next 5%: what validation evaluations, and so tune:, read) and heldout (the
 // last 10%). A sequence is `length` + 1 consecutive characters from a
-// uniformly drawn place in the chosen split, and every next character is
-// scored: the loss is in nats per character (bits per character = loss /
-// ln 2). Training uses the split the task names (train); evaluate the
-// held-out text with eval.settings: [{split: heldout}]. The parts are fixed,
-// not parameters, so no evaluation setting can move a boundary over trained
-// text. Tokens are bytes (256 ids, whatever the corpus), so an id means the
-// same character in every split and every corpus.
+// uniformly drawn place in one part, and every next character is scored: the
+// loss is in nats per character (bits per character = loss / ln 2). Training
+// uses the split the task names (train); evaluate the held-out text with
+// eval.settings: [{split: heldout}]. The parts are fixed, not parameters, and
+// a configuration cannot name the validation part, so no setting can move a
+// boundary over trained text or train on what selects. Tokens are bytes (256
+// ids, whatever the corpus), so an id means the same character in every part
+// and every corpus.
 #include <fmt/format.h>
 
 #include <attnlab/error.hpp>
+#include <attnlab/named_choices.hpp>
 #include <attnlab/plugin.hpp>
 #include <attnlab/task/task.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 
 #ifndef ATTNLAB_DATA_DIR
 #define ATTNLAB_DATA_DIR "data"
@@ -32,13 +35,13 @@ constexpr double kValidationBegins = 0.85;
 constexpr double kHeldOutBegins = 0.9;
 
 std::string read_corpus(const std::string& given) {
-  const std::filesystem::path path =
-      given.empty() ? std::filesystem::path(ATTNLAB_DATA_DIR) / "kjv-pentateuch.txt"
-                    : std::filesystem::path(given);
+  const std::filesystem::path path = given.empty()
+                                         ? std::filesystem::path(ATTNLAB_DATA_DIR) / "kjv.txt"
+                                         : std::filesystem::path(given);
   if (!path.is_absolute())  // relative to what? not the working directory, silently
     throw ConfigError(fmt::format(
         "task 'char_lm': corpus: found '{}', expected an absolute path to a text file (or "
-        "nothing: the built-in kjv-pentateuch.txt)",
+        "nothing: the built-in kjv.txt)",
         given));
   std::error_code error;
   const auto status = std::filesystem::status(path, error);
@@ -62,21 +65,22 @@ std::string read_corpus(const std::string& given) {
   return text;
 }
 
+// The three parts of a corpus, in order: train, validation, held out.
+enum class Part { train, validation, heldout };
+
+const NamedChoices<Part>& split_names() {  // the parts a configuration may name
+  static const NamedChoices<Part> names{{"train", Part::train}, {"heldout", Part::heldout}};
+  return names;
+}
+
+std::string_view name_of(Part part) {
+  return part == Part::train ? "train" : part == Part::validation ? "validation" : "heldout";
+}
+
 class CharLmTask final : public Task {
  public:
-  CharLmTask(const std::string& corpus, int64_t length, const std::string& split)
-      : corpus_(corpus), text_(read_corpus(corpus)), length_(length) {
-    const auto at = [&](double fraction) {
-      return static_cast<int64_t>(static_cast<double>(text_.size()) * fraction);
-    };
-    begin_ = split == "train"        ? 0
-             : split == "validation" ? at(kValidationBegins)
-                                     : at(kHeldOutBegins);
-    end_ = split == "train"        ? at(kValidationBegins)
-           : split == "validation" ? at(kHeldOutBegins)
-                                   : static_cast<int64_t>(text_.size());
-    check_length(length_);
-  }
+  CharLmTask(const std::string& corpus, int64_t length, Part part)
+      : CharLmTask(std::make_shared<const std::string>(read_corpus(corpus)), length, part) {}
   int64_t vocab_size() const override { return 256; }
   int64_t length() const override { return length_; }
   int64_t sequence_length(ModelShape, int64_t length) const override { return length; }
@@ -93,31 +97,47 @@ class CharLmTask final : public Task {
       all[0] = false;  // the first character has no prediction
       return all;
     }();
+    // A window is length + 1 characters: the last start keeps it inside the part.
     const auto places = static_cast<uint64_t>(end_ - begin_ - length);
     std::vector<int32_t> sequence(static_cast<std::size_t>(length + 1));
     for (int64_t b = 0; b < batch; ++b) {
       const int64_t start = begin_ + static_cast<int64_t>(rng() % places);
       for (int64_t i = 0; i <= length; ++i)
-        sequence[i] = static_cast<unsigned char>(text_[start + i]);
+        sequence[i] = static_cast<unsigned char>((*text_)[start + i]);
       append_next_token_row(out, sequence, scored);
     }
     return out;
   }
+  // The validation part, whichever part this task reads: no configuration can
+  // name it (split takes train or heldout), so nothing trains or is tested on it.
   std::unique_ptr<Task> validation_task() const override {
-    return std::make_unique<CharLmTask>(corpus_, length_, "validation");
+    return std::unique_ptr<Task>(new CharLmTask(text_, length_, Part::validation));
   }
 
  private:
+  CharLmTask(std::shared_ptr<const std::string> text, int64_t length, Part part)
+      : text_(std::move(text)), length_(length), part_(part) {
+    const auto at = [&](double fraction) {
+      return static_cast<int64_t>(static_cast<double>(text_->size()) * fraction);
+    };
+    const int64_t bounds[] = {0, at(kValidationBegins), at(kHeldOutBegins),
+                              static_cast<int64_t>(text_->size())};
+    begin_ = bounds[static_cast<int>(part)];
+    end_ = bounds[static_cast<int>(part) + 1];
+    check_length(length_);
+  }
   void check_length(int64_t length) const {
     if (length < 1 || end_ - begin_ <= length)
       throw ConfigError(
-          fmt::format("task 'char_lm': the split has {} characters, too few for "
-                      "sequences of {} + 1; use a shorter length or a larger split",
-                      end_ - begin_, length));
+          fmt::format("task 'char_lm': the {} part of the corpus has {} characters, too few for "
+                      "sequences of {} + 1; use a shorter length or a larger corpus",
+                      name_of(part_), end_ - begin_, length));
   }
 
-  std::string corpus_, text_;
-  int64_t length_, begin_ = 0, end_ = 0;
+  std::shared_ptr<const std::string> text_;  // shared by the parts of one corpus
+  int64_t length_;
+  Part part_;
+  int64_t begin_ = 0, end_ = 0;
 };
 
 void register_components(PluginRegistrar& registrar) {
@@ -127,17 +147,19 @@ void register_components(PluginRegistrar& registrar) {
           "character-level language modelling on a real text, with validation and held-out "
           "splits (decoder; loss in nats per character)",
       .parameters = {{"corpus", ParameterType::text, "",
-                      "a text file, as an absolute path; empty = the King James Version's "
-                      "Genesis to Deuteronomy (data/kjv-pentateuch.txt)"},
+                      "a text file, as an absolute path; empty = the King James Version of the "
+                      "Bible (data/kjv.txt, 4.1 MB)"},
                      {"length", ParameterType::integer, "64", "characters per sequence",
                       at_least(1)},
                      {"split", ParameterType::text, "train",
-                      "which part sequences are drawn from: train (the first 85% of the corpus), "
-                      "validation (the next 5%, what tune: selects on) or heldout (the last 10%)",
-                      one_of({"train", "validation", "heldout"})}},
+                      "which part sequences are drawn from: train (the first 85% of the corpus) "
+                      "or heldout (the last 10%); the 5% between is the validation part, what "
+                      "validation evaluations and so tune: read, never trained or tested on",
+                      one_of(split_names().names())}},
       .capabilities = {.decoder = true, .byte_tokens = true},
       .factory = [](const Parameters& p, const Task::BuildContext&) -> std::unique_ptr<Task> {
-        return std::make_unique<CharLmTask>(p.text("corpus"), p.integer("length"), p.text("split"));
+        return std::make_unique<CharLmTask>(p.text("corpus"), p.integer("length"),
+                                            split_names().decode(p.text("split"), "split"));
       },
   });
 }

@@ -196,6 +196,19 @@ TEST_CASE("eval.settings are the task's parameters, checked where they are writt
                                          "length=12,ignore_probability=0.5 fails"));
 }
 
+TEST_CASE("a task's validation part too small for the length is refused before training") {
+  TemporaryFolder corpus_folder;  // 200 characters: a validation part of 10
+  const std::string corpus = corpus_folder.write("corpus.txt", std::string(200, 'a'));
+  const std::string experiment =
+      "model: {architecture: decoder}\ntask: {name: char_lm, corpus: " + corpus + ", length: 12}\n";
+  REQUIRE_THAT(refusal(experiment + "eval: {validation_batches: 1}\n"),
+               Catch::Matchers::Contains(
+                   "task (its validation part, which eval.validation_batches reads): task "
+                   "'char_lm': the validation part of the corpus has 10 characters"));
+  REQUIRE_THAT(refusal(experiment + "tune: {train.lr: [0.001, 0.003]}\n"),
+               Catch::Matchers::Contains("the validation part of the corpus has 10 characters"));
+}
+
 TEST_CASE("a task's own refusal names the task section, generation needs next-token targets") {
   REQUIRE_THAT(refusal("task: {name: mqar, symbols: 33}\n"),
                Catch::Matchers::StartsWith("x.yaml:1:7: task: task 'mqar': symbols must be even"));

@@ -397,37 +397,42 @@ TEST_CASE("variable_length: padded rows of drawn lengths, scored only on each ro
 TEST_CASE("char_lm: windows of the chosen split, every next character scored") {
   const std::filesystem::path corpus =
       std::filesystem::temp_directory_path() / fmt::format("attnlab-corpus-{}.txt", ::getpid());
-  // 850 characters of train text over "ab", 50 of validation text over "pq",
-  // then 100 of held-out text over "xyz".
+  // 170 characters of train text over "ab", 10 of validation text over "pq",
+  // then 20 of held-out text over "xyz": at length 8 (windows of 9) the parts
+  // have 162, 2 and 12 starts, so 2000 windows draw each part's last start.
   std::string text;
-  for (int i = 0; i < 850; ++i) text += i % 3 == 0 ? 'b' : 'a';
-  for (int i = 0; i < 50; ++i) text += "pq"[i % 2];
-  for (int i = 0; i < 100; ++i) text += "xyz"[i % 3];
+  for (int i = 0; i < 170; ++i) text += i % 3 == 0 ? 'b' : 'a';
+  for (int i = 0; i < 10; ++i) text += "pq"[i % 2];
+  for (int i = 0; i < 20; ++i) text += "xyz"[i % 3];
   std::ofstream(corpus) << text;
   const auto task = [&](const std::string& split) {
     return make("char_lm", {{"corpus", corpus.string()}, {"length", "8"}, {"split", split}});
   };
-  const auto train = task("train"), validation = task("validation"), heldout = task("heldout");
+  const auto train = task("train"), heldout = task("heldout");
   REQUIRE(train->vocab_size() == 256);  // bytes: an id is the same character everywhere
   REQUIRE(heldout->vocab_size() == 256);
   require_same_batches(*train, ModelShape::decoder, 8);
-  // What tune: selects on is the validation part, whichever split the task trains on.
-  const auto own_validation = train->validation_task();
-  REQUIRE(own_validation != nullptr);
+  // The validation part is what validation evaluations read, whichever part
+  // the task reads; no configuration can name it, to train or test on it.
+  const auto validation = train->validation_task();
   const auto heldout_validation = heldout->validation_task();
-  REQUIRE(heldout_validation != nullptr);
+  REQUIRE((validation != nullptr && heldout_validation != nullptr));
+  REQUIRE(validation->vocab_size() == 256);
+  REQUIRE(validation->length() == 8);
+  REQUIRE_THROWS_WITH(task("validation"),
+                      Contains("parameter 'split' must be one of train | heldout"));
   REQUIRE(make("copy")->validation_task() == nullptr);  // fresh examples need no part of their own
   Rng rng(1);
   for (const auto& [split, allowed] : {std::pair{train.get(), std::set<int32_t>{'a', 'b'}},
                                        {validation.get(), std::set<int32_t>{'p', 'q'}},
-                                       {own_validation.get(), std::set<int32_t>{'p', 'q'}},
                                        {heldout_validation.get(), std::set<int32_t>{'p', 'q'}},
                                        {heldout.get(), std::set<int32_t>{'x', 'y', 'z'}}}) {
-    const TaskBatch batch = split->sample(ModelShape::decoder, 50, 8, rng);
-    for (int64_t b = 0; b < 50; ++b) {
+    const TaskBatch batch = split->sample(ModelShape::decoder, 2000, 8, rng);
+    for (int64_t b = 0; b < 2000; ++b) {
       const DecoderRow r = decoder_row(batch, b);
       for (int64_t t = 0; t < 8; ++t) {
         REQUIRE(allowed.count(r.input[t]) == 1);
+        REQUIRE(allowed.count(r.targets[t]) == 1);               // the ninth character too
         if (t + 1 < 8) REQUIRE(r.targets[t] == r.input[t + 1]);  // the next character
       }
     }
@@ -436,14 +441,18 @@ TEST_CASE("char_lm: windows of the chosen split, every next character scored") {
   const DecoderRow r = decoder_row(heldout->sample(ModelShape::decoder, 1, 8, rng), 0);
   for (int64_t t = 1; t < 8; ++t) REQUIRE(r.input[t] == 'x' + (r.input[t - 1] - 'x' + 1) % 3);
   REQUIRE_THROWS_WITH(
-      make("char_lm", {{"corpus", corpus.string()}, {"length", "100"}, {"split", "heldout"}}),
-      Contains("the split has 100 characters, too few for sequences of 100 + 1"));
+      make("char_lm", {{"corpus", corpus.string()}, {"length", "20"}, {"split", "heldout"}}),
+      Contains(
+          "the heldout part of the corpus has 20 characters, too few for sequences of 20 + 1"));
+  REQUIRE_THROWS_WITH(  // the validation part, 10 characters, is checked whatever the split
+      make("char_lm", {{"corpus", corpus.string()}, {"length", "12"}})->validation_task(),
+      Contains("the validation part of the corpus has 10 characters"));
   std::filesystem::remove(corpus);
   REQUIRE_THROWS_WITH(make("char_lm", {{"corpus", corpus.string()}}), Contains("does not exist"));
   REQUIRE_THROWS_WITH(make("char_lm", {{"corpus", "/tmp"}}), Contains("is not a regular file"));
   REQUIRE_THROWS_WITH(make("char_lm", {{"corpus", "/dev/zero"}}),
                       Contains("is not a regular file"));
-  REQUIRE_THROWS_WITH(make("char_lm", {{"corpus", "data/kjv-pentateuch.txt"}}),
+  REQUIRE_THROWS_WITH(make("char_lm", {{"corpus", "data/kjv.txt"}}),
                       Contains("expected an absolute path"));
   REQUIRE(make("char_lm")->vocab_size() > 26);  // the built-in corpus is there
 }

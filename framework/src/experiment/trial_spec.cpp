@@ -154,6 +154,33 @@ std::string task_setting_name(const ConfigNode& changes) {
   return name;
 }
 
+namespace {
+
+// The task's own validation part (Task::validation_task), built once here so
+// that a part too small for the length is refused before anything trains, and
+// checked to pose the trained task's question in the trained task's tokens.
+void check_validation_task(const ConfigNode& resolved, const Task& task) {
+  const std::string where =
+      fmt::format("{}: task (its validation part, which eval.validation_batches reads)",
+                  at(resolved, "task").location().str());
+  std::unique_ptr<Task> validation;
+  try {
+    validation = task.validation_task();
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}", where, e.what()));
+  }
+  if (validation &&
+      (validation->vocab_size() != task.vocab_size() ||
+       validation->num_classes() != task.num_classes() || validation->length() != task.length()))
+    throw ConfigError(fmt::format(
+        "{}: the task's validation_task() has {} tokens, {} classes and length {}, the task {}, "
+        "{} and {}: a plugin's validation part must be the same task on other examples",
+        where, validation->vocab_size(), validation->num_classes(), validation->length(),
+        task.vocab_size(), task.num_classes(), task.length()));
+}
+
+}  // namespace
+
 BuiltTrial build_trial(const ConfigNode& resolved) {
   load_listed_plugins(at(resolved, "plugins"));
   const ComponentChoice task = task_choice(resolved);
@@ -189,6 +216,7 @@ BuiltTrial build_trial(const ConfigNode& resolved) {
     setting_tasks.push_back(&other);
   }
   built.spec = trial_spec(resolved, *built.task, setting_tasks);
+  if (built.spec.train.validation_batches > 0) check_validation_task(resolved, *built.task);
   return built;
 }
 
