@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/hdf5_file.hpp"
@@ -60,29 +59,15 @@ ExperimentResults read_experiment_results(const std::filesystem::path& dir) {
   return results;
 }
 
-namespace {
-
-bool same_value(const std::string& asked, const std::string& listed) {
-  if (asked == listed) return true;
-  char* asked_end = nullptr;
-  char* listed_end = nullptr;
-  const double a = std::strtod(asked.c_str(), &asked_end);
-  const double b = std::strtod(listed.c_str(), &listed_end);
-  return !asked.empty() && !listed.empty() && *asked_end == '\0' && *listed_end == '\0' && a == b;
-}
-
-}  // namespace
-
 ExperimentResults at_tuned_value(ExperimentResults results, const std::string& value) {
   if (!results.plan.tune)
     throw ConfigError(
         fmt::format("--at {}: the experiment {} has no tune: block", value, results.plan.name));
   const Tuning& tuning = *results.plan.tune;
-  const auto listed = std::find_if(tuning.values.begin(), tuning.values.end(),
-                                   [&](const std::string& v) { return same_value(value, v); });
-  if (listed == tuning.values.end())
-    throw ConfigError(fmt::format("--at: found {}, expected one of the tuned {} values [{}]", value,
-                                  tuning.key, fmt::join(tuning.values, ", ")));
+  const std::string* listed = tuning.listed(value);
+  if (listed == nullptr)
+    throw ConfigError(fmt::format("--at: found '{}', expected one of the tuned {} values [{}]",
+                                  value, tuning.key, fmt::join(tuning.values, ", ")));
   results.trials.clear();
   for (const TrialSummary& trial : results.all_trials)
     if (trial.tuned == *listed && !tuning.selects_only(trial.seed)) results.trials.push_back(trial);

@@ -15,7 +15,8 @@ namespace po = boost::program_options;
 namespace attnlab::cli {
 
 int run_compare(const std::vector<std::string>& arguments) {
-  std::string figure = "eval_accuracy", baseline, interval_name = "bootstrap", fixed_value;
+  std::string figure = "eval_accuracy", baseline, interval_name = "bootstrap";
+  std::optional<std::string> fixed_value;
   double target = std::numeric_limits<double>::quiet_NaN();
   std::optional<double> solved_at;
   bool by_length = false;
@@ -42,7 +43,7 @@ int run_compare(const std::vector<std::string>& arguments) {
       "also: how many seeds reached this value of the metric (at or below it for a loss), "
       "with the Clopper-Pearson 95% interval (default: the experiment's solved: rule, when "
       "--metric is its figure)")(
-      "at", po::value(&fixed_value),
+      "at", po::value<std::string>()->notifier([&](const std::string& v) { fixed_value = v; }),
       "under tune: only: every arm at this value of the tuned key (its reported seeds) "
       "instead of the value it selects, e.g. --at 0.003: how the arms compare at one rate");
   const AnalysisArguments parsed = parse_analysis_arguments("attnlab compare", options, arguments);
@@ -54,9 +55,9 @@ int run_compare(const std::vector<std::string>& arguments) {
   const analysis::MeanInterval interval =
       analysis::mean_interval_names().decode(interval_name, "--interval");
   const analysis::ExperimentResults results =
-      fixed_value.empty()
-          ? analysis::read_experiment_results(parsed.dir)
-          : analysis::at_tuned_value(analysis::read_experiment_results(parsed.dir), fixed_value);
+      fixed_value
+          ? analysis::at_tuned_value(analysis::read_experiment_results(parsed.dir), *fixed_value)
+          : analysis::read_experiment_results(parsed.dir);
   if (!solved_at && results.plan.solved && results.plan.solved->figure == figure)
     solved_at = results.plan.solved->threshold;  // the experiment's own solved: rule
   for (const TrialSummary& trial : results.trials)

@@ -120,10 +120,11 @@ def check(folder, extra, only_select):
             assert len(at_value) == 2 and np.isclose(mean, np.mean(at_value), rtol=1e-5), row
         assert "provisional" not in row, row
         assert any(f"every arm at train.lr = {value} as asked" in n for n in fixed["notes"]), fixed
-    refused = subprocess.run([ATTNLAB, "compare", out, "--at", "0.5"], capture_output=True,
-                             text=True)
-    assert refused.returncode != 0 and "--at: found 0.5, expected one of the tuned train.lr " \
-        "values [0.03, 0.0003, 0.003]" in refused.stderr, refused.stderr
+    for wrong in ("0.5", "", " 0.003", "0x1.89374bc6a7efap-9"):  # none is a value listed
+        refused = subprocess.run([ATTNLAB, "compare", out, "--at", wrong], capture_output=True,
+                                 text=True)
+        assert refused.returncode != 0 and f"--at: found '{wrong}', expected one of the tuned " \
+            "train.lr values [0.03, 0.0003, 0.003]" in refused.stderr, (wrong, refused.stderr)
     # The Python readers: the reported curves, or every value's with --every-tuned-value.
     curves = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "analysis",
                           "eval_curves.py")

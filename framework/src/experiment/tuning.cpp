@@ -4,9 +4,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "attnlab/error.hpp"
+#include "attnlab/registry/parameters.hpp"
 #include "attnlab/train/trainer.hpp"
 #include "schema.hpp"
 
@@ -27,14 +27,6 @@ std::vector<std::string> tunable_keys() {
         spec.path != "train.threads")
       keys.push_back(spec.path);
   return keys;
-}
-
-// Two values as written that are one value: the same text, or the same number.
-bool same_value(const std::string& a, const std::string& b) {
-  if (a == b) return true;
-  char *end_a = nullptr, *end_b = nullptr;
-  const double x = std::strtod(a.c_str(), &end_a), y = std::strtod(b.c_str(), &end_b);
-  return !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0' && x == y;
 }
 
 // tune.seeds: a list of distinct seeds >= 0.
@@ -66,6 +58,26 @@ std::vector<std::string> metric_names() {
 }
 
 }  // namespace
+
+std::optional<double> tuned_number(const std::string& value) {
+  const std::optional<Parameters::Value> number =
+      parse_parameter_value(ParameterType::number, value);
+  if (!number) return std::nullopt;
+  return std::get<double>(*number);
+}
+
+bool same_tuned_value(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  const std::optional<double> x = tuned_number(a), y = tuned_number(b);
+  return x && y && *x == *y;
+}
+
+const std::string* Tuning::listed(const std::string& value) const {
+  const auto found = std::find_if(values.begin(), values.end(), [&](const std::string& listed) {
+    return same_tuned_value(value, listed);
+  });
+  return found == values.end() ? nullptr : &*found;
+}
 
 bool Tuning::selects_only(uint64_t seed) const {
   return std::find(seeds.begin(), seeds.end(), seed) != seeds.end();
@@ -124,7 +136,7 @@ std::optional<Tuning> parse_tune(const ConfigNode* block) {
       fail(value.location(), tuning.key,
            fmt::format("found {}, expected a value", value.describe()));
     for (const std::string& earlier : tuning.values)
-      if (same_value(earlier, value.text()))
+      if (same_tuned_value(earlier, value.text()))
         fail(value.location(), tuning.key,
              earlier == value.text()
                  ? fmt::format("{} is listed twice", value.text())

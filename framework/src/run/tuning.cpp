@@ -17,10 +17,9 @@ namespace {
 std::optional<std::vector<double>> numeric(const std::vector<std::string>& values) {
   std::vector<double> numbers;
   for (const std::string& value : values) {
-    char* end = nullptr;
-    const double number = std::strtod(value.c_str(), &end);
-    if (value.empty() || *end != '\0') return std::nullopt;
-    numbers.push_back(number);
+    const std::optional<double> number = tuned_number(value);
+    if (!number) return std::nullopt;
+    numbers.push_back(*number);
   }
   return numbers;
 }

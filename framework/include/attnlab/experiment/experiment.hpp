@@ -65,7 +65,16 @@ struct Tuning {
   std::vector<uint64_t> seeds;
   std::string figure() const;  // "eval_loss[validation]"
   bool selects_only(uint64_t seed) const;
+  /// The listed value that `value` is (same_tuned_value), or nullptr.
+  const std::string* listed(const std::string& value) const;
 };
+
+/// A tuned value as a finite number (read as every number of a configuration
+/// is: the same in every locale, nothing around it), or nullopt for text.
+std::optional<double> tuned_number(const std::string& value);
+/// Two values as written that are one value: the same text, or the same
+/// number (3e-3 and 0.003).
+bool same_tuned_value(const std::string& a, const std::string& b);
 
 /// What validation may assume of the machine a trial will run on.
 struct ValidationLimits {
