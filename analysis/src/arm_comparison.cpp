@@ -31,14 +31,15 @@ std::optional<double> figure_of(const TrialSummary& trial, const std::string& fi
 
 ArmSample sample_of(const ExperimentResults& results, const std::string& arm,
                     const std::string& figure, std::optional<double> solved_at) {
-  ArmSample sample{arm, {}, 0, 0, {}, std::nullopt};
+  ArmSample sample{arm, {}, {}, 0, 0, {}, std::nullopt};
   for (const TrialSummary& trial : results.trials)
     if (trial.arm == arm) ++sample.planned;
   for (const TrialSummary* trial : results.finished(arm))
     if (const auto value = figure_of(*trial, figure)) {
-      if (std::isfinite(*value))
+      if (std::isfinite(*value)) {
         sample.values.push_back(*value);
-      else
+        sample.seeds.push_back(trial->seed);
+      } else
         ++sample.diverged;
     }
   sample.summary = summarize(sample.values);
@@ -151,28 +152,60 @@ std::map<std::string, std::string> baseline_of_each_arm(const ExperimentResults&
   return partner;
 }
 
-// Each test's own direction: Welch's from the difference of means, the rank
-// test's from U against its middle (they can disagree: one wild seed pulls a
-// mean, not a rank).
-std::string verdict_of(const ArmComparison& row) {
-  const bool welch = row.welch_holm < kAlpha, rank = row.rank_holm < kAlpha;
-  if (!welch && !rank) return "no difference shown";
+// Each test's own direction: the t-test's from the difference, the rank
+// test's from its statistic against its middle (they can disagree: one wild
+// seed pulls a mean, not a rank).
+std::string verdict_of(const ArmComparison& row, Pairing pairing) {
+  const bool mean = row.mean_holm < kAlpha, rank = row.rank_holm < kAlpha;
+  if (!mean && !rank) return "no difference shown";
   const std::string by_mean = row.difference.difference > 0 ? "higher" : "lower";
-  const double middle = static_cast<double>(row.arm.values.size() * row.baseline.values.size()) / 2;
-  const std::string by_rank = row.rank.u > middle ? "higher" : "lower";
-  if (welch && rank)
+  const std::string by_rank = row.rank.statistic > row.rank.null_mean ? "higher" : "lower";
+  if (mean && rank)
     return by_mean == by_rank ? by_mean
                               : fmt::format("conflicting: mean {}, ranks {}", by_mean, by_rank);
-  return welch ? by_mean + " (Welch only)" : by_rank + " (rank test only)";
+  const TestNames names = test_names(pairing);
+  return mean ? fmt::format("{} ({} only)", by_mean, names.mean)
+              : fmt::format("{} ({} only)", by_rank, names.rank);
 }
 
-// The smallest two-sided p the exact rank test can give with na and nb seeds:
-// complete separation, 2 / C(na + nb, na).
-double smallest_rank_p(std::size_t na, std::size_t nb) {
+// The smallest two-sided p the exact rank test can give: for na against nb
+// seeds, complete separation, 2 / C(na + nb, na); for n pairs, every sign
+// alike, 2 / 2^n.
+double smallest_rank_p(const ArmComparison& row, Pairing pairing) {
+  if (pairing == Pairing::by_seed) return std::min(1.0, 2.0 / std::exp2(row.pairs));
+  const std::size_t na = row.arm.values.size(), nb = row.baseline.values.size();
   double ways = 1.0;
   for (std::size_t i = 1; i <= na; ++i)
     ways = ways * static_cast<double>(nb + i) / static_cast<double>(i);
   return std::min(1.0, 2.0 / ways);
+}
+
+// The arm's and the baseline's figures on the seeds both have, in the arm's order.
+std::pair<std::vector<double>, std::vector<double>> seed_pairs(const ArmSample& arm,
+                                                               const ArmSample& baseline) {
+  std::pair<std::vector<double>, std::vector<double>> pairs;
+  for (std::size_t i = 0; i < arm.seeds.size(); ++i)
+    for (std::size_t j = 0; j < baseline.seeds.size(); ++j)
+      if (arm.seeds[i] == baseline.seeds[j]) {
+        pairs.first.push_back(arm.values[i]);
+        pairs.second.push_back(baseline.values[j]);
+      }
+  return pairs;
+}
+
+// The difference and both tests, unpaired or on the seeds' pairs.
+void test_row(ArmComparison& row, Pairing pairing) {
+  if (pairing == Pairing::unpaired) {
+    row.difference = welch_difference(row.arm.values, row.baseline.values);
+    row.mean_test = welch_test(row.arm.values, row.baseline.values);
+    row.rank = mann_whitney_test(row.arm.values, row.baseline.values);
+    return;
+  }
+  const auto [arm, baseline] = seed_pairs(row.arm, row.baseline);
+  row.pairs = static_cast<int64_t>(arm.size());
+  row.difference = paired_difference(arm, baseline);
+  row.mean_test = paired_t_test(arm, baseline);
+  row.rank = signed_rank_test(arm, baseline);
 }
 
 }  // namespace
@@ -206,29 +239,32 @@ void note_arms_without_key(const ExperimentResults& results, const std::string& 
 
 // A side with one seed has no Welch test; against so few seeds that even
 // complete separation leaves the exact rank test above kAlpha (one against
-// one: p = 1 whatever the values), nothing can be tested.
-bool too_few_seeds(const ArmComparison& row) {
-  const std::size_t na = row.arm.values.size(), nb = row.baseline.values.size();
-  return std::min(na, nb) == 0 || (std::min(na, nb) < 2 && smallest_rank_p(na, nb) >= kAlpha);
+// one: p = 1 whatever the values), nothing can be tested. Nor with fewer than
+// two pairs.
+bool too_few_seeds(const ArmComparison& row, Pairing pairing) {
+  if (pairing == Pairing::by_seed) return row.pairs < 2;
+  const std::size_t fewer = std::min(row.arm.values.size(), row.baseline.values.size());
+  return fewer == 0 || (fewer < 2 && smallest_rank_p(row, pairing) >= kAlpha);
 }
 
 // Each row's Holm-adjusted p-values over the rows that can be tested (a row
 // with too few seeds would only make the others' correction stricter), and its
 // verdict from both tests.
 void adjust_and_judge(ComparisonTable& table) {
-  std::vector<double> welch_p, rank_p;
+  std::vector<double> mean_p, rank_p;
   for (ArmComparison& row : table.rows) {
-    if (too_few_seeds(row)) row.welch.p = row.rank.p = kNaN;
-    welch_p.push_back(row.welch.p);
+    if (too_few_seeds(row, table.pairing)) row.mean_test.p = row.rank.p = kNaN;
+    mean_p.push_back(row.mean_test.p);
     rank_p.push_back(row.rank.p);
   }
-  const std::vector<double> welch_adjusted = holm_adjusted(welch_p),
+  const std::vector<double> mean_adjusted = holm_adjusted(mean_p),
                             rank_adjusted = holm_adjusted(rank_p);
   for (std::size_t i = 0; i < table.rows.size(); ++i) {
     ArmComparison& row = table.rows[i];
-    row.welch_holm = welch_adjusted[i];
+    row.mean_holm = mean_adjusted[i];
     row.rank_holm = rank_adjusted[i];
-    row.verdict = too_few_seeds(row) ? "too few seeds" : verdict_of(row);
+    row.verdict =
+        too_few_seeds(row, table.pairing) ? "too few seeds" : verdict_of(row, table.pairing);
   }
 }
 
@@ -256,11 +292,22 @@ void note_row(const ArmComparison& row, const std::string& figure, ComparisonTab
                           "comparison of the survivors)",
                           row.arm.diverged, row.baseline.diverged)
             : ""));
-  if (std::isnan(row.welch.p) && std::isinf(row.welch.t))
+  const auto counted =
+      static_cast<int64_t>(std::max(row.arm.values.size(), row.baseline.values.size()));
+  if (table.pairing == Pairing::by_seed && row.pairs < counted)
     table.notes.push_back(fmt::format(
-        "{}: neither it nor {} varies over seeds, so Welch's test has no spread to measure "
-        "the difference against (p shown as -)",
-        row.arm.arm, row.baseline.arm));
+        "{}: paired with {} on the {} seed(s) both have a figure for; the other seeds count in "
+        "the means only",
+        row.arm.arm, row.baseline.arm, row.pairs));
+  if (std::isnan(row.mean_test.p) && std::isinf(row.mean_test.t))
+    table.notes.push_back(
+        table.pairing == Pairing::by_seed
+            ? fmt::format("{}: its difference from {} is the same on every seed, so the paired "
+                          "t-test has no spread to measure it against (p shown as -)",
+                          row.arm.arm, row.baseline.arm)
+            : fmt::format("{}: neither it nor {} varies over seeds, so Welch's test has no spread "
+                          "to measure the difference against (p shown as -)",
+                          row.arm.arm, row.baseline.arm));
 }
 
 // Whether the exact rank test can reach kAlpha at all with these seeds after Holm.
@@ -269,16 +316,18 @@ void note_rank_floor(int64_t tested, ComparisonTable& table) {
   std::string smallest_sizes;
   for (const ArmComparison& row : table.rows) {
     if (row.arm.values.empty() || row.baseline.values.empty()) continue;
-    const double smallest = smallest_rank_p(row.arm.values.size(), row.baseline.values.size());
+    const double smallest = smallest_rank_p(row, table.pairing);
     if (smallest > smallest_possible) {
       smallest_possible = smallest;
-      smallest_sizes =
-          fmt::format("{} against {}", row.arm.values.size(), row.baseline.values.size());
+      smallest_sizes = table.pairing == Pairing::by_seed
+                           ? fmt::format("{} pairs of seeds", row.pairs)
+                           : fmt::format("{} against {} seeds", row.arm.values.size(),
+                                         row.baseline.values.size());
     }
   }
   if (smallest_possible * static_cast<double>(std::max<int64_t>(1, tested)) >= kAlpha)
     table.notes.push_back(fmt::format(
-        "with {} seeds the exact rank test cannot give p below {:.3g}, and Holm's correction "
+        "with {} the exact rank test cannot give p below {:.3g}, and Holm's correction "
         "over {} comparison(s) multiplies that, so it cannot reach {} whatever the data; run "
         "more seeds to let it speak",
         smallest_sizes, smallest_possible, tested, kAlpha));
@@ -304,9 +353,14 @@ void note_intervals_out_of_range(const std::string& figure, ComparisonTable& tab
 
 }  // namespace
 
+TestNames test_names(Pairing pairing) {
+  return pairing == Pairing::by_seed ? TestNames{"paired t", "signed-rank"}
+                                     : TestNames{"Welch", "rank test"};
+}
+
 ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,
-                             const std::string& baseline, MeanInterval interval,
-                             std::optional<double> solved_at) {
+                             const std::string& baseline, const ComparisonOptions& options) {
+  const std::optional<double>& solved_at = options.solved_at;
   require_figure(results, figure);
   if (solved_at && figure_meaning(figure).better == Better::neither)
     throw ConfigError(fmt::format(
@@ -316,7 +370,8 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
     throw ConfigError(fmt::format("--solved {}: outside [{}, {}], the range of {}", *solved_at,
                                   figure_meaning(figure).low, figure_meaning(figure).high, figure));
   const std::map<std::string, std::string> partner = baseline_of_each_arm(results, baseline);
-  ComparisonTable table{figure, interval, solved_at, false, baseline, {}, {}};
+  ComparisonTable table{figure, options.interval, solved_at, options.pairing,
+                        false,  baseline,         {},        {}};
   table.notes = results.tuning_notes();
   note_arms_without_key(results, baseline, partner, table);
   for (const std::string& arm : results.plan.arms) {
@@ -324,9 +379,7 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
     ArmComparison row;
     row.arm = sample_of(results, arm, figure, solved_at);
     row.baseline = sample_of(results, partner.at(arm), figure, solved_at);
-    row.difference = welch_difference(row.arm.values, row.baseline.values);
-    row.welch = welch_test(row.arm.values, row.baseline.values);
-    row.rank = mann_whitney_test(row.arm.values, row.baseline.values);
+    test_row(row, options.pairing);
     table.rows.push_back(std::move(row));
   }
   adjust_and_judge(table);
@@ -340,7 +393,7 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
     note_row(row, figure, table);
   }
   note_rank_floor(tested, table);
-  if (interval == MeanInterval::t) note_intervals_out_of_range(figure, table);
+  if (options.interval == MeanInterval::t) note_intervals_out_of_range(figure, table);
   if (tested > 1)
     table.notes.push_back(fmt::format(
         "p-values are Holm-adjusted over the {} comparisons; the intervals are not", tested));

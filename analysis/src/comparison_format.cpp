@@ -64,39 +64,48 @@ std::string format_comparison(const ComparisonTable& comparison, TextFormat form
   TextTable table;
   const bool solved = comparison.solved_at.has_value();
   const bool lower = figure_meaning(comparison.figure).better == Better::lower;
+  const bool paired = comparison.pairing == Pairing::by_seed;
   table.title = fmt::format(
-      "{}: each arm against baseline {} over seeds (mean with its 95% interval, {}; {}difference "
-      "with Welch's 95% interval; Welch and Mann-Whitney p, Holm-adjusted)",
+      "{}: each arm against baseline {} over seeds (mean with its 95% interval, {}; {}{})",
       comparison.figure, comparison.baseline_choice, describe(comparison.interval),
       solved ? fmt::format("seeds solved ({} {} {}) with the Clopper-Pearson 95% interval; ",
                            comparison.figure, lower ? "<=" : ">=", *comparison.solved_at)
-             : "");
-  table.columns = {{"arm", "arm"}, {"seeds", "seeds"}, {"mean [95% CI]", "mean"}};
+             : "",
+      paired ? "paired by seed: the mean of the seeds' differences with its paired t 95% "
+               "interval; paired t and Wilcoxon signed-rank p, Holm-adjusted"
+             : "difference with Welch's 95% interval; Welch and Mann-Whitney p, Holm-adjusted");
+  table.columns = {{"arm", "arm"}, {"seeds", "seeds"}};
+  if (paired) table.columns.push_back({"pairs", "pairs"});
+  table.columns.push_back({"mean [95% CI]", "mean"});
   if (solved) table.columns.push_back({"solved", "solved"});
   table.columns.insert(table.columns.end(),
                        {{"baseline", "baseline"}, {"baseline mean", "baseline_mean"}});
   if (solved) table.columns.push_back({"baseline solved", "baseline_solved"});
-  table.columns.insert(table.columns.end(), {{"difference [95% CI]", "difference"},
-                                             {"Welch p", "welch_p"},
-                                             {"Holm", "welch_p_holm"},
-                                             {"rank p", "rank_p"},
-                                             {"Holm", "rank_p_holm"},
-                                             {"rank test", "rank_test"},
-                                             {"verdict", "verdict"}});
+  const std::string mean_test = paired ? "paired_t" : "welch",
+                    rank_test = paired ? "signed_rank" : "rank";
+  table.columns.insert(table.columns.end(),
+                       {{"difference [95% CI]", "difference"},
+                        {paired ? "paired t p" : "Welch p", mean_test + "_p"},
+                        {"Holm", mean_test + "_p_holm"},
+                        {paired ? "signed-rank p" : "rank p", rank_test + "_p"},
+                        {"Holm", rank_test + "_p_holm"},
+                        {"rank test", "rank_test"},
+                        {"verdict", "verdict"}});
   if (comparison.tuned) table.columns.push_back({"provisional", "provisional"});
   for (const ArmComparison& row : comparison.rows) {
     std::vector<Cell> cells{
         text(row.arm.arm),
         text(fmt::format("{}/{} vs {}/{}", row.arm.values.size(), row.arm.planned,
-                         row.baseline.values.size(), row.baseline.planned)),
-        mean_cell(row.arm.summary, comparison.interval)};
+                         row.baseline.values.size(), row.baseline.planned))};
+    if (paired) cells.push_back(number(static_cast<double>(row.pairs)));
+    cells.push_back(mean_cell(row.arm.summary, comparison.interval));
     if (solved) cells.push_back(solved_cell(row.arm.solved));
     cells.push_back(text(row.baseline.arm));
     cells.push_back(mean_cell(row.baseline.summary, comparison.interval));
     if (solved) cells.push_back(solved_cell(row.baseline.solved));
     cells.insert(cells.end(), {interval(row.difference.difference, row.difference.ci_low,
                                         row.difference.ci_high),
-                               number(row.welch.p, 3), number(row.welch_holm, 3),
+                               number(row.mean_test.p, 3), number(row.mean_holm, 3),
                                number(row.rank.p, 3), number(row.rank_holm, 3),
                                text(std::isnan(row.rank.p) ? "-"
                                     : row.rank.exact       ? "exact"

@@ -52,7 +52,7 @@ ExperimentResults read_experiment_results(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir))
     throw ConfigError(fmt::format("{}: no such output directory", dir.string()));
   ExperimentResults results{
-      OutputLayout(std::filesystem::absolute(dir).lexically_normal()), {}, {}, {}};
+      OutputLayout(std::filesystem::absolute(dir).lexically_normal()), {}, {}, {}, {}};
   results.plan = read_plan(results.layout);
   results.all_trials = collect_summaries(results.plan, results.layout);
   results.trials = at_selected_values(results.plan, results.all_trials);

@@ -19,7 +19,7 @@ int run_compare(const std::vector<std::string>& arguments) {
   std::optional<std::string> fixed_value;
   double target = std::numeric_limits<double>::quiet_NaN();
   std::optional<double> solved_at;
-  bool by_length = false;
+  bool by_length = false, paired = false;
   po::options_description options(
       "attnlab compare OUTPUT_DIR [options]\n"
       "each arm against a baseline arm over seeds: each arm's mean with its 95% interval, the "
@@ -39,6 +39,11 @@ int run_compare(const std::vector<std::string>& arguments) {
       "interval", po::value(&interval_name)->default_value(interval_name),
       "the interval of each arm's mean: bootstrap (expanded percentile, within the figure's "
       "range) | t (Student t)")(
+      "paired", po::bool_switch(&paired),
+      "pair each arm's seeds with the baseline's same seeds (they draw the same training "
+      "batches and evaluation windows): the mean of the seeds' differences with its paired t "
+      "interval, the paired t-test and the Wilcoxon signed-rank test, instead of Welch and "
+      "Mann-Whitney")(
       "solved", po::value<double>()->notifier([&](double v) { solved_at = v; }),
       "also: how many seeds reached this value of the metric (at or below it for a loss), "
       "with the Clopper-Pearson 95% interval (default: the experiment's solved: rule, when "
@@ -67,7 +72,10 @@ int run_compare(const std::vector<std::string>& arguments) {
                  trial.failure.empty() ? "it has not run yet" : trial.failure);
   if (baseline.empty() && !results.plan.arms.empty()) baseline = results.plan.arms.front();
   std::vector<std::string> sections{analysis::format_comparison(
-      analysis::compare_arms(results, figure, baseline, interval, solved_at), parsed.format)};
+      analysis::compare_arms(
+          results, figure, baseline,
+          {interval, solved_at, paired ? analysis::Pairing::by_seed : analysis::Pairing::unpaired}),
+      parsed.format)};
   if (!std::isnan(target))
     sections.push_back(
         analysis::format_steps_to_target(analysis::steps_to_target(results, figure, target), figure,

@@ -5,7 +5,10 @@ then checks `attnlab compare --format json` against the trial files read
 with h5py and the statistics recomputed with SciPy: each arm is paired with
 the baseline arm that differs from it in heads.count only, the means,
 intervals, Welch and Mann-Whitney p-values and Holm's adjustment agree, and
-CSV and markdown carry the same rows. Then bad input: every refusal names
+CSV and markdown carry the same rows; with --paired, each arm's seeds are
+matched with the baseline's same seeds and the mean difference, paired t and
+Wilcoxon signed-rank p-values agree with ttest_rel and the exact sign-flip
+test. Then bad input: every refusal names
 what was wrong. Usage: check_compare.py ATTNLAB
 """
 import csv
@@ -48,8 +51,9 @@ arms = {}
 for path in glob.glob(os.path.join(out, "trials", "*.h5")):
     with h5py.File(path) as trial:
         axes = {k: str(v) for k, v in trial["axes"].attrs.items()}
-        arms.setdefault(trial.attrs["arm"], {"axes": axes, "values": []})["values"].append(
-            float(trial["final"].attrs["eval_accuracy"]))
+        arm = arms.setdefault(trial.attrs["arm"], {"axes": axes, "values": [], "by_seed": {}})
+        arm["values"].append(float(trial["final"].attrs["eval_accuracy"]))
+        arm["by_seed"][int(trial.attrs["seed"])] = arm["values"][-1]
 assert len(arms) == 4 and all(len(a["values"]) == 3 for a in arms.values()), arms
 
 def every_resample_interval(x):
@@ -104,6 +108,33 @@ for key, ps in (("welch_p_holm", welch_ps), ("rank_p_holm", rank_ps)):
         close(row[key], value, key)
 assert any("with 3 against 3 seeds the exact rank test cannot give p below 0.1" in note
            for note in report["notes"]), report["notes"]
+
+# --paired: seed by seed. Three pairs: the signed-rank test cannot go below 2/8.
+paired, = json.loads(compare("--baseline", "heads.count=1", "--format", "json", "--paired"))
+for row in paired["rows"]:
+    arm, base = arms[row["arm"]]["by_seed"], arms[row["baseline"]]["by_seed"]
+    seeds = sorted(arm)
+    assert seeds == sorted(base) and row["pairs"] == len(seeds), (row, seeds)
+    a, b = np.array([arm[s] for s in seeds]), np.array([base[s] for s in seeds])
+    d = a - b
+    close(row["difference"], d.mean(), "paired difference")
+    if d.std() > 0:
+        close(row["paired_t_p"], stats.ttest_rel(a, b).pvalue, "paired t p")
+        half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+        close(row["difference_low"], d.mean() - half, "paired interval low")
+
+    def w_plus(x, y):
+        nonzero = (x - y)[x != y]
+        return stats.rankdata(np.abs(nonzero))[nonzero > 0].sum()
+
+    if np.any(d != 0):
+        close(row["signed_rank_p"], stats.permutation_test(
+            (a, b), w_plus, permutation_type="samples", vectorized=False,
+            n_resamples=np.inf).pvalue, "signed-rank p")
+    assert "welch_p" not in row and "rank_p" not in row, row
+assert "paired by seed" in paired["title"], paired["title"]
+assert any("with 3 pairs of seeds the exact rank test cannot give p below 0.25" in note
+           for note in paired["notes"]), paired["notes"]
 
 table = list(csv.DictReader(io.StringIO(compare("--baseline", "heads.count=1", "--format", "csv"))))
 assert [r["arm"] for r in table] == [r["arm"] for r in rows], table
@@ -160,6 +191,10 @@ with open(victim, "r+b") as f:
 damaged, = json.loads(compare("--baseline", "heads.count=1", "--format", "json"))
 assert any("2 of 3 seeds counted" in note for note in damaged["notes"]), damaged["notes"]
 assert sum(r["seeds"].count("2/3") for r in damaged["rows"]) == 1, damaged["rows"]
+damaged_pairs, = json.loads(compare("--baseline", "heads.count=1", "--format", "json", "--paired"))
+assert sorted(r["pairs"] for r in damaged_pairs["rows"]) == [2, 3], damaged_pairs["rows"]
+assert any("on the 2 seed(s) both have" in note for note in damaged_pairs["notes"]), \
+    damaged_pairs["notes"]
 
 with open(os.path.join(out, "plan.yaml"), "a") as plan:
     plan.write("  - {index: 12, id: abc, arm: extra, seed: 0}\n")

@@ -14,7 +14,7 @@ using Axes = std::vector<std::pair<std::string, std::string>>;
 
 // Results with one finished trial per value, arm by arm.
 ExperimentResults results_of(const std::vector<std::pair<Axes, std::vector<double>>>& arms) {
-  ExperimentResults results{OutputLayout("/nonexistent"), {}, {}, {}};
+  ExperimentResults results{OutputLayout("/nonexistent"), {}, {}, {}, {}};
   int64_t index = 0;
   for (const auto& [axes, values] : arms) {
     std::string label;
@@ -74,7 +74,7 @@ TEST_CASE("diverged seeds are left out and said, samples that do not vary have n
   const ComparisonTable flat =
       compare_arms(results_of({{{{"x", "0"}}, {1.0, 1.0}}, {{{"x", "1"}}, {0.999, 0.999}}}),
                    "eval_accuracy", "x=0");
-  REQUIRE(std::isnan(flat.rows[0].welch.p));
+  REQUIRE(std::isnan(flat.rows[0].mean_test.p));
   REQUIRE(flat.rows[0].verdict == "no difference shown");
   REQUIRE_THAT(flat.notes.front(), Contains("no spread"));
   const ComparisonTable one_each = compare_arms(
@@ -100,17 +100,65 @@ TEST_CASE("compare shows the interval asked for and counts the seeds that solved
   REQUIRE((bimodal.boot_low >= 0.02 && bimodal.boot_high <= 1.0));
   REQUIRE_FALSE(bootstrap.rows[0].arm.solved.has_value());
   for (const std::string& note : bootstrap.notes) REQUIRE_THAT(note, !Contains("leaves"));
-  const ComparisonTable t = compare_arms(results, "eval_accuracy", "x=0", MeanInterval::t, 0.99);
+  const ComparisonTable t = compare_arms(results, "eval_accuracy", "x=0", {MeanInterval::t, 0.99});
   REQUIRE_THAT(t.notes.back() + t.notes.front(), Contains("leaves [0, 1]"));
   REQUIRE(t.rows[0].arm.solved->solved == 4);
   REQUIRE(t.rows[0].arm.solved->seeds == 5);
   REQUIRE(t.rows[0].arm.solved->interval.low == Approx(0.2836).margin(1e-4));
   REQUIRE(t.rows[0].baseline.solved->solved == 0);
-  REQUIRE_THROWS_WITH(compare_arms(results, "eval_accuracy", "x=0", MeanInterval::t, 1.5),
+  REQUIRE_THROWS_WITH(compare_arms(results, "eval_accuracy", "x=0", {MeanInterval::t, 1.5}),
                       Contains("--solved 1.5: outside [0, 1], the range of eval_accuracy"));
   ExperimentResults counted = results;
   for (TrialSummary& trial : counted.trials) trial.metrics.emplace_back("parameters", 100);
   counted.all_trials = counted.trials;
-  REQUIRE_THROWS_WITH(compare_arms(counted, "parameters", "x=0", MeanInterval::t, 50),
+  REQUIRE_THROWS_WITH(compare_arms(counted, "parameters", "x=0", {MeanInterval::t, 50}),
                       Contains("parameters is better neither higher nor lower"));
+}
+
+TEST_CASE("paired by seed: a shared seed effect cancels, missing partners are noted") {
+  // Seeds move both arms alike; the arm is 0.01 above on every seed, give or take 0.001.
+  const ExperimentResults results =
+      results_of({{{{"x", "0"}}, {0.50, 0.60, 0.70, 0.80, 0.90, 0.55}},
+                  {{{"x", "1"}}, {0.511, 0.609, 0.710, 0.811, 0.909, 0.561}}});
+  const ComparisonTable unpaired = compare_arms(results, "eval_accuracy", "x=0");
+  REQUIRE(unpaired.rows[0].verdict == "no difference shown");
+  const ComparisonTable paired = compare_arms(results, "eval_accuracy", "x=0",
+                                              {MeanInterval::bootstrap, {}, Pairing::by_seed});
+  const ArmComparison& row = paired.rows[0];
+  REQUIRE(row.pairs == 6);
+  REQUIRE(row.difference.difference == Approx(0.01).epsilon(0.02));
+  REQUIRE(row.difference.ci_low > 0.0);
+  REQUIRE(row.mean_test.p < 1e-4);
+  REQUIRE(row.rank.statistic == 21.0);  // all six higher: 1 + ... + 6
+  REQUIRE(row.rank.p == Approx(2.0 / 64));
+  REQUIRE(row.verdict == "higher");
+  for (const std::string& note : paired.notes) REQUIRE_THAT(note, !Contains("paired with"));
+  // Five pairs cannot bring the signed-rank test below 2/32 = 0.0625; the verdict says so.
+  const ComparisonTable five =
+      compare_arms(results_of({{{{"x", "0"}}, {0.50, 0.60, 0.70, 0.80, 0.90}},
+                               {{{"x", "1"}}, {0.511, 0.609, 0.710, 0.811, 0.909}}}),
+                   "eval_accuracy", "x=0", {MeanInterval::bootstrap, {}, Pairing::by_seed});
+  REQUIRE(five.rows[0].verdict == "higher (paired t only)");
+  REQUIRE_THAT(five.notes.back(), Contains("with 5 pairs of seeds the exact rank test cannot"));
+  // A seed that diverged in the arm has no partner: 5 pairs, noted; the means keep every seed.
+  ExperimentResults gap = results;
+  gap.trials[7].metrics = {{"eval_accuracy", NAN}};
+  gap.all_trials = gap.trials;
+  const ComparisonTable partial =
+      compare_arms(gap, "eval_accuracy", "x=0", {MeanInterval::bootstrap, {}, Pairing::by_seed});
+  REQUIRE(partial.rows[0].pairs == 5);
+  REQUIRE(partial.rows[0].baseline.values.size() == 6);
+  bool noted = false;
+  for (const std::string& note : partial.notes)
+    noted = noted || note.find("on the 5 seed(s) both have") != std::string::npos;
+  REQUIRE(noted);
+  // Seeds are matched by number, not by position: the arm's seeds in another order.
+  ExperimentResults shuffled = results;
+  std::swap(shuffled.trials[6].seed, shuffled.trials[7].seed);
+  std::swap(shuffled.trials[6].metrics, shuffled.trials[7].metrics);
+  shuffled.all_trials = shuffled.trials;
+  REQUIRE(compare_arms(shuffled, "eval_accuracy", "x=0",
+                       {MeanInterval::bootstrap, {}, Pairing::by_seed})
+              .rows[0]
+              .mean_test.p == Approx(row.mean_test.p));
 }

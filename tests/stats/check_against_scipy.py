@@ -9,7 +9,11 @@ correction) and Holm's adjustment (hand-written here from its definition);
 then the bootstrap intervals of a mean (percentile and BCa) on the very
 resamples scipy.stats.bootstrap draws, for seed-like samples (bimodal
 accuracies among them), and the Clopper-Pearson interval of k of n against
-binomtest(k, n).proportion_ci(method="exact").
+binomtest(k, n).proportion_ci(method="exact"); and the paired tests on seed-like
+pairs: the paired t-test and interval against ttest_rel, the signed-rank test
+against wilcoxon(method="exact") without ties or zeros, against the exact
+sign-flip permutation test (permutation_test(permutation_type="samples")) with
+them, and against wilcoxon(method="approx", correction=True) beyond 60 pairs.
 Usage: check_against_scipy.py STATS_PROBE
 """
 import subprocess
@@ -93,6 +97,61 @@ for ps, line in zip(holm_inputs, output[len(cases):]):
         expected[index] = running
     for found, wanted in zip((float(v) for v in line.split()), expected):
         close(found, wanted, "Holm", "holm")
+
+# Paired: seeds that move both arms alike, so the differences are small beside
+# the values; some rounded to two digits (ties and zero differences).
+def w_plus(x, y):
+    d = x - y
+    d = d[d != 0]
+    return stats.rankdata(np.abs(d))[d > 0].sum()
+
+
+paired_cases = []
+for i in range(60):
+    n = int(rng.integers(2, 13))
+    seed_effect = rng.normal(0.7, 0.1, n)
+    a, b = seed_effect + rng.normal(0.01, 0.01, n), seed_effect + rng.normal(0.0, 0.01, n)
+    if i % 3 == 1:
+        a, b = np.round(a, 2), np.round(b, 2)
+    paired_cases.append((a, b))
+for n in (70, 90):
+    base = rng.normal(0, 1, n)
+    paired_cases.append((np.round(base + rng.normal(0.2, 0.5, n), 1), np.round(base, 1)))
+paired_output = subprocess.run([probe], input="".join(
+    "paired " + " ".join(repr(float(v)) for v in a) + " | " + " ".join(repr(float(v)) for v in b)
+    + "\n" for a, b in paired_cases), capture_output=True, text=True, check=True).stdout.splitlines()
+paired_kinds = {"exact": 0, "exact with ties or zeros": 0, "asymptotic": 0, "all zero": 0}
+for case, ((a, b), line) in enumerate(zip(paired_cases, paired_output)):
+    t, df, p, w, w_p, exact, low, high = (float(v) for v in line.split())
+    d = a - b
+    if d.std(ddof=1) > 0:
+        reference = stats.ttest_rel(a, b)
+        close(t, reference.statistic, "paired t", f"paired {case}")
+        close(p, reference.pvalue, "paired t p", f"paired {case}")
+        half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+        close(low, d.mean() - half, "paired CI low", f"paired {case}")
+        close(high, d.mean() + half, "paired CI high", f"paired {case}")
+    close(df, len(d) - 1, "paired df", f"paired {case}")
+    nonzero = d[d != 0]
+    if len(nonzero) == 0:
+        paired_kinds["all zero"] += 1
+        close(w_p, 1.0, "signed-rank p with every pair equal", f"paired {case}")
+        continue
+    close(w, w_plus(a, b), "signed-rank W+", f"paired {case}")
+    ties = len(np.unique(np.abs(nonzero))) < len(nonzero) or len(nonzero) < len(d)
+    if not exact:
+        reference = stats.wilcoxon(a, b, method="approx", correction=True)
+        paired_kinds["asymptotic"] += 1
+    elif not ties:
+        reference = stats.wilcoxon(a, b, method="exact")
+        paired_kinds["exact"] += 1
+    else:
+        reference = stats.permutation_test((a, b), w_plus, permutation_type="samples",
+                                           vectorized=False, n_resamples=np.inf)
+        paired_kinds["exact with ties or zeros"] += 1
+    close(w_p, reference.pvalue, "signed-rank p", f"paired {case}")
+if min(paired_kinds[k] for k in ("exact", "exact with ties or zeros", "asymptotic")) == 0:
+    sys.exit(f"the paired cases miss a kind of signed-rank test: {paired_kinds}")
 
 # Bootstrap: the probe gets SciPy's own resamples (bootstrap draws
 # rng.integers(0, n, (n_resamples, n)) from its random_state in one batch).
@@ -204,7 +263,8 @@ for n in (2, 3, 4):
     if abs(few_seeds[n] - (1 - 2 / 2 ** n)) > 0.04:
         sys.exit(f"coverage at {n} normal seeds: {few_seeds[n]}, expected about {1 - 2 / 2 ** n}")
 
-print(f"{len(cases)} pairs agree with SciPy {stats.__name__} ({kinds}); Holm on "
+print(f"{len(cases)} pairs agree with SciPy {stats.__name__} ({kinds}); {len(paired_cases)} "
+      f"paired cases agree with ttest_rel and the signed-rank test ({paired_kinds}); Holm on "
       f"{len(holm_inputs)} families; bootstrap percentile and BCa intervals of {len(samples)} "
       f"samples on SciPy's resamples; Clopper-Pearson for {len(binomial_cases)} k of n; the "
       f"tables' expanded percentile interval of {len(seed_samples)} samples (every resample, or "

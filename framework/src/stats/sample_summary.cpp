@@ -3,6 +3,8 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "attnlab/stats/bounded_intervals.hpp"
 
@@ -53,6 +55,22 @@ MeanDifference welch_difference(const std::vector<double>& a, const std::vector<
   d.ci_low = d.difference - half_width;
   d.ci_high = d.difference + half_width;
   return d;
+}
+
+std::vector<double> pair_differences(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size())
+    throw std::invalid_argument("pair_differences: " + std::to_string(a.size()) +
+                                " values against " + std::to_string(b.size()));
+  std::vector<double> differences(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) differences[i] = a[i] - b[i];
+  return differences;
+}
+
+MeanDifference paired_difference(const std::vector<double>& a, const std::vector<double>& b,
+                                 double confidence) {
+  const SampleSummary d = summarize(pair_differences(a, b), confidence);
+  return {d.mean, d.ci_low, d.ci_high,
+          std::isnan(d.std) ? d.std : static_cast<double>(d.count - 1)};
 }
 
 }  // namespace attnlab

@@ -1,6 +1,8 @@
 // Reads test cases from stdin and prints attnlab's statistics for each, for
 // check_against_scipy.py to compare with SciPy. Input lines:
 //   pair A1 A2 ... | B1 B2 ...   -> "welch_t df welch_p mw_u mw_p exact ci_low ci_high"
+//   paired A1 ... An | B1 ... Bn -> "t df p w_plus p exact ci_low ci_high" (paired t, the
+//                                   signed-rank test and the paired interval)
 //   holm P1 P2 ...               -> the adjusted p-values
 //   bootstrap V1 ... Vn | I ...  -> "percentile_low percentile_high bca_low bca_high" from
 //                                   the resamples I (rows of n indices, flattened)
@@ -16,6 +18,17 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+namespace {
+
+void print_tests(const attnlab::TTest& t, const attnlab::RankTest& rank,
+                 const attnlab::MeanDifference& difference) {
+  fmt::print("{:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {} {:.17g} {:.17g}\n", t.t,
+             t.degrees_of_freedom, t.p, rank.statistic, rank.p, rank.exact ? 1 : 0,
+             difference.ci_low, difference.ci_high);
+}
+
+}  // namespace
 
 int main() {
   std::string line;
@@ -67,11 +80,11 @@ int main() {
       fmt::print("\n");
       continue;
     }
-    const attnlab::WelchTest welch = attnlab::welch_test(a, b);
-    const attnlab::MannWhitneyTest rank = attnlab::mann_whitney_test(a, b);
-    const attnlab::MeanDifference difference = attnlab::welch_difference(a, b);
-    fmt::print("{:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {} {:.17g} {:.17g}\n", welch.t,
-               welch.degrees_of_freedom, welch.p, rank.u, rank.p, rank.exact ? 1 : 0,
-               difference.ci_low, difference.ci_high);
+    if (kind == "paired")
+      print_tests(attnlab::paired_t_test(a, b), attnlab::signed_rank_test(a, b),
+                  attnlab::paired_difference(a, b));
+    else
+      print_tests(attnlab::welch_test(a, b), attnlab::mann_whitney_test(a, b),
+                  attnlab::welch_difference(a, b));
   }
 }

@@ -1,7 +1,10 @@
 // Every arm of an experiment against a baseline arm on one final figure, over
 // seeds: each arm's mean with a 95% interval (bootstrap or t), optionally how
-// many seeds solved it, the difference of means with its 95% interval (Welch), Welch's t-test
-// and the Mann–Whitney rank test, each Holm-adjusted over the arms compared;
+// many seeds solved it, and the difference with its 95% interval and two
+// tests, each Holm-adjusted over the arms compared: unpaired, the difference
+// of means (Welch), Welch's t-test and the Mann–Whitney rank test; paired by
+// seed, the mean of the seeds' differences (paired t), the paired t-test and
+// the Wilcoxon signed-rank test;
 // and the learning-curve summaries (steps to reach a target, the figure at
 // every evaluated length). docs/analysis.md shows the output.
 #pragma once
@@ -28,6 +31,7 @@ struct SolvedShare {
 struct ArmSample {
   std::string arm;
   std::vector<double> values;  // finished seeds holding a finite figure, in plan order
+  std::vector<int64_t> seeds;  // their seeds
   int64_t planned = 0;         // seeds in the plan
   int64_t diverged = 0;        // finished seeds whose figure is NaN or infinite (left out)
   SampleSummary summary;
@@ -38,24 +42,51 @@ struct ArmSample {
 /// figure's range (SampleSummary::boot_low/high), or Student t.
 enum class MeanInterval { bootstrap, t };
 
+/// Unpaired: the arm's seeds and the baseline's as two samples. By seed: each
+/// seed's figure in the arm less the same seed's in the baseline. Under one
+/// seed both arms draw the same training batches and evaluation windows (each
+/// stream is seeded by the seed and its purpose alone), so what a seed does to
+/// both cancels in its difference.
+enum class Pairing { unpaired, by_seed };
+
 struct ArmComparison {
   ArmSample arm, baseline;
-  MeanDifference difference;  // mean(arm) - mean(baseline), Welch interval
-  WelchTest welch;
-  MannWhitneyTest rank;
-  double welch_holm = 0.0, rank_holm = 0.0;  // adjusted over every comparison of the table
+  /// Unpaired: mean(arm) - mean(baseline), Welch interval. By seed: the mean of
+  /// the differences over the seeds both have, paired t interval.
+  MeanDifference difference;
+  TTest mean_test;                          // Welch's t-test, or the paired t-test
+  RankTest rank;                            // Mann–Whitney, or the Wilcoxon signed-rank test
+  int64_t pairs = 0;                        // by seed: the seeds both have a finite figure for
+  double mean_holm = 0.0, rank_holm = 0.0;  // adjusted over every comparison of the table
   /// "higher" / "lower" when both Holm-adjusted p-values are below 0.05, "higher
-  /// (Welch only)" and the like when one is, "no difference shown" otherwise.
+  /// (Welch only)", "lower (signed-rank only)" and the like when one is, "no
+  /// difference shown" otherwise.
   std::string verdict;
   /// Under tune:, the arm's or the baseline's selected value may still change (a
   /// selecting trial has not run, or failed), and the verdict with it.
   bool provisional = false;
 };
 
+/// How compare_arms compares: the interval of each arm's mean, the threshold
+/// of the solved counts (if asked for), and unpaired or by seed.
+struct ComparisonOptions {
+  MeanInterval interval = MeanInterval::bootstrap;
+  std::optional<double> solved_at;
+  Pairing pairing = Pairing::unpaired;
+};
+
+/// The names of the two tests a pairing uses: "Welch" and "rank test", or
+/// "paired t" and "signed-rank".
+struct TestNames {
+  std::string mean, rank;
+};
+TestNames test_names(Pairing pairing);
+
 struct ComparisonTable {
   std::string figure;
   MeanInterval interval = MeanInterval::bootstrap;
   std::optional<double> solved_at;  // the threshold of the solved counts, if asked for
+  Pairing pairing = Pairing::unpaired;
   bool tuned = false;               // the experiment has tune: (rows say if provisional)
   std::string baseline_choice;      // as asked: "KEY=VALUE" or an arm's label
   std::vector<ArmComparison> rows;  // in plan order
@@ -72,11 +103,11 @@ struct ComparisonTable {
 /// naming the choices when the figure or the baseline matches nothing.
 /// With `solved_at`, each arm's seeds that reached it (at or above; at or
 /// below where lower is better) are counted; ConfigError for a threshold
-/// outside the figure's range.
+/// outside the figure's range. By seed, an arm is paired with its baseline on
+/// the seeds both have; the others are noted and left out of the difference
+/// and the tests (each arm's mean still counts all its seeds).
 ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,
-                             const std::string& baseline,
-                             MeanInterval interval = MeanInterval::bootstrap,
-                             std::optional<double> solved_at = std::nullopt);
+                             const std::string& baseline, const ComparisonOptions& options = {});
 
 /// Steps each seed took to first reach `target` on `figure`'s curve (at or
 /// above it; at or below for a loss), summarised per arm over the seeds that

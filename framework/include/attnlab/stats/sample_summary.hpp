@@ -1,7 +1,7 @@
 // A sample of one figure over seeds, summarised (its mean, its standard
 // deviation and two confidence intervals for its mean: Student t, and a
 // bootstrap interval that stays within the values' range), and two samples
-// compared.
+// compared, unpaired (Welch) or paired.
 #pragma once
 
 #include <cstdint>
@@ -38,5 +38,15 @@ struct MeanDifference {
 };
 MeanDifference welch_difference(const std::vector<double>& a, const std::vector<double>& b,
                                 double confidence = 0.95);
+
+/// The mean of the pairs' differences a[i] - b[i] (a and b of one length) with
+/// its paired t interval, n - 1 degrees of freedom. NaN figures below two pairs
+/// or for a value that is not finite; a point interval when the differences do
+/// not vary.
+MeanDifference paired_difference(const std::vector<double>& a, const std::vector<double>& b,
+                                 double confidence = 0.95);
+
+/// a[i] - b[i]; std::invalid_argument when their lengths differ.
+std::vector<double> pair_differences(const std::vector<double>& a, const std::vector<double>& b);
 
 }  // namespace attnlab
