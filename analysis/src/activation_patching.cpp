@@ -188,10 +188,12 @@ void write_patching(const ExperimentResults& results, const std::vector<TrialPat
 }
 
 std::string format_patching_summary(const ExperimentResults& results,
-                                    const std::vector<TrialPatching>& trials, TextFormat format) {
+                                    const std::vector<TrialPatching>& trials, TextFormat format,
+                                    MeanInterval interval_kind) {
   TextTable table;
   table.title =
-      "activation patching per arm over seeds (mean [95% CI]): the share of the clean loss "
+      "activation patching per arm over seeds (mean [95% CI, " + describe(interval_kind) +
+      "]): the share of the clean loss "
       "restored by putting the clean activation into the corrupted run (1 = all of it, 0 = "
       "none), and the accuracy on the clean targets";
   table.columns = {{"arm", "arm"},
@@ -219,9 +221,8 @@ std::string format_patching_summary(const ExperimentResults& results,
               corrupted.push_back(r.corrupted_accuracy);
               patched.push_back(r.patched_accuracy);
             }
-      const auto cell = [](const std::vector<double>& values) {
-        const SampleSummary s = summarize(values);
-        return interval(s.mean, s.ci_low, s.ci_high);
+      const auto cell = [&](const std::vector<double>& values) {
+        return seeds_mean_cell(values, interval_kind);
       };
       table.rows.push_back({text(arm), text(activation),
                             text(head < 0 ? "all" : std::to_string(head)), cell(restored),

@@ -30,13 +30,16 @@ std::string describe(MeanInterval interval) {
                                      : "expanded percentile bootstrap, within the figure's range";
 }
 
-namespace {
-
-// A mean with the interval the table shows.
 Cell mean_cell(const SampleSummary& s, MeanInterval kind) {
   return kind == MeanInterval::t ? interval(s.mean, s.ci_low, s.ci_high, "ci_")
                                  : interval(s.mean, s.boot_low, s.boot_high, "boot_");
 }
+
+Cell seeds_mean_cell(const std::vector<double>& values, MeanInterval kind) {
+  return mean_cell(summarize(values), kind);
+}
+
+namespace {
 
 Cell solved_cell(const std::optional<SolvedShare>& counted) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

@@ -277,10 +277,12 @@ void write_head_ablation(const ExperimentResults& results,
 }
 
 std::string format_ablation_summary(const ExperimentResults& results,
-                                    const std::vector<TrialAblation>& trials, TextFormat format) {
+                                    const std::vector<TrialAblation>& trials, TextFormat format,
+                                    MeanInterval interval_kind) {
   TextTable table;
   table.title =
-      "head ablation per arm over seeds (mean [95% CI]; accuracy on each trial's own "
+      "head ablation per arm over seeds (mean [95% CI, " + describe(interval_kind) +
+      "]; accuracy on each trial's own "
       "evaluation): the largest accuracy lost by removing one head alone (its gate at 0, or "
       "its output replaced by its mean), how many heads cost more than 0.01 alone, and the "
       "accuracy with heads pruned, least important first (Michel et al. 2019)";
@@ -316,9 +318,8 @@ std::string format_ablation_summary(const ExperimentResults& results,
       one_left.push_back(at(t.heads.size() - 1));
     }
     if (accuracy.empty()) continue;
-    const auto cell = [](const std::vector<double>& values) {
-      const SampleSummary s = summarize(values);
-      return interval(s.mean, s.ci_low, s.ci_high);
+    const auto cell = [&](const std::vector<double>& values) {
+      return seeds_mean_cell(values, interval_kind);
     };
     table.rows.push_back({text(arm), number(static_cast<double>(heads)), cell(accuracy),
                           cell(zero_drop), cell(mean_drop), cell(matter), cell(quarter), cell(half),

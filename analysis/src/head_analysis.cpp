@@ -155,10 +155,12 @@ void write_head_metrics(const ExperimentResults& results,
 }
 
 std::string format_head_summary(const ExperimentResults& results,
-                                const std::vector<TrialHeadMetrics>& trials, TextFormat format) {
+                                const std::vector<TrialHeadMetrics>& trials, TextFormat format,
+                                MeanInterval interval_kind) {
   TextTable table;
   table.title =
-      "heads per arm and attention module, over seeds (mean [95% CI]): how different the "
+      "heads per arm and attention module, over seeds (mean [95% CI, " + describe(interval_kind) +
+      "]): how different the "
       "layer's heads are (Jensen-Shannon, bits), the best head's score on each detector, and "
       "the sharpest head's normalised entropy";
   table.columns = {{"arm", "arm"},
@@ -182,8 +184,7 @@ std::string format_head_summary(const ExperimentResults& results,
       const std::string& module = entry.first;
       const std::size_t heads = entry.second;
       const auto cell = [&](const std::function<double(const ModuleMetrics&)>& figure) {
-        const SampleSummary s = summarize(over_seeds(trials, arm, module, figure));
-        return interval(s.mean, s.ci_low, s.ci_high);
+        return seeds_mean_cell(over_seeds(trials, arm, module, figure), interval_kind);
       };
       const auto seeds = over_seeds(trials, arm, module, [](const ModuleMetrics&) { return 0.0; });
       table.rows.push_back(
@@ -212,19 +213,18 @@ std::string format_head_summary(const ExperimentResults& results,
       "output directory; definitions: docs/analysis.md");
 
   TextTable order;
-  order.title =
-      "order sensitivity per arm over seeds (mean [95% CI]): how far the last layer's states "
-      "move when each input is shuffled, relative to their size (0 = order-blind, as "
-      "self-attention without positions is; about 1.4 = unrelated)";
+  order.title = "order sensitivity per arm over seeds (mean [95% CI, " + describe(interval_kind) +
+                "]): how far the last layer's states "
+                "move when each input is shuffled, relative to their size (0 = order-blind, as "
+                "self-attention without positions is; about 1.4 = unrelated)";
   order.columns = {{"arm", "arm"}, {"seeds", "seeds"}, {"permutation sensitivity", "sensitivity"}};
   for (const std::string& arm : results.plan.arms) {
     std::vector<double> values;
     for (const TrialHeadMetrics& trial : trials)
       if (trial.arm == arm) values.push_back(trial.permutation_sensitivity);
     if (values.empty()) continue;
-    const SampleSummary s = summarize(values);
     order.rows.push_back({text(arm), number(static_cast<double>(values.size())),
-                          interval(s.mean, s.ci_low, s.ci_high)});
+                          seeds_mean_cell(values, interval_kind)});
   }
   return join_sections({render(table, format), render(order, format)}, format);
 }

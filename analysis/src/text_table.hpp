@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "attnlab/analysis/comparison_format.hpp"
+#include "attnlab/stats/sample_summary.hpp"
 
 namespace attnlab::analysis {
 
@@ -36,6 +37,12 @@ inline Cell interval(double value, double low, double high, std::string bounds =
 inline Cell share(double count, double of, double low, double high) {
   return {Cell::Kind::share, "", count, low, high, 4, "", of};
 }
+
+/// A mean over seeds with the interval `kind` names: fields <field>_boot_low
+/// and _boot_high (bootstrap) or <field>_ci_low and _ci_high (t).
+Cell mean_cell(const SampleSummary& summary, MeanInterval kind);
+/// The same for a figure's values over seeds.
+Cell seeds_mean_cell(const std::vector<double>& values, MeanInterval kind);
 
 struct Column {
   std::string name;   // as the terminal and markdown show it

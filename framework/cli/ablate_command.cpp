@@ -30,7 +30,8 @@ int run_ablate(const std::vector<std::string>& arguments) {
   if (ablated.empty())
     throw ConfigError(fmt::format("{}: no trial has finished; nothing to ablate", parsed.dir));
   analysis::write_head_ablation(results, ablated);
-  fmt::print("{}", analysis::format_ablation_summary(results, ablated, parsed.format));
+  fmt::print("{}",
+             analysis::format_ablation_summary(results, ablated, parsed.format, parsed.interval));
   return 0;
 }
 

@@ -13,11 +13,14 @@ AnalysisArguments parse_analysis_arguments(const std::string& command,
                                            const std::vector<std::string>& arguments,
                                            bool takes_format) {
   AnalysisArguments parsed;
-  std::string format_name = "table";
+  std::string format_name = "table", interval_name = "bootstrap";
   options.add_options()("help,h", "show this text");
   if (takes_format)
     options.add_options()("format", po::value(&format_name)->default_value(format_name),
-                          "table | md | csv | json | html");
+                          "table | md | csv | json | html")(
+        "interval", po::value(&interval_name)->default_value(interval_name),
+        "the 95% interval of each mean over seeds: bootstrap (expanded percentile, within the "
+        "values' range, so within the figure's) | t (Student t)");
   po::options_description hidden;
   hidden.add_options()("dir", po::value(&parsed.dir));
   po::options_description all;
@@ -35,6 +38,7 @@ AnalysisArguments parse_analysis_arguments(const std::string& command,
   if (parsed.dir.empty())
     throw ConfigError(fmt::format("{}: which output directory? ({} runs/NAME)", command, command));
   parsed.format = analysis::text_format_names().decode(format_name, "--format");
+  parsed.interval = analysis::mean_interval_names().decode(interval_name, "--interval");
   return parsed;
 }
 

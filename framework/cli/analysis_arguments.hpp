@@ -1,5 +1,5 @@
 // What the analysis commands (compare, analyze, ablate, patch, report) share:
-// OUTPUT_DIR and --format on the command line, and a walk over the finished
+// OUTPUT_DIR, --format and --interval on the command line, and a walk over the finished
 // trials that names every trial left out and the trial of any error.
 #pragma once
 
@@ -20,11 +20,13 @@ struct AnalysisArguments {
   bool help = false;  // --help was asked for and printed
   std::string dir;
   analysis::TextFormat format = analysis::TextFormat::table;
+  analysis::MeanInterval interval = analysis::MeanInterval::bootstrap;
 };
 
 /// Parses `arguments` against `options` plus --help, the positional
-/// OUTPUT_DIR and, if `takes_format`, --format; `command` names it in the
-/// errors ("attnlab ablate").
+/// OUTPUT_DIR and, if `takes_format` (a command that prints tables), --format
+/// and --interval (of the means over seeds); `command` names it in the errors
+/// ("attnlab ablate").
 AnalysisArguments parse_analysis_arguments(const std::string& command,
                                            boost::program_options::options_description options,
                                            const std::vector<std::string>& arguments,

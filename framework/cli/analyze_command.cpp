@@ -51,7 +51,8 @@ int run_analyze(const std::vector<std::string>& arguments) {
                     : "no trial has finished"));
   const int64_t left_out = unfinished + unrecorded;
   analysis::write_head_metrics(results, measured);
-  fmt::print("{}", analysis::format_head_summary(results, measured, parsed.format));
+  fmt::print("{}",
+             analysis::format_head_summary(results, measured, parsed.format, parsed.interval));
   if (parsed.format == analysis::TextFormat::table ||
       parsed.format == analysis::TextFormat::markdown)
     fmt::print("\n{} trials analysed on {} each{}; written to {}/analysis/\n", measured.size(),

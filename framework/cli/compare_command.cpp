@@ -15,7 +15,7 @@ namespace po = boost::program_options;
 namespace attnlab::cli {
 
 int run_compare(const std::vector<std::string>& arguments) {
-  std::string figure = "eval_accuracy", baseline, interval_name = "bootstrap";
+  std::string figure = "eval_accuracy", baseline;
   std::optional<std::string> fixed_value;
   double target = std::numeric_limits<double>::quiet_NaN();
   std::optional<double> solved_at;
@@ -36,9 +36,6 @@ int run_compare(const std::vector<std::string>& arguments) {
       "also: the steps each arm took to first reach this value of the metric's curve (at or "
       "below it for a loss)")("by-length", po::bool_switch(&by_length),
                               "also: the metric at every evaluated length (eval.lengths)")(
-      "interval", po::value(&interval_name)->default_value(interval_name),
-      "the interval of each arm's mean: bootstrap (expanded percentile, within the figure's "
-      "range) | t (Student t)")(
       "paired", po::bool_switch(&paired),
       "pair each arm's seeds with the baseline's same seeds (they draw the same training "
       "batches and evaluation windows): the mean of the seeds' differences with its paired t "
@@ -57,8 +54,7 @@ int run_compare(const std::vector<std::string>& arguments) {
     throw ConfigError(
         "--format csv holds one table: ask for --reach or --by-length in a run of their own "
         "(or use --format json, which holds several)");
-  const analysis::MeanInterval interval =
-      analysis::mean_interval_names().decode(interval_name, "--interval");
+  const analysis::MeanInterval interval = parsed.interval;
   const analysis::ExperimentResults results =
       fixed_value
           ? analysis::at_tuned_value(analysis::read_experiment_results(parsed.dir), *fixed_value)

@@ -62,7 +62,8 @@ int run_patch(const std::vector<std::string>& arguments) {
                     : fmt::format("--activation {}{}: nothing patched in any trial: {}", pattern,
                                   head >= 0 ? fmt::format(" --head {}", head) : "", why));
   analysis::write_patching(results, patched);
-  fmt::print("{}", analysis::format_patching_summary(results, patched, parsed.format));
+  fmt::print("{}",
+             analysis::format_patching_summary(results, patched, parsed.format, parsed.interval));
   return 0;
 }
 

@@ -214,5 +214,12 @@ heads_table, order = json.loads(analyze("--format", "json", directory=plain))
 sensitivity = {row["arm"]: row["sensitivity"] for row in order["rows"]}
 for arm, value in sensitivity.items():
     assert (value < 1e-5) if "none" in arm else (value > 0.05), sensitivity
+# Each mean names its interval in its fields: the bootstrap by default, t on request.
+assert all("sensitivity_boot_low" in row and "sensitivity_ci_low" not in row
+           for row in order["rows"]), order["rows"]
+assert "expanded percentile bootstrap" in order["title"], order["title"]
+_, t_order = json.loads(analyze("--format", "json", "--interval", "t", directory=plain))
+assert all("sensitivity_ci_high" in row for row in t_order["rows"]), t_order["rows"]
+assert "Student t" in t_order["title"], t_order["title"]
 print(f"analyze: {checked} head figures agree with NumPy on the recorded weights; layout, CSV "
       "and refusals checked")

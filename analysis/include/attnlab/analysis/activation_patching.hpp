@@ -64,6 +64,7 @@ void write_patching(const ExperimentResults& results, const std::vector<TrialPat
 /// Per arm and activation over seeds: the share of the clean loss restored and
 /// the three accuracies, mean [95% interval].
 std::string format_patching_summary(const ExperimentResults& results,
-                                    const std::vector<TrialPatching>& trials, TextFormat format);
+                                    const std::vector<TrialPatching>& trials, TextFormat format,
+                                    MeanInterval interval_kind = MeanInterval::bootstrap);
 
 }  // namespace attnlab::analysis

@@ -57,6 +57,7 @@ void write_head_ablation(const ExperimentResults& results,
 /// (zero and mean ablation), how many heads each cost more than 0.01 alone,
 /// and the accuracy with a quarter, half and all but one of the heads pruned.
 std::string format_ablation_summary(const ExperimentResults& results,
-                                    const std::vector<TrialAblation>& trials, TextFormat format);
+                                    const std::vector<TrialAblation>& trials, TextFormat format,
+                                    MeanInterval interval_kind = MeanInterval::bootstrap);
 
 }  // namespace attnlab::analysis

@@ -50,6 +50,7 @@ void write_head_metrics(const ExperimentResults& results,
 /// so the best one is what compares), each as mean [95% interval]; then each
 /// arm's permutation sensitivity.
 std::string format_head_summary(const ExperimentResults& results,
-                                const std::vector<TrialHeadMetrics>& trials, TextFormat format);
+                                const std::vector<TrialHeadMetrics>& trials, TextFormat format,
+                                MeanInterval interval_kind = MeanInterval::bootstrap);
 
 }  // namespace attnlab::analysis
