@@ -112,6 +112,13 @@ TEST_CASE("a tuning runs every arm at every value and seed, with a validation ev
   REQUIRE(describe_trials(selecting) ==
           "2 arms x 2 values of train.lr x 4 seeds (2 of them only "
           "select)");
+  // Switched off from the command line: the reported seeds select.
+  const Experiment unselecting = load_experiment(
+      folder.write("s.yaml", std::string(kTwoArms) + "tune: {train.lr: [0.001, 0.01], seeds: [100, "
+                                                     "101]}"),
+      {"tune.seeds="});
+  REQUIRE(unselecting.tune->seeds.empty());
+  REQUIRE(unselecting.trials.size() == 2 * 2 * 2);
 }
 
 TEST_CASE("tune.seeds are seeds of their own, and validation figures are not concluded on") {
@@ -122,6 +129,8 @@ TEST_CASE("tune.seeds are seeds of their own, and validation figures are not con
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: [-1]}"),
                Contains("tune.seeds: found '-1', expected an integer >= 0"));
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: 3}"), Contains("tune.seeds: found"));
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: []}"),
+               Contains("tune.seeds: found an empty list") && Contains("-o tune.seeds="));
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01]}\nconclusion: {figure: "
                        "'eval_loss[validation]', baseline: heads.count=1}"),
                Contains("conclusion.figure: eval_loss[validation] is what tune: selects") &&

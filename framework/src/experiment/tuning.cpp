@@ -29,12 +29,15 @@ std::vector<std::string> tunable_keys() {
   return keys;
 }
 
-// tune.seeds: a list of distinct seeds >= 0.
+// tune.seeds: a list of distinct seeds >= 0; switched off (`-o tune.seeds=`),
+// none: the reported seeds select.
 std::vector<uint64_t> selection_seeds(const ConfigNode& node) {
+  if (schema::switched_off(&node)) return {};
   if (!node.is_sequence() || node.items().empty())
     fail(node.location(), "seeds",
-         fmt::format("found {}, expected a list of seeds (integers >= 0) that only select",
-                     node.describe()));
+         fmt::format("found {}, expected a list of seeds (integers >= 0) that only select "
+                     "(to select on the reported seeds, leave tune.seeds out, or -o tune.seeds=)",
+                     node.is_sequence() ? "an empty list" : node.describe()));
   std::vector<uint64_t> seeds;
   for (const ConfigNode& item : node.items()) {
     const auto value = item.is_scalar() ? parse_parameter_value(ParameterType::integer, item.text())
