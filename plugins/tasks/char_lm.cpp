@@ -11,6 +11,7 @@
 // boundary over trained text or train on what selects. Tokens are bytes (256
 // ids, whatever the corpus), so an id means the same character in every part
 // and every corpus.
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <attnlab/error.hpp>
@@ -24,6 +25,9 @@
 #ifndef ATTNLAB_DATA_DIR
 #define ATTNLAB_DATA_DIR "data"
 #endif
+#ifndef ATTNLAB_DATA_FROM_LIBRARY
+#define ATTNLAB_DATA_FROM_LIBRARY "../share/attnlab"
+#endif
 
 namespace attnlab {
 namespace {
@@ -33,10 +37,24 @@ constexpr std::uintmax_t kLargestCorpus = 64u << 20;  // read whole into memory
 constexpr double kValidationBegins = 0.85;
 constexpr double kHeldOutBegins = 0.9;
 
+// kjv.txt where `cmake --install` put it, beside the library this code was
+// loaded from; otherwise (a build tree) in the source's data/.
+std::filesystem::path builtin_corpus() {
+  static const char anchor = 0;  // any address inside this library
+  Dl_info library{};
+  if (dladdr(&anchor, &library) != 0 && library.dli_fname != nullptr) {
+    std::error_code error;
+    const std::filesystem::path installed =
+        std::filesystem::absolute(library.dli_fname, error).parent_path() /
+        ATTNLAB_DATA_FROM_LIBRARY / "kjv.txt";
+    if (!error && std::filesystem::exists(installed, error)) return installed.lexically_normal();
+  }
+  return std::filesystem::path(ATTNLAB_DATA_DIR) / "kjv.txt";
+}
+
 std::string read_corpus(const std::string& given) {
-  const std::filesystem::path path = given.empty()
-                                         ? std::filesystem::path(ATTNLAB_DATA_DIR) / "kjv.txt"
-                                         : std::filesystem::path(given);
+  const std::filesystem::path path =
+      given.empty() ? builtin_corpus() : std::filesystem::path(given);
   if (!path.is_absolute())  // relative to what? not the working directory, silently
     throw ConfigError(fmt::format(
         "task 'char_lm': corpus: found '{}', expected an absolute path to a text file (or "

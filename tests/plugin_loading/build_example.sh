@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # build_example.sh BUILD_DIR EXAMPLE_SOURCE: installs attnlab from BUILD_DIR into
-# a temporary prefix, builds the example plugin against it with find_package,
+# a temporary prefix (checking that char_lm reads the corpus installed with it), builds the example plugin against it with find_package,
 # lists its components and trains a model with both of them; then builds the
 # abridged example of docs/plugins.md exactly as written there and checks it.
 set -euo pipefail
@@ -12,6 +12,20 @@ cmake -S "$example" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_P
 cmake --build "$work/build" >/dev/null
 attnlab="$work/prefix/bin/attnlab"
 plugin="$work/build/libattnlab_example.so"
+
+# char_lm's built-in corpus is installed, and the installed copy is the one read:
+# put a directory in its place, and the installed attnlab names it.
+corpus="$work/prefix/share/attnlab/kjv.txt"
+cmp "$corpus" "$example/../../data/kjv.txt"
+tiny=(--task char_lm --steps 2 --d-model 16 --heads 1 --ffn 16 --layers 1)
+"$attnlab" train "${tiny[@]}" > /dev/null
+mv "$corpus" "$corpus.moved" && mkdir "$corpus"
+if "$attnlab" train "${tiny[@]}" 2> "$work/corpus.txt"; then
+  echo "the installed attnlab trained without its installed corpus" >&2
+  exit 1
+fi
+grep -q "corpus '$corpus' is not a regular file" "$work/corpus.txt"
+rmdir "$corpus" && mv "$corpus.moved" "$corpus"
 "$attnlab" plugins --plugin "$plugin" | tee "$work/plugins.txt" | grep -E "relu_squared|scaled_sinusoidal"
 grep -q "\[$plugin\]" "$work/plugins.txt"  # the origin is the library
 "$attnlab" check-plugin "$plugin" | tee "$work/check.txt"  # the installed kit passes it
