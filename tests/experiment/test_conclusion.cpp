@@ -52,6 +52,9 @@ TEST_CASE("a conclusion names a known figure and arms, or is refused where it is
                    Contains("heads.count=1 | heads.count=2"));
   REQUIRE_THAT(refusal("conclusion: {figure: eval_loss}"),
                Contains("conclusion.baseline: missing"));
+  REQUIRE_THAT(refusal("conclusion: {figure: eval_loss, baseline: heads.count=1, paired: yes}"),
+               Contains("conclusion.paired: found 'yes', expected true (seed by seed: paired t) "
+                        "or false (Welch)"));
   REQUIRE_THAT(refusal("conclusion: {figure: eval_loss, baseline: heads.count=1, versus: "
                        "heads.count=1}"),
                Contains("x.yaml:9:66: conclusion.versus: 'heads.count=1' is the baseline"));
@@ -109,6 +112,44 @@ TEST_CASE("the conclusion is the Welch interval of the difference, and says what
   REQUIRE_THAT(conclusion_text(experiment, summaries), Contains("h=4 is worse"));
   experiment.conclusion.reset();
   REQUIRE(conclusion_text(experiment, summaries).empty());
+}
+
+TEST_CASE("a paired conclusion pairs each arm's seeds with the baseline's by seed number") {
+  Experiment experiment;
+  experiment.arms = {"a", "b"};
+  experiment.conclusion = Conclusion{"eval_loss", true, "a", {"b"}, true};
+  std::vector<TrialSummary> summaries;
+  // Seeds move both arms alike; b is 0.01 higher on every seed, give or take 0.001,
+  // and its seeds are listed in another order (pairs follow seed numbers).
+  const auto add = [&](const std::string& arm, uint64_t seed, double value) {
+    add_seeds(summaries, arm, "eval_loss", {value});
+    summaries.back().seed = seed;
+  };
+  for (const auto& [seed, value] : std::vector<std::pair<uint64_t, double>>{
+           {0, 1.50}, {1, 1.60}, {2, 1.70}, {3, 1.80}, {4, 1.90}})
+    add("a", seed, value);
+  for (const auto& [seed, value] : std::vector<std::pair<uint64_t, double>>{
+           {4, 1.909}, {3, 1.811}, {2, 1.710}, {1, 1.609}, {0, 1.511}})
+    add("b", seed, value);
+  // d = 0.011, 0.009, 0.010, 0.011, 0.009: mean 0.01, s = 0.001, half-width
+  // t(0.975, 4) 0.001 / sqrt(5) = 0.0012.
+  const std::string paired = conclusion_text(experiment, summaries);
+  INFO(paired);
+  REQUIRE_THAT(paired, Contains("b vs a on eval_loss (lower is better): mean of the seeds' "
+                                "differences +0.0100 [+0.0088, +0.0112] (95% interval, paired t; "
+                                "5 pairs of seeds): b is worse"));
+  experiment.conclusion->paired = false;  // Welch sees the seeds' spread, not the pairs
+  REQUIRE_THAT(conclusion_text(experiment, summaries),
+               Contains("(95% interval, Welch; 5 vs 5 seeds): the interval includes 0"));
+  experiment.conclusion->paired = true;  // a seed without a partner is left out of the pairs
+  summaries.back().status = TrialStatus::failed;
+  summaries.back().metrics.clear();
+  REQUIRE_THAT(conclusion_text(experiment, summaries),
+               Contains("(95% interval, paired t; 4 pairs"));
+  for (TrialSummary& s : summaries) s.metrics = {{"eval_loss", s.arm == "a" ? 1.0 : 1.5}};
+  summaries.back().status = TrialStatus::finished;
+  REQUIRE_THAT(conclusion_text(experiment, summaries),
+               Contains("no spread: the difference is +0.5000 on each of the 5 pairs of seeds"));
 }
 
 TEST_CASE("a one-seed run draws no conclusion and says why") {

@@ -158,12 +158,22 @@ std::optional<Conclusion> parse_conclusion(const ConfigNode* block, const Experi
   if (schema::switched_off(block)) return std::nullopt;
   if (!block->is_map())
     fail(*block, "",
-         fmt::format("found {}, expected a block of figure, baseline and optionally versus",
+         fmt::format("found {}, expected a block of figure, baseline and optionally versus "
+                     "and paired",
                      block->describe()));
   for (const ConfigNode::Entry& entry : block->entries())
-    if (entry.key != "figure" && entry.key != "baseline" && entry.key != "versus")
-      fail(entry.value, entry.key, "unknown key; a conclusion takes figure, baseline, versus");
+    if (entry.key != "figure" && entry.key != "baseline" && entry.key != "versus" &&
+        entry.key != "paired")
+      fail(entry.value, entry.key,
+           "unknown key; a conclusion takes figure, baseline, versus, paired");
   Conclusion conclusion;
+  if (const ConfigNode* paired = block->find("paired")) {
+    if (!paired->is_scalar() || (paired->text() != "true" && paired->text() != "false"))
+      fail(*paired, "paired",
+           fmt::format("found {}, expected true (seed by seed: paired t) or false (Welch)",
+                       paired->describe()));
+    conclusion.paired = paired->text() == "true";
+  }
   const ConfigNode& baseline = scalar_at(*block, "baseline");
   conclusion.baseline = one_of(baseline, "baseline", experiment.arms);
   std::vector<const ConfigNode*> versus_nodes;

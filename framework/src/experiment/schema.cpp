@@ -414,7 +414,7 @@ const std::vector<KeySpec>& experiment_keys() {
       text("conclusion",
            "after the run, each arm against a baseline arm on one final figure, with a 95% "
            "interval (default: none)",
-           "a block: figure, baseline[, versus]"),
+           "a block: figure, baseline[, versus][, paired]"),
       text("tune",
            "train each arm at every listed value of one train key and report it at the value "
            "whose validation figure (mean over seeds) is best (default: none)",

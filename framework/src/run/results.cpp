@@ -388,31 +388,82 @@ std::string verdict(const MeanDifference& d, const std::string& arm, bool lower_
                                   : fmt::format("{} is worse", arm);
 }
 
-// One line per compared arm: the Welch interval of its difference from the baseline.
-std::string comparison_lines(const Conclusion& c, const std::vector<ArmRow>& rows) {
-  const std::vector<double> baseline = finite_values(rows, c.baseline, c.figure);
+// An arm's finished seeds' finite values of `figure`, by seed.
+std::map<uint64_t, double> values_by_seed(const std::vector<TrialSummary>& trials,
+                                          const std::string& arm, const std::string& figure) {
+  std::map<uint64_t, double> values;
+  for (const TrialSummary& t : trials)
+    if (t.arm == arm && t.status == TrialStatus::finished)
+      for (const auto& [name, value] : t.metrics)
+        if (name == figure && std::isfinite(value)) values[t.seed] = value;
+  return values;
+}
+
+// One arm against the baseline: Welch's interval of the difference of means, or
+// the paired t interval of the seeds' differences.
+struct ArmDifference {
+  MeanDifference d;
+  std::size_t arm_seeds = 0, baseline_seeds = 0;  // unpaired: each side's finite values
+  std::size_t pairs = 0;                          // paired: seeds both have
+};
+
+ArmDifference arm_difference(const Conclusion& c, const std::vector<ArmRow>& rows,
+                             const std::vector<TrialSummary>& trials, const std::string& arm) {
+  if (!c.paired) {
+    const std::vector<double> values = finite_values(rows, arm, c.figure),
+                              baseline = finite_values(rows, c.baseline, c.figure);
+    return {welch_difference(values, baseline), values.size(), baseline.size(), 0};
+  }
+  const std::map<uint64_t, double> baseline = values_by_seed(trials, c.baseline, c.figure);
+  std::vector<double> values, partners;
+  for (const auto& [seed, value] : values_by_seed(trials, arm, c.figure))
+    if (const auto partner = baseline.find(seed); partner != baseline.end()) {
+      values.push_back(value);
+      partners.push_back(partner->second);
+    }
+  return {paired_difference(values, partners), 0, 0, values.size()};
+}
+
+// The line's text after "ARM vs BASELINE on FIGURE (...): ".
+std::string difference_text(const Conclusion& c, const ArmDifference& a, const std::string& arm) {
+  const MeanDifference& d = a.d;
+  if (c.paired) {
+    if (std::isnan(d.ci_low))
+      return fmt::format("no interval: {} pairs of seeds with a finite value (an interval needs 2)",
+                         a.pairs);
+    if (d.ci_low == d.ci_high)  // every pair differs alike: no spread to estimate an interval
+      return fmt::format(
+          "no spread: the difference is {:+.4f} on each of the {} pairs of seeds, but no "
+          "interval can be estimated",
+          d.difference, a.pairs);
+    return fmt::format(
+        "mean of the seeds' differences {:+.4f} [{:+.4f}, {:+.4f}] (95% interval, paired t; {} "
+        "pairs of seeds): {}",
+        d.difference, d.ci_low, d.ci_high, a.pairs, verdict(d, arm, c.lower_is_better));
+  }
+  if (std::isnan(d.ci_low))
+    return fmt::format(
+        "no interval: {} and {} seeds with a finite value (an interval needs 2 each)", a.arm_seeds,
+        a.baseline_seeds);
+  if (d.ci_low == d.ci_high)  // neither arm varied: a t interval cannot be estimated
+    return fmt::format(
+        "no spread in any seed ({} vs {} seeds, each arm the same value in every seed): the "
+        "difference is {:+.4f} in every pair of seeds, but no interval can be estimated",
+        a.arm_seeds, a.baseline_seeds, d.difference);
+  return fmt::format(
+      "difference of means {:+.4f} [{:+.4f}, {:+.4f}] (95% interval, Welch; {} vs {} seeds): {}",
+      d.difference, d.ci_low, d.ci_high, a.arm_seeds, a.baseline_seeds,
+      verdict(d, arm, c.lower_is_better));
+}
+
+// One line per compared arm: the interval of its difference from the baseline.
+std::string comparison_lines(const Conclusion& c, const std::vector<ArmRow>& rows,
+                             const std::vector<TrialSummary>& trials) {
   std::string text;
   for (const std::string& arm : c.versus) {
-    const std::vector<double> values = finite_values(rows, arm, c.figure);
-    const MeanDifference d = welch_difference(values, baseline);
-    text += fmt::format("{} vs {} on {} ({} is better): ", arm, c.baseline, c.figure,
-                        c.lower_is_better ? "lower" : "higher");
-    if (std::isnan(d.ci_low)) {
-      text += fmt::format(
-          "no interval: {} and {} seeds with a finite value (an interval needs 2 each)\n",
-          values.size(), baseline.size());
-    } else if (d.ci_low == d.ci_high) {  // neither arm varied: a t interval cannot be estimated
-      text += fmt::format(
-          "no spread in any seed ({} vs {} seeds, each arm the same value in every seed): the "
-          "difference is {:+.4f} in every pair of seeds, but no interval can be estimated\n",
-          values.size(), baseline.size(), d.difference);
-    } else {
-      text += fmt::format(
-          "difference of means {:+.4f} [{:+.4f}, {:+.4f}] (95% interval, Welch; {} vs {} seeds): "
-          "{}\n",
-          d.difference, d.ci_low, d.ci_high, values.size(), baseline.size(),
-          verdict(d, arm, c.lower_is_better));
-    }
+    text += fmt::format("{} vs {} on {} ({} is better): {}\n", arm, c.baseline, c.figure,
+                        c.lower_is_better ? "lower" : "higher",
+                        difference_text(c, arm_difference(c, rows, trials, arm), arm));
   }
   if (c.versus.size() > 1)
     text += fmt::format(
@@ -466,7 +517,7 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
                                "no conclusion drawn: no arm compared ran more than 1 seed, and "
                                "an interval of a difference needs at least 2 in each arm "
                                "(seeds: 2 or more)\n")
-                         : comparison_lines(c, rows);
+                         : comparison_lines(c, rows, trials);
   std::vector<std::string> incomplete;
   for (const ArmRow& row : rows) {
     const std::vector<std::string> arms = compared_arms(c);

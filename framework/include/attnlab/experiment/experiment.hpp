@@ -39,6 +39,11 @@ struct Conclusion {
   bool lower_is_better = false;
   std::string baseline;             // an arm's label
   std::vector<std::string> versus;  // arms' labels; every other arm by default
+  /// Each arm against the baseline seed by seed: the mean of the seeds'
+  /// differences with its paired t interval, instead of Welch's interval of
+  /// the difference of means. Under one seed every arm draws the same batches
+  /// and evaluation windows, so what a seed does to all of them cancels.
+  bool paired = false;
 };
 
 /// When a seed counts as having solved the task (`solved:`): its final `figure`
