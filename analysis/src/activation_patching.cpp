@@ -192,8 +192,8 @@ std::string format_patching_summary(const ExperimentResults& results,
                                     MeanInterval interval_kind) {
   TextTable table;
   table.title =
-      "activation patching per arm over seeds (mean [95% CI, " + describe(interval_kind) +
-      "]): the share of the clean loss "
+      "activation patching per arm over seeds (" + mean_with_interval(interval_kind) +
+      "): the share of the clean loss "
       "restored by putting the clean activation into the corrupted run (1 = all of it, 0 = "
       "none), and the accuracy on the clean targets";
   table.columns = {{"arm", "arm"},

@@ -169,10 +169,11 @@ std::string verdict_of(const ArmComparison& row, Pairing pairing) {
 }
 
 // The smallest two-sided p the exact rank test can give: for na against nb
-// seeds, complete separation, 2 / C(na + nb, na); for n pairs, every sign
-// alike, 2 / 2^n.
+// seeds, complete separation, 2 / C(na + nb, na); for the n pairs whose
+// difference is not 0, every sign alike, 2 / 2^n.
 double smallest_rank_p(const ArmComparison& row, Pairing pairing) {
-  if (pairing == Pairing::by_seed) return std::min(1.0, 2.0 / std::exp2(row.pairs));
+  if (pairing == Pairing::by_seed)
+    return std::min(1.0, 2.0 / std::exp2(static_cast<double>(row.rank.ranked)));
   const std::size_t na = row.arm.values.size(), nb = row.baseline.values.size();
   double ways = 1.0;
   for (std::size_t i = 1; i <= na; ++i)
@@ -180,16 +181,26 @@ double smallest_rank_p(const ArmComparison& row, Pairing pairing) {
   return std::min(1.0, 2.0 / ways);
 }
 
-// The arm's and the baseline's figures on the seeds both have, in the arm's order.
+// An arm's figures by seed; a seed twice in one arm (no plan has that) is an error.
+std::map<int64_t, double> by_seed(const ArmSample& sample) {
+  std::map<int64_t, double> values;
+  for (std::size_t i = 0; i < sample.seeds.size(); ++i)
+    if (!values.emplace(sample.seeds[i], sample.values[i]).second)
+      throw Error(fmt::format("arm '{}' has seed {} twice: its seeds cannot be paired", sample.arm,
+                              sample.seeds[i]));
+  return values;
+}
+
+// The arm's and the baseline's figures on the seeds both have, in seed order.
 std::pair<std::vector<double>, std::vector<double>> seed_pairs(const ArmSample& arm,
                                                                const ArmSample& baseline) {
+  const std::map<int64_t, double> partners = by_seed(baseline);
   std::pair<std::vector<double>, std::vector<double>> pairs;
-  for (std::size_t i = 0; i < arm.seeds.size(); ++i)
-    for (std::size_t j = 0; j < baseline.seeds.size(); ++j)
-      if (arm.seeds[i] == baseline.seeds[j]) {
-        pairs.first.push_back(arm.values[i]);
-        pairs.second.push_back(baseline.values[j]);
-      }
+  for (const auto& [seed, value] : by_seed(arm))
+    if (const auto partner = partners.find(seed); partner != partners.end()) {
+      pairs.first.push_back(value);
+      pairs.second.push_back(partner->second);
+    }
   return pairs;
 }
 
@@ -310,27 +321,34 @@ void note_row(const ArmComparison& row, const std::string& figure, ComparisonTab
                           row.arm.arm, row.baseline.arm));
 }
 
-// Whether the exact rank test can reach kAlpha at all with these seeds after Holm.
+// The rows whose exact rank test cannot reach kAlpha after Holm whatever the
+// data: a row's adjusted p is at least its own smallest possible p, and at least
+// `tested` times the smallest possible p of all the tested rows.
 void note_rank_floor(int64_t tested, ComparisonTable& table) {
-  double smallest_possible = 0.0;  // the largest of the rank test's smallest possible p's
-  std::string smallest_sizes;
+  const auto floor_of = [&](const ArmComparison& row) {
+    return smallest_rank_p(row, table.pairing);
+  };
+  const auto is_tested = [](const ArmComparison& row) { return !std::isnan(row.rank.p); };
+  double lowest = 1.0;
+  for (const ArmComparison& row : table.rows)
+    if (is_tested(row)) lowest = std::min(lowest, floor_of(row));
+  const double holm_floor = lowest * static_cast<double>(std::max<int64_t>(1, tested));
+  std::vector<std::string> blocked;
   for (const ArmComparison& row : table.rows) {
-    if (row.arm.values.empty() || row.baseline.values.empty()) continue;
-    const double smallest = smallest_rank_p(row, table.pairing);
-    if (smallest > smallest_possible) {
-      smallest_possible = smallest;
-      smallest_sizes = table.pairing == Pairing::by_seed
-                           ? fmt::format("{} pairs of seeds", row.pairs)
-                           : fmt::format("{} against {} seeds", row.arm.values.size(),
-                                         row.baseline.values.size());
-    }
+    if (!is_tested(row) || std::max(floor_of(row), holm_floor) < kAlpha) continue;
+    const std::string sizes =
+        table.pairing == Pairing::by_seed
+            ? fmt::format("{} pairs of seeds that differ", row.rank.ranked)
+            : fmt::format("{} against {} seeds", row.arm.values.size(), row.baseline.values.size());
+    blocked.push_back(fmt::format("{} ({}: p >= {:.3g})", row.arm.arm, sizes, floor_of(row)));
   }
-  if (smallest_possible * static_cast<double>(std::max<int64_t>(1, tested)) >= kAlpha)
-    table.notes.push_back(fmt::format(
-        "with {} the exact rank test cannot give p below {:.3g}, and Holm's correction "
-        "over {} comparison(s) multiplies that, so it cannot reach {} whatever the data; run "
-        "more seeds to let it speak",
-        smallest_sizes, smallest_possible, tested, kAlpha));
+  if (blocked.empty()) return;
+  table.notes.push_back(fmt::format(
+      "the exact rank test cannot reach {} whatever the data {}: {} (the smallest p each can "
+      "give; Holm's correction over {} comparison(s) multiplies the smallest of them, {:.3g}, "
+      "by {}); run more seeds to let it speak",
+      kAlpha, blocked.size() == static_cast<std::size_t>(tested) ? "in any row" : "in these rows",
+      fmt::join(blocked, "; "), tested, lowest, tested));
 }
 
 // t intervals that leave the figure's range (a fraction's [0, 1], a loss's >= 0).
@@ -354,8 +372,12 @@ void note_intervals_out_of_range(const std::string& figure, ComparisonTable& tab
 }  // namespace
 
 TestNames test_names(Pairing pairing) {
-  return pairing == Pairing::by_seed ? TestNames{"paired t", "signed-rank"}
-                                     : TestNames{"Welch", "rank test"};
+  if (pairing == Pairing::by_seed)
+    return {"paired t",          "signed-rank", "paired difference [95% CI]",
+            "paired_difference", "paired t p",  "paired_t",
+            "signed-rank p",     "signed_rank"};
+  return {"Welch",  "rank test", "difference [95% CI]", "difference", "Welch p", "welch",
+          "rank p", "rank"};
 }
 
 ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,

@@ -27,16 +27,7 @@ const NamedChoices<MeanInterval>& mean_interval_names() {
 
 std::string describe(MeanInterval interval) {
   return interval == MeanInterval::t ? "Student t"
-                                     : "expanded percentile bootstrap, within the figure's range";
-}
-
-Cell mean_cell(const SampleSummary& s, MeanInterval kind) {
-  return kind == MeanInterval::t ? interval(s.mean, s.ci_low, s.ci_high, "ci_")
-                                 : interval(s.mean, s.boot_low, s.boot_high, "boot_");
-}
-
-Cell seeds_mean_cell(const std::vector<double>& values, MeanInterval kind) {
-  return mean_cell(summarize(values), kind);
+                                     : "expanded percentile bootstrap, within the seeds' range";
 }
 
 namespace {
@@ -84,16 +75,14 @@ std::string format_comparison(const ComparisonTable& comparison, TextFormat form
   table.columns.insert(table.columns.end(),
                        {{"baseline", "baseline"}, {"baseline mean", "baseline_mean"}});
   if (solved) table.columns.push_back({"baseline solved", "baseline_solved"});
-  const std::string mean_test = paired ? "paired_t" : "welch",
-                    rank_test = paired ? "signed_rank" : "rank";
-  table.columns.insert(table.columns.end(),
-                       {{"difference [95% CI]", "difference"},
-                        {paired ? "paired t p" : "Welch p", mean_test + "_p"},
-                        {"Holm", mean_test + "_p_holm"},
-                        {paired ? "signed-rank p" : "rank p", rank_test + "_p"},
-                        {"Holm", rank_test + "_p_holm"},
-                        {"rank test", "rank_test"},
-                        {"verdict", "verdict"}});
+  const TestNames names = test_names(comparison.pairing);
+  table.columns.insert(table.columns.end(), {{names.difference_column, names.difference_field},
+                                             {names.mean_column, names.mean_field + "_p"},
+                                             {"Holm", names.mean_field + "_p_holm"},
+                                             {names.rank_column, names.rank_field + "_p"},
+                                             {"Holm", names.rank_field + "_p_holm"},
+                                             {"rank test", names.rank_field + "_test"},
+                                             {"verdict", "verdict"}});
   if (comparison.tuned) table.columns.push_back({"provisional", "provisional"});
   for (const ArmComparison& row : comparison.rows) {
     std::vector<Cell> cells{

@@ -281,8 +281,8 @@ std::string format_ablation_summary(const ExperimentResults& results,
                                     MeanInterval interval_kind) {
   TextTable table;
   table.title =
-      "head ablation per arm over seeds (mean [95% CI, " + describe(interval_kind) +
-      "]; accuracy on each trial's own "
+      "head ablation per arm over seeds (" + mean_with_interval(interval_kind) +
+      "; accuracy on each trial's own "
       "evaluation): the largest accuracy lost by removing one head alone (its gate at 0, or "
       "its output replaced by its mean), how many heads cost more than 0.01 alone, and the "
       "accuracy with heads pruned, least important first (Michel et al. 2019)";

@@ -159,8 +159,8 @@ std::string format_head_summary(const ExperimentResults& results,
                                 MeanInterval interval_kind) {
   TextTable table;
   table.title =
-      "heads per arm and attention module, over seeds (mean [95% CI, " + describe(interval_kind) +
-      "]): how different the "
+      "heads per arm and attention module, over seeds (" + mean_with_interval(interval_kind) +
+      "): how different the "
       "layer's heads are (Jensen-Shannon, bits), the best head's score on each detector, and "
       "the sharpest head's normalised entropy";
   table.columns = {{"arm", "arm"},
@@ -213,8 +213,8 @@ std::string format_head_summary(const ExperimentResults& results,
       "output directory; definitions: docs/analysis.md");
 
   TextTable order;
-  order.title = "order sensitivity per arm over seeds (mean [95% CI, " + describe(interval_kind) +
-                "]): how far the last layer's states "
+  order.title = "order sensitivity per arm over seeds (" + mean_with_interval(interval_kind) +
+                "): how far the last layer's states "
                 "move when each input is shuffled, relative to their size (0 = order-blind, as "
                 "self-attention without positions is; about 1.4 = unrelated)";
   order.columns = {{"arm", "arm"}, {"seeds", "seeds"}, {"permutation sensitivity", "sensitivity"}};

@@ -43,6 +43,8 @@ inline Cell share(double count, double of, double low, double high) {
 Cell mean_cell(const SampleSummary& summary, MeanInterval kind);
 /// The same for a figure's values over seeds.
 Cell seeds_mean_cell(const std::vector<double>& values, MeanInterval kind);
+/// What a title says such a cell holds: "mean [95% CI, <the interval>]".
+std::string mean_with_interval(MeanInterval kind);
 
 struct Column {
   std::string name;   // as the terminal and markdown show it

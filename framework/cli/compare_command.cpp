@@ -37,8 +37,9 @@ int run_compare(const std::vector<std::string>& arguments) {
       "below it for a loss)")("by-length", po::bool_switch(&by_length),
                               "also: the metric at every evaluated length (eval.lengths)")(
       "paired", po::bool_switch(&paired),
-      "pair each arm's seeds with the baseline's same seeds (they draw the same training "
-      "batches and evaluation windows): the mean of the seeds' differences with its paired t "
+      "pair each arm's seeds with the baseline's same seeds (arms that agree on the task, batch "
+      "and evaluation draw the same examples under one seed): the mean of the seeds' "
+      "differences with its paired t "
       "interval, the paired t-test and the Wilcoxon signed-rank test, instead of Welch and "
       "Mann-Whitney")(
       "solved", po::value<double>()->notifier([&](double v) { solved_at = v; }),

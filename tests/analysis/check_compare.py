@@ -106,8 +106,8 @@ for key, ps in (("welch_p_holm", welch_ps), ("rank_p_holm", rank_ps)):
         expected[i] = running
     for row, value in zip(rows, expected):
         close(row[key], value, key)
-assert any("with 3 against 3 seeds the exact rank test cannot give p below 0.1" in note
-           for note in report["notes"]), report["notes"]
+assert any("the exact rank test cannot reach 0.05 whatever the data in any row" in note and
+           "3 against 3 seeds: p >= 0.1)" in note for note in report["notes"]), report["notes"]
 
 # --paired: seed by seed. Three pairs: the signed-rank test cannot go below 2/8.
 paired, = json.loads(compare("--baseline", "heads.count=1", "--format", "json", "--paired"))
@@ -117,11 +117,11 @@ for row in paired["rows"]:
     assert seeds == sorted(base) and row["pairs"] == len(seeds), (row, seeds)
     a, b = np.array([arm[s] for s in seeds]), np.array([base[s] for s in seeds])
     d = a - b
-    close(row["difference"], d.mean(), "paired difference")
+    close(row["paired_difference"], d.mean(), "paired difference")
     if d.std() > 0:
         close(row["paired_t_p"], stats.ttest_rel(a, b).pvalue, "paired t p")
         half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-        close(row["difference_low"], d.mean() - half, "paired interval low")
+        close(row["paired_difference_low"], d.mean() - half, "paired interval low")
 
     def w_plus(x, y):
         nonzero = (x - y)[x != y]
@@ -131,10 +131,15 @@ for row in paired["rows"]:
         close(row["signed_rank_p"], stats.permutation_test(
             (a, b), w_plus, permutation_type="samples", vectorized=False,
             n_resamples=np.inf).pvalue, "signed-rank p")
-    assert "welch_p" not in row and "rank_p" not in row, row
+    assert not {"welch_p", "rank_p", "difference", "rank_test"} & set(row), row
+    assert row["signed_rank_test"] in ("exact", "-"), row
 assert "paired by seed" in paired["title"], paired["title"]
-assert any("with 3 pairs of seeds the exact rank test cannot give p below 0.25" in note
-           for note in paired["notes"]), paired["notes"]
+for row in paired["rows"]:  # the signed-rank floor counts the pairs that differ
+    arm, base = arms[row["arm"]]["by_seed"], arms[row["baseline"]]["by_seed"]
+    differ = sum(arm[s] != base[s] for s in arm)
+    if differ:
+        expected = f"{differ} pairs of seeds that differ: p >= {min(1.0, 2 / 2 ** differ):.3g})"
+        assert any(expected in note for note in paired["notes"]), (expected, paired["notes"])
 
 table = list(csv.DictReader(io.StringIO(compare("--baseline", "heads.count=1", "--format", "csv"))))
 assert [r["arm"] for r in table] == [r["arm"] for r in rows], table

@@ -19,9 +19,7 @@ if ! mount -t tmpfs -o size=2M tmpfs "$disk" 2> "$work/mount.txt"; then
 fi
 cd "$work"
 small=$here/small.yaml
-# Few steps: what fills the disk is each trial's file, whose size the steps
-# barely change (the parameters, and a curve point per evaluation).
-options=(-j 1 -o record.tensors=[] -o train.steps=30 -o eval.every=10)
+options=(-j 1 -o record.tensors=[])
 "$attnlab" run "$small" "${options[@]}" -q -o output=reference > /dev/null
 
 for free_kib in 150 90 40 20 8; do  # the disk fills at different moments of a trial

@@ -166,8 +166,8 @@ concurrent)  # one writer per plan: another plan is refused, the same plan share
   $python "$here/check_results.py" together 6
   ;;
 outside_signal)  # a worker stopped from outside: the run says so and exits non-zero
-  # Long enough to be stopped while training; one seed, so that the three
-  # trials left are all that runs on after the stop.
+  # Long enough to be stopped while training; one seed, so that two trials
+  # run on after the stop.
   long=(-o output=signalled -o train.steps=1500 -o seeds=1)
   "$attnlab" run "$small" -j 1 "${long[@]}" > out.txt 2> err.txt &
   runner=$!

@@ -131,6 +131,12 @@ TEST_CASE("tune.seeds are seeds of their own, and validation figures are not con
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: 3}"), Contains("tune.seeds: found"));
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: []}"),
                Contains("tune.seeds: found an empty list") && Contains("-o tune.seeds="));
+  // Written in a file, an empty seeds: is refused (it would silently select on the
+  // reported seeds); only the command line's -o tune.seeds= switches them off.
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: }"), Contains("tune.seeds: found"));
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: ~}"), Contains("tune.seeds: found"));
+  REQUIRE_THAT(refusal("tune: {seeds: [100]}"), Contains("only seeds: tune.seeds set on an "
+                                                         "experiment without a tune: block?"));
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01]}\nconclusion: {figure: "
                        "'eval_loss[validation]', baseline: heads.count=1}"),
                Contains("conclusion.figure: eval_loss[validation] is what tune: selects") &&

@@ -114,6 +114,7 @@ TEST_CASE("Signed-rank: every sign pattern counted, the floor 2 / 2^n, zeros dro
   REQUIRE(mixed.p == Approx(0.75));
   // A zero difference is dropped: the same as the three pairs alone.
   REQUIRE(signed_rank_test({1, 0, 3, 5}, {0, 2, 0, 5}).p == Approx(0.75));
+  REQUIRE(signed_rank_test({1, 0, 3, 5}, {0, 2, 0, 5}).ranked == 3);
   REQUIRE(signed_rank_test({1, 2}, {1, 2}).p == 1.0);
   REQUIRE(std::isnan(signed_rank_test({}, {}).p));
   REQUIRE(std::isnan(signed_rank_test({1, NAN}, {1, 2}).p));

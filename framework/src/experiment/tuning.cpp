@@ -29,10 +29,11 @@ std::vector<std::string> tunable_keys() {
   return keys;
 }
 
-// tune.seeds: a list of distinct seeds >= 0; switched off (`-o tune.seeds=`),
-// none: the reported seeds select.
+// tune.seeds: a list of distinct seeds >= 0; an empty value (`-o tune.seeds=`;
+// a file's `seeds:` with nothing after it is refused) switches them off: the
+// reported seeds select.
 std::vector<uint64_t> selection_seeds(const ConfigNode& node) {
-  if (schema::switched_off(&node)) return {};
+  if (node.is_scalar() && node.text().empty()) return {};
   if (!node.is_sequence() || node.items().empty())
     fail(node.location(), "seeds",
          fmt::format("found {}, expected a list of seeds (integers >= 0) that only select "
@@ -130,7 +131,11 @@ std::optional<Tuning> parse_tune(const ConfigNode* block) {
   }
   if (values == nullptr)
     fail(block->location(), "",
-         fmt::format("no key to tune; expected one of: {}", fmt::join(tunable, ", ")));
+         fmt::format("no key to tune{}; expected one of: {}",
+                     block->find("seeds") ? " (only seeds: tune.seeds set on an experiment "
+                                            "without a tune: block?)"
+                                          : "",
+                     fmt::join(tunable, ", ")));
   if (!values->is_sequence() || values->items().size() < 2)
     fail(values->location(), tuning.key,
          fmt::format("found {}, expected a list of at least two values", values->describe()));

@@ -124,7 +124,9 @@ TTest paired_t_test(const std::vector<double>& a, const std::vector<double>& b) 
 }
 
 RankTest mann_whitney_test(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.empty() || b.empty() || !all_finite(a) || !all_finite(b)) return {kNaN, kNaN, kNaN, false};
+  if (a.empty() || b.empty() || !all_finite(a) || !all_finite(b))
+    return {kNaN, kNaN, kNaN, false, 0};
+  const auto ranked = static_cast<int64_t>(a.size() + b.size());
   std::vector<double> pooled(a);
   pooled.insert(pooled.end(), b.begin(), b.end());
   const DoubledRanks ranks = doubled_midranks(pooled);  // a's values first
@@ -134,20 +136,20 @@ RankTest mann_whitney_test(const std::vector<double>& a, const std::vector<doubl
   const double u = static_cast<double>(doubled_sum_a) / 2.0 - na * (na + 1.0) / 2.0;
   const double middle = na * nb / 2.0;
   if (a.size() + b.size() <= kExactRankTestLimit)
-    return {u, middle, exact_subset_p(ranks.doubled, a.size(), doubled_sum_a), true};
+    return {u, middle, exact_subset_p(ranks.doubled, a.size(), doubled_sum_a), true, ranked};
   const double n = na + nb;
   const double sigma =
       std::sqrt(na * nb / 12.0 * ((n + 1.0) - tie_term(ranks.tie_sizes) / (n * (n - 1.0))));
-  if (sigma == 0.0) return {u, middle, 1.0, false};  // every value tied: nothing tells them apart
+  if (sigma == 0.0) return {u, middle, 1.0, false, ranked};  // every value tied
   const double z = (std::max(u, na * nb - u) - middle - 0.5) / sigma;
   const boost::math::normal standard;
   return {u, middle, std::min(1.0, 2.0 * boost::math::cdf(boost::math::complement(standard, z))),
-          false};
+          false, ranked};
 }
 
 RankTest signed_rank_test(const std::vector<double>& a, const std::vector<double>& b) {
   const std::vector<double> all = pair_differences(a, b);
-  if (all.empty() || !all_finite(all)) return {kNaN, kNaN, kNaN, false};
+  if (all.empty() || !all_finite(all)) return {kNaN, kNaN, kNaN, false, 0};
   std::vector<double> nonzero, sizes;
   for (const double d : all)
     if (d != 0.0) {
@@ -155,22 +157,23 @@ RankTest signed_rank_test(const std::vector<double>& a, const std::vector<double
       sizes.push_back(std::fabs(d));
     }
   const bool exact = nonzero.size() <= kExactRankTestLimit;
-  if (nonzero.empty()) return {0.0, 0.0, 1.0, exact};  // every pair equal
+  if (nonzero.empty()) return {0.0, 0.0, 1.0, exact, 0};  // every pair equal
+  const auto ranked = static_cast<int64_t>(nonzero.size());
   const DoubledRanks ranks = doubled_midranks(sizes);
   int64_t doubled_positive = 0;
   for (std::size_t i = 0; i < nonzero.size(); ++i)
     if (nonzero[i] > 0.0) doubled_positive += ranks.doubled[i];
   const auto n = static_cast<double>(nonzero.size());
   const double w = static_cast<double>(doubled_positive) / 2.0, middle = n * (n + 1.0) / 4.0;
-  if (exact) return {w, middle, exact_sign_p(ranks.doubled, doubled_positive), true};
+  if (exact) return {w, middle, exact_sign_p(ranks.doubled, doubled_positive), true, ranked};
   const double sigma =
       std::sqrt(n * (n + 1.0) * (2.0 * n + 1.0) / 24.0 - tie_term(ranks.tie_sizes) / 48.0);
-  if (w == middle) return {w, middle, 1.0, false};
+  if (w == middle) return {w, middle, 1.0, false, ranked};
   const double z = (std::fabs(w - middle) - 0.5) / sigma;
   const boost::math::normal standard;
   return {w, middle,
           std::min(1.0, 2.0 * boost::math::cdf(boost::math::complement(standard, std::fabs(z)))),
-          false};
+          false, ranked};
 }
 
 std::vector<double> holm_adjusted(const std::vector<double>& p_values) {

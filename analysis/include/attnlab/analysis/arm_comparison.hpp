@@ -43,10 +43,10 @@ struct ArmSample {
 enum class MeanInterval { bootstrap, t };
 
 /// Unpaired: the arm's seeds and the baseline's as two samples. By seed: each
-/// seed's figure in the arm less the same seed's in the baseline. Under one
-/// seed both arms draw the same training batches and evaluation windows (each
-/// stream is seeded by the seed and its purpose alone), so what a seed does to
-/// both cancels in its difference.
+/// seed's figure in the arm less the same seed's in the baseline. Each random
+/// stream is seeded by the seed and its purpose alone, so arms that agree on
+/// the task, the batch and the evaluation draw the same batches and examples
+/// under one seed, and what that draw does to both cancels in the difference.
 enum class Pairing { unpaired, by_seed };
 
 struct ArmComparison {
@@ -75,10 +75,14 @@ struct ComparisonOptions {
   Pairing pairing = Pairing::unpaired;
 };
 
-/// The names of the two tests a pairing uses: "Welch" and "rank test", or
-/// "paired t" and "signed-rank".
+/// What a pairing's difference and tests are called: in verdicts and notes
+/// ("Welch", "rank test" | "paired t", "signed-rank"), on screen and as CSV and
+/// JSON fields (never one field for two tests).
 struct TestNames {
   std::string mean, rank;
+  std::string difference_column, difference_field;  // "difference" | "paired difference"
+  std::string mean_column, mean_field;              // "Welch p", "welch" | "paired t p", ...
+  std::string rank_column, rank_field;              // "rank p", "rank" | "signed-rank p", ...
 };
 TestNames test_names(Pairing pairing);
 

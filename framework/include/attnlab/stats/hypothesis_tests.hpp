@@ -39,6 +39,8 @@ struct RankTest {
   bool exact = false;  // the exact permutation distribution of the ranks (ties kept as
                        // midranks); otherwise the normal approximation with the tie
                        // correction and a continuity correction of 1/2
+  int64_t ranked = 0;  // the values ranked: Mann–Whitney, both samples; signed-rank, the
+                       // pairs whose difference is not 0
 };
 
 /// The Mann–Whitney U test (Wilcoxon rank-sum) of "a and b come from one
@@ -54,9 +56,10 @@ RankTest mann_whitney_test(const std::vector<double>& a, const std::vector<doubl
 /// pairs: the differences that are 0 are dropped (Wilcoxon's rule, SciPy's
 /// default), the rest ranked by size (midranks for ties), and W+ is the sum of
 /// the positive ones' ranks; p = min(1, 2 min(P(W <= W+), P(W >= W+))) over the
-/// 2^n equally likely signs, exact up to `kExactRankTestLimit` pairs. With n
-/// pairs p cannot fall below 2 / 2^n: 0.0625 at 5 seeds. p is 1 when every
-/// difference is 0; NaN figures without pairs or for a value that is not finite.
+/// 2^n equally likely signs of the n differences that are not 0, exact up to
+/// `kExactRankTestLimit` of them. p cannot fall below 2 / 2^n: 0.0625 with 5
+/// seeds that all differ. p is 1 when every difference is 0; NaN figures
+/// without pairs or for a value that is not finite.
 RankTest signed_rank_test(const std::vector<double>& a, const std::vector<double>& b);
 
 /// Holm's step-down adjustment of p-values for testing them together: the
