@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/run/trial_runner.hpp"
@@ -28,10 +30,24 @@
 namespace attnlab::cli {
 namespace {
 
-volatile std::sig_atomic_t stop_requested = 0;
+std::atomic<bool> stop_requested{false};
 
-void request_stop(int) {
-  stop_requested = 1;
+// SIGINT and SIGTERM stay blocked in every thread but one, which takes them
+// with sigwait: no signal is ever delivered to a computing thread. oneDNN's
+// AVX-512 sgemm kernels point rsp into the heap while they run (oneDNN issue
+// #4845, fixed after Debian 12's release), so a handler's frame pushed there
+// corrupts the heap: a stopped trial died of SIGSEGV or SIGABRT instead of
+// stopping. Threads started later (OpenMP's, oneDNN's) inherit the mask.
+void watch_stop_signals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // already so when started by a run
+  std::thread([stop_signals] {
+    int signal = 0;
+    while (sigwait(&stop_signals, &signal) == 0) stop_requested = true;
+  }).detach();
 }
 
 // Appends to the trial's log, never through a link planted in its place.
@@ -72,13 +88,7 @@ int report_failure(const std::string& failure, const std::string& output, std::F
 int run_trial_worker(const std::vector<std::string>& arguments) {
   const WorkerCommand command = parse_worker_arguments(arguments);
   const std::string& output = command.output;
-  std::signal(SIGINT, request_stop);
-  std::signal(SIGTERM, request_stop);
-  sigset_t stop_signals;  // blocked by the parent until the handlers were in place
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  watch_stop_signals();
   std::FILE* log = nullptr;
   try {
     log = open_log(command.log);

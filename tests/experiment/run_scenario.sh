@@ -2,7 +2,7 @@
 # Batch-run scenarios of `attnlab run`, end to end on real processes.
 #   run_scenario.sh ATTNLAB SCENARIO [CRASHING_PLUGIN]
 # Scenarios: jobs, shards, resume, interrupt, failures, changed, crash, concurrent,
-#            outside_signal, contained, corrupted
+#            outside_signal, contained, corrupted, stop_in_gemm
 set -euo pipefail
 attnlab=$1
 scenario=$2
@@ -93,6 +93,35 @@ interrupt)  # SIGINT stops cleanly with exit 130; the next run completes
   grep -q "5 already finished, 1 to run" again.txt
   [ -n "$(ls stopped/trials/unreadable/ | grep "$(basename "$emptied")")" ]
   $python "$here/check_results.py" stopped 6
+  ;;
+stop_in_gemm)  # a stop that lands inside a matrix product stops the trial, never crashes it
+  # A model whose steps are mostly large products (oneDNN's JIT kernels, where a
+  # signal delivered to the computing thread once corrupted the heap), stopped
+  # at several moments.
+  cat > wide.yaml <<YAML
+base: $small
+model: {d_model: 128, layers: 4, ffn: 512}
+task: {length: 24}
+train: {steps: 100000, batch: 32}
+eval: {every: 10, lengths: []}
+record: {tensors: []}
+seeds: 1
+YAML
+  for delay in 1.5 2.1 2.7 3.3; do
+    rm -rf wide_out
+    "$attnlab" run wide.yaml -j 1 -o output=wide_out > out.txt 2>&1 &
+    runner=$!
+    sleep "$delay"
+    kill -TERM $runner
+    status=0
+    wait $runner || status=$?
+    if [ "$status" -ne 130 ] || grep -q "killed by signal" out.txt; then
+      echo "stopped after $delay s: exit $status, expected 130 and no crash" >&2
+      cat out.txt >&2
+      exit 1
+    fi
+    grep -q "interrupted; nothing kept" wide_out/trials/*.log
+  done
   ;;
 failures)  # a diverging arm fails with its reason; the others finish; retries and fail-fast
   cat > failing.yaml <<YAML

@@ -52,8 +52,9 @@ int WorkerPool::start(const std::vector<std::string>& arguments, const std::stri
     throw Error("cannot start a trial worker (fork failed)");
   }
   if (pid == 0) {  // child: only async-signal-safe calls until exec
-    // SIGINT/SIGTERM stay blocked across exec until the worker has its handlers
-    // (the mask is inherited), so an early stop request is held, not fatal.
+    // SIGINT/SIGTERM stay blocked across exec (the mask is inherited): the
+    // worker takes them with sigwait on a thread of its own, and until then an
+    // early stop request is held, not fatal.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
