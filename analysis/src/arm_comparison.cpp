@@ -343,12 +343,17 @@ void note_rank_floor(int64_t tested, ComparisonTable& table) {
     blocked.push_back(fmt::format("{} ({}: p >= {:.3g})", row.arm.arm, sizes, floor_of(row)));
   }
   if (blocked.empty()) return;
+  const std::string by_holm = tested > 1 && holm_floor >= kAlpha
+                                  ? fmt::format(
+                                        "; Holm's correction over {} comparisons takes even "
+                                        "the lowest of these, {:.3g}, to {:.3g}",
+                                        tested, lowest, holm_floor)
+                                  : "";
   table.notes.push_back(fmt::format(
-      "the exact rank test cannot reach {} whatever the data {}: {} (the smallest p each can "
-      "give; Holm's correction over {} comparison(s) multiplies the smallest of them, {:.3g}, "
-      "by {}); run more seeds to let it speak",
+      "the exact rank test cannot reach {} {} with the seeds it has (paired: the pairs that "
+      "differ): {}{}; run more seeds to let it speak",
       kAlpha, blocked.size() == static_cast<std::size_t>(tested) ? "in any row" : "in these rows",
-      fmt::join(blocked, "; "), tested, lowest, tested));
+      fmt::join(blocked, "; "), by_holm));
 }
 
 // t intervals that leave the figure's range (a fraction's [0, 1], a loss's >= 0).

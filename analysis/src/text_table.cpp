@@ -39,10 +39,13 @@ std::string shown(const Cell& cell) {
       return shown(cell.value, cell.digits);
     case Cell::Kind::interval: {
       if (std::isnan(cell.low)) return shown(cell.value, 4);
-      // A bound a hair from 0 on the cell's own scale is 0 to the eye: the bootstrap's
-      // interpolation between the lowest resample means at 2 seeds leaves 3e-74.
+      // A bootstrap bound a hair from 0 on the cell's own scale is 0 to the eye: the
+      // interpolation between the lowest resample means at 2 seeds leaves 3e-74. A t
+      // interval's bound is shown as computed (its sign can matter).
       const double scale =
-          std::max({std::abs(cell.value), std::abs(cell.low), std::abs(cell.high)});
+          cell.bounds == "boot_"
+              ? std::max({std::abs(cell.value), std::abs(cell.low), std::abs(cell.high)})
+              : 0.0;
       const auto in_scale = [&](double x) {
         return shown(std::abs(x) < 1e-12 * scale ? 0.0 : x, 4);
       };

@@ -22,11 +22,9 @@
 #include <fstream>
 #include <memory>
 
-#ifndef ATTNLAB_DATA_DIR
-#define ATTNLAB_DATA_DIR "data"
-#endif
-#ifndef ATTNLAB_DATA_FROM_LIBRARY
-#define ATTNLAB_DATA_FROM_LIBRARY "../share/attnlab"
+#if !defined(ATTNLAB_DATA_DIR) || !defined(ATTNLAB_BUILD_LIBRARY_DIR) || \
+    !defined(ATTNLAB_DATA_FROM_LIBRARY)
+#error "plugins/CMakeLists.txt defines where the built-in data lives"
 #endif
 
 namespace attnlab {
@@ -37,19 +35,22 @@ constexpr std::uintmax_t kLargestCorpus = 64u << 20;  // read whole into memory
 constexpr double kValidationBegins = 0.85;
 constexpr double kHeldOutBegins = 0.9;
 
-// kjv.txt where `cmake --install` put it, beside the library this code was
-// loaded from; otherwise (a build tree) in the source's data/.
+// kjv.txt: the library of the build tree reads the source's data/; an
+// installed one, only the copy installed with it (never the build machine's
+// source, which a trial's configuration could not tell apart).
 std::filesystem::path builtin_corpus() {
   static const char anchor = 0;  // any address inside this library
   Dl_info library{};
-  if (dladdr(&anchor, &library) != 0 && library.dli_fname != nullptr) {
-    std::error_code error;
-    const std::filesystem::path installed =
-        std::filesystem::absolute(library.dli_fname, error).parent_path() /
-        ATTNLAB_DATA_FROM_LIBRARY / "kjv.txt";
-    if (!error && std::filesystem::exists(installed, error)) return installed.lexically_normal();
-  }
-  return std::filesystem::path(ATTNLAB_DATA_DIR) / "kjv.txt";
+  if (dladdr(&anchor, &library) == 0 || library.dli_fname == nullptr)
+    throw Error(
+        "task 'char_lm': cannot tell where libattnlab was loaded from, so not where "
+        "its corpus is; give task.corpus");
+  std::error_code error;
+  const std::filesystem::path directory =
+      std::filesystem::absolute(library.dli_fname, error).parent_path().lexically_normal();
+  if (std::filesystem::equivalent(directory, ATTNLAB_BUILD_LIBRARY_DIR, error))
+    return std::filesystem::path(ATTNLAB_DATA_DIR) / "kjv.txt";
+  return (directory / ATTNLAB_DATA_FROM_LIBRARY / "kjv.txt").lexically_normal();
 }
 
 std::string read_corpus(const std::string& given) {

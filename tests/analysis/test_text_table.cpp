@@ -16,5 +16,7 @@ TEST_CASE("a bound a hair from 0 on its cell's scale shows as 0 on screen, in fu
   REQUIRE_THAT(render(table, TextFormat::csv), Contains("3.179e-74"));
   table.rows = {{interval(2e-9, 1e-9, 3e-9, "boot_")}};  // small everywhere: kept
   REQUIRE_THAT(render(table, TextFormat::table), Contains("2e-09 [1e-09, 3e-09]"));
+  table.rows = {{interval(0.5, 3e-14, 1.0)}};  // a t interval (a difference): as computed
+  REQUIRE_THAT(render(table, TextFormat::table), Contains("[3e-14, 1]"));
   REQUIRE(mean_with_interval(MeanInterval::t) == "mean [95% CI, Student t]");
 }

@@ -146,6 +146,13 @@ TEST_CASE("a paired conclusion pairs each arm's seeds with the baseline's by see
   summaries.back().metrics.clear();
   REQUIRE_THAT(conclusion_text(experiment, summaries),
                Contains("(95% interval, paired t; 4 pairs"));
+  {  // seeds that do not meet: 4 and 5 seeds finished, none of them in both
+    std::vector<TrialSummary> apart = summaries;
+    for (TrialSummary& s : apart)
+      if (s.arm == "b" && s.seed != 0) s.seed += 10;
+    REQUIRE_THAT(conclusion_text(experiment, apart),
+                 Contains("no interval: 4 and 5 seeds with a finite value, 0 of them in both"));
+  }
   for (TrialSummary& s : summaries) s.metrics = {{"eval_loss", s.arm == "a" ? 1.0 : 1.5}};
   summaries.back().status = TrialStatus::finished;
   REQUIRE_THAT(conclusion_text(experiment, summaries),

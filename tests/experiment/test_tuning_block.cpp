@@ -135,6 +135,8 @@ TEST_CASE("tune.seeds are seeds of their own, and validation figures are not con
   // reported seeds); only the command line's -o tune.seeds= switches them off.
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: }"), Contains("tune.seeds: found"));
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: ~}"), Contains("tune.seeds: found"));
+  REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: ''}"),
+               Contains("tune.seeds: found"));
   REQUIRE_THAT(refusal("tune: {seeds: [100]}"), Contains("only seeds: tune.seeds set on an "
                                                          "experiment without a tune: block?"));
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01]}\nconclusion: {figure: "

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # build_example.sh BUILD_DIR EXAMPLE_SOURCE: installs attnlab from BUILD_DIR into
-# a temporary prefix (checking that char_lm reads the corpus installed with it), builds the example plugin against it with find_package,
-# lists its components and trains a model with both of them; then builds the
-# abridged example of docs/plugins.md exactly as written there and checks it.
+# a temporary prefix (checking that char_lm reads the corpus installed with it),
+# builds the example plugin against it with find_package, lists its components
+# and trains a model with both of them; then builds the abridged example of
+# docs/plugins.md exactly as written there and checks it.
 set -euo pipefail
 build_dir=$1 example=$2
 work=$(mktemp -d)
@@ -13,19 +14,22 @@ cmake --build "$work/build" >/dev/null
 attnlab="$work/prefix/bin/attnlab"
 plugin="$work/build/libattnlab_example.so"
 
-# char_lm's built-in corpus is installed, and the installed copy is the one read:
-# put a directory in its place, and the installed attnlab names it.
-corpus="$work/prefix/share/attnlab/kjv.txt"
+# char_lm's built-in corpus is installed, the installed copy is the one read (with
+# it gone, the installed attnlab names it and never falls back to the source's),
+# and a moved install still finds its own.
+corpus="$work/prefix/share/attnlab/data/kjv.txt"
 cmp "$corpus" "$example/../../data/kjv.txt"
 tiny=(--task char_lm --steps 2 --d-model 16 --heads 1 --ffn 16 --layers 1)
 "$attnlab" train "${tiny[@]}" > /dev/null
-mv "$corpus" "$corpus.moved" && mkdir "$corpus"
+mv "$corpus" "$corpus.moved"
 if "$attnlab" train "${tiny[@]}" 2> "$work/corpus.txt"; then
   echo "the installed attnlab trained without its installed corpus" >&2
   exit 1
 fi
-grep -q "corpus '$corpus' is not a regular file" "$work/corpus.txt"
-rmdir "$corpus" && mv "$corpus.moved" "$corpus"
+grep -q "corpus '$corpus' does not exist" "$work/corpus.txt"
+mv "$corpus.moved" "$corpus"
+mv "$work/prefix" "$work/moved" && "$work/moved/bin/attnlab" train "${tiny[@]}" > /dev/null
+mv "$work/moved" "$work/prefix"
 "$attnlab" plugins --plugin "$plugin" | tee "$work/plugins.txt" | grep -E "relu_squared|scaled_sinusoidal"
 grep -q "\[$plugin\]" "$work/plugins.txt"  # the origin is the library
 "$attnlab" check-plugin "$plugin" | tee "$work/check.txt"  # the installed kit passes it

@@ -9,6 +9,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/trial_spec.hpp"
+#include "attnlab/registry/parameters.hpp"
 #include "attnlab/run/figures.hpp"
 #include "attnlab/train/trainer.hpp"
 #include "schema.hpp"
@@ -168,11 +169,14 @@ std::optional<Conclusion> parse_conclusion(const ConfigNode* block, const Experi
            "unknown key; a conclusion takes figure, baseline, versus, paired");
   Conclusion conclusion;
   if (const ConfigNode* paired = block->find("paired")) {
-    if (!paired->is_scalar() || (paired->text() != "true" && paired->text() != "false"))
+    const auto value = paired->is_scalar()
+                           ? parse_parameter_value(ParameterType::boolean, paired->text())
+                           : std::nullopt;
+    if (!value)
       fail(*paired, "paired",
            fmt::format("found {}, expected true (seed by seed: paired t) or false (Welch)",
                        paired->describe()));
-    conclusion.paired = paired->text() == "true";
+    conclusion.paired = std::get<bool>(*value);
   }
   const ConfigNode& baseline = scalar_at(*block, "baseline");
   conclusion.baseline = one_of(baseline, "baseline", experiment.arms);

@@ -59,6 +59,18 @@ void emit(YAML::Emitter& out, const ConfigNode& node) {
 
 }  // namespace
 
+namespace {
+constexpr std::string_view kCommandLine = "command line (-o ";
+}  // namespace
+
+std::string SourceLocation::command_line(const std::string& assignment) {
+  return fmt::format("{}{})", kCommandLine, assignment);
+}
+
+bool SourceLocation::on_command_line() const {
+  return std::string_view(file).substr(0, kCommandLine.size()) == kCommandLine;
+}
+
 std::string SourceLocation::str() const {
   if (line <= 0) return file.empty() ? "(default)" : file;
   return fmt::format("{}:{}:{}", file, line, column);

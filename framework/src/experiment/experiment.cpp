@@ -91,7 +91,7 @@ ConfigNode with_bases(const fs::path& path, ConfigNode document, std::vector<fs:
 }
 
 void apply_override(ConfigNode& document, const std::string& assignment) {
-  const SourceLocation where{fmt::format("command line (-o {})", assignment), 0, 0};
+  const SourceLocation where{SourceLocation::command_line(assignment), 0, 0};
   const auto equals = assignment.find('=');
   if (equals == std::string::npos || equals == 0)
     throw ConfigError(

@@ -29,11 +29,11 @@ std::vector<std::string> tunable_keys() {
   return keys;
 }
 
-// tune.seeds: a list of distinct seeds >= 0; an empty value (`-o tune.seeds=`;
-// a file's `seeds:` with nothing after it is refused) switches them off: the
-// reported seeds select.
+// tune.seeds: a list of distinct seeds >= 0; the command line's empty value
+// (`-o tune.seeds=`) switches them off: the reported seeds select. A file's
+// empty value is refused: there it is more likely a slip than a choice.
 std::vector<uint64_t> selection_seeds(const ConfigNode& node) {
-  if (node.is_scalar() && node.text().empty()) return {};
+  if (node.location().on_command_line() && schema::switched_off(&node)) return {};
   if (!node.is_sequence() || node.items().empty())
     fail(node.location(), "seeds",
          fmt::format("found {}, expected a list of seeds (integers >= 0) that only select "

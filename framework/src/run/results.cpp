@@ -395,7 +395,9 @@ std::map<uint64_t, double> values_by_seed(const std::vector<TrialSummary>& trial
   for (const TrialSummary& t : trials)
     if (t.arm == arm && t.status == TrialStatus::finished)
       for (const auto& [name, value] : t.metrics)
-        if (name == figure && std::isfinite(value)) values[t.seed] = value;
+        if (name == figure && std::isfinite(value) && !values.emplace(t.seed, value).second)
+          throw Error(
+              fmt::format("arm '{}' has seed {} twice: its seeds cannot be paired", arm, t.seed));
   return values;
 }
 
@@ -403,7 +405,7 @@ std::map<uint64_t, double> values_by_seed(const std::vector<TrialSummary>& trial
 // the paired t interval of the seeds' differences.
 struct ArmDifference {
   MeanDifference d;
-  std::size_t arm_seeds = 0, baseline_seeds = 0;  // unpaired: each side's finite values
+  std::size_t arm_seeds = 0, baseline_seeds = 0;  // each side's finite values
   std::size_t pairs = 0;                          // paired: seeds both have
 };
 
@@ -414,14 +416,15 @@ ArmDifference arm_difference(const Conclusion& c, const std::vector<ArmRow>& row
                               baseline = finite_values(rows, c.baseline, c.figure);
     return {welch_difference(values, baseline), values.size(), baseline.size(), 0};
   }
-  const std::map<uint64_t, double> baseline = values_by_seed(trials, c.baseline, c.figure);
+  const std::map<uint64_t, double> baseline = values_by_seed(trials, c.baseline, c.figure),
+                                   own = values_by_seed(trials, arm, c.figure);
   std::vector<double> values, partners;
-  for (const auto& [seed, value] : values_by_seed(trials, arm, c.figure))
+  for (const auto& [seed, value] : own)
     if (const auto partner = baseline.find(seed); partner != baseline.end()) {
       values.push_back(value);
       partners.push_back(partner->second);
     }
-  return {paired_difference(values, partners), 0, 0, values.size()};
+  return {paired_difference(values, partners), own.size(), baseline.size(), values.size()};
 }
 
 // The line's text after "ARM vs BASELINE on FIGURE (...): ".
@@ -429,8 +432,10 @@ std::string difference_text(const Conclusion& c, const ArmDifference& a, const s
   const MeanDifference& d = a.d;
   if (c.paired) {
     if (std::isnan(d.ci_low))
-      return fmt::format("no interval: {} pairs of seeds with a finite value (an interval needs 2)",
-                         a.pairs);
+      return fmt::format(
+          "no interval: {} and {} seeds with a finite value, {} of them in both (an interval "
+          "needs 2 seeds in both)",
+          a.arm_seeds, a.baseline_seeds, a.pairs);
     if (d.ci_low == d.ci_high)  // every pair differs alike: no spread to estimate an interval
       return fmt::format(
           "no spread: the difference is {:+.4f} on each of the {} pairs of seeds, but no "

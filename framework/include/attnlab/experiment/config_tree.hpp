@@ -18,6 +18,10 @@ struct SourceLocation {
   int column = 0;
   /// "file:line:col", or just the file when there is no position.
   std::string str() const;
+  /// Written on the command line (-o KEY=VALUE), not in a file.
+  bool on_command_line() const;
+  /// The `file` of a value given as `-o ASSIGNMENT`.
+  static std::string command_line(const std::string& assignment);
 };
 
 class ConfigNode {
