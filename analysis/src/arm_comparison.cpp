@@ -380,9 +380,9 @@ TestNames test_names(Pairing pairing) {
   if (pairing == Pairing::by_seed)
     return {"paired t",          "signed-rank", "paired difference [95% CI]",
             "paired_difference", "paired t p",  "paired_t",
-            "signed-rank p",     "signed_rank"};
-  return {"Welch",  "rank test", "difference [95% CI]", "difference", "Welch p", "welch",
-          "rank p", "rank"};
+            "signed-rank p",     "signed_rank", "signed-rank test"};
+  return {"Welch", "rank test", "difference [95% CI]", "difference", "Welch p", "welch", "rank p",
+          "rank",  "rank test"};
 }
 
 ComparisonTable compare_arms(const ExperimentResults& results, const std::string& figure,

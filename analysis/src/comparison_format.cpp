@@ -81,7 +81,7 @@ std::string format_comparison(const ComparisonTable& comparison, TextFormat form
                                              {"Holm", names.mean_field + "_p_holm"},
                                              {names.rank_column, names.rank_field + "_p"},
                                              {"Holm", names.rank_field + "_p_holm"},
-                                             {"rank test", names.rank_field + "_test"},
+                                             {names.rank_mode_column, names.rank_field + "_test"},
                                              {"verdict", "verdict"}});
   if (comparison.tuned) table.columns.push_back({"provisional", "provisional"});
   for (const ArmComparison& row : comparison.rows) {
