@@ -333,16 +333,30 @@ void note_rank_floor(int64_t tested, ComparisonTable& table) {
   for (const ArmComparison& row : table.rows)
     if (is_tested(row)) lowest = std::min(lowest, floor_of(row));
   const double holm_floor = lowest * static_cast<double>(std::max<int64_t>(1, tested));
-  std::vector<std::string> blocked;
+  // Rows with the same seeds have the same floor: one group each, in table order.
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+  std::size_t blocked = 0;
   for (const ArmComparison& row : table.rows) {
     if (!is_tested(row) || std::max(floor_of(row), holm_floor) < kAlpha) continue;
     const std::string sizes =
         table.pairing == Pairing::by_seed
             ? fmt::format("{} pairs of seeds that differ", row.rank.ranked)
             : fmt::format("{} against {} seeds", row.arm.values.size(), row.baseline.values.size());
-    blocked.push_back(fmt::format("{} ({}: p >= {:.3g})", row.arm.arm, sizes, floor_of(row)));
+    const std::string floor = fmt::format("p >= {:.3g} with {}", floor_of(row), sizes);
+    auto group =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == floor; });
+    if (group == groups.end()) group = groups.insert(groups.end(), {floor, {}});
+    group->second.push_back(row.arm.arm);
+    ++blocked;
   }
-  if (blocked.empty()) return;
+  if (groups.empty()) return;
+  const bool every_row = blocked == static_cast<std::size_t>(tested);
+  std::vector<std::string> floors;
+  for (const auto& [floor, arms] : groups)
+    floors.push_back(fmt::format("{} ({})", floor,
+                                 every_row && groups.size() == 1 && tested > 1
+                                     ? std::string("every row")
+                                     : fmt::format("{}", fmt::join(arms, ", "))));
   const std::string by_holm = tested > 1 && holm_floor >= kAlpha
                                   ? fmt::format(
                                         "; Holm's correction over {} comparisons takes even "
@@ -350,10 +364,9 @@ void note_rank_floor(int64_t tested, ComparisonTable& table) {
                                         tested, lowest, holm_floor)
                                   : "";
   table.notes.push_back(fmt::format(
-      "the exact rank test cannot reach {} {} with the seeds it has (paired: the pairs that "
-      "differ): {}{}; run more seeds to let it speak",
-      kAlpha, blocked.size() == static_cast<std::size_t>(tested) ? "in any row" : "in these rows",
-      fmt::join(blocked, "; "), by_holm));
+      "the exact rank test cannot reach {} {} with the seeds it has: {}{}; run more "
+      "seeds to let it speak",
+      kAlpha, every_row ? "in any row" : "in these rows", fmt::join(floors, "; "), by_holm));
 }
 
 // t intervals that leave the figure's range (a fraction's [0, 1], a loss's >= 0).

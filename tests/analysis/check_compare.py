@@ -107,7 +107,7 @@ for key, ps in (("welch_p_holm", welch_ps), ("rank_p_holm", rank_ps)):
     for row, value in zip(rows, expected):
         close(row[key], value, key)
 assert any("the exact rank test cannot reach 0.05 in any row" in note and
-           "3 against 3 seeds: p >= 0.1);" in note and "Holm's correction over 2 comparisons takes "
+           "p >= 0.1 with 3 against 3 seeds (every row);" in note and "Holm's correction over 2 comparisons takes "
            "even the lowest of these, 0.1, to 0.2" in note for note in report["notes"]), \
     report["notes"]
 
@@ -140,7 +140,7 @@ for row in paired["rows"]:  # the signed-rank floor counts the pairs that differ
     arm, base = arms[row["arm"]]["by_seed"], arms[row["baseline"]]["by_seed"]
     differ = sum(arm[s] != base[s] for s in arm)
     if differ:
-        expected = f"{differ} pairs of seeds that differ: p >= {min(1.0, 2 / 2 ** differ):.3g})"
+        expected = f"p >= {min(1.0, 2 / 2 ** differ):.3g} with {differ} pairs of seeds that differ ("
         assert any(expected in note for note in paired["notes"]), (expected, paired["notes"])
 
 table = list(csv.DictReader(io.StringIO(compare("--baseline", "heads.count=1", "--format", "csv"))))

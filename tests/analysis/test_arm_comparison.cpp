@@ -140,15 +140,14 @@ TEST_CASE("paired by seed: a shared seed effect cancels, missing partners are no
                    "eval_accuracy", "x=0", {MeanInterval::bootstrap, {}, Pairing::by_seed});
   REQUIRE(five.rows[0].verdict == "higher (paired t only)");
   REQUIRE_THAT(five.notes.back(), Contains("the exact rank test cannot reach 0.05 in any row "
-                                           "with the seeds it has (paired: the pairs that "
-                                           "differ): x=1 (5 pairs of seeds that differ: p >= "
-                                           "0.0625); run more"));
+                                           "with the seeds it has: p >= 0.0625 with 5 pairs of "
+                                           "seeds that differ (x=1); run more"));
   // Pairs that do not differ are not ranked: 6 pairs, 2 of them differing, floor 2 / 2^2.
   const ComparisonTable ties = compare_arms(
       results_of({{{{"x", "0"}}, {1, 1, 1, 1, 0.7, 0.6}}, {{{"x", "1"}}, {1, 1, 1, 1, 0.9, 0.8}}}),
       "eval_accuracy", "x=0", {MeanInterval::bootstrap, {}, Pairing::by_seed});
   REQUIRE(ties.rows[0].rank.ranked == 2);
-  REQUIRE_THAT(ties.notes.back(), Contains("2 pairs of seeds that differ: p >= 0.5"));
+  REQUIRE_THAT(ties.notes.back(), Contains("p >= 0.5 with 2 pairs of seeds that differ"));
   // Only the rows that cannot reach 0.05 are named: 3 pairs (p >= 0.25) cannot, 10 can.
   ExperimentResults uneven = results_of({{{{"x", "0"}}, std::vector<double>(10, 0.5)},
                                          {{{"x", "1"}}, {0.6, 0.7, 0.8}},
@@ -162,7 +161,7 @@ TEST_CASE("paired by seed: a shared seed effect cancels, missing partners are no
   for (const std::string& note : mixed.notes)
     if (note.find("cannot reach") != std::string::npos) floor_note = note;
   REQUIRE_THAT(floor_note, Contains("in these rows with the seeds it has") &&
-                               Contains("differ): x=1 (3 pairs of seeds that differ: p >= 0.25)") &&
+                               Contains("differ (x=1)") && Contains("p >= 0.25 with 3 pairs") &&
                                !Contains("x=2"));
   REQUIRE(mixed.rows[1].verdict == "higher");
   // A seed that diverged in the arm has no partner: 5 pairs, noted; the means keep every seed.
