@@ -28,6 +28,25 @@ for _folder in (_HERE, os.path.dirname(_HERE)):
 import attnlab_files  # noqa: E402
 
 DPI = 100
+_LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def line_style(index):
+    """The colour and line style of the index-th line: matplotlib's ten colours, then
+    the same colours dashed, so that no two of up to 40 lines look alike."""
+    return {"color": f"C{index % 10}", "linestyle": _LINE_STYLES[index // 10 % len(_LINE_STYLES)]}
+
+
+def place_legend(ax, figure):
+    """A legend inside the axes for a few lines; beside them, widening the figure,
+    for more than 8, which would cover the lines."""
+    entries = len(ax.get_legend_handles_labels()[1])
+    if entries <= 8:
+        ax.legend(fontsize=7)
+        return
+    width, height = figure.get_size_inches()
+    figure.set_size_inches(width + 3.5, height)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
 def fail(message):

@@ -8,7 +8,8 @@ evaluated length, default the training length)."""
 import argparse
 import os
 
-from common import attnlab_files, fail, np, plots_folder, plt, read, results, save, trials_by_arm
+from common import (attnlab_files, fail, line_style, np, place_legend, plots_folder, plt, read,
+                    results, save, trials_by_arm)
 
 
 CURVES = ("loss", "accuracy", "exact_match", "generation_accuracy")
@@ -49,7 +50,8 @@ def main():
                 continue
             steps = curves[0][0]
             values = np.array([v for s, v in curves if len(v) == len(steps)])
-            line, = ax.plot(steps, values.mean(axis=0), label=f"{arm} ({len(values)} seeds)")
+            line, = ax.plot(steps, values.mean(axis=0), label=f"{arm} ({len(values)} seeds)",
+                            **line_style(drawn))
             ax.fill_between(steps, values.min(axis=0), values.max(axis=0), alpha=0.2,
                             color=line.get_color())
             drawn += 1
@@ -60,7 +62,7 @@ def main():
         ax.set_ylabel(f"eval {args.metric}" + (f" at length {args.length}" if args.length else ""))
         ax.set_title(f"{index.attrs['experiment']}: mean over seeds, band = lowest to highest seed",
                      fontsize=10)
-        ax.legend(fontsize=7)
+        place_legend(ax, figure)
         figure.tight_layout()
         save(figure, out)
 

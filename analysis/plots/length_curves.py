@@ -7,8 +7,8 @@ Usage: length_curves.py OUTPUT_DIR [--metric eval_accuracy] [--out FILE.png]"""
 import argparse
 import os
 
-from common import (arms, attnlab_files, fail, mean_interval, np, plots_folder, plt, read,
-                    results, save, trials_by_arm)
+from common import (arms, attnlab_files, fail, line_style, mean_interval, np, place_legend,
+                    plots_folder, plt, read, results, save, trials_by_arm)
 
 
 def main():
@@ -43,12 +43,12 @@ def main():
             x = np.array(lengths)[order]
             ax.errorbar(x, mean[order], yerr=[np.nan_to_num(mean - low)[order],
                                               np.nan_to_num(high - mean)[order]],
-                        marker="o", capsize=3, label=arm)
+                        marker="o", capsize=3, label=arm, **line_style(a))
         ax.axvline(trained, linestyle="--", color="grey", label=f"training length {trained}")
         ax.set_xlabel("task length evaluated")
         ax.set_ylabel(args.metric)
         ax.set_title(f"{index.attrs['experiment']}: mean over seeds, 95% intervals", fontsize=10)
-        ax.legend(fontsize=7)
+        place_legend(ax, figure)
         figure.tight_layout()
         save(figure, out)
 
