@@ -130,7 +130,11 @@ std::map<std::string, std::string> baseline_of_each_arm(const ExperimentResults&
   if (baselines.empty())
     throw ConfigError(fmt::format(
         "--baseline {}: no finished arm has {} = {}; {}", choice, key, value,
-        known_values.empty()
+        results.plan.tune && results.plan.tune->key == key
+            ? fmt::format("{} is the tuned key (tune:), not an ablation axis: --at VALUE "
+                          "compares every arm at one of its values",
+                          key)
+        : known_values.empty()
             ? fmt::format("no arm varies '{}' (the arms are: {})", key, fmt::join(arms, " | "))
             : fmt::format("it takes: {}", fmt::join(known_values, ", "))));
   for (const std::string& arm : arms) {
@@ -340,7 +344,8 @@ void note_rank_floor(int64_t tested, ComparisonTable& table) {
     if (!is_tested(row) || std::max(floor_of(row), holm_floor) < kAlpha) continue;
     const std::string sizes =
         table.pairing == Pairing::by_seed
-            ? fmt::format("{} pairs of seeds that differ", row.rank.ranked)
+            ? fmt::format("{} pair{} of seeds that differ{}", row.rank.ranked,
+                          row.rank.ranked == 1 ? "" : "s", row.rank.ranked == 1 ? "s" : "")
             : fmt::format("{} against {} seeds", row.arm.values.size(), row.baseline.values.size());
     const std::string floor = fmt::format("p >= {:.3g} with {}", floor_of(row), sizes);
     auto group =
@@ -357,16 +362,18 @@ void note_rank_floor(int64_t tested, ComparisonTable& table) {
                                  every_row && groups.size() == 1 && tested > 1
                                      ? std::string("every row")
                                      : fmt::format("{}", fmt::join(arms, ", "))));
-  const std::string by_holm = tested > 1 && holm_floor >= kAlpha
+  // Holm's multiplier is worth naming only where a row's own floor is below kAlpha.
+  const std::string by_holm = tested > 1 && holm_floor >= kAlpha && lowest < kAlpha
                                   ? fmt::format(
                                         "; Holm's correction over {} comparisons takes even "
                                         "the lowest of these, {:.3g}, to {:.3g}",
-                                        tested, lowest, holm_floor)
+                                        tested, lowest, std::min(1.0, holm_floor))
                                   : "";
-  table.notes.push_back(fmt::format(
-      "the exact rank test cannot reach {} {} with the seeds it has: {}{}; run more "
-      "seeds to let it speak",
-      kAlpha, every_row ? "in any row" : "in these rows", fmt::join(floors, "; "), by_holm));
+  table.notes.push_back(
+      fmt::format("the exact {} test cannot reach {} {} with the seeds it has: {}{}; run more "
+                  "seeds to let it speak",
+                  table.pairing == Pairing::by_seed ? "signed-rank" : "rank", kAlpha,
+                  every_row ? "in any row" : "in these rows", fmt::join(floors, "; "), by_holm));
 }
 
 // t intervals that leave the figure's range (a fraction's [0, 1], a loss's >= 0).
@@ -381,9 +388,9 @@ void note_intervals_out_of_range(const std::string& figure, ComparisonTable& tab
         table.notes.push_back(fmt::format(
             "{}: the t interval [{:.6g}, {:.6g}] leaves [{}, {}], where {} lies: the seeds are "
             "too few or too far from normal for it (--interval bootstrap stays within); the "
-            "rank test does not assume normality",
+            "{} test does not assume normality",
             sample->arm, sample->summary.ci_low, sample->summary.ci_high, meaning.low, meaning.high,
-            figure));
+            figure, table.pairing == Pairing::by_seed ? "signed-rank" : "rank"));
       }
 }
 

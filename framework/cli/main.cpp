@@ -104,7 +104,9 @@ int main(int argc, char** argv) {
   try {
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const boost::program_options::error& e) {
-    fmt::print(stderr, "attnlab: {} (see 'attnlab help')\n", e.what());
+    const std::string command = argc > 1 ? argv[1] : "";  // whose options were refused
+    fmt::print(stderr, "attnlab: error: {} (see 'attnlab {}')\n", e.what(),
+               command.empty() || command.front() == '-' ? "help" : command + " --help");
     return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "attnlab: error: {}\n", e.what());

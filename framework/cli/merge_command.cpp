@@ -93,7 +93,7 @@ int run_merge(const std::vector<std::string>& arguments) {
   const RunStatus status =
       run_status_from(experiment, summaries, layout, static_cast<int64_t>(std::time(nullptr)));
   if (!o.quiet) {
-    fmt::print("{}{}\n\n", results_table(experiment, summaries), kResultsTableKey);
+    fmt::print("{}{}\n\n", results_table(experiment, summaries), results_table_key(experiment));
     if (const std::string tuning = tuning_table(experiment, summaries); !tuning.empty())
       fmt::print("{}\n", tuning);
     if (const std::string conclusion = conclusion_text(experiment, summaries); !conclusion.empty())

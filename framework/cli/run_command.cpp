@@ -139,8 +139,8 @@ int report(const Experiment& experiment, const OutputLayout& layout,
            int64_t selected, int64_t failures, bool interrupted) {
   const Outcome o = outcome_of(summaries, share, shares);
   fmt::print("\n{}{}\n\n{} of {} trials finished{}; results in {}/results.{{h5,csv,md}}\n",
-             results_table(experiment, summaries), kResultsTableKey, o.finished, summaries.size(),
-             pending_text(o.pending, o.elsewhere), layout.dir().string());
+             results_table(experiment, summaries), results_table_key(experiment), o.finished,
+             summaries.size(), pending_text(o.pending, o.elsewhere), layout.dir().string());
   if (const std::string tuning = tuning_table(experiment, summaries); !tuning.empty())
     fmt::print("\n{}", tuning);
   if (const std::string conclusion = conclusion_text(experiment, summaries); !conclusion.empty())

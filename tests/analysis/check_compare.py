@@ -106,10 +106,10 @@ for key, ps in (("welch_p_holm", welch_ps), ("rank_p_holm", rank_ps)):
         expected[i] = running
     for row, value in zip(rows, expected):
         close(row[key], value, key)
+# Each row's own floor is above 0.05, so Holm's correction is not what blocks it: not named.
 assert any("the exact rank test cannot reach 0.05 in any row" in note and
-           "p >= 0.1 with 3 against 3 seeds (every row);" in note and "Holm's correction over 2 comparisons takes "
-           "even the lowest of these, 0.1, to 0.2" in note for note in report["notes"]), \
-    report["notes"]
+           "p >= 0.1 with 3 against 3 seeds (every row); run more" in note and "Holm" not in note
+           for note in report["notes"]), report["notes"]
 
 # --paired: seed by seed. Three pairs: the signed-rank test cannot go below 2/8.
 paired, = json.loads(compare("--baseline", "heads.count=1", "--format", "json", "--paired"))

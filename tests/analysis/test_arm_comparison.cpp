@@ -139,15 +139,21 @@ TEST_CASE("paired by seed: a shared seed effect cancels, missing partners are no
                                {{{"x", "1"}}, {0.511, 0.609, 0.710, 0.811, 0.909}}}),
                    "eval_accuracy", "x=0", {MeanInterval::bootstrap, {}, Pairing::by_seed});
   REQUIRE(five.rows[0].verdict == "higher (paired t only)");
-  REQUIRE_THAT(five.notes.back(), Contains("the exact rank test cannot reach 0.05 in any row "
-                                           "with the seeds it has: p >= 0.0625 with 5 pairs of "
-                                           "seeds that differ (x=1); run more"));
+  REQUIRE_THAT(five.notes.back(),
+               Contains("the exact signed-rank test cannot reach 0.05 in any row "
+                        "with the seeds it has: p >= 0.0625 with 5 pairs of "
+                        "seeds that differ (x=1); run more"));
   // Pairs that do not differ are not ranked: 6 pairs, 2 of them differing, floor 2 / 2^2.
   const ComparisonTable ties = compare_arms(
       results_of({{{{"x", "0"}}, {1, 1, 1, 1, 0.7, 0.6}}, {{{"x", "1"}}, {1, 1, 1, 1, 0.9, 0.8}}}),
       "eval_accuracy", "x=0", {MeanInterval::bootstrap, {}, Pairing::by_seed});
   REQUIRE(ties.rows[0].rank.ranked == 2);
   REQUIRE_THAT(ties.notes.back(), Contains("p >= 0.5 with 2 pairs of seeds that differ"));
+  const ComparisonTable one_pair =
+      compare_arms(results_of({{{{"x", "0"}}, {1, 1, 0.6}}, {{{"x", "1"}}, {1, 1, 0.8}}}),
+                   "eval_accuracy", "x=0", {MeanInterval::bootstrap, {}, Pairing::by_seed});
+  REQUIRE_THAT(one_pair.notes.back(),
+               Contains("p >= 1 with 1 pair of seeds that differs (x=1)") && !Contains("Holm"));
   // Only the rows that cannot reach 0.05 are named: 3 pairs (p >= 0.25) cannot, 10 can.
   ExperimentResults uneven = results_of({{{{"x", "0"}}, std::vector<double>(10, 0.5)},
                                          {{{"x", "1"}}, {0.6, 0.7, 0.8}},
@@ -185,4 +191,17 @@ TEST_CASE("paired by seed: a shared seed effect cancels, missing partners are no
                        {MeanInterval::bootstrap, {}, Pairing::by_seed})
               .rows[0]
               .mean_test.p == Approx(row.mean_test.p));
+}
+
+TEST_CASE("the rank floor note names Holm's correction only where it is what blocks a row") {
+  // Seven arms each wholly above the baseline: alone each reaches p = 2 / C(10, 5) =
+  // 0.00794, which Holm's correction over seven takes to 0.0556.
+  std::vector<std::pair<Axes, std::vector<double>>> arms{{{{"x", "0"}}, {0.1, 0.2, 0.3, 0.4, 0.5}}};
+  for (int i = 1; i <= 7; ++i)
+    arms.push_back({{{"x", std::to_string(i)}}, {0.6, 0.7, 0.8, 0.9, 1.0}});
+  const ComparisonTable table = compare_arms(results_of(arms), "eval_accuracy", "x=0");
+  REQUIRE_THAT(table.notes.front(),
+               Contains("the exact rank test cannot reach 0.05 in any row with the seeds it has: "
+                        "p >= 0.00794 with 5 against 5 seeds (every row); Holm's correction over "
+                        "7 comparisons takes even the lowest of these, 0.00794, to 0.0556"));
 }

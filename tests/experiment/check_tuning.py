@@ -125,6 +125,11 @@ def check(folder, extra, only_select):
                                  text=True)
         assert refused.returncode != 0 and f"--at: found '{wrong}', expected one of the tuned " \
             "train.lr values [0.03, 0.0003, 0.003]" in refused.stderr, (wrong, refused.stderr)
+    # The tuned key is not an axis: a baseline on it points to --at.
+    refused = subprocess.run([ATTNLAB, "compare", out, "--baseline", "train.lr=0.003"],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "train.lr is the tuned key (tune:), not an ablation " \
+        "axis: --at VALUE" in refused.stderr, refused.stderr
     # The Python readers: the reported curves, or every value's with --every-tuned-value.
     curves = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "analysis",
                           "eval_curves.py")

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 
@@ -143,8 +144,9 @@ std::optional<SolvedRule> parse_solved(const ConfigNode* block, const Experiment
   const FigureMeaning meaning = figure_meaning(rule.figure);
   if (text.empty() || *end != '\0' || !meaning.contains(rule.threshold))
     fail(*block->find(bound.key), bound,
-         fmt::format("found '{}', expected a number in [{}, {}], the range of {}", text,
-                     meaning.low, meaning.high, rule.figure));
+         fmt::format("found '{}', expected a {}number in [{}, {}], the range of {}", text,
+                     std::isinf(meaning.high) ? "finite " : "", meaning.low, meaning.high,
+                     rule.figure));
   const bool lower_is_better = meaning.better == Better::lower;
   if (meaning.better != Better::neither && rule.at_most != lower_is_better)
     fail(

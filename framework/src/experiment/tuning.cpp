@@ -138,7 +138,10 @@ std::optional<Tuning> parse_tune(const ConfigNode* block) {
                      fmt::join(tunable, ", ")));
   if (!values->is_sequence() || values->items().size() < 2)
     fail(values->location(), tuning.key,
-         fmt::format("found {}, expected a list of at least two values", values->describe()));
+         fmt::format("found {}, expected a list of at least two values",
+                     values->is_sequence() && values->items().size() == 1
+                         ? std::string("a list of one value")
+                         : values->describe()));
   for (const ConfigNode& value : values->items()) {
     if (!value.is_scalar())
       fail(value.location(), tuning.key,

@@ -302,9 +302,13 @@ const char* const kResultsTableLegend =
     "50%, 75% or 88% of the time. Student-t intervals are in results.csv (_ci_low, _ci_high) "
     "and `attnlab compare --interval t`.";
 
-const char* const kResultsTableKey =
-    "[low, high]: 95% interval of the mean (expanded percentile bootstrap, within the seeds' "
-    "range; results.md says more). (edge): a tuned value at an end of its grid.";
+std::string results_table_key(const Experiment& experiment) {
+  return std::string(
+             "[low, high]: 95% interval of the mean (expanded percentile bootstrap, within the "
+             "seeds' range; with fewer than 5 seeds it covers the mean less often: results.md "
+             "says how often).") +
+         (experiment.tune ? " (edge): a tuned value at an end of its grid." : "");
+}
 
 void write_results(const Experiment& experiment, const OutputLayout& layout,
                    const std::vector<TrialSummary>& trials) {

@@ -70,8 +70,9 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
 std::string results_table(const Experiment& experiment, const std::vector<TrialSummary>& trials);
 /// What results_table shows, said above it in results.md.
 extern const char* const kResultsTableLegend;
-/// The same in one line, below the table where a run prints it.
-extern const char* const kResultsTableKey;
+/// The same in one line, below the table where a run prints it (the grid's edge
+/// named only under tune:).
+std::string results_table_key(const Experiment& experiment);
 
 /// The experiment's `conclusion:` computed from the finished seeds, one line per
 /// compared arm: the difference of means with its 95% interval (Welch) and
