@@ -36,10 +36,10 @@ def cell(row, figure):
 
 
 def solved_cell(row):
-    if row["solved_of"] in ("", "0"):
+    if row["solved_seeds"] in ("", "0"):
         return "–"
-    return (f"{row['solved']} of {row['solved_of']} [{float(row['solved_ci_low']):.2f}, "
-            f"{float(row['solved_ci_high']):.2f}]")
+    return (f"{row['solved']} of {row['solved_seeds']} [{float(row['solved_low']):.2f}, "
+            f"{float(row['solved_high']):.2f}]")
 
 
 def main():

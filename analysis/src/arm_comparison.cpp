@@ -32,8 +32,11 @@ std::optional<double> figure_of(const TrialSummary& trial, const std::string& fi
 ArmSample sample_of(const ExperimentResults& results, const std::string& arm,
                     const std::string& figure, std::optional<double> solved_at) {
   ArmSample sample{arm, {}, {}, 0, 0, {}, std::nullopt};
-  for (const TrialSummary& trial : results.trials)
-    if (trial.arm == arm) ++sample.planned;
+  for (const TrialSummary& trial : results.trials) {
+    if (trial.arm != arm) continue;
+    ++sample.planned;
+    sample.diverged += diverged(trial);  // its training did: no figure, as the run's table counts
+  }
   for (const TrialSummary* trial : results.finished(arm))
     if (const auto value = figure_of(*trial, figure)) {
       if (std::isfinite(*value)) {

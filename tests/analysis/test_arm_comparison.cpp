@@ -1,6 +1,7 @@
 // compare_arms on hand-made results: the verdict's direction, baselines over
 // zipped axes, and the notes for seeds that diverged or do not vary.
 #include <attnlab/analysis/arm_comparison.hpp>
+#include <attnlab/train/trainer.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -106,6 +107,17 @@ TEST_CASE("compare shows the interval asked for and counts the seeds that solved
   REQUIRE(t.rows[0].arm.solved->seeds == 5);
   REQUIRE(t.rows[0].arm.solved->interval.low == Approx(0.2836).margin(1e-4));
   REQUIRE(t.rows[0].baseline.solved->solved == 0);
+  // A seed whose training diverged has no figure and did not solve it, as the run's table counts.
+  ExperimentResults failed = results;
+  failed.trials[9].status = TrialStatus::failed;
+  failed.trials[9].metrics.clear();
+  failed.trials[9].failure = std::string(kDivergedMessage) + ": loss is nan at step 3";
+  failed.all_trials = failed.trials;
+  const ComparisonTable with_failed =
+      compare_arms(failed, "eval_accuracy", "x=0", {MeanInterval::t, 0.99});
+  REQUIRE(with_failed.rows[0].arm.diverged == 1);
+  REQUIRE(with_failed.rows[0].arm.solved->solved == 4);
+  REQUIRE(with_failed.rows[0].arm.solved->seeds == 5);
   REQUIRE_THROWS_WITH(compare_arms(results, "eval_accuracy", "x=0", {MeanInterval::t, 1.5}),
                       Contains("--solved 1.5: outside [0, 1], the range of eval_accuracy"));
   ExperimentResults counted = results;

@@ -1,5 +1,7 @@
 // An experiment's conclusion: checked against its arms and figures when loaded,
 // computed from the finished seeds' numbers after the run.
+#include <fmt/format.h>
+
 #include <attnlab/error.hpp>
 #include <attnlab/experiment/experiment.hpp>
 #include <attnlab/run/results.hpp>
@@ -204,7 +206,10 @@ TEST_CASE("a solved rule names a figure every arm measures and a threshold withi
   REQUIRE_THAT(refusal("solved: {figure: eval_loss, at_least: 0.1}"),
                Contains("solved.at_least: eval_loss is better lower") && Contains("use at_most"));
   REQUIRE_THAT(refusal("solved: {figure: eval_loss, at_most: -1}"),
-               Contains("expected a number in [0, inf]"));
+               Contains("expected a finite number in [0, inf]"));
+  for (const char* infinite : {"inf", ".inf"})
+    REQUIRE_THAT(refusal(fmt::format("solved: {{figure: eval_loss, at_most: {}}}", infinite)),
+                 Contains("expected a finite number in [0, inf]"));
   REQUIRE_THAT(refusal("solved: {figure: eval_accuracy, at_least: 0.9, at_most: 1}"),
                Contains("solved: found both, expected exactly one of at_least and at_most"));
   REQUIRE_THAT(refusal("solved: {figure: eval_accuracy}"), Contains("found neither"));

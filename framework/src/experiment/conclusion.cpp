@@ -142,7 +142,8 @@ std::optional<SolvedRule> parse_solved(const ConfigNode* block, const Experiment
   char* end = nullptr;
   rule.threshold = std::strtod(text.c_str(), &end);
   const FigureMeaning meaning = figure_meaning(rule.figure);
-  if (text.empty() || *end != '\0' || !meaning.contains(rule.threshold))
+  if (text.empty() || *end != '\0' || !std::isfinite(rule.threshold) ||
+      !meaning.contains(rule.threshold))
     fail(*block->find(bound.key), bound,
          fmt::format("found '{}', expected a {}number in [{}, {}], the range of {}", text,
                      std::isinf(meaning.high) ? "finite " : "", meaning.low, meaning.high,

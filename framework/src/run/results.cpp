@@ -83,7 +83,7 @@ std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummar
   const std::optional<SolvedRule>& rule = experiment.solved;
   std::string text = "arm,finished,failed";
   if (experiment.tune) text += ",tuned_value,tuned_at_edge,tuned_provisional";
-  if (rule) text += ",solved,solved_of,solved_ci_low,solved_ci_high";
+  if (rule) text += ",solved,solved_seeds,solved_low,solved_high";
   for (const std::string& m : metrics)
     for (const SummaryField& field : kSummaryFields)
       text += fmt::format(",{}", csv_field(fmt::format("{}_{}", m, field.name)));
