@@ -419,7 +419,7 @@ const std::vector<KeySpec>& experiment_keys() {
            "train each arm at every listed value of one train key and report it at the value "
            "whose validation figure (mean over seeds) is best (default: none)",
            "a block: one train key with a list of values[, select: loss | accuracy | "
-           "exact_match]"),
+           "exact_match][, seeds: a list of selection-only seeds]"),
       text("solved",
            "when a seed solved the task: tables add k of n seeds with a Clopper-Pearson 95% "
            "interval (default: none)",
