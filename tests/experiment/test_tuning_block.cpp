@@ -123,7 +123,7 @@ TEST_CASE("a tuning runs every arm at every value and seed, with a validation ev
 
 TEST_CASE("tune.seeds are seeds of their own, and validation figures are not concluded on") {
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: [1, 100]}"),
-               Contains("tune.seeds: seed 1 is also a reported seed"));
+               Contains("tune.seeds: seed 1 is also a reported seed (seeds: at "));
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: [100, 100]}"),
                Contains("tune.seeds: seed 100 is listed twice"));
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], seeds: [-1]}"),

@@ -193,6 +193,13 @@ std::string structural_key(ConfigNode config) {
 // Memory estimates of the configurations already checked, by structural_key.
 using CheckedConfigurations = std::map<std::string, double>;
 
+// Where tune.seeds was written (the tune: block's own place if it has none).
+SourceLocation selecting_seeds_location(const ConfigNode& document) {
+  const ConfigNode* tune = document.find("tune");
+  const ConfigNode* seeds = tune && tune->is_map() ? tune->find("seeds") : nullptr;
+  return seeds ? seeds->location() : tune->location();
+}
+
 // The trial of `arm` with `seed`, checked (with what `checked` already knows).
 Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint64_t> seed,
                  const SourceLocation& seed_location, const ValidationLimits& limits,
@@ -317,10 +324,14 @@ Experiment expand(Experiment experiment, const fs::path& folder, const Validatio
                           experiment.trials.size(), arms.size() * values * arm_seeds.size() - 1));
         }
         if (s >= selecting.size() && experiment.tune && experiment.tune->selects_only(trial.seed))
-          fail(document.find("tune")->location(), "tune.seeds",
-               fmt::format("seed {} is also a reported seed (seeds:, or train.seed); a seed "
-                           "either selects or is reported, not both",
-                           trial.seed));
+          fail(selecting_seeds_location(document), "tune.seeds",
+               fmt::format("seed {} is also a reported seed ({}); a seed either selects or is "
+                           "reported, not both",
+                           trial.seed,
+                           seeds_node ? fmt::format("seeds: at {}", seed_location.on_command_line()
+                                                                        ? seed_location.file
+                                                                        : seed_location.str())
+                                      : std::string("train.seed")));
         if (!ids.insert(trial.id).second)
           throw ConfigError(fmt::format(
               "arm '{}' with seed {} has the same resolved configuration as an earlier trial; "
