@@ -43,6 +43,14 @@ TEST_CASE("a tuning names one train key with at least two values, or is refused 
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, 0.01], train.warmup: [1, 2]}"),
                Contains("tune.train.warmup: a second key to tune"));
   REQUIRE_THAT(refusal("tune: {select: loss}"), Contains("tune: no key to tune"));
+  // A value of the tuned key set elsewhere would never be used.
+  const TemporaryFolder tuned_folder;
+  const std::string tuned =
+      tuned_folder.write("t.yaml", std::string(kTwoArms) + "tune: {train.lr: [0.001, 0.01]}");
+  REQUIRE_THROWS_WITH(load_experiment(tuned, {"train.lr=0.5"}),
+                      Contains("command line (-o train.lr=0.5)") &&
+                          Contains("train.lr: found '0.5', but it is tuned (tune:)"));
+  REQUIRE_NOTHROW(load_experiment(tuned, {"train.lr=0.5", "tune="}));
   REQUIRE_THAT(refusal("tune: [train.lr]"), Contains("tune: found"));
   // A value the key cannot take is refused with the trial, where it is written.
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, -1]}"),

@@ -166,6 +166,11 @@ std::vector<Arm> tuned_arms(const Arm& arm, const Tuning& tuning, const ConfigNo
           "{}: {}: is tuned (tune:), so an ablation arm cannot also set it; tune it or vary it, "
           "not both",
           assignment.key_location.str(), assignment.key));
+  if (const ConfigNode* fixed = document.at_path(tuning.key))  // it would never be used
+    throw ConfigError(fmt::format(
+        "{}: {}: found {}, but it is tuned (tune:): every arm trains at each listed value, so "
+        "this one would never be used; leave it out, or switch tuning off with -o tune=",
+        fixed->location().str(), tuning.key, fixed->describe()));
   const ConfigNode* values = document.find("tune")->find(tuning.key);
   std::vector<Arm> arms;
   for (const ConfigNode& value : values->items()) {
