@@ -14,6 +14,7 @@
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/io/provenance.hpp"
+#include "attnlab/run/tuning.hpp"
 #include "report_page.hpp"
 
 namespace attnlab::analysis {
@@ -63,16 +64,23 @@ std::string provenance(const ExperimentResults& results) {
                                   results.layout.dir().string()));
   const Hdf5File file(index.string(), Hdf5File::Mode::read);
   check_file(file, file_kinds::experiment);  // its texts are shown as they are: sealed ones
-  int64_t finished = 0;
-  for (const TrialSummary& t : results.trials) finished += t.status == TrialStatus::finished;
+  int64_t finished = 0, reported = 0;
+  for (const TrialSummary& t : results.all_trials) finished += t.status == TrialStatus::finished;
+  for (const TrialSummary& t : results.trials) reported += t.status == TrialStatus::finished;
   std::string html = "<table>\n";
   const auto row = [&](const std::string& key, const std::string& value) {
     html += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", key, html_escape(value));
   };
   row("experiment", results.plan.name);
   row("output directory", results.layout.dir().string());
-  row("trials", fmt::format("{} finished of {} planned, {} arms", finished, results.trials.size(),
-                            results.plan.arms.size()));
+  row("trials",
+      fmt::format("{} finished of {} planned, {} arms{}", finished, results.all_trials.size(),
+                  results.plan.arms.size(),
+                  results.plan.tune
+                      ? fmt::format("; {} of them reported, each arm at its selected {} (the "
+                                    "tuning table below has every value)",
+                                    reported, results.plan.tune->key)
+                      : ""));
   namespace a = provenance_attributes;
   row("attnlab", file.string_attribute("/", a::version));
   row("git commit", file.string_attribute("/", a::commit) +
@@ -185,6 +193,9 @@ ReportWritten write_report(const ExperimentResults& results, const ReportOptions
     html += "</ul>\n";
   }
   html += "<h2>Arms compared over seeds</h2>\n" + comparison(results);
+  if (results.plan.tune)  // the table results.md has, as text
+    html += fmt::format("<h3>Tuning: every arm at every value</h3>\n<pre>{}</pre>\n",
+                        html_escape(tuning_table(results.plan, results.all_trials)));
   html += "<h2>Heads</h2>\n" + format_head_summary(results, measured, TextFormat::html);
   if (options.ablate) html += format_ablation_summary(results, ablated, TextFormat::html);
   html += "<h2>Plots</h2>\n" + plots(results, has_lengths, options.ablate);
