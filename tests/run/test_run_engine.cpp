@@ -166,6 +166,26 @@ TEST_CASE("the scheduler runs every trial in a worker, retries a failing one, an
           2);
 }
 
+TEST_CASE("a worker program that cannot be started stops the run instead of failing every trial") {
+  const Prepared run;
+  const auto& [folder, experiment, layout, lock] = run;
+  std::vector<const Trial*> trials;
+  for (const Trial& trial : experiment.trials) trials.push_back(&trial);
+  SchedulerOptions options;
+  options.retries = 1;
+  options.worker_program = (folder.path() / "rebuilt-away").string();  // as after a rebuild
+  EventLog log;
+  TrialScheduler scheduler(experiment, layout, options, log, *lock);
+  REQUIRE(scheduler.run(trials, 1) == 1);  // the first fails, none other starts, none retries
+  REQUIRE(log.count("started") == 1);
+  REQUIRE_THAT(log.reasons.front(), Contains("the trial's worker could not be started"));
+  REQUIRE(std::any_of(log.messages.begin(), log.messages.end(), [](const std::string& m) {
+    return m.find("no further trial starts") != std::string::npos;
+  }));
+  REQUIRE(select_trials_to_run(experiment, layout, 1, 1, [](const std::string&) {}).to_run.size() ==
+          trials.size());  // the next run takes every one up
+}
+
 TEST_CASE("a plan rebuilds its experiment from the output directory alone") {
   const Prepared run;
   const auto& [folder, experiment, layout, lock] = run;

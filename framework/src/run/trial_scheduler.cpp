@@ -237,6 +237,12 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
   // freed its space when it removed its partial file, so the next would start).
   for (const int full : {ENOSPC, EDQUOT})
     if (reason.find(std::strerror(full)) != std::string::npos) stop_for_io_error(reason);
+  // Nor can any trial start once the worker program is gone (rebuilt or removed).
+  if (exit_code == 127 && !stopping_)
+    begin_stopping(fmt::format("cannot go on: {}; no further trial starts (run the same "
+                               "command again to resume)",
+                               reason),
+                   0);
   const bool retry = !stopping_ && attempt.attempt < options_.retries;
   observer_.failed(trial, reason, layout_.log(trial.id).string(), retry);
   if (retry) {
