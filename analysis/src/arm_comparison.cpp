@@ -14,6 +14,7 @@
 #include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
 #include "attnlab/run/tuning.hpp"
+#include "attnlab/train/trainer.hpp"
 
 namespace attnlab::analysis {
 namespace {
@@ -436,6 +437,12 @@ ComparisonTable compare_arms(const ExperimentResults& results, const std::string
   if (results.plan.tune && !results.fixed_tuned_value) {
     table.tuned = true;
     mark_provisional_rows(results, table);
+    // With tune.seeds the reported seeds did not select: their validation figure is fair.
+    if (parse_figure_name(figure).setting == kValidationSetting && results.plan.tune->seeds.empty())
+      table.notes.push_back(fmt::format(
+          "{} is what selected each arm's {}: at the selected value it is biased in the arm's "
+          "favour (the selection picked its best); the test figures are not",
+          figure, results.plan.tune->key));
   }
   int64_t tested = 0;
   for (const ArmComparison& row : table.rows) {

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "support/experiment_files.hpp"
 
@@ -287,15 +288,15 @@ TEST_CASE("trials run at once times train.threads stay within the CPUs") {
 TEST_CASE("a plan keeps the tuning and each trial's tuned value for the readers of results") {
   TemporaryFolder folder;
   const Experiment experiment = load_experiment(
-      folder.write("tiny.yaml", std::string(kTiny) + "tune: {train.warmup: [1, 2], select: "
-                                                     "accuracy}\n"),
+      folder.write("tiny.yaml", std::string(kTiny) + "tune: {train.weight_decay: [0, 0.1], "
+                                                     "select: accuracy}\n"),
       {"output=" + (folder.path() / "out").string()});
   const OutputLayout layout{experiment.output_dir};
   const std::unique_ptr<RunLock> lock = prepare_output_directory(experiment, layout, false);
   const Experiment plan = read_plan(layout);
   REQUIRE(plan.tune.has_value());
-  REQUIRE(plan.tune->key == "train.warmup");
-  REQUIRE(plan.tune->values == std::vector<std::string>{"1", "2"});
+  REQUIRE(plan.tune->key == "train.weight_decay");
+  REQUIRE(plan.tune->values == std::vector<std::string>{"0", "0.1"});
   REQUIRE(plan.tune->figure() == "eval_accuracy[validation]");
   REQUIRE_FALSE(plan.tune->lower_is_better);
   REQUIRE(plan.trials.size() == 8);
@@ -325,6 +326,17 @@ seeds: 2
     REQUIRE(rebuilt.trials[i].tuned == experiment.trials[i].tuned);
   }
   REQUIRE(rebuilt.tune->seeds == std::vector<uint64_t>{9});
+  // A plan of an older attnlab kept the tuned key's default, which no trial uses.
+  std::string plan_text;
+  {
+    std::ifstream in(layout.plan());
+    plan_text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string train = "\\ntrain:\\n";
+  REQUIRE(plan_text.find(train) != std::string::npos);
+  plan_text.replace(plan_text.find(train), train.size(), train + "  lr: 0.003\\n");
+  write_file_atomically(layout.plan(), plan_text);
+  REQUIRE(planned_experiment(layout).trials.front().id == experiment.trials.front().id);
   // Each arm validates on as many batches as it evaluates.
   REQUIRE(rebuilt.trials.front().config.at_path("eval.validation_batches")->text() == "1");
   REQUIRE(rebuilt.trials.back().config.at_path("eval.validation_batches")->text() == "3");

@@ -144,7 +144,7 @@ TEST_CASE("tuning: a value that failed or diverged in a seed is passed over, a p
   // The results table says how far an arm without a value has got, and leaves out
   // the validation figures (biased at the selected value: the tuning table has them).
   const std::string results = results_table(experiment, trials);
-  REQUIRE_THAT(results, Contains("| A | 0 | 0 | none yet (5 of 6 trials finished) |") &&
+  REQUIRE_THAT(results, Contains("| A | 0 | 0 | none yet (5 of 6 selecting trials finished) |") &&
                             Contains("| B | 3 | 0 | b (provisional) |") &&
                             !Contains("[validation]"));
   // A seed whose training diverged settles it: that value is out, and nothing waits.

@@ -252,6 +252,8 @@ ConfigNode resolve_document(const Experiment& experiment, const std::vector<uint
   // (a filled-in 0 would be refused when the plan is rebuilt).
   if (experiment.tune && experiment.document.at_path("eval.validation_batches") == nullptr)
     if (ConfigNode* eval = sections.find("eval")) eval->erase("validation_batches");
+  // Nor the tuned key's default, which no trial uses (and which the tune: block refuses).
+  if (experiment.tune) erase_tuned_key(sections, experiment.tune->key);
   ConfigNode resolved = ConfigNode::map();
   resolved.set("name", ConfigNode::scalar(experiment.name));
   if (const ConfigNode* description = experiment.document.find("description"))

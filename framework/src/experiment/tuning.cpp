@@ -159,6 +159,12 @@ std::optional<Tuning> parse_tune(const ConfigNode* block) {
   return tuning;
 }
 
+void erase_tuned_key(ConfigNode& document, const std::string& key) {
+  const auto dot = key.find('.');  // the tunable keys are all section.key
+  if (ConfigNode* section = document.find(key.substr(0, dot)); section && section->is_map())
+    section->erase(key.substr(dot + 1));
+}
+
 std::vector<Arm> tuned_arms(const Arm& arm, const Tuning& tuning, const ConfigNode& document) {
   for (const Assignment& assignment : arm.assignments)
     if (assignment.key == tuning.key)

@@ -17,10 +17,14 @@ namespace attnlab {
 /// line and key otherwise. Pure: the values are checked with the trials.
 std::optional<Tuning> parse_tune(const ConfigNode* block);
 
+/// Removes the tuned `key` (section.key) from `document`: the resolved text keeps
+/// no default that no trial uses.
+void erase_tuned_key(ConfigNode& document, const std::string& key);
+
 /// `arm` at each value of `tuning`, in order, with eval.validation_batches set
 /// to eval.batches (the arm's, else the document's) unless the arm or
 /// `document` sets it (a value of 0 is refused). Throws ConfigError where the
-/// arm itself sets the tuned key.
+/// arm itself sets the tuned key, or `document` does (that value would never be used).
 std::vector<Arm> tuned_arms(const Arm& arm, const Tuning& tuning, const ConfigNode& document);
 
 }  // namespace attnlab

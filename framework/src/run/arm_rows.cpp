@@ -50,7 +50,7 @@ std::string selected_value_text(const TunedArm& arm) {
     finished += c.finished;
     planned += c.planned;
   }
-  return fmt::format("none yet ({} of {} trials finished)", finished, planned);
+  return fmt::format("none yet ({} of {} selecting trials finished)", finished, planned);
 }
 
 }  // namespace attnlab

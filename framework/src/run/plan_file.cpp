@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "../experiment/tuning.hpp"
 #include "attnlab/error.hpp"
 
 namespace attnlab {
@@ -201,6 +202,9 @@ Experiment planned_experiment(const OutputLayout& layout, const ValidationLimits
   if (!document.is_map())
     throw ConfigError(fmt::format("{}: '{}' is not an experiment", path, kExperimentKey));
   document.set("output", ConfigNode::scalar(std::filesystem::absolute(layout.dir()).string()));
+  // Plans written before 2026-12-07 kept the tuned key's default, which no trial used.
+  if (const std::optional<Tuning> tune = parse_tune(document.find("tune")))
+    erase_tuned_key(document, tune->key);
   // Named after the plan's experiment, as the file it came from was.
   Experiment experiment = experiment_from_text(to_yaml(document), plan.name + ".yaml", {}, limits);
   if (plan_fingerprint(experiment) != plan_fingerprint(plan))
