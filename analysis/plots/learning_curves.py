@@ -3,7 +3,8 @@ evaluation step, with a band from the lowest to the highest seed.
 
 Reads the finished trials' files results.h5 lists (metrics/eval).
 Usage: learning_curves.py OUTPUT_DIR [--metric accuracy] [--length L] [--out FILE.png]
-(--metric: loss | accuracy | exact_match | generation_accuracy; --length: an
+(--metric: loss | accuracy | exact_match | generation_accuracy, or a final figure's
+name, eval_loss@32 or eval_loss[split=heldout] (an evaluation setting); --length: an
 evaluated length, default the training length)."""
 import argparse
 import os
@@ -15,9 +16,9 @@ from common import (attnlab_files, fail, line_style, np, place_legend, plots_fol
 CURVES = ("loss", "accuracy", "exact_match", "generation_accuracy")
 
 
-def curve(trial, metric, length):
+def curve(trial, metric, length, setting):
     try:
-        return trial.curve(attnlab_files.figure_name(metric, length))
+        return trial.curve(attnlab_files.figure_name(metric, length, setting))
     except attnlab_files.FileError:  # not evaluated at that length: not drawn
         return None, None
 
@@ -30,21 +31,24 @@ def main():
     parser.add_argument("--out")
     args = parser.parse_args()
     # The final figure's name works too: eval_accuracy, eval_accuracy@32.
-    name, length, _ = attnlab_files.parse_figure(
+    name, length, setting = attnlab_files.parse_figure(
         args.metric if args.metric.startswith("eval_") else f"eval_{args.metric}")
     args.length = args.length or length
+    if setting and args.length:
+        fail(f"--metric {args.metric}: an evaluation setting is evaluated at the training "
+             "length only; leave out --length")
     if name not in CURVES:
         fail(f"--metric {args.metric}: the evaluation curves are {', '.join(CURVES)} (or "
              "eval_<curve>, eval_<curve>@<length>)")
     args.metric = name
-    suffix = f"@{args.length}" if args.length else ""
+    suffix = f"@{args.length}" if args.length else f"[{setting}]" if setting else ""
     out = args.out or os.path.join(plots_folder(args.output_dir),
                                    f"curves_{args.metric}{suffix}.png")
     with results(args.output_dir) as index:
         figure, ax = plt.subplots(figsize=(7, 4.5))
         drawn = 0
         for arm, trials in trials_by_arm(args.output_dir).items():
-            curves = [curve(t, args.metric, args.length) for t in trials]
+            curves = [curve(t, args.metric, args.length, setting) for t in trials]
             curves = [(s, v) for s, v in curves if s is not None]
             if not curves:
                 continue
@@ -56,10 +60,10 @@ def main():
                             color=line.get_color())
             drawn += 1
         if not drawn:
-            fail(f"no trial has an evaluation curve of '{args.metric}'"
-                 f"{f' at length {args.length}' if args.length else ''}")
+            fail(f"no trial has an evaluation curve of '{args.metric}{suffix}'")
         ax.set_xlabel("training step")
-        ax.set_ylabel(f"eval {args.metric}" + (f" at length {args.length}" if args.length else ""))
+        ax.set_ylabel(f"eval {args.metric}" + (f" at length {args.length}" if args.length else "")
+                      + (f" [{setting}]" if setting else ""))
         ax.set_title(f"{index.attrs['experiment']}: mean over seeds, band = lowest to highest seed",
                      fontsize=10)
         place_legend(ax, figure)

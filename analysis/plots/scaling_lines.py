@@ -9,6 +9,7 @@ Reads OUTPUT_DIR/results.h5 and the reported trials' files (their ablation
 axes). Usage: scaling_lines.py OUTPUT_DIR --x AXIS [--lines AXIS]
 [--panels AXIS] [--metric eval_accuracy] [--out FILE.png]"""
 import argparse
+import textwrap
 import os
 import sys
 
@@ -30,9 +31,21 @@ def arm_axes(labels, seeds):
     return axes
 
 
+def carried_by(axis, drawn, axes):
+    """The drawn axis whose every value goes with one value of `axis` (a zip: moving
+    together, e.g. model.layers with model.d_model), or None."""
+    for chosen in drawn:
+        paired = {}
+        if all(paired.setdefault(values[chosen], values.get(axis)) == values.get(axis)
+               for values in axes.values()):
+            return chosen
+    return None
+
+
 def check_axes(axes, args):
     """Refuses axes no arm has, an x that is not a number, and an axis that varies among
-    the arms without being drawn (its arms would be joined into one line)."""
+    the arms without being drawn and without moving with a drawn one (its arms would be
+    joined into one line). Returns {drawn axis: [the axes that move with it]}."""
     chosen = [a for a in (args.x, args.lines, args.panels) if a]
     if len(set(chosen)) != len(chosen):
         fail(f"--x, --lines and --panels must name different axes; got {', '.join(chosen)}")
@@ -47,10 +60,15 @@ def check_axes(axes, args):
         except ValueError:
             fail(f"--x {args.x}: arm '{arm}' has the value '{values[args.x]}', not a number; "
                  "the x axis must be numeric (draw a text axis with --lines or --panels)")
+    carried = {axis: [] for axis in chosen}
     for axis in present:
         if axis not in chosen and len({values.get(axis) for values in axes.values()}) > 1:
-            fail(f"the arms differ in {axis} too, which would join them into one line: name it "
-                 "with --lines or --panels")
+            with_axis = carried_by(axis, chosen, axes)
+            if with_axis is None:
+                fail(f"the arms differ in {axis} too, which would join them into one line: name "
+                     "it with --lines or --panels")
+            carried[with_axis].append(axis)
+    return carried
 
 
 def tuned_values(index):
@@ -61,9 +79,11 @@ def tuned_values(index):
     return {arm: attnlab_files.text_of(value) for arm, value in zip(arms(index), selected)}
 
 
-def draw_panel(ax, rows, args, seeds, tuned, line_order):
+def draw_panel(ax, rows, args, seeds, tuned, line_order, x_label):
     """One panel: a line per --lines value through its arms in x order, each line in the
-    same colour and at the same side offset in every panel (line_order: every line)."""
+    same colour and at the same side offset in every panel (line_order: every line).
+    Returns every y value drawn: shifted artists take no part in autoscaling."""
+    drawn = []
     lines = {}
     for row in rows:
         lines.setdefault(row["line"], []).append(row)
@@ -85,6 +105,7 @@ def draw_panel(ax, rows, args, seeds, tuned, line_order):
                         transform=shift, markersize=6)
             values = [t.figures()[args.metric] for t in seeds[p["arm"]]
                       if args.metric in t.figures()]
+            drawn += values + [p["mean"], p["low"], p["high"]]
             ax.plot(np.full(len(values), p["x"]), values, ".", color=colour, alpha=0.5,
                     markersize=4, transform=seed_shift)
             if tuned.get(p["arm"]):
@@ -100,8 +121,9 @@ def draw_panel(ax, rows, args, seeds, tuned, line_order):
         ax.set_xlim(xs[0] - 0.15 * span, xs[-1] + 0.15 * span)
     ax.set_xticks(xs, [f"{v:g}" for v in xs])
     ax.minorticks_off()
-    ax.set_xlabel(args.x)
+    ax.set_xlabel(x_label, fontsize=8)
     ax.legend(fontsize=7, title=args.lines, title_fontsize=7, loc="best")
+    return drawn
 
 
 def main():
@@ -123,7 +145,7 @@ def main():
         axes = arm_axes(labels, seeds)
         if not axes:
             fail(f"{args.output_dir}: no finished trial, so no arm to draw")
-        check_axes(axes, args)
+        carried = check_axes(axes, args)
         figure_data = index["arms"][args.metric]
         mean = read(figure_data["mean"])
         low, high, interval_label = mean_interval(figure_data)
@@ -135,10 +157,13 @@ def main():
         figure, panel_axes = plt.subplots(1, len(panels), figsize=(1 + 4 * len(panels), 4.5),
                                           sharey=True, squeeze=False)
         tuned = tuned_values(index)
+        x_label = args.x + (f" ({' and '.join(carried[args.x])} move with it)"
+                            if carried[args.x] else "")
         line_order = list(dict.fromkeys(r["line"] for r in rows))
+        drawn = []
         for ax, panel in zip(panel_axes[0], panels):
-            draw_panel(ax, [r for r in rows if r["panel"] == panel], args, seeds, tuned,
-                       line_order)
+            drawn += draw_panel(ax, [r for r in rows if r["panel"] == panel], args, seeds, tuned,
+                       line_order, x_label)
             if args.panels:
                 ax.set_title(f"{args.panels}={panel}", fontsize=9)
         panel_axes[0][0].set_ylabel(args.metric)
@@ -146,10 +171,17 @@ def main():
         if np.isfinite(meaning.low) and np.isfinite(meaning.high):  # a fraction's whole range
             panel_axes[0][0].set_ylim(meaning.low - 0.03 * (meaning.high - meaning.low),
                                       meaning.high + 0.03 * (meaning.high - meaning.low))
+        else:  # an unbounded figure (a loss): what was drawn
+            finite = np.array([v for v in drawn if np.isfinite(v)])
+            if finite.size:
+                margin = 0.05 * ((finite.max() - finite.min()) or abs(finite.max()) or 1.0)
+                panel_axes[0][0].set_ylim(finite.min() - margin, finite.max() + margin)
         note = (f", beside each point the {attnlab_files.text_of(index['arms']['tuned'].attrs['key'])}"
                 " it is reported at") if tuned else ""
-        figure.suptitle(f"{index.attrs['experiment']}: mean over seeds with its "
-                        f"{interval_label}, dots the seeds{note}", fontsize=9)
+        title = (f"{index.attrs['experiment']}: mean over seeds with its {interval_label}, "
+                 f"dots the seeds{note}")
+        # Wrapped to the figure's width: a one-panel figure is narrow.
+        figure.suptitle(textwrap.fill(title, width=int(figure.get_figwidth() * 15)), fontsize=9)
         figure.tight_layout()
         save(figure, out)
 

@@ -24,7 +24,8 @@ work = tempfile.mkdtemp()
 atexit.register(shutil.rmtree, work, ignore_errors=True)
 out = os.path.join(work, "run")
 subprocess.run([attnlab, "run", os.path.join(here, "recorded_heads.yaml"), "-o", f"output={out}",
-                "-o", "eval.lengths=[8]", "--quiet"], check=True, stdout=subprocess.DEVNULL)
+                "-o", "eval.lengths=[8]", "-o", "eval.validation_batches=1", "--quiet"],
+               check=True, stdout=subprocess.DEVNULL)
 for command in ("analyze", "ablate"):
     subprocess.run([attnlab, command, out], check=True, stdout=subprocess.DEVNULL)
 
@@ -98,6 +99,13 @@ refused("the arms differ in positional.kind too", "scaling_lines", "--x", "heads
         directory=grid)
 
 
+# A curve of an evaluation setting is that setting's, never silently the plain one.
+setting_curve = tool("learning_curves", "--metric", "eval_loss[validation]")
+assert setting_curve.returncode == 0, setting_curve.stderr
+check_png(setting_curve.stdout.strip())
+assert setting_curve.stdout.strip().endswith("curves_loss[validation].png"), setting_curve.stdout
+refused("no trial has an evaluation curve of 'loss[nope=1]'", "learning_curves", "--metric",
+        "eval_loss[nope=1]")
 refused("--metric eval_acc: results.h5 has no such figure", "comparison_bars", "--metric", "eval_acc")
 refused("--example 9: ", "attention_heatmaps", "--example", "9")
 refused("trial nope is not in", "attention_heatmaps", "--trial", "nope")
