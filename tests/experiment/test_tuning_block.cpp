@@ -51,6 +51,11 @@ TEST_CASE("a tuning names one train key with at least two values, or is refused 
                       Contains("command line (-o train.lr=0.5)") &&
                           Contains("train.lr: found '0.5', but it is tuned (tune:)"));
   REQUIRE_NOTHROW(load_experiment(tuned, {"train.lr=0.5", "tune="}));
+  // The grid from the command line: after "tune." the rest is one (dotted) key.
+  const Experiment regridded = load_experiment(tuned, {"tune.train.lr=[0.1, 0.3, 1]"});
+  REQUIRE(regridded.tune->values == std::vector<std::string>{"0.1", "0.3", "1"});
+  REQUIRE_THROWS_WITH(load_experiment(tuned, {"tune.train.warmup=[1, 2]"}),
+                      Contains("tune.train.warmup: a second key to tune"));
   REQUIRE_THAT(refusal("tune: [train.lr]"), Contains("tune: found"));
   // A value the key cannot take is refused with the trial, where it is written.
   REQUIRE_THAT(refusal("tune: {train.lr: [0.001, -1]}"),

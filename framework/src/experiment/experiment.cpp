@@ -103,7 +103,23 @@ void apply_override(ConfigNode& document, const std::string& assignment) {
                     where.str()));
   ConfigNode value = parse_yaml(assignment.substr(equals + 1), where.file);
   if (value.is_null()) value = ConfigNode::scalar("", value.location());
-  document.set_path(assignment.substr(0, equals), std::move(value), where);
+  const std::string key = assignment.substr(0, equals);
+  // tune:'s own keys are dotted (tune: {train.lr: [...]}): after "tune." the rest is one key.
+  const std::string tune_prefix = "tune.";
+  if (key.rfind(tune_prefix, 0) == 0 && key.find('.', tune_prefix.size()) != std::string::npos) {
+    ConfigNode* tune = document.find("tune");
+    if (tune == nullptr || tune->is_null() || (tune->is_scalar() && tune->text().empty())) {
+      document.set("tune", ConfigNode::map(where), where);
+      tune = document.find("tune");
+    }
+    if (!tune->is_map())
+      throw ConfigError(fmt::format("{}: cannot set '{}' inside 'tune', which is {} (at {})",
+                                    where.str(), key.substr(tune_prefix.size()), tune->describe(),
+                                    tune->location().str()));
+    tune->set(key.substr(tune_prefix.size()), std::move(value), where);
+    return;
+  }
+  document.set_path(key, std::move(value), where);
 }
 
 void check_experiment_keys(const ConfigNode& document) {
