@@ -32,6 +32,8 @@ std::string describe(MeanInterval interval) {
 
 namespace {
 
+constexpr double kNoSpread = std::numeric_limits<double>::quiet_NaN();  // no interval
+
 Cell solved_cell(const std::optional<SolvedShare>& counted) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   if (!counted || counted->seeds == 0) return share(kNaN, 0, kNaN, kNaN);  // empty in CSV
@@ -95,14 +97,17 @@ std::string format_comparison(const ComparisonTable& comparison, TextFormat form
     cells.push_back(text(row.baseline.arm));
     cells.push_back(mean_cell(row.baseline.summary, comparison.interval));
     if (solved) cells.push_back(solved_cell(row.baseline.solved));
-    cells.insert(cells.end(), {interval(row.difference.difference, row.difference.ci_low,
-                                        row.difference.ci_high),
-                               number(row.mean_test.p, 3), number(row.mean_holm, 3),
-                               number(row.rank.p, 3), number(row.rank_holm, 3),
-                               text(std::isnan(row.rank.p) ? "-"
-                                    : row.rank.exact       ? "exact"
-                                                           : "normal approx."),
-                               text(row.verdict)});
+    // No spread in any seed (or every pair differing alike): a point, not a 95% interval.
+    const bool spread = row.difference.ci_low != row.difference.ci_high;
+    cells.insert(cells.end(),
+                 {interval(row.difference.difference, spread ? row.difference.ci_low : kNoSpread,
+                           spread ? row.difference.ci_high : kNoSpread),
+                  number(row.mean_test.p, 3), number(row.mean_holm, 3), number(row.rank.p, 3),
+                  number(row.rank_holm, 3),
+                  text(std::isnan(row.rank.p) ? "-"
+                       : row.rank.exact       ? "exact"
+                                              : "normal approx."),
+                  text(row.verdict)});
     if (comparison.tuned) cells.push_back(number(row.provisional ? 1.0 : 0.0));
     table.rows.push_back(std::move(cells));
   }

@@ -1,6 +1,7 @@
 // compare_arms on hand-made results: the verdict's direction, baselines over
 // zipped axes, and the notes for seeds that diverged or do not vary.
 #include <attnlab/analysis/arm_comparison.hpp>
+#include <attnlab/analysis/comparison_format.hpp>
 #include <attnlab/train/trainer.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -77,6 +78,10 @@ TEST_CASE("diverged seeds are left out and said, samples that do not vary have n
                    "eval_accuracy", "x=0");
   REQUIRE(std::isnan(flat.rows[0].mean_test.p));
   REQUIRE(flat.rows[0].verdict == "no difference shown");
+  // Its difference is a point, not an interval: empty bounds in CSV.
+  const std::string csv = format_comparison(flat, TextFormat::csv);
+  REQUIRE_THAT(csv,
+               Contains("difference,difference_low,difference_high") && Contains(",-0.001,,,"));
   REQUIRE_THAT(flat.notes.front(), Contains("no spread"));
   const ComparisonTable one_each = compare_arms(
       results_of({{{{"x", "0"}}, {0.1}}, {{{"x", "1"}}, {0.9}}}), "eval_accuracy", "x=0");
