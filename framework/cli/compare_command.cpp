@@ -53,8 +53,8 @@ int run_compare(const std::vector<std::string>& arguments) {
   if (parsed.help) return 0;
   if (parsed.format == analysis::TextFormat::csv && (by_length || !std::isnan(target)))
     throw ConfigError(
-        "--format csv holds one table: ask for --reach or --by-length in a run of their own "
-        "(or use --format json, which holds several)");
+        "--format csv holds one table, and --reach and --by-length add tables to the "
+        "comparison: use --format json, which holds them all");
   const analysis::MeanInterval interval = parsed.interval;
   const analysis::ExperimentResults results =
       fixed_value
