@@ -174,6 +174,12 @@ TEST_CASE("tuning: a value that failed or diverged in a seed is passed over, a p
     t.metrics.emplace_back("eval_loss[validation]", t.tuned == "a" ? 0.02 : 0.01);
   }
   REQUIRE(selected(select_tuned_values(accuracy, saturated), "A") == "b");
+  // The tuning table shows what broke the tie.
+  const std::string tie_table = tuning_table(accuracy, saturated);
+  REQUIRE_THAT(tie_table,
+               Contains("| eval_loss[validation] (breaks ties) | selected |") &&
+                   Contains("| A | a | 3 | 0 | 1.0010 ± 0.0010 | 0.0200 |  |") &&
+                   Contains("| A | b | 3 | 0 | 1.0010 ± 0.0010 | 0.0100 | **selected**"));
   REQUIRE(select_tuned_values(Experiment{}, trials).empty());
   REQUIRE(at_selected_values(Experiment{}, trials).size() == trials.size());
 }

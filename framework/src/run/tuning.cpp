@@ -130,23 +130,30 @@ std::string tuning_table(const Experiment& experiment, const std::vector<TrialSu
             "of the best of its values (tune.seeds: selects on seeds of its own instead)."
           : "Those seeds only select; the table above reports the other seeds, which played "
             "no part in the choice.");
-  text += fmt::format("| arm | {} | finished | failed | {} | selected |\n", tuning.key,
-                      tuning.figure());
-  text += "|---|---:|---:|---:|---:|---|\n";
+  // Selecting on an accuracy, the validation loss breaks ties (several values at 1).
+  const bool tie_breaker = !tuning.lower_is_better;
+  text += fmt::format("| arm | {} | finished | failed | {} |{} selected |\n", tuning.key,
+                      tuning.figure(), tie_breaker ? " eval_loss[validation] (breaks ties) |" : "");
+  text += tie_breaker ? "|---|---:|---:|---:|---:|---:|---|\n" : "|---|---:|---:|---:|---:|---|\n";
   std::vector<std::string> notes;
   for (const TunedArm& arm : select_tuned_values(experiment, trials)) {
     for (std::size_t i = 0; i < arm.candidates.size(); ++i) {
       const TuningCandidate& c = arm.candidates[i];
       const SampleSummary& s = c.validation;
-      const std::string figure = std::isnan(s.mean) ? std::string("–")
-                                 : std::isnan(s.std)
-                                     ? fmt::format("{:.4f}", s.mean)
-                                     : fmt::format("{:.4f} ± {:.4f}", s.mean, s.std);
+      const std::string figure =
+          std::isnan(s.mean)  ? std::string("–")
+          : s.std == 0.0      ? fmt::format("{:.6g}", s.mean)  // every seed alike, as tables show
+          : std::isnan(s.std) ? fmt::format("{:.4f}", s.mean)
+                              : fmt::format("{:.4f} ± {:.4f}", s.mean, s.std);
       std::string mark;
       if (arm.selected == i)
         mark = arm.at_edge ? "**selected** (at the edge of the grid)" : "**selected**";
-      text += fmt::format("| {} | {} | {} | {} | {} | {} |\n", arm.arm, c.value, c.finished,
-                          c.failed, figure, mark);
+      const std::string tie_cell = !tie_breaker ? ""
+                                   : std::isnan(c.validation_loss)
+                                       ? " – |"
+                                       : fmt::format(" {:.4f} |", c.validation_loss);
+      text += fmt::format("| {} | {} | {} | {} | {} |{} {} |\n", arm.arm, c.value, c.finished,
+                          c.failed, figure, tie_cell, mark);
     }
     if (!arm.selected)
       notes.push_back(
