@@ -1,5 +1,6 @@
 // compare_arms on hand-made results: the verdict's direction, baselines over
 // zipped axes, and the notes for seeds that diverged or do not vary.
+#include <algorithm>
 #include <attnlab/analysis/arm_comparison.hpp>
 #include <attnlab/analysis/comparison_format.hpp>
 #include <attnlab/train/trainer.hpp>
@@ -221,4 +222,23 @@ TEST_CASE("the rank floor note names Holm's correction only where it is what blo
                Contains("the exact rank test cannot reach 0.05 in any row with the seeds it has: "
                         "p >= 0.00794 with 5 against 5 seeds (every row); Holm's correction over "
                         "7 comparisons takes even the lowest of these, 0.00794, to 0.0556"));
+}
+
+TEST_CASE("under tune: a validation figure is said to be the one that selected") {
+  ExperimentResults results =
+      results_of({{{{"x", "0"}}, {0.5, 0.6, 0.7}}, {{{"x", "1"}}, {0.8, 0.9, 0.85}}});
+  for (TrialSummary& trial : results.trials) {
+    trial.tuned = "0.01";
+    trial.metrics = {{"eval_accuracy[validation]", trial.metrics.front().second}};
+  }
+  results.all_trials = results.trials;
+  results.plan.tune = Tuning{"train.lr", {"0.01", "0.1"}, "accuracy", false, {}};
+  const auto said = [](const ComparisonTable& table) {
+    return std::any_of(table.notes.begin(), table.notes.end(), [](const std::string& note) {
+      return note.find("is what selected each arm's train.lr") != std::string::npos;
+    });
+  };
+  REQUIRE(said(compare_arms(results, "eval_accuracy[validation]", "x=0")));
+  results.plan.tune->seeds = {100};  // seeds of their own select: the reported ones are fair
+  REQUIRE_FALSE(said(compare_arms(results, "eval_accuracy[validation]", "x=0")));
 }
