@@ -73,6 +73,20 @@ class EventLog final : public RunObserver {
   }
 };
 
+std::vector<const Trial*> every_trial(const Experiment& experiment) {
+  std::vector<const Trial*> trials;
+  for (const Trial& trial : experiment.trials) trials.push_back(&trial);
+  return trials;
+}
+
+// Workers of `program`; a failed trial runs once more.
+SchedulerOptions retrying_once(const std::string& program) {
+  SchedulerOptions options;
+  options.retries = 1;
+  options.worker_program = program;
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("runs of one plan share a directory by claims, a run of another plan is refused") {
@@ -145,11 +159,8 @@ TEST_CASE("a run resumes with the trials not finished, a damaged file set aside 
 TEST_CASE("the scheduler runs every trial in a worker, retries a failing one, and says so") {
   const Prepared run;
   const auto& [folder, experiment, layout, lock] = run;
-  std::vector<const Trial*> trials;
-  for (const Trial& trial : experiment.trials) trials.push_back(&trial);
-  SchedulerOptions options;
-  options.retries = 1;
-  options.worker_program = ATTNLAB_CLI;
+  const std::vector<const Trial*> trials = every_trial(experiment);
+  const SchedulerOptions options = retrying_once(ATTNLAB_CLI);
   EventLog log;
   TrialScheduler scheduler(experiment, layout, options, log, *lock);
   REQUIRE(scheduler.run(trials, 2) == 2);  // both seeds of 'explodes' fail for good
@@ -170,11 +181,9 @@ TEST_CASE("the scheduler runs every trial in a worker, retries a failing one, an
 TEST_CASE("a worker program that cannot be started stops the run instead of failing every trial") {
   const Prepared run;
   const auto& [folder, experiment, layout, lock] = run;
-  std::vector<const Trial*> trials;
-  for (const Trial& trial : experiment.trials) trials.push_back(&trial);
-  SchedulerOptions options;
-  options.retries = 1;
-  options.worker_program = (folder.path() / "rebuilt-away").string();  // as after a rebuild
+  const std::vector<const Trial*> trials = every_trial(experiment);
+  const SchedulerOptions options =
+      retrying_once((folder.path() / "rebuilt-away").string());  // as after a rebuild
   EventLog log;
   TrialScheduler scheduler(experiment, layout, options, log, *lock);
   REQUIRE(scheduler.run(trials, 1) == 1);  // the first fails, none other starts, none retries
