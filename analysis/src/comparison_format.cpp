@@ -32,10 +32,9 @@ std::string describe(MeanInterval interval) {
 
 namespace {
 
-constexpr double kNoSpread = std::numeric_limits<double>::quiet_NaN();  // no interval
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();  // empty in CSV
 
 Cell solved_cell(const std::optional<SolvedShare>& counted) {
-  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   if (!counted || counted->seeds == 0) return share(kNaN, 0, kNaN, kNaN);  // empty in CSV
   return share(static_cast<double>(counted->solved), static_cast<double>(counted->seeds),
                counted->interval.low, counted->interval.high);
@@ -100,8 +99,8 @@ std::string format_comparison(const ComparisonTable& comparison, TextFormat form
     // No spread in any seed (or every pair differing alike): a point, not a 95% interval.
     const bool spread = row.difference.ci_low != row.difference.ci_high;
     cells.insert(cells.end(),
-                 {interval(row.difference.difference, spread ? row.difference.ci_low : kNoSpread,
-                           spread ? row.difference.ci_high : kNoSpread),
+                 {interval(row.difference.difference, spread ? row.difference.ci_low : kNaN,
+                           spread ? row.difference.ci_high : kNaN),
                   number(row.mean_test.p, 3), number(row.mean_holm, 3), number(row.rank.p, 3),
                   number(row.rank_holm, 3),
                   text(std::isnan(row.rank.p) ? "-"

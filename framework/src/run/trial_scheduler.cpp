@@ -206,14 +206,19 @@ void TrialScheduler::handle(const WorkerEvent& event) {
   lock_.release(trial.index);
 }
 
-// The disk is full or gone: starting more trials would fail them all. Running
-// ones finish or fail on their own; what finished is kept, the rest resumes.
-void TrialScheduler::stop_for_io_error(const std::string& what) {
+// The disk is full or gone, or the worker program is: starting more trials
+// would fail them all. Running ones finish or fail on their own; what finished
+// is kept, the rest resumes.
+void TrialScheduler::stop_starting(const std::string& what, const std::string& remedy) {
   if (stopping_) return;
-  begin_stopping(fmt::format("cannot go on: {}; no further trial starts (free the space and "
-                             "run the same command again to resume)",
-                             what),
+  begin_stopping(fmt::format("cannot go on: {}; no further trial starts ({}run the same "
+                             "command again to resume)",
+                             what, remedy),
                  0);
+}
+
+void TrialScheduler::stop_for_io_error(const std::string& what) {
+  stop_starting(what, "free the space and ");
 }
 
 void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit) {
@@ -238,11 +243,7 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
   for (const int full : {ENOSPC, EDQUOT})
     if (reason.find(std::strerror(full)) != std::string::npos) stop_for_io_error(reason);
   // Nor can any trial start once the worker program is gone (rebuilt or removed).
-  if (exit_code == 127 && !stopping_)
-    begin_stopping(fmt::format("cannot go on: {}; no further trial starts (run the same "
-                               "command again to resume)",
-                               reason),
-                   0);
+  if (exit_code == 127) stop_starting(reason, "");
   const bool retry = !stopping_ && attempt.attempt < options_.retries;
   observer_.failed(trial, reason, layout_.log(trial.id).string(), retry);
   if (retry) {

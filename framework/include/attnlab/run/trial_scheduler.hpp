@@ -125,6 +125,7 @@ class TrialScheduler {
   void handle(const WorkerEvent& event);
   void handle_exit(const Attempt& attempt, const WorkerEvent& exit);
   std::string failure_reason(const Trial& trial, const WorkerEvent& exit);
+  void stop_starting(const std::string& what, const std::string& remedy);
   void stop_for_io_error(const std::string& what);
   void handle_signals();
   // Stops starting trials; `signal` (0: none) goes to the running ones.
