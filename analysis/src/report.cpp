@@ -64,8 +64,11 @@ std::string provenance(const ExperimentResults& results) {
                                   results.layout.dir().string()));
   const Hdf5File file(index.string(), Hdf5File::Mode::read);
   check_file(file, file_kinds::experiment);  // its texts are shown as they are: sealed ones
-  int64_t finished = 0, reported = 0;
-  for (const TrialSummary& t : results.all_trials) finished += t.status == TrialStatus::finished;
+  int64_t finished = 0, diverged_trials = 0, reported = 0;
+  for (const TrialSummary& t : results.all_trials) {
+    finished += t.status == TrialStatus::finished;
+    diverged_trials += diverged(t);
+  }
   for (const TrialSummary& t : results.trials) reported += t.status == TrialStatus::finished;
   std::string html = "<table>\n";
   const auto row = [&](const std::string& key, const std::string& value) {
@@ -74,8 +77,10 @@ std::string provenance(const ExperimentResults& results) {
   row("experiment", results.plan.name);
   row("output directory", results.layout.dir().string());
   row("trials",
-      fmt::format("{} finished of {} planned, {} arms{}", finished, results.all_trials.size(),
-                  results.plan.arms.size(),
+      fmt::format("{} finished{} of {} planned, {} arm{}{}", finished,
+                  diverged_trials > 0 ? fmt::format(" and {} diverged", diverged_trials) : "",
+                  results.all_trials.size(), results.plan.arms.size(),
+                  results.plan.arms.size() == 1 ? "" : "s",
                   results.plan.tune
                       ? fmt::format("; {} of them reported, each arm at its selected {} (the "
                                     "tuning table below has every value)",

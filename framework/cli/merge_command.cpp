@@ -108,13 +108,15 @@ int run_merge(const std::vector<std::string>& arguments) {
     fmt::print("not of this plan, left alone: {} file(s) in {}, e.g. {}\n", others.size(),
                layout.trials().string(), others.front());
   if (status.complete()) {
-    fmt::print("every trial finished; the tables: {} (attnlab compare {} --baseline ARM)\n",
+    fmt::print("{}; the tables: {} (attnlab compare {} --baseline ARM)\n", completion_text(status),
                layout.results_md().string(), layout.dir().string());
     return 0;
   }
   std::fflush(stdout);
   fmt::print(stderr, "attnlab merge: {} of {} trials have not finished\n",
-             summaries.size() - static_cast<std::size_t>(merged), summaries.size());
+             summaries.size() - static_cast<std::size_t>(merged) -
+                 static_cast<std::size_t>(status.count(TrialState::Kind::diverged)),
+             summaries.size());
   return 3;
 }
 

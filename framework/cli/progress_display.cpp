@@ -97,6 +97,17 @@ void ProgressDisplay::failed(const Trial& trial, const std::string& reason, cons
   render(true);
 }
 
+void ProgressDisplay::diverged(const Trial& trial, const std::string& reason,
+                               const std::string& log) {
+  running_.erase(trial.index);
+  ++diverged_;
+  if (mode_ != Mode::quiet)
+    message(
+        fmt::format("diverged {}: {} (its result at this configuration: not run again)\n"
+                    "       log: {}",
+                    trial_name(trial), reason, log));
+}
+
 void ProgressDisplay::interrupted(const Trial& trial) {
   running_.erase(trial.index);
   message(fmt::format("stopped {} (it restarts on the next run)", trial_name(trial)));
@@ -108,12 +119,14 @@ void ProgressDisplay::render(bool force) {
   if (!force && now - last_render_ < std::chrono::milliseconds(250)) return;
   last_render_ = now;
   clear();
-  const int64_t waiting = to_run_ - done_ - failed_ - static_cast<int64_t>(running_.size());
+  const int64_t waiting =
+      to_run_ - done_ - failed_ - diverged_ - static_cast<int64_t>(running_.size());
   const double per_trial = done_ > 0 ? finished_seconds_ / static_cast<double>(done_) : NAN;
   const double overall =
       per_trial * static_cast<double>(waiting + static_cast<int64_t>(running_.size())) / jobs_;
-  std::string text = fmt::format("trials: {} done, {} running, {} waiting, {} failed  ETA {}\n",
+  std::string text = fmt::format("trials: {} done, {} running, {} waiting, {} failed{}  ETA {}\n",
                                  done_, running_.size(), std::max<int64_t>(waiting, 0), failed_,
+                                 diverged_ > 0 ? fmt::format(", {} diverged", diverged_) : "",
                                  done_ > 0 ? eta(overall) : "?");
   for (const auto& [index, r] : running_) {
     if (r.steps == 0) {

@@ -25,6 +25,7 @@ class ProgressDisplay final : public RunObserver {
   void finished(const Trial& trial, const TrialSummary& summary) override;
   void failed(const Trial& trial, const std::string& reason, const std::string& log,
               bool will_retry) override;
+  void diverged(const Trial& trial, const std::string& reason, const std::string& log) override;
   void interrupted(const Trial& trial) override;
   /// A line above the status block (or on its own).
   void message(const std::string& text) override;
@@ -44,7 +45,7 @@ class ProgressDisplay final : public RunObserver {
 
   Mode mode_;
   bool verbose_;
-  int64_t to_run_, done_ = 0, failed_ = 0;
+  int64_t to_run_, done_ = 0, failed_ = 0, diverged_ = 0;
   int jobs_;
   double finished_seconds_ = 0.0;
   std::map<int64_t, Running> running_;  // by trial index

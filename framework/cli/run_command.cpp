@@ -64,15 +64,24 @@ std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
       fmt::format("--shard: found '{}', expected i/n with 1 <= i <= n, e.g. 2/4", text));
 }
 
+// The trials without figures: those that failed (a run of the plan runs them
+// again) and those whose training diverged (a result: it does not).
 void print_failures(const std::vector<TrialSummary>& summaries, const OutputLayout& layout) {
-  bool header = false;
-  for (const TrialSummary& s : summaries) {
-    if (s.status != TrialStatus::failed) continue;
-    if (!header) fmt::print(stderr, "\nfailed trials:\n");
-    header = true;
-    fmt::print(stderr, "  #{} {} seed {}: {}\n    log: {}\n", s.index, s.arm, s.seed, s.failure,
-               layout.log(s.id).string());
-  }
+  const auto list = [&](bool divergence, std::FILE* to, const std::string& header) {
+    bool said = false;
+    for (const TrialSummary& s : summaries) {
+      if (s.status != TrialStatus::failed || diverged(s) != divergence) continue;
+      if (!said) fmt::print(to, "\n{}:\n", header);
+      said = true;
+      fmt::print(to, "  #{} {} seed {}: {}\n    log: {}\n", s.index, s.arm, s.seed, s.failure,
+                 layout.log(s.id).string());
+    }
+  };
+  list(true, stdout,
+       "diverged trials (a result of their configuration: no run of the plan runs them again; "
+       "delete a trial's marker trials/<id>.failed to run it again)");
+  std::fflush(stdout);
+  list(false, stderr, "failed trials");
 }
 
 std::string pending_text(int64_t pending, int64_t elsewhere) {
@@ -86,15 +95,16 @@ std::string pending_text(int64_t pending, int64_t elsewhere) {
 
 // What a run of this share has left, from the summaries just written.
 struct Outcome {
-  int64_t finished = 0, mine_finished = 0, pending = 0, elsewhere = 0;
+  int64_t finished = 0, diverged = 0, mine_settled = 0, pending = 0, elsewhere = 0;
 };
 
 Outcome outcome_of(const std::vector<TrialSummary>& summaries, int64_t share, int64_t shares) {
   Outcome o;
   for (const TrialSummary& s : summaries) {
     o.finished += s.status == TrialStatus::finished;
+    o.diverged += diverged(s);
     const bool mine = in_share(s.index, share, shares);
-    o.mine_finished += s.status == TrialStatus::finished && mine;
+    o.mine_settled += settled(s) && mine;
     o.pending += s.status == TrialStatus::pending && mine;
     o.elsewhere += s.status == TrialStatus::pending && !mine;
   }
@@ -115,13 +125,19 @@ void refuse_other_plan(const Experiment& experiment, const std::string& expected
 
 void announce(const Experiment& experiment, const OutputLayout& layout,
               const TrialSelection& selection, int64_t share, int64_t shares, int jobs) {
+  const auto to_run = static_cast<int64_t>(selection.to_run.size());
   fmt::print(
-      "experiment {}: {} trials ({}){}; {} already finished, {} to run "
+      "experiment {}: {} trials ({}){}; {} already finished, {}{} to run "
       "with -j {}\noutput: {}\n",
       experiment.name, experiment.trials.size(), describe_trials(experiment),
       shares > 1 ? fmt::format(", share {}/{} = {} trials", share, shares, selection.selected) : "",
-      selection.selected - static_cast<int64_t>(selection.to_run.size()), selection.to_run.size(),
-      jobs, layout.dir().string());
+      selection.selected - to_run - selection.diverged,
+      selection.diverged > 0
+          ? fmt::format("{} diverged before (not run again: delete a trial's trials/<id>.failed "
+                        "to run it), ",
+                        selection.diverged)
+          : "",
+      to_run, jobs, layout.dir().string());
   std::fflush(stdout);
 }
 
@@ -138,18 +154,19 @@ int report(const Experiment& experiment, const OutputLayout& layout,
            const std::vector<TrialSummary>& summaries, int64_t share, int64_t shares,
            int64_t selected, int64_t failures, bool interrupted) {
   const Outcome o = outcome_of(summaries, share, shares);
-  fmt::print("\n{}{}\n\n{} of {} trials finished{}; results in {}/results.{{h5,csv,md}}\n",
+  fmt::print("\n{}{}\n\n{} of {} trials finished{}{}; results in {}/results.{{h5,csv,md}}\n",
              results_table(experiment, summaries), results_table_key(experiment), o.finished,
-             summaries.size(), pending_text(o.pending, o.elsewhere), layout.dir().string());
+             summaries.size(), o.diverged > 0 ? fmt::format(", {} diverged", o.diverged) : "",
+             pending_text(o.pending, o.elsewhere), layout.dir().string());
   if (const std::string tuning = tuning_table(experiment, summaries); !tuning.empty())
     fmt::print("\n{}", tuning);
   if (const std::string conclusion = conclusion_text(experiment, summaries); !conclusion.empty())
     fmt::print("\nconclusion, computed from these figures:\n{}", conclusion);
   print_failures(summaries, layout);
   if (interrupted) return 130;
-  if (o.mine_finished < selected) {  // whatever the reason, a run that did not finish says so
+  if (o.mine_settled < selected) {  // whatever the reason, a run that did not finish says so
     fmt::print(stderr, "attnlab: {} of the {} trials of this run did not finish\n",
-               selected - o.mine_finished, selected);
+               selected - o.mine_settled, selected);
     return 1;
   }
   return failures > 0 ? 1 : 0;
@@ -163,13 +180,13 @@ int report_share(const Experiment& experiment, const OutputLayout& layout, int64
   for (const Trial& trial : experiment.trials)
     if (in_share(trial.index, share, shares)) mine.trials.push_back(trial);
   const std::vector<TrialSummary> summaries = collect_summaries(mine, layout);
-  int64_t finished = 0;
-  for (const TrialSummary& s : summaries) finished += s.status == TrialStatus::finished;
-  fmt::print("\n{} of the {} trials of this share are finished; results: attnlab merge {}\n",
-             finished, summaries.size(), layout.dir().string());
+  const Outcome o = outcome_of(summaries, 1, 1);
+  fmt::print("\n{} of the {} trials of this share are finished{}; results: attnlab merge {}\n",
+             o.finished, summaries.size(),
+             o.diverged > 0 ? fmt::format(", {} diverged", o.diverged) : "", layout.dir().string());
   print_failures(summaries, layout);
   if (interrupted) return 130;
-  return finished < static_cast<int64_t>(summaries.size()) || failures > 0 ? 1 : 0;
+  return o.mine_settled < static_cast<int64_t>(summaries.size()) || failures > 0 ? 1 : 0;
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ std::string listed(const RunStatus& status, const OutputLayout& layout, Kind kin
     }
     ++shown;
     text += trial_line(state) + ": " + state.detail + "\n";
-    if (kind == Kind::failed) text += fmt::format("    log: {}\n", layout.log(state.id).string());
+    if (kind == Kind::failed || kind == Kind::diverged)
+      text += fmt::format("    log: {}\n", layout.log(state.id).string());
   }
   if (left > 0) text += fmt::format("  ... and {} more (--all lists every one)\n", left);
   return text;
@@ -33,16 +34,29 @@ std::string listed(const RunStatus& status, const OutputLayout& layout, Kind kin
 }  // namespace
 
 std::string state_counts(const RunStatus& status) {
-  return fmt::format("finished {}, failed {}, running {}, missing {} (of {})",
-                     status.count(Kind::finished), status.count(Kind::failed),
-                     status.count(Kind::running), status.count(Kind::missing),
-                     status.trials.size());
+  const int64_t diverged = status.count(Kind::diverged);
+  return fmt::format(
+      "finished {}, {}failed {}, running {}, missing {} (of {})", status.count(Kind::finished),
+      diverged > 0 ? fmt::format("diverged {}, ", diverged) : "", status.count(Kind::failed),
+      status.count(Kind::running), status.count(Kind::missing), status.trials.size());
+}
+
+std::string completion_text(const RunStatus& status) {
+  const int64_t diverged = status.count(Kind::diverged);
+  if (diverged == 0) return "every trial finished";
+  return fmt::format("every trial finished, or diverged ({} of {}: a result, not run again)",
+                     diverged, status.trials.size());
 }
 
 std::string state_listing(const RunStatus& status, const OutputLayout& layout, std::size_t most) {
   std::string text;
   if (status.count(Kind::running) > 0)
     text += "running:\n" + listed(status, layout, Kind::running, most);
+  if (status.count(Kind::diverged) > 0)
+    text +=
+        "diverged (a result of their configuration: no run of the plan runs them again; "
+        "delete a trial's marker trials/<id>.failed to run it again):\n" +
+        listed(status, layout, Kind::diverged, most);
   if (status.count(Kind::failed) > 0)
     text += "failed (a run of the plan runs them again):\n" +
             listed(status, layout, Kind::failed, most);

@@ -145,7 +145,7 @@ SlurmSweep sweep_of(const SlurmOptions& o, const Experiment& experiment, int64_t
 }
 
 // The trials a submission must run (missing or failed: not running, which
-// their runs will finish), and how many run now.
+// their runs will finish, nor diverged, a result), and how many run now.
 struct Unfinished {
   std::vector<int64_t> to_run;
   int64_t running = 0;
@@ -156,7 +156,7 @@ Unfinished unfinished_trials(const OutputLayout& layout) {
   for (const TrialState& state : read_run_status(layout, std::time(nullptr)).trials)
     if (state.kind == TrialState::Kind::running)
       ++left.running;
-    else if (state.kind != TrialState::Kind::finished)
+    else if (state.kind == TrialState::Kind::missing || state.kind == TrialState::Kind::failed)
       left.to_run.push_back(state.index);
   return left;
 }
@@ -254,7 +254,7 @@ int run_slurm(const std::vector<std::string>& arguments) {
     fmt::print("{}: nothing to submit ({})\n",
                left.running > 0
                    ? fmt::format("the {} unfinished trials are running now", left.running)
-                   : "every trial of the plan has finished",
+                   : "every trial of the plan has finished or diverged",
                fmt::format("attnlab status {} follows them; attnlab merge {} writes the results",
                            layout.dir().string(), layout.dir().string()));
     return 0;

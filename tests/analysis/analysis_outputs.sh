@@ -4,7 +4,8 @@
 # Python), a link planted at a picture's name is replaced and not followed,
 # temporaries that killed commands left are removed by the next one, a report
 # stopped by SIGTERM takes its plotting tool with it, a plan.yaml alias bomb is
-# refused at once within a memory limit, and patch takes record:'s patterns.
+# refused at once within a memory limit, patch takes record:'s patterns, and a
+# tuned run's report counts every planned trial and shows the tuning table.
 #   analysis_outputs.sh ATTNLAB SOURCE_DIR [--no-memory-limit]
 set -euo pipefail
 attnlab=$1
@@ -57,7 +58,8 @@ mkdir run/analysis/plots
 echo "untouched" > victim.txt
 ln -s "$work/victim.txt" run/analysis/plots/bars_eval_accuracy.png
 $python "$source/analysis/plots/comparison_bars.py" run > /dev/null
-[ "$(cat victim.txt)" = "untouched" ] && [ ! -L run/analysis/plots/bars_eval_accuracy.png ]
+[ "$(cat victim.txt)" = "untouched" ]
+[ ! -L run/analysis/plots/bars_eval_accuracy.png ]
 file run/analysis/plots/bars_eval_accuracy.png | grep -q "PNG image"
 
 # Temporaries of dead processes go; those of a live one stay.
@@ -153,3 +155,23 @@ echo "a plan.yaml alias bomb is refused by compare, analyze, report and run"
 "$attnlab" patch run --activation '**.weights' > patch.txt
 grep -q "decoder.layers.0.self_attn.weights" patch.txt
 echo "patch --activation '**.weights' patches every attention module's weights"
+
+# A tuned run's report counts every planned trial, a diverged one as such, and
+# shows the tuning table results.md has.
+cat > tuned.yaml <<'YAML'
+model: {architecture: decoder, d_model: 8, layers: 1, ffn: 16}
+heads: {count: 2}
+task: {name: copy, symbols: 6, length: 4}
+train: {steps: 6, warmup: 1, clip: 0}
+eval: {every: 3, batches: 1}
+tune: {train.lr: [0.001, 1.0e+30], select: loss}
+seeds: 2
+YAML
+"$attnlab" run tuned.yaml -q -o output=tuned > /dev/null
+"$attnlab" report tuned > /dev/null
+html=tuned/analysis/report.html
+grep -q "2 finished and 2 diverged of 4 planned, 1 arm; 2 of them reported" "$html"
+grep -q "<h3>Tuning: every arm at every value</h3>" "$html"
+grep -q "| 0.001 | 2 | 0 | " "$html"
+grep -q "| 1.0e+30 | 0 | 2 (2 diverged) | – |" "$html"
+echo "a tuned run's report counts diverged trials and shows the tuning table"

@@ -4,10 +4,13 @@
 #   2. one rank killed (SIGKILL) mid-sweep loses no finished trial, and running the
 #      same command again completes the sweep without computing a finished one again.
 # With a build without MPI (HAVE_MPI = OFF): mpirun of it is refused with what to do.
-#   mpi_sweep.sh ATTNLAB HAVE_MPI
+#   3. --fail-fast stops every rank at a crashing trial; a diverging one is a
+#      result, which ends the run with exit 0.
+#   mpi_sweep.sh ATTNLAB HAVE_MPI CRASHING_PLUGIN
 set -euo pipefail
 attnlab=$1
 have_mpi=$2
+crashing_plugin=$3
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
 work=$(mktemp -d)
@@ -43,22 +46,37 @@ code=0
 "${mpi[@]}" "$attnlab" run missing.yaml -o output=nothing > missing.log 2>&1 || code=$?
 [[ $code != 0 ]] && grep -q "attnlab: error: .*missing.yaml" missing.log ||
   fail "an error under mpirun: exit $code: $(cat missing.log)"
-cat > diverging.yaml <<'YAML'
-name: diverging
+cat > crashing.yaml <<YAML
+name: crashing
+plugins: [$crashing_plugin]
 model: {d_model: 8, layers: 1, ffn: 16}
 task: {name: copy, symbols: 5, length: 4}
 train: {steps: 2000, warmup: 1}
 eval: {every: 0, batches: 1}
-ablation:  # the diverging trials are planned longest, so rank 0 hands them out first
-  - {name: explodes, set: {train.lr: 1.0e+30, train.clip: 0, train.steps: 4000}}
+ablation:  # the crashing trials are planned longest, so rank 0 hands them out first
+  - {name: crashes, set: {attention.variant: test_crash, train.steps: 4000}}
   - {name: fine, set: {}}
 seeds: 6
 YAML
 code=0
-"${mpi[@]}" "$attnlab" run diverging.yaml -o output=failfast --fail-fast > failfast.log 2>&1 || code=$?
+"${mpi[@]}" "$attnlab" run crashing.yaml -o output=failfast --fail-fast > failfast.log 2>&1 || code=$?
 [[ $code != 0 ]] || fail "--fail-fast under mpirun exited 0"
 finished=$(find failfast/trials -name '*.h5' | wc -l)
 ((finished < 6)) || fail "--fail-fast: every fine trial still ran ($finished): $(cat failfast.log)"
+cat > diverging.yaml <<'YAML'
+name: diverging
+model: {d_model: 8, layers: 1, ffn: 16}
+task: {name: copy, symbols: 5, length: 4}
+train: {steps: 50, warmup: 1}
+eval: {every: 0, batches: 1}
+ablation:
+  - {name: explodes, set: {train.lr: 1.0e+30, train.clip: 0}}
+  - {name: fine, set: {}}
+seeds: 6
+YAML
+"${mpi[@]}" "$attnlab" run diverging.yaml -o output=diverging --fail-fast > diverging.log 2>&1 ||
+  fail "a diverging arm under mpirun is a result, not a failure: $(cat diverging.log)"
+grep -q "6 of 12 trials finished, 6 diverged" diverging.log || fail "$(cat diverging.log)"
 
 # 2. Kill rank 1 while it runs a trial, after some trial has finished.
 "${mpi[@]}" "$attnlab" run "${experiment[@]}" -o output=killed > killed.log 2>&1 &

@@ -123,31 +123,61 @@ YAML
     grep -q "interrupted; nothing kept" wide_out/trials/*.log
   done
   ;;
-failures)  # a diverging arm fails with its reason; the others finish; retries and fail-fast
+failures)  # a crashing arm fails with its reason, is retried, and stops --fail-fast;
+           # a diverging arm is a result: not retried, not run again, not a failure
   cat > failing.yaml <<YAML
+base: $small
+plugins: [$crashing_plugin]
+ablation:
+  - {name: fine, set: {heads.count: 2}}
+  - {name: crashes, set: {attention.variant: test_crash}}
+YAML
+  status=0
+  "$attnlab" run failing.yaml -j 2 --retries 1 -o output=failing > out.txt 2> err.txt || status=$?
+  [ "$status" -eq 1 ] || { echo "exit status $status, expected 1" >&2; exit 1; }
+  grep -q "killed by signal 6" err.txt
+  [ "$(grep -c "(retrying)" err.txt)" -eq 2 ]
+  grep -q "failed trials:" err.txt
+  grep -q "log: .*failing/trials/.*\.log" err.txt
+  grep -q "^fine,2,0," failing/results.csv
+  grep -q "^crashes,0,2," failing/results.csv
+  $python -c "import h5py, sys; t = h5py.File(sys.argv[1])['trials']; \
+assert len(t.attrs['failed']) == 2 and 'killed by signal 6' in t.attrs['failure_reasons'][0]" failing/results.h5
+  status=0
+  "$attnlab" run failing.yaml -j 1 -o output=failing > out.txt 2> err.txt || status=$?
+  [ "$status" -eq 1 ]
+  grep -q "2 to run" out.txt  # a failure may not recur: run again
+  status=0
+  "$attnlab" run failing.yaml -j 1 --fail-fast -o output=fast > out.txt 2> err.txt || status=$?
+  [ "$status" -eq 1 ]
+  grep -q -- "--fail-fast: stopping" out.txt
+  grep -q "^crashes,0,1," fast/results.csv  # its second seed never ran
+  grep -q ",pending," fast/trials.csv
+
+  cat > diverging.yaml <<YAML
 base: $small
 ablation:
   - {name: fine, set: {heads.count: 2}}
   - {name: explodes, set: {train.lr: 1.0e+30, train.clip: 0}}
 YAML
-  status=0
-  "$attnlab" run failing.yaml -j 2 --retries 1 -o output=failing > out.txt 2> err.txt || status=$?
-  [ "$status" -eq 1 ] || { echo "exit status $status, expected 1" >&2; exit 1; }
-  grep -q "training diverged" err.txt
-  grep -q "(retrying)" err.txt
-  grep -q "failed trials:" err.txt
-  grep -q "log: .*failing/trials/.*\.log" err.txt
-  grep -q "FAILED: training diverged" failing/trials/*.log
-  grep -q "^fine,2,0," failing/results.csv
-  grep -q "^explodes,0,2," failing/results.csv
+  "$attnlab" run diverging.yaml -j 2 --retries 1 -o output=diverging > out.txt 2> err.txt
+  if grep -q "(retrying)" err.txt; then echo "a diverged trial was retried" >&2; exit 1; fi
+  grep -q "^diverged trials (a result" out.txt
+  grep -q "2 of 4 trials finished, 2 diverged" out.txt
+  grep -q "FAILED: training diverged" diverging/trials/*.log
+  grep -q "^explodes,0,2," diverging/results.csv
+  grep -q "| explodes | 0 | 2 (2 diverged) |" diverging/results.md
   $python -c "import h5py, sys; t = h5py.File(sys.argv[1])['trials']; \
-assert len(t.attrs['failed']) == 2 and 'training diverged' in t.attrs['failure_reasons'][0]" failing/results.h5
-  status=0
-  "$attnlab" run failing.yaml -j 1 --fail-fast -o output=fast > out.txt 2> err.txt || status=$?
-  [ "$status" -eq 1 ]
-  grep -q -- "--fail-fast: stopping" out.txt
-  grep -q "^explodes,0,1," fast/results.csv  # its second seed never ran
-  grep -q ",pending," fast/trials.csv
+assert len(t.attrs['failed']) == 2 and 'training diverged' in t.attrs['failure_reasons'][0]" diverging/results.h5
+  "$attnlab" run diverging.yaml -o output=diverging > out.txt  # nothing left to run
+  grep -q "2 already finished, 2 diverged before (not run again" out.txt
+  grep -q ", 0 to run" out.txt
+  "$attnlab" status diverging > out.txt
+  grep -q "finished 2, diverged 2, failed 0" out.txt
+  grep -q "every trial finished, or diverged" out.txt
+  rm "$(ls diverging/trials/*.failed | head -1)"  # how a user asks for one to run again
+  "$attnlab" run diverging.yaml -o output=diverging > out.txt
+  grep -q "1 diverged before (not run again.*1 to run" out.txt
   ;;
 changed)  # another plan in the same directory is refused; --force sets the old one aside
   run -o output=shared -o train.steps=20 > /dev/null
@@ -181,10 +211,12 @@ concurrent)  # one writer per plan: another plan is refused, the same plan share
   for _ in $(seq 1 200); do [ -f together/plan.yaml ] && break; sleep 0.05; done
   status=0
   "$attnlab" run "$small" -q -o output=together -o train.steps=30 2> other.txt || status=$?
-  [ "$status" -eq 1 ] && grep -q "another attnlab run is working there on another plan" other.txt
+  [ "$status" -eq 1 ]
+  grep -q "another attnlab run is working there on another plan" other.txt
   status=0
   "$attnlab" run "$small" -q -o output=together -o train.steps=30 --force 2> other.txt || status=$?
-  [ "$status" -eq 1 ] && grep -q "another attnlab run is working there on another plan" other.txt
+  [ "$status" -eq 1 ]
+  grep -q "another attnlab run is working there on another plan" other.txt
   kill -0 $first  # the checks above ran while the first run was still working
   "$attnlab" run "$small" -j 1 "${plan[@]}" > second.txt 2>&1  # the same plan: shares
   wait $first
@@ -225,14 +257,17 @@ contained)  # outputs stay where the user said; nothing is written through a lin
   mkdir mine && echo "precious" > mine/notes.txt
   status=0
   run -o output=mine 2> err.txt || status=$?
-  [ "$status" -eq 1 ] && grep -q "holds files attnlab did not write (notes.txt)" err.txt
+  [ "$status" -eq 1 ]
+  grep -q "holds files attnlab did not write (notes.txt)" err.txt
   [ "$(ls mine)" = "notes.txt" ]
   for name in ../../escaped /absolute ..; do
     status=0
     run -o "name=$name" 2> err.txt || status=$?
-    [ "$status" -eq 1 ] && grep -q "expected a plain name" err.txt
+    [ "$status" -eq 1 ]
+    grep -q "expected a plain name" err.txt
   done
-  [ ! -e runs ] && [ ! -e ../escaped ]
+  [ ! -e runs ]
+  [ ! -e ../escaped ]
   run -o output=linked > /dev/null
   victim_id=$(basename "$(ls linked/trials/*.h5 | head -1)" .h5)
   echo "untouched" > target.txt
@@ -255,8 +290,10 @@ contained)  # outputs stay where the user said; nothing is written through a lin
   echo "not HDF5" > "linked/trials/$victim_id.h5"
   status=0
   run -o output=linked > out.txt 2> err.txt || status=$?
-  [ "$status" -eq 1 ] && grep -q "unreadable: is a symbolic link" err.txt
-  [ -z "$(ls outside)" ] && [ "$(cat "linked/trials/$victim_id.h5")" = "not HDF5" ]
+  [ "$status" -eq 1 ]
+  grep -q "unreadable: is a symbolic link" err.txt
+  [ -z "$(ls outside)" ]
+  [ "$(cat "linked/trials/$victim_id.h5")" = "not HDF5" ]
   ;;
 corrupted)  # damaged or misplaced trial files are set aside and rerun, never averaged
   run -o output=damaged > /dev/null

@@ -250,11 +250,16 @@ TEST_CASE("tables give k of n seeds solved with Clopper-Pearson and intervals wi
   // Clopper-Pearson 1 of 6: [0.0042, 0.6412].
   REQUIRE_THAT(table, Contains("| solved (eval_exact_match >= 0.99) |") &&
                           Contains("| a | 5 | 0 | 4 of 5 [0.28, 0.99] |") &&
-                          Contains("| b | 5 | 1 | 1 of 6 [0.00, 0.64] |"));
+                          Contains("| b | 5 | 1 (1 diverged) | 1 of 6 [0.00, 0.64] |"));
   // Every resample of {1,1,1,1,0}: the lowest ranks mean 0 (1 of 3125) and 0.2 (20),
   // and the expanded tail, 0.00095, falls among the 0.2s.
   REQUIRE_THAT(table, Contains("0.8000 ± 0.4472 [0.2000, 1.0000]"));
   const std::string conclusion = conclusion_text(experiment, summaries);
   REQUIRE_THAT(conclusion, Contains("solved (eval_exact_match >= 0.99; Clopper-Pearson 95% "
                                     "interval): a 4 of 5 [0.28, 0.99]; b 1 of 6 [0.00, 0.64]"));
+  // The diverged seed is a result: said, and the conclusion is not incomplete for it.
+  REQUIRE_THAT(
+      conclusion,
+      Contains("(without figures, as their training diverged: b: 1 of 6 seeds diverged)") &&
+          !Contains("incomplete"));
 }

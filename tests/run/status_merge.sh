@@ -31,7 +31,7 @@ expect_exit 3 status.json "$attnlab" status out --json
 /usr/bin/python3 -c '
 import json, sys
 status = json.load(open(sys.argv[1]))
-assert status["complete"] is False and status["counts"] == {"finished": 3, "failed": 0, "running": 0, "missing": 3, "trials": 6}, status
+assert status["complete"] is False and status["counts"] == {"finished": 3, "diverged": 0, "failed": 0, "running": 0, "missing": 3, "trials": 6}, status
 assert [t["state"] for t in status["trials"]] == ["finished", "missing"] * 3, status["trials"]
 ' status.json || fail "status --json: $(cat status.json)"
 expect_exit 3 merge.log "$attnlab" merge out

@@ -57,6 +57,10 @@ class EventLog final : public RunObserver {
     add(retry ? "failed, retrying" : "failed", t, 0);
     reasons.push_back(reason);
   }
+  void diverged(const Trial& t, const std::string& reason, const std::string&) override {
+    add("diverged", t, 0);
+    reasons.push_back(reason);
+  }
   void interrupted(const Trial& t) override { add("interrupted", t, 0); }
   void message(const std::string& text) override { messages.push_back(text); }
   int count(const std::string& what) const {
@@ -156,26 +160,60 @@ TEST_CASE("a run resumes with the trials not finished, a damaged file set aside 
   REQUIRE_FALSE(fs::exists(layout.trial_file(done.id)));
 }
 
-TEST_CASE("the scheduler runs every trial in a worker, retries a failing one, and says so") {
+TEST_CASE(
+    "the scheduler runs every trial in a worker, and a diverging one is a result, not rerun") {
   const Prepared run;
   const auto& [folder, experiment, layout, lock] = run;
   const std::vector<const Trial*> trials = every_trial(experiment);
   const SchedulerOptions options = retrying_once(ATTNLAB_CLI);
   EventLog log;
   TrialScheduler scheduler(experiment, layout, options, log, *lock);
-  REQUIRE(scheduler.run(trials, 2) == 2);  // both seeds of 'explodes' fail for good
+  REQUIRE(scheduler.run(trials, 2) == 0);  // 'explodes' diverges: its result, not a failure
   REQUIRE_FALSE(scheduler.interrupted());
   REQUIRE(log.count("finished fine") == 2);
-  REQUIRE(log.count("failed, retrying explodes") == 2);
-  REQUIRE(log.count("failed explodes") == 2);
-  REQUIRE(log.count("started explodes") == 4);  // each ran twice
+  REQUIRE(log.count("diverged explodes") == 2);
+  REQUIRE(log.count("started explodes") == 2);  // never retried: it would diverge again
+  REQUIRE(log.count("failed") == 0);
   REQUIRE(log.steps > 0);
   for (const std::string& reason : log.reasons) REQUIRE_THAT(reason, Contains("training diverged"));
   for (const Trial& trial : experiment.trials)
     REQUIRE(inspect_trial_file(layout, trial.id).finished() == (trial.arm == "fine"));
-  // Run again: only the failed ones are left to run.
+  // Run again: nothing is left to run, and the run is complete.
+  TrialSelection again = select_trials_to_run(experiment, layout, 1, 1, [](const std::string&) {});
+  REQUIRE(again.to_run.empty());
+  REQUIRE(again.diverged == 2);
+  const RunStatus status = read_run_status(layout, 0);
+  REQUIRE(status.count(TrialState::Kind::diverged) == 2);
+  REQUIRE(status.complete());
+  // Deleting a diverged trial's marker is how a user asks for it to run again.
+  const Trial& exploded = experiment.trials[2];
+  REQUIRE(exploded.arm == "explodes");
+  fs::remove(layout.failure(exploded.id));
+  again = select_trials_to_run(experiment, layout, 1, 1, [](const std::string&) {});
+  REQUIRE(again.to_run.size() == 1);
+  REQUIRE(again.to_run.front() == &exploded);
+  REQUIRE(again.diverged == 1);
+}
+
+TEST_CASE("the scheduler retries a trial whose worker fails, and counts those that fail for good") {
+  const Prepared run;
+  const auto& [folder, experiment, layout, lock] = run;
+  const fs::path failing = folder.write("failing-worker", "#!/bin/sh\nexit 1\n");
+  fs::permissions(failing, fs::perms::owner_all);
+  const SchedulerOptions options = retrying_once(failing.string());
+  EventLog log;
+  TrialScheduler scheduler(experiment, layout, options, log, *lock);
+  const std::vector<const Trial*> trials = every_trial(experiment);
+  REQUIRE(scheduler.run(trials, 2) == 4);
+  REQUIRE(log.count("started") == 8);  // each ran twice
+  REQUIRE(log.count("failed, retrying") == 4);
+  REQUIRE(log.count("failed") == 4);
+  for (const std::string& reason : log.reasons)
+    REQUIRE_THAT(reason, Contains("the trial's process exited with code 1"));
+  // Run again: every one is left to run (a machine's fault may not recur).
   REQUIRE(select_trials_to_run(experiment, layout, 1, 1, [](const std::string&) {}).to_run.size() ==
-          2);
+          4);
+  REQUIRE(read_run_status(layout, 0).count(TrialState::Kind::failed) == 4);
 }
 
 TEST_CASE("a worker program that cannot be started stops the run instead of failing every trial") {
@@ -246,7 +284,9 @@ TEST_CASE("the claims probe sees a run's claims and takes none itself") {
   CHECK_FALSE(nowhere.held(0));
 }
 
-TEST_CASE("status: finished, failed with its reason, running with its holder, missing") {
+TEST_CASE(
+    "status: finished, diverged or failed with its reason, running with its holder, "
+    "missing") {
   const Prepared run;
   const auto& [folder, experiment, layout, lock] = run;
   EventLog log;
@@ -269,12 +309,19 @@ TEST_CASE("status: finished, failed with its reason, running with its holder, mi
   CHECK_THAT(
       status.trials[1].detail,
       Contains("host node7, pid 4242, SLURM job 12_3, since 1970-01-01 00:16:40 UTC (5 min)"));
-  CHECK(status.trials[2].kind == TrialState::Kind::failed);
-  CHECK_THAT(status.trials[2].detail, Contains("diverged"));
+  CHECK(status.trials[2].kind == TrialState::Kind::diverged);
+  CHECK_THAT(status.trials[2].detail, Contains("training diverged"));
   CHECK(status.trials[3].kind == TrialState::Kind::missing);
   CHECK_THAT(status.trials[3].detail, Contains("its run ended while running it (host node8"));
   CHECK_FALSE(status.complete());
   CHECK(index_ranges(status.trials, TrialState::Kind::missing) == "#3");
+
+  fs::remove(layout.holder(experiment.trials[3].id));
+  write_file_atomically(layout.failure(experiment.trials[3].id),
+                        "the trial's process was killed by signal 9 (Killed)\n");
+  const RunStatus later = read_run_status(layout, 1300);
+  CHECK(later.trials[3].kind == TrialState::Kind::failed);
+  CHECK(later.trials[3].detail == "the trial's process was killed by signal 9 (Killed)");
 }
 
 TEST_CASE("trials run at once times train.threads stay within the CPUs") {

@@ -151,6 +151,13 @@ TEST_CASE("tuning: a value that failed or diverged in a seed is passed over, a p
   std::vector<TrialSummary> settled = trials;
   settled[3].failure = std::string(kDivergedMessage) + ": loss is nan at step 12";
   REQUIRE_FALSE(select_tuned_values(experiment, settled)[0].provisional);
+  REQUIRE_THAT(results_table(experiment, settled),
+               Contains("| A | 0 | 0 | none (every value diverged, or gave no finite figure, in "
+                        "a seed) |"));
+  REQUIRE_THAT(tuning_table(experiment, settled),
+               Contains("| A | b | 2 | 1 (1 diverged) |") &&
+                   Contains("A: no value can be selected: every value diverged") &&
+                   !Contains("A: no value can be selected yet"));
   // A tie goes to the value listed first.
   std::vector<TrialSummary> tie;
   add(tie, "A", "a", 0.2, 0.5);

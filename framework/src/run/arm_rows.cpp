@@ -9,13 +9,14 @@ namespace attnlab {
 std::vector<ArmRow> arm_rows(const Experiment& experiment,
                              const std::vector<TrialSummary>& trials) {
   std::vector<ArmRow> rows;
-  for (const std::string& arm : experiment.arms) rows.push_back({arm, 0, 0, {}});
+  for (const std::string& arm : experiment.arms) rows.push_back({arm, 0, 0, 0, {}});
   for (const TrialSummary& t : trials) {
     auto row =
         std::find_if(rows.begin(), rows.end(), [&](const ArmRow& r) { return r.label == t.arm; });
     if (row == rows.end()) continue;
     row->finished += t.status == TrialStatus::finished;
     row->failed += t.status == TrialStatus::failed;
+    row->diverged += diverged(t);
     for (const auto& [name, value] : t.metrics) row->values[name].push_back(value);
   }
   return rows;
@@ -41,6 +42,10 @@ std::string format_solved(const SolvedCount& count) {
                      count.interval.high);
 }
 
+std::string failed_text(int64_t failed, int64_t diverged) {
+  return diverged == 0 ? std::to_string(failed) : fmt::format("{} ({} diverged)", failed, diverged);
+}
+
 std::string selected_value_text(const TunedArm& arm) {
   if (arm.selected)
     return *arm.selected_value() + (arm.at_edge ? " (edge)" : "") +
@@ -50,6 +55,8 @@ std::string selected_value_text(const TunedArm& arm) {
     finished += c.finished;
     planned += c.planned;
   }
+  if (!arm.provisional)  // every selecting trial has finished or diverged: none will come
+    return "none (every value diverged, or gave no finite figure, in a seed)";
   return fmt::format("none yet ({} of {} selecting trials finished)", finished, planned);
 }
 

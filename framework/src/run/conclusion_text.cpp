@@ -161,25 +161,28 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
                                "an interval of a difference needs at least 2 in each arm "
                                "(seeds: 2 or more)\n")
                          : comparison_lines(c, rows, trials);
-  std::vector<std::string> incomplete;
+  std::vector<std::string> incomplete, diverged_seeds;
   for (const ArmRow& row : rows) {
     const std::vector<std::string> arms = compared_arms(c);
     if (std::find(arms.begin(), arms.end(), row.label) == arms.end()) continue;
     if (experiment.tune) {  // every trial of the arm's tuning, over all its values
-      const auto of_arm = [&](bool finished) {
+      const auto of_arm = [&](bool settled_only) {
         return std::count_if(all.begin(), all.end(), [&](const TrialSummary& t) {
-          return t.arm == row.label && (!finished || t.status == TrialStatus::finished);
+          return t.arm == row.label && (!settled_only || settled(t));
         });
       };
       if (of_arm(true) < of_arm(false))
-        incomplete.push_back(fmt::format("{}: {} of {} trials of its tuning finished", row.label,
-                                         of_arm(true), of_arm(false)));
+        incomplete.push_back(fmt::format("{}: {} of {} trials of its tuning finished or diverged",
+                                         row.label, of_arm(true), of_arm(false)));
       continue;
     }
     const auto planned = planned_seeds(row.label);
-    if (row.finished < planned)
+    if (row.finished + row.diverged < planned)
       incomplete.push_back(
           fmt::format("{}: {} of {} seeds finished", row.label, row.finished, planned));
+    if (row.diverged > 0)
+      diverged_seeds.push_back(
+          fmt::format("{}: {} of {} seeds diverged", row.label, row.diverged, planned));
   }
   if (experiment.tune) {
     std::vector<std::string> values;
@@ -198,6 +201,9 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
     text += fmt::format("solved ({}; Clopper-Pearson 95% interval): {}\n",
                         experiment.solved->describe(), fmt::join(counts, "; "));
   }
+  if (!diverged_seeds.empty())
+    text += fmt::format("(without figures, as their training diverged: {})\n",
+                        fmt::join(diverged_seeds, "; "));
   if (!incomplete.empty()) text += fmt::format("(incomplete: {})\n", fmt::join(incomplete, "; "));
   return text;
 }

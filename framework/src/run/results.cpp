@@ -269,7 +269,8 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
   }
   text += "\n" + rule + "\n";
   for (const ArmRow& row : arm_rows(experiment, trials)) {
-    text += fmt::format("| {} | {} | {} |", row.label, row.finished, row.failed);
+    text += fmt::format("| {} | {} | {} |", row.label, row.finished,
+                        failed_text(row.failed, row.diverged));
     if (const TunedArm* arm = tuning_of(tuned, row.label))
       text += fmt::format(" {} |", selected_value_text(*arm));
     if (solved)
@@ -300,7 +301,9 @@ const char* const kResultsTableLegend =
     "none where every seed gave the same value. It covers the mean about 93% of the time at 5 "
     "seeds; with 2, 3 or 4 seeds it is (nearly) the seeds' range, which covers it only about "
     "50%, 75% or 88% of the time. Student-t intervals are in results.csv (_ci_low, _ci_high) "
-    "and `attnlab compare --interval t`.";
+    "and `attnlab compare --interval t`. A seed whose training diverged has no figures: it "
+    "counts as failed, marked \"(k diverged)\" (a result of its configuration, which no run "
+    "repeats), and as not solved.";
 
 std::string results_table_key(const Experiment& experiment) {
   return std::string(

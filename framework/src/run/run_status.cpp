@@ -31,7 +31,7 @@ TrialState state_of(const TrialSummary& summary, const OutputLayout& layout,
     return state;
   }
   if (summary.status == TrialStatus::failed) {
-    state.kind = TrialState::Kind::failed;
+    state.kind = diverged(summary) ? TrialState::Kind::diverged : TrialState::Kind::failed;
     return state;
   }
   if (holder)  // its run ended without finishing it, and without saying why: killed
@@ -48,6 +48,8 @@ std::string to_string(TrialState::Kind kind) {
   switch (kind) {
     case TrialState::Kind::finished:
       return "finished";
+    case TrialState::Kind::diverged:
+      return "diverged";
     case TrialState::Kind::failed:
       return "failed";
     case TrialState::Kind::running:

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/run/trial_holder.hpp"
@@ -34,7 +33,10 @@ TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLa
     if (!in_share(trial.index, share, shares)) continue;
     ++selection.selected;
     const TrialFileState state = inspect_trial_file(layout, trial.id);
-    if (!state.finished()) {
+    if (state.kind == TrialFileState::Kind::absent &&
+        is_divergence(failure_marker_reason(layout, trial.id))) {
+      ++selection.diverged;  // a result of its configuration: it would diverge again
+    } else if (!state.finished()) {
       selection.to_run.push_back(&trial);
     } else {
       std::error_code ignored;  // left by a worker or run killed after the trial finished
@@ -238,6 +240,10 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
     return;
   }
   const std::string reason = failure_reason(trial, exit);
+  if (is_divergence(reason)) {  // a result, not a fault: neither retried nor a failure
+    observer_.diverged(trial, reason, layout_.log(trial.id).string());
+    return;
+  }
   // A full disk fails every trial that follows: stop starting them (this one
   // freed its space when it removed its partial file, so the next would start).
   for (const int full : {ENOSPC, EDQUOT})
@@ -256,12 +262,7 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
 }
 
 std::string TrialScheduler::failure_reason(const Trial& trial, const WorkerEvent& exit) {
-  if (fs::exists(layout_.failure(trial.id))) {
-    std::ifstream in(layout_.failure(trial.id));
-    std::string reason;
-    std::getline(in, reason);
-    if (!reason.empty()) return reason;
-  }
+  if (std::string reason = failure_marker_reason(layout_, trial.id); !reason.empty()) return reason;
   if (!exit.failure.empty()) return exit.failure;  // reported, but its marker could not be written
   const int exit_code = exit.exit_code;
   const std::string reason =

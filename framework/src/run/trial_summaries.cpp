@@ -22,9 +22,25 @@ namespace attnlab {
 
 namespace fs = std::filesystem;
 
+bool is_divergence(const std::string& reason) {
+  return reason.find(kDivergedMessage) != std::string::npos;
+}
+
 bool diverged(const TrialSummary& trial) {
-  return trial.status == TrialStatus::failed &&
-         trial.failure.find(kDivergedMessage) != std::string::npos;
+  return trial.status == TrialStatus::failed && is_divergence(trial.failure);
+}
+
+bool settled(const TrialSummary& trial) {
+  return trial.status == TrialStatus::finished || diverged(trial);
+}
+
+std::string failure_marker_reason(const OutputLayout& layout, const std::string& id) {
+  std::ifstream in(layout.failure(id));
+  std::ostringstream reason;
+  reason << in.rdbuf();
+  std::string text = reason.str();
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
 }
 
 std::string to_string(TrialStatus status) {
@@ -204,12 +220,8 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
         summary.failure = e.what();
       }
     } else if (fs::exists(layout.failure(trial.id))) {
-      std::ifstream in(layout.failure(trial.id));
-      std::ostringstream reason;
-      reason << in.rdbuf();
       summary.status = TrialStatus::failed;
-      summary.failure = reason.str();
-      while (!summary.failure.empty() && summary.failure.back() == '\n') summary.failure.pop_back();
+      summary.failure = failure_marker_reason(layout, trial.id);
     }
     summaries.push_back(std::move(summary));
   }

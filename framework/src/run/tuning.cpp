@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "arm_rows.hpp"
 #include "attnlab/train/trainer.hpp"
 
 namespace attnlab {
@@ -153,13 +154,19 @@ std::string tuning_table(const Experiment& experiment, const std::vector<TrialSu
                                        ? " – |"
                                        : fmt::format(" {:.4f} |", c.validation_loss);
       text += fmt::format("| {} | {} | {} | {} | {} |{} {} |\n", arm.arm, c.value, c.finished,
-                          c.failed, figure, tie_cell, mark);
+                          failed_text(c.failed, c.diverged), figure, tie_cell, mark);
     }
-    if (!arm.selected)
+    if (!arm.selected && arm.provisional)
       notes.push_back(
           fmt::format("{}: no value can be selected yet (every value has a seed that "
                       "failed, diverged or has not run): the tables leave it out",
                       arm.arm));
+    else if (!arm.selected)
+      notes.push_back(fmt::format(
+          "{}: no value can be selected: every value diverged, or gave no finite validation "
+          "figure, in a seed (a result: no run repeats them; a grid of other values might "
+          "train). The tables leave it out",
+          arm.arm));
     else if (arm.at_edge)
       notes.push_back(fmt::format(
           "{}: the selected {} = {} is at the edge of the grid; the best value may lie beyond it",

@@ -33,6 +33,16 @@ struct TrialSummary {
 /// Whether a trial failed because its training diverged (a property of its
 /// configuration, not of the machine: it would diverge again).
 bool diverged(const TrialSummary& trial);
+/// Whether a failure reason is a divergence (the trainer's kDivergedMessage).
+bool is_divergence(const std::string& reason);
+/// Whether a trial's outcome is final: finished, or diverged. A run of the plan
+/// runs neither again (delete a diverged trial's marker, trials/<id>.failed, to
+/// run it again); one that failed otherwise, or has not run, is run.
+bool settled(const TrialSummary& trial);
+
+/// The reason in trial `id`'s failure marker, without its trailing newlines;
+/// "" when it has none.
+std::string failure_marker_reason(const OutputLayout& layout, const std::string& id);
 
 /// Reads the summary of a trial file. Refuses (IoError naming the damage) a file
 /// written with a newer results schema, one whose attributes do not match its

@@ -20,6 +20,9 @@ class RunObserver {
   /// `log`: the trial's log file; `will_retry`: it runs again (--retries).
   virtual void failed(const Trial& trial, const std::string& reason, const std::string& log,
                       bool will_retry) = 0;
+  /// Its training diverged (`reason`): a result of its configuration, final
+  /// like finished, never retried.
+  virtual void diverged(const Trial& trial, const std::string& reason, const std::string& log) = 0;
   /// Stopped by this run (a signal, --fail-fast); it resumes next time.
   virtual void interrupted(const Trial& trial) = 0;
   /// Something the user should read (a trial set aside, another run's trials, a stop).

@@ -15,12 +15,14 @@
 namespace attnlab {
 
 struct TrialState {
-  enum class Kind { finished, failed, running, missing };
+  /// diverged: its training did (a result of its configuration, final like
+  /// finished); failed: for another reason (a run of the plan runs it again).
+  enum class Kind { finished, diverged, failed, running, missing };
   Kind kind = Kind::missing;
   int64_t index = 0;
   std::string id, arm;
   uint64_t seed = 0;
-  /// failed: the reason; running: who holds it; missing: why, when there is
+  /// failed, diverged: the reason; running: who holds it; missing: why, when there is
   /// more to say than "not run yet" (a damaged file, a holder that is gone).
   std::string detail;
 };
@@ -30,8 +32,10 @@ struct RunStatus {
   Experiment plan;  // read_plan's: names, arms and trials, no configuration
   std::vector<TrialState> trials;
   int64_t count(TrialState::Kind kind) const;
+  /// Every trial finished or diverged: no run of the plan has any left to run.
   bool complete() const {
-    return count(TrialState::Kind::finished) == static_cast<int64_t>(trials.size());
+    return count(TrialState::Kind::finished) + count(TrialState::Kind::diverged) ==
+           static_cast<int64_t>(trials.size());
   }
 };
 

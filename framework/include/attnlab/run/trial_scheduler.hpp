@@ -79,12 +79,15 @@ std::vector<std::string> worker_arguments(const WorkerCommand& command);
 WorkerCommand parse_worker_arguments(const std::vector<std::string>& arguments);
 
 /// Which trials of share `share` of `shares` (1-based) are to run: those without a
-/// finished file. A damaged file is set aside (trials/unreadable/) and its trial
-/// runs again, said through `warn`; a stale failure marker of a finished trial
-/// goes. `selected` counts the share's trials.
+/// finished file, except those whose training diverged (their failure marker
+/// says so: a result, not run again). A damaged file is set aside
+/// (trials/unreadable/) and its trial runs again, said through `warn`; a stale
+/// failure marker of a finished trial goes. `selected` counts the share's
+/// trials, `diverged` those left out as diverged.
 struct TrialSelection {
   std::vector<const Trial*> to_run;
   int64_t selected = 0;
+  int64_t diverged = 0;
 };
 TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLayout& layout,
                                     int64_t share, int64_t shares,
@@ -104,7 +107,8 @@ class TrialScheduler {
         lock_(lock),
         pool_(options.worker_program) {}
 
-  /// Runs `trials`; returns how many failed for good. Sets interrupted() on a signal.
+  /// Runs `trials`; returns how many failed for good (a trial whose training
+  /// diverged did not fail: that is its result). Sets interrupted() on a signal.
   /// A trial that another run of the same plan is running is left to it and waited
   /// for; if that run ends without finishing it, this one runs it.
   int64_t run(const std::vector<const Trial*>& trials, int jobs);
