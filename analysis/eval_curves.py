@@ -75,6 +75,7 @@ def main():
         trials, left_out = run.finished_trials(every_tuned_value=args.every_tuned_value)
         with run.results() as results:
             failed = [str(t) for t in results["trials"].attrs["failed"]]
+            diverged = [str(t) for t in results["trials"].attrs.get("diverged", [])]
             tuned_key = (attnlab_files.text_of(results["arms/tuned"].attrs["key"])
                          if "tuned" in results["arms"] else None)
         tuned = tuned_values(args.run, tuned_key) if tuned_key else {}
@@ -82,6 +83,8 @@ def main():
         sys.exit(f"eval_curves.py: {error}")
     for trial_id in failed:
         print(f"# trial {trial_id}: failed, skipped")
+    for trial_id in diverged:
+        print(f"# trial {trial_id}: its training diverged, skipped")
     for trial_id, reason in left_out:
         print(f"# trial {trial_id}: left out: {reason}")
     header_printed = False

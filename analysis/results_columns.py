@@ -58,12 +58,15 @@ def main():
         if figure not in known:
             sys.exit(f"{path}: no figure '{figure}'; the figures are: {', '.join(known)}")
     solved = bool(rows) and "solved" in rows[0]  # the experiment declares solved:
-    print("| arm | finished | failed | " + ("solved | " if solved else "") +
-          " | ".join(args.figures) + " |")
-    print("|---|---:|---:|" + "---:|" * (len(args.figures) + solved))
+    # As results.md: a diverged column only when a seed diverged (older files have none).
+    diverged = any(int(row.get("diverged") or 0) > 0 for row in rows)
+    print("| arm | finished | " + ("diverged | " if diverged else "") + "failed | " +
+          ("solved | " if solved else "") + " | ".join(args.figures) + " |")
+    print("|---|---:|---:|" + "---:|" * (len(args.figures) + solved + diverged))
     for row in rows:
         if args.arms in row["arm"]:
-            print(f"| {row['arm']} | {row['finished']} | {row['failed']} | " +
+            print(f"| {row['arm']} | {row['finished']} | " +
+                  (f"{row['diverged']} | " if diverged else "") + f"{row['failed']} | " +
                   (solved_cell(row) + " | " if solved else "") +
                   " | ".join(cell(row, f) for f in args.figures) + " |")
 

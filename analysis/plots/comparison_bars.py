@@ -20,7 +20,7 @@ def main():
     with results(args.output_dir) as index:
         if args.metric not in index["arms"]:
             fail(f"--metric {args.metric}: results.h5 has no such figure; it has: "
-                 f"{', '.join(k for k in index['arms'] if k not in ('finished', 'failed'))}")
+                 f"{', '.join(k for k in index['arms'] if k not in ('finished', 'failed', 'diverged'))}")
         labels = arms(index)
         figure_data = index["arms"][args.metric]
         mean = read(figure_data["mean"])

@@ -39,12 +39,14 @@ std::vector<std::string> ExperimentResults::tuning_notes() const {
   }
   for (const TunedArm& arm : select_tuned_values(plan, all_trials))
     notes.push_back(
-        arm.selected
-            ? fmt::format("{}: at its tuned {} = {} (the best mean {}{}){}", arm.arm,
-                          plan.tune->key, *arm.selected_value(), plan.tune->figure(),
-                          arm.at_edge ? "; at the edge of the grid" : "",
-                          arm.provisional ? "; provisional: some trials have not run" : "")
-            : fmt::format("{}: no {} can be selected yet: left out", arm.arm, plan.tune->key));
+        arm.selected ? fmt::format("{}: at its tuned {} = {} (the best mean {}{}){}", arm.arm,
+                                   plan.tune->key, *arm.selected_value(), plan.tune->figure(),
+                                   arm.at_edge ? "; at the edge of the grid" : "",
+                                   arm.provisional ? "; provisional: some trials have not run" : "")
+        : arm.provisional
+            ? fmt::format("{}: no {} can be selected yet: left out", arm.arm, plan.tune->key)
+            : fmt::format("{}: no {} can be selected ({}): left out", arm.arm, plan.tune->key,
+                          unselectable_reason(arm)));
   return notes;
 }
 

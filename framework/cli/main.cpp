@@ -21,10 +21,10 @@ commands:
              table ('attnlab run' alone runs the built-in default experiment, as does
              'attnlab' with no command; under mpirun, across the MPI ranks;
              'attnlab run DIR/plan.yaml' runs the plan an output directory holds)
-  status     where a run stands, from its output directory alone: finished, failed
-             (why), running (where, since when), missing (--slurm asks SLURM too)
+  status     where a run stands, from its output directory alone: finished, diverged,
+             failed (why), running (where, since when), missing (--slurm asks SLURM too)
   merge      write results.{h5,csv,md} from the trial files in an output directory,
-             whoever wrote them; exit 0 only when every trial finished
+             whoever wrote them; exit 0 only when every trial finished or diverged
   slurm      write (and with --submit, submit) a SLURM job array that runs an
              experiment's trials packed into tasks, and a merge job after it
   plan       list the trials an experiment expands to (id, arm, seed) without running

@@ -42,7 +42,7 @@ po::options_description describe(MergeOptions& o) {
       "expect-plan", po::value(&o.expected_plan),
       "refuse to merge unless the directory holds this plan (its fingerprint in plan.yaml; "
       "the merge job of `attnlab slurm` passes it)")(
-      "all", po::bool_switch(&o.all), "list every running, failed and missing trial")(
+      "all", po::bool_switch(&o.all), "list every running, diverged, failed and missing trial")(
       "quiet,q", po::bool_switch(&o.quiet), "leave out the results table and the conclusion");
   return options;
 }
@@ -80,8 +80,8 @@ int run_merge(const std::vector<std::string>& arguments) {
   MergeOptions o;
   const DirectoryArguments parsed = parse_directory_arguments(
       "merge", arguments, describe(o),
-      "Exit status: 0 when every trial of the plan finished, 3 when some have not, 1 on an "
-      "error, 2 on a bad option.");
+      "Exit status: 0 when every trial of the plan finished or diverged, 3 when some have "
+      "not, 1 on an error, 2 on a bad option.");
   if (parsed.help) return 0;
   const OutputLayout layout(parsed.dir);
   refuse_other_plan_in(layout, o.expected_plan);

@@ -103,7 +103,7 @@ void ProgressDisplay::diverged(const Trial& trial, const std::string& reason,
   ++diverged_;
   if (mode_ != Mode::quiet)
     message(
-        fmt::format("diverged {}: {} (its result at this configuration: not run again)\n"
+        fmt::format("diverged {}: {} (a result of its configuration: no run repeats it)\n"
                     "       log: {}",
                     trial_name(trial), reason, log));
 }

@@ -41,10 +41,12 @@ po::options_description describe(RunOptions& o) {
       "force", po::bool_switch(&o.force),
       "reuse an output directory that holds another plan: its trials not in this plan are moved "
       "to superseded/")("retries", po::value(&o.scheduling.retries)->default_value(0),
-                        "run a failed trial up to N more times")(
+                        "run a failed trial up to N more times (not one whose training "
+                        "diverged: that is its result)")(
       "fail-fast", po::bool_switch(&o.scheduling.fail_fast),
-      "stop everything at the first failure")("quiet,q", po::bool_switch(&o.quiet),
-                                              "print only failures and the results table")(
+      "stop everything at the first failure (a divergence is none)")(
+      "quiet,q", po::bool_switch(&o.quiet),
+      "no progress: only the results, and the trials that failed or diverged")(
       "verbose,v", po::bool_switch(&o.verbose), "print progress more often");
   return options;
 }
@@ -73,15 +75,35 @@ void print_failures(const std::vector<TrialSummary>& summaries, const OutputLayo
       if (s.status != TrialStatus::failed || diverged(s) != divergence) continue;
       if (!said) fmt::print(to, "\n{}:\n", header);
       said = true;
-      fmt::print(to, "  #{} {} seed {}: {}\n    log: {}\n", s.index, s.arm, s.seed, s.failure,
+      fmt::print(to, "  #{} {} seed {}{}: {}\n    log: {}\n", s.index, s.arm, s.seed,
+                 s.tuned.empty() ? "" : fmt::format(", tuned value {}", s.tuned), s.failure,
                  layout.log(s.id).string());
+      if (divergence) fmt::print(to, "    marker: {}\n", layout.failure(s.id).string());
     }
   };
   list(true, stdout,
        "diverged trials (a result of their configuration: no run of the plan runs them again; "
-       "delete a trial's marker trials/<id>.failed to run it again)");
+       "delete a trial's marker to run it again)");
   std::fflush(stdout);
   list(false, stderr, "failed trials");
+}
+
+// An arm whose every trial diverged has no figures, yet the run exits 0: said
+// on stderr, where a script's log keeps it.
+void warn_of_diverged_arms(const Experiment& experiment,
+                           const std::vector<TrialSummary>& summaries) {
+  for (const std::string& arm : experiment.arms) {
+    int64_t trials = 0, diverged_trials = 0;
+    for (const TrialSummary& s : summaries) {
+      trials += s.arm == arm;
+      diverged_trials += s.arm == arm && diverged(s);
+    }
+    if (trials > 0 && diverged_trials == trials)
+      fmt::print(stderr,
+                 "attnlab: warning: every trial of arm {} diverged ({} of {}): it has no "
+                 "figures (a lower learning rate, or gradient clipping, may train it)\n",
+                 arm, diverged_trials, trials);
+  }
 }
 
 std::string pending_text(int64_t pending, int64_t elsewhere) {
@@ -132,11 +154,8 @@ void announce(const Experiment& experiment, const OutputLayout& layout,
       experiment.name, experiment.trials.size(), describe_trials(experiment),
       shares > 1 ? fmt::format(", share {}/{} = {} trials", share, shares, selection.selected) : "",
       selection.selected - to_run - selection.diverged,
-      selection.diverged > 0
-          ? fmt::format("{} diverged before (not run again: delete a trial's trials/<id>.failed "
-                        "to run it), ",
-                        selection.diverged)
-          : "",
+      selection.diverged > 0 ? fmt::format("{} diverged (not run again), ", selection.diverged)
+                             : "",
       to_run, jobs, layout.dir().string());
   std::fflush(stdout);
 }
@@ -163,6 +182,7 @@ int report(const Experiment& experiment, const OutputLayout& layout,
   if (const std::string conclusion = conclusion_text(experiment, summaries); !conclusion.empty())
     fmt::print("\nconclusion, computed from these figures:\n{}", conclusion);
   print_failures(summaries, layout);
+  warn_of_diverged_arms(experiment, summaries);
   if (interrupted) return 130;
   if (o.mine_settled < selected) {  // whatever the reason, a run that did not finish says so
     fmt::print(stderr, "attnlab: {} of the {} trials of this run did not finish\n",

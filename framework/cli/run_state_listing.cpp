@@ -8,7 +8,8 @@ namespace {
 using Kind = TrialState::Kind;
 
 std::string trial_line(const TrialState& state) {
-  return fmt::format("  #{} {} seed {}", state.index, state.arm, state.seed);
+  return fmt::format("  #{} {} seed {}{}", state.index, state.arm, state.seed,
+                     state.tuned.empty() ? "" : fmt::format(", tuned value {}", state.tuned));
 }
 
 std::string listed(const RunStatus& status, const OutputLayout& layout, Kind kind,
@@ -26,6 +27,8 @@ std::string listed(const RunStatus& status, const OutputLayout& layout, Kind kin
     text += trial_line(state) + ": " + state.detail + "\n";
     if (kind == Kind::failed || kind == Kind::diverged)
       text += fmt::format("    log: {}\n", layout.log(state.id).string());
+    if (kind == Kind::diverged)
+      text += fmt::format("    marker: {}\n", layout.failure(state.id).string());
   }
   if (left > 0) text += fmt::format("  ... and {} more (--all lists every one)\n", left);
   return text;
@@ -44,8 +47,9 @@ std::string state_counts(const RunStatus& status) {
 std::string completion_text(const RunStatus& status) {
   const int64_t diverged = status.count(Kind::diverged);
   if (diverged == 0) return "every trial finished";
-  return fmt::format("every trial finished, or diverged ({} of {}: a result, not run again)",
-                     diverged, status.trials.size());
+  return fmt::format(
+      "nothing left to run: {} finished, {} diverged (a result of their configuration)",
+      status.count(Kind::finished), diverged);
 }
 
 std::string state_listing(const RunStatus& status, const OutputLayout& layout, std::size_t most) {
@@ -55,7 +59,7 @@ std::string state_listing(const RunStatus& status, const OutputLayout& layout, s
   if (status.count(Kind::diverged) > 0)
     text +=
         "diverged (a result of their configuration: no run of the plan runs them again; "
-        "delete a trial's marker trials/<id>.failed to run it again):\n" +
+        "delete a trial's marker to run it again):\n" +
         listed(status, layout, Kind::diverged, most);
   if (status.count(Kind::failed) > 0)
     text += "failed (a run of the plan runs them again):\n" +

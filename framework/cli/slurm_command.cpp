@@ -60,7 +60,8 @@ po::options_description describe(SlurmOptions& o) {
       "one more #SBATCH option for both jobs, e.g. --sbatch-arg=--qos=short or "
       "--sbatch-arg=--mail-type=END (repeatable)")(
       "retries", po::value(&o.retries)->default_value(0),
-      "run a failed trial up to N more times within its task")(
+      "run a failed trial up to N more times within its task (not one whose training "
+      "diverged: that is its result)")(
       "max-array-size", po::value(&o.max_array_size),
       "a lower limit than the site's MaxArraySize (from `scontrol show config`; 1001, SLURM's "
       "default, when scontrol cannot tell), e.g. a QOS's limit on jobs")(

@@ -2,8 +2,9 @@
 // process (started by `attnlab run`, or by hand from a ticket). Progress goes to
 // stdout as lines "@step STEP STEPS LOSS SECONDS" for the parent, a readable
 // log to --log, a failure's reason also to stderr.
-// Exit codes: 0 finished, 3 failed (reason on stdout as "@failed REASON", in the
-// log and in FILE's .failed marker as far as the disk allows), 130 interrupted (SIGINT/SIGTERM:
+// Exit codes: 0 finished, 3 failed or diverged (reason on stdout as "@failed REASON", in
+// the log and in FILE's .failed marker as far as the disk allows; a reason of
+// divergence makes it a result, run_observer.hpp), 130 interrupted (SIGINT/SIGTERM:
 // stopped at a step boundary, nothing kept).
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -70,11 +71,13 @@ int report_failure(const std::string& failure, const std::string& output, std::F
   std::replace(line.begin(), line.end(), '\n', ' ');
   fmt::print("@failed {}\n", line);
   std::fflush(stdout);
+  const bool diverged = is_divergence(failure);  // a result of the configuration, not a fault
   if (log != nullptr) {
-    fmt::print(log, "FAILED: {}\n", failure);
+    fmt::print(log, "{}: {}\n", diverged ? "DIVERGED" : "FAILED", failure);
     std::fclose(log);
   }
-  fmt::print(stderr, "attnlab trial: failed: {} (log: {})\n", failure, log_path);
+  fmt::print(stderr, "attnlab trial: {}: {} (log: {})\n", diverged ? "diverged" : "failed", failure,
+             log_path);
   try {
     write_file_atomically(output.substr(0, output.size() - 3) + ".failed", failure + "\n");
   } catch (const Error& e) {  // e.g. the disk is full: the parent has the reason anyway

@@ -172,6 +172,6 @@ YAML
 html=tuned/analysis/report.html
 grep -q "2 finished and 2 diverged of 4 planned, 1 arm; 2 of them reported" "$html"
 grep -q "<h3>Tuning: every arm at every value</h3>" "$html"
-grep -q "| 0.001 | 2 | 0 | " "$html"
-grep -q "| 1.0e+30 | 0 | 2 (2 diverged) | – |" "$html"
+grep -q "| 0.001 | 2 | 0 | 0 | " "$html"  # finished, diverged, failed
+grep -q "| 1.0e+30 | 0 | 2 | 0 | – |" "$html"
 echo "a tuned run's report counts diverged trials and shows the tuning table"

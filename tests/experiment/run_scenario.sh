@@ -162,22 +162,25 @@ ablation:
 YAML
   "$attnlab" run diverging.yaml -j 2 --retries 1 -o output=diverging > out.txt 2> err.txt
   if grep -q "(retrying)" err.txt; then echo "a diverged trial was retried" >&2; exit 1; fi
+  grep -q "warning: every trial of arm explodes diverged (2 of 2)" err.txt
   grep -q "^diverged trials (a result" out.txt
   grep -q "2 of 4 trials finished, 2 diverged" out.txt
-  grep -q "FAILED: training diverged" diverging/trials/*.log
-  grep -q "^explodes,0,2," diverging/results.csv
-  grep -q "| explodes | 0 | 2 (2 diverged) |" diverging/results.md
+  grep -q "DIVERGED: training diverged" diverging/trials/*.log
+  grep -q "^explodes,0,0,2," diverging/results.csv  # finished, failed, diverged
+  grep -q "| explodes | 0 | 2 | 0 |" diverging/results.md  # finished, diverged, failed
+  grep -q ",explodes,0,diverged," diverging/trials.csv
   $python -c "import h5py, sys; t = h5py.File(sys.argv[1])['trials']; \
-assert len(t.attrs['failed']) == 2 and 'training diverged' in t.attrs['failure_reasons'][0]" diverging/results.h5
+assert len(t.attrs['failed']) == 0 and len(t.attrs['diverged']) == 2 and \
+'training diverged' in t.attrs['divergence_reasons'][0]" diverging/results.h5
   "$attnlab" run diverging.yaml -o output=diverging > out.txt  # nothing left to run
-  grep -q "2 already finished, 2 diverged before (not run again" out.txt
-  grep -q ", 0 to run" out.txt
+  grep -q "2 already finished, 2 diverged (not run again), 0 to run" out.txt
   "$attnlab" status diverging > out.txt
   grep -q "finished 2, diverged 2, failed 0" out.txt
-  grep -q "every trial finished, or diverged" out.txt
+  grep -q "nothing left to run: 2 finished, 2 diverged" out.txt
+  grep -q "marker: .*diverging/trials/.*\.failed" out.txt
   rm "$(ls diverging/trials/*.failed | head -1)"  # how a user asks for one to run again
   "$attnlab" run diverging.yaml -o output=diverging > out.txt
-  grep -q "1 diverged before (not run again.*1 to run" out.txt
+  grep -q "1 diverged (not run again), 1 to run" out.txt
   ;;
 changed)  # another plan in the same directory is refused; --force sets the old one aside
   run -o output=shared -o train.steps=20 > /dev/null

@@ -249,8 +249,9 @@ TEST_CASE("tables give k of n seeds solved with Clopper-Pearson and intervals wi
   // Clopper-Pearson 4 of 5: [0.2836, 0.9949]; 1 of 5: [0.0051, 0.7164].
   // Clopper-Pearson 1 of 6: [0.0042, 0.6412].
   REQUIRE_THAT(table, Contains("| solved (eval_exact_match >= 0.99) |") &&
-                          Contains("| a | 5 | 0 | 4 of 5 [0.28, 0.99] |") &&
-                          Contains("| b | 5 | 1 (1 diverged) | 1 of 6 [0.00, 0.64] |"));
+                          Contains("| arm | finished | diverged | failed |") &&
+                          Contains("| a | 5 | 0 | 0 | 4 of 5 [0.28, 0.99] |") &&
+                          Contains("| b | 5 | 1 | 0 | 1 of 6 [0.00, 0.64] |"));
   // Every resample of {1,1,1,1,0}: the lowest ranks mean 0 (1 of 3125) and 0.2 (20),
   // and the expanded tail, 0.00095, falls among the 0.2s.
   REQUIRE_THAT(table, Contains("0.8000 ± 0.4472 [0.2000, 1.0000]"));

@@ -10,6 +10,7 @@
 #include <attnlab/run/trial_holder.hpp>
 #include <attnlab/run/trial_runner.hpp>
 #include <attnlab/run/trial_scheduler.hpp>
+#include <attnlab/train/trainer.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -193,6 +194,29 @@ TEST_CASE(
   REQUIRE(again.to_run.size() == 1);
   REQUIRE(again.to_run.front() == &exploded);
   REQUIRE(again.diverged == 1);
+}
+
+TEST_CASE("a trial that another run saw diverge meanwhile is not started again") {
+  const Prepared run;
+  const auto& [folder, experiment, layout, lock] = run;
+  const Trial& trial = experiment.trials[2];  // selected to run, then settled by another run
+  write_file_atomically(layout.failure(trial.id),
+                        std::string(kDivergedMessage) + ": loss is nan at step 2\n");
+  EventLog log;
+  TrialScheduler scheduler(experiment, layout, retrying_once(ATTNLAB_CLI), log, *lock);
+  REQUIRE(scheduler.run({&trial}, 1) == 0);
+  REQUIRE(log.count("started") == 0);
+  REQUIRE(log.count("diverged explodes") == 1);
+  REQUIRE(fs::exists(layout.failure(trial.id)));
+}
+
+TEST_CASE("only the trainer's own message makes a divergence, not a reason that mentions it") {
+  CHECK(is_divergence(std::string(kDivergedMessage) + ": loss is nan at step 2"));
+  CHECK_FALSE(is_divergence(
+      "writing recorded activations failed: out/x.h5.partial: No space left on device (and "
+      "training stopped: training diverged: loss is nan at step 2)"));
+  CHECK_FALSE(is_divergence("/data/why training diverged/trials/x.h5: No space left on device"));
+  CHECK_FALSE(is_divergence(""));
 }
 
 TEST_CASE("the scheduler retries a trial whose worker fails, and counts those that fail for good") {

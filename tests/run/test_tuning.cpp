@@ -2,6 +2,7 @@
 // validation figure favours, whatever the reported (test) figures say.
 #include <fmt/format.h>
 
+#include <attnlab/run/results.hpp>
 #include <attnlab/run/tuning.hpp>
 #include <attnlab/train/trainer.hpp>
 #include <catch2/catch.hpp>
@@ -152,11 +153,12 @@ TEST_CASE("tuning: a value that failed or diverged in a seed is passed over, a p
   settled[3].failure = std::string(kDivergedMessage) + ": loss is nan at step 12";
   REQUIRE_FALSE(select_tuned_values(experiment, settled)[0].provisional);
   REQUIRE_THAT(results_table(experiment, settled),
-               Contains("| A | 0 | 0 | none (every value diverged, or gave no finite figure, in "
-                        "a seed) |"));
+               Contains("| A | 0 | 0 | none (every value diverged or gave a non-finite "
+                        "validation figure in a seed) |"));
   REQUIRE_THAT(tuning_table(experiment, settled),
-               Contains("| A | b | 2 | 1 (1 diverged) |") &&
-                   Contains("A: no value can be selected: every value diverged") &&
+               Contains("| finished | diverged | failed |") && Contains("| A | b | 2 | 1 | 0 |") &&
+                   Contains("A: no value can be selected, and none will be: every value "
+                            "diverged or gave") &&
                    !Contains("A: no value can be selected yet"));
   // A tie goes to the value listed first.
   std::vector<TrialSummary> tie;
@@ -189,4 +191,26 @@ TEST_CASE("tuning: a value that failed or diverged in a seed is passed over, a p
                    Contains("| A | b | 3 | 0 | 1.0010 ± 0.0010 | 0.0100 | **selected**"));
   REQUIRE(select_tuned_values(Experiment{}, trials).empty());
   REQUIRE(at_selected_values(Experiment{}, trials).size() == trials.size());
+}
+
+TEST_CASE("tuning: a reported seed that diverged at the selected value is said in the conclusion") {
+  Experiment experiment = tuned_experiment({"a", "b"});
+  experiment.tune->seeds = {0};  // seed 0 selects; seeds 1 and 2 are reported
+  experiment.conclusion = Conclusion{"eval_loss", true, "A", {"B"}};
+  std::vector<TrialSummary> trials;
+  add(trials, "A", "a", 0.10, 0.5);
+  add(trials, "A", "b", 0.20, 0.5);
+  add(trials, "B", "a", 0.10, 0.5);
+  add(trials, "B", "b", 0.20, 0.5);
+  TrialSummary& reported = trials[8];  // B at a (selected), seed 2
+  REQUIRE((reported.arm == "B" && reported.tuned == "a" && reported.seed == 2));
+  reported.status = TrialStatus::failed;
+  reported.failure = std::string(kDivergedMessage) + ": loss is nan at step 7";
+  reported.metrics.clear();
+  const std::string conclusion = conclusion_text(experiment, trials);
+  INFO(conclusion);
+  REQUIRE_THAT(
+      conclusion,
+      Contains("(without figures, as their training diverged: B: 1 of 2 seeds diverged)") &&
+          !Contains("incomplete"));
 }

@@ -260,6 +260,15 @@ TEST_CASE("a diverging run stops with a clear error") {
   Rng rng(1);
   const TaskModel model(ModelShape::decoder, lm_config(task), rng);
   REQUIRE_THROWS_WITH(train(model, task, options), Catch::Matchers::Contains("training diverged"));
+
+  // A model whose loss is not finite before any update did not diverge: a fault.
+  const TaskModel broken(ModelShape::decoder, lm_config(task), rng);
+  broken.module().parameters().front().data()[0] = std::numeric_limits<float>::quiet_NaN();
+  options.lr = 1e-3f;
+  REQUIRE_THROWS_WITH(train(broken, task, options),
+                      Catch::Matchers::StartsWith("the loss of the untrained model is nan at "
+                                                  "step 1") &&
+                          !Catch::Matchers::Contains("training diverged"));
 }
 
 TEST_CASE("an evaluation with nothing scored gives NaN, not 0, the loss is a mean over targets") {

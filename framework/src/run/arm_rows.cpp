@@ -15,7 +15,7 @@ std::vector<ArmRow> arm_rows(const Experiment& experiment,
         std::find_if(rows.begin(), rows.end(), [&](const ArmRow& r) { return r.label == t.arm; });
     if (row == rows.end()) continue;
     row->finished += t.status == TrialStatus::finished;
-    row->failed += t.status == TrialStatus::failed;
+    row->failed += t.status == TrialStatus::failed && !diverged(t);
     row->diverged += diverged(t);
     for (const auto& [name, value] : t.metrics) row->values[name].push_back(value);
   }
@@ -42,10 +42,6 @@ std::string format_solved(const SolvedCount& count) {
                      count.interval.high);
 }
 
-std::string failed_text(int64_t failed, int64_t diverged) {
-  return diverged == 0 ? std::to_string(failed) : fmt::format("{} ({} diverged)", failed, diverged);
-}
-
 std::string selected_value_text(const TunedArm& arm) {
   if (arm.selected)
     return *arm.selected_value() + (arm.at_edge ? " (edge)" : "") +
@@ -56,7 +52,7 @@ std::string selected_value_text(const TunedArm& arm) {
     planned += c.planned;
   }
   if (!arm.provisional)  // every selecting trial has finished or diverged: none will come
-    return "none (every value diverged, or gave no finite figure, in a seed)";
+    return fmt::format("none ({})", unselectable_reason(arm));
   return fmt::format("none yet ({} of {} selecting trials finished)", finished, planned);
 }
 

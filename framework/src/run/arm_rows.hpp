@@ -14,8 +14,8 @@
 
 namespace attnlab {
 
-// One arm's finished and failed trials (of the failed, `diverged` diverged),
-// and every figure's values over them.
+// One arm's finished trials, those whose training diverged and those that
+// failed otherwise, and every figure's values over the finished ones.
 struct ArmRow {
   std::string label;
   int64_t finished = 0, failed = 0, diverged = 0;
@@ -35,9 +35,6 @@ SolvedCount solved_count(const std::vector<TrialSummary>& trials, const std::str
                          const SolvedRule& rule);
 // "k of n [low, high]", or "–" without seeds.
 std::string format_solved(const SolvedCount& count);
-
-// A failed count as a table shows it: "2", or "2 (1 diverged)".
-std::string failed_text(int64_t failed, int64_t diverged);
 
 // The tuned value a table shows for an arm: the selected one, flagged at the
 // grid's edge, or how far its tuning has got when none can be selected yet.

@@ -165,6 +165,10 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
   for (const ArmRow& row : rows) {
     const std::vector<std::string> arms = compared_arms(c);
     if (std::find(arms.begin(), arms.end(), row.label) == arms.end()) continue;
+    const auto planned = planned_seeds(row.label);  // reported ones, at one value
+    if (row.diverged > 0)  // of the reported seeds (at the selected value, under tune:)
+      diverged_seeds.push_back(
+          fmt::format("{}: {} of {} seeds diverged", row.label, row.diverged, planned));
     if (experiment.tune) {  // every trial of the arm's tuning, over all its values
       const auto of_arm = [&](bool settled_only) {
         return std::count_if(all.begin(), all.end(), [&](const TrialSummary& t) {
@@ -176,13 +180,9 @@ std::string conclusion_text(const Experiment& experiment, const std::vector<Tria
                                          row.label, of_arm(true), of_arm(false)));
       continue;
     }
-    const auto planned = planned_seeds(row.label);
     if (row.finished + row.diverged < planned)
       incomplete.push_back(
           fmt::format("{}: {} of {} seeds finished", row.label, row.finished, planned));
-    if (row.diverged > 0)
-      diverged_seeds.push_back(
-          fmt::format("{}: {} of {} seeds diverged", row.label, row.diverged, planned));
   }
   if (experiment.tune) {
     std::vector<std::string> values;

@@ -81,7 +81,7 @@ std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummar
   const std::vector<TunedArm> tuned = select_tuned_values(experiment, all);
   const std::vector<std::string> metrics = metric_names(trials);
   const std::optional<SolvedRule>& rule = experiment.solved;
-  std::string text = "arm,finished,failed";
+  std::string text = "arm,finished,failed,diverged";
   if (experiment.tune) text += ",tuned_value,tuned_at_edge,tuned_provisional";
   if (rule) text += ",solved,solved_seeds,solved_low,solved_high";
   for (const std::string& m : metrics)
@@ -89,7 +89,8 @@ std::string arms_csv(const Experiment& experiment, const std::vector<TrialSummar
       text += fmt::format(",{}", csv_field(fmt::format("{}_{}", m, field.name)));
   text += "\n";
   for (const ArmRow& row : arm_rows(experiment, trials)) {
-    text += fmt::format("{},{},{}", csv_field(row.label), row.finished, row.failed);
+    text +=
+        fmt::format("{},{},{},{}", csv_field(row.label), row.finished, row.failed, row.diverged);
     if (const TunedArm* arm = tuning_of(tuned, row.label))
       text += fmt::format(",{},{},{}", arm->selected ? csv_field(*arm->selected_value()) : "",
                           arm->at_edge ? 1 : 0, arm->provisional ? 1 : 0);
@@ -116,7 +117,7 @@ std::string trials_csv(const Experiment& experiment, const std::vector<TrialSumm
   text += ",failure\n";
   for (const TrialSummary& t : trials) {
     text += fmt::format("{},{},{},{},{},{}", t.index, t.id, csv_field(t.arm), t.seed,
-                        to_string(t.status), number(t.seconds));
+                        status_text(t), number(t.seconds));
     if (experiment.tune) text += fmt::format(",{}", csv_field(t.tuned));
     for (const std::string& m : metrics) {
       const auto it = std::find_if(t.metrics.begin(), t.metrics.end(),
@@ -177,17 +178,19 @@ void write_arms(Hdf5File& file, const Experiment& experiment,
   const std::vector<TrialSummary> trials = at_selected_values(experiment, all);
   const std::vector<ArmRow> rows = arm_rows(experiment, trials);
   std::vector<std::string> labels;
-  std::vector<int32_t> finished_counts, failed_counts;
+  std::vector<int32_t> finished_counts, failed_counts, diverged_counts;
   for (const ArmRow& row : rows) {
     labels.push_back(row.label);
     finished_counts.push_back(static_cast<int32_t>(row.finished));
     failed_counts.push_back(static_cast<int32_t>(row.failed));
+    diverged_counts.push_back(static_cast<int32_t>(row.diverged));
   }
   const int64_t arms = static_cast<int64_t>(rows.size());
   file.create_group("arms");
   file.set_attribute("arms", "labels", labels);
   file.write_ints("arms/finished", finished_counts, {arms});
   file.write_ints("arms/failed", failed_counts, {arms});
+  file.write_ints("arms/diverged", diverged_counts, {arms});
   if (experiment.solved) write_solved_counts(file, *experiment.solved, rows, trials);
   if (experiment.tune)
     write_tuned_values(file, *experiment.tune, select_tuned_values(experiment, all));
@@ -221,11 +224,14 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
     file.set_attribute("/", "experiment_yaml", context.given_yaml);
     file.set_attribute("/", "experiment_resolved_yaml", context.resolved_yaml);
     file.create_group("trials");
-    std::vector<std::string> finished, failed, reasons;
+    std::vector<std::string> finished, failed, reasons, diverged_ids, divergences;
     for (const TrialSummary& t : trials) {
       if (t.status == TrialStatus::finished) {
         file.link_external("trials/" + t.id, OutputLayout::trial_link_target(t.id), "/");
         finished.push_back(t.id);
+      } else if (diverged(t)) {
+        diverged_ids.push_back(t.id);
+        divergences.push_back(t.failure);
       } else if (t.status == TrialStatus::failed) {
         failed.push_back(t.id);
         reasons.push_back(t.failure);
@@ -234,6 +240,8 @@ void write_results_h5(const Experiment& experiment, const OutputLayout& layout,
     file.set_attribute("trials", "finished", finished);
     file.set_attribute("trials", "failed", failed);
     file.set_attribute("trials", "failure_reasons", reasons);
+    file.set_attribute("trials", "diverged", diverged_ids);
+    file.set_attribute("trials", "divergence_reasons", divergences);
     std::vector<std::string> reported;  // what the arms/ tables are of
     for (const TrialSummary& t : at_selected_values(experiment, trials))
       if (t.status == TrialStatus::finished) reported.push_back(t.id);
@@ -253,8 +261,12 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
       return parse_figure_name(m).setting == kValidationSetting;
     });
   const std::optional<SolvedRule>& solved = experiment.solved;
-  std::string text = "| arm | finished | failed |";
-  std::string rule = "|---|---:|---:|";
+  const std::vector<ArmRow> rows = arm_rows(experiment, trials);
+  const bool any_diverged =
+      std::any_of(rows.begin(), rows.end(), [](const ArmRow& row) { return row.diverged > 0; });
+  std::string text =
+      any_diverged ? "| arm | finished | diverged | failed |" : "| arm | finished | failed |";
+  std::string rule = any_diverged ? "|---|---:|---:|---:|" : "|---|---:|---:|";
   if (experiment.tune) {
     text += fmt::format(" {} (tuned) |", experiment.tune->key);
     rule += "---:|";
@@ -268,9 +280,9 @@ std::string results_table(const Experiment& experiment, const std::vector<TrialS
     rule += "---:|";
   }
   text += "\n" + rule + "\n";
-  for (const ArmRow& row : arm_rows(experiment, trials)) {
-    text += fmt::format("| {} | {} | {} |", row.label, row.finished,
-                        failed_text(row.failed, row.diverged));
+  for (const ArmRow& row : rows) {
+    text += fmt::format("| {} | {} |{} {} |", row.label, row.finished,
+                        any_diverged ? fmt::format(" {} |", row.diverged) : "", row.failed);
     if (const TunedArm* arm = tuning_of(tuned, row.label))
       text += fmt::format(" {} |", selected_value_text(*arm));
     if (solved)
@@ -302,8 +314,9 @@ const char* const kResultsTableLegend =
     "seeds; with 2, 3 or 4 seeds it is (nearly) the seeds' range, which covers it only about "
     "50%, 75% or 88% of the time. Student-t intervals are in results.csv (_ci_low, _ci_high) "
     "and `attnlab compare --interval t`. A seed whose training diverged has no figures: it "
-    "counts as failed, marked \"(k diverged)\" (a result of its configuration, which no run "
-    "repeats), and as not solved.";
+    "is counted under diverged (a column shown when any did; a result of its configuration, "
+    "which no later run repeats by itself) and as not solved; failed counts the seeds that "
+    "failed otherwise (a later run runs them again).";
 
 std::string results_table_key(const Experiment& experiment) {
   return std::string(

@@ -19,6 +19,7 @@ TrialState state_of(const TrialSummary& summary, const OutputLayout& layout,
                    summary.id,
                    summary.arm,
                    summary.seed,
+                   summary.tuned,
                    summary.failure};
   if (summary.status == TrialStatus::finished) {
     state.kind = TrialState::Kind::finished;

@@ -143,9 +143,8 @@ void TrialScheduler::launch() {
     waiting_.push_back(next);
     return;
   }
-  if (finished_else_set_aside(trial)) {  // by another run of the plan, meanwhile
+  if (settled_else_set_aside(trial)) {  // by another run of the plan, meanwhile
     lock_.release(trial.index);
-    observer_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     return;
   }
   std::error_code ignored;
@@ -176,6 +175,17 @@ bool TrialScheduler::finished_else_set_aside(const Trial& trial) {
   return state.finished();
 }
 
+bool TrialScheduler::settled_else_set_aside(const Trial& trial) {
+  if (finished_else_set_aside(trial)) {
+    observer_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
+    return true;
+  }
+  const std::string reason = failure_marker_reason(layout_, trial.id);
+  if (!is_divergence(reason) || fs::exists(layout_.trial_file(trial.id))) return false;
+  observer_.diverged(trial, reason, layout_.log(trial.id).string());
+  return true;
+}
+
 // Trials another run held: finished by it, or released unfinished (that run
 // stopped or failed them), in which case this run takes them up.
 void TrialScheduler::take_over_waiting() {
@@ -187,10 +197,7 @@ void TrialScheduler::take_over_waiting() {
       continue;
     }
     lock_.release(trial.index);
-    if (finished_else_set_aside(trial))
-      observer_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
-    else
-      queue_.push_back(attempt);
+    if (!settled_else_set_aside(trial)) queue_.push_back(attempt);
   }
   waiting_ = std::move(still_held);
 }
@@ -240,16 +247,16 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
     return;
   }
   const std::string reason = failure_reason(trial, exit);
-  if (is_divergence(reason)) {  // a result, not a fault: neither retried nor a failure
-    observer_.diverged(trial, reason, layout_.log(trial.id).string());
-    return;
-  }
   // A full disk fails every trial that follows: stop starting them (this one
   // freed its space when it removed its partial file, so the next would start).
   for (const int full : {ENOSPC, EDQUOT})
     if (reason.find(std::strerror(full)) != std::string::npos) stop_for_io_error(reason);
   // Nor can any trial start once the worker program is gone (rebuilt or removed).
   if (exit_code == 127) stop_starting(reason, "");
+  if (is_divergence(reason)) {  // a result, not a fault: neither retried nor a failure
+    observer_.diverged(trial, reason, layout_.log(trial.id).string());
+    return;
+  }
   const bool retry = !stopping_ && attempt.attempt < options_.retries;
   observer_.failed(trial, reason, layout_.log(trial.id).string(), retry);
   if (retry) {
@@ -263,11 +270,13 @@ void TrialScheduler::handle_exit(const Attempt& attempt, const WorkerEvent& exit
 
 std::string TrialScheduler::failure_reason(const Trial& trial, const WorkerEvent& exit) {
   if (std::string reason = failure_marker_reason(layout_, trial.id); !reason.empty()) return reason;
-  if (!exit.failure.empty()) return exit.failure;  // reported, but its marker could not be written
   const int exit_code = exit.exit_code;
+  // Reported, but the worker could not write its marker (written here if it can be now);
+  // or not reported (killed, or never started).
   const std::string reason =
-      exit_code == 130 ? "the trial's process was stopped by a signal from outside this run "
-                         "(SIGINT or SIGTERM sent to it alone); nothing of it was kept"
+      !exit.failure.empty() ? exit.failure
+      : exit_code == 130    ? "the trial's process was stopped by a signal from outside this run "
+                              "(SIGINT or SIGTERM sent to it alone); nothing of it was kept"
       : exit_code == 127
           ? fmt::format(
                 "the trial's worker could not be started ({} could not be run: was it "

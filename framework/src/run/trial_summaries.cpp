@@ -23,7 +23,9 @@ namespace attnlab {
 namespace fs = std::filesystem;
 
 bool is_divergence(const std::string& reason) {
-  return reason.find(kDivergedMessage) != std::string::npos;
+  // Only the trainer's own message: a reason that merely mentions it (a failed
+  // write beside a divergence, a path) is a fault, which may not recur.
+  return reason.rfind(kDivergedMessage, 0) == 0;
 }
 
 bool diverged(const TrialSummary& trial) {
@@ -32,6 +34,10 @@ bool diverged(const TrialSummary& trial) {
 
 bool settled(const TrialSummary& trial) {
   return trial.status == TrialStatus::finished || diverged(trial);
+}
+
+std::string status_text(const TrialSummary& trial) {
+  return diverged(trial) ? "diverged" : to_string(trial.status);
 }
 
 std::string failure_marker_reason(const OutputLayout& layout, const std::string& id) {

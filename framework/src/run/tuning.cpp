@@ -47,7 +47,7 @@ TuningCandidate candidate(const std::string& arm, const std::string& value, cons
   for (const TrialSummary& t : trials) {
     if (t.arm != arm || t.tuned != value || !selects(tuning, t)) continue;
     ++c.planned;
-    c.failed += t.status == TrialStatus::failed;
+    c.failed += t.status == TrialStatus::failed && !diverged(t);
     c.diverged += diverged(t);
     if (t.status != TrialStatus::finished) continue;
     ++c.finished;
@@ -98,6 +98,15 @@ std::vector<TunedArm> select_tuned_values(const Experiment& experiment,
   return arms;
 }
 
+std::string unselectable_reason(const TunedArm& arm) {
+  const auto diverged = std::count_if(arm.candidates.begin(), arm.candidates.end(),
+                                      [](const TuningCandidate& c) { return c.diverged > 0; });
+  if (diverged == static_cast<std::ptrdiff_t>(arm.candidates.size()))
+    return "every value diverged in a seed";
+  return diverged == 0 ? "every value gave a non-finite validation figure in a seed"
+                       : "every value diverged or gave a non-finite validation figure in a seed";
+}
+
 std::vector<TrialSummary> at_selected_values(const Experiment& experiment,
                                              const std::vector<TrialSummary>& trials) {
   if (!experiment.tune) return trials;
@@ -120,7 +129,8 @@ std::string tuning_table(const Experiment& experiment, const std::vector<TrialSu
       "Tuning: each arm trained at every {} in [{}], and reported above at the value whose "
       "{} (a validation evaluation drawn from a stream of its own, never the reported one), "
       "averaged over {}, is {}. A value whose training diverged in any of them is not "
-      "selected, nor one with a trial that failed otherwise or has not run (until it has). {} "
+      "selected, nor one with a trial that failed otherwise or has not run (until it has); "
+      "the results table counts each arm's trials at its selected value only. {} "
       "Mean ± standard deviation over the selecting seeds:\n\n",
       tuning.key, fmt::join(tuning.values, ", "), tuning.figure(),
       tuning.seeds.empty() ? "its seeds" : fmt::format("seeds {}", fmt::join(tuning.seeds, ", ")),
@@ -133,11 +143,18 @@ std::string tuning_table(const Experiment& experiment, const std::vector<TrialSu
             "no part in the choice.");
   // Selecting on an accuracy, the validation loss breaks ties (several values at 1).
   const bool tie_breaker = !tuning.lower_is_better;
-  text += fmt::format("| arm | {} | finished | failed | {} |{} selected |\n", tuning.key,
-                      tuning.figure(), tie_breaker ? " eval_loss[validation] (breaks ties) |" : "");
-  text += tie_breaker ? "|---|---:|---:|---:|---:|---:|---|\n" : "|---|---:|---:|---:|---:|---|\n";
+  const std::vector<TunedArm> arms = select_tuned_values(experiment, trials);
+  const bool any_diverged = std::any_of(arms.begin(), arms.end(), [](const TunedArm& arm) {
+    return std::any_of(arm.candidates.begin(), arm.candidates.end(),
+                       [](const TuningCandidate& c) { return c.diverged > 0; });
+  });
+  text += fmt::format("| arm | {} | finished |{} failed | {} |{} selected |\n", tuning.key,
+                      any_diverged ? " diverged |" : "", tuning.figure(),
+                      tie_breaker ? " eval_loss[validation] (breaks ties) |" : "");
+  text += fmt::format("|---|---:|---:|---:|---:|{}{}---|\n", any_diverged ? "---:|" : "",
+                      tie_breaker ? "---:|" : "");
   std::vector<std::string> notes;
-  for (const TunedArm& arm : select_tuned_values(experiment, trials)) {
+  for (const TunedArm& arm : arms) {
     for (std::size_t i = 0; i < arm.candidates.size(); ++i) {
       const TuningCandidate& c = arm.candidates[i];
       const SampleSummary& s = c.validation;
@@ -153,20 +170,22 @@ std::string tuning_table(const Experiment& experiment, const std::vector<TrialSu
                                    : std::isnan(c.validation_loss)
                                        ? " – |"
                                        : fmt::format(" {:.4f} |", c.validation_loss);
-      text += fmt::format("| {} | {} | {} | {} | {} |{} {} |\n", arm.arm, c.value, c.finished,
-                          failed_text(c.failed, c.diverged), figure, tie_cell, mark);
+      text += fmt::format("| {} | {} | {} |{} {} | {} |{} {} |\n", arm.arm, c.value, c.finished,
+                          any_diverged ? fmt::format(" {} |", c.diverged) : "", c.failed, figure,
+                          tie_cell, mark);
     }
     if (!arm.selected && arm.provisional)
       notes.push_back(
           fmt::format("{}: no value can be selected yet (every value has a seed that "
-                      "failed, diverged or has not run): the tables leave it out",
+                      "failed, diverged or has not run): the results table has no figures "
+                      "for it",
                       arm.arm));
     else if (!arm.selected)
       notes.push_back(fmt::format(
-          "{}: no value can be selected: every value diverged, or gave no finite validation "
-          "figure, in a seed (a result: no run repeats them; a grid of other values might "
-          "train). The tables leave it out",
-          arm.arm));
+          "{}: no value can be selected, and none will be: {} (results, which no run "
+          "repeats; a grid of other values might train). The results table has no figures "
+          "for it",
+          arm.arm, unselectable_reason(arm)));
     else if (arm.at_edge)
       notes.push_back(fmt::format(
           "{}: the selected {} = {} is at the edge of the grid; the best value may lie beyond it",

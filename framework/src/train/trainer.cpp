@@ -161,9 +161,18 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                        .lr = learning_rate(options, step),
                        .grad_norm = 0.0f,
                        .eval = {}};
-    if (!std::isfinite(record.loss))
+    if (!std::isfinite(record.loss)) {
+      const std::string loss_text =  // "nan", whatever its sign bit
+          std::isnan(record.loss) ? "nan" : fmt::format("{}", record.loss);
+      if (step == 0)  // no update yet: the model as built computes it, which is a fault
+        throw Error(fmt::format(
+            "the loss of the untrained model is {} at step 1, before any update: its forward "
+            "pass is not finite as initialized (an initialization too large, or a plugin's "
+            "bug), which is not divergence",
+            loss_text));
       throw Error(
-          fmt::format("{}: loss is {} at step {}", kDivergedMessage, record.loss, record.step));
+          fmt::format("{}: loss is {} at step {}", kDivergedMessage, loss_text, record.step));
+    }
     loss.backward();
     record.grad_norm = clip_gradient_norm(parameters, options.clip_norm);
     optimizer.step(record.lr);

@@ -33,12 +33,17 @@ struct TrialSummary {
 /// Whether a trial failed because its training diverged (a property of its
 /// configuration, not of the machine: it would diverge again).
 bool diverged(const TrialSummary& trial);
-/// Whether a failure reason is a divergence (the trainer's kDivergedMessage).
+/// Whether a failure reason is a divergence: it starts with the trainer's
+/// kDivergedMessage (one that only mentions it, e.g. a write that failed
+/// beside a divergence, is not).
 bool is_divergence(const std::string& reason);
 /// Whether a trial's outcome is final: finished, or diverged. A run of the plan
 /// runs neither again (delete a diverged trial's marker, trials/<id>.failed, to
 /// run it again); one that failed otherwise, or has not run, is run.
 bool settled(const TrialSummary& trial);
+/// A trial's status as trials.csv and status listings say it: "finished",
+/// "diverged", "failed" or "pending".
+std::string status_text(const TrialSummary& trial);
 
 /// The reason in trial `id`'s failure marker, without its trailing newlines;
 /// "" when it has none.
@@ -72,7 +77,7 @@ std::vector<TrialSummary> collect_summaries(const Experiment& experiment,
                                             const OutputLayout& layout);
 
 /// One row per arm: mean ± std [bootstrap interval] over finished seeds of
-/// every final metric, finished/failed counts and, with a `solved:` rule, k of
+/// every final metric, finished/diverged/failed counts and, with a `solved:` rule, k of
 /// n seeds solved with the Clopper–Pearson interval (markdown). Under `tune:`
 /// each arm's row is of its trials at its selected value (run/tuning.hpp),
 /// named in a column of its own; the functions below take every trial and do

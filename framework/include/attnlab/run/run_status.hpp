@@ -22,6 +22,7 @@ struct TrialState {
   int64_t index = 0;
   std::string id, arm;
   uint64_t seed = 0;
+  std::string tuned;  // the tuned key's value (tune:); "" without tuning
   /// failed, diverged: the reason; running: who holds it; missing: why, when there is
   /// more to say than "not run yet" (a damaged file, a holder that is gone).
   std::string detail;

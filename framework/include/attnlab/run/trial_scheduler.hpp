@@ -126,6 +126,9 @@ class TrialScheduler {
   // Whether the trial's file is finished; a damaged one is set aside (kept for
   // a post-mortem, out of the way of the trial running again).
   bool finished_else_set_aside(const Trial& trial);
+  // The same, or its training diverged (said to the observer either way): true
+  // when the trial is settled, e.g. by another run of the plan meanwhile.
+  bool settled_else_set_aside(const Trial& trial);
   void handle(const WorkerEvent& event);
   void handle_exit(const Attempt& attempt, const WorkerEvent& exit);
   std::string failure_reason(const Trial& trial, const WorkerEvent& exit);

@@ -20,8 +20,9 @@ namespace attnlab {
 /// One value of the tuned key for one arm.
 struct TuningCandidate {
   std::string value;
-  int64_t planned = 0, finished = 0, failed = 0;
-  int64_t diverged = 0;          // of the failed, those whose training diverged
+  int64_t planned = 0, finished = 0;
+  int64_t diverged = 0;          // its training did: a result, final
+  int64_t failed = 0;            // for another reason: it runs again
   SampleSummary validation;      // of the finished seeds' validation figure
   double validation_loss = 0.0;  // its mean validation loss: breaks a tie on accuracy
   /// Every planned seed finished with a finite validation figure: a value
@@ -52,6 +53,10 @@ struct TunedArm {
 /// seed without them). Empty without tune:.
 std::vector<TunedArm> select_tuned_values(const Experiment& experiment,
                                           const std::vector<TrialSummary>& trials);
+
+/// Why no value of an arm with nothing pending (not provisional) can be
+/// selected: "every value diverged in a seed", or gave a non-finite figure.
+std::string unselectable_reason(const TunedArm& arm);
 
 /// The trials the tables report: each arm's trials at its selected value,
 /// selecting seeds left out (none for an arm without one); every trial

@@ -115,8 +115,9 @@ struct EvaluationSetting {
   const Task* task;  // evaluated at its own length()
 };
 
-/// What train() throws when the loss becomes NaN or infinite begins with this
-/// (a trial that failed so diverged; one that failed otherwise may rerun).
+/// What train() throws when the loss becomes NaN or infinite after an update
+/// begins with this (a trial that failed so diverged, a result; one that failed
+/// otherwise, a non-finite loss of the untrained model included, may rerun).
 inline constexpr const char* kDivergedMessage = "training diverged";
 
 /// The learning rate of 0-based `step` under the options' schedule.
