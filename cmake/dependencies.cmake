@@ -5,6 +5,7 @@ find_package(Threads REQUIRED)  # attnlab's own pool (framework/src/tensor/threa
 find_package(HDF5 1.10 REQUIRED COMPONENTS C)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)  # plus header-only Boost.DLL
 find_package(yaml-cpp 0.7 REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)  # the JSON of safetensors headers (io/safetensors.hpp)
 
 # MPI inside one allocation (`mpirun -n K attnlab run`): optional, on when Boost.MPI
 # and an MPI (Debian: libboost-mpi-dev, openmpi-bin) are found. Without it,

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5-dev hdf5-tools
           libboost-dev libboost-program-options-dev catch2 python3-torch python3-h5py python3-numpy
+          nlohmann-json3-dev            # safetensors headers (model interchange)
           python3-scipy                 # the reference the statistics are tested against
           python3-matplotlib            # analysis/plots/ and the report's pictures
           chromium chromium-driver python3-selenium   # the report is tested in a real browser

@@ -45,6 +45,8 @@ commands:
              over attributes and values
   layout     where attnlab writes what in an output directory, and its file kinds
              (--json for tools)
+  export     write a trial's trained model as safetensors with its configuration as
+             JSON, for NumPy, PyTorch and other tools
   train      train one small Transformer on a task (--help lists the flags) and
              print its loss curve
   plugins    list every registered component with its parameters and capabilities
@@ -77,6 +79,7 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "status") return run_status(rest);
   if (command == "merge") return run_merge(rest);
   if (command == "slurm") return run_slurm(rest);
+  if (command == "export") return run_export(rest);
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);
