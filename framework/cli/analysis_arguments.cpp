@@ -1,8 +1,7 @@
 #include "analysis_arguments.hpp"
 
-#include <iostream>
-
 #include "attnlab/error.hpp"
+#include "positional_argument.hpp"
 
 namespace po = boost::program_options;
 
@@ -21,20 +20,8 @@ AnalysisArguments parse_analysis_arguments(const std::string& command,
         "interval", po::value(&interval_name)->default_value(interval_name),
         "the 95% interval of each mean over seeds: bootstrap (expanded percentile, within the "
         "values' range, so within the figure's) | t (Student t)");
-  po::options_description hidden;
-  hidden.add_options()("dir", po::value(&parsed.dir));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("dir", 1);
-  po::variables_map values;
-  po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), values);
-  if (values.count("help")) {
-    std::cout << options << "\n";
-    parsed.help = true;
-    return parsed;
-  }
-  po::notify(values);
+  parsed.help = parse_with_positional(arguments, options, parsed.dir);
+  if (parsed.help) return parsed;
   if (parsed.dir.empty())
     throw ConfigError(fmt::format("{}: which output directory? ({} runs/NAME)", command, command));
   parsed.format = analysis::text_format_names().decode(format_name, "--format");

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <iostream>
 
 #include "attnlab/error.hpp"
+#include "positional_argument.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -41,21 +41,8 @@ DirectoryArguments parse_directory_arguments(const std::string& command,
   po::options_description described(fmt::format("attnlab {} OUTPUT_DIR [options]", command));
   described.add_options()("help,h", "show this text");
   described.add(options);
-  po::options_description hidden;
-  hidden.add_options()("dir", po::value(&parsed.dir));
-  po::options_description every;
-  every.add(described).add(hidden);
-  po::positional_options_description positional;
-  positional.add("dir", 1);
-  po::variables_map values;
-  po::store(po::command_line_parser(arguments).options(every).positional(positional).run(), values);
-  if (values.count("help")) {
-    std::cout << described << "\n" << exit_note << "\n";
-    parsed.help = true;
-    return parsed;
-  }
-  po::notify(values);
-  refuse_non_directory(command, parsed.dir);
+  parsed.help = parse_with_positional(arguments, described, parsed.dir, exit_note);
+  if (!parsed.help) refuse_non_directory(command, parsed.dir);
   return parsed;
 }
 

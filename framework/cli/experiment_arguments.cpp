@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <iostream>
 
 #include "attnlab/error.hpp"
 #include "attnlab/run/plan_file.hpp"
+#include "positional_argument.hpp"
 
 namespace po = boost::program_options;
 
@@ -28,20 +28,8 @@ ExperimentArguments parse_experiment_arguments(const std::string& command,
       "memory one trial may need, e.g. 4G (default: the memory available now); a trial "
       "estimated above it is refused before anything runs");
   options.add(extra);
-  po::options_description hidden;
-  hidden.add_options()("experiment", po::value(&parsed.file));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("experiment", 1);
-  po::variables_map values;
-  po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), values);
-  if (values.count("help")) {
-    std::cout << options << "\n";
-    parsed.help = true;
-    return parsed;
-  }
-  po::notify(values);
+  parsed.help = parse_with_positional(arguments, options, parsed.file);
+  if (parsed.help) return parsed;
   if (!memory_limit.empty())
     parsed.limits.memory_bytes = parse_byte_size(memory_limit, "--memory-limit");
   return parsed;
