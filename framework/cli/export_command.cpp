@@ -21,9 +21,13 @@ int run_export(const std::vector<std::string>& arguments) {
       "the folder to write model.safetensors and config.json into (created if missing)")(
       "format", po::value(&format)->default_value(format), "safetensors (the only format yet)");
   if (parse_with_positional(arguments, options, file,
-                            "Writes a trial's trained parameters as DIR/model.safetensors "
-                            "(float32, under their dotted names) and DIR/config.json (its "
-                            "resolved configuration): docs/interchange.md."))
+                            "Writes the trained parameters of a trial file of a run "
+                            "(OUTPUT/trials/<id>.h5) as DIR/model.safetensors (float32, under "
+                            "their dotted names) and DIR/config.json (its resolved "
+                            "configuration), replacing those files if DIR has them; DIR may "
+                            "not lie inside a run's output directory. Layout: "
+                            "docs/interchange.md in attnlab's source.\n"
+                            "e.g. attnlab export runs/heads/trials/<id>.h5 --output exported/"))
     return 0;
   if (file.empty() || output.empty())
     throw ConfigError(

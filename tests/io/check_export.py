@@ -19,8 +19,10 @@ work = tempfile.mkdtemp()
 try:
     experiment = os.path.join(work, "tiny.yaml")
     with open(experiment, "w") as f:
-        f.write("model: {d_model: 16, layers: 2, ffn: 32}\nheads: {count: 4}\n"
-                "positional: {kind: rope}\ntask: {name: copy, symbols: 6, length: 5}\n"
+        f.write("model: {architecture: encoder, d_model: 16, layers: 2, ffn: 32}\n"
+                "heads: {count: 4}\n"
+                "positional: {kind: rope}\n"
+                "task: {name: multi_offset_copy, symbols: 4, length: 8, offsets: '3'}\n"
                 "train: {steps: 3, warmup: 1, lr: 1.0e-3}\neval: {every: 0, batches: 1}\nseeds: 1\n")
     run = os.path.join(work, "run")
     subprocess.run([attnlab, "run", experiment, "-q", "-o", f"output={run}"], check=True,
@@ -52,7 +54,7 @@ try:
         begin, end = entry["data_offsets"]
         values = np.frombuffer(body[begin:end], dtype="<f4").reshape(entry["shape"])
         assert values.tobytes() == stored[name].astype("<f4").tobytes(), name  # bit for bit
-    assert "decoder.layers.1.self_attn.q_proj.weight" in header, sorted(header)
+    assert "encoder.layers.1.self_attn.q_proj.weight" in header, sorted(header)
 
     with open(os.path.join(out, "config.json")) as f:
         config = json.load(f)
@@ -60,11 +62,34 @@ try:
     assert config["config"]["model"]["d_model"] == 16 and config["config"]["heads"]["count"] == 4
     assert config["config"]["positional"]["kind"] == "rope"
     assert config["config"]["train"]["lr"] == 1.0e-3
-    assert config["parameters"]["decoder.layers.1.self_attn.q_proj.weight"] == [16, 16], config
+    assert config["parameters"]["encoder.layers.1.self_attn.q_proj.weight"] == [16, 16], config
     assert config["tied"] == {}
+    # Typed by each key's declaration, not by how its text looks: offsets is text.
+    assert config["config"]["task"]["offsets"] == "3", config["config"]["task"]
+    assert config["config"]["train"]["clip"] == 1.0 and config["config"]["train"]["steps"] == 3
+    assert isinstance(config["config"]["train"]["steps"], int)
+
+    # Inside a run's output directory: refused (the run's later runs would refuse the folder).
+    inside = os.path.join(run, "exported")
+    result = subprocess.run([attnlab, "export", trial, "--output", inside], capture_output=True,
+                            text=True)
+    assert result.returncode == 1 and "inside the output directory of a run" in result.stderr
+    assert not os.path.exists(inside)
+
+    # A damaged (here truncated) trial file: refused with its name, nothing written.
+    damaged = os.path.join(work, "damaged.h5")
+    raw = open(trial, "rb").read()
+    open(damaged, "wb").write(raw[:len(raw) * 2 // 3])
+    result = subprocess.run([attnlab, "export", damaged, "--output", os.path.join(work, "no")],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and damaged in result.stderr, result.stderr
+    assert not os.path.exists(os.path.join(work, "no"))
 
     # Not a trial file: refused with its name, nothing written.
-    for bad in (os.path.join(run, "results.h5"), experiment):
+    checkpoint = os.path.join(work, "model.h5")
+    subprocess.run([attnlab, "train", "--steps", "2", "--checkpoint", checkpoint], check=True,
+                   stdout=subprocess.DEVNULL)
+    for bad in (os.path.join(run, "results.h5"), experiment, checkpoint):
         result = subprocess.run([attnlab, "export", bad, "--output", os.path.join(work, "no")],
                                 capture_output=True, text=True)
         assert result.returncode == 1 and bad in result.stderr, (result.returncode, result.stderr)

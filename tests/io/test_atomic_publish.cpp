@@ -50,6 +50,22 @@ TEST_CASE("a fill that throws publishes nothing and removes its temporary") {
   REQUIRE_FALSE(holds_temporary(scratch.path()));
 }
 
+TEST_CASE("files written together appear together: one that cannot be written publishes none") {
+  const TemporaryFolder folder;
+  const std::filesystem::path first = folder.path() / "model.safetensors";
+  const std::filesystem::path second = folder.path() / "config.json";
+  std::filesystem::create_directory(second);  // where the second goes, a folder: its rename fails
+  std::ofstream(second / "x") << "in the way";
+  REQUIRE_THROWS_AS(write_files_together({{first, "weights"}, {second, "config"}}), IoError);
+  CHECK_FALSE(std::filesystem::exists(first));  // published, then taken back
+  for (const auto& entry : std::filesystem::directory_iterator(folder.path()))
+    CHECK_FALSE(is_temporary_name(entry.path().filename().string()));
+  std::filesystem::remove_all(second);
+  write_files_together({{first, "weights"}, {second, "config"}});
+  CHECK(std::filesystem::file_size(first) == 7);
+  CHECK(std::filesystem::file_size(second) == 6);
+}
+
 TEST_CASE("a sealed file vouches for its values: a changed value is damage, on verify and read") {
   TemporaryFolder scratch;
   const fs::path path = scratch.path() / "values.h5";

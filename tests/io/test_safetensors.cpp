@@ -111,5 +111,20 @@ TEST_CASE("safetensors: a header that lies is refused with the file and what is 
                    8),
           "holds more values than the file's 8 bytes");
   refused(raw_file(folder, R"({"__metadata__": {"k": 1}})", 0), "__metadata__.k is 1");
+  // Hostile headers are refused while they are parsed: no stack or memory they could take.
+  refused(raw_file(folder, std::string(100000, '[') + std::string(100000, ']'), 0), "is a list");
+  refused(raw_file(folder, R"({"w": {"shape": [[[1]]]}})", 0), "nests deeper");
+  refused(raw_file(folder,
+                   R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                       "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})",
+                   8),
+          "names 'w' twice");
+  refused(raw_file(folder,
+                   R"({"w": {"dtype": "F32", "shape": [0, 18446744073709551615],
+                       "data_offsets": [0, 0]}})",
+                   0),
+          "holds more values than the file's 0 bytes");
+  refused(raw_file(folder, R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [8, 4]}})", 8),
+          "end before they begin");
   refused((folder.path() / "absent.safetensors").string(), "cannot read");
 }

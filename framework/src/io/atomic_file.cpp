@@ -138,24 +138,52 @@ void write_atomically(const std::filesystem::path& path,
   }
 }
 
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  write_atomically(path, [&](const std::filesystem::path& temporary) {
-    const int fd = create_fresh_file(temporary);
-    std::size_t written = 0;
-    int error = 0;
-    while (written < text.size()) {
-      const ssize_t wrote = ::write(fd, text.data() + written, text.size() - written);
-      if (wrote < 0 && errno == EINTR) continue;
-      if (wrote <= 0) {
-        error = wrote < 0 ? errno : ENOSPC;
-        break;
-      }
-      written += static_cast<std::size_t>(wrote);
+namespace {
+
+// Writes `text` into the new file `temporary`, every byte checked; errors name `path`.
+void write_text(const std::filesystem::path& temporary, const std::string& text,
+                const std::filesystem::path& path) {
+  const int fd = create_fresh_file(temporary);
+  std::size_t written = 0;
+  int error = 0;
+  while (written < text.size()) {
+    const ssize_t wrote = ::write(fd, text.data() + written, text.size() - written);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) {
+      error = wrote < 0 ? errno : ENOSPC;
+      break;
     }
-    if (::close(fd) != 0 && error == 0) error = errno;
-    if (error != 0)
-      throw IoError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(error)));
-  });
+    written += static_cast<std::size_t>(wrote);
+  }
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error != 0)
+    throw IoError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(error)));
+}
+
+}  // namespace
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
+  write_atomically(
+      path, [&](const std::filesystem::path& temporary) { write_text(temporary, text, path); });
+}
+
+void write_files_together(const std::vector<std::pair<std::filesystem::path, std::string>>& files) {
+  std::vector<std::filesystem::path> temporaries, published;
+  try {
+    for (const auto& [path, text] : files) {
+      temporaries.push_back(temporary_path(path));
+      write_text(temporaries.back(), text, path);
+    }
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      publish_file(temporaries[i], files[i].first);
+      published.push_back(files[i].first);
+    }
+  } catch (...) {
+    std::error_code ignored;  // nothing of a set that could not be written whole stays
+    for (const auto& temporary : temporaries) std::filesystem::remove(temporary, ignored);
+    for (const auto& path : published) std::filesystem::remove(path, ignored);
+    throw;
+  }
 }
 
 }  // namespace attnlab

@@ -2,55 +2,82 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
+#include <chrono>
 #include <cmath>
-#include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 
+#include "../experiment/schema.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/config_tree.hpp"
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/io/output_layout.hpp"
 #include "attnlab/io/provenance.hpp"
 #include "attnlab/io/safetensors.hpp"
 #include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/version.hpp"
+#include "isolated_read.hpp"
 
 namespace attnlab {
 namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
+using schema::ValueType;
 
 constexpr int64_t kInterchangeVersion = 1;
 
-// A YAML scalar as the JSON value it means: an integer, a finite number, a
-// boolean, null, or else its text.
-Json scalar_json(const std::string& text) {
-  if (text == "true") return true;
-  if (text == "false") return false;
-  if (text.empty() || text == "null" || text == "~") return nullptr;
-  int64_t integer = 0;
-  const char* end = text.data() + text.size();
-  if (const auto [at, error] = std::from_chars(text.data(), end, integer);
-      error == std::errc() && at == end)
-    return integer;
-  char* parsed_to = nullptr;
-  const double number = std::strtod(text.c_str(), &parsed_to);
-  if (parsed_to == text.c_str() + text.size() && std::isfinite(number)) return number;
-  return text;
+// Each key's declared type, by dotted path: the schema's keys, and the
+// parameters of the components the configuration chose.
+std::map<std::string, ValueType> declared_types(const ConfigNode& config) {
+  std::map<std::string, ValueType> types;
+  for (const schema::KeySpec& spec : schema::trial_keys()) types[spec.path] = spec.type;
+  for (const schema::ComponentSection& section : schema::component_sections()) {
+    const ConfigNode* chosen = config.at_path(section.section + "." + section.selector);
+    if (chosen == nullptr || !chosen->is_scalar()) continue;
+    types[section.section + "." + section.selector] = ValueType::text;
+    try {
+      for (const ParameterSpec& parameter : section.parameters_of(chosen->text()))
+        types[section.section + "." + parameter.name] =
+            parameter.type == ParameterType::integer   ? ValueType::integer
+            : parameter.type == ParameterType::number  ? ValueType::number
+            : parameter.type == ParameterType::boolean ? ValueType::boolean
+                                                       : ValueType::text;
+    } catch (const Error&) {  // a plugin's component, not loaded here: its values stay text
+    }
+  }
+  return types;
 }
 
-Json config_json(const ConfigNode& node) {
-  if (node.is_scalar()) return scalar_json(node.text());
+// A scalar as its declared type says (a number JSON cannot hold, such as
+// infinity, stays text); an undeclared one as its text.
+Json typed_scalar(const std::string& text, const ValueType* type) {
+  if (type == nullptr || *type == ValueType::text || *type == ValueType::text_list) return text;
+  if (*type == ValueType::boolean) return text == "true";
+  if (*type == ValueType::integer || *type == ValueType::integer_list) return std::stoll(text);
+  const double number = std::stod(text);
+  return std::isfinite(number) ? Json(number) : Json(text);
+}
+
+Json typed_json(const ConfigNode& node, const std::string& path,
+                const std::map<std::string, ValueType>& types) {
+  const auto declared = types.find(path);
+  const ValueType* type = declared == types.end() ? nullptr : &declared->second;
   if (node.is_null()) return nullptr;
+  if (node.is_scalar()) return typed_scalar(node.text(), type);
   if (node.is_sequence()) {
     Json items = Json::array();
-    for (const ConfigNode& item : node.items()) items.push_back(config_json(item));
+    for (const ConfigNode& item : node.items())
+      items.push_back(type != nullptr && *type == ValueType::task_settings
+                          ? typed_json(item, "task", types)  // each a map of task parameters
+                          : typed_json(item, path, types));
     return items;
   }
   Json members = Json::object();
-  for (const auto& entry : node.entries()) members[entry.key] = config_json(entry.value);
+  for (const auto& entry : node.entries())
+    members[entry.key] =
+        typed_json(entry.value, path.empty() ? entry.key : path + "." + entry.key, types);
   return members;
 }
 
@@ -67,18 +94,31 @@ void collect_parameters(const Hdf5File& file, const std::string& group, const st
   }
 }
 
-}  // namespace
+// The two files' texts, made from the trial file alone, and how many tensors.
+struct ExportTexts {
+  std::string weights, config;
+  std::size_t tensors = 0;
+};
 
-ExportedModel export_model(const fs::path& trial_file, const fs::path& directory) {
-  const Hdf5File file(trial_file.string(), Hdf5File::Mode::read);
+ExportTexts export_texts(const fs::path& trial_file) {
+  const std::string path = trial_file.string();
+  const Hdf5File file(path, Hdf5File::Mode::read);
+  if (file.has_attribute("/", std::string(file_kinds::checkpoint.schema_attribute)) &&
+      !file.has_attribute("/", std::string(file_kinds::trial.schema_attribute)))
+    throw IoError(
+        fmt::format("{}: is a checkpoint (attnlab train --checkpoint), which holds no "
+                    "configuration; export takes a trial file of a run, "
+                    "OUTPUT/trials/<id>.h5",
+                    path));
   check_file(file, file_kinds::trial, true);
-  if (!file.contains(trial_paths::parameters))
+  SafetensorsContent content;
+  if (file.contains(trial_paths::parameters))
+    collect_parameters(file, trial_paths::parameters, "", content);
+  if (content.tensors.empty())
     throw IoError(
         fmt::format("{}: holds no parameters (a trial of an older build, or not a "
                     "trained model)",
-                    trial_file.string()));
-  SafetensorsContent content;
-  collect_parameters(file, trial_paths::parameters, "", content);
+                    path));
   const std::string config_yaml = file.string_attribute("/", "config_yaml");
   const std::string id = file.string_attribute("/", "trial_id");
   content.metadata = {{"format", "attnlab"},
@@ -86,32 +126,61 @@ ExportedModel export_model(const fs::path& trial_file, const fs::path& directory
                       {"attnlab_version", version()},
                       {"trial_id", id},
                       {"config_yaml", config_yaml}};
-
   Json shapes = Json::object();
   for (const auto& [name, tensor] : content.tensors) shapes[name] = tensor.shape();
-  const Json config = {
-      {"format", "attnlab"},
-      {"format_version", kInterchangeVersion},
-      {"attnlab_version", version()},
-      {"source", fs::absolute(trial_file).lexically_normal().string()},
-      {"trial_id", id},
-      {"arm", file.string_attribute("/", "arm")},
-      {"seed", file.int_attribute("/", "seed")},
-      {"weights", "model.safetensors"},
-      {"tied", Json::object()},  // no attnlab model shares a tensor between two names
-      {"parameters", shapes},
-      {"config", config_json(parse_yaml(config_yaml, trial_file.string() + ":config_yaml",
-                                        kWrittenYamlBounds))}};
+  const ConfigNode config = parse_yaml(config_yaml, path + ":config_yaml", kWrittenYamlBounds);
+  const Json json = {{"format", "attnlab"},
+                     {"format_version", kInterchangeVersion},
+                     {"attnlab_version", version()},
+                     {"source", fs::absolute(trial_file).lexically_normal().string()},
+                     {"trial_id", id},
+                     {"arm", file.string_attribute("/", "arm")},
+                     {"seed", file.int_attribute("/", "seed")},
+                     {"weights", "model.safetensors"},
+                     {"tied", Json::object()},  // no attnlab model shares a tensor between names
+                     {"parameters", shapes},
+                     {"config", typed_json(config, "", declared_types(config))}};
+  return {safetensors_bytes(content, path), json.dump(2) + "\n", content.tensors.size()};
+}
 
+// A run's own files are its alone: `attnlab run` refuses a folder of its
+// output directory that it did not write.
+void refuse_inside_a_run(const fs::path& directory) {
+  for (fs::path at = fs::absolute(directory).lexically_normal(); !at.empty();
+       at = at.parent_path()) {
+    if (fs::exists(OutputLayout(at).plan()))
+      throw ConfigError(fmt::format(
+          "--output {}: is inside the output directory of a run ({}), whose later runs would "
+          "refuse a folder they did not write; export elsewhere, e.g. --output {}",
+          directory.string(), at.string(), (at.parent_path() / "exported").string()));
+    if (at == at.parent_path()) break;
+  }
+}
+
+}  // namespace
+
+ExportedModel export_model(const fs::path& trial_file, const fs::path& directory) {
+  refuse_inside_a_run(directory);
+  // HDF5 can crash or hang on a damaged file: it is read in a child process,
+  // which sends back the two texts, each after its size.
+  const std::string sent = read_isolated(
+      [&] {
+        const ExportTexts texts = export_texts(trial_file);
+        return fmt::format("{:016x}{:016x}{}{}", texts.tensors, texts.weights.size(), texts.weights,
+                           texts.config);
+      },
+      trial_file.string(), std::chrono::seconds(600));
+  const std::size_t tensors = std::stoull(sent.substr(0, 16), nullptr, 16);
+  const std::size_t weights_bytes = std::stoull(sent.substr(16, 16), nullptr, 16);
   std::error_code error;
   fs::create_directories(directory, error);
   if (error)
-    throw IoError(
-        fmt::format("{}: cannot create the folder: {}", directory.string(), error.message()));
+    throw IoError(fmt::format("--output {}: cannot create the folder: {}", directory.string(),
+                              error.message()));
   ExportedModel exported{directory / "model.safetensors", directory / "config.json",
-                         static_cast<int64_t>(content.tensors.size())};
-  write_safetensors(exported.weights, content);
-  write_file_atomically(exported.config, config.dump(2) + "\n");
+                         static_cast<int64_t>(tensors)};
+  write_files_together({{exported.weights, sent.substr(32, weights_bytes)},
+                        {exported.config, sent.substr(32 + weights_bytes)}});
   return exported;
 }
 

@@ -23,6 +23,45 @@ using Json = nlohmann::ordered_json;
 
 constexpr const char* kMetadataKey = "__metadata__";
 constexpr uint64_t kFloatBytes = sizeof(float);
+// A header nests 3 deep (tensors, their fields, a shape's sizes); a hostile
+// one is refused while it is parsed, before it can take memory or stack.
+constexpr int kMaxHeaderDepth = 3;
+constexpr uint64_t kMaxHeaderValues = 10'000'000;
+
+// A value for an error message: short, whatever the header holds.
+std::string preview(const Json& value) {
+  if ((value.is_array() || value.is_object()) && value.size() > 8)
+    return fmt::format("{} of {} items", value.is_array() ? "a list" : "an object", value.size());
+  const std::string text = value.dump();
+  return text.size() > 200 ? text.substr(0, 200) + "..." : text;
+}
+
+// Parses the header, refusing while it parses: nesting deeper than a header's,
+// more values than any model has, a top level that is a list, a name twice.
+Json parse_header(const std::string& text, const std::string& file) {
+  uint64_t values = 0;
+  std::set<std::string> names;
+  const Json::parser_callback_t check = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (depth > kMaxHeaderDepth)
+      throw IoError(
+          fmt::format("{}: its header nests deeper than a safetensors header does", file));
+    if (depth == 0 && event == Json::parse_event_t::array_start)
+      throw IoError(fmt::format("{}: its header is a list, expected a JSON object", file));
+    if (++values > kMaxHeaderValues)
+      throw IoError(
+          fmt::format("{}: its header holds more than {} values", file, kMaxHeaderValues));
+    if (depth == 1 && event == Json::parse_event_t::key &&
+        !names.insert(parsed.get<std::string>()).second)
+      throw IoError(
+          fmt::format("{}: its header names '{}' twice", file, parsed.get<std::string>()));
+    return true;
+  };
+  try {
+    return Json::parse(text, check);
+  } catch (const Json::parse_error& e) {
+    throw IoError(fmt::format("{}: its header is not JSON: {}", file, e.what()));
+  }
+}
 
 std::string header_text(const SafetensorsContent& content) {
   Json header = Json::object();
@@ -39,14 +78,14 @@ std::string header_text(const SafetensorsContent& content) {
   return text;
 }
 
-void check_names(const SafetensorsContent& content) {
+void check_names(const SafetensorsContent& content, const std::string& path) {
   std::set<std::string> seen;
   for (const auto& entry : content.tensors) {
     const std::string& name = entry.first;
     if (name.empty() || name == kMetadataKey)
-      throw ConfigError(fmt::format("safetensors: '{}' cannot name a tensor", name));
+      throw ConfigError(fmt::format("{}: '{}' cannot name a tensor", path, name));
     if (!seen.insert(name).second)
-      throw ConfigError(fmt::format("safetensors: two tensors are named '{}'", name));
+      throw ConfigError(fmt::format("{}: two tensors are named '{}'", path, name));
   }
 }
 
@@ -60,7 +99,7 @@ struct Entry {
 uint64_t unsigned_field(const Json& value, const std::string& what, const std::string& where) {
   if (!value.is_number_unsigned())
     throw IoError(
-        fmt::format("{}: {} is {}, expected a non-negative integer", where, what, value.dump()));
+        fmt::format("{}: {} is {}, expected a non-negative integer", where, what, preview(value)));
   return value.get<uint64_t>();
 }
 
@@ -69,38 +108,41 @@ Entry entry_of(const std::string& name, const Json& value, const std::string& wh
   if (!value.is_object() || !value.contains("dtype") || !value.contains("shape") ||
       !value.contains("data_offsets"))
     throw IoError(fmt::format("{}: expected an object with dtype, shape and data_offsets, found {}",
-                              where, value.dump().substr(0, 200)));
+                              where, preview(value)));
   const Json& dtype = value["dtype"];
   if (dtype != "F32")
     throw IoError(
         fmt::format("{}: dtype {}, expected \"F32\" (attnlab's parameters are float32: "
                     "convert first, e.g. with tensor.float() in PyTorch)",
-                    where, dtype.dump()));
+                    where, preview(dtype)));
   Entry entry{name, {}, 0, 0};
   const Json& shape = value["shape"];
   if (!shape.is_array())
-    throw IoError(fmt::format("{}: shape {} is not a list", where, shape.dump()));
+    throw IoError(fmt::format("{}: shape {} is not a list", where, preview(shape)));
   uint64_t count = 1;
   for (const Json& size : shape) {
     const uint64_t n = unsigned_field(size, "a dimension", where);
-    // Bounded by the buffer, so that neither the product nor an allocation can overflow.
-    if (n != 0 && count > buffer_bytes / kFloatBytes / n)
+    // Each size and the product bounded by the buffer: neither overflows, nor an allocation.
+    const uint64_t most = buffer_bytes / kFloatBytes;
+    if (n > most || (n != 0 && count > most / n))
       throw IoError(fmt::format("{}: shape {} holds more values than the file's {} bytes", where,
-                                shape.dump(), buffer_bytes));
+                                preview(shape), buffer_bytes));
     count *= n;
     entry.shape.push_back(static_cast<int64_t>(n));
   }
   const Json& offsets = value["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2)
-    throw IoError(fmt::format("{}: data_offsets {}, expected [begin, end]", where, offsets.dump()));
+    throw IoError(
+        fmt::format("{}: data_offsets {}, expected [begin, end]", where, preview(offsets)));
   entry.begin = unsigned_field(offsets[0], "data_offsets[0]", where);
   entry.end = unsigned_field(offsets[1], "data_offsets[1]", where);
-  if (entry.end < entry.begin || entry.end - entry.begin != count * kFloatBytes)
+  if (entry.end < entry.begin)
+    throw IoError(fmt::format("{}: data_offsets [{}, {}] end before they begin", where, entry.begin,
+                              entry.end));
+  if (entry.end - entry.begin != count * kFloatBytes)
     throw IoError(fmt::format(
-        "{}: data_offsets [{}, {}] span {} bytes, but shape {} of F32 "
-        "needs {}",
-        where, entry.begin, entry.end, entry.end >= entry.begin ? entry.end - entry.begin : 0,
-        shape.dump(), count * kFloatBytes));
+        "{}: data_offsets [{}, {}] span {} bytes, but shape {} of F32 needs {}", where, entry.begin,
+        entry.end, entry.end - entry.begin, preview(shape), count * kFloatBytes));
   return entry;
 }
 
@@ -125,13 +167,13 @@ void check_coverage(std::vector<Entry>& entries, uint64_t buffer_bytes, const st
 
 std::map<std::string, std::string> metadata_of(const Json& value, const std::string& file) {
   if (!value.is_object())
-    throw IoError(fmt::format("{}: __metadata__ is {}, expected an object of strings", file,
-                              value.dump().substr(0, 200)));
+    throw IoError(
+        fmt::format("{}: __metadata__ is {}, expected an object of strings", file, preview(value)));
   std::map<std::string, std::string> metadata;
   for (const auto& [key, text] : value.items()) {
     if (!text.is_string())
-      throw IoError(fmt::format("{}: __metadata__.{} is {}, expected a string", file, key,
-                                text.dump().substr(0, 200)));
+      throw IoError(
+          fmt::format("{}: __metadata__.{} is {}, expected a string", file, key, preview(text)));
     metadata[key] = text.get<std::string>();
   }
   return metadata;
@@ -145,8 +187,8 @@ void read_exactly(std::ifstream& in, char* to, uint64_t bytes, const std::string
 
 }  // namespace
 
-void write_safetensors(const fs::path& path, const SafetensorsContent& content) {
-  check_names(content);
+std::string safetensors_bytes(const SafetensorsContent& content, const std::string& path) {
+  check_names(content, path);
   const std::string header = header_text(content);
   std::string bytes;
   const uint64_t length = header.size();
@@ -157,7 +199,11 @@ void write_safetensors(const fs::path& path, const SafetensorsContent& content) 
     bytes.append(reinterpret_cast<const char*>(tensor.data()),
                  static_cast<std::size_t>(tensor.numel()) * kFloatBytes);
   }
-  write_file_atomically(path, bytes);
+  return bytes;
+}
+
+void write_safetensors(const fs::path& path, const SafetensorsContent& content) {
+  write_file_atomically(path, safetensors_bytes(content, path.string()));
 }
 
 SafetensorsContent read_safetensors(const fs::path& path) {
@@ -186,15 +232,10 @@ SafetensorsContent read_safetensors(const fs::path& path) {
                     file, header_bytes, size - 8));
   std::string text(header_bytes, '\0');
   read_exactly(in, text.data(), header_bytes, file);
-  Json header;
-  try {
-    header = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    throw IoError(fmt::format("{}: its header is not JSON: {}", file, e.what()));
-  }
+  const Json header = parse_header(text, file);
   if (!header.is_object())
-    throw IoError(fmt::format("{}: its header is {}, expected a JSON object", file,
-                              header.dump().substr(0, 200)));
+    throw IoError(
+        fmt::format("{}: its header is {}, expected a JSON object", file, preview(header)));
   const uint64_t buffer_bytes = size - 8 - header_bytes;
   SafetensorsContent content;
   std::vector<Entry> entries;

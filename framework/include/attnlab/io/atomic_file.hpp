@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace attnlab {
 
@@ -31,6 +33,13 @@ int remove_abandoned_temporaries(const std::filesystem::path& folder);
 /// publish included, the temporary is removed and the exception goes on.
 void write_atomically(const std::filesystem::path& path,
                       const std::function<void(const std::filesystem::path& temporary)>& write);
+
+/// Files that belong together (a model's weights and its configuration): every
+/// one is written in full under its temporary name before any is published,
+/// so that a failed write leaves none. If a publish fails, those already
+/// published are removed too. (A crash between two renames can still leave
+/// one new beside one old: readers of such a set check that they match.)
+void write_files_together(const std::vector<std::pair<std::filesystem::path, std::string>>& files);
 
 /// Opens the log `path` to append to (created if missing), never through a
 /// symbolic link (fails with ELOOP) and never into a file that has another name

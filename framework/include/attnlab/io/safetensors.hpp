@@ -27,6 +27,10 @@ struct SafetensorsContent {
   std::map<std::string, std::string> metadata;          // "__metadata__"
 };
 
+/// The bytes of a safetensors file of `content` (ConfigError naming `path`
+/// for a name that cannot be one, as write_safetensors).
+std::string safetensors_bytes(const SafetensorsContent& content, const std::string& path);
+
 /// Writes `content` to `path` atomically (complete or not at all). Refuses
 /// (ConfigError) an empty or duplicate name, or the name "__metadata__".
 void write_safetensors(const std::filesystem::path& path, const SafetensorsContent& content);
@@ -34,8 +38,9 @@ void write_safetensors(const std::filesystem::path& path, const SafetensorsConte
 /// Reads `path`. IoError naming the file and what is wrong when it is not a
 /// well-formed safetensors file of float32 tensors: too short, a header length
 /// past the file or above kSafetensorsMaxHeaderBytes, JSON that does not parse
-/// or lacks a field, another dtype, offsets that do not match the shape, leave
-/// a hole, overlap or run past the end.
+/// or lacks a field, nests deeper than a header or holds more than 10 million
+/// values (refused while parsing), names a tensor twice, another dtype, offsets
+/// that do not match the shape, leave a hole, overlap or run past the end.
 SafetensorsContent read_safetensors(const std::filesystem::path& path);
 
 }  // namespace attnlab
