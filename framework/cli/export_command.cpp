@@ -17,7 +17,7 @@ int run_export(const std::vector<std::string>& arguments) {
   std::string file, output, format = "safetensors";
   po::options_description options("attnlab export TRIAL_FILE --output DIR [options]");
   options.add_options()("help,h", "show this text")(
-      "output,o", po::value(&output),
+      "output", po::value(&output),
       "the folder to write model.safetensors and config.json into (created if missing)")(
       "format", po::value(&format)->default_value(format), "safetensors (the only format yet)");
   if (parse_with_positional(arguments, options, file,
