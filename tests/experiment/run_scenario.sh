@@ -39,7 +39,10 @@ jobs)  # the same trials with -j 1 and -j 2: identical results
   ;;
 shards)  # two shares of a job array cover the plan exactly once
   run --shard 1/2 -o output=sharded > shard1.txt
-  grep -q "share 1/2 = 3 trials" <("$attnlab" run "$small" --shard 1/2 -o output=sharded)
+  # Into a file, not grep -q <(...): grep would stop reading at its match, and the run it
+  # left behind would still be writing the results while the next one starts.
+  "$attnlab" run "$small" --shard 1/2 -o output=sharded > again.txt
+  grep -q "share 1/2 = 3 trials" again.txt
   [ "$(count_finished sharded)" -eq 3 ]
   run --shard 2/2 -o output=sharded > /dev/null
   run -o output=whole > /dev/null
