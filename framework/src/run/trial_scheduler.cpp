@@ -23,6 +23,12 @@ void count_signal(int) {
   signals_received = signals_received + 1;
 }
 
+// A trial without a file whose marker says its training diverged: a result of
+// its configuration, which would diverge again, so no run starts it.
+bool diverged_on_disk(const OutputLayout& layout, const std::string& id) {
+  return !fs::exists(layout.trial_file(id)) && is_divergence(failure_marker_reason(layout, id));
+}
+
 }  // namespace
 
 TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLayout& layout,
@@ -33,9 +39,8 @@ TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLa
     if (!in_share(trial.index, share, shares)) continue;
     ++selection.selected;
     const TrialFileState state = inspect_trial_file(layout, trial.id);
-    if (state.kind == TrialFileState::Kind::absent &&
-        is_divergence(failure_marker_reason(layout, trial.id))) {
-      ++selection.diverged;  // a result of its configuration: it would diverge again
+    if (state.kind == TrialFileState::Kind::absent && diverged_on_disk(layout, trial.id)) {
+      ++selection.diverged;
     } else if (!state.finished()) {
       selection.to_run.push_back(&trial);
     } else {
@@ -180,9 +185,9 @@ bool TrialScheduler::settled_else_set_aside(const Trial& trial) {
     observer_.finished(trial, read_trial_summary(layout_.trial_file(trial.id).string()));
     return true;
   }
-  const std::string reason = failure_marker_reason(layout_, trial.id);
-  if (!is_divergence(reason) || fs::exists(layout_.trial_file(trial.id))) return false;
-  observer_.diverged(trial, reason, layout_.log(trial.id).string());
+  if (!diverged_on_disk(layout_, trial.id)) return false;
+  observer_.diverged(trial, failure_marker_reason(layout_, trial.id),
+                     layout_.log(trial.id).string());
   return true;
 }
 
