@@ -6,8 +6,6 @@
 
 #include "attnlab/attention/multi_head_attention.hpp"
 #include "attnlab/error.hpp"
-#include "attnlab/io/checkpoint.hpp"
-#include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/run/results.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/train/seeding.hpp"
@@ -39,12 +37,6 @@ class WeightsCollector final : public ActivationObserver {
   std::map<std::string, std::pair<std::string, bool>> module_of;  // name -> (module, weights?)
 };
 
-ConfigNode configuration_of(const std::filesystem::path& path) {
-  const Hdf5File file(path.string(), Hdf5File::Mode::read);
-  return parse_yaml(file.string_attribute("/", "config_yaml"), path.string() + " (config_yaml)",
-                    kWrittenYamlBounds);
-}
-
 }  // namespace
 
 TrainedTrial::TrainedTrial(const std::filesystem::path& path) {
@@ -55,17 +47,14 @@ TrainedTrial::TrainedTrial(const std::filesystem::path& path) {
   id_ = summary.id;
   arm_ = summary.arm;
   seed_ = summary.seed;
-  built_ = build_trial(configuration_of(path));
-  Rng init = seeded_rng(built_.spec.train.seed, "init");
-  model_ = std::make_unique<TaskModel>(built_.spec.shape, built_.spec.model, init);
-  load_checkpoint(model_->module(), path.string());
+  saved_ = std::make_unique<SavedModel>(path);
 }
 
 TrainedTrial::~TrainedTrial() = default;
 
 TaskBatch TrainedTrial::examples(int64_t count) const {
-  Rng rng = seeded_rng(built_.spec.train.seed, "analysis");
-  return built_.task->sample(built_.spec.shape, count, built_.task->length(), rng);
+  Rng rng = seeded_rng(spec().train.seed, "analysis");
+  return task().sample(spec().shape, count, task().length(), rng);
 }
 
 TaskBatch TrainedTrial::recorded_examples() const {
@@ -74,16 +63,16 @@ TaskBatch TrainedTrial::recorded_examples() const {
         "trial {} ({}) recorded no activations (record.tensors is empty): there are no recorded "
         "examples to measure on; measure on the analysis examples instead",
         id_, arm_));
-  return attnlab::recorded_examples(built_.spec, *built_.task);
+  return attnlab::recorded_examples(spec(), task());
 }
 
 std::vector<AttentionPattern> TrainedTrial::attention_patterns(const TaskBatch& batch) const {
-  WeightsCollector collector(*model_);
+  WeightsCollector collector(saved_->model());
   {
     NoGradGuard no_grad;
-    model_->forward(batch, {.observer = &collector});
+    model().forward(batch, {.observer = &collector});
   }
-  const bool causal = built_.spec.model.decoder_mask == DecoderMask::causal;
+  const bool causal = spec().model.decoder_mask == DecoderMask::causal;
   std::vector<AttentionPattern> patterns;
   for (const std::string& module : collector.order) {
     if (!collector.weights.count(module)) continue;  // a module the pass did not reach

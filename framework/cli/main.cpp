@@ -47,6 +47,10 @@ commands:
              (--json for tools)
   export     write a trial's trained model as safetensors with its configuration as
              JSON, for NumPy, PyTorch and other tools
+  import     read a model in safetensors with its config.json (an export, or trained
+             elsewhere) into a checkpoint that attnlab eval reads
+  eval       evaluate a trained model (a trial file or checkpoint) again from its file
+             alone, on its task or another of the same vocabulary, at other lengths
   train      train one small Transformer on a task (--help lists the flags) and
              print its loss curve
   plugins    list every registered component with its parameters and capabilities
@@ -80,6 +84,8 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "merge") return run_merge(rest);
   if (command == "slurm") return run_slurm(rest);
   if (command == "export") return run_export(rest);
+  if (command == "import") return run_import(rest);
+  if (command == "eval") return run_eval(rest);
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
-#include <regex>
 
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/experiment.hpp"
@@ -20,6 +19,7 @@
 #include "attnlab/train/seeding.hpp"
 #include "attnlab/train/trainer.hpp"
 #include "commands.hpp"
+#include "flag_overrides.hpp"
 
 namespace po = boost::program_options;
 
@@ -106,12 +106,6 @@ std::string quoted(const std::string& text) {
   return out + "\"";
 }
 
-// One flag as the `-o KEY=VALUE` override it stands for.
-struct FlagOverride {
-  std::string assignment;  // KEY=VALUE
-  std::string as_given;    // --flag VALUE
-};
-
 // The flags as overrides of the empty experiment.
 std::vector<FlagOverride> overrides_of(const TrainFlags& flags, const po::variables_map& given) {
   std::vector<FlagOverride> overrides;
@@ -142,25 +136,10 @@ std::vector<FlagOverride> overrides_of(const TrainFlags& flags, const po::variab
 // The experiment of `overrides` alone. Its errors name the flags as given (not
 // the overrides they became), without the note on which trial of a plan failed.
 Experiment one_trial(const std::vector<FlagOverride>& overrides) {
-  std::vector<std::string> assignments;
-  for (const FlagOverride& o : overrides) assignments.push_back(o.assignment);
   try {
-    return experiment_from_text("{}\n", "attnlab_train.yaml", assignments);
+    return experiment_from_text("{}\n", "attnlab_train.yaml", assignments(overrides));
   } catch (const ConfigError& error) {
-    std::string message = error.what();
-    message = message.substr(0, message.find("\n  (in arm "));
-    for (const FlagOverride& o : overrides) {
-      const std::string label = fmt::format("command line (-o {})", o.assignment);
-      for (std::size_t at; (at = message.find(label)) != std::string::npos;) {
-        std::size_t end = at + label.size();  // and its line:column inside the value, if any
-        static const std::regex kLineColumn(R"(^:\d+:\d+)");
-        std::smatch place;
-        const std::string rest = message.substr(end, 32);
-        if (std::regex_search(rest, place, kLineColumn)) end += place.length(0);
-        message.replace(at, end - at, fmt::format("command line ({})", o.as_given));
-      }
-    }
-    throw ConfigError(message);
+    throw naming_flags(error, overrides);
   }
 }
 
@@ -227,7 +206,7 @@ int run_train(const std::vector<std::string>& arguments) {
   fmt::print("done in {:.1f} s: final loss {:.4f}, eval token accuracy {:.2f}%\n", seconds,
              history.back().loss, 100.0 * history.back().eval.at(0).accuracy);
   if (!flags.checkpoint.empty()) {
-    save_checkpoint(model.module(), flags.checkpoint);
+    save_checkpoint(model.module(), flags.checkpoint, to_yaml(experiment.trials.at(0).config));
     fmt::print("checkpoint written to {}\n", flags.checkpoint);
   }
   return 0;

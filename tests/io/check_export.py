@@ -85,11 +85,26 @@ try:
     assert result.returncode == 1 and damaged in result.stderr, result.stderr
     assert not os.path.exists(os.path.join(work, "no"))
 
-    # Not a trial file: refused with its name, nothing written.
+    # A checkpoint of attnlab train stores its configuration: it exports as a trial does,
+    # under the id its configuration hashes to.
     checkpoint = os.path.join(work, "model.h5")
     subprocess.run([attnlab, "train", "--steps", "2", "--checkpoint", checkpoint], check=True,
                    stdout=subprocess.DEVNULL)
-    for bad in (os.path.join(run, "results.h5"), experiment, checkpoint):
+    from_checkpoint = os.path.join(work, "from_checkpoint")
+    subprocess.run([attnlab, "export", checkpoint, "--output", from_checkpoint], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(os.path.join(from_checkpoint, "config.json")) as f:
+        exported_config = json.load(f)
+    assert len(exported_config["trial_id"]) == 16 and exported_config["arm"] == "", exported_config
+    assert exported_config["seed"] == 0 and exported_config["config"]["model"]["d_model"] == 64
+
+    # No model to export: refused with its name, nothing written.
+    bare = os.path.join(work, "bare.h5")  # a checkpoint without its configuration
+    with h5py.File(bare, "w") as f:
+        f.attrs["kind"] = "checkpoint"
+        f.attrs["attnlab_checkpoint_schema"] = np.int64(1)
+        f["parameters/lm_head/weight"] = np.zeros((2, 2), dtype="f4")
+    for bad in (os.path.join(run, "results.h5"), experiment, bare):
         result = subprocess.run([attnlab, "export", bad, "--output", os.path.join(work, "no")],
                                 capture_output=True, text=True)
         assert result.returncode == 1 and bad in result.stderr, (result.returncode, result.stderr)

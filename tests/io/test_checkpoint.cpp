@@ -65,6 +65,16 @@ TEST_CASE("loading refuses missing, extra, mis-shaped parameters and newer schem
   REQUIRE_THROWS_WITH(load_checkpoint(narrow, path),
                       Contains("does not have") && Contains("decoder.layers.1."));
 
+  // Every mismatch at once: missing, of another shape and unexpected, with counts.
+  TransformerConfig deeper_and_wider = small(16);
+  deeper_and_wider.decoder_layers = 3;  // the file has 2 layers of width 8
+  const DecoderLM both(deeper_and_wider, rng);
+  REQUIRE_THROWS_WITH(load_checkpoint(both, path),
+                      Contains("parameter(s) missing: 'decoder.layers.2.") &&
+                          Contains("of another shape: 'decoder.embed.tokens.weight' is [5, 8] "
+                                   "there but [5, 16] in the model") &&
+                          Contains("and ") && Contains("more"));
+
   // A refused file leaves the model untouched.
   const auto before = narrow.parameters().front().to_vector();
   REQUIRE_THROWS(load_checkpoint(narrow, path));

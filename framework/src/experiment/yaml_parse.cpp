@@ -264,7 +264,7 @@ std::string read_regular(int fd, const std::string& path, std::size_t max_bytes)
 
 }  // namespace
 
-std::string read_yaml_text(const std::string& path, std::size_t max_bytes) {
+std::string read_yaml_text(const std::string& path, std::size_t max_bytes, const char* expected) {
   // O_NONBLOCK: opening a FIFO that no one writes to would otherwise wait forever.
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
@@ -281,7 +281,7 @@ std::string read_yaml_text(const std::string& path, std::size_t max_bytes) {
   if (S_ISFIFO(info.st_mode)) return read_pipe(fd, path, max_bytes);
   if (!S_ISREG(info.st_mode))
     throw IoError(
-        fmt::format("{}: is {}, expected a YAML file", path, describe_file_type(info.st_mode)));
+        fmt::format("{}: is {}, expected {}", path, describe_file_type(info.st_mode), expected));
   if (static_cast<std::size_t>(info.st_size) > max_bytes) too_large(path, max_bytes);
   return read_regular(fd, path, max_bytes);
 }

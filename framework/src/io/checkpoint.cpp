@@ -48,9 +48,10 @@ void write_parameters(Hdf5File& file, const Module& model) {
     file.write_tensor(checkpoint_dataset_path(name), tensor);
 }
 
-void save_checkpoint(const Module& model, const std::string& path) {
+void save_checkpoint(const Module& model, const std::string& path, const std::string& config_yaml) {
   write_hdf5_atomically(path, [&](Hdf5File& file) {
     write_provenance(file, file_kinds::checkpoint);
+    if (!config_yaml.empty()) file.set_attribute("/", kConfigAttribute, config_yaml);
     write_parameters(file, model);
   });
 }
@@ -58,28 +59,53 @@ void save_checkpoint(const Module& model, const std::string& path) {
 void load_checkpoint(const Module& model, const std::string& path) {
   Hdf5File file(path, Hdf5File::Mode::read);
   check_file(file, file_kinds::checkpoint);
-  // Everything is read and checked before the first parameter changes, so a
-  // file that does not fit leaves the model as it was.
-  std::set<std::string> unexpected = stored_parameters(file);
-  std::vector<std::pair<Tensor, Tensor>> targets_and_values;
+  std::map<std::string, Tensor> stored;
+  for (const std::string& name : stored_parameters(file))
+    stored.emplace(name, file.read_tensor(checkpoint_dataset_path(name)));
+  assign_parameters(model, stored, path);
+}
+
+void assign_parameters(const Module& model, const std::map<std::string, Tensor>& stored,
+                       const std::string& source) {
+  // Everything is checked before the first parameter changes, so values that
+  // do not fit leave the model as it was.
+  std::vector<std::string> missing, mis_shaped;
+  std::set<std::string> unexpected;
+  for (const auto& entry : stored) unexpected.insert(entry.first);
   for (const auto& [name, tensor] : model.named_parameters()) {
-    const std::string dataset = checkpoint_dataset_path(name);
-    if (!file.contains(dataset))
-      throw IoError(
-          fmt::format("{}: parameter '{}' is missing (expected at /{})", path, name, dataset));
-    Tensor stored = file.read_tensor(dataset);
-    if (stored.shape() != tensor.shape())
-      throw IoError(fmt::format("{}: parameter '{}' has shape {} in the file but {} in the model",
-                                path, name, shape_string(stored.shape()),
-                                shape_string(tensor.shape())));
-    targets_and_values.emplace_back(tensor, std::move(stored));
     unexpected.erase(name);
+    const auto found = stored.find(name);
+    if (found == stored.end())
+      missing.push_back(fmt::format("'{}' (expected at /{})", name, checkpoint_dataset_path(name)));
+    else if (found->second.shape() != tensor.shape())
+      mis_shaped.push_back(fmt::format("'{}' is {} there but {} in the model", name,
+                                       shape_string(found->second.shape()),
+                                       shape_string(tensor.shape())));
   }
+  std::vector<std::string> problems;
+  const auto listed = [](const auto& names) {
+    constexpr std::size_t kShown = 8;  // a model of another size mismatches everywhere
+    std::vector<std::string> shown(names.begin(),
+                                   std::next(names.begin(), std::min(names.size(), kShown)));
+    if (names.size() > kShown) shown.push_back(fmt::format("and {} more", names.size() - kShown));
+    return fmt::format("{}", fmt::join(shown, ", "));
+  };
+  if (!missing.empty())
+    problems.push_back(fmt::format("{} parameter(s) missing: {}", missing.size(), listed(missing)));
+  if (!mis_shaped.empty())
+    problems.push_back(
+        fmt::format("{} of another shape: {}", mis_shaped.size(), listed(mis_shaped)));
   if (!unexpected.empty())
-    throw IoError(fmt::format("{}: holds parameters this model does not have: {}", path,
-                              fmt::join(unexpected, ", ")));
-  for (auto& [target, stored] : targets_and_values)
-    std::copy(stored.values().begin(), stored.values().end(), target.data());
+    problems.push_back(
+        fmt::format("{} that this model does not have: {}", unexpected.size(), listed(unexpected)));
+  if (!problems.empty())
+    throw IoError(
+        fmt::format("{}: does not fit this model: {}", source, fmt::join(problems, "; ")));
+  for (const auto& [name, parameter] : model.named_parameters()) {
+    Tensor target = parameter;  // a handle on the parameter's values
+    const std::span<const float> values = stored.at(name).values();
+    std::copy(values.begin(), values.end(), target.data());
+  }
 }
 
 }  // namespace attnlab

@@ -10,11 +10,14 @@
 #include "../experiment/schema.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/config_tree.hpp"
+#include "attnlab/experiment/experiment.hpp"
 #include "attnlab/io/atomic_file.hpp"
+#include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/io/output_layout.hpp"
 #include "attnlab/io/provenance.hpp"
 #include "attnlab/io/safetensors.hpp"
+#include "attnlab/io/saved_model.hpp"
 #include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/version.hpp"
 #include "isolated_read.hpp"
@@ -25,8 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 using schema::ValueType;
-
-constexpr int64_t kInterchangeVersion = 1;
 
 // Each key's declared type, by dotted path: the schema's keys, and the
 // parameters of the components the configuration chose.
@@ -103,14 +104,7 @@ struct ExportTexts {
 ExportTexts export_texts(const fs::path& trial_file) {
   const std::string path = trial_file.string();
   const Hdf5File file(path, Hdf5File::Mode::read);
-  if (file.has_attribute("/", std::string(file_kinds::checkpoint.schema_attribute)) &&
-      !file.has_attribute("/", std::string(file_kinds::trial.schema_attribute)))
-    throw IoError(
-        fmt::format("{}: is a checkpoint (attnlab train --checkpoint), which holds no "
-                    "configuration; export takes a trial file of a run, "
-                    "OUTPUT/trials/<id>.h5",
-                    path));
-  check_file(file, file_kinds::trial, true);
+  const std::string config_yaml = model_configuration(file, path, true);
   SafetensorsContent content;
   if (file.contains(trial_paths::parameters))
     collect_parameters(file, trial_paths::parameters, "", content);
@@ -119,8 +113,10 @@ ExportTexts export_texts(const fs::path& trial_file) {
         fmt::format("{}: holds no parameters (a trial of an older build, or not a "
                     "trained model)",
                     path));
-  const std::string config_yaml = file.string_attribute("/", "config_yaml");
-  const std::string id = file.string_attribute("/", "trial_id");
+  // A checkpoint's model is the trial its configuration hashes to, as a trial file's is.
+  const std::string id = file.has_attribute("/", "trial_id")
+                             ? file.string_attribute("/", "trial_id")
+                             : config_hash(config_yaml);
   content.metadata = {{"format", "attnlab"},
                       {"format_version", std::to_string(kInterchangeVersion)},
                       {"attnlab_version", version()},
@@ -129,38 +125,26 @@ ExportTexts export_texts(const fs::path& trial_file) {
   Json shapes = Json::object();
   for (const auto& [name, tensor] : content.tensors) shapes[name] = tensor.shape();
   const ConfigNode config = parse_yaml(config_yaml, path + ":config_yaml", kWrittenYamlBounds);
-  const Json json = {{"format", "attnlab"},
-                     {"format_version", kInterchangeVersion},
-                     {"attnlab_version", version()},
-                     {"source", fs::absolute(trial_file).lexically_normal().string()},
-                     {"trial_id", id},
-                     {"arm", file.string_attribute("/", "arm")},
-                     {"seed", file.int_attribute("/", "seed")},
-                     {"weights", "model.safetensors"},
-                     {"tied", Json::object()},  // no attnlab model shares a tensor between names
-                     {"parameters", shapes},
-                     {"config", typed_json(config, "", declared_types(config))}};
+  const Json json = {
+      {"format", "attnlab"},
+      {"format_version", kInterchangeVersion},
+      {"attnlab_version", version()},
+      {"source", fs::absolute(trial_file).lexically_normal().string()},
+      {"trial_id", id},
+      {"arm", file.has_attribute("/", "arm") ? file.string_attribute("/", "arm") : std::string()},
+      {"seed", file.has_attribute("/", "seed") ? file.int_attribute("/", "seed")
+                                               : std::stoll(config.at_path("train.seed")->text())},
+      {"weights", kWeightsFileName},
+      {"tied", Json::object()},  // no attnlab model shares a tensor between names
+      {"parameters", shapes},
+      {"config", typed_json(config, "", declared_types(config))}};
   return {safetensors_bytes(content, path), json.dump(2) + "\n", content.tensors.size()};
-}
-
-// A run's own files are its alone: `attnlab run` refuses a folder of its
-// output directory that it did not write.
-void refuse_inside_a_run(const fs::path& directory) {
-  for (fs::path at = fs::absolute(directory).lexically_normal(); !at.empty();
-       at = at.parent_path()) {
-    if (fs::exists(OutputLayout(at).plan()))
-      throw ConfigError(fmt::format(
-          "--output {}: is inside the output directory of a run ({}), whose later runs would "
-          "refuse a folder they did not write; export elsewhere, e.g. --output {}",
-          directory.string(), at.string(), (at.parent_path() / "exported").string()));
-    if (at == at.parent_path()) break;
-  }
 }
 
 }  // namespace
 
 ExportedModel export_model(const fs::path& trial_file, const fs::path& directory) {
-  refuse_inside_a_run(directory);
+  refuse_inside_a_run(directory, "--output");
   // HDF5 can crash or hang on a damaged file: it is read in a child process,
   // which sends back the two texts, each after its size.
   const std::string sent = read_isolated(
@@ -177,7 +161,7 @@ ExportedModel export_model(const fs::path& trial_file, const fs::path& directory
   if (error)
     throw IoError(fmt::format("--output {}: cannot create the folder: {}", directory.string(),
                               error.message()));
-  ExportedModel exported{directory / "model.safetensors", directory / "config.json",
+  ExportedModel exported{directory / kWeightsFileName, directory / kConfigFileName,
                          static_cast<int64_t>(tensors)};
   write_files_together({{exported.weights, sent.substr(32, weights_bytes)},
                         {exported.config, sent.substr(32 + weights_bytes)}});

@@ -78,4 +78,16 @@ void prepare_output_folder(const fs::path& folder) {
   remove_abandoned_temporaries(folder);
 }
 
+void refuse_inside_a_run(const std::filesystem::path& path, const std::string& flag) {
+  namespace fs = std::filesystem;
+  for (fs::path at = fs::absolute(path).lexically_normal(); !at.empty(); at = at.parent_path()) {
+    if (fs::exists(OutputLayout(at).plan()))
+      throw ConfigError(fmt::format(
+          "{} {}: is inside the output directory of a run ({}), whose later runs would refuse "
+          "what they did not write; write elsewhere, e.g. {} {}",
+          flag, path.string(), at.string(), flag, (at.parent_path() / "exported").string()));
+    if (at == at.parent_path()) break;
+  }
+}
+
 }  // namespace attnlab

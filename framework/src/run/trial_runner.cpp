@@ -31,7 +31,7 @@ void write_trial_attributes(Hdf5File& file, const TrialTicket& ticket) {
   file.set_attribute("/", "trial_index", trial.index);
   file.set_attribute("/", "arm", trial.arm);
   file.set_attribute("/", "seed", static_cast<int64_t>(trial.seed));
-  file.set_attribute("/", "config_yaml", to_yaml(trial.config));
+  file.set_attribute("/", kConfigAttribute, to_yaml(trial.config));
   file.create_group(trial_paths::axes);
   for (const auto& [key, value] : trial.axes) file.set_attribute(trial_paths::axes, key, value);
 }

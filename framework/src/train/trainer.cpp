@@ -105,6 +105,27 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
                         : std::numeric_limits<float>::quiet_NaN()};
 }
 
+std::vector<Evaluation> evaluate_all(const TaskModel& model, const Task& task,
+                                     const TrainOptions& options,
+                                     std::span<const EvaluationSetting> settings,
+                                     const Task& validation_task) {
+  std::vector<Evaluation> evaluations;
+  const std::vector<int64_t> lengths =
+      options.eval_lengths.empty() ? std::vector<int64_t>{task.length()} : options.eval_lengths;
+  for (const int64_t length : lengths)
+    evaluations.push_back(evaluate(model, task, length, options.eval_batches, options.batch,
+                                   options.seed, options.generation_batches));
+  for (const EvaluationSetting& setting : settings)
+    evaluations.push_back(evaluate(model, *setting.task, setting.task->length(),
+                                   options.eval_batches, options.batch, options.seed,
+                                   options.generation_batches, setting.name));
+  if (options.validation_batches > 0)
+    evaluations.push_back(evaluate(model, validation_task, task.length(),
+                                   options.validation_batches, options.batch, options.seed, 0,
+                                   kValidationSetting));
+  return evaluations;
+}
+
 namespace {
 
 // A training batch with at least one scored target: a task may draw batches
@@ -143,8 +164,6 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
   Rng position_rng = seeded_rng(options.seed, "positions");
   const std::vector<Tensor> parameters = model.module().parameters();
   AdamW optimizer(parameters, options.adamw);
-  const std::vector<int64_t> eval_lengths =
-      options.eval_lengths.empty() ? std::vector<int64_t>{task.length()} : options.eval_lengths;
   const std::unique_ptr<Task> own_validation_task =
       options.validation_batches > 0 ? task.validation_task() : nullptr;
   const Task& validation_task = own_validation_task ? *own_validation_task : task;
@@ -178,19 +197,8 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
     optimizer.step(record.lr);
     optimizer.zero_grad();
     const bool last = step + 1 == options.steps;
-    if (last || (options.eval_every > 0 && (step + 1) % options.eval_every == 0)) {
-      for (const int64_t length : eval_lengths)
-        record.eval.push_back(evaluate(model, task, length, options.eval_batches, options.batch,
-                                       options.seed, options.generation_batches));
-      for (const EvaluationSetting& setting : settings)
-        record.eval.push_back(evaluate(model, *setting.task, setting.task->length(),
-                                       options.eval_batches, options.batch, options.seed,
-                                       options.generation_batches, setting.name));
-      if (options.validation_batches > 0)
-        record.eval.push_back(evaluate(model, validation_task, task.length(),
-                                       options.validation_batches, options.batch, options.seed, 0,
-                                       kValidationSetting));
-    }
+    if (last || (options.eval_every > 0 && (step + 1) % options.eval_every == 0))
+      record.eval = evaluate_all(model, task, options, settings, validation_task);
     history.push_back(record);
     if (on_step) on_step(record);
   }

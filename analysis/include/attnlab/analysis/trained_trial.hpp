@@ -10,8 +10,7 @@
 #include <vector>
 
 #include "attnlab/analysis/head_metrics.hpp"
-#include "attnlab/experiment/trial_spec.hpp"
-#include "attnlab/model/task_model.hpp"
+#include "attnlab/io/saved_model.hpp"
 
 namespace attnlab::analysis {
 
@@ -28,11 +27,11 @@ class TrainedTrial {
   const std::string& id() const { return id_; }
   const std::string& arm() const { return arm_; }
   uint64_t seed() const { return seed_; }
-  const TrialSpec& spec() const { return built_.spec; }
-  const Task& task() const { return *built_.task; }
-  const TaskModel& model() const { return *model_; }
+  const TrialSpec& spec() const { return saved_->spec(); }
+  const Task& task() const { return saved_->task(); }
+  const TaskModel& model() const { return saved_->model(); }
   /// The model for interventions (head gates and offsets; its parameters stay).
-  TaskModel& model() { return *model_; }
+  TaskModel& model() { return saved_->model(); }
 
   /// `count` examples at the training length, drawn from the trial's own
   /// "analysis" random stream: the same examples on every call.
@@ -40,7 +39,7 @@ class TrainedTrial {
 
   /// Whether the trial recorded activations (and so has recorded examples).
   bool recorded_activations() const {
-    return !built_.spec.record.tensors.empty() && built_.spec.record.examples > 0;
+    return !spec().record.tensors.empty() && spec().record.examples > 0;
   }
 
   /// The examples the trial recorded its activations on (its final recorded
@@ -56,8 +55,7 @@ class TrainedTrial {
  private:
   std::string id_, arm_;
   uint64_t seed_ = 0;
-  BuiltTrial built_;
-  std::unique_ptr<TaskModel> model_;
+  std::unique_ptr<SavedModel> saved_;
 };
 
 }  // namespace attnlab::analysis

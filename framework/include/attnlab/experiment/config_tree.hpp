@@ -105,8 +105,10 @@ inline constexpr YamlBounds kWrittenYamlBounds{std::size_t{64} << 20, 1000000, 6
 ConfigNode parse_yaml(const std::string& text, const std::string& origin,
                       const YamlBounds& bounds = {});
 /// Reads a file once: a regular file or a pipe (which must deliver its text within
-/// 10 s), at most `max_bytes`; anything else (a folder, a device) is refused. IoError.
-std::string read_yaml_text(const std::string& path, std::size_t max_bytes = YamlBounds{}.bytes);
+/// 10 s), at most `max_bytes`; anything else (a folder, a device) is refused
+/// (IoError saying `expected`, what the file should have been).
+std::string read_yaml_text(const std::string& path, std::size_t max_bytes = YamlBounds{}.bytes,
+                           const char* expected = "a YAML file");
 /// read_yaml_text, then parse_yaml.
 ConfigNode load_yaml_file(const std::string& path, const YamlBounds& bounds = {});
 /// Block-style YAML text of the tree, keys in order; scalars that YAML would read

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -26,13 +27,27 @@ class Hdf5File;
 /// attribute on the root), e.g. a trial's results file.
 void write_parameters(Hdf5File& file, const Module& model);
 
-/// Writes every parameter of `model`. The file appears only when complete
-/// (written under a temporary name, then renamed).
-void save_checkpoint(const Module& model, const std::string& path);
+/// The root attribute holding the resolved trial configuration (YAML) a
+/// model was built from: a trial file has it, and so does a checkpoint written
+/// with one, which SavedModel then rebuilds from the file alone.
+inline constexpr const char* kConfigAttribute = "config_yaml";
+
+/// Writes every parameter of `model`, and `config_yaml` (its resolved trial
+/// configuration) unless empty. The file appears only when complete (written
+/// under a temporary name, then renamed).
+void save_checkpoint(const Module& model, const std::string& path,
+                     const std::string& config_yaml = "");
 
 /// Overwrites every parameter of `model` from `path`. Throws IoError naming
-/// the file and parameter when one is missing, has another shape, or the file
-/// holds parameters the model does not have, or has a newer schema.
+/// the file and every parameter missing, of another shape, or that the model
+/// does not have (assign_parameters), or a newer schema.
 void load_checkpoint(const Module& model, const std::string& path);
+
+/// Overwrites every parameter of `model` with the tensor of its dotted name in
+/// `stored`, after checking them all: IoError starting with `source` that lists
+/// the names missing from `stored`, those `stored` has that the model does not,
+/// and those of another shape (both shapes), leaving the model as it was.
+void assign_parameters(const Module& model, const std::map<std::string, Tensor>& stored,
+                       const std::string& source);
 
 }  // namespace attnlab

@@ -7,6 +7,13 @@
 
 namespace attnlab {
 
+/// The version of the interchange layout this build writes and reads up to
+/// (config.json's format_version, and the safetensors metadata's).
+inline constexpr int64_t kInterchangeVersion = 1;
+/// The two files of an exported model, in its folder.
+inline constexpr const char* kWeightsFileName = "model.safetensors";
+inline constexpr const char* kConfigFileName = "config.json";
+
 /// The files export_model wrote.
 struct ExportedModel {
   std::filesystem::path weights;  // model.safetensors

@@ -88,4 +88,9 @@ void refuse_linked_folder(const std::filesystem::path& folder);
 /// temporaries that dead processes of this host left there.
 void prepare_output_folder(const std::filesystem::path& folder);
 
+/// Throws ConfigError, naming `flag`, when `path` lies inside the output
+/// directory of a run (a folder with a plan.yaml): a run's files are its
+/// alone, and its later runs refuse what they did not write.
+void refuse_inside_a_run(const std::filesystem::path& path, const std::string& flag);
+
 }  // namespace attnlab

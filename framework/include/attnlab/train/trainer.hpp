@@ -115,6 +115,16 @@ struct EvaluationSetting {
   const Task* task;  // evaluated at its own length()
 };
 
+/// Everything an evaluation point measures: the task at each of
+/// options.eval_lengths (its length when empty), each of `settings` at its own
+/// length and, with options.validation_batches > 0, `validation_task` at the
+/// task's length (setting kValidationSetting). What training measures every
+/// eval_every steps and at its end, and `attnlab eval` on a trained model.
+std::vector<Evaluation> evaluate_all(const TaskModel& model, const Task& task,
+                                     const TrainOptions& options,
+                                     std::span<const EvaluationSetting> settings,
+                                     const Task& validation_task);
+
 /// What train() throws when the loss becomes NaN or infinite after an update
 /// begins with this (a trial that failed so diverged, a result; one that failed
 /// otherwise, a non-finite loss of the untrained model included, may rerun).
