@@ -318,3 +318,29 @@ TEST_CASE("free-running answers of rows of different lengths are what each row g
     }
   }
 }
+
+TEST_CASE("every model records its logits as it returns them, and each stack its output") {
+  const TransformerConfig c = testing::tiny_config();
+  Rng rng(9);
+  const TokenBatch source = batch_of(2, 4, {1, 2, 3, 4, 5, 6, 0, 0}, {4, 2});
+  const TokenBatch target = batch_of(2, 3, {0, 1, 2, 3, 4, 5});
+  const auto require_recorded = [](const testing::ActivationLog& log, const Tensor& logits,
+                                   const std::vector<std::string>& stacks) {
+    REQUIRE(log.at(kLogitsName).to_vector() == logits.to_vector());
+    REQUIRE(log.dimension_names.at(kLogitsName).back() == dims::output);
+    for (const std::string& stack : stacks)
+      REQUIRE(log.at(stack + "." + kStackOutputName).size(-1) == testing::tiny_config().d_model);
+  };
+  testing::ActivationLog decoder_log, pair_log, token_log, sequence_log;
+  const DecoderLM decoder(c, rng);
+  require_recorded(decoder_log, decoder.forward(target, {.observer = &decoder_log}), {"decoder"});
+  const EncoderDecoder pair(c, rng);
+  require_recorded(pair_log, pair.forward(source, target, {.observer = &pair_log}),
+                   {"encoder", "decoder"});
+  const EncoderClassifier per_token(c, ClassifierHead::token, rng);
+  require_recorded(token_log, per_token.forward(source, {.observer = &token_log}), {"encoder"});
+  const EncoderClassifier per_sequence(c, ClassifierHead::sequence, rng);
+  const Tensor classes = per_sequence.forward(source, {.observer = &sequence_log});
+  require_recorded(sequence_log, classes, {"encoder"});
+  REQUIRE(classes.rank() == 2);  // [example, output]: no position axis
+}

@@ -82,10 +82,13 @@ EncoderClassifier::EncoderClassifier(const TransformerConfig& config, Classifier
 }
 
 Tensor EncoderClassifier::forward(const TokenBatch& source, const ForwardContext& context) const {
-  const Tensor states = encoder_.forward(source, context);                 // [B, S, D]
-  if (head_ == ClassifierHead::token) return classifier_.forward(states);  // [B, S, C]
-  const Tensor pooled = ops::matmul(mean_pool_weights(source), states);    // [B, 1, D]
-  return classifier_.forward(ops::reshape(pooled, {source.batch, -1}));    // [B, C]
+  const Tensor states = encoder_.forward(source, context);  // [B, S, D]
+  if (head_ == ClassifierHead::token)
+    return record(context, kLogitsName, classifier_.forward(states),
+                  {dims::example, dims::position, dims::output});        // [B, S, C]
+  const Tensor pooled = ops::matmul(mean_pool_weights(source), states);  // [B, 1, D]
+  return record(context, kLogitsName, classifier_.forward(ops::reshape(pooled, {source.batch, -1})),
+                {dims::example, dims::output});  // [B, C]
 }
 
 DecoderLM::DecoderLM(const TransformerConfig& config, Rng& rng)
@@ -97,7 +100,8 @@ DecoderLM::DecoderLM(const TransformerConfig& config, Rng& rng)
 }
 
 Tensor DecoderLM::forward(const TokenBatch& tokens, const ForwardContext& context) const {
-  return lm_head_.forward(decoder_.forward(tokens, {}, {}, context));  // [B, T, V]
+  return record(context, kLogitsName, lm_head_.forward(decoder_.forward(tokens, {}, {}, context)),
+                {dims::example, dims::position, dims::output});  // [B, T, V]
 }
 
 Generation DecoderLM::generate(const TokenBatch& prompt, int64_t steps, bool use_cache,
@@ -129,7 +133,9 @@ Tensor EncoderDecoder::forward(const TokenBatch& source, const TokenBatch& targe
     throw ShapeError(fmt::format("encoder-decoder: {} source rows but {} target rows", source.batch,
                                  target.batch));
   const auto [memory, memory_mask] = memory_of(source, context);  // [B, S or 1, D]
-  return lm_head_.forward(decoder_.forward(target, memory, memory_mask, context));  // [B, T, V]
+  return record(context, kLogitsName,
+                lm_head_.forward(decoder_.forward(target, memory, memory_mask, context)),
+                {dims::example, dims::position, dims::output});  // [B, T, V]
 }
 
 std::pair<Tensor, AttentionMask> EncoderDecoder::memory_of(const TokenBatch& source,

@@ -77,7 +77,8 @@ Tensor Encoder::forward(const TokenBatch& source, const ForwardContext& context)
   Tensor x =
       embed_.forward(source.ids, source.shape(), positions, *positional_, context);  // [B, S, D]
   for (const auto& layer : layers_) x = layer->forward(x, mask, placed, context);
-  return final_norm_ ? final_norm_->forward(x) : x;
+  return record(context, kStackOutputName, final_norm_ ? final_norm_->forward(x) : x,
+                {dims::example, dims::position, dims::feature}, Replaceable::yes);
 }
 
 Decoder::Decoder(const TransformerConfig& config, int64_t vocab_size, bool cross_attention,
@@ -124,7 +125,8 @@ Tensor Decoder::forward(const TokenBatch& target, const Tensor& memory,
     x = layers_[i]->forward(x, memory, memory_mask, placed, context,
                             cache ? &cache->layers[i] : nullptr);
   if (cache) cache->length += target.length;
-  return final_norm_ ? final_norm_->forward(x) : x;
+  return record(context, kStackOutputName, final_norm_ ? final_norm_->forward(x) : x,
+                {dims::example, dims::position, dims::feature}, Replaceable::yes);
 }
 
 std::vector<int64_t> Decoder::positions_for(int64_t length, const ForwardContext& context) const {

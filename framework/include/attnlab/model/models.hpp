@@ -7,6 +7,11 @@
 
 namespace attnlab {
 
+/// What every model records its output under (the root module's name for it):
+/// the logits, [example, position, output] (an encoder's per-sequence readout
+/// has no position axis).
+inline constexpr const char* kLogitsName = "logits";
+
 /// Encoder-only classifier. Parameters: encoder.*, classifier.*.
 class EncoderClassifier : public Module {
  public:

@@ -11,6 +11,11 @@
 
 namespace attnlab {
 
+/// What a stack records its output under ("decoder.output"): the residual
+/// stream after its last layer and, in a pre-LN model, its final norm; what
+/// the model's head reads.
+inline constexpr const char* kStackOutputName = "output";
+
 /// Parameters: embed.*, positional.* (learned encodings), layers.<i>.*, final_norm.* (pre-LN only).
 class Encoder : public Module {
  public:

@@ -22,5 +22,8 @@ inline constexpr std::string_view key = "key";
 inline constexpr std::string_view position = "position";
 /// A model or head feature (d_model, d_k, d_ffn).
 inline constexpr std::string_view feature = "feature";
+/// An output of the model: a token of its output vocabulary, or a class of an
+/// encoder's task (the last axis of the logits).
+inline constexpr std::string_view output = "output";
 
 }  // namespace attnlab::dims
