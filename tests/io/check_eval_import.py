@@ -1,9 +1,11 @@
-"""attnlab eval and attnlab import on real runs. eval rebuilds a trial's model
+"""attnlab eval, attnlab import and attnlab inspect on real runs. eval rebuilds a trial's model
 from its file alone and gives its final figures bit for bit (every length and
 eval.settings evaluation); export then import changes no parameter bit, and the
 imported checkpoint evaluates to the same figures; a train --checkpoint file
 evaluates too. Every refusal names its file and what was wrong, and writes
-nothing. Usage: check_eval_import.py ATTNLAB"""
+nothing. inspect reports what h5py finds (parameters with shapes, recorded
+activations with dimension names) and refuses damaged files. Usage:
+check_eval_import.py ATTNLAB"""
 import json
 import os
 import shutil
@@ -70,7 +72,8 @@ try:
                 "task: {name: induction, symbols: 6, length: 4}\n"
                 "train: {steps: 20, warmup: 2}\n"
                 "eval: {every: 0, batches: 2, generation_batches: 1, validation_batches: 1,\n"
-                "       lengths: [5], settings: [{min_repeat: 3}]}\nseeds: 1\n")
+                "       lengths: [5], settings: [{min_repeat: 3}]}\n"
+                "record: {tensors: [logits, decoder.output], examples: 2}\nseeds: 1\n")
     run = os.path.join(work, "run")
     attnlab_ok("run", experiment, "-q", "-o", f"output={run}")
     trials = os.path.join(run, "trials")
@@ -105,6 +108,28 @@ try:
     refused([os.path.join(run, "results.h5"), "holds no trained model"],
             "eval", os.path.join(run, "results.h5"))
     refused("no such file", "eval", os.path.join(work, "absent.h5"))
+
+    # inspect: what h5py finds, and whether it is intact.
+    report = json.loads(attnlab_ok("inspect", trial, "--json"))
+    assert report["kind"] == "trial" and report["integrity"]["intact"], report["integrity"]
+    assert report["trial"]["status"] == "finished" and "d_model: 16" in report["configuration"]
+    with h5py.File(trial) as f:
+        shapes = {}
+        f["parameters"].visititems(lambda name, item: shapes.__setitem__(name.replace("/", "."), list(item.shape))
+                                   if isinstance(item, h5py.Dataset) else None)
+    assert {p["name"]: p["shape"] for p in report["parameters"]} == shapes
+    recorded = {t["name"]: t for t in report["activations"]["tensors_of_last_step"]}
+    assert recorded["logits"]["dims"] == ["example", "position", "output"], recorded
+    assert recorded["logits"]["shape"][0] == 2 and recorded["decoder.output"]["shape"][-1] == 16, recorded
+    text = attnlab_ok("inspect", trial)
+    assert "intact" in text and "induction" in text and "logits" in text, text
+    damaged = os.path.join(work, "damaged.h5")
+    raw = bytearray(open(trial, "rb").read())
+    raw[len(raw) // 2] ^= 0xFF
+    open(damaged, "wb").write(raw)
+    refused(damaged, "inspect", damaged)
+    open(damaged, "wb").write(raw[:len(raw) // 3])
+    refused(damaged, "inspect", damaged)
 
     # export, then import: no parameter bit changes, and the figures stay.
     exported = os.path.join(work, "exported")
@@ -164,6 +189,6 @@ try:
         f.attrs["attnlab_checkpoint_schema"] = np.int64(1)
         f["parameters/lm_head/weight"] = np.zeros((2, 2), dtype="f4")
     refused([bare, "checkpoint without the configuration"], "eval", bare)
-    print("eval and import: figures bit for bit, round trip bit for bit, refusals named")
+    print("eval, import and inspect: figures bit for bit, round trip bit for bit, refusals named")
 finally:
     shutil.rmtree(work)

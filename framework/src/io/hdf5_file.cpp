@@ -337,6 +337,30 @@ std::string Hdf5File::string_attribute(const std::string& object, const std::str
   return value;
 }
 
+std::vector<std::string> Hdf5File::string_list_attribute(const std::string& object,
+                                                         const std::string& name) const {
+  if (!has_attribute(object, name)) fail(fmt::format("no attribute '{}' on", name), object);
+  Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0 ||
+      H5Sget_simple_extent_ndims(space.get()) != 1)
+    fail(fmt::format("attribute '{}' is not a list of strings on", name), object);
+  hsize_t count = 0;
+  H5Sget_simple_extent_dims(space.get(), &count, nullptr);
+  std::vector<char*> texts(count, nullptr);
+  Handle memory(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
+  if (count > 0 && H5Aread(attr.get(), memory.get(), texts.data()) < 0)
+    fail(fmt::format("cannot read attribute '{}' on", name), object);
+  std::vector<std::string> values;
+  for (char* text : texts) {
+    values.emplace_back(text ? text : "");
+    H5free_memory(text);
+  }
+  return values;
+}
+
 int64_t Hdf5File::int_attribute(const std::string& object, const std::string& name) const {
   int64_t value = 0;
   read_attribute(object, name, H5T_NATIVE_INT64, &value, "an integer");

@@ -38,7 +38,7 @@ void write_once(Hdf5File& file, const std::string& dataset, const std::vector<st
                 const Tensor& value) {
   if (file.contains(dataset)) return;
   file.write_tensor(dataset, value);
-  file.set_attribute(dataset, "dims", dims);
+  file.set_attribute(dataset, trial_paths::dimensions, dims);
 }
 
 void write_chunk(Hdf5File& file, const std::string& dataset, const std::vector<std::string>& dims,
@@ -47,7 +47,7 @@ void write_chunk(Hdf5File& file, const std::string& dataset, const std::vector<s
     Shape full = value.shape();
     full[0] = place.examples;
     file.create_streamed(dataset, full, place.rows_per_write);
-    file.set_attribute(dataset, "dims", dims);
+    file.set_attribute(dataset, trial_paths::dimensions, dims);
     if (!heads.empty()) file.set_attribute(dataset, "heads", heads);  // in this order
   }
   file.write_rows(dataset, place.first, value);
@@ -98,7 +98,7 @@ void write_tokens(Hdf5File& file, const std::string& dataset, const TokenBatch& 
   if (tokens.batch == 0) return;
   file.write_ints(dataset, tokens.ids, tokens.shape());
   file.set_attribute(
-      dataset, "dims",
+      dataset, trial_paths::dimensions,
       std::vector<std::string>{std::string(dims::example), std::string(dims::position)});
   if (!tokens.lengths.empty())
     file.write_ints(dataset + "_lengths", tokens.lengths, {tokens.batch});
@@ -124,7 +124,7 @@ ActivationRecorder::ActivationRecorder(Hdf5File& file, const TrialSpec& spec, co
       trial_paths::inputs, "tokens",
       std::string(Task::token_kind(task_registry().find(spec.task.name).capabilities)));
   file_.set_attribute(
-      input("targets"), "dims",
+      input("targets"), trial_paths::dimensions,
       std::vector<std::string>{std::string(dims::example), std::string(dims::position)});
 }
 

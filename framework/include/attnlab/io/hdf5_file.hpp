@@ -72,6 +72,9 @@ class Hdf5File {
                      const std::vector<std::string>& values);
   double number_attribute(const std::string& object, const std::string& name) const;
   std::string string_attribute(const std::string& object, const std::string& name) const;
+  /// A 1-D array of strings (as the set_attribute overload for a vector writes one).
+  std::vector<std::string> string_list_attribute(const std::string& object,
+                                                 const std::string& name) const;
   int64_t int_attribute(const std::string& object, const std::string& name) const;
   bool has_attribute(const std::string& object, const std::string& name) const;
   /// Names of the attributes on an object, sorted.

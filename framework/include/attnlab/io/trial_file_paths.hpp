@@ -23,6 +23,8 @@ inline constexpr const char* evaluation_steps = "metrics/eval/step";
 inline constexpr const char* training_length = "training_length";
 inline constexpr const char* inputs = "activations/inputs";  // source, target_input, targets
 inline constexpr const char* activations = "activations";
+/// Attribute of every recorded dataset: its dimension names, one per axis.
+inline constexpr const char* dimensions = "dims";
 
 /// One evaluation's group: "metrics/eval/length_<L>", or for an eval.settings
 /// evaluation "metrics/eval/settings/<setting>/length_<L>".
