@@ -51,13 +51,6 @@ __all__ = ["load", "save", "build", "read_safetensors", "write_safetensors", "We
 
 LAYER_NORM_EPS = 1e-5  # attnlab's TransformerConfig::layer_norm_eps (no configuration key sets it)
 
-# Built-in tasks posed to an encoder, by readout: `sequence_labels` tasks give one
-# class per sequence (mean of the valid final states), the others one per token.
-# The readout is not in config.json (it comes from the task's declared
-# capabilities), so a task not listed here needs load(..., readout=...).
-_SEQUENCE_READOUT_TASKS = {"order"}
-_TOKEN_READOUT_TASKS = {"copy", "reverse", "sort", "multi_offset_copy"}
-
 _SUPPORTED_VARIANTS = ("softmax",)
 _SUPPORTED_POSITIONAL = ("none", "sinusoidal", "learned", "rope", "p_rope", "xpos", "alibi",
                          "t5_bias", "fire", "kerple_log")
@@ -700,16 +693,11 @@ def build(config, shapes, readout=None):
                                 rows_of("decoder.embed.tokens.weight"), shape_of)
     elif architecture == "encoder":
         task = config.get("task", {}).get("name")
-        if readout is None:
-            if task in _SEQUENCE_READOUT_TASKS:
-                readout = "sequence"
-            elif task in _TOKEN_READOUT_TASKS:
-                readout = "token"
-            else:
-                raise ValueError(
-                    f"encoder task '{task}': its readout (one class per sequence or per token) "
-                    f"comes from the task's capabilities, which config.json does not hold; pass "
-                    f"readout='sequence' or readout='token'")
+        if readout is None:  # config.json of an attnlab before 2026-12-08, or a plugin's task
+            raise ValueError(
+                f"encoder task '{task}': config.json does not say its readout (one class per "
+                f"sequence or per token, from the task's capabilities); pass "
+                f"readout='sequence' or readout='token'")
         if readout not in ("sequence", "token"):
             raise ValueError(f"readout must be 'sequence' or 'token', got {readout!r}")
         module = EncoderClassifier(spec, rows_of("encoder.embed.tokens.weight"),
@@ -766,7 +754,7 @@ def load(folder, readout=None):
     shapes = dict(exported.get("parameters", {}))
     for name, tensor in tensors.items():
         shapes.setdefault(name, list(tensor.shape))
-    module = build(exported["config"], shapes, readout)
+    module = build(exported["config"], shapes, readout or exported.get("readout"))
     load_weights(module, tensors, weights_path)
     module.attnlab_export = exported
     return module.eval()

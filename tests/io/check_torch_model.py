@@ -44,8 +44,9 @@ VARIANTS = """  - name: mqa-xpos
     set: {heads: {layout: mla, latent: 6}, positional: {kind: rope}}
   - name: mla-default-latent-t5
     set: {heads: {layout: mla}, positional: {kind: t5_bias, buckets: 8, max_distance: 16}}
+  # 5 pairs x 0.5 = 2.5: attnlab rounds half away from zero (3 pairs turned)
   - name: fixed-width-p_rope
-    set: {heads: {layout: mha, width: fixed, head_dim: 6}, positional: {kind: p_rope, fraction: 0.5}}
+    set: {heads: {layout: mha, width: fixed, head_dim: 10}, positional: {kind: p_rope, fraction: 0.5}}
   - name: post-gelu-rope
     set: {model: {norm: post, activation: gelu}, positional: {kind: rope}}
   - name: post-relu-fire

@@ -11,6 +11,7 @@
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/config_tree.hpp"
 #include "attnlab/experiment/experiment.hpp"
+#include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/io/atomic_file.hpp"
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/hdf5_file.hpp"
@@ -82,6 +83,20 @@ Json typed_json(const ConfigNode& node, const std::string& path,
   return members;
 }
 
+// How the model reads its answers out: "sequence" (one class per sequence,
+// from the mean of the valid final states: an encoder on a task that labels
+// sequences) or "token" (one row of logits per position). The task's declared
+// capability decides it, which the configuration alone does not say; null
+// when the task is a plugin's that cannot be loaded here.
+Json readout_of(const ConfigNode& config) {
+  try {
+    const BuiltTrial built = build_trial(config);
+    return built.spec.model.readout == ClassifierHead::sequence ? "sequence" : "token";
+  } catch (const Error&) {
+    return nullptr;
+  }
+}
+
 // Every dataset under `group`, by its dotted parameter name.
 void collect_parameters(const Hdf5File& file, const std::string& group, const std::string& prefix,
                         SafetensorsContent& content) {
@@ -135,6 +150,7 @@ ExportTexts export_texts(const fs::path& trial_file) {
       {"seed", file.has_attribute("/", "seed") ? file.int_attribute("/", "seed")
                                                : std::stoll(config.at_path("train.seed")->text())},
       {"weights", kWeightsFileName},
+      {"readout", readout_of(config)},
       {"tied", Json::object()},  // no attnlab model shares a tensor between names
       {"parameters", shapes},
       {"config", typed_json(config, "", declared_types(config))}};
