@@ -24,7 +24,7 @@ namespace {
 struct EvalFlags {
   std::string file, task, lengths;
   std::vector<std::string> task_parameters, settings, overrides;
-  bool json = false;
+  bool json = false, recorded = false;
 };
 
 // "k=v,k2=v2" as the YAML flow map "{k: v, k2: v2}".
@@ -56,6 +56,9 @@ std::vector<FlagOverride> overrides_of(const EvalFlags& flags) {
       throw ConfigError(fmt::format("--task-param: expected key=value, got '{}'", assignment));
     overrides.push_back({"task." + assignment, "--task-param " + assignment});
   }
+  if (flags.lengths.find_first_not_of("0123456789, ") != std::string::npos)
+    throw ConfigError(fmt::format(
+        "--lengths {}: expected task lengths separated by commas, e.g. 16,32", flags.lengths));
   if (!flags.lengths.empty())
     overrides.push_back(
         {fmt::format("eval.lengths=[{}]", flags.lengths), "--lengths " + flags.lengths});
@@ -102,9 +105,13 @@ int run_eval(const std::vector<std::string>& arguments) {
       "an evaluation of the task with parameters changed, e.g. ignore_probability=0.98 "
       "(eval.settings; k=v,k2=v2 for several; repeatable)")(
       "override,o", po::value(&flags.overrides)->composing(),
-      "KEY=VALUE of the file's configuration, under task, eval, plugins, train.batch, "
-      "train.seed or train.threads (repeatable)")("json", po::bool_switch(&flags.json),
-                                                  "print the figures as JSON");
+      "KEY=VALUE of the file's configuration, under task, eval or plugins, or "
+      "record.examples, train.batch, train.seed or train.threads (repeatable)")(
+      "recorded-examples", po::bool_switch(&flags.recorded),
+      "evaluate the record.examples examples the trial records its activations on (stored in "
+      "its file under activations/inputs when it records), not the evaluation batches: figures "
+      "eval_<metric>[recorded], which a re-implementation can compute on the same inputs")(
+      "json", po::bool_switch(&flags.json), "print the figures as JSON");
   if (parse_with_positional(
           arguments, options, flags.file,
           "Rebuilds the model of FILE (a trial file of a run, OUTPUT/trials/<id>.h5, or a "
@@ -123,7 +130,9 @@ int run_eval(const std::vector<std::string>& arguments) {
   const std::vector<FlagOverride> overrides = overrides_of(flags);
   Reevaluation result;
   try {
-    result = reevaluate(saved, assignments(overrides));
+    result =
+        reevaluate(saved, assignments(overrides),
+                   flags.recorded ? EvaluatedExamples::recorded : EvaluatedExamples::evaluation);
   } catch (const ConfigError& error) {
     throw naming_flags(error, overrides);
   }
@@ -135,7 +144,7 @@ int run_eval(const std::vector<std::string>& arguments) {
   for (const auto& [name, value] : result.figures()) figures[name] = value;
   const nlohmann::ordered_json json = {
       {"file", flags.file}, {"task", result.task}, {"setup", result.setup}, {"figures", figures}};
-  std::cout << json.dump(2) << "\n";
+  std::cout << json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   return 0;
 }
 

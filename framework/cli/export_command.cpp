@@ -15,14 +15,16 @@ namespace attnlab::cli {
 
 int run_export(const std::vector<std::string>& arguments) {
   std::string file, output, format = "safetensors";
-  po::options_description options("attnlab export TRIAL_FILE --output DIR [options]");
+  po::options_description options("attnlab export FILE --output DIR [options]");
   options.add_options()("help,h", "show this text")(
       "output", po::value(&output),
       "the folder to write model.safetensors and config.json into (created if missing)")(
       "format", po::value(&format)->default_value(format), "safetensors (the only format yet)");
   if (parse_with_positional(arguments, options, file,
                             "Writes the trained parameters of a trial file of a run "
-                            "(OUTPUT/trials/<id>.h5) as DIR/model.safetensors (float32, under "
+                            "(OUTPUT/trials/<id>.h5), or of a checkpoint that stores its "
+                            "configuration (attnlab train --checkpoint, attnlab import), as "
+                            "DIR/model.safetensors (float32, under "
                             "their dotted names) and DIR/config.json (its resolved "
                             "configuration), replacing those files if DIR has them; DIR may "
                             "not lie inside a run's output directory. Layout: "

@@ -64,14 +64,13 @@ void print_report(const Json& report, bool with_configuration) {
   const Json& provenance = report["provenance"];
   fmt::print("{}: an attnlab {} file (schema {}), {}\n", text_of(report["file"]),
              text_of(report["kind"]), text_of(report["schema"]),
-             report["integrity"]["intact"].get<bool>()
-                 ? "intact (" + text_of(report["integrity"]["detail"]) + ")"
-                 : "DAMAGED");
+             report["integrity"]["intact"].get<bool>() ? text_of(report["integrity"]["detail"])
+                                                       : "DAMAGED (the damage is named below)");
   std::vector<std::string> written;
   for (const auto& [name, value] : provenance.items())
     written.push_back(name + " " + text_of(value));
   if (!written.empty()) fmt::print("  written by {}\n", fmt::join(written, ", "));
-  if (report.contains("trial")) {
+  if (!report["trial"].is_null()) {
     std::vector<std::string> trial;
     for (const auto& [name, value] : report["trial"].items())
       trial.push_back(name + " " + text_of(value));
@@ -79,10 +78,14 @@ void print_report(const Json& report, bool with_configuration) {
   }
   if (!report["configuration"].is_null()) {
     const std::string yaml = report["configuration"].get<std::string>();
-    fmt::print("model: {}\n", model_line(yaml, text_of(report["file"]) + " (config_yaml)"));
+    try {
+      fmt::print("model: {}\n", model_line(yaml, text_of(report["file"]) + " (config_yaml)"));
+    } catch (const Error& error) {
+      fmt::print("model: its configuration does not parse: {}\n", error.what());
+    }
     if (with_configuration) fmt::print("configuration:\n{}", yaml);
   }
-  if (report.contains("final")) {
+  if (!report["final"].is_null()) {
     std::vector<std::string> figures;
     for (const auto& [name, value] : report["final"].items())
       figures.push_back(fmt::format(
@@ -101,7 +104,7 @@ void print_report(const Json& report, bool with_configuration) {
     fmt::print("parameters: {} tensors, {} values (float32)\n", parameters.size(), values);
     print_tensors(parameters);
   }
-  if (report.contains("activations")) {
+  if (!report["activations"].is_null()) {
     const Json& activations = report["activations"];
     const auto steps = activations["steps"].get<std::vector<int64_t>>();
     fmt::print("activations: {} snapshot(s), at steps {}; the recorded examples:\n", steps.size(),
@@ -140,7 +143,7 @@ int run_inspect(const std::vector<std::string>& arguments) {
     throw ConfigError("expected an attnlab file, e.g. attnlab inspect runs/NAME/trials/<id>.h5");
   const Json report = Json::parse(inspect_file(file));
   if (json)
-    std::cout << report.dump(2) << "\n";
+    std::cout << report.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
   else
     print_report(report, configuration);
   if (!report["integrity"]["intact"].get<bool>())

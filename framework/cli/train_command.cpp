@@ -9,12 +9,14 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/experiment.hpp"
 #include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/io/checkpoint.hpp"
+#include "attnlab/io/output_layout.hpp"
 #include "attnlab/threads.hpp"
 #include "attnlab/train/seeding.hpp"
 #include "attnlab/train/trainer.hpp"
@@ -143,6 +145,20 @@ Experiment one_trial(const std::vector<FlagOverride>& overrides) {
   }
 }
 
+// Before training, not after: where the checkpoint goes must be a folder that
+// exists, outside any run's output directory (whose files are the run's).
+void check_checkpoint_path(const std::string& checkpoint) {
+  refuse_inside_a_run(checkpoint, "--checkpoint");
+  const std::filesystem::path folder =
+      std::filesystem::absolute(checkpoint).lexically_normal().parent_path();
+  if (!std::filesystem::is_directory(folder))
+    throw ConfigError(
+        fmt::format("--checkpoint {}: the folder {} does not exist", checkpoint, folder.string()));
+  if (std::filesystem::is_directory(checkpoint))
+    throw ConfigError(
+        fmt::format("--checkpoint {}: is a folder, expected a file name", checkpoint));
+}
+
 void print_record(const TrainRecord& r, int64_t log_every, int64_t steps) {
   if (r.step % log_every != 0 && r.step != steps && r.eval.empty()) return;
   fmt::print("step {:>6}  loss {:.4f}  lr {:.2e}  grad-norm {:.3f}", r.step, r.loss, r.lr,
@@ -174,6 +190,7 @@ int run_train(const std::vector<std::string>& arguments) {
   }
   po::notify(given);
   if (flags.log_every < 1) throw ConfigError("--log-every must be >= 1");
+  if (!flags.checkpoint.empty()) check_checkpoint_path(flags.checkpoint);
   // Validated as any experiment is (schema, components, memory) before anything is built.
   const Experiment experiment = one_trial(overrides_of(flags, given));
   const BuiltTrial built = build_trial(experiment.trials.at(0).config);

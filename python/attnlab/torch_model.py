@@ -37,7 +37,6 @@ layouts (plugin components).
 import json
 import math
 import os
-import shutil
 import struct
 import tempfile
 
@@ -106,14 +105,22 @@ def write_safetensors(path, tensors, metadata=None):
         offset += len(raw)
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
+    _write_atomically(path, struct.pack("<Q", len(text)) + text + b"".join(chunks))
+
+
+def _write_atomically(path, data):
+    """Write bytes to path whole or not at all: a temporary beside it, flushed to disk, given
+    the mode a new file gets (mkstemp makes it 0600), then renamed over path."""
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".model.", suffix=".tmp", dir=folder)
+    handle, temporary = tempfile.mkstemp(prefix=".attnlab.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as f:
-            f.write(struct.pack("<Q", len(text)))
-            f.write(text)
-            for raw in chunks:
-                f.write(raw)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -761,17 +768,23 @@ def load(folder, readout=None):
 
 
 def save(module, folder, config_json_path):
-    """Write folder/model.safetensors (the module's parameters under attnlab's names) and a copy
-    of config.json, for `attnlab import folder --output FILE.h5`."""
+    """Write folder/model.safetensors (the module's parameters under attnlab's names) and
+    folder/config.json, for `attnlab import folder --output FILE.h5`.
+
+    config.json is the one at config_json_path (the model's configuration, unchanged) with
+    what no longer holds replaced: these weights are not the trial's any more, so
+    "trial_id" is null, "derived_from" names the trial they started from, "source" says
+    they come from torch, and "parameters" gives the saved shapes. The safetensors
+    metadata holds format and format_version only (an export also holds config_yaml)."""
     os.makedirs(folder, exist_ok=True)
     with open(config_json_path) as f:
         exported = json.load(f)
-    metadata = {"format": "attnlab", "format_version": "1"}
-    if "trial_id" in exported:
-        metadata["trial_id"] = str(exported["trial_id"])
-    if "attnlab_version" in exported:
-        metadata["attnlab_version"] = str(exported["attnlab_version"])
-    write_safetensors(os.path.join(folder, "model.safetensors"), module.state_dict(), metadata)
-    target = os.path.join(folder, "config.json")
-    if os.path.abspath(config_json_path) != os.path.abspath(target):
-        shutil.copyfile(config_json_path, target)
+    state = module.state_dict()
+    write_safetensors(os.path.join(folder, "model.safetensors"), state,
+                      {"format": "attnlab", "format_version": "1"})
+    exported["derived_from"] = exported.get("trial_id") or exported.get("derived_from")
+    exported["trial_id"] = None
+    exported["source"] = "attnlab.torch_model.save"
+    exported["parameters"] = {name: list(tensor.shape) for name, tensor in state.items()}
+    _write_atomically(os.path.join(folder, "config.json"),
+                      (json.dumps(exported, indent=2) + "\n").encode())

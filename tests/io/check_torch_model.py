@@ -220,6 +220,7 @@ def main():
             source = torch.from_numpy(f["activations/inputs/source"][()]).long()
             lengths = torch.from_numpy(f["activations/inputs/source_lengths"][()]).long()
             target_input = torch.from_numpy(f["activations/inputs/target_input"][()]).long()
+            recorded_targets = torch.from_numpy(f["activations/inputs/targets"][()]).long()
         module.train()
         optimiser = torch.optim.Adam(module.parameters(), lr=1e-2)
         torch.manual_seed(0)
@@ -256,6 +257,17 @@ def main():
         figures = json.loads(run("eval", imported, "--json"))["figures"]
         if "eval_loss" not in figures:
             fail(f"attnlab eval of the imported checkpoint gave no eval_loss: {figures}")
+        # The loss torch computes on the recorded examples is attnlab's on the same examples.
+        with torch.no_grad():
+            logits = module(source, target_input, lengths)
+            torch_loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), recorded_targets.reshape(-1),
+                ignore_index=-100).item()
+        on_recorded = json.loads(run("eval", imported, "--recorded-examples", "--json"))["figures"]
+        if abs(on_recorded["eval_loss[recorded]"] - torch_loss) > TOLERANCE:
+            fail(f"attnlab eval of the torch-trained model on the recorded examples gives loss "
+                 f"{on_recorded['eval_loss[recorded]']}, torch {torch_loss}")
+        loss_difference = abs(on_recorded["eval_loss[recorded]"] - torch_loss)
         again = torch_model.load(saved)
         with torch.no_grad():
             if not torch.equal(again(source, target_input, lengths),
@@ -307,7 +319,8 @@ def main():
     worst = max(w for _, _, _, w in checked)
     print(f"check_torch_model: {len(checked)} exported models (3 architectures, "
           f"{len(kinds)} positional encodings, {len(layouts)} head layouts) match attnlab's logits "
-          f"to {worst:.2g} (<= {TOLERANCE}); torch-trained weights import bit for bit; refusals "
+          f"to {worst:.2g} (<= {TOLERANCE}); torch-trained weights import bit for bit, and attnlab "
+          f"eval gives torch's loss on the recorded examples to {loss_difference:.2g}; refusals "
           f"named ({time.time() - started:.1f} s)")
 
 

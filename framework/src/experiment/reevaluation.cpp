@@ -9,7 +9,9 @@
 #include "attnlab/experiment/experiment.hpp"
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/run/figures.hpp"
+#include "attnlab/run/trial_runner.hpp"
 #include "attnlab/threads.hpp"
+#include "attnlab/train/seeding.hpp"
 
 namespace attnlab {
 namespace {
@@ -45,11 +47,34 @@ void check_compatible(const SavedModel& saved, const TrialSpec& evaluated) {
       model.readout == ClassifierHead::sequence ? "sequence" : "token"));
 }
 
+// One example at every length and setting evaluated goes through the model
+// first, so that one it cannot take (a learned table too short, a sequence too
+// long) is refused before anything is evaluated, naming the length.
+void check_evaluable(const SavedModel& saved, const BuiltTrial& evaluated) {
+  NoGradGuard no_grad;
+  const auto check = [&](const Task& task, int64_t length, const std::string& what) {
+    try {
+      Rng rng = seeded_rng(0, "eval-check");
+      saved.model().forward(task.sample(evaluated.spec.shape, 1, length, rng));
+    } catch (const Error& error) {
+      throw ConfigError(
+          fmt::format("{}: cannot evaluate {}: {}", saved.path().string(), what, error.what()));
+    }
+  };
+  const Task& task = *evaluated.task;
+  for (const int64_t length : evaluated.spec.train.eval_lengths)
+    check(task, length, fmt::format("at task length {} (--lengths, eval.lengths)", length));
+  for (std::size_t i = 0; i < evaluated.setting_tasks.size(); ++i)
+    check(*evaluated.setting_tasks[i], evaluated.setting_tasks[i]->length(),
+          fmt::format("the setting {} (--setting, eval.settings)",
+                      evaluated.spec.eval_settings[i].name));
+}
+
 }  // namespace
 
 const std::vector<std::string>& reevaluation_keys() {
-  static const std::vector<std::string> keys{"task",        "eval",       "plugins",
-                                             "train.batch", "train.seed", "train.threads"};
+  static const std::vector<std::string> keys{
+      "task", "eval", "plugins", "record.examples", "train.batch", "train.seed", "train.threads"};
   return keys;
 }
 
@@ -62,13 +87,15 @@ std::vector<std::pair<std::string, double>> Reevaluation::figures() const {
   return named;
 }
 
-Reevaluation reevaluate(const SavedModel& saved, const std::vector<std::string>& overrides) {
+Reevaluation reevaluate(const SavedModel& saved, const std::vector<std::string>& overrides,
+                        EvaluatedExamples examples) {
   for (const std::string& assignment : overrides) check_changeable(assignment);
   const Experiment experiment = experiment_from_text(
       saved.config_yaml(), fmt::format("{} ({})", saved.path().string(), kConfigAttribute),
       overrides);
   const BuiltTrial evaluated = build_trial(experiment.trials.at(0).config);
   check_compatible(saved, evaluated.spec);
+  check_evaluable(saved, evaluated);
   set_thread_count(evaluated.spec.threads);
   const std::unique_ptr<Task> own_validation =
       evaluated.spec.train.validation_batches > 0 ? evaluated.task->validation_task() : nullptr;
@@ -80,6 +107,20 @@ Reevaluation reevaluate(const SavedModel& saved, const std::vector<std::string>&
   result.setup =
       fmt::format("{} batches of {}, seed {}, {} thread{}", options.eval_batches, options.batch,
                   options.seed, evaluated.spec.threads, evaluated.spec.threads == 1 ? "" : "s");
+  if (examples == EvaluatedExamples::recorded) {
+    const int64_t count = evaluated.spec.record.examples;
+    if (count < 1)
+      throw ConfigError(
+          fmt::format("{}: record.examples is 0: there are no recorded examples to "
+                      "evaluate (set it with -o record.examples=N)",
+                      saved.path().string()));
+    result.setup = fmt::format("the {} recorded examples, {} thread{}", count,
+                               evaluated.spec.threads, evaluated.spec.threads == 1 ? "" : "s");
+    result.evaluations = {
+        evaluate_examples(saved.model(), recorded_examples(evaluated.spec, *evaluated.task), count,
+                          result.trained_length, kRecordedExamplesSetting)};
+    return result;
+  }
   result.evaluations = evaluate_all(saved.model(), *evaluated.task, evaluated.spec.train, settings,
                                     own_validation ? *own_validation : *evaluated.task);
   return result;

@@ -17,16 +17,25 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// An attribute whatever its type: text, or a number (integers stay integers).
+// An attribute whatever its type: text, a list of texts, or a number (integers
+// stay integers); what attnlab does not write is said so.
 Json attribute_value(const Hdf5File& file, const std::string& object, const std::string& name) {
   try {
     return file.string_attribute(object, name);
   } catch (const Error&) {
   }
-  const double number = file.number_attribute(object, name);
-  if (number == static_cast<double>(static_cast<int64_t>(number)))
-    return static_cast<int64_t>(number);
-  return number;
+  try {
+    return file.string_list_attribute(object, name);
+  } catch (const Error&) {
+  }
+  try {
+    const double number = file.number_attribute(object, name);
+    if (number == static_cast<double>(static_cast<int64_t>(number)))
+      return static_cast<int64_t>(number);
+    return number;
+  } catch (const Error&) {
+    return "(a value of a type attnlab does not write)";
+  }
 }
 
 Json tensor_entry(const Hdf5File& file, const std::string& path, const std::string& name) {
@@ -66,7 +75,12 @@ Json activations(const Hdf5File& file) {
 Json integrity(const Hdf5File& file, const FileKind& kind) {
   try {
     check_file(file, kind, true);
-    return {{"intact", true}, {"detail", "the seal and every dataset's checksum match"}};
+    if (!file.has_attribute("/", Hdf5File::kSealAttribute))
+      return {{"intact", true},
+              {"detail",
+               "unsealed (written by an older attnlab or another tool): there is nothing to "
+               "check its attributes and values against"}};
+    return {{"intact", true}, {"detail", "intact: the seal and every dataset's checksum match"}};
   } catch (const IoError& damage) {
     return {{"intact", false}, {"detail", damage.what()}};
   }
@@ -90,10 +104,11 @@ std::string describe(const std::string& path) {
   Json trial = Json::object();
   for (const char* name : {"experiment", "trial_id", "arm", "seed", "status", "wall_time_seconds"})
     if (file.has_attribute("/", name)) trial[name] = attribute_value(file, "/", name);
-  if (!trial.empty()) json["trial"] = trial;
+  json["trial"] = trial.empty() ? Json(nullptr) : trial;
   json["configuration"] = file.has_attribute("/", kConfigAttribute)
                               ? Json(file.string_attribute("/", kConfigAttribute))
                               : Json(nullptr);
+  json["final"] = nullptr;
   if (file.contains(trial_paths::final)) {
     Json figures = Json::object();
     for (const std::string& name : file.attribute_names(trial_paths::final))
@@ -104,13 +119,14 @@ std::string describe(const std::string& path) {
   if (file.contains(trial_paths::parameters))
     collect(file, trial_paths::parameters, "", parameters);
   json["parameters"] = parameters;
-  if (file.contains(trial_paths::activations)) json["activations"] = activations(file);
+  json["activations"] = file.contains(trial_paths::activations) ? activations(file) : Json(nullptr);
   for (const std::string& child : file.children("/"))
     if (child != trial_paths::parameters && child != trial_paths::activations)
       file.is_group(child) ? collect(file, child, child, others)
                            : others.push_back(tensor_entry(file, child, child));
   json["other_datasets"] = others;
-  return json.dump(2);
+  // Replacing what is not UTF-8 (a file name, a foreign attribute) rather than failing.
+  return json.dump(2, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace

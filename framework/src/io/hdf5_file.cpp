@@ -319,7 +319,8 @@ std::string Hdf5File::string_attribute(const std::string& object, const std::str
   Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
   Handle type(H5Aget_type(attr.get()), H5Tclose);
-  if (H5Tget_class(type.get()) != H5T_STRING)
+  Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Sget_simple_extent_npoints(space.get()) != 1)
     fail(fmt::format("attribute '{}' is not a string on", name), object);
   if (H5Tis_variable_str(type.get()) > 0) {
     char* text = nullptr;
@@ -372,6 +373,12 @@ void Hdf5File::read_attribute(const std::string& object, const std::string& name
   if (!has_attribute(object, name)) fail(fmt::format("no attribute '{}' on", name), object);
   Handle attr(H5Aopen_by_name(file_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
+  // One value is read into one variable: an array would overrun it.
+  Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (H5Sget_simple_extent_npoints(space.get()) != 1)
+    fail(fmt::format("attribute '{}' holds {} values, expected one ({}) on", name,
+                     H5Sget_simple_extent_npoints(space.get()), what),
+         object);
   if (H5Aread(attr.get(), memory_type, value) < 0)
     fail(fmt::format("attribute '{}' is not {} on", name, what), object);
 }

@@ -154,7 +154,8 @@ ExportTexts export_texts(const fs::path& trial_file) {
       {"tied", Json::object()},  // no attnlab model shares a tensor between names
       {"parameters", shapes},
       {"config", typed_json(config, "", declared_types(config))}};
-  return {safetensors_bytes(content, path), json.dump(2) + "\n", content.tensors.size()};
+  return {safetensors_bytes(content, path),
+          json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n", content.tensors.size()};
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
 #include "attnlab/io/model_import.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "../experiment/schema.hpp"
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/config_tree.hpp"
 #include "attnlab/experiment/experiment.hpp"
@@ -38,8 +41,8 @@ Json parse_config_json(const fs::path& path) {
   Json json;
   try {
     json = Json::parse(text, bounded);
-  } catch (const Json::parse_error& e) {
-    throw IoError(fmt::format("{}: is not JSON: {}", path.string(), e.what()));
+  } catch (const Json::exception& e) {  // a syntax error, or a number too large for a double
+    throw IoError(fmt::format("{}: is not JSON attnlab can read: {}", path.string(), e.what()));
   }
   if (!json.is_object())
     throw IoError(
@@ -47,6 +50,23 @@ Json parse_config_json(const fs::path& path) {
                     "it), found {}",
                     path.string(), json.type_name()));
   return json;
+}
+
+// The configuration describes one model: the keys of an experiment (base:,
+// seeds:, ablation:, tune:, output:, ...) would read other files, plan other
+// trials or change the seed, so they are refused by name.
+void refuse_experiment_keys(const Json& config, const fs::path& path) {
+  std::set<std::string> sections;
+  for (const schema::KeySpec& spec : schema::trial_keys())
+    sections.insert(spec.path.substr(0, spec.path.find('.')));
+  for (const schema::ComponentSection& section : schema::component_sections())
+    sections.insert(section.section);
+  for (const auto& [key, value] : config.items())
+    if (sections.count(key) == 0)
+      throw IoError(fmt::format(
+          "{}: \"config\" has the key '{}', which is not of one model's configuration (it "
+          "takes {})",
+          path.string(), key, fmt::join(sections, ", ")));
 }
 
 // config.json's own fields: what it is, of which version, and the configuration.
@@ -67,6 +87,9 @@ const Json& checked_configuration(const Json& json, const fs::path& path) {
   if (!version.is_number_integer())
     throw IoError(fmt::format("{}: \"format_version\" is {}, expected an integer", path.string(),
                               version.dump()));
+  if (version.get<int64_t>() < 1)
+    throw IoError(fmt::format("{}: \"format_version\" is {}, expected 1 to {}", path.string(),
+                              version.get<int64_t>(), kInterchangeVersion));
   if (version.get<int64_t>() > kInterchangeVersion)
     throw IoError(fmt::format(
         "{}: is of interchange version {}, newer than this attnlab reads ({}): use a newer "
@@ -76,11 +99,20 @@ const Json& checked_configuration(const Json& json, const fs::path& path) {
   if (!config.is_object())
     throw IoError(
         fmt::format("{}: \"config\" is {}, expected an object", path.string(), config.type_name()));
+  refuse_experiment_keys(config, path);
   return config;
 }
 
 // The two files of `source`: a folder's, or a weights file and the config.json beside it.
 std::pair<fs::path, fs::path> source_files(const fs::path& source) {
+  if (!fs::exists(source))
+    throw IoError(
+        fmt::format("{}: no such file or folder (expected a folder of attnlab export, "
+                    "or its {})",
+                    source.string(), kWeightsFileName));
+  if (source.filename() == kConfigFileName)
+    throw IoError(fmt::format("{}: give the folder that holds it, or its {}, not {} itself",
+                              source.string(), kWeightsFileName, kConfigFileName));
   const bool folder = fs::is_directory(source);
   const fs::path config = (folder ? source : source.parent_path()) / kConfigFileName;
   if (folder && !fs::exists(config))
@@ -91,16 +123,36 @@ std::pair<fs::path, fs::path> source_files(const fs::path& source) {
   return {folder ? source / kWeightsFileName : source, config};
 }
 
+// Whether `a` and `b` name the same file (through links and "..").
+bool same_file(const fs::path& a, const fs::path& b) {
+  std::error_code error;
+  if (fs::exists(a) && fs::exists(b)) return fs::equivalent(a, b, error);
+  return fs::weakly_canonical(fs::absolute(a), error) ==
+         fs::weakly_canonical(fs::absolute(b), error);
+}
+
 }  // namespace
 
 ImportedModel import_model(const fs::path& source, const fs::path& checkpoint) {
   refuse_inside_a_run(checkpoint, "--output");
   const auto [weights, config_path] = source_files(source);
+  for (const fs::path& read : {weights, config_path})
+    if (same_file(checkpoint, read))
+      throw ConfigError(fmt::format("--output {}: is {}, which import reads: write elsewhere",
+                                    checkpoint.string(), read.string()));
   const Json config_json = parse_config_json(config_path);
   const Json& configuration = checked_configuration(config_json, config_path);
-  // JSON is YAML: the configuration is checked as an experiment file's is.
-  const Experiment experiment =
-      experiment_from_text(configuration.dump(2), fmt::format("{} (config)", config_path.string()));
+  // JSON is YAML: the configuration is checked as an experiment file's is (its
+  // locations are of "config" as re-indented here, two spaces a level).
+  const Experiment experiment = [&] {
+    try {
+      return experiment_from_text(configuration.dump(2),
+                                  fmt::format("{} (\"config\")", config_path.string()));
+    } catch (const ConfigError& error) {  // without the note on which trial of a plan failed
+      const std::string message = error.what();
+      throw ConfigError(message.substr(0, message.find("\n  (in arm ")));
+    }
+  }();
   const ConfigNode& resolved = experiment.trials.at(0).config;
   const BuiltTrial built = build_trial(resolved);
   Rng init = seeded_rng(built.spec.train.seed, "init");

@@ -80,12 +80,16 @@ void prepare_output_folder(const fs::path& folder) {
 
 void refuse_inside_a_run(const std::filesystem::path& path, const std::string& flag) {
   namespace fs = std::filesystem;
-  for (fs::path at = fs::absolute(path).lexically_normal(); !at.empty(); at = at.parent_path()) {
+  // Links resolved (what exists of the path): a link into a run, or "link/..", is seen through.
+  std::error_code error;
+  fs::path resolved = fs::weakly_canonical(fs::absolute(path), error);
+  if (error) resolved = fs::absolute(path).lexically_normal();
+  for (fs::path at = resolved; !at.empty(); at = at.parent_path()) {
     if (fs::exists(OutputLayout(at).plan()))
       throw ConfigError(fmt::format(
           "{} {}: is inside the output directory of a run ({}), whose later runs would refuse "
-          "what they did not write; write elsewhere, e.g. {} {}",
-          flag, path.string(), at.string(), flag, (at.parent_path() / "exported").string()));
+          "what they did not write; write it outside that folder",
+          flag, path.string(), at.string()));
     if (at == at.parent_path()) break;
   }
 }

@@ -149,7 +149,9 @@ Entry entry_of(const std::string& name, const Json& value, const std::string& wh
 // Every byte of the buffer belongs to exactly one tensor (the format's rule).
 void check_coverage(std::vector<Entry>& entries, uint64_t buffer_bytes, const std::string& file) {
   std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+            [](const Entry& a, const Entry& b) {  // an empty tensor before the one it shares a
+              return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);  // start with
+            });
   uint64_t at = 0;
   for (const Entry& e : entries) {
     if (e.begin != at)

@@ -54,6 +54,37 @@ float ratio(double part, int64_t whole) {
   return static_cast<float>(part / static_cast<double>(whole));
 }
 
+// What an evaluation has summed so far.
+struct EvaluationTotals {
+  double loss = 0.0;  // summed over scored targets
+  Tally counted;
+  int64_t generated_correct = 0, generated_scored = 0;
+
+  void add(const TaskModel& model, const TaskBatch& data, int64_t examples,
+           const ForwardContext& context) {
+    const Tensor logits = model.forward(data, context);
+    const Tally t = tally(logits, data.targets, examples);
+    if (t.scored > 0)  // the mean over a batch's scored targets, weighted by their number
+      loss += ops::cross_entropy(logits, data.targets, kIgnoreTarget).item() *
+              static_cast<double>(t.scored);
+    counted.correct += t.correct;
+    counted.scored += t.scored;
+    counted.exact += t.exact;
+    counted.examples_scored += t.examples_scored;
+  }
+
+  Evaluation figures(const std::string& setting, int64_t length, bool generated) const {
+    return {.setting = setting,
+            .length = length,
+            .loss = ratio(loss, counted.scored),
+            .accuracy = ratio(static_cast<double>(counted.correct), counted.scored),
+            .exact_match = ratio(static_cast<double>(counted.exact), counted.examples_scored),
+            .generation_accuracy =
+                generated ? ratio(static_cast<double>(generated_correct), generated_scored)
+                          : std::numeric_limits<float>::quiet_NaN()};
+  }
+};
+
 }  // namespace
 
 Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, int64_t batches,
@@ -71,38 +102,29 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
                                .dropout_rng = nullptr,
                                .observer = nullptr,
                                .position_rng = &position_rng};
-  double loss = 0.0;  // summed over scored targets
-  Tally total;
-  int64_t generated_correct = 0, generated_scored = 0;
+  EvaluationTotals totals;
   bool generates = generation_batches > 0;
   for (int64_t i = 0; i < batches; ++i) {
     const TaskBatch data = task.sample(model.shape(), batch, length, rng);
-    const Tensor logits = model.forward(data, context);
-    const Tally t = tally(logits, data.targets, batch);
-    if (t.scored > 0)  // the mean over a batch's scored targets, weighted by their number
-      loss += ops::cross_entropy(logits, data.targets, kIgnoreTarget).item() *
-              static_cast<double>(t.scored);
-    total.correct += t.correct;
-    total.scored += t.scored;
-    total.exact += t.exact;
-    total.examples_scored += t.examples_scored;
+    totals.add(model, data, batch, context);
     if (!generates || i >= generation_batches) continue;
     const std::vector<int32_t> answers = model.generate_answers(data, context);
     generates = !answers.empty();
     for (std::size_t r = 0; r < answers.size(); ++r) {
       if (data.targets[r] == kIgnoreTarget) continue;
-      generated_correct += answers[r] == data.targets[r];
-      ++generated_scored;
+      totals.generated_correct += answers[r] == data.targets[r];
+      ++totals.generated_scored;
     }
   }
-  return {.setting = setting,
-          .length = length,
-          .loss = ratio(loss, total.scored),
-          .accuracy = ratio(static_cast<double>(total.correct), total.scored),
-          .exact_match = ratio(static_cast<double>(total.exact), total.examples_scored),
-          .generation_accuracy =
-              generates ? ratio(static_cast<double>(generated_correct), generated_scored)
-                        : std::numeric_limits<float>::quiet_NaN()};
+  return totals.figures(setting, length, generates);
+}
+
+Evaluation evaluate_examples(const TaskModel& model, const TaskBatch& examples, int64_t count,
+                             int64_t length, const std::string& setting) {
+  NoGradGuard no_grad;
+  EvaluationTotals totals;
+  totals.add(model, examples, count, {});
+  return totals.figures(setting, length, false);
 }
 
 std::vector<Evaluation> evaluate_all(const TaskModel& model, const Task& task,

@@ -28,12 +28,26 @@ struct Reevaluation {
   std::vector<std::pair<std::string, double>> figures() const;
 };
 
+/// Which examples an evaluation reads.
+enum class EvaluatedExamples {
+  evaluation,  // the evaluation's batches, as training's last evaluation drew them
+  recorded,    // the record.examples examples a trial records its activations on
+               // (stored under /activations/inputs when it records), figures
+               // named eval_<metric>[recorded]: what a re-implementation can read
+};
+
+/// The setting name of figures on the recorded examples.
+inline constexpr const char* kRecordedExamplesSetting = "recorded";
+
 /// Evaluates `saved` as its training's last evaluation did, on the same
 /// examples (so, at the thread count it trained with, to the trial's final
 /// figures bit for bit), after applying `overrides` (KEY=VALUE) to its
 /// configuration. ConfigError naming the key for one outside
 /// reevaluation_keys(), and naming both for a task whose vocabulary, classes
 /// or readout differ from the model's.
-Reevaluation reevaluate(const SavedModel& saved, const std::vector<std::string>& overrides = {});
+/// With EvaluatedExamples::recorded, it evaluates the recorded examples
+/// instead (at the training length; ConfigError when record.examples is 0).
+Reevaluation reevaluate(const SavedModel& saved, const std::vector<std::string>& overrides = {},
+                        EvaluatedExamples examples = EvaluatedExamples::evaluation);
 
 }  // namespace attnlab

@@ -109,6 +109,13 @@ Evaluation evaluate(const TaskModel& model, const Task& task, int64_t length, in
                     int64_t batch, uint64_t seed, int64_t generation_batches = 0,
                     const std::string& setting = "");
 
+/// The teacher-forced figures (loss, accuracy, exact match) of `examples`, a
+/// batch of `count` examples at task length `length`, under the name `setting`:
+/// a forward pass as the activation recorder makes it (no training, positions
+/// as outside training), on examples given rather than drawn.
+Evaluation evaluate_examples(const TaskModel& model, const TaskBatch& examples, int64_t count,
+                             int64_t length, const std::string& setting);
+
 /// A task evaluated beside the trained one, never trained on (eval.settings).
 struct EvaluationSetting {
   std::string name;  // what it changes, "ignore_probability=0.98"
