@@ -26,6 +26,7 @@ int run_slurm(const std::vector<std::string>& arguments);
 int run_export(const std::vector<std::string>& arguments);
 int run_eval(const std::vector<std::string>& arguments);
 int run_inspect(const std::vector<std::string>& arguments);
+int run_generate(const std::vector<std::string>& arguments);
 int run_import(const std::vector<std::string>& arguments);
 /// Hidden: one trial in a worker process (started by run_run).
 int run_trial_worker(const std::vector<std::string>& arguments);

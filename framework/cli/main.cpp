@@ -41,6 +41,8 @@ commands:
   compare    compare the arms of a run over seeds against a baseline arm: differences
              with 95% intervals, Welch and Mann-Whitney p (Holm-adjusted), steps to a
              target, figures at every evaluated length
+  generate   continue a prompt with a trained model (greedy, or sampled with
+             --temperature and --top-k), one token at a time with its key/value cache
   inspect    what an attnlab file holds: kind, provenance, intact or not, model, final
              figures, parameters with shapes, recorded activations with dimension names
   verify     check files attnlab wrote as every reader does: kind, schema, and the seal
@@ -89,6 +91,7 @@ int dispatch(const std::vector<std::string>& arguments) {
   if (command == "import") return run_import(rest);
   if (command == "eval") return run_eval(rest);
   if (command == "inspect") return run_inspect(rest);
+  if (command == "generate") return run_generate(rest);
   if (command == "trial") return run_trial_worker(rest);
   if (command == "train") return run_train(rest);
   if (command == "plugins") return run_plugins(rest);

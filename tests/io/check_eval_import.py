@@ -131,6 +131,21 @@ try:
     open(damaged, "wb").write(raw[:len(raw) // 3])
     refused(damaged, "inspect", damaged)
 
+    # generate: greedy is the same every time; a seed makes sampling reproducible; a prompt
+    # outside the vocabulary, or not ids, is refused by name.
+    greedy = json.loads(attnlab_ok("generate", trial, "--prompt", "6 1 2 1", "--max-tokens", "5", "--json"))
+    assert len(greedy["generated"]) == 5 and all(0 <= t < 7 for t in greedy["generated"]), greedy
+    assert json.loads(attnlab_ok("generate", trial, "--prompt", "6 1 2 1", "--max-tokens", "5",
+                                 "--json"))["generated"] == greedy["generated"]
+    sampled = [json.loads(attnlab_ok("generate", trial, "--prompt", "6 1 2 1", "--max-tokens", "8",
+                                     "--temperature", "5", "--seed", seed, "--json"))["generated"]
+               for seed in ("1", "1", "2")]
+    assert sampled[0] == sampled[1] and sampled[0] != sampled[2], sampled
+    refused(["--prompt: token 7 is outside the model's vocabulary (ids 0 to 6)"],
+            "generate", trial, "--prompt", "6 7")
+    refused(["--prompt: 'x' is not a token id"], "generate", trial, "--prompt", "6 x")
+    refused(["temperature: found -1"], "generate", trial, "--prompt", "6", "--temperature", "-1")
+
     # export, then import: no parameter bit changes, and the figures stay.
     exported = os.path.join(work, "exported")
     attnlab_ok("export", trial, "--output", exported)

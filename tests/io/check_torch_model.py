@@ -213,6 +213,42 @@ def main():
                 print(f"worst by {label}: " + ", ".join(f"{k} {v:.2g}"
                                                        for k, v in sorted(worst_by.items())))
 
+        # attnlab generate (greedy, with its key/value cache) continues a prompt as the torch
+        # module does when it recomputes every step from the whole prefix.
+        generations = 0
+        for (name, arm), (folder, trial) in exported_folders.items():
+            if name not in ("decoder", "encoder_decoder") or "randomized" in arm or \
+                    "nomask" in arm or generations >= 6:
+                continue
+            module = torch_model.load(folder)
+            with h5py.File(trial) as f:
+                source = f["activations/inputs/source"][()] if name == "encoder_decoder" else None
+                lengths = f["activations/inputs/source_lengths"][()] \
+                    if "activations/inputs/source_lengths" in f else None
+                target_input = f["activations/inputs/target_input"][()]
+            if name == "decoder":
+                prompt = [int(t) for t in target_input[0][:3]]
+                tokens = torch.tensor([prompt])
+            else:
+                width = int(lengths[0]) if lengths is not None else source.shape[1]
+                prompt = [int(t) for t in source[0][:width]]
+                tokens = torch.tensor([[int(target_input[0][0])]])
+            steps = 4
+            with torch.no_grad():
+                for _ in range(steps):
+                    logits = module(tokens) if name == "decoder" else \
+                        module(torch.tensor([prompt]), tokens)
+                    tokens = torch.cat([tokens, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
+            expected = [int(t) for t in tokens[0, -steps:]]
+            printed = json.loads(run("generate", trial, "--prompt", " ".join(map(str, prompt)),
+                                     "--max-tokens", str(steps), "--json"))
+            if printed["generated"] != expected:
+                fail(f"{name}/{arm}: attnlab generate gave {printed['generated']}, torch's greedy "
+                     f"continuation {expected}")
+            generations += 1
+        if generations < 4:
+            fail(f"only {generations} models were generated from")
+
         # The write-back: train in torch, save, attnlab import, compare bit for bit.
         folder, _ = exported_folders[("encoder_decoder", "mla-rope")]
         module = torch_model.load(folder)
@@ -319,7 +355,8 @@ def main():
     worst = max(w for _, _, _, w in checked)
     print(f"check_torch_model: {len(checked)} exported models (3 architectures, "
           f"{len(kinds)} positional encodings, {len(layouts)} head layouts) match attnlab's logits "
-          f"to {worst:.2g} (<= {TOLERANCE}); torch-trained weights import bit for bit, and attnlab "
+          f"to {worst:.2g} (<= {TOLERANCE}); attnlab generate continues {generations} prompts as "
+          f"torch does; torch-trained weights import bit for bit, and attnlab "
           f"eval gives torch's loss on the recorded examples to {loss_difference:.2g}; refusals "
           f"named ({time.time() - started:.1f} s)")
 

@@ -37,14 +37,14 @@ int64_t fed_length(int64_t start, int64_t steps) {
   return start + std::max<int64_t>(steps - 1, 0);
 }
 
-// Greedy decoding shared by both generating models. logits_of(tokens, cache,
-// positions) returns [B, T, V] for the tokens at those positions; with a cache
-// only new tokens are passed. `positions` holds those of every token fed (the
-// prompt and all generated tokens but the last), drawn once so every step
-// places its tokens alike.
+// Decoding shared by both generating models (greedy unless `choose` is given). logits_of(tokens,
+// cache, positions) returns [B, T, V] for the tokens at those positions; with a cache only new
+// tokens are passed. `positions` holds those of every token fed (the prompt and all generated
+// tokens but the last), drawn once so every step places its tokens alike.
 template <class LogitsOf>
-Generation greedy_decode(TokenBatch sequence, int64_t steps, bool use_cache,
-                         const std::vector<int64_t>& positions, const LogitsOf& logits_of) {
+Generation decode(TokenBatch sequence, int64_t steps, bool use_cache,
+                  const std::vector<int64_t>& positions, const TokenChooser& choose,
+                  const LogitsOf& logits_of) {
   if (!sequence.lengths.empty() && std::any_of(sequence.lengths.begin(), sequence.lengths.end(),
                                                [&](int32_t l) { return l != sequence.length; }))
     throw ShapeError("generate: prompts must all have the full length (no padding)");
@@ -62,7 +62,8 @@ Generation greedy_decode(TokenBatch sequence, int64_t steps, bool use_cache,
     std::vector<int32_t> next(static_cast<std::size_t>(sequence.batch));
     for (int64_t b = 0; b < sequence.batch; ++b) {
       const float* row = last.data() + b * vocab;
-      next[b] = static_cast<int32_t>(std::max_element(row, row + vocab) - row);
+      next[b] = choose ? choose(std::span<const float>(row, static_cast<std::size_t>(vocab)))
+                       : static_cast<int32_t>(std::max_element(row, row + vocab) - row);
     }
     chosen_from.push_back(last);
     sequence = append_column(sequence, next);
@@ -105,15 +106,15 @@ Tensor DecoderLM::forward(const TokenBatch& tokens, const ForwardContext& contex
 }
 
 Generation DecoderLM::generate(const TokenBatch& prompt, int64_t steps, bool use_cache,
-                               const ForwardContext& context) const {
+                               const ForwardContext& context, const TokenChooser& choose) const {
   if (prompt.length < 1) throw ShapeError("generate: the prompt needs at least one token");
   if (use_cache && !causal_)  // cached keys would never see the tokens after them
     throw ConfigError("generate: a key/value cache needs the causal mask (decoder_mask: none)");
-  return greedy_decode(
-      prompt, steps, use_cache, decoder_.positions_for(fed_length(prompt.length, steps), context),
-      [&](const TokenBatch& tokens, Decoder::Cache* cache, Positions positions) {
-        return lm_head_.forward(decoder_.forward(tokens, {}, {}, {}, cache, positions));
-      });
+  return decode(prompt, steps, use_cache,
+                decoder_.positions_for(fed_length(prompt.length, steps), context), choose,
+                [&](const TokenBatch& tokens, Decoder::Cache* cache, Positions positions) {
+                  return lm_head_.forward(decoder_.forward(tokens, {}, {}, {}, cache, positions));
+                });
 }
 
 EncoderDecoder::EncoderDecoder(const TransformerConfig& config, Rng& rng)
@@ -146,19 +147,19 @@ std::pair<Tensor, AttentionMask> EncoderDecoder::memory_of(const TokenBatch& sou
 }
 
 Generation EncoderDecoder::generate(const TokenBatch& source, int32_t start_token, int64_t steps,
-                                    bool use_cache, const ForwardContext& context) const {
+                                    bool use_cache, const ForwardContext& context,
+                                    const TokenChooser& choose) const {
   if (use_cache && !causal_)  // cached keys would never see the tokens after them
     throw ConfigError("generate: a key/value cache needs the causal mask (decoder_mask: none)");
   NoGradGuard no_grad;
   // Named, not a structured binding: clang 14 cannot capture bindings in a lambda.
   const std::pair<Tensor, AttentionMask> memory = memory_of(source, context);  // computed once
   const TokenBatch start{source.batch, 1, std::vector<int32_t>(source.batch, start_token), {}};
-  return greedy_decode(start, steps, use_cache,
-                       decoder_.positions_for(fed_length(1, steps), context),
-                       [&](const TokenBatch& tokens, Decoder::Cache* cache, Positions positions) {
-                         return lm_head_.forward(decoder_.forward(
-                             tokens, memory.first, memory.second, {}, cache, positions));
-                       });
+  return decode(start, steps, use_cache, decoder_.positions_for(fed_length(1, steps), context),
+                choose, [&](const TokenBatch& tokens, Decoder::Cache* cache, Positions positions) {
+                  return lm_head_.forward(
+                      decoder_.forward(tokens, memory.first, memory.second, {}, cache, positions));
+                });
 }
 
 }  // namespace attnlab

@@ -122,6 +122,18 @@ std::vector<int32_t> TaskModel::generate_answers(const TaskBatch& batch,
   return answers;
 }
 
+Generation TaskModel::generate(const TokenBatch& prompt, int64_t steps, int32_t start_token,
+                               const TokenChooser& choose) const {
+  if (shape_ == ModelShape::decoder)
+    return static_cast<const DecoderLM&>(*module_).generate(prompt, steps, cached_, {}, choose);
+  if (shape_ == ModelShape::encoder_decoder)
+    return static_cast<const EncoderDecoder&>(*module_).generate(prompt, start_token, steps,
+                                                                 cached_, {}, choose);
+  throw ConfigError(
+      "an encoder-only model classifies its input and generates nothing: generation needs a "
+      "decoder or an encoder-decoder");
+}
+
 TransformerConfig configure_for_task(TransformerConfig config, const Task& task, ModelShape shape,
                                      const std::vector<int64_t>& lengths,
                                      const Task::Capabilities& declared) {

@@ -3,6 +3,9 @@
 // and encoder-decoder (the decoder adds cross-attention over the encoder).
 #pragma once
 
+#include <functional>
+#include <span>
+
 #include "attnlab/model/stacks.hpp"
 
 namespace attnlab {
@@ -24,11 +27,15 @@ class EncoderClassifier : public Module {
   Linear classifier_;
 };
 
-/// Tokens produced by greedy decoding and the logits each step chose from.
+/// Tokens produced by decoding and the logits each step chose from.
 struct Generation {
   TokenBatch tokens;  // prompt (or start token) followed by the generated tokens
-  Tensor logits;      // [B, steps, V]: the distribution each new token was the argmax of
+  Tensor logits;      // [B, steps, V]: the distribution each new token was chosen from
 };
+
+/// Chooses each generated token from its row of logits [V]; an empty chooser
+/// takes the argmax (greedy decoding).
+using TokenChooser = std::function<int32_t(std::span<const float> logits)>;
 
 /// Decoder-only language model. Parameters: decoder.*, lm_head.*.
 class DecoderLM : public Module {
@@ -42,7 +49,7 @@ class DecoderLM : public Module {
   /// cache needs the causal mask (ConfigError with decoder_mask none).
   /// `context` supplies the stream of randomized positions (if any).
   Generation generate(const TokenBatch& prompt, int64_t steps, bool use_cache = true,
-                      const ForwardContext& context = {}) const;
+                      const ForwardContext& context = {}, const TokenChooser& choose = {}) const;
 
  private:
   Decoder decoder_;
@@ -57,9 +64,10 @@ class EncoderDecoder : public Module {
   /// source [B, S], target input [B, T] (shifted right) -> logits [B, T, V_target].
   Tensor forward(const TokenBatch& source, const TokenBatch& target,
                  const ForwardContext& context = {}) const;
-  /// Greedy decoding of `steps` tokens after start_token, for every source row.
+  /// Greedy decoding (or `choose`'s) of `steps` tokens after start_token, for every source row.
   Generation generate(const TokenBatch& source, int32_t start_token, int64_t steps,
-                      bool use_cache = true, const ForwardContext& context = {}) const;
+                      bool use_cache = true, const ForwardContext& context = {},
+                      const TokenChooser& choose = {}) const;
 
  private:
   // The encoder's output as cross-attention reads it, with its key mask.

@@ -35,6 +35,13 @@ class TaskModel {
   /// row whose scored targets are not one run (unscored padding may follow it).
   std::vector<int32_t> generate_answers(const TaskBatch& batch,
                                         const ForwardContext& context = {}) const;
+  /// Continues `prompt` by `steps` tokens (a decoder), or, for an
+  /// encoder-decoder, decodes `steps` tokens after `start_token` for each row
+  /// of `prompt` as its source; with the key/value cache where the model
+  /// allows one. `choose` picks each token (the argmax when empty).
+  /// ConfigError for an encoder, which classifies and generates nothing.
+  Generation generate(const TokenBatch& prompt, int64_t steps, int32_t start_token,
+                      const TokenChooser& choose = {}) const;
   /// The underlying model (parameters, checkpoints).
   const Module& module() const { return *module_; }
   /// Every multi-head attention module with its dotted path ("decoder.layers.0.self_attn"),
