@@ -101,8 +101,11 @@ int run_generate(const std::vector<std::string>& arguments) {
     throw ConfigError(
         "expected a trial file or checkpoint and --prompt, e.g. attnlab generate "
         "runs/NAME/trials/<id>.h5 --prompt \"3 1 4\"");
-  if (flags.max_tokens < 1)
-    throw ConfigError(fmt::format("--max-tokens: found {}, expected >= 1", flags.max_tokens));
+  // Each step attends to every token before it: a bound keeps time and memory bounded.
+  constexpr int64_t kMostTokens = 100'000;
+  if (flags.max_tokens < 1 || flags.max_tokens > kMostTokens)
+    throw ConfigError(
+        fmt::format("--max-tokens: found {}, expected 1 to {}", flags.max_tokens, kMostTokens));
   check_file_at(flags.file);  // in a child: HDF5 may crash on a damaged file
   const SavedModel saved(flags.file);
   const TrialSpec& spec = saved.spec();

@@ -135,7 +135,10 @@ bool same_file(const fs::path& a, const fs::path& b) {
 
 ImportedModel import_model(const fs::path& source, const fs::path& checkpoint) {
   refuse_inside_a_run(checkpoint, "--output");
-  const auto [weights, config_path] = source_files(source);
+  // Named, not a structured binding: clang 14 cannot capture bindings in a lambda.
+  const std::pair<fs::path, fs::path> sources = source_files(source);
+  const fs::path& weights = sources.first;
+  const fs::path& config_path = sources.second;
   for (const fs::path& read : {weights, config_path})
     if (same_file(checkpoint, read))
       throw ConfigError(fmt::format("--output {}: is {}, which import reads: write elsewhere",
