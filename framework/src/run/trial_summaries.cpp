@@ -11,6 +11,7 @@
 
 #include "../io/isolated_read.hpp"
 #include "attnlab/error.hpp"
+#include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/hdf5_file.hpp"
 #include "attnlab/io/provenance.hpp"
 #include "attnlab/io/trial_file_paths.hpp"
@@ -69,10 +70,10 @@ void check_trial_file(const Hdf5File& file, const std::string& id, bool datasets
   check_file(file, file_kinds::trial, datasets);
   if (id.empty()) return;
   const std::string stored = file.string_attribute("/", "trial_id");
-  if (stored != id || config_hash(file.string_attribute("/", "config_yaml")) != id)
+  if (stored != id || config_hash(file.string_attribute("/", kConfigAttribute)) != id)
     throw IoError(fmt::format(
         "{}: holds trial {} (its configuration hashes to {}), not trial {}: copied or renamed",
-        file.path(), stored, config_hash(file.string_attribute("/", "config_yaml")), id));
+        file.path(), stored, config_hash(file.string_attribute("/", kConfigAttribute)), id));
 }
 
 TrialSummary summary_of(const Hdf5File& file) {
