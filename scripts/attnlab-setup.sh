@@ -20,7 +20,8 @@ PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5
           clang-format                  # the house format (.clang-format), checked by the tests
           slurm-wlm munge               # a real one-node SLURM that the cluster tests start and stop
           openmpi-bin libopenmpi-dev libboost-mpi-dev   # MPI inside an allocation (mpirun)
-          time bc)                      # the benchmarks in bench/ time runs and compute ratios
+          time bc                       # the benchmarks in bench/ time runs and compute ratios
+          pybind11-dev)                 # `import attnlab`: the Python module (python/bindings)
 JOBS=${ATTNLAB_JOBS:-$(nproc)}
 
 install_missing_packages() {

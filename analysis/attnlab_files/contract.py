@@ -24,6 +24,7 @@ FILE_KINDS = {
     "checkpoint": ("attnlab_checkpoint_schema", 1, 2, True),
     "head_metrics": ("attnlab_analysis_schema", 1, 1, False),
     "head_ablation": ("attnlab_analysis_schema", 1, 1, False),
+    "training_state": ("attnlab_training_state_schema", 1, 1, False),
 }
 
 # -- declared in framework/include/attnlab/io/hdf5_file.hpp ------------------------------
@@ -47,6 +48,7 @@ PATHS = {
     "log": "trials/<id>.log",
     "failure": "trials/<id>.failed",
     "holder": "trials/<id>.running",
+    "resume_point": "trials/<id>.resume",
     "unreadable": "trials/unreadable",
     "superseded": "superseded",
     "slurm": "slurm",

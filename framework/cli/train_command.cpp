@@ -17,6 +17,7 @@
 #include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/output_layout.hpp"
+#include "attnlab/io/parameter_file.hpp"
 #include "attnlab/threads.hpp"
 #include "attnlab/train/seeding.hpp"
 #include "attnlab/train/trainer.hpp"
@@ -199,6 +200,14 @@ int run_train(const std::vector<std::string>& arguments) {
   set_thread_count(spec.threads);
   Rng init_rng = seeded_rng(spec.train.seed, "init");
   const TaskModel model(spec.shape, spec.model, init_rng);
+  if (!spec.train.init_from.empty())
+    fmt::print("train.init_from: {}\n", load_initial_weights(model.module(), spec.train.init_from,
+                                                             spec.train.init_from_strict)
+                                            .account);
+  if (spec.train.checkpoint_every > 0)
+    fmt::print(stderr,
+               "attnlab train: train.checkpoint_every is for the trials of attnlab run, which "
+               "resume where they were killed; attnlab train keeps no training state\n");
   const TransformerConfig& m = spec.model;
   // Arms of different layouts differ in size: the counts say by how much.
   int64_t parameters = 0, in_self_attention = 0;

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "attnlab/io/atomic_file.hpp"
+#include "attnlab/io/training_state.hpp"
 #include "attnlab/run/trial_runner.hpp"
 #include "attnlab/run/trial_scheduler.hpp"
 #include "commands.hpp"
@@ -107,29 +108,39 @@ int run_trial_worker(const std::vector<std::string>& arguments) {
                trial.arm, trial.seed, to_yaml(trial.config));
     std::fflush(log);
     const int64_t steps = std::stoll(trial.config.at_path("train.steps")->text());
-    const double seconds = run_trial(ticket, output, [&](const TrainRecord& r) {
-      if (stop_requested) throw TrialInterrupted();
-      const double elapsed =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      fmt::print("@step {} {} {:.6g} {:.3f}\n", r.step, steps, r.loss, elapsed);
-      std::fflush(stdout);
-      if (r.eval.empty()) return;
-      fmt::print(log, "step {} loss {:.4f} lr {:.3g} grad-norm {:.3f}", r.step, r.loss, r.lr,
-                 r.grad_norm);
-      for (const Evaluation& e : r.eval) {
-        fmt::print(log, "  eval@{}:", e.length);
-        for (const Evaluation::Metric& metric : Evaluation::metrics())
-          if (!metric.optional || !std::isnan(e.*metric.member))
-            fmt::print(log, " {} {:.4f}", metric.name, e.*metric.member);
-      }
-      fmt::print(log, "\n");
-      std::fflush(log);
-    });
+    const double seconds = run_trial(
+        ticket, output,
+        [&](const TrainRecord& r) {
+          if (stop_requested) throw TrialInterrupted();
+          const double elapsed =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          fmt::print("@step {} {} {:.6g} {:.3f}\n", r.step, steps, r.loss, elapsed);
+          std::fflush(stdout);
+          if (r.eval.empty()) return;
+          fmt::print(log, "step {} loss {:.4f} lr {:.3g} grad-norm {:.3f}", r.step, r.loss, r.lr,
+                     r.grad_norm);
+          for (const Evaluation& e : r.eval) {
+            fmt::print(log, "  eval@{}:", e.length);
+            for (const Evaluation::Metric& metric : Evaluation::metrics())
+              if (!metric.optional || !std::isnan(e.*metric.member))
+                fmt::print(log, " {} {:.4f}", metric.name, e.*metric.member);
+          }
+          fmt::print(log, "\n");
+          std::fflush(log);
+        },
+        [&](int64_t step) {
+          fmt::print(log, "resumed at step {} from its checkpoint ({})\n", step,
+                     resume_point_path(output).string());
+          std::fflush(log);
+        });
     fmt::print(log, "finished in {:.1f} s: {}\n", seconds, output);
     std::fclose(log);
     return 0;
   } catch (const TrialInterrupted&) {
-    fmt::print(log, "interrupted; nothing kept (the next run restarts this trial)\n");
+    fmt::print(log, "interrupted; {}\n",
+               std::filesystem::exists(resume_point_path(output))
+                   ? "the next run resumes this trial from its last checkpoint"
+                   : "nothing kept (the next run restarts this trial)");
     std::fclose(log);
     return 130;
   } catch (const std::exception& e) {

@@ -216,6 +216,19 @@ SourceLocation selecting_seeds_location(const ConfigNode& document) {
   return seeds ? seeds->location() : tune->location();
 }
 
+// train.init_from made absolute, relative to the file that names it (the
+// working folder for -o), so that a trial reads the same file wherever it
+// runs: a SLURM job, an MPI rank, `attnlab trial` from another folder.
+void anchor_init_from(ConfigNode& config) {
+  ConfigNode& value = *config.find("train")->find("init_from");
+  if (value.text().empty() || fs::path(value.text()).is_absolute()) return;
+  const SourceLocation& where = value.location();
+  const fs::path folder = where.on_command_line() || where.file.empty()
+                              ? fs::current_path()
+                              : fs::absolute(where.file).parent_path();
+  value = ConfigNode::scalar((folder / value.text()).lexically_normal().string(), where);
+}
+
 // The trial of `arm` with `seed`, checked (with what `checked` already knows).
 Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint64_t> seed,
                  const SourceLocation& seed_location, const ValidationLimits& limits,
@@ -235,6 +248,7 @@ Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint6
     config.set_path("train.seed", ConfigNode::scalar(std::to_string(*seed), seed_location),
                     seed_location);
   schema::resolve_trial(config);
+  anchor_init_from(config);
   const std::string structure = structural_key(config);
   const auto known = checked.find(structure);
   memory_bytes = known != checked.end()

@@ -50,6 +50,16 @@ KeySpec text(std::string path, std::string doc, std::string expected = "") {
   return {std::move(path),    ValueType::text, "", std::move(doc), -kInf, kInf, {},
           std::move(expected)};
 }
+KeySpec boolean(std::string path, bool value, std::string doc) {
+  return {std::move(path),
+          ValueType::boolean,
+          value ? "true" : "false",
+          std::move(doc),
+          -kInf,
+          kInf,
+          {},
+          ""};
+}
 KeySpec integer_list(std::string path, std::string doc, double min) {
   return {std::move(path), ValueType::integer_list, "[]", std::move(doc), min, kInf, {}, ""};
 }
@@ -348,6 +358,18 @@ const std::vector<KeySpec>& trial_keys() {
       integer("train.threads", text_of(trial.threads),
               "threads inside one trial (part of the configuration: float sums depend on it)", 1,
               256),
+      text("train.init_from",
+           "start from these parameters instead of the seed's initialization: a checkpoint, a "
+           "trial file or a .safetensors file (relative to the YAML file naming it; default: "
+           "none)",
+           "a path"),
+      boolean("train.init_from_strict", train.init_from_strict,
+              "every parameter must be in train.init_from by name and shape (false: load those "
+              "that match, keep the others as initialized, and say which)"),
+      integer("train.checkpoint_every", text_of(train.checkpoint_every),
+              "save the training state every k steps, so that a killed trial resumes there to "
+              "the same result (0 = never)",
+              0),
       integer("eval.every", text_of(train.eval_every),
               "evaluate every k steps (0 = only at the end)", 0),
       integer("eval.batches", text_of(train.eval_batches),

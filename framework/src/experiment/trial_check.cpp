@@ -7,6 +7,7 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/experiment/trial_spec.hpp"
+#include "attnlab/io/parameter_file.hpp"
 #include "attnlab/model/layers.hpp"
 #include "attnlab/model/positional_encoding.hpp"
 #include "attnlab/model/task_model.hpp"
@@ -180,6 +181,13 @@ std::set<std::string> check_forward_passes(const ConfigNode& resolved, const Bui
   } catch (const ConfigError& e) {
     fail(resolved, {"attention.variant", "positional.kind", "heads.layout", "model.architecture"},
          e.what());
+  }
+  if (!spec.train.init_from.empty()) {
+    try {
+      load_initial_weights(model->module(), spec.train.init_from, spec.train.init_from_strict);
+    } catch (const Error& e) {
+      fail(resolved, {"train.init_from"}, e.what());
+    }
   }
   NameCollector collector;
   for (const int64_t length : spec.train.eval_lengths) {

@@ -101,6 +101,9 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task,
   train.clip_norm = number(resolved, "train.clip");
   train.adamw.weight_decay = number(resolved, "train.weight_decay");
   train.seed = static_cast<uint64_t>(integer(resolved, "train.seed"));
+  train.init_from = at(resolved, "train.init_from").text();
+  train.init_from_strict = at(resolved, "train.init_from_strict").text() == "true";
+  train.checkpoint_every = integer(resolved, "train.checkpoint_every");
   train.eval_every = integer(resolved, "eval.every");
   train.eval_batches = integer(resolved, "eval.batches");
   train.generation_batches = integer(resolved, "eval.generation_batches");

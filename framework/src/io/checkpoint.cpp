@@ -18,13 +18,14 @@ namespace {
 
 constexpr std::string_view kSchemaAttribute = file_kinds::checkpoint.schema_attribute;
 
-// Dotted names of every dataset under /parameters.
-std::set<std::string> stored_parameters(const Hdf5File& file) {
+}  // namespace
+
+std::set<std::string> dotted_datasets(const Hdf5File& file, const std::string& group) {
   std::set<std::string> names;
   std::function<void(const std::string&, const std::string&)> walk =
-      [&](const std::string& group, const std::string& dotted) {
-        for (const std::string& child : file.children(group)) {
-          const std::string path = group + "/" + child;
+      [&](const std::string& folder, const std::string& dotted) {
+        for (const std::string& child : file.children(folder)) {
+          const std::string path = folder + "/" + child;
           const std::string name = dotted.empty() ? child : dotted + "." + child;
           if (file.is_group(path))
             walk(path, name);
@@ -32,11 +33,20 @@ std::set<std::string> stored_parameters(const Hdf5File& file) {
             names.insert(name);
         }
       };
-  if (file.contains(trial_paths::parameters)) walk(trial_paths::parameters, "");
+  if (file.contains(group)) walk(group, "");
   return names;
 }
 
-}  // namespace
+std::map<std::string, Tensor> read_tensor_tree(const Hdf5File& file, const std::string& group) {
+  std::map<std::string, Tensor> stored;
+  for (const std::string& name : dotted_datasets(file, group))
+    stored.emplace(name, file.read_tensor(hdf5_path(group, name)));
+  return stored;
+}
+
+std::map<std::string, Tensor> read_stored_parameters(const Hdf5File& file) {
+  return read_tensor_tree(file, trial_paths::parameters);
+}
 
 std::string checkpoint_dataset_path(std::string_view parameter_name) {
   return hdf5_path(trial_paths::parameters, parameter_name);
@@ -59,53 +69,74 @@ void save_checkpoint(const Module& model, const std::string& path, const std::st
 void load_checkpoint(const Module& model, const std::string& path) {
   Hdf5File file(path, Hdf5File::Mode::read);
   check_file(file, file_kinds::checkpoint);
-  std::map<std::string, Tensor> stored;
-  for (const std::string& name : stored_parameters(file))
-    stored.emplace(name, file.read_tensor(checkpoint_dataset_path(name)));
-  assign_parameters(model, stored, path);
+  assign_parameters(model, read_stored_parameters(file), path);
 }
 
-void assign_parameters(const Module& model, const std::map<std::string, Tensor>& stored,
-                       const std::string& source) {
-  // Everything is checked before the first parameter changes, so values that
-  // do not fit leave the model as it was.
-  std::vector<std::string> missing, mis_shaped;
+ParameterFit fit_parameters(const Module& model, const std::map<std::string, Tensor>& stored) {
+  ParameterFit fit;
   std::set<std::string> unexpected;
   for (const auto& entry : stored) unexpected.insert(entry.first);
   for (const auto& [name, tensor] : model.named_parameters()) {
     unexpected.erase(name);
     const auto found = stored.find(name);
     if (found == stored.end())
-      missing.push_back(fmt::format("'{}' (expected at /{})", name, checkpoint_dataset_path(name)));
+      fit.missing.push_back(name);
     else if (found->second.shape() != tensor.shape())
-      mis_shaped.push_back(fmt::format("'{}' is {} there but {} in the model", name,
-                                       shape_string(found->second.shape()),
-                                       shape_string(tensor.shape())));
+      fit.mis_shaped.push_back(fmt::format("'{}' is {} there but {} in the model", name,
+                                           shape_string(found->second.shape()),
+                                           shape_string(tensor.shape())));
+    else
+      fit.matching.push_back(name);
   }
-  std::vector<std::string> problems;
-  const auto listed = [](const auto& names) {
+  fit.unexpected.assign(unexpected.begin(), unexpected.end());
+  return fit;
+}
+
+std::string ParameterFit::problems() const {
+  const auto listed = [](const std::vector<std::string>& names) {
     constexpr std::size_t kShown = 8;  // a model of another size mismatches everywhere
     std::vector<std::string> shown(names.begin(),
                                    std::next(names.begin(), std::min(names.size(), kShown)));
     if (names.size() > kShown) shown.push_back(fmt::format("and {} more", names.size() - kShown));
     return fmt::format("{}", fmt::join(shown, ", "));
   };
+  std::vector<std::string> missing_where;
+  for (const std::string& name : missing)
+    missing_where.push_back(
+        fmt::format("'{}' (expected at /{})", name, checkpoint_dataset_path(name)));
+  std::vector<std::string> problems;
   if (!missing.empty())
-    problems.push_back(fmt::format("{} parameter(s) missing: {}", missing.size(), listed(missing)));
+    problems.push_back(
+        fmt::format("{} parameter(s) missing: {}", missing.size(), listed(missing_where)));
   if (!mis_shaped.empty())
     problems.push_back(
         fmt::format("{} of another shape: {}", mis_shaped.size(), listed(mis_shaped)));
   if (!unexpected.empty())
     problems.push_back(
         fmt::format("{} that this model does not have: {}", unexpected.size(), listed(unexpected)));
-  if (!problems.empty())
-    throw IoError(
-        fmt::format("{}: does not fit this model: {}", source, fmt::join(problems, "; ")));
-  for (const auto& [name, parameter] : model.named_parameters()) {
-    Tensor target = parameter;  // a handle on the parameter's values
+  return fmt::format("{}", fmt::join(problems, "; "));
+}
+
+void assign_matching_parameters(const Module& model, const std::map<std::string, Tensor>& stored,
+                                const ParameterFit& fit) {
+  std::map<std::string, Tensor> parameters;
+  for (const auto& [name, parameter] : model.named_parameters())
+    parameters.emplace(name, parameter);
+  for (const std::string& name : fit.matching) {
+    Tensor target = parameters.at(name);  // a handle on the parameter's values
     const std::span<const float> values = stored.at(name).values();
     std::copy(values.begin(), values.end(), target.data());
   }
+}
+
+void assign_parameters(const Module& model, const std::map<std::string, Tensor>& stored,
+                       const std::string& source) {
+  // Everything is checked before the first parameter changes, so values that
+  // do not fit leave the model as it was.
+  const ParameterFit fit = fit_parameters(model, stored);
+  if (!fit.exact())
+    throw IoError(fmt::format("{}: does not fit this model: {}", source, fit.problems()));
+  assign_matching_parameters(model, stored, fit);
 }
 
 }  // namespace attnlab

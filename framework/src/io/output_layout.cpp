@@ -4,10 +4,15 @@
 
 #include "attnlab/error.hpp"
 #include "attnlab/io/atomic_file.hpp"
+#include "attnlab/io/training_state.hpp"
 
 namespace attnlab {
 
 namespace fs = std::filesystem;
+
+fs::path OutputLayout::resume_point(const std::string& id) const {
+  return resume_point_path(trial_file(id));  // named beside the trial file by run_trial
+}
 
 std::vector<std::pair<std::string, std::string>> OutputLayout::named_paths() {
   const OutputLayout at("");
@@ -26,6 +31,7 @@ std::vector<std::pair<std::string, std::string>> OutputLayout::named_paths() {
           {"log", text(at.log(id))},
           {"failure", text(at.failure(id))},
           {"holder", text(at.holder(id))},
+          {"resume_point", text(at.resume_point(id))},
           {"unreadable", text(at.unreadable())},
           {"superseded", text(at.superseded())},
           {"slurm", text(at.slurm())},

@@ -16,8 +16,9 @@
 namespace attnlab {
 namespace {
 
-constexpr FileKind kAllKinds[] = {file_kinds::trial, file_kinds::experiment, file_kinds::checkpoint,
-                                  file_kinds::head_metrics, file_kinds::head_ablation};
+constexpr FileKind kAllKinds[] = {file_kinds::trial,         file_kinds::experiment,
+                                  file_kinds::checkpoint,    file_kinds::head_metrics,
+                                  file_kinds::head_ablation, file_kinds::training_state};
 
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);

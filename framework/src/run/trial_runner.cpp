@@ -7,12 +7,15 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "activation_recorder.hpp"
 #include "attnlab/experiment/trial_spec.hpp"
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/hdf5_file.hpp"
+#include "attnlab/io/parameter_file.hpp"
 #include "attnlab/io/provenance.hpp"
+#include "attnlab/io/training_state.hpp"
 #include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
 #include "attnlab/threads.hpp"
@@ -90,6 +93,60 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
                            static_cast<double>(e.*metric.member));
 }
 
+// The resume point a killed run of this trial left at `path`, loaded into
+// `model`; none when there is none, and none (said on stderr, the file set
+// aside) when it is damaged or another trial's: the trial then starts over.
+std::optional<ResumePoint> resume_point(const std::filesystem::path& path, const Trial& trial,
+                                        const TrainOptions& options, const Module& model) {
+  std::error_code absent;
+  if (options.checkpoint_every == 0 || !std::filesystem::exists(path, absent)) return std::nullopt;
+  std::string problem;
+  try {
+    ResumePoint point = read_resume_point(path, model);
+    if (point.trial_id == trial.id && point.training.step < options.steps) return point;
+    problem =
+        fmt::format("{}: is trial {}'s state at step {}, not trial {}'s before step {}",
+                    path.string(), point.trial_id, point.training.step, trial.id, options.steps);
+  } catch (const Error& e) {
+    problem = e.what();
+  }
+  std::filesystem::path aside = path;
+  aside += ".unusable";
+  std::filesystem::rename(path, aside, absent);
+  fmt::print(stderr, "attnlab: {}; trial {} starts from step 0 (the file is kept as {})\n", problem,
+             trial.id, aside.string());
+  return std::nullopt;
+}
+
+// A copy of every parameter's values (the model trains on).
+ParameterSnapshot snapshot_of(const TaskModel& model, int64_t step) {
+  ParameterSnapshot snapshot{.step = step, .parameters = {}};
+  for (const auto& [name, tensor] : model.module().named_parameters())
+    snapshot.parameters.emplace(name, Tensor::from_values(tensor.shape(), tensor.values()));
+  return snapshot;
+}
+
+// Records again the snapshots a resumed trial took before it was stopped, each
+// from its parameters: the same activations, as the same forward pass computes them.
+void record_again(ActivationRecorder& recorder, const TrialSpec& spec,
+                  const std::vector<ParameterSnapshot>& snapshots) {
+  if (snapshots.empty()) return;
+  Rng init = seeded_rng(spec.train.seed, "init");
+  const TaskModel past(spec.shape, spec.model, init);
+  for (const ParameterSnapshot& snapshot : snapshots) {
+    assign_parameters(past.module(), snapshot.parameters, "a resumed trial's snapshot");
+    recorder.record(past, snapshot.step);  // queues copies: `past` may change next
+  }
+}
+
+void write_initial_weights(Hdf5File& file, const std::string& source,
+                           const InitialWeights& loaded) {
+  if (source.empty()) return;
+  file.set_attribute("/", "init_from", source);
+  file.set_attribute("/", "init_from_loaded", loaded.account);
+  file.set_attribute("/", "init_from_digest", loaded.digest);
+}
+
 }  // namespace
 
 TaskBatch recorded_examples(const TrialSpec& spec, const Task& task) {
@@ -98,7 +155,8 @@ TaskBatch recorded_examples(const TrialSpec& spec, const Task& task) {
 }
 
 double run_trial(const TrialTicket& ticket, const std::string& path,
-                 const std::function<void(const TrainRecord&)>& on_step) {
+                 const std::function<void(const TrainRecord&)>& on_step,
+                 const std::function<void(int64_t step)>& on_resume) {
   const auto start = std::chrono::steady_clock::now();
   const BuiltTrial built = build_trial(ticket.trial.config);
   const TrialSpec& spec = built.spec;
@@ -106,24 +164,50 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
   set_thread_count(spec.threads);
   Rng init = seeded_rng(spec.train.seed, "init");
   const TaskModel model(spec.shape, spec.model, init);
+  const InitialWeights initial =
+      spec.train.init_from.empty()
+          ? InitialWeights{}
+          : load_initial_weights(model.module(), spec.train.init_from, spec.train.init_from_strict);
+  const std::filesystem::path resume_path = resume_point_path(path);
+  std::optional<ResumePoint> resumed =
+      resume_point(resume_path, ticket.trial, spec.train, model.module());
+  std::vector<ParameterSnapshot> recorded =
+      resumed ? resumed->recorded : std::vector<ParameterSnapshot>{};
+  const double seconds_before = resumed ? resumed->seconds : 0.0;
+  if (resumed && on_resume) on_resume(resumed->training.step);
+  const auto seconds_so_far = [&] {
+    return seconds_before +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
 
   double seconds = 0.0;
   write_hdf5_atomically(path, [&](Hdf5File& file) {
     write_trial_attributes(file, ticket);
+    write_initial_weights(file, spec.train.init_from, initial);
+    if (resumed) file.set_attribute("/", "resumed_from_step", resumed->training.step);
     file.set_attribute("/", "status", "running");
     ActivationRecorder recorder(file, spec, *task);
+    record_again(recorder, spec, recorded);
     const std::vector<EvaluationSetting> settings = built.evaluation_settings();
+    TrainingCheckpoints checkpoints{
+        .resume_from = resumed ? &resumed->training : nullptr,
+        .save = [&](const TrainingState& state) {
+          write_resume_point(resume_path, {ticket.trial.id, state, recorded, seconds_so_far()},
+                             model.module());
+        }};
     std::vector<TrainRecord> history;
     try {
       history = train(
           model, *task, spec.train,
           [&](const TrainRecord& r) {
             if (recorder.enabled() && spec.record.every > 0 && r.step % spec.record.every == 0 &&
-                r.step != spec.train.steps)
+                r.step != spec.train.steps) {
               recorder.record(model, r.step);
+              if (spec.train.checkpoint_every > 0) recorded.push_back(snapshot_of(model, r.step));
+            }
             if (on_step) on_step(r);
           },
-          settings);
+          settings, checkpoints);
     } catch (const TrialInterrupted&) {
       throw;  // nothing is kept: the writes still waiting are dropped
     } catch (const std::exception& training_error) {
@@ -137,10 +221,12 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
     for (const Tensor& p : model.module().parameters()) parameters += p.numel();
     file.set_attribute(trial_paths::final, kParametersFigure, static_cast<double>(parameters));
     write_parameters(file, model.module());
-    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    seconds = seconds_so_far();
     file.set_attribute("/", "wall_time_seconds", seconds);
     file.set_attribute("/", "status", "finished");
   });
+  std::error_code already_gone;  // the trial is finished: its resume point is of no more use
+  std::filesystem::remove(resume_path, already_gone);
   return seconds;
 }
 

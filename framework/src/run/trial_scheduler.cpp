@@ -47,6 +47,7 @@ TrialSelection select_trials_to_run(const Experiment& experiment, const OutputLa
       std::error_code ignored;  // left by a worker or run killed after the trial finished
       fs::remove(layout.failure(trial.id), ignored);
       fs::remove(layout.holder(trial.id), ignored);
+      fs::remove(layout.resume_point(trial.id), ignored);
     }
     if (state.kind == TrialFileState::Kind::damaged)
       warn(fmt::format("{}; the trial runs again",
@@ -74,6 +75,10 @@ WorkerCommand parse_worker_arguments(const std::vector<std::string>& arguments) 
 }
 
 void install_stop_handlers() {
+  // A process may run one scheduler after another (the Python module's
+  // attnlab.run): each starts from no signal, or a Ctrl-C that stopped the
+  // last run would stop the next one at its first look.
+  signals_received = 0;
   struct sigaction action {};
   action.sa_handler = count_signal;
   sigaction(SIGINT, &action, nullptr);

@@ -1,9 +1,12 @@
 #include "attnlab/train/optimizer.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 
+#include "attnlab/error.hpp"
 #include "tensor/eigen.hpp"
 
 namespace attnlab {
@@ -36,6 +39,22 @@ void AdamW::step(float lr) {
     v = options_.beta2 * v + (1.0f - options_.beta2) * grad.square();
     value -= step_size * m / (v.sqrt() * inv_sqrt_correction2 + options_.eps);
   }
+}
+
+void AdamW::restore(AdamWState state) {
+  const auto fits = [&](const std::vector<std::vector<float>>& moments) {
+    if (moments.size() != parameters_.size()) return false;
+    for (std::size_t i = 0; i < moments.size(); ++i)
+      if (static_cast<int64_t>(moments[i].size()) != parameters_[i].numel()) return false;
+    return true;
+  };
+  if (!fits(state.first_moment) || !fits(state.second_moment) || state.steps < 0)
+    throw Error(
+        fmt::format("an optimizer state of {} moments does not fit AdamW over these {} parameters",
+                    state.first_moment.size(), parameters_.size()));
+  steps_ = state.steps;
+  first_moment_ = std::move(state.first_moment);
+  second_moment_ = std::move(state.second_moment);
 }
 
 void AdamW::zero_grad() {

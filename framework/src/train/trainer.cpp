@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 #include "attnlab/error.hpp"
 #include "attnlab/ops.hpp"
@@ -177,15 +178,55 @@ float learning_rate(const TrainOptions& options, int64_t step) {
       step);
 }
 
+namespace {
+
+std::string rng_text(const Rng& rng) {
+  std::ostringstream text;
+  text << rng;
+  return text.str();
+}
+
+void restore_rng(Rng& rng, const std::string& text, const char* which) {
+  std::istringstream stream(text);
+  stream >> rng;
+  if (stream.fail())
+    throw Error(fmt::format("a training state's {} stream is not a generator's state", which));
+}
+
+// The loss of `record` when it is finite; the error training stops with otherwise.
+void check_finite_loss(const TrainRecord& record) {
+  if (std::isfinite(record.loss)) return;
+  const std::string loss_text =  // "nan", whatever its sign bit
+      std::isnan(record.loss) ? "nan" : fmt::format("{}", record.loss);
+  if (record.step == 1)  // no update yet: the model as built computes it, which is a fault
+    throw Error(fmt::format(
+        "the loss of the untrained model is {} at step 1, before any update: its forward "
+        "pass is not finite as initialized (an initialization too large, or a plugin's "
+        "bug), which is not divergence",
+        loss_text));
+  throw Error(fmt::format("{}: loss is {} at step {}", kDivergedMessage, loss_text, record.step));
+}
+
+}  // namespace
+
 std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                                const TrainOptions& options,
                                const std::function<void(const TrainRecord&)>& on_step,
-                               std::span<const EvaluationSetting> settings) {
+                               std::span<const EvaluationSetting> settings,
+                               const TrainingCheckpoints& checkpoints) {
   Rng data_rng = seeded_rng(options.seed, "data");
   Rng dropout_rng = seeded_rng(options.seed, "dropout");
   Rng position_rng = seeded_rng(options.seed, "positions");
   const std::vector<Tensor> parameters = model.module().parameters();
   AdamW optimizer(parameters, options.adamw);
+  std::vector<TrainRecord> history;
+  if (const TrainingState* state = checkpoints.resume_from) {
+    restore_rng(data_rng, state->data_rng, "data");
+    restore_rng(dropout_rng, state->dropout_rng, "dropout");
+    restore_rng(position_rng, state->position_rng, "position");
+    optimizer.restore(state->optimizer);
+    history = state->history;
+  }
   const std::unique_ptr<Task> own_validation_task =
       options.validation_batches > 0 ? task.validation_task() : nullptr;
   const Task& validation_task = own_validation_task ? *own_validation_task : task;
@@ -193,8 +234,7 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                                .dropout_rng = &dropout_rng,
                                .observer = nullptr,
                                .position_rng = &position_rng};
-  std::vector<TrainRecord> history;
-  for (int64_t step = 0; step < options.steps; ++step) {
+  for (auto step = static_cast<int64_t>(history.size()); step < options.steps; ++step) {
     const TaskBatch data = scored_batch(task, model.shape(), options.batch, data_rng);
     Tensor loss = ops::cross_entropy(model.forward(data, context), data.targets, kIgnoreTarget);
     TrainRecord record{.step = step + 1,
@@ -202,18 +242,7 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                        .lr = learning_rate(options, step),
                        .grad_norm = 0.0f,
                        .eval = {}};
-    if (!std::isfinite(record.loss)) {
-      const std::string loss_text =  // "nan", whatever its sign bit
-          std::isnan(record.loss) ? "nan" : fmt::format("{}", record.loss);
-      if (step == 0)  // no update yet: the model as built computes it, which is a fault
-        throw Error(fmt::format(
-            "the loss of the untrained model is {} at step 1, before any update: its forward "
-            "pass is not finite as initialized (an initialization too large, or a plugin's "
-            "bug), which is not divergence",
-            loss_text));
-      throw Error(
-          fmt::format("{}: loss is {} at step {}", kDivergedMessage, loss_text, record.step));
-    }
+    check_finite_loss(record);
     loss.backward();
     record.grad_norm = clip_gradient_norm(parameters, options.clip_norm);
     optimizer.step(record.lr);
@@ -223,6 +252,14 @@ std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
       record.eval = evaluate_all(model, task, options, settings, validation_task);
     history.push_back(record);
     if (on_step) on_step(record);
+    if (!last && checkpoints.save && options.checkpoint_every > 0 &&
+        (step + 1) % options.checkpoint_every == 0)
+      checkpoints.save({.step = step + 1,
+                        .optimizer = optimizer.state(),
+                        .data_rng = rng_text(data_rng),
+                        .dropout_rng = rng_text(dropout_rng),
+                        .position_rng = rng_text(position_rng),
+                        .history = history});
   }
   return history;
 }

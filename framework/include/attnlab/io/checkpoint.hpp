@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "attnlab/io/provenance.hpp"
 #include "attnlab/nn/module.hpp"
@@ -42,6 +44,28 @@ void save_checkpoint(const Module& model, const std::string& path,
 /// the file and every parameter missing, of another shape, or that the model
 /// does not have (assign_parameters), or a newer schema.
 void load_checkpoint(const Module& model, const std::string& path);
+
+/// Dotted names of every dataset under `group` of an open file (the inverse of hdf5_path).
+std::set<std::string> dotted_datasets(const Hdf5File& file, const std::string& group);
+/// Every tensor under `group` of an open file, by dotted name.
+std::map<std::string, Tensor> read_tensor_tree(const Hdf5File& file, const std::string& group);
+/// Every tensor under /parameters of an open file, by dotted name.
+std::map<std::string, Tensor> read_stored_parameters(const Hdf5File& file);
+
+/// How stored tensors fit a model's parameters, by dotted name.
+struct ParameterFit {
+  std::vector<std::string> matching;    // same name and shape
+  std::vector<std::string> missing;     // the model's, absent from what is stored
+  std::vector<std::string> mis_shaped;  // "'name' is [a, b] there but [c, d] in the model"
+  std::vector<std::string> unexpected;  // stored, not the model's
+  bool exact() const { return missing.empty() && mis_shaped.empty() && unexpected.empty(); }
+  /// What does not fit, each kind listed (at most 8 names each): "" when exact.
+  std::string problems() const;
+};
+ParameterFit fit_parameters(const Module& model, const std::map<std::string, Tensor>& stored);
+/// Overwrites the parameters `fit` found matching; leaves the others as they are.
+void assign_matching_parameters(const Module& model, const std::map<std::string, Tensor>& stored,
+                                const ParameterFit& fit);
 
 /// Overwrites every parameter of `model` with the tensor of its dotted name in
 /// `stored`, after checking them all: IoError starting with `source` that lists

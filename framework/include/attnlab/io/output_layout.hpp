@@ -6,7 +6,7 @@
 //   OUTPUT_DIR/plan.yaml            the plan: trials, ids, fingerprint
 //   OUTPUT_DIR/results.{h5,csv,md}  the experiment's index and tables; trials.csv
 //   OUTPUT_DIR/trials/<id>.h5       a finished trial (.yaml its ticket, .log, .failed,
-//                                   .running: who runs it now)
+//                                   .running: who runs it now, .resume: where it goes on)
 //   OUTPUT_DIR/trials/unreadable/   damaged trial files set aside
 //   OUTPUT_DIR/superseded/<time>/   what another plan left, moved aside by --force
 //   OUTPUT_DIR/slurm/               job scripts `attnlab slurm` wrote, their logs, job ids
@@ -41,6 +41,8 @@ class OutputLayout {
   std::filesystem::path log(const std::string& id) const { return trials() / (id + ".log"); }
   /// Written when a trial fails: its reason (removed when it is run again).
   std::filesystem::path failure(const std::string& id) const { return trials() / (id + ".failed"); }
+  /// The trial's checkpoint to resume from (train.checkpoint_every; removed when it finishes).
+  std::filesystem::path resume_point(const std::string& id) const;
   /// Who runs the trial now (host, process, job, since when); removed when it ends.
   std::filesystem::path holder(const std::string& id) const { return trials() / (id + ".running"); }
   /// Where damaged trial files are set aside.

@@ -33,6 +33,9 @@ inline constexpr FileKind checkpoint{"checkpoint", "attnlab_checkpoint_schema", 
 /// analysis/head_metrics.h5 and analysis/head_ablation.h5 (docs/analysis.md).
 inline constexpr FileKind head_metrics{"head_metrics", "attnlab_analysis_schema", 1, 1, false};
 inline constexpr FileKind head_ablation{"head_ablation", "attnlab_analysis_schema", 1, 1, false};
+/// trials/<id>.resume: a trial's checkpoint to resume from (io/training_state.hpp).
+inline constexpr FileKind training_state{"training_state", "attnlab_training_state_schema", 1, 1,
+                                         false};
 }  // namespace file_kinds
 
 /// The root attributes write_provenance writes.

@@ -43,9 +43,14 @@ class TrialInterrupted : public Error {
 TaskBatch recorded_examples(const TrialSpec& spec, const Task& task);
 
 /// Trains the ticket's trial and writes its results to `path` (atomically).
-/// on_step is called after every step and may throw TrialInterrupted. Returns the
-/// wall time in seconds; training errors (divergence, ...) propagate.
+/// With train.checkpoint_every, it saves its training state beside `path`
+/// (resume_point_path) every so many steps and, when a killed run left one,
+/// continues from it, calling on_resume with its step, to exactly the result
+/// of a run never stopped. on_step is called after every step and may throw
+/// TrialInterrupted. Returns the wall time in seconds (of every run of the
+/// trial); training errors (divergence, ...) propagate.
 double run_trial(const TrialTicket& ticket, const std::string& path,
-                 const std::function<void(const TrainRecord&)>& on_step = {});
+                 const std::function<void(const TrainRecord&)>& on_step = {},
+                 const std::function<void(int64_t step)>& on_resume = {});
 
 }  // namespace attnlab

@@ -15,6 +15,13 @@ struct AdamWOptions {
   float weight_decay = 0.01f;
 };
 
+/// What AdamW carries from one step to the next: the moments of every
+/// parameter, in the order given to it, and the steps taken (bias correction).
+struct AdamWState {
+  int64_t steps = 0;
+  std::vector<std::vector<float>> first_moment, second_moment;
+};
+
 class AdamW {
  public:
   AdamW(std::vector<Tensor> parameters, AdamWOptions options = {});
@@ -23,6 +30,9 @@ class AdamW {
   void step(float lr);
   void zero_grad();
   int64_t steps_taken() const { return steps_; }
+  AdamWState state() const { return {steps_, first_moment_, second_moment_}; }
+  /// Continues from `state` (of an AdamW over parameters of the same sizes, else Error).
+  void restore(AdamWState state);
 
  private:
   std::vector<Tensor> parameters_;

@@ -45,6 +45,12 @@ struct TrainOptions {
   // validation_task() where it has one (a corpus's validation part): what
   // `tune:` selects on. 0 = none.
   int64_t validation_batches = 0;
+  // Where the parameters start from ("" = the seed's initialization): a
+  // checkpoint, trial or safetensors file, as an absolute path.
+  std::string init_from;
+  bool init_from_strict = true;  // every parameter must match (else the matching subset loads)
+  // Steps between the checkpoints a killed trial resumes from (0 = none).
+  int64_t checkpoint_every = 0;
 };
 
 /// The evaluation setting name of the validation evaluation: its figures are
@@ -140,12 +146,33 @@ inline constexpr const char* kDivergedMessage = "training diverged";
 /// The learning rate of 0-based `step` under the options' schedule.
 float learning_rate(const TrainOptions& options, int64_t step);
 
+/// Everything training carries from one step to the next besides the model's
+/// parameters: what a trial's checkpoint stores (train.checkpoint_every), so
+/// that training continued from it ends exactly as training never stopped.
+struct TrainingState {
+  int64_t step = 0;  // updates done
+  AdamWState optimizer;
+  // The data, dropout and position streams (std::mt19937_64's text form).
+  std::string data_rng, dropout_rng, position_rng;
+  std::vector<TrainRecord> history;  // one record per step done
+};
+
+/// Where training starts and what it saves on the way.
+struct TrainingCheckpoints {
+  // Continue from this state (the model already holds its parameters); null: step 0.
+  const TrainingState* resume_from = nullptr;
+  // Called after every options.checkpoint_every-th step but the last, after on_step.
+  std::function<void(const TrainingState&)> save;
+};
+
 /// Trains `model` in place on batches of the task's training length; calls
 /// on_step (if set) after every step, and it may throw to stop training. Throws
-/// Error if the loss becomes NaN or infinite.
+/// Error if the loss becomes NaN or infinite. Returns every step's record
+/// (those of a resumed state's steps first).
 std::vector<TrainRecord> train(const TaskModel& model, const Task& task,
                                const TrainOptions& options,
                                const std::function<void(const TrainRecord&)>& on_step = {},
-                               std::span<const EvaluationSetting> settings = {});
+                               std::span<const EvaluationSetting> settings = {},
+                               const TrainingCheckpoints& checkpoints = {});
 
 }  // namespace attnlab
