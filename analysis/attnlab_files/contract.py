@@ -82,6 +82,7 @@ TRIAL_FILE_PATHS = {
     "setting_group": "metrics/eval/settings/<setting>/length_<L>",
     "inputs": "activations/inputs",
     "snapshot": "activations/step_<NNNNNN>",
+    "parameter_snapshot": "parameter_snapshots/step_<NNNNNN>",
 }
 
 

@@ -25,6 +25,7 @@ struct EvalFlags {
   std::string file, task, lengths;
   std::vector<std::string> task_parameters, settings, overrides;
   bool json = false, recorded = false;
+  int64_t step = -1;
 };
 
 // "k=v,k2=v2" as the YAML flow map "{k: v, k2: v2}".
@@ -78,9 +79,10 @@ std::vector<FlagOverride> overrides_of(const EvalFlags& flags) {
 
 void print_table(const EvalFlags& flags, const SavedModel& saved, const Reevaluation& result) {
   const TrialSpec& spec = saved.spec();
-  fmt::print("attnlab eval {}: {} trained on {} (length {}); evaluated on {}, {}\n", flags.file,
-             to_string(spec.shape), spec.task.name, saved.task().length(), result.task,
-             result.setup);
+  fmt::print("attnlab eval {}: {} trained on {} (length {}){}; evaluated on {}, {}\n", flags.file,
+             to_string(spec.shape), spec.task.name, saved.task().length(),
+             saved.step() == spec.train.steps ? "" : fmt::format(", at step {}", saved.step()),
+             result.task, result.setup);
   std::size_t width = 6;
   const auto figures = result.figures();
   for (const auto& figure : figures) width = std::max(width, figure.first.size());
@@ -111,7 +113,10 @@ int run_eval(const std::vector<std::string>& arguments) {
       "evaluate the record.examples examples the trial records its activations on (stored in "
       "its file under activations/inputs when it records), not the evaluation batches: figures "
       "eval_<metric>[recorded], which a re-implementation can compute on the same inputs")(
-      "json", po::bool_switch(&flags.json), "print the figures as JSON");
+      "step", po::value(&flags.step),
+      "evaluate the parameters of this record.every step (a trial recorded with "
+      "record.parameters stores them), not the last step's")("json", po::bool_switch(&flags.json),
+                                                             "print the figures as JSON");
   if (parse_with_positional(
           arguments, options, flags.file,
           "Rebuilds the model of FILE (a trial file of a run, OUTPUT/trials/<id>.h5, or a "
@@ -126,7 +131,9 @@ int run_eval(const std::vector<std::string>& arguments) {
     throw ConfigError(
         "expected a trial file or checkpoint, e.g. attnlab eval runs/NAME/trials/<id>.h5");
   check_file_at(flags.file);  // in a child: HDF5 may crash on a damaged file
-  const SavedModel saved(flags.file);
+  if (flags.step != -1 && flags.step < 1)
+    throw ConfigError(fmt::format("--step {}: expected a step >= 1", flags.step));
+  const SavedModel saved(flags.file, flags.step);
   const std::vector<FlagOverride> overrides = overrides_of(flags);
   Reevaluation result;
   try {
@@ -142,8 +149,11 @@ int run_eval(const std::vector<std::string>& arguments) {
   }
   nlohmann::ordered_json figures = nlohmann::ordered_json::object();
   for (const auto& [name, value] : result.figures()) figures[name] = value;
-  const nlohmann::ordered_json json = {
-      {"file", flags.file}, {"task", result.task}, {"setup", result.setup}, {"figures", figures}};
+  const nlohmann::ordered_json json = {{"file", flags.file},
+                                       {"step", saved.step()},
+                                       {"task", result.task},
+                                       {"setup", result.setup},
+                                       {"figures", figures}};
   std::cout << json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   return 0;
 }

@@ -24,7 +24,7 @@ heads: {count: 2}
 task: {name: induction, symbols: 8, length: 4}
 train: {steps: 4, warmup: 1}
 eval: {every: 2, batches: 1, generation_batches: 1, lengths: [3], settings: [{min_repeat: 3}]}
-record: {tensors: ['**'], examples: 2, heads: [1]}
+record: {tensors: ['**'], examples: 2, heads: [1], every: 2, parameters: true}
 ablation: {grid: {model.layers: [1, 2]}}
 solved: {figure: eval_exact_match, at_least: 0.99}
 seeds: 1

@@ -193,6 +193,29 @@ try:
     refused("inside the output directory of a run", "import", exported, "--output", os.path.join(run, "m.h5"))
     assert not os.path.exists(out) and not os.path.exists(os.path.join(run, "m.h5"))
 
+    # record.parameters: the parameters of a record.every step evaluate to what training
+    # measured at that step, bit for bit; a step without them is refused with those it has.
+    stepped = os.path.join(work, "stepped.yaml")
+    with open(stepped, "w") as f:
+        f.write("model: {d_model: 16, layers: 1, ffn: 32}\ntask: {name: reverse, length: 5}\n"
+                "train: {steps: 30, batch: 8, warmup: 2}\neval: {every: 10, batches: 2}\n"
+                "record: {every: 10, parameters: true}\nseeds: 1\n")
+    attnlab_ok("run", stepped, "-q", "-o", f"output={os.path.join(work, 'stepped')}")
+    [snapshotted] = [os.path.join(work, "stepped", "trials", n)
+                     for n in os.listdir(os.path.join(work, "stepped", "trials")) if n.endswith(".h5")]
+    with h5py.File(snapshotted) as f:
+        assert sorted(f["parameter_snapshots"]) == ["step_000010", "step_000020"], list(f["parameter_snapshots"])
+        measured = {int(s): {m: float(f[f"metrics/eval/length_5/{m}"][i]) for m in ("loss", "accuracy")}
+                    for i, s in enumerate(f["metrics/eval/step"][()])}
+    for step in (10, 20, 30):
+        at_step = json.loads(attnlab_ok("eval", snapshotted, "--json", "--step", str(step)))
+        assert at_step["step"] == step, at_step
+        for metric, value in measured[step].items():
+            assert at_step["figures"][f"eval_{metric}"] == value, (step, metric, at_step, value)
+    assert measured[10]["loss"] != measured[20]["loss"]
+    refused([snapshotted, "no parameters of step 15", "steps 10, 20, 30"], "eval", snapshotted, "--step", "15")
+    refused("--step 0: expected a step >= 1", "eval", snapshotted, "--step", "0")
+
     # A checkpoint of attnlab train stores its configuration; one without it is named as such.
     checkpoint = os.path.join(work, "trained.h5")
     attnlab_ok("train", "--steps", "3", "--d-model", "16", "--heads", "2", "--layers", "1",

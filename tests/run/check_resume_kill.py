@@ -2,7 +2,7 @@
 """A trial killed with kill -9 at a random step resumes from its last
 checkpoint (train.checkpoint_every) and ends bit-identical to a run that was
 never stopped: every dataset (metrics, recorded snapshots before and after the
-kill, parameters) and every final figure. A damaged resume point is set
+kill, parameters of every snapshot and the last) and every final figure. A damaged resume point is set
 aside, never taken: the trial starts over and still ends the same.
 
 usage: check_resume_kill.py ATTNLAB"""
@@ -24,7 +24,7 @@ positional: {randomized: 48}
 task: {name: reverse, length: 8}
 train: {steps: 1200, batch: 16, warmup: 20, checkpoint_every: 40, threads: 1}
 eval: {every: 100, batches: 2, lengths: [6]}
-record: {tensors: ['**.self_attn.weights', logits], every: 150, examples: 4}
+record: {tensors: ['**.self_attn.weights', logits], every: 150, examples: 4, parameters: true}
 seeds: [3]
 """
 

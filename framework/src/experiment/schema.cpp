@@ -400,6 +400,10 @@ const std::vector<KeySpec>& trial_keys() {
               4096),
       integer("record.every", text_of(record.every),
               "also record every k steps (0 = only after training)", 0),
+      boolean("record.parameters", record.parameters,
+              "also store the model's parameters at each record.every step (under "
+              "/parameter_snapshots/step_<N>; the last step's are /parameters), so that any "
+              "recorded step can be recomputed and evaluated (attnlab eval --step N)"),
   };
   return keys;
 }

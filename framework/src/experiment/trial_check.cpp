@@ -243,6 +243,10 @@ void check_recording(const ConfigNode& resolved, const TrialSpec& spec,
           "'**' spans segments, e.g. '**.weights'); this model reports e.g. {}, {}",
           item.location().str(), pattern, *reported.begin(), *reported.rbegin()));
   }
+  if (spec.record.parameters && spec.record.every == 0)
+    fail(resolved, {"record.parameters", "record.every"},
+         "stores the parameters at each record.every step, and record.every is 0 (the last "
+         "step's parameters are always stored, under /parameters): set record.every");
   for (const int64_t layer : spec.record.layers)
     if (layer >= spec.model.decoder_layers)
       fail(resolved, {"record.layers"},

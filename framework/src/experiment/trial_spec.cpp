@@ -134,6 +134,7 @@ TrialSpec trial_spec(const ConfigNode& resolved, const Task& task,
   spec.record.heads = integers(resolved, "record.heads");
   spec.record.examples = integer(resolved, "record.examples");
   spec.record.every = integer(resolved, "record.every");
+  spec.record.parameters = at(resolved, "record.parameters").text() == "true";
   return spec;
 }
 

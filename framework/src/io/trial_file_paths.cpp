@@ -16,8 +16,14 @@ std::string evaluation_group_text(std::string_view setting, std::string_view len
                          : fmt::format("{}/settings/{}/length_{}", evaluation, setting, length);
 }
 
+constexpr std::string_view kParameterSnapshots = "parameter_snapshots";
+
 std::string snapshot_text(std::string_view step) {
   return fmt::format("{}/{}{}", activations, kSnapshotPrefix, step);
+}
+
+std::string parameter_snapshot_text(std::string_view step) {
+  return fmt::format("{}/{}{}", kParameterSnapshots, kSnapshotPrefix, step);
 }
 
 }  // namespace
@@ -28,6 +34,10 @@ std::string evaluation_group(std::string_view setting, int64_t length) {
 
 std::string snapshot_group(int64_t step) {
   return snapshot_text(fmt::format("{:06d}", step));
+}
+
+std::string parameter_snapshot_group(int64_t step) {
+  return parameter_snapshot_text(fmt::format("{:06d}", step));
 }
 
 int64_t snapshot_step(std::string_view group_name) {
@@ -51,7 +61,8 @@ std::vector<std::pair<std::string, std::string>> named() {
           {"evaluation_group", evaluation_group_text("", "<L>")},
           {"setting_group", evaluation_group_text("<setting>", "<L>")},
           {"inputs", inputs},
-          {"snapshot", snapshot_text("<NNNNNN>")}};
+          {"snapshot", snapshot_text("<NNNNNN>")},
+          {"parameter_snapshot", parameter_snapshot_text("<NNNNNN>")}};
 }
 
 }  // namespace attnlab::trial_paths

@@ -147,6 +147,22 @@ void ActivationRecorder::record(const TaskModel& model, int64_t step) {
   }
 }
 
+void ActivationRecorder::record_parameters(const TaskModel& model, int64_t step) {
+  std::vector<std::pair<std::string, Tensor>> copies;
+  std::size_t bytes = 0;
+  for (const auto& [name, tensor] : model.module().named_parameters()) {
+    copies.emplace_back(name, Tensor::from_values(tensor.shape(), tensor.values()));
+    bytes += static_cast<std::size_t>(tensor.numel()) * sizeof(float);
+  }
+  writer_.submit(
+      [&file = file_, step, copies = std::move(copies)] {
+        const std::string group = trial_paths::parameter_snapshot_group(step);
+        for (const auto& [name, tensor] : copies) file.write_tensor(hdf5_path(group, name), tensor);
+        file.set_attribute(group, "step", step);
+      },
+      bytes);
+}
+
 void ActivationRecorder::abandon_after(const std::exception& training_error) {
   const std::exception_ptr write_failure = writer_.abandon();
   if (!write_failure) return;

@@ -22,6 +22,9 @@ class ActivationRecorder {
   /// computed now, written in the background. Until finish() returns, nothing
   /// else may touch the file; rethrows an earlier write's error.
   void record(const TaskModel& model, int64_t step);
+  /// Stores a copy of `model`'s parameters under /parameter_snapshots/step_<step>,
+  /// written in the background as activations are.
+  void record_parameters(const TaskModel& model, int64_t step);
   /// Returns when every recorded activation is written; rethrows a write's error.
   void finish() { writer_.finish(); }
   /// After training stopped with `training_error`: drops the writes still

@@ -127,7 +127,8 @@ ParameterSnapshot snapshot_of(const TaskModel& model, int64_t step) {
 }
 
 // Records again the snapshots a resumed trial took before it was stopped, each
-// from its parameters: the same activations, as the same forward pass computes them.
+// from its parameters: the same activations, as the same forward pass computes
+// them, and the same parameters (record.parameters).
 void record_again(ActivationRecorder& recorder, const TrialSpec& spec,
                   const std::vector<ParameterSnapshot>& snapshots) {
   if (snapshots.empty()) return;
@@ -136,6 +137,7 @@ void record_again(ActivationRecorder& recorder, const TrialSpec& spec,
   for (const ParameterSnapshot& snapshot : snapshots) {
     assign_parameters(past.module(), snapshot.parameters, "a resumed trial's snapshot");
     recorder.record(past, snapshot.step);  // queues copies: `past` may change next
+    if (spec.record.parameters) recorder.record_parameters(past, snapshot.step);
   }
 }
 
@@ -200,10 +202,12 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
       history = train(
           model, *task, spec.train,
           [&](const TrainRecord& r) {
-            if (recorder.enabled() && spec.record.every > 0 && r.step % spec.record.every == 0 &&
+            if (spec.record.every > 0 && r.step % spec.record.every == 0 &&
                 r.step != spec.train.steps) {
               recorder.record(model, r.step);
-              if (spec.train.checkpoint_every > 0) recorded.push_back(snapshot_of(model, r.step));
+              if (spec.record.parameters) recorder.record_parameters(model, r.step);
+              if ((recorder.enabled() || spec.record.parameters) && spec.train.checkpoint_every > 0)
+                recorded.push_back(snapshot_of(model, r.step));
             }
             if (on_step) on_step(r);
           },

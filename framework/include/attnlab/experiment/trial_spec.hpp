@@ -30,6 +30,7 @@ struct RecordOptions {
   std::vector<int64_t> heads;        // head indices kept; empty = every head
   int64_t examples = 4;              // fixed evaluation examples recorded
   int64_t every = 0;                 // also record every k steps (0 = only after training)
+  bool parameters = false;           // also store the parameters at each of those steps
 };
 
 /// An extra evaluation (eval.settings): the trial's task with some parameters changed.

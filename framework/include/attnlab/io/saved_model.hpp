@@ -32,6 +32,10 @@ class SavedModel {
   /// not fit the model. HDF5 may crash on a damaged file: where one may be,
   /// check_file_at (provenance.hpp) first, which reads it in a child process.
   explicit SavedModel(const std::filesystem::path& path);
+  /// The same, with the parameters of a trial's record.every step `step`
+  /// (stored with record.parameters under /parameter_snapshots) rather than
+  /// its last: IoError naming the file and the steps it has otherwise.
+  SavedModel(const std::filesystem::path& path, int64_t step);
   ~SavedModel();
   SavedModel(const SavedModel&) = delete;
   SavedModel& operator=(const SavedModel&) = delete;
@@ -41,6 +45,8 @@ class SavedModel {
   const std::string& kind() const { return kind_; }
   /// The resolved trial configuration the model was built and trained under.
   const std::string& config_yaml() const { return config_yaml_; }
+  /// The step whose parameters the model holds (the last: train.steps).
+  int64_t step() const { return step_; }
   const BuiltTrial& trial() const { return built_; }
   const TrialSpec& spec() const { return built_.spec; }
   const Task& task() const { return *built_.task; }
@@ -51,6 +57,7 @@ class SavedModel {
  private:
   std::filesystem::path path_;
   std::string kind_, config_yaml_;
+  int64_t step_ = 0;
   BuiltTrial built_;
   std::unique_ptr<TaskModel> model_;
 };

@@ -31,6 +31,9 @@ inline constexpr const char* dimensions = "dims";
 std::string evaluation_group(std::string_view setting, int64_t length);
 /// A recording step's group: "activations/step_<NNNNNN>".
 std::string snapshot_group(int64_t step);
+/// The parameters at a record.every step (record.parameters):
+/// "parameter_snapshots/step_<NNNNNN>".
+std::string parameter_snapshot_group(int64_t step);
 /// The step of a snapshot group's name ("step_000600" -> 600), or -1.
 int64_t snapshot_step(std::string_view group_name);
 
