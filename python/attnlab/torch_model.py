@@ -172,13 +172,30 @@ def load_weights(module, tensors, source="the weights"):
 
 
 def _paths(folder):
-    if os.path.isdir(folder):
-        return os.path.join(folder, "model.safetensors"), os.path.join(folder, "config.json")
-    return folder, os.path.join(os.path.dirname(os.path.abspath(folder)), "config.json")
+    """The weights file (config.json's "weights": model.safetensors, or pytorch_model.bin of
+    `attnlab export --format torch`) and config.json of an export folder or weights file."""
+    if not os.path.isdir(folder):
+        return folder, os.path.join(os.path.dirname(os.path.abspath(folder)), "config.json")
+    config_path = os.path.join(folder, "config.json")
+    with open(config_path) as f:
+        weights = json.load(f).get("weights", "model.safetensors")
+    if os.path.basename(weights) != weights:
+        raise ValueError(f"{config_path}: \"weights\" is {weights!r}, expected a file name")
+    return os.path.join(folder, weights), config_path
+
+
+def _read_weights(path):
+    """name -> tensor from a .safetensors file, or from a torch.save state dict (tensors only)."""
+    if path.endswith(".safetensors"):
+        return read_safetensors(path)[0]
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not all(isinstance(t, torch.Tensor) for t in state.values()):
+        raise ValueError(f"{path}: not a state dict of tensors")
+    return dict(state)
 
 
 def load(folder, readout=None):
-    """The model of an `attnlab export` folder (or its .safetensors file, config.json beside),
+    """The model of an `attnlab export` folder (or its weights file, config.json beside),
     weights loaded strictly, in eval mode."""
     weights_path, config_path = _paths(folder)
     with open(config_path) as f:
@@ -191,7 +208,7 @@ def load(folder, readout=None):
                          f"than this reader (1)")
     if "config" not in exported:
         raise ValueError(f"{config_path}: no 'config' (the resolved attnlab configuration)")
-    tensors, _ = read_safetensors(weights_path)
+    tensors = _read_weights(weights_path)
     shapes = dict(exported.get("parameters", {}))
     for name, tensor in tensors.items():
         shapes.setdefault(name, list(tensor.shape))

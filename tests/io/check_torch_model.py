@@ -12,10 +12,12 @@ import glob
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 
 import h5py
 import numpy as np
@@ -107,6 +109,37 @@ EXPERIMENTS = {
 failures = []
 
 
+def torch_format_differs(trial, safetensors_folder):
+    """`attnlab export --format torch` writes what torch.save would: a zip whose entries
+    pass their CRC checks, data aligned to 64 bytes, and a state dict torch.load reads with
+    weights_only=True holding the safetensors export's tensors bit for bit, in order, which
+    torch_model.load builds the same module from."""
+    folder = safetensors_folder + "-torch"
+    run("export", trial, "--output", folder, "--format", "torch")
+    path = os.path.join(folder, "pytorch_model.bin")
+    with zipfile.ZipFile(path) as archive:
+        if archive.testzip() is not None:
+            fail(f"{path}: a zip entry fails its CRC")
+        with open(path, "rb") as raw:
+            for info in archive.infolist():
+                raw.seek(info.header_offset + 26)
+                name_length, extra_length = struct.unpack("<HH", raw.read(4))
+                if (info.header_offset + 30 + name_length + extra_length) % 64:
+                    fail(f"{path}: {info.filename}'s data is not 64-byte aligned")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    expected = torch_model.read_safetensors(os.path.join(safetensors_folder, "model.safetensors"))[0]
+    if list(state) != list(expected):
+        fail(f"{path}: names {list(state)[:3]}... differ from the safetensors' {list(expected)[:3]}...")
+    for name, tensor in expected.items():
+        got = state.get(name)
+        if got is None or got.dtype != torch.float32 or got.shape != tensor.shape or \
+                not got.is_contiguous() or not torch.equal(got, tensor):
+            fail(f"{path}: {name} differs from the safetensors export")
+    rebuilt = torch_model.load(folder).state_dict()
+    if any(not torch.equal(rebuilt[n], t) for n, t in torch_model.load(safetensors_folder).state_dict().items()):
+        fail(f"{folder}: torch_model.load builds another module from it")
+
+
 def fail(message):
     failures.append(message)
     print("FAIL:", message, file=sys.stderr)
@@ -183,6 +216,7 @@ def main():
                 worst = float(np.abs(got.astype(np.float64) - expected).max())
                 checked.append((name, row["arm"], config, worst))
                 exported_folders[(name, row["arm"])] = (folder, trial)
+                torch_format_differs(trial, folder)
                 if worst > TOLERANCE or not np.isfinite(worst):
                     fail(f"{name}/{row['arm']} (positional {config['positional']['kind']}, "
                          f"layout {config['heads']['layout']}): max |torch - attnlab| = "

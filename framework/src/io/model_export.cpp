@@ -19,6 +19,7 @@
 #include "attnlab/io/provenance.hpp"
 #include "attnlab/io/safetensors.hpp"
 #include "attnlab/io/saved_model.hpp"
+#include "attnlab/io/torch_state_dict.hpp"
 #include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/version.hpp"
 #include "isolated_read.hpp"
@@ -116,7 +117,7 @@ struct ExportTexts {
   std::size_t tensors = 0;
 };
 
-ExportTexts export_texts(const fs::path& trial_file) {
+ExportTexts export_texts(const fs::path& trial_file, WeightsFormat format) {
   const std::string path = trial_file.string();
   const Hdf5File file(path, Hdf5File::Mode::read);
   const std::string config_yaml = model_configuration(file, path, true);
@@ -149,24 +150,41 @@ ExportTexts export_texts(const fs::path& trial_file) {
       {"arm", file.has_attribute("/", "arm") ? file.string_attribute("/", "arm") : std::string()},
       {"seed", file.has_attribute("/", "seed") ? file.int_attribute("/", "seed")
                                                : std::stoll(config.at_path("train.seed")->text())},
-      {"weights", kWeightsFileName},
+      {"weights", weights_file_name(format)},
       {"readout", readout_of(config)},
       {"tied", Json::object()},  // no attnlab model shares a tensor between names
       {"parameters", shapes},
       {"config", typed_json(config, "", declared_types(config))}};
-  return {safetensors_bytes(content, path),
+  return {format == WeightsFormat::torch ? torch_state_dict_bytes(content.tensors, path)
+                                         : safetensors_bytes(content, path),
           json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n", content.tensors.size()};
 }
 
 }  // namespace
 
-ExportedModel export_model(const fs::path& trial_file, const fs::path& directory) {
+std::string configuration_json(const ConfigNode& resolved) {
+  return typed_json(resolved, "", declared_types(resolved))
+      .dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+const NamedChoices<WeightsFormat>& weights_format_names() {
+  static const NamedChoices<WeightsFormat> names{{"safetensors", WeightsFormat::safetensors},
+                                                 {"torch", WeightsFormat::torch}};
+  return names;
+}
+
+const char* weights_file_name(WeightsFormat format) {
+  return format == WeightsFormat::torch ? "pytorch_model.bin" : kWeightsFileName;
+}
+
+ExportedModel export_model(const fs::path& trial_file, const fs::path& directory,
+                           WeightsFormat format) {
   refuse_inside_a_run(directory, "--output");
   // HDF5 can crash or hang on a damaged file: it is read in a child process,
   // which sends back the two texts, each after its size.
   const std::string sent = read_isolated(
       [&] {
-        const ExportTexts texts = export_texts(trial_file);
+        const ExportTexts texts = export_texts(trial_file, format);
         return fmt::format("{:016x}{:016x}{}{}", texts.tensors, texts.weights.size(), texts.weights,
                            texts.config);
       },
@@ -178,7 +196,7 @@ ExportedModel export_model(const fs::path& trial_file, const fs::path& directory
   if (error)
     throw IoError(fmt::format("--output {}: cannot create the folder: {}", directory.string(),
                               error.message()));
-  ExportedModel exported{directory / kWeightsFileName, directory / kConfigFileName,
+  ExportedModel exported{directory / weights_file_name(format), directory / kConfigFileName,
                          static_cast<int64_t>(tensors)};
   write_files_together({{exported.weights, sent.substr(32, weights_bytes)},
                         {exported.config, sent.substr(32 + weights_bytes)}});
