@@ -218,11 +218,12 @@ int run_train(const std::vector<std::string>& arguments) {
   fmt::print(
       "attnlab train: task {} (length {}, vocabulary {}), {} d_model {} heads {} layers {} "
       "({}-LN, {} positions, {} attention, {} heads layout), {} parameters ({} in "
-      "self-attention), {} steps of batch {}, seed {}, {} threads\n",
+      "self-attention), {} steps of batch {}, seed {}, {} thread{}\n",
       spec.task.name, task->length(), task->vocab_size(), to_string(spec.shape), m.d_model, m.heads,
       spec.shape == ModelShape::encoder ? m.encoder_layers : m.decoder_layers, to_string(m.norm),
       m.positional.name, m.attention.name, m.head_layout.name, parameters, in_self_attention,
-      spec.train.steps, spec.train.batch, spec.train.seed, spec.threads);
+      spec.train.steps, spec.train.batch, spec.train.seed, spec.threads,
+      spec.threads == 1 ? "" : "s");
   const auto start = std::chrono::steady_clock::now();
   const auto history = train(model, *task, spec.train, [&](const TrainRecord& r) {
     print_record(r, flags.log_every, spec.train.steps);

@@ -203,9 +203,11 @@ def load(folder, readout=None):
     if exported.get("format") != "attnlab":
         raise ValueError(f"{config_path}: not an attnlab config.json (format "
                          f"{exported.get('format')!r})")
-    if int(exported.get("format_version", 1)) > 1:
-        raise ValueError(f"{config_path}: format_version {exported['format_version']} is newer "
-                         f"than this reader (1)")
+    version = exported.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"{config_path}: format_version is {version!r}, expected an integer >= 1")
+    if version > 1:
+        raise ValueError(f"{config_path}: format_version {version} is newer than this reader (1)")
     if "config" not in exported:
         raise ValueError(f"{config_path}: no 'config' (the resolved attnlab configuration)")
     tensors = _read_weights(weights_path)

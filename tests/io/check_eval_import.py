@@ -183,6 +183,9 @@ try:
     with open(os.path.join(bad, "config.json"), "w") as f:
         f.write("{\"format\": \"attnlab\",")
     refused([os.path.join(bad, "config.json"), "is not JSON"], "import", bad, "--output", out)
+    with open(os.path.join(bad, "config.json"), "w") as f:  # two readers could keep either
+        f.write(json.dumps(config)[:-1] + ', "format": "attnlab"}')
+    refused([os.path.join(bad, "config.json"), "the key \"format\" twice"], "import", bad, "--output", out)
     with open(os.path.join(bad, "config.json"), "w") as f:
         f.write("[" * 100000 + "]" * 100000)
     refused([os.path.join(bad, "config.json"), "nests deeper"], "import", bad, "--output", out)

@@ -32,10 +32,19 @@ constexpr int kMaxConfigDepth = 16;
 Json parse_config_json(const fs::path& path) {
   const std::string text =
       read_yaml_text(path.string(), kWrittenYamlBounds.bytes, "a JSON file (config.json)");
-  const Json::parser_callback_t bounded = [&](int depth, Json::parse_event_t, Json&) {
+  // The keys of each object being parsed: JSON parsers keep one of two equal keys
+  // silently, and which one a reader keeps differs, so a file with both is refused.
+  std::vector<std::set<std::string>> open_objects;
+  const Json::parser_callback_t bounded = [&](int depth, Json::parse_event_t event, Json& parsed) {
     if (depth > kMaxConfigDepth)
       throw IoError(fmt::format("{}: nests deeper than {} levels, which no configuration does",
                                 path.string(), kMaxConfigDepth));
+    if (event == Json::parse_event_t::object_start) open_objects.emplace_back();
+    if (event == Json::parse_event_t::object_end && !open_objects.empty()) open_objects.pop_back();
+    if (event == Json::parse_event_t::key && !open_objects.empty() &&
+        !open_objects.back().insert(parsed.get<std::string>()).second)
+      throw IoError(fmt::format("{}: an object has the key \"{}\" twice", path.string(),
+                                parsed.get<std::string>()));
     return true;
   };
   Json json;
