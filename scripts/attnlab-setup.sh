@@ -21,7 +21,7 @@ PACKAGES=(build-essential cmake libeigen3-dev libfmt-dev libyaml-cpp-dev libhdf5
           slurm-wlm munge               # a real one-node SLURM that the cluster tests start and stop
           openmpi-bin libopenmpi-dev libboost-mpi-dev   # MPI inside an allocation (mpirun)
           time bc                       # the benchmarks in bench/ time runs and compute ratios
-          pybind11-dev)                 # `import attnlab`: the Python module (python/bindings)
+          pybind11-dev python3-dev)     # `import attnlab`: the Python module (python/bindings), built with pybind11 against Python's headers
 JOBS=${ATTNLAB_JOBS:-$(nproc)}
 
 install_missing_packages() {

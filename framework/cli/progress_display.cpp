@@ -6,22 +6,6 @@
 #include <cstdio>
 
 namespace attnlab::cli {
-namespace {
-
-std::string trial_name(const Trial& trial) {
-  return fmt::format("#{} {} seed {}{}", trial.index, trial.arm, trial.seed,
-                     trial.tuned.empty() ? "" : fmt::format(", tuned value {}", trial.tuned));
-}
-
-std::string metric_text(const TrialSummary& summary) {
-  std::string text;
-  for (const auto& [name, value] : summary.metrics)
-    if (name.rfind("eval_accuracy", 0) == 0)
-      text += fmt::format("{}{} {:.2f}%", text.empty() ? "" : ", ", name, 100.0 * value);
-  return text;
-}
-
-}  // namespace
 
 ProgressDisplay::ProgressDisplay(Mode mode, bool verbose, int64_t to_run, int jobs)
     : mode_(mode), verbose_(verbose), to_run_(to_run), jobs_(jobs) {}
@@ -53,9 +37,9 @@ void ProgressDisplay::message(const std::string& text) {
 }
 
 void ProgressDisplay::started(const Trial& trial, int attempt) {
-  running_[trial.index] = {trial_name(trial), 0, 0, 0.0, 0.0, 0};
+  running_[trial.index] = {trial_label(trial), 0, 0, 0.0, 0.0, 0};
   if (mode_ == Mode::lines)
-    message(fmt::format("start  {}{}", trial_name(trial),
+    message(fmt::format("start  {}{}", trial_label(trial),
                         attempt > 0 ? fmt::format(" (retry {})", attempt) : ""));
 }
 
@@ -82,8 +66,8 @@ void ProgressDisplay::finished(const Trial& trial, const TrialSummary& summary) 
   ++done_;
   finished_seconds_ += summary.seconds;
   if (mode_ != Mode::quiet)
-    message(fmt::format("done   {}  in {:.1f} s  {}", trial_name(trial), summary.seconds,
-                        metric_text(summary)));
+    message(fmt::format("done   {}  in {:.1f} s  {}", trial_label(trial), summary.seconds,
+                        accuracy_summary(summary)));
 }
 
 void ProgressDisplay::failed(const Trial& trial, const std::string& reason, const std::string& log,
@@ -91,7 +75,7 @@ void ProgressDisplay::failed(const Trial& trial, const std::string& reason, cons
   running_.erase(trial.index);
   if (!will_retry) ++failed_;
   clear();
-  fmt::print(stderr, "FAILED {}: {}{}\n       log: {}\n", trial_name(trial), reason,
+  fmt::print(stderr, "FAILED {}: {}{}\n       log: {}\n", trial_label(trial), reason,
              will_retry ? " (retrying)" : "", log);
   std::fflush(stderr);
   render(true);
@@ -105,12 +89,12 @@ void ProgressDisplay::diverged(const Trial& trial, const std::string& reason,
     message(
         fmt::format("diverged {}: {} (a result of its configuration: no run repeats it)\n"
                     "       log: {}",
-                    trial_name(trial), reason, log));
+                    trial_label(trial), reason, log));
 }
 
 void ProgressDisplay::interrupted(const Trial& trial) {
   running_.erase(trial.index);
-  message(fmt::format("stopped {} (it restarts on the next run)", trial_name(trial)));
+  message(fmt::format("stopped {} (the next run takes it up again)", trial_label(trial)));
 }
 
 void ProgressDisplay::render(bool force) {

@@ -10,6 +10,11 @@
 
 namespace attnlab {
 
+/// How progress names a trial: "#3 heads.count=4 seed 1" (and its tuned value).
+std::string trial_label(const Trial& trial);
+/// Its accuracies as progress shows them: "eval_accuracy 97.50%, eval_accuracy@16 40.00%".
+std::string accuracy_summary(const TrialSummary& summary);
+
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
