@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -25,7 +26,8 @@ struct EvalFlags {
   std::string file, task, lengths;
   std::vector<std::string> task_parameters, settings, overrides;
   bool json = false, recorded = false;
-  int64_t step = -1;
+  int64_t step = kNoStep;
+  static constexpr int64_t kNoStep = std::numeric_limits<int64_t>::min();  // --step not given
 };
 
 // "k=v,k2=v2" as the YAML flow map "{k: v, k2: v2}".
@@ -131,9 +133,9 @@ int run_eval(const std::vector<std::string>& arguments) {
     throw ConfigError(
         "expected a trial file or checkpoint, e.g. attnlab eval runs/NAME/trials/<id>.h5");
   check_file_at(flags.file);  // in a child: HDF5 may crash on a damaged file
-  if (flags.step != -1 && flags.step < 1)
+  if (flags.step != EvalFlags::kNoStep && flags.step < 1)
     throw ConfigError(fmt::format("--step {}: expected a step >= 1", flags.step));
-  const SavedModel saved(flags.file, flags.step);
+  const SavedModel saved(flags.file, flags.step == EvalFlags::kNoStep ? -1 : flags.step);
   const std::vector<FlagOverride> overrides = overrides_of(flags);
   Reevaluation result;
   try {

@@ -87,6 +87,7 @@ int run_merge(const std::vector<std::string>& arguments) {
   refuse_other_plan_in(layout, o.expected_plan);
   ValidationLimits limits;  // what the trials needed was checked before they ran
   limits.memory_bytes = std::numeric_limits<uint64_t>::max();
+  limits.read_initial_weights = false;  // nothing trains: a removed init_from file is no matter
   const Experiment experiment = planned_experiment(layout, limits);
   const std::unique_ptr<RunLock> held = hold_output_directory(experiment, layout);
   const std::vector<TrialSummary> summaries = update_results(experiment, layout);

@@ -56,6 +56,10 @@ constexpr KeyFlag kKeyFlags[] = {
     {"clip", "train.clip", "gradient-norm clip (0 = off)"},
     {"seed", "train.seed", "seed of initialisation, data and dropout"},
     {"threads", "train.threads", "threads (results depend on it: docs/determinism.md)"},
+    {"init-from", "train.init_from",
+     "start from the parameters of this checkpoint, trial file or .safetensors file"},
+    {"init-from-strict", "train.init_from_strict",
+     "true: every parameter must be there; false: load those that match"},
 };
 
 // A repeatable KEY=VALUE flag that sets a parameter of a component section.
@@ -204,10 +208,6 @@ int run_train(const std::vector<std::string>& arguments) {
     fmt::print("train.init_from: {}\n", load_initial_weights(model.module(), spec.train.init_from,
                                                              spec.train.init_from_strict)
                                             .account);
-  if (spec.train.checkpoint_every > 0)
-    fmt::print(stderr,
-               "attnlab train: train.checkpoint_every is for the trials of attnlab run, which "
-               "resume where they were killed; attnlab train keeps no training state\n");
   const TransformerConfig& m = spec.model;
   // Arms of different layouts differ in size: the counts say by how much.
   int64_t parameters = 0, in_self_attention = 0;

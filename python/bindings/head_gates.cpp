@@ -115,8 +115,11 @@ void set_head_gates(ModelHandle& model, const py::object& gates) {
 }
 
 py::dict head_gates(ModelHandle& model) {
+  // A copy taken under the compute lock: set_head_gates changes the table
+  // without the GIL, from any thread.
+  const auto table = without_gil([&] { return model.gates(); });
   py::dict gates;
-  for (const auto& entry : model.gates())
+  for (const auto& entry : table)
     gates[py::str(entry.first)] =
         vector_array(entry.second, {static_cast<int64_t>(entry.second.size())});
   return gates;

@@ -21,8 +21,10 @@ void bind_process_settings(py::module_& module) {
   module.def(
       "set_threads",
       [](int threads) {
-        if (threads < 1)
-          throw ConfigError(fmt::format("set_threads: found {}, expected 1 or more", threads));
+        constexpr int kMostThreads = 256;  // train.threads' bound
+        if (threads < 1 || threads > kMostThreads)
+          throw ConfigError(
+              fmt::format("set_threads: found {}, expected 1 to {}", threads, kMostThreads));
         without_gil([&] { set_thread_count(threads); });
       },
       py::arg("threads"),

@@ -8,6 +8,9 @@
 namespace attnlab::python {
 
 void RunProgress::write_line(const std::string& text) {
+  // A run in a daemon thread outlives the interpreter's shutdown: taking the
+  // GIL then would end this thread inside C++ (std::terminate).
+  if (_Py_IsFinalizing()) return;
   py::gil_scoped_acquire acquired;
   try {
     const py::object stderr_stream = py::module_::import("sys").attr("stderr");

@@ -8,6 +8,7 @@
 #include <attnlab/io/safetensors.hpp>
 #include <attnlab/train/seeding.hpp>
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "support/experiment_files.hpp"
 
@@ -114,6 +115,10 @@ TEST_CASE("train.init_from reads safetensors, and refuses files that hold no par
   REQUIRE(load_initial_weights(model->module(), folder.path() / "w.safetensors", true).loaded ==
           static_cast<int64_t>(content.tensors.size()));
   REQUIRE_THROWS_WITH(read_parameter_file(folder.path() / "x.yaml"), Contains("x.yaml"));
+  content.tensors.back().second.data()[0] = std::numeric_limits<float>::quiet_NaN();
+  write_safetensors(folder.path() / "nan.safetensors", content);
+  REQUIRE_THROWS_WITH(read_parameter_file(folder.path() / "nan.safetensors"),
+                      Contains(content.tensors.back().first) && Contains("not finite"));
   SafetensorsContent empty;
   write_safetensors(folder.path() / "empty.safetensors", empty);
   REQUIRE_THROWS_WITH(read_parameter_file(folder.path() / "empty.safetensors"),

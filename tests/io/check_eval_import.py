@@ -218,6 +218,23 @@ try:
     assert measured[10]["loss"] != measured[20]["loss"]
     refused([snapshotted, "no parameters of step 15", "steps 10, 20, 30"], "eval", snapshotted, "--step", "15")
     refused("--step 0: expected a step >= 1", "eval", snapshotted, "--step", "0")
+    refused("--step -1: expected a step >= 1", "eval", snapshotted, "--step=-1")
+
+    # An export of the other format replaces the first's weights; attnlab never reads a pickle.
+    both = os.path.join(work, "both")
+    attnlab_ok("export", snapshotted, "--output", both)
+    attnlab_ok("export", snapshotted, "--output", both, "--format", "torch")
+    assert sorted(os.listdir(both)) == ["config.json", "pytorch_model.bin"], os.listdir(both)
+    refused([os.path.join(both, "pytorch_model.bin"), "does not read back"],
+            "import", both, "--output", os.path.join(work, "never.h5"))
+    refused([os.path.join(both, "pytorch_model.bin"), "does not read back"],
+            "train", "--steps", "1", "--d-model", "16", "--layers", "1", "--ffn", "32",
+            "--init-from", both)
+    attnlab_ok("export", snapshotted, "--output", both)
+    assert sorted(os.listdir(both)) == ["config.json", "model.safetensors"], os.listdir(both)
+    trained = attnlab_ok("train", "--steps", "1", "--d-model", "16", "--layers", "1", "--ffn",
+                         "32", "--task", "reverse", "--task-param", "length=5", "--init-from", both)
+    assert "train.init_from: all" in trained, trained
 
     # A checkpoint of attnlab train stores its configuration; one without it is named as such.
     checkpoint = os.path.join(work, "trained.h5")

@@ -73,7 +73,9 @@ TEST_CASE("a resume point round-trips the parameters, moments, streams, records 
   const DecoderLM a(small(), a_rng), b(small(), b_rng);
   const ResumePoint written = point_of(a);
   write_resume_point(path, written, a);
+  const std::vector<float> b_before = b.parameters().front().to_vector();
   const ResumePoint read = read_resume_point(path, b);
+  REQUIRE(b.parameters().front().to_vector() == b_before);  // the caller decides to load it
   REQUIRE(read.trial_id == written.trial_id);
   REQUIRE(read.seconds == written.seconds);
   REQUIRE(read.training.step == 3);
@@ -91,9 +93,9 @@ TEST_CASE("a resume point round-trips the parameters, moments, streams, records 
   REQUIRE(std::isnan(e.generation_accuracy));
   REQUIRE(read.recorded.size() == 1);
   REQUIRE(read.recorded[0].step == 2);
-  const auto pa = a.named_parameters(), pb = b.named_parameters();
+  const auto pa = a.named_parameters();
   for (std::size_t i = 0; i < pa.size(); ++i) {
-    REQUIRE(pa[i].second.to_vector() == pb[i].second.to_vector());
+    REQUIRE(read.parameters.at(pa[i].first).to_vector() == pa[i].second.to_vector());
     REQUIRE(read.recorded[0].parameters.at(pa[i].first).to_vector() == pa[i].second.to_vector());
   }
   std::filesystem::remove(path);

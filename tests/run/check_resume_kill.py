@@ -53,11 +53,11 @@ def contents(path):
     return found, resumed
 
 
-def kill_at_random_step(folder, output, rng):
+def kill_at_random_step(folder, output, rng, *overrides):
     """Starts a run, kills its whole process group with SIGKILL at a random
     moment after the first checkpoint, and returns the step it had reached."""
     process = subprocess.Popen([ATTNLAB, "run", os.path.join(folder, "x.yaml"), "-q", "-j", "1",
-                                "-o", f"output={output}"], stdout=subprocess.DEVNULL,
+                                "-o", f"output={output}", *overrides], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     trials = os.path.join(output, "trials")
     deadline = time.monotonic() + 120
@@ -119,6 +119,23 @@ def main():
         assert resumed is None
         assert found == expected, "a trial started over after a damaged resume point differs"
         print(f"a damaged resume point (step {step}) was set aside; the trial started over")
+
+        # Another trial's resume point under this trial's name: refused, and the trial
+        # starts from its own initialization, not from the other's parameters.
+        other = os.path.join(folder, "other")
+        kill_at_random_step(folder, other, rng, "-o", "seeds=[4]")
+        foreign = os.path.join(folder, "foreign")
+        kill_at_random_step(folder, foreign, rng)
+        trials = os.path.join(foreign, "trials")
+        (resume,) = [n for n in os.listdir(trials) if n.endswith(".resume")]
+        (theirs,) = [n for n in os.listdir(os.path.join(other, "trials")) if n.endswith(".resume")]
+        os.replace(os.path.join(other, "trials", theirs), os.path.join(trials, resume))
+        run(folder, foreign)
+        log = open(os.path.join(trials, resume[:-len(".resume")] + ".log")).read()
+        assert "starts from step 0" in log and theirs[:-len(".resume")] in log, log[-600:]
+        found, resumed = contents(trial_file(foreign))
+        assert resumed is None and found == expected, "another trial's resume point leaked in"
+        print("another trial's resume point was refused; the trial started from its own start")
 
 
 main()

@@ -49,6 +49,43 @@ void rewrite_plugins(ConfigNode& document, const fs::path& folder,
   *plugins = std::move(found);
 }
 
+// A path of train.init_from (a scalar, or each of a list's) made absolute
+// against `folder` and normal, so that the plan, a SLURM job and an MPI rank
+// read the same file from wherever they run.
+ConfigNode anchored_path(const ConfigNode& value, const fs::path& folder) {
+  if (value.is_sequence()) {
+    ConfigNode list = ConfigNode::sequence(value.location());
+    for (const ConfigNode& item : value.items()) list.push_back(anchored_path(item, folder));
+    return list;
+  }
+  if (!value.is_scalar() || value.text().empty()) return value;
+  const fs::path path(value.text());
+  return ConfigNode::scalar((path.is_absolute() ? path : folder / path).lexically_normal().string(),
+                            value.location());
+}
+
+// `node` with every train.init_from in it anchored (anchored_path): under
+// train:, and as a dotted key wherever one is written (ablation arms, tune:).
+ConfigNode with_init_from_anchored(const ConfigNode& node, const fs::path& folder,
+                                   bool in_train = false) {
+  if (node.is_sequence()) {
+    ConfigNode list = ConfigNode::sequence(node.location());
+    for (const ConfigNode& item : node.items())
+      list.push_back(with_init_from_anchored(item, folder));
+    return list;
+  }
+  if (!node.is_map()) return node;
+  ConfigNode map = ConfigNode::map(node.location());
+  for (const ConfigNode::Entry& entry : node.entries()) {
+    const bool names_it = entry.key == "train.init_from" || (in_train && entry.key == "init_from");
+    map.append(entry.key,
+               names_it ? anchored_path(entry.value, folder)
+                        : with_init_from_anchored(entry.value, folder, entry.key == "train"),
+               entry.key_location);
+  }
+  return map;
+}
+
 // `document` (read from `path`) with its `base:` chain merged underneath it.
 ConfigNode with_bases(const fs::path& path, ConfigNode document, std::vector<fs::path>& chain) {
   std::error_code unresolvable;  // e.g. /dev/fd/63 of a shell's <(...): named as given
@@ -72,6 +109,7 @@ ConfigNode with_bases(const fs::path& path, ConfigNode document, std::vector<fs:
                      document.describe()));
   // Only located: the merged document decides which are loaded (relative to the file naming them).
   rewrite_plugins(document, fs::absolute(path).parent_path(), locate_plugin);
+  document = with_init_from_anchored(document, fs::absolute(path).parent_path());
   const ConfigNode* base = document.find("base");
   if (base == nullptr) return document;
   if (!base->is_scalar()) fail(base->location(), "base", "expected the path of a YAML file");
@@ -119,6 +157,10 @@ void apply_override(ConfigNode& document, const std::string& assignment) {
     tune->set(key.substr(tune_prefix.size()), std::move(value), where);
     return;
   }
+  // -o train.init_from=PATH: relative to the working folder.
+  ConfigNode assigned = ConfigNode::map(where);
+  assigned.append(key, std::move(value), where);
+  value = std::move(*with_init_from_anchored(assigned, fs::current_path()).find(key));
   document.set_path(key, std::move(value), where);
 }
 
@@ -216,17 +258,11 @@ SourceLocation selecting_seeds_location(const ConfigNode& document) {
   return seeds ? seeds->location() : tune->location();
 }
 
-// train.init_from made absolute, relative to the file that names it (the
-// working folder for -o), so that a trial reads the same file wherever it
-// runs: a SLURM job, an MPI rank, `attnlab trial` from another folder.
+// train.init_from as every file and -o already made it (with_init_from_anchored),
+// normal; a configuration built by a program may still give it relative.
 void anchor_init_from(ConfigNode& config) {
   ConfigNode& value = *config.find("train")->find("init_from");
-  if (value.text().empty() || fs::path(value.text()).is_absolute()) return;
-  const SourceLocation& where = value.location();
-  const fs::path folder = where.on_command_line() || where.file.empty()
-                              ? fs::current_path()
-                              : fs::absolute(where.file).parent_path();
-  value = ConfigNode::scalar((folder / value.text()).lexically_normal().string(), where);
+  value = anchored_path(value, fs::current_path());  // written relative only by a program
 }
 
 // The trial of `arm` with `seed`, checked (with what `checked` already knows).
@@ -253,7 +289,8 @@ Trial make_trial(const ConfigNode& document, const Arm& arm, std::optional<uint6
   const auto known = checked.find(structure);
   memory_bytes = known != checked.end()
                      ? known->second
-                     : checked[structure] = check_trial(config, limits.memory_bytes);
+                     : checked[structure] =
+                           check_trial(config, limits.memory_bytes, limits.read_initial_weights);
   const uint64_t trial_seed = std::stoull(config.at_path("train.seed")->text());
   return {.index = 0,
           .id = config_hash(to_yaml(config)),

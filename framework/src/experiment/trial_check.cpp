@@ -171,7 +171,8 @@ double check_memory(const ConfigNode& resolved, const BuiltTrial& built, uint64_
 
 // The model builds, and a forward pass runs at every evaluated length, on every
 // eval.settings task and, if asked, free-running. Returns the names it records.
-std::set<std::string> check_forward_passes(const ConfigNode& resolved, const BuiltTrial& built) {
+std::set<std::string> check_forward_passes(const ConfigNode& resolved, const BuiltTrial& built,
+                                           bool read_initial_weights) {
   const TrialSpec& spec = built.spec;
   const Task& task = *built.task;
   Rng rng = seeded_rng(spec.train.seed, "init");
@@ -182,7 +183,7 @@ std::set<std::string> check_forward_passes(const ConfigNode& resolved, const Bui
     fail(resolved, {"attention.variant", "positional.kind", "heads.layout", "model.architecture"},
          e.what());
   }
-  if (!spec.train.init_from.empty()) {
+  if (read_initial_weights && !spec.train.init_from.empty()) {
     try {
       load_initial_weights(model->module(), spec.train.init_from, spec.train.init_from_strict);
     } catch (const Error& e) {
@@ -266,12 +267,13 @@ void check_recording(const ConfigNode& resolved, const TrialSpec& spec,
 
 }  // namespace
 
-double check_trial(const ConfigNode& resolved, uint64_t memory_limit) {
+double check_trial(const ConfigNode& resolved, uint64_t memory_limit, bool read_initial_weights) {
   const BuiltTrial built = build_trial(resolved);
   check_combination(resolved, built.spec);
   check_position_range(resolved, built);
   const double bytes = check_memory(resolved, built, memory_limit);
-  check_recording(resolved, built.spec, check_forward_passes(resolved, built));
+  check_recording(resolved, built.spec,
+                  check_forward_passes(resolved, built, read_initial_weights));
   return bytes;
 }
 

@@ -14,8 +14,10 @@ namespace attnlab {
 
 /// Throws ConfigError "file:line:col: key: ..." for the first problem, among them
 /// an estimated memory need above `memory_limit` bytes (0: the memory available
-/// now), checked before the model is built. Returns the estimate in bytes.
-double check_trial(const ConfigNode& resolved, uint64_t memory_limit);
+/// now), checked before the model is built, and (with `read_initial_weights`)
+/// parameters of train.init_from that do not fit it. Returns the estimate in bytes.
+double check_trial(const ConfigNode& resolved, uint64_t memory_limit,
+                   bool read_initial_weights = true);
 
 /// Whether a recorded tensor is selected by the record options' patterns and
 /// layers (its layer as declared where it was made; one outside the layers, e.g.

@@ -92,22 +92,20 @@ ParameterFit fit_parameters(const Module& model, const std::map<std::string, Ten
   return fit;
 }
 
-std::string ParameterFit::problems() const {
-  const auto listed = [](const std::vector<std::string>& names) {
-    constexpr std::size_t kShown = 8;  // a model of another size mismatches everywhere
-    std::vector<std::string> shown(names.begin(),
-                                   std::next(names.begin(), std::min(names.size(), kShown)));
-    if (names.size() > kShown) shown.push_back(fmt::format("and {} more", names.size() - kShown));
-    return fmt::format("{}", fmt::join(shown, ", "));
+std::string ParameterFit::problems(std::size_t shown) const {
+  const auto listed = [shown](const std::vector<std::string>& names) {
+    std::vector<std::string> listed_names(names.begin(),
+                                          std::next(names.begin(), std::min(names.size(), shown)));
+    if (names.size() > shown)
+      listed_names.push_back(fmt::format("and {} more", names.size() - shown));
+    return fmt::format("{}", fmt::join(listed_names, ", "));
   };
-  std::vector<std::string> missing_where;
-  for (const std::string& name : missing)
-    missing_where.push_back(
-        fmt::format("'{}' (expected at /{})", name, checkpoint_dataset_path(name)));
+  std::vector<std::string> missing_quoted;
+  for (const std::string& name : missing) missing_quoted.push_back(fmt::format("'{}'", name));
   std::vector<std::string> problems;
   if (!missing.empty())
     problems.push_back(
-        fmt::format("{} parameter(s) missing: {}", missing.size(), listed(missing_where)));
+        fmt::format("{} parameter(s) missing: {}", missing.size(), listed(missing_quoted)));
   if (!mis_shaped.empty())
     problems.push_back(
         fmt::format("{} of another shape: {}", mis_shaped.size(), listed(mis_shaped)));

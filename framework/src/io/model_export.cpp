@@ -200,6 +200,13 @@ ExportedModel export_model(const fs::path& trial_file, const fs::path& directory
                          static_cast<int64_t>(tensors)};
   write_files_together({{exported.weights, sent.substr(32, weights_bytes)},
                         {exported.config, sent.substr(32 + weights_bytes)}});
+  // The other format's weights of an earlier export are not this model's: a reader
+  // finding them beside this config.json would load them.
+  const WeightsFormat other =
+      format == WeightsFormat::torch ? WeightsFormat::safetensors : WeightsFormat::torch;
+  if (!fs::remove(directory / weights_file_name(other), error) && error)
+    throw IoError(fmt::format("{}: cannot remove the weights of an earlier export: {}",
+                              (directory / weights_file_name(other)).string(), error.message()));
   return exported;
 }
 

@@ -15,6 +15,7 @@
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/model_export.hpp"
 #include "attnlab/io/output_layout.hpp"
+#include "attnlab/io/parameter_file.hpp"
 #include "attnlab/io/safetensors.hpp"
 #include "attnlab/model/task_model.hpp"
 #include "attnlab/train/seeding.hpp"
@@ -129,7 +130,12 @@ std::pair<fs::path, fs::path> source_files(const fs::path& source) {
         fmt::format("{}: has no {} (a folder of attnlab export holds {} and {}; "
                     "export a trial of a run first)",
                     source.string(), kConfigFileName, kWeightsFileName, kConfigFileName));
-  return {folder ? source / kWeightsFileName : source, config};
+  const fs::path weights = folder ? source / kWeightsFileName : source;
+  const fs::path torch_weights = source / weights_file_name(WeightsFormat::torch);
+  if (folder && !fs::exists(weights) && fs::exists(torch_weights))
+    refuse_torch_weights(torch_weights);
+  if (is_torch_weights(weights)) refuse_torch_weights(weights);
+  return {weights, config};
 }
 
 // Whether `a` and `b` name the same file (through links and "..").

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "attnlab/error.hpp"
 #include "attnlab/io/checkpoint.hpp"
 #include "attnlab/io/hdf5_file.hpp"
@@ -23,7 +27,14 @@ std::map<std::string, Tensor> read_safetensors_parameters(const fs::path& path) 
 }
 
 std::map<std::string, Tensor> read_hdf5_parameters(const fs::path& path) {
-  check_file_at(path.string());  // in a child: HDF5 may crash on a damaged file
+  try {
+    check_file_at(path.string());  // in a child: HDF5 may crash on a damaged file
+  } catch (const IoError& e) {
+    throw IoError(
+        fmt::format("{} (expected a checkpoint, a trial file, a .safetensors file or "
+                    "a folder of attnlab export)",
+                    e.what()));
+  }
   const Hdf5File file(path.string(), Hdf5File::Mode::read);
   const FileKind& kind = file_kind_of(file);
   if (kind.name != file_kinds::trial.name && kind.name != file_kinds::checkpoint.name)
@@ -37,6 +48,18 @@ std::map<std::string, Tensor> read_hdf5_parameters(const fs::path& path) {
 
 }  // namespace
 
+bool is_torch_weights(const fs::path& path) {
+  return path.extension() == ".bin" || path.extension() == ".pt" || path.extension() == ".pth";
+}
+
+void refuse_torch_weights(const fs::path& path) {
+  throw IoError(fmt::format(
+      "{}: is a torch.save file (attnlab export --format torch), which attnlab does not read "
+      "back (unpickling can run code); export with --format safetensors, or save from PyTorch "
+      "with attnlab.torch_model.save",
+      path.string()));
+}
+
 std::map<std::string, Tensor> read_parameter_file(const fs::path& path) {
   std::error_code error;
   const fs::file_status status = fs::status(path, error);
@@ -46,16 +69,28 @@ std::map<std::string, Tensor> read_parameter_file(const fs::path& path) {
                     ".safetensors file or a folder of attnlab export)",
                     path.string()));
   const bool folder = fs::is_directory(status);
+  const fs::path torch_weights = path / weights_file_name(WeightsFormat::torch);
+  if (folder && !fs::exists(path / kWeightsFileName) && fs::exists(torch_weights))
+    refuse_torch_weights(torch_weights);
   if (folder && !fs::exists(path / kWeightsFileName))
     throw IoError(fmt::format("{}: is a folder without {} (a folder of attnlab export holds it)",
                               path.string(), kWeightsFileName));
+  if (!folder && is_torch_weights(path)) refuse_torch_weights(path);
   std::map<std::string, Tensor> stored =
       folder                               ? read_safetensors_parameters(path / kWeightsFileName)
       : path.extension() == ".safetensors" ? read_safetensors_parameters(path)
                                            : read_hdf5_parameters(path);
-  if (stored.empty())
-    throw IoError(fmt::format(
-        "{}: holds no parameters (an attnlab file stores them under /parameters)", path.string()));
+  if (stored.empty()) throw IoError(fmt::format("{}: holds no parameters", path.string()));
+  for (const auto& [name, tensor] : stored) {
+    const std::span<const float> values = tensor.values();
+    const auto bad = std::find_if(values.begin(), values.end(),
+                                  [](float value) { return !std::isfinite(value); });
+    if (bad != values.end())
+      throw IoError(
+          fmt::format("{}: parameter '{}' holds {} at index {}: training cannot start "
+                      "from values that are not finite",
+                      path.string(), name, *bad, bad - values.begin()));
+  }
   return stored;
 }
 
@@ -79,10 +114,10 @@ InitialWeights load_initial_weights(const Module& model, const fs::path& path, b
     index += values.size();
   }
   loaded.digest = detail::digest_text(digest);
-  loaded.account = fit.exact()
-                       ? fmt::format("all {} parameters from {}", loaded.of, path.string())
-                       : fmt::format("{} of {} parameters from {}; not loaded: {}", loaded.loaded,
-                                     loaded.of, path.string(), fit.problems());
+  loaded.account = fit.exact() ? fmt::format("all {} parameters from {}", loaded.of, path.string())
+                               : fmt::format("{} of {} parameters from {}; not loaded: {}",
+                                             loaded.loaded, loaded.of, path.string(),
+                                             fit.problems(std::numeric_limits<std::size_t>::max()));
   return loaded;
 }
 

@@ -69,10 +69,16 @@ SavedModel::SavedModel(const std::filesystem::path& path, int64_t step) : path_(
   const int64_t last = built_.spec.train.steps;
   if (step >= 0 && snapshot.empty() && step != last) {
     stored_steps.push_back(last);
+    std::vector<std::string> shown;  // a long run's many steps: the first and the last few
+    for (std::size_t i = 0; i < stored_steps.size(); ++i)
+      if (stored_steps.size() <= 10 || i < 4 || i + 4 >= stored_steps.size())
+        shown.push_back(std::to_string(stored_steps[i]));
+      else if (i == 4)
+        shown.push_back("...");
     throw IoError(fmt::format(
         "{}: holds no parameters of step {}; it has those of step{} {} (record.parameters "
         "stores them at every record.every step)",
-        path.string(), step, stored_steps.size() == 1 ? "" : "s", fmt::join(stored_steps, ", ")));
+        path.string(), step, stored_steps.size() == 1 ? "" : "s", fmt::join(shown, ", ")));
   }
   step_ = snapshot.empty() ? last : step;
   Rng init = seeded_rng(built_.spec.train.seed, "init");

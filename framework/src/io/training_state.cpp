@@ -171,6 +171,7 @@ void write_resume_point(const fs::path& path, const ResumePoint& point, const Mo
   write_hdf5_atomically(path, [&](Hdf5File& file) {
     write_provenance(file, file_kinds::training_state);
     file.set_attribute("/", "trial_id", point.trial_id);
+    file.set_attribute("/", "init_from_digest", point.init_digest);
     file.set_attribute("/", "step", training.step);
     file.set_attribute("/", "seconds", point.seconds);
     file.set_attribute("/", "data_rng", training.data_rng);
@@ -199,6 +200,7 @@ ResumePoint read_resume_point(const fs::path& path, const Module& model) {
   check_file(file, file_kinds::training_state, true);
   ResumePoint point;
   point.trial_id = file.string_attribute("/", "trial_id");
+  point.init_digest = file.string_attribute("/", "init_from_digest");
   point.seconds = file.number_attribute("/", "seconds");
   TrainingState& training = point.training;
   training.step = file.int_attribute("/", "step");
@@ -213,7 +215,10 @@ ResumePoint read_resume_point(const fs::path& path, const Module& model) {
     damaged(path, fmt::format("it is at step {} with a history of {} steps", training.step,
                               training.history.size()));
   point.recorded = read_snapshots(file, model, path);
-  assign_parameters(model, read_tensor_tree(file, kParameters), path.string());
+  point.parameters = read_tensor_tree(file, kParameters);
+  const ParameterFit fit = fit_parameters(model, point.parameters);
+  if (!fit.exact())
+    damaged(path, fmt::format("its parameters do not fit the model: {}", fit.problems()));
   return point;
 }
 

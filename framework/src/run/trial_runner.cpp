@@ -18,6 +18,7 @@
 #include "attnlab/io/training_state.hpp"
 #include "attnlab/io/trial_file_paths.hpp"
 #include "attnlab/run/figures.hpp"
+#include "attnlab/run/results.hpp"
 #include "attnlab/threads.hpp"
 #include "attnlab/train/seeding.hpp"
 
@@ -97,16 +98,26 @@ void write_metrics(Hdf5File& file, const std::vector<TrainRecord>& history) {
 // `model`; none when there is none, and none (said on stderr, the file set
 // aside) when it is damaged or another trial's: the trial then starts over.
 std::optional<ResumePoint> resume_point(const std::filesystem::path& path, const Trial& trial,
-                                        const TrainOptions& options, const Module& model) {
+                                        const TrainOptions& options, const InitialWeights& initial,
+                                        const Module& model) {
   std::error_code absent;
   if (options.checkpoint_every == 0 || !std::filesystem::exists(path, absent)) return std::nullopt;
   std::string problem;
   try {
     ResumePoint point = read_resume_point(path, model);
-    if (point.trial_id == trial.id && point.training.step < options.steps) return point;
-    problem =
-        fmt::format("{}: is trial {}'s state at step {}, not trial {}'s before step {}",
-                    path.string(), point.trial_id, point.training.step, trial.id, options.steps);
+    if (point.trial_id != trial.id || point.training.step >= options.steps)
+      problem =
+          fmt::format("{}: is trial {}'s state at step {}, not trial {}'s before step {}",
+                      path.string(), point.trial_id, point.training.step, trial.id, options.steps);
+    else if (point.init_digest != initial.digest)
+      problem = fmt::format(
+          "{}: continues from parameters of digest {}, and train.init_from ({}) now holds "
+          "values of digest {}: the file changed since the trial started",
+          path.string(), point.init_digest, options.init_from, initial.digest);
+    if (problem.empty()) {
+      assign_parameters(model, point.parameters, path.string());
+      return point;
+    }
   } catch (const Error& e) {
     problem = e.what();
   }
@@ -172,7 +183,7 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
           : load_initial_weights(model.module(), spec.train.init_from, spec.train.init_from_strict);
   const std::filesystem::path resume_path = resume_point_path(path);
   std::optional<ResumePoint> resumed =
-      resume_point(resume_path, ticket.trial, spec.train, model.module());
+      resume_point(resume_path, ticket.trial, spec.train, initial, model.module());
   std::vector<ParameterSnapshot> recorded =
       resumed ? resumed->recorded : std::vector<ParameterSnapshot>{};
   const double seconds_before = resumed ? resumed->seconds : 0.0;
@@ -191,12 +202,17 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
     ActivationRecorder recorder(file, spec, *task);
     record_again(recorder, spec, recorded);
     const std::vector<EvaluationSetting> settings = built.evaluation_settings();
-    TrainingCheckpoints checkpoints{
-        .resume_from = resumed ? &resumed->training : nullptr,
-        .save = [&](const TrainingState& state) {
-          write_resume_point(resume_path, {ticket.trial.id, state, recorded, seconds_so_far()},
-                             model.module());
-        }};
+    TrainingCheckpoints checkpoints{.resume_from = resumed ? &resumed->training : nullptr,
+                                    .save = [&](const TrainingState& state) {
+                                      write_resume_point(resume_path,
+                                                         {.trial_id = ticket.trial.id,
+                                                          .init_digest = initial.digest,
+                                                          .parameters = {},
+                                                          .training = state,
+                                                          .recorded = recorded,
+                                                          .seconds = seconds_so_far()},
+                                                         model.module());
+                                    }};
     std::vector<TrainRecord> history;
     try {
       history = train(
@@ -216,6 +232,10 @@ double run_trial(const TrialTicket& ticket, const std::string& path,
       throw;  // nothing is kept: the writes still waiting are dropped
     } catch (const std::exception& training_error) {
       recorder.abandon_after(training_error);
+      if (is_divergence(training_error.what())) {  // a result: it will not run again
+        std::error_code already_gone;
+        std::filesystem::remove(resume_path, already_gone);
+      }
       throw;
     }
     recorder.record(model, spec.train.steps);

@@ -71,6 +71,10 @@ std::vector<std::string> worker_arguments(const WorkerCommand& command) {
 WorkerCommand parse_worker_arguments(const std::vector<std::string>& arguments) {
   if (arguments.size() != 5 || arguments[1] != "--output" || arguments[3] != "--log")
     throw Error("usage: attnlab trial TICKET --output FILE --log FILE (started by attnlab run)");
+  // Its failure marker and resume point are named after it (<id>.failed, <id>.resume).
+  if (std::filesystem::path(arguments[2]).extension() != ".h5")
+    throw Error(fmt::format("attnlab trial: --output {}: expected a file name ending in .h5",
+                            arguments[2]));
   return {arguments[0], arguments[2], arguments[4]};
 }
 

@@ -84,6 +84,9 @@ bool same_tuned_value(const std::string& a, const std::string& b);
 /// What validation may assume of the machine a trial will run on.
 struct ValidationLimits {
   uint64_t memory_bytes = 0;  // memory one trial may need; 0 = what is available now
+  // Whether train.init_from is read and checked against the model: not by
+  // what only reads a run's results (merge), which trains nothing from it.
+  bool read_initial_weights = true;
 };
 /// "512M", "8G", "1.5GiB", "1048576" (bytes) into bytes; ConfigError naming `what` otherwise.
 uint64_t parse_byte_size(const std::string& text, const std::string& what);

@@ -59,8 +59,8 @@ struct ParameterFit {
   std::vector<std::string> mis_shaped;  // "'name' is [a, b] there but [c, d] in the model"
   std::vector<std::string> unexpected;  // stored, not the model's
   bool exact() const { return missing.empty() && mis_shaped.empty() && unexpected.empty(); }
-  /// What does not fit, each kind listed (at most 8 names each): "" when exact.
-  std::string problems() const;
+  /// What does not fit, each kind listed (at most `shown` names each): "" when exact.
+  std::string problems(std::size_t shown = 8) const;
 };
 ParameterFit fit_parameters(const Module& model, const std::map<std::string, Tensor>& stored);
 /// Overwrites the parameters `fit` found matching; leaves the others as they are.

@@ -19,6 +19,12 @@ namespace attnlab {
 /// schema, or holds no parameters.
 std::map<std::string, Tensor> read_parameter_file(const std::filesystem::path& path);
 
+/// Whether `path` is named as torch.save's files are (.bin, .pt, .pth).
+bool is_torch_weights(const std::filesystem::path& path);
+/// IoError naming `path`, a torch.save file, which attnlab writes (export
+/// --format torch) but never reads: unpickling can run code.
+[[noreturn]] void refuse_torch_weights(const std::filesystem::path& path);
+
 /// What load_initial_weights put into a model.
 struct InitialWeights {
   int64_t loaded = 0, of = 0;  // parameters loaded, of the model's

@@ -26,20 +26,24 @@ struct ParameterSnapshot {
 /// What a resumed trial continues from.
 struct ResumePoint {
   std::string trial_id;
-  TrainingState training;                   // its optimizer moments in the model's order
-  std::vector<ParameterSnapshot> recorded;  // the snapshots taken up to training.step
-  double seconds = 0.0;                     // wall time spent up to training.step
+  std::string init_digest;                   // of train.init_from's values ("" without one)
+  std::map<std::string, Tensor> parameters;  // the model's at training.step
+  TrainingState training;                    // its optimizer moments in the model's order
+  std::vector<ParameterSnapshot> recorded;   // the snapshots taken up to training.step
+  double seconds = 0.0;                      // wall time spent up to training.step
 };
 
-/// Writes `point` and `model`'s parameters (at point.training.step) to `path`
-/// atomically: complete and sealed, or not at all.
+/// Writes `point` and `model`'s parameters (at point.training.step; not
+/// point.parameters) to `path` atomically: complete and sealed, or not at all.
 void write_resume_point(const std::filesystem::path& path, const ResumePoint& point,
                         const Module& model);
 
 /// Reads the resume point at `path` (checked in a child process first: HDF5
-/// may crash on a damaged file) into `model`, whose parameters it overwrites.
-/// IoError naming the file when it is not a sealed training state of a newer
-/// schema, is damaged, or does not fit the model or itself.
+/// may crash on a damaged file), checked to fit `model`, which it leaves as it
+/// is: whether it is the trial's to continue is the caller's to judge before
+/// loading its parameters. IoError naming the file when it is not a sealed
+/// training state, is of a newer schema, is damaged, or does not fit the model
+/// or itself.
 ResumePoint read_resume_point(const std::filesystem::path& path, const Module& model);
 
 /// Where run_trial keeps the resume point of the trial written to `trial_file`
