@@ -165,6 +165,22 @@ void bind_cache(py::module_& module) {
       .def("__len__", &ActivationCache::size)
       .def("__iter__", [](const ActivationCache& c) { return py::iter(py::cast(c.names())); })
       .def("keys", &ActivationCache::names, "The names held, in the order the pass made them.")
+      .def(
+          "items",
+          [](const ActivationCache& c) {
+            py::list pairs;
+            for (const std::string& name : c.names())
+              pairs.append(py::make_tuple(name, tensor_array(c.at(name).value, false)));
+            return pairs;
+          },
+          "(name, array) of every tensor held, in the order the pass made them.")
+      .def(
+          "get",
+          [](const ActivationCache& c, const std::string& name, py::object fallback) {
+            return c.contains(name) ? py::object(tensor_array(c.at(name).value, false)) : fallback;
+          },
+          py::arg("name"), py::arg("default") = py::none(),
+          "cache[name], or `default` when the pass recorded no such tensor.")
       .def("dims",
            [](const ActivationCache& c, const std::string& name) { return dims_tuple(c.at(name)); })
       .def("layer",

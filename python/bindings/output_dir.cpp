@@ -89,6 +89,14 @@ void bind_output(py::module_& module) {
           "Every planned trial, in plan order, whatever its status.")
       .def("trial", &find, py::arg("which"), "The trial with this id or plan index.")
       .def("__len__", [](const OutputHandle& o) { return o.trials.size(); })
+      .def("__iter__", [](const OutputHandle& o) { return py::iter(py::cast(o.trials)); })
+      .def("__getitem__",
+           [](const OutputHandle& o, std::size_t index) {
+             if (index >= o.trials.size())
+               throw py::index_error(
+                   fmt::format("trial index {} of {} trials", index, o.trials.size()));
+             return o.trials[index];
+           })
       .def("__repr__", [](const OutputHandle& o) {
         int64_t finished = 0;
         for (const auto& trial : o.trials) finished += trial->finished();

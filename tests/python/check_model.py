@@ -57,6 +57,10 @@ assert sorted(cache) == sorted(cache.keys()) and len(cache) == 4
 assert np.shares_memory(logits, cache["logits"]) and np.array_equal(logits, cache["logits"])
 assert type(logits.base).__name__ == "PyCapsule" and not logits.flags.writeable
 assert np.shares_memory(cache["logits"], cache["logits"])  # each access a view, never a copy
+assert [name for name, _ in cache.items()] == list(cache.keys()) == list(cache)
+assert np.shares_memory(dict(cache.items())["logits"], logits)
+assert cache.get("no.such.tensor") is None and cache.get("no.such.tensor", 7) == 7
+assert np.shares_memory(cache.get("logits"), logits)
 try:
     logits[0, 0, 0] = 1.0
     raise AssertionError("a cached tensor was writable")

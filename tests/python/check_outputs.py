@@ -55,6 +55,12 @@ run = attnlab.open(out)
 assert run.directory == out and run.name == "tiny_python", run
 assert run.arms == ["heads.count=1", "heads.count=2"], run.arms
 assert len(run) == 4 and run.trial(2) is run.trials[2]
+assert list(run) == run.trials and run[3] is run.trials[3]
+try:
+    run[4]
+    raise AssertionError("run[4] of 4 trials did not raise IndexError")
+except IndexError:
+    pass
 assert run.trial(run.trials[3].id) is run.trials[3]
 refused(attnlab.ConfigError, "no trial 'nope'", run.trial, "nope")
 
