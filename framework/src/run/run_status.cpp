@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "attnlab/run/output_directory.hpp"
 #include "attnlab/run/plan_file.hpp"
@@ -35,11 +36,19 @@ TrialState state_of(const TrialSummary& summary, const OutputLayout& layout,
     state.kind = diverged(summary) ? TrialState::Kind::diverged : TrialState::Kind::failed;
     return state;
   }
+  std::error_code absent;  // only whether it is there: the run checks it before using it
+  const bool resumable = std::filesystem::exists(layout.resume_point(summary.id), absent);
+  const std::string next_run =
+      resumable ? fmt::format("the next run resumes it from its checkpoint ({})",
+                              layout.resume_point(summary.id).filename().string())
+                : "the next run runs it again";
   if (holder)  // its run ended without finishing it, and without saying why: killed
-    state.detail = fmt::format("its run ended while running it ({}); the next run runs it again",
-                               describe_holder(*holder, now));
+    state.detail = fmt::format("its run ended while running it ({}); {}",
+                               describe_holder(*holder, now), next_run);
   else if (!summary.failure.empty())
-    state.detail = summary.failure + "; the next run runs it again";
+    state.detail = summary.failure + "; " + next_run;
+  else if (resumable)
+    state.detail = next_run;
   return state;
 }
 
