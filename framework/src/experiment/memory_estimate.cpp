@@ -91,10 +91,12 @@ uint64_t read_number(const std::string& path) {
 
 double MemoryEstimate::total() const {
   return kProcessBytes + parameters_bytes + std::max(training_bytes, evaluation_bytes) +
-         recording_bytes;
+         recording_bytes + snapshot_bytes;
 }
 
 std::vector<std::string> MemoryEstimate::driving_keys() const {
+  if (snapshot_bytes > std::max({parameters_bytes, training_bytes, evaluation_bytes}))
+    return {"record.every", "train.checkpoint_every", "train.steps"};
   if (recording_bytes > std::max({parameters_bytes, training_bytes, evaluation_bytes}))
     return {"record.examples", "record.tensors", "train.batch"};
   if (parameters_bytes >= std::max(training_bytes, evaluation_bytes))
@@ -106,12 +108,15 @@ std::vector<std::string> MemoryEstimate::driving_keys() const {
 std::string MemoryEstimate::describe() const {
   return fmt::format(
       "about {} (parameters, gradients and AdamW state {}; training activations {}; an "
-      "evaluation at length {} {}{})",
+      "evaluation at length {} {}{}{})",
       format_bytes(total()), format_bytes(parameters_bytes), format_bytes(training_bytes),
       longest_evaluation, format_bytes(evaluation_bytes),
       recording_bytes > 0 ? fmt::format("; recorded activations waiting to be written {}",
                                         format_bytes(recording_bytes))
-                          : "");
+                          : "",
+      snapshot_bytes > 0 ? fmt::format("; snapshots' parameters kept for resume points {}",
+                                       format_bytes(snapshot_bytes))
+                         : "");
 }
 
 MemoryEstimate estimate_memory(const TrialSpec& spec, const Task& task) {
@@ -141,6 +146,11 @@ MemoryEstimate estimate_memory(const TrialSpec& spec, const Task& task) {
         std::min(static_cast<double>(RecordOptions::kMostBytesWaiting), per_example * examples) +
         per_example * chunk;
   }
+  const bool snapshots_kept = spec.train.checkpoint_every > 0 && spec.record.every > 0 &&
+                              (!spec.record.tensors.empty() || spec.record.parameters);
+  if (snapshots_kept)
+    estimate.snapshot_bytes = kFloat * parameter_count(spec, w) *
+                              static_cast<double>((spec.train.steps - 1) / spec.record.every);
   return estimate;
 }
 

@@ -19,6 +19,9 @@ struct MemoryEstimate {
   double training_bytes = 0;    // activations kept for backward at train.batch x task.length
   double evaluation_bytes = 0;  // a no-grad forward at train.batch x the longest length
   double recording_bytes = 0;   // recorded activations waiting for the writer thread
+  // The parameters of every record.every snapshot, which a trial with
+  // train.checkpoint_every keeps to write into each resume point.
+  double snapshot_bytes = 0;
   int64_t longest_evaluation = 0;
   double total() const;
   /// The keys whose values drive the largest part (model.d_model, ... for the
