@@ -10,6 +10,10 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <filesystem>
+#include <optional>
+#include <string>
+
 namespace attnlab::python {
 
 namespace py = pybind11;
@@ -23,6 +27,11 @@ void bind_process_settings(py::module_& module);
 void bind_plugins(py::module_& module);
 /// plan() (experiments.cpp).
 void bind_experiments(py::module_& module);
+/// A path given from Python (str or os.PathLike, pybind11's filesystem caster) as text.
+inline std::optional<std::string> path_text(const std::optional<std::filesystem::path>& path) {
+  return path ? std::optional<std::string>(path->string()) : std::nullopt;
+}
+
 /// Model and ActivationCache (model_handle.cpp, model_forward.cpp,
 /// head_gates.cpp, model_generate.cpp).
 void bind_model(py::module_& module);

@@ -44,8 +44,10 @@ py::dict trial_record(const Trial& trial, bool tuned) {
   return record;
 }
 
-py::list plan(const std::optional<std::string>& path, const std::vector<std::string>& overrides) {
-  const Experiment experiment = without_gil([&] { return load_experiment_of(path, overrides); });
+py::list plan(const std::optional<std::filesystem::path>& path,
+              const std::vector<std::string>& overrides) {
+  const Experiment experiment =
+      without_gil([&] { return load_experiment_of(path_text(path), overrides); });
   py::list records;
   for (const Trial& trial : experiment.trials)
     records.append(trial_record(trial, experiment.tune.has_value()));

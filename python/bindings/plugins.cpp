@@ -60,10 +60,11 @@ py::list plugins() {
 }
 
 // One path or a list of them, in order; the absolute paths loaded.
-std::vector<std::string> load_plugins(const std::vector<std::string>& paths) {
+std::vector<std::string> load_plugins(const std::vector<std::filesystem::path>& paths) {
   return without_gil([&] {
     std::vector<std::string> loaded;
-    for (const std::string& path : paths) loaded.push_back(load_plugin(path).string());
+    for (const std::filesystem::path& path : paths)
+      loaded.push_back(load_plugin(path.string()).string());
     return loaded;
   });
 }
@@ -77,7 +78,8 @@ void bind_plugins(py::module_& module) {
              "the library), capabilities {name: bool} and parameters [{name, type, expected, "
              "default, doc}], as `attnlab plugins --json` lists them.");
   module.def(
-      "load_plugins", [](const std::string& path) { return load_plugins({path}); }, py::arg("path"),
+      "load_plugins", [](const std::filesystem::path& path) { return load_plugins({path}); },
+      py::arg("path"),
       "Loads a plugin library (absolute, relative to the current directory, or found on "
       "ATTNLAB_PLUGIN_PATH); loading one twice is a no-op. Returns [its absolute path]. "
       "ConfigError naming the library when it cannot be loaded.");

@@ -122,19 +122,19 @@ bool on_main_thread() {
   return threading.attr("current_thread")().is(threading.attr("main_thread")());
 }
 
-py::object run(const std::optional<std::string>& path, std::vector<std::string> overrides, int jobs,
-               const std::optional<std::string>& output, bool force, int retries, bool fail_fast,
-               bool quiet) {
+py::object run(const std::optional<std::filesystem::path>& path, std::vector<std::string> overrides,
+               int jobs, const std::optional<std::filesystem::path>& output, bool force,
+               int retries, bool fail_fast, bool quiet) {
   if (jobs < 0 || retries < 0)
     throw ConfigError(
         fmt::format("jobs and retries must be >= 0 (found {} and {})", jobs, retries));
-  if (output) overrides.push_back("output=" + *output);
+  if (output) overrides.push_back("output=" + output->string());
   std::unique_lock<std::mutex> only_run(run_mutex(), std::try_to_lock);
   if (!only_run.owns_lock())
     throw Error(
         "attnlab.run: another run is going on in this process (a run takes the process's "
         "signals and its output directory's locks); wait for it, or run from another process");
-  const RunRequest request{path, overrides, jobs, retries, force, fail_fast, quiet};
+  const RunRequest request{path_text(path), overrides, jobs, retries, force, fail_fast, quiet};
   const bool main_thread = on_main_thread();
   const RunOutcome outcome = [&] {
     py::gil_scoped_release released;
