@@ -12,7 +12,10 @@ configuration and state_dict, gives its logits. Usage: check_model.py ATTNLAB OU
 import json
 import subprocess
 import sys
+import threading
+import time
 
+import h5py
 import numpy as np
 import torch
 
@@ -153,4 +156,30 @@ torch_model.load_weights(module, {name: torch.from_numpy(values.copy())
 with torch.no_grad():
     torch_logits = module.eval()(torch.from_numpy(inputs.astype(np.int64))).numpy()
 assert np.allclose(torch_logits, logits, atol=1e-5), np.abs(torch_logits - logits).max()
+
+# Loading checks the file in a forked child: with another thread inside HDF5 through
+# h5py at that moment, the child would wait forever for HDF5's lock (300 s, then an
+# IoError). attnlab holds h5py's lock across its calls, so loads stay quick.
+stop_reading = threading.Event()
+
+
+other_file = run.trials[0].file  # not the one loaded: see docs/python.md on h5py
+
+
+def read_with_h5py():
+    while not stop_reading.is_set():
+        with h5py.File(other_file, "r") as f:
+            f.visititems(lambda name, obj: obj[()] if isinstance(obj, h5py.Dataset) else None)
+
+
+reader = threading.Thread(target=read_with_h5py)
+reader.start()
+try:
+    for _ in range(10):
+        started = time.monotonic()
+        attnlab.Model.load(trial.file)
+        assert time.monotonic() - started < 30, "Model.load waited on HDF5's lock"
+finally:
+    stop_reading.set()
+    reader.join()
 print("attnlab.Model: OK")
