@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "support/models.hpp"
+
 using namespace attnlab;
 using Catch::Matchers::Contains;
 
@@ -15,23 +17,13 @@ std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("attnlab_test_" + name)).string();
 }
 
-TransformerConfig small(int64_t d_model = 8) {
-  TransformerConfig c;
-  c.vocab_size = 5;
-  c.d_model = d_model;
-  c.heads = 2;
-  c.ffn_dim = 16;
-  c.decoder_layers = 1;
-  c.max_length = 16;
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("a checkpoint round-trips every parameter exactly") {
   const std::string path = temp_path("roundtrip.h5");
   Rng a_rng(1), b_rng(2);
-  const DecoderLM a(small(), a_rng), b(small(), b_rng);
+  const DecoderLM a(testing::small_decoder_config(), a_rng),
+      b(testing::small_decoder_config(), b_rng);
   save_checkpoint(a, path);
   REQUIRE_FALSE(std::filesystem::exists(temporary_path(path)));
   load_checkpoint(b, path);
@@ -50,13 +42,14 @@ TEST_CASE("a checkpoint round-trips every parameter exactly") {
 TEST_CASE("loading refuses missing, extra, mis-shaped parameters and newer schemas") {
   const std::string path = temp_path("mismatch.h5");
   Rng rng(1);
-  const DecoderLM narrow(small(8), rng), wide(small(16), rng);
+  const DecoderLM narrow(testing::small_decoder_config(8), rng),
+      wide(testing::small_decoder_config(16), rng);
   save_checkpoint(narrow, path);
   REQUIRE_THROWS_WITH(load_checkpoint(wide, path), Contains(path) &&
                                                        Contains("decoder.embed.tokens.weight") &&
                                                        Contains("[5, 8]") && Contains("[5, 16]"));
 
-  TransformerConfig deeper = small();
+  TransformerConfig deeper = testing::small_decoder_config();
   deeper.decoder_layers = 2;
   const DecoderLM two_layers(deeper, rng);
   REQUIRE_THROWS_WITH(load_checkpoint(two_layers, path),
@@ -66,7 +59,7 @@ TEST_CASE("loading refuses missing, extra, mis-shaped parameters and newer schem
                       Contains("does not have") && Contains("decoder.layers.1."));
 
   // Every mismatch at once: missing, of another shape and unexpected, with counts.
-  TransformerConfig deeper_and_wider = small(16);
+  TransformerConfig deeper_and_wider = testing::small_decoder_config(16);
   deeper_and_wider.decoder_layers = 3;  // the file has 2 layers of width 8
   const DecoderLM both(deeper_and_wider, rng);
   REQUIRE_THROWS_WITH(load_checkpoint(both, path),
@@ -93,7 +86,7 @@ TEST_CASE("a checkpoint that cannot be put in place is an IoError and leaves no 
   const std::filesystem::path directory = temp_path("a_directory");
   std::filesystem::create_directories(directory / "occupied");
   Rng rng(1);
-  const DecoderLM model(small(), rng);
+  const DecoderLM model(testing::small_decoder_config(), rng);
   REQUIRE_THROWS_AS(save_checkpoint(model, directory.string()), IoError);
   REQUIRE_FALSE(std::filesystem::exists(temporary_path(directory)));
   std::filesystem::remove_all(directory);

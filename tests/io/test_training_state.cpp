@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/models.hpp"
+
 using namespace attnlab;
 using Catch::Matchers::Contains;
 
@@ -13,17 +15,6 @@ namespace {
 
 std::filesystem::path temp_path(const std::string& name) {
   return std::filesystem::temp_directory_path() / ("attnlab_test_" + name);
-}
-
-TransformerConfig small(int64_t d_model = 8) {
-  TransformerConfig c;
-  c.vocab_size = 5;
-  c.d_model = d_model;
-  c.heads = 2;
-  c.ffn_dim = 16;
-  c.decoder_layers = 1;
-  c.max_length = 16;
-  return c;
 }
 
 // A state as training leaves it at step 3: moments, streams, records, one evaluation.
@@ -70,7 +61,8 @@ ResumePoint point_of(const Module& model) {
 TEST_CASE("a resume point round-trips the parameters, moments, streams, records and snapshots") {
   const std::filesystem::path path = temp_path("state.resume");
   Rng a_rng(1), b_rng(2);
-  const DecoderLM a(small(), a_rng), b(small(), b_rng);
+  const DecoderLM a(testing::small_decoder_config(), a_rng),
+      b(testing::small_decoder_config(), b_rng);
   const ResumePoint written = point_of(a);
   write_resume_point(path, written, a);
   const std::vector<float> b_before = b.parameters().front().to_vector();
@@ -104,13 +96,14 @@ TEST_CASE("a resume point round-trips the parameters, moments, streams, records 
 TEST_CASE("a damaged or foreign resume point is refused by name and leaves the model as it was") {
   const std::filesystem::path path = temp_path("damaged.resume");
   Rng a_rng(1), b_rng(2);
-  const DecoderLM a(small(), a_rng), b(small(), b_rng);
+  const DecoderLM a(testing::small_decoder_config(), a_rng),
+      b(testing::small_decoder_config(), b_rng);
   const std::vector<float> before = b.parameters().front().to_vector();
   write_resume_point(path, point_of(a), a);
 
   SECTION("a model of another width") {
     Rng wide_rng(3);
-    const DecoderLM wide(small(16), wide_rng);
+    const DecoderLM wide(testing::small_decoder_config(16), wide_rng);
     REQUIRE_THROWS_WITH(read_resume_point(path, wide),
                         Contains(path.string()) && Contains("do not fit the model"));
   }

@@ -24,4 +24,15 @@ double model_gradient_error(const Module& model, const std::function<Tensor()>& 
   return gradient_error(forward, inputs, options, report);
 }
 
+TransformerConfig small_decoder_config(int64_t d_model) {
+  TransformerConfig c;
+  c.vocab_size = 5;
+  c.d_model = d_model;
+  c.heads = 2;
+  c.ffn_dim = 16;
+  c.decoder_layers = 1;
+  c.max_length = 16;
+  return c;
+}
+
 }  // namespace attnlab::testing

@@ -12,6 +12,10 @@ namespace attnlab::testing {
 /// (target 6), 3 classes, max_length 16, GELU (no kink for finite differences).
 TransformerConfig tiny_config();
 
+/// One decoder layer of width `d_model`, 2 heads, FFN 16, vocabulary 5,
+/// max_length 16: the smallest model a file's round trip needs.
+TransformerConfig small_decoder_config(int64_t d_model = 8);
+
 /// gradient_error over every parameter of `model` with the whole-model settings:
 /// deep float32 forwards carry rounding noise of ~1e-4 / (h / 0.04) into each
 /// numeric derivative, so h = 8e-2 (smooth GELU model, fourth-order formula) and
